@@ -1,0 +1,68 @@
+//! Evaluates a struct of flags for two users from the local flag file beside this example
+//! (`examples/flags.json`, flagd format): no server.
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+
+use flags::{Client, Context, Flags};
+
+/// The flags of the checkout page. Every key and type is checked against
+/// `examples/flags.json` at compile time.
+#[derive(Flags)]
+#[flags(schema = "examples/flags.json")]
+struct Checkout {
+    /// The new checkout flow.
+    #[flags(key = "new-checkout")]
+    enabled: bool,
+    /// Largest upload, in MiB.
+    #[flags(default = 10)]
+    upload_limit: i64,
+    /// Share of requests traced.
+    sample_rate: f64,
+    /// What the page says first.
+    greeting: String,
+    /// Disabled in the flag file: always the code default.
+    #[flags(default = false)]
+    dark_mode: bool,
+    /// Defers to the code (`defaultVariant: null`).
+    #[flags(default = 3)]
+    max_retries: i64,
+}
+
+fn main() -> Result<(), flags::Error> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flags.json");
+    let client = Client::builder().in_process(flags::source::file(path)).build()?;
+
+    for ctx in [
+        Context::new("user-123").with("plan", "premium"),
+        Context::new("user-456").with("plan", "free"),
+    ] {
+        let checkout: Checkout = client.flags(&ctx);
+        println!("{}:", ctx.targeting_key().unwrap_or("anonymous"));
+        println!("  new checkout  {}", checkout.enabled);
+        println!("  upload limit  {} MiB", checkout.upload_limit);
+        println!("  sample rate   {}", checkout.sample_rate);
+        println!("  greeting      {:?}", checkout.greeting);
+        println!("  dark mode     {}", checkout.dark_mode);
+        println!("  max retries   {}", checkout.max_retries);
+    }
+
+    // One flag, with the reason for its value.
+    let ctx = Context::new("user-123");
+    for details in [
+        client.details(Checkout::ENABLED, &ctx),
+        client.details(Checkout::DARK_MODE, &ctx),
+    ] {
+        println!(
+            "{} = {} (variant {:?}, reason {})",
+            details.flag_key, details.value, details.variant, details.reason
+        );
+    }
+    let retries = client.details(Checkout::MAX_RETRIES, &ctx);
+    println!(
+        "{} = {} (variant {:?}, reason {})",
+        retries.flag_key, retries.value, retries.variant, retries.reason
+    );
+    Ok(())
+}

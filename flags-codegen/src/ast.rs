@@ -1,0 +1,109 @@
+//! The typed model of a `#[derive(Flags)]` input.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
+
+use crate::attr::{ContainerAttrs, FieldAttrs};
+use crate::errors::Errors;
+
+/// The struct.
+pub(crate) struct Container<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: ContainerAttrs,
+    pub(crate) fields: Vec<Field<'a>>,
+}
+
+/// One named field.
+pub(crate) struct Field<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    pub(crate) vis: &'a Visibility,
+    pub(crate) attrs: FieldAttrs,
+    /// The field's `///` doc lines.
+    pub(crate) docs: Vec<String>,
+}
+
+impl<'a> Container<'a> {
+    /// Reads the input; `None` (with an error pushed) when it is not a struct with named fields.
+    pub(crate) fn from_ast(input: &'a DeriveInput, errors: &mut Errors) -> Option<Container<'a>> {
+        let attrs = ContainerAttrs::parse(&input.attrs, errors);
+        let fields = match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(named) => &named.named,
+                Fields::Unnamed(_) | Fields::Unit => {
+                    errors.push(syn::Error::new(
+                        input.ident.span(),
+                        "`#[derive(Flags)]` needs a struct with named fields, one per flag",
+                    ));
+                    return None;
+                }
+            },
+            Data::Enum(e) => {
+                errors.push(syn::Error::new(
+                    e.enum_token.span,
+                    "`#[derive(Flags)]` is for structs of flags; for the values of a string flag, derive `FlagVariant`",
+                ));
+                return None;
+            }
+            Data::Union(u) => {
+                errors.push(syn::Error::new(u.union_token.span, "`#[derive(Flags)]` is for structs, not unions"));
+                return None;
+            }
+        };
+        if !input.generics.params.is_empty() {
+            errors.push(syn::Error::new(
+                input.generics.span(),
+                "`#[derive(Flags)]` does not support generic structs; every field is a concrete flag type",
+            ));
+            return None;
+        }
+        let fields = fields
+            .iter()
+            .filter_map(|field| {
+                // Named fields always have an ident.
+                let ident = field.ident.as_ref()?;
+                Some(Field {
+                    ident,
+                    ty: &field.ty,
+                    vis: &field.vis,
+                    attrs: FieldAttrs::parse(&field.attrs, errors),
+                    docs: doc_lines(&field.attrs),
+                })
+            })
+            .collect();
+        Some(Container { ident: &input.ident, attrs, fields })
+    }
+}
+
+impl Field<'_> {
+    /// The field name without `r#`.
+    pub(crate) fn name(&self) -> String {
+        let name = self.ident.to_string();
+        name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
+    }
+
+    /// The span of the field's type.
+    pub(crate) fn ty_span(&self) -> Span {
+        self.ty.span()
+    }
+
+    /// Where errors about the flag key point: the `key = "..."` literal, else the field name.
+    pub(crate) fn key_span(&self) -> Span {
+        self.attrs.key.as_ref().map_or(self.ident.span(), |k| k.span())
+    }
+}
+
+fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,153 @@
+//! Each field against the schema: which flag it reads, of which type, with which default.
+
+use flags_schema::{Flag, FlagType};
+use heck::ToKebabCase;
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, Lit};
+
+use crate::ast::{Container, Field};
+use crate::errors::Errors;
+use crate::locate::Located;
+
+/// A field matched to its flag.
+pub(crate) struct Resolved<'a> {
+    pub(crate) fields: Vec<ResolvedField<'a>>,
+}
+
+pub(crate) struct ResolvedField<'a> {
+    pub(crate) field: &'a Field<'a>,
+    pub(crate) key: String,
+    pub(crate) flag: &'a Flag,
+    pub(crate) default: Default<'a>,
+}
+
+/// Where a field's default comes from.
+pub(crate) enum Default<'a> {
+    /// The schema's default value (checked against the flag type by `flags-schema`).
+    Schema(&'a serde_json::Value),
+    /// A literal in `#[flags(default = ...)]`, already converted to the flag's JSON form when it
+    /// is of the flag's type.
+    Literal { value: LiteralValue, span: Span },
+    /// Any other expression: typed by rustc as the field's type.
+    Expr(&'a Expr),
+    /// Neither the attribute nor the schema gives one.
+    Missing,
+}
+
+/// A literal default, as far as the macro can read it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LiteralValue {
+    Bool(bool),
+    Int(i64),
+    /// An integer literal that does not fit `i64`.
+    BigInt(String),
+    Float(f64),
+    Str(String),
+    Other(String),
+}
+
+impl LiteralValue {
+    fn from_expr(expr: &Expr) -> Option<LiteralValue> {
+        match expr {
+            Expr::Lit(lit) => Some(Self::from_lit(&lit.lit, false)),
+            Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+                Expr::Lit(lit) => Some(Self::from_lit(&lit.lit, true)),
+                _ => None,
+            },
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            Expr::Paren(paren) => Self::from_expr(&paren.expr),
+            _ => None,
+        }
+    }
+
+    fn from_lit(lit: &Lit, negative: bool) -> LiteralValue {
+        let sign = if negative { "-" } else { "" };
+        match lit {
+            Lit::Bool(b) if !negative => LiteralValue::Bool(b.value),
+            Lit::Int(i) => match format!("{sign}{}", i.base10_digits()).parse::<i64>() {
+                Ok(v) => LiteralValue::Int(v),
+                Err(_) => LiteralValue::BigInt(format!("{sign}{}", i.base10_digits())),
+            },
+            Lit::Float(f) => match f.base10_parse::<f64>() {
+                Ok(v) => LiteralValue::Float(if negative { -v } else { v }),
+                Err(_) => LiteralValue::Other(f.to_string()),
+            },
+            Lit::Str(s) if !negative => LiteralValue::Str(s.value()),
+            other => LiteralValue::Other(format!("{sign}{}", quote::ToTokens::to_token_stream(other))),
+        }
+    }
+
+    /// "a boolean (`true`)", for messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            LiteralValue::Bool(b) => format!("a boolean (`{b}`)"),
+            LiteralValue::Int(i) => format!("an integer (`{i}`)"),
+            LiteralValue::BigInt(i) => format!("an integer (`{i}`)"),
+            LiteralValue::Float(f) => format!("a float (`{f:?}`)"),
+            LiteralValue::Str(s) => format!("a string (`{s:?}`)"),
+            LiteralValue::Other(s) => format!("`{s}`"),
+        }
+    }
+
+    /// Whether a flag of `flag_type` can take this literal: floats take integer literals too.
+    pub(crate) fn fits(&self, flag_type: FlagType) -> bool {
+        matches!(
+            (self, flag_type),
+            (LiteralValue::Bool(_), FlagType::Boolean)
+                | (LiteralValue::Int(_), FlagType::Integer | FlagType::Float)
+                | (LiteralValue::Float(_), FlagType::Float)
+                | (LiteralValue::Str(_), FlagType::String)
+        )
+    }
+}
+
+/// Resolves every field; fields whose key is unknown are reported and left out.
+pub(crate) fn resolve<'a>(
+    container: &'a Container<'a>,
+    located: &'a Located,
+    errors: &mut Errors,
+) -> Resolved<'a> {
+    let mut fields = Vec::with_capacity(container.fields.len());
+    for field in &container.fields {
+        let (key, from_attr) = match &field.attrs.key {
+            Some(lit) => (lit.value(), true),
+            None => (field.name().to_kebab_case(), false),
+        };
+        let Some(flag) = located.manifest.flags.get(&key) else {
+            errors.push(unknown_flag(field, &key, from_attr, located));
+            continue;
+        };
+        let default = match &field.attrs.default {
+            Some(expr) => match LiteralValue::from_expr(expr) {
+                Some(value) => Default::Literal { value, span: expr.span() },
+                None => Default::Expr(expr),
+            },
+            None => match &flag.default {
+                Some(value) => Default::Schema(value),
+                None => Default::Missing,
+            },
+        };
+        fields.push(ResolvedField { field, key, flag, default });
+    }
+    Resolved { fields }
+}
+
+fn unknown_flag(field: &Field<'_>, key: &str, from_attr: bool, located: &Located) -> syn::Error {
+    let file = &located.display;
+    let what = if from_attr {
+        format!("unknown flag `{key}` in `{file}`")
+    } else {
+        format!("unknown flag `{key}` (the field name in kebab-case) in `{file}`")
+    };
+    let message = match located.manifest.suggest(key) {
+        Some(suggestion) if from_attr => format!("{what}; did you mean `{suggestion}`?"),
+        Some(suggestion) => {
+            format!("{what}; did you mean `{suggestion}`? name it with `#[flags(key = \"{suggestion}\")]`")
+        }
+        None => format!(
+            "{what}; it has no flag of that name or close to it: add the flag to the flag service and sync, or name an existing one with `#[flags(key = \"...\")]`"
+        ),
+    };
+    syn::Error::new(field.key_span(), message)
+}

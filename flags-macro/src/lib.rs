@@ -1,0 +1,11 @@
+//! Procedural macros of [`flags`](https://docs.rs/flags). A thin shim: the work is done by
+//! `flags-codegen`. Use them through the `flags` crate: `#[derive(flags::Flags)]`.
+#![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+
+/// Derives typed flag keys and `Flags` for a struct of flags; see the `flags` crate.
+#[proc_macro_derive(Flags, attributes(flags))]
+pub fn derive_flags(input: TokenStream) -> TokenStream {
+    flags_codegen::derive_flags(input.into()).into()
+}

@@ -1,0 +1,246 @@
+//! In-process evaluation: flag definitions compiled into an immutable, indexed snapshot.
+//!
+//! A configuration is compiled once when it arrives; evaluation reads the snapshot without
+//! locks and, for scalar flags, without allocating.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use flags_schema::{FlagState, FlagType, Manifest};
+use rustc_hash::FxHashMap;
+
+use crate::context::Context;
+use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
+use crate::key::FlagValueRef;
+
+/// A compiled configuration.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    flags: FxHashMap<Arc<str>, CompiledFlag>,
+}
+
+#[derive(Debug)]
+struct CompiledFlag {
+    flag_type: FlagType,
+    disabled: bool,
+    variants: Vec<Variant>,
+    /// What is served when no rule decides.
+    fallback: Fallback,
+    targeting: Option<Targeting>,
+    metadata: FlagMetadata,
+}
+
+#[derive(Debug)]
+struct Variant {
+    name: Arc<str>,
+    value: CompiledValue,
+}
+
+#[derive(Debug)]
+enum Fallback {
+    /// The variant at this index.
+    Variant(usize),
+    /// A value without variant name (a manifest default with no variants).
+    Value(CompiledValue),
+    /// The caller's default (flagd `defaultVariant: null`).
+    CodeDefault,
+}
+
+/// A targeting rule. The rule engine is not part of this version: a flag with a rule answers
+/// with an error saying so, and never panics.
+#[derive(Debug)]
+enum Targeting {
+    Unsupported,
+}
+
+#[derive(Debug)]
+enum CompiledValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    Object(serde_json::Value),
+}
+
+impl CompiledValue {
+    fn compile(value: &serde_json::Value) -> Option<CompiledValue> {
+        use serde_json::Value as J;
+        Some(match value {
+            J::Bool(b) => CompiledValue::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => CompiledValue::Int(i),
+                None => {
+                    let f = n.as_f64()?;
+                    // An integral float that fits i64 reads as an integer too.
+                    if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                        CompiledValue::Int(f as i64)
+                    } else {
+                        CompiledValue::Float(f)
+                    }
+                }
+            },
+            J::String(s) => CompiledValue::Str(Arc::from(s.as_str())),
+            J::Object(_) => CompiledValue::Object(value.clone()),
+            J::Array(_) | J::Null => return None,
+        })
+    }
+
+    fn as_ref(&self) -> FlagValueRef<'_> {
+        match self {
+            CompiledValue::Bool(b) => FlagValueRef::Bool(*b),
+            CompiledValue::Int(i) => FlagValueRef::Int(*i),
+            CompiledValue::Float(f) => FlagValueRef::Float(*f),
+            CompiledValue::Str(s) => FlagValueRef::Str(s.as_ref()),
+            CompiledValue::Object(o) => FlagValueRef::Object(o),
+        }
+    }
+}
+
+/// Why a resolution produced its value; mapped to [`crate::Reason`] when details are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReasonCode {
+    Static,
+    Default,
+    Disabled,
+}
+
+/// The outcome of resolving one flag, borrowing from the snapshot.
+#[derive(Debug)]
+pub(crate) enum Resolution<'s> {
+    /// A value from the configuration.
+    Value { value: FlagValueRef<'s>, variant: Option<&'s Arc<str>>, reason: ReasonCode },
+    /// The caller's default, successfully (disabled flag, or a flag that defers to code).
+    CodeDefault { reason: ReasonCode },
+    /// The caller's default, because something went wrong.
+    Error(EvaluationError),
+}
+
+/// A resolved flag plus its metadata.
+pub(crate) struct Resolved<'s> {
+    pub(crate) resolution: Resolution<'s>,
+    pub(crate) metadata: Option<&'s FlagMetadata>,
+}
+
+/// A configuration that cannot be compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("flag `{flag}`: {message}")]
+pub struct CompileError {
+    flag: String,
+    message: String,
+}
+
+impl Snapshot {
+    /// Compiles a validated manifest.
+    pub(crate) fn compile(manifest: &Manifest) -> Result<Snapshot, CompileError> {
+        let mut flags = FxHashMap::default();
+        flags.reserve(manifest.flags.len());
+        for (key, flag) in &manifest.flags {
+            let fail = |message: String| CompileError { flag: key.clone(), message };
+            let mut variants = Vec::with_capacity(flag.variants.len());
+            for (name, value) in &flag.variants {
+                let value = CompiledValue::compile(value)
+                    .ok_or_else(|| fail(format!("variant `{name}` is not a flag value")))?;
+                variants.push(Variant { name: Arc::from(name.as_str()), value });
+            }
+            let fallback = match (&flag.default_variant, &flag.default) {
+                (Some(name), _) => {
+                    let index = variants
+                        .iter()
+                        .position(|v| &*v.name == name)
+                        .ok_or_else(|| fail(format!("default variant `{name}` is not a variant")))?;
+                    Fallback::Variant(index)
+                }
+                (None, Some(value)) => Fallback::Value(
+                    CompiledValue::compile(value)
+                        .ok_or_else(|| fail("the default is not a flag value".to_owned()))?,
+                ),
+                (None, None) => Fallback::CodeDefault,
+            };
+            let targeting = match &flag.targeting {
+                Some(rule) if !rule.as_object().is_some_and(|o| o.is_empty()) => {
+                    Some(Targeting::Unsupported)
+                }
+                _ => None,
+            };
+            let mut metadata = manifest.metadata.clone();
+            metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+            flags.insert(
+                Arc::from(key.as_str()),
+                CompiledFlag {
+                    flag_type: flag.flag_type,
+                    disabled: flag.state == FlagState::Disabled,
+                    variants,
+                    fallback,
+                    targeting,
+                    metadata: FlagMetadata::new(metadata),
+                },
+            );
+        }
+        Ok(Snapshot { flags })
+    }
+
+    /// The number of flags.
+    pub(crate) fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// Resolves `key` for `ctx`, checking that the flag can be read as `requested`.
+    pub(crate) fn resolve(&self, key: &str, requested: FlagType, _ctx: &Context) -> Resolved<'_> {
+        let Some(flag) = self.flags.get(key) else {
+            return Resolved {
+                resolution: Resolution::Error(EvaluationError::new(
+                    ErrorCode::FlagNotFound,
+                    format!("no flag `{key}` in the configuration"),
+                )),
+                metadata: None,
+            };
+        };
+        let metadata = Some(&flag.metadata);
+        if !crate::key::readable_as(flag.flag_type, requested) {
+            return Resolved {
+                resolution: Resolution::Error(type_mismatch(key, flag.flag_type, requested)),
+                metadata,
+            };
+        }
+        if flag.disabled {
+            return Resolved {
+                resolution: Resolution::CodeDefault { reason: ReasonCode::Disabled },
+                metadata,
+            };
+        }
+        if let Some(Targeting::Unsupported) = flag.targeting {
+            return Resolved {
+                resolution: Resolution::Error(EvaluationError::new(
+                    ErrorCode::General,
+                    format!(
+                        "flag `{key}` has a targeting rule, and this version of flags does not \
+                         evaluate targeting rules yet; serving the code default"
+                    ),
+                )),
+                metadata,
+            };
+        }
+        let resolution = match &flag.fallback {
+            Fallback::Variant(index) => {
+                let variant = &flag.variants[*index];
+                Resolution::Value {
+                    value: variant.value.as_ref(),
+                    variant: Some(&variant.name),
+                    reason: ReasonCode::Static,
+                }
+            }
+            Fallback::Value(value) => {
+                Resolution::Value { value: value.as_ref(), variant: None, reason: ReasonCode::Static }
+            }
+            Fallback::CodeDefault => Resolution::CodeDefault { reason: ReasonCode::Default },
+        };
+        Resolved { resolution, metadata }
+    }
+}
+
+pub(crate) fn type_mismatch(key: &str, flag: FlagType, requested: FlagType) -> EvaluationError {
+    EvaluationError::new(
+        ErrorCode::TypeMismatch,
+        Cow::Owned(format!("flag `{key}` is {flag}, and was read as {requested}")),
+    )
+}

@@ -1,0 +1,29 @@
+//! The runtime of [`flags`](https://docs.rs/flags): the [`Client`], the evaluation
+//! [`Context`], typed [`FlagKey`]s and [`EvaluationDetails`].
+//!
+//! Most users depend on the `flags` crate, which re-exports everything here together with the
+//! macros. The in-process provider compiles flag definitions once into an immutable snapshot
+//! and evaluates against it without locks.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod context;
+mod details;
+mod engine;
+mod error;
+mod key;
+mod provider;
+pub mod source;
+mod value;
+
+pub use client::{Client, ClientBuilder, Evaluation, Flags};
+pub use context::Context;
+pub use details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason};
+pub use engine::CompileError;
+pub use error::Error;
+pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};
+pub use value::Value;
+
+#[doc(hidden)]
+pub mod __private;

@@ -1,0 +1,5 @@
+//! Providers: what answers evaluations for a client.
+
+mod in_process;
+
+pub(crate) use in_process::InProcess;

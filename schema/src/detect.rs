@@ -1,0 +1,329 @@
+//! Recognising a flag definition document and dispatching it to its importer.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Problem};
+use crate::manifest::{Manifest, Provenance};
+
+/// A format of flag definitions that this crate reads.
+///
+/// Serialised (in the lock file's provenance) as `"lock"`, `"flagd"` or `"openfeature-cli"`.
+///
+/// ```
+/// use flags_schema::Format;
+///
+/// let value = serde_json::json!({ "flags": { "beta": { "flagType": "boolean", "defaultValue": false } } });
+/// assert_eq!(Format::detect(&value), Some(Format::OpenfeatureCli));
+/// assert_eq!(Format::OpenfeatureCli.to_string(), "openfeature-cli");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// A lock file written by this crate ([`Manifest::to_lock_string`]).
+    Lock,
+    /// A flagd flag-definition file: `flags.<key>.{state, variants, defaultVariant, targeting}`,
+    /// flags as a map or as an array of flags with a `key`.
+    Flagd,
+    /// An OpenFeature CLI flag manifest: `flags.<key>.{flagType, defaultValue, description}`.
+    OpenfeatureCli,
+}
+
+impl Format {
+    /// The name used in the lock file and in messages: `lock`, `flagd`, `openfeature-cli`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Format::Lock => "lock",
+            Format::Flagd => "flagd",
+            Format::OpenfeatureCli => "openfeature-cli",
+        }
+    }
+
+    /// Recognises the format of a document from its shape; `None` when it matches none.
+    ///
+    /// The rules, in order (the first that applies decides):
+    ///
+    /// 1. Anything but a JSON object is no known format.
+    /// 2. A top-level `formatVersion` makes a [lock file](Format::Lock): no other format has it.
+    /// 3. `flags` as an object (key → flag), looking at the entries that are objects:
+    ///    - one entry with `flagType` makes an [OpenFeature CLI manifest](Format::OpenfeatureCli):
+    ///      `flagType` is the CLI's required field and means nothing to flagd;
+    ///    - else one entry with `variants` or `state` (flagd's required fields) makes a
+    ///      [flagd file](Format::Flagd);
+    ///    - else one entry with `defaultValue` (and so no `variants`) makes a CLI manifest.
+    /// 4. `flags` as an array of flags carrying `variants` or `state` makes a flagd file: only
+    ///    flagd's daemon format writes flags as an array.
+    /// 5. When the entries say nothing (an empty `flags` map or array, or entries with none of
+    ///    the fields above), a top-level `$schema` naming the schema decides: a file name of
+    ///    `flag-manifest.json` (the CLI's schema) makes a CLI manifest, `flags.json` or
+    ///    `flagd.json` (flagd's schemas) a flagd file. So a CLI manifest whose flags lack their
+    ///    `flagType` is still reported as such, with the missing field named.
+    /// 6. Otherwise an empty `flags` map or array is read as a flagd file (an empty flag set),
+    ///    and anything else is no known format.
+    pub fn detect(value: &Value) -> Option<Format> {
+        let Value::Object(document) = value else {
+            return None;
+        };
+        if document.contains_key("formatVersion") {
+            return Some(Format::Lock);
+        }
+        let by_shape = match document.get("flags")? {
+            Value::Object(flags) => {
+                let entries = || flags.values().filter_map(Value::as_object);
+                if entries().any(|flag| flag.contains_key("flagType")) {
+                    Some(Format::OpenfeatureCli)
+                } else if entries().any(|flag| has_flagd_field(flag)) {
+                    Some(Format::Flagd)
+                } else if entries().any(|flag| flag.contains_key("defaultValue")) {
+                    Some(Format::OpenfeatureCli)
+                } else {
+                    None
+                }
+            }
+            Value::Array(flags) => flags
+                .iter()
+                .filter_map(Value::as_object)
+                .any(has_flagd_field)
+                .then_some(Format::Flagd),
+            _ => return None,
+        };
+        by_shape.or_else(|| by_schema(document.get("$schema"))).or_else(|| {
+            let empty = match &document["flags"] {
+                Value::Object(flags) => flags.is_empty(),
+                Value::Array(flags) => flags.is_empty(),
+                _ => false,
+            };
+            empty.then_some(Format::Flagd)
+        })
+    }
+}
+
+fn has_flagd_field(flag: &serde_json::Map<String, Value>) -> bool {
+    flag.contains_key("variants") || flag.contains_key("state")
+}
+
+/// The format named by a `$schema` URL or path, from its last path segment.
+fn by_schema(schema: Option<&Value>) -> Option<Format> {
+    let schema = schema?.as_str()?;
+    let without_fragment = schema.split(['#', '?']).next().unwrap_or(schema);
+    let file = without_fragment.rsplit(['/', '\\']).next().unwrap_or(without_fragment);
+    match file {
+        "flag-manifest.json" => Some(Format::OpenfeatureCli),
+        "flags.json" | "flagd.json" => Some(Format::Flagd),
+        _ => None,
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Recognises the format of a document ([`Format::detect`]) and imports it.
+///
+/// `origin` names the input in error messages and is recorded as the location in the
+/// manifest's [`Provenance`], together with the format and the content hash. A lock file keeps
+/// the provenance it carries.
+///
+/// ```
+/// let value = serde_json::json!({
+///     "flags": { "beta": { "flagType": "boolean", "defaultValue": false } }
+/// });
+/// let manifest = flags_schema::import(&value, "flags.json").unwrap();
+/// let source = manifest.source.unwrap();
+/// assert_eq!(source.format, flags_schema::Format::OpenfeatureCli);
+/// assert_eq!(source.location.as_deref(), Some("flags.json"));
+/// ```
+///
+/// # Errors
+///
+/// [`Problem::UnknownFormat`] when the document matches no format, otherwise whatever the
+/// format's importer reports.
+pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
+    match Format::detect(value) {
+        Some(Format::Lock) => Manifest::from_lock_value(value, origin),
+        Some(Format::Flagd) => crate::flagd::import(value, origin),
+        Some(Format::OpenfeatureCli) => crate::openfeature_cli::import(value, origin),
+        None => Err(Error::document(origin, Problem::UnknownFormat { hint: unknown_hint(value) })),
+    }
+}
+
+/// Parses JSON text and [`import`]s it.
+///
+/// ```
+/// let manifest = flags_schema::import_str(
+///     r#"{ "flags": { "limit": { "flagType": "integer", "defaultValue": 10 } } }"#,
+///     "flags.json",
+/// ).unwrap();
+/// assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Json`] for a syntax error, with its line and column; otherwise as [`import`].
+pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    match Format::detect(&value) {
+        // Parsed again from the text so that errors in the structure carry a line and column.
+        Some(Format::Lock) => Manifest::from_lock_str(text, origin),
+        _ => import(&value, origin),
+    }
+}
+
+/// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.
+///
+/// ```no_run
+/// let manifest = flags_schema::read("flags.lock.json")?;
+/// # Ok::<(), flags_schema::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the path when the file cannot be read; otherwise as [`import_str`].
+pub fn read(path: impl AsRef<Path>) -> Result<Manifest, Error> {
+    let path = path.as_ref();
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| Error::Io { path: origin.clone(), source })?;
+    import_str(&text, &origin)
+}
+
+/// Validates an imported manifest and records where it came from: the last step of every
+/// importer but the lock file's.
+pub(crate) fn finish(mut manifest: Manifest, format: Format, origin: &str) -> Result<Manifest, Error> {
+    manifest.validate(origin)?;
+    let content_hash = manifest.content_hash();
+    manifest.source = Some(Provenance {
+        format,
+        location: Some(origin.to_owned()),
+        fetched_at: None,
+        content_hash,
+    });
+    Ok(manifest)
+}
+
+const EXPECTED: &str = "expected a flagd file with `flags.<key>.variants`, an OpenFeature CLI \
+     manifest with `flags.<key>.flagType`, or a lock file with `formatVersion`";
+
+fn unknown_hint(value: &Value) -> String {
+    let found = match value {
+        Value::Object(document) => match document.get("flags") {
+            None => "found an object without `flags`".to_owned(),
+            Some(Value::Object(_) | Value::Array(_)) => "found `flags` whose entries have none \
+                 of `variants`, `state`, `flagType`, `defaultValue`"
+                .to_owned(),
+            Some(other) => format!("found `flags` as {}", crate::error::describe(other)),
+        },
+        other => format!("found {}", crate::error::describe(other)),
+    };
+    format!("{EXPECTED}; {found}")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn detects_lock_by_format_version() {
+        assert_eq!(Format::detect(&json!({ "formatVersion": 1, "flags": {} })), Some(Format::Lock));
+        // Even with flagd-looking flags: only a lock file has `formatVersion`.
+        let value = json!({ "formatVersion": 2, "flags": { "a": { "variants": {} } } });
+        assert_eq!(Format::detect(&value), Some(Format::Lock));
+    }
+
+    #[test]
+    fn detects_flagd_map_array_and_empty() {
+        let map = json!({ "flags": { "a": { "state": "ENABLED", "variants": { "on": true } } } });
+        assert_eq!(Format::detect(&map), Some(Format::Flagd));
+        let only_state = json!({ "flags": { "a": { "state": "ENABLED" } } });
+        assert_eq!(Format::detect(&only_state), Some(Format::Flagd));
+        let array = json!({ "flags": [{ "key": "a", "variants": { "on": true } }] });
+        assert_eq!(Format::detect(&array), Some(Format::Flagd));
+        assert_eq!(Format::detect(&json!({ "flags": {} })), Some(Format::Flagd));
+        assert_eq!(Format::detect(&json!({ "flags": [] })), Some(Format::Flagd));
+    }
+
+    #[test]
+    fn detects_cli_by_flag_type_or_bare_default() {
+        let typed = json!({ "flags": { "a": { "flagType": "boolean", "defaultValue": true } } });
+        assert_eq!(Format::detect(&typed), Some(Format::OpenfeatureCli));
+        let untyped = json!({ "flags": { "a": { "defaultValue": true } } });
+        assert_eq!(Format::detect(&untyped), Some(Format::OpenfeatureCli));
+        // `flagType` wins over flagd fields elsewhere in the file.
+        let mixed = json!({ "flags": {
+            "a": { "state": "ENABLED", "variants": { "on": true } },
+            "b": { "flagType": "string", "defaultValue": "" }
+        } });
+        assert_eq!(Format::detect(&mixed), Some(Format::OpenfeatureCli));
+        // A `defaultValue` beside `variants` is a flagd flag with an extra field.
+        let flagd = json!({ "flags": { "a": { "variants": { "on": true }, "defaultValue": 1 } } });
+        assert_eq!(Format::detect(&flagd), Some(Format::Flagd));
+    }
+
+    #[test]
+    fn schema_url_decides_when_the_shape_does_not() {
+        let cli_schema = "https://raw.githubusercontent.com/open-feature/cli/refs/heads/main/schema/v0/flag-manifest.json";
+        let cli = json!({ "$schema": cli_schema, "flags": { "a": { "codeDefault": true } } });
+        assert_eq!(Format::detect(&cli), Some(Format::OpenfeatureCli));
+        let empty_cli = json!({ "$schema": "../flag-manifest.json", "flags": {} });
+        assert_eq!(Format::detect(&empty_cli), Some(Format::OpenfeatureCli));
+        let flagd = json!({ "$schema": "https://flagd.dev/schema/v0/flags.json", "flags": { "a": {} } });
+        assert_eq!(Format::detect(&flagd), Some(Format::Flagd));
+        // The shape takes precedence over `$schema`.
+        let shaped = json!({ "$schema": "flag-manifest.json", "flags": { "a": { "variants": {} } } });
+        assert_eq!(Format::detect(&shaped), Some(Format::Flagd));
+    }
+
+    #[test]
+    fn detects_nothing_in_other_documents() {
+        for value in [
+            json!(null),
+            json!([]),
+            json!("flags"),
+            json!({}),
+            json!({ "flags": 3 }),
+            json!({ "flags": { "a": { "value": true } } }),
+            json!({ "flags": { "a": true } }),
+            json!({ "flags": [{ "key": "a" }] }),
+        ] {
+            assert_eq!(Format::detect(&value), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn unknown_format_says_what_was_expected() {
+        let error = import(&json!({ "toggles": {} }), "x.json").unwrap_err();
+        assert!(matches!(error.problem(), Some(Problem::UnknownFormat { .. })), "{error:?}");
+        let message = error.to_string();
+        assert!(message.contains("`flags.<key>.variants`"), "{message}");
+        assert!(message.contains("`flags.<key>.flagType`"), "{message}");
+        assert!(message.contains("`formatVersion`"), "{message}");
+        assert!(message.contains("without `flags`"), "{message}");
+        let error = import(&json!([1]), "x.json").unwrap_err();
+        assert!(error.to_string().ends_with("found an array"), "{error}");
+    }
+
+    #[test]
+    fn format_names() {
+        for format in [Format::Lock, Format::Flagd, Format::OpenfeatureCli] {
+            let serialised = serde_json::to_value(format).unwrap();
+            assert_eq!(serialised, json!(format.as_str()));
+            assert_eq!(format.to_string(), format.as_str());
+            assert_eq!(serde_json::from_value::<Format>(serialised).unwrap(), format);
+        }
+    }
+
+    #[test]
+    fn read_reports_the_path() {
+        let error = read("/nonexistent/dir/flags.json").unwrap_err();
+        assert!(matches!(error, Error::Io { .. }));
+        assert!(error.to_string().starts_with("could not read `/nonexistent/dir/flags.json`: "));
+    }
+}

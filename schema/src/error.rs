@@ -1,0 +1,259 @@
+//! Import and validation errors.
+
+use serde_json::Value;
+
+use crate::manifest::FlagType;
+
+/// What went wrong reading a flag definition file: where, which flag, and what.
+///
+/// Messages follow the house wording: lowercase, code in backticks, the accepted form shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("could not read `{path}`: {source}")]
+    Io {
+        /// The path that was read.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input is not JSON.
+    #[error("`{origin}` is not valid JSON: {message}{}", position(.line, .column))]
+    Json {
+        /// The file or input name.
+        origin: String,
+        /// serde_json's message, without position.
+        message: String,
+        /// 1-based line; 0 when unknown (the input was an already parsed value).
+        line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
+    },
+    /// One flag is invalid.
+    #[error("`{origin}`: flag `{flag}`: {problem}")]
+    Flag {
+        /// The file or input name.
+        origin: String,
+        /// The flag key, as written (may be empty).
+        flag: String,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// The document as a whole is invalid.
+    #[error("`{origin}`: {problem}")]
+    Document {
+        /// The file or input name.
+        origin: String,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+}
+
+impl Error {
+    pub(crate) fn json(origin: &str, error: &serde_json::Error) -> Error {
+        let full = error.to_string();
+        // serde_json appends " at line L column C"; keep the message without it.
+        let message = match full.rfind(" at line ") {
+            Some(at) => full[..at].to_owned(),
+            None => full,
+        };
+        Error::Json { origin: origin.to_owned(), message, line: error.line(), column: error.column() }
+    }
+
+    pub(crate) fn flag(origin: &str, flag: &str, problem: Problem) -> Error {
+        Error::Flag { origin: origin.to_owned(), flag: flag.to_owned(), problem }
+    }
+
+    pub(crate) fn document(origin: &str, problem: Problem) -> Error {
+        Error::Document { origin: origin.to_owned(), problem }
+    }
+
+    /// The flag the error is about, if it is about one.
+    pub fn flag_key(&self) -> Option<&str> {
+        match self {
+            Error::Flag { flag, .. } => Some(flag),
+            _ => None,
+        }
+    }
+
+    /// The problem, for errors about a flag or the document.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Error::Flag { problem, .. } | Error::Document { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong with a flag or a document.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A flag key is the empty string.
+    #[error("flag keys must not be empty")]
+    EmptyKey,
+    /// Two flags share a key (flags written as an array).
+    #[error("the key is defined more than once")]
+    DuplicateKey,
+    /// A flag has no variants.
+    #[error("a flag needs at least one variant, as in `\"variants\": {{\"on\": true, \"off\": false}}`")]
+    NoVariants,
+    /// Variant values of different types.
+    #[error(
+        "variants must all have one type: `{first}` is {first_type} but `{variant}` is {found}"
+    )]
+    MixedVariantTypes {
+        /// The first variant, which fixed the type.
+        first: String,
+        /// Its type.
+        first_type: FlagType,
+        /// The variant of another type.
+        variant: String,
+        /// What it is.
+        found: String,
+    },
+    /// A variant's value cannot be a flag value (an array or null).
+    #[error("variant `{variant}` is {found}; a variant is a boolean, string, number or object")]
+    InvalidVariantValue {
+        /// The variant.
+        variant: String,
+        /// What it is.
+        found: String,
+    },
+    /// A variant whose value is not of the flag's declared type.
+    #[error("variant `{variant}` is {found} but the flag is {expected}")]
+    VariantTypeMismatch {
+        /// The variant.
+        variant: String,
+        /// The flag's type.
+        expected: FlagType,
+        /// What the variant is.
+        found: String,
+    },
+    /// `defaultVariant` names no variant.
+    #[error("default variant `{variant}` is not among the variants ({})", list(available))]
+    DefaultVariantNotFound {
+        /// The name given.
+        variant: String,
+        /// The variants there are.
+        available: Vec<String>,
+    },
+    /// The default value differs from the default variant's value.
+    #[error("the default value differs from the value of default variant `{variant}`")]
+    DefaultDisagrees {
+        /// The default variant.
+        variant: String,
+    },
+    /// The default value is not of the flag's type.
+    #[error("the default is {found} but the flag is {expected}")]
+    DefaultTypeMismatch {
+        /// The flag's type.
+        expected: FlagType,
+        /// What the default is.
+        found: String,
+    },
+    /// A type name that is not one of the five.
+    #[error("unknown flag type `{found}`; expected one of `boolean`, `string`, `integer`, `float`, `object`")]
+    UnknownType {
+        /// The name given.
+        found: String,
+    },
+    /// A `state` other than `ENABLED` / `DISABLED`.
+    #[error("unknown state `{found}`; expected `ENABLED` or `DISABLED`")]
+    InvalidState {
+        /// The state given.
+        found: String,
+    },
+    /// A metadata value that is not a boolean, string or number.
+    #[error("metadata `{key}` is {found}; metadata values are booleans, strings or numbers")]
+    InvalidMetadata {
+        /// The metadata key.
+        key: String,
+        /// What the value is.
+        found: String,
+    },
+    /// A targeting rule that is not JSON Logic the engine knows.
+    #[error("invalid targeting: {reason}")]
+    InvalidTargeting {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A required field is absent.
+    #[error("missing field `{field}`")]
+    MissingField {
+        /// The field.
+        field: &'static str,
+    },
+    /// A field has the wrong JSON type.
+    #[error("field `{field}` must be {expected}, found {found}")]
+    InvalidField {
+        /// The field.
+        field: String,
+        /// What it must be.
+        expected: &'static str,
+        /// What it is.
+        found: String,
+    },
+    /// A lock file of another format version.
+    #[error("lock file format version {found} is not supported (this version of flags reads version {supported}); re-run the sync")]
+    UnsupportedFormatVersion {
+        /// The version in the file.
+        found: u32,
+        /// The version this crate reads.
+        supported: u32,
+    },
+    /// The document matches none of the known formats.
+    #[error("not a flag definition file: {hint}")]
+    UnknownFormat {
+        /// Why, and what was expected.
+        hint: String,
+    },
+}
+
+/// " at line L, column C", or nothing when the position is unknown (line 0).
+fn position(line: &usize, column: &usize) -> String {
+    if *line == 0 { String::new() } else { format!(" at line {line}, column {column}") }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "there are none".to_owned();
+    }
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// A short description of a JSON value for messages: "a boolean", "the string `\"x\"`", ...
+pub(crate) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("a boolean (`{b}`)"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => format!("an integer (`{n}`)"),
+        Value::Number(n) => format!("a float (`{n}`)"),
+        Value::String(s) => format!("a string (`{s:?}`)"),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// The candidate most similar to `key` (Jaro-Winkler ≥ 0.8 after lowercasing and dropping
+/// `-`, `_` and `.`), for "did you mean" messages; `None` when nothing is close enough.
+pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(&str, f64)> = None;
+    for candidate in candidates {
+        let score = jaro_winkler(key, candidate);
+        if score >= 0.8 && best.is_none_or(|(_, s)| score > s) {
+            best = Some((candidate, score));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+fn jaro_winkler(a: &str, b: &str) -> f64 {
+    // Case-insensitive, separators ignored, so `newCheckout` finds `new-checkout`.
+    fn norm(s: &str) -> String {
+        s.chars().filter(|c| !matches!(c, '-' | '_' | '.')).flat_map(char::to_lowercase).collect()
+    }
+    strsim::jaro_winkler(&norm(a), &norm(b))
+}

@@ -1,0 +1,634 @@
+//! Importer for flagd flag-definition files.
+//!
+//! The format is the one flagd's daemon reads (schema `https://flagd.dev/schema/v0/flagd.json`),
+//! a superset of what flagd providers read (`flags.json`): `flags` is a map from key to flag or
+//! an array of flags each carrying its `key`.
+//!
+//! ```json
+//! {
+//!   "$schema": "https://flagd.dev/schema/v0/flags.json",
+//!   "flags": {
+//!     "new-checkout": {
+//!       "state": "ENABLED",
+//!       "variants": { "on": true, "off": false },
+//!       "defaultVariant": "off",
+//!       "targeting": { "if": [{ "$ref": "staff" }, "on"] },
+//!       "metadata": { "description": "The redesigned checkout", "owner": "payments" }
+//!     }
+//!   },
+//!   "$evaluators": { "staff": { "ends_with": [{ "var": "email" }, "@example.com"] } },
+//!   "metadata": { "flagSetId": "shop", "version": "17" }
+//! }
+//! ```
+//!
+//! How a flag maps onto a [`Flag`]:
+//!
+//! | flagd | [`Flag`] |
+//! | --- | --- |
+//! | `state` (`ENABLED` / `DISABLED`, required) | [`Flag::state`] |
+//! | `variants` (required, at least one) | [`Flag::variants`]; their common type is [`Flag::flag_type`]: all integral numbers make an integer flag, any other number a float flag |
+//! | `defaultVariant` (a variant name, `null` or absent) | [`Flag::default_variant`], and that variant's value as [`Flag::default`]; `null` / absent leave both `None` (the code default applies) |
+//! | `targeting` (JSON Logic; `{}` is none) | [`Flag::targeting`], validated by [`validate_targeting`] |
+//! | `metadata` | [`Flag::metadata`]; a string `description` also becomes [`Flag::description`], `deprecated: true` sets [`Flag::deprecated`] |
+//!
+//! Fields flagd does not know are ignored, as flagd ignores them. Top-level `metadata` becomes
+//! [`Manifest::metadata`] and `$evaluators` [`Manifest::evaluators`].
+//!
+//! ```
+//! let manifest = flags_schema::flagd::import(&serde_json::json!({
+//!     "flags": [
+//!         { "key": "limit", "state": "ENABLED", "variants": { "low": 10, "high": 100 }, "defaultVariant": "low" },
+//!         { "key": "ratio", "state": "DISABLED", "variants": { "half": 0.5, "all": 1 } }
+//!     ]
+//! }), "flags.json").unwrap();
+//! assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
+//! assert_eq!(manifest.flags["limit"].default, Some(serde_json::json!(10)));
+//! assert_eq!(manifest.flags["ratio"].flag_type, flags_schema::FlagType::Float);
+//! assert_eq!(manifest.flags["ratio"].default, None);
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::detect::{Format, finish};
+use crate::error::{Error, Problem, closest, describe};
+use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
+
+/// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
+///
+/// The result is validated ([`Manifest::validate`]) and its [`Manifest::source`] records the
+/// format, the origin and the content hash, as [`crate::import`] does.
+///
+/// # Errors
+///
+/// An [`Error::Flag`] naming the flag for a missing or unknown `state`, no variants, a variant
+/// that is an array or `null`, variants of mixed types, a `defaultVariant` that names no
+/// variant, invalid targeting or metadata, an empty or duplicate key; an [`Error::Document`]
+/// for invalid flag-set `metadata` or `$evaluators`, or a document without `flags`.
+pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
+    let Value::Object(document) = value else {
+        return Err(Error::document(
+            origin,
+            Problem::UnknownFormat {
+                hint: format!(
+                    "a flagd file is an object with `flags`, found {}",
+                    describe(value)
+                ),
+            },
+        ));
+    };
+    let mut manifest = Manifest::new();
+    if let Some(metadata) = document.get("metadata") {
+        manifest.metadata = import_metadata(metadata).map_err(|p| Error::document(origin, p))?;
+    }
+    if let Some(evaluators) = document.get("$evaluators") {
+        manifest.evaluators =
+            import_evaluators(evaluators).map_err(|p| Error::document(origin, p))?;
+    }
+    let flags = document
+        .get("flags")
+        .ok_or_else(|| Error::document(origin, Problem::MissingField { field: "flags" }))?;
+    let entries: Vec<(&str, &Value)> = match flags {
+        Value::Object(flags) => flags.iter().map(|(key, flag)| (key.as_str(), flag)).collect(),
+        Value::Array(flags) => {
+            let mut entries = Vec::with_capacity(flags.len());
+            for (index, flag) in flags.iter().enumerate() {
+                entries.push((array_key(index, flag).map_err(|p| Error::document(origin, p))?, flag));
+            }
+            entries
+        }
+        other => {
+            return Err(Error::document(
+                origin,
+                Problem::InvalidField {
+                    field: "flags".to_owned(),
+                    expected: "an object of flags by key, or an array of flags with a `key`",
+                    found: describe(other),
+                },
+            ));
+        }
+    };
+    for (key, flag) in entries {
+        if key.is_empty() {
+            return Err(Error::flag(origin, key, Problem::EmptyKey));
+        }
+        if manifest.flags.contains_key(key) {
+            return Err(Error::flag(origin, key, Problem::DuplicateKey));
+        }
+        let flag = import_flag(key, flag, &manifest.evaluators)
+            .map_err(|problem| Error::flag(origin, key, problem))?;
+        manifest.flags.insert(key.to_owned(), flag);
+    }
+    finish(manifest, Format::Flagd, origin)
+}
+
+/// The `key` of the flag at `index` of a `flags` array.
+fn array_key(index: usize, flag: &Value) -> Result<&str, Problem> {
+    let Value::Object(fields) = flag else {
+        return Err(Problem::InvalidField {
+            field: format!("flags[{index}]"),
+            expected: "a flag object with a `key`",
+            found: describe(flag),
+        });
+    };
+    match fields.get("key") {
+        Some(Value::String(key)) => Ok(key),
+        found => Err(Problem::InvalidField {
+            field: format!("flags[{index}].key"),
+            expected: "a string",
+            found: found.map_or_else(|| "none".to_owned(), describe),
+        }),
+    }
+}
+
+fn import_flag(
+    key: &str,
+    value: &Value,
+    evaluators: &BTreeMap<String, Value>,
+) -> Result<Flag, Problem> {
+    let Value::Object(fields) = value else {
+        return Err(Problem::InvalidField {
+            field: format!("flags.{key}"),
+            expected: "a flag object with `state` and `variants`",
+            found: describe(value),
+        });
+    };
+    let state = import_state(fields)?;
+    let variants = match fields.get("variants") {
+        None => return Err(Problem::NoVariants),
+        Some(Value::Object(variants)) if variants.is_empty() => return Err(Problem::NoVariants),
+        Some(Value::Object(variants)) => variants,
+        Some(other) => {
+            return Err(Problem::InvalidField {
+                field: "variants".to_owned(),
+                expected: "an object of values by variant name",
+                found: describe(other),
+            });
+        }
+    };
+    let flag_type = variants_type(variants)?;
+    let mut flag = Flag::new(flag_type, None);
+    flag.state = state;
+    flag.variants = variants.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+    match fields.get("defaultVariant") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => {
+            let Some(value) = variants.get(name) else {
+                let mut available: Vec<String> = variants.keys().cloned().collect();
+                available.sort();
+                return Err(Problem::DefaultVariantNotFound { variant: name.clone(), available });
+            };
+            flag.default = Some(value.clone());
+            flag.default_variant = Some(name.clone());
+        }
+        Some(other) => {
+            return Err(Problem::InvalidField {
+                field: "defaultVariant".to_owned(),
+                expected: "the name of a variant, or null",
+                found: describe(other),
+            });
+        }
+    }
+    flag.targeting = match fields.get("targeting") {
+        None | Some(Value::Null) => None,
+        // flagd reads an empty object as "no targeting".
+        Some(Value::Object(rule)) if rule.is_empty() => None,
+        Some(rule) => {
+            validate_targeting(rule, evaluators)
+                .map_err(|reason| Problem::InvalidTargeting { reason })?;
+            Some(rule.clone())
+        }
+    };
+    if let Some(metadata) = fields.get("metadata") {
+        flag.metadata = import_metadata(metadata)?;
+        if let Some(MetadataValue::String(description)) = flag.metadata.get("description") {
+            flag.description = Some(description.clone());
+        }
+        flag.deprecated = matches!(flag.metadata.get("deprecated"), Some(MetadataValue::Bool(true)));
+    }
+    Ok(flag)
+}
+
+fn import_state(fields: &Map<String, Value>) -> Result<FlagState, Problem> {
+    match fields.get("state") {
+        None => Err(Problem::MissingField { field: "state" }),
+        Some(Value::String(state)) if state == "ENABLED" => Ok(FlagState::Enabled),
+        Some(Value::String(state)) if state == "DISABLED" => Ok(FlagState::Disabled),
+        Some(Value::String(state)) => Err(Problem::InvalidState { found: state.clone() }),
+        Some(other) => Err(Problem::InvalidState { found: other.to_string() }),
+    }
+}
+
+/// The one type of all variants: the first variant fixes it, integers and floats widen to float,
+/// anything else is [`Problem::MixedVariantTypes`].
+fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, Problem> {
+    let mut first: Option<(&str, FlagType)> = None;
+    let mut unified = FlagType::Boolean;
+    for (name, value) in variants {
+        let Some(value_type) = FlagType::of(value) else {
+            return Err(Problem::InvalidVariantValue {
+                variant: name.clone(),
+                found: describe(value),
+            });
+        };
+        match first {
+            None => {
+                first = Some((name, value_type));
+                unified = value_type;
+            }
+            Some((first_name, first_type)) => {
+                unified = unified.unify(value_type).ok_or_else(|| {
+                    Problem::MixedVariantTypes {
+                        first: first_name.to_owned(),
+                        first_type,
+                        variant: name.clone(),
+                        found: describe(value),
+                    }
+                })?;
+            }
+        }
+    }
+    Ok(unified)
+}
+
+fn import_metadata(value: &Value) -> Result<Metadata, Problem> {
+    let Value::Object(entries) = value else {
+        return Err(Problem::InvalidField {
+            field: "metadata".to_owned(),
+            expected: "an object of booleans, strings or numbers",
+            found: describe(value),
+        });
+    };
+    entries
+        .iter()
+        .map(|(key, value)| match MetadataValue::from_json(value) {
+            Some(value) => Ok((key.clone(), value)),
+            None => Err(Problem::InvalidMetadata { key: key.clone(), found: describe(value) }),
+        })
+        .collect()
+}
+
+fn import_evaluators(value: &Value) -> Result<BTreeMap<String, Value>, Problem> {
+    let Value::Object(entries) = value else {
+        return Err(Problem::InvalidField {
+            field: "$evaluators".to_owned(),
+            expected: "an object of targeting rules by name",
+            found: describe(value),
+        });
+    };
+    let mut evaluators = BTreeMap::new();
+    for (name, rule) in entries {
+        if name.is_empty() {
+            return Err(Problem::InvalidTargeting {
+                reason: "evaluator names in `$evaluators` must not be empty".to_owned(),
+            });
+        }
+        check_rule(rule, None).map_err(|reason| Problem::InvalidTargeting {
+            reason: format!("in evaluator `{name}`: {reason}"),
+        })?;
+        evaluators.insert(name.clone(), rule.clone());
+    }
+    Ok(evaluators)
+}
+
+/// The operators a flagd targeting rule may use: JSON Logic's, flagd's own (`fractional`,
+/// `sem_ver`, `starts_with`, `ends_with`) and `$ref`, as listed by flagd's `targeting.json`.
+/// JSON Logic's `?:` and `log` are not among them.
+pub const OPERATORS: &[&str] = &[
+    "var", "missing", "missing_some", "if", "==", "===", "!=", "!==", ">", ">=", "<", "<=", "!",
+    "!!", "or", "and", "+", "-", "*", "/", "%", "max", "min", "merge", "cat", "substr", "in",
+    "map", "filter", "all", "none", "some", "reduce", "fractional", "sem_ver", "starts_with",
+    "ends_with", "$ref",
+];
+
+/// Checks that a targeting rule is JSON Logic that flagd evaluates.
+///
+/// `rule` must be an object; `{}` is the empty rule. Every object in it with one key is an
+/// operation, whose name must be one of [`OPERATORS`]; `{}` inside a rule is an empty object
+/// literal; an object with more keys is an error. `{"$ref": name}` must name one of
+/// `evaluators`. Beyond that, checks that are certain to catch a mistake:
+///
+/// - `var` paths under `$flagd.` are `$flagd.flagKey` or `$flagd.timestamp`, the only
+///   properties flagd provides;
+/// - `fractional` takes an optional rule computing the bucketing value, then buckets
+///   `[variant]` or `[variant, weight]`, where a literal weight is a whole number from 0 to
+///   2,147,483,647 (and literal weights sum to no more);
+/// - `starts_with` / `ends_with` take exactly two arguments, each a string or a rule;
+/// - `sem_ver` takes exactly `[version, operator, version]` with an operator among `=`, `!=`,
+///   `<`, `<=`, `>`, `>=`, `^`, `~` and literal versions such as `1.2.3`, `v1.2` or
+///   `2.0.0-beta.1+build` (at most three numeric parts).
+///
+/// Arities of plain JSON Logic operators are left to the engine, which is lenient about them.
+/// The error is a sentence for [`Problem::InvalidTargeting`].
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use flags_schema::flagd::validate_targeting;
+/// use serde_json::json;
+///
+/// let evaluators = BTreeMap::new();
+/// assert!(validate_targeting(&json!({ "if": [{ "var": "beta" }, "on", "off"] }), &evaluators).is_ok());
+/// assert_eq!(
+///     validate_targeting(&json!({ "not-a-real-rule": [1, 2] }), &evaluators).unwrap_err(),
+///     "unknown operator `not-a-real-rule`",
+/// );
+/// ```
+///
+/// # Errors
+///
+/// A lowercase sentence naming the offending operator or value, with code in backticks.
+pub fn validate_targeting(rule: &Value, evaluators: &BTreeMap<String, Value>) -> Result<(), String> {
+    check_rule(rule, Some(evaluators))
+}
+
+/// [`validate_targeting`]; `evaluators` is `None` inside `$evaluators`, where `$ref` is not
+/// allowed (flagd substitutes references once, so evaluators do not nest).
+fn check_rule(rule: &Value, evaluators: Option<&BTreeMap<String, Value>>) -> Result<(), String> {
+    match rule {
+        Value::Object(_) => Checker { evaluators }.value(rule),
+        other => Err(format!(
+            "a targeting rule is a JSON Logic object such as `{{\"if\": [...]}}`, found {}",
+            describe(other)
+        )),
+    }
+}
+
+struct Checker<'a> {
+    evaluators: Option<&'a BTreeMap<String, Value>>,
+}
+
+const FLAGD_PROPERTIES: [&str; 2] = ["$flagd.flagKey", "$flagd.timestamp"];
+const SEM_VER_OPERATORS: [&str; 8] = ["=", "!=", "<", "<=", ">", ">=", "^", "~"];
+const MAX_WEIGHT: u64 = i32::MAX as u64;
+
+impl Checker<'_> {
+    fn value(&self, value: &Value) -> Result<(), String> {
+        match value {
+            Value::Array(items) => items.iter().try_for_each(|item| self.value(item)),
+            Value::Object(operation) => self.operation(operation),
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => Ok(()),
+        }
+    }
+
+    fn operation(&self, operation: &Map<String, Value>) -> Result<(), String> {
+        let mut entries = operation.iter();
+        let (name, args) = match (entries.next(), operation.len()) {
+            (None, _) => return Ok(()),
+            (Some(entry), 1) => entry,
+            (Some(_), _) => {
+                let keys: Vec<String> = operation.keys().map(|k| format!("`{k}`")).collect();
+                return Err(format!(
+                    "an operation is an object with one key, the operator; found {}",
+                    keys.join(", ")
+                ));
+            }
+        };
+        match name.as_str() {
+            "$ref" => self.reference(args),
+            "var" => self.var(args),
+            "fractional" => self.fractional(args),
+            "sem_ver" => self.sem_ver(args),
+            "starts_with" | "ends_with" => self.string_compare(name, args),
+            known if OPERATORS.contains(&known) => self.value(args),
+            unknown => Err(match closest(unknown, OPERATORS.iter().copied()) {
+                Some(suggestion) => {
+                    format!("unknown operator `{unknown}`; did you mean `{suggestion}`?")
+                }
+                None => format!("unknown operator `{unknown}`"),
+            }),
+        }
+    }
+
+    fn reference(&self, args: &Value) -> Result<(), String> {
+        let Value::String(name) = args else {
+            return Err(format!(
+                "`$ref` takes the name of an evaluator, found {}",
+                describe(args)
+            ));
+        };
+        let Some(evaluators) = self.evaluators else {
+            return Err(format!(
+                "`{{\"$ref\": \"{name}\"}}` cannot be used inside `$evaluators`; evaluators do not nest"
+            ));
+        };
+        if evaluators.contains_key(name) {
+            return Ok(());
+        }
+        let mut message = format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
+        if let Some(suggestion) = closest(name, evaluators.keys().map(String::as_str)) {
+            message.push_str(&format!("; did you mean `{suggestion}`?"));
+        }
+        Err(message)
+    }
+
+    fn var(&self, args: &Value) -> Result<(), String> {
+        match args {
+            Value::String(path) => check_var_path(path),
+            Value::Array(items) => {
+                if let Some(Value::String(path)) = items.first() {
+                    check_var_path(path)?;
+                }
+                self.value(args)
+            }
+            other => self.value(other),
+        }
+    }
+
+    fn fractional(&self, args: &Value) -> Result<(), String> {
+        let Value::Array(items) = args else {
+            return Err(format!(
+                "`fractional` takes an array of buckets `[variant, weight]`, found {}",
+                describe(args)
+            ));
+        };
+        let buckets = match items.first() {
+            None => return Err("`fractional` needs at least one bucket `[variant, weight]`".to_owned()),
+            // Shorthand: no bucketing value, the buckets start right away.
+            Some(Value::Array(_)) => &items[..],
+            Some(bucket_by @ Value::Object(_)) => {
+                self.value(bucket_by)?;
+                &items[1..]
+            }
+            Some(other) => {
+                return Err(format!(
+                    "`fractional` starts with a rule computing the bucketing value, such as \
+                     `{{\"var\": \"email\"}}`, or with a bucket `[variant, weight]`; found {}",
+                    describe(other)
+                ));
+            }
+        };
+        let mut literal_total: u64 = 0;
+        for bucket in buckets {
+            let (variant, weight) = match bucket {
+                Value::Array(parts) => match parts.as_slice() {
+                    [variant] => (variant, None),
+                    [variant, weight] => (variant, Some(weight)),
+                    _ => {
+                        return Err(format!(
+                            "a `fractional` bucket is `[variant]` or `[variant, weight]`, found an \
+                             array of {} elements",
+                            parts.len()
+                        ));
+                    }
+                },
+                other => {
+                    return Err(format!(
+                        "a `fractional` bucket is `[variant]` or `[variant, weight]`, found {}",
+                        describe(other)
+                    ));
+                }
+            };
+            self.value(variant)?;
+            match weight {
+                None => literal_total += 1,
+                Some(rule @ Value::Object(_)) => self.value(rule)?,
+                Some(Value::Number(number)) => match whole_weight(number) {
+                    Some(weight) if weight <= MAX_WEIGHT => literal_total += weight,
+                    _ => return Err(weight_error(&Value::Number(number.clone()))),
+                },
+                Some(other) => return Err(weight_error(other)),
+            }
+        }
+        if literal_total > MAX_WEIGHT {
+            return Err(format!(
+                "the weights of `fractional` sum to {literal_total}, more than the maximum of \
+                 {MAX_WEIGHT}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn sem_ver(&self, args: &Value) -> Result<(), String> {
+        let [left, operator, right] = match args {
+            Value::Array(items) => match items.as_slice() {
+                [left, operator, right] => [left, operator, right],
+                _ => {
+                    return Err(format!(
+                        "`sem_ver` takes 3 arguments `[version, operator, version]`, found {}",
+                        items.len()
+                    ));
+                }
+            },
+            other => {
+                return Err(format!(
+                    "`sem_ver` takes `[version, operator, version]`, found {}",
+                    describe(other)
+                ));
+            }
+        };
+        for side in [left, right] {
+            match side {
+                Value::String(version) if !is_version(version) => {
+                    return Err(format!(
+                        "`{version}` is not a version for `sem_ver`; expected `MAJOR.MINOR.PATCH` \
+                         such as `2.0.0`"
+                    ));
+                }
+                other => self.value(other)?,
+            }
+        }
+        match operator {
+            Value::String(op) if SEM_VER_OPERATORS.contains(&op.as_str()) => Ok(()),
+            Value::String(op) => Err(format!(
+                "unknown `sem_ver` operator `{op}`; expected one of {}",
+                backticked(&SEM_VER_OPERATORS)
+            )),
+            Value::Object(_) => self.value(operator),
+            other => Err(format!(
+                "the `sem_ver` operator is one of {}, found {}",
+                backticked(&SEM_VER_OPERATORS),
+                describe(other)
+            )),
+        }
+    }
+
+    fn string_compare(&self, name: &str, args: &Value) -> Result<(), String> {
+        let what = if name == "starts_with" { "prefix" } else { "suffix" };
+        let items = match args {
+            Value::Array(items) if items.len() == 2 => items,
+            Value::Array(items) => {
+                return Err(format!(
+                    "`{name}` takes 2 arguments `[string, {what}]`, found {}",
+                    items.len()
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "`{name}` takes `[string, {what}]`, found {}",
+                    describe(other)
+                ));
+            }
+        };
+        for arg in items {
+            match arg {
+                Value::String(_) => {}
+                Value::Object(_) => self.value(arg)?,
+                other => {
+                    return Err(format!(
+                        "the arguments of `{name}` are strings or rules such as \
+                         `{{\"var\": \"email\"}}`, found {}",
+                        describe(other)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_var_path(path: &str) -> Result<(), String> {
+    if path.starts_with("$flagd.") && !FLAGD_PROPERTIES.contains(&path) {
+        return Err(format!(
+            "`{path}` is not a property flagd provides; expected {}",
+            backticked(&FLAGD_PROPERTIES)
+        ));
+    }
+    Ok(())
+}
+
+/// A literal `fractional` weight as a whole number ≥ 0 (`25` or `25.0`).
+fn whole_weight(number: &serde_json::Number) -> Option<u64> {
+    if let Some(weight) = number.as_u64() {
+        return Some(weight);
+    }
+    let weight = number.as_f64()?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // Checked to be whole and in range.
+    (weight >= 0.0 && weight.fract() == 0.0 && weight <= MAX_WEIGHT as f64).then_some(weight as u64)
+}
+
+fn weight_error(weight: &Value) -> String {
+    format!(
+        "a `fractional` weight is a whole number from 0 to {MAX_WEIGHT} or a rule computing one, \
+         found {}",
+        describe(weight)
+    )
+}
+
+/// Whether `text` is a version flagd's `sem_ver` accepts: an optional `v`, one to three
+/// numeric parts, an optional `-pre.release` and an optional `+build`.
+fn is_version(text: &str) -> bool {
+    let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+    let (text, build) = match text.split_once('+') {
+        Some((text, build)) => (text, Some(build)),
+        None => (text, None),
+    };
+    let (core, pre) = match text.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (text, None),
+    };
+    let identifiers = |s: &str| {
+        s.split('.').all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    (1..=3).contains(&parts.len())
+        && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        && pre.is_none_or(identifiers)
+        && build.is_none_or(identifiers)
+}
+
+fn backticked(items: &[&str]) -> String {
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+}

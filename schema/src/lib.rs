@@ -1,0 +1,57 @@
+//! The flag manifest of [`flags`](https://docs.rs/flags): what the macros check flag keys and
+//! types against at compile time, and what the lock file (`flags.lock.json`) holds.
+//!
+//! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
+//! variants, description, state, metadata, and (for in-process evaluation) its targeting rule.
+//! It is produced by one of the importers:
+//!
+//! | input | function |
+//! | --- | --- |
+//! | any of the below, detected from its shape | [`import`] / [`import_str`] / [`read`] |
+//! | a lock file written by `flags-build` | [`Manifest::from_lock_str`] |
+//! | a flagd flag-definition file (flags as map or array) | [`flagd::import`] |
+//! | an OpenFeature CLI manifest (`flagType`, `defaultValue`) | [`openfeature_cli::import`] |
+//!
+//! Every importer validates what it reads: an empty key, variants of mixed types, a default
+//! variant that is not among the variants, an unknown type, each is an [`Error`] naming the flag
+//! and the problem.
+//!
+//! ```
+//! let manifest = flags_schema::import_str(r#"{
+//!     "flags": {
+//!         "new-checkout": {
+//!             "state": "ENABLED",
+//!             "variants": { "on": true, "off": false },
+//!             "defaultVariant": "off"
+//!         }
+//!     }
+//! }"#, "flags.json").unwrap();
+//! let flag = &manifest.flags["new-checkout"];
+//! assert_eq!(flag.flag_type, flags_schema::FlagType::Boolean);
+//! assert_eq!(flag.default, Some(serde_json::json!(false)));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod detect;
+mod error;
+pub mod flagd;
+mod manifest;
+pub mod openfeature_cli;
+
+pub use detect::{Format, import, import_str, read};
+pub use error::{Error, Problem, closest};
+pub use manifest::{
+    FlagType, FlagState, Flag, Manifest, Metadata, MetadataValue, Provenance, FORMAT_VERSION,
+};
+
+/// The file name of the lock file that `flags-build` keeps in the crate root and that the
+/// macros look for when nothing else names a schema.
+pub const LOCK_FILE: &str = "flags.lock.json";
+
+/// The file name under `OUT_DIR` that `flags_build::sync` writes and the macros read.
+pub const OUT_DIR_FILE: &str = "flags.lock.json";
+
+/// The environment variable that names a schema file for the macros (a lock file or any
+/// importable definition file). It takes precedence over `OUT_DIR` and the committed lock file.
+pub const SCHEMA_ENV: &str = "FLAGS_SCHEMA";

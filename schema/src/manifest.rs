@@ -1,0 +1,422 @@
+//! The manifest model and the lock file format.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Problem};
+
+/// The version of the lock file format this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Flag-set or flag metadata: string keys to booleans, strings or numbers.
+pub type Metadata = BTreeMap<String, MetadataValue>;
+
+/// Every flag a flag service knows, with its type and default.
+///
+/// Serialised, this is the lock file: pretty JSON, keys sorted, a format version, no credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manifest {
+    /// The version of the lock file format; [`FORMAT_VERSION`] for files this crate writes.
+    pub format_version: u32,
+    /// Where the definitions came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Provenance>,
+    /// Flag-set metadata (flagd's top-level `metadata`), merged under every flag's metadata.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: Metadata,
+    /// Named reusable targeting fragments (flagd's `$evaluators`), referenced as `{"$ref": name}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "BTreeMap<String, serde_json::Value>"))]
+    pub evaluators: BTreeMap<String, Value>,
+    /// The flags, by key.
+    pub flags: BTreeMap<String, Flag>,
+}
+
+/// Where a manifest came from, recorded in the lock file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Provenance {
+    /// The format the definitions were imported from.
+    pub format: Format,
+    /// The file or URL they were read from, without credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// When they were fetched from a service (RFC 3339); absent for local files, so that a
+    /// lock file built from a file is reproducible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<String>,
+    /// `sha256:` and the hex SHA-256 of the canonical JSON of the flags, metadata and
+    /// evaluators: equal hashes mean equal definitions.
+    pub content_hash: String,
+}
+
+pub use crate::detect::Format;
+
+/// One flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Flag {
+    /// The type of every value the flag can take.
+    #[serde(rename = "type")]
+    pub flag_type: FlagType,
+    /// The value served when no rule decides: the default variant's value. Absent when the
+    /// flag defers to the default written in code (flagd `defaultVariant: null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "Option<serde_json::Value>"))]
+    pub default: Option<Value>,
+    /// The name of the default variant, when the flag has variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_variant: Option<String>,
+    /// The values the flag can take, by variant name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "BTreeMap<String, serde_json::Value>"))]
+    pub variants: BTreeMap<String, Value>,
+    /// What the flag is for; becomes the doc comment of generated code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The flag is on its way out: generated code marks it `#[deprecated]`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    /// Whether the flag is served; a disabled flag evaluates to the code default.
+    #[serde(default, skip_serializing_if = "FlagState::is_enabled")]
+    pub state: FlagState,
+    /// Flag metadata, returned with every evaluation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: Metadata,
+    /// The targeting rule (JSON Logic, flagd dialect), kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "Option<serde_json::Value>"))]
+    pub targeting: Option<Value>,
+}
+
+/// The type of a flag's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FlagType {
+    /// `true` or `false`.
+    Boolean,
+    /// A UTF-8 string.
+    String,
+    /// A whole number that fits `i64`.
+    Integer,
+    /// Any number.
+    Float,
+    /// A JSON object.
+    Object,
+}
+
+impl FlagType {
+    /// All types, in declaration order.
+    pub const ALL: [FlagType; 5] = [
+        FlagType::Boolean,
+        FlagType::String,
+        FlagType::Integer,
+        FlagType::Float,
+        FlagType::Object,
+    ];
+
+    /// The name used in the lock file and in messages: `boolean`, `string`, `integer`,
+    /// `float`, `object`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FlagType::Boolean => "boolean",
+            FlagType::String => "string",
+            FlagType::Integer => "integer",
+            FlagType::Float => "float",
+            FlagType::Object => "object",
+        }
+    }
+
+    /// The narrowest type of a JSON value: a number that fits `i64` is an integer, any other
+    /// number a float. Arrays and `null` are not flag values.
+    pub fn of(value: &Value) -> Option<FlagType> {
+        match value {
+            Value::Bool(_) => Some(FlagType::Boolean),
+            Value::String(_) => Some(FlagType::String),
+            Value::Number(n) if n.is_i64() => Some(FlagType::Integer),
+            Value::Number(_) => Some(FlagType::Float),
+            Value::Object(_) => Some(FlagType::Object),
+            Value::Array(_) | Value::Null => None,
+        }
+    }
+
+    /// Whether a value of this type can hold `value`: an integer flag takes a number that fits
+    /// `i64`, a float flag any number.
+    pub fn accepts(self, value: &Value) -> bool {
+        match (self, value) {
+            (FlagType::Boolean, Value::Bool(_)) => true,
+            (FlagType::String, Value::String(_)) => true,
+            (FlagType::Integer, Value::Number(n)) => n.is_i64(),
+            (FlagType::Float, Value::Number(_)) => true,
+            (FlagType::Object, Value::Object(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// The type that holds values of both `self` and `other`, if any: integer and float widen
+    /// to float.
+    pub fn unify(self, other: FlagType) -> Option<FlagType> {
+        match (self, other) {
+            (a, b) if a == b => Some(a),
+            (FlagType::Integer, FlagType::Float) | (FlagType::Float, FlagType::Integer) => {
+                Some(FlagType::Float)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for FlagType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a flag is served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FlagState {
+    /// Evaluated normally.
+    #[default]
+    Enabled,
+    /// Evaluates to the code default with reason `DISABLED`; targeting is not evaluated.
+    Disabled,
+}
+
+impl FlagState {
+    /// `true` for [`FlagState::Enabled`].
+    pub fn is_enabled(&self) -> bool {
+        matches!(self, FlagState::Enabled)
+    }
+}
+
+/// A metadata value: boolean, string or number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum MetadataValue {
+    /// A boolean.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// A string.
+    String(String),
+}
+
+impl MetadataValue {
+    /// Converts a JSON value; `None` for arrays, objects, `null` and numbers beyond `f64`.
+    pub fn from_json(value: &Value) -> Option<MetadataValue> {
+        match value {
+            Value::Bool(b) => Some(MetadataValue::Bool(*b)),
+            Value::String(s) => Some(MetadataValue::String(s.clone())),
+            Value::Number(n) => n
+                .as_i64()
+                .map(MetadataValue::Int)
+                .or_else(|| n.as_f64().map(MetadataValue::Float)),
+            Value::Array(_) | Value::Object(_) | Value::Null => None,
+        }
+    }
+}
+
+impl Manifest {
+    /// An empty manifest of the current format version.
+    pub fn new() -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            source: None,
+            metadata: Metadata::new(),
+            evaluators: BTreeMap::new(),
+            flags: BTreeMap::new(),
+        }
+    }
+
+    /// Parses and validates a lock file. `origin` names the input in error messages.
+    pub fn from_lock_str(text: &str, origin: &str) -> Result<Manifest, Error> {
+        // The version is checked before the structure: a lock file of another version may have
+        // fields this version does not know, and "unsupported version" is the useful message.
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+        check_lock_version(&value, origin)?;
+        // Deserialised from the text, not the value, so that errors carry a line and column.
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+        manifest.validate(origin)?;
+        Ok(manifest)
+    }
+
+    /// [`Manifest::from_lock_str`] for an already parsed document.
+    pub(crate) fn from_lock_value(value: &Value, origin: &str) -> Result<Manifest, Error> {
+        check_lock_version(value, origin)?;
+        let manifest = Manifest::deserialize(value).map_err(|e| Error::json(origin, &e))?;
+        manifest.validate(origin)?;
+        Ok(manifest)
+    }
+
+    /// The lock file text: pretty JSON with sorted keys and a trailing newline.
+    pub fn to_lock_string(&self) -> String {
+        // Every key is sorted, struct fields included (they serialise in declaration order),
+        // whether or not something in the build enables serde_json's `preserve_order`.
+        let value = serde_json::to_value(self).expect("a manifest always serialises");
+        let mut text =
+            serde_json::to_string_pretty(&sorted(value)).expect("a value always serialises");
+        text.push('\n');
+        text
+    }
+
+    /// The SHA-256 of the canonical JSON of the flags, metadata and evaluators, as
+    /// `sha256:<hex>`. Independent of provenance and format version.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        #[derive(Serialize)]
+        struct Content<'a> {
+            flags: &'a BTreeMap<String, Flag>,
+            metadata: &'a Metadata,
+            evaluators: &'a BTreeMap<String, Value>,
+        }
+        let content = serde_json::to_value(Content {
+            flags: &self.flags,
+            metadata: &self.metadata,
+            evaluators: &self.evaluators,
+        })
+        .expect("a manifest always serialises");
+        // Canonical: compact, every key sorted (so the order of a source file never matters).
+        let canonical = serde_json::to_vec(&sorted(content)).expect("a value always serialises");
+        let digest = Sha256::digest(&canonical);
+        let mut hex = String::with_capacity(7 + 64);
+        hex.push_str("sha256:");
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        hex
+    }
+
+    /// Checks the rules every manifest keeps, whatever it was imported from: non-empty keys,
+    /// variants and default of the flag's type, a default variant among the variants.
+    pub fn validate(&self, origin: &str) -> Result<(), Error> {
+        for (key, flag) in &self.flags {
+            flag.validate(key).map_err(|problem| Error::flag(origin, key, problem))?;
+        }
+        for (key, value) in &self.metadata {
+            if matches!(value, MetadataValue::Float(f) if !f.is_finite()) {
+                return Err(Error::document(
+                    origin,
+                    Problem::InvalidMetadata { key: key.clone(), found: "a non-finite number".into() },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The key closest to `key` by Jaro-Winkler similarity, for "did you mean" messages; `None`
+    /// when nothing is close enough.
+    pub fn suggest(&self, key: &str) -> Option<&str> {
+        crate::error::closest(key, self.flags.keys().map(String::as_str))
+    }
+}
+
+/// `value` with the keys of every object in sorted order.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+            Value::Object(entries.into_iter().map(|(key, value)| (key, sorted(value))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// Fails with [`Problem::UnsupportedFormatVersion`] when a lock document carries a whole-number
+/// `formatVersion` other than [`FORMAT_VERSION`]; anything else is left to deserialisation.
+fn check_lock_version(value: &Value, origin: &str) -> Result<(), Error> {
+    let Some(found) = value.get("formatVersion").and_then(Value::as_u64) else {
+        return Ok(());
+    };
+    if found == u64::from(FORMAT_VERSION) {
+        return Ok(());
+    }
+    Err(Error::document(
+        origin,
+        Problem::UnsupportedFormatVersion {
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+            supported: FORMAT_VERSION,
+        },
+    ))
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Manifest::new()
+    }
+}
+
+impl Flag {
+    /// A flag of type `flag_type` with a default value and nothing else.
+    pub fn new(flag_type: FlagType, default: Option<Value>) -> Flag {
+        Flag {
+            flag_type,
+            default,
+            default_variant: None,
+            variants: BTreeMap::new(),
+            description: None,
+            deprecated: false,
+            state: FlagState::Enabled,
+            metadata: Metadata::new(),
+            targeting: None,
+        }
+    }
+
+    /// The variant names, sorted.
+    pub fn variant_names(&self) -> impl Iterator<Item = &str> {
+        self.variants.keys().map(String::as_str)
+    }
+
+    fn validate(&self, key: &str) -> Result<(), Problem> {
+        if key.is_empty() {
+            return Err(Problem::EmptyKey);
+        }
+        for (name, value) in &self.variants {
+            if !self.flag_type.accepts(value) {
+                return Err(Problem::VariantTypeMismatch {
+                    variant: name.clone(),
+                    expected: self.flag_type,
+                    found: crate::error::describe(value),
+                });
+            }
+        }
+        if let Some(name) = &self.default_variant {
+            match self.variants.get(name) {
+                None => {
+                    return Err(Problem::DefaultVariantNotFound {
+                        variant: name.clone(),
+                        available: self.variants.keys().cloned().collect(),
+                    });
+                }
+                Some(value) if self.default.as_ref() != Some(value) => {
+                    return Err(Problem::DefaultDisagrees { variant: name.clone() });
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(default) = &self.default {
+            if !self.flag_type.accepts(default) {
+                return Err(Problem::DefaultTypeMismatch {
+                    expected: self.flag_type,
+                    found: crate::error::describe(default),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! The messages users see: each names the file, the flag and the problem, in the house wording.
+
+use flags_schema::{Problem, import_str};
+
+fn error(text: &str) -> String {
+    match import_str(text, "flags.json") {
+        Ok(manifest) => panic!("imported: {manifest:#?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn mixed_variant_types() {
+    let message = error(
+        r#"{ "flags": { "new-checkout": {
+            "state": "ENABLED",
+            "variants": { "a": true, "b": "yes" },
+            "defaultVariant": "a"
+        } } }"#,
+    );
+    assert_eq!(
+        message,
+        "`flags.json`: flag `new-checkout`: variants must all have one type: `a` is boolean but \
+         `b` is a string (`\"yes\"`)"
+    );
+}
+
+#[test]
+fn default_variant_not_among_variants() {
+    let message = error(
+        r#"{ "flags": { "new-checkout": {
+            "state": "ENABLED",
+            "variants": { "on": true, "off": false },
+            "defaultVariant": "of"
+        } } }"#,
+    );
+    assert_eq!(
+        message,
+        "`flags.json`: flag `new-checkout`: default variant `of` is not among the variants \
+         (`off`, `on`)"
+    );
+}
+
+#[test]
+fn empty_key() {
+    let expected = "`flags.json`: flag ``: flag keys must not be empty";
+    assert_eq!(
+        error(r#"{ "flags": { "": { "state": "ENABLED", "variants": { "on": true } } } }"#),
+        expected
+    );
+    assert_eq!(
+        error(r#"{ "flags": [{ "key": "", "state": "ENABLED", "variants": { "on": true } }] }"#),
+        expected
+    );
+    assert_eq!(error(r#"{ "flags": { "": { "flagType": "boolean", "defaultValue": true } } }"#), expected);
+}
+
+#[test]
+fn unknown_type() {
+    let message = error(r#"{ "flags": { "limit": { "flagType": "int", "defaultValue": 10 } } }"#);
+    assert_eq!(
+        message,
+        "`flags.json`: flag `limit`: unknown flag type `int`; expected one of `boolean`, \
+         `string`, `integer`, `float`, `object`"
+    );
+}
+
+#[test]
+fn other_flag_problems() {
+    let cases = [
+        (
+            r#"{ "flags": { "f": { "variants": { "on": true } } } }"#,
+            "`flags.json`: flag `f`: missing field `state`",
+        ),
+        (
+            r#"{ "flags": { "f": { "state": "ENABLED", "variants": {} } } }"#,
+            "`flags.json`: flag `f`: a flag needs at least one variant, as in \
+             `\"variants\": {\"on\": true, \"off\": false}`",
+        ),
+        (
+            r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "list": [1] } } } }"#,
+            "`flags.json`: flag `f`: variant `list` is an array; a variant is a boolean, string, \
+             number or object",
+        ),
+        (
+            r#"{ "flags": { "f": { "state": "on", "variants": { "on": true } } } }"#,
+            "`flags.json`: flag `f`: unknown state `on`; expected `ENABLED` or `DISABLED`",
+        ),
+        (
+            r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
+                "targeting": { "startsWith": [{ "var": "email" }, "a"] } } } }"#,
+            "`flags.json`: flag `f`: invalid targeting: unknown operator `startsWith`; did you \
+             mean `starts_with`?",
+        ),
+        (
+            r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
+                "targeting": { "$ref": "staf" } } },
+                "$evaluators": { "staff": { "in": ["@example.com", { "var": "email" }] } } }"#,
+            "`flags.json`: flag `f`: invalid targeting: `$ref` names evaluator `staf`, which \
+             `$evaluators` does not define; did you mean `staff`?",
+        ),
+        (
+            r#"{ "flags": [
+                { "key": "f", "state": "ENABLED", "variants": { "on": true } },
+                { "key": "f", "state": "ENABLED", "variants": { "off": false } }
+            ] }"#,
+            "`flags.json`: flag `f`: the key is defined more than once",
+        ),
+        (
+            r#"{ "flags": { "f": { "flagType": "integer", "defaultValue": "10" } } }"#,
+            "`flags.json`: flag `f`: the default is a string (`\"10\"`) but the flag is integer",
+        ),
+        (
+            r#"{ "flags": { "f": { "defaultValue": 10 } } }"#,
+            "`flags.json`: flag `f`: missing field `flagType`",
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(error(text), expected);
+    }
+}
+
+#[test]
+fn document_problems() {
+    assert_eq!(
+        error("{ \"flags\": {\n  \"f\": }"),
+        "`flags.json` is not valid JSON: expected value at line 2, column 8"
+    );
+    assert_eq!(
+        error(r#"{ "toggles": [] }"#),
+        "`flags.json`: not a flag definition file: expected a flagd file with \
+         `flags.<key>.variants`, an OpenFeature CLI manifest with `flags.<key>.flagType`, or a \
+         lock file with `formatVersion`; found an object without `flags`"
+    );
+    assert_eq!(
+        error(r#"{ "flags": {}, "metadata": { "owner": null } }"#),
+        "`flags.json`: metadata `owner` is null; metadata values are booleans, strings or numbers"
+    );
+    assert_eq!(
+        error(r#"{ "flags": {}, "$evaluators": { "a": { "$ref": "b" } } }"#),
+        "`flags.json`: invalid targeting: in evaluator `a`: `{\"$ref\": \"b\"}` cannot be used \
+         inside `$evaluators`; evaluators do not nest"
+    );
+}
+
+#[test]
+fn errors_expose_flag_and_problem() {
+    let error = import_str(r#"{ "flags": { "f": { "flagType": "nope", "defaultValue": 1 } } }"#, "x")
+        .unwrap_err();
+    assert_eq!(error.flag_key(), Some("f"));
+    assert_eq!(error.problem(), Some(&Problem::UnknownType { found: "nope".into() }));
+}

@@ -1,0 +1,200 @@
+//! The lock file: its text, its round trip, its version and its content hash.
+
+use flags_schema::{FORMAT_VERSION, Format, Manifest, Problem, Provenance, import_str};
+use serde_json::{Value, json};
+
+/// A manifest with a bit of everything, imported from a flagd document.
+fn manifest() -> Manifest {
+    let document = json!({
+        "flags": {
+            "zeta": {
+                "state": "DISABLED",
+                "variants": { "small": 1, "large": 2.5 },
+                "defaultVariant": "small",
+                "metadata": { "description": "Sizes", "deprecated": true, "owner": "ux" }
+            },
+            "alpha": {
+                "state": "ENABLED",
+                "variants": { "on": true, "off": false },
+                "defaultVariant": "off",
+                "targeting": { "if": [{ "$ref": "staff" }, "on", null] }
+            },
+            "mid": {
+                "state": "ENABLED",
+                "variants": { "b": { "y": 1, "x": [true] }, "a": {} }
+            }
+        },
+        "$evaluators": { "staff": { "ends_with": [{ "var": "email" }, "@example.com"] } },
+        "metadata": { "version": "17", "flagSetId": "shop" }
+    });
+    flags_schema::import(&document, "flags.json").unwrap()
+}
+
+#[test]
+fn round_trips() {
+    let manifest = manifest();
+    let text = manifest.to_lock_string();
+    let read = Manifest::from_lock_str(&text, "flags.lock.json").unwrap();
+    assert_eq!(read, manifest);
+    assert_eq!(read.to_lock_string(), text);
+}
+
+#[test]
+fn text_is_pretty_sorted_and_ends_with_a_newline() {
+    let text = manifest().to_lock_string();
+    assert!(text.ends_with("}\n") && !text.ends_with("\n\n"), "{text}");
+    assert!(text.starts_with("{\n  \""), "{text}");
+    // Every object's keys are in order, struct fields included: check it on the text itself by
+    // walking the keys of each object at each depth.
+    let value: Value = serde_json::from_str(&text).unwrap();
+    fn check(value: &Value, text: &str) {
+        if let Value::Object(map) = value {
+            let keys: Vec<&String> = map.keys().collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted);
+            map.values().for_each(|v| check(v, text));
+        }
+        if let Value::Array(items) = value {
+            items.iter().for_each(|v| check(v, text));
+        }
+    }
+    check(&value, &text);
+    // serde_json's map may sort on parsing, so also check positions in the text.
+    let position = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} in {text}"));
+    assert!(position("\"evaluators\"") < position("\"flags\""));
+    assert!(position("\"flags\"") < position("\"formatVersion\""));
+    assert!(position("\"formatVersion\"") < position("\"source\""));
+    assert!(position("\"alpha\"") < position("\"mid\"") && position("\"mid\"") < position("\"zeta\""));
+    let zeta = &text[position("\"zeta\"")..];
+    let in_zeta = |needle: &str| zeta.find(needle).unwrap();
+    assert!(in_zeta("\"default\"") < in_zeta("\"deprecated\""));
+    assert!(in_zeta("\"description\"") < in_zeta("\"state\""));
+    assert!(in_zeta("\"state\"") < in_zeta("\"type\""));
+    assert!(in_zeta("\"type\"") < in_zeta("\"variants\""));
+    assert!(text.contains(&format!("\"formatVersion\": {FORMAT_VERSION},")));
+}
+
+#[test]
+fn unsupported_format_version_is_an_error() {
+    for text in [
+        r#"{ "formatVersion": 2, "flags": {} }"#,
+        // A later version may well have fields this one does not know: the version is what
+        // the error must be about.
+        r#"{ "formatVersion": 2, "flags": {}, "newField": true }"#,
+    ] {
+        let error = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err();
+        assert_eq!(
+            error.problem(),
+            Some(&Problem::UnsupportedFormatVersion { found: 2, supported: FORMAT_VERSION })
+        );
+        assert_eq!(
+            error.to_string(),
+            "`flags.lock.json`: lock file format version 2 is not supported (this version of \
+             flags reads version 1); re-run the sync"
+        );
+        let error = import_str(text, "flags.lock.json").unwrap_err();
+        assert!(matches!(error.problem(), Some(Problem::UnsupportedFormatVersion { found: 2, .. })));
+        let value: Value = serde_json::from_str(text).unwrap();
+        let error = flags_schema::import(&value, "flags.lock.json").unwrap_err();
+        assert!(matches!(error.problem(), Some(Problem::UnsupportedFormatVersion { found: 2, .. })));
+    }
+}
+
+#[test]
+fn lock_files_are_validated() {
+    let text = r#"{ "formatVersion": 1, "flags": { "f": { "type": "boolean", "default": 3 } } }"#;
+    let error = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err();
+    assert_eq!(error.flag_key(), Some("f"));
+    assert!(matches!(error.problem(), Some(Problem::DefaultTypeMismatch { .. })));
+
+    let text = "{ \"formatVersion\": 1,\n  \"flags\": {}, \"extra\": 1 }";
+    let message = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err().to_string();
+    assert!(message.starts_with("`flags.lock.json` is not valid JSON: unknown field `extra`"), "{message}");
+    assert!(message.ends_with("at line 2, column 23"), "{message}");
+    // From a parsed value there is no position to report.
+    let value: Value = serde_json::from_str(text).unwrap();
+    let message = flags_schema::import(&value, "flags.lock.json").unwrap_err().to_string();
+    assert!(message.starts_with("`flags.lock.json` is not valid JSON: unknown field `extra`"), "{message}");
+    assert!(!message.contains("line"), "{message}");
+}
+
+#[test]
+fn content_hash_follows_the_definitions_not_the_provenance() {
+    let manifest = manifest();
+    let hash = manifest.content_hash();
+    assert!(hash.starts_with("sha256:") && hash.len() == 7 + 64, "{hash}");
+    assert_eq!(manifest.source.as_ref().unwrap().content_hash, hash);
+
+    let mut moved = manifest.clone();
+    moved.source = Some(Provenance {
+        format: Format::Lock,
+        location: Some("https://flags.example.com/v1/flags".into()),
+        fetched_at: Some("2026-01-01T00:00:00Z".into()),
+        content_hash: "sha256:0".into(),
+    });
+    assert_eq!(moved.content_hash(), hash);
+    moved.source = None;
+    assert_eq!(moved.content_hash(), hash);
+
+    let mut changed = manifest.clone();
+    let alpha = changed.flags.get_mut("alpha").unwrap();
+    alpha.default_variant = Some("on".into());
+    alpha.default = Some(json!(true));
+    assert_ne!(changed.content_hash(), hash);
+
+    let mut described = manifest.clone();
+    described.flags.get_mut("mid").unwrap().description = Some("Objects".into());
+    assert_ne!(described.content_hash(), hash);
+}
+
+#[test]
+fn content_hash_ignores_key_order_in_the_source() {
+    let a = import_str(
+        r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "x": { "b": 1, "a": 2 } } } } }"#,
+        "a.json",
+    )
+    .unwrap();
+    let b = import_str(
+        r#"{ "flags": { "f": { "variants": { "x": { "a": 2, "b": 1 } }, "state": "ENABLED" } } }"#,
+        "b.json",
+    )
+    .unwrap();
+    assert_eq!(a.content_hash(), b.content_hash());
+}
+
+#[test]
+fn importing_a_lock_file_returns_it_as_it_is() {
+    let manifest = manifest();
+    let text = manifest.to_lock_string();
+    let imported = import_str(&text, "flags.lock.json").unwrap();
+    assert_eq!(imported, manifest);
+    // The lock keeps its own provenance: the flagd file it was made from.
+    let source = imported.source.unwrap();
+    assert_eq!(source.format, Format::Flagd);
+    assert_eq!(source.location.as_deref(), Some("flags.json"));
+
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(flags_schema::import(&value, "flags.lock.json").unwrap(), manifest);
+
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lock-test.flags.lock.json");
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(flags_schema::read(&path).unwrap(), manifest);
+}
+
+#[test]
+fn flagd_details_survive_the_lock() {
+    let manifest = manifest();
+    let zeta = &manifest.flags["zeta"];
+    assert_eq!(zeta.flag_type, flags_schema::FlagType::Float);
+    assert_eq!(zeta.default, Some(json!(1)));
+    assert_eq!(zeta.description.as_deref(), Some("Sizes"));
+    assert!(zeta.deprecated);
+    assert_eq!(zeta.state, flags_schema::FlagState::Disabled);
+    let mid = &manifest.flags["mid"];
+    assert_eq!(mid.flag_type, flags_schema::FlagType::Object);
+    assert_eq!(mid.default, None);
+    let text = manifest.to_lock_string();
+    assert!(text.contains("\"deprecated\": true"), "{text}");
+    assert!(text.contains("\"state\": \"disabled\""), "{text}");
+}
