@@ -32,7 +32,9 @@ struct Checkout {
 
 fn main() -> Result<(), flags::Error> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flags.json");
-    let client = Client::builder().in_process(flags::source::file(path)).build()?;
+    let client = Client::builder()
+        .in_process(flags::source::file(path))
+        .build()?;
 
     for ctx in [
         Context::new("user-123").with("plan", "premium"),

@@ -47,7 +47,10 @@ impl<'a> Container<'a> {
                 return None;
             }
             Data::Union(u) => {
-                errors.push(syn::Error::new(u.union_token.span, "`#[derive(Flags)]` is for structs, not unions"));
+                errors.push(syn::Error::new(
+                    u.union_token.span,
+                    "`#[derive(Flags)]` is for structs, not unions",
+                ));
                 return None;
             }
         };
@@ -72,7 +75,11 @@ impl<'a> Container<'a> {
                 })
             })
             .collect();
-        Some(Container { ident: &input.ident, attrs, fields })
+        Some(Container {
+            ident: &input.ident,
+            attrs,
+            fields,
+        })
     }
 }
 
@@ -90,7 +97,10 @@ impl Field<'_> {
 
     /// Where errors about the flag key point: the `key = "..."` literal, else the field name.
     pub(crate) fn key_span(&self) -> Span {
-        self.attrs.key.as_ref().map_or(self.ident.span(), |k| k.span())
+        self.attrs
+            .key
+            .as_ref()
+            .map_or(self.ident.span(), |k| k.span())
     }
 }
 
@@ -100,7 +110,10 @@ fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,

@@ -30,6 +30,9 @@ pub(crate) struct ContainerAttrs {
 pub(crate) struct FieldAttrs {
     pub(crate) key: Option<LitStr>,
     pub(crate) default: Option<Expr>,
+    /// The attribute had errors: the field is not resolved, so that a misspelt `key` is one
+    /// error and not also an unknown flag named after the field.
+    pub(crate) invalid: bool,
 }
 
 impl ContainerAttrs {
@@ -46,7 +49,10 @@ impl ContainerAttrs {
                         Ok(path) => set_once(&mut out.krate, path, &meta, errors),
                         Err(_) => errors.push(syn::Error::new(
                             lit.span(),
-                            format!("`{}` is not a path; write `crate = \"path::to::flags\"`", lit.value()),
+                            format!(
+                                "`{}` is not a path; write `crate = \"path::to::flags\"`",
+                                lit.value()
+                            ),
                         )),
                     }
                 } else {
@@ -65,6 +71,7 @@ impl ContainerAttrs {
 
 impl FieldAttrs {
     pub(crate) fn parse(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
+        let before = errors.len();
         let mut out = FieldAttrs::default();
         for attr in flags_attrs(attrs) {
             let result = attr.parse_nested_meta(|meta| {
@@ -86,6 +93,7 @@ impl FieldAttrs {
                 errors.push(error);
             }
         }
+        out.invalid = errors.len() > before;
         out
     }
 }
@@ -100,14 +108,24 @@ fn string_value(meta: &ParseNestedMeta<'_>, form: &str) -> syn::Result<LitStr> {
         .map_err(|_| meta.error(format!("expected a string: write `{form}`")))?;
     let expr: Expr = value.parse()?;
     match expr {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Ok(s),
-        other => Err(syn::Error::new(other.span(), format!("expected a string literal: write `{form}`"))),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Ok(s),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("expected a string literal: write `{form}`"),
+        )),
     }
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>, errors: &mut Errors) {
     if slot.is_some() {
-        let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let name = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         errors.push(meta.error(format!("duplicate `{name}`; give it once")));
     } else {
         *slot = Some(value);
@@ -120,11 +138,18 @@ fn unknown_key(meta: &ParseNestedMeta<'_>, accepted: &[&str], place: &str) -> sy
         .get_ident()
         .map(ToString::to_string)
         .unwrap_or_else(|| quote::ToTokens::to_token_stream(&meta.path).to_string());
-    let list = accepted.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    let list = accepted
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let hint = crate::locate::closest(&name, accepted.iter().copied())
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
-    syn::Error::new(meta.path.span(), format!("unknown attribute `{name}` {place}; expected one of {list}{hint}"))
+    syn::Error::new(
+        meta.path.span(),
+        format!("unknown attribute `{name}` {place}; expected one of {list}{hint}"),
+    )
 }
 
 /// Consumes `= value` or `(...)` after an unknown key so that parsing can go on.

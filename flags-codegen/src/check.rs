@@ -21,7 +21,9 @@ pub(crate) fn check(resolved: &Resolved<'_>, errors: &mut Errors) {
 /// A literal default of another type than the flag would compile into the wrong value, or not
 /// at all; say so at the literal, in the schema's terms, with the accepted form.
 fn default_literal_has_flag_type(field: &crate::resolve::ResolvedField<'_>, errors: &mut Errors) {
-    let Default::Literal { value, span } = &field.default else { return };
+    let Default::Literal { value, span } = &field.default else {
+        return;
+    };
     let flag_type = field.flag.flag_type;
     if value.fits(flag_type) {
         return;
@@ -39,9 +41,14 @@ fn default_literal_has_flag_type(field: &crate::resolve::ResolvedField<'_>, erro
     errors.push(syn::Error::new(
         *span,
         format!(
-            "default {} does not fit flag `{}`, which is {flag_type}; write {example}",
+            "the default is {}, but flag `{}` is {} {flag_type} flag; write {example}",
             value.describe(),
-            field.key
+            field.key,
+            if flag_type == FlagType::Integer {
+                "an"
+            } else {
+                "a"
+            },
         ),
     ));
 }
@@ -49,7 +56,13 @@ fn default_literal_has_flag_type(field: &crate::resolve::ResolvedField<'_>, erro
 /// A string flag with variants takes one of its variants' values; a code default outside them
 /// is a value the flag service can never serve, almost always a typo.
 fn default_among_variants(field: &crate::resolve::ResolvedField<'_>, errors: &mut Errors) {
-    let Default::Literal { value: LiteralValue::Str(s), span } = &field.default else { return };
+    let Default::Literal {
+        value: LiteralValue::Str(s),
+        span,
+    } = &field.default
+    else {
+        return;
+    };
     let flag = field.flag;
     if flag.flag_type != FlagType::String || flag.variants.is_empty() {
         return;
@@ -58,13 +71,20 @@ fn default_among_variants(field: &crate::resolve::ResolvedField<'_>, errors: &mu
     if values.contains(&s.as_str()) {
         return;
     }
-    let list = values.iter().map(|v| format!("`{v:?}`")).collect::<Vec<_>>().join(", ");
+    let list = values
+        .iter()
+        .map(|v| format!("`{v:?}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let hint = crate::locate::closest(s, values.iter().copied())
         .map(|c| format!("; did you mean `{c:?}`?"))
         .unwrap_or_default();
     errors.push(syn::Error::new(
         *span,
-        format!("default `{s:?}` is not a value of flag `{}`; its variants are {list}{hint}", field.key),
+        format!(
+            "default `{s:?}` is not a value of flag `{}`; its variants are {list}{hint}",
+            field.key
+        ),
     ));
 }
 

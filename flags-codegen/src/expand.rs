@@ -20,13 +20,24 @@ pub(crate) fn krate(container: &Container<'_>) -> TokenStream {
 
 /// The name of a field's key constant: `upload_limit` → `UPLOAD_LIMIT`.
 pub(crate) fn const_ident(field: &Field<'_>) -> syn::Ident {
-    format_ident!("{}", field.name().to_shouty_snake_case(), span = field.ident.span())
+    format_ident!(
+        "{}",
+        field.name().to_shouty_snake_case(),
+        span = field.ident.span()
+    )
 }
 
-pub(crate) fn expand(container: &Container<'_>, resolved: &Resolved<'_>, located: &Located) -> TokenStream {
+pub(crate) fn expand(
+    container: &Container<'_>,
+    resolved: &Resolved<'_>,
+    located: &Located,
+) -> TokenStream {
     let krate = krate(container);
     let ident = container.ident;
-    let consts = resolved.fields.iter().map(|field| key_const(field, &krate, located));
+    let consts = resolved
+        .fields
+        .iter()
+        .map(|field| key_const(field, &krate, located));
     let inits = resolved.fields.iter().map(|field| {
         let name = field.field.ident;
         let key = const_ident(field.field);
@@ -74,12 +85,10 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     // Spanned at the field's type: when the type cannot hold the flag, rustc's error (worded by
     // the kind trait's `on_unimplemented`) lands on the field.
     let value = match &field.default {
-        Default::Schema(value) => schema_literal(flag_type, value).map(|lit| {
-            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))
-        }),
-        Default::Literal { value, span } => user_literal(flag_type, value, *span).map(|lit| {
-            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))
-        }),
+        Default::Schema(value) => schema_literal(flag_type, value)
+            .map(|lit| quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))),
+        Default::Literal { value, span } => user_literal(flag_type, value, *span)
+            .map(|lit| quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))),
         Default::Expr(expr) => {
             let ctor = format_ident!("{}_with", ctor);
             Some(quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, || #expr)))
@@ -126,7 +135,11 @@ fn schema_literal(flag_type: FlagType, value: &serde_json::Value) -> Option<Toke
 fn user_literal(flag_type: FlagType, value: &LiteralValue, span: Span) -> Option<TokenStream> {
     let mut lit = match (flag_type, value) {
         (FlagType::Boolean, LiteralValue::Bool(b)) => {
-            return Some(if *b { quote_spanned!(span=> true) } else { quote_spanned!(span=> false) });
+            return Some(if *b {
+                quote_spanned!(span=> true)
+            } else {
+                quote_spanned!(span=> false)
+            });
         }
         (FlagType::Integer, LiteralValue::Int(i)) => Literal::i64_unsuffixed(*i),
         (FlagType::Float, LiteralValue::Int(i)) => Literal::f64_unsuffixed(*i as f64),
@@ -140,10 +153,10 @@ fn user_literal(flag_type: FlagType, value: &LiteralValue, span: Span) -> Option
 
 fn docs(field: &ResolvedField<'_>, located: &Located) -> Vec<String> {
     let mut docs = field.field.docs.clone();
-    if docs.is_empty() {
-        if let Some(description) = &field.flag.description {
-            docs.extend(description.lines().map(|l| format!(" {l}")));
-        }
+    if docs.is_empty()
+        && let Some(description) = &field.flag.description
+    {
+        docs.extend(description.lines().map(|l| format!(" {l}")));
     }
     if !docs.is_empty() {
         docs.push(String::new());

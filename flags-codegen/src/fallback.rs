@@ -28,7 +28,9 @@ pub(crate) fn fallback(container: &Container<'_>, located: Option<&Located>) -> 
         Some(located) => rebuild_tracking(located),
         None => {
             let var = flags_schema::SCHEMA_ENV;
-            quote!(const _: ::core::option::Option<&str> = ::core::option_env!(#var);)
+            quote!(
+                const _: ::core::option::Option<&str> = ::core::option_env!(#var);
+            )
         }
     };
     quote! {

@@ -8,8 +8,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod attr;
 mod ast;
+pub mod attr;
 mod check;
 mod errors;
 mod expand;
@@ -31,15 +31,28 @@ pub fn derive_flags(input: TokenStream) -> TokenStream {
         return errors.into_compile_errors();
     };
     let env = locate::Env::from_process();
-    let located = match locate::locate(container.attrs.schema.as_ref().map(|s| (s.value(), s.span())), &env) {
+    let located = match locate::locate(
+        container
+            .attrs
+            .schema
+            .as_ref()
+            .map(|s| (s.value(), s.span())),
+        &env,
+    ) {
         Ok(located) => Some(located),
         Err(error) => {
-            let span = container.attrs.schema.as_ref().map_or(container.ident.span(), |s| s.span());
+            let span = container
+                .attrs
+                .schema
+                .as_ref()
+                .map_or(container.ident.span(), |s| s.span());
             errors.push(syn::Error::new(span, error.to_string()));
             None
         }
     };
-    let resolved = located.as_ref().map(|located| resolve::resolve(&container, located, &mut errors));
+    let resolved = located
+        .as_ref()
+        .map(|located| resolve::resolve(&container, located, &mut errors));
     if let Some(resolved) = &resolved {
         check::check(resolved, &mut errors);
     }

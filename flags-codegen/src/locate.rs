@@ -54,7 +54,11 @@ impl Env {
 
     /// `path` relative to the crate root when it is inside it, for messages.
     pub fn display(&self, path: &Path) -> String {
-        match self.manifest_dir.as_deref().and_then(|dir| path.strip_prefix(dir).ok()) {
+        match self
+            .manifest_dir
+            .as_deref()
+            .and_then(|dir| path.strip_prefix(dir).ok())
+        {
             Some(relative) => relative.display().to_string(),
             None => path.display().to_string(),
         }
@@ -107,7 +111,7 @@ pub enum LocateError {
     /// The file was found but could not be read or imported.
     Invalid {
         /// The import error.
-        error: flags_schema::Error,
+        error: Box<flags_schema::Error>,
     },
 }
 
@@ -120,7 +124,11 @@ const FIX: &str = "to fix it, do one of:\n  \
 impl fmt::Display for LocateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LocateError::Missing { route: Route::EnvVar, written, path } => write!(
+            LocateError::Missing {
+                route: Route::EnvVar,
+                written,
+                path,
+            } => write!(
                 f,
                 "schema file `{written}` named by the environment variable `{SCHEMA_ENV}` does not exist (looked at `{}`); set `{SCHEMA_ENV}` to an existing lock or flag definition file, or unset it",
                 path.display()
@@ -191,9 +199,18 @@ fn is_workspace_root(dir: &Path) -> bool {
         .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
 }
 
-fn load_required(path: PathBuf, written: String, route: Route, env: &Env) -> Result<Located, LocateError> {
+fn load_required(
+    path: PathBuf,
+    written: String,
+    route: Route,
+    env: &Env,
+) -> Result<Located, LocateError> {
     if !path.is_file() {
-        return Err(LocateError::Missing { route, written, path });
+        return Err(LocateError::Missing {
+            route,
+            written,
+            path,
+        });
     }
     load(path, route, env)
 }
@@ -204,26 +221,53 @@ static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
 fn load(path: PathBuf, route: Route, env: &Env) -> Result<Located, LocateError> {
     let display = env.display(&path);
-    let stamp = std::fs::metadata(&path).ok().map(|m| (m.modified().ok(), m.len()));
+    let stamp = std::fs::metadata(&path)
+        .ok()
+        .map(|m| (m.modified().ok(), m.len()));
     if let Some((modified, len)) = stamp {
-        let cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((m, l, manifest)) = cache.as_ref().and_then(|c| c.get(&path)) {
-            if *m == modified && *l == len && modified.is_some() {
-                return Ok(Located { path, display, route, manifest: manifest.clone() });
+        let cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((m, l, manifest)) = cache.as_ref().and_then(|c| c.get(&path))
+            && *m == modified
+            && *l == len
+            && modified.is_some()
+        {
+            {
+                return Ok(Located {
+                    path,
+                    display,
+                    route,
+                    manifest: manifest.clone(),
+                });
             }
         }
     }
     let text = std::fs::read_to_string(&path).map_err(|source| LocateError::Invalid {
-        error: flags_schema::Error::Io { path: display.clone(), source },
+        error: Box::new(flags_schema::Error::Io {
+            path: display.clone(),
+            source,
+        }),
     })?;
-    let manifest = Arc::new(
-        flags_schema::import_str(&text, &display).map_err(|error| LocateError::Invalid { error })?,
-    );
+    let manifest = Arc::new(flags_schema::import_str(&text, &display).map_err(|error| {
+        LocateError::Invalid {
+            error: Box::new(error),
+        }
+    })?);
     if let Some((modified, len)) = stamp {
-        let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.get_or_insert_with(HashMap::new).insert(path.clone(), (modified, len, manifest.clone()));
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(path.clone(), (modified, len, manifest.clone()));
     }
-    Ok(Located { path, display, route, manifest })
+    Ok(Located {
+        path,
+        display,
+        route,
+        manifest,
+    })
 }
 
 /// The candidate closest to `name`, for "did you mean" (case and separators ignored).

@@ -51,7 +51,11 @@ impl LiteralValue {
     fn from_expr(expr: &Expr) -> Option<LiteralValue> {
         match expr {
             Expr::Lit(lit) => Some(Self::from_lit(&lit.lit, false)),
-            Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+            Expr::Unary(syn::ExprUnary {
+                op: syn::UnOp::Neg(_),
+                expr,
+                ..
+            }) => match &**expr {
                 Expr::Lit(lit) => Some(Self::from_lit(&lit.lit, true)),
                 _ => None,
             },
@@ -74,7 +78,9 @@ impl LiteralValue {
                 Err(_) => LiteralValue::Other(f.to_string()),
             },
             Lit::Str(s) if !negative => LiteralValue::Str(s.value()),
-            other => LiteralValue::Other(format!("{sign}{}", quote::ToTokens::to_token_stream(other))),
+            other => {
+                LiteralValue::Other(format!("{sign}{}", quote::ToTokens::to_token_stream(other)))
+            }
         }
     }
 
@@ -109,7 +115,7 @@ pub(crate) fn resolve<'a>(
     errors: &mut Errors,
 ) -> Resolved<'a> {
     let mut fields = Vec::with_capacity(container.fields.len());
-    for field in &container.fields {
+    for field in container.fields.iter().filter(|f| !f.attrs.invalid) {
         let (key, from_attr) = match &field.attrs.key {
             Some(lit) => (lit.value(), true),
             None => (field.name().to_kebab_case(), false),
@@ -120,7 +126,10 @@ pub(crate) fn resolve<'a>(
         };
         let default = match &field.attrs.default {
             Some(expr) => match LiteralValue::from_expr(expr) {
-                Some(value) => Default::Literal { value, span: expr.span() },
+                Some(value) => Default::Literal {
+                    value,
+                    span: expr.span(),
+                },
                 None => Default::Expr(expr),
             },
             None => match &flag.default {
@@ -128,7 +137,12 @@ pub(crate) fn resolve<'a>(
                 None => Default::Missing,
             },
         };
-        fields.push(ResolvedField { field, key, flag, default });
+        fields.push(ResolvedField {
+            field,
+            key,
+            flag,
+            default,
+        });
     }
     Resolved { fields }
 }
@@ -143,7 +157,9 @@ fn unknown_flag(field: &Field<'_>, key: &str, from_attr: bool, located: &Located
     let message = match located.manifest.suggest(key) {
         Some(suggestion) if from_attr => format!("{what}; did you mean `{suggestion}`?"),
         Some(suggestion) => {
-            format!("{what}; did you mean `{suggestion}`? name it with `#[flags(key = \"{suggestion}\")]`")
+            format!(
+                "{what}; did you mean `{suggestion}`? name it with `#[flags(key = \"{suggestion}\")]`"
+            )
         }
         None => format!(
             "{what}; it has no flag of that name or close to it: add the flag to the flag service and sync, or name an existing one with `#[flags(key = \"...\")]`"

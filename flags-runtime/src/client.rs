@@ -36,7 +36,9 @@ struct Inner {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("provider", &self.inner.provider.describe()).finish()
+        f.debug_struct("Client")
+            .field("provider", &self.inner.provider.describe())
+            .finish()
     }
 }
 
@@ -68,7 +70,9 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let source = self.source.ok_or(Error::NoProvider)?;
         let provider = InProcess::start(source)?;
-        Ok(Client { inner: Arc::new(Inner { provider }) })
+        Ok(Client {
+            inner: Arc::new(Inner { provider }),
+        })
     }
 }
 
@@ -98,7 +102,10 @@ impl Client {
     /// Every flag of a `#[derive(Flags)]` struct, all from one configuration version.
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
         let snapshot = self.inner.provider.snapshot();
-        S::evaluate(&Evaluation { snapshot: &snapshot, ctx })
+        S::evaluate(&Evaluation {
+            snapshot: &snapshot,
+            ctx,
+        })
     }
 
     /// Reloads the configuration from the source. On failure the client keeps serving the
@@ -146,7 +153,9 @@ impl Evaluation<'_> {
 
 impl fmt::Debug for Evaluation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Evaluation").field("flags", &self.snapshot.len()).finish_non_exhaustive()
+        f.debug_struct("Evaluation")
+            .field("flags", &self.snapshot.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,11 +174,18 @@ fn details_in<T: FlagValue>(
     key: &FlagKey<T>,
     ctx: &Context,
 ) -> EvaluationDetails<T> {
-    let Resolved { resolution, metadata } = snapshot.resolve(key.key(), T::TYPE, ctx);
+    let Resolved {
+        resolution,
+        metadata,
+    } = snapshot.resolve(key.key(), T::TYPE, ctx);
     let flag_metadata = metadata.cloned().unwrap_or_else(FlagMetadata::empty);
     let flag_key = key.key_cow().clone();
     match resolution {
-        Resolution::Value { value, variant, reason } => match T::from_flag_value(value) {
+        Resolution::Value {
+            value,
+            variant,
+            reason,
+        } => match T::from_flag_value(value) {
             Some(v) => EvaluationDetails {
                 flag_key,
                 value: v,
@@ -179,7 +195,11 @@ fn details_in<T: FlagValue>(
                 flag_metadata,
             },
             None => EvaluationDetails {
-                error: Some(crate::engine::type_mismatch(key.key(), value.flag_type(), T::TYPE)),
+                error: Some(crate::engine::type_mismatch(
+                    key.key(),
+                    value.flag_type(),
+                    T::TYPE,
+                )),
                 flag_key,
                 value: key.default_value(),
                 variant: None,

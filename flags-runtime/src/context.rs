@@ -22,7 +22,10 @@ pub struct Context {
 impl Context {
     /// A context for the subject `targeting_key`.
     pub fn new(targeting_key: impl Into<String>) -> Context {
-        Context { targeting_key: Some(targeting_key.into()), attributes: BTreeMap::new() }
+        Context {
+            targeting_key: Some(targeting_key.into()),
+            attributes: BTreeMap::new(),
+        }
     }
 
     /// A context without targeting key (an anonymous subject).
@@ -97,10 +100,16 @@ impl Context {
     /// The context as a JSON object, as flagd's targeting rules see it: the attributes plus
     /// `targetingKey` when there is one.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut map: serde_json::Map<String, serde_json::Value> =
-            self.attributes.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        let mut map: serde_json::Map<String, serde_json::Value> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect();
         if let Some(key) = &self.targeting_key {
-            map.insert("targetingKey".to_owned(), serde_json::Value::String(key.clone()));
+            map.insert(
+                "targetingKey".to_owned(),
+                serde_json::Value::String(key.clone()),
+            );
         }
         serde_json::Value::Object(map)
     }

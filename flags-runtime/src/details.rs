@@ -166,7 +166,10 @@ pub struct EvaluationError {
 impl EvaluationError {
     /// An error with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> EvaluationError {
-        EvaluationError { code, message: message.into() }
+        EvaluationError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -190,7 +193,11 @@ impl FlagMetadata {
 
     /// Metadata from a map; an empty map is stored as nothing.
     pub fn new(map: BTreeMap<String, MetadataValue>) -> FlagMetadata {
-        if map.is_empty() { FlagMetadata(None) } else { FlagMetadata(Some(Arc::new(map))) }
+        if map.is_empty() {
+            FlagMetadata(None)
+        } else {
+            FlagMetadata(Some(Arc::new(map)))
+        }
     }
 
     /// One entry.
@@ -200,7 +207,9 @@ impl FlagMetadata {
 
     /// The entries, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &MetadataValue)> {
-        self.0.iter().flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
+        self.0
+            .iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
     /// The number of entries.

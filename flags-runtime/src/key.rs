@@ -125,7 +125,10 @@ impl<T> FlagKey<T> {
     /// and emits this stub so that uses of the key do not add errors of their own. A program
     /// containing it never builds, so its default is never computed.
     pub const fn __fallback(key: &'static str) -> FlagKey<T> {
-        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Fn(never) }
+        FlagKey {
+            key: Cow::Borrowed(key),
+            default: DefaultRepr::Fn(never),
+        }
     }
 }
 
@@ -136,7 +139,10 @@ fn never<T>() -> T {
 /// How a key holds its default: built in a `const` (from the schema or a function), or owned.
 enum DefaultRepr<T> {
     /// A value from the schema and the conversion into `T`, paired by the constructor.
-    Schema { value: FlagValueRef<'static>, convert: fn(FlagValueRef<'static>) -> T },
+    Schema {
+        value: FlagValueRef<'static>,
+        convert: fn(FlagValueRef<'static>) -> T,
+    },
     /// A default written in code, computed when needed.
     Fn(fn() -> T),
     /// A default given at run time.
@@ -146,13 +152,19 @@ enum DefaultRepr<T> {
 impl<T: FlagValue> FlagKey<T> {
     /// A key known only at run time.
     pub fn new(key: impl Into<Cow<'static, str>>, default: T) -> FlagKey<T> {
-        FlagKey { key: key.into(), default: DefaultRepr::Owned(default) }
+        FlagKey {
+            key: key.into(),
+            default: DefaultRepr::Owned(default),
+        }
     }
 
     /// A key with a `'static` name and a default computed by `default`, usable in `const`
     /// items. Prefer `#[derive(Flags)]`, which checks the key against the schema.
     pub const fn from_fn(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Fn(default) }
+        FlagKey {
+            key: Cow::Borrowed(key),
+            default: DefaultRepr::Fn(default),
+        }
     }
 
     #[doc(hidden)]
@@ -162,7 +174,10 @@ impl<T: FlagValue> FlagKey<T> {
         value: FlagValueRef<'static>,
         convert: fn(FlagValueRef<'static>) -> T,
     ) -> FlagKey<T> {
-        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Schema { value, convert } }
+        FlagKey {
+            key: Cow::Borrowed(key),
+            default: DefaultRepr::Schema { value, convert },
+        }
     }
 
     /// The flag key.
@@ -188,13 +203,17 @@ impl<T: FlagValue> FlagKey<T> {
 impl<T: FlagValue> Clone for FlagKey<T> {
     fn clone(&self) -> Self {
         let default = match &self.default {
-            DefaultRepr::Schema { value, convert } => {
-                DefaultRepr::Schema { value: *value, convert: *convert }
-            }
+            DefaultRepr::Schema { value, convert } => DefaultRepr::Schema {
+                value: *value,
+                convert: *convert,
+            },
             DefaultRepr::Fn(default) => DefaultRepr::Fn(*default),
             DefaultRepr::Owned(value) => DefaultRepr::Owned(value.clone()),
         };
-        FlagKey { key: self.key.clone(), default }
+        FlagKey {
+            key: self.key.clone(),
+            default,
+        }
     }
 }
 

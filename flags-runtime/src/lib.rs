@@ -19,7 +19,9 @@ mod value;
 
 pub use client::{Client, ClientBuilder, Evaluation, Flags};
 pub use context::Context;
-pub use details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason};
+pub use details::{
+    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
+};
 pub use engine::CompileError;
 pub use error::Error;
 pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};

@@ -196,7 +196,9 @@ impl From<serde_json::Value> for Value {
             },
             J::String(s) => Value::String(s),
             J::Array(items) => Value::List(items.into_iter().map(Value::from).collect()),
-            J::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect()),
+            J::Object(map) => {
+                Value::Map(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::manifest::{Manifest, Provenance};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Format {
     /// A lock file written by this crate ([`Manifest::to_lock_string`]).
     Lock,
@@ -76,7 +77,7 @@ impl Format {
                 let entries = || flags.values().filter_map(Value::as_object);
                 if entries().any(|flag| flag.contains_key("flagType")) {
                     Some(Format::OpenfeatureCli)
-                } else if entries().any(|flag| has_flagd_field(flag)) {
+                } else if entries().any(has_flagd_field) {
                     Some(Format::Flagd)
                 } else if entries().any(|flag| flag.contains_key("defaultValue")) {
                     Some(Format::OpenfeatureCli)
@@ -91,14 +92,16 @@ impl Format {
                 .then_some(Format::Flagd),
             _ => return None,
         };
-        by_shape.or_else(|| by_schema(document.get("$schema"))).or_else(|| {
-            let empty = match &document["flags"] {
-                Value::Object(flags) => flags.is_empty(),
-                Value::Array(flags) => flags.is_empty(),
-                _ => false,
-            };
-            empty.then_some(Format::Flagd)
-        })
+        by_shape
+            .or_else(|| by_schema(document.get("$schema")))
+            .or_else(|| {
+                let empty = match &document["flags"] {
+                    Value::Object(flags) => flags.is_empty(),
+                    Value::Array(flags) => flags.is_empty(),
+                    _ => false,
+                };
+                empty.then_some(Format::Flagd)
+            })
     }
 }
 
@@ -110,7 +113,10 @@ fn has_flagd_field(flag: &serde_json::Map<String, Value>) -> bool {
 fn by_schema(schema: Option<&Value>) -> Option<Format> {
     let schema = schema?.as_str()?;
     let without_fragment = schema.split(['#', '?']).next().unwrap_or(schema);
-    let file = without_fragment.rsplit(['/', '\\']).next().unwrap_or(without_fragment);
+    let file = without_fragment
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(without_fragment);
     match file {
         "flag-manifest.json" => Some(Format::OpenfeatureCli),
         "flags.json" | "flagd.json" => Some(Format::Flagd),
@@ -149,7 +155,12 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
         Some(Format::Lock) => Manifest::from_lock_value(value, origin),
         Some(Format::Flagd) => crate::flagd::import(value, origin),
         Some(Format::OpenfeatureCli) => crate::openfeature_cli::import(value, origin),
-        None => Err(Error::document(origin, Problem::UnknownFormat { hint: unknown_hint(value) })),
+        None => Err(Error::document(
+            origin,
+            Problem::UnknownFormat {
+                hint: unknown_hint(value),
+            },
+        )),
     }
 }
 
@@ -188,14 +199,20 @@ pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
 pub fn read(path: impl AsRef<Path>) -> Result<Manifest, Error> {
     let path = path.as_ref();
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| Error::Io { path: origin.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: origin.clone(),
+        source,
+    })?;
     import_str(&text, &origin)
 }
 
 /// Validates an imported manifest and records where it came from: the last step of every
 /// importer but the lock file's.
-pub(crate) fn finish(mut manifest: Manifest, format: Format, origin: &str) -> Result<Manifest, Error> {
+pub(crate) fn finish(
+    mut manifest: Manifest,
+    format: Format,
+    origin: &str,
+) -> Result<Manifest, Error> {
     manifest.validate(origin)?;
     let content_hash = manifest.content_hash();
     manifest.source = Some(Provenance {
@@ -232,7 +249,10 @@ mod tests {
 
     #[test]
     fn detects_lock_by_format_version() {
-        assert_eq!(Format::detect(&json!({ "formatVersion": 1, "flags": {} })), Some(Format::Lock));
+        assert_eq!(
+            Format::detect(&json!({ "formatVersion": 1, "flags": {} })),
+            Some(Format::Lock)
+        );
         // Even with flagd-looking flags: only a lock file has `formatVersion`.
         let value = json!({ "formatVersion": 2, "flags": { "a": { "variants": {} } } });
         assert_eq!(Format::detect(&value), Some(Format::Lock));
@@ -274,10 +294,12 @@ mod tests {
         assert_eq!(Format::detect(&cli), Some(Format::OpenfeatureCli));
         let empty_cli = json!({ "$schema": "../flag-manifest.json", "flags": {} });
         assert_eq!(Format::detect(&empty_cli), Some(Format::OpenfeatureCli));
-        let flagd = json!({ "$schema": "https://flagd.dev/schema/v0/flags.json", "flags": { "a": {} } });
+        let flagd =
+            json!({ "$schema": "https://flagd.dev/schema/v0/flags.json", "flags": { "a": {} } });
         assert_eq!(Format::detect(&flagd), Some(Format::Flagd));
         // The shape takes precedence over `$schema`.
-        let shaped = json!({ "$schema": "flag-manifest.json", "flags": { "a": { "variants": {} } } });
+        let shaped =
+            json!({ "$schema": "flag-manifest.json", "flags": { "a": { "variants": {} } } });
         assert_eq!(Format::detect(&shaped), Some(Format::Flagd));
     }
 
@@ -300,7 +322,10 @@ mod tests {
     #[test]
     fn unknown_format_says_what_was_expected() {
         let error = import(&json!({ "toggles": {} }), "x.json").unwrap_err();
-        assert!(matches!(error.problem(), Some(Problem::UnknownFormat { .. })), "{error:?}");
+        assert!(
+            matches!(error.problem(), Some(Problem::UnknownFormat { .. })),
+            "{error:?}"
+        );
         let message = error.to_string();
         assert!(message.contains("`flags.<key>.variants`"), "{message}");
         assert!(message.contains("`flags.<key>.flagType`"), "{message}");
@@ -316,7 +341,10 @@ mod tests {
             let serialised = serde_json::to_value(format).unwrap();
             assert_eq!(serialised, json!(format.as_str()));
             assert_eq!(format.to_string(), format.as_str());
-            assert_eq!(serde_json::from_value::<Format>(serialised).unwrap(), format);
+            assert_eq!(
+                serde_json::from_value::<Format>(serialised).unwrap(),
+                format
+            );
         }
     }
 
@@ -324,6 +352,10 @@ mod tests {
     fn read_reports_the_path() {
         let error = read("/nonexistent/dir/flags.json").unwrap_err();
         assert!(matches!(error, Error::Io { .. }));
-        assert!(error.to_string().starts_with("could not read `/nonexistent/dir/flags.json`: "));
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not read `/nonexistent/dir/flags.json`: ")
+        );
     }
 }

@@ -39,7 +39,7 @@ pub enum Error {
         /// The flag key, as written (may be empty).
         flag: String,
         /// What is wrong with it.
-        problem: Problem,
+        problem: Box<Problem>,
     },
     /// The document as a whole is invalid.
     #[error("`{origin}`: {problem}")]
@@ -47,7 +47,7 @@ pub enum Error {
         /// The file or input name.
         origin: String,
         /// What is wrong with it.
-        problem: Problem,
+        problem: Box<Problem>,
     },
 }
 
@@ -59,15 +59,27 @@ impl Error {
             Some(at) => full[..at].to_owned(),
             None => full,
         };
-        Error::Json { origin: origin.to_owned(), message, line: error.line(), column: error.column() }
+        Error::Json {
+            origin: origin.to_owned(),
+            message,
+            line: error.line(),
+            column: error.column(),
+        }
     }
 
     pub(crate) fn flag(origin: &str, flag: &str, problem: Problem) -> Error {
-        Error::Flag { origin: origin.to_owned(), flag: flag.to_owned(), problem }
+        Error::Flag {
+            origin: origin.to_owned(),
+            flag: flag.to_owned(),
+            problem: Box::new(problem),
+        }
     }
 
     pub(crate) fn document(origin: &str, problem: Problem) -> Error {
-        Error::Document { origin: origin.to_owned(), problem }
+        Error::Document {
+            origin: origin.to_owned(),
+            problem: Box::new(problem),
+        }
     }
 
     /// The flag the error is about, if it is about one.
@@ -81,7 +93,7 @@ impl Error {
     /// The problem, for errors about a flag or the document.
     pub fn problem(&self) -> Option<&Problem> {
         match self {
-            Error::Flag { problem, .. } | Error::Document { problem, .. } => Some(problem),
+            Error::Flag { problem, .. } | Error::Document { problem, .. } => Some(&**problem),
             _ => None,
         }
     }
@@ -98,7 +110,9 @@ pub enum Problem {
     #[error("the key is defined more than once")]
     DuplicateKey,
     /// A flag has no variants.
-    #[error("a flag needs at least one variant, as in `\"variants\": {{\"on\": true, \"off\": false}}`")]
+    #[error(
+        "a flag needs at least one variant, as in `\"variants\": {{\"on\": true, \"off\": false}}`"
+    )]
     NoVariants,
     /// Variant values of different types.
     #[error(
@@ -133,7 +147,10 @@ pub enum Problem {
         found: String,
     },
     /// `defaultVariant` names no variant.
-    #[error("default variant `{variant}` is not among the variants ({})", list(available))]
+    #[error(
+        "default variant `{variant}` is not among the variants ({})",
+        list(available)
+    )]
     DefaultVariantNotFound {
         /// The name given.
         variant: String,
@@ -155,7 +172,9 @@ pub enum Problem {
         found: String,
     },
     /// A type name that is not one of the five.
-    #[error("unknown flag type `{found}`; expected one of `boolean`, `string`, `integer`, `float`, `object`")]
+    #[error(
+        "unknown flag type `{found}`; expected one of `boolean`, `string`, `integer`, `float`, `object`"
+    )]
     UnknownType {
         /// The name given.
         found: String,
@@ -197,7 +216,9 @@ pub enum Problem {
         found: String,
     },
     /// A lock file of another format version.
-    #[error("lock file format version {found} is not supported (this version of flags reads version {supported}); re-run the sync")]
+    #[error(
+        "lock file format version {found} is not supported (this version of flags reads version {supported}); re-run the sync"
+    )]
     UnsupportedFormatVersion {
         /// The version in the file.
         found: u32,
@@ -214,14 +235,22 @@ pub enum Problem {
 
 /// " at line L, column C", or nothing when the position is unknown (line 0).
 fn position(line: &usize, column: &usize) -> String {
-    if *line == 0 { String::new() } else { format!(" at line {line}, column {column}") }
+    if *line == 0 {
+        String::new()
+    } else {
+        format!(" at line {line}, column {column}")
+    }
 }
 
 fn list(names: &[String]) -> String {
     if names.is_empty() {
         return "there are none".to_owned();
     }
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A short description of a JSON value for messages: "a boolean", "the string `\"x\"`", ...
@@ -240,20 +269,30 @@ pub(crate) fn describe(value: &Value) -> String {
 /// The candidate most similar to `key` (Jaro-Winkler ≥ 0.8 after lowercasing and dropping
 /// `-`, `_` and `.`), for "did you mean" messages; `None` when nothing is close enough.
 pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let mut best: Option<(&str, f64)> = None;
+    let key = normalise(key);
+    let mut best: Option<(&str, (usize, f64))> = None;
     for candidate in candidates {
-        let score = jaro_winkler(key, candidate);
-        if score >= 0.8 && best.is_none_or(|(_, s)| score > s) {
+        let normalised = normalise(candidate);
+        // Jaro-Winkler finds long keys with a slip; the edit distance (with transpositions)
+        // finds short ones, where Jaro-Winkler is harsh (`kye` for `key`).
+        let edits = strsim::osa_distance(&key, &normalised);
+        let similarity = strsim::jaro_winkler(&key, &normalised);
+        let close = similarity >= 0.8 || edits <= (key.chars().count() / 4).max(1);
+        if !close || edits >= key.chars().count().max(normalised.chars().count()) {
+            continue;
+        }
+        let score = (edits, similarity);
+        if best.is_none_or(|(_, (e, s))| edits < e || (edits == e && similarity > s)) {
             best = Some((candidate, score));
         }
     }
     best.map(|(c, _)| c)
 }
 
-fn jaro_winkler(a: &str, b: &str) -> f64 {
-    // Case-insensitive, separators ignored, so `newCheckout` finds `new-checkout`.
-    fn norm(s: &str) -> String {
-        s.chars().filter(|c| !matches!(c, '-' | '_' | '.')).flat_map(char::to_lowercase).collect()
-    }
-    strsim::jaro_winkler(&norm(a), &norm(b))
+/// Lowercase, separators dropped, so that `newCheckout` finds `new-checkout`.
+fn normalise(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }

@@ -90,11 +90,17 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
         .get("flags")
         .ok_or_else(|| Error::document(origin, Problem::MissingField { field: "flags" }))?;
     let entries: Vec<(&str, &Value)> = match flags {
-        Value::Object(flags) => flags.iter().map(|(key, flag)| (key.as_str(), flag)).collect(),
+        Value::Object(flags) => flags
+            .iter()
+            .map(|(key, flag)| (key.as_str(), flag))
+            .collect(),
         Value::Array(flags) => {
             let mut entries = Vec::with_capacity(flags.len());
             for (index, flag) in flags.iter().enumerate() {
-                entries.push((array_key(index, flag).map_err(|p| Error::document(origin, p))?, flag));
+                entries.push((
+                    array_key(index, flag).map_err(|p| Error::document(origin, p))?,
+                    flag,
+                ));
             }
             entries
         }
@@ -170,14 +176,20 @@ fn import_flag(
     let flag_type = variants_type(variants)?;
     let mut flag = Flag::new(flag_type, None);
     flag.state = state;
-    flag.variants = variants.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+    flag.variants = variants
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     match fields.get("defaultVariant") {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => {
             let Some(value) = variants.get(name) else {
                 let mut available: Vec<String> = variants.keys().cloned().collect();
                 available.sort();
-                return Err(Problem::DefaultVariantNotFound { variant: name.clone(), available });
+                return Err(Problem::DefaultVariantNotFound {
+                    variant: name.clone(),
+                    available,
+                });
             };
             flag.default = Some(value.clone());
             flag.default_variant = Some(name.clone());
@@ -205,7 +217,10 @@ fn import_flag(
         if let Some(MetadataValue::String(description)) = flag.metadata.get("description") {
             flag.description = Some(description.clone());
         }
-        flag.deprecated = matches!(flag.metadata.get("deprecated"), Some(MetadataValue::Bool(true)));
+        flag.deprecated = matches!(
+            flag.metadata.get("deprecated"),
+            Some(MetadataValue::Bool(true))
+        );
     }
     Ok(flag)
 }
@@ -215,8 +230,12 @@ fn import_state(fields: &Map<String, Value>) -> Result<FlagState, Problem> {
         None => Err(Problem::MissingField { field: "state" }),
         Some(Value::String(state)) if state == "ENABLED" => Ok(FlagState::Enabled),
         Some(Value::String(state)) if state == "DISABLED" => Ok(FlagState::Disabled),
-        Some(Value::String(state)) => Err(Problem::InvalidState { found: state.clone() }),
-        Some(other) => Err(Problem::InvalidState { found: other.to_string() }),
+        Some(Value::String(state)) => Err(Problem::InvalidState {
+            found: state.clone(),
+        }),
+        Some(other) => Err(Problem::InvalidState {
+            found: other.to_string(),
+        }),
     }
 }
 
@@ -238,14 +257,14 @@ fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, Problem> {
                 unified = value_type;
             }
             Some((first_name, first_type)) => {
-                unified = unified.unify(value_type).ok_or_else(|| {
-                    Problem::MixedVariantTypes {
+                unified = unified
+                    .unify(value_type)
+                    .ok_or_else(|| Problem::MixedVariantTypes {
                         first: first_name.to_owned(),
                         first_type,
                         variant: name.clone(),
                         found: describe(value),
-                    }
-                })?;
+                    })?;
             }
         }
     }
@@ -264,7 +283,10 @@ fn import_metadata(value: &Value) -> Result<Metadata, Problem> {
         .iter()
         .map(|(key, value)| match MetadataValue::from_json(value) {
             Some(value) => Ok((key.clone(), value)),
-            None => Err(Problem::InvalidMetadata { key: key.clone(), found: describe(value) }),
+            None => Err(Problem::InvalidMetadata {
+                key: key.clone(),
+                found: describe(value),
+            }),
         })
         .collect()
 }
@@ -296,10 +318,44 @@ fn import_evaluators(value: &Value) -> Result<BTreeMap<String, Value>, Problem> 
 /// `sem_ver`, `starts_with`, `ends_with`) and `$ref`, as listed by flagd's `targeting.json`.
 /// JSON Logic's `?:` and `log` are not among them.
 pub const OPERATORS: &[&str] = &[
-    "var", "missing", "missing_some", "if", "==", "===", "!=", "!==", ">", ">=", "<", "<=", "!",
-    "!!", "or", "and", "+", "-", "*", "/", "%", "max", "min", "merge", "cat", "substr", "in",
-    "map", "filter", "all", "none", "some", "reduce", "fractional", "sem_ver", "starts_with",
-    "ends_with", "$ref",
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "!",
+    "!!",
+    "or",
+    "and",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "max",
+    "min",
+    "merge",
+    "cat",
+    "substr",
+    "in",
+    "map",
+    "filter",
+    "all",
+    "none",
+    "some",
+    "reduce",
+    "fractional",
+    "sem_ver",
+    "starts_with",
+    "ends_with",
+    "$ref",
 ];
 
 /// Checks that a targeting rule is JSON Logic that flagd evaluates.
@@ -338,7 +394,10 @@ pub const OPERATORS: &[&str] = &[
 /// # Errors
 ///
 /// A lowercase sentence naming the offending operator or value, with code in backticks.
-pub fn validate_targeting(rule: &Value, evaluators: &BTreeMap<String, Value>) -> Result<(), String> {
+pub fn validate_targeting(
+    rule: &Value,
+    evaluators: &BTreeMap<String, Value>,
+) -> Result<(), String> {
     check_rule(rule, Some(evaluators))
 }
 
@@ -415,7 +474,8 @@ impl Checker<'_> {
         if evaluators.contains_key(name) {
             return Ok(());
         }
-        let mut message = format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
+        let mut message =
+            format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
         if let Some(suggestion) = closest(name, evaluators.keys().map(String::as_str)) {
             message.push_str(&format!("; did you mean `{suggestion}`?"));
         }
@@ -443,7 +503,9 @@ impl Checker<'_> {
             ));
         };
         let buckets = match items.first() {
-            None => return Err("`fractional` needs at least one bucket `[variant, weight]`".to_owned()),
+            None => {
+                return Err("`fractional` needs at least one bucket `[variant, weight]`".to_owned());
+            }
             // Shorthand: no bucketing value, the buckets start right away.
             Some(Value::Array(_)) => &items[..],
             Some(bucket_by @ Value::Object(_)) => {
@@ -544,7 +606,11 @@ impl Checker<'_> {
     }
 
     fn string_compare(&self, name: &str, args: &Value) -> Result<(), String> {
-        let what = if name == "starts_with" { "prefix" } else { "suffix" };
+        let what = if name == "starts_with" {
+            "prefix"
+        } else {
+            "suffix"
+        };
         let items = match args {
             Value::Array(items) if items.len() == 2 => items,
             Value::Array(items) => {
@@ -593,7 +659,7 @@ fn whole_weight(number: &serde_json::Number) -> Option<u64> {
         return Some(weight);
     }
     let weight = number.as_f64()?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // Checked to be whole and in range.
+    // Whole and in range, so the conversion is exact.
     (weight >= 0.0 && weight.fract() == 0.0 && weight <= MAX_WEIGHT as f64).then_some(weight as u64)
 }
 
@@ -624,11 +690,350 @@ fn is_version(text: &str) -> bool {
     };
     let parts: Vec<&str> = core.split('.').collect();
     (1..=3).contains(&parts.len())
-        && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
         && pre.is_none_or(identifiers)
         && build.is_none_or(identifiers)
 }
 
 fn backticked(items: &[&str]) -> String {
-    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn check(rule: Value) -> Result<(), String> {
+        let evaluators: BTreeMap<String, Value> = [(
+            "staff".to_owned(),
+            json!({ "in": ["@example.com", { "var": "email" }] }),
+        )]
+        .into();
+        validate_targeting(&rule, &evaluators)
+    }
+
+    fn rejects(rule: Value, fragment: &str) {
+        match check(rule.clone()) {
+            Ok(()) => panic!("accepted {rule}"),
+            Err(reason) => assert!(reason.contains(fragment), "{rule}: {reason}"),
+        }
+    }
+
+    #[test]
+    fn shapes_of_rules() {
+        assert_eq!(check(json!({})), Ok(()));
+        assert_eq!(check(json!({ "==": [{}, {}] })), Ok(()));
+        assert_eq!(check(json!({ "in": ["a", ["a", "b"]] })), Ok(()));
+        rejects(json!("on"), "a targeting rule is a JSON Logic object");
+        rejects(json!([{ "var": "x" }]), "found an array");
+        rejects(
+            json!({ "==": [1, 1], "!=": [1, 2] }),
+            "one key, the operator; found `!=`, `==`",
+        );
+        rejects(
+            json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] }),
+            "unknown operator `nope`",
+        );
+        // JSON Logic's ternary is not in flagd's schema.
+        rejects(json!({ "?:": [true, "a", "b"] }), "unknown operator `?:`");
+        rejects(
+            json!({ "startsWith": ["a", "b"] }),
+            "did you mean `starts_with`?",
+        );
+    }
+
+    #[test]
+    fn references() {
+        assert_eq!(
+            check(json!({ "if": [{ "$ref": "staff" }, "on", null] })),
+            Ok(())
+        );
+        rejects(
+            json!({ "$ref": "admins" }),
+            "`$ref` names evaluator `admins`",
+        );
+        rejects(
+            json!({ "$ref": ["staff"] }),
+            "`$ref` takes the name of an evaluator",
+        );
+        assert!(
+            check_rule(&json!({ "$ref": "staff" }), None)
+                .unwrap_err()
+                .contains("do not nest")
+        );
+    }
+
+    #[test]
+    fn var_paths() {
+        for ok in [
+            json!({ "var": "$flagd.flagKey" }),
+            json!({ "var": "$flagd.timestamp" }),
+            json!({ "var": ["$flagd.timestamp", 0] }),
+            json!({ "var": "$flagdish" }),
+            json!({ "var": 0 }),
+            json!({ "var": [] }),
+            json!({ "var": { "cat": ["user.", { "var": "field" }] } }),
+        ] {
+            assert_eq!(check(ok.clone()), Ok(()), "{ok}");
+        }
+        rejects(
+            json!({ "var": "$flagd.flagkey" }),
+            "`$flagd.flagkey` is not a property",
+        );
+        rejects(json!({ "var": ["$flagd.env", "prod"] }), "`$flagd.env`");
+        rejects(json!({ "var": { "nope": 1 } }), "unknown operator `nope`");
+    }
+
+    #[test]
+    fn fractional() {
+        for ok in [
+            json!({ "fractional": [["a"]] }),
+            json!({ "fractional": [["a", 25.0], ["b", 0]] }),
+            json!({ "fractional": [{ "var": "email" }] }),
+            json!({ "fractional": [{ "var": "email" }, ["a", { "var": "w" }], ["b", 1]] }),
+            json!({ "fractional": [["a", 2_147_483_646], ["b"]] }),
+        ] {
+            assert_eq!(check(ok.clone()), Ok(()), "{ok}");
+        }
+        rejects(json!({ "fractional": [] }), "at least one bucket");
+        rejects(json!({ "fractional": "a" }), "takes an array of buckets");
+        rejects(json!({ "fractional": [null, ["a"]] }), "found null");
+        rejects(
+            json!({ "fractional": [["a", 1, 2]] }),
+            "array of 3 elements",
+        );
+        rejects(json!({ "fractional": [[]] }), "array of 0 elements");
+        rejects(json!({ "fractional": [["a", 1], "b"] }), "found a string");
+        rejects(
+            json!({ "fractional": [["a", 2_147_483_648_u64]] }),
+            "whole number from 0",
+        );
+        rejects(
+            json!({ "fractional": [["a", 2_147_483_647], ["b"]] }),
+            "sum to 2147483648",
+        );
+        rejects(json!({ "fractional": [["a", true]] }), "found a boolean");
+        rejects(
+            json!({ "fractional": [[{ "nope": 1 }, 1]] }),
+            "unknown operator `nope`",
+        );
+    }
+
+    #[test]
+    fn sem_ver() {
+        for version in [
+            "1.2.3",
+            "v1.2",
+            "V1",
+            "2.0.0-beta.1+build.5",
+            "1.0.0+20130313144700",
+        ] {
+            let rule = json!({ "sem_ver": [{ "var": "version" }, ">=", version] });
+            assert_eq!(check(rule), Ok(()), "{version}");
+            let rule = json!({ "sem_ver": [version, "^", { "var": "version" }] });
+            assert_eq!(check(rule), Ok(()), "{version}");
+        }
+        for version in ["", "1..2", "1.2.3.4", "a.b.c", "1.2.3-", "1.2.3+", "v"] {
+            let rule = json!({ "sem_ver": [{ "var": "version" }, "=", version] });
+            rejects(rule, "is not a version for `sem_ver`");
+        }
+        rejects(json!({ "sem_ver": ["1.0.0", "="] }), "takes 3 arguments");
+        rejects(
+            json!({ "sem_ver": "1.0.0" }),
+            "takes `[version, operator, version]`",
+        );
+        rejects(
+            json!({ "sem_ver": ["1.0.0", "==", "1.0.0"] }),
+            "unknown `sem_ver` operator `==`",
+        );
+        rejects(
+            json!({ "sem_ver": ["1.0.0", 1, "1.0.0"] }),
+            "found an integer (`1`)",
+        );
+        assert_eq!(
+            check(json!({ "sem_ver": ["1.0.0", { "var": "op" }, "1.0.0"] })),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn string_comparisons() {
+        assert_eq!(
+            check(json!({ "starts_with": [{ "var": "id" }, "abc"] })),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({ "ends_with": ["abc", { "cat": ["a", "b"] }] })),
+            Ok(())
+        );
+        rejects(
+            json!({ "starts_with": ["abc"] }),
+            "`starts_with` takes 2 arguments",
+        );
+        rejects(
+            json!({ "ends_with": "abc" }),
+            "`ends_with` takes `[string, suffix]`",
+        );
+        rejects(
+            json!({ "ends_with": [{ "var": "id" }, null] }),
+            "found null",
+        );
+        rejects(
+            json!({ "starts_with": [{ "nope": [] }, "a"] }),
+            "unknown operator `nope`",
+        );
+    }
+
+    fn import_one(flag: Value) -> Result<Manifest, Error> {
+        import(&json!({ "flags": { "f": flag } }), "flags.json")
+    }
+
+    fn problem(flag: Value) -> Problem {
+        let error = import_one(flag).unwrap_err();
+        assert_eq!(error.flag_key(), Some("f"), "{error}");
+        error.problem().cloned().unwrap()
+    }
+
+    #[test]
+    fn flag_fields() {
+        let manifest = import_one(json!({
+            "state": "DISABLED",
+            "variants": { "a": "x" },
+            "targeting": {},
+            "metadata": { "description": "What it does", "deprecated": true },
+            "somethingElse": [1, 2, 3]
+        }))
+        .unwrap();
+        let flag = &manifest.flags["f"];
+        assert_eq!(flag.state, FlagState::Disabled);
+        assert_eq!(flag.targeting, None);
+        assert_eq!(flag.description.as_deref(), Some("What it does"));
+        assert!(flag.deprecated);
+        assert_eq!(flag.metadata.len(), 2);
+
+        let manifest = import_one(json!({
+            "state": "ENABLED",
+            "variants": { "a": "x" },
+            "targeting": null,
+            "metadata": { "description": 3, "deprecated": "yes" }
+        }))
+        .unwrap();
+        let flag = &manifest.flags["f"];
+        assert_eq!(flag.description, None);
+        assert!(!flag.deprecated);
+    }
+
+    #[test]
+    fn flag_problems() {
+        assert!(matches!(
+            problem(json!("on")),
+            Problem::InvalidField { field, .. } if field == "flags.f"
+        ));
+        assert_eq!(
+            problem(json!({ "state": 1, "variants": { "a": 1 } })),
+            Problem::InvalidState { found: "1".into() }
+        );
+        assert!(matches!(
+            problem(json!({ "state": "ENABLED", "variants": [true] })),
+            Problem::InvalidField { field, .. } if field == "variants"
+        ));
+        assert_eq!(
+            problem(json!({ "state": "ENABLED", "variants": { "a": null } })),
+            Problem::InvalidVariantValue {
+                variant: "a".into(),
+                found: "null".into()
+            }
+        );
+        assert!(matches!(
+            problem(json!({ "state": "ENABLED", "variants": { "a": 1 }, "defaultVariant": 0 })),
+            Problem::InvalidField { field, .. } if field == "defaultVariant"
+        ));
+        assert!(matches!(
+            problem(json!({ "state": "ENABLED", "variants": { "a": 1 }, "targeting": "a" })),
+            Problem::InvalidTargeting { reason } if reason.contains("found a string")
+        ));
+        assert!(matches!(
+            problem(json!({ "state": "ENABLED", "variants": { "a": 1 }, "metadata": [] })),
+            Problem::InvalidField { field, .. } if field == "metadata"
+        ));
+    }
+
+    #[test]
+    fn variant_types_unify() {
+        let flag_type = |variants: Value| {
+            import_one(json!({ "state": "ENABLED", "variants": variants }))
+                .map(|manifest| manifest.flags["f"].flag_type)
+        };
+        assert_eq!(
+            flag_type(json!({ "a": 1, "b": -2 })).unwrap(),
+            FlagType::Integer
+        );
+        assert_eq!(
+            flag_type(json!({ "a": 1, "b": 2.5, "c": 3 })).unwrap(),
+            FlagType::Float
+        );
+        assert_eq!(flag_type(json!({ "a": 1.0 })).unwrap(), FlagType::Float);
+        assert_eq!(
+            flag_type(json!({ "a": {}, "b": { "x": 1 } })).unwrap(),
+            FlagType::Object
+        );
+        assert_eq!(
+            problem(json!({ "state": "ENABLED", "variants": { "a": 1, "b": 2.5, "c": "x" } })),
+            Problem::MixedVariantTypes {
+                first: "a".into(),
+                first_type: FlagType::Integer,
+                variant: "c".into(),
+                found: "a string (`\"x\"`)".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn document_problems() {
+        let document_problem = |value: Value| {
+            let error = import(&value, "flags.json").unwrap_err();
+            assert!(matches!(error, Error::Document { .. }), "{error:?}");
+            error.problem().cloned().unwrap()
+        };
+        assert_eq!(
+            document_problem(json!({})),
+            Problem::MissingField { field: "flags" }
+        );
+        assert!(matches!(
+            document_problem(json!([])),
+            Problem::UnknownFormat { .. }
+        ));
+        assert!(matches!(
+            document_problem(json!({ "flags": "x" })),
+            Problem::InvalidField { field, .. } if field == "flags"
+        ));
+        assert!(matches!(
+            document_problem(json!({ "flags": [1] })),
+            Problem::InvalidField { field, .. } if field == "flags[0]"
+        ));
+        assert!(matches!(
+            document_problem(json!({ "flags": [{ "state": "ENABLED" }] })),
+            Problem::InvalidField { field, found, .. } if field == "flags[0].key" && found == "none"
+        ));
+        assert!(matches!(
+            document_problem(json!({ "flags": {}, "$evaluators": [] })),
+            Problem::InvalidField { field, .. } if field == "$evaluators"
+        ));
+        assert!(matches!(
+            document_problem(json!({ "flags": {}, "$evaluators": { "": {} } })),
+            Problem::InvalidTargeting { .. }
+        ));
+        assert!(matches!(
+            document_problem(json!({ "flags": {}, "$evaluators": { "e": { "x": 1 } } })),
+            Problem::InvalidTargeting { reason } if reason == "in evaluator `e`: unknown operator `x`"
+        ));
+    }
 }

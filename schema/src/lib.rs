@@ -42,7 +42,7 @@ pub mod openfeature_cli;
 pub use detect::{Format, import, import_str, read};
 pub use error::{Error, Problem, closest};
 pub use manifest::{
-    FlagType, FlagState, Flag, Manifest, Metadata, MetadataValue, Provenance, FORMAT_VERSION,
+    FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
 };
 
 /// The file name of the lock file that `flags-build` keeps in the crate root and that the

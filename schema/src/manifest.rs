@@ -31,7 +31,10 @@ pub struct Manifest {
     pub metadata: Metadata,
     /// Named reusable targeting fragments (flagd's `$evaluators`), referenced as `{"$ref": name}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "json-schema", schemars(with = "BTreeMap<String, serde_json::Value>"))]
+    #[cfg_attr(
+        feature = "json-schema",
+        schemars(with = "BTreeMap<String, serde_json::Value>")
+    )]
     pub evaluators: BTreeMap<String, Value>,
     /// The flags, by key.
     pub flags: BTreeMap<String, Flag>,
@@ -76,7 +79,10 @@ pub struct Flag {
     pub default_variant: Option<String>,
     /// The values the flag can take, by variant name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "json-schema", schemars(with = "BTreeMap<String, serde_json::Value>"))]
+    #[cfg_attr(
+        feature = "json-schema",
+        schemars(with = "BTreeMap<String, serde_json::Value>")
+    )]
     pub variants: BTreeMap<String, Value>,
     /// What the flag is for; becomes the doc comment of generated code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,8 +254,7 @@ impl Manifest {
         let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
         check_lock_version(&value, origin)?;
         // Deserialised from the text, not the value, so that errors carry a line and column.
-        let manifest: Manifest =
-            serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
         manifest.validate(origin)?;
         Ok(manifest)
     }
@@ -304,13 +309,17 @@ impl Manifest {
     /// variants and default of the flag's type, a default variant among the variants.
     pub fn validate(&self, origin: &str) -> Result<(), Error> {
         for (key, flag) in &self.flags {
-            flag.validate(key).map_err(|problem| Error::flag(origin, key, problem))?;
+            flag.validate(key)
+                .map_err(|problem| Error::flag(origin, key, problem))?;
         }
         for (key, value) in &self.metadata {
             if matches!(value, MetadataValue::Float(f) if !f.is_finite()) {
                 return Err(Error::document(
                     origin,
-                    Problem::InvalidMetadata { key: key.clone(), found: "a non-finite number".into() },
+                    Problem::InvalidMetadata {
+                        key: key.clone(),
+                        found: "a non-finite number".into(),
+                    },
                 ));
             }
         }
@@ -330,7 +339,12 @@ fn sorted(value: Value) -> Value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> = map.into_iter().collect();
             entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-            Value::Object(entries.into_iter().map(|(key, value)| (key, sorted(value))).collect())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted(value)))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
@@ -404,18 +418,20 @@ impl Flag {
                     });
                 }
                 Some(value) if self.default.as_ref() != Some(value) => {
-                    return Err(Problem::DefaultDisagrees { variant: name.clone() });
+                    return Err(Problem::DefaultDisagrees {
+                        variant: name.clone(),
+                    });
                 }
                 Some(_) => {}
             }
         }
-        if let Some(default) = &self.default {
-            if !self.flag_type.accepts(default) {
-                return Err(Problem::DefaultTypeMismatch {
-                    expected: self.flag_type,
-                    found: crate::error::describe(default),
-                });
-            }
+        if let Some(default) = &self.default
+            && !self.flag_type.accepts(default)
+        {
+            return Err(Problem::DefaultTypeMismatch {
+                expected: self.flag_type,
+                found: crate::error::describe(default),
+            });
         }
         Ok(())
     }

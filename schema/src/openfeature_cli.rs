@@ -42,8 +42,7 @@ use crate::error::{Error, Problem, describe};
 use crate::manifest::{Flag, FlagType, Manifest};
 
 /// The `$schema` that [`export`] writes: the CLI's manifest schema.
-pub const SCHEMA_URL: &str =
-    "https://raw.githubusercontent.com/open-feature/cli/refs/heads/main/schema/v0/flag-manifest.json";
+pub const SCHEMA_URL: &str = "https://raw.githubusercontent.com/open-feature/cli/refs/heads/main/schema/v0/flag-manifest.json";
 
 /// Imports an OpenFeature CLI flag manifest; `origin` names it in errors and in the provenance.
 ///
@@ -81,7 +80,12 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
                 },
             ));
         }
-        None => return Err(Error::document(origin, Problem::MissingField { field: "flags" })),
+        None => {
+            return Err(Error::document(
+                origin,
+                Problem::MissingField { field: "flags" },
+            ));
+        }
     };
     let mut manifest = Manifest::new();
     for (key, flag) in flags {
@@ -114,11 +118,16 @@ fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {
         }
     };
     let Some(default) = fields.get("defaultValue") else {
-        return Err(Problem::MissingField { field: "defaultValue" });
+        return Err(Problem::MissingField {
+            field: "defaultValue",
+        });
     };
     let default = normalise_default(flag_type, default);
     if !flag_type.accepts(&default) {
-        return Err(Problem::DefaultTypeMismatch { expected: flag_type, found: describe(&default) });
+        return Err(Problem::DefaultTypeMismatch {
+            expected: flag_type,
+            found: describe(&default),
+        });
     }
     let mut flag = Flag::new(flag_type, Some(default));
     flag.description = match fields.get("description") {
@@ -143,21 +152,25 @@ fn parse_type(name: &str) -> Result<FlagType, Problem> {
         "integer" | "Integer" => Ok(FlagType::Integer),
         "float" | "Float" | "Number" => Ok(FlagType::Float),
         "object" | "Object" | "JSON" => Ok(FlagType::Object),
-        _ => Err(Problem::UnknownType { found: name.to_owned() }),
+        _ => Err(Problem::UnknownType {
+            found: name.to_owned(),
+        }),
     }
 }
 
 /// An integer flag's default written as a whole float (`50.0`, an integer for JSON Schema)
 /// becomes the integer.
 fn normalise_default(flag_type: FlagType, default: &Value) -> Value {
-    if flag_type == FlagType::Integer {
-        if let Some(float) = default.as_f64().filter(|_| !default.is_i64()) {
-            // `i64::MAX as f64` rounds up to 2^63, so the upper bound is exclusive.
-            #[allow(clippy::cast_possible_truncation)] // Checked to be whole and in range.
-            if float.fract() == 0.0 && float >= i64::MIN as f64 && float < i64::MAX as f64 {
-                return Value::from(float as i64);
-            }
-        }
+    // `i64::MAX as f64` rounds up to 2^63, so the upper bound is exclusive; within the bounds a
+    // whole float converts exactly.
+    if flag_type == FlagType::Integer
+        && !default.is_i64()
+        && let Some(float) = default.as_f64()
+        && float.fract() == 0.0
+        && float >= i64::MIN as f64
+        && float < i64::MAX as f64
+    {
+        return Value::from(float as i64);
     }
     default.clone()
 }
@@ -184,7 +197,10 @@ pub fn export(manifest: &Manifest) -> Value {
         .map(|(key, flag)| {
             let mut entry = Map::new();
             entry.insert("flagType".to_owned(), Value::from(flag.flag_type.as_str()));
-            let default = flag.default.clone().unwrap_or_else(|| zero_value(flag.flag_type));
+            let default = flag
+                .default
+                .clone()
+                .unwrap_or_else(|| zero_value(flag.flag_type));
             entry.insert("defaultValue".to_owned(), default);
             if let Some(description) = &flag.description {
                 entry.insert("description".to_owned(), Value::from(description.as_str()));
@@ -242,19 +258,38 @@ mod tests {
     #[test]
     fn unknown_type_and_mismatched_default() {
         let error = one_flag(json!({ "flagType": "number", "defaultValue": 1 })).unwrap_err();
-        assert_eq!(error.problem(), Some(&Problem::UnknownType { found: "number".into() }));
+        assert_eq!(
+            error.problem(),
+            Some(&Problem::UnknownType {
+                found: "number".into()
+            })
+        );
         assert_eq!(error.flag_key(), Some("f"));
         let error = one_flag(json!({ "flagType": "integer", "defaultValue": 1.5 })).unwrap_err();
         assert!(matches!(
             error.problem(),
-            Some(Problem::DefaultTypeMismatch { expected: FlagType::Integer, .. })
+            Some(Problem::DefaultTypeMismatch {
+                expected: FlagType::Integer,
+                ..
+            })
         ));
         let error = one_flag(json!({ "flagType": "object", "defaultValue": [1] })).unwrap_err();
-        assert!(matches!(error.problem(), Some(Problem::DefaultTypeMismatch { .. })));
+        assert!(matches!(
+            error.problem(),
+            Some(Problem::DefaultTypeMismatch { .. })
+        ));
         let error = one_flag(json!({ "flagType": "boolean" })).unwrap_err();
-        assert_eq!(error.problem(), Some(&Problem::MissingField { field: "defaultValue" }));
+        assert_eq!(
+            error.problem(),
+            Some(&Problem::MissingField {
+                field: "defaultValue"
+            })
+        );
         let error = one_flag(json!({ "flagType": true, "defaultValue": true })).unwrap_err();
-        assert!(matches!(error.problem(), Some(Problem::InvalidField { .. })));
+        assert!(matches!(
+            error.problem(),
+            Some(Problem::InvalidField { .. })
+        ));
     }
 
     #[test]
@@ -277,7 +312,9 @@ mod tests {
     fn export_fills_in_zero_values() {
         let mut manifest = Manifest::new();
         for flag_type in FlagType::ALL {
-            manifest.flags.insert(flag_type.as_str().to_owned(), Flag::new(flag_type, None));
+            manifest
+                .flags
+                .insert(flag_type.as_str().to_owned(), Flag::new(flag_type, None));
         }
         let exported = export(&manifest);
         assert_eq!(exported["$schema"], SCHEMA_URL);

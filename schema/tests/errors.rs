@@ -52,7 +52,10 @@ fn empty_key() {
         error(r#"{ "flags": [{ "key": "", "state": "ENABLED", "variants": { "on": true } }] }"#),
         expected
     );
-    assert_eq!(error(r#"{ "flags": { "": { "flagType": "boolean", "defaultValue": true } } }"#), expected);
+    assert_eq!(
+        error(r#"{ "flags": { "": { "flagType": "boolean", "defaultValue": true } } }"#),
+        expected
+    );
 }
 
 #[test]
@@ -145,8 +148,16 @@ fn document_problems() {
 
 #[test]
 fn errors_expose_flag_and_problem() {
-    let error = import_str(r#"{ "flags": { "f": { "flagType": "nope", "defaultValue": 1 } } }"#, "x")
-        .unwrap_err();
+    let error = import_str(
+        r#"{ "flags": { "f": { "flagType": "nope", "defaultValue": 1 } } }"#,
+        "x",
+    )
+    .unwrap_err();
     assert_eq!(error.flag_key(), Some("f"));
-    assert_eq!(error.problem(), Some(&Problem::UnknownType { found: "nope".into() }));
+    assert_eq!(
+        error.problem(),
+        Some(&Problem::UnknownType {
+            found: "nope".into()
+        })
+    );
 }

@@ -4,11 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flags_schema::{Error, FlagType, Format, Manifest, MetadataValue, Problem, flagd, openfeature_cli};
+use flags_schema::{
+    Error, FlagType, Format, Manifest, MetadataValue, Problem, flagd, openfeature_cli,
+};
 use serde_json::{Value, json};
 
 fn fixtures(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
 }
 
 fn flagd_fixtures(dir: &str) -> PathBuf {
@@ -55,9 +59,10 @@ fn read_err(path: &Path) -> Error {
 fn flagd_flags(document: &Value) -> BTreeMap<String, Value> {
     match &document["flags"] {
         Value::Object(flags) => flags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        Value::Array(flags) => {
-            flags.iter().map(|flag| (flag["key"].as_str().unwrap().to_owned(), flag.clone())).collect()
-        }
+        Value::Array(flags) => flags
+            .iter()
+            .map(|flag| (flag["key"].as_str().unwrap().to_owned(), flag.clone()))
+            .collect(),
         other => panic!("flags: {other}"),
     }
 }
@@ -73,7 +78,8 @@ fn assert_matches_document(manifest: &Manifest, document: &Value, path: &Path) {
     );
     for (key, source) in &expected {
         let flag = &manifest.flags[key];
-        let variants: BTreeMap<String, Value> = serde_json::from_value(source["variants"].clone()).unwrap();
+        let variants: BTreeMap<String, Value> =
+            serde_json::from_value(source["variants"].clone()).unwrap();
         assert_eq!(flag.variants, variants, "{key}");
         match source.get("defaultVariant") {
             None | Some(Value::Null) => {
@@ -81,17 +87,34 @@ fn assert_matches_document(manifest: &Manifest, document: &Value, path: &Path) {
                 assert_eq!(flag.default_variant, None, "{key}");
             }
             Some(Value::String(name)) => {
-                assert_eq!(flag.default_variant.as_deref(), Some(name.as_str()), "{key}");
-                assert_eq!(flag.default.as_ref(), Some(&source["variants"][name]), "{key}");
+                assert_eq!(
+                    flag.default_variant.as_deref(),
+                    Some(name.as_str()),
+                    "{key}"
+                );
+                assert_eq!(
+                    flag.default.as_ref(),
+                    Some(&source["variants"][name]),
+                    "{key}"
+                );
             }
             Some(other) => panic!("{key}: defaultVariant {other}"),
         }
         assert_eq!(flag.targeting.as_ref(), source.get("targeting"), "{key}");
-        assert_eq!(flag.metadata.len(), source.get("metadata").map_or(0, |m| m.as_object().unwrap().len()), "{key}");
+        assert_eq!(
+            flag.metadata.len(),
+            source
+                .get("metadata")
+                .map_or(0, |m| m.as_object().unwrap().len()),
+            "{key}"
+        );
     }
     let source = manifest.source.as_ref().unwrap();
     assert_eq!(source.format, Format::Flagd);
-    assert_eq!(source.location.as_deref(), Some(path.display().to_string().as_str()));
+    assert_eq!(
+        source.location.as_deref(),
+        Some(path.display().to_string().as_str())
+    );
     assert_eq!(source.content_hash, manifest.content_hash());
 }
 
@@ -141,7 +164,10 @@ fn examples_have_the_five_types_with_their_defaults() {
         assert_eq!(manifest.flags["myIntFlag"].default, Some(json!(1)));
         assert_eq!(manifest.flags["myFloatFlag"].default, Some(json!(1.23)));
         assert_eq!(manifest.flags["myStringFlag"].default, Some(json!("val1")));
-        assert_eq!(manifest.flags["myObjectFlag"].default, Some(json!({ "key": "val" })));
+        assert_eq!(
+            manifest.flags["myObjectFlag"].default,
+            Some(json!({ "key": "val" }))
+        );
     }
 }
 
@@ -166,7 +192,11 @@ fn targeting_and_evaluators_are_kept() {
 
 #[test]
 fn null_or_absent_default_variant_defers_to_code() {
-    for name in ["no-default-variant.json", "null-default-variant.json", "undefined-default-variant.json"] {
+    for name in [
+        "no-default-variant.json",
+        "null-default-variant.json",
+        "undefined-default-variant.json",
+    ] {
         let manifest = read_ok(&flagd_fixtures("flags/positive").join(name));
         let flag = &manifest.flags["myBoolFlag"];
         assert_eq!(flag.flag_type, FlagType::Boolean, "{name}");
@@ -199,13 +229,23 @@ fn metadata_is_kept() {
 #[test]
 fn array_form_equals_map_form() {
     let pairs = [
-        ("flags/positive/example.flagdimport.array.json", "flags/positive/example.flagdimport.map.json"),
-        ("flagd/positive/with-array-flags.json", "flagd/positive/with-object-flags.json"),
+        (
+            "flags/positive/example.flagdimport.array.json",
+            "flags/positive/example.flagdimport.map.json",
+        ),
+        (
+            "flagd/positive/with-array-flags.json",
+            "flagd/positive/with-object-flags.json",
+        ),
     ];
     for (array, map) in pairs {
         let mut from_array = read_ok(&flagd_fixtures(array));
         let mut from_map = read_ok(&flagd_fixtures(map));
-        assert_eq!(from_array.content_hash(), from_map.content_hash(), "{array}");
+        assert_eq!(
+            from_array.content_hash(),
+            from_map.content_hash(),
+            "{array}"
+        );
         // Only the location differs.
         from_array.source = None;
         from_map.source = None;
@@ -218,28 +258,48 @@ fn every_negative_flagd_fixture_fails_with_its_problem() {
     // (file, the flag the error names or `None` for a document error, the expected problem)
     type Check = fn(&Problem) -> bool;
     let expected: &[(&str, Option<&str>, Check)] = &[
-        ("empty-variants.json", Some("myBoolFlag"), |p| *p == Problem::NoVariants),
-        ("malformed-flag.json", Some("not-a-flag"), |p| *p == Problem::MissingField { field: "state" }),
-        ("missing-variants.json", Some("myBoolFlag"), |p| *p == Problem::NoVariants),
-        ("mixed-variant-types.ffconfig.json", Some("myBoolFlag"), |p| {
-            // Which variant counts as first depends on the map order serde_json keeps (sorted,
-            // or the file's with `preserve_order`); either way the two are named.
-            matches!(p, Problem::MixedVariantTypes { first, variant, .. }
+        ("empty-variants.json", Some("myBoolFlag"), |p| {
+            *p == Problem::NoVariants
+        }),
+        ("malformed-flag.json", Some("not-a-flag"), |p| {
+            *p == Problem::MissingField { field: "state" }
+        }),
+        ("missing-variants.json", Some("myBoolFlag"), |p| {
+            *p == Problem::NoVariants
+        }),
+        (
+            "mixed-variant-types.ffconfig.json",
+            Some("myBoolFlag"),
+            |p| {
+                // Which variant counts as first depends on the map order serde_json keeps (sorted,
+                // or the file's with `preserve_order`); either way the two are named.
+                matches!(p, Problem::MixedVariantTypes { first, variant, .. }
                 if [first.as_str(), variant.as_str()] == ["off", "on"]
                     || [first.as_str(), variant.as_str()] == ["on", "off"])
-        }),
+            },
+        ),
         ("state-set-incorrectly.json", Some("myBoolFlag"), |p| {
-            *p == Problem::InvalidState { found: "WILL-FAIL".into() }
+            *p == Problem::InvalidState {
+                found: "WILL-FAIL".into(),
+            }
         }),
         ("with-invalid-flag-metadata.json", Some("myBoolFlag"), |p| {
-            *p == Problem::InvalidMetadata { key: "invalid".into(), found: "an object".into() }
+            *p == Problem::InvalidMetadata {
+                key: "invalid".into(),
+                found: "an object".into(),
+            }
         }),
         // Flag-set metadata belongs to no flag: a document error naming the metadata key.
         ("with-invalid-flag-set-metadata.json", None, |p| {
-            *p == Problem::InvalidMetadata { key: "invalid".into(), found: "an object".into() }
+            *p == Problem::InvalidMetadata {
+                key: "invalid".into(),
+                found: "an object".into(),
+            }
         }),
         ("with-invalid-targeting.json", Some("targetedFlag"), |p| {
-            *p == Problem::InvalidTargeting { reason: "unknown operator `not-a-real-rule`".into() }
+            *p == Problem::InvalidTargeting {
+                reason: "unknown operator `not-a-real-rule`".into(),
+            }
         }),
     ];
     let dir = flagd_fixtures("flags/negative");
@@ -260,14 +320,22 @@ fn every_negative_flagd_fixture_fails_with_its_problem() {
             panic!("negative fixture {name} has no expectation");
         };
         let error = read_err(&path);
-        let problem = error.problem().unwrap_or_else(|| panic!("{name}: {error:?}"));
+        let problem = error
+            .problem()
+            .unwrap_or_else(|| panic!("{name}: {error:?}"));
         assert!(check(problem), "{name}: unexpected problem {problem:?}");
         let message = error.to_string();
-        assert!(message.starts_with(&format!("`{}`: ", path.display())), "{name}: {message}");
+        assert!(
+            message.starts_with(&format!("`{}`: ", path.display())),
+            "{name}: {message}"
+        );
         match flag {
             Some(flag) => {
                 assert_eq!(error.flag_key(), Some(*flag), "{name}");
-                assert!(message.contains(&format!("flag `{flag}`")), "{name}: {message}");
+                assert!(
+                    message.contains(&format!("flag `{flag}`")),
+                    "{name}: {message}"
+                );
             }
             None => {
                 assert!(matches!(error, Error::Document { .. }), "{name}: {error:?}");
@@ -299,7 +367,12 @@ fn every_positive_targeting_fixture_imports() {
         let rule = load(&path);
         let manifest = flags_schema::import(&with_targeting(&rule), file_name(&path))
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(manifest.flags["targeted"].targeting, Some(rule), "{}", path.display());
+        assert_eq!(
+            manifest.flags["targeted"].targeting,
+            Some(rule),
+            "{}",
+            path.display()
+        );
     }
 }
 
@@ -315,15 +388,42 @@ fn every_negative_targeting_fixture_is_rejected() {
     //   lenient versions flagd's `sem_ver` accepts (`v1.2`, `1`, `2.0.0-beta+b`) and rejects
     //   only what it can never match: four numeric parts here.
     let expected = [
-        ("fractional-decimal-weighting.json", "found a float (`25.5`)"),
-        ("fractional-invalid-bucketing.json", "found a string (`\"invalid\"`)"),
-        ("fractional-invalid-weighting.json", "found a string (`\"25\"`)"),
-        ("fractional-negative-weighting.json", "found an integer (`-25`)"),
-        ("invalid-ends-with-param.json", "the arguments of `ends_with` are strings or rules"),
-        ("invalid-flagd-props.json", "`$flagd.invalidProp` is not a property flagd provides"),
-        ("invalid-starts-with-param.json", "the arguments of `starts_with` are strings or rules"),
-        ("sem-ver-invalid-range-specifier.json", "unknown `sem_ver` operator `*`"),
-        ("sem-ver-invalid-ver-expression.json", "`2.0.0.0` is not a version for `sem_ver`"),
+        (
+            "fractional-decimal-weighting.json",
+            "found a float (`25.5`)",
+        ),
+        (
+            "fractional-invalid-bucketing.json",
+            "found a string (`\"invalid\"`)",
+        ),
+        (
+            "fractional-invalid-weighting.json",
+            "found a string (`\"25\"`)",
+        ),
+        (
+            "fractional-negative-weighting.json",
+            "found an integer (`-25`)",
+        ),
+        (
+            "invalid-ends-with-param.json",
+            "the arguments of `ends_with` are strings or rules",
+        ),
+        (
+            "invalid-flagd-props.json",
+            "`$flagd.invalidProp` is not a property flagd provides",
+        ),
+        (
+            "invalid-starts-with-param.json",
+            "the arguments of `starts_with` are strings or rules",
+        ),
+        (
+            "sem-ver-invalid-range-specifier.json",
+            "unknown `sem_ver` operator `*`",
+        ),
+        (
+            "sem-ver-invalid-ver-expression.json",
+            "`2.0.0.0` is not a version for `sem_ver`",
+        ),
     ];
     for path in json_files(&flagd_fixtures("targeting/negative")) {
         let name = file_name(&path);
@@ -349,14 +449,24 @@ fn every_negative_targeting_fixture_is_rejected() {
 fn cli_positive_fixture_imports_with_the_five_types() {
     for path in json_files(&cli_fixtures("positive")) {
         let manifest = read_ok(&path);
-        assert_eq!(manifest.source.as_ref().unwrap().format, Format::OpenfeatureCli);
-        assert_eq!(openfeature_cli::import(&load(&path), &path.display().to_string()).unwrap(), manifest);
+        assert_eq!(
+            manifest.source.as_ref().unwrap().format,
+            Format::OpenfeatureCli
+        );
+        assert_eq!(
+            openfeature_cli::import(&load(&path), &path.display().to_string()).unwrap(),
+            manifest
+        );
         let expected = [
             ("booleanFlag", FlagType::Boolean, json!(true)),
             ("stringFlag", FlagType::String, json!("default")),
             ("integerFlag", FlagType::Integer, json!(50)),
             ("floatFlag", FlagType::Float, json!(0.15)),
-            ("objectFlag", FlagType::Object, json!({ "primaryColor": "#007bff", "secondaryColor": "#6c757d" })),
+            (
+                "objectFlag",
+                FlagType::Object,
+                json!({ "primaryColor": "#007bff", "secondaryColor": "#6c757d" }),
+            ),
         ];
         assert_eq!(manifest.flags.len(), expected.len());
         for (key, flag_type, default) in expected {
@@ -366,7 +476,10 @@ fn cli_positive_fixture_imports_with_the_five_types() {
             assert!(flag.variants.is_empty(), "{key}");
         }
         // Exported back, the flags are the fixture's (only `$schema` is written as the URL).
-        assert_eq!(openfeature_cli::export(&manifest)["flags"], load(&path)["flags"]);
+        assert_eq!(
+            openfeature_cli::export(&manifest)["flags"],
+            load(&path)["flags"]
+        );
     }
 }
 
@@ -375,12 +488,25 @@ fn cli_negative_fixtures_fail_with_their_problem() {
     let error = read_err(&cli_fixtures("negative/empty-flag-key.json"));
     assert_eq!(error.problem(), Some(&Problem::EmptyKey));
     assert_eq!(error.flag_key(), Some(""));
-    assert!(error.to_string().ends_with("flag ``: flag keys must not be empty"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .ends_with("flag ``: flag keys must not be empty"),
+        "{error}"
+    );
 
     // Its flag has neither `flagType` nor anything else a format requires; the `$schema`
     // (`../../flag-manifest.json`) makes it a CLI manifest, so the missing field is named.
     let error = read_err(&cli_fixtures("negative/missing-flag-type.json"));
-    assert_eq!(error.problem(), Some(&Problem::MissingField { field: "flagType" }));
+    assert_eq!(
+        error.problem(),
+        Some(&Problem::MissingField { field: "flagType" })
+    );
     assert_eq!(error.flag_key(), Some("booleanFlag"));
-    assert!(error.to_string().ends_with("flag `booleanFlag`: missing field `flagType`"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .ends_with("flag `booleanFlag`: missing field `flagType`"),
+        "{error}"
+    );
 }

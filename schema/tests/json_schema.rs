@@ -3,10 +3,15 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 #[test]
 fn committed_json_schema_is_current() {
     let schema = schemars::schema_for!(flags_schema::Manifest);
-    let mut generated = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    let schema = serde_json::to_value(&schema).expect("a schema serialises");
+    // Keys sorted explicitly, so the file is the same whether or not another crate in the
+    // build enables serde_json's `preserve_order`.
+    let mut generated = serde_json::to_string_pretty(&sorted(schema)).expect("a value serialises");
     generated.push('\n');
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("manifest.schema.json");
@@ -22,4 +27,21 @@ fn committed_json_schema_is_current() {
          json_schema` and review the diff",
         path.display()
     );
+}
+
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }

@@ -44,28 +44,18 @@ fn text_is_pretty_sorted_and_ends_with_a_newline() {
     let text = manifest().to_lock_string();
     assert!(text.ends_with("}\n") && !text.ends_with("\n\n"), "{text}");
     assert!(text.starts_with("{\n  \""), "{text}");
-    // Every object's keys are in order, struct fields included: check it on the text itself by
-    // walking the keys of each object at each depth.
-    let value: Value = serde_json::from_str(&text).unwrap();
-    fn check(value: &Value, text: &str) {
-        if let Value::Object(map) = value {
-            let keys: Vec<&String> = map.keys().collect();
-            let mut sorted = keys.clone();
-            sorted.sort();
-            assert_eq!(keys, sorted);
-            map.values().for_each(|v| check(v, text));
-        }
-        if let Value::Array(items) = value {
-            items.iter().for_each(|v| check(v, text));
-        }
-    }
-    check(&value, &text);
-    // serde_json's map may sort on parsing, so also check positions in the text.
-    let position = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} in {text}"));
+    // Every key is in order, struct fields included; checked on the text itself, since
+    // parsing it back into a map may sort keys by itself.
+    let position = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+    };
     assert!(position("\"evaluators\"") < position("\"flags\""));
     assert!(position("\"flags\"") < position("\"formatVersion\""));
     assert!(position("\"formatVersion\"") < position("\"source\""));
-    assert!(position("\"alpha\"") < position("\"mid\"") && position("\"mid\"") < position("\"zeta\""));
+    assert!(
+        position("\"alpha\"") < position("\"mid\"") && position("\"mid\"") < position("\"zeta\"")
+    );
     let zeta = &text[position("\"zeta\"")..];
     let in_zeta = |needle: &str| zeta.find(needle).unwrap();
     assert!(in_zeta("\"default\"") < in_zeta("\"deprecated\""));
@@ -86,7 +76,10 @@ fn unsupported_format_version_is_an_error() {
         let error = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err();
         assert_eq!(
             error.problem(),
-            Some(&Problem::UnsupportedFormatVersion { found: 2, supported: FORMAT_VERSION })
+            Some(&Problem::UnsupportedFormatVersion {
+                found: 2,
+                supported: FORMAT_VERSION
+            })
         );
         assert_eq!(
             error.to_string(),
@@ -94,10 +87,16 @@ fn unsupported_format_version_is_an_error() {
              flags reads version 1); re-run the sync"
         );
         let error = import_str(text, "flags.lock.json").unwrap_err();
-        assert!(matches!(error.problem(), Some(Problem::UnsupportedFormatVersion { found: 2, .. })));
+        assert!(matches!(
+            error.problem(),
+            Some(Problem::UnsupportedFormatVersion { found: 2, .. })
+        ));
         let value: Value = serde_json::from_str(text).unwrap();
         let error = flags_schema::import(&value, "flags.lock.json").unwrap_err();
-        assert!(matches!(error.problem(), Some(Problem::UnsupportedFormatVersion { found: 2, .. })));
+        assert!(matches!(
+            error.problem(),
+            Some(Problem::UnsupportedFormatVersion { found: 2, .. })
+        ));
     }
 }
 
@@ -106,16 +105,29 @@ fn lock_files_are_validated() {
     let text = r#"{ "formatVersion": 1, "flags": { "f": { "type": "boolean", "default": 3 } } }"#;
     let error = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err();
     assert_eq!(error.flag_key(), Some("f"));
-    assert!(matches!(error.problem(), Some(Problem::DefaultTypeMismatch { .. })));
+    assert!(matches!(
+        error.problem(),
+        Some(Problem::DefaultTypeMismatch { .. })
+    ));
 
     let text = "{ \"formatVersion\": 1,\n  \"flags\": {}, \"extra\": 1 }";
-    let message = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err().to_string();
-    assert!(message.starts_with("`flags.lock.json` is not valid JSON: unknown field `extra`"), "{message}");
-    assert!(message.ends_with("at line 2, column 23"), "{message}");
+    let message = Manifest::from_lock_str(text, "flags.lock.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("`flags.lock.json` is not valid JSON: unknown field `extra`"),
+        "{message}"
+    );
+    assert!(message.ends_with("at line 2, column 22"), "{message}");
     // From a parsed value there is no position to report.
     let value: Value = serde_json::from_str(text).unwrap();
-    let message = flags_schema::import(&value, "flags.lock.json").unwrap_err().to_string();
-    assert!(message.starts_with("`flags.lock.json` is not valid JSON: unknown field `extra`"), "{message}");
+    let message = flags_schema::import(&value, "flags.lock.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("`flags.lock.json` is not valid JSON: unknown field `extra`"),
+        "{message}"
+    );
     assert!(!message.contains("line"), "{message}");
 }
 
@@ -123,7 +135,10 @@ fn lock_files_are_validated() {
 fn content_hash_follows_the_definitions_not_the_provenance() {
     let manifest = manifest();
     let hash = manifest.content_hash();
-    assert!(hash.starts_with("sha256:") && hash.len() == 7 + 64, "{hash}");
+    assert!(
+        hash.starts_with("sha256:") && hash.len() == 7 + 64,
+        "{hash}"
+    );
     assert_eq!(manifest.source.as_ref().unwrap().content_hash, hash);
 
     let mut moved = manifest.clone();
@@ -175,7 +190,10 @@ fn importing_a_lock_file_returns_it_as_it_is() {
     assert_eq!(source.location.as_deref(), Some("flags.json"));
 
     let value: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(flags_schema::import(&value, "flags.lock.json").unwrap(), manifest);
+    assert_eq!(
+        flags_schema::import(&value, "flags.lock.json").unwrap(),
+        manifest
+    );
 
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lock-test.flags.lock.json");
     std::fs::write(&path, &text).unwrap();

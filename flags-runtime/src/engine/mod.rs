@@ -108,7 +108,11 @@ pub(crate) enum ReasonCode {
 #[derive(Debug)]
 pub(crate) enum Resolution<'s> {
     /// A value from the configuration.
-    Value { value: FlagValueRef<'s>, variant: Option<&'s Arc<str>>, reason: ReasonCode },
+    Value {
+        value: FlagValueRef<'s>,
+        variant: Option<&'s Arc<str>>,
+        reason: ReasonCode,
+    },
     /// The caller's default, successfully (disabled flag, or a flag that defers to code).
     CodeDefault { reason: ReasonCode },
     /// The caller's default, because something went wrong.
@@ -135,19 +139,28 @@ impl Snapshot {
         let mut flags = FxHashMap::default();
         flags.reserve(manifest.flags.len());
         for (key, flag) in &manifest.flags {
-            let fail = |message: String| CompileError { flag: key.clone(), message };
+            let fail = |message: String| CompileError {
+                flag: key.clone(),
+                message,
+            };
             let mut variants = Vec::with_capacity(flag.variants.len());
             for (name, value) in &flag.variants {
                 let value = CompiledValue::compile(value)
                     .ok_or_else(|| fail(format!("variant `{name}` is not a flag value")))?;
-                variants.push(Variant { name: Arc::from(name.as_str()), value });
+                variants.push(Variant {
+                    name: Arc::from(name.as_str()),
+                    value,
+                });
             }
             let fallback = match (&flag.default_variant, &flag.default) {
                 (Some(name), _) => {
-                    let index = variants
-                        .iter()
-                        .position(|v| &*v.name == name)
-                        .ok_or_else(|| fail(format!("default variant `{name}` is not a variant")))?;
+                    let index =
+                        variants
+                            .iter()
+                            .position(|v| &*v.name == name)
+                            .ok_or_else(|| {
+                                fail(format!("default variant `{name}` is not a variant"))
+                            })?;
                     Fallback::Variant(index)
                 }
                 (None, Some(value)) => Fallback::Value(
@@ -204,7 +217,9 @@ impl Snapshot {
         }
         if flag.disabled {
             return Resolved {
-                resolution: Resolution::CodeDefault { reason: ReasonCode::Disabled },
+                resolution: Resolution::CodeDefault {
+                    reason: ReasonCode::Disabled,
+                },
                 metadata,
             };
         }
@@ -229,18 +244,27 @@ impl Snapshot {
                     reason: ReasonCode::Static,
                 }
             }
-            Fallback::Value(value) => {
-                Resolution::Value { value: value.as_ref(), variant: None, reason: ReasonCode::Static }
-            }
-            Fallback::CodeDefault => Resolution::CodeDefault { reason: ReasonCode::Default },
+            Fallback::Value(value) => Resolution::Value {
+                value: value.as_ref(),
+                variant: None,
+                reason: ReasonCode::Static,
+            },
+            Fallback::CodeDefault => Resolution::CodeDefault {
+                reason: ReasonCode::Default,
+            },
         };
-        Resolved { resolution, metadata }
+        Resolved {
+            resolution,
+            metadata,
+        }
     }
 }
 
 pub(crate) fn type_mismatch(key: &str, flag: FlagType, requested: FlagType) -> EvaluationError {
     EvaluationError::new(
         ErrorCode::TypeMismatch,
-        Cow::Owned(format!("flag `{key}` is {flag}, and was read as {requested}")),
+        Cow::Owned(format!(
+            "flag `{key}` is {flag}, and was read as {requested}"
+        )),
     )
 }

@@ -18,7 +18,10 @@ impl InProcess {
     /// Loads and compiles the source's configuration.
     pub(crate) fn start(source: Box<dyn Source>) -> Result<InProcess, Error> {
         let snapshot = load(&*source)?;
-        Ok(InProcess { source, snapshot: ArcSwap::from_pointee(snapshot) })
+        Ok(InProcess {
+            source,
+            snapshot: ArcSwap::from_pointee(snapshot),
+        })
     }
 
     /// The current snapshot. Lock-free.
@@ -40,9 +43,12 @@ impl InProcess {
 }
 
 fn load(source: &dyn Source) -> Result<Snapshot, Error> {
-    let manifest = source
-        .load()
-        .map_err(|error| Error::Load { origin: source.describe(), error: Box::new(error) })?;
-    Snapshot::compile(&manifest)
-        .map_err(|error| Error::Compile { origin: source.describe(), error: Box::new(error) })
+    let manifest = source.load().map_err(|error| Error::Load {
+        origin: source.describe(),
+        error: Box::new(error),
+    })?;
+    Snapshot::compile(&manifest).map_err(|error| Error::Compile {
+        origin: source.describe(),
+        error: Box::new(error),
+    })
 }

@@ -46,7 +46,9 @@ impl FileSource {
 
 impl fmt::Debug for FileSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FileSource").field("path", &self.path).finish()
+        f.debug_struct("FileSource")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -81,7 +83,9 @@ pub struct JsonSource {
 
 impl fmt::Debug for JsonSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JsonSource").field("len", &self.text.len()).finish()
+        f.debug_struct("JsonSource")
+            .field("len", &self.text.len())
+            .finish()
     }
 }
 

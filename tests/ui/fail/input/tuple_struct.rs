@@ -1,0 +1,4 @@
+#[derive(flags::Flags)]
+struct Checkout(bool);
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    #[flags(kye = "new-checkout")]
+    enabled: bool,
+}
+
+fn main() {}

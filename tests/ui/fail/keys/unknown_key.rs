@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    #[flags(key = "new-chekout")]
+    enabled: bool,
+}
+
+fn main() {}

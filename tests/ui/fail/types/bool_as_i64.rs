@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    #[flags(key = "new-checkout")]
+    enabled: i64,
+}
+
+fn main() {}

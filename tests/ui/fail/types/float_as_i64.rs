@@ -1,0 +1,6 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    sample_rate: i64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    ui_config: String,
+}
+
+fn main() {}
