@@ -38,7 +38,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use flags_schema::{Format, Manifest, OUT_DIR_FILE};
+use flags_schema::{Manifest, OUT_DIR_FILE};
 
 /// The environment variable that turns on check mode: `1` or `true`.
 pub const CHECK_ENV: &str = "FLAGS_CHECK";
@@ -197,7 +197,8 @@ impl Config {
                 let text = manifest.to_lock_string();
                 let current = std::fs::read_to_string(&lock_path).ok();
                 let written = match current {
-                    Some(current) if current == text => false,
+                    // Line endings may be rewritten by a checkout (CRLF on Windows).
+                    Some(current) if current.replace("\r\n", "\n") == text => false,
                     None if check => {
                         return Err(Error::MissingLock {
                             lock: self.lock.display().to_string(),
@@ -233,14 +234,20 @@ impl Config {
 
 /// Reads any importable file. The provenance of an imported definition file names it as
 /// written (relative), not by the machine's absolute path, so that a committed lock file is the
-/// same on every machine.
+/// same on every machine. A lock file keeps the provenance it carries: its `format` is that of
+/// the file it was imported from (never `Format::Lock`), so a lock is recognised by parsing it
+/// as one.
 fn read(path: &Path, written: &Path) -> Result<Manifest, Error> {
-    let mut manifest = flags_schema::read(path)?;
-    if let Some(provenance) = manifest
-        .source
-        .as_mut()
-        .filter(|p| p.format != Format::Lock)
-    {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| flags_schema::Error::Io {
+        path: origin.clone(),
+        source,
+    })?;
+    if let Ok(lock) = Manifest::from_lock_str(&text, &origin) {
+        return Ok(lock);
+    }
+    let mut manifest = flags_schema::import_str(&text, &origin)?;
+    if let Some(provenance) = manifest.source.as_mut() {
         provenance.location = Some(written.display().to_string());
     }
     Ok(manifest)

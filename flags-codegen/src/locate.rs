@@ -163,7 +163,7 @@ pub fn locate(explicit: Option<(String, Span)>, env: &Env) -> Result<Located, Lo
         let path = env.resolve(Path::new(var));
         return load_required(path, written, Route::EnvVar, env);
     }
-    let mut tried = Vec::new();
+    let mut tried = vec![format!("the environment variable `{SCHEMA_ENV}`: not set")];
     match &env.out_dir {
         Some(out_dir) => {
             let path = out_dir.join(OUT_DIR_FILE);
@@ -178,7 +178,6 @@ pub fn locate(explicit: Option<(String, Span)>, env: &Env) -> Result<Located, Lo
             "`$OUT_DIR/{OUT_DIR_FILE}`: the crate has no build script that writes it"
         )),
     }
-    tried.push(format!("the environment variable `{SCHEMA_ENV}`: not set"));
     if let Some(dir) = &env.manifest_dir {
         for dir in dir.ancestors() {
             let path = dir.join(LOCK_FILE);
@@ -195,8 +194,12 @@ pub fn locate(explicit: Option<(String, Span)>, env: &Env) -> Result<Located, Lo
 }
 
 fn is_workspace_root(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join("Cargo.toml"))
-        .is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"))
+    std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|text| {
+        text.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("[workspace]") || line.starts_with("[workspace.")
+        })
+    })
 }
 
 fn load_required(
@@ -273,4 +276,472 @@ fn load(path: PathBuf, route: Route, env: &Env) -> Result<Located, LocateError> 
 /// The candidate closest to `name`, for "did you mean" (case and separators ignored).
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     flags_schema::closest(name, candidates)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    /// A directory under the system temp dir, unique per process and test, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            static COUNTER: AtomicUsize = AtomicUsize::new(0);
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!(
+                "flags-codegen-locate-{}-{n}-{name}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir.canonicalize().unwrap())
+        }
+
+        fn join(&self, relative: &str) -> PathBuf {
+            self.0.join(relative)
+        }
+
+        /// Writes `text` to `relative`, creating directories; returns the path.
+        fn write(&self, relative: &str, text: &str) -> PathBuf {
+            let path = self.join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+
+        /// Creates the directory `relative`; returns its path.
+        fn mkdir(&self, relative: &str) -> PathBuf {
+            let path = self.join(relative);
+            std::fs::create_dir_all(&path).unwrap();
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A flagd file with one boolean flag named `key`, so each file is recognisable.
+    fn flagd(key: &str) -> String {
+        format!(
+            r#"{{"flags": {{"{key}": {{"state": "ENABLED", "variants": {{"on": true, "off": false}}, "defaultVariant": "on"}}}}}}"#
+        )
+    }
+
+    /// A lock file with one boolean flag named `key`.
+    fn lock(key: &str) -> String {
+        flags_schema::import_str(&flagd(key), "flags.json")
+            .unwrap()
+            .to_lock_string()
+    }
+
+    const MIXED: &str = r#"{"flags": {
+      "fine": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"},
+      "mixed-up": {"state": "ENABLED", "variants": {"on": true, "count": 3}, "defaultVariant": "on"}
+    }}"#;
+
+    const WORKSPACE_TOML: &str = "[workspace]\nmembers = [\"member\"]\n";
+    const PACKAGE_TOML: &str = "[package]\nname = \"member\"\nversion = \"0.1.0\"\n";
+
+    fn explicit(path: &str) -> Option<(String, Span)> {
+        Some((path.to_owned(), Span::call_site()))
+    }
+
+    fn keys(located: &Located) -> Vec<&str> {
+        located.manifest.flags.keys().map(String::as_str).collect()
+    }
+
+    /// Sets a file's modification time.
+    fn set_mtime(path: &Path, time: SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+        assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), time);
+    }
+
+    /// A crate (a single-crate workspace, so the walk stops at it) with a file on every route:
+    /// `attr.json` (flag `from-attr`), `env.json` (`from-env`), `$OUT_DIR/flags.lock.json`
+    /// (`from-out-dir`), `flags.lock.json` in the crate root (`from-lock`).
+    fn everything(dir: &TempDir) -> Env {
+        dir.write(
+            "crate/Cargo.toml",
+            &format!("{PACKAGE_TOML}\n[workspace]\n"),
+        );
+        dir.write("crate/schemas/attr.json", &flagd("from-attr"));
+        dir.write("crate/env.json", &flagd("from-env"));
+        dir.write("out/flags.lock.json", &lock("from-out-dir"));
+        dir.write("crate/flags.lock.json", &lock("from-lock"));
+        dir.write("flags.lock.json", &lock("from-above"));
+        Env {
+            manifest_dir: Some(dir.join("crate")),
+            out_dir: Some(dir.join("out")),
+            schema_var: Some("env.json".into()),
+        }
+    }
+
+    #[test]
+    fn explicit_attribute_wins_over_everything() {
+        let dir = TempDir::new("explicit");
+        let env = everything(&dir);
+        let located = locate(explicit("schemas/attr.json"), &env).unwrap();
+        assert_eq!(located.route, Route::Attribute);
+        assert_eq!(keys(&located), ["from-attr"]);
+        // Relative to the crate root; shown relative to it.
+        assert_eq!(located.path, dir.join("crate/schemas/attr.json"));
+        assert_eq!(located.display, "schemas/attr.json");
+
+        // An absolute path outside the crate works too, and is shown absolute.
+        let outside = dir.write("elsewhere/defs.json", &flagd("from-elsewhere"));
+        let located = locate(explicit(outside.to_str().unwrap()), &env).unwrap();
+        assert_eq!(located.route, Route::Attribute);
+        assert_eq!(keys(&located), ["from-elsewhere"]);
+        assert_eq!(located.path, outside);
+        assert_eq!(located.display, outside.display().to_string());
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error_not_a_fallback() {
+        let dir = TempDir::new("explicit-missing");
+        let env = everything(&dir);
+        let error = locate(explicit("schemas/typo.json"), &env).unwrap_err();
+        let resolved = dir.join("crate/schemas/typo.json");
+        match &error {
+            LocateError::Missing {
+                route,
+                written,
+                path,
+            } => {
+                assert_eq!(*route, Route::Attribute);
+                assert_eq!(written, "schemas/typo.json");
+                assert_eq!(path, &resolved);
+            }
+            other => panic!("expected `Missing`, got {other:?}"),
+        }
+        let message = error.to_string();
+        assert!(message.contains("`schemas/typo.json`"), "{message}");
+        assert!(
+            message.contains(&format!("`{}`", resolved.display())),
+            "{message}"
+        );
+        assert!(message.contains("#[flags(schema = ...)]"), "{message}");
+        assert!(message.contains("relative to the crate root"), "{message}");
+        // A directory is not a schema file.
+        let error = locate(explicit("schemas"), &env).unwrap_err();
+        assert!(matches!(error, LocateError::Missing { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn env_var_wins_over_out_dir_and_lock() {
+        let dir = TempDir::new("env");
+        let mut env = everything(&dir);
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.route, Route::EnvVar);
+        assert_eq!(keys(&located), ["from-env"]);
+        // A relative value is relative to the crate root.
+        assert_eq!(located.path, dir.join("crate/env.json"));
+        assert_eq!(located.display, "env.json");
+
+        // An absolute value.
+        let absolute = dir.write("elsewhere/flags.lock.json", &lock("from-env-abs"));
+        env.schema_var = Some(absolute.clone().into_os_string());
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.route, Route::EnvVar);
+        assert_eq!(keys(&located), ["from-env-abs"]);
+        assert_eq!(located.path, absolute);
+    }
+
+    #[test]
+    fn a_missing_env_var_file_is_an_error_not_a_fallback() {
+        let dir = TempDir::new("env-missing");
+        let mut env = everything(&dir);
+        env.schema_var = Some("nope.json".into());
+        let error = locate(None, &env).unwrap_err();
+        let resolved = dir.join("crate/nope.json");
+        match &error {
+            LocateError::Missing {
+                route,
+                written,
+                path,
+            } => {
+                assert_eq!(*route, Route::EnvVar);
+                assert_eq!(written, "nope.json");
+                assert_eq!(path, &resolved);
+            }
+            other => panic!("expected `Missing`, got {other:?}"),
+        }
+        let message = error.to_string();
+        assert!(message.contains("`nope.json`"), "{message}");
+        assert!(
+            message.contains(&format!("`{}`", resolved.display())),
+            "{message}"
+        );
+        assert!(message.contains("`FLAGS_SCHEMA`"), "{message}");
+        assert!(message.contains("unset it"), "{message}");
+    }
+
+    #[test]
+    fn out_dir_file_wins_over_lock() {
+        let dir = TempDir::new("out-dir");
+        let mut env = everything(&dir);
+        env.schema_var = None;
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.route, Route::OutDir);
+        assert_eq!(keys(&located), ["from-out-dir"]);
+        assert_eq!(located.path, dir.join("out").join(OUT_DIR_FILE));
+
+        // An `OUT_DIR` without the file (a build script that does not sync) falls through.
+        std::fs::remove_file(dir.join("out").join(OUT_DIR_FILE)).unwrap();
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.route, Route::LockFile);
+        assert_eq!(keys(&located), ["from-lock"]);
+    }
+
+    #[test]
+    fn lock_in_crate_root() {
+        let dir = TempDir::new("crate-root");
+        let env = Env {
+            manifest_dir: Some(dir.join("crate")),
+            ..Env::default()
+        };
+        dir.write("crate/Cargo.toml", PACKAGE_TOML);
+        dir.write("crate/flags.lock.json", &lock("in-root"));
+        dir.write("flags.lock.json", &lock("above"));
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.route, Route::LockFile);
+        assert_eq!(keys(&located), ["in-root"]);
+        assert_eq!(located.path, dir.join("crate").join(LOCK_FILE));
+        assert_eq!(located.display, "flags.lock.json");
+    }
+
+    #[test]
+    fn lock_in_an_ancestor_directory() {
+        let dir = TempDir::new("ancestor");
+        dir.write("ws/Cargo.toml", WORKSPACE_TOML);
+        dir.write("ws/flags.lock.json", &lock("in-workspace"));
+        // Package manifests on the way do not stop the walk.
+        dir.write("ws/crates/member/Cargo.toml", PACKAGE_TOML);
+        dir.mkdir("ws/crates/member/src");
+        let env = Env {
+            manifest_dir: Some(dir.join("ws/crates/member")),
+            ..Env::default()
+        };
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.route, Route::LockFile);
+        assert_eq!(keys(&located), ["in-workspace"]);
+        assert_eq!(located.path, dir.join("ws/flags.lock.json"));
+        // Outside the crate root: shown absolute.
+        assert_eq!(located.display, located.path.display().to_string());
+
+        // The nearest one wins.
+        dir.write("ws/crates/flags.lock.json", &lock("in-crates"));
+        let located = locate(None, &env).unwrap();
+        assert_eq!(keys(&located), ["in-crates"]);
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_workspace_root() {
+        let dir = TempDir::new("walk-stop");
+        dir.write("flags.lock.json", &lock("above-the-workspace"));
+        dir.write("ws/Cargo.toml", WORKSPACE_TOML);
+        dir.write("ws/member/Cargo.toml", PACKAGE_TOML);
+        let env = Env {
+            manifest_dir: Some(dir.join("ws/member")),
+            ..Env::default()
+        };
+        let error = locate(None, &env).unwrap_err();
+        let LocateError::NotFound { tried } = &error else {
+            panic!("expected `NotFound`, got {error:?}");
+        };
+        let member_lock = format!(
+            "`{}`: no such file",
+            dir.join("ws/member/flags.lock.json").display()
+        );
+        let ws_lock = format!(
+            "`{}`: no such file",
+            dir.join("ws/flags.lock.json").display()
+        );
+        assert!(tried.contains(&member_lock), "{tried:#?}");
+        assert!(tried.contains(&ws_lock), "{tried:#?}");
+        let above = dir.join("flags.lock.json").display().to_string();
+        assert!(
+            !tried.iter().any(|t| t.contains(&format!("`{above}`"))),
+            "{tried:#?}"
+        );
+        assert_eq!(tried.len(), 4, "{tried:#?}");
+
+        // Without the workspace marker the walk goes on and finds it.
+        std::fs::write(dir.join("ws/Cargo.toml"), PACKAGE_TOML).unwrap();
+        let located = locate(None, &env).unwrap();
+        assert_eq!(keys(&located), ["above-the-workspace"]);
+    }
+
+    #[test]
+    fn not_found_lists_every_place_and_the_fixes() {
+        let dir = TempDir::new("not-found");
+        dir.write("ws/Cargo.toml", WORKSPACE_TOML);
+        dir.mkdir("ws/member");
+        dir.mkdir("out");
+        let mut env = Env {
+            manifest_dir: Some(dir.join("ws/member")),
+            out_dir: Some(dir.join("out")),
+            schema_var: None,
+        };
+        let error = locate(None, &env).unwrap_err();
+        let LocateError::NotFound { tried } = &error else {
+            panic!("expected `NotFound`, got {error:?}");
+        };
+        assert_eq!(
+            tried,
+            &[
+                "the environment variable `FLAGS_SCHEMA`: not set".to_owned(),
+                "`$OUT_DIR/flags.lock.json`: the build script did not write it (no `flags_build::sync` in build.rs?)".to_owned(),
+                format!("`{}`: no such file", dir.join("ws/member/flags.lock.json").display()),
+                format!("`{}`: no such file", dir.join("ws/flags.lock.json").display()),
+            ]
+        );
+        let message = error.to_string();
+        assert!(
+            message.starts_with("could not find the flag schema; looked at:\n"),
+            "{message}"
+        );
+        for place in tried {
+            assert!(message.contains(&format!("\n  - {place}\n")), "{message}");
+        }
+        for fix in [
+            "to fix it, do one of:",
+            "flags_build::sync(\"flags.json\")",
+            "[build-dependencies]",
+            "commit a lock file `flags.lock.json` next to Cargo.toml",
+            "set the environment variable `FLAGS_SCHEMA`",
+            "#[flags(schema = \"flags.json\")]",
+        ] {
+            assert!(message.contains(fix), "missing {fix:?} in {message}");
+        }
+
+        // No build script: said so.
+        env.out_dir = None;
+        let LocateError::NotFound { tried } = locate(None, &env).unwrap_err() else {
+            panic!("expected `NotFound`");
+        };
+        assert_eq!(
+            tried[1],
+            "`$OUT_DIR/flags.lock.json`: the crate has no build script that writes it"
+        );
+        assert_eq!(tried.len(), 4);
+
+        // No crate root: only the first two routes.
+        let LocateError::NotFound { tried } = locate(None, &Env::default()).unwrap_err() else {
+            panic!("expected `NotFound`");
+        };
+        assert_eq!(tried.len(), 2, "{tried:#?}");
+    }
+
+    #[test]
+    fn an_invalid_schema_is_invalid_naming_the_flag() {
+        let dir = TempDir::new("invalid");
+        dir.write("crate/Cargo.toml", WORKSPACE_TOML);
+        dir.write("crate/flags.json", MIXED);
+        dir.write("crate/flags.lock.json", MIXED);
+        let env = Env {
+            manifest_dir: Some(dir.join("crate")),
+            ..Env::default()
+        };
+        for result in [locate(explicit("flags.json"), &env), locate(None, &env)] {
+            let error = result.unwrap_err();
+            let LocateError::Invalid { error: inner } = &error else {
+                panic!("expected `Invalid`, got {error:?}");
+            };
+            assert_eq!(inner.flag_key(), Some("mixed-up"));
+            let message = error.to_string();
+            assert!(message.starts_with("invalid flag schema: "), "{message}");
+            assert!(message.contains("flag `mixed-up`"), "{message}");
+            // Named relative to the crate root.
+            assert!(message.contains("`flags."), "{message}");
+        }
+        // Not JSON at all.
+        dir.write("crate/broken.json", "{\"flags\": ");
+        let error = locate(explicit("broken.json"), &env).unwrap_err();
+        assert!(matches!(error, LocateError::Invalid { .. }), "{error:?}");
+        assert!(error.to_string().contains("`broken.json`"), "{error}");
+    }
+
+    #[test]
+    fn the_cache_returns_new_content_after_the_file_changes() {
+        let dir = TempDir::new("cache");
+        let path = dir.write("crate/schema.json", &flagd("aaaa"));
+        let env = Env {
+            manifest_dir: Some(dir.join("crate")),
+            ..Env::default()
+        };
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        set_mtime(&path, t0);
+        let first = locate(explicit("schema.json"), &env).unwrap();
+        assert_eq!(keys(&first), ["aaaa"]);
+
+        // Unchanged: the parsed schema is shared, not parsed again.
+        let again = locate(explicit("schema.json"), &env).unwrap();
+        assert!(Arc::ptr_eq(&first.manifest, &again.manifest));
+        // Whatever route reaches the file.
+        let via_env = Env {
+            schema_var: Some(path.clone().into_os_string()),
+            ..env.clone()
+        };
+        let again = locate(None, &via_env).unwrap();
+        assert_eq!(again.route, Route::EnvVar);
+        assert!(Arc::ptr_eq(&first.manifest, &again.manifest));
+
+        // Same length, new modification time.
+        std::fs::write(&path, flagd("bbbb")).unwrap();
+        set_mtime(&path, t0 + Duration::from_secs(10));
+        let second = locate(explicit("schema.json"), &env).unwrap();
+        assert_eq!(keys(&second), ["bbbb"]);
+
+        // New length, the same modification time as before.
+        std::fs::write(&path, flagd("cccc-longer")).unwrap();
+        set_mtime(&path, t0 + Duration::from_secs(10));
+        let third = locate(explicit("schema.json"), &env).unwrap();
+        assert_eq!(keys(&third), ["cccc-longer"]);
+
+        // Both differ.
+        std::fs::write(&path, flagd("dd")).unwrap();
+        set_mtime(&path, t0 + Duration::from_secs(20));
+        let fourth = locate(explicit("schema.json"), &env).unwrap();
+        assert_eq!(keys(&fourth), ["dd"]);
+
+        // A file that turns invalid is reported, not served from the cache.
+        std::fs::write(&path, MIXED).unwrap();
+        set_mtime(&path, t0 + Duration::from_secs(30));
+        let error = locate(explicit("schema.json"), &env).unwrap_err();
+        assert!(matches!(error, LocateError::Invalid { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn env_display_is_relative_inside_the_crate() {
+        let env = Env {
+            manifest_dir: Some(PathBuf::from("/work/app")),
+            ..Env::default()
+        };
+        assert_eq!(
+            env.display(Path::new("/work/app/flags.lock.json")),
+            "flags.lock.json"
+        );
+        assert_eq!(
+            env.display(Path::new("/work/app/schemas/a.json")),
+            Path::new("schemas").join("a.json").display().to_string()
+        );
+        assert_eq!(
+            env.display(Path::new("/work/flags.lock.json")),
+            "/work/flags.lock.json"
+        );
+        assert_eq!(Env::default().display(Path::new("/x/y.json")), "/x/y.json");
+    }
 }

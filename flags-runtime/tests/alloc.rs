@@ -1,0 +1,173 @@
+//! The evaluation fast path allocates nothing (DESIGN.md §6): a typed read of a static scalar
+//! flag, and a `Flags` struct of scalar fields, count zero heap allocations once warm.
+//!
+//! A counting global allocator wraps the system allocator and counts only on the thread that
+//! turned counting on, so the test harness's other threads do not disturb the count. The file
+//! holds a single test so that the measured sections run one after the other.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flags_runtime::{Client, Context, Evaluation, FlagKey, Flags, source};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    // `try_with`: the allocator may run while thread-locals are being torn down.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds `GlobalAlloc`'s
+// contract; counting touches only an atomic and a const-initialised thread-local, neither of
+// which allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations `f` makes on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    let result = f();
+    COUNTING.with(|c| c.set(false));
+    let n = ALLOCATIONS.load(Ordering::SeqCst);
+    // Dropped after counting stops: freeing is not allocating, but the result is kept alive
+    // through the measured section so that nothing is optimised away.
+    drop(black_box(result));
+    n
+}
+
+const FLAGS: &str = r#"{
+  "metadata": { "flagSetId": "shop" },
+  "flags": {
+    "dark-mode": {
+      "state": "ENABLED",
+      "variants": { "on": true, "off": false },
+      "defaultVariant": "on",
+      "metadata": { "owner": "web" }
+    },
+    "upload-limit": {
+      "state": "ENABLED",
+      "variants": { "small": 10, "large": 100 },
+      "defaultVariant": "large"
+    },
+    "discount": {
+      "state": "ENABLED",
+      "variants": { "none": 0.0, "some": 0.15 },
+      "defaultVariant": "some"
+    }
+  }
+}"#;
+
+struct Checkout {
+    dark_mode: bool,
+    upload_limit: i64,
+    discount: f64,
+}
+
+impl Checkout {
+    const DARK_MODE: FlagKey<bool> = FlagKey::from_fn("dark-mode", || false);
+    const UPLOAD_LIMIT: FlagKey<i64> = FlagKey::from_fn("upload-limit", || 1);
+    const DISCOUNT: FlagKey<f64> = FlagKey::from_fn("discount", || 0.0);
+}
+
+impl Flags for Checkout {
+    fn evaluate(evaluation: &Evaluation<'_>) -> Self {
+        Checkout {
+            dark_mode: evaluation.value(&Self::DARK_MODE),
+            upload_limit: evaluation.value(&Self::UPLOAD_LIMIT),
+            discount: evaluation.value(&Self::DISCOUNT),
+        }
+    }
+}
+
+#[test]
+fn scalar_evaluation_does_not_allocate() {
+    // The counter counts: an allocation in a measured section is seen.
+    assert!(allocations(|| black_box(Vec::<u8>::with_capacity(16))) >= 1);
+    assert_eq!(allocations(|| black_box(1 + 1)), 0);
+
+    let client = Client::builder()
+        .in_process(source::json(FLAGS))
+        .build()
+        .unwrap();
+    let ctx = Context::new("user-1").with("plan", "premium");
+    let dark_mode = FlagKey::<bool>::new("dark-mode", false);
+    let upload_limit = FlagKey::<i64>::new("upload-limit", 1);
+    let discount = FlagKey::<f64>::new("discount", 0.0);
+    let limit_as_float = FlagKey::<f64>::new("upload-limit", 0.0);
+
+    // Warm up: the first read on a thread may set up per-thread state (arc-swap's debt list).
+    assert!(client.value(&dark_mode, &ctx));
+    assert_eq!(client.value(&upload_limit, &ctx), 100);
+    assert_eq!(client.value(&discount, &ctx), 0.15);
+    assert_eq!(client.value(&limit_as_float, &ctx), 100.0);
+    let checkout: Checkout = client.flags(&ctx);
+    assert!(checkout.dark_mode);
+    assert_eq!(checkout.upload_limit, 100);
+    assert_eq!(checkout.discount, 0.15);
+
+    let n = allocations(|| client.value(&dark_mode, &ctx));
+    assert_eq!(n, 0, "`value` of a boolean flag allocated {n} times");
+    let n = allocations(|| client.value(&upload_limit, &ctx));
+    assert_eq!(n, 0, "`value` of an integer flag allocated {n} times");
+    let n = allocations(|| client.value(&discount, &ctx));
+    assert_eq!(n, 0, "`value` of a float flag allocated {n} times");
+    let n = allocations(|| client.value(&limit_as_float, &ctx));
+    assert_eq!(
+        n, 0,
+        "`value` of an integer flag read as f64 allocated {n} times"
+    );
+    let n = allocations(|| client.flags::<Checkout>(&ctx));
+    assert_eq!(n, 0, "`flags` of a 3-field struct allocated {n} times");
+
+    // Many reads, not only one.
+    let n = allocations(|| {
+        let mut sum = 0i64;
+        for _ in 0..1000 {
+            sum += client.value(&upload_limit, &ctx);
+            sum += i64::from(client.value(&dark_mode, &ctx));
+            sum += client.value(&discount, &ctx) as i64;
+            sum += client.flags::<Checkout>(&ctx).upload_limit;
+        }
+        sum
+    });
+    assert_eq!(n, 0, "1000 rounds of reads allocated {n} times");
+
+    // The measured results are the flags' values, not defaults.
+    assert!(allocations(|| client.value(&dark_mode, &ctx)) == 0 && client.value(&dark_mode, &ctx));
+}
