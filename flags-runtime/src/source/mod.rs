@@ -31,7 +31,7 @@ pub fn file(path: impl Into<PathBuf>) -> FileSource {
     FileSource { path: path.into() }
 }
 
-/// Flag definitions in a local file; see [`file`].
+/// Flag definitions in a local file; see [`file()`].
 #[derive(Clone)]
 pub struct FileSource {
     path: PathBuf,
@@ -75,7 +75,7 @@ pub fn json(text: impl Into<String>) -> JsonSource {
     JsonSource { text: text.into() }
 }
 
-/// Flag definitions held in memory as JSON text; see [`json`].
+/// Flag definitions held in memory as JSON text; see [`json()`].
 #[derive(Clone)]
 pub struct JsonSource {
     text: String,
