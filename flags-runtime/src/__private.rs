@@ -5,15 +5,20 @@
 //! the field, so a field whose type cannot hold the flag's values fails to compile with one
 //! error at the field, worded by `#[diagnostic::on_unimplemented]`.
 
+pub use serde;
 pub use std::borrow::Cow;
+pub use std::sync::OnceLock;
 
-use crate::key::{FlagValue, FlagValueRef};
+pub use crate::client::{Evaluation, Flags};
+pub use crate::key::{FlagKey, SchemaDefault};
+use crate::key::FlagValue;
+use crate::variant::FlagVariant;
 
 /// Types that can hold a boolean flag.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold a boolean flag",
     label = "this field reads a boolean flag",
-    note = "declare the field as `bool`"
+    note = "declare the field as `bool`, or `Option<bool>` to see when the flag defers to the code"
 )]
 pub trait BooleanFlag: FlagValue {
     /// The value of a schema default.
@@ -26,28 +31,41 @@ impl BooleanFlag for bool {
     }
 }
 
-/// Types that can hold an integer flag.
+/// Types that can hold an integer flag; `MIN..=MAX` is checked against every value the schema
+/// gives the flag, at compile time.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold an integer flag",
     label = "this field reads an integer flag",
-    note = "declare the field as `i64`"
+    note = "declare the field as `i64` (or another integer type that fits every value of the flag)"
 )]
 pub trait IntegerFlag: FlagValue {
-    /// The value of a schema default.
+    /// The smallest value.
+    const MIN: i128;
+    /// The largest value.
+    const MAX: i128;
+    /// The value of a schema default (checked to fit at compile time).
     fn from_i64(value: i64) -> Self;
 }
 
-impl IntegerFlag for i64 {
-    fn from_i64(value: i64) -> i64 {
-        value
-    }
+macro_rules! integer_flag {
+    ($($t:ty),*) => {$(
+        impl IntegerFlag for $t {
+            const MIN: i128 = <$t>::MIN as i128;
+            const MAX: i128 = <$t>::MAX as i128;
+            fn from_i64(value: i64) -> $t {
+                // Every value the derive passes here was checked to fit by a `const` assertion.
+                <$t>::try_from(value).unwrap_or_default()
+            }
+        }
+    )*};
 }
+integer_flag!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 /// Types that can hold a float flag.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold a float flag",
     label = "this field reads a float flag",
-    note = "declare the field as `f64`"
+    note = "declare the field as `f64` or `f32`"
 )]
 pub trait FloatFlag: FlagValue {
     /// The value of a schema default.
@@ -60,13 +78,25 @@ impl FloatFlag for f64 {
     }
 }
 
+impl FloatFlag for f32 {
+    fn from_f64(value: f64) -> f32 {
+        value as f32
+    }
+}
+
 /// Types that can hold a string flag.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold a string flag",
     label = "this field reads a string flag",
-    note = "declare the field as `String`"
+    note = "declare the field as `String` or `Arc<str>`, or as an enum deriving `FlagVariant`"
 )]
 pub trait StringFlag: FlagValue {
+    /// For enums deriving `FlagVariant`: the values the variants read.
+    const VALUES: &'static [&'static str] = &[];
+    /// For enums deriving `FlagVariant` without catch-all: only `VALUES` can be read.
+    const CLOSED: bool = false;
+    /// For enums deriving `FlagVariant`: the flag the derive checked the variants against.
+    const FLAG: &'static str = "";
     /// The value of a schema default.
     fn from_static_str(value: &'static str) -> Self;
 }
@@ -77,82 +107,203 @@ impl StringFlag for String {
     }
 }
 
-/// Types that can hold an object flag.
+impl StringFlag for std::sync::Arc<str> {
+    fn from_static_str(value: &'static str) -> std::sync::Arc<str> {
+        std::sync::Arc::from(value)
+    }
+}
+
+impl StringFlag for Box<str> {
+    fn from_static_str(value: &'static str) -> Box<str> {
+        Box::from(value)
+    }
+}
+
+/// Types that can hold an object flag: any type serde can deserialize.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold an object flag",
     label = "this field reads an object flag",
-    note = "object flags are not supported by `#[derive(Flags)]` in this version"
+    note = "declare the field as a type deriving `serde::Deserialize` and `Clone`, or as `serde_json::Value`"
 )]
 pub trait ObjectFlag: FlagValue {}
+
+impl<T: FlagValue> ObjectFlag for T {}
+
+/// Object types whose default is decoded from the schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no default to fall back on",
+    label = "this object field takes its default from the schema",
+    note = "derive or implement `Default` for it (used when the schema's default does not fit the type), or give a default with `#[flags(default = ...)]`"
+)]
+pub trait ObjectDefault: ObjectFlag + Default {}
+
+impl<T: ObjectFlag + Default> ObjectDefault for T {}
 
 // The converters below pair with the constructors that store their input: the `_ =>` arms
 // are unreachable through those constructors and answer a zero value rather than panic.
 
-fn convert_boolean<T: BooleanFlag>(value: FlagValueRef<'static>) -> T {
-    T::from_bool(matches!(value, FlagValueRef::Bool(true)))
+fn convert_boolean<T: BooleanFlag>(value: SchemaDefault) -> T {
+    T::from_bool(matches!(value, SchemaDefault::Bool(true)))
 }
 
-fn convert_integer<T: IntegerFlag>(value: FlagValueRef<'static>) -> T {
+fn convert_integer<T: IntegerFlag>(value: SchemaDefault) -> T {
     T::from_i64(match value {
-        FlagValueRef::Int(i) => i,
+        SchemaDefault::Int(i) => i,
         _ => 0,
     })
 }
 
-fn convert_float<T: FloatFlag>(value: FlagValueRef<'static>) -> T {
+fn convert_float<T: FloatFlag>(value: SchemaDefault) -> T {
     T::from_f64(match value {
-        FlagValueRef::Float(f) => f,
-        FlagValueRef::Int(i) => i as f64,
+        SchemaDefault::Float(f) => f,
+        SchemaDefault::Int(i) => i as f64,
         _ => 0.0,
     })
 }
 
-fn convert_string<T: StringFlag>(value: FlagValueRef<'static>) -> T {
+fn convert_string<T: StringFlag>(value: SchemaDefault) -> T {
     T::from_static_str(match value {
-        FlagValueRef::Str(s) => s,
+        SchemaDefault::Str(s) => s,
         _ => "",
     })
 }
 
-/// The key of a boolean flag whose default comes from the schema.
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// The key of a boolean flag whose default comes from the schema or a literal.
 pub const fn boolean_key<T: BooleanFlag>(key: &'static str, default: bool) -> FlagKey<T> {
-    FlagKey::__from_schema(key, FlagValueRef::Bool(default), convert_boolean::<T>)
+    FlagKey::__from_schema(key, SchemaDefault::Bool(default), convert_boolean::<T>)
 }
 
-/// The key of an integer flag whose default comes from the schema.
+/// The key of an integer flag whose default comes from the schema or a literal.
 pub const fn integer_key<T: IntegerFlag>(key: &'static str, default: i64) -> FlagKey<T> {
-    FlagKey::__from_schema(key, FlagValueRef::Int(default), convert_integer::<T>)
+    FlagKey::__from_schema(key, SchemaDefault::Int(default), convert_integer::<T>)
 }
 
-/// The key of a float flag whose default comes from the schema.
+/// The key of a float flag whose default comes from the schema or a literal.
 pub const fn float_key<T: FloatFlag>(key: &'static str, default: f64) -> FlagKey<T> {
-    FlagKey::__from_schema(key, FlagValueRef::Float(default), convert_float::<T>)
+    FlagKey::__from_schema(key, SchemaDefault::Float(default), convert_float::<T>)
 }
 
-/// The key of a string flag whose default comes from the schema.
+/// The key of a string flag whose default comes from the schema or a literal.
 pub const fn string_key<T: StringFlag>(key: &'static str, default: &'static str) -> FlagKey<T> {
-    FlagKey::__from_schema(key, FlagValueRef::Str(default), convert_string::<T>)
+    FlagKey::__from_schema(key, SchemaDefault::Str(default), convert_string::<T>)
 }
 
-/// The key of a boolean flag with a default written in code.
-pub const fn boolean_key_with<T: BooleanFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
+macro_rules! keys_with {
+    ($($kind:ident: $with:ident, $optional:ident;)*) => {$(
+        /// The key of a flag of this kind with a default written in code.
+        pub const fn $with<T: $kind>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
+            FlagKey::from_fn(key, default)
+        }
+
+        /// The key of an `Option` field: `None` when the flag defers to the code default.
+        pub const fn $optional<T: $kind>(key: &'static str) -> FlagKey<Option<T>> {
+            FlagKey::from_fn(key, none::<T>)
+        }
+    )*};
+}
+
+keys_with! {
+    BooleanFlag: boolean_key_with, boolean_key_optional;
+    IntegerFlag: integer_key_with, integer_key_optional;
+    FloatFlag: float_key_with, float_key_optional;
+    StringFlag: string_key_with, string_key_optional;
+    ObjectFlag: object_key_with, object_key_optional;
+}
+
+/// The key of an object flag whose default is the schema's, decoded once by the caller's
+/// `OnceLock` (see the derive's expansion).
+pub const fn object_key<T: ObjectDefault>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
     FlagKey::from_fn(key, default)
 }
 
-/// The key of an integer flag with a default written in code.
-pub const fn integer_key_with<T: IntegerFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-    FlagKey::from_fn(key, default)
+/// Decodes a schema default; a default that does not fit the type gives `T::default()` and a
+/// warning, once (the caller caches the result).
+pub fn decode_default<T: ObjectDefault>(key: &str, json: &str) -> T {
+    match serde_json::from_str::<T>(json) {
+        Ok(value) => value,
+        Err(error) => {
+            tracing::warn!(
+                target: "flags",
+                "the schema default of flag `{key}` does not fit `{}`: {error}; using `Default::default()`",
+                std::any::type_name::<T>()
+            );
+            T::default()
+        }
+    }
 }
 
-/// The key of a float flag with a default written in code.
-pub const fn float_key_with<T: FloatFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-    FlagKey::from_fn(key, default)
+/// Whether the integer type `T` holds `value`.
+pub const fn fits<T: IntegerFlag>(value: i128) -> bool {
+    T::MIN <= value && value <= T::MAX
 }
 
-/// The key of a string flag with a default written in code.
-pub const fn string_key_with<T: StringFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-    FlagKey::from_fn(key, default)
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
-pub use crate::client::{Evaluation, Flags};
-pub use crate::key::FlagKey;
+const fn contains(values: &[&str], value: &str) -> bool {
+    let mut i = 0;
+    while i < values.len() {
+        if str_eq(values[i], value) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether `T` reads the string `value` of flag `flag`: always for plain strings and for enums
+/// with a catch-all; for other enums, when a variant reads it. An enum derived against this
+/// very flag was checked by its own derive (with better spans), so it passes here.
+pub const fn covers<T: StringFlag>(flag: &str, value: &str) -> bool {
+    !T::CLOSED || str_eq(T::FLAG, flag) || contains(T::VALUES, value)
+}
+
+/// Whether every value `T`'s variants read is one of `values`, the values of flag `flag`.
+pub const fn known<T: StringFlag>(flag: &str, values: &[&str]) -> bool {
+    if str_eq(T::FLAG, flag) {
+        return true;
+    }
+    let mut i = 0;
+    while i < T::VALUES.len() {
+        if !contains(values, T::VALUES[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Deserializes an enum deriving `FlagVariant` from a string.
+pub fn deserialize_variant<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FlagVariant,
+{
+    struct Visit<T>(std::marker::PhantomData<T>);
+    impl<T: FlagVariant> serde::de::Visitor<'_> for Visit<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "one of {:?}", T::VALUES)
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+            T::from_value(value).ok_or_else(|| E::unknown_variant(value, T::VALUES))
+        }
+    }
+    deserializer.deserialize_str(Visit(std::marker::PhantomData))
+}

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::key::{FlagKey, FlagValue};
 use crate::provider::InProcess;
 use crate::source::Source;
+use crate::testing::{TestClient, TestRead, TestValues};
 
 /// Evaluates flags. Cheap to clone (shared), `Send + Sync`; evaluation never blocks, never
 /// panics and never fails: a problem gives the caller's default with an error code.
@@ -27,18 +28,21 @@ use crate::source::Source;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    inner: Arc<Backend>,
 }
 
-struct Inner {
-    provider: InProcess,
+pub(crate) enum Backend {
+    InProcess(InProcess),
+    Test(Arc<TestValues>),
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("provider", &self.inner.provider.describe())
-            .finish()
+        let provider = match &*self.inner {
+            Backend::InProcess(p) => p.describe(),
+            Backend::Test(_) => "test values".to_owned(),
+        };
+        f.debug_struct("Client").field("provider", &provider).finish()
     }
 }
 
@@ -59,7 +63,7 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// Evaluates in process, from definitions loaded from `source`
-    /// (for example [`source::file`](crate::source::file)).
+    /// (for example [`source::file`](crate::source::file())).
     pub fn in_process(mut self, source: impl Source) -> ClientBuilder {
         self.source = Some(Box::new(source));
         self
@@ -70,10 +74,15 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let source = self.source.ok_or(Error::NoProvider)?;
         let provider = InProcess::start(source)?;
-        Ok(Client {
-            inner: Arc::new(Inner { provider }),
-        })
+        Ok(Client::from_backend(Backend::InProcess(provider)))
     }
+}
+
+/// What evaluation reads from: one configuration version.
+#[derive(Clone, Copy)]
+pub(crate) enum View<'a> {
+    Snapshot(&'a Snapshot),
+    Test(&'a crate::testing::Values),
 }
 
 impl Client {
@@ -82,11 +91,36 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// A client for unit tests: every flag answers its code default (reason `DEFAULT`) until
+    /// set, with typed keys and values, so tests stay compile-checked.
+    ///
+    /// ```
+    /// # use flags_runtime::{Client, Context, FlagKey};
+    /// let enabled = FlagKey::<bool>::new("new-checkout", false);
+    /// let client = Client::for_tests().set(&enabled, true);
+    /// assert!(client.value(&enabled, &Context::anonymous()));
+    /// ```
+    pub fn for_tests() -> TestClient {
+        TestClient::new()
+    }
+
+    pub(crate) fn from_backend(backend: Backend) -> Client {
+        Client { inner: Arc::new(backend) }
+    }
+
+    /// Runs `f` on the current configuration, loaded once.
+    #[inline]
+    fn with_view<R>(&self, f: impl FnOnce(View<'_>) -> R) -> R {
+        match &*self.inner {
+            Backend::InProcess(provider) => f(View::Snapshot(&provider.snapshot())),
+            Backend::Test(values) => f(View::Test(&values.load())),
+        }
+    }
+
     /// The flag's value for `ctx`, or the key's default when it cannot be evaluated.
     #[inline]
     pub fn value<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>, ctx: &Context) -> T {
-        let snapshot = self.inner.provider.snapshot();
-        value_in(&snapshot, key.borrow(), ctx)
+        self.with_view(|view| view.value(key.borrow(), ctx))
     }
 
     /// The flag's value for `ctx` with variant, reason, error and metadata.
@@ -95,28 +129,29 @@ impl Client {
         key: impl Borrow<FlagKey<T>>,
         ctx: &Context,
     ) -> EvaluationDetails<T> {
-        let snapshot = self.inner.provider.snapshot();
-        details_in(&snapshot, key.borrow(), ctx)
+        self.with_view(|view| view.details(key.borrow(), ctx))
     }
 
     /// Every flag of a `#[derive(Flags)]` struct, all from one configuration version.
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
-        let snapshot = self.inner.provider.snapshot();
-        S::evaluate(&Evaluation {
-            snapshot: &snapshot,
-            ctx,
-        })
+        self.with_view(|view| S::evaluate(&Evaluation { view, ctx }))
     }
 
     /// Reloads the configuration from the source. On failure the client keeps serving the
     /// last good configuration and the error says what was wrong.
     pub fn refresh(&self) -> Result<(), Error> {
-        self.inner.provider.refresh()
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.refresh(),
+            Backend::Test(_) => Err(Error::Unsupported { operation: "refresh", provider: "test values" }),
+        }
     }
 
-    /// The number of flags in the current configuration.
+    /// The number of flags in the current configuration (set flags, for a test client).
     pub fn flag_count(&self) -> usize {
-        self.inner.provider.snapshot().len()
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.snapshot().len(),
+            Backend::Test(values) => values.load().len(),
+        }
     }
 }
 
@@ -129,7 +164,7 @@ pub trait Flags: Sized {
 
 /// One configuration version and one context, shared by the fields of a [`Flags`] struct.
 pub struct Evaluation<'a> {
-    snapshot: &'a Snapshot,
+    view: View<'a>,
     ctx: &'a Context,
 }
 
@@ -137,12 +172,12 @@ impl Evaluation<'_> {
     /// The flag's value, or the key's default.
     #[inline]
     pub fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
-        value_in(self.snapshot, key, self.ctx)
+        self.view.value(key, self.ctx)
     }
 
     /// The flag's value with details.
     pub fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T> {
-        details_in(self.snapshot, key, self.ctx)
+        self.view.details(key, self.ctx)
     }
 
     /// The context.
@@ -153,19 +188,29 @@ impl Evaluation<'_> {
 
 impl fmt::Debug for Evaluation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Evaluation")
-            .field("flags", &self.snapshot.len())
-            .finish_non_exhaustive()
+        f.debug_struct("Evaluation").field("context", self.ctx).finish_non_exhaustive()
     }
 }
 
-#[inline]
-fn value_in<T: FlagValue>(snapshot: &Snapshot, key: &FlagKey<T>, ctx: &Context) -> T {
-    match snapshot.resolve(key.key(), T::TYPE, ctx).resolution {
-        Resolution::Value { value, .. } => {
-            T::from_flag_value(value).unwrap_or_else(|| key.default_value())
+impl View<'_> {
+    #[inline]
+    fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
+        match self {
+            View::Snapshot(snapshot) => match snapshot.resolve(key.key(), ctx).resolution {
+                Resolution::Value { value, .. } => {
+                    crate::key::read(value).unwrap_or_else(|_| key.default_value())
+                }
+                Resolution::CodeDefault { .. } | Resolution::Error(_) => key.default_value(),
+            },
+            View::Test(values) => values.value(key),
         }
-        Resolution::CodeDefault { .. } | Resolution::Error(_) => key.default_value(),
+    }
+
+    fn details<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> EvaluationDetails<T> {
+        match self {
+            View::Snapshot(snapshot) => details_in(snapshot, key, ctx),
+            View::Test(values) => values.details(key),
+        }
     }
 }
 
@@ -174,56 +219,23 @@ fn details_in<T: FlagValue>(
     key: &FlagKey<T>,
     ctx: &Context,
 ) -> EvaluationDetails<T> {
-    let Resolved {
-        resolution,
-        metadata,
-    } = snapshot.resolve(key.key(), T::TYPE, ctx);
+    let Resolved { resolution, metadata } = snapshot.resolve(key.key(), ctx);
     let flag_metadata = metadata.cloned().unwrap_or_else(FlagMetadata::empty);
     let flag_key = key.key_cow().clone();
-    match resolution {
-        Resolution::Value {
-            value,
-            variant,
-            reason,
-        } => match T::from_flag_value(value) {
-            Some(v) => EvaluationDetails {
-                flag_key,
-                value: v,
-                variant: variant.cloned(),
-                reason: reason.into(),
-                error: None,
-                flag_metadata,
-            },
-            None => EvaluationDetails {
-                error: Some(crate::engine::type_mismatch(
-                    key.key(),
-                    value.flag_type(),
-                    T::TYPE,
-                )),
-                flag_key,
-                value: key.default_value(),
-                variant: None,
-                reason: Reason::Error,
-                flag_metadata,
-            },
+    let (value, variant, reason, error) = match resolution {
+        Resolution::Value { value, variant, reason } => match crate::key::read::<T>(value) {
+            Ok(v) => (v, variant.cloned(), reason.into(), None),
+            Err(error) => (
+                key.default_value(),
+                None,
+                Reason::Error,
+                Some(crate::engine::type_mismatch(key.key(), std::any::type_name::<T>(), &error)),
+            ),
         },
-        Resolution::CodeDefault { reason } => EvaluationDetails {
-            flag_key,
-            value: key.default_value(),
-            variant: None,
-            reason: reason.into(),
-            error: None,
-            flag_metadata,
-        },
-        Resolution::Error(error) => EvaluationDetails {
-            flag_key,
-            value: key.default_value(),
-            variant: None,
-            reason: Reason::Error,
-            error: Some(error),
-            flag_metadata,
-        },
-    }
+        Resolution::CodeDefault { reason } => (key.default_value(), None, reason.into(), None),
+        Resolution::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
+    };
+    EvaluationDetails { flag_key, value, variant, reason, error, flag_metadata }
 }
 
 impl From<ReasonCode> for Reason {

@@ -3,10 +3,14 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::de::DeserializeOwned;
+
 pub use flags_schema::FlagType;
 
+use crate::engine::ObjectValue;
+
 /// A flag value as the engine holds it, borrowed for the duration of one read.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum FlagValueRef<'a> {
     /// A boolean.
@@ -17,8 +21,8 @@ pub enum FlagValueRef<'a> {
     Float(f64),
     /// A string.
     Str(&'a str),
-    /// A JSON object.
-    Object(&'a serde_json::Value),
+    /// A JSON object, with the values already decoded from it.
+    Object(&'a ObjectValue),
 }
 
 impl FlagValueRef<'_> {
@@ -32,74 +36,48 @@ impl FlagValueRef<'_> {
             FlagValueRef::Object(_) => FlagType::Object,
         }
     }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            FlagValueRef::Bool(b) => serde_json::Value::Bool(*b),
+            FlagValueRef::Int(i) => serde_json::Value::from(*i),
+            FlagValueRef::Float(f) => serde_json::Value::from(*f),
+            FlagValueRef::Str(s) => serde_json::Value::from(*s),
+            FlagValueRef::Object(o) => o.json().clone(),
+        }
+    }
 }
 
-/// A Rust type a flag can be read as.
+/// A Rust type a flag can be read as: any type serde can deserialize, cloneable and shareable
+/// across threads.
 ///
-/// Implemented for `bool` (boolean flags), `i64` (integer flags), `f64` (float flags, and
-/// integer flags read as floats) and `String` (string flags).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a flag value type",
-    label = "flag fields are `bool`, `i64`, `f64` or `String`"
-)]
-pub trait FlagValue: Clone + Send + Sync + 'static {
-    /// The flag type whose values this type reads.
-    const TYPE: FlagType;
+/// - boolean flags: `bool`;
+/// - integer flags: `i64`, `i32`, `u32`, `u64`, `usize` and the other integers (a value that
+///   does not fit is a `TYPE_MISMATCH`);
+/// - float flags: `f64`, `f32` (integer flags read as floats too);
+/// - string flags: `String`, `Arc<str>`, `Box<str>`, and enums deriving `FlagVariant`;
+/// - object flags: any `serde::Deserialize` type, or `serde_json::Value` for untyped objects;
+/// - `Option<T>` of any of these.
+///
+/// Scalars are read without allocating; objects are decoded once per configuration and type,
+/// then cloned (read an `Arc<T>`... field as `T` and keep it small, or clone cheaply).
+pub trait FlagValue: DeserializeOwned + Clone + Send + Sync + 'static {}
 
-    /// Reads a flag value; `None` when it is not of this type.
-    fn from_flag_value(value: FlagValueRef<'_>) -> Option<Self>;
-}
+impl<T: DeserializeOwned + Clone + Send + Sync + 'static> FlagValue for T {}
 
-impl FlagValue for bool {
-    const TYPE: FlagType = FlagType::Boolean;
+/// Why a flag value could not be read as the requested type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadError(pub(crate) Cow<'static, str>);
 
-    fn from_flag_value(value: FlagValueRef<'_>) -> Option<bool> {
-        match value {
-            FlagValueRef::Bool(b) => Some(b),
-            _ => None,
-        }
+/// Reads a flag value as `T`.
+#[inline]
+pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError> {
+    match value {
+        FlagValueRef::Object(object) => object.decode::<T>(),
+        scalar => T::deserialize(crate::de::Scalar(scalar))
+            .map_err(|e| ReadError(Cow::Owned(e.to_string()))),
     }
-}
-
-impl FlagValue for i64 {
-    const TYPE: FlagType = FlagType::Integer;
-
-    fn from_flag_value(value: FlagValueRef<'_>) -> Option<i64> {
-        match value {
-            FlagValueRef::Int(i) => Some(i),
-            _ => None,
-        }
-    }
-}
-
-impl FlagValue for f64 {
-    const TYPE: FlagType = FlagType::Float;
-
-    /// Any number: an integer flag reads as a float too.
-    fn from_flag_value(value: FlagValueRef<'_>) -> Option<f64> {
-        match value {
-            FlagValueRef::Float(f) => Some(f),
-            FlagValueRef::Int(i) => Some(i as f64),
-            _ => None,
-        }
-    }
-}
-
-impl FlagValue for String {
-    const TYPE: FlagType = FlagType::String;
-
-    fn from_flag_value(value: FlagValueRef<'_>) -> Option<String> {
-        match value {
-            FlagValueRef::Str(s) => Some(s.to_owned()),
-            _ => None,
-        }
-    }
-}
-
-/// Whether a flag of type `flag` can be read as `requested`: exact, or an integer flag read as
-/// a float.
-pub(crate) fn readable_as(flag: FlagType, requested: FlagType) -> bool {
-    flag == requested || (flag == FlagType::Integer && requested == FlagType::Float)
 }
 
 /// A typed flag key: the key string, the default written in code, and the value type.
@@ -125,59 +103,23 @@ impl<T> FlagKey<T> {
     /// and emits this stub so that uses of the key do not add errors of their own. A program
     /// containing it never builds, so its default is never computed.
     pub const fn __fallback(key: &'static str) -> FlagKey<T> {
-        FlagKey {
-            key: Cow::Borrowed(key),
-            default: DefaultRepr::Fn(never),
-        }
-    }
-}
-
-fn never<T>() -> T {
-    unreachable!("a stub key exists only in a crate that failed to compile")
-}
-
-/// How a key holds its default: built in a `const` (from the schema or a function), or owned.
-enum DefaultRepr<T> {
-    /// A value from the schema and the conversion into `T`, paired by the constructor.
-    Schema {
-        value: FlagValueRef<'static>,
-        convert: fn(FlagValueRef<'static>) -> T,
-    },
-    /// A default written in code, computed when needed.
-    Fn(fn() -> T),
-    /// A default given at run time.
-    Owned(T),
-}
-
-impl<T: FlagValue> FlagKey<T> {
-    /// A key known only at run time.
-    pub fn new(key: impl Into<Cow<'static, str>>, default: T) -> FlagKey<T> {
-        FlagKey {
-            key: key.into(),
-            default: DefaultRepr::Owned(default),
-        }
+        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Fn(never) }
     }
 
     /// A key with a `'static` name and a default computed by `default`, usable in `const`
     /// items. Prefer `#[derive(Flags)]`, which checks the key against the schema.
     pub const fn from_fn(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-        FlagKey {
-            key: Cow::Borrowed(key),
-            default: DefaultRepr::Fn(default),
-        }
+        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Fn(default) }
     }
 
     #[doc(hidden)]
     /// Used by generated code: a default taken from the schema, converted into `T` by `convert`.
     pub const fn __from_schema(
         key: &'static str,
-        value: FlagValueRef<'static>,
-        convert: fn(FlagValueRef<'static>) -> T,
+        value: SchemaDefault,
+        convert: fn(SchemaDefault) -> T,
     ) -> FlagKey<T> {
-        FlagKey {
-            key: Cow::Borrowed(key),
-            default: DefaultRepr::Schema { value, convert },
-        }
+        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Schema { value, convert } }
     }
 
     /// The flag key.
@@ -188,6 +130,41 @@ impl<T: FlagValue> FlagKey<T> {
     /// The key as a `Cow`, cheap to clone when it is `'static`.
     pub fn key_cow(&self) -> &Cow<'static, str> {
         &self.key
+    }
+}
+
+fn never<T>() -> T {
+    unreachable!("a stub key exists only in a crate that failed to compile")
+}
+
+#[doc(hidden)]
+/// A schema default as generated code stores it in a `const`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SchemaDefault {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(&'static str),
+}
+
+/// How a key holds its default: built in a `const` (from the schema or a function), or owned.
+enum DefaultRepr<T> {
+    /// A value from the schema and the conversion into `T`, paired by the constructor.
+    Schema { value: SchemaDefault, convert: fn(SchemaDefault) -> T },
+    /// A default written in code, computed when needed.
+    Fn(fn() -> T),
+    /// A default given at run time.
+    Owned(T),
+}
+
+impl<T: FlagValue> FlagKey<T> {
+    /// A key known only at run time.
+    pub fn new(key: impl Into<Cow<'static, str>>, default: T) -> FlagKey<T> {
+        FlagKey { key: key.into(), default: DefaultRepr::Owned(default) }
     }
 
     /// The default written in code (or compiled in from the schema).
@@ -200,29 +177,24 @@ impl<T: FlagValue> FlagKey<T> {
     }
 }
 
-impl<T: FlagValue> Clone for FlagKey<T> {
+impl<T: Clone> Clone for FlagKey<T> {
     fn clone(&self) -> Self {
         let default = match &self.default {
-            DefaultRepr::Schema { value, convert } => DefaultRepr::Schema {
-                value: *value,
-                convert: *convert,
-            },
+            DefaultRepr::Schema { value, convert } => {
+                DefaultRepr::Schema { value: *value, convert: *convert }
+            }
             DefaultRepr::Fn(default) => DefaultRepr::Fn(*default),
             DefaultRepr::Owned(value) => DefaultRepr::Owned(value.clone()),
         };
-        FlagKey {
-            key: self.key.clone(),
-            default,
-        }
+        FlagKey { key: self.key.clone(), default }
     }
 }
 
-impl<T: FlagValue + fmt::Debug> fmt::Debug for FlagKey<T> {
+impl<T> fmt::Debug for FlagKey<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlagKey")
             .field("key", &self.key)
-            .field("type", &T::TYPE)
-            .field("default", &self.default_value())
-            .finish()
+            .field("type", &std::any::type_name::<T>())
+            .finish_non_exhaustive()
     }
 }

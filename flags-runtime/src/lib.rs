@@ -9,23 +9,28 @@
 
 mod client;
 mod context;
+mod de;
 mod details;
 mod engine;
 mod error;
 mod key;
 mod provider;
 pub mod source;
+mod testing;
 mod value;
+mod variant;
 
 pub use client::{Client, ClientBuilder, Evaluation, Flags};
 pub use context::Context;
 pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
-pub use engine::CompileError;
+pub use engine::{CompileError, ObjectValue};
 pub use error::Error;
 pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};
+pub use testing::TestClient;
 pub use value::Value;
+pub use variant::FlagVariant;
 
 #[doc(hidden)]
 pub mod __private;

@@ -244,19 +244,23 @@ fn float_flag_read_as_i64_is_a_type_mismatch() {
     assert_error(&details, "discount", 7, ErrorCode::TypeMismatch);
     let message = details.error_message().unwrap();
     assert!(message.contains("float"), "{message}");
-    assert!(message.contains("integer"), "{message}");
+    assert!(message.contains("i64"), "{message}");
 }
 
 #[test]
-fn float_flag_with_an_integral_value_read_as_i64_is_still_a_type_mismatch() {
-    // `0.0` and `1` widen to a float flag: its type decides, not the value served.
+fn integer_read_of_a_float_flag_takes_integral_values_only() {
+    // DESIGN §5: an integer request accepts an integral number that fits `i64`, whatever the
+    // flag's other variants are; the value served decides.
     let client = client(
         r#"{"flags": {"ratio": {"state": "ENABLED",
-            "variants": {"half": 0.5, "all": 1}, "defaultVariant": "all"}}}"#,
+            "variants": {"half": 0.5, "all": 1}, "defaultVariant": "all"},
+          "half": {"state": "ENABLED",
+            "variants": {"half": 0.5, "all": 1}, "defaultVariant": "half"}}}"#,
     );
     assert_eq!(client.value(FlagKey::<f64>::new("ratio", 0.0), &ctx()), 1.0);
-    let details = client.details(FlagKey::<i64>::new("ratio", 3), &ctx());
-    assert_error(&details, "ratio", 3, ErrorCode::TypeMismatch);
+    assert_static(&client.details(FlagKey::<i64>::new("ratio", 3), &ctx()), "ratio", 1, Some("all"));
+    let details = client.details(FlagKey::<i64>::new("half", 3), &ctx());
+    assert_error(&details, "half", 3, ErrorCode::TypeMismatch);
 }
 
 #[test]

@@ -3,15 +3,18 @@
 //! A configuration is compiled once when it arrives; evaluation reads the snapshot without
 //! locks and, for scalar flags, without allocating.
 
+use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use flags_schema::{FlagState, FlagType, Manifest};
+use arc_swap::ArcSwap;
+
+use flags_schema::{FlagState, Manifest};
 use rustc_hash::FxHashMap;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
-use crate::key::FlagValueRef;
+use crate::key::{FlagValue, FlagValueRef, ReadError};
 
 /// A compiled configuration.
 #[derive(Debug)]
@@ -21,7 +24,6 @@ pub(crate) struct Snapshot {
 
 #[derive(Debug)]
 struct CompiledFlag {
-    flag_type: FlagType,
     disabled: bool,
     variants: Vec<Variant>,
     /// What is served when no rule decides.
@@ -59,7 +61,76 @@ enum CompiledValue {
     Int(i64),
     Float(f64),
     Str(Arc<str>),
-    Object(serde_json::Value),
+    Object(ObjectValue),
+}
+
+/// An object flag value, with what it has been decoded into: each Rust type it is read as is
+/// decoded once per configuration, so that an object read costs a clone, and a value that does
+/// not fit the type is reported once (with the serde path of the problem), not per read.
+pub struct ObjectValue {
+    json: serde_json::Value,
+    /// `(type, Result<T, message>)` per type read so far. Appended by copy-on-write, read
+    /// lock-free.
+    decoded: ArcSwap<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl std::fmt::Debug for ObjectValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectValue").field("json", &self.json).finish_non_exhaustive()
+    }
+}
+
+type Decoded<T> = Result<T, Arc<str>>;
+
+impl ObjectValue {
+    fn new(json: serde_json::Value) -> ObjectValue {
+        ObjectValue { json, decoded: ArcSwap::from_pointee(Vec::new()) }
+    }
+
+    /// The object as JSON.
+    pub fn json(&self) -> &serde_json::Value {
+        &self.json
+    }
+
+    /// The object as `T`, decoded on first use and cached.
+    pub(crate) fn decode<T: FlagValue>(&self) -> Result<T, ReadError> {
+        let id = TypeId::of::<T>();
+        if let Some(hit) = self.cached::<T>(id) {
+            return hit;
+        }
+        let decoded: Decoded<T> = serde_path_to_error::deserialize(&self.json).map_err(|e| {
+            let path = e.path().to_string();
+            let message = if path == "." {
+                format!("the value does not fit `{}`: {}", std::any::type_name::<T>(), e.inner())
+            } else {
+                format!(
+                    "the value does not fit `{}` at `{path}`: {}",
+                    std::any::type_name::<T>(),
+                    e.inner()
+                )
+            };
+            Arc::from(message)
+        });
+        if let Err(message) = &decoded {
+            tracing::warn!(target: "flags", "object flag value cannot be read: {message}");
+        }
+        let entry: Arc<dyn Any + Send + Sync> = Arc::new(decoded.clone());
+        self.decoded.rcu(|current| {
+            let mut next = Vec::clone(current);
+            if !next.iter().any(|(t, _)| *t == id) {
+                next.push((id, entry.clone()));
+            }
+            next
+        });
+        decoded.map_err(|m| ReadError(Cow::Owned(m.to_string())))
+    }
+
+    fn cached<T: FlagValue>(&self, id: TypeId) -> Option<Result<T, ReadError>> {
+        let cache = self.decoded.load();
+        let (_, entry) = cache.iter().find(|(t, _)| *t == id)?;
+        let decoded = entry.downcast_ref::<Decoded<T>>()?;
+        Some(decoded.clone().map_err(|m| ReadError(Cow::Owned(m.to_string()))))
+    }
 }
 
 impl CompiledValue {
@@ -80,7 +151,7 @@ impl CompiledValue {
                 }
             },
             J::String(s) => CompiledValue::Str(Arc::from(s.as_str())),
-            J::Object(_) => CompiledValue::Object(value.clone()),
+            J::Object(_) => CompiledValue::Object(ObjectValue::new(value.clone())),
             J::Array(_) | J::Null => return None,
         })
     }
@@ -180,7 +251,6 @@ impl Snapshot {
             flags.insert(
                 Arc::from(key.as_str()),
                 CompiledFlag {
-                    flag_type: flag.flag_type,
                     disabled: flag.state == FlagState::Disabled,
                     variants,
                     fallback,
@@ -197,8 +267,8 @@ impl Snapshot {
         self.flags.len()
     }
 
-    /// Resolves `key` for `ctx`, checking that the flag can be read as `requested`.
-    pub(crate) fn resolve(&self, key: &str, requested: FlagType, _ctx: &Context) -> Resolved<'_> {
+    /// Resolves `key` for `ctx`. Whether the value fits the requested type is for the reader.
+    pub(crate) fn resolve(&self, key: &str, _ctx: &Context) -> Resolved<'_> {
         let Some(flag) = self.flags.get(key) else {
             return Resolved {
                 resolution: Resolution::Error(EvaluationError::new(
@@ -209,12 +279,6 @@ impl Snapshot {
             };
         };
         let metadata = Some(&flag.metadata);
-        if !crate::key::readable_as(flag.flag_type, requested) {
-            return Resolved {
-                resolution: Resolution::Error(type_mismatch(key, flag.flag_type, requested)),
-                metadata,
-            };
-        }
         if flag.disabled {
             return Resolved {
                 resolution: Resolution::CodeDefault {
@@ -260,11 +324,10 @@ impl Snapshot {
     }
 }
 
-pub(crate) fn type_mismatch(key: &str, flag: FlagType, requested: FlagType) -> EvaluationError {
+/// The message of a value that does not fit the type it is read as.
+pub(crate) fn type_mismatch(key: &str, type_name: &str, error: &ReadError) -> EvaluationError {
     EvaluationError::new(
         ErrorCode::TypeMismatch,
-        Cow::Owned(format!(
-            "flag `{key}` is {flag}, and was read as {requested}"
-        )),
+        Cow::Owned(format!("flag `{key}` cannot be read as `{type_name}`: {}", error.0)),
     )
 }

@@ -1,0 +1,154 @@
+//! Typed test doubles: a client whose flags are set in code, with typed keys and values.
+
+use std::any::Any;
+use std::borrow::{Borrow, Cow};
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::client::{Backend, Client};
+use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
+use crate::key::{FlagKey, FlagValue};
+
+/// The values set on a test client, by key.
+pub(crate) type Values = HashMap<Cow<'static, str>, Arc<dyn Any + Send + Sync>>;
+
+/// The backend of a test client: swapped whole on every `set`, read lock-free.
+pub(crate) struct TestValues {
+    values: ArcSwap<Values>,
+}
+
+impl TestValues {
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Values>> {
+        self.values.load()
+    }
+}
+
+/// A [`Client`] for unit tests, from [`Client::for_tests`]: flags answer their code default
+/// until [`set`](TestClient::set). Dereferences to [`Client`], so it can be passed wherever a
+/// `&Client` is expected; [`TestClient::client`] gives an owned one.
+///
+/// ```
+/// # use flags_runtime::{Client, Context, FlagKey};
+/// let limit = FlagKey::<i64>::new("upload-limit", 10);
+/// let greeting = FlagKey::<String>::new("greeting", "Hello".to_owned());
+/// let client = Client::for_tests().set(&limit, 100);
+/// let ctx = Context::anonymous();
+/// assert_eq!(client.value(&limit, &ctx), 100);
+/// assert_eq!(client.value(&greeting, &ctx), "Hello"); // not set: the code default
+///
+/// client.set_value(&greeting, "Hi".to_owned()); // change it later, through a shared client
+/// assert_eq!(client.value(&greeting, &ctx), "Hi");
+/// ```
+#[derive(Clone)]
+pub struct TestClient {
+    client: Client,
+    values: Arc<TestValues>,
+}
+
+impl std::fmt::Debug for TestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClient").field("flags", &self.client.flag_count()).finish()
+    }
+}
+
+impl TestClient {
+    pub(crate) fn new() -> TestClient {
+        let values = Arc::new(TestValues { values: ArcSwap::from_pointee(HashMap::new()) });
+        TestClient { client: Client::from_backend(Backend::Test(values.clone())), values }
+    }
+
+    /// Sets a flag's value; chainable.
+    #[must_use]
+    pub fn set<T: FlagValue>(self, key: impl Borrow<FlagKey<T>>, value: T) -> TestClient {
+        self.set_value(key, value);
+        self
+    }
+
+    /// Sets a flag's value on a shared test client; every clone sees it.
+    pub fn set_value<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>, value: T) {
+        let key = key.borrow().key_cow().clone();
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(value);
+        self.values().rcu(|current| {
+            let mut next = Values::clone(current);
+            next.insert(key.clone(), value.clone());
+            next
+        });
+    }
+
+    /// Unsets a flag: it answers its code default again.
+    pub fn unset<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>) {
+        let key = key.borrow().key();
+        self.values().rcu(|current| {
+            let mut next = Values::clone(current);
+            next.remove(key);
+            next
+        });
+    }
+
+    /// The client, owned.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    fn values(&self) -> &ArcSwap<Values> {
+        &self.values.values
+    }
+}
+
+impl Deref for TestClient {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl From<TestClient> for Client {
+    fn from(test: TestClient) -> Client {
+        test.client
+    }
+}
+
+pub(crate) trait TestRead {
+    fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T;
+    fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T>;
+}
+
+impl TestRead for Values {
+    fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
+        match self.get(key.key()).map(|v| v.downcast_ref::<T>()) {
+            Some(Some(value)) => value.clone(),
+            _ => key.default_value(),
+        }
+    }
+
+    fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T> {
+        let (value, reason, error) = match self.get(key.key()).map(|v| v.downcast_ref::<T>()) {
+            Some(Some(value)) => (value.clone(), Reason::Static, None),
+            Some(None) => (
+                key.default_value(),
+                Reason::Error,
+                Some(EvaluationError::new(
+                    ErrorCode::TypeMismatch,
+                    format!(
+                        "flag `{}` was set to a value of another type than `{}`",
+                        key.key(),
+                        std::any::type_name::<T>()
+                    ),
+                )),
+            ),
+            None => (key.default_value(), Reason::Default, None),
+        };
+        EvaluationDetails {
+            flag_key: key.key_cow().clone(),
+            value,
+            variant: None,
+            reason,
+            error,
+            flag_metadata: FlagMetadata::empty(),
+        }
+    }
+}
