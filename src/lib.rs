@@ -69,11 +69,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub use flags_macro::Flags;
+pub use flags_macro::{FlagVariant, Flags};
 pub use flags_runtime::{
     Client, ClientBuilder, Context, Error, ErrorCode, Evaluation, EvaluationDetails,
-    EvaluationError, FlagKey, FlagMetadata, FlagType, FlagValue, FlagValueRef, Flags,
-    MetadataValue, Reason, Value, source,
+    EvaluationError, FlagKey, FlagMetadata, FlagType, FlagValue, FlagValueRef, FlagVariant, Flags,
+    MetadataValue, ObjectValue, Reason, TestClient, Value, source,
 };
 
 #[doc(hidden)]

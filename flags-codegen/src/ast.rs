@@ -1,16 +1,16 @@
-//! The typed model of a `#[derive(Flags)]` input.
+//! The typed model of a `#[derive(Flags)]` or `#[derive(FlagVariant)]` input.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
 
-use crate::attr::{ContainerAttrs, FieldAttrs};
+use crate::attr::{Attrs, Place};
 use crate::errors::Errors;
 
 /// The struct.
 pub(crate) struct Container<'a> {
     pub(crate) ident: &'a Ident,
-    pub(crate) attrs: ContainerAttrs,
+    pub(crate) attrs: Attrs,
     pub(crate) fields: Vec<Field<'a>>,
 }
 
@@ -19,7 +19,7 @@ pub(crate) struct Field<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) ty: &'a Type,
     pub(crate) vis: &'a Visibility,
-    pub(crate) attrs: FieldAttrs,
+    pub(crate) attrs: Attrs,
     /// The field's `///` doc lines.
     pub(crate) docs: Vec<String>,
 }
@@ -27,7 +27,7 @@ pub(crate) struct Field<'a> {
 impl<'a> Container<'a> {
     /// Reads the input; `None` (with an error pushed) when it is not a struct with named fields.
     pub(crate) fn from_ast(input: &'a DeriveInput, errors: &mut Errors) -> Option<Container<'a>> {
-        let attrs = ContainerAttrs::parse(&input.attrs, errors);
+        let attrs = Attrs::parse(&input.attrs, Place::Struct, errors);
         let fields = match &input.data {
             Data::Struct(data) => match &data.fields {
                 Fields::Named(named) => &named.named,
@@ -70,7 +70,7 @@ impl<'a> Container<'a> {
                     ident,
                     ty: &field.ty,
                     vis: &field.vis,
-                    attrs: FieldAttrs::parse(&field.attrs, errors),
+                    attrs: Attrs::parse(&field.attrs, Place::Field, errors),
                     docs: doc_lines(&field.attrs),
                 })
             })
@@ -102,9 +102,47 @@ impl Field<'_> {
             .as_ref()
             .map_or(self.ident.span(), |k| k.span())
     }
+
+    /// `T` when the field is `Option<T>` (written as `Option`, `std::option::Option` or
+    /// `core::option::Option`).
+    pub(crate) fn option_inner(&self) -> Option<&Type> {
+        option_inner(self.ty)
+    }
 }
 
-fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let is_option = matches!(
+        segments
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["Option"] | ["std" | "core", "option", "Option"]
+    );
+    if !is_option {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    match args.args.iter().collect::<Vec<_>>().as_slice() {
+        [syn::GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    }
+}
+
+/// The `///` lines of an item.
+pub(crate) fn doc_lines(attrs: &[syn::Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))

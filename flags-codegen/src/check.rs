@@ -5,22 +5,73 @@ use std::collections::HashMap;
 
 use flags_schema::FlagType;
 
-use crate::errors::Errors;
-use crate::resolve::{Default, LiteralValue, Resolved};
+use syn::spanned::Spanned;
 
-pub(crate) fn check(resolved: &Resolved<'_>, errors: &mut Errors) {
+use crate::ast::{Container, Field};
+use crate::errors::Errors;
+use crate::resolve::{Default, LiteralValue, Resolved, ResolvedField};
+
+pub(crate) fn check(container: &Container<'_>, resolved: &Resolved<'_>, errors: &mut Errors) {
+    for field in &container.fields {
+        skipped_field_has_no_flag_attributes(field, errors);
+        field_owns_its_value(field, errors);
+    }
     for field in &resolved.fields {
+        option_takes_no_default(field, errors);
         default_literal_has_flag_type(field, errors);
         default_among_variants(field, errors);
         default_exists(field, errors);
-        object_flags_unsupported(field, errors);
     }
     keys_are_unique(resolved, errors);
 }
 
+/// A skipped field is not a flag: a `key` or `default` on it says the opposite, and one of the
+/// two is a mistake.
+fn skipped_field_has_no_flag_attributes(field: &Field<'_>, errors: &mut Errors) {
+    let Some(skip) = field.attrs.skip else { return };
+    if field.attrs.key.is_some() || field.attrs.default.is_some() {
+        errors.push(syn::Error::new(
+            skip,
+            "a skipped field is not a flag and takes no `key` or `default`; remove `skip` to read a flag, or the other attributes",
+        ));
+    }
+}
+
+/// Flag values arrive at run time, so a field cannot borrow one; the types that can hold a
+/// string flag without allocating per read are the `FlagVariant` enums.
+fn field_owns_its_value(field: &Field<'_>, errors: &mut Errors) {
+    if field.attrs.skip.is_some() {
+        return;
+    }
+    let ty = field.option_inner().unwrap_or(field.ty);
+    if let syn::Type::Reference(reference) = ty {
+        errors.push(syn::Error::new(
+            reference.span(),
+            "a flag field owns its value, which arrives at run time: use `String` or `Arc<str>` for a string flag, or an enum deriving `FlagVariant`",
+        ));
+    }
+}
+
+/// An `Option` field is `None` exactly when the flag defers to the code: a code default would
+/// hide that.
+fn option_takes_no_default(field: &ResolvedField<'_>, errors: &mut Errors) {
+    if field.field.option_inner().is_none() {
+        return;
+    }
+    if let Some(default) = &field.field.attrs.default {
+        errors.push(syn::Error::new(
+            default.span(),
+            "an `Option` field is `None` when the flag defers to the code default, so it takes no `default`; drop `Option` to give one",
+        ));
+    }
+}
+
 /// A literal default of another type than the flag would compile into the wrong value, or not
 /// at all; say so at the literal, in the schema's terms, with the accepted form.
-fn default_literal_has_flag_type(field: &crate::resolve::ResolvedField<'_>, errors: &mut Errors) {
+fn default_literal_has_flag_type(field: &ResolvedField<'_>, errors: &mut Errors) {
+    if field.field.option_inner().is_some() {
+        return; // `option_takes_no_default` reports it
+    }
     let Default::Literal { value, span } = &field.default else {
         return;
     };
@@ -55,7 +106,10 @@ fn default_literal_has_flag_type(field: &crate::resolve::ResolvedField<'_>, erro
 
 /// A string flag with variants takes one of its variants' values; a code default outside them
 /// is a value the flag service can never serve, almost always a typo.
-fn default_among_variants(field: &crate::resolve::ResolvedField<'_>, errors: &mut Errors) {
+fn default_among_variants(field: &ResolvedField<'_>, errors: &mut Errors) {
+    if field.field.option_inner().is_some() {
+        return; // `option_takes_no_default` reports it
+    }
     let Default::Literal {
         value: LiteralValue::Str(s),
         span,
@@ -90,28 +144,14 @@ fn default_among_variants(field: &crate::resolve::ResolvedField<'_>, errors: &mu
 
 /// Without a default in code or in the schema, there is nothing to serve when the flag cannot
 /// be evaluated; ask for one rather than invent a zero value.
-fn default_exists(field: &crate::resolve::ResolvedField<'_>, errors: &mut Errors) {
+fn default_exists(field: &ResolvedField<'_>, errors: &mut Errors) {
     if !matches!(field.default, Default::Missing) {
         return;
     }
     errors.push(syn::Error::new(
         field.field.ident.span(),
         format!(
-            "flag `{}` has no default in the schema (its default variant is null: it defers to the code); give one with `#[flags(default = ...)]`",
-            field.key
-        ),
-    ));
-}
-
-/// Object flags need a serde type; this version of the derive reads scalar flags only.
-fn object_flags_unsupported(field: &crate::resolve::ResolvedField<'_>, errors: &mut Errors) {
-    if field.flag.flag_type != FlagType::Object {
-        return;
-    }
-    errors.push(syn::Error::new(
-        field.field.ty_span(),
-        format!(
-            "flag `{}` is an object flag, and `#[derive(Flags)]` reads boolean, integer, float and string flags in this version; remove the field",
+            "flag `{}` has no default in the schema (its default variant is null: it defers to the code); give one with `#[flags(default = ...)]`, or declare the field as an `Option`",
             field.key
         ),
     ));
@@ -119,7 +159,7 @@ fn object_flags_unsupported(field: &crate::resolve::ResolvedField<'_>, errors: &
 
 /// Two fields reading one flag are a copy-paste mistake; point at the second.
 fn keys_are_unique(resolved: &Resolved<'_>, errors: &mut Errors) {
-    let mut seen: HashMap<&str, &crate::ast::Field<'_>> = HashMap::new();
+    let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
     for field in &resolved.fields {
         if let Some(first) = seen.get(field.key.as_str()) {
             errors.push(syn::Error::new(

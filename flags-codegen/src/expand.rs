@@ -1,9 +1,12 @@
-//! The generated code: a typed key constant per field and the `Flags` impl.
+//! The generated code: a typed key constant per field, the `Flags` impl, and the `const`
+//! assertions that hand the checks the macro cannot make itself (integer ranges, enum
+//! coverage) to the compiler, at the field.
 
 use flags_schema::FlagType;
 use heck::ToShoutySnakeCase;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Type;
 use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
@@ -31,18 +34,23 @@ pub(crate) fn expand(
     container: &Container<'_>,
     resolved: &Resolved<'_>,
     located: &Located,
+    krate: &TokenStream,
 ) -> TokenStream {
-    let krate = krate(container);
     let ident = container.ident;
     let consts = resolved
         .fields
         .iter()
-        .map(|field| key_const(field, &krate, located));
-    let inits = resolved.fields.iter().map(|field| {
-        let name = field.field.ident;
-        let key = const_ident(field.field);
-        quote!(#name: __evaluation.value(&Self::#key))
+        .map(|field| key_const(field, krate, located));
+    let inits = container.fields.iter().map(|field| {
+        let name = field.ident;
+        if field.attrs.skip.is_some() {
+            quote_spanned!(field.ty_span()=> #name: ::core::default::Default::default())
+        } else {
+            let key = const_ident(field);
+            quote!(#name: __evaluation.value(&Self::#key))
+        }
     });
+    let assertions = resolved.fields.iter().map(|field| assertions(field, krate));
     let tracking = rebuild_tracking(located);
     quote! {
         #[automatically_derived]
@@ -56,6 +64,10 @@ pub(crate) fn expand(
                 Self { #(#inits,)* }
             }
         }
+
+        const _: () = {
+            #(#assertions)*
+        };
 
         #tracking
     }
@@ -74,6 +86,16 @@ pub(crate) fn rebuild_tracking(located: &Located) -> TokenStream {
     }
 }
 
+fn kind_prefix(flag_type: FlagType) -> &'static str {
+    match flag_type {
+        FlagType::Boolean => "boolean",
+        FlagType::Integer => "integer",
+        FlagType::Float => "float",
+        FlagType::String => "string",
+        FlagType::Object => "object",
+    }
+}
+
 fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) -> TokenStream {
     let f = field.field;
     let vis = f.vis;
@@ -81,22 +103,44 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     let name = const_ident(f);
     let key = &field.key;
     let flag_type = field.flag.flag_type;
-    let ctor = constructor(flag_type, field);
-    // Spanned at the field's type: when the type cannot hold the flag, rustc's error (worded by
-    // the kind trait's `on_unimplemented`) lands on the field.
-    let value = match &field.default {
-        Default::Schema(value) => schema_literal(flag_type, value)
-            .map(|lit| quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))),
-        Default::Literal { value, span } => user_literal(flag_type, value, *span)
-            .map(|lit| quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))),
-        Default::Expr(expr) => {
-            let ctor = format_ident!("{}_with", ctor);
+    let kind = kind_prefix(flag_type);
+    let span = f.ident.span();
+    // Every constructor names the field's type (or, for `Option<T>`, `T`) in its turbofish,
+    // spanned at the type: when the type cannot hold the flag, rustc's error (worded by the kind
+    // trait's `on_unimplemented`) lands on the field.
+    let value = match (&field.default, f.option_inner()) {
+        (Default::None, Some(inner)) => {
+            let ctor = format_ident!("{kind}_key_optional", span = span);
+            Some(quote_spanned!(inner.span()=> #krate::__private::#ctor::<#inner>(#key)))
+        }
+        (Default::Expr(expr), _) => {
+            let ctor = format_ident!("{kind}_key_with", span = span);
             Some(quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, || #expr)))
         }
-        Default::Missing => None,
+        (Default::Schema(json), _) if flag_type == FlagType::Object => {
+            let ctor = format_ident!("object_key", span = span);
+            let text = json.to_string();
+            Some(quote_spanned! {ty.span()=>
+                #krate::__private::#ctor::<#ty>(#key, || {
+                    static DEFAULT: #krate::__private::OnceLock<#ty> = #krate::__private::OnceLock::new();
+                    ::core::clone::Clone::clone(DEFAULT.get_or_init(|| {
+                        #krate::__private::decode_default::<#ty>(#key, #text)
+                    }))
+                })
+            })
+        }
+        (Default::Schema(json), _) => schema_literal(flag_type, json).map(|lit| {
+            let ctor = format_ident!("{kind}_key", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))
+        }),
+        (Default::Literal { value, span: lit_span }, _) => user_literal(flag_type, value, *lit_span)
+            .map(|lit| {
+                let ctor = format_ident!("{kind}_key", span = span);
+                quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))
+            }),
+        // `check` reported every other case; a build that succeeds never reaches this.
+        _ => None,
     }
-    // `check` reported every case that has no value; this is never reached in a build that
-    // succeeds.
     .unwrap_or_else(|| quote!(#krate::__private::FlagKey::__fallback(#key)));
     let docs = docs(field, located);
     quote! {
@@ -105,15 +149,77 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     }
 }
 
-fn constructor(flag_type: FlagType, field: &ResolvedField<'_>) -> syn::Ident {
-    let name = match flag_type {
-        FlagType::Boolean => "boolean_key",
-        FlagType::Integer => "integer_key",
-        FlagType::Float => "float_key",
-        FlagType::String => "string_key",
-        FlagType::Object => "object_key",
-    };
-    syn::Ident::new(name, field.field.ident.span())
+/// The checks rustc makes for us, at the field's type: an integer type must hold every value
+/// the schema gives the flag (and the default); an enum must read every value of a string flag
+/// and no other.
+fn assertions(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
+    let f = field.field;
+    let ty: &Type = f.option_inner().unwrap_or(f.ty);
+    let key = &field.key;
+    let ty_text = quote!(#ty).to_string().replace(' ', "");
+    let mut out = TokenStream::new();
+    match field.flag.flag_type {
+        FlagType::Integer => {
+            let mut values: Vec<(String, i64)> = field
+                .flag
+                .variants
+                .iter()
+                .filter_map(|(name, v)| Some((format!("variant `{name}`"), v.as_i64()?)))
+                .collect();
+            match &field.default {
+                Default::Schema(v) => {
+                    if let Some(i) = v.as_i64() {
+                        values.push(("the schema's default".to_owned(), i));
+                    }
+                }
+                Default::Literal {
+                    value: LiteralValue::Int(i),
+                    ..
+                } => {
+                    values.push(("the default".to_owned(), *i));
+                }
+                _ => {}
+            }
+            for (what, value) in values {
+                let lit = Literal::i128_unsuffixed(i128::from(value));
+                let message = format!(
+                    "{what} of flag `{key}` is {value}, which does not fit `{ty_text}`; declare the field as a wider integer type (`i64` holds every value)"
+                );
+                out.extend(quote_spanned! {ty.span()=>
+                    const _: () = ::core::assert!(#krate::__private::fits::<#ty>(#lit), #message);
+                });
+            }
+        }
+        FlagType::String if !field.flag.variants.is_empty() => {
+            let values: Vec<&str> = field
+                .flag
+                .variants
+                .values()
+                .filter_map(|v| v.as_str())
+                .collect();
+            for value in &values {
+                let message = format!(
+                    "flag `{key}` can be {value:?}, which no variant of `{ty_text}` reads; add a variant for it (`#[flags(rename = {value:?})]`) or a catch-all `#[flags(other)]`"
+                );
+                out.extend(quote_spanned! {ty.span()=>
+                    const _: () = ::core::assert!(#krate::__private::covers::<#ty>(#key, #value), #message);
+                });
+            }
+            let list = values
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let message = format!(
+                "a variant of `{ty_text}` reads a value flag `{key}` does not have; its values are {list}"
+            );
+            out.extend(quote_spanned! {ty.span()=>
+                const _: () = ::core::assert!(#krate::__private::known::<#ty>(#key, &[#(#values),*]), #message);
+            });
+        }
+        _ => {}
+    }
+    out
 }
 
 fn schema_literal(flag_type: FlagType, value: &serde_json::Value) -> Option<TokenStream> {
@@ -164,6 +270,7 @@ fn docs(field: &ResolvedField<'_>, located: &Located) -> Vec<String> {
     let default = match &field.default {
         Default::Schema(value) => format!("default `{value}` from the schema"),
         Default::Literal { .. } | Default::Expr(_) => "default written in code".to_owned(),
+        Default::None => "`None` when it defers to the code".to_owned(),
         Default::Missing => "no default".to_owned(),
     };
     docs.push(format!(

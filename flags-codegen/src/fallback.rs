@@ -7,13 +7,16 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ast::Container;
-use crate::expand::{const_ident, krate, rebuild_tracking};
+use crate::expand::{const_ident, rebuild_tracking};
 use crate::locate::Located;
 
-pub(crate) fn fallback(container: &Container<'_>, located: Option<&Located>) -> TokenStream {
-    let krate = krate(container);
+pub(crate) fn fallback(
+    container: &Container<'_>,
+    located: Option<&Located>,
+    krate: &TokenStream,
+) -> TokenStream {
     let ident = container.ident;
-    let consts = container.fields.iter().map(|field| {
+    let consts = container.fields.iter().filter(|f| f.attrs.skip.is_none()).map(|field| {
         let vis = field.vis;
         let ty = field.ty;
         let name = const_ident(field);

@@ -1,10 +1,10 @@
 //! The code generator behind the `flags` macros, as a plain library so that it can be tested
-//! and reused (the macros are thin shims over it; `flags-build` shares its schema search).
+//! and reused (the macros are thin shims over it).
 //!
 //! Phases, one module each: [`attr`] (the syntax of `#[flags(...)]`) → `ast` (the typed
 //! model of the input) → `resolve` (each field against the schema) → `check` (rules across
 //! fields) → `expand`; `fallback` is what is emitted when there are errors, `errors` collects
-//! them all so that a user sees every mistake in one build.
+//! them all so that a user sees every mistake in one build. [`locate`] finds the schema.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -16,51 +16,77 @@ mod expand;
 mod fallback;
 pub mod locate;
 mod resolve;
+mod variant;
+
+pub use variant::derive_flag_variant;
 
 use proc_macro2::TokenStream;
+
+/// What a caller inside this crate (the `flags!` expansion) fixes instead of the input's
+/// attributes: the path of the `flags` crate (`$crate` from a `macro_rules!`) and the schema.
+#[derive(Default)]
+pub(crate) struct Overrides {
+    /// The path of the `flags` crate in generated code; wins over `#[flags(crate = ...)]`.
+    pub(crate) krate: Option<TokenStream>,
+    /// The schema; wins over the search.
+    pub(crate) located: Option<locate::Located>,
+}
 
 /// Expands `#[derive(Flags)]`. Never fails: errors become `compile_error!` invocations at the
 /// offending tokens, together with stub items so that each mistake is reported once.
 pub fn derive_flags(input: TokenStream) -> TokenStream {
-    let input = match syn::parse2::<syn::DeriveInput>(input) {
-        Ok(input) => input,
-        Err(error) => return error.to_compile_error(),
-    };
+    match syn::parse2::<syn::DeriveInput>(input) {
+        Ok(input) => derive_flags_with(&input, &Overrides::default()),
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+/// [`derive_flags`] with what the caller fixes.
+pub(crate) fn derive_flags_with(input: &syn::DeriveInput, overrides: &Overrides) -> TokenStream {
     let mut errors = errors::Errors::new();
-    let Some(container) = ast::Container::from_ast(&input, &mut errors) else {
+    let Some(container) = ast::Container::from_ast(input, &mut errors) else {
         return errors.into_compile_errors();
     };
-    let env = locate::Env::from_process();
-    let located = match locate::locate(
-        container
-            .attrs
-            .schema
-            .as_ref()
-            .map(|s| (s.value(), s.span())),
-        &env,
-    ) {
-        Ok(located) => Some(located),
-        Err(error) => {
-            let span = container
+    let krate = overrides
+        .krate
+        .clone()
+        .unwrap_or_else(|| expand::krate(&container));
+    let located = match &overrides.located {
+        Some(located) => Some(located.clone()),
+        None => {
+            let env = locate::Env::from_process();
+            let explicit = container
                 .attrs
                 .schema
                 .as_ref()
-                .map_or(container.ident.span(), |s| s.span());
-            errors.push(syn::Error::new(span, error.to_string()));
-            None
+                .map(|s| (s.value(), s.span()));
+            match locate::locate(explicit, &env) {
+                Ok(located) => Some(located),
+                Err(error) => {
+                    let span = container
+                        .attrs
+                        .schema
+                        .as_ref()
+                        .map_or(container.ident.span(), |s| s.span());
+                    errors.push(syn::Error::new(span, error.to_string()));
+                    None
+                }
+            }
         }
     };
     let resolved = located
         .as_ref()
         .map(|located| resolve::resolve(&container, located, &mut errors));
     if let Some(resolved) = &resolved {
-        check::check(resolved, &mut errors);
+        check::check(&container, resolved, &mut errors);
     }
     match (errors.is_empty(), &resolved, &located) {
-        (true, Some(resolved), Some(located)) => expand::expand(&container, resolved, located),
+        (true, Some(resolved), Some(located)) => {
+            expand::expand(&container, resolved, located, &krate)
+        }
         _ => {
             let mut out = errors.into_compile_errors();
-            out.extend(fallback::fallback(&container, located.as_ref()));
+            out.extend(fallback::fallback(&container, located.as_ref(), &krate));
             out
         }
     }

@@ -1,7 +1,7 @@
 //! Each field against the schema: which flag it reads, of which type, with which default.
 
+use crate::attr::RenameRule;
 use flags_schema::{Flag, FlagType};
-use heck::ToKebabCase;
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
@@ -31,6 +31,8 @@ pub(crate) enum Default<'a> {
     Literal { value: LiteralValue, span: Span },
     /// Any other expression: typed by rustc as the field's type.
     Expr(&'a Expr),
+    /// An `Option` field: `None`.
+    None,
     /// Neither the attribute nor the schema gives one.
     Missing,
 }
@@ -115,10 +117,15 @@ pub(crate) fn resolve<'a>(
     errors: &mut Errors,
 ) -> Resolved<'a> {
     let mut fields = Vec::with_capacity(container.fields.len());
-    for field in container.fields.iter().filter(|f| !f.attrs.invalid) {
+    let rule = container.attrs.rename_all.unwrap_or(RenameRule::KebabCase);
+    let fields_to_resolve = container
+        .fields
+        .iter()
+        .filter(|f| !f.attrs.invalid && f.attrs.skip.is_none());
+    for field in fields_to_resolve {
         let (key, from_attr) = match &field.attrs.key {
             Some(lit) => (lit.value(), true),
-            None => (field.name().to_kebab_case(), false),
+            None => (rule.apply(&field.name()), false),
         };
         let Some(flag) = located.manifest.flags.get(&key) else {
             errors.push(unknown_flag(field, &key, from_attr, located));
@@ -132,6 +139,8 @@ pub(crate) fn resolve<'a>(
                 },
                 None => Default::Expr(expr),
             },
+            // `None` is an `Option` field's default: the flag deferred to the code.
+            None if field.option_inner().is_some() => Default::None,
             None => match &flag.default {
                 Some(value) => Default::Schema(value),
                 None => Default::Missing,
@@ -152,7 +161,7 @@ fn unknown_flag(field: &Field<'_>, key: &str, from_attr: bool, located: &Located
     let what = if from_attr {
         format!("unknown flag `{key}` in `{file}`")
     } else {
-        format!("unknown flag `{key}` (the field name in kebab-case) in `{file}`")
+        format!("unknown flag `{key}` (named after the field) in `{file}`")
     };
     let message = match located.manifest.suggest(key) {
         Some(suggestion) if from_attr => format!("{what}; did you mean `{suggestion}`?"),

@@ -9,3 +9,10 @@ use proc_macro::TokenStream;
 pub fn derive_flags(input: TokenStream) -> TokenStream {
     flags_codegen::derive_flags(input.into()).into()
 }
+
+/// Derives `FlagVariant` for an enum whose variants are the values of a string flag; see the
+/// `flags` crate.
+#[proc_macro_derive(FlagVariant, attributes(flags))]
+pub fn derive_flag_variant(input: TokenStream) -> TokenStream {
+    flags_codegen::derive_flag_variant(input.into()).into()
+}

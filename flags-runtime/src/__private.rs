@@ -10,8 +10,8 @@ pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
 
 pub use crate::client::{Evaluation, Flags};
-pub use crate::key::{FlagKey, SchemaDefault};
 use crate::key::FlagValue;
+pub use crate::key::{FlagKey, SchemaDefault};
 use crate::variant::FlagVariant;
 
 /// Types that can hold a boolean flag.

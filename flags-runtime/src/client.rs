@@ -42,7 +42,9 @@ impl fmt::Debug for Client {
             Backend::InProcess(p) => p.describe(),
             Backend::Test(_) => "test values".to_owned(),
         };
-        f.debug_struct("Client").field("provider", &provider).finish()
+        f.debug_struct("Client")
+            .field("provider", &provider)
+            .finish()
     }
 }
 
@@ -105,7 +107,9 @@ impl Client {
     }
 
     pub(crate) fn from_backend(backend: Backend) -> Client {
-        Client { inner: Arc::new(backend) }
+        Client {
+            inner: Arc::new(backend),
+        }
     }
 
     /// Runs `f` on the current configuration, loaded once.
@@ -142,7 +146,10 @@ impl Client {
     pub fn refresh(&self) -> Result<(), Error> {
         match &*self.inner {
             Backend::InProcess(provider) => provider.refresh(),
-            Backend::Test(_) => Err(Error::Unsupported { operation: "refresh", provider: "test values" }),
+            Backend::Test(_) => Err(Error::Unsupported {
+                operation: "refresh",
+                provider: "test values",
+            }),
         }
     }
 
@@ -188,7 +195,9 @@ impl Evaluation<'_> {
 
 impl fmt::Debug for Evaluation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Evaluation").field("context", self.ctx).finish_non_exhaustive()
+        f.debug_struct("Evaluation")
+            .field("context", self.ctx)
+            .finish_non_exhaustive()
     }
 }
 
@@ -219,23 +228,41 @@ fn details_in<T: FlagValue>(
     key: &FlagKey<T>,
     ctx: &Context,
 ) -> EvaluationDetails<T> {
-    let Resolved { resolution, metadata } = snapshot.resolve(key.key(), ctx);
+    let Resolved {
+        resolution,
+        metadata,
+    } = snapshot.resolve(key.key(), ctx);
     let flag_metadata = metadata.cloned().unwrap_or_else(FlagMetadata::empty);
     let flag_key = key.key_cow().clone();
     let (value, variant, reason, error) = match resolution {
-        Resolution::Value { value, variant, reason } => match crate::key::read::<T>(value) {
+        Resolution::Value {
+            value,
+            variant,
+            reason,
+        } => match crate::key::read::<T>(value) {
             Ok(v) => (v, variant.cloned(), reason.into(), None),
             Err(error) => (
                 key.default_value(),
                 None,
                 Reason::Error,
-                Some(crate::engine::type_mismatch(key.key(), std::any::type_name::<T>(), &error)),
+                Some(crate::engine::type_mismatch(
+                    key.key(),
+                    std::any::type_name::<T>(),
+                    &error,
+                )),
             ),
         },
         Resolution::CodeDefault { reason } => (key.default_value(), None, reason.into(), None),
         Resolution::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
     };
-    EvaluationDetails { flag_key, value, variant, reason, error, flag_metadata }
+    EvaluationDetails {
+        flag_key,
+        value,
+        variant,
+        reason,
+        error,
+        flag_metadata,
+    }
 }
 
 impl From<ReasonCode> for Reason {

@@ -21,9 +21,8 @@ impl<'de> Deserializer<'de> for Scalar<'de> {
             FlagValueRef::Str(s) => visitor.visit_borrowed_str(s),
             // Objects are decoded through their cache, never through this deserializer; should
             // one arrive here, it is read from its JSON.
-            FlagValueRef::Object(o) => {
-                serde::Deserializer::deserialize_any(o.json(), visitor).map_err(serde::de::Error::custom)
-            }
+            FlagValueRef::Object(o) => serde::Deserializer::deserialize_any(o.json(), visitor)
+                .map_err(serde::de::Error::custom),
         }
     }
 
@@ -50,9 +49,8 @@ impl<'de> Deserializer<'de> for Scalar<'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.0 {
-            FlagValueRef::Str(s) => {
-                BorrowedStrDeserializer::<'de, Error>::new(s).deserialize_enum(name, variants, visitor)
-            }
+            FlagValueRef::Str(s) => BorrowedStrDeserializer::<'de, Error>::new(s)
+                .deserialize_enum(name, variants, visitor),
             _ => self.deserialize_any(visitor),
         }
     }

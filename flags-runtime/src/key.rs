@@ -62,6 +62,11 @@ impl FlagValueRef<'_> {
 ///
 /// Scalars are read without allocating; objects are decoded once per configuration and type,
 /// then cloned (read an `Arc<T>`... field as `T` and keep it small, or clone cheaply).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a flag value",
+    label = "flag values are read into owned, cloneable, thread-safe types that serde can deserialize",
+    note = "derive `Clone` (and `serde::Deserialize` for object flags, or `FlagVariant` for the values of a string flag)"
+)]
 pub trait FlagValue: DeserializeOwned + Clone + Send + Sync + 'static {}
 
 impl<T: DeserializeOwned + Clone + Send + Sync + 'static> FlagValue for T {}
@@ -103,13 +108,19 @@ impl<T> FlagKey<T> {
     /// and emits this stub so that uses of the key do not add errors of their own. A program
     /// containing it never builds, so its default is never computed.
     pub const fn __fallback(key: &'static str) -> FlagKey<T> {
-        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Fn(never) }
+        FlagKey {
+            key: Cow::Borrowed(key),
+            default: DefaultRepr::Fn(never),
+        }
     }
 
     /// A key with a `'static` name and a default computed by `default`, usable in `const`
     /// items. Prefer `#[derive(Flags)]`, which checks the key against the schema.
     pub const fn from_fn(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Fn(default) }
+        FlagKey {
+            key: Cow::Borrowed(key),
+            default: DefaultRepr::Fn(default),
+        }
     }
 
     #[doc(hidden)]
@@ -119,7 +130,10 @@ impl<T> FlagKey<T> {
         value: SchemaDefault,
         convert: fn(SchemaDefault) -> T,
     ) -> FlagKey<T> {
-        FlagKey { key: Cow::Borrowed(key), default: DefaultRepr::Schema { value, convert } }
+        FlagKey {
+            key: Cow::Borrowed(key),
+            default: DefaultRepr::Schema { value, convert },
+        }
     }
 
     /// The flag key.
@@ -154,7 +168,10 @@ pub enum SchemaDefault {
 /// How a key holds its default: built in a `const` (from the schema or a function), or owned.
 enum DefaultRepr<T> {
     /// A value from the schema and the conversion into `T`, paired by the constructor.
-    Schema { value: SchemaDefault, convert: fn(SchemaDefault) -> T },
+    Schema {
+        value: SchemaDefault,
+        convert: fn(SchemaDefault) -> T,
+    },
     /// A default written in code, computed when needed.
     Fn(fn() -> T),
     /// A default given at run time.
@@ -164,7 +181,10 @@ enum DefaultRepr<T> {
 impl<T: FlagValue> FlagKey<T> {
     /// A key known only at run time.
     pub fn new(key: impl Into<Cow<'static, str>>, default: T) -> FlagKey<T> {
-        FlagKey { key: key.into(), default: DefaultRepr::Owned(default) }
+        FlagKey {
+            key: key.into(),
+            default: DefaultRepr::Owned(default),
+        }
     }
 
     /// The default written in code (or compiled in from the schema).
@@ -180,13 +200,17 @@ impl<T: FlagValue> FlagKey<T> {
 impl<T: Clone> Clone for FlagKey<T> {
     fn clone(&self) -> Self {
         let default = match &self.default {
-            DefaultRepr::Schema { value, convert } => {
-                DefaultRepr::Schema { value: *value, convert: *convert }
-            }
+            DefaultRepr::Schema { value, convert } => DefaultRepr::Schema {
+                value: *value,
+                convert: *convert,
+            },
             DefaultRepr::Fn(default) => DefaultRepr::Fn(*default),
             DefaultRepr::Owned(value) => DefaultRepr::Owned(value.clone()),
         };
-        FlagKey { key: self.key.clone(), default }
+        FlagKey {
+            key: self.key.clone(),
+            default,
+        }
     }
 }
 

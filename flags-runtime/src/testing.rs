@@ -50,14 +50,21 @@ pub struct TestClient {
 
 impl std::fmt::Debug for TestClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestClient").field("flags", &self.client.flag_count()).finish()
+        f.debug_struct("TestClient")
+            .field("flags", &self.client.flag_count())
+            .finish()
     }
 }
 
 impl TestClient {
     pub(crate) fn new() -> TestClient {
-        let values = Arc::new(TestValues { values: ArcSwap::from_pointee(HashMap::new()) });
-        TestClient { client: Client::from_backend(Backend::Test(values.clone())), values }
+        let values = Arc::new(TestValues {
+            values: ArcSwap::from_pointee(HashMap::new()),
+        });
+        TestClient {
+            client: Client::from_backend(Backend::Test(values.clone())),
+            values,
+        }
     }
 
     /// Sets a flag's value; chainable.

@@ -258,7 +258,12 @@ fn integer_read_of_a_float_flag_takes_integral_values_only() {
             "variants": {"half": 0.5, "all": 1}, "defaultVariant": "half"}}}"#,
     );
     assert_eq!(client.value(FlagKey::<f64>::new("ratio", 0.0), &ctx()), 1.0);
-    assert_static(&client.details(FlagKey::<i64>::new("ratio", 3), &ctx()), "ratio", 1, Some("all"));
+    assert_static(
+        &client.details(FlagKey::<i64>::new("ratio", 3), &ctx()),
+        "ratio",
+        1,
+        Some("all"),
+    );
     let details = client.details(FlagKey::<i64>::new("half", 3), &ctx());
     assert_error(&details, "half", 3, ErrorCode::TypeMismatch);
 }

@@ -69,6 +69,10 @@ enum CompiledValue {
 /// not fit the type is reported once (with the serde path of the problem), not per read.
 pub struct ObjectValue {
     json: serde_json::Value,
+    /// The flag it belongs to and the provider's registry of decoders, so that a type read
+    /// once is decoded eagerly in every later configuration.
+    flag: Arc<str>,
+    decoders: Arc<Decoders>,
     /// `(type, Result<T, message>)` per type read so far. Appended by copy-on-write, read
     /// lock-free.
     decoded: ArcSwap<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
@@ -76,15 +80,54 @@ pub struct ObjectValue {
 
 impl std::fmt::Debug for ObjectValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ObjectValue").field("json", &self.json).finish_non_exhaustive()
+        f.debug_struct("ObjectValue")
+            .field("json", &self.json)
+            .finish_non_exhaustive()
     }
 }
 
 type Decoded<T> = Result<T, Arc<str>>;
 
+/// Decodes an object value as `T` into its cache.
+fn prewarm<T: FlagValue>(value: &ObjectValue) {
+    let _ = value.decode::<T>();
+}
+
+/// Which flags have been read as which object types, by one provider: each new configuration
+/// decodes them when it loads, so that a value that does not fit is reported then, once.
+#[derive(Default)]
+pub(crate) struct Decoders {
+    entries: std::sync::Mutex<Vec<(Arc<str>, TypeId, fn(&ObjectValue))>>,
+}
+
+impl Decoders {
+    /// Cold: runs once per flag and type, on the first decode.
+    fn register(&self, flag: &Arc<str>, id: TypeId, decode: fn(&ObjectValue)) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !entries.iter().any(|(f, t, _)| f == flag && *t == id) {
+            entries.push((flag.clone(), id, decode));
+        }
+    }
+
+    fn snapshot(&self) -> Vec<(Arc<str>, TypeId, fn(&ObjectValue))> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
 impl ObjectValue {
-    fn new(json: serde_json::Value) -> ObjectValue {
-        ObjectValue { json, decoded: ArcSwap::from_pointee(Vec::new()) }
+    fn new(json: serde_json::Value, flag: Arc<str>, decoders: Arc<Decoders>) -> ObjectValue {
+        ObjectValue {
+            json,
+            flag,
+            decoders,
+            decoded: ArcSwap::from_pointee(Vec::new()),
+        }
     }
 
     /// The object as JSON.
@@ -101,7 +144,11 @@ impl ObjectValue {
         let decoded: Decoded<T> = serde_path_to_error::deserialize(&self.json).map_err(|e| {
             let path = e.path().to_string();
             let message = if path == "." {
-                format!("the value does not fit `{}`: {}", std::any::type_name::<T>(), e.inner())
+                format!(
+                    "the value does not fit `{}`: {}",
+                    std::any::type_name::<T>(),
+                    e.inner()
+                )
             } else {
                 format!(
                     "the value does not fit `{}` at `{path}`: {}",
@@ -112,8 +159,9 @@ impl ObjectValue {
             Arc::from(message)
         });
         if let Err(message) = &decoded {
-            tracing::warn!(target: "flags", "object flag value cannot be read: {message}");
+            tracing::warn!(target: "flags", flag = %self.flag, "object flag value cannot be read: {message}");
         }
+        self.decoders.register(&self.flag, id, prewarm::<T>);
         let entry: Arc<dyn Any + Send + Sync> = Arc::new(decoded.clone());
         self.decoded.rcu(|current| {
             let mut next = Vec::clone(current);
@@ -129,12 +177,20 @@ impl ObjectValue {
         let cache = self.decoded.load();
         let (_, entry) = cache.iter().find(|(t, _)| *t == id)?;
         let decoded = entry.downcast_ref::<Decoded<T>>()?;
-        Some(decoded.clone().map_err(|m| ReadError(Cow::Owned(m.to_string()))))
+        Some(
+            decoded
+                .clone()
+                .map_err(|m| ReadError(Cow::Owned(m.to_string()))),
+        )
     }
 }
 
 impl CompiledValue {
-    fn compile(value: &serde_json::Value) -> Option<CompiledValue> {
+    fn compile(
+        value: &serde_json::Value,
+        flag: &Arc<str>,
+        decoders: &Arc<Decoders>,
+    ) -> Option<CompiledValue> {
         use serde_json::Value as J;
         Some(match value {
             J::Bool(b) => CompiledValue::Bool(*b),
@@ -151,7 +207,11 @@ impl CompiledValue {
                 }
             },
             J::String(s) => CompiledValue::Str(Arc::from(s.as_str())),
-            J::Object(_) => CompiledValue::Object(ObjectValue::new(value.clone())),
+            J::Object(_) => CompiledValue::Object(ObjectValue::new(
+                value.clone(),
+                flag.clone(),
+                decoders.clone(),
+            )),
             J::Array(_) | J::Null => return None,
         })
     }
@@ -206,7 +266,10 @@ pub struct CompileError {
 
 impl Snapshot {
     /// Compiles a validated manifest.
-    pub(crate) fn compile(manifest: &Manifest) -> Result<Snapshot, CompileError> {
+    pub(crate) fn compile(
+        manifest: &Manifest,
+        decoders: &Arc<Decoders>,
+    ) -> Result<Snapshot, CompileError> {
         let mut flags = FxHashMap::default();
         flags.reserve(manifest.flags.len());
         for (key, flag) in &manifest.flags {
@@ -214,9 +277,10 @@ impl Snapshot {
                 flag: key.clone(),
                 message,
             };
+            let shared_key: Arc<str> = Arc::from(key.as_str());
             let mut variants = Vec::with_capacity(flag.variants.len());
             for (name, value) in &flag.variants {
-                let value = CompiledValue::compile(value)
+                let value = CompiledValue::compile(value, &shared_key, decoders)
                     .ok_or_else(|| fail(format!("variant `{name}` is not a flag value")))?;
                 variants.push(Variant {
                     name: Arc::from(name.as_str()),
@@ -235,7 +299,7 @@ impl Snapshot {
                     Fallback::Variant(index)
                 }
                 (None, Some(value)) => Fallback::Value(
-                    CompiledValue::compile(value)
+                    CompiledValue::compile(value, &shared_key, decoders)
                         .ok_or_else(|| fail("the default is not a flag value".to_owned()))?,
                 ),
                 (None, None) => Fallback::CodeDefault,
@@ -249,7 +313,7 @@ impl Snapshot {
             let mut metadata = manifest.metadata.clone();
             metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
             flags.insert(
-                Arc::from(key.as_str()),
+                shared_key,
                 CompiledFlag {
                     disabled: flag.state == FlagState::Disabled,
                     variants,
@@ -259,7 +323,28 @@ impl Snapshot {
                 },
             );
         }
-        Ok(Snapshot { flags })
+        let snapshot = Snapshot { flags };
+        snapshot.prewarm(decoders);
+        Ok(snapshot)
+    }
+
+    /// Decodes every object value of a flag as each type it was read as before, so that a value
+    /// that does not fit is reported now, when the configuration loads.
+    fn prewarm(&self, decoders: &Decoders) {
+        for (key, _, decode) in decoders.snapshot() {
+            let Some(flag) = self.flags.get(&key) else {
+                continue;
+            };
+            let fallback = match &flag.fallback {
+                Fallback::Value(value) => Some(value),
+                _ => None,
+            };
+            for value in flag.variants.iter().map(|v| &v.value).chain(fallback) {
+                if let CompiledValue::Object(object) = value {
+                    decode(object);
+                }
+            }
+        }
     }
 
     /// The number of flags.
@@ -328,6 +413,9 @@ impl Snapshot {
 pub(crate) fn type_mismatch(key: &str, type_name: &str, error: &ReadError) -> EvaluationError {
     EvaluationError::new(
         ErrorCode::TypeMismatch,
-        Cow::Owned(format!("flag `{key}` cannot be read as `{type_name}`: {}", error.0)),
+        Cow::Owned(format!(
+            "flag `{key}` cannot be read as `{type_name}`: {}",
+            error.0
+        )),
     )
 }

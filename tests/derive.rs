@@ -1,0 +1,314 @@
+//! `#[derive(Flags)]` and `#[derive(FlagVariant)]` end to end: every field type, defaults from
+//! the schema and from code, `Option` fields, enums, objects, skipped fields, renaming rules,
+//! the typed test double, and object values that do not fit their type.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flags::{Client, Context, ErrorCode, FlagKey, FlagVariant, Flags, Reason};
+
+const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/derive.json");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagVariant)]
+#[flags(schema = "tests/fixtures/derive.json")]
+enum Hero {
+    Control,
+    BigPicture,
+    Carousel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagVariant)]
+#[flags(schema = "tests/fixtures/derive.json", key = "theme")]
+enum Theme {
+    Dark,
+    #[flags(rename = "high-contrast")]
+    Contrast,
+    /// Every value no other variant reads: `light`, and values added later.
+    #[flags(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+struct UiConfig {
+    density: u8,
+    title: String,
+    panels: Vec<String>,
+}
+
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/derive.json")]
+struct Checkout {
+    #[flags(key = "new-checkout")]
+    enabled: bool,
+    upload_limit: i64,
+    page_size: u8,
+    sample_rate: f32,
+    greeting: Arc<str>,
+    hero: Hero,
+    theme: Theme,
+    ui_config: UiConfig,
+    max_retries: Option<u32>,
+    #[flags(default = true)]
+    dark_mode: bool,
+    #[flags(skip)]
+    loaded_at: Option<std::time::Instant>,
+}
+
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/derive.json", rename_all = "camelCase")]
+struct Camel {
+    camel_case_flag: bool,
+}
+
+/// An object flag, untyped.
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/derive.json")]
+struct Untyped {
+    #[flags(key = "ui-config")]
+    ui_json: serde_json::Value,
+}
+
+fn client() -> Client {
+    Client::builder()
+        .in_process(flags::source::file(SCHEMA))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn every_field_type_reads_its_flag() {
+    let checkout: Checkout = client().flags(&Context::new("user-1"));
+    assert!(checkout.enabled);
+    assert_eq!(checkout.upload_limit, 250);
+    assert_eq!(checkout.page_size, 100);
+    assert_eq!(checkout.sample_rate, 0.25);
+    assert_eq!(&*checkout.greeting, "Hi there");
+    assert_eq!(checkout.hero, Hero::BigPicture);
+    assert_eq!(checkout.theme, Theme::Dark);
+    assert_eq!(
+        checkout.ui_config,
+        UiConfig {
+            density: 1,
+            title: "Roomy".into(),
+            panels: vec![]
+        }
+    );
+    let untyped: Untyped = client().flags(&Context::anonymous());
+    assert_eq!(untyped.ui_json["title"], "Roomy");
+    // `defaultVariant: null`: the flag defers to the code, and the field says so.
+    assert_eq!(checkout.max_retries, None);
+    // Disabled: the code default.
+    assert!(checkout.dark_mode);
+    assert!(checkout.loaded_at.is_none());
+}
+
+#[test]
+fn typed_keys_carry_the_schema_default_or_the_code_default() {
+    assert_eq!(Checkout::ENABLED.key(), "new-checkout");
+    assert!(Checkout::ENABLED.default_value());
+    assert_eq!(Checkout::PAGE_SIZE.default_value(), 100u8);
+    assert_eq!(Checkout::SAMPLE_RATE.default_value(), 0.25f32);
+    assert_eq!(&*Checkout::GREETING.default_value(), "Hi there");
+    assert_eq!(Checkout::HERO.default_value(), Hero::BigPicture);
+    assert_eq!(Checkout::THEME.default_value(), Theme::Dark);
+    assert_eq!(Checkout::UI_CONFIG.default_value().title, "Roomy");
+    assert_eq!(Checkout::MAX_RETRIES.default_value(), None);
+    assert!(Checkout::DARK_MODE.default_value());
+    assert_eq!(Camel::CAMEL_CASE_FLAG.key(), "camelCaseFlag");
+}
+
+#[test]
+fn rename_all_names_keys() {
+    let camel: Camel = client().flags(&Context::anonymous());
+    assert!(camel.camel_case_flag);
+}
+
+#[test]
+fn details_of_typed_keys() {
+    let client = client();
+    let ctx = Context::new("user-1");
+    let hero = client.details(Checkout::HERO, &ctx);
+    assert_eq!(hero.value, Hero::BigPicture);
+    assert_eq!(hero.variant.as_deref(), Some("b"));
+    assert_eq!(hero.reason, Reason::Static);
+    assert_eq!(hero.flag_metadata.len(), 1);
+
+    let retries = client.details(Checkout::MAX_RETRIES, &ctx);
+    assert_eq!((retries.value, retries.reason), (None, Reason::Default));
+
+    let dark = client.details(Checkout::DARK_MODE, &ctx);
+    assert_eq!((dark.value, dark.reason), (true, Reason::Disabled));
+}
+
+#[test]
+fn flag_variant_maps_values_both_ways() {
+    assert_eq!(Hero::VALUES, &["control", "big-picture", "carousel"]);
+    assert_eq!(Hero::from_value("carousel"), Some(Hero::Carousel));
+    assert_eq!(Hero::from_value("unknown"), None);
+    assert_eq!(Hero::Control.as_value(), Some("control"));
+    assert_eq!(Theme::VALUES, &["dark", "high-contrast"]);
+    assert_eq!(Theme::from_value("high-contrast"), Some(Theme::Contrast));
+    assert_eq!(Theme::from_value("light"), Some(Theme::Other));
+    assert_eq!(Theme::from_value("sepia"), Some(Theme::Other));
+    assert_eq!(Theme::Other.as_value(), None);
+    // Exhaustive matching follows from Rust.
+    let label = match Hero::from_value("control").unwrap() {
+        Hero::Control => "control",
+        Hero::BigPicture => "big picture",
+        Hero::Carousel => "carousel",
+    };
+    assert_eq!(label, "control");
+}
+
+/// A configuration that drifted from the compile-time schema: values out of the field's
+/// range, an enum value without variant, an object that does not fit its type.
+const DRIFTED: &str = r#"{"flags": {
+  "page-size": {"state": "ENABLED", "variants": {"huge": 1000}, "defaultVariant": "huge"},
+  "hero": {"state": "ENABLED", "variants": {"x": "new-hero"}, "defaultVariant": "x"},
+  "theme": {"state": "ENABLED", "variants": {"x": "sepia"}, "defaultVariant": "x"},
+  "ui-config": {"state": "ENABLED",
+    "variants": {"bad": {"density": 300, "title": "Bad", "panels": ["a", 7]}},
+    "defaultVariant": "bad"}
+}}"#;
+
+#[test]
+fn values_that_do_not_fit_are_type_mismatches_with_the_code_default() {
+    let client = Client::builder()
+        .in_process(flags::source::json(DRIFTED))
+        .build()
+        .unwrap();
+    let ctx = Context::anonymous();
+
+    let page = client.details(Checkout::PAGE_SIZE, &ctx);
+    assert_eq!(page.value, 100, "the code (schema) default");
+    assert_eq!(page.error_code(), Some(ErrorCode::TypeMismatch));
+    assert!(page.error_message().unwrap().contains("1000"), "{page:?}");
+
+    let hero = client.details(Checkout::HERO, &ctx);
+    assert_eq!(hero.value, Hero::BigPicture);
+    assert_eq!(hero.error_code(), Some(ErrorCode::TypeMismatch));
+    assert!(
+        hero.error_message().unwrap().contains("new-hero"),
+        "{hero:?}"
+    );
+
+    // The catch-all takes a value added after the build.
+    assert_eq!(client.value(Checkout::THEME, &ctx), Theme::Other);
+
+    let ui = client.details(Checkout::UI_CONFIG, &ctx);
+    assert_eq!(ui.reason, Reason::Error);
+    assert_eq!(ui.error_code(), Some(ErrorCode::TypeMismatch));
+    let message = ui.error_message().unwrap();
+    // serde's path to the first problem.
+    assert!(message.contains("density"), "{message}");
+    // The untyped view reads it all the same.
+    assert_eq!(client.value(Untyped::UI_JSON, &ctx)["density"], 300);
+}
+
+static DECODES: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts how often it is deserialized.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Counted(String);
+
+impl<'de> serde::Deserialize<'de> for Counted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            title: String,
+        }
+        DECODES.fetch_add(1, Ordering::SeqCst);
+        Raw::deserialize(d).map(|raw| Counted(raw.title))
+    }
+}
+
+#[test]
+fn objects_are_decoded_once_per_configuration_not_per_read() {
+    let dir = std::env::temp_dir().join(format!("flags-derive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("flags.json");
+    std::fs::copy(SCHEMA, &path).unwrap();
+    let client = Client::builder()
+        .in_process(flags::source::file(&path))
+        .build()
+        .unwrap();
+    let key = FlagKey::<Counted>::new("ui-config", Counted::default());
+    let ctx = Context::anonymous();
+    let before = DECODES.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        assert_eq!(client.value(&key, &ctx), Counted("Roomy".into()));
+    }
+    assert_eq!(
+        DECODES.load(Ordering::SeqCst) - before,
+        1,
+        "one decode for 100 reads"
+    );
+
+    // A new configuration decodes the type when it loads (both variants), before any read.
+    let text = std::fs::read_to_string(SCHEMA)
+        .unwrap()
+        .replace("\"Roomy\"", "\"Airy\"");
+    std::fs::write(&path, text).unwrap();
+    client.refresh().unwrap();
+    assert_eq!(
+        DECODES.load(Ordering::SeqCst) - before,
+        3,
+        "decoded at load"
+    );
+    assert_eq!(client.value(&key, &ctx), Counted("Airy".into()));
+    assert_eq!(
+        DECODES.load(Ordering::SeqCst) - before,
+        3,
+        "and not again when read"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn typed_test_doubles_need_no_strings() {
+    let client = Client::for_tests()
+        .set(Checkout::ENABLED, false)
+        .set(Checkout::PAGE_SIZE, 7)
+        .set(Checkout::SAMPLE_RATE, 0.5)
+        .set(Checkout::GREETING, Arc::from("Hey"))
+        .set(Checkout::HERO, Hero::Carousel)
+        .set(
+            Checkout::UI_CONFIG,
+            UiConfig {
+                density: 3,
+                ..UiConfig::default()
+            },
+        )
+        .set(Checkout::MAX_RETRIES, Some(4));
+    let ctx = Context::new("user-1");
+    let checkout: Checkout = client.flags(&ctx);
+    assert!(!checkout.enabled);
+    assert_eq!(checkout.page_size, 7);
+    assert_eq!(checkout.sample_rate, 0.5);
+    assert_eq!(&*checkout.greeting, "Hey");
+    assert_eq!(checkout.hero, Hero::Carousel);
+    assert_eq!(checkout.ui_config.density, 3);
+    assert_eq!(checkout.max_retries, Some(4));
+    // Not set: the code default, reason DEFAULT.
+    assert_eq!(checkout.upload_limit, 250);
+    assert_eq!(checkout.theme, Theme::Dark);
+    let details = client.details(Checkout::THEME, &ctx);
+    assert_eq!(details.reason, Reason::Default);
+    let details = client.details(Checkout::HERO, &ctx);
+    assert_eq!(
+        (details.value, details.reason),
+        (Hero::Carousel, Reason::Static)
+    );
+
+    // Changed through a shared handle; unset again.
+    client.set_value(Checkout::HERO, Hero::Control);
+    assert_eq!(client.value(Checkout::HERO, &ctx), Hero::Control);
+    client.unset(Checkout::HERO);
+    assert_eq!(client.value(Checkout::HERO, &ctx), Hero::BigPicture);
+
+    // Code that takes a `&Client` takes the test client.
+    fn enabled(client: &Client) -> bool {
+        client.value(Checkout::ENABLED, &Context::anonymous())
+    }
+    assert!(!enabled(&client));
+}
