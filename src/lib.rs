@@ -78,7 +78,60 @@ pub use flags_runtime::{
 
 #[doc(hidden)]
 pub mod __private {
+    pub use flags_macro::flags_module;
     pub use flags_runtime::__private::*;
+}
+
+/// Generates a module from every flag in the schema: a typed key constant per flag, an enum
+/// per string flag with variants, a struct per object flag, and [`All`](Flags), a struct of
+/// every flag for [`Client::flags`].
+///
+/// ```
+/// flags::flags! {
+///     /// The flags of the shop.
+///     #[flags(schema = "examples/flags.json")] // found as `#[derive(Flags)]` finds it otherwise
+///     pub mod app_flags;
+/// }
+///
+/// let client = flags::Client::builder()
+///     .in_process(flags::source::file(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flags.json")))
+///     .build()?;
+/// let ctx = flags::Context::new("user-123");
+///
+/// let limit: i64 = client.value(app_flags::UPLOAD_LIMIT, &ctx); // flag `upload-limit`
+/// assert_eq!(limit, 25);
+///
+/// let all: app_flags::All = client.flags(&ctx); // every flag, from one configuration
+/// assert!(all.new_checkout);
+/// // A string flag with variants is an enum: the `match` is exhaustive.
+/// let text = match all.greeting {
+///     app_flags::Greeting::Casual => "Hi there",
+///     app_flags::Greeting::Formal => "Good afternoon",
+/// };
+/// assert_eq!(text, "Hi there");
+/// assert_eq!(all.max_retries, None); // no default in the schema: `None` defers to the code
+/// # Ok::<(), flags::Error>(())
+/// ```
+///
+/// For each flag, in key order:
+///
+/// | flag | generated |
+/// | --- | --- |
+/// | every flag | `pub const NEW_CHECKOUT: FlagKey<T>` (SCREAMING_SNAKE of the key), documented with the description, type, default and variants; `#[deprecated]` when the schema marks the flag deprecated |
+/// | string flag with variants | `pub enum NewCheckout` (UpperCamel of the key), one variant per schema variant (UpperCamel of its name) reading its value; derives [`FlagVariant`], so a `match` is exhaustive |
+/// | object flag | `pub struct NewCheckout` deriving `Deserialize` and `Default`, from the shape of the flag's variants: a key in every variant is a field, a key in some an `Option` field; integral numbers `i64`, other numbers `f64`; nested objects nested structs (`NewCheckoutTheme`); arrays `Vec`; `null` or mixed types `serde_json::Value` |
+/// | `All` | a field per flag (snake_case of the key); `Option<T>` for a flag without default in the schema (flagd `defaultVariant: null`) |
+///
+/// The type of a flag is `bool`, `i64`, `f64`, `String`, or its enum or struct. Rust keywords
+/// become raw identifiers (`type` → `r#type`, constant `TYPE`); names starting with a digit get
+/// `flag` in front (`3d` → `FLAG_3D`). Two flags whose names collide (`new-checkout` and
+/// `new_checkout`) are a compile error naming both: read them with `#[derive(Flags)]` instead.
+/// The same schema always generates the same code.
+#[macro_export]
+macro_rules! flags {
+    ($($input:tt)*) => {
+        $crate::__private::flags_module! { $crate; $($input)* }
+    };
 }
 
 #[cfg(doctest)]

@@ -17,6 +17,7 @@ pub(crate) fn check(container: &Container<'_>, resolved: &Resolved<'_>, errors: 
         field_owns_its_value(field, errors);
     }
     for field in &resolved.fields {
+        object_field_is_not_a_scalar(field, errors);
         option_takes_no_default(field, errors);
         default_literal_has_flag_type(field, errors);
         default_among_variants(field, errors);
@@ -45,9 +46,38 @@ fn field_owns_its_value(field: &Field<'_>, errors: &mut Errors) {
     }
     let ty = field.option_inner().unwrap_or(field.ty);
     if let syn::Type::Reference(reference) = ty {
-        errors.push(syn::Error::new(
-            reference.span(),
+        errors.push(syn::Error::new_spanned(
+            reference,
             "a flag field owns its value, which arrives at run time: use `String` or `Arc<str>` for a string flag, or an enum deriving `FlagVariant`",
+        ));
+    }
+}
+
+/// Any serde type can hold an object flag as far as the trait system knows, a `String` too
+/// (deserializing one from an object fails at run time); the scalar types are surely wrong, so
+/// say so now.
+fn object_field_is_not_a_scalar(field: &ResolvedField<'_>, errors: &mut Errors) {
+    if field.flag.flag_type != FlagType::Object {
+        return;
+    }
+    let ty = field.field.option_inner().unwrap_or(field.field.ty);
+    let syn::Type::Path(path) = ty else { return };
+    let Some(last) = path.path.segments.last() else {
+        return;
+    };
+    const SCALARS: &[&str] = &[
+        "bool", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128",
+        "usize", "f32", "f64", "char", "String", "str", "Arc", "Box", "Rc", "Cow",
+    ];
+    let name = last.ident.to_string();
+    if SCALARS.contains(&name.as_str()) {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!(
+                "flag `{}` is an object flag, which `{}` cannot hold; declare the field as a type deriving `serde::Deserialize`, or `serde_json::Value`",
+                field.key,
+                quote::quote!(#ty).to_string().replace(' ', "")
+            ),
         ));
     }
 }

@@ -50,7 +50,13 @@ pub(crate) fn expand(
             quote!(#name: __evaluation.value(&Self::#key))
         }
     });
-    let assertions = resolved.fields.iter().map(|field| assertions(field, krate));
+    // Evaluated here, at module level, so that the checks in the key constructors run during
+    // `cargo check` too (an associated const is otherwise evaluated only when code using it is
+    // generated). `forget`, because a const cannot run a destructor.
+    let evaluated = resolved.fields.iter().map(|field| {
+        let name = const_ident(field.field);
+        quote_spanned!(field.field.ty_span()=> const _: () = ::core::mem::forget(#ident::#name);)
+    });
     let tracking = rebuild_tracking(located);
     quote! {
         #[automatically_derived]
@@ -65,9 +71,7 @@ pub(crate) fn expand(
             }
         }
 
-        const _: () = {
-            #(#assertions)*
-        };
+        #(#evaluated)*
 
         #tracking
     }
@@ -96,8 +100,31 @@ fn kind_prefix(flag_type: FlagType) -> &'static str {
     }
 }
 
+/// `tokens` with every span set to `span`, so that an expression built from them (a call of
+/// `#krate::__private::...`) is reported at `span` as a whole.
+pub(crate) fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                respanned.set_span(span);
+                tree = proc_macro2::TokenTree::Group(respanned);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) -> TokenStream {
     let f = field.field;
+    // Errors from evaluating the constant (a value that does not fit) point at the call, which
+    // starts with the crate path: put it at the field's type too.
+    let krate = &respan(krate, f.ty.span());
     let vis = f.vis;
     let ty = f.ty;
     let name = const_ident(f);
@@ -108,14 +135,15 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     // Every constructor names the field's type (or, for `Option<T>`, `T`) in its turbofish,
     // spanned at the type: when the type cannot hold the flag, rustc's error (worded by the kind
     // trait's `on_unimplemented`) lands on the field.
+    let checks = checks(field, krate);
     let value = match (&field.default, f.option_inner()) {
         (Default::None, Some(inner)) => {
             let ctor = format_ident!("{kind}_key_optional", span = span);
-            Some(quote_spanned!(inner.span()=> #krate::__private::#ctor::<#inner>(#key)))
+            Some(quote_spanned!(inner.span()=> #krate::__private::#ctor::<#inner>(#key #checks)))
         }
         (Default::Expr(expr), _) => {
             let ctor = format_ident!("{kind}_key_with", span = span);
-            Some(quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, || #expr)))
+            Some(quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, || #expr #checks)))
         }
         (Default::Schema(json), _) if flag_type == FlagType::Object => {
             let ctor = format_ident!("object_key", span = span);
@@ -131,13 +159,18 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
         }
         (Default::Schema(json), _) => schema_literal(flag_type, json).map(|lit| {
             let ctor = format_ident!("{kind}_key", span = span);
-            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit #checks))
         }),
-        (Default::Literal { value, span: lit_span }, _) => user_literal(flag_type, value, *lit_span)
-            .map(|lit| {
-                let ctor = format_ident!("{kind}_key", span = span);
-                quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit))
-            }),
+        (
+            Default::Literal {
+                value,
+                span: lit_span,
+            },
+            _,
+        ) => user_literal(flag_type, value, *lit_span).map(|lit| {
+            let ctor = format_ident!("{kind}_key", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit #checks))
+        }),
         // `check` reported every other case; a build that succeeds never reaches this.
         _ => None,
     }
@@ -149,15 +182,15 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     }
 }
 
-/// The checks rustc makes for us, at the field's type: an integer type must hold every value
-/// the schema gives the flag (and the default); an enum must read every value of a string flag
-/// and no other.
-fn assertions(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
+/// The checks the key constructor makes while the constant is evaluated, as `, checks` (empty
+/// for kinds without any): an integer type must hold every value the schema gives the flag (and
+/// the default); an enum must read every value of a string flag and no other. Each failure is a
+/// compile error at the field with the message given here.
+fn checks(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
     let f = field.field;
     let ty: &Type = f.option_inner().unwrap_or(f.ty);
     let key = &field.key;
     let ty_text = quote!(#ty).to_string().replace(' ', "");
-    let mut out = TokenStream::new();
     match field.flag.flag_type {
         FlagType::Integer => {
             let mut values: Vec<(String, i64)> = field
@@ -175,20 +208,17 @@ fn assertions(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
                 Default::Literal {
                     value: LiteralValue::Int(i),
                     ..
-                } => {
-                    values.push(("the default".to_owned(), *i));
-                }
+                } => values.push(("the default".to_owned(), *i)),
                 _ => {}
             }
-            for (what, value) in values {
-                let lit = Literal::i128_unsuffixed(i128::from(value));
+            let entries = values.iter().map(|(what, value)| {
+                let lit = Literal::i128_unsuffixed(i128::from(*value));
                 let message = format!(
                     "{what} of flag `{key}` is {value}, which does not fit `{ty_text}`; declare the field as a wider integer type (`i64` holds every value)"
                 );
-                out.extend(quote_spanned! {ty.span()=>
-                    const _: () = ::core::assert!(#krate::__private::fits::<#ty>(#lit), #message);
-                });
-            }
+                quote!((#lit, #message))
+            });
+            quote!(, &[#(#entries),*])
         }
         FlagType::String if !field.flag.variants.is_empty() => {
             let values: Vec<&str> = field
@@ -197,29 +227,31 @@ fn assertions(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
                 .values()
                 .filter_map(|v| v.as_str())
                 .collect();
-            for value in &values {
+            let entries = values.iter().map(|value| {
                 let message = format!(
                     "flag `{key}` can be {value:?}, which no variant of `{ty_text}` reads; add a variant for it (`#[flags(rename = {value:?})]`) or a catch-all `#[flags(other)]`"
                 );
-                out.extend(quote_spanned! {ty.span()=>
-                    const _: () = ::core::assert!(#krate::__private::covers::<#ty>(#key, #value), #message);
-                });
-            }
+                quote!((#value, #message))
+            });
             let list = values
                 .iter()
                 .map(|v| format!("{v:?}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let message = format!(
+            let unknown = format!(
                 "a variant of `{ty_text}` reads a value flag `{key}` does not have; its values are {list}"
             );
-            out.extend(quote_spanned! {ty.span()=>
-                const _: () = ::core::assert!(#krate::__private::known::<#ty>(#key, &[#(#values),*]), #message);
-            });
+            quote! {
+                , #krate::__private::VariantChecks {
+                    flag: #key,
+                    values: &[#(#entries),*],
+                    unknown: #unknown,
+                }
+            }
         }
-        _ => {}
+        FlagType::String => quote!(, #krate::__private::VariantChecks::NONE),
+        _ => TokenStream::new(),
     }
-    out
 }
 
 fn schema_literal(flag_type: FlagType, value: &serde_json::Value) -> Option<TokenStream> {

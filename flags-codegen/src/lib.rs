@@ -15,6 +15,7 @@ mod errors;
 mod expand;
 mod fallback;
 pub mod locate;
+pub mod module;
 mod resolve;
 mod variant;
 

@@ -30,6 +30,8 @@ pub fn derive_flag_variant(input: TokenStream) -> TokenStream {
 
 struct Variant<'a> {
     ident: &'a Ident,
+    /// Reported already (a variant with fields, a second catch-all): left out of the impls.
+    invalid: bool,
     /// The value it reads; `None` for the catch-all.
     value: Option<String>,
     /// Where errors about its value point: the `rename` literal, else the variant name.
@@ -67,12 +69,12 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
     let mut variants = Vec::new();
     for variant in &data.variants {
         let vattrs = Attrs::parse(&variant.attrs, Place::Variant, &mut errors);
-        if !matches!(variant.fields, Fields::Unit) {
-            errors.push(syn::Error::new(
-                variant.fields.span(),
+        let invalid = !matches!(variant.fields, Fields::Unit);
+        if invalid {
+            errors.push(syn::Error::new_spanned(
+                &variant.fields,
                 "a `FlagVariant` variant reads one value of the flag and carries no data; remove the fields",
             ));
-            continue;
         }
         if let (Some(other), Some(rename)) = (vattrs.other, &vattrs.rename) {
             let _ = other;
@@ -89,6 +91,7 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
         };
         variants.push(Variant {
             ident: &variant.ident,
+            invalid,
             value,
             span: vattrs
                 .rename
@@ -97,7 +100,7 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
             other: vattrs.other.is_some(),
         });
     }
-    check_shape(ident, &variants, &mut errors);
+    check_shape(ident, &mut variants, &mut errors);
 
     let located = match &overrides.located {
         Some(located) => Some(located.clone()),
@@ -129,16 +132,21 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
 }
 
 /// One catch-all at most, and no two variants reading one value.
-fn check_shape(ident: &Ident, variants: &[Variant<'_>], errors: &mut Errors) {
-    let others: Vec<&Variant<'_>> = variants.iter().filter(|v| v.other).collect();
-    for extra in others.iter().skip(1) {
-        errors.push(syn::Error::new(
-            extra.ident.span(),
-            format!(
-                "`{ident}` has a catch-all already (`{}`); keep one `#[flags(other)]`",
-                others[0].ident
-            ),
-        ));
+fn check_shape(ident: &Ident, variants: &mut [Variant<'_>], errors: &mut Errors) {
+    let mut first_other: Option<&Ident> = None;
+    for variant in variants.iter_mut().filter(|v| v.other) {
+        match first_other {
+            None => first_other = Some(variant.ident),
+            Some(first) => {
+                errors.push(syn::Error::new(
+                    variant.ident.span(),
+                    format!(
+                        "`{ident}` has a catch-all already (`{first}`); keep one `#[flags(other)]`"
+                    ),
+                ));
+                variant.invalid = true;
+            }
+        }
     }
     let mut seen: HashMap<&str, &Ident> = HashMap::new();
     for variant in variants {
@@ -238,9 +246,13 @@ fn check_against_flag(
 fn expand(ident: &Ident, variants: &[Variant<'_>], key: &str, krate: &TokenStream) -> TokenStream {
     let named: Vec<(&Ident, &str)> = variants
         .iter()
+        .filter(|v| !v.invalid)
         .filter_map(|v| Some((v.ident, v.value.as_deref()?)))
         .collect();
-    let other = variants.iter().find(|v| v.other).map(|v| v.ident);
+    let other = variants
+        .iter()
+        .find(|v| v.other && !v.invalid)
+        .map(|v| v.ident);
     let values = named.iter().map(|(_, value)| *value);
     let from_arms = named
         .iter()
@@ -252,11 +264,15 @@ fn expand(ident: &Ident, variants: &[Variant<'_>], key: &str, krate: &TokenStrea
         Some(other) => quote!(::core::option::Option::Some(Self::#other)),
         None => quote!(::core::option::Option::None),
     };
-    let other_arm = other.map(|o| quote!(Self::#o => ::core::option::Option::None,));
+    // The catch-all, and variants left out after an error, read no value.
+    let other_arm = quote! {
+        #[allow(unreachable_patterns)]
+        _ => ::core::option::Option::None,
+    };
     let closed = other.is_none();
     // For a schema default that no variant reads (ruled out at compile time), the first variant;
     // an enum without variants has nothing to return, and no value can name one.
-    let fallback = match variants.first() {
+    let fallback = match variants.iter().find(|v| !v.invalid) {
         Some(first) => {
             let first = first.ident;
             quote!(Self::#first)

@@ -16,3 +16,11 @@ pub fn derive_flags(input: TokenStream) -> TokenStream {
 pub fn derive_flag_variant(input: TokenStream) -> TokenStream {
     flags_codegen::derive_flag_variant(input.into()).into()
 }
+
+/// The proc macro behind `flags::flags!`, which passes it `$crate;` before the module; not
+/// for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn flags_module(input: TokenStream) -> TokenStream {
+    flags_codegen::module::flags_module(input.into()).into()
+}

@@ -172,13 +172,88 @@ fn none<T>() -> Option<T> {
     None
 }
 
+/// What the schema says about the values of an integer flag: each value with the message to
+/// give when the field's type cannot hold it.
+pub type IntegerChecks = &'static [(i128, &'static str)];
+
+/// What the schema says about the values of a string flag with variants, for enum fields.
+#[derive(Debug, Clone, Copy)]
+pub struct VariantChecks {
+    /// The flag.
+    pub flag: &'static str,
+    /// Each value, with the message to give when no variant of the enum reads it.
+    pub values: &'static [(&'static str, &'static str)],
+    /// The message to give when a variant reads a value the flag does not have.
+    pub unknown: &'static str,
+}
+
+impl VariantChecks {
+    /// No variants: nothing to check.
+    pub const NONE: VariantChecks = VariantChecks {
+        flag: "",
+        values: &[],
+        unknown: "",
+    };
+}
+
+/// Panics, at compile time, when `T` cannot hold one of the values. Called while the key
+/// constant is evaluated (the derive forces that with a `const _` item), so the message is a
+/// compile error at the field.
+const fn check_integer<T: IntegerFlag>(checks: IntegerChecks) {
+    let mut i = 0;
+    while i < checks.len() {
+        let (value, message) = checks[i];
+        if value < T::MIN || value > T::MAX {
+            panic!("{}", message);
+        }
+        i += 1;
+    }
+}
+
+/// Panics, at compile time, when the enum `T` misses a value of the flag, or has one it lacks.
+const fn check_variants<T: StringFlag>(checks: VariantChecks) {
+    if checks.values.is_empty() || str_eq(T::FLAG, checks.flag) {
+        // Plain strings read anything; an enum derived against this very flag was checked by
+        // its own derive, at its variants.
+        return;
+    }
+    let mut i = 0;
+    while i < checks.values.len() {
+        let (value, message) = checks.values[i];
+        if T::CLOSED && !contains(T::VALUES, value) {
+            panic!("{}", message);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < T::VALUES.len() {
+        let mut known = false;
+        let mut j = 0;
+        while j < checks.values.len() {
+            if str_eq(checks.values[j].0, T::VALUES[i]) {
+                known = true;
+            }
+            j += 1;
+        }
+        if !known {
+            panic!("{}", checks.unknown);
+        }
+        i += 1;
+    }
+}
+
 /// The key of a boolean flag whose default comes from the schema or a literal.
 pub const fn boolean_key<T: BooleanFlag>(key: &'static str, default: bool) -> FlagKey<T> {
     FlagKey::__from_schema(key, SchemaDefault::Bool(default), convert_boolean::<T>)
 }
 
 /// The key of an integer flag whose default comes from the schema or a literal.
-pub const fn integer_key<T: IntegerFlag>(key: &'static str, default: i64) -> FlagKey<T> {
+pub const fn integer_key<T: IntegerFlag>(
+    key: &'static str,
+    default: i64,
+    checks: IntegerChecks,
+) -> FlagKey<T> {
+    check_integer::<T>(checks);
     FlagKey::__from_schema(key, SchemaDefault::Int(default), convert_integer::<T>)
 }
 
@@ -188,36 +263,87 @@ pub const fn float_key<T: FloatFlag>(key: &'static str, default: f64) -> FlagKey
 }
 
 /// The key of a string flag whose default comes from the schema or a literal.
-pub const fn string_key<T: StringFlag>(key: &'static str, default: &'static str) -> FlagKey<T> {
+pub const fn string_key<T: StringFlag>(
+    key: &'static str,
+    default: &'static str,
+    checks: VariantChecks,
+) -> FlagKey<T> {
+    check_variants::<T>(checks);
     FlagKey::__from_schema(key, SchemaDefault::Str(default), convert_string::<T>)
-}
-
-macro_rules! keys_with {
-    ($($kind:ident: $with:ident, $optional:ident;)*) => {$(
-        /// The key of a flag of this kind with a default written in code.
-        pub const fn $with<T: $kind>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
-            FlagKey::from_fn(key, default)
-        }
-
-        /// The key of an `Option` field: `None` when the flag defers to the code default.
-        pub const fn $optional<T: $kind>(key: &'static str) -> FlagKey<Option<T>> {
-            FlagKey::from_fn(key, none::<T>)
-        }
-    )*};
-}
-
-keys_with! {
-    BooleanFlag: boolean_key_with, boolean_key_optional;
-    IntegerFlag: integer_key_with, integer_key_optional;
-    FloatFlag: float_key_with, float_key_optional;
-    StringFlag: string_key_with, string_key_optional;
-    ObjectFlag: object_key_with, object_key_optional;
 }
 
 /// The key of an object flag whose default is the schema's, decoded once by the caller's
 /// `OnceLock` (see the derive's expansion).
 pub const fn object_key<T: ObjectDefault>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
     FlagKey::from_fn(key, default)
+}
+
+/// The key of a boolean flag with a default written in code.
+pub const fn boolean_key_with<T: BooleanFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
+    FlagKey::from_fn(key, default)
+}
+
+/// The key of an integer flag with a default written in code.
+pub const fn integer_key_with<T: IntegerFlag>(
+    key: &'static str,
+    default: fn() -> T,
+    checks: IntegerChecks,
+) -> FlagKey<T> {
+    check_integer::<T>(checks);
+    FlagKey::from_fn(key, default)
+}
+
+/// The key of a float flag with a default written in code.
+pub const fn float_key_with<T: FloatFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
+    FlagKey::from_fn(key, default)
+}
+
+/// The key of a string flag with a default written in code.
+pub const fn string_key_with<T: StringFlag>(
+    key: &'static str,
+    default: fn() -> T,
+    checks: VariantChecks,
+) -> FlagKey<T> {
+    check_variants::<T>(checks);
+    FlagKey::from_fn(key, default)
+}
+
+/// The key of an object flag with a default written in code.
+pub const fn object_key_with<T: ObjectFlag>(key: &'static str, default: fn() -> T) -> FlagKey<T> {
+    FlagKey::from_fn(key, default)
+}
+
+/// The key of an `Option<bool>` field: `None` when the flag defers to the code default.
+pub const fn boolean_key_optional<T: BooleanFlag>(key: &'static str) -> FlagKey<Option<T>> {
+    FlagKey::from_fn(key, none::<T>)
+}
+
+/// The key of an `Option` integer field.
+pub const fn integer_key_optional<T: IntegerFlag>(
+    key: &'static str,
+    checks: IntegerChecks,
+) -> FlagKey<Option<T>> {
+    check_integer::<T>(checks);
+    FlagKey::from_fn(key, none::<T>)
+}
+
+/// The key of an `Option` float field.
+pub const fn float_key_optional<T: FloatFlag>(key: &'static str) -> FlagKey<Option<T>> {
+    FlagKey::from_fn(key, none::<T>)
+}
+
+/// The key of an `Option` string field.
+pub const fn string_key_optional<T: StringFlag>(
+    key: &'static str,
+    checks: VariantChecks,
+) -> FlagKey<Option<T>> {
+    check_variants::<T>(checks);
+    FlagKey::from_fn(key, none::<T>)
+}
+
+/// The key of an `Option` object field.
+pub const fn object_key_optional<T: ObjectFlag>(key: &'static str) -> FlagKey<Option<T>> {
+    FlagKey::from_fn(key, none::<T>)
 }
 
 /// Decodes a schema default; a default that does not fit the type gives `T::default()` and a
@@ -234,11 +360,6 @@ pub fn decode_default<T: ObjectDefault>(key: &str, json: &str) -> T {
             T::default()
         }
     }
-}
-
-/// Whether the integer type `T` holds `value`.
-pub const fn fits<T: IntegerFlag>(value: i128) -> bool {
-    T::MIN <= value && value <= T::MAX
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -265,28 +386,6 @@ const fn contains(values: &[&str], value: &str) -> bool {
         i += 1;
     }
     false
-}
-
-/// Whether `T` reads the string `value` of flag `flag`: always for plain strings and for enums
-/// with a catch-all; for other enums, when a variant reads it. An enum derived against this
-/// very flag was checked by its own derive (with better spans), so it passes here.
-pub const fn covers<T: StringFlag>(flag: &str, value: &str) -> bool {
-    !T::CLOSED || str_eq(T::FLAG, flag) || contains(T::VALUES, value)
-}
-
-/// Whether every value `T`'s variants read is one of `values`, the values of flag `flag`.
-pub const fn known<T: StringFlag>(flag: &str, values: &[&str]) -> bool {
-    if str_eq(T::FLAG, flag) {
-        return true;
-    }
-    let mut i = 0;
-    while i < T::VALUES.len() {
-        if !contains(values, T::VALUES[i]) {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// Deserializes an enum deriving `FlagVariant` from a string.

@@ -116,7 +116,8 @@ pub enum Problem {
     NoVariants,
     /// Variant values of different types.
     #[error(
-        "variants must all have one type: `{first}` is {first_type} but `{variant}` is {found}"
+        "variants must all have one type: `{first}` is {} but `{variant}` is {found}",
+        with_article(*first_type)
     )]
     MixedVariantTypes {
         /// The first variant, which fixed the type.
@@ -239,6 +240,14 @@ fn position(line: &usize, column: &usize) -> String {
         String::new()
     } else {
         format!(" at line {line}, column {column}")
+    }
+}
+
+/// "a boolean", "an integer", ...
+fn with_article(flag_type: FlagType) -> String {
+    match flag_type {
+        FlagType::Integer | FlagType::Object => format!("an {flag_type}"),
+        _ => format!("a {flag_type}"),
     }
 }
 

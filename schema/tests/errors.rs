@@ -20,7 +20,7 @@ fn mixed_variant_types() {
     );
     assert_eq!(
         message,
-        "`flags.json`: flag `new-checkout`: variants must all have one type: `a` is boolean but \
+        "`flags.json`: flag `new-checkout`: variants must all have one type: `a` is a boolean but \
          `b` is a string (`\"yes\"`)"
     );
 }

@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    #[flags]
+    new_checkout: bool,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    #[flags(key = "new-checkout", key = "upload-limit")]
+    enabled: bool,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+enum Checkout {
+    On,
+    Off,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout<T> {
+    new_checkout: bool,
+    marker: std::marker::PhantomData<T>,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    #[flags(skip, key = "new-checkout")]
+    enabled: bool,
+}
+
+fn main() {}

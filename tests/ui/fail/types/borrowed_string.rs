@@ -1,0 +1,6 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    greeting: &'static str,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(flags::Flags)]
+struct Checkout {
+    max_retries: Option<bool>,
+}
+
+fn main() {}

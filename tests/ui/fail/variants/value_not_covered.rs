@@ -1,0 +1,7 @@
+// `hero` can be "big-picture", which no variant reads.
+#[derive(Clone, flags::FlagVariant)]
+enum Hero {
+    Control,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[derive(Clone, flags::FlagVariant)]
+enum Hero {
+    Control,
+    BigPicture,
+    BigPictur,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(Clone, flags::FlagVariant)]
+enum Hero {
+    Control,
+    BigPicture(String),
+}
+
+fn main() {}
