@@ -191,7 +191,15 @@ fn checks(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
     let ty: &Type = f.option_inner().unwrap_or(f.ty);
     let key = &field.key;
     let ty_text = quote!(#ty).to_string().replace(' ', "");
+    // The types that hold every value of their kind need no checks: most fields, and the
+    // expansion stays small on large schemas.
+    let holds_all = matches!(
+        ty_text.as_str(),
+        "i64" | "String" | "Arc<str>" | "std::sync::Arc<str>" | "Box<str>"
+    );
     match field.flag.flag_type {
+        FlagType::Integer if holds_all => quote!(, &[]),
+        FlagType::String if holds_all => quote!(, #krate::__private::VariantChecks::NONE),
         FlagType::Integer => {
             let mut values: Vec<(String, i64)> = field
                 .flag
@@ -211,6 +219,8 @@ fn checks(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
                 } => values.push(("the default".to_owned(), *i)),
                 _ => {}
             }
+            let mut seen = std::collections::HashSet::new();
+            values.retain(|(_, value)| seen.insert(*value));
             let entries = values.iter().map(|(what, value)| {
                 let lit = Literal::i128_unsuffixed(i128::from(*value));
                 let message = format!(

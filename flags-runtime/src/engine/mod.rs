@@ -97,8 +97,11 @@ fn prewarm<T: FlagValue>(value: &ObjectValue) {
 /// decodes them when it loads, so that a value that does not fit is reported then, once.
 #[derive(Default)]
 pub(crate) struct Decoders {
-    entries: std::sync::Mutex<Vec<(Arc<str>, TypeId, fn(&ObjectValue))>>,
+    entries: std::sync::Mutex<Vec<Decoder>>,
 }
+
+/// A flag, a type it was read as, and the function decoding a value as that type.
+type Decoder = (Arc<str>, TypeId, fn(&ObjectValue));
 
 impl Decoders {
     /// Cold: runs once per flag and type, on the first decode.
@@ -112,7 +115,7 @@ impl Decoders {
         }
     }
 
-    fn snapshot(&self) -> Vec<(Arc<str>, TypeId, fn(&ObjectValue))> {
+    fn snapshot(&self) -> Vec<Decoder> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
