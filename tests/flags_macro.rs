@@ -1,5 +1,6 @@
 //! `flags::flags!` end to end: a module generated from `tests/fixtures/app_flags.json`,
-//! evaluated by an in-process client reading the same file.
+//! evaluated by an in-process client reading the same file, or a copy of it whose flags serve
+//! other variants (the configuration a flag service would push at run time).
 
 use flags::{Client, Context};
 
@@ -11,14 +12,30 @@ flags::flags! {
 
 use app_flags::{All, Hero, Promo, Type, UiConfig, UiConfigTheme};
 
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app_flags.json");
+
 fn client() -> Client {
     Client::builder()
-        .in_process(flags::source::file(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/app_flags.json"
-        )))
+        .in_process(flags::source::file(FIXTURE))
         .build()
         .expect("the fixture loads")
+}
+
+/// A client reading a copy of the fixture in which each `(flag, variant)` is the default
+/// variant.
+fn client_serving(name: &str, variants: &[(&str, &str)]) -> Client {
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for (flag, variant) in variants {
+        json["flags"][flag]["defaultVariant"] = (*variant).into();
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("flags_macro_{name}.json"));
+    std::fs::write(&path, json.to_string()).unwrap();
+    Client::builder()
+        .in_process(flags::source::file(path))
+        .build()
+        .expect("the modified fixture loads")
 }
 
 fn hero_text(hero: Hero) -> &'static str {
@@ -71,15 +88,20 @@ fn each_constant_reads_its_flag() {
     assert_eq!(client.value(app_flags::MAX_RETRIES, &ctx), None);
     assert_eq!(client.value(app_flags::TYPE, &ctx), Type::B);
     assert_eq!(client.value(app_flags::HERO, &ctx), Hero::Control);
-    let premium = Context::new("user-2").with("plan", "premium");
-    assert_eq!(client.value(app_flags::HERO, &premium), Hero::BigPicture);
-    assert_eq!(
-        hero_text(client.value(app_flags::HERO, &premium)),
-        "big picture"
+    assert_eq!(hero_text(client.value(app_flags::HERO, &ctx)), "control");
+    // Other variants, served at run time.
+    let other = client_serving(
+        "constants",
+        &[("hero", "big-picture"), ("max-retries", "many")],
     );
-    let details = client.details(app_flags::HERO, &premium);
+    assert_eq!(hero_text(other.value(app_flags::HERO, &ctx)), "big picture");
+    let details = other.details(app_flags::HERO, &ctx);
     assert_eq!(details.variant.as_deref(), Some("big-picture"));
     assert_eq!(details.value, Hero::BigPicture);
+    assert_eq!(other.value(app_flags::MAX_RETRIES, &ctx), Some(8));
+    // The second schema variant serving `control` reads as the same Rust variant.
+    let legacy = client_serving("legacy", &[("hero", "legacy")]);
+    assert_eq!(legacy.value(app_flags::HERO, &ctx), Hero::Control);
     #[allow(deprecated)]
     let old = app_flags::OLD_BANNER;
     assert!(client.value(old, &ctx));
@@ -105,8 +127,8 @@ fn object_flags_read_into_their_structs() {
         }
     );
     // Variant `compact`: the keys `roomy` lacks, `maxItems` renamed, an integral `scale`.
-    let premium = Context::new("user-2").with("plan", "premium");
-    let compact = client.value(app_flags::UI_CONFIG, &premium);
+    let compact = client_serving("compact", &[("ui-config", "compact")])
+        .value(app_flags::UI_CONFIG, &Context::new("user-1"));
     assert_eq!(compact.banner, None);
     assert_eq!(compact.density, 2);
     assert_eq!(compact.max_items, Some(10));
@@ -115,14 +137,14 @@ fn object_flags_read_into_their_structs() {
     assert_eq!(compact.theme.accent.as_deref(), Some("#ff0000"));
     assert_eq!(compact.theme.primary, "#000000");
 
-    // No default variant: `None` unless targeting picks a variant.
+    // No default variant: `None`, the flag defers to the code.
     assert_eq!(
         client.value(app_flags::PROMO, &Context::new("user-1")),
         None
     );
-    let summer = Context::new("user-1").with("season", "summer");
+    let summer = client_serving("summer", &[("promo", "summer")]);
     assert_eq!(
-        client.value(app_flags::PROMO, &summer),
+        summer.value(app_flags::PROMO, &Context::new("user-1")),
         Some(Promo {
             code: "SUMMER".to_owned(),
             percent: 15,
@@ -134,19 +156,51 @@ fn object_flags_read_into_their_structs() {
 #[test]
 fn all_reads_every_flag() {
     let client = client();
-    let all: All = client.flags(&Context::new("user-1").with("plan", "premium"));
+    let all: All = client.flags(&Context::new("user-1"));
     assert!(all.new_checkout);
     assert_eq!(all.upload_limit, 25);
     assert_eq!(all.sample_rate, 0.25);
     assert_eq!(all.max_retries, None);
-    assert_eq!(all.hero, Hero::BigPicture);
+    assert_eq!(all.hero, Hero::Control);
     assert_eq!(all.r#type, Type::B);
     assert!(!all.flag_3d_mode);
-    assert_eq!(all.ui_config.density, 2);
+    assert_eq!(all.ui_config.density, 1);
     assert_eq!(all.promo, None);
     #[allow(deprecated)]
     let old_banner = all.old_banner;
     assert!(old_banner);
+
+    let other = client_serving(
+        "all",
+        &[
+            ("new-checkout", "off"),
+            ("upload-limit", "small"),
+            ("sample-rate", "all"),
+            ("max-retries", "few"),
+            ("hero", "carousel"),
+            ("type", "a"),
+            ("3d-mode", "on"),
+            ("old-banner", "off"),
+            ("ui-config", "compact"),
+            ("promo", "spring"),
+        ],
+    );
+    let all: All = other.flags(&Context::new("user-1"));
+    assert!(!all.new_checkout);
+    assert_eq!(all.upload_limit, 10);
+    assert_eq!(all.sample_rate, 1.0);
+    assert_eq!(all.max_retries, Some(2));
+    assert_eq!(all.hero, Hero::Carousel);
+    assert_eq!(all.r#type, Type::A);
+    assert!(all.flag_3d_mode);
+    assert_eq!(all.ui_config.max_items, Some(10));
+    assert_eq!(
+        all.promo.map(|p| (p.code, p.percent, p.until)),
+        Some(("SPRING".to_owned(), 10, None))
+    );
+    #[allow(deprecated)]
+    let old_banner = all.old_banner;
+    assert!(!old_banner);
 }
 
 #[test]

@@ -102,7 +102,17 @@ fn kind_prefix(flag_type: FlagType) -> &'static str {
 
 /// `tokens` with every span set to `span`, so that an expression built from them (a call of
 /// `#krate::__private::...`) is reported at `span` as a whole.
+///
+/// `$crate` (from the `flags!` macro) keeps its span: that span is what makes it name the
+/// `flags` crate.
 pub(crate) fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    let names_dollar_crate = tokens
+        .clone()
+        .into_iter()
+        .any(|tree| matches!(&tree, proc_macro2::TokenTree::Ident(ident) if ident == "$crate"));
+    if names_dollar_crate {
+        return tokens.clone();
+    }
     tokens
         .clone()
         .into_iter()

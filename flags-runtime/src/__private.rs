@@ -6,6 +6,7 @@
 //! error at the field, worded by `#[diagnostic::on_unimplemented]`.
 
 pub use serde;
+pub use serde_json;
 pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
 

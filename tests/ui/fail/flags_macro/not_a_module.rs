@@ -1,0 +1,5 @@
+flags::flags! {
+    pub struct AppFlags;
+}
+
+fn main() {}
