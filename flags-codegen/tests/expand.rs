@@ -94,3 +94,14 @@ fn expansion_is_deterministic() {
     let second = flags_codegen::derive_flags(input).to_string();
     assert_eq!(first, second);
 }
+
+#[test]
+fn flags_module() {
+    let input = quote! {
+        ::flags;
+        #[flags(schema = "tests/fixtures/flags.json")]
+        /// Every flag of the checkout.
+        pub mod app_flags
+    };
+    insta::assert_snapshot!(pretty(flags_codegen::module::flags_module(input)));
+}
