@@ -53,13 +53,16 @@ pub(crate) fn expand(
     // Evaluated here, at module level, so that the checks in the key constructors run during
     // `cargo check` too (an associated const is otherwise evaluated only when code using it is
     // generated). `forget`, because a const cannot run a destructor.
-    let evaluated = resolved.fields.iter().map(|field| {
-        let name = const_ident(field.field);
-        quote_spanned!(field.field.ty_span()=> const _: () = ::core::mem::forget(#ident::#name);)
-    });
+    let evaluated = resolved
+        .fields
+        .iter()
+        .filter(|field| has_checks(field))
+        .map(|field| {
+            let name = const_ident(field.field);
+            quote_spanned!(field.field.ty_span()=> const _: () = ::core::mem::forget(#ident::#name);)
+        });
     let tracking = rebuild_tracking(located);
     quote! {
-        #[automatically_derived]
         impl #ident {
             #(#consts)*
         }
@@ -192,6 +195,26 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     }
 }
 
+/// Whether the key constructor of this field checks anything: only then is its constant
+/// forced at compile time (each forced constant costs `cargo check` time).
+fn has_checks(field: &ResolvedField<'_>) -> bool {
+    let ty: &Type = field.field.option_inner().unwrap_or(field.field.ty);
+    let holds_all = holds_every_value(&quote!(#ty).to_string().replace(' ', ""));
+    match field.flag.flag_type {
+        FlagType::Integer => !holds_all,
+        FlagType::String => !holds_all && !field.flag.variants.is_empty(),
+        _ => false,
+    }
+}
+
+/// `i64` holds every integer value, these every string value: no checks to make.
+fn holds_every_value(ty_text: &str) -> bool {
+    matches!(
+        ty_text,
+        "i64" | "String" | "Arc<str>" | "std::sync::Arc<str>" | "Box<str>"
+    )
+}
+
 /// The checks the key constructor makes while the constant is evaluated, as `, checks` (empty
 /// for kinds without any): an integer type must hold every value the schema gives the flag (and
 /// the default); an enum must read every value of a string flag and no other. Each failure is a
@@ -203,10 +226,7 @@ fn checks(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
     let ty_text = quote!(#ty).to_string().replace(' ', "");
     // The types that hold every value of their kind need no checks: most fields, and the
     // expansion stays small on large schemas.
-    let holds_all = matches!(
-        ty_text.as_str(),
-        "i64" | "String" | "Arc<str>" | "std::sync::Arc<str>" | "Box<str>"
-    );
+    let holds_all = holds_every_value(&ty_text);
     match field.flag.flag_type {
         FlagType::Integer if holds_all => quote!(, &[]),
         FlagType::String if holds_all => quote!(, #krate::__private::VariantChecks::NONE),

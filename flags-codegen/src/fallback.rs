@@ -37,7 +37,6 @@ pub(crate) fn fallback(
         }
     };
     quote! {
-        #[automatically_derived]
         impl #ident {
             #(#consts)*
         }

@@ -252,7 +252,7 @@ fn load(path: PathBuf, route: Route, env: &Env) -> Result<Located, LocateError> 
             source,
         }),
     })?;
-    let manifest = Arc::new(flags_schema::import_str(&text, &display).map_err(|error| {
+    let manifest = Arc::new(flags_schema::parse_str(&text, &display).map_err(|error| {
         LocateError::Invalid {
             error: Box::new(error),
         }

@@ -186,6 +186,39 @@ pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
     }
 }
 
+/// [`import_str`] without provenance: the manifest is validated the same, but `source` is
+/// `None` and no content hash is computed. What the macros use: they read the schema on every
+/// build, and only need its flags.
+///
+/// ```
+/// let manifest = flags_schema::parse_str(
+///     r#"{ "flags": { "limit": { "flagType": "integer", "defaultValue": 10 } } }"#,
+///     "flags.json",
+/// ).unwrap();
+/// assert!(manifest.source.is_none());
+/// assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
+/// ```
+///
+/// # Errors
+///
+/// As [`import_str`].
+pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let manifest = match Format::detect(&value) {
+        Some(Format::Lock) => {
+            // One parse on the way that succeeds; the text again only for an error with a
+            // line and column.
+            return Manifest::from_lock_value(&value, origin)
+                .or_else(|_| Manifest::from_lock_str(text, origin));
+        }
+        Some(Format::Flagd) => crate::flagd::convert(&value, origin)?,
+        Some(Format::OpenfeatureCli) => crate::openfeature_cli::convert(&value, origin)?,
+        None => return import(&value, origin),
+    };
+    manifest.validate(origin)?;
+    Ok(manifest)
+}
+
 /// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.
 ///
 /// ```no_run

@@ -67,6 +67,11 @@ use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataVal
 /// variant, invalid targeting or metadata, an empty or duplicate key; an [`Error::Document`]
 /// for invalid flag-set `metadata` or `$evaluators`, or a document without `flags`.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
+    finish(convert(value, origin)?, Format::Flagd, origin)
+}
+
+/// The manifest of a document of this format, not yet validated nor stamped with provenance.
+pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
     let Value::Object(document) = value else {
         return Err(Error::document(
             origin,
@@ -126,7 +131,7 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
             .map_err(|problem| Error::flag(origin, key, problem))?;
         manifest.flags.insert(key.to_owned(), flag);
     }
-    finish(manifest, Format::Flagd, origin)
+    Ok(manifest)
 }
 
 /// The `key` of the flag at `index` of a `flags` array.

@@ -57,6 +57,11 @@ pub const SCHEMA_URL: &str = "https://raw.githubusercontent.com/open-feature/cli
 /// `defaultValue`, an unknown type name, or a default that is not of the flag's type; an
 /// [`Error::Document`] when `flags` is missing or not an object.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
+    finish(convert(value, origin)?, Format::OpenfeatureCli, origin)
+}
+
+/// The manifest of a document of this format, not yet validated nor stamped with provenance.
+pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
     let Value::Object(document) = value else {
         return Err(Error::document(
             origin,
@@ -95,7 +100,7 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
         let flag = import_flag(key, flag).map_err(|problem| Error::flag(origin, key, problem))?;
         manifest.flags.insert(key.clone(), flag);
     }
-    finish(manifest, Format::OpenfeatureCli, origin)
+    Ok(manifest)
 }
 
 fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {

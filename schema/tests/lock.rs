@@ -216,3 +216,32 @@ fn flagd_details_survive_the_lock() {
     assert!(text.contains("\"deprecated\": true"), "{text}");
     assert!(text.contains("\"state\": \"disabled\""), "{text}");
 }
+
+#[test]
+fn parse_str_is_import_str_without_provenance() {
+    for text in [
+        r#"{"flags": {"a": {"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"}}}"#,
+        r#"{"flags": {"a": {"flagType": "integer", "defaultValue": 3}}}"#,
+    ] {
+        let imported = flags_schema::import_str(text, "f.json").unwrap();
+        let lock = imported.to_lock_string();
+        let mut expected = imported.clone();
+        expected.source = None;
+        assert_eq!(flags_schema::parse_str(text, "f.json").unwrap(), expected);
+        // A lock file keeps the provenance it carries.
+        assert_eq!(
+            flags_schema::parse_str(&lock, "f.lock.json").unwrap(),
+            imported
+        );
+    }
+    // And it validates the same.
+    let bad = r#"{"flags": {"a": {"state": "ENABLED", "variants": {"on": true, "off": "no"}}}}"#;
+    assert_eq!(
+        flags_schema::parse_str(bad, "f.json")
+            .unwrap_err()
+            .to_string(),
+        flags_schema::import_str(bad, "f.json")
+            .unwrap_err()
+            .to_string()
+    );
+}
