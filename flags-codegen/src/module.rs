@@ -43,7 +43,7 @@ use shape::{Case, Plan, RustType, StructDef};
 
 // A child of this module, so that `lib.rs` declares `flags!` with one line.
 #[path = "shape.rs"]
-mod shape;
+pub(crate) mod shape;
 
 /// How the macro is written, for messages.
 const USAGE: &str = "flags::flags!(pub mod app_flags);";
@@ -493,6 +493,18 @@ fn expand(input: &Input, attrs: &[Attribute], located: &Located, model: &Model<'
                 for def in &plan.structs {
                     needs_serde = true;
                     types.extend(struct_tokens(item.key, def, krate, span));
+                }
+                if let RustType::Struct(root) = &plan.root {
+                    // The shape the struct was generated from: the derive compares it with the
+                    // flag of any field declared with this type.
+                    let root = shape::ident(root, span);
+                    let canonical = shape::flag_shape(item.flag);
+                    types.extend(quote! {
+                        impl #root {
+                            #[doc(hidden)]
+                            pub const __FLAGS_SHAPE: &'static str = #canonical;
+                        }
+                    });
                 }
                 plan.root.tokens(krate)
             }

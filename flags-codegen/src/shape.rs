@@ -139,6 +139,57 @@ impl Ty {
     }
 }
 
+/// The canonical shape of an object flag's values (its variants and default).
+pub(crate) fn flag_shape(flag: &flags_schema::Flag) -> String {
+    Ty::infer(flag.variants.values().chain(flag.default.as_ref())).canonical()
+}
+
+impl Ty {
+    /// A canonical text of the shape, independent of how many values were seen and of the
+    /// order of keys: `{density:int,panels:[str],title:str?}`. `flags!` stamps it on the struct
+    /// it generates for an object flag, and the derive compares it with the shape of the flag a
+    /// field of that struct type reads, so that a generated struct used for another object flag
+    /// of a different shape is a compile error.
+    pub(crate) fn canonical(&self) -> String {
+        let mut out = String::new();
+        self.write_canonical(&mut out);
+        out
+    }
+
+    fn write_canonical(&self, out: &mut String) {
+        match &self.kind {
+            Kind::Unknown => out.push_str("null"),
+            Kind::Bool => out.push_str("bool"),
+            Kind::Int => out.push_str("int"),
+            Kind::Float => out.push_str("float"),
+            Kind::Str => out.push_str("str"),
+            Kind::Mixed => out.push_str("any"),
+            Kind::Array(items) => {
+                out.push('[');
+                items.write_canonical(out);
+                out.push(']');
+            }
+            Kind::Object(obj) => {
+                out.push('{');
+                for (i, (key, (ty, count))) in obj.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&format!("{key:?}:"));
+                    ty.write_canonical(out);
+                    if *count < obj.samples {
+                        out.push('?');
+                    }
+                }
+                out.push('}');
+            }
+        }
+        if self.nullable && !matches!(self.kind, Kind::Unknown) {
+            out.push('?');
+        }
+    }
+}
+
 /// A Rust type in generated code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RustType {

@@ -130,6 +130,21 @@ pub trait ObjectFlag: FlagValue {}
 
 impl<T: FlagValue> ObjectFlag for T {}
 
+/// The shape of an object type, for the types `flags!` generates: they carry an inherent
+/// `__FLAGS_SHAPE` constant, which takes precedence over this trait's in `<T>::__FLAGS_SHAPE`;
+/// every other type gets the empty shape, which is not checked.
+pub trait UnknownShape {
+    /// No shape.
+    const __FLAGS_SHAPE: &'static str = "";
+}
+
+impl<T: ?Sized> UnknownShape for T {}
+
+/// Whether a type of shape `declared` (empty: unknown) reads an object flag of shape `flag`.
+pub const fn shape_matches(declared: &str, flag: &str) -> bool {
+    declared.is_empty() || str_eq(declared, flag)
+}
+
 /// Object types whose default is decoded from the schema.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no default to fall back on",
