@@ -53,6 +53,11 @@ pub(crate) fn expand(
     // Evaluated here, at module level, so that the checks in the key constructors run during
     // `cargo check` too (an associated const is otherwise evaluated only when code using it is
     // generated). `forget`, because a const cannot run a destructor.
+    let deprecations = resolved
+        .fields
+        .iter()
+        .filter(|field| field.flag.deprecated)
+        .map(|field| deprecation_warning(field, located));
     let shapes = resolved
         .fields
         .iter()
@@ -74,6 +79,7 @@ pub(crate) fn expand(
 
         #[automatically_derived]
         impl #krate::__private::Flags for #ident {
+            #[allow(deprecated)]
             fn evaluate(__evaluation: &#krate::__private::Evaluation<'_>) -> Self {
                 Self { #(#inits,)* }
             }
@@ -81,6 +87,7 @@ pub(crate) fn expand(
 
         #(#evaluated)*
         #(#shapes)*
+        #(#deprecations)*
 
         #tracking
     }
@@ -195,9 +202,42 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     }
     .unwrap_or_else(|| quote!(#krate::__private::FlagKey::__fallback(#key)));
     let docs = docs(field, located);
+    let deprecated = field.flag.deprecated.then(|| {
+        let note = deprecation_note(field, located);
+        quote!(#[deprecated = #note])
+    });
     quote! {
         #(#[doc = #docs])*
+        #deprecated
         #vis const #name: #krate::__private::FlagKey<#ty> = #value;
+    }
+}
+
+/// The note of a deprecated flag: the schema says so, and the description says why.
+fn deprecation_note(field: &ResolvedField<'_>, located: &Located) -> String {
+    let why = field
+        .flag
+        .description
+        .as_deref()
+        .and_then(|d| d.lines().next())
+        .map(|line| format!(": {line}"))
+        .unwrap_or_default();
+    format!(
+        "flag `{}` is deprecated in `{}`{why}",
+        field.key, located.display
+    )
+}
+
+/// A deprecation warning at the field that reads a deprecated flag (uses of its key constant
+/// warn on their own: the constant is `#[deprecated]`).
+fn deprecation_warning(field: &ResolvedField<'_>, located: &Located) -> TokenStream {
+    let note = deprecation_note(field, located);
+    quote_spanned! {field.field.key_span()=>
+        const _: () = {
+            #[deprecated = #note]
+            const fn deprecated_flag() {}
+            deprecated_flag()
+        };
     }
 }
 
@@ -290,12 +330,14 @@ fn checks(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
             quote!(, &[#(#entries),*])
         }
         FlagType::String if !field.flag.variants.is_empty() => {
-            let values: Vec<&str> = field
+            let mut values: Vec<&str> = field
                 .flag
                 .variants
                 .values()
                 .filter_map(|v| v.as_str())
                 .collect();
+            let mut seen = std::collections::HashSet::new();
+            values.retain(|value| seen.insert(*value));
             let entries = values.iter().map(|value| {
                 let message = format!(
                     "flag `{key}` can be {value:?}, which no variant of `{ty_text}` reads; add a variant for it (`#[flags(rename = {value:?})]`) or a catch-all `#[flags(other)]`"

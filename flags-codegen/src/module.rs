@@ -520,6 +520,7 @@ fn expand(input: &Input, attrs: &[Attribute], located: &Located, model: &Model<'
         body.extend(quote! {
             #(#[doc = #docs])*
             #deprecated
+            #[allow(deprecated)] // names `All`'s constant, deprecated too
             pub const #konst: #krate::__private::FlagKey<#ty> = All::#konst;
 
             #types
@@ -971,8 +972,9 @@ mod tests {
             output.contains("# [serde (rename = \"maxItems\")] # [serde (default)] pub max_items : :: core :: option :: Option < i64 > ,"),
             "{output}"
         );
-        // Deprecated: the constant and the field, and the derive's reads are allowed.
-        assert_eq!(output.matches("# [deprecated =").count(), 2, "{output}");
+        // Deprecated: the module's constant and `All`'s field, and from the derive `All`'s
+        // constant and the warning at the field; the derive's reads are allowed.
+        assert_eq!(output.matches("# [deprecated =").count(), 4, "{output}");
         assert!(
             output.contains("# [allow (deprecated)] const _ : () = {"),
             "{output}"
