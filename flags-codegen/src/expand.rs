@@ -203,7 +203,7 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     .unwrap_or_else(|| quote!(#krate::__private::FlagKey::__fallback(#key)));
     let docs = docs(field, located);
     let deprecated = field.flag.deprecated.then(|| {
-        let note = deprecation_note(field, located);
+        let note = deprecation_note(&field.key, field.flag, &located.display);
         quote!(#[deprecated = #note])
     });
     quote! {
@@ -213,25 +213,22 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     }
 }
 
-/// The note of a deprecated flag: the schema says so, and the description says why.
-fn deprecation_note(field: &ResolvedField<'_>, located: &Located) -> String {
-    let why = field
-        .flag
+/// The note of a deprecated flag: the schema says so, and the description says why. Shared
+/// by the derive and `flags!`.
+pub(crate) fn deprecation_note(key: &str, flag: &flags_schema::Flag, display: &str) -> String {
+    let why = flag
         .description
         .as_deref()
         .and_then(|d| d.lines().next())
         .map(|line| format!(": {line}"))
         .unwrap_or_default();
-    format!(
-        "flag `{}` is deprecated in `{}`{why}",
-        field.key, located.display
-    )
+    format!("flag `{key}` is deprecated in `{display}`{why}")
 }
 
 /// A deprecation warning at the field that reads a deprecated flag (uses of its key constant
 /// warn on their own: the constant is `#[deprecated]`).
 fn deprecation_warning(field: &ResolvedField<'_>, located: &Located) -> TokenStream {
-    let note = deprecation_note(field, located);
+    let note = deprecation_note(&field.key, field.flag, &located.display);
     quote_spanned! {field.field.key_span()=>
         const _: () = {
             #[deprecated = #note]

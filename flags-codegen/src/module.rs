@@ -468,17 +468,7 @@ fn expand(input: &Input, attrs: &[Attribute], located: &Located, model: &Model<'
     for item in &model.flags {
         let docs = flag_docs(item, display);
         let deprecated = item.flag.deprecated.then(|| {
-            let why = item
-                .flag
-                .description
-                .as_deref()
-                .and_then(|d| d.lines().next())
-                .map(|line| format!(": {line}"))
-                .unwrap_or_default();
-            let note = format!(
-                "flag `{}` is marked deprecated in `{display}`{why}",
-                item.key
-            );
+            let note = crate::expand::deprecation_note(item.key, item.flag, display);
             quote!(#[deprecated = #note])
         });
         let mut types = TokenStream::new();
