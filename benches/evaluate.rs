@@ -49,6 +49,14 @@ struct Ten {
 }
 
 fn measure(name: &str, budget: Duration, mut op: impl FnMut()) -> f64 {
+    // `cargo bench --bench evaluate -- <text>` runs the cases whose name contains it.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+        return f64::NAN;
+    }
     // Warm up: caches, arc-swap's per-thread state, branch predictors.
     for _ in 0..10_000 {
         op();
@@ -89,9 +97,20 @@ fn main() {
         "in-process evaluation, benches/flags.json ({} flags)",
         client.flag_count()
     );
-    let one = measure("value::<bool> (static flag)", budget, || {
-        black_box(client.value(black_box(&enabled), &ctx));
-    });
+    let one = measure(
+        "value::<bool> (static flag, derived key constant)",
+        budget,
+        || {
+            black_box(client.value(black_box(Ten::A), &ctx));
+        },
+    );
+    measure(
+        "value::<bool> (static flag, key made at run time)",
+        budget,
+        || {
+            black_box(client.value(black_box(&enabled), &ctx));
+        },
+    );
     measure("value::<i64> (static flag)", budget, || {
         black_box(client.value(black_box(&limit), &ctx));
     });

@@ -200,6 +200,15 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
         // `check` reported every other case; a build that succeeds never reaches this.
         _ => None,
     }
+    // Each constant caches its flag's index in a static of its own (see `KeySlot`).
+    .map(|ctor| {
+        quote! {
+            #ctor.__with_slot({
+                static SLOT: #krate::__private::KeySlot = #krate::__private::KeySlot::new();
+                &SLOT
+            })
+        }
+    })
     .unwrap_or_else(|| quote!(#krate::__private::FlagKey::__fallback(#key)));
     let docs = docs(field, located);
     let deprecated = field.flag.deprecated.then(|| {

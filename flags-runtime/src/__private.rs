@@ -12,7 +12,7 @@ pub use std::sync::OnceLock;
 
 pub use crate::client::{Evaluation, Flags};
 use crate::key::FlagValue;
-pub use crate::key::{FlagKey, SchemaDefault};
+pub use crate::key::{FlagKey, KeySlot, SchemaDefault};
 use crate::variant::FlagVariant;
 
 /// Types that can hold a boolean flag.

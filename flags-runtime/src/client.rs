@@ -116,7 +116,7 @@ impl Client {
     #[inline]
     fn with_view<R>(&self, f: impl FnOnce(View<'_>) -> R) -> R {
         match &*self.inner {
-            Backend::InProcess(provider) => f(View::Snapshot(&provider.snapshot())),
+            Backend::InProcess(provider) => provider.with_snapshot(|s| f(View::Snapshot(s))),
             Backend::Test(values) => f(View::Test(&values.load())),
         }
     }
@@ -205,7 +205,7 @@ impl View<'_> {
     #[inline]
     fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
         match self {
-            View::Snapshot(snapshot) => match snapshot.resolve(key.key(), ctx).resolution {
+            View::Snapshot(snapshot) => match snapshot.resolve(key, ctx).resolution {
                 Resolution::Value { value, .. } => {
                     crate::key::read(value).unwrap_or_else(|_| key.default_value())
                 }
@@ -231,7 +231,7 @@ fn details_in<T: FlagValue>(
     let Resolved {
         resolution,
         metadata,
-    } = snapshot.resolve(key.key(), ctx);
+    } = snapshot.resolve(key, ctx);
     let flag_metadata = metadata.cloned().unwrap_or_else(FlagMetadata::empty);
     let flag_key = key.key_cow().clone();
     let (value, variant, reason, error) = match resolution {

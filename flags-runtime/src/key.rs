@@ -2,12 +2,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::DeserializeOwned;
 
 pub use flags_schema::FlagType;
 
-use crate::engine::ObjectValue;
+use crate::engine::{ObjectValue, key_hash};
 
 /// A flag value as the engine holds it, borrowed for the duration of one read.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +100,43 @@ pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError
 /// ```
 pub struct FlagKey<T> {
     key: Cow<'static, str>,
+    /// `key_hash(key)`, computed once (at compile time for constants).
+    hash: u64,
+    /// For generated constants: where the flag's index in the current snapshot is cached.
+    slot: Option<&'static KeySlot>,
     default: DefaultRepr<T>,
+}
+
+/// Where a generated key constant caches the index of its flag in a snapshot: the snapshot's
+/// generation in the high 32 bits, the index in the low 32. Generated code declares one
+/// `static` per key constant; every copy of the constant points at it, so after the first read
+/// of a configuration, a read finds its flag with one atomic load and one compare.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KeySlot(AtomicU64);
+
+impl KeySlot {
+    /// An empty slot (generation 0 is never a snapshot's).
+    #[allow(clippy::new_without_default)] // a `const fn` for statics; `Default` is not const
+    pub const fn new() -> KeySlot {
+        KeySlot(AtomicU64::new(0))
+    }
+
+    /// The cached index, if it was cached for `generation`.
+    #[inline]
+    pub(crate) fn get(&self, generation: u32) -> Option<usize> {
+        let cached = self.0.load(Ordering::Relaxed);
+        ((cached >> 32) as u32 == generation).then_some(cached as u32 as usize)
+    }
+
+    /// Caches `index` for `generation`.
+    #[inline]
+    pub(crate) fn set(&self, generation: u32, index: usize) {
+        self.0.store(
+            (u64::from(generation) << 32) | (index as u64 & 0xffff_ffff),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 impl<T> FlagKey<T> {
@@ -110,6 +147,8 @@ impl<T> FlagKey<T> {
     pub const fn __fallback(key: &'static str) -> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
+            hash: key_hash(key),
+            slot: None,
             default: DefaultRepr::Fn(never),
         }
     }
@@ -119,6 +158,8 @@ impl<T> FlagKey<T> {
     pub const fn from_fn(key: &'static str, default: fn() -> T) -> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
+            hash: key_hash(key),
+            slot: None,
             default: DefaultRepr::Fn(default),
         }
     }
@@ -132,6 +173,8 @@ impl<T> FlagKey<T> {
     ) -> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
+            hash: key_hash(key),
+            slot: None,
             default: DefaultRepr::Schema { value, convert },
         }
     }
@@ -139,6 +182,25 @@ impl<T> FlagKey<T> {
     /// The flag key.
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    #[doc(hidden)]
+    /// Used by generated code: this key caches its flag's index in `slot`.
+    pub const fn __with_slot(mut self, slot: &'static KeySlot) -> FlagKey<T> {
+        self.slot = Some(slot);
+        self
+    }
+
+    /// The slot caching the flag's index, for generated constants.
+    #[inline]
+    pub(crate) fn slot(&self) -> Option<&'static KeySlot> {
+        self.slot
+    }
+
+    /// The hash the snapshot indexes the key by.
+    #[inline]
+    pub(crate) fn hash(&self) -> u64 {
+        self.hash
     }
 
     /// The key as a `Cow`, cheap to clone when it is `'static`.
@@ -181,8 +243,11 @@ enum DefaultRepr<T> {
 impl<T: FlagValue> FlagKey<T> {
     /// A key known only at run time.
     pub fn new(key: impl Into<Cow<'static, str>>, default: T) -> FlagKey<T> {
+        let key = key.into();
         FlagKey {
-            key: key.into(),
+            hash: key_hash(&key),
+            key,
+            slot: None,
             default: DefaultRepr::Owned(default),
         }
     }
@@ -209,6 +274,8 @@ impl<T: Clone> Clone for FlagKey<T> {
         };
         FlagKey {
             key: self.key.clone(),
+            hash: self.hash,
+            slot: self.slot,
             default,
         }
     }

@@ -1133,3 +1133,91 @@ fn error_code_names() {
         assert_eq!(code.to_string(), name);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The per-thread snapshot cache
+
+fn bool_client(value: bool) -> Client {
+    client(&format!(
+        r#"{{"flags": {{"on": {{"state": "ENABLED", "variants": {{"a": {value}, "b": {}}}, "defaultVariant": "a"}}}}}}"#,
+        !value
+    ))
+}
+
+#[test]
+fn many_clients_in_one_thread_each_read_their_own_configuration() {
+    // More clients than the per-thread cache holds, read in turns.
+    let clients: Vec<(Client, bool)> = (0..9)
+        .map(|i| (bool_client(i % 2 == 0), i % 2 == 0))
+        .collect();
+    let key = FlagKey::<bool>::new("on", false);
+    for _ in 0..3 {
+        for (client, expected) in &clients {
+            assert_eq!(client.value(&key, &ctx()), *expected);
+        }
+    }
+}
+
+/// A hand-written `Flags` impl that reads the client again while it is being evaluated.
+struct Reentrant {
+    outer: bool,
+    inner: bool,
+}
+
+thread_local! {
+    static CLIENT: std::cell::RefCell<Option<Client>> = const { std::cell::RefCell::new(None) };
+}
+
+impl flags_runtime::Flags for Reentrant {
+    fn evaluate(evaluation: &flags_runtime::Evaluation<'_>) -> Self {
+        let key = FlagKey::<bool>::new("on", false);
+        let inner = CLIENT.with(|c| c.borrow().as_ref().map(|c| c.value(&key, &ctx())));
+        Reentrant {
+            outer: evaluation.value(&key),
+            inner: inner.unwrap_or(false),
+        }
+    }
+}
+
+#[test]
+fn a_read_from_within_a_read_works() {
+    let client = bool_client(true);
+    CLIENT.with(|c| *c.borrow_mut() = Some(client.clone()));
+    let read: Reentrant = client.flags(&ctx());
+    assert!(read.outer && read.inner);
+}
+
+#[test]
+fn a_refresh_is_seen_by_threads_that_cached_the_old_configuration() {
+    let dir = std::env::temp_dir().join(format!("flags-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("flags.json");
+    let write = |value: bool| {
+        std::fs::write(
+            &path,
+            format!(r#"{{"flags": {{"on": {{"state": "ENABLED", "variants": {{"a": {value}}}, "defaultVariant": "a"}}}}}}"#),
+        )
+        .unwrap()
+    };
+    write(true);
+    let client = Client::builder()
+        .in_process(source::file(&path))
+        .build()
+        .unwrap();
+    let key = FlagKey::<bool>::new("on", false);
+    std::thread::scope(|s| {
+        s.spawn(|| assert!(client.value(&key, &ctx())))
+            .join()
+            .unwrap();
+    });
+    assert!(client.value(&key, &ctx()));
+    write(false);
+    client.refresh().unwrap();
+    assert!(!client.value(&key, &ctx()), "this thread");
+    std::thread::scope(|s| {
+        s.spawn(|| assert!(!client.value(&key, &ctx()), "another thread"))
+            .join()
+            .unwrap();
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,30 +6,68 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use arc_swap::ArcSwap;
 
 use flags_schema::{FlagState, Manifest};
-use rustc_hash::FxHashMap;
+
+mod table;
+
+use table::KeyTable;
+pub use table::key_hash;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
-use crate::key::{FlagValue, FlagValueRef, ReadError};
+use crate::key::{FlagKey, FlagValue, FlagValueRef, KeySlot, ReadError};
 
 /// A compiled configuration.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    flags: FxHashMap<Arc<str>, CompiledFlag>,
+    /// In key order.
+    flags: Vec<CompiledFlag>,
+    table: KeyTable,
+    /// Unique among the snapshots of this process (never 0): key slots cache indexes per
+    /// generation.
+    generation: u32,
+}
+
+/// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
+fn next_generation() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    loop {
+        let generation = NEXT.fetch_add(1, Ordering::Relaxed);
+        if generation != 0 {
+            return generation;
+        }
+    }
 }
 
 #[derive(Debug)]
 struct CompiledFlag {
-    disabled: bool,
+    key: Arc<str>,
+    hash: u64,
+    /// What a read gets, decided when the configuration loads: the read copies it out without
+    /// following another pointer.
+    served: Served,
+    /// Every variant (for targeting, and decoding object values at load).
     variants: Vec<Variant>,
-    /// What is served when no rule decides.
-    fallback: Fallback,
-    targeting: Option<Targeting>,
     metadata: FlagMetadata,
+}
+
+/// The outcome of reading a flag that no rule decides.
+#[derive(Debug)]
+enum Served {
+    /// A value: the default variant's (reason STATIC), or a default without variant.
+    Value {
+        value: CompiledValue,
+        variant: Option<Arc<str>>,
+    },
+    /// The caller's default, successfully: a disabled flag (DISABLED) or one that defers to
+    /// the code (DEFAULT).
+    CodeDefault(ReasonCode),
+    /// The flag has a targeting rule, which this version does not evaluate.
+    Targeted,
 }
 
 #[derive(Debug)]
@@ -38,30 +76,14 @@ struct Variant {
     value: CompiledValue,
 }
 
-#[derive(Debug)]
-enum Fallback {
-    /// The variant at this index.
-    Variant(usize),
-    /// A value without variant name (a manifest default with no variants).
-    Value(CompiledValue),
-    /// The caller's default (flagd `defaultVariant: null`).
-    CodeDefault,
-}
-
-/// A targeting rule. The rule engine is not part of this version: a flag with a rule answers
-/// with an error saying so, and never panics.
-#[derive(Debug)]
-enum Targeting {
-    Unsupported,
-}
-
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum CompiledValue {
     Bool(bool),
     Int(i64),
     Float(f64),
     Str(Arc<str>),
-    Object(ObjectValue),
+    /// Shared, so that the served value and its variant share one decode cache.
+    Object(Arc<ObjectValue>),
 }
 
 /// An object flag value, with what it has been decoded into: each Rust type it is read as is
@@ -210,11 +232,11 @@ impl CompiledValue {
                 }
             },
             J::String(s) => CompiledValue::Str(Arc::from(s.as_str())),
-            J::Object(_) => CompiledValue::Object(ObjectValue::new(
+            J::Object(_) => CompiledValue::Object(Arc::new(ObjectValue::new(
                 value.clone(),
                 flag.clone(),
                 decoders.clone(),
-            )),
+            ))),
             J::Array(_) | J::Null => return None,
         })
     }
@@ -273,8 +295,13 @@ impl Snapshot {
         manifest: &Manifest,
         decoders: &Arc<Decoders>,
     ) -> Result<Snapshot, CompileError> {
-        let mut flags = FxHashMap::default();
-        flags.reserve(manifest.flags.len());
+        if u32::try_from(manifest.flags.len()).is_err() {
+            return Err(CompileError {
+                flag: String::new(),
+                message: "more flags than this version can index".to_owned(),
+            });
+        }
+        let mut flags = Vec::with_capacity(manifest.flags.len());
         for (key, flag) in &manifest.flags {
             let fail = |message: String| CompileError {
                 flag: key.clone(),
@@ -290,43 +317,45 @@ impl Snapshot {
                     value,
                 });
             }
-            let fallback = match (&flag.default_variant, &flag.default) {
+            let targeted = flag
+                .targeting
+                .as_ref()
+                .is_some_and(|rule| !rule.as_object().is_some_and(|o| o.is_empty()));
+            let served = match (&flag.default_variant, &flag.default) {
+                _ if flag.state == FlagState::Disabled => Served::CodeDefault(ReasonCode::Disabled),
+                _ if targeted => Served::Targeted,
                 (Some(name), _) => {
-                    let index =
-                        variants
-                            .iter()
-                            .position(|v| &*v.name == name)
-                            .ok_or_else(|| {
-                                fail(format!("default variant `{name}` is not a variant"))
-                            })?;
-                    Fallback::Variant(index)
+                    let variant = variants.iter().find(|v| &*v.name == name).ok_or_else(|| {
+                        fail(format!("default variant `{name}` is not a variant"))
+                    })?;
+                    Served::Value {
+                        value: variant.value.clone(),
+                        variant: Some(variant.name.clone()),
+                    }
                 }
-                (None, Some(value)) => Fallback::Value(
-                    CompiledValue::compile(value, &shared_key, decoders)
+                (None, Some(value)) => Served::Value {
+                    value: CompiledValue::compile(value, &shared_key, decoders)
                         .ok_or_else(|| fail("the default is not a flag value".to_owned()))?,
-                ),
-                (None, None) => Fallback::CodeDefault,
-            };
-            let targeting = match &flag.targeting {
-                Some(rule) if !rule.as_object().is_some_and(|o| o.is_empty()) => {
-                    Some(Targeting::Unsupported)
-                }
-                _ => None,
+                    variant: None,
+                },
+                (None, None) => Served::CodeDefault(ReasonCode::Default),
             };
             let mut metadata = manifest.metadata.clone();
             metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-            flags.insert(
-                shared_key,
-                CompiledFlag {
-                    disabled: flag.state == FlagState::Disabled,
-                    variants,
-                    fallback,
-                    targeting,
-                    metadata: FlagMetadata::new(metadata),
-                },
-            );
+            flags.push(CompiledFlag {
+                hash: key_hash(&shared_key),
+                key: shared_key,
+                served,
+                variants,
+                metadata: FlagMetadata::new(metadata),
+            });
         }
-        let snapshot = Snapshot { flags };
+        let table = KeyTable::build(flags.iter().map(|f| f.hash));
+        let snapshot = Snapshot {
+            flags,
+            table,
+            generation: next_generation(),
+        };
         snapshot.prewarm(decoders);
         Ok(snapshot)
     }
@@ -335,14 +364,14 @@ impl Snapshot {
     /// that does not fit is reported now, when the configuration loads.
     fn prewarm(&self, decoders: &Decoders) {
         for (key, _, decode) in decoders.snapshot() {
-            let Some(flag) = self.flags.get(&key) else {
+            let Some(flag) = self.get(&key, key_hash(&key), None) else {
                 continue;
             };
-            let fallback = match &flag.fallback {
-                Fallback::Value(value) => Some(value),
+            let served = match &flag.served {
+                Served::Value { value, .. } => Some(value),
                 _ => None,
             };
-            for value in flag.variants.iter().map(|v| &v.value).chain(fallback) {
+            for value in flag.variants.iter().map(|v| &v.value).chain(served) {
                 if let CompiledValue::Object(object) = value {
                     decode(object);
                 }
@@ -355,9 +384,31 @@ impl Snapshot {
         self.flags.len()
     }
 
-    /// Resolves `key` for `ctx`. Whether the value fits the requested type is for the reader.
-    pub(crate) fn resolve(&self, key: &str, _ctx: &Context) -> Resolved<'_> {
-        let Some(flag) = self.flags.get(key) else {
+    /// The flag `key`, whose hash is `hash`: from the key's slot when it cached the index for
+    /// this snapshot (one atomic load), else from the table (then cached).
+    #[inline]
+    fn get(&self, key: &str, hash: u64, slot: Option<&KeySlot>) -> Option<&CompiledFlag> {
+        if let Some(index) = slot.and_then(|slot| slot.get(self.generation)) {
+            // A slot belongs to one key: the hash guards against a generation that wrapped.
+            if let Some(flag) = self.flags.get(index).filter(|f| f.hash == hash) {
+                return Some(flag);
+            }
+        }
+        let index = self
+            .table
+            .find(hash, |i| self.flags.get(i).is_some_and(|f| &*f.key == key))?;
+        if let Some(slot) = slot {
+            slot.set(self.generation, index);
+        }
+        self.flags.get(index)
+    }
+
+    /// Resolves a key for `ctx`. Whether the value fits the requested type is for the reader.
+    #[inline]
+    pub(crate) fn resolve<T>(&self, key: &FlagKey<T>, _ctx: &Context) -> Resolved<'_> {
+        let (hash, slot) = (key.hash(), key.slot());
+        let key = key.key();
+        let Some(flag) = self.get(key, hash, slot) else {
             return Resolved {
                 resolution: Resolution::Error(EvaluationError::new(
                     ErrorCode::FlagNotFound,
@@ -367,43 +418,20 @@ impl Snapshot {
             };
         };
         let metadata = Some(&flag.metadata);
-        if flag.disabled {
-            return Resolved {
-                resolution: Resolution::CodeDefault {
-                    reason: ReasonCode::Disabled,
-                },
-                metadata,
-            };
-        }
-        if let Some(Targeting::Unsupported) = flag.targeting {
-            return Resolved {
-                resolution: Resolution::Error(EvaluationError::new(
-                    ErrorCode::General,
-                    format!(
-                        "flag `{key}` has a targeting rule, and this version of flags does not \
-                         evaluate targeting rules yet; serving the code default"
-                    ),
-                )),
-                metadata,
-            };
-        }
-        let resolution = match &flag.fallback {
-            Fallback::Variant(index) => {
-                let variant = &flag.variants[*index];
-                Resolution::Value {
-                    value: variant.value.as_ref(),
-                    variant: Some(&variant.name),
-                    reason: ReasonCode::Static,
-                }
-            }
-            Fallback::Value(value) => Resolution::Value {
+        let resolution = match &flag.served {
+            Served::Value { value, variant } => Resolution::Value {
                 value: value.as_ref(),
-                variant: None,
+                variant: variant.as_ref(),
                 reason: ReasonCode::Static,
             },
-            Fallback::CodeDefault => Resolution::CodeDefault {
-                reason: ReasonCode::Default,
-            },
+            Served::CodeDefault(reason) => Resolution::CodeDefault { reason: *reason },
+            Served::Targeted => Resolution::Error(EvaluationError::new(
+                ErrorCode::General,
+                format!(
+                    "flag `{key}` has a targeting rule, and this version of flags does not \
+                     evaluate targeting rules yet; serving the code default"
+                ),
+            )),
         };
         Resolved {
             resolution,

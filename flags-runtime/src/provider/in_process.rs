@@ -1,6 +1,8 @@
 //! The in-process provider: evaluates locally from a compiled snapshot.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use arc_swap::ArcSwap;
 
@@ -13,6 +15,23 @@ pub(crate) struct InProcess {
     source: Box<dyn Source>,
     decoders: Arc<Decoders>,
     snapshot: ArcSwap<Snapshot>,
+    /// Unique among the providers of this process, for the per-thread cache.
+    id: usize,
+    /// Bumped after every swap: a thread whose cached snapshot carries an older version
+    /// loads the current one.
+    version: AtomicU64,
+}
+
+/// How many providers' snapshots a thread keeps; more clients than this in one thread still
+/// work, through `arc-swap` on a miss.
+const THREAD_CACHE: usize = 4;
+
+thread_local! {
+    /// Per thread: `(provider id, version, snapshot)`, most recently used last. Reading through
+    /// it costs a thread-local access and one atomic load, where `arc-swap`'s `load` registers
+    /// and clears a debt per read. A thread keeps its last snapshot of a provider until it reads
+    /// that provider again (or the thread ends): at most `THREAD_CACHE` snapshots per thread.
+    static SNAPSHOTS: RefCell<Vec<(usize, u64, Arc<Snapshot>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl InProcess {
@@ -20,10 +39,13 @@ impl InProcess {
     pub(crate) fn start(source: Box<dyn Source>) -> Result<InProcess, Error> {
         let decoders = Arc::new(Decoders::default());
         let snapshot = load(&*source, &decoders)?;
+        static IDS: AtomicUsize = AtomicUsize::new(0);
         Ok(InProcess {
             source,
             decoders,
             snapshot: ArcSwap::from_pointee(snapshot),
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            version: AtomicU64::new(0),
         })
     }
 
@@ -33,10 +55,48 @@ impl InProcess {
         self.snapshot.load()
     }
 
+    /// Runs `f` on the current snapshot, through this thread's cache when it can. `f` runs
+    /// while the cache is borrowed, so that no reference count is touched (an `Arc` clone per
+    /// read would have every thread write one cache line); a read from within `f` finds the
+    /// cache busy and goes through `arc-swap`.
+    #[inline]
+    pub(crate) fn with_snapshot<R>(&self, f: impl FnOnce(&Snapshot) -> R) -> R {
+        let version = self.version.load(Ordering::Acquire);
+        let mut pending = Some(f);
+        let mut out = None;
+        let _ = SNAPSHOTS.try_with(|cell| {
+            let Ok(mut cache) = cell.try_borrow_mut() else {
+                return;
+            };
+            let index = match cache.iter().position(|(id, ..)| *id == self.id) {
+                Some(i) if cache[i].1 == version => i,
+                found => {
+                    if let Some(i) = found {
+                        cache.remove(i);
+                    } else if cache.len() == THREAD_CACHE {
+                        cache.remove(0);
+                    }
+                    cache.push((self.id, version, self.snapshot.load_full()));
+                    cache.len() - 1
+                }
+            };
+            if let (Some(f), Some((_, _, snapshot))) = (pending.take(), cache.get(index)) {
+                out = Some(f(snapshot));
+            }
+        });
+        match (out, pending) {
+            (Some(out), _) => out,
+            (None, Some(f)) => f(&self.snapshot.load()),
+            // `f` is taken only together with setting `out`.
+            (None, None) => unreachable!("the snapshot reader ran without a result"),
+        }
+    }
+
     /// Reloads the source; on failure the current snapshot stays.
     pub(crate) fn refresh(&self) -> Result<(), Error> {
         let snapshot = load(&*self.source, &self.decoders)?;
         self.snapshot.store(Arc::new(snapshot));
+        self.version.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
