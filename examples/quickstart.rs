@@ -5,7 +5,18 @@
 //! cargo run --example quickstart
 //! ```
 
-use flags::{Client, Context, Flags};
+use flags::{Client, Context, FlagVariant, Flags};
+
+/// The values of the string flag `greeting`: the compiler checks that every value of the flag
+/// has a variant and every variant a value.
+#[derive(Debug, Clone, Copy, PartialEq, FlagVariant)]
+#[flags(schema = "examples/flags.json", key = "greeting")]
+enum Greeting {
+    #[flags(rename = "Good afternoon")]
+    Formal,
+    #[flags(rename = "Hi there")]
+    Casual,
+}
 
 /// The flags of the checkout page. Every key and type is checked against
 /// `examples/flags.json` at compile time.
@@ -21,13 +32,12 @@ struct Checkout {
     /// Share of requests traced.
     sample_rate: f64,
     /// What the page says first.
-    greeting: String,
+    greeting: Greeting,
     /// Disabled in the flag file: always the code default.
     #[flags(default = false)]
     dark_mode: bool,
-    /// Defers to the code (`defaultVariant: null`).
-    #[flags(default = 3)]
-    max_retries: i64,
+    /// Defers to the code (`defaultVariant: null`): `None`.
+    max_retries: Option<u8>,
 }
 
 fn main() -> Result<(), flags::Error> {
@@ -45,9 +55,13 @@ fn main() -> Result<(), flags::Error> {
         println!("  new checkout  {}", checkout.enabled);
         println!("  upload limit  {} MiB", checkout.upload_limit);
         println!("  sample rate   {}", checkout.sample_rate);
-        println!("  greeting      {:?}", checkout.greeting);
+        let greeting = match checkout.greeting {
+            Greeting::Formal => "Good afternoon.",
+            Greeting::Casual => "Hi there!",
+        };
+        println!("  greeting      {greeting}");
         println!("  dark mode     {}", checkout.dark_mode);
-        println!("  max retries   {}", checkout.max_retries);
+        println!("  max retries   {:?}", checkout.max_retries);
     }
 
     // One flag, with the reason for its value.
@@ -63,7 +77,7 @@ fn main() -> Result<(), flags::Error> {
     }
     let retries = client.details(Checkout::MAX_RETRIES, &ctx);
     println!(
-        "{} = {} (variant {:?}, reason {})",
+        "{} = {:?} (variant {:?}, reason {})",
         retries.flag_key, retries.value, retries.variant, retries.reason
     );
     Ok(())
