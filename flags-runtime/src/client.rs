@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::details::{EvaluationDetails, FlagMetadata, Reason};
-use crate::engine::{ReasonCode, Resolution, Resolved, Snapshot};
+use crate::engine::{Resolution, Resolved, Snapshot};
 use crate::error::Error;
+use crate::events::{EventDetails, HandlerId, ProviderEvent, ProviderStatus};
 use crate::key::{FlagKey, FlagValue};
 use crate::provider::InProcess;
 use crate::source::Source;
@@ -153,6 +154,35 @@ impl Client {
         }
     }
 
+    /// The provider's status. A test client is always ready.
+    pub fn status(&self) -> ProviderStatus {
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.events().status(),
+            Backend::Test(_) => ProviderStatus::Ready,
+        }
+    }
+
+    /// Runs `handler` on every `event` of this client's provider; when the provider is already
+    /// in the state the event leads to (for example READY), the handler also runs at once.
+    pub fn on(
+        &self,
+        event: ProviderEvent,
+        handler: impl Fn(&EventDetails) + Send + Sync + 'static,
+    ) -> HandlerId {
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.events().add_handler(event, Arc::new(handler)),
+            Backend::Test(values) => values.events().add_handler(event, Arc::new(handler)),
+        }
+    }
+
+    /// Removes a handler added with [`Client::on`]; `false` when it was not registered.
+    pub fn remove_handler(&self, id: HandlerId) -> bool {
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.events().remove_handler(id),
+            Backend::Test(values) => values.events().remove_handler(id),
+        }
+    }
+
     /// The number of flags in the current configuration (set flags, for a test client).
     pub fn flag_count(&self) -> usize {
         match &*self.inner {
@@ -262,15 +292,5 @@ fn details_in<T: FlagValue>(
         reason,
         error,
         flag_metadata,
-    }
-}
-
-impl From<ReasonCode> for Reason {
-    fn from(code: ReasonCode) -> Reason {
-        match code {
-            ReasonCode::Static => Reason::Static,
-            ReasonCode::Default => Reason::Default,
-            ReasonCode::Disabled => Reason::Disabled,
-        }
     }
 }

@@ -13,6 +13,7 @@ mod de;
 mod details;
 mod engine;
 mod error;
+mod events;
 mod key;
 mod provider;
 pub mod source;
@@ -27,6 +28,7 @@ pub use details::{
 };
 pub use engine::{CompileError, ObjectValue};
 pub use error::Error;
+pub use events::{EventDetails, Handler, HandlerId, ProviderEvent, ProviderStatus};
 pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};
 pub use testing::TestClient;
 pub use value::Value;

@@ -18,9 +18,14 @@ pub(crate) type Values = HashMap<Cow<'static, str>, Arc<dyn Any + Send + Sync>>;
 /// The backend of a test client: swapped whole on every `set`, read lock-free.
 pub(crate) struct TestValues {
     values: ArcSwap<Values>,
+    events: crate::events::Events,
 }
 
 impl TestValues {
+    pub(crate) fn events(&self) -> &crate::events::Events {
+        &self.events
+    }
+
     pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Values>> {
         self.values.load()
     }
@@ -60,6 +65,7 @@ impl TestClient {
     pub(crate) fn new() -> TestClient {
         let values = Arc::new(TestValues {
             values: ArcSwap::from_pointee(HashMap::new()),
+            events: crate::events::Events::new("test values", crate::events::ProviderStatus::Ready),
         });
         TestClient {
             client: Client::from_backend(Backend::Test(values.clone())),

@@ -30,6 +30,9 @@ pub(crate) struct Snapshot {
     /// Unique among the snapshots of this process (never 0): key slots cache indexes per
     /// generation.
     generation: u32,
+    /// Set when the provider cannot serve at all (not ready yet, or fatally failed): every
+    /// read answers the caller's default with this error code and message.
+    gate: Option<(ErrorCode, Arc<str>)>,
 }
 
 /// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
@@ -355,6 +358,7 @@ impl Snapshot {
             flags,
             table,
             generation: next_generation(),
+            gate: None,
         };
         snapshot.prewarm(decoders);
         Ok(snapshot)
@@ -376,6 +380,18 @@ impl Snapshot {
                     decode(object);
                 }
             }
+        }
+    }
+
+    /// A snapshot without flags whose every read fails with `code`: `PROVIDER_NOT_READY`
+    /// before the first configuration arrives, `PROVIDER_FATAL` after an unrecoverable error.
+    #[allow(dead_code)] // used by providers whose first configuration arrives later
+    pub(crate) fn gated(code: ErrorCode, message: impl Into<Arc<str>>) -> Snapshot {
+        Snapshot {
+            flags: Vec::new(),
+            table: KeyTable::build(std::iter::empty()),
+            generation: next_generation(),
+            gate: Some((code, message.into())),
         }
     }
 
@@ -406,6 +422,15 @@ impl Snapshot {
     /// Resolves a key for `ctx`. Whether the value fits the requested type is for the reader.
     #[inline]
     pub(crate) fn resolve<T>(&self, key: &FlagKey<T>, _ctx: &Context) -> Resolved<'_> {
+        if let Some((code, message)) = &self.gate {
+            return Resolved {
+                resolution: Resolution::Error(EvaluationError::new(
+                    *code,
+                    Cow::Owned(message.to_string()),
+                )),
+                metadata: None,
+            };
+        }
         let (hash, slot) = (key.hash(), key.slot());
         let key = key.key();
         let Some(flag) = self.get(key, hash, slot) else {
@@ -449,4 +474,14 @@ pub(crate) fn type_mismatch(key: &str, type_name: &str, error: &ReadError) -> Ev
             error.0
         )),
     )
+}
+
+impl From<ReasonCode> for crate::details::Reason {
+    fn from(code: ReasonCode) -> crate::details::Reason {
+        match code {
+            ReasonCode::Static => crate::details::Reason::Static,
+            ReasonCode::Default => crate::details::Reason::Default,
+            ReasonCode::Disabled => crate::details::Reason::Disabled,
+        }
+    }
 }

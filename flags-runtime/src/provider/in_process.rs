@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::engine::{Decoders, Snapshot};
 use crate::error::Error;
+use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
 use crate::source::Source;
 
 /// Holds the current snapshot; swapped whole when a new configuration compiles.
@@ -20,6 +21,8 @@ pub(crate) struct InProcess {
     /// Bumped after every swap: a thread whose cached snapshot carries an older version
     /// loads the current one.
     version: AtomicU64,
+    /// Status and event handlers.
+    events: Arc<Events>,
 }
 
 /// How many providers' snapshots a thread keeps; more clients than this in one thread still
@@ -46,6 +49,7 @@ impl InProcess {
             snapshot: ArcSwap::from_pointee(snapshot),
             id: IDS.fetch_add(1, Ordering::Relaxed),
             version: AtomicU64::new(0),
+            events: Arc::new(Events::new("in-process", ProviderStatus::Ready)),
         })
     }
 
@@ -94,10 +98,30 @@ impl InProcess {
 
     /// Reloads the source; on failure the current snapshot stays.
     pub(crate) fn refresh(&self) -> Result<(), Error> {
-        let snapshot = load(&*self.source, &self.decoders)?;
+        let snapshot = match load(&*self.source, &self.decoders) {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                self.events.emit(
+                    EventDetails::new(ProviderEvent::Error, self.events.provider_name())
+                        .with_message(error.to_string())
+                        .with_error_code(crate::details::ErrorCode::General),
+                );
+                return Err(error);
+            }
+        };
         self.snapshot.store(Arc::new(snapshot));
         self.version.fetch_add(1, Ordering::Release);
+        // TODO(sources): the exact changed keys, by content comparison.
+        self.events.emit(EventDetails::new(
+            ProviderEvent::ConfigurationChanged,
+            self.events.provider_name(),
+        ));
         Ok(())
+    }
+
+    /// The provider's status and event handlers.
+    pub(crate) fn events(&self) -> &Arc<Events> {
+        &self.events
     }
 
     pub(crate) fn describe(&self) -> String {

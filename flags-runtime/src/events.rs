@@ -1,0 +1,261 @@
+//! Provider status and events (OpenFeature specification §5).
+//!
+//! A provider reports what happens to it (ready, error, stale, configuration changed) through
+//! its [`Events`]; the status is updated before any handler runs, and a handler added while
+//! the provider is already in the state it listens for runs at once.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::details::ErrorCode;
+
+/// The status of a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProviderStatus {
+    /// Not initialised yet, or shut down: reads answer `PROVIDER_NOT_READY`.
+    NotReady,
+    /// Serving a current configuration.
+    Ready,
+    /// Serving a configuration that may be out of date (the source is failing).
+    Stale,
+    /// In error; reads go on with the last good configuration, if any.
+    Error,
+    /// Failed for good (for example, credentials refused): reads answer `PROVIDER_FATAL`.
+    Fatal,
+}
+
+impl ProviderStatus {
+    /// The OpenFeature name: `NOT_READY`, `READY`, `STALE`, `ERROR`, `FATAL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderStatus::NotReady => "NOT_READY",
+            ProviderStatus::Ready => "READY",
+            ProviderStatus::Stale => "STALE",
+            ProviderStatus::Error => "ERROR",
+            ProviderStatus::Fatal => "FATAL",
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            ProviderStatus::NotReady => 0,
+            ProviderStatus::Ready => 1,
+            ProviderStatus::Stale => 2,
+            ProviderStatus::Error => 3,
+            ProviderStatus::Fatal => 4,
+        }
+    }
+
+    fn from_u8(n: u8) -> ProviderStatus {
+        match n {
+            1 => ProviderStatus::Ready,
+            2 => ProviderStatus::Stale,
+            3 => ProviderStatus::Error,
+            4 => ProviderStatus::Fatal,
+            _ => ProviderStatus::NotReady,
+        }
+    }
+}
+
+impl fmt::Display for ProviderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kinds of provider event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProviderEvent {
+    /// The provider is ready to serve (after initialisation, or on recovery).
+    Ready,
+    /// The provider failed; with `PROVIDER_FATAL` as error code it will not recover.
+    Error,
+    /// The provider's configuration may be out of date.
+    Stale,
+    /// The configuration changed; [`EventDetails::flags_changed`] lists the keys.
+    ConfigurationChanged,
+}
+
+impl ProviderEvent {
+    /// The OpenFeature name: `PROVIDER_READY`, `PROVIDER_ERROR`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderEvent::Ready => "PROVIDER_READY",
+            ProviderEvent::Error => "PROVIDER_ERROR",
+            ProviderEvent::Stale => "PROVIDER_STALE",
+            ProviderEvent::ConfigurationChanged => "PROVIDER_CONFIGURATION_CHANGED",
+        }
+    }
+}
+
+/// What a handler receives.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct EventDetails {
+    /// The event.
+    pub event: ProviderEvent,
+    /// The provider's name.
+    pub provider_name: String,
+    /// The keys of the flags that changed (added, removed or modified), in key order.
+    pub flags_changed: Vec<String>,
+    /// What happened, for people.
+    pub message: Option<String>,
+    /// The error code of an error event.
+    pub error_code: Option<ErrorCode>,
+}
+
+impl EventDetails {
+    /// Details of `event` from the provider `provider_name`, without changed flags, message or
+    /// error code.
+    pub fn new(event: ProviderEvent, provider_name: impl Into<String>) -> EventDetails {
+        EventDetails {
+            event,
+            provider_name: provider_name.into(),
+            flags_changed: Vec::new(),
+            message: None,
+            error_code: None,
+        }
+    }
+
+    /// With the keys of the flags that changed.
+    #[must_use]
+    pub fn with_flags_changed(mut self, keys: Vec<String>) -> EventDetails {
+        self.flags_changed = keys;
+        self
+    }
+
+    /// With a message.
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> EventDetails {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// With an error code.
+    #[must_use]
+    pub fn with_error_code(mut self, code: ErrorCode) -> EventDetails {
+        self.error_code = Some(code);
+        self
+    }
+}
+
+/// An event handler.
+pub type Handler = Arc<dyn Fn(&EventDetails) + Send + Sync>;
+
+/// Identifies a registered handler, to remove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HandlerId(u64);
+
+/// One provider's status and handlers.
+pub(crate) struct Events {
+    provider_name: String,
+    status: AtomicU8,
+    handlers: Mutex<Vec<(HandlerId, ProviderEvent, Handler)>>,
+    next_id: AtomicU64,
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("provider_name", &self.provider_name)
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Events {
+    pub(crate) fn new(provider_name: impl Into<String>, status: ProviderStatus) -> Events {
+        Events {
+            provider_name: provider_name.into(),
+            status: AtomicU8::new(status.to_u8()),
+            handlers: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn provider_name(&self) -> &str {
+        &self.provider_name
+    }
+
+    pub(crate) fn status(&self) -> ProviderStatus {
+        ProviderStatus::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    /// Sets the status without an event (shutdown returns a provider to `NOT_READY`).
+    #[allow(dead_code)]
+    pub(crate) fn set_status(&self, status: ProviderStatus) {
+        self.status.store(status.to_u8(), Ordering::Release);
+    }
+
+    /// Updates the status the event implies, then runs the handlers of its kind, each isolated:
+    /// a panicking handler does not stop the others. Handlers run on the calling thread, outside
+    /// any lock.
+    pub(crate) fn emit(&self, details: EventDetails) {
+        let status = match details.event {
+            ProviderEvent::Ready => Some(ProviderStatus::Ready),
+            ProviderEvent::Stale => Some(ProviderStatus::Stale),
+            ProviderEvent::Error if details.error_code == Some(ErrorCode::ProviderFatal) => {
+                Some(ProviderStatus::Fatal)
+            }
+            ProviderEvent::Error => Some(ProviderStatus::Error),
+            ProviderEvent::ConfigurationChanged => None,
+        };
+        if let Some(status) = status {
+            self.status.store(status.to_u8(), Ordering::Release);
+        }
+        let handlers: Vec<Handler> = self
+            .lock()
+            .iter()
+            .filter(|(_, event, _)| *event == details.event)
+            .map(|(_, _, handler)| handler.clone())
+            .collect();
+        for handler in handlers {
+            run_isolated(&handler, &details);
+        }
+    }
+
+    /// Adds a handler for `event`. When the provider is already in the state the event leads
+    /// to (READY, STALE, ERROR), the handler runs at once.
+    pub(crate) fn add_handler(&self, event: ProviderEvent, handler: Handler) -> HandlerId {
+        let id = HandlerId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        self.lock().push((id, event, handler.clone()));
+        let status = self.status();
+        let now = match (event, status) {
+            (ProviderEvent::Ready, ProviderStatus::Ready) => Some(None),
+            (ProviderEvent::Stale, ProviderStatus::Stale) => Some(None),
+            (ProviderEvent::Error, ProviderStatus::Error) => Some(None),
+            (ProviderEvent::Error, ProviderStatus::Fatal) => Some(Some(ErrorCode::ProviderFatal)),
+            _ => None,
+        };
+        if let Some(code) = now {
+            let mut details = EventDetails::new(event, self.provider_name.clone());
+            details.error_code = code;
+            run_isolated(&handler, &details);
+        }
+        id
+    }
+
+    /// Removes a handler; `false` when it was not registered.
+    pub(crate) fn remove_handler(&self, id: HandlerId) -> bool {
+        let mut handlers = self.lock();
+        let before = handlers.len();
+        handlers.retain(|(h, ..)| *h != id);
+        handlers.len() != before
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(HandlerId, ProviderEvent, Handler)>> {
+        self.handlers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn run_isolated(handler: &Handler, details: &EventDetails) {
+    if catch_unwind(AssertUnwindSafe(|| handler(details))).is_err() {
+        tracing::warn!(target: "flags", event = details.event.as_str(), "an event handler panicked");
+    }
+}
