@@ -1,15 +1,20 @@
-//! Evaluation cost, in nanoseconds per read, against DESIGN §8's targets. A plain harness
-//! (`harness = false`, no dependencies): each case runs for a fixed time after a warm-up and
-//! reports the mean; `--quick` shortens the runs (CI uses it to show the bench runs; the
-//! figures worth quoting come from a full run on an idle machine).
+//! Evaluation cost against DESIGN §8's targets, with criterion.
 //!
 //! ```text
-//! cargo bench --bench evaluate
+//! cargo bench --bench evaluate                 # full run (figures worth quoting: idle machine)
+//! cargo bench --bench evaluate -- targeting    # one group
+//! cargo bench --bench evaluate -- --quick      # what CI runs: shows it works, not how fast
 //! ```
+//!
+//! Groups: `static` (typed reads of flags without rules), `targeting` (an `ends_with` rule and
+//! `fractional` rollouts), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
+//! same read on one and on two threads; compare the throughputs), `load` (parse, validate and
+//! compile a 10,000-flag configuration). `benches/README.md` has the measured table.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use flags::{Client, Context, FlagKey, Flags};
 
 #[derive(Debug, Clone, Copy, PartialEq, flags::FlagVariant)]
@@ -48,122 +53,168 @@ struct Ten {
     j: i64,
 }
 
-fn measure(name: &str, budget: Duration, mut op: impl FnMut()) -> f64 {
-    // `cargo bench --bench evaluate -- <text>` runs the cases whose name contains it.
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-        return f64::NAN;
-    }
-    // Warm up: caches, arc-swap's per-thread state, branch predictors.
-    for _ in 0..10_000 {
-        op();
-    }
-    let mut iterations: u64 = 0;
-    let start = Instant::now();
-    while start.elapsed() < budget {
-        for _ in 0..1_000 {
-            op();
-        }
-        iterations += 1_000;
-    }
-    let ns = start.elapsed().as_nanos() as f64 / iterations as f64;
-    println!("{name:<48} {ns:>9.1} ns/op  ({iterations} ops)");
-    ns
+/// The flags read through a targeting rule, checked against the schema like any other.
+#[allow(dead_code)]
+#[derive(Flags)]
+#[flags(schema = "benches/flags.json")]
+struct Targeted {
+    #[flags(key = "rule-ends-with")]
+    staff: bool,
+    #[flags(key = "rollout")]
+    colour: String,
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let budget = if quick {
-        Duration::from_millis(100)
-    } else {
-        Duration::from_secs(2)
-    };
+fn client() -> Client {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/flags.json");
-    let client = Client::builder()
+    Client::builder()
         .in_process(flags::source::file(path))
         .build()
-        .unwrap();
-    let ctx = Context::new("user-123").with("plan", "premium");
+        .expect("benches/flags.json loads")
+}
 
+fn static_reads(c: &mut Criterion) {
+    let client = client();
+    let ctx = Context::new("user-123").with("plan", "premium");
     let enabled = FlagKey::<bool>::new("flag-0", false);
     let limit = FlagKey::<i64>::new("flag-1", 0);
     let rate = FlagKey::<f64>::new("flag-2", 0.0);
     let greeting = FlagKey::<String>::new("flag-3", String::new());
 
-    println!(
-        "in-process evaluation, benches/flags.json ({} flags)",
-        client.flag_count()
-    );
-    let one = measure(
-        "value::<bool> (static flag, derived key constant)",
-        budget,
-        || {
-            black_box(client.value(black_box(Ten::A), &ctx));
-        },
-    );
-    measure(
-        "value::<bool> (static flag, key made at run time)",
-        budget,
-        || {
-            black_box(client.value(black_box(&enabled), &ctx));
-        },
-    );
-    measure("value::<i64> (static flag)", budget, || {
-        black_box(client.value(black_box(&limit), &ctx));
+    let mut group = c.benchmark_group("static");
+    group.bench_function("bool, derived key constant", |b| {
+        b.iter(|| client.value(black_box(Ten::A), &ctx));
     });
-    measure("value::<f64> (static flag)", budget, || {
-        black_box(client.value(black_box(&rate), &ctx));
+    group.bench_function("bool, key made at run time", |b| {
+        b.iter(|| client.value(black_box(&enabled), &ctx));
     });
-    measure(
-        "value::<Greeting> (enum from a string flag)",
-        budget,
-        || {
-            black_box(client.value(black_box(Ten::D), &ctx));
-        },
-    );
-    measure("value::<String> (allocates the string)", budget, || {
-        black_box(client.value(black_box(&greeting), &ctx));
+    group.bench_function("i64", |b| b.iter(|| client.value(black_box(&limit), &ctx)));
+    group.bench_function("f64", |b| b.iter(|| client.value(black_box(&rate), &ctx)));
+    group.bench_function("enum from a string flag", |b| {
+        b.iter(|| client.value(black_box(Ten::D), &ctx));
     });
-    measure("details::<bool>", budget, || {
-        black_box(client.details(black_box(&enabled), &ctx));
+    group.bench_function("String (allocates the string)", |b| {
+        b.iter(|| client.value(black_box(&greeting), &ctx));
     });
-    let ten = measure("flags::<Ten> (10 fields, one snapshot)", budget, || {
-        black_box(client.flags::<Ten>(&ctx));
+    group.bench_function("details::<bool>", |b| {
+        b.iter(|| client.details(black_box(&enabled), &ctx));
     });
-    println!(
-        "  flags::<Ten> = {:.1} × one flag (target ≤ 10 ×)",
-        ten / one
-    );
-
-    // Two threads reading at once: throughput against one thread's.
-    let per_thread = 2_000_000u64 / if quick { 20 } else { 1 };
-    let single = {
-        let start = Instant::now();
-        for _ in 0..per_thread {
-            black_box(client.value(black_box(&enabled), &ctx));
-        }
-        per_thread as f64 / start.elapsed().as_secs_f64()
-    };
-    let double = {
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| {
-                    for _ in 0..per_thread {
-                        black_box(client.value(black_box(&enabled), &ctx));
-                    }
-                });
-            }
-        });
-        2.0 * per_thread as f64 / start.elapsed().as_secs_f64()
-    };
-    println!(
-        "2 threads: {:.2} × one thread's throughput (target ≥ 1.8 ×; {:.0} M reads/s → {:.0} M reads/s)",
-        double / single,
-        single / 1e6,
-        double / 1e6
-    );
+    group.finish();
 }
+
+fn targeting(c: &mut Criterion) {
+    let client = client();
+    let staff = Context::new("user-123").with("email", "ada@example.com");
+    let other = Context::new("user-456").with("email", "bob@elsewhere.org");
+    let by_email = FlagKey::<String>::new("rollout-by-email", String::new());
+
+    let mut group = c.benchmark_group("targeting");
+    group.bench_function("ends_with on an attribute, matching", |b| {
+        b.iter(|| client.value(black_box(Targeted::STAFF), &staff));
+    });
+    group.bench_function("ends_with on an attribute, not matching", |b| {
+        b.iter(|| client.value(black_box(Targeted::STAFF), &other));
+    });
+    group.bench_function("fractional, flag key + targeting key", |b| {
+        b.iter(|| client.value(black_box(Targeted::COLOUR), &staff));
+    });
+    group.bench_function("fractional, bucketing by cat of attributes", |b| {
+        b.iter(|| client.value(black_box(&by_email), &staff));
+    });
+    group.finish();
+}
+
+fn whole_struct(c: &mut Criterion) {
+    let client = client();
+    let ctx = Context::new("user-123").with("plan", "premium");
+    let mut group = c.benchmark_group("struct");
+    group.bench_function("flags::<Ten> (10 fields, one snapshot)", |b| {
+        b.iter(|| client.flags::<Ten>(black_box(&ctx)));
+    });
+    group.finish();
+}
+
+/// Runs `iters` reads on each of `threads` threads at once and returns the wall time: with
+/// throughput set to `threads` elements per iteration, criterion reports reads per second,
+/// comparable between one and two threads.
+fn parallel_reads(client: &Client, threads: usize, iters: u64) -> Duration {
+    let key = FlagKey::<bool>::new("flag-0", false);
+    let ctx = Context::new("user-123");
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..iters {
+                    black_box(client.value(black_box(&key), &ctx));
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn threads(c: &mut Criterion) {
+    let client = client();
+    let mut group = c.benchmark_group("threads");
+    for threads in [1usize, 2] {
+        group.throughput(Throughput::Elements(threads as u64));
+        group.bench_function(format!("{threads} thread(s), static bool"), |b| {
+            b.iter_custom(|iters| parallel_reads(&client, threads, iters));
+        });
+    }
+    group.finish();
+}
+
+/// A 10,000-flag flagd configuration: static flags of every type, rules and rollouts.
+fn ten_thousand_flags() -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "{\"$evaluators\": {\"staff\": {\"ends_with\": [{\"var\": \"email\"}, \"@example.com\"]}},\n\"flags\": {\n",
+    );
+    for i in 0..10_000 {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        let flag = match i % 10 {
+            0..=2 => r#"{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "on"}"#.to_owned(),
+            3 => r#"{"state": "ENABLED", "variants": {"small": 10, "large": 250}, "defaultVariant": "small"}"#.to_owned(),
+            4 => r#"{"state": "ENABLED", "variants": {"a": "alpha", "b": "beta"}, "defaultVariant": "a", "metadata": {"team": "web"}}"#.to_owned(),
+            5 => r#"{"state": "DISABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off"}"#.to_owned(),
+            6 => r#"{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off", "targeting": {"if": [{"$ref": "staff"}, "on", null]}}"#.to_owned(),
+            7 => r#"{"state": "ENABLED", "variants": {"on": true, "off": false}, "defaultVariant": "off", "targeting": {"if": [{"and": [{"in": [{"var": "plan"}, ["pro", "team"]]}, {">=": [{"var": "seats"}, 5]}]}, "on", "off"]}}"#.to_owned(),
+            8 => r#"{"state": "ENABLED", "variants": {"red": "red", "green": "green"}, "defaultVariant": "red", "targeting": {"fractional": [["red", 50], ["green", 50]]}}"#.to_owned(),
+            _ => r#"{"state": "ENABLED", "variants": {"v1": {"size": 1}, "v2": {"size": 2}}, "defaultVariant": "v1", "targeting": {"if": [{"sem_ver": [{"var": "version"}, ">=", "2.1.0"]}, "v2", null]}}"#.to_owned(),
+        };
+        let _ = write!(out, "\"flag-{i:05}\": {flag}");
+    }
+    out.push_str("\n}}\n");
+    out
+}
+
+fn load(c: &mut Criterion) {
+    let text = ten_thousand_flags();
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("parse + validate + compile, 10,000 flags", |b| {
+        b.iter_batched(
+            || text.clone(),
+            |text| {
+                Client::builder()
+                    .in_process(flags::source::json(text))
+                    .build()
+                    .expect("the generated configuration loads")
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    static_reads,
+    targeting,
+    whole_struct,
+    threads,
+    load
+);
+criterion_main!(benches);
