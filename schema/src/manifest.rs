@@ -294,9 +294,11 @@ impl Manifest {
             evaluators: &self.evaluators,
         })
         .expect("a manifest always serialises");
-        // Canonical: compact, every key sorted (so the order of a source file never matters).
-        let canonical = serde_json::to_vec(&sorted(content)).expect("a value always serialises");
-        let digest = Sha256::digest(&canonical);
+        // Canonical: compact, every key sorted (so the order of a source file never matters),
+        // streamed into the hasher without copying the tree.
+        let mut hasher = HashWriter(Sha256::new());
+        write_canonical(&content, &mut hasher).expect("hashing never fails");
+        let digest = hasher.0.finalize();
         let mut hex = String::with_capacity(7 + 64);
         hex.push_str("sha256:");
         for byte in digest {
@@ -334,6 +336,7 @@ impl Manifest {
 }
 
 /// `value` with the keys of every object in sorted order.
+/// `value` with the keys of every object in sorted order, whatever order the map keeps.
 fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -348,6 +351,52 @@ fn sorted(value: Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
+    }
+}
+
+/// Feeds what is written into a SHA-256 digest.
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `value` as compact JSON with the keys of every object sorted, whatever order the map
+/// keeps (`serde_json`'s `preserve_order` feature may be on in a user's build).
+fn write_canonical(value: &Value, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+            out.write_all(b"{")?;
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *out, key)?;
+                out.write_all(b":")?;
+                write_canonical(value, out)?;
+            }
+            out.write_all(b"}")
+        }
+        Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_canonical(item, out)?;
+            }
+            out.write_all(b"]")
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar).map_err(std::io::Error::other),
     }
 }
 
