@@ -282,8 +282,14 @@ impl Client {
         if self.plain() {
             self.with_view(|view| view.value(key.borrow(), ctx))
         } else {
-            self.value_with(key, ctx, &NO_OPTIONS)
+            self.hooked_value(key.borrow(), ctx)
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn hooked_value<T: FlagValue>(&self, key: &FlagKey<T>, ctx: &Context) -> T {
+        self.details_with(key, ctx, &NO_OPTIONS).value
     }
 
     /// The flag's value for `ctx` with variant, reason, error and metadata.
