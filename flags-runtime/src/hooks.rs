@@ -338,36 +338,34 @@ pub(crate) static NO_OPTIONS: EvaluationOptions = EvaluationOptions::new();
 pub(crate) fn dynamic<T: Any>(value: &T) -> Value {
     let any: &dyn Any = value;
     macro_rules! try_as {
-        ($($t:ty => $f:expr),* $(,)?) => {$(
-            if let Some(v) = any.downcast_ref::<$t>() {
-                #[allow(clippy::redundant_closure_call)]
-                return ($f)(v);
+        ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+            if let Some($v) = any.downcast_ref::<$t>() {
+                return $e;
             }
         )*};
     }
     try_as! {
-        bool => |v: &bool| Value::Bool(*v),
-        i64 => |v: &i64| Value::Int(*v),
-        i32 => |v: &i32| Value::Int(i64::from(*v)),
-        u32 => |v: &u32| Value::Int(i64::from(*v)),
-        u64 => |v: &u64| Value::from(*v),
-        usize => |v: &usize| Value::from(*v),
-        i16 => |v: &i16| Value::Int(i64::from(*v)),
-        u16 => |v: &u16| Value::Int(i64::from(*v)),
-        i8 => |v: &i8| Value::Int(i64::from(*v)),
-        u8 => |v: &u8| Value::Int(i64::from(*v)),
-        f64 => |v: &f64| Value::Float(*v),
-        f32 => |v: &f32| Value::Float(f64::from(*v)),
-        String => |v: &String| Value::String(v.clone()),
-        Arc<str> => |v: &Arc<str>| Value::String(v.to_string()),
-        Box<str> => |v: &Box<str>| Value::String(v.to_string()),
-        serde_json::Value => |v: &serde_json::Value| Value::from(v.clone()),
-        serde_json::Map<String, serde_json::Value> =>
-            |v: &serde_json::Map<String, serde_json::Value>| Value::from(serde_json::Value::Object(v.clone())),
-        Option<bool> => |v: &Option<bool>| Value::from(*v),
-        Option<i64> => |v: &Option<i64>| Value::from(*v),
-        Option<f64> => |v: &Option<f64>| Value::from(*v),
-        Option<String> => |v: &Option<String>| Value::from(v.clone()),
+        bool => |v| Value::Bool(*v),
+        i64 => |v| Value::Int(*v),
+        i32 => |v| Value::Int(i64::from(*v)),
+        u32 => |v| Value::Int(i64::from(*v)),
+        u64 => |v| Value::from(*v),
+        usize => |v| Value::from(*v),
+        i16 => |v| Value::Int(i64::from(*v)),
+        u16 => |v| Value::Int(i64::from(*v)),
+        i8 => |v| Value::Int(i64::from(*v)),
+        u8 => |v| Value::Int(i64::from(*v)),
+        f64 => |v| Value::Float(*v),
+        f32 => |v| Value::Float(f64::from(*v)),
+        String => |v| Value::String(v.clone()),
+        Arc<str> => |v| Value::String(v.to_string()),
+        Box<str> => |v| Value::String(String::from(&**v)),
+        serde_json::Value => |v| Value::from(v.clone()),
+        serde_json::Map<String, serde_json::Value> => |v| Value::from(serde_json::Value::Object(v.clone())),
+        Option<bool> => |v| Value::from(*v),
+        Option<i64> => |v| Value::from(*v),
+        Option<f64> => |v| Value::from(*v),
+        Option<String> => |v| Value::from(v.clone()),
     }
     Value::Null
 }

@@ -873,8 +873,9 @@ fn step(world: &mut World, step: &Step) -> Result<(), String> {
             .position(|l| l == target)
             .ok_or_else(|| format!("level `{target}` not in the table"))?;
         // Each lower level gets its own name as value, so that only precedence decides.
-        for level in world.levels[..upto].to_vec() {
-            world.add_to_level(&level, key, &level);
+        let levels = world.levels.clone();
+        for level in &levels[..upto] {
+            world.add_to_level(level, key, level);
         }
         world.add_to_level(target, key, value);
     } else if text == "Some flag was evaluated" {

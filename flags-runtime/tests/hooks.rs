@@ -624,11 +624,11 @@ fn hook_types_follow_the_rust_type() {
     let client = Client::for_tests();
     client.add_hook(Types(Arc::clone(&seen)));
     let ctx = Context::anonymous();
-    client.value(&FlagKey::new("a", true), &ctx);
-    client.value(&FlagKey::new("b", 1i64), &ctx);
-    client.value(&FlagKey::new("c", 1.5f64), &ctx);
-    client.value(&FlagKey::new("d", String::new()), &ctx);
-    client.value(&FlagKey::new("e", serde_json::json!({"a": 1})), &ctx);
+    client.value(FlagKey::new("a", true), &ctx);
+    client.value(FlagKey::new("b", 1i64), &ctx);
+    client.value(FlagKey::new("c", 1.5f64), &ctx);
+    client.value(FlagKey::new("d", String::new()), &ctx);
+    client.value(FlagKey::new("e", serde_json::json!({"a": 1})), &ctx);
     assert_eq!(
         *seen.lock().unwrap(),
         [
