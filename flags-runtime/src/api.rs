@@ -35,6 +35,8 @@ struct ApiState {
     next_id: AtomicU64,
     /// The providers of the live clients, for late handlers and [`Api::shutdown`].
     providers: Mutex<Vec<Weak<Backend>>>,
+    /// Serialises changes of hooks and context, so that `ACTIVE` reflects the last one.
+    changing: Mutex<()>,
 }
 
 static STATE: LazyLock<ApiState> = LazyLock::new(|| ApiState {
@@ -43,6 +45,7 @@ static STATE: LazyLock<ApiState> = LazyLock::new(|| ApiState {
     handlers: Mutex::new(Vec::new()),
     next_id: AtomicU64::new(1 << 48),
     providers: Mutex::new(Vec::new()),
+    changing: Mutex::new(()),
 });
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -85,6 +88,7 @@ impl Api {
 
     /// Adds a shared hook.
     pub fn add_shared_hook(&self, hook: Arc<dyn Hook>) {
+        let _changing = lock(&STATE.changing);
         STATE.hooks.rcu(|hooks| {
             let mut next = Vec::clone(hooks);
             next.push(hook.clone());
@@ -95,12 +99,14 @@ impl Api {
 
     /// Removes every API hook.
     pub fn clear_hooks(&self) {
+        let _changing = lock(&STATE.changing);
         STATE.hooks.store(Arc::new(Vec::new()));
         ACTIVE.fetch_and(!HOOKS_BIT, Ordering::Relaxed);
     }
 
     /// Sets the global evaluation context, the lowest in precedence; an empty context unsets it.
     pub fn set_context(&self, context: Context) {
+        let _changing = lock(&STATE.changing);
         if context.is_empty() {
             STATE.context.store(None);
             ACTIVE.fetch_and(!CONTEXT_BIT, Ordering::Relaxed);

@@ -84,10 +84,29 @@ pub(crate) struct ClientState {
     hooks: ArcSwap<Vec<Arc<dyn Hook>>>,
     context: ArcSwapOption<Context>,
     metadata: ClientMetadata,
+    /// Serialises changes, so that `active` always reflects the last one.
+    changing: std::sync::Mutex<()>,
 }
 
 impl ClientState {
-    fn update_active(&self) {
+    fn new(provider_hooks: bool, metadata: ClientMetadata) -> ClientState {
+        ClientState {
+            active: AtomicBool::new(provider_hooks),
+            provider_hooks,
+            hooks: ArcSwap::from_pointee(Vec::new()),
+            context: ArcSwapOption::empty(),
+            metadata,
+            changing: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// Applies a change to hooks or context, then updates `active`.
+    fn change(&self, f: impl FnOnce(&ClientState)) {
+        let _changing = self
+            .changing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(self);
         let active =
             self.provider_hooks || !self.hooks.load().is_empty() || self.context.load().is_some();
         self.active.store(active, Ordering::Relaxed);
@@ -184,13 +203,7 @@ impl Client {
         crate::api::register(&inner);
         Client {
             inner,
-            state: Arc::new(ClientState {
-                active: AtomicBool::new(provider_hooks),
-                provider_hooks,
-                hooks: ArcSwap::from_pointee(Vec::new()),
-                context: ArcSwapOption::empty(),
-                metadata: ClientMetadata::default(),
-            }),
+            state: Arc::new(ClientState::new(provider_hooks, ClientMetadata::default())),
         }
     }
 
@@ -201,15 +214,12 @@ impl Client {
         let provider_hooks = self.state.provider_hooks;
         Client {
             inner: self.inner.clone(),
-            state: Arc::new(ClientState {
-                active: AtomicBool::new(provider_hooks),
+            state: Arc::new(ClientState::new(
                 provider_hooks,
-                hooks: ArcSwap::from_pointee(Vec::new()),
-                context: ArcSwapOption::empty(),
-                metadata: ClientMetadata {
+                ClientMetadata {
                     domain: Some(domain.into()),
                 },
-            }),
+            )),
         }
     }
 
@@ -226,26 +236,26 @@ impl Client {
 
     /// Adds a shared hook; see [`Client::add_hook`].
     pub fn add_shared_hook(&self, hook: Arc<dyn Hook>) {
-        self.state.hooks.rcu(|hooks| {
-            let mut next = Vec::clone(hooks);
-            next.push(hook.clone());
-            next
+        self.state.change(|state| {
+            state.hooks.rcu(|hooks| {
+                let mut next = Vec::clone(hooks);
+                next.push(hook.clone());
+                next
+            });
         });
-        self.state.update_active();
     }
 
     /// Removes the client's hooks.
     pub fn clear_hooks(&self) {
-        self.state.hooks.store(Arc::new(Vec::new()));
-        self.state.update_active();
+        self.state
+            .change(|state| state.hooks.store(Arc::new(Vec::new())));
     }
 
     /// Sets the client's evaluation context: above the API and transaction contexts, below the
     /// invocation's. An empty context unsets it.
     pub fn set_context(&self, context: Context) {
         let context = (!context.is_empty()).then(|| Arc::new(context));
-        self.state.context.store(context);
-        self.state.update_active();
+        self.state.change(|state| state.context.store(context));
     }
 
     /// The client's evaluation context (empty when unset).

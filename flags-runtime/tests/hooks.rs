@@ -640,3 +640,85 @@ fn hook_types_follow_the_rust_type() {
         ]
     );
 }
+
+/// A `tracing` subscriber keeping each event's level and fields, as text.
+#[derive(Default, Clone)]
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={:?}", field.name(), value));
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push_str(&format!(" {}={}", field.name(), value));
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields(event.metadata().level().to_string());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(fields.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn the_logging_hook_writes_each_stage_to_tracing() {
+    let _clean = clean();
+    let capture = Capture::default();
+    let client = flags().client();
+    client.add_hook(LoggingHook::new());
+    let ctx = Context::new("secret-user");
+    tracing::subscriber::with_default(capture.clone(), || {
+        client.value(&FlagKey::<i64>::new("limit", 1), &ctx);
+        client.value(&FlagKey::<i64>::new("missing", 1), &ctx);
+    });
+    let records = capture.0.lock().unwrap().clone();
+    assert_eq!(records.len(), 4, "{records:?}");
+    assert!(records[0].starts_with("DEBUG stage=before flag_key=limit provider=in-memory"));
+    assert!(
+        records[1].starts_with("DEBUG stage=after flag_key=limit")
+            && records[1].contains("value=Int(100)")
+            && records[1].contains("variant=high")
+            && records[1].contains("reason=STATIC"),
+        "{}",
+        records[1]
+    );
+    assert!(records[2].starts_with("DEBUG stage=before flag_key=missing"));
+    assert!(
+        records[3].starts_with("WARN stage=error flag_key=missing")
+            && records[3].contains("error_code=FLAG_NOT_FOUND"),
+        "{}",
+        records[3]
+    );
+    assert!(
+        records.iter().all(|r| !r.contains("secret-user")),
+        "the context stays out by default"
+    );
+
+    // Asked for, the context is in every record.
+    let capture = Capture::default();
+    client.clear_hooks();
+    client.add_hook(LoggingHook::new().include_context(true));
+    tracing::subscriber::with_default(capture.clone(), || {
+        client.value(&FlagKey::<i64>::new("limit", 1), &ctx);
+    });
+    let records = capture.0.lock().unwrap().clone();
+    assert!(
+        records.iter().all(|r| r.contains("secret-user")),
+        "{records:?}"
+    );
+}
