@@ -24,7 +24,7 @@ use crate::hooks::Hook;
 /// transaction scopes open in the process. Zero means none of the machinery is in use.
 pub(crate) static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
-const HOOKS_BIT: usize = 1;
+pub(crate) const HOOKS_BIT: usize = 1;
 const CONTEXT_BIT: usize = 2;
 const TRANSACTION_UNIT: usize = 4;
 

@@ -299,7 +299,19 @@ impl Client {
     #[cold]
     #[inline(never)]
     fn hooked_value<T: FlagValue>(&self, key: &FlagKey<T>, ctx: &Context) -> T {
-        self.details_with(key, ctx, &NO_OPTIONS).value
+        if self.has_hooks() {
+            return self.details_with(key, ctx, &NO_OPTIONS).value;
+        }
+        // Contexts only: merge them and read as usual.
+        let merged = self.merged_context(ctx);
+        self.with_view(|view| view.value(key, &merged))
+    }
+
+    /// `true` when hooks are registered on the API, this client or its provider.
+    fn has_hooks(&self) -> bool {
+        crate::api::ACTIVE.load(Ordering::Relaxed) & crate::api::HOOKS_BIT != 0
+            || !self.state.hooks.load().is_empty()
+            || self.state.provider_hooks
     }
 
     /// The flag's value for `ctx` with variant, reason, error and metadata.
@@ -332,7 +344,8 @@ impl Client {
         ctx: &Context,
         options: &EvaluationOptions,
     ) -> EvaluationDetails<T> {
-        self.with_view(|view| self.evaluate_hooked(view, key.borrow(), ctx, options))
+        let merged = self.merged_context(ctx);
+        self.with_view(|view| self.evaluate_hooked(view, key.borrow(), &merged, options))
     }
 
     /// [`Client::details`] as a future, for async code (OpenFeature 1.4.12). In-process
@@ -356,21 +369,38 @@ impl Client {
 
     /// Every flag of a `#[derive(Flags)]` struct, all from one configuration version.
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
-        let client = (!self.plain()).then_some(self);
-        self.with_view(|view| S::evaluate(&Evaluation { view, ctx, client }))
+        if self.plain() {
+            return self.with_view(|view| {
+                S::evaluate(&Evaluation {
+                    view,
+                    ctx,
+                    client: None,
+                })
+            });
+        }
+        // Contexts merged once for every field; hooks, if any, run per field.
+        let merged = self.merged_context(ctx);
+        let client = self.has_hooks().then_some(self);
+        self.with_view(|view| {
+            S::evaluate(&Evaluation {
+                view,
+                ctx: &merged,
+                client,
+            })
+        })
     }
 
-    /// One evaluation with hooks and merged context, against `view`.
+    /// One evaluation with hooks, against `view`; `merged` is the merged context (API,
+    /// transaction, client, invocation).
     #[inline(never)]
     fn evaluate_hooked<T: FlagValue>(
         &self,
         view: View<'_>,
         key: &FlagKey<T>,
-        ctx: &Context,
+        merged: &Context,
         options: &EvaluationOptions,
     ) -> EvaluationDetails<T> {
-        let merged = self.merged_context(ctx);
-        let api_hooks = if crate::api::ACTIVE.load(Ordering::Relaxed) & 1 != 0 {
+        let api_hooks = if crate::api::ACTIVE.load(Ordering::Relaxed) & crate::api::HOOKS_BIT != 0 {
             Some(crate::api::hooks())
         } else {
             None
@@ -384,14 +414,14 @@ impl Client {
             .chain(self.inner.hooks().iter())
             .collect();
         if hooks.is_empty() {
-            return view.details(key, &merged);
+            return view.details(key, merged);
         }
         crate::hooks::run(
             &hooks,
             &crate::hooks::Invocation {
                 view,
                 key,
-                context: &merged,
+                context: merged,
                 hints: &options.hints,
                 client: &self.state.metadata,
                 provider: self.inner.events().provider_name(),

@@ -722,3 +722,38 @@ fn the_logging_hook_writes_each_stage_to_tracing() {
         "{records:?}"
     );
 }
+
+#[test]
+fn flags_structs_see_the_merged_context() {
+    let _clean = clean();
+    struct One {
+        on: bool,
+    }
+    impl Flags for One {
+        fn evaluate(evaluation: &Evaluation<'_>) -> Self {
+            One {
+                on: evaluation.value(&FlagKey::new("beta", false)),
+            }
+        }
+    }
+    let provider = InMemory::new([(
+        "beta",
+        InMemoryFlag::new([("on", true), ("off", false)])
+            .default_variant("off")
+            .context_evaluator(|ctx| {
+                (ctx.get("region").and_then(Value::as_str) == Some("eu")).then(|| "on".to_owned())
+            }),
+    )]);
+    let client = provider.client();
+    let ctx = Context::new("u");
+    assert!(!client.flags::<One>(&ctx).on);
+    api().set_context(Context::anonymous().with("region", "eu"));
+    assert!(client.flags::<One>(&ctx).on, "API context, no hooks");
+    assert!(client.value(FlagKey::new("beta", false), &ctx));
+    api().set_context(Context::anonymous());
+    client.set_context(Context::anonymous().with("region", "eu"));
+    client.add_hook(LoggingHook::new());
+    assert!(client.flags::<One>(&ctx).on, "client context, with hooks");
+    // The invocation context wins over the client's.
+    assert!(!client.flags::<One>(&ctx.clone().with("region", "us")).on);
+}
