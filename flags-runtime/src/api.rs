@@ -58,13 +58,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// of the process. Get it with [`api()`].
 ///
 /// ```
-/// use flags_runtime::{Context, FlagKey, api, Client};
-/// api().set_context(Context::anonymous().with("region", "eu"));
-/// let client = Client::for_tests();
-/// let key = FlagKey::<bool>::new("dark-mode", false);
+/// use flags_runtime::{Context, FlagKey, InMemory, InMemoryFlag, api};
+/// let flags = InMemory::new([("eu-banner", InMemoryFlag::new([("on", true), ("off", false)])
+///     .default_variant("off")
+///     .context_evaluator(|ctx| (ctx.get("region").and_then(|v| v.as_str()) == Some("eu"))
+///         .then(|| "on".to_owned())))]);
+/// let client = flags.client();
+/// let banner = FlagKey::<bool>::new("eu-banner", false);
+/// assert!(!client.value(&banner, &Context::new("user-1")));
+///
 /// // The API context is merged under the invocation context of every evaluation.
-/// assert!(!client.value(&key, &Context::new("user-1")));
-/// api().shutdown(); // back to a clean state
+/// api().set_context(Context::anonymous().with("region", "eu"));
+/// assert!(client.value(&banner, &Context::new("user-1")));
+/// api().shutdown(); // providers shut down, API state back to empty
 /// ```
 ///
 /// [`Client`]: crate::Client

@@ -442,14 +442,26 @@ impl MemoryView<'_> {
         if flag.disabled {
             return code_default(Reason::Disabled);
         }
+        // The rule is the user's code: a panic in it is an evaluation error, not the caller's.
+        let panicked = || {
+            fail(
+                ErrorCode::General,
+                format!("the rule of flag `{}` panicked", key.key()),
+                flag.metadata.clone(),
+            )
+        };
         let chosen = match &flag.rule {
             Rule::None => None,
-            Rule::Evaluator(evaluate) => evaluate(ctx)
-                .filter(|name| !name.is_empty())
-                .map(|name| (name, Reason::TargetingMatch)),
-            Rule::Resolver(resolve) => match resolve(ctx) {
-                (Some(name), reason) if !name.is_empty() => Some((name, reason)),
-                (_, reason) => {
+            Rule::Evaluator(evaluate) => match crate::api::isolated(|| evaluate(ctx)) {
+                Some(name) => name
+                    .filter(|name| !name.is_empty())
+                    .map(|name| (name, Reason::TargetingMatch)),
+                None => return panicked(),
+            },
+            Rule::Resolver(resolve) => match crate::api::isolated(|| resolve(ctx)) {
+                None => return panicked(),
+                Some((Some(name), reason)) if !name.is_empty() => Some((name, reason)),
+                Some((_, reason)) => {
                     let Some(name) = &flag.default_variant else {
                         return code_default(reason);
                     };
