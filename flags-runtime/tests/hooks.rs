@@ -683,8 +683,8 @@ fn the_logging_hook_writes_each_stage_to_tracing() {
     client.add_hook(LoggingHook::new());
     let ctx = Context::new("secret-user");
     tracing::subscriber::with_default(capture.clone(), || {
-        client.value(&FlagKey::<i64>::new("limit", 1), &ctx);
-        client.value(&FlagKey::<i64>::new("missing", 1), &ctx);
+        client.value(FlagKey::<i64>::new("limit", 1), &ctx);
+        client.value(FlagKey::<i64>::new("missing", 1), &ctx);
     });
     let records = capture.0.lock().unwrap().clone();
     assert_eq!(records.len(), 4, "{records:?}");
@@ -714,7 +714,7 @@ fn the_logging_hook_writes_each_stage_to_tracing() {
     client.clear_hooks();
     client.add_hook(LoggingHook::new().include_context(true));
     tracing::subscriber::with_default(capture.clone(), || {
-        client.value(&FlagKey::<i64>::new("limit", 1), &ctx);
+        client.value(FlagKey::<i64>::new("limit", 1), &ctx);
     });
     let records = capture.0.lock().unwrap().clone();
     assert!(
