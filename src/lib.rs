@@ -71,6 +71,11 @@
 
 pub use flags_macro::{FlagVariant, Flags};
 pub use flags_runtime::{
+    Api, ClientMetadata, EvaluationOptions, Hook, HookContext, HookData, HookHints, InMemory,
+    InMemoryFlag, ProviderMetadata, TransactionScope, api, telemetry, transaction_context,
+    with_transaction_context, with_transaction_context_async,
+};
+pub use flags_runtime::{
     Client, ClientBuilder, Context, Error, ErrorCode, Evaluation, EvaluationDetails,
     EvaluationError, FlagKey, FlagMetadata, FlagType, FlagValue, FlagValueRef, FlagVariant, Flags,
     MetadataValue, ObjectValue, Reason, TestClient, Value, source,

@@ -4,15 +4,22 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+
 use crate::context::Context;
 use crate::details::{EvaluationDetails, FlagMetadata, Reason};
 use crate::engine::{Resolution, Resolved, Snapshot};
 use crate::error::Error;
-use crate::events::{EventDetails, HandlerId, ProviderEvent, ProviderStatus};
+use crate::events::{EventDetails, Events, HandlerId, ProviderEvent, ProviderStatus};
+use crate::hooks::{ClientMetadata, EvaluationOptions, Hook, NO_OPTIONS};
 use crate::key::{FlagKey, FlagValue};
 use crate::provider::InProcess;
+use crate::provider::memory::{InMemory, MemoryView};
 use crate::source::Source;
 use crate::testing::{TestClient, TestRead, TestValues};
+use crate::value::Value;
 
 /// Evaluates flags. Cheap to clone (shared), `Send + Sync`; evaluation never blocks, never
 /// panics and never fails: a problem gives the caller's default with an error code.
@@ -30,11 +37,80 @@ use crate::testing::{TestClient, TestRead, TestValues};
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Backend>,
+    /// Client-level hooks and context (OpenFeature 1.2.1, 3.2.1.1), shared by clones.
+    state: Arc<ClientState>,
 }
 
 pub(crate) enum Backend {
     InProcess(InProcess),
     Test(Arc<TestValues>),
+    Memory(InMemory),
+}
+
+impl Backend {
+    /// The provider's status and handlers.
+    pub(crate) fn events(&self) -> &Events {
+        match self {
+            Backend::InProcess(provider) => provider.events(),
+            Backend::Test(values) => values.events(),
+            Backend::Memory(provider) => provider.events(),
+        }
+    }
+
+    /// Shuts the provider down: it reports `NOT_READY` afterwards.
+    pub(crate) fn shutdown(&self) {
+        match self {
+            Backend::InProcess(provider) => provider.shutdown(),
+            Backend::Test(values) => values.events().set_status(ProviderStatus::NotReady),
+            Backend::Memory(provider) => provider.shutdown(),
+        }
+    }
+
+    /// Hooks the provider brings (OpenFeature 2.3.1).
+    fn hooks(&self) -> &[Arc<dyn Hook>] {
+        match self {
+            Backend::Memory(provider) => provider.hooks(),
+            Backend::InProcess(_) | Backend::Test(_) => &[],
+        }
+    }
+}
+
+/// What a client adds to its provider: hooks, context, metadata.
+pub(crate) struct ClientState {
+    /// Set while the client has hooks or a context, or its provider has hooks: evaluations
+    /// then take the path that runs them.
+    active: AtomicBool,
+    provider_hooks: bool,
+    hooks: ArcSwap<Vec<Arc<dyn Hook>>>,
+    context: ArcSwapOption<Context>,
+    metadata: ClientMetadata,
+    /// Serialises changes, so that `active` always reflects the last one.
+    changing: std::sync::Mutex<()>,
+}
+
+impl ClientState {
+    fn new(provider_hooks: bool, metadata: ClientMetadata) -> ClientState {
+        ClientState {
+            active: AtomicBool::new(provider_hooks),
+            provider_hooks,
+            hooks: ArcSwap::from_pointee(Vec::new()),
+            context: ArcSwapOption::empty(),
+            metadata,
+            changing: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// Applies a change to hooks or context, then updates `active`.
+    fn change(&self, f: impl FnOnce(&ClientState)) {
+        let _changing = self
+            .changing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(self);
+        let active =
+            self.provider_hooks || !self.hooks.load().is_empty() || self.context.load().is_some();
+        self.active.store(active, Ordering::Relaxed);
+    }
 }
 
 impl fmt::Debug for Client {
@@ -42,9 +118,11 @@ impl fmt::Debug for Client {
         let provider = match &*self.inner {
             Backend::InProcess(p) => p.describe(),
             Backend::Test(_) => "test values".to_owned(),
+            Backend::Memory(_) => "in-memory flags".to_owned(),
         };
         f.debug_struct("Client")
             .field("provider", &provider)
+            .field("domain", &self.state.metadata.domain)
             .finish()
     }
 }
@@ -54,6 +132,7 @@ impl fmt::Debug for Client {
 #[must_use]
 pub struct ClientBuilder {
     source: Option<Box<dyn Source>>,
+    domain: Option<Arc<str>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -72,12 +151,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Names the client's domain, reported to hooks in [`ClientMetadata`].
+    pub fn domain(mut self, domain: impl Into<Arc<str>>) -> ClientBuilder {
+        self.domain = Some(domain.into());
+        self
+    }
+
     /// Loads the configuration and returns the client; fails when the source cannot be read
     /// or its definitions are invalid.
     pub fn build(self) -> Result<Client, Error> {
         let source = self.source.ok_or(Error::NoProvider)?;
         let provider = InProcess::start(source)?;
-        Ok(Client::from_backend(Backend::InProcess(provider)))
+        let mut client = Client::from_backend(Backend::InProcess(provider));
+        if let Some(domain) = self.domain {
+            client = client.with_domain(domain);
+        }
+        Ok(client)
     }
 }
 
@@ -86,6 +175,7 @@ impl ClientBuilder {
 pub(crate) enum View<'a> {
     Snapshot(&'a Snapshot),
     Test(&'a crate::testing::Values),
+    Memory(MemoryView<'a>),
 }
 
 impl Client {
@@ -108,9 +198,82 @@ impl Client {
     }
 
     pub(crate) fn from_backend(backend: Backend) -> Client {
+        let provider_hooks = !backend.hooks().is_empty();
+        let inner = Arc::new(backend);
+        crate::api::register(&inner);
         Client {
-            inner: Arc::new(backend),
+            inner,
+            state: Arc::new(ClientState::new(provider_hooks, ClientMetadata::default())),
         }
+    }
+
+    /// Another client on the same provider, named `domain`, with hooks and context of its own
+    /// (none yet).
+    #[must_use]
+    pub fn with_domain(&self, domain: impl Into<Arc<str>>) -> Client {
+        let provider_hooks = self.state.provider_hooks;
+        Client {
+            inner: self.inner.clone(),
+            state: Arc::new(ClientState::new(
+                provider_hooks,
+                ClientMetadata {
+                    domain: Some(domain.into()),
+                },
+            )),
+        }
+    }
+
+    /// The client's metadata.
+    pub fn metadata(&self) -> &ClientMetadata {
+        &self.state.metadata
+    }
+
+    /// Adds a hook run on every evaluation of this client (and its clones), after the API's
+    /// hooks and before invocation hooks.
+    pub fn add_hook(&self, hook: impl Hook) {
+        self.add_shared_hook(Arc::new(hook));
+    }
+
+    /// Adds a shared hook; see [`Client::add_hook`].
+    pub fn add_shared_hook(&self, hook: Arc<dyn Hook>) {
+        self.state.change(|state| {
+            state.hooks.rcu(|hooks| {
+                let mut next = Vec::clone(hooks);
+                next.push(hook.clone());
+                next
+            });
+        });
+    }
+
+    /// Removes the client's hooks.
+    pub fn clear_hooks(&self) {
+        self.state
+            .change(|state| state.hooks.store(Arc::new(Vec::new())));
+    }
+
+    /// Sets the client's evaluation context: above the API and transaction contexts, below the
+    /// invocation's. An empty context unsets it.
+    pub fn set_context(&self, context: Context) {
+        let context = (!context.is_empty()).then(|| Arc::new(context));
+        self.state.change(|state| state.context.store(context));
+    }
+
+    /// The client's evaluation context (empty when unset).
+    pub fn context(&self) -> Context {
+        self.state
+            .context
+            .load()
+            .as_deref()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// `true` when no hook and no context other than the invocation's can apply: the
+    /// evaluation then takes the plain path. Two relaxed loads.
+    #[inline(always)]
+    fn plain(&self) -> bool {
+        crate::api::ACTIVE.load(Ordering::Relaxed) == 0
+            && !self.state.active.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the current configuration, loaded once.
@@ -119,13 +282,36 @@ impl Client {
         match &*self.inner {
             Backend::InProcess(provider) => provider.with_snapshot(|s| f(View::Snapshot(s))),
             Backend::Test(values) => f(View::Test(&values.load())),
+            Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
         }
     }
 
     /// The flag's value for `ctx`, or the key's default when it cannot be evaluated.
     #[inline]
     pub fn value<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>, ctx: &Context) -> T {
-        self.with_view(|view| view.value(key.borrow(), ctx))
+        if self.plain() {
+            self.with_view(|view| view.value(key.borrow(), ctx))
+        } else {
+            self.hooked_value(key.borrow(), ctx)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn hooked_value<T: FlagValue>(&self, key: &FlagKey<T>, ctx: &Context) -> T {
+        if self.has_hooks() {
+            return self.details_with(key, ctx, &NO_OPTIONS).value;
+        }
+        // Contexts only: merge them and read as usual.
+        let merged = self.merged_context(ctx);
+        self.with_view(|view| view.value(key, &merged))
+    }
+
+    /// `true` when hooks are registered on the API, this client or its provider.
+    fn has_hooks(&self) -> bool {
+        crate::api::ACTIVE.load(Ordering::Relaxed) & crate::api::HOOKS_BIT != 0
+            || !self.state.hooks.load().is_empty()
+            || self.state.provider_hooks
     }
 
     /// The flag's value for `ctx` with variant, reason, error and metadata.
@@ -134,12 +320,132 @@ impl Client {
         key: impl Borrow<FlagKey<T>>,
         ctx: &Context,
     ) -> EvaluationDetails<T> {
-        self.with_view(|view| view.details(key.borrow(), ctx))
+        if self.plain() {
+            self.with_view(|view| view.details(key.borrow(), ctx))
+        } else {
+            self.details_with(key, ctx, &NO_OPTIONS)
+        }
+    }
+
+    /// [`Client::value`] with invocation hooks and hook hints.
+    pub fn value_with<T: FlagValue>(
+        &self,
+        key: impl Borrow<FlagKey<T>>,
+        ctx: &Context,
+        options: &EvaluationOptions,
+    ) -> T {
+        self.details_with(key, ctx, options).value
+    }
+
+    /// [`Client::details`] with invocation hooks and hook hints.
+    pub fn details_with<T: FlagValue>(
+        &self,
+        key: impl Borrow<FlagKey<T>>,
+        ctx: &Context,
+        options: &EvaluationOptions,
+    ) -> EvaluationDetails<T> {
+        let merged = self.merged_context(ctx);
+        self.with_view(|view| self.evaluate_hooked(view, key.borrow(), &merged, options))
+    }
+
+    /// [`Client::details`] as a future, for async code (OpenFeature 1.4.12). In-process
+    /// evaluation does no I/O: the future is ready at its first poll.
+    pub async fn details_async<T: FlagValue>(
+        &self,
+        key: impl Borrow<FlagKey<T>>,
+        ctx: &Context,
+    ) -> EvaluationDetails<T> {
+        self.details(key, ctx)
+    }
+
+    /// [`Client::value`] as a future; see [`Client::details_async`].
+    pub async fn value_async<T: FlagValue>(
+        &self,
+        key: impl Borrow<FlagKey<T>>,
+        ctx: &Context,
+    ) -> T {
+        self.value(key, ctx)
     }
 
     /// Every flag of a `#[derive(Flags)]` struct, all from one configuration version.
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
-        self.with_view(|view| S::evaluate(&Evaluation { view, ctx }))
+        if self.plain() {
+            return self.with_view(|view| {
+                S::evaluate(&Evaluation {
+                    view,
+                    ctx,
+                    client: None,
+                })
+            });
+        }
+        // Contexts merged once for every field; hooks, if any, run per field.
+        let merged = self.merged_context(ctx);
+        let client = self.has_hooks().then_some(self);
+        self.with_view(|view| {
+            S::evaluate(&Evaluation {
+                view,
+                ctx: &merged,
+                client,
+            })
+        })
+    }
+
+    /// One evaluation with hooks, against `view`; `merged` is the merged context (API,
+    /// transaction, client, invocation).
+    #[inline(never)]
+    fn evaluate_hooked<T: FlagValue>(
+        &self,
+        view: View<'_>,
+        key: &FlagKey<T>,
+        merged: &Context,
+        options: &EvaluationOptions,
+    ) -> EvaluationDetails<T> {
+        let api_hooks = if crate::api::ACTIVE.load(Ordering::Relaxed) & crate::api::HOOKS_BIT != 0 {
+            Some(crate::api::hooks())
+        } else {
+            None
+        };
+        let client_hooks = self.state.hooks.load();
+        let api_hooks = api_hooks.as_deref().map_or(&[][..], Vec::as_slice);
+        let hooks: Vec<&Arc<dyn Hook>> = api_hooks
+            .iter()
+            .chain(client_hooks.iter())
+            .chain(options.hooks.iter())
+            .chain(self.inner.hooks().iter())
+            .collect();
+        if hooks.is_empty() {
+            return view.details(key, merged);
+        }
+        crate::hooks::run(
+            &hooks,
+            &crate::hooks::Invocation {
+                view,
+                key,
+                context: merged,
+                hints: &options.hints,
+                client: &self.state.metadata,
+                provider: self.inner.events().provider_name(),
+            },
+        )
+    }
+
+    /// The context an evaluation sees before `before` hooks: API, transaction, client and
+    /// invocation contexts, lowest precedence first. Borrows `ctx` when no other level is set.
+    fn merged_context<'c>(&self, ctx: &'c Context) -> std::borrow::Cow<'c, Context> {
+        let levels = [
+            crate::api::context(),
+            crate::api::transaction_context(),
+            self.state.context.load_full(),
+        ];
+        if levels.iter().all(Option::is_none) {
+            return std::borrow::Cow::Borrowed(ctx);
+        }
+        let mut merged = Context::default();
+        for level in levels.iter().flatten() {
+            merged.merge_from(level);
+        }
+        merged.merge_from(ctx);
+        std::borrow::Cow::Owned(merged)
     }
 
     /// Reloads the configuration from the source. On failure the client keeps serving the
@@ -151,15 +457,22 @@ impl Client {
                 operation: "refresh",
                 provider: "test values",
             }),
+            Backend::Memory(_) => Err(Error::Unsupported {
+                operation: "refresh",
+                provider: "in-memory flags",
+            }),
         }
     }
 
-    /// The provider's status. A test client is always ready.
+    /// The provider's status. A test client is ready until shut down.
     pub fn status(&self) -> ProviderStatus {
-        match &*self.inner {
-            Backend::InProcess(provider) => provider.events().status(),
-            Backend::Test(_) => ProviderStatus::Ready,
-        }
+        self.inner.events().status()
+    }
+
+    /// Shuts the provider down (OpenFeature 2.5): its background work stops and it reports
+    /// `NOT_READY`. Every clone of the client shares the provider.
+    pub fn shutdown(&self) {
+        self.inner.shutdown();
     }
 
     /// Runs `handler` on every `event` of this client's provider; when the provider is already
@@ -169,18 +482,12 @@ impl Client {
         event: ProviderEvent,
         handler: impl Fn(&EventDetails) + Send + Sync + 'static,
     ) -> HandlerId {
-        match &*self.inner {
-            Backend::InProcess(provider) => provider.events().add_handler(event, Arc::new(handler)),
-            Backend::Test(values) => values.events().add_handler(event, Arc::new(handler)),
-        }
+        self.inner.events().add_handler(event, Arc::new(handler))
     }
 
     /// Removes a handler added with [`Client::on`]; `false` when it was not registered.
     pub fn remove_handler(&self, id: HandlerId) -> bool {
-        match &*self.inner {
-            Backend::InProcess(provider) => provider.events().remove_handler(id),
-            Backend::Test(values) => values.events().remove_handler(id),
-        }
+        self.inner.events().remove_handler(id)
     }
 
     /// The number of flags in the current configuration (set flags, for a test client).
@@ -188,6 +495,7 @@ impl Client {
         match &*self.inner {
             Backend::InProcess(provider) => provider.snapshot().len(),
             Backend::Test(values) => values.load().len(),
+            Backend::Memory(provider) => provider.len(),
         }
     }
 }
@@ -203,18 +511,30 @@ pub trait Flags: Sized {
 pub struct Evaluation<'a> {
     view: View<'a>,
     ctx: &'a Context,
+    /// Set when hooks or contexts apply: each field then runs them.
+    client: Option<&'a Client>,
 }
 
 impl Evaluation<'_> {
     /// The flag's value, or the key's default.
     #[inline]
     pub fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
-        self.view.value(key, self.ctx)
+        match self.client {
+            None => self.view.value(key, self.ctx),
+            Some(client) => {
+                client
+                    .evaluate_hooked(self.view, key, self.ctx, &NO_OPTIONS)
+                    .value
+            }
+        }
     }
 
     /// The flag's value with details.
     pub fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T> {
-        self.view.details(key, self.ctx)
+        match self.client {
+            None => self.view.details(key, self.ctx),
+            Some(client) => client.evaluate_hooked(self.view, key, self.ctx, &NO_OPTIONS),
+        }
     }
 
     /// The context.
@@ -233,7 +553,7 @@ impl fmt::Debug for Evaluation<'_> {
 
 impl View<'_> {
     #[inline]
-    fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
+    pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
         match self {
             View::Snapshot(snapshot) => match snapshot.resolve(key, ctx).resolution {
                 Resolution::Value { value, .. } => {
@@ -242,13 +562,30 @@ impl View<'_> {
                 Resolution::CodeDefault { .. } | Resolution::Error(_) => key.default_value(),
             },
             View::Test(values) => values.value(key),
+            View::Memory(memory) => memory.details(key, ctx, false).0.value,
         }
     }
 
-    fn details<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> EvaluationDetails<T> {
+    pub(crate) fn details<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+    ) -> EvaluationDetails<T> {
+        self.details_dyn(key, ctx, false).0
+    }
+
+    /// The details, and with `dynamic`, the flag's value as the provider holds it (when the
+    /// value came from the flag), for hooks.
+    pub(crate) fn details_dyn<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+        dynamic: bool,
+    ) -> (EvaluationDetails<T>, Option<Value>) {
         match self {
-            View::Snapshot(snapshot) => details_in(snapshot, key, ctx),
-            View::Test(values) => values.details(key),
+            View::Snapshot(snapshot) => details_in(snapshot, key, ctx, dynamic),
+            View::Test(values) => (values.details(key), None),
+            View::Memory(memory) => memory.details(key, ctx, dynamic),
         }
     }
 }
@@ -257,20 +594,27 @@ fn details_in<T: FlagValue>(
     snapshot: &Snapshot,
     key: &FlagKey<T>,
     ctx: &Context,
-) -> EvaluationDetails<T> {
+    dynamic: bool,
+) -> (EvaluationDetails<T>, Option<Value>) {
     let Resolved {
         resolution,
         metadata,
     } = snapshot.resolve(key, ctx);
     let flag_metadata = metadata.cloned().unwrap_or_else(FlagMetadata::empty);
     let flag_key = key.key_cow().clone();
+    let mut raw = None;
     let (value, variant, reason, error) = match resolution {
         Resolution::Value {
             value,
             variant,
             reason,
         } => match crate::key::read::<T>(value) {
-            Ok(v) => (v, variant.cloned(), reason.into(), None),
+            Ok(v) => {
+                if dynamic {
+                    raw = Some(Value::from(value.to_json()));
+                }
+                (v, variant.cloned(), reason.into(), None)
+            }
             Err(error) => (
                 key.default_value(),
                 None,
@@ -285,12 +629,15 @@ fn details_in<T: FlagValue>(
         Resolution::CodeDefault { reason } => (key.default_value(), None, reason.into(), None),
         Resolution::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
     };
-    EvaluationDetails {
-        flag_key,
-        value,
-        variant,
-        reason,
-        error,
-        flag_metadata,
-    }
+    (
+        EvaluationDetails {
+            flag_key,
+            value,
+            variant,
+            reason,
+            error,
+            flag_metadata,
+        },
+        raw,
+    )
 }

@@ -88,13 +88,18 @@ impl Context {
     #[must_use]
     pub fn merged(&self, higher: &Context) -> Context {
         let mut out = self.clone();
+        out.merge_from(higher);
+        out
+    }
+
+    /// Overlays `higher` on this context, in place: its attributes and targeting key win.
+    pub fn merge_from(&mut self, higher: &Context) {
         if let Some(key) = &higher.targeting_key {
-            out.targeting_key = Some(key.clone());
+            self.targeting_key = Some(key.clone());
         }
         for (k, v) in &higher.attributes {
-            out.attributes.insert(k.clone(), v.clone());
+            self.attributes.insert(k.clone(), v.clone());
         }
-        out
     }
 
     /// The context as a JSON object, as flagd's targeting rules see it: the attributes plus

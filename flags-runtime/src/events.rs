@@ -150,6 +150,12 @@ pub type Handler = Arc<dyn Fn(&EventDetails) + Send + Sync>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HandlerId(u64);
 
+impl HandlerId {
+    pub(crate) fn from_raw(id: u64) -> HandlerId {
+        HandlerId(id)
+    }
+}
+
 /// One provider's status and handlers.
 pub(crate) struct Events {
     provider_name: String,
@@ -186,7 +192,6 @@ impl Events {
     }
 
     /// Sets the status without an event (shutdown returns a provider to `NOT_READY`).
-    #[allow(dead_code)]
     pub(crate) fn set_status(&self, status: ProviderStatus) {
         self.status.store(status.to_u8(), Ordering::Release);
     }
@@ -216,6 +221,7 @@ impl Events {
         for handler in handlers {
             run_isolated(&handler, &details);
         }
+        crate::api::run_handlers(&details);
     }
 
     /// Adds a handler for `event`. When the provider is already in the state the event leads
@@ -223,17 +229,7 @@ impl Events {
     pub(crate) fn add_handler(&self, event: ProviderEvent, handler: Handler) -> HandlerId {
         let id = HandlerId(self.next_id.fetch_add(1, Ordering::Relaxed));
         self.lock().push((id, event, handler.clone()));
-        let status = self.status();
-        let now = match (event, status) {
-            (ProviderEvent::Ready, ProviderStatus::Ready) => Some(None),
-            (ProviderEvent::Stale, ProviderStatus::Stale) => Some(None),
-            (ProviderEvent::Error, ProviderStatus::Error) => Some(None),
-            (ProviderEvent::Error, ProviderStatus::Fatal) => Some(Some(ErrorCode::ProviderFatal)),
-            _ => None,
-        };
-        if let Some(code) = now {
-            let mut details = EventDetails::new(event, self.provider_name.clone());
-            details.error_code = code;
+        if let Some(details) = crate::api::late_details(event, self.status(), &self.provider_name) {
             run_isolated(&handler, &details);
         }
         id
@@ -254,7 +250,7 @@ impl Events {
     }
 }
 
-fn run_isolated(handler: &Handler, details: &EventDetails) {
+pub(crate) fn run_isolated(handler: &Handler, details: &EventDetails) {
     if catch_unwind(AssertUnwindSafe(|| handler(details))).is_err() {
         tracing::warn!(target: "flags", event = details.event.as_str(), "an event handler panicked");
     }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api;
 mod client;
 mod context;
 mod de;
@@ -14,13 +15,19 @@ mod details;
 mod engine;
 mod error;
 mod events;
+mod hooks;
 mod key;
 mod provider;
 pub mod source;
+pub mod telemetry;
 mod testing;
 mod value;
 mod variant;
 
+pub use api::{
+    Api, TransactionScope, api, transaction_context, with_transaction_context,
+    with_transaction_context_async,
+};
 pub use client::{Client, ClientBuilder, Evaluation, Flags};
 pub use context::Context;
 pub use details::{
@@ -29,7 +36,11 @@ pub use details::{
 pub use engine::{CompileError, ObjectValue};
 pub use error::Error;
 pub use events::{EventDetails, Handler, HandlerId, ProviderEvent, ProviderStatus};
+pub use hooks::{
+    ClientMetadata, EvaluationOptions, Hook, HookContext, HookData, HookHints, ProviderMetadata,
+};
 pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};
+pub use provider::memory::{InMemory, InMemoryFlag};
 pub use testing::TestClient;
 pub use value::Value;
 pub use variant::FlagVariant;

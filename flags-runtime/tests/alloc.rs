@@ -10,7 +10,9 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flags_runtime::{Client, Context, Evaluation, FlagKey, Flags, source};
+use flags_runtime::{
+    Client, Context, Evaluation, FlagKey, Flags, Hook, InMemory, InMemoryFlag, api, source,
+};
 
 struct Counting;
 
@@ -170,4 +172,34 @@ fn scalar_evaluation_does_not_allocate() {
 
     // The measured results are the flags' values, not defaults.
     assert!(allocations(|| client.value(&dark_mode, &ctx)) == 0 && client.value(&dark_mode, &ctx));
+
+    // Hooks and contexts registered, then removed: reads are back on the plain path.
+    struct Nothing;
+    impl Hook for Nothing {}
+    api().add_hook(Nothing);
+    api().set_context(Context::anonymous().with("region", "eu"));
+    client.add_hook(Nothing);
+    client.set_context(Context::anonymous().with("tier", "gold"));
+    assert!(
+        allocations(|| client.value(&dark_mode, &ctx)) > 0,
+        "hooks run"
+    );
+    api().clear_hooks();
+    api().set_context(Context::anonymous());
+    client.clear_hooks();
+    client.set_context(Context::anonymous());
+    let n = allocations(|| client.value(&dark_mode, &ctx));
+    assert_eq!(n, 0, "`value` with hooks unset allocated {n} times");
+    let n = allocations(|| client.flags::<Checkout>(&ctx));
+    assert_eq!(n, 0, "`flags` with hooks unset allocated {n} times");
+
+    // The in-memory provider reads scalars without allocating too.
+    let memory = InMemory::new([(
+        "upload-limit",
+        InMemoryFlag::new([("small", 10), ("large", 100)]).default_variant("large"),
+    )])
+    .client();
+    assert_eq!(memory.value(&upload_limit, &ctx), 100);
+    let n = allocations(|| memory.value(&upload_limit, &ctx));
+    assert_eq!(n, 0, "in-memory `value` allocated {n} times");
 }

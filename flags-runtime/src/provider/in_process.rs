@@ -119,6 +119,11 @@ impl InProcess {
         Ok(())
     }
 
+    /// Stops serving: the status becomes `NOT_READY` (OpenFeature 1.7.6).
+    pub(crate) fn shutdown(&self) {
+        self.events.set_status(ProviderStatus::NotReady);
+    }
+
     /// The provider's status and event handlers.
     pub(crate) fn events(&self) -> &Arc<Events> {
         &self.events
