@@ -154,6 +154,28 @@ impl Client {
         }
     }
 
+    /// Stops the provider's background work (file watching, polling) within about a second
+    /// and returns it to `NOT_READY`: reads answer the caller's default with
+    /// `PROVIDER_NOT_READY`. Dropping the last clone of a client stops the background work
+    /// too. Idempotent; a test client is not affected.
+    pub fn shutdown(&self) {
+        if let Backend::InProcess(provider) = &*self.inner {
+            provider.shutdown();
+        }
+    }
+
+    /// Waits until the provider's first attempt at its source has settled, at most
+    /// `timeout`: `Ok` when the provider is then `READY`, else [`Error::NotReady`] with its
+    /// status and the reason (reads meanwhile answer from the bootstrap or persisted
+    /// configuration, if any, else the caller's defaults). Sources read in `build()` are
+    /// settled already. Blocks the calling thread: not for use inside an async runtime.
+    pub fn wait_ready(&self, timeout: std::time::Duration) -> Result<(), Error> {
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.wait_ready(timeout),
+            Backend::Test(_) => Ok(()),
+        }
+    }
+
     /// The provider's status. A test client is always ready.
     pub fn status(&self) -> ProviderStatus {
         match &*self.inner {
@@ -270,7 +292,7 @@ fn details_in<T: FlagValue>(
             variant,
             reason,
         } => match crate::key::read::<T>(value) {
-            Ok(v) => (v, variant.cloned(), reason.into(), None),
+            Ok(v) => (v, variant.cloned(), snapshot.reason(reason), None),
             Err(error) => (
                 key.default_value(),
                 None,
@@ -282,7 +304,9 @@ fn details_in<T: FlagValue>(
                 )),
             ),
         },
-        Resolution::CodeDefault { reason } => (key.default_value(), None, reason.into(), None),
+        Resolution::CodeDefault { reason } => {
+            (key.default_value(), None, snapshot.reason(reason), None)
+        }
         Resolution::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
     };
     EvaluationDetails {

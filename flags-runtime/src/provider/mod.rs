@@ -1,5 +1,11 @@
 //! Providers: what answers evaluations for a client.
 
+mod diff;
 mod in_process;
+mod persist;
+#[cfg(feature = "http")]
+mod poll;
+mod watch;
+mod worker;
 
 pub(crate) use in_process::InProcess;
