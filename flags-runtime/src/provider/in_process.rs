@@ -467,10 +467,6 @@ impl Shared {
         if from == Origin::Live {
             state.failures = 0;
             state.last_error = None;
-            if !state.settled {
-                state.settled = true;
-                self.settled.notify_all();
-            }
             if self.events.status() != ProviderStatus::Ready
                 && !events.iter().any(|e| e.event == ProviderEvent::Ready)
             {
@@ -495,7 +491,20 @@ impl Shared {
         for event in events {
             self.events.emit(event);
         }
+        if from == Origin::Live {
+            self.settle();
+        }
         Ok(())
+    }
+
+    /// Marks the first attempt at the source as settled, once its events are out (so that
+    /// `wait_ready` sees the status they set).
+    fn settle(&self) {
+        let mut state = self.lock();
+        if !state.settled {
+            state.settled = true;
+            self.settled.notify_all();
+        }
     }
 
     fn describe_origin(&self, from: Origin) -> String {
@@ -515,10 +524,6 @@ impl Shared {
         }
         state.failures = 0;
         state.last_error = None;
-        if !state.settled {
-            state.settled = true;
-            self.settled.notify_all();
-        }
         let recover = state.origin == Origin::Live && self.events.status() != ProviderStatus::Ready;
         drop(state);
         if recover {
@@ -527,6 +532,7 @@ impl Shared {
                 self.events.provider_name(),
             ));
         }
+        self.settle();
     }
 
     /// Records a failed attempt and emits what it changes: an unreadable source counts towards
@@ -550,10 +556,6 @@ impl Shared {
         let mut state = self.lock();
         if self.is_closed() {
             return;
-        }
-        if !state.settled {
-            state.settled = true;
-            self.settled.notify_all();
         }
         state.failures = state.failures.saturating_add(1);
         let status = self.events.status();
@@ -594,6 +596,7 @@ impl Shared {
         if let Some(event) = event {
             self.events.emit(event);
         }
+        self.settle();
     }
 
     /// The source refused for good (credentials): reads answer `PROVIDER_FATAL` from now on.
@@ -603,9 +606,7 @@ impl Shared {
         if self.is_closed() {
             return;
         }
-        state.settled = true;
         state.last_error = Some(message.clone());
-        self.settled.notify_all();
         self.swap(Snapshot::gated(ErrorCode::ProviderFatal, message.as_str()));
         drop(state);
         self.events.emit(
@@ -613,5 +614,6 @@ impl Shared {
                 .with_message(message)
                 .with_error_code(ErrorCode::ProviderFatal),
         );
+        self.settle();
     }
 }
