@@ -219,6 +219,12 @@ impl InProcess {
         match &self.shared.reload {
             Reload::Background => {
                 let reply = match self.lock_worker().as_ref() {
+                    // From an event handler, on the polling thread: it cannot wait for
+                    // itself, so the refresh runs once the handler returns.
+                    Some(worker) if worker.is_current() => {
+                        worker.refresh()?;
+                        return Ok(());
+                    }
                     Some(worker) => worker.refresh()?,
                     None => return Err(Error::ShutDown),
                 };

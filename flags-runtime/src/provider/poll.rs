@@ -71,6 +71,8 @@ pub(crate) fn start(shared: Arc<Shared>, config: HttpConfig) -> Result<Worker, E
                 }
             };
             runtime.block_on(run(&worker_shared, &config, url, headers, rx));
+            // Without waiting for a name lookup still running on the blocking pool.
+            runtime.shutdown_background();
         },
     )
     .map_err(|error| invalid(format!("cannot start the polling thread: {error}")))
@@ -349,6 +351,30 @@ fn chain(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_is_the_interval_plus_at_most_the_jitter_or_what_the_server_asked() {
+        let config = crate::source::http("http://127.0.0.1/")
+            .interval(Duration::from_millis(100))
+            .jitter(Duration::from_millis(50))
+            .config_for_tests();
+        let delays: Vec<Duration> = (0..200).map(|_| next_delay(&config, None)).collect();
+        assert!(delays.iter().all(|d| *d >= Duration::from_millis(100)));
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(150)));
+        // 200 draws from 51 values are not all equal.
+        assert!(delays.iter().any(|d| *d != delays[0]), "{delays:?}");
+        assert_eq!(
+            next_delay(&config, Some(Duration::from_secs(5))),
+            Duration::from_secs(5)
+        );
+        let default = crate::source::http("http://127.0.0.1/").config_for_tests();
+        assert_eq!(default.jitter(), crate::source::http::DEFAULT_INTERVAL / 10);
+    }
 }
 
 enum Either<A, B> {

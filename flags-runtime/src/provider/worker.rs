@@ -44,6 +44,11 @@ impl Worker {
         })
     }
 
+    /// Whether the calling thread is this worker's (an event handler runs there).
+    pub(crate) fn is_current(&self) -> bool {
+        self.thread.thread().id() == std::thread::current().id()
+    }
+
     /// Asks for a refresh; the receiver gets the outcome.
     pub(crate) fn refresh(&self) -> Result<mpsc::Receiver<Result<(), String>>, Error> {
         let (tx, rx) = mpsc::channel();
@@ -58,7 +63,7 @@ impl Worker {
     pub(crate) fn stop(self, bound: Duration) {
         (self.send)(Command::Stop);
         // From the thread itself (a handler dropping the last client): it ends on its own.
-        if self.thread.thread().id() == std::thread::current().id() {
+        if self.is_current() {
             return;
         }
         match self.done.recv_timeout(bound) {

@@ -174,6 +174,13 @@ impl HttpSource {
     }
 }
 
+#[cfg(test)]
+impl HttpSource {
+    pub(crate) fn config_for_tests(self) -> HttpConfig {
+        self.config
+    }
+}
+
 impl fmt::Debug for HttpSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpSource")
