@@ -475,3 +475,34 @@ fn a_handler_may_refresh_without_waiting_for_itself() {
     // The handler holds a clone: shut down explicitly.
     client.shutdown();
 }
+
+#[test]
+fn a_request_slower_than_the_timeout_is_a_failed_fetch() {
+    let server = Server::start(Reply::json(&limit("large", "")).delay(Duration::from_secs(5)));
+    let client = Client::builder()
+        .in_process(manual(&server).timeout(Duration::from_millis(100)))
+        .build()
+        .unwrap();
+    let error = client.wait_ready(PATIENCE).unwrap_err();
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert_eq!(client.status(), ProviderStatus::Error);
+    assert_eq!(
+        client.details(key(), &ctx()).error_code(),
+        Some(ErrorCode::ProviderNotReady)
+    );
+}
+
+#[test]
+fn too_many_requests_is_a_failed_fetch_and_later_polls_recover() {
+    let server = Server::start(Reply::status(429).header("retry-after", "0"));
+    let client = Client::builder()
+        .in_process(manual(&server))
+        .build()
+        .unwrap();
+    let error = client.wait_ready(PATIENCE).unwrap_err();
+    assert!(error.to_string().contains("429"), "{error}");
+    server.serve(Reply::json(&limit("large", "")));
+    client.refresh().unwrap();
+    assert_eq!(client.status(), ProviderStatus::Ready);
+    assert_eq!(client.value(key(), &ctx()), 100);
+}

@@ -21,7 +21,7 @@ use std::time::Duration;
 pub(crate) mod http;
 
 #[cfg(feature = "http")]
-pub use http::{HttpSource, http};
+pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
 
 /// A place flag definitions come from: [`file()`], [`json()`] or `http()` (feature `http`).
 /// Give one to [`ClientBuilder::in_process`](crate::ClientBuilder::in_process).
