@@ -45,6 +45,13 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// An update from a background source was rejected (it cannot be read or compiled); the
+    /// configuration served stays.
+    #[error("{message}")]
+    Rejected {
+        /// Why, naming the source and the problem.
+        message: String,
+    },
     /// A source is misconfigured (an invalid URL or header, a directory that cannot be
     /// watched, ...).
     #[error("cannot use {origin}: {message}")]

@@ -76,7 +76,12 @@ fn an_invalid_body_is_rejected_and_the_etag_is_not_advanced() {
     ] {
         server.serve(Reply::json(body).etag_unconditional("\"bad\""));
         let error = client.refresh().unwrap_err();
-        assert!(matches!(error, Error::Fetch { .. }), "{error:?}");
+        assert!(matches!(error, Error::Rejected { .. }), "{error:?}");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("could not load flag definitions from `http://"),
+            "{text}"
+        );
         let event = events.next();
         assert_eq!(event.event, ProviderEvent::Error);
         assert_eq!(event.error_code, Some(ErrorCode::ParseError));

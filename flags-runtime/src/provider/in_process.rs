@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use flags_schema::Manifest;
 
-use super::{diff, persist, worker::Worker};
+use super::worker::{Failed, Worker};
+use super::{diff, persist};
 use crate::details::ErrorCode;
 use crate::engine::{Decoders, Snapshot};
 use crate::error::Error;
@@ -228,11 +229,14 @@ impl InProcess {
                     Some(worker) => worker.refresh()?,
                     None => return Err(Error::ShutDown),
                 };
+                let origin = || self.shared.describe.clone();
                 match reply.recv() {
-                    Ok(result) => result.map_err(|message| Error::Fetch {
-                        origin: self.shared.describe.clone(),
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(Failed::Fetch(message) | Failed::Fatal(message))) => Err(Error::Fetch {
+                        origin: origin(),
                         message,
                     }),
+                    Ok(Err(Failed::Rejected(message))) => Err(Error::Rejected { message }),
                     Err(_) => Err(Error::ShutDown),
                 }
             }
@@ -550,6 +554,7 @@ impl Shared {
             }
             Error::Fetch { .. } => Failure::Unreachable,
             Error::ShutDown => return,
+            Error::Rejected { .. } => Failure::Rejected,
             _ => Failure::Rejected,
         };
         self.record_failure(kind, error.to_string());

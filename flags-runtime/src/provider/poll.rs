@@ -17,7 +17,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::mpsc;
 
 use super::in_process::{Failure, Origin, Shared};
-use super::worker::{Command, Worker};
+use super::worker::{Command, Failed, Worker};
 use crate::error::Error;
 use crate::source::http::HttpConfig;
 
@@ -106,8 +106,10 @@ async fn run(
             return;
         }
     };
+    // Names the body in messages: the URL without credentials.
+    let name = crate::source::http::redact_url(url.as_str());
     let mut etag: Option<String> = None;
-    let mut waiting: Vec<std::sync::mpsc::Sender<Result<(), String>>> = Vec::new();
+    let mut waiting: Vec<std::sync::mpsc::Sender<Result<(), Failed>>> = Vec::new();
     let mut delay = Duration::ZERO;
     loop {
         // Until the next poll, a refresh request or stop.
@@ -138,7 +140,7 @@ async fn run(
         let mut retry_after = None;
         let outcome = match fetched {
             Fetched::Body { bytes, etag: new } => match String::from_utf8(bytes) {
-                Ok(text) => match shared.apply(&text, shared.describe(), Origin::Live) {
+                Ok(text) => match shared.apply(&text, &name, Origin::Live) {
                     Ok(()) => {
                         // Only now: the state this ETag names is the one in use.
                         etag = new;
@@ -146,13 +148,13 @@ async fn run(
                     }
                     Err(error) => {
                         shared.failed(&error);
-                        Err(error.to_string())
+                        Err(Failed::Rejected(error.to_string()))
                     }
                 },
                 Err(_) => {
                     let message = format!("{} sent a body that is not UTF-8", shared.describe());
                     shared.record_failure(Failure::Rejected, message.clone());
-                    Err(message)
+                    Err(Failed::Rejected(message))
                 }
             },
             Fetched::NotModified => {
@@ -165,12 +167,12 @@ async fn run(
             } => {
                 retry_after = after;
                 shared.record_failure(Failure::Unreachable, message.clone());
-                Err(message)
+                Err(Failed::Fetch(message))
             }
             Fetched::Fatal(message) => {
                 fatal = true;
                 shared.fatal(message.clone());
-                Err(message)
+                Err(Failed::Fatal(message))
             }
         };
         for reply in waiting.drain(..) {

@@ -15,7 +15,7 @@ use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use super::in_process::Shared;
-use super::worker::{Command, Worker};
+use super::worker::{Command, Failed, Worker};
 use crate::error::Error;
 
 /// The longest a burst of changes delays reading the file.
@@ -98,10 +98,10 @@ fn run(shared: &Shared, name: &OsString, quiet: Duration, rx: &mpsc::Receiver<Me
     }
 }
 
-fn reload(shared: &Shared) -> Result<(), String> {
+fn reload(shared: &Shared) -> Result<(), Failed> {
     shared.reload_local().map_err(|error| {
         shared.failed(&error);
-        error.to_string()
+        Failed::Rejected(error.to_string())
     })
 }
 

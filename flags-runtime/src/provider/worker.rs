@@ -8,10 +8,21 @@ use crate::error::Error;
 
 /// What a background thread is asked to do.
 pub(crate) enum Command {
-    /// Refresh now and send the outcome (a message on failure).
-    Refresh(mpsc::Sender<Result<(), String>>),
+    /// Refresh now and send the outcome.
+    Refresh(mpsc::Sender<Result<(), Failed>>),
     /// Stop.
     Stop,
+}
+
+/// Why a refresh failed, for a caller waiting for it.
+#[derive(Debug, Clone)]
+pub(crate) enum Failed {
+    /// The source could not be reached or read.
+    Fetch(String),
+    /// What it delivered was rejected.
+    Rejected(String),
+    /// The source refused for good.
+    Fatal(String),
 }
 
 /// A running background thread.
@@ -50,7 +61,7 @@ impl Worker {
     }
 
     /// Asks for a refresh; the receiver gets the outcome.
-    pub(crate) fn refresh(&self) -> Result<mpsc::Receiver<Result<(), String>>, Error> {
+    pub(crate) fn refresh(&self) -> Result<mpsc::Receiver<Result<(), Failed>>, Error> {
         let (tx, rx) = mpsc::channel();
         if (self.send)(Command::Refresh(tx)) {
             Ok(rx)
