@@ -101,7 +101,14 @@ fn run(shared: &Shared, name: &OsString, quiet: Duration, rx: &mpsc::Receiver<Me
 fn reload(shared: &Shared) -> Result<(), Failed> {
     shared.reload_local().map_err(|error| {
         shared.failed(&error);
-        Failed::Rejected(error.to_string())
+        match &error {
+            Error::Load { error: cause, .. }
+                if matches!(**cause, flags_schema::Error::Io { .. }) =>
+            {
+                Failed::Fetch(error.to_string())
+            }
+            _ => Failed::Rejected(error.to_string()),
+        }
     })
 }
 

@@ -22,6 +22,7 @@ pub(crate) enum Failed {
     /// What it delivered was rejected.
     Rejected(String),
     /// The source refused for good.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     Fatal(String),
 }
 
