@@ -374,3 +374,21 @@ fn inline_json_is_ready_and_refresh_changes_nothing() {
     assert!(events.drain().is_empty());
     assert!(format!("{:?}", source::file("x.json").watch(false)).contains("x.json"));
 }
+
+#[test]
+fn a_directory_that_cannot_be_watched_does_not_stop_the_bootstrap_from_serving() {
+    let dir = TempDir::new("unwatchable");
+    let path = dir.path().join("missing-dir").join("flags.json");
+    let client = Client::builder()
+        .in_process(source::file(&path).bootstrap(limit("small", "")))
+        .build()
+        .unwrap();
+    assert_eq!(client.status(), ProviderStatus::Error);
+    assert_eq!(client.value(key(), &ctx()), 10);
+    // `refresh` still reads it once it exists.
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, limit("large", "")).unwrap();
+    client.refresh().unwrap();
+    assert_eq!(client.value(key(), &ctx()), 100);
+    assert_eq!(client.status(), ProviderStatus::Ready);
+}

@@ -151,7 +151,15 @@ impl InProcess {
                     Kind::File {
                         path,
                         watch: Some(quiet),
-                    } => Some(super::watch::start(shared.clone(), path, quiet)?),
+                    } => match super::watch::start(shared.clone(), path, quiet) {
+                        Ok(worker) => Some(worker),
+                        // The configuration is there; only live updates are lost (out of
+                        // inotify instances, say): `refresh` still reloads.
+                        Err(error) => {
+                            tracing::warn!(target: "flags", "{error}; changes will be picked up only by `refresh`");
+                            None
+                        }
+                    },
                     _ => None,
                 }
             }
