@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `text` to `path` atomically, creating the directory if needed.
 pub(crate) fn write(path: &Path, text: &str) -> std::io::Result<()> {
@@ -15,7 +16,13 @@ pub(crate) fn write(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "flags".to_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Unique per write, so that two writers never share a temporary file.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let temp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(text.as_bytes())?;
