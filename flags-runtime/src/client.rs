@@ -143,7 +143,9 @@ impl Client {
     }
 
     /// Reloads the configuration from the source. On failure the client keeps serving the
-    /// last good configuration and the error says what was wrong.
+    /// last good configuration and the error says what was wrong. A source polled in the
+    /// background (HTTP) is fetched now, and this waits for the outcome (at most the source's
+    /// timeout); from an event handler of this client, it returns at once and the fetch follows.
     pub fn refresh(&self) -> Result<(), Error> {
         match &*self.inner {
             Backend::InProcess(provider) => provider.refresh(),
