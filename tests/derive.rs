@@ -229,7 +229,7 @@ fn objects_are_decoded_once_per_configuration_not_per_read() {
     let path = dir.join("flags.json");
     std::fs::copy(SCHEMA, &path).unwrap();
     let client = Client::builder()
-        .in_process(flags::source::file(&path))
+        .in_process(flags::source::file(&path).watch(false))
         .build()
         .unwrap();
     let key = FlagKey::<Counted>::new("ui-config", Counted::default());

@@ -449,7 +449,9 @@ impl Client {
     }
 
     /// Reloads the configuration from the source. On failure the client keeps serving the
-    /// last good configuration and the error says what was wrong.
+    /// last good configuration and the error says what was wrong. A source polled in the
+    /// background (HTTP) is fetched now, and this waits for the outcome (at most the source's
+    /// timeout); from an event handler of this client, it returns at once and the fetch follows.
     pub fn refresh(&self) -> Result<(), Error> {
         match &*self.inner {
             Backend::InProcess(provider) => provider.refresh(),
@@ -461,6 +463,18 @@ impl Client {
                 operation: "refresh",
                 provider: "in-memory flags",
             }),
+        }
+    }
+
+    /// Waits until the provider's first attempt at its source has settled, at most
+    /// `timeout`: `Ok` when the provider is then `READY`, else [`Error::NotReady`] with its
+    /// status and the reason (reads meanwhile answer from the bootstrap or persisted
+    /// configuration, if any, else the caller's defaults). Sources read in `build()` are
+    /// settled already. Blocks the calling thread: not for use inside an async runtime.
+    pub fn wait_ready(&self, timeout: std::time::Duration) -> Result<(), Error> {
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.wait_ready(timeout),
+            Backend::Test(_) | Backend::Memory(_) => Ok(()),
         }
     }
 
@@ -613,7 +627,7 @@ fn details_in<T: FlagValue>(
                 if dynamic {
                     raw = Some(Value::from(value.to_json()));
                 }
-                (v, variant.cloned(), reason.into(), None)
+                (v, variant.cloned(), snapshot.reason(reason), None)
             }
             Err(error) => (
                 key.default_value(),
@@ -626,7 +640,9 @@ fn details_in<T: FlagValue>(
                 )),
             ),
         },
-        Resolution::CodeDefault { reason } => (key.default_value(), None, reason.into(), None),
+        Resolution::CodeDefault { reason } => {
+            (key.default_value(), None, snapshot.reason(reason), None)
+        }
         Resolution::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
     };
     (

@@ -37,4 +37,39 @@ pub enum Error {
         /// The provider.
         provider: &'static str,
     },
+    /// A remote source could not be fetched (see the message for why).
+    #[error("could not fetch flag definitions from {origin}: {message}")]
+    Fetch {
+        /// The source, described without credentials.
+        origin: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An update from a background source was rejected (it cannot be read or compiled); the
+    /// configuration served stays.
+    #[error("{message}")]
+    Rejected {
+        /// Why, naming the source and the problem.
+        message: String,
+    },
+    /// A source is misconfigured (an invalid URL or header, a directory that cannot be
+    /// watched, ...).
+    #[error("cannot use {origin}: {message}")]
+    Source {
+        /// The source, described without credentials.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The provider is not ready: it has no configuration from its source yet, or it failed.
+    #[error("the provider is {status}: {message}")]
+    NotReady {
+        /// Its status.
+        status: crate::events::ProviderStatus,
+        /// Why, for people.
+        message: String,
+    },
+    /// The client was shut down.
+    #[error("the client was shut down")]
+    ShutDown,
 }

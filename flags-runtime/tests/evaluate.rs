@@ -683,7 +683,7 @@ fn refresh_picks_up_a_changed_file_and_keeps_the_last_good_one() {
     let dir = TempDir::new("refresh");
     let path = dir.write("flags.json", &limit_flag(10, 100, "large"));
     let client = Client::builder()
-        .in_process(source::file(&path))
+        .in_process(source::file(&path).watch(false))
         .build()
         .unwrap();
     let key = FlagKey::<i64>::new("upload-limit", 1);
@@ -871,7 +871,7 @@ fn flags_reads_every_field_from_one_snapshot() {
     let dir = TempDir::new("snapshot");
     let path = dir.write("flags.json", CHECKOUT_V1);
     let client = Client::builder()
-        .in_process(source::file(&path))
+        .in_process(source::file(&path).watch(false))
         .build()
         .unwrap();
     let v1 = Checkout {

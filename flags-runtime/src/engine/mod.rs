@@ -33,6 +33,9 @@ pub(crate) struct Snapshot {
     /// Set when the provider cannot serve at all (not ready yet, or fatally failed): every
     /// read answers the caller's default with this error code and message.
     gate: Option<(ErrorCode, Arc<str>)>,
+    /// Set on a snapshot served from a persisted copy while the source is unreachable:
+    /// successful reads report reason `STALE` (see [`Snapshot::reason`]).
+    stale: bool,
 }
 
 /// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
@@ -359,6 +362,7 @@ impl Snapshot {
             table,
             generation: next_generation(),
             gate: None,
+            stale: false,
         };
         snapshot.prewarm(decoders);
         Ok(snapshot)
@@ -392,6 +396,23 @@ impl Snapshot {
             table: KeyTable::build(std::iter::empty()),
             generation: next_generation(),
             gate: Some((code, message.into())),
+            stale: false,
+        }
+    }
+
+    /// This snapshot, its successful reads reporting reason `STALE` (but `DISABLED`): for a
+    /// configuration served from a persisted copy while the source cannot be reached.
+    pub(crate) fn served_stale(mut self) -> Snapshot {
+        self.stale = true;
+        self
+    }
+
+    /// The reason a successful read from this snapshot reports for `code`.
+    pub(crate) fn reason(&self, code: ReasonCode) -> crate::details::Reason {
+        if self.stale && code != ReasonCode::Disabled {
+            crate::details::Reason::Stale
+        } else {
+            code.into()
         }
     }
 

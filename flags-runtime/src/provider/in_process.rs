@@ -1,19 +1,41 @@
-//! The in-process provider: evaluates locally from a compiled snapshot.
+//! The in-process provider: evaluates locally from a compiled snapshot, which its source keeps
+//! current.
+//!
+//! Lifecycle (OpenFeature §1.7, §5): `NOT_READY` until a first configuration; `READY` once one
+//! from the source is in use; `ERROR` when the first load fails or an update is rejected;
+//! `STALE` when serving a persisted copy, or after `stale_after` consecutive failed refreshes
+//! (then `READY` on recovery); `FATAL` when the source refuses the credentials. Each
+//! transition is an event; `CONFIGURATION_CHANGED` lists the keys whose definitions changed.
 
 use std::cell::RefCell;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
+use flags_schema::Manifest;
 
+use super::worker::{Failed, Worker};
+use super::{diff, persist};
+use crate::details::ErrorCode;
 use crate::engine::{Decoders, Snapshot};
 use crate::error::Error;
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
-use crate::source::Source;
+use crate::source::{Kind, Options, Plan, Source};
+
+/// How long shutting down waits for the background thread.
+pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(1);
 
 /// Holds the current snapshot; swapped whole when a new configuration compiles.
 pub(crate) struct InProcess {
-    source: Box<dyn Source>,
+    shared: Arc<Shared>,
+    /// The background thread keeping the configuration current, if any.
+    worker: Mutex<Option<Worker>>,
+}
+
+/// What the provider and its background thread share.
+pub(crate) struct Shared {
+    describe: String,
     decoders: Arc<Decoders>,
     snapshot: ArcSwap<Snapshot>,
     /// Unique among the providers of this process, for the per-thread cache.
@@ -23,6 +45,46 @@ pub(crate) struct InProcess {
     version: AtomicU64,
     /// Status and event handlers.
     events: Arc<Events>,
+    options: Options,
+    /// How `refresh` reloads, for sources read in the caller's thread.
+    reload: Reload,
+    state: Mutex<State>,
+    /// Signalled when the first attempt settles and on shutdown.
+    settled: Condvar,
+    closed: AtomicBool,
+}
+
+enum Reload {
+    Inline(String),
+    File(std::path::PathBuf),
+    /// Asks the background thread.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    Background,
+}
+
+/// Where the configuration served came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Nothing yet.
+    Nothing,
+    /// The bootstrap given in code.
+    Bootstrap,
+    /// The persisted copy of an earlier run.
+    Persisted,
+    /// The source.
+    Live,
+}
+
+struct State {
+    /// The definitions served, for change detection.
+    current: Option<Manifest>,
+    origin: Origin,
+    /// Consecutive failed refreshes.
+    failures: u32,
+    /// The message of the last error event, so that one problem is reported once.
+    last_error: Option<String>,
+    /// The first attempt at the source has settled (success or failure).
+    settled: bool,
 }
 
 /// How many providers' snapshots a thread keeps; more clients than this in one thread still
@@ -38,25 +100,85 @@ thread_local! {
 }
 
 impl InProcess {
-    /// Loads and compiles the source's configuration.
+    /// Starts a provider on `source`: sources read locally are loaded now (an unreadable or
+    /// invalid one is an error, unless a persisted copy or a bootstrap can serve); a remote
+    /// one starts in the background.
     pub(crate) fn start(source: Box<dyn Source>) -> Result<InProcess, Error> {
-        let decoders = Arc::new(Decoders::default());
-        let snapshot = load(&*source, &decoders)?;
+        let Plan {
+            describe,
+            kind,
+            options,
+        } = source.plan();
+        let reload = match &kind {
+            Kind::Inline(text) => Reload::Inline(text.clone()),
+            Kind::File { path, .. } => Reload::File(path.clone()),
+            #[cfg(feature = "http")]
+            Kind::Http(_) => Reload::Background,
+        };
         static IDS: AtomicUsize = AtomicUsize::new(0);
-        Ok(InProcess {
-            source,
-            decoders,
-            snapshot: ArcSwap::from_pointee(snapshot),
+        let shared = Arc::new(Shared {
+            describe: describe.clone(),
+            decoders: Arc::new(Decoders::default()),
+            snapshot: ArcSwap::from_pointee(Snapshot::gated(
+                ErrorCode::ProviderNotReady,
+                format!("no configuration from {describe} yet"),
+            )),
             id: IDS.fetch_add(1, Ordering::Relaxed),
             version: AtomicU64::new(0),
-            events: Arc::new(Events::new("in-process", ProviderStatus::Ready)),
+            events: Arc::new(Events::new("in-process", ProviderStatus::NotReady)),
+            options,
+            reload,
+            state: Mutex::new(State {
+                current: None,
+                origin: Origin::Nothing,
+                failures: 0,
+                last_error: None,
+                settled: false,
+            }),
+            settled: Condvar::new(),
+            closed: AtomicBool::new(false),
+        });
+        let worker = match kind {
+            Kind::Inline(_) | Kind::File { .. } => {
+                if let Err(error) = shared.reload_local() {
+                    // Something else to serve meanwhile? Else the setup error.
+                    if !shared.serve_fallback()? {
+                        return Err(error);
+                    }
+                    shared.failed(&error);
+                }
+                match kind {
+                    Kind::File {
+                        path,
+                        watch: Some(quiet),
+                    } => match super::watch::start(shared.clone(), path, quiet) {
+                        Ok(worker) => Some(worker),
+                        // The configuration is there; only live updates are lost (out of
+                        // inotify instances, say): `refresh` still reloads.
+                        Err(error) => {
+                            tracing::warn!(target: "flags", "{error}; changes will be picked up only by `refresh`");
+                            None
+                        }
+                    },
+                    _ => None,
+                }
+            }
+            #[cfg(feature = "http")]
+            Kind::Http(config) => {
+                shared.serve_fallback()?;
+                Some(super::poll::start(shared.clone(), config)?)
+            }
+        };
+        Ok(InProcess {
+            shared,
+            worker: Mutex::new(worker),
         })
     }
 
     /// The current snapshot. Lock-free.
     #[inline]
     pub(crate) fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
-        self.snapshot.load()
+        self.shared.snapshot.load()
     }
 
     /// Runs `f` on the current snapshot, through this thread's cache when it can. `f` runs
@@ -65,14 +187,15 @@ impl InProcess {
     /// cache busy and goes through `arc-swap`.
     #[inline]
     pub(crate) fn with_snapshot<R>(&self, f: impl FnOnce(&Snapshot) -> R) -> R {
-        let version = self.version.load(Ordering::Acquire);
+        let shared = &*self.shared;
+        let version = shared.version.load(Ordering::Acquire);
         let mut pending = Some(f);
         let mut out = None;
         let _ = SNAPSHOTS.try_with(|cell| {
             let Ok(mut cache) = cell.try_borrow_mut() else {
                 return;
             };
-            let index = match cache.iter().position(|(id, ..)| *id == self.id) {
+            let index = match cache.iter().position(|(id, ..)| *id == shared.id) {
                 Some(i) if cache[i].1 == version => i,
                 found => {
                     if let Some(i) = found {
@@ -80,7 +203,7 @@ impl InProcess {
                     } else if cache.len() == THREAD_CACHE {
                         cache.remove(0);
                     }
-                    cache.push((self.id, version, self.snapshot.load_full()));
+                    cache.push((shared.id, version, shared.snapshot.load_full()));
                     cache.len() - 1
                 }
             };
@@ -90,57 +213,426 @@ impl InProcess {
         });
         match (out, pending) {
             (Some(out), _) => out,
-            (None, Some(f)) => f(&self.snapshot.load()),
+            (None, Some(f)) => f(&shared.snapshot.load()),
             // `f` is taken only together with setting `out`.
             (None, None) => unreachable!("the snapshot reader ran without a result"),
         }
     }
 
-    /// Reloads the source; on failure the current snapshot stays.
+    /// Reloads the source now; on failure the current snapshot stays. A remote source is
+    /// fetched by its background thread, and this waits for the outcome.
     pub(crate) fn refresh(&self) -> Result<(), Error> {
-        let snapshot = match load(&*self.source, &self.decoders) {
-            Ok(snapshot) => snapshot,
-            Err(error) => {
-                self.events.emit(
-                    EventDetails::new(ProviderEvent::Error, self.events.provider_name())
-                        .with_message(error.to_string())
-                        .with_error_code(crate::details::ErrorCode::General),
-                );
-                return Err(error);
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::ShutDown);
+        }
+        match &self.shared.reload {
+            Reload::Background => {
+                let reply = match self.lock_worker().as_ref() {
+                    // From an event handler, on the polling thread: it cannot wait for
+                    // itself, so the refresh runs once the handler returns.
+                    Some(worker) if worker.is_current() => {
+                        worker.refresh()?;
+                        return Ok(());
+                    }
+                    Some(worker) => worker.refresh()?,
+                    None => return Err(Error::ShutDown),
+                };
+                let origin = || self.shared.describe.clone();
+                match reply.recv() {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(Failed::Fetch(message) | Failed::Fatal(message))) => Err(Error::Fetch {
+                        origin: origin(),
+                        message,
+                    }),
+                    Ok(Err(Failed::Rejected(message))) => Err(Error::Rejected { message }),
+                    Err(_) => Err(Error::ShutDown),
+                }
             }
-        };
-        self.snapshot.store(Arc::new(snapshot));
-        self.version.fetch_add(1, Ordering::Release);
-        // TODO(sources): the exact changed keys, by content comparison.
-        self.events.emit(EventDetails::new(
-            ProviderEvent::ConfigurationChanged,
-            self.events.provider_name(),
-        ));
-        Ok(())
-    }
-
-    /// Stops serving: the status becomes `NOT_READY` (OpenFeature 1.7.6).
-    pub(crate) fn shutdown(&self) {
-        self.events.set_status(ProviderStatus::NotReady);
+            _ => {
+                let result = self.shared.reload_local();
+                if let Err(error) = &result {
+                    self.shared.failed(error);
+                }
+                result
+            }
+        }
     }
 
     /// The provider's status and event handlers.
     pub(crate) fn events(&self) -> &Arc<Events> {
-        &self.events
+        &self.shared.events
     }
 
     pub(crate) fn describe(&self) -> String {
-        self.source.describe()
+        self.shared.describe.clone()
+    }
+
+    /// Waits until the first attempt at the source has settled, at most `timeout`; `Ok` when
+    /// the provider is then `READY`.
+    pub(crate) fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        while !state.settled && !self.shared.closed.load(Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = match self.shared.settled.wait_timeout(state, deadline - now) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        let message = state.last_error.clone();
+        drop(state);
+        match self.shared.events.status() {
+            ProviderStatus::Ready => Ok(()),
+            status => Err(Error::NotReady {
+                status,
+                message: message.unwrap_or_else(|| {
+                    format!("no configuration from {} yet", self.shared.describe)
+                }),
+            }),
+        }
+    }
+
+    /// Stops the background thread (waiting at most [`SHUTDOWN_BOUND`]) and returns the
+    /// provider to `NOT_READY`: reads answer `PROVIDER_NOT_READY`. Idempotent.
+    pub(crate) fn shutdown(&self) {
+        let shared = &*self.shared;
+        shared.closed.store(true, Ordering::Release);
+        if let Some(worker) = self.lock_worker().take() {
+            worker.stop(SHUTDOWN_BOUND);
+        }
+        shared.swap(Snapshot::gated(
+            ErrorCode::ProviderNotReady,
+            "the provider is shut down",
+        ));
+        shared.events.set_status(ProviderStatus::NotReady);
+        let _state = shared.lock();
+        shared.settled.notify_all();
+    }
+
+    fn lock_worker(&self) -> MutexGuard<'_, Option<Worker>> {
+        self.worker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-fn load(source: &dyn Source, decoders: &Arc<Decoders>) -> Result<Snapshot, Error> {
-    let manifest = source.load().map_err(|error| Error::Load {
-        origin: source.describe(),
-        error: Box::new(error),
-    })?;
-    Snapshot::compile(&manifest, decoders).map_err(|error| Error::Compile {
-        origin: source.describe(),
-        error: Box::new(error),
-    })
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        if let Some(worker) = self.lock_worker().take() {
+            worker.stop(SHUTDOWN_BOUND);
+        }
+    }
+}
+
+/// What a failed attempt was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The source could not be reached or read: counts towards `STALE`.
+    Unreachable,
+    /// The source delivered definitions that cannot be used: rejected, `ERROR`.
+    Rejected,
+}
+
+impl Shared {
+    pub(crate) fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn swap(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Reads an inline or file source in the calling thread and applies it.
+    pub(crate) fn reload_local(&self) -> Result<(), Error> {
+        let (text, origin) = match &self.reload {
+            Reload::Inline(text) => (text.clone(), "inline JSON".to_owned()),
+            Reload::File(path) => {
+                let origin = path.display().to_string();
+                match std::fs::read_to_string(path) {
+                    Ok(text) => (text, origin),
+                    Err(source) => {
+                        return Err(Error::Load {
+                            origin: self.describe.clone(),
+                            error: Box::new(flags_schema::Error::Io {
+                                path: origin,
+                                source,
+                            }),
+                        });
+                    }
+                }
+            }
+            Reload::Background => return Ok(()),
+        };
+        self.apply(&text, &origin, Origin::Live)
+    }
+
+    /// Serves the persisted copy or the bootstrap, when there is one; `Ok(false)` when there is
+    /// neither. An invalid bootstrap is a setup error; an unreadable persisted copy is skipped.
+    fn serve_fallback(&self) -> Result<bool, Error> {
+        if let Some(path) = &self.options.persist {
+            match persist::read(path) {
+                Ok(Some(text)) => {
+                    let origin = path.display().to_string();
+                    match self.apply(&text, &origin, Origin::Persisted) {
+                        Ok(()) => return Ok(true),
+                        Err(error) => tracing::warn!(
+                            target: "flags",
+                            "ignoring the persisted configuration: {error}"
+                        ),
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(
+                    target: "flags",
+                    path = %path.display(),
+                    "cannot read the persisted configuration: {error}"
+                ),
+            }
+        }
+        match &self.options.bootstrap {
+            Some(text) => {
+                self.apply(text, "bootstrap", Origin::Bootstrap)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Imports, compiles and swaps in `text` from `from`, then reports what changed. An
+    /// invalid configuration is rejected whole: the current one stays (the caller reports the
+    /// failure with [`Shared::failed`]). `name` names the text in messages.
+    pub(crate) fn apply(&self, text: &str, name: &str, from: Origin) -> Result<(), Error> {
+        let manifest = match flags_schema::import_str(text, name) {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                return Err(Error::Load {
+                    origin: self.describe_origin(from),
+                    error: Box::new(error),
+                });
+            }
+        };
+        let mut events = Vec::new();
+        let mut state = self.lock();
+        if self.is_closed() {
+            return Err(Error::ShutDown);
+        }
+        let unchanged = state.origin == from
+            && state
+                .current
+                .as_ref()
+                .is_some_and(|current| diff::same_content(current, &manifest));
+        if !unchanged {
+            let snapshot = match Snapshot::compile(&manifest, &self.decoders) {
+                Ok(snapshot) => snapshot,
+                Err(error) => {
+                    return Err(Error::Compile {
+                        origin: self.describe_origin(from),
+                        error: Box::new(error),
+                    });
+                }
+            };
+            let snapshot = if from == Origin::Persisted {
+                snapshot.served_stale()
+            } else {
+                snapshot
+            };
+            self.swap(snapshot);
+            let changed = match &state.current {
+                Some(previous) => diff::changed_keys(previous, &manifest),
+                None => Vec::new(),
+            };
+            let first = state.origin == Origin::Nothing;
+            state.current = Some(manifest);
+            state.origin = from;
+            let name = self.events.provider_name();
+            if first {
+                let event = if from == Origin::Persisted {
+                    EventDetails::new(ProviderEvent::Stale, name).with_message(format!(
+                        "serving the configuration persisted in `{}` until {} answers",
+                        self.options
+                            .persist
+                            .as_deref()
+                            .unwrap_or(std::path::Path::new(""))
+                            .display(),
+                        self.describe
+                    ))
+                } else {
+                    EventDetails::new(ProviderEvent::Ready, name)
+                };
+                events.push(event);
+            } else if !changed.is_empty() {
+                events.push(
+                    EventDetails::new(ProviderEvent::ConfigurationChanged, name)
+                        .with_flags_changed(changed),
+                );
+            }
+        }
+        if from == Origin::Live {
+            state.failures = 0;
+            state.last_error = None;
+            if self.events.status() != ProviderStatus::Ready
+                && !events.iter().any(|e| e.event == ProviderEvent::Ready)
+            {
+                events.insert(
+                    0,
+                    EventDetails::new(ProviderEvent::Ready, self.events.provider_name()),
+                );
+            }
+        }
+        drop(state);
+        if from == Origin::Live
+            && !unchanged
+            && let Some(path) = &self.options.persist
+            && let Err(error) = persist::write(path, text)
+        {
+            tracing::warn!(
+                target: "flags",
+                path = %path.display(),
+                "cannot persist the configuration: {error}"
+            );
+        }
+        for event in events {
+            self.events.emit(event);
+        }
+        if from == Origin::Live {
+            self.settle();
+        }
+        Ok(())
+    }
+
+    /// Marks the first attempt at the source as settled, once its events are out (so that
+    /// `wait_ready` sees the status they set).
+    fn settle(&self) {
+        let mut state = self.lock();
+        if !state.settled {
+            state.settled = true;
+            self.settled.notify_all();
+        }
+    }
+
+    fn describe_origin(&self, from: Origin) -> String {
+        match from {
+            Origin::Bootstrap => "the bootstrap configuration".to_owned(),
+            Origin::Persisted => "the persisted configuration".to_owned(),
+            Origin::Nothing | Origin::Live => self.describe.clone(),
+        }
+    }
+
+    /// The source confirmed that the configuration served is current (HTTP `304`).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn confirmed(&self) {
+        let mut state = self.lock();
+        if self.is_closed() {
+            return;
+        }
+        state.failures = 0;
+        state.last_error = None;
+        let recover = state.origin == Origin::Live && self.events.status() != ProviderStatus::Ready;
+        drop(state);
+        if recover {
+            self.events.emit(EventDetails::new(
+                ProviderEvent::Ready,
+                self.events.provider_name(),
+            ));
+        }
+        self.settle();
+    }
+
+    /// Records a failed attempt and emits what it changes: an unreadable source counts towards
+    /// `STALE`, invalid definitions are rejected with an error event.
+    pub(crate) fn failed(&self, error: &Error) {
+        let kind = match error {
+            Error::Load { error, .. } if matches!(**error, flags_schema::Error::Io { .. }) => {
+                Failure::Unreachable
+            }
+            Error::Fetch { .. } => Failure::Unreachable,
+            Error::ShutDown => return,
+            Error::Rejected { .. } => Failure::Rejected,
+            _ => Failure::Rejected,
+        };
+        self.record_failure(kind, error.to_string());
+    }
+
+    /// Records a failed attempt of `kind` with `message`: a rejected update is an error
+    /// event (once per distinct message); an unreachable source is an error while nothing from
+    /// it was ever served, and `STALE` after `stale_after` consecutive failures.
+    pub(crate) fn record_failure(&self, kind: Failure, message: String) {
+        let mut state = self.lock();
+        if self.is_closed() {
+            return;
+        }
+        state.failures = state.failures.saturating_add(1);
+        let status = self.events.status();
+        let name = self.events.provider_name();
+        let event = match (kind, state.origin) {
+            // Serving a persisted copy: already stale.
+            (Failure::Unreachable, Origin::Persisted) => None,
+            (Failure::Unreachable, Origin::Live) => (status == ProviderStatus::Ready
+                && state.failures >= self.options.stale_after)
+                .then(|| {
+                    EventDetails::new(ProviderEvent::Stale, name).with_message(format!(
+                        "{} failed {} times in a row; the last configuration stays: {message}",
+                        self.describe, state.failures
+                    ))
+                }),
+            (Failure::Unreachable, Origin::Nothing | Origin::Bootstrap)
+            | (Failure::Rejected, _) => {
+                let repeated =
+                    status == ProviderStatus::Error && state.last_error.as_ref() == Some(&message);
+                let code = match kind {
+                    Failure::Rejected => ErrorCode::ParseError,
+                    Failure::Unreachable => ErrorCode::General,
+                };
+                (!repeated).then(|| {
+                    EventDetails::new(ProviderEvent::Error, name)
+                        .with_message(message.clone())
+                        .with_error_code(code)
+                })
+            }
+        };
+        if event
+            .as_ref()
+            .is_some_and(|e| e.event == ProviderEvent::Error)
+        {
+            state.last_error = Some(message);
+        }
+        drop(state);
+        if let Some(event) = event {
+            self.events.emit(event);
+        }
+        self.settle();
+    }
+
+    /// The source refused for good (credentials): reads answer `PROVIDER_FATAL` from now on.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn fatal(&self, message: String) {
+        let mut state = self.lock();
+        if self.is_closed() {
+            return;
+        }
+        state.last_error = Some(message.clone());
+        self.swap(Snapshot::gated(ErrorCode::ProviderFatal, message.as_str()));
+        drop(state);
+        self.events.emit(
+            EventDetails::new(ProviderEvent::Error, self.events.provider_name())
+                .with_message(message)
+                .with_error_code(ErrorCode::ProviderFatal),
+        );
+        self.settle();
+    }
 }

@@ -1,6 +1,12 @@
 //! Providers: what answers evaluations for a client.
 
+mod diff;
 mod in_process;
 pub(crate) mod memory;
+mod persist;
+#[cfg(feature = "http")]
+mod poll;
+mod watch;
+mod worker;
 
 pub(crate) use in_process::InProcess;

@@ -1,25 +1,111 @@
-//! Where in-process configuration comes from.
+//! Where in-process configuration comes from, and how it is kept current.
+//!
+//! | source | loads | then |
+//! | --- | --- | --- |
+//! | [`file()`] | in `build()`, synchronously | watched: every change is applied (debounced) |
+//! | [`json()`] | in `build()`, synchronously | fixed |
+//! | `http()` (feature `http`) | in the background; `build()` returns at once | polled with `If-None-Match` |
+//!
+//! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
+//! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
+//! while the source is down serves that configuration (reason `STALE`) instead of defaults.
+//! An update that cannot be read or compiled is rejected whole: the configuration served stays,
+//! and a `PROVIDER_ERROR` event says why. [`Client::refresh`](crate::Client::refresh) reloads
+//! on demand.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use flags_schema::Manifest;
+#[cfg(feature = "http")]
+pub(crate) mod http;
 
-/// A place flag definitions are loaded from.
+#[cfg(feature = "http")]
+pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
+
+/// A place flag definitions come from: [`file()`], [`json()`] or `http()` (feature `http`).
+/// Give one to [`ClientBuilder::in_process`](crate::ClientBuilder::in_process).
 ///
-/// The runtime calls [`Source::load`] when a client is built and on
-/// [`Client::refresh`](crate::Client::refresh); a failed load leaves the last good
-/// configuration in place.
-pub trait Source: Send + Sync + 'static {
-    /// Loads and validates the definitions.
-    fn load(&self) -> Result<Manifest, flags_schema::Error>;
-
-    /// A description for messages (a path or a URL without credentials).
+/// This trait is sealed: the sources are the ones this module builds.
+pub trait Source: Send + 'static + sealed::Sealed {
+    /// A description for messages: a path, or a URL without credentials.
     fn describe(&self) -> String;
 }
 
+pub(crate) mod sealed {
+    /// What the provider needs to run a source; not nameable outside the crate.
+    pub trait Sealed {
+        /// Turns the source into its plan.
+        fn plan(self: Box<Self>) -> Plan;
+    }
+
+    /// How a provider obtains its configuration and keeps it current.
+    pub struct Plan {
+        pub(crate) describe: String,
+        pub(crate) kind: super::Kind,
+        pub(crate) options: super::Options,
+    }
+}
+
+pub(crate) use sealed::Plan;
+
+/// The ways configuration arrives.
+pub(crate) enum Kind {
+    /// Text given in code.
+    Inline(String),
+    /// A local file, watched when `watch` is set (with that debounce).
+    File {
+        path: PathBuf,
+        watch: Option<Duration>,
+    },
+    /// A flag file polled over HTTP.
+    #[cfg(feature = "http")]
+    Http(http::HttpConfig),
+}
+
+/// What every live source can add.
+#[derive(Clone)]
+pub(crate) struct Options {
+    /// Served until the source delivers.
+    pub(crate) bootstrap: Option<String>,
+    /// Where the last applied configuration is kept.
+    pub(crate) persist: Option<PathBuf>,
+    /// Consecutive failed refreshes after which the provider is `STALE`.
+    pub(crate) stale_after: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            bootstrap: None,
+            persist: None,
+            stale_after: DEFAULT_STALE_AFTER,
+        }
+    }
+}
+
+/// Consecutive failed refreshes after which a provider reports `STALE`, unless set.
+pub const DEFAULT_STALE_AFTER: u32 = 3;
+
+/// How long a watched file must stay quiet after a change before it is read, unless set.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(50);
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("bootstrap", &self.bootstrap.as_ref().map(|b| b.len()))
+            .field("persist", &self.persist)
+            .field("stale_after", &self.stale_after)
+            .finish()
+    }
+}
+
 /// A local flag file: a flagd flag-definition file, an OpenFeature CLI manifest or a lock file,
-/// detected from its contents.
+/// detected from its contents. It is read when the client is built (an unreadable or invalid
+/// file fails `build()`, unless a [bootstrap](FileSource::bootstrap) or a
+/// [persisted](FileSource::persist) configuration can serve meanwhile), then watched: each
+/// change is applied once the file has been quiet for a moment, including editors that save
+/// by writing a new file and renaming it over the old one.
 ///
 /// ```no_run
 /// let client = flags_runtime::Client::builder()
@@ -28,13 +114,20 @@ pub trait Source: Send + Sync + 'static {
 /// # Ok::<(), flags_runtime::Error>(())
 /// ```
 pub fn file(path: impl Into<PathBuf>) -> FileSource {
-    FileSource { path: path.into() }
+    FileSource {
+        path: path.into(),
+        watch: Some(DEFAULT_DEBOUNCE),
+        options: Options::default(),
+    }
 }
 
 /// Flag definitions in a local file; see [`file()`].
 #[derive(Clone)]
+#[must_use]
 pub struct FileSource {
     path: PathBuf,
+    watch: Option<Duration>,
+    options: Options,
 }
 
 impl FileSource {
@@ -42,27 +135,79 @@ impl FileSource {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Whether the file is watched for changes (the default) or read only when the client is
+    /// built and on [`Client::refresh`](crate::Client::refresh).
+    ///
+    /// ```no_run
+    /// let source = flags_runtime::source::file("flags.json").watch(false);
+    /// ```
+    pub fn watch(mut self, watch: bool) -> FileSource {
+        self.watch = watch.then(|| self.watch.unwrap_or(DEFAULT_DEBOUNCE));
+        self
+    }
+
+    /// How long the file must stay unchanged after a change before it is read
+    /// (default [`DEFAULT_DEBOUNCE`]), so that a save in several writes is read once, whole.
+    pub fn debounce(mut self, quiet: Duration) -> FileSource {
+        if self.watch.is_some() {
+            self.watch = Some(quiet);
+        }
+        self
+    }
+
+    /// A configuration (any importable JSON format) served when the file cannot be read at
+    /// start, until it can.
+    pub fn bootstrap(mut self, json: impl Into<String>) -> FileSource {
+        self.options.bootstrap = Some(json.into());
+        self
+    }
+
+    /// Keeps a copy of each configuration applied in `path` (written atomically), and serves
+    /// that copy (reason `STALE`) when the file cannot be read at start.
+    pub fn persist(mut self, path: impl Into<PathBuf>) -> FileSource {
+        self.options.persist = Some(path.into());
+        self
+    }
+
+    /// After how many consecutive failed reads the provider reports `STALE`
+    /// (default [`DEFAULT_STALE_AFTER`]; at least 1).
+    pub fn stale_after(mut self, failures: u32) -> FileSource {
+        self.options.stale_after = failures.max(1);
+        self
+    }
 }
 
 impl fmt::Debug for FileSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileSource")
             .field("path", &self.path)
+            .field("watch", &self.watch)
+            .field("options", &self.options)
             .finish()
     }
 }
 
 impl Source for FileSource {
-    fn load(&self) -> Result<Manifest, flags_schema::Error> {
-        flags_schema::read(&self.path)
-    }
-
     fn describe(&self) -> String {
         format!("file `{}`", self.path.display())
     }
 }
 
-/// Flag definitions given as JSON text (any importable format), for tests and bootstrapping.
+impl sealed::Sealed for FileSource {
+    fn plan(self: Box<Self>) -> Plan {
+        Plan {
+            describe: self.describe(),
+            kind: Kind::File {
+                path: self.path,
+                watch: self.watch,
+            },
+            options: self.options,
+        }
+    }
+}
+
+/// Flag definitions given as JSON text (any importable format), for tests and examples.
 ///
 /// ```
 /// let source = flags_runtime::source::json(r#"{"flags": {"dark-mode": {
@@ -77,6 +222,7 @@ pub fn json(text: impl Into<String>) -> JsonSource {
 
 /// Flag definitions held in memory as JSON text; see [`json()`].
 #[derive(Clone)]
+#[must_use]
 pub struct JsonSource {
     text: String,
 }
@@ -90,11 +236,17 @@ impl fmt::Debug for JsonSource {
 }
 
 impl Source for JsonSource {
-    fn load(&self) -> Result<Manifest, flags_schema::Error> {
-        flags_schema::import_str(&self.text, "inline JSON")
-    }
-
     fn describe(&self) -> String {
         "inline JSON".to_owned()
+    }
+}
+
+impl sealed::Sealed for JsonSource {
+    fn plan(self: Box<Self>) -> Plan {
+        Plan {
+            describe: self.describe(),
+            kind: Kind::Inline(self.text),
+            options: Options::default(),
+        }
     }
 }

@@ -1,0 +1,229 @@
+//! A flag file polled over HTTP(S).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Kind, Options, Plan, Source, sealed};
+
+/// A flag file (any importable JSON format) polled over HTTP(S), with `If-None-Match` so that
+/// an unchanged file costs a `304`. `build()` returns at once; the first fetch runs in the
+/// background (until it succeeds, reads answer `PROVIDER_NOT_READY`, or the
+/// [bootstrap](HttpSource::bootstrap) or [persisted](HttpSource::persist) configuration);
+/// [`Client::wait_ready`](crate::Client::wait_ready) waits for it. One background thread per
+/// client does the polling; evaluation never waits for it.
+///
+/// A `401` or `403` is final: the provider turns `FATAL` and stops polling.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let client = flags_runtime::Client::builder()
+///     .in_process(
+///         flags_runtime::source::http("https://config.example.com/flags.json")
+///             .bearer_token("secret")
+///             .interval(Duration::from_secs(30))
+///             .persist("/var/cache/my-app/flags.json"),
+///     )
+///     .build()?;
+/// client.wait_ready(Duration::from_secs(5))?;
+/// # Ok::<(), flags_runtime::Error>(())
+/// ```
+pub fn http(url: impl Into<String>) -> HttpSource {
+    HttpSource {
+        config: HttpConfig {
+            url: url.into(),
+            interval: DEFAULT_INTERVAL,
+            jitter: None,
+            timeout: DEFAULT_TIMEOUT,
+            bearer: None,
+            headers: Vec::new(),
+            max_body: DEFAULT_MAX_BODY,
+        },
+        options: Options::default(),
+    }
+}
+
+/// How often a flag file is polled, unless set.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long one request may take, unless set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest body accepted, unless set.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A flag file polled over HTTP; see [`http()`].
+#[derive(Clone)]
+#[must_use]
+pub struct HttpSource {
+    config: HttpConfig,
+    options: Options,
+}
+
+/// A value that never shows in `Debug`, logs or errors.
+#[derive(Clone)]
+pub(crate) struct Secret(pub(crate) Arc<str>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct HttpConfig {
+    pub(crate) url: String,
+    pub(crate) interval: Duration,
+    /// The most added at random to each interval; a tenth of the interval when unset.
+    pub(crate) jitter: Option<Duration>,
+    pub(crate) timeout: Duration,
+    pub(crate) bearer: Option<Secret>,
+    /// Header values are secrets too (API keys travel in headers).
+    pub(crate) headers: Vec<(String, Secret)>,
+    pub(crate) max_body: usize,
+}
+
+impl HttpConfig {
+    pub(crate) fn jitter(&self) -> Duration {
+        self.jitter.unwrap_or(self.interval / 10)
+    }
+}
+
+impl fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("url", &redact_url(&self.url))
+            .field("interval", &self.interval)
+            .field("jitter", &self.jitter())
+            .field("timeout", &self.timeout)
+            .field("bearer", &self.bearer)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("max_body", &self.max_body)
+            .finish()
+    }
+}
+
+impl HttpSource {
+    /// The time between two polls (default [`DEFAULT_INTERVAL`]), plus a random
+    /// [jitter](HttpSource::jitter).
+    pub fn interval(mut self, interval: Duration) -> HttpSource {
+        self.config.interval = interval;
+        self
+    }
+
+    /// The most added at random to each interval, so that many processes started together do
+    /// not poll together (default: a tenth of the interval).
+    pub fn jitter(mut self, jitter: Duration) -> HttpSource {
+        self.config.jitter = Some(jitter);
+        self
+    }
+
+    /// How long one request may take, connection included (default [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> HttpSource {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>`. The token never appears in `Debug`, logs or
+    /// errors.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> HttpSource {
+        self.config.bearer = Some(Secret(Arc::from(token.into())));
+        self
+    }
+
+    /// Sends a header with every request. Its value never appears in `Debug`, logs or errors;
+    /// an invalid name or value fails `build()`.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> HttpSource {
+        self.config
+            .headers
+            .push((name.into(), Secret(Arc::from(value.into()))));
+        self
+    }
+
+    /// The largest body accepted (default [`DEFAULT_MAX_BODY`]); a larger one is a failed
+    /// fetch.
+    pub fn max_body_size(mut self, bytes: usize) -> HttpSource {
+        self.config.max_body = bytes;
+        self
+    }
+
+    /// A configuration (any importable JSON format) served until the first successful fetch.
+    pub fn bootstrap(mut self, json: impl Into<String>) -> HttpSource {
+        self.options.bootstrap = Some(json.into());
+        self
+    }
+
+    /// Keeps a copy of each configuration applied in `path` (written atomically, after the
+    /// configuration is in use), and serves that copy (reason `STALE`) from the start, until
+    /// the first successful fetch: a restart while the server is down serves the last
+    /// configuration, not defaults.
+    pub fn persist(mut self, path: impl Into<PathBuf>) -> HttpSource {
+        self.options.persist = Some(path.into());
+        self
+    }
+
+    /// After how many consecutive failed polls the provider reports `STALE`
+    /// (default [`DEFAULT_STALE_AFTER`](super::DEFAULT_STALE_AFTER); at least 1).
+    pub fn stale_after(mut self, failures: u32) -> HttpSource {
+        self.options.stale_after = failures.max(1);
+        self
+    }
+}
+
+#[cfg(test)]
+impl HttpSource {
+    pub(crate) fn config_for_tests(self) -> HttpConfig {
+        self.config
+    }
+}
+
+impl fmt::Debug for HttpSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpSource")
+            .field("config", &self.config)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl Source for HttpSource {
+    fn describe(&self) -> String {
+        format!("`{}`", redact_url(&self.config.url))
+    }
+}
+
+impl sealed::Sealed for HttpSource {
+    fn plan(self: Box<Self>) -> Plan {
+        Plan {
+            describe: self.describe(),
+            kind: Kind::Http(self.config),
+            options: self.options,
+        }
+    }
+}
+
+/// The URL without user information, query or fragment (where credentials hide).
+pub(crate) fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        // Not a URL: keep the scheme and host-looking part only.
+        Err(_) => url
+            .split(['?', '#'])
+            .next()
+            .map(|s| match s.rsplit_once('@') {
+                Some((_, host)) => host.to_owned(),
+                None => s.to_owned(),
+            })
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,116 @@
+//! Helpers shared by the source tests.
+
+#![allow(dead_code)] // each test file uses part of it
+
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use flags_runtime::{Client, EventDetails, ProviderEvent};
+
+/// How long a test waits for something that should happen (a bound, not an expectation).
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Every event of a client, in order.
+pub struct Recorder {
+    rx: mpsc::Receiver<EventDetails>,
+}
+
+/// Records `client`'s events (a late handler of the current state runs at once: that event
+/// is recorded first).
+pub fn record(client: &Client) -> Recorder {
+    let (tx, rx) = mpsc::channel();
+    for event in [
+        ProviderEvent::Ready,
+        ProviderEvent::Error,
+        ProviderEvent::Stale,
+        ProviderEvent::ConfigurationChanged,
+    ] {
+        let tx = tx.clone();
+        client.on(event, move |details| {
+            let _ = tx.send(details.clone());
+        });
+    }
+    Recorder { rx }
+}
+
+impl Recorder {
+    /// The next event; panics when none comes within [`PATIENCE`].
+    pub fn next(&self) -> EventDetails {
+        self.rx
+            .recv_timeout(PATIENCE)
+            .expect("an event within the patience bound")
+    }
+
+    /// The next `event`, skipping others; panics when none comes within [`PATIENCE`].
+    pub fn next_of(&self, event: ProviderEvent) -> EventDetails {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let details = self
+                .rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {event:?} event within the patience bound"));
+            if details.event == event {
+                return details;
+            }
+        }
+    }
+
+    /// The events recorded so far, without waiting.
+    pub fn drain(&self) -> Vec<EventDetails> {
+        self.rx.try_iter().collect()
+    }
+}
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "flags-sources-{name}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `name` in place.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Writes `name` as editors do: a new file renamed over the old one.
+    pub fn replace(&self, name: &str, text: &str) -> PathBuf {
+        let temp = self.0.join(format!(".{name}.swp"));
+        std::fs::write(&temp, text).unwrap();
+        let path = self.0.join(name);
+        std::fs::rename(&temp, &path).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A flagd document with one integer flag `limit` (variants small/large) plus `extra`.
+pub fn limit(default: &str, extra: &str) -> String {
+    format!(
+        r#"{{"flags": {{"limit": {{"state": "ENABLED", "variants": {{"small": 10, "large": 100}},
+            "defaultVariant": "{default}"}}{extra}}}}}"#
+    )
+}
