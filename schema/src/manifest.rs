@@ -374,7 +374,7 @@ fn write_canonical(value: &Value, out: &mut impl std::io::Write) -> std::io::Res
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+            entries.sort_unstable_by_key(|(key, _)| *key);
             out.write_all(b"{")?;
             for (i, (key, value)) in entries.into_iter().enumerate() {
                 if i > 0 {
