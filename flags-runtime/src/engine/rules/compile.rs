@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 use super::eval::{self, Cx, Val};
 use super::js;
 use super::{
-    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, VarExpr,
-    fractional,
+    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, RootName,
+    VarExpr, fractional,
 };
 use crate::context::Context;
 use crate::value::Value;
@@ -64,6 +64,10 @@ pub(super) struct Compiler<'e> {
     evaluators: &'e BTreeMap<String, Json>,
     options: EngineOptions,
     depth: usize,
+    /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
+    /// operand against the last value stored in the reference evaluator's `prev` register, so
+    /// the nodes that store there must do so. Elsewhere what they store is never read.
+    track_prev: bool,
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -74,6 +78,7 @@ impl<'e> Compiler<'e> {
             evaluators,
             options,
             depth: 0,
+            track_prev: false,
         }
     }
 
@@ -241,6 +246,12 @@ impl<'e> Compiler<'e> {
                 Json::Array(items) if items.is_empty() => Expr::Const(Value::Null),
                 Json::Array(items) => {
                     let items = self.list(items, mode)?;
+                    // Only the `prev` stores differ between the forms.
+                    let mode = if compiled && self.track_prev {
+                        Mode::Compiled
+                    } else {
+                        Mode::Interpreted
+                    };
                     if name == "and" {
                         Expr::And(mode, items)
                     } else {
@@ -287,7 +298,15 @@ impl<'e> Compiler<'e> {
                 };
                 match args {
                     Json::Array(items) if items.len() >= 2 => {
-                        Expr::Compare(op, mode, self.list(items, mode)?)
+                        let outer = self.track_prev;
+                        let mut exprs = Vec::with_capacity(items.len());
+                        for (i, item) in items.iter().enumerate() {
+                            self.track_prev = if i == 0 { outer } else { compiled };
+                            let compiled_item = self.expr(item, mode);
+                            self.track_prev = outer;
+                            exprs.push(compiled_item?);
+                        }
+                        Expr::Compare(op, mode, exprs)
                     }
                     _ => Expr::Throw("a comparison takes at least two arguments"),
                 }
@@ -338,10 +357,15 @@ impl<'e> Compiler<'e> {
                     Some(s) => self.expr(s, mode)?,
                     None => Expr::Const(Value::Null),
                 };
+                // The mapper is a function of its own, with its own `prev`.
+                let outer = self.track_prev;
+                self.track_prev = false;
                 let mapper = match items.get(1) {
-                    Some(m) => self.expr(m, mode)?,
-                    None => Expr::Const(Value::Null),
+                    Some(m) => self.expr(m, mode),
+                    None => Ok(Expr::Const(Value::Null)),
                 };
+                self.track_prev = outer;
+                let mapper = mapper?;
                 let init = match (kind, items.get(2)) {
                     (IterKind::Reduce, Some(init)) => Some(self.expr(init, mode)?),
                     _ => None,
@@ -388,10 +412,17 @@ impl<'e> Compiler<'e> {
             Some(d) => Some(self.expr(d, mode)?),
             None => None,
         };
+        let special = match path.first().map(|p| &**p) {
+            Some("targetingKey") => RootName::TargetingKey,
+            Some("$flagd") => RootName::Flagd,
+            _ => RootName::Attribute,
+        };
         Ok(Expr::Var(Box::new(VarExpr {
             path: path.into_boxed_slice(),
             default,
             mode,
+            track_prev: mode == Mode::Compiled && self.track_prev,
+            root: special,
         })))
     }
 

@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use super::js::{self, as_str, falsy, is_array, is_object, to_js_string, to_number, truthy};
 use super::{
-    Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, VarExpr,
+    Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, RootName,
+    VarExpr,
 };
 use crate::context::Context;
 use crate::value::Value;
@@ -289,6 +290,31 @@ fn walk<'a>(cx: &mut Cx<'a>, mut current: Val<'a>, path: &[Box<str>]) -> Option<
 
 /// Evaluates `expr` in `scope` (the context, or the element an iteration is at).
 pub(crate) fn eval<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    // The frequent operators here; the others out of line, so that this frame stays small.
+    match expr {
+        Expr::Const(value) => Ok(Val::of(value)),
+        Expr::Var(var) => eval_var(var, cx, scope),
+        Expr::Call(func, args) => call(*func, args, cx, scope),
+        Expr::If(items) => {
+            let mut i = 0;
+            while i + 1 < items.len() {
+                if truthy(&eval(&items[i], cx, scope)?) {
+                    return eval(&items[i + 1], cx, scope);
+                }
+                i += 2;
+            }
+            match items.last() {
+                Some(otherwise) => eval(otherwise, cx, scope),
+                None => Ok(Val::Null),
+            }
+        }
+        Expr::Fractional(fractional) => super::fractional::eval(fractional, cx, scope),
+        _ => eval_other(expr, cx, scope),
+    }
+}
+
+#[inline(never)]
+fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
         Expr::Var(var) => eval_var(var, cx, scope),
@@ -417,7 +443,17 @@ fn eval_var<'a>(var: &'a VarExpr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
     if var.path.is_empty() {
         return Ok(scope.clone());
     }
-    let found = lookup(cx, scope, &var.path);
+    let found = match (scope, var.root) {
+        // An attribute of the context: no name comparisons.
+        (Val::Root, RootName::Attribute) => match var.path.split_first() {
+            Some((first, rest)) => match cx.ctx.get(first) {
+                Some(value) => walk_value(cx, value, rest),
+                None => None,
+            },
+            None => None,
+        },
+        _ => lookup(cx, scope, &var.path),
+    };
     let value = match (found, var.mode) {
         (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => match &var.default
         {
@@ -426,10 +462,22 @@ fn eval_var<'a>(var: &'a VarExpr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
         },
         (Some(value), _) => value,
     };
-    if var.mode == Mode::Compiled {
+    if var.track_prev {
         cx.prev = value.clone();
     }
     Ok(value)
+}
+
+/// Walks `path` from a context value, borrowed through maps.
+#[inline]
+fn walk_value<'a>(cx: &mut Cx<'a>, mut value: &'a Value, path: &[Box<str>]) -> Option<Val<'a>> {
+    for (i, name) in path.iter().enumerate() {
+        match value {
+            Value::Map(map) => value = map.get(&**name)?,
+            _ => return walk(cx, Val::of(value), &path[i..]),
+        }
+    }
+    Some(Val::of(value))
 }
 
 /// Up to six values inline, more on the heap: arguments without allocating.
@@ -505,6 +553,39 @@ pub(crate) fn eval_args<'a>(
 }
 
 fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    // The common forms, without an argument buffer.
+    if let Args::List(items) = args {
+        match (func, items.as_slice()) {
+            (Func::StartsWith | Func::EndsWith, [text, affix]) => {
+                let text = eval(text, cx, scope)?;
+                let affix = eval(affix, cx, scope)?;
+                Cx::require_root(scope)?;
+                return Ok(match (as_str(&text), as_str(&affix)) {
+                    (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
+                        text.starts_with(affix)
+                    } else {
+                        text.ends_with(affix)
+                    }),
+                    _ => Val::Null,
+                });
+            }
+            (Func::In, [item, container]) => {
+                let item = eval(item, cx, scope)?;
+                let container = eval(container, cx, scope)?;
+                return in_(&item, &container);
+            }
+            (Func::SemVer, [left, op, right]) => {
+                let values = [
+                    eval(left, cx, scope)?,
+                    eval(op, cx, scope)?,
+                    eval(right, cx, scope)?,
+                ];
+                Cx::require_root(scope)?;
+                return Ok(super::semver::sem_ver(&values));
+            }
+            _ => {}
+        }
+    }
     if matches!(func, Func::SemVer | Func::StartsWith | Func::EndsWith) {
         let values = eval_args(args, cx, scope)?;
         Cx::require_root(scope)?;

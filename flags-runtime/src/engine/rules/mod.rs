@@ -132,6 +132,18 @@ pub(crate) struct VarExpr {
     path: Box<[Box<str>]>,
     default: Option<Expr>,
     mode: Mode,
+    /// Whether the value is stored in `prev` (see `Compiler::track_prev`).
+    track_prev: bool,
+    /// What the first segment names when read from the evaluation context.
+    root: RootName,
+}
+
+/// What the first segment of a `var` path names in the evaluation context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootName {
+    Attribute,
+    TargetingKey,
+    Flagd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
