@@ -656,6 +656,24 @@ fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Res
             }
             Ok(Val::String(out))
         }
+        Func::CatOne => match arg(0) {
+            // `Spread` gave the elements of an array, or the value itself.
+            Some(Val::Null) | None if values.len() <= 1 => {
+                Err(Thrown("`cat` of null"))
+            }
+            _ if values.len() == 1 && arg(0).and_then(as_str).is_some() => {
+                Ok(Val::String(arg(0).and_then(as_str).unwrap_or("").to_owned()))
+            }
+            _ => {
+                let mut out = String::new();
+                for value in values.iter() {
+                    if !matches!(value, Val::Null) {
+                        js::write_js_string(&mut out, value);
+                    }
+                }
+                Ok(Val::String(out))
+            }
+        },
         Func::Missing => Ok(Val::List(missing(cx, scope, &values))),
         Func::Not | Func::NotNot => {
             let first = arg(0).map_or(false, truthy);
@@ -1009,14 +1027,32 @@ fn check_depth(value: &Val<'_>) -> Result<(), Thrown> {
 fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     let selector = eval(&it.selector, cx, scope)?;
     if it.kind == IterKind::All {
-        cx.prev = selector.clone();
+        if it.mode == Mode::Compiled {
+            cx.prev = selector.clone();
+        } else if falsy(&selector) {
+            // The interpreter's `all` of nothing (`selector || []`) is false.
+            return Ok(Val::Bool(false));
+        }
         if is_array(&selector) && selector.elements().is_some_and(|e| e.len() == 0) {
             return Ok(Val::Bool(false));
         }
     }
+    let chars;
     let items = match selector.elements() {
         Some(items) => Some(items),
         None if falsy(&selector) => None,
+        // The interpreter's `all` / `some` / `none` loop over `length`: a string's units, and
+        // nothing for other values.
+        None if it.mode == Mode::Interpreted
+            && matches!(it.kind, IterKind::All | IterKind::Some | IterKind::None) =>
+        {
+            chars = as_str(&selector).map(|s| {
+                s.encode_utf16()
+                    .map(|u| Val::String(String::from_utf16_lossy(&[u])))
+                    .collect::<Vec<_>>()
+            });
+            chars.as_deref().map(Elements::Owned)
+        }
         None => return Err(NOT_ITERABLE),
     };
     let len = items.map_or(0, Elements::len);

@@ -177,6 +177,9 @@ pub(crate) enum Func {
     Max,
     /// `cat` in its interpreted form (skips null).
     Cat,
+    /// The interpreter's `cat` of a single value: a string is itself, an array is joined,
+    /// anything else is written as a string (null fails).
+    CatOne,
     Missing,
     SemVer,
     StartsWith,
@@ -199,6 +202,7 @@ pub(crate) enum IterKind {
 #[derive(Debug)]
 pub(crate) struct Iteration {
     kind: IterKind,
+    mode: Mode,
     selector: Expr,
     mapper: Expr,
     /// `reduce`'s initial value (absent: JavaScript's `reduce` without one).
