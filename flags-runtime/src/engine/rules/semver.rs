@@ -47,19 +47,17 @@ fn strict(text: &str) -> Option<Version<'_>> {
         Some((text, build)) => (text, Some(build)),
         None => (text, None),
     };
-    if let Some(build) = build {
-        if !build.split('.').all(is_build_identifier) {
-            return None;
-        }
+    if let Some(build) = build
+        && !build.split('.').all(is_build_identifier)
+    {
+        return None;
     }
     let (core, pre) = match text.split_once('-') {
         Some((core, pre)) => (core, pre),
         None => (text, ""),
     };
-    if !pre.is_empty() || text.len() != core.len() {
-        if !pre.split('.').all(is_pre_identifier) {
-            return None;
-        }
+    if (!pre.is_empty() || text.len() != core.len()) && !pre.split('.').all(is_pre_identifier) {
+        return None;
     }
     let mut parts = core.split('.');
     let version = Version {
@@ -105,7 +103,10 @@ fn compare_identifiers(a: &str, b: &str) -> Ordering {
     let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
     match (numeric(a), numeric(b)) {
         (true, true) => {
-            let (x, y) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+            let (x, y) = (
+                a.parse::<f64>().unwrap_or(0.0),
+                b.parse::<f64>().unwrap_or(0.0),
+            );
             x.partial_cmp(&y).unwrap_or(Ordering::Equal)
         }
         (true, false) => Ordering::Less,
@@ -226,6 +227,9 @@ mod tests {
             sem_ver(&[Val::Null, Val::Str("="), Val::Str("1.0.0")]),
             Val::Null
         ));
-        assert!(matches!(sem_ver(&[Val::Str("1.0.0"), Val::Str("=")]), Val::Null));
+        assert!(matches!(
+            sem_ver(&[Val::Str("1.0.0"), Val::Str("=")]),
+            Val::Null
+        ));
     }
 }
