@@ -57,9 +57,6 @@ const KNOWN: &[&str] = &[
     "ends_with",
 ];
 
-/// `$ref`s may point at evaluators that point at evaluators; deeper than this is a cycle.
-const MAX_REF_DEPTH: usize = 16;
-
 pub(super) struct Compiler<'e> {
     evaluators: &'e BTreeMap<String, Json>,
     options: EngineOptions,
@@ -133,8 +130,15 @@ impl<'e> Compiler<'e> {
                         Ok(target) => target,
                         Err(message) => return unknown(message, mode),
                     };
-                    if self.depth >= MAX_REF_DEPTH {
-                        return Err("`$ref`s refer to each other in a cycle".to_owned());
+                    if self.depth > 0 {
+                        // flagd substitutes references once: one inside an evaluator stays.
+                        return unknown(
+                            format!(
+                                "`{json}` is inside an evaluator; evaluators cannot refer to \
+                                 evaluators"
+                            ),
+                            mode,
+                        );
                     }
                     self.depth += 1;
                     let compiled = self.expr(target, mode);
@@ -198,9 +202,13 @@ impl<'e> Compiler<'e> {
                     return Ok(true);
                 };
                 Ok(match name.as_str() {
-                    "$ref" => {
+                    "$ref" if self.depth == 0 => {
                         let target = self.reference(args)?;
-                        self.deterministic(target, inside_iterator)?
+                        let inner = Compiler {
+                            depth: 1,
+                            ..Compiler::new(self.evaluators, self.options)
+                        };
+                        inner.deterministic(target, inside_iterator)?
                     }
                     "var" => inside_iterator,
                     "missing" => matches!(args, Json::Array(a) if a.is_empty()),

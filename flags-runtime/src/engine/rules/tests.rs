@@ -403,6 +403,8 @@ fn unknown_operators_and_failing_constants() {
 fn evaluator_references() {
     let evaluators: BTreeMap<String, Json> = [
         ("adult".to_owned(), json!({ ">=": [{ "var": "age" }, 18] })),
+        // flagd substitutes references once: a reference inside an evaluator stays, and
+        // fails the rule that uses it.
         ("nested".to_owned(), json!({ "!": { "$ref": "adult" } })),
     ]
     .into();
@@ -420,7 +422,7 @@ fn evaluator_references() {
             json!({ "age": 20 }),
             &evaluators
         ),
-        Ok(json!(false))
+        Err("parse")
     );
     assert_eq!(
         run_with(json!({ "$ref": "adults" }), json!({}), &evaluators),
@@ -465,11 +467,22 @@ fn custom_operators() {
         json!({ "targetingKey": "" }),
         json!(null),
     );
-    // A null first argument is a bad bucket: null (flagd-core does not fall back to the
-    // targeting key).
+    // A null bucketing value is dropped and the key falls back to flag key + targeting key
+    // (flagd's rule; flagd-core 4.0.1 answers null here instead).
     ok(
         json!({ "fractional": [{ "var": "k" }, ["a", 1]] }),
         json!({ "targetingKey": "t" }),
+        json!("a"),
+    );
+    ok(
+        json!({ "fractional": [{ "var": "k" }, ["a", 1]] }),
+        json!({}),
+        json!(null),
+    );
+    // A targeting key that is not a string: null (flagd-core concatenates it).
+    ok(
+        json!({ "fractional": [["a", 1]] }),
+        json!({ "targetingKey": 42 }),
         json!(null),
     );
     ok(
