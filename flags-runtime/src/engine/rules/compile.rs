@@ -157,7 +157,7 @@ impl<'e> Compiler<'e> {
                     (Err(_), Mode::Interpreted) => return Ok(Expr::Throw("unknown operator")),
                 };
                 if deterministic {
-                    let expr = self.operation(name, args, Mode::Interpreted)?;
+                    let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
                     return match (fold(&expr), mode) {
                         (Ok(constant), _) => Ok(constant),
                         (Err(thrown), Mode::Compiled) => {
@@ -168,17 +168,11 @@ impl<'e> Compiler<'e> {
                     };
                 }
                 let expr = self.operation(name, args, mode)?;
-                // The interpreter prepares (and so computes the constant operands of) a
-                // three-way `if` and a comparison as a whole: a failing operand fails it.
-                if mode == Mode::Interpreted
-                    && let Expr::If(items) | Expr::Compare(_, _, items) = &expr
-                    && items.len() <= 3
-                    && let Some(Expr::Throw(reason)) =
-                        items.iter().find(|e| matches!(e, Expr::Throw(_)))
-                {
-                    return Ok(Expr::Throw(reason));
-                }
-                Ok(expr)
+                Ok(if mode == Mode::Interpreted {
+                    collapse(expr)
+                } else {
+                    expr
+                })
             }
             scalar => Ok(Expr::Const(Value::from(scalar.clone()))),
         }
@@ -492,6 +486,10 @@ impl<'e> Compiler<'e> {
                     Expr::Const(Value::List(Vec::new()))
                 }))
             }
+            // The interpreter looks into the mapper (`mapper['+']`): a null one fails.
+            (IterKind::Reduce, [] | [_] | [_, Json::Null, ..]) => {
+                Ok(Some(Expr::Throw("`reduce` without a rule")))
+            }
             (IterKind::Reduce, [selector, mapper, rest @ ..]) => {
                 let Some((op, operands)) = mapper.as_object().and_then(|m| {
                     ["+", "*"]
@@ -648,6 +646,18 @@ impl<'e> Compiler<'e> {
         }
         Ok(Expr::Arith(op, exprs))
     }
+}
+
+/// The interpreter prepares (and so computes the constant operands of) a three-way `if` and a
+/// comparison as a whole: a failing operand fails it, whichever branch is taken.
+fn collapse(expr: Expr) -> Expr {
+    if let Expr::If(items) | Expr::Compare(_, Mode::Interpreted, items) = &expr
+        && items.len() <= 3
+        && let Some(Expr::Throw(reason)) = items.iter().find(|e| matches!(e, Expr::Throw(_)))
+    {
+        return Expr::Throw(reason);
+    }
+    expr
 }
 
 /// The message for an operator the engine does not know, with a suggestion.

@@ -589,6 +589,30 @@ fn call<'a>(
                 let container = eval(container, cx, scope)?;
                 return in_(&item, &container);
             }
+            (Func::InCompiled, [Expr::And(mode, operands), item]) if !operands.is_empty() => {
+                // Compiled `(and || []).includes(item)`: the `|| []` binds to the truthy
+                // branch of the last test only, so a falsy operand is the container as it is.
+                let mut container = Val::Null;
+                let mut raw = false;
+                for operand in operands {
+                    container = eval(operand, cx, scope)?;
+                    if *mode == Mode::Compiled {
+                        cx.prev = container.clone();
+                    }
+                    if !truthy(&container) {
+                        raw = true;
+                        break;
+                    }
+                }
+                let item = eval(item, cx, scope)?;
+                if raw {
+                    return match as_str(&container) {
+                        Some(text) => Ok(Val::Bool(text.contains(&*to_js_string(&item)))),
+                        None => Err(Thrown("`includes` of a value that is not a string")),
+                    };
+                }
+                return in_(&item, &container);
+            }
             (Func::InCompiled, [container, item]) => {
                 let container = eval(container, cx, scope)?;
                 let item = eval(item, cx, scope)?;
@@ -740,6 +764,29 @@ fn concat<'a>(items: &'a [Expr], cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val
                     result = js_add(&result, &value);
                 }
                 return Ok(result);
+            }
+            Expr::MissingSome(need, options) => {
+                // `S + N - (prev = missing).length < need ? prev : [] + rest`.
+                let options: Vec<Val<'a>> = options.iter().map(Val::of).collect();
+                let missing = missing(cx, scope, &options);
+                let found_len = missing.len();
+                cx.prev = Val::List(missing);
+                let need = eval(need, cx, scope)?;
+                let mut left = std::mem::take(&mut out);
+                js::write_number(&mut left, options.len() as f64);
+                let left = js::string_to_number(&left) - found_len as f64;
+                if js::compare(&Val::Num(left), &need) == Some(Ordering::Less) {
+                    return Ok(cx.prev.clone());
+                }
+                let mut rest = String::new();
+                for item in &items[i + 1..] {
+                    js::write_js_string(&mut rest, &eval(item, cx, scope)?);
+                }
+                return Ok(if i + 1 == items.len() {
+                    Val::List(Vec::new())
+                } else {
+                    Val::String(rest)
+                });
             }
             Expr::Call(Func::MissingLiteral, Args::List(keys)) => {
                 // `(S + ctx[k1]) === undefined ? ... : ctx[k2] === undefined ? [k2] : [] + rest`

@@ -611,3 +611,35 @@ fn slips_of_the_reference_compiler() {
         json!(["b"]),
     );
 }
+
+#[test]
+fn more_slips_of_the_reference_compiler() {
+    // `in` whose container is an `and`: a falsy result is not replaced by `[]`.
+    err(
+        json!({ "in": ["x", { "and": [{ "var": "a" }, "q"] }] }),
+        json!({ "a": 0 }),
+        "general",
+    );
+    ok(
+        json!({ "in": ["", { "and": [{ "var": "a" }, "q"] }] }),
+        json!({ "a": "" }),
+        json!(true),
+    );
+    // `cat` around a `missing_some`: the string so far joins the count.
+    ok(
+        json!({ "cat": ["v1.2", { "missing_some": [0, ["n"]] }] }),
+        json!({}),
+        json!([]),
+    );
+    ok(
+        json!({ "cat": [{ "missing_some": [1, ["b"]] }, "z"] }),
+        json!({}),
+        json!(["b"]),
+    );
+    // The interpreter reads a `reduce` rule's operator: a null rule fails (constant: at load).
+    err(
+        json!({ "if": [{ "reduce": [[1, 2, 3], null, "x"] }, "b", "a"] }),
+        json!({}),
+        "parse",
+    );
+}
