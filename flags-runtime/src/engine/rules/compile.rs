@@ -570,6 +570,12 @@ impl<'e> Compiler<'e> {
             Some("$flagd") => RootName::Flagd,
             _ => RootName::Attribute,
         };
+        if let ([name], None, RootName::Attribute) = (path.as_slice(), &default, special) {
+            return Ok(Expr::Attribute(
+                name.clone(),
+                mode == Mode::Compiled && self.track_prev,
+            ));
+        }
         Ok(Expr::Var(Box::new(VarExpr {
             path: path.into_boxed_slice(),
             default,

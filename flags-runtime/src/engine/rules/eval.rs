@@ -297,7 +297,22 @@ pub(crate) fn eval<'a>(
     // The frequent operators here; the others out of line, so that this frame stays small.
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
+        Expr::Attribute(name, track_prev) => {
+            let value = match scope {
+                Val::Root => cx.ctx.get(name).map_or(Val::Null, Val::of),
+                other => get(cx, other, name).unwrap_or(Val::Null),
+            };
+            if *track_prev {
+                cx.prev = value.clone();
+            }
+            Ok(value)
+        }
         Expr::Var(var) => eval_var(var, cx, scope),
+        Expr::Call(func @ (Func::StartsWith | Func::EndsWith), Args::List(items))
+            if items.len() == 2 =>
+        {
+            affix(*func, &items[0], &items[1], cx, scope)
+        }
         Expr::Call(func, args) => call(*func, args, cx, scope),
         Expr::If(items) => {
             let mut i = 0;
@@ -321,6 +336,7 @@ pub(crate) fn eval<'a>(
 fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
+        Expr::Attribute(..) => eval(expr, cx, scope),
         Expr::Var(var) => eval_var(var, cx, scope),
         Expr::Call(func, args) => call(*func, args, cx, scope),
         Expr::If(items) => {
@@ -562,6 +578,29 @@ pub(crate) fn eval_args<'a>(
     Ok(out)
 }
 
+/// `starts_with` / `ends_with` of two operands.
+#[inline]
+fn affix<'a>(
+    func: Func,
+    text: &'a Expr,
+    affix: &'a Expr,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
+    let text = eval(text, cx, scope)?;
+    let affix = eval(affix, cx, scope)?;
+    Cx::require_root(scope)?;
+    Ok(match (as_str(&text), as_str(&affix)) {
+        (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
+            text.starts_with(affix)
+        } else {
+            text.ends_with(affix)
+        }),
+        _ => Val::Null,
+    })
+}
+
+#[inline(never)]
 fn call<'a>(
     func: Func,
     args: &'a Args,
