@@ -133,6 +133,7 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     source: Option<Box<dyn Source>>,
     domain: Option<Arc<str>>,
+    engine: crate::engine::EngineOptions,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -157,11 +158,27 @@ impl ClientBuilder {
         self
     }
 
+    /// How the in-process engine evaluates rules, for example which `fractional` bucketing
+    /// algorithm it uses (flagd's current one by default).
+    ///
+    /// ```
+    /// use flags_runtime::{Client, EngineOptions, FractionalVersion, source};
+    /// let client = Client::builder()
+    ///     .in_process(source::json(r#"{"flags": {}}"#))
+    ///     .engine(EngineOptions::default().with_fractional(FractionalVersion::V3))
+    ///     .build()?;
+    /// # Ok::<(), flags_runtime::Error>(())
+    /// ```
+    pub fn engine(mut self, options: crate::engine::EngineOptions) -> ClientBuilder {
+        self.engine = options;
+        self
+    }
+
     /// Loads the configuration and returns the client; fails when the source cannot be read
     /// or its definitions are invalid.
     pub fn build(self) -> Result<Client, Error> {
         let source = self.source.ok_or(Error::NoProvider)?;
-        let provider = InProcess::start(source)?;
+        let provider = InProcess::start(source, self.engine)?;
         let mut client = Client::from_backend(Backend::InProcess(provider));
         if let Some(domain) = self.domain {
             client = client.with_domain(domain);

@@ -52,7 +52,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::detect::{Format, finish};
-use crate::error::{Error, Problem, closest, describe};
+use crate::error::{Error, Problem, describe};
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
@@ -187,6 +187,8 @@ fn import_flag(
         .collect();
     match fields.get("defaultVariant") {
         None | Some(Value::Null) => {}
+        // flagd reads an empty name as no default variant (unless a variant has that name).
+        Some(Value::String(name)) if name.is_empty() && !variants.contains_key(name) => {}
         Some(Value::String(name)) => {
             let Some(value) = variants.get(name) else {
                 let mut available: Vec<String> = variants.keys().cloned().collect();
@@ -366,15 +368,16 @@ pub const OPERATORS: &[&str] = &[
 /// Checks that a targeting rule is JSON Logic that flagd evaluates.
 ///
 /// `rule` must be an object; `{}` is the empty rule. Every object in it with one key is an
-/// operation, whose name must be one of [`OPERATORS`]; `{}` inside a rule is an empty object
-/// literal; an object with more keys is an error. `{"$ref": name}` must name one of
-/// `evaluators`. Beyond that, checks that are certain to catch a mistake:
+/// operation; `{}` inside a rule is an empty object literal; an object with more keys is an
+/// error. As in flagd, an operator that is not one of [`OPERATORS`] and a `{"$ref": name}` to
+/// no evaluator are not load errors: the rule is kept and the flag answers `PARSE_ERROR` when
+/// it is evaluated. Beyond that, checks that are certain to catch a mistake:
 ///
 /// - `var` paths under `$flagd.` are `$flagd.flagKey` or `$flagd.timestamp`, the only
 ///   properties flagd provides;
 /// - `fractional` takes an optional rule computing the bucketing value, then buckets
-///   `[variant]` or `[variant, weight]`, where a literal weight is a whole number from 0 to
-///   2,147,483,647 (and literal weights sum to no more);
+///   `[variant]` or `[variant, weight]`, where a literal weight is a whole number, 0 or more
+///   (weights summing past 2,147,483,647 load, and the rule gives null, as in flagd);
 /// - `starts_with` / `ends_with` take exactly two arguments, each a string or a rule;
 /// - `sem_ver` takes exactly `[version, operator, version]` with an operator among `=`, `!=`,
 ///   `<`, `<=`, `>`, `>=`, `^`, `~` and literal versions such as `1.2.3`, `v1.2` or
@@ -391,9 +394,12 @@ pub const OPERATORS: &[&str] = &[
 /// let evaluators = BTreeMap::new();
 /// assert!(validate_targeting(&json!({ "if": [{ "var": "beta" }, "on", "off"] }), &evaluators).is_ok());
 /// assert_eq!(
-///     validate_targeting(&json!({ "not-a-real-rule": [1, 2] }), &evaluators).unwrap_err(),
-///     "unknown operator `not-a-real-rule`",
+///     validate_targeting(&json!({ "sem_ver": [{ "var": "v" }, "*", "1.0.0"] }), &evaluators)
+///         .unwrap_err(),
+///     "unknown `sem_ver` operator `*`; expected one of `=`, `!=`, `<`, `<=`, `>`, `>=`, `^`, `~`",
 /// );
+/// // Evaluated as flagd does: PARSE_ERROR when the flag is read.
+/// assert!(validate_targeting(&json!({ "not-a-real-rule": [1, 2] }), &evaluators).is_ok());
 /// ```
 ///
 /// # Errors
@@ -406,8 +412,8 @@ pub fn validate_targeting(
     check_rule(rule, Some(evaluators))
 }
 
-/// [`validate_targeting`]; `evaluators` is `None` inside `$evaluators`, where `$ref` is not
-/// allowed (flagd substitutes references once, so evaluators do not nest).
+/// [`validate_targeting`]; `evaluators` is `None` inside `$evaluators` (flagd substitutes
+/// references once, so a `$ref` there is left unresolved: PARSE_ERROR when evaluated).
 fn check_rule(rule: &Value, evaluators: Option<&BTreeMap<String, Value>>) -> Result<(), String> {
     match rule {
         Value::Object(_) => Checker { evaluators }.value(rule),
@@ -424,7 +430,6 @@ struct Checker<'a> {
 
 const FLAGD_PROPERTIES: [&str; 2] = ["$flagd.flagKey", "$flagd.timestamp"];
 const SEM_VER_OPERATORS: [&str; 8] = ["=", "!=", "<", "<=", ">", ">=", "^", "~"];
-const MAX_WEIGHT: u64 = i32::MAX as u64;
 
 impl Checker<'_> {
     fn value(&self, value: &Value) -> Result<(), String> {
@@ -455,12 +460,9 @@ impl Checker<'_> {
             "sem_ver" => self.sem_ver(args),
             "starts_with" | "ends_with" => self.string_compare(name, args),
             known if OPERATORS.contains(&known) => self.value(args),
-            unknown => Err(match closest(unknown, OPERATORS.iter().copied()) {
-                Some(suggestion) => {
-                    format!("unknown operator `{unknown}`; did you mean `{suggestion}`?")
-                }
-                None => format!("unknown operator `{unknown}`"),
-            }),
+            // As flagd: the configuration loads, and the flag answers PARSE_ERROR when read
+            // (the runtime's message names the operator and suggests a known one).
+            _unknown => Ok(()),
         }
     }
 
@@ -471,20 +473,11 @@ impl Checker<'_> {
                 describe(args)
             ));
         };
-        let Some(evaluators) = self.evaluators else {
-            return Err(format!(
-                "`{{\"$ref\": \"{name}\"}}` cannot be used inside `$evaluators`; evaluators do not nest"
-            ));
-        };
-        if evaluators.contains_key(name) {
-            return Ok(());
-        }
-        let mut message =
-            format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
-        if let Some(suggestion) = closest(name, evaluators.keys().map(String::as_str)) {
-            message.push_str(&format!("; did you mean `{suggestion}`?"));
-        }
-        Err(message)
+        // A `$ref` to no evaluator, or inside `$evaluators` (flagd substitutes references once,
+        // so evaluators do not nest), loads as in flagd: a flag using it answers PARSE_ERROR
+        // when read.
+        let _ = (name, self.evaluators);
+        Ok(())
     }
 
     fn var(&self, args: &Value) -> Result<(), String> {
@@ -525,7 +518,6 @@ impl Checker<'_> {
                 ));
             }
         };
-        let mut literal_total: u64 = 0;
         for bucket in buckets {
             let (variant, weight) = match bucket {
                 Value::Array(parts) => match parts.as_slice() {
@@ -548,20 +540,13 @@ impl Checker<'_> {
             };
             self.value(variant)?;
             match weight {
-                None => literal_total += 1,
+                None => {}
                 Some(rule @ Value::Object(_)) => self.value(rule)?,
-                Some(Value::Number(number)) => match whole_weight(number) {
-                    Some(weight) if weight <= MAX_WEIGHT => literal_total += weight,
-                    _ => return Err(weight_error(&Value::Number(number.clone()))),
-                },
+                // Weights summing past 2,147,483,647 are valid under the schema; the rule
+                // gives null when evaluated, as in flagd.
+                Some(Value::Number(number)) if whole_weight(number) => {}
                 Some(other) => return Err(weight_error(other)),
             }
-        }
-        if literal_total > MAX_WEIGHT {
-            return Err(format!(
-                "the weights of `fractional` sum to {literal_total}, more than the maximum of \
-                 {MAX_WEIGHT}"
-            ));
         }
         Ok(())
     }
@@ -658,20 +643,17 @@ fn check_var_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A literal `fractional` weight as a whole number ≥ 0 (`25` or `25.0`).
-fn whole_weight(number: &serde_json::Number) -> Option<u64> {
-    if let Some(weight) = number.as_u64() {
-        return Some(weight);
-    }
-    let weight = number.as_f64()?;
-    // Whole and in range, so the conversion is exact.
-    (weight >= 0.0 && weight.fract() == 0.0 && weight <= MAX_WEIGHT as f64).then_some(weight as u64)
+/// Whether a literal `fractional` weight is a whole number ≥ 0 (`25` or `25.0`).
+fn whole_weight(number: &serde_json::Number) -> bool {
+    number.as_u64().is_some()
+        || number
+            .as_f64()
+            .is_some_and(|weight| weight >= 0.0 && weight.fract() == 0.0)
 }
 
 fn weight_error(weight: &Value) -> String {
     format!(
-        "a `fractional` weight is a whole number from 0 to {MAX_WEIGHT} or a rule computing one, \
-         found {}",
+        "a `fractional` weight is a whole number (0 or more) or a rule computing one, found {}",
         describe(weight)
     )
 }
@@ -743,15 +725,16 @@ mod tests {
             json!({ "==": [1, 1], "!=": [1, 2] }),
             "one key, the operator; found `!=`, `==`",
         );
-        rejects(
-            json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] }),
-            "unknown operator `nope`",
+        // Unknown operators load; the flag answers PARSE_ERROR when read, as in flagd.
+        assert_eq!(
+            check(json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] })),
+            Ok(())
         );
-        // JSON Logic's ternary is not in flagd's schema.
-        rejects(json!({ "?:": [true, "a", "b"] }), "unknown operator `?:`");
+        assert_eq!(check(json!({ "startsWith": ["a", "b"] })), Ok(()));
+        // Checks still reach inside known operators.
         rejects(
-            json!({ "startsWith": ["a", "b"] }),
-            "did you mean `starts_with`?",
+            json!({ "if": [{ "and": [{ "var": "$flagd.nope" }] }, "a"] }),
+            "`$flagd.nope` is not a property",
         );
     }
 
@@ -761,19 +744,14 @@ mod tests {
             check(json!({ "if": [{ "$ref": "staff" }, "on", null] })),
             Ok(())
         );
-        rejects(
-            json!({ "$ref": "admins" }),
-            "`$ref` names evaluator `admins`",
-        );
+        // A reference to no evaluator loads; the flag answers PARSE_ERROR when read.
+        assert_eq!(check(json!({ "$ref": "admins" })), Ok(()));
         rejects(
             json!({ "$ref": ["staff"] }),
             "`$ref` takes the name of an evaluator",
         );
-        assert!(
-            check_rule(&json!({ "$ref": "staff" }), None)
-                .unwrap_err()
-                .contains("do not nest")
-        );
+        // Inside `$evaluators` too: the flag using it answers PARSE_ERROR when read.
+        assert_eq!(check_rule(&json!({ "$ref": "staff" }), None), Ok(()));
     }
 
     #[test]
@@ -794,7 +772,10 @@ mod tests {
             "`$flagd.flagkey` is not a property",
         );
         rejects(json!({ "var": ["$flagd.env", "prod"] }), "`$flagd.env`");
-        rejects(json!({ "var": { "nope": 1 } }), "unknown operator `nope`");
+        rejects(
+            json!({ "var": { "cat": [{ "var": "$flagd.x" }] } }),
+            "`$flagd.x` is not a property",
+        );
     }
 
     #[test]
@@ -818,17 +799,26 @@ mod tests {
         rejects(json!({ "fractional": [[]] }), "array of 0 elements");
         rejects(json!({ "fractional": [["a", 1], "b"] }), "found a string");
         rejects(
-            json!({ "fractional": [["a", 2_147_483_648_u64]] }),
-            "whole number from 0",
+            json!({ "fractional": [["a", -1]] }),
+            "whole number (0 or more)",
         );
         rejects(
-            json!({ "fractional": [["a", 2_147_483_647], ["b"]] }),
-            "sum to 2147483648",
+            json!({ "fractional": [["a", 0.5]] }),
+            "whole number (0 or more)",
+        );
+        // Valid under the schema; null when evaluated.
+        assert_eq!(
+            check(json!({ "fractional": [["a", 2_147_483_647], ["b"]] })),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({ "fractional": [["a", 2_147_483_648_u64]] })),
+            Ok(())
         );
         rejects(json!({ "fractional": [["a", true]] }), "found a boolean");
         rejects(
-            json!({ "fractional": [[{ "nope": 1 }, 1]] }),
-            "unknown operator `nope`",
+            json!({ "fractional": [[{ "var": "$flagd.nope" }, 1]] }),
+            "`$flagd.nope` is not a property",
         );
     }
 
@@ -892,8 +882,8 @@ mod tests {
             "found null",
         );
         rejects(
-            json!({ "starts_with": [{ "nope": [] }, "a"] }),
-            "unknown operator `nope`",
+            json!({ "starts_with": [{ "var": "$flagd.nope" }, "a"] }),
+            "`$flagd.nope` is not a property",
         );
     }
 
@@ -1037,8 +1027,8 @@ mod tests {
             Problem::InvalidTargeting { .. }
         ));
         assert!(matches!(
-            document_problem(json!({ "flags": {}, "$evaluators": { "e": { "x": 1 } } })),
-            Problem::InvalidTargeting { reason } if reason == "in evaluator `e`: unknown operator `x`"
+            document_problem(json!({ "flags": {}, "$evaluators": { "e": { "x": 1, "y": 2 } } })),
+            Problem::InvalidTargeting { reason } if reason.starts_with("in evaluator `e`: an operation is an object with one key")
         ));
     }
 }

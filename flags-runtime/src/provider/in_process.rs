@@ -37,6 +37,8 @@ pub(crate) struct InProcess {
 pub(crate) struct Shared {
     describe: String,
     decoders: Arc<Decoders>,
+    /// How rules are compiled.
+    engine: crate::engine::EngineOptions,
     snapshot: ArcSwap<Snapshot>,
     /// Unique among the providers of this process, for the per-thread cache.
     id: usize,
@@ -103,7 +105,10 @@ impl InProcess {
     /// Starts a provider on `source`: sources read locally are loaded now (an unreadable or
     /// invalid one is an error, unless a persisted copy or a bootstrap can serve); a remote
     /// one starts in the background.
-    pub(crate) fn start(source: Box<dyn Source>) -> Result<InProcess, Error> {
+    pub(crate) fn start(
+        source: Box<dyn Source>,
+        engine: crate::engine::EngineOptions,
+    ) -> Result<InProcess, Error> {
         let Plan {
             describe,
             kind,
@@ -119,6 +124,7 @@ impl InProcess {
         let shared = Arc::new(Shared {
             describe: describe.clone(),
             decoders: Arc::new(Decoders::default()),
+            engine,
             snapshot: ArcSwap::from_pointee(Snapshot::gated(
                 ErrorCode::ProviderNotReady,
                 format!("no configuration from {describe} yet"),
@@ -437,7 +443,7 @@ impl Shared {
                 .as_ref()
                 .is_some_and(|current| diff::same_content(current, &manifest));
         if !unchanged {
-            let snapshot = match Snapshot::compile(&manifest, &self.decoders) {
+            let snapshot = match Snapshot::compile(&manifest, &self.decoders, &self.engine) {
                 Ok(snapshot) => snapshot,
                 Err(error) => {
                     return Err(Error::Compile {

@@ -1,0 +1,709 @@
+//! From JSON Logic to [`Expr`]: `$ref`s resolved, constant parts folded, paths split.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use super::eval::{self, Cx, Val};
+use super::js;
+use super::{
+    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, RootName,
+    VarExpr, fractional,
+};
+use crate::context::Context;
+use crate::value::Value;
+
+/// The operators the reference evaluator knows (for suggestions).
+const KNOWN: &[&str] = &[
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "!",
+    "not",
+    "!!",
+    "or",
+    "and",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "max",
+    "min",
+    "merge",
+    "cat",
+    "substr",
+    "in",
+    "map",
+    "filter",
+    "all",
+    "every",
+    "none",
+    "some",
+    "reduce",
+    "fractional",
+    "sem_ver",
+    "starts_with",
+    "ends_with",
+];
+
+pub(super) struct Compiler<'e> {
+    evaluators: &'e BTreeMap<String, Json>,
+    options: EngineOptions,
+    depth: usize,
+    /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
+    /// operand against the last value stored in the reference evaluator's `prev` register, so
+    /// the nodes that store there must do so. Elsewhere what they store is never read.
+    track_prev: bool,
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+impl<'e> Compiler<'e> {
+    pub(super) fn new(evaluators: &'e BTreeMap<String, Json>, options: EngineOptions) -> Self {
+        Compiler {
+            evaluators,
+            options,
+            depth: 0,
+            track_prev: false,
+        }
+    }
+
+    pub(super) fn rule(&mut self, rule: &Json) -> Result<Expr> {
+        self.expr(rule, Mode::Compiled)
+    }
+
+    /// The evaluator a `{"$ref": name}` names.
+    fn reference(&self, args: &Json) -> Result<&'e Json> {
+        let Json::String(name) = args else {
+            return Err(format!(
+                "`$ref` takes the name of an evaluator, found `{args}`"
+            ));
+        };
+        if let Some(rule) = self.evaluators.get(name) {
+            return Ok(rule);
+        }
+        let mut message =
+            format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
+        if let Some(suggestion) =
+            flags_schema::closest(name, self.evaluators.keys().map(String::as_str))
+        {
+            message.push_str(&format!("; did you mean `{suggestion}`?"));
+        }
+        Err(message)
+    }
+
+    fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
+        match json {
+            Json::Array(items) => {
+                let items = items
+                    .iter()
+                    .map(|item| self.expr(item, mode))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(constant_list(items))
+            }
+            Json::Object(map) if map.is_empty() => Ok(Expr::Const(Value::Map(BTreeMap::new()))),
+            Json::Object(map) => {
+                let mut entries = map.iter();
+                let (Some((name, args)), None) = (entries.next(), entries.next()) else {
+                    let keys: Vec<String> = map.keys().map(|k| format!("`{k}`")).collect();
+                    return unknown(
+                        format!(
+                            "an operation is an object with one key, the operator; found {}",
+                            keys.join(", ")
+                        ),
+                        mode,
+                    );
+                };
+                if name == "$ref" {
+                    let target = match self.reference(args) {
+                        Ok(target) => target,
+                        Err(message) => return unknown(message, mode),
+                    };
+                    if self.depth > 0 {
+                        // flagd substitutes references once: one inside an evaluator stays.
+                        return unknown(
+                            format!(
+                                "`{json}` is inside an evaluator; evaluators cannot refer to \
+                                 evaluators"
+                            ),
+                            mode,
+                        );
+                    }
+                    self.depth += 1;
+                    let compiled = self.expr(target, mode);
+                    self.depth -= 1;
+                    return compiled;
+                }
+                if !KNOWN.contains(&name.as_str()) {
+                    return unknown(unknown_operator(name), mode);
+                }
+                // The reference evaluator computes the constant parts of the rules it compiles
+                // when it compiles them (and fails the rule when one fails); the parts it
+                // interprets are computed when reached.
+                let deterministic = match (self.deterministic(json, false), mode) {
+                    (Ok(d), _) => d,
+                    (Err(message), Mode::Compiled) => return Err(message),
+                    (Err(_), Mode::Interpreted) => return Ok(Expr::Throw("unknown operator")),
+                };
+                if deterministic {
+                    let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
+                    return match (fold(&expr), mode) {
+                        (Ok(constant), _) => Ok(constant),
+                        (Err(thrown), Mode::Compiled) => {
+                            Err(format!("`{json}` cannot be evaluated: {}", thrown.0))
+                        }
+                        // The interpreter computes it when first reached.
+                        (Err(thrown), Mode::Interpreted) => Ok(Expr::Throw(thrown.0)),
+                    };
+                }
+                let expr = self.operation(name, args, mode)?;
+                Ok(if mode == Mode::Interpreted {
+                    collapse(expr)
+                } else {
+                    expr
+                })
+            }
+            scalar => Ok(Expr::Const(Value::from(scalar.clone()))),
+        }
+    }
+
+    /// Whether `json` depends on nothing but itself, so that it can be computed when the rule
+    /// loads: the reference evaluator's `isDeterministic`, with its order of traversal (it fails
+    /// on the unknown operators it meets).
+    fn deterministic(&self, json: &Json, inside_iterator: bool) -> Result<bool> {
+        match json {
+            Json::Array(items) => {
+                for item in items {
+                    if !self.deterministic(item, inside_iterator)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Json::Object(map) => {
+                let Some((name, args)) = map.iter().next() else {
+                    return Ok(true);
+                };
+                Ok(match name.as_str() {
+                    "$ref" if self.depth == 0 => {
+                        let target = self.reference(args)?;
+                        let inner = Compiler {
+                            depth: 1,
+                            ..Compiler::new(self.evaluators, self.options)
+                        };
+                        inner.deterministic(target, inside_iterator)?
+                    }
+                    "var" => inside_iterator,
+                    "missing" => matches!(args, Json::Array(a) if a.is_empty()),
+                    "missing_some" | "fractional" | "sem_ver" | "starts_with" | "ends_with" => {
+                        false
+                    }
+                    "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => {
+                        let (selector, mapper) = match args {
+                            Json::Array(items) => (items.first(), items.get(1)),
+                            _ => (None, None),
+                        };
+                        (match selector {
+                            Some(s) => self.deterministic(s, inside_iterator)?,
+                            None => true,
+                        }) && match mapper {
+                            Some(m) => self.deterministic(m, true)?,
+                            None => true,
+                        }
+                    }
+                    known if KNOWN.contains(&known) => self.deterministic(args, inside_iterator)?,
+                    unknown => return Err(unknown_operator(unknown)),
+                })
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Arguments of an operator that takes computed values: a literal list, a scalar (a list
+    /// of one), or an operation whose value is the list.
+    fn args(&mut self, args: &Json, mode: Mode) -> Result<Args> {
+        Ok(match args {
+            Json::Array(items) => Args::List(
+                items
+                    .iter()
+                    .map(|item| self.expr(item, mode))
+                    .collect::<Result<_>>()?,
+            ),
+            Json::Object(_) => Args::Spread(Box::new(self.expr(args, mode)?)),
+            scalar => Args::List(vec![self.expr(scalar, mode)?]),
+        })
+    }
+
+    fn list(&mut self, items: &[Json], mode: Mode) -> Result<Vec<Expr>> {
+        items.iter().map(|item| self.expr(item, mode)).collect()
+    }
+
+    fn operation(&mut self, name: &str, args: &Json, mode: Mode) -> Result<Expr> {
+        let compiled = mode == Mode::Compiled;
+        Ok(match name {
+            "var" => self.var(args, mode)?,
+            "if" | "?:" => match args {
+                Json::Array(items) if compiled && items.len() >= 3 => {
+                    let mut items = self.list(items, mode)?;
+                    if items.len() % 2 == 0 {
+                        items.push(Expr::Const(Value::Null));
+                    }
+                    Expr::If(items)
+                }
+                Json::Array(items) => {
+                    // The short forms run in the reference evaluator's interpreter.
+                    let mut items = self.list(items, Mode::Interpreted)?;
+                    if items.len() >= 3 {
+                        if items.len() % 2 == 0 {
+                            items.push(Expr::Const(Value::Null));
+                        }
+                        Expr::If(items)
+                    } else {
+                        Expr::IfShort(items)
+                    }
+                }
+                _ => Expr::Throw("`if` takes an array of arguments"),
+            },
+            "and" | "or" => match args {
+                Json::Array(items) if items.is_empty() => Expr::Const(Value::Null),
+                Json::Array(items) => {
+                    let items = self.list(items, mode)?;
+                    // Only the `prev` stores differ between the forms.
+                    let mode = if compiled && self.track_prev {
+                        Mode::Compiled
+                    } else {
+                        Mode::Interpreted
+                    };
+                    if name == "and" {
+                        Expr::And(mode, items)
+                    } else {
+                        Expr::Or(mode, items)
+                    }
+                }
+                _ => Expr::Throw("`and` / `or` take an array of arguments"),
+            },
+            "!" | "not" | "!!" => {
+                let negate = name != "!!";
+                match (args, mode) {
+                    (Json::Array(items), Mode::Compiled) => {
+                        let operand = match items.first() {
+                            Some(first) => self.expr(first, mode)?,
+                            None => Expr::Const(Value::Null),
+                        };
+                        Expr::Not(Box::new(operand), negate)
+                    }
+                    (Json::Object(_), Mode::Compiled) => {
+                        Expr::Not(Box::new(self.expr(args, mode)?), negate)
+                    }
+                    (Json::Array(items), Mode::Interpreted) if items.len() == 1 => {
+                        // The interpreter unwraps a single operand, then takes the first
+                        // element of an array value.
+                        let func = if negate { Func::Not } else { Func::NotNot };
+                        Expr::Call(func, Args::Spread(Box::new(self.expr(&items[0], mode)?)))
+                    }
+                    _ => {
+                        let func = if negate { Func::Not } else { Func::NotNot };
+                        Expr::Call(func, self.args(args, mode)?)
+                    }
+                }
+            }
+            "==" | "===" | "!=" | "!==" | "<" | "<=" | ">" | ">=" => {
+                let op = match name {
+                    "==" => CompareOp::Eq,
+                    "===" => CompareOp::StrictEq,
+                    "!=" => CompareOp::Ne,
+                    "!==" => CompareOp::StrictNe,
+                    "<" => CompareOp::Lt,
+                    "<=" => CompareOp::Le,
+                    ">" => CompareOp::Gt,
+                    _ => CompareOp::Ge,
+                };
+                match args {
+                    Json::Array(items) if items.len() >= 2 => {
+                        let outer = self.track_prev;
+                        let mut exprs = Vec::with_capacity(items.len());
+                        for (i, item) in items.iter().enumerate() {
+                            self.track_prev = if i == 0 { outer } else { compiled };
+                            let compiled_item = self.expr(item, mode);
+                            self.track_prev = outer;
+                            exprs.push(compiled_item?);
+                        }
+                        Expr::Compare(op, mode, exprs)
+                    }
+                    _ => Expr::Throw("a comparison takes at least two arguments"),
+                }
+            }
+            "+" | "-" | "*" | "/" | "%" => self.arithmetic(name, args, mode)?,
+            "cat" => match (args, mode) {
+                // One operand: the interpreter's `cat` of one value.
+                (Json::Object(_), _) => {
+                    Expr::Call(Func::CatOne, Args::Spread(Box::new(self.expr(args, mode)?)))
+                }
+                (Json::Array(items), Mode::Interpreted)
+                    if items.len() == 1 && !items[0].is_array() =>
+                {
+                    Expr::Call(
+                        Func::CatOne,
+                        Args::Spread(Box::new(self.expr(&items[0], mode)?)),
+                    )
+                }
+                (_, Mode::Interpreted) => Expr::Call(Func::Cat, self.args(args, mode)?),
+                (Json::Array(items), Mode::Compiled) => Expr::Concat(self.list(items, mode)?),
+                (scalar, Mode::Compiled) => Expr::Concat(vec![self.expr(scalar, mode)?]),
+            },
+            // The compiled `in` computes its second operand, then its first, and reads no
+            // other.
+            "in" => match args {
+                Json::Array(items) if compiled => {
+                    let container = match items.get(1) {
+                        Some(c) => self.expr(c, mode)?,
+                        None => Expr::Const(Value::Null),
+                    };
+                    let item = match items.first() {
+                        Some(i) => self.expr(i, mode)?,
+                        None => Expr::Const(Value::Null),
+                    };
+                    Expr::Call(Func::InCompiled, Args::List(vec![container, item]))
+                }
+                _ => Expr::Call(Func::In, self.args(args, mode)?),
+            },
+            "substr" => Expr::Call(Func::Substr, self.args(args, mode)?),
+            "merge" => Expr::Call(Func::Merge, self.args(args, mode)?),
+            "min" => Expr::Call(Func::Min, self.args(args, mode)?),
+            "max" => Expr::Call(Func::Max, self.args(args, mode)?),
+            "missing" => {
+                let literal = matches!(args, Json::Array(keys)
+                    if (1..=2).contains(&keys.len())
+                        && keys.iter().all(|k| k.as_str().is_some_and(|k| !k.contains('.'))));
+                let func = if compiled && literal {
+                    Func::MissingLiteral
+                } else {
+                    Func::Missing
+                };
+                Expr::Call(func, self.args(args, mode)?)
+            }
+            "missing_some" => match args {
+                Json::Array(items) => match items.as_slice() {
+                    [need, Json::Array(options), ..] => {
+                        // The compiled form answers the last value stored in `prev`, which
+                        // computing the count may change.
+                        let outer = self.track_prev;
+                        self.track_prev = compiled;
+                        let need = self.expr(need, mode);
+                        self.track_prev = outer;
+                        Expr::MissingSome(
+                            Box::new(need?),
+                            options.iter().cloned().map(Value::from).collect(),
+                        )
+                    }
+                    _ => Expr::Throw("`missing_some` takes `[count, [keys]]`"),
+                },
+                Json::Object(_) => {
+                    return Err("`missing_some` takes `[count, [keys]]`".to_owned());
+                }
+                _ => Expr::Throw("`missing_some` takes `[count, [keys]]`"),
+            },
+            "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => {
+                let kind = match name {
+                    "map" => IterKind::Map,
+                    "filter" => IterKind::Filter,
+                    "all" | "every" => IterKind::All,
+                    "some" => IterKind::Some,
+                    "none" => IterKind::None,
+                    _ => IterKind::Reduce,
+                };
+                let Json::Array(items) = args else {
+                    if matches!(kind, IterKind::All) || !compiled {
+                        return Ok(Expr::Throw("an iteration takes `[array, rule]`"));
+                    }
+                    return Err(format!("`{name}` takes `[array, rule]`"));
+                };
+                if !compiled && let Some(idiom) = self.interpreted_idiom(kind, items)? {
+                    return Ok(idiom);
+                }
+                let selector = match items.first() {
+                    Some(s) => self.expr(s, mode)?,
+                    None => Expr::Const(Value::Null),
+                };
+                // The mapper is a function of its own, with its own `prev`.
+                let outer = self.track_prev;
+                self.track_prev = false;
+                let mapper = match items.get(1) {
+                    Some(m) => self.expr(m, mode),
+                    None => Ok(Expr::Const(Value::Null)),
+                };
+                self.track_prev = outer;
+                let mapper = mapper?;
+                let init = match (kind, items.get(2)) {
+                    (IterKind::Reduce, Some(init)) => Some(self.expr(init, mode)?),
+                    _ => None,
+                };
+
+                Expr::Iterate(Box::new(Iteration {
+                    kind,
+                    mode,
+                    selector,
+                    mapper,
+                    init,
+                }))
+            }
+            "fractional" => fractional::compile(self.args(args, mode)?, self.options),
+            "sem_ver" => Expr::Call(Func::SemVer, self.args(args, mode)?),
+            "starts_with" => Expr::Call(Func::StartsWith, self.args(args, mode)?),
+            "ends_with" => Expr::Call(Func::EndsWith, self.args(args, mode)?),
+            other => return Err(format!("unknown operator `{other}`")),
+        })
+    }
+
+    /// The interpreter's rewrites of some iterations: `filter` by a constant keeps all or
+    /// nothing (without looking at the array); `reduce` summing (or multiplying) accumulator
+    /// and current is the sum (product) of the array plus (times) the initial value.
+    fn interpreted_idiom(&mut self, kind: IterKind, items: &[Json]) -> Result<Option<Expr>> {
+        let mode = Mode::Interpreted;
+        match (kind, items) {
+            (IterKind::Filter, [selector, mapper]) if !mapper.is_object() && !mapper.is_array() => {
+                let keep = match mapper {
+                    Json::Null => false,
+                    Json::Bool(b) => *b,
+                    Json::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+                    Json::String(s) => !s.is_empty(),
+                    _ => true,
+                };
+                Ok(Some(if keep {
+                    self.expr(selector, mode)?
+                } else {
+                    Expr::Const(Value::List(Vec::new()))
+                }))
+            }
+            // The interpreter looks into the mapper (`mapper['+']`): a null one fails.
+            (IterKind::Reduce, [] | [_] | [_, Json::Null, ..]) => {
+                Ok(Some(Expr::Throw("`reduce` without a rule")))
+            }
+            (IterKind::Reduce, [selector, mapper, rest @ ..]) => {
+                let Some((op, operands)) = mapper.as_object().and_then(|m| {
+                    ["+", "*"]
+                        .into_iter()
+                        .find_map(|op| m.get(op).map(|operands| (op, operands)))
+                }) else {
+                    return Ok(None);
+                };
+                let names: Vec<Option<&str>> = match operands.as_array() {
+                    Some(pair) if pair.len() == 2 => pair
+                        .iter()
+                        .map(|o| o.get("var").and_then(Json::as_str))
+                        .collect(),
+                    _ => return Ok(None),
+                };
+                let has = |n: &str| names.contains(&Some(n));
+                if names.iter().any(Option::is_none) || !has("accumulator") || !has("current") {
+                    return Ok(None);
+                }
+                let init = rest.first();
+                let init = if op == "+" {
+                    match init {
+                        None | Some(Json::Null | Json::Bool(false)) => serde_json::json!(0),
+                        Some(Json::Number(n)) if n.as_f64() == Some(0.0) => serde_json::json!(0),
+                        Some(Json::String(s)) if s.is_empty() => serde_json::json!(0),
+                        Some(other) => other.clone(),
+                    }
+                } else {
+                    init.cloned().unwrap_or(serde_json::json!(1))
+                };
+                let rewritten = serde_json::json!({ op: [{ op: selector }, init] });
+                Ok(Some(self.expr(&rewritten, mode)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn var(&mut self, args: &Json, mode: Mode) -> Result<Expr> {
+        // The literal forms: a path (string or number), or `[path, default]`.
+        let (key, default) = match args {
+            Json::String(_) | Json::Number(_) | Json::Null => (Some(args), None),
+            Json::Array(items) if items.len() <= 2 => match items.first() {
+                None | Some(Json::String(_) | Json::Number(_) | Json::Null) => {
+                    (items.first(), items.get(1))
+                }
+                Some(_) => return Ok(Expr::VarComputed(self.args(args, Mode::Interpreted)?)),
+            },
+            Json::Bool(false) => return Ok(Expr::VarComputed(self.args(args, mode)?)),
+            _ => return Ok(Expr::VarComputed(self.args(args, Mode::Interpreted)?)),
+        };
+        let path = match key {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::String(s)) if s.is_empty() => Vec::new(),
+            Some(Json::String(s)) => eval::split_path(s),
+            Some(Json::Number(n)) => {
+                eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0)))
+            }
+            Some(_) => Vec::new(),
+        };
+        if path.iter().any(|p| p.starts_with("..")) {
+            return Ok(Expr::VarComputed(self.args(args, Mode::Interpreted)?));
+        }
+        let default = match default {
+            Some(d) => Some(self.expr(d, mode)?),
+            None => None,
+        };
+        // The interpreter's shortcut for `"a.b"` / `"a.b.c"` (also `["a.b"]`), without default.
+        let stop_at_falsy = mode == Mode::Interpreted
+            && default.is_none()
+            && (2..=3).contains(&path.len())
+            && match args {
+                Json::String(_) => true,
+                Json::Array(items) => items.len() == 1 && items[0].is_string(),
+                _ => false,
+            };
+        let special = match path.first().map(|p| &**p) {
+            Some("targetingKey") => RootName::TargetingKey,
+            Some("$flagd") => RootName::Flagd,
+            _ => RootName::Attribute,
+        };
+        if let ([name], None, RootName::Attribute) = (path.as_slice(), &default, special) {
+            return Ok(Expr::Attribute(
+                name.clone(),
+                mode == Mode::Compiled && self.track_prev,
+            ));
+        }
+        Ok(Expr::Var(Box::new(VarExpr {
+            path: path.into_boxed_slice(),
+            default,
+            mode,
+            track_prev: mode == Mode::Compiled && self.track_prev,
+            root: special,
+            stop_at_falsy,
+        })))
+    }
+
+    fn arithmetic(&mut self, name: &str, args: &Json, mode: Mode) -> Result<Expr> {
+        let op = match name {
+            "+" => ArithOp::Add,
+            "-" => ArithOp::Sub,
+            "*" => ArithOp::Mul,
+            "/" => ArithOp::Div,
+            _ => ArithOp::Rem,
+        };
+        let items: Vec<Json> = match args {
+            Json::Array(items) => items.clone(),
+            Json::Object(_) => {
+                return Ok(Expr::ArithSpread(op, Box::new(self.expr(args, mode)?)));
+            }
+            scalar => vec![scalar.clone()],
+        };
+        let compiled = mode == Mode::Compiled;
+        if compiled {
+            let too_few = match op {
+                ArithOp::Sub | ArithOp::Div => items.is_empty(),
+                ArithOp::Rem => items.len() < 2,
+                _ => false,
+            };
+            if too_few {
+                return Err(format!("`{name}` needs more arguments"));
+            }
+        }
+        let mut exprs = Vec::with_capacity(items.len() + 1);
+        if op == ArithOp::Div && items.len() == 1 {
+            exprs.push(Expr::Const(Value::Float(1.0)));
+        }
+        for item in &items {
+            exprs.push(self.expr(item, mode)?);
+        }
+        if compiled {
+            // The reference evaluator converts literal operands when it compiles the rule.
+            for (i, (json, expr)) in items
+                .iter()
+                .zip(
+                    exprs
+                        .iter()
+                        .skip(usize::from(op == ArithOp::Div && items.len() == 1)),
+                )
+                .enumerate()
+            {
+                let divisor = op == ArithOp::Div && (i > 0 || items.len() == 1);
+                let literal_object = matches!(json, Json::Object(map) if map.is_empty());
+                if matches!(json, Json::Array(_)) || literal_object {
+                    return Err(format!("`{name}` cannot compute with `{json}`"));
+                }
+                let Expr::Const(value) = expr else { continue };
+                let number = match value {
+                    Value::String(s) => js::string_to_number(s),
+                    Value::Float(f) => *f,
+                    Value::Int(n) => *n as f64,
+                    _ => continue,
+                };
+                if number.is_nan() {
+                    return Err(format!("`{name}` cannot compute with `{json}`"));
+                }
+                if divisor && number == 0.0 {
+                    return Err(format!("`{name}` divides by zero"));
+                }
+            }
+        }
+        Ok(Expr::Arith(op, exprs))
+    }
+}
+
+/// The interpreter prepares (and so computes the constant operands of) a three-way `if` and a
+/// comparison as a whole: a failing operand fails it, whichever branch is taken.
+fn collapse(expr: Expr) -> Expr {
+    if let Expr::If(items) | Expr::Compare(_, Mode::Interpreted, items) = &expr
+        && items.len() <= 3
+        && let Some(Expr::Throw(reason)) = items.iter().find(|e| matches!(e, Expr::Throw(_)))
+    {
+        return Expr::Throw(reason);
+    }
+    expr
+}
+
+/// The message for an operator the engine does not know, with a suggestion.
+fn unknown_operator(name: &str) -> String {
+    match flags_schema::closest(name, KNOWN.iter().copied()) {
+        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
+        None => format!("unknown operator `{name}`"),
+    }
+}
+
+/// An unknown operator: fails the rule when it is compiled, or the evaluation when it is
+/// interpreted and reached (as in the reference evaluator).
+fn unknown(message: String, mode: Mode) -> Result<Expr> {
+    match mode {
+        Mode::Compiled => Err(message),
+        Mode::Interpreted => Ok(Expr::Throw("unknown operator")),
+    }
+}
+
+/// A list of constants is a constant.
+fn constant_list(items: Vec<Expr>) -> Expr {
+    if items.iter().all(|i| matches!(i, Expr::Const(_))) {
+        Expr::Const(Value::List(
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Expr::Const(v) => v,
+                    _ => Value::Null,
+                })
+                .collect(),
+        ))
+    } else {
+        Expr::Array(items)
+    }
+}
+
+/// Computes a constant expression.
+fn fold(expr: &Expr) -> std::result::Result<Expr, eval::Thrown> {
+    let ctx = Context::default();
+    let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
+    let value: Val<'_> = eval::eval(expr, &mut cx, &Val::Root)?;
+    Ok(Expr::Const(value.to_value()))
+}
