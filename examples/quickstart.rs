@@ -64,11 +64,22 @@ fn main() -> Result<(), flags::Error> {
         println!("  max retries   {:?}", checkout.max_retries);
     }
 
-    // One flag, with the reason for its value.
+    // One flag, with the reason for its value: a static flag, a disabled one, a targeting
+    // rule (`plan` is premium), a rule that does not match (the default variant).
     let ctx = Context::new("user-123");
+    let premium = Context::new("user-123").with("plan", "premium");
     for details in [
         client.details(Checkout::ENABLED, &ctx),
         client.details(Checkout::DARK_MODE, &ctx),
+    ] {
+        println!(
+            "{} = {} (variant {:?}, reason {})",
+            details.flag_key, details.value, details.variant, details.reason
+        );
+    }
+    for details in [
+        client.details(Checkout::UPLOAD_LIMIT, &premium),
+        client.details(Checkout::UPLOAD_LIMIT, &ctx),
     ] {
         println!(
             "{} = {} (variant {:?}, reason {})",

@@ -101,10 +101,10 @@ pub mod __private {
 /// let client = flags::Client::builder()
 ///     .in_process(flags::source::file(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flags.json")))
 ///     .build()?;
-/// let ctx = flags::Context::new("user-123");
+/// let ctx = flags::Context::new("user-123").with("plan", "premium");
 ///
 /// let limit: i64 = client.value(app_flags::UPLOAD_LIMIT, &ctx); // flag `upload-limit`
-/// assert_eq!(limit, 25);
+/// assert_eq!(limit, 25); // its targeting rule: premium plans get the large variant
 ///
 /// let all: app_flags::All = client.flags(&ctx); // every flag, from one configuration
 /// assert!(all.new_checkout);
@@ -113,7 +113,7 @@ pub mod __private {
 ///     app_flags::Greeting::Casual => "Hi there",
 ///     app_flags::Greeting::Formal => "Good afternoon",
 /// };
-/// assert_eq!(text, "Hi there");
+/// assert_eq!(text, "Hi there"); // a 50/50 `fractional` split puts `user-123` here
 /// assert_eq!(all.max_retries, None); // no default in the schema: `None` defers to the code
 /// # Ok::<(), flags::Error>(())
 /// ```
