@@ -80,6 +80,10 @@ pub use flags_runtime::{
     EvaluationError, FlagKey, FlagMetadata, FlagType, FlagValue, FlagValueRef, FlagVariant, Flags,
     MetadataValue, ObjectValue, Reason, TestClient, Value, source,
 };
+pub use flags_runtime::{
+    CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId,
+    ProviderEvent, ProviderStatus,
+};
 
 #[doc(hidden)]
 pub mod __private {
