@@ -383,9 +383,13 @@ impl<'e> Compiler<'e> {
             "min" => Expr::Call(Func::Min, self.args(args, mode)?),
             "max" => Expr::Call(Func::Max, self.args(args, mode)?),
             "missing" => {
-                let literal = matches!(args, Json::Array(keys)
-                    if (1..=2).contains(&keys.len())
-                        && keys.iter().all(|k| k.as_str().is_some_and(|k| !k.contains('.'))));
+                let literal_key = |k: &Json| k.as_str().is_some_and(|k| !k.contains('.'));
+                let literal = match args {
+                    Json::Array(keys) => {
+                        (1..=2).contains(&keys.len()) && keys.iter().all(literal_key)
+                    }
+                    key => literal_key(key),
+                };
                 let func = if compiled && literal {
                     Func::MissingLiteral
                 } else {
@@ -431,6 +435,10 @@ impl<'e> Compiler<'e> {
                 };
                 if !compiled && let Some(idiom) = self.interpreted_idiom(kind, items)? {
                     return Ok(idiom);
+                }
+                // The reference evaluator cannot compile an iteration without a rule.
+                if compiled && items.len() < 2 {
+                    return Err(format!("`{name}` takes `[array, rule]`"));
                 }
                 let selector = match items.first() {
                     Some(s) => self.expr(s, mode)?,

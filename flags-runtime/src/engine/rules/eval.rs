@@ -607,6 +607,25 @@ fn call<'a>(
     cx: &mut Cx<'a>,
     scope: &Val<'a>,
 ) -> Result<Val<'a>, Thrown> {
+    if let (Func::CatOne, Args::Spread(operand)) = (func, args) {
+        // The interpreter's `cat` of one value: a string is itself, an array is joined
+        // (nulls skipped), null fails, anything else is written as a string.
+        let value = eval(operand, cx, scope)?;
+        return match (&value, value.elements()) {
+            (Val::Null, _) => Err(Thrown("`cat` of null")),
+            (_, Some(items)) => {
+                let mut out = String::new();
+                for i in 0..items.len() {
+                    let item = items.get(i).unwrap_or(Val::Null);
+                    if !matches!(item, Val::Null) {
+                        js::write_js_string(&mut out, &item);
+                    }
+                }
+                Ok(Val::String(out))
+            }
+            (other, None) => Ok(Val::String(to_js_string(other).into_owned())),
+        };
+    }
     // The common forms, without an argument buffer.
     if let Args::List(items) = args {
         match (func, items.as_slice()) {
@@ -739,22 +758,7 @@ fn call<'a>(
             }
             Ok(Val::String(out))
         }
-        Func::CatOne => match arg(0) {
-            // `Spread` gave the elements of an array, or the value itself.
-            Some(Val::Null) | None if values.len() <= 1 => Err(Thrown("`cat` of null")),
-            _ if values.len() == 1 && arg(0).and_then(as_str).is_some() => Ok(Val::String(
-                arg(0).and_then(as_str).unwrap_or("").to_owned(),
-            )),
-            _ => {
-                let mut out = String::new();
-                for value in values.iter() {
-                    if !matches!(value, Val::Null) {
-                        js::write_js_string(&mut out, value);
-                    }
-                }
-                Ok(Val::String(out))
-            }
-        },
+        Func::CatOne => Ok(Val::Null),
         Func::Missing | Func::MissingLiteral => Ok(Val::List(missing(cx, scope, &values))),
         Func::Not | Func::NotNot => {
             let first = arg(0).is_some_and(truthy);
@@ -1199,6 +1203,31 @@ fn compare_interpreted<'a>(
         return Err(INVALID_ARGUMENTS);
     }
     let mut left = eval(first, cx, scope)?;
+    if rest.len() > 2 {
+        // Beyond three operands, the interpreter's general comparator: a string comparison
+        // that holds still goes through the numeric checks.
+        for (i, item) in rest.iter().enumerate() {
+            let right = eval(item, cx, scope)?;
+            if (is_strict(op) || (is_str_or_null(&left) && is_str_or_null(&right)))
+                && !native(op, &left, &right)
+            {
+                return Ok(Val::Bool(false));
+            }
+            precoerce(&right)?;
+            if to_number(&right).is_nan() && !matches!(left, Val::Null) {
+                return Err(NOT_A_NUMBER);
+            }
+            if i == 0 && operand(&left)?.is_nan() {
+                return Err(NOT_A_NUMBER);
+            }
+            let (a, b) = (Val::Num(to_number(&left)), Val::Num(to_number(&right)));
+            if !native(op, &a, &b) {
+                return Ok(Val::Bool(false));
+            }
+            left = right;
+        }
+        return Ok(Val::Bool(true));
+    }
     for item in rest {
         let right = eval(item, cx, scope)?;
         if !compare_pair(op, &left, &right)? {

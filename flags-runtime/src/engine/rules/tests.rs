@@ -643,3 +643,26 @@ fn more_slips_of_the_reference_compiler() {
         "parse",
     );
 }
+
+#[test]
+fn odd_shapes() {
+    // Four operands and more, constant: the interpreter's general comparator.
+    ok(
+        json!({ "!==": ["0", 0, "", [null]] }),
+        json!({}),
+        json!(false),
+    );
+    // `missing` of one key written without brackets is the literal form too.
+    ok(
+        json!({ "cat": [{ "missing": "email" }] }),
+        json!({}),
+        json!([]),
+    );
+    ok(json!({ "cat": [{ "missing": [] }] }), json!({}), json!(""));
+    // An iteration without a rule cannot be compiled.
+    err(
+        json!({ "all": [{ "var": "x" }] }),
+        json!({ "x": [1] }),
+        "parse",
+    );
+}
