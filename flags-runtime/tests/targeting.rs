@@ -886,3 +886,52 @@ fn fractional_bucketing_value_falls_back_to_the_targeting_key() {
         json!({ "targetingKey": 42 }),
     );
 }
+
+/// `ClientBuilder::engine` picks the `fractional` algorithm: the same users land in other
+/// buckets under v1 and v3 than under v2, and each version is deterministic.
+#[test]
+fn the_builder_selects_the_fractional_version() {
+    use flags_runtime::{EngineOptions, FlagKey, FractionalVersion, source};
+    let config = r#"{"flags": {"split": {"state": "ENABLED",
+        "variants": {"a": "a", "b": "b", "c": "c"}, "defaultVariant": "a",
+        "targeting": {"fractional": [["a", 1], ["b", 1], ["c", 1]]}}}}"#;
+    let assign = |version: FractionalVersion| -> Vec<String> {
+        let client = Client::builder()
+            .in_process(source::json(config))
+            .engine(EngineOptions::default().with_fractional(version))
+            .build()
+            .unwrap();
+        let key = FlagKey::<String>::new("split", String::new());
+        (0..300)
+            .map(|i| client.value(&key, &Context::new(format!("user-{i}"))))
+            .collect()
+    };
+    let v2 = assign(FractionalVersion::V2);
+    assert_eq!(v2, assign(FractionalVersion::V2), "deterministic");
+    assert_eq!(
+        v2,
+        {
+            let client = Client::builder()
+                .in_process(source::json(config))
+                .build()
+                .unwrap();
+            let key = FlagKey::<String>::new("split", String::new());
+            (0..300)
+                .map(|i| client.value(&key, &Context::new(format!("user-{i}"))))
+                .collect::<Vec<_>>()
+        },
+        "v2 is the default"
+    );
+    for other in [FractionalVersion::V1, FractionalVersion::V3] {
+        let assigned = assign(other);
+        let moved = assigned.iter().zip(&v2).filter(|(x, y)| x != y).count();
+        assert!(moved > 30, "{other:?} moved only {moved} of 300 users");
+        for variant in ["a", "b", "c"] {
+            let n = assigned.iter().filter(|v| *v == variant).count();
+            assert!(
+                (60..=140).contains(&n),
+                "{other:?}: {n} users in `{variant}`"
+            );
+        }
+    }
+}
