@@ -211,7 +211,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
             return Manifest::from_lock_value(&value, origin)
                 .or_else(|_| Manifest::from_lock_str(text, origin));
         }
-        Some(Format::Flagd) => crate::flagd::convert(&value, origin)?,
+        Some(Format::Flagd) => crate::flagd::convert(value, origin)?,
         Some(Format::OpenfeatureCli) => crate::openfeature_cli::convert(&value, origin)?,
         None => return import(&value, origin),
     };
