@@ -13,49 +13,22 @@ use super::{
 use crate::context::Context;
 use crate::value::Value;
 
-/// The operators the reference evaluator knows (for suggestions).
-const KNOWN: &[&str] = &[
-    "var",
-    "missing",
-    "missing_some",
-    "if",
-    "?:",
-    "==",
-    "===",
-    "!=",
-    "!==",
-    ">",
-    ">=",
-    "<",
-    "<=",
-    "!",
-    "not",
-    "!!",
-    "or",
-    "and",
-    "+",
-    "-",
-    "*",
-    "/",
-    "%",
-    "max",
-    "min",
-    "merge",
-    "cat",
-    "substr",
-    "in",
-    "map",
-    "filter",
-    "all",
-    "every",
-    "none",
-    "some",
-    "reduce",
-    "fractional",
-    "sem_ver",
-    "starts_with",
-    "ends_with",
-];
+/// The reference evaluator's aliases of flagd's operators, which it accepts too.
+const ALIASES: &[&str] = &["?:", "not", "every"];
+
+/// The operators the reference evaluator knows: flagd's (`$ref` is resolved before) and the
+/// aliases.
+fn known_operators() -> impl Iterator<Item = &'static str> {
+    flags_schema::flagd::OPERATORS
+        .iter()
+        .copied()
+        .filter(|op| *op != "$ref")
+        .chain(ALIASES.iter().copied())
+}
+
+fn is_known(name: &str) -> bool {
+    known_operators().any(|op| op == name)
+}
 
 pub(super) struct Compiler<'e> {
     evaluators: &'e BTreeMap<String, Json>,
@@ -145,7 +118,7 @@ impl<'e> Compiler<'e> {
                     self.depth -= 1;
                     return compiled;
                 }
-                if !KNOWN.contains(&name.as_str()) {
+                if !is_known(name) {
                     return unknown(unknown_operator(name), mode);
                 }
                 // The reference evaluator computes the constant parts of the rules it compiles
@@ -222,7 +195,7 @@ impl<'e> Compiler<'e> {
                             None => true,
                         }
                     }
-                    known if KNOWN.contains(&known) => self.deterministic(args, inside_iterator)?,
+                    known if is_known(known) => self.deterministic(args, inside_iterator)?,
                     unknown => return Err(unknown_operator(unknown)),
                 })
             }
@@ -676,7 +649,7 @@ fn collapse(expr: Expr) -> Expr {
 
 /// The message for an operator the engine does not know, with a suggestion.
 fn unknown_operator(name: &str) -> String {
-    match flags_schema::closest(name, KNOWN.iter().copied()) {
+    match flags_schema::closest(name, known_operators()) {
         Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
         None => format!("unknown operator `{name}`"),
     }
