@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Evaluates the generated cases with the official flagd evaluator, `@openfeature/flagd-core`,
+// through its public API (`FlagdCore.setConfigurations` + `resolve*Evaluation`).
+// Usage: node oracle.js CASES.json OUT.json
+//
+// Per configuration it records whether flagd-core loads it (`lax`: what `setConfigurations`
+// does, schema problems only logged) and whether it passes flagd-core's strict validation
+// (`strict`: `MemoryStorage.setConfigurations(text, true)`). Per case it records value, variant,
+// reason, error code and flag metadata.
+//
+// Spec corrections. flagd-core 4.0.1 departs from the flagd specification (flagd's
+// `fractional` as written in the flagd docs and implemented by the flagd daemon) in two places.
+// Each case is evaluated twice: as flagd-core does it (`raw`) and with these departures
+// corrected (the expected result); when they differ the case carries both, and the comparer
+// counts and reports them:
+// - `utf8-hash`: the bucketing key is hashed with MurmurHash3 over its UTF-8 bytes; flagd-core's
+//   `imurmurhash` hashes UTF-16 code units, so non-ASCII keys land in other buckets.
+// - `fractional-null-key`: a first argument evaluating to null is dropped and the key falls back
+//   to flagKey + targetingKey; flagd-core treats the null as a malformed bucket (null result).
+//   A targeting key that is not a string gives null (flagd-core concatenates it).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const Module = require('module');
+
+const CORRECT = { on: false, hits: new Set() };
+
+// Hook the hash module flagd-core loads, before loading flagd-core.
+const coreDir = path.dirname(require.resolve('@openfeature/flagd-core'));
+const requireFromCore = Module.createRequire(path.join(coreDir, 'index.cjs.js'));
+const murmurPath = requireFromCore.resolve('imurmurhash');
+const Murmur = requireFromCore('imurmurhash');
+function utf8Binary(s) {
+  return Buffer.from(String(s), 'utf8').toString('latin1');
+}
+function PatchedMurmur(key, seed) {
+  if (CORRECT.on && typeof key === 'string' && /[^\x00-\x7f]/.test(key)) {
+    CORRECT.hits.add('utf8-hash');
+    return new Murmur(utf8Binary(key), seed);
+  }
+  return new Murmur(key, seed);
+}
+require.cache[murmurPath].exports = PatchedMurmur;
+
+const jle = requireFromCore('json-logic-engine');
+const addMethod = jle.LogicEngine.prototype.addMethod;
+jle.LogicEngine.prototype.addMethod = function (name, method, ...rest) {
+  if (name === 'fractional') {
+    const original = method;
+    method = function (data, context, ...more) {
+      if (CORRECT.on && Array.isArray(data) && data.length > 0) {
+        if (data[0] === null || data[0] === undefined) {
+          CORRECT.hits.add('fractional-null-key');
+          data = data.slice(1);
+        }
+        if (typeof data[0] !== 'string') {
+          const tk = context && context.targetingKey;
+          if (tk !== undefined && tk !== null && tk !== '' && typeof tk !== 'string') {
+            CORRECT.hits.add('fractional-null-key');
+            return null;
+          }
+        }
+      }
+      return original.call(this, data, context, ...more);
+    };
+  }
+  return addMethod.call(this, name, method, ...rest);
+};
+
+const { FlagdCore, MemoryStorage } = require('@openfeature/flagd-core');
+
+const [casesPath, outPath] = process.argv.slice(2);
+if (!casesPath || !outPath) {
+  console.error('usage: node oracle.js CASES.json OUT.json');
+  process.exit(2);
+}
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const doc = JSON.parse(fs.readFileSync(casesPath, 'utf8'));
+
+function load(text, strict) {
+  const storage = new MemoryStorage(silent);
+  try {
+    storage.setConfigurations(text, strict);
+    return { ok: true };
+  } catch (e) {
+    const cause = e.cause ? `: ${e.cause.message || e.cause}` : '';
+    return { ok: false, error: `${e.message}${cause}`.slice(0, 400) };
+  }
+}
+
+function resolve(core, c) {
+  const ctx = JSON.parse(JSON.stringify(c.context));
+  let r;
+  switch (c.type) {
+    case 'boolean': r = core.resolveBooleanEvaluation(c.flag, c.default, ctx, silent); break;
+    case 'string': r = core.resolveStringEvaluation(c.flag, c.default, ctx, silent); break;
+    case 'number': r = core.resolveNumberEvaluation(c.flag, c.default, ctx, silent); break;
+    default: r = core.resolveObjectEvaluation(c.flag, c.default, ctx, silent);
+  }
+  return {
+    value: r.value === undefined ? null : r.value,
+    variant: r.variant === undefined ? null : r.variant,
+    reason: r.reason,
+    errorCode: r.errorCode === undefined ? null : r.errorCode,
+    metadata: r.flagMetadata || {},
+  };
+}
+
+const started = Date.now();
+const out = { configs: [] };
+for (const cfg of doc.configs) {
+  const lax = load(cfg.text, false);
+  const strict = load(cfg.text, true);
+  const entry = { id: cfg.id, lax, strict, results: [] };
+  if (lax.ok) {
+    const core = new FlagdCore(undefined, silent);
+    core.setConfigurations(cfg.text);
+    for (const c of cfg.cases) {
+      CORRECT.on = false;
+      const raw = resolve(core, c);
+      CORRECT.on = true;
+      CORRECT.hits.clear();
+      const fixed = resolve(core, c);
+      CORRECT.on = false;
+      const result = { id: c.id, ...fixed };
+      if (JSON.stringify(raw) !== JSON.stringify(fixed)) {
+        result.raw = raw;
+        result.corrections = [...CORRECT.hits];
+      }
+      entry.results.push(result);
+    }
+  }
+  out.configs.push(entry);
+}
+fs.writeFileSync(outPath, JSON.stringify(out));
+console.error(`flagd-core: ${doc.configs.length} configurations in ${Date.now() - started} ms`);
