@@ -156,7 +156,8 @@ function str(d) {
 }
 
 function num(d) {
-  if (d <= 0) return weighted([[5, () => varRef(NUM_ATTRS)], [4, () => NUMBERS()], [1, () => ({ var: '$flagd.timestamp' })]]);
+  // `$flagd.timestamp` is not a leaf here: arithmetic on it would depend on the clock.
+  if (d <= 0) return weighted([[5, () => varRef(NUM_ATTRS)], [4, () => NUMBERS()]]);
   const arith = () => {
     const op = pick(['+', '-', '*', '/', '%']);
     const n = op === '+' || op === '*' ? int(1, 3) : op === '-' ? int(1, 2) : 2;
@@ -273,7 +274,7 @@ function rule(focus, names, d) {
     case 'var-result':
       return weighted([[3, () => ({ var: pick(['plan', 'country', 'tags', 'beta', 'age']) })], [1, () => ({ var: ['plan', pick(names)] })], [1, () => ({ var: 'nope' })]]);
     case 'string-result':
-      return weighted([[3, () => ({ cat: [pick(names).slice(0, 1), { substr: [pick(names), 1] }] })], [2, () => str(d)], [1, () => ({ if: [bool(d - 1), str(d - 1)] })]]);
+      return weighted([[3, () => ({ cat: [Array.from(pick(names))[0] || "", { substr: [pick(names), 1] }] })], [2, () => str(d)], [1, () => ({ if: [bool(d - 1), str(d - 1)] })]]);
     case 'number-result':
       return num(d);
     case 'array-result':
@@ -533,6 +534,12 @@ for (let i = 0; i < INVALID.length * 5; i++) {
 for (let i = 0; i < 4; i++) {
   const { info } = makeConfig('static', 1);
   addConfig('load:not-json', null, info, 1, pick(['{"flags": {', 'not json', '', '[]']));
+}
+
+// Neither evaluator may see a lone UTF-16 surrogate in the input (Rust strings cannot hold one).
+for (const cfg of configs) {
+  const all = cfg.text + JSON.stringify(cfg.cases);
+  if (/\p{Cs}/u.test(all)) throw new Error(`configuration ${cfg.id} holds a lone surrogate`);
 }
 
 const doc = { seed, generator: 'conformance/flagd/gen.js', configs };

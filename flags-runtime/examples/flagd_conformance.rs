@@ -90,9 +90,13 @@ fn run_case(client: &Client, case: &Value) -> Value {
     let ctx = context(&case["context"]);
     let default = &case["default"];
     let outcome = match case["rust"].as_str().unwrap_or_default() {
-        "bool" => eval(client, flag, default.as_bool().unwrap_or(false), &ctx, |v| {
-            json!(v)
-        }),
+        "bool" => eval(
+            client,
+            flag,
+            default.as_bool().unwrap_or(false),
+            &ctx,
+            |v| json!(v),
+        ),
         "String" => eval(
             client,
             flag,
@@ -126,7 +130,7 @@ fn eval<T: FlagValue>(
     ctx: &Context,
     to_json: impl Fn(&T) -> Value,
 ) -> Value {
-    let details: EvaluationDetails<T> = client.details(&FlagKey::new(flag, default), ctx);
+    let details: EvaluationDetails<T> = client.details(FlagKey::new(flag, default), ctx);
     let metadata: Map<String, Value> = details
         .flag_metadata
         .iter()
