@@ -68,7 +68,21 @@ fn run_config(config: &Value) -> Value {
         Err(e) => return json!({ "id": id, "loaded": false, "error": e.to_string() }),
     };
     let cases = config["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let results: Vec<Value> = cases.iter().map(|case| run_case(&client, case)).collect();
+    // Evaluation must never panic; if it does, the case reports it instead of ending the run.
+    let results: Vec<Value> = cases
+        .iter()
+        .map(|case| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(&client, case)))
+                .unwrap_or_else(|panic| {
+                    let message = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    json!({ "id": case["id"].clone(), "reason": "PANIC", "errorMessage": message })
+                })
+        })
+        .collect();
     json!({ "id": id, "loaded": true, "results": results })
 }
 
