@@ -26,7 +26,7 @@ pub use context::Context;
 pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
-pub use engine::{CompileError, ObjectValue};
+pub use engine::{CompileError, EngineOptions, FractionalVersion, ObjectValue};
 pub use error::Error;
 pub use events::{EventDetails, Handler, HandlerId, ProviderEvent, ProviderStatus};
 pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};

@@ -1,5 +1,7 @@
 //! The evaluation fast path allocates nothing (DESIGN.md §6): a typed read of a static scalar
-//! flag, and a `Flags` struct of scalar fields, count zero heap allocations once warm.
+//! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
+//! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
+//! zero heap allocations once warm.
 //!
 //! A counting global allocator wraps the system allocator and counts only on the thread that
 //! turned counting on, so the test harness's other threads do not disturb the count. The file
@@ -10,7 +12,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flags_runtime::{Client, Context, Evaluation, FlagKey, Flags, source};
+use flags_runtime::{Client, Context, Evaluation, FlagKey, Flags, Reason, Value, source};
 
 struct Counting;
 
@@ -89,6 +91,34 @@ const FLAGS: &str = r#"{
       "state": "ENABLED",
       "variants": { "none": 0.0, "some": 0.15 },
       "defaultVariant": "some"
+    },
+    "staff-banner": {
+      "state": "ENABLED",
+      "variants": { "on": true, "off": false },
+      "defaultVariant": "off",
+      "targeting": { "if": [{ "ends_with": [{ "var": "email" }, "@example.com"] }, "on", "off"] }
+    },
+    "rollout": {
+      "state": "ENABLED",
+      "variants": { "old": 1, "new": 2 },
+      "defaultVariant": "old",
+      "targeting": { "fractional": [["old", 50], ["new", 50]] }
+    },
+    "by-version": {
+      "state": "ENABLED",
+      "variants": { "on": true, "off": false },
+      "defaultVariant": "off",
+      "targeting": {
+        "if": [
+          { "and": [
+            { "sem_ver": [{ "var": "app.version" }, ">=", "2.1.0"] },
+            { "in": [{ "var": "plan" }, ["premium", "team"]] },
+            { ">=": [{ "var": "seats" }, 10] }
+          ] },
+          "on",
+          "off"
+        ]
+      }
     }
   }
 }"#;
@@ -125,7 +155,14 @@ fn scalar_evaluation_does_not_allocate() {
         .in_process(source::json(FLAGS))
         .build()
         .unwrap();
-    let ctx = Context::new("user-1").with("plan", "premium");
+    let ctx = Context::new("user-1")
+        .with("plan", "premium")
+        .with("email", "ann@example.com")
+        .with("seats", 12)
+        .with(
+            "app",
+            std::collections::BTreeMap::from([("version", Value::from("2.3.0"))]),
+        );
     let dark_mode = FlagKey::<bool>::new("dark-mode", false);
     let upload_limit = FlagKey::<i64>::new("upload-limit", 1);
     let discount = FlagKey::<f64>::new("discount", 0.0);
@@ -167,6 +204,39 @@ fn scalar_evaluation_does_not_allocate() {
         sum
     });
     assert_eq!(n, 0, "1000 rounds of reads allocated {n} times");
+
+    // Targeting rules with scalar results.
+    let staff = FlagKey::<bool>::new("staff-banner", false);
+    let rollout = FlagKey::<i64>::new("rollout", 0);
+    let by_version = FlagKey::<bool>::new("by-version", false);
+    // Warm, and the rules decide (not a default): TARGETING_MATCH.
+    for (reason, name) in [
+        (client.details(&staff, &ctx).reason, "staff-banner"),
+        (client.details(&rollout, &ctx).reason, "rollout"),
+        (client.details(&by_version, &ctx).reason, "by-version"),
+    ] {
+        assert_eq!(reason, Reason::TargetingMatch, "{name}");
+    }
+    assert!(client.value(&staff, &ctx));
+    assert!(client.value(&by_version, &ctx));
+    let n = allocations(|| client.value(&staff, &ctx));
+    assert_eq!(n, 0, "an `ends_with` rule allocated {n} times");
+    let n = allocations(|| client.value(&rollout, &ctx));
+    assert_eq!(n, 0, "a `fractional` rollout allocated {n} times");
+    let n = allocations(|| client.value(&by_version, &ctx));
+    assert_eq!(n, 0, "a `sem_ver` / `in` / `>=` rule allocated {n} times");
+    // With and without the attributes the rules read (no targeting key: `fractional` gives
+    // null, the default variant).
+    let anonymous = Context::anonymous();
+    let n = allocations(|| {
+        let mut on = 0;
+        for i in 0..1000 {
+            let ctx = if i % 2 == 0 { &ctx } else { &anonymous };
+            on += i64::from(client.value(&staff, ctx)) + client.value(&rollout, ctx);
+        }
+        on
+    });
+    assert_eq!(n, 0, "1000 rounds of targeted reads allocated {n} times");
 
     // The measured results are the flags' values, not defaults.
     assert!(allocations(|| client.value(&dark_mode, &ctx)) == 0 && client.value(&dark_mode, &ctx));

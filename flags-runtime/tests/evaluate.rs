@@ -352,23 +352,21 @@ fn default_variant_absent_serves_the_callers_default_with_reason_default() {
 }
 
 #[test]
-fn targeting_rule_is_reported_as_not_evaluated_yet() {
+fn targeting_rule_decides_the_variant() {
     let client = client(FLAGD);
-    let key = FlagKey::<bool>::new("beta-banner", true);
-    for ctx in [
-        Context::anonymous(),
-        Context::new("user-1").with("beta", true),
-        Context::new("user-2").with("beta", false),
-    ] {
-        // Never a panic, never the flag's default variant: the caller's default.
-        assert!(client.value(&key, &ctx));
-        let details = client.details(&key, &ctx);
-        assert_error(&details, "beta-banner", true, ErrorCode::General);
-        let message = details.error_message().unwrap();
-        assert!(message.contains("targeting"), "{message}");
-        assert!(message.contains("not evaluate"), "{message}");
-        assert!(message.contains("yet"), "{message}");
-    }
+    let key = FlagKey::<bool>::new("beta-banner", false);
+    let on = client.details(&key, &Context::new("user-1").with("beta", true));
+    assert_eq!(
+        (on.value, on.variant.as_deref(), &on.reason, on.error_code()),
+        (true, Some("on"), &Reason::TargetingMatch, None)
+    );
+    let off = client.details(&key, &Context::new("user-2").with("beta", false));
+    assert_eq!(
+        (off.value, off.variant.as_deref(), &off.reason, off.error_code()),
+        (false, Some("off"), &Reason::TargetingMatch, None)
+    );
+    // No attribute: the rule's else branch.
+    assert!(!client.value(&key, &Context::anonymous()));
 }
 
 #[test]
@@ -579,11 +577,11 @@ fn lock_file_of_a_flagd_file_as_source_keeps_variants_and_metadata() {
                 .reason,
             Reason::Default
         );
+        // The lock file keeps the rule: it is evaluated.
+        let details = client.details(FlagKey::<bool>::new("beta-banner", true), &ctx);
         assert_eq!(
-            client
-                .details(FlagKey::<bool>::new("beta-banner", false), &ctx)
-                .error_code(),
-            Some(ErrorCode::General)
+            (details.value, &details.reason),
+            (false, &Reason::TargetingMatch)
         );
     }
 }

@@ -52,7 +52,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::detect::{Format, finish};
-use crate::error::{Error, Problem, closest, describe};
+use crate::error::{Error, Problem, describe};
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
@@ -366,9 +366,10 @@ pub const OPERATORS: &[&str] = &[
 /// Checks that a targeting rule is JSON Logic that flagd evaluates.
 ///
 /// `rule` must be an object; `{}` is the empty rule. Every object in it with one key is an
-/// operation, whose name must be one of [`OPERATORS`]; `{}` inside a rule is an empty object
-/// literal; an object with more keys is an error. `{"$ref": name}` must name one of
-/// `evaluators`. Beyond that, checks that are certain to catch a mistake:
+/// operation; `{}` inside a rule is an empty object literal; an object with more keys is an
+/// error. As in flagd, an operator that is not one of [`OPERATORS`] and a `{"$ref": name}` to
+/// no evaluator are not load errors: the rule is kept and the flag answers `PARSE_ERROR` when
+/// it is evaluated. Beyond that, checks that are certain to catch a mistake:
 ///
 /// - `var` paths under `$flagd.` are `$flagd.flagKey` or `$flagd.timestamp`, the only
 ///   properties flagd provides;
@@ -391,9 +392,12 @@ pub const OPERATORS: &[&str] = &[
 /// let evaluators = BTreeMap::new();
 /// assert!(validate_targeting(&json!({ "if": [{ "var": "beta" }, "on", "off"] }), &evaluators).is_ok());
 /// assert_eq!(
-///     validate_targeting(&json!({ "not-a-real-rule": [1, 2] }), &evaluators).unwrap_err(),
-///     "unknown operator `not-a-real-rule`",
+///     validate_targeting(&json!({ "sem_ver": [{ "var": "v" }, "*", "1.0.0"] }), &evaluators)
+///         .unwrap_err(),
+///     "unknown `sem_ver` operator `*`; expected one of `=`, `!=`, `<`, `<=`, `>`, `>=`, `^`, `~`",
 /// );
+/// // Evaluated as flagd does: PARSE_ERROR when the flag is read.
+/// assert!(validate_targeting(&json!({ "not-a-real-rule": [1, 2] }), &evaluators).is_ok());
 /// ```
 ///
 /// # Errors
@@ -455,12 +459,9 @@ impl Checker<'_> {
             "sem_ver" => self.sem_ver(args),
             "starts_with" | "ends_with" => self.string_compare(name, args),
             known if OPERATORS.contains(&known) => self.value(args),
-            unknown => Err(match closest(unknown, OPERATORS.iter().copied()) {
-                Some(suggestion) => {
-                    format!("unknown operator `{unknown}`; did you mean `{suggestion}`?")
-                }
-                None => format!("unknown operator `{unknown}`"),
-            }),
+            // As flagd: the configuration loads, and the flag answers PARSE_ERROR when read
+            // (the runtime's message names the operator and suggests a known one).
+            _unknown => Ok(()),
         }
     }
 
@@ -476,15 +477,9 @@ impl Checker<'_> {
                 "`{{\"$ref\": \"{name}\"}}` cannot be used inside `$evaluators`; evaluators do not nest"
             ));
         };
-        if evaluators.contains_key(name) {
-            return Ok(());
-        }
-        let mut message =
-            format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
-        if let Some(suggestion) = closest(name, evaluators.keys().map(String::as_str)) {
-            message.push_str(&format!("; did you mean `{suggestion}`?"));
-        }
-        Err(message)
+        // A `$ref` to no evaluator loads, as in flagd: the flag answers PARSE_ERROR when read.
+        let _ = evaluators;
+        Ok(())
     }
 
     fn var(&self, args: &Value) -> Result<(), String> {
@@ -743,15 +738,13 @@ mod tests {
             json!({ "==": [1, 1], "!=": [1, 2] }),
             "one key, the operator; found `!=`, `==`",
         );
+        // Unknown operators load; the flag answers PARSE_ERROR when read, as in flagd.
+        assert_eq!(check(json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] })), Ok(()));
+        assert_eq!(check(json!({ "startsWith": ["a", "b"] })), Ok(()));
+        // Checks still reach inside known operators.
         rejects(
-            json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] }),
-            "unknown operator `nope`",
-        );
-        // JSON Logic's ternary is not in flagd's schema.
-        rejects(json!({ "?:": [true, "a", "b"] }), "unknown operator `?:`");
-        rejects(
-            json!({ "startsWith": ["a", "b"] }),
-            "did you mean `starts_with`?",
+            json!({ "if": [{ "and": [{ "var": "$flagd.nope" }] }, "a"] }),
+            "`$flagd.nope` is not a property",
         );
     }
 
@@ -761,10 +754,8 @@ mod tests {
             check(json!({ "if": [{ "$ref": "staff" }, "on", null] })),
             Ok(())
         );
-        rejects(
-            json!({ "$ref": "admins" }),
-            "`$ref` names evaluator `admins`",
-        );
+        // A reference to no evaluator loads; the flag answers PARSE_ERROR when read.
+        assert_eq!(check(json!({ "$ref": "admins" })), Ok(()));
         rejects(
             json!({ "$ref": ["staff"] }),
             "`$ref` takes the name of an evaluator",
@@ -794,7 +785,10 @@ mod tests {
             "`$flagd.flagkey` is not a property",
         );
         rejects(json!({ "var": ["$flagd.env", "prod"] }), "`$flagd.env`");
-        rejects(json!({ "var": { "nope": 1 } }), "unknown operator `nope`");
+        rejects(
+            json!({ "var": { "cat": [{ "var": "$flagd.x" }] } }),
+            "`$flagd.x` is not a property",
+        );
     }
 
     #[test]
@@ -827,8 +821,8 @@ mod tests {
         );
         rejects(json!({ "fractional": [["a", true]] }), "found a boolean");
         rejects(
-            json!({ "fractional": [[{ "nope": 1 }, 1]] }),
-            "unknown operator `nope`",
+            json!({ "fractional": [[{ "var": "$flagd.nope" }, 1]] }),
+            "`$flagd.nope` is not a property",
         );
     }
 
@@ -892,8 +886,8 @@ mod tests {
             "found null",
         );
         rejects(
-            json!({ "starts_with": [{ "nope": [] }, "a"] }),
-            "unknown operator `nope`",
+            json!({ "starts_with": [{ "var": "$flagd.nope" }, "a"] }),
+            "`$flagd.nope` is not a property",
         );
     }
 
@@ -1037,8 +1031,8 @@ mod tests {
             Problem::InvalidTargeting { .. }
         ));
         assert!(matches!(
-            document_problem(json!({ "flags": {}, "$evaluators": { "e": { "x": 1 } } })),
-            Problem::InvalidTargeting { reason } if reason == "in evaluator `e`: unknown operator `x`"
+            document_problem(json!({ "flags": {}, "$evaluators": { "e": { "x": 1, "y": 2 } } })),
+            Problem::InvalidTargeting { reason } if reason.starts_with("in evaluator `e`: an operation is an object with one key")
         ));
     }
 }

@@ -91,16 +91,9 @@ fn other_flag_problems() {
         ),
         (
             r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
-                "targeting": { "startsWith": [{ "var": "email" }, "a"] } } } }"#,
-            "`flags.json`: flag `f`: invalid targeting: unknown operator `startsWith`; did you \
-             mean `starts_with`?",
-        ),
-        (
-            r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
-                "targeting": { "$ref": "staf" } } },
-                "$evaluators": { "staff": { "in": ["@example.com", { "var": "email" }] } } }"#,
-            "`flags.json`: flag `f`: invalid targeting: `$ref` names evaluator `staf`, which \
-             `$evaluators` does not define; did you mean `staff`?",
+                "targeting": { "starts_with": [{ "var": "$flagd.key" }, "a"] } } } }"#,
+            "`flags.json`: flag `f`: invalid targeting: `$flagd.key` is not a property flagd \
+             provides; expected `$flagd.flagKey`, `$flagd.timestamp`",
         ),
         (
             r#"{ "flags": [

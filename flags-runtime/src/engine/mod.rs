@@ -12,8 +12,11 @@ use arc_swap::ArcSwap;
 
 use flags_schema::{FlagState, Manifest};
 
+mod rules;
 mod table;
 
+pub use rules::{EngineOptions, FractionalVersion};
+use rules::Rule;
 use table::KeyTable;
 pub use table::key_hash;
 
@@ -33,6 +36,7 @@ pub(crate) struct Snapshot {
     /// Set when the provider cannot serve at all (not ready yet, or fatally failed): every
     /// read answers the caller's default with this error code and message.
     gate: Option<(ErrorCode, Arc<str>)>,
+    options: EngineOptions,
 }
 
 /// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
@@ -69,8 +73,18 @@ enum Served {
     /// The caller's default, successfully: a disabled flag (DISABLED) or one that defers to
     /// the code (DEFAULT).
     CodeDefault(ReasonCode),
-    /// The flag has a targeting rule, which this version does not evaluate.
-    Targeted,
+    /// The flag has a targeting rule, evaluated per read.
+    Targeted(Box<Targeted>),
+    /// The flag's targeting rule cannot be evaluated (PARSE_ERROR, with this message).
+    Invalid(Arc<str>),
+}
+
+/// A targeting rule and what the flag serves when the rule gives null.
+#[derive(Debug)]
+struct Targeted {
+    rule: Rule,
+    /// The default variant's value (reason DEFAULT); `None`: the code default.
+    fallback: Option<(CompiledValue, Option<Arc<str>>)>,
 }
 
 #[derive(Debug)]
@@ -261,6 +275,7 @@ pub(crate) enum ReasonCode {
     Static,
     Default,
     Disabled,
+    TargetingMatch,
 }
 
 /// The outcome of resolving one flag, borrowing from the snapshot.
@@ -293,10 +308,13 @@ pub struct CompileError {
 }
 
 impl Snapshot {
-    /// Compiles a validated manifest.
+    /// Compiles a validated manifest. A targeting rule that cannot be compiled (an unknown
+    /// operator, a `$ref` to no evaluator) does not fail the configuration: its flag answers
+    /// PARSE_ERROR, as flagd's does.
     pub(crate) fn compile(
         manifest: &Manifest,
         decoders: &Arc<Decoders>,
+        options: &EngineOptions,
     ) -> Result<Snapshot, CompileError> {
         if u32::try_from(manifest.flags.len()).is_err() {
             return Err(CompileError {
@@ -324,24 +342,35 @@ impl Snapshot {
                 .targeting
                 .as_ref()
                 .is_some_and(|rule| !rule.as_object().is_some_and(|o| o.is_empty()));
-            let served = match (&flag.default_variant, &flag.default) {
-                _ if flag.state == FlagState::Disabled => Served::CodeDefault(ReasonCode::Disabled),
-                _ if targeted => Served::Targeted,
+            let fallback = match (&flag.default_variant, &flag.default) {
                 (Some(name), _) => {
                     let variant = variants.iter().find(|v| &*v.name == name).ok_or_else(|| {
                         fail(format!("default variant `{name}` is not a variant"))
                     })?;
-                    Served::Value {
-                        value: variant.value.clone(),
-                        variant: Some(variant.name.clone()),
+                    Some((variant.value.clone(), Some(variant.name.clone())))
+                }
+                (None, Some(value)) => Some((
+                    CompiledValue::compile(value, &shared_key, decoders)
+                        .ok_or_else(|| fail("the default is not a flag value".to_owned()))?,
+                    None,
+                )),
+                (None, None) => None,
+            };
+            let served = match (&flag.targeting, fallback) {
+                _ if flag.state == FlagState::Disabled => Served::CodeDefault(ReasonCode::Disabled),
+                (Some(rule), fallback) if targeted => {
+                    match Rule::compile(rule, &manifest.evaluators, options) {
+                        Ok(rule) => Served::Targeted(Box::new(Targeted { rule, fallback })),
+                        Err(message) => {
+                            tracing::warn!(target: "flags", flag = %key, "targeting rule cannot be evaluated: {message}");
+                            Served::Invalid(Arc::from(format!(
+                                "the targeting rule of flag `{key}` cannot be evaluated: {message}"
+                            )))
+                        }
                     }
                 }
-                (None, Some(value)) => Served::Value {
-                    value: CompiledValue::compile(value, &shared_key, decoders)
-                        .ok_or_else(|| fail("the default is not a flag value".to_owned()))?,
-                    variant: None,
-                },
-                (None, None) => Served::CodeDefault(ReasonCode::Default),
+                (_, Some((value, variant))) => Served::Value { value, variant },
+                (_, None) => Served::CodeDefault(ReasonCode::Default),
             };
             let mut metadata = manifest.metadata.clone();
             metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -359,6 +388,7 @@ impl Snapshot {
             table,
             generation: next_generation(),
             gate: None,
+            options: *options,
         };
         snapshot.prewarm(decoders);
         Ok(snapshot)
@@ -392,6 +422,7 @@ impl Snapshot {
             table: KeyTable::build(std::iter::empty()),
             generation: next_generation(),
             gate: Some((code, message.into())),
+            options: EngineOptions::default(),
         }
     }
 
@@ -421,7 +452,7 @@ impl Snapshot {
 
     /// Resolves a key for `ctx`. Whether the value fits the requested type is for the reader.
     #[inline]
-    pub(crate) fn resolve<T>(&self, key: &FlagKey<T>, _ctx: &Context) -> Resolved<'_> {
+    pub(crate) fn resolve<T>(&self, key: &FlagKey<T>, ctx: &Context) -> Resolved<'_> {
         if let Some((code, message)) = &self.gate {
             return Resolved {
                 resolution: Resolution::Error(EvaluationError::new(
@@ -450,18 +481,74 @@ impl Snapshot {
                 reason: ReasonCode::Static,
             },
             Served::CodeDefault(reason) => Resolution::CodeDefault { reason: *reason },
-            Served::Targeted => Resolution::Error(EvaluationError::new(
-                ErrorCode::General,
-                format!(
-                    "flag `{key}` has a targeting rule, and this version of flags does not \
-                     evaluate targeting rules yet; serving the code default"
-                ),
+            Served::Targeted(targeted) => self.evaluate(flag, targeted, ctx),
+            Served::Invalid(message) => Resolution::Error(EvaluationError::new(
+                ErrorCode::ParseError,
+                Cow::Owned(message.to_string()),
             )),
         };
         Resolved {
             resolution,
             metadata,
         }
+    }
+}
+
+impl Snapshot {
+    /// Runs a flag's targeting rule and maps its result to a variant (flagd's rules): null
+    /// gives the default variant (reason DEFAULT) or the code default; a string, or a boolean
+    /// or number written as one, naming a variant gives it (TARGETING_MATCH); anything else is
+    /// an error (GENERAL).
+    #[inline]
+    fn evaluate<'s>(
+        &'s self,
+        flag: &'s CompiledFlag,
+        targeted: &'s Targeted,
+        ctx: &Context,
+    ) -> Resolution<'s> {
+        let result = match targeted.rule.evaluate(&flag.key, ctx, &self.options) {
+            Ok(result) => result,
+            Err(thrown) => {
+                return Resolution::Error(EvaluationError::new(
+                    ErrorCode::General,
+                    format!(
+                        "the targeting rule of flag `{}` failed: {}",
+                        flag.key, thrown.0
+                    ),
+                ));
+            }
+        };
+        if matches!(result, rules::Val::Null) {
+            return match &targeted.fallback {
+                Some((value, variant)) => Resolution::Value {
+                    value: value.as_ref(),
+                    variant: variant.as_ref(),
+                    reason: ReasonCode::Default,
+                },
+                None => Resolution::CodeDefault {
+                    reason: ReasonCode::Default,
+                },
+            };
+        }
+        rules::variant_name(&result, |name| {
+            match flag
+                .variants
+                .binary_search_by(|v| v.name.as_ref().cmp(name))
+            {
+                Ok(i) => Resolution::Value {
+                    value: flag.variants[i].value.as_ref(),
+                    variant: Some(&flag.variants[i].name),
+                    reason: ReasonCode::TargetingMatch,
+                },
+                Err(_) => Resolution::Error(EvaluationError::new(
+                    ErrorCode::General,
+                    format!(
+                        "the targeting rule of flag `{}` chose `{name}`, which is not one of its variants",
+                        flag.key
+                    ),
+                )),
+            }
+        })
     }
 }
 
@@ -482,6 +569,7 @@ impl From<ReasonCode> for crate::details::Reason {
             ReasonCode::Static => crate::details::Reason::Static,
             ReasonCode::Default => crate::details::Reason::Default,
             ReasonCode::Disabled => crate::details::Reason::Disabled,
+            ReasonCode::TargetingMatch => crate::details::Reason::TargetingMatch,
         }
     }
 }

@@ -1,0 +1,424 @@
+//! `fractional`: a deterministic pseudorandom split of subjects into weighted buckets.
+
+use super::eval::{self, ArgBuf, Cx, Thrown, Val};
+use super::js::{self, as_str, falsy};
+use super::{Args, EngineOptions, Expr, FractionalVersion};
+use crate::value::Value;
+
+/// The largest total weight.
+const MAX_WEIGHT: f64 = i32::MAX as f64;
+
+#[derive(Debug)]
+pub(crate) struct Fractional {
+    args: Args,
+}
+
+pub(super) fn compile(args: Args, _options: EngineOptions) -> Expr {
+    Expr::Fractional(Box::new(Fractional { args }))
+}
+
+/// MurmurHash3 x86 32-bit, seed 0, over the concatenation of `parts`.
+pub(crate) fn murmur3(parts: &[&[u8]]) -> u32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+    let mut h: u32 = 0;
+    let mut len = 0usize;
+    let mut block = [0u8; 4];
+    let mut filled = 0;
+    let mix = |h: u32, k: u32| -> u32 {
+        let k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+        (h ^ k)
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64)
+    };
+    for part in parts {
+        for &byte in *part {
+            block[filled] = byte;
+            filled += 1;
+            len += 1;
+            if filled == 4 {
+                h = mix(h, u32::from_le_bytes(block));
+                filled = 0;
+            }
+        }
+    }
+    if filled > 0 {
+        let mut k: u32 = 0;
+        for (i, byte) in block[..filled].iter().enumerate() {
+            k |= u32::from(*byte) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    }
+    h ^= len as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+/// A bucket: its variant (a string, number, boolean or null) and weight.
+fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
+    let (variant, weight) = match value {
+        Val::Ref(Value::List(items)) => match items.as_slice() {
+            [variant] => (Val::of(variant), None),
+            [variant, weight] => (Val::of(variant), Some(Val::of(weight))),
+            _ => return None,
+        },
+        Val::List(items) => match items.as_slice() {
+            [variant] => (variant.clone(), None),
+            [variant, weight] => (variant.clone(), Some(weight.clone())),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if !matches!(
+        variant,
+        Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::String(_)
+    ) {
+        return None;
+    }
+    let weight = match weight {
+        None => 1.0,
+        Some(Val::Num(w)) if w.is_finite() && w.fract() == 0.0 => w.max(0.0),
+        Some(_) => return None,
+    };
+    Some((variant, weight))
+}
+
+pub(super) fn eval<'a>(f: &'a Fractional, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    let args = eval::eval_args(&f.args, cx, scope)?;
+    Cx::require_root(scope)?;
+    Ok(select(&args, cx).unwrap_or(Val::Null))
+}
+
+/// The variant, or `None` for null (the default variant).
+fn select<'a>(args: &ArgBuf<'a>, cx: &mut Cx<'a>) -> Option<Val<'a>> {
+    let first = args.first()?;
+    match cx.fractional {
+        FractionalVersion::V1 | FractionalVersion::V2 => {
+            let (hash, buckets) = match as_str(first) {
+                Some(key) => (murmur3(&[key.as_bytes()]), &args[1..]),
+                None => {
+                    let key = cx.targeting_key()?;
+                    if falsy(&key) {
+                        return None;
+                    }
+                    let key = js::to_js_string(&key);
+                    (murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]), &args[..])
+                }
+            };
+            if cx.fractional == FractionalVersion::V1 {
+                pick_v1(hash, buckets)
+            } else {
+                pick(hash, buckets)
+            }
+        }
+        FractionalVersion::V3 => {
+            let (bytes, buckets) = match first {
+                Val::Null => return None,
+                first if js::is_array(first) => {
+                    let key = cx.targeting_key()?;
+                    let key = as_str(&key)?;
+                    let implicit = Val::List(vec![Val::Str(cx.flag_key), Val::Str(key)]);
+                    (cbor::encode(&implicit)?, &args[..])
+                }
+                first => (cbor::encode(first)?, &args[1..]),
+            };
+            pick(murmur3(&[&bytes]), buckets)
+        }
+    }
+}
+
+/// Total weight of valid buckets, or `None` when one is invalid or the total too large.
+fn total(buckets: &[Val<'_>]) -> Option<f64> {
+    let mut total = 0.0;
+    for value in buckets {
+        total += bucket(value)?.1;
+    }
+    (total <= MAX_WEIGHT).then_some(total)
+}
+
+/// v2: `(hash * total) >> 32`, then the first bucket whose cumulative weight exceeds it.
+fn pick<'a>(hash: u32, buckets: &[Val<'a>]) -> Option<Val<'a>> {
+    let total = total(buckets)? as u64;
+    let point = (u64::from(hash) * total) >> 32;
+    let mut cumulative = 0u64;
+    for value in buckets {
+        let (variant, weight) = bucket(value)?;
+        cumulative += weight as u64;
+        if cumulative > point {
+            return Some(variant);
+        }
+    }
+    None
+}
+
+/// v1: the hash as a signed integer scaled to a percentage, against cumulative percentages.
+fn pick_v1<'a>(hash: u32, buckets: &[Val<'a>]) -> Option<Val<'a>> {
+    let total = total(buckets)?;
+    if total == 0.0 {
+        return None;
+    }
+    let point = f64::from((hash as i32).unsigned_abs()) / MAX_WEIGHT * 100.0;
+    let mut cumulative = 0.0;
+    for value in buckets {
+        let (variant, weight) = bucket(value)?;
+        cumulative += weight * 100.0 / total;
+        if point < cumulative {
+            return Some(variant);
+        }
+    }
+    None
+}
+
+/// Deterministic CBOR (RFC 8949 §4.2.1) of a bucketing value, for `fractional` v3.
+pub(crate) mod cbor {
+    use super::super::eval::Val;
+    use crate::value::Value;
+
+    /// The encoding, or `None` for values CBOR cannot carry here.
+    pub(crate) fn encode(value: &Val<'_>) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(32);
+        val(&mut out, value)?;
+        Some(out)
+    }
+
+    fn head(out: &mut Vec<u8>, major: u8, n: u64) {
+        let m = major << 5;
+        match n {
+            0..=23 => out.push(m | n as u8),
+            24..=0xff => out.extend_from_slice(&[m | 24, n as u8]),
+            0x100..=0xffff => {
+                out.push(m | 25);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                out.push(m | 26);
+                out.extend_from_slice(&(n as u32).to_be_bytes());
+            }
+            _ => {
+                out.push(m | 27);
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+        }
+    }
+
+    fn number(out: &mut Vec<u8>, n: f64) {
+        if n.fract() == 0.0 && n >= -(2f64.powi(63)) && n < 2f64.powi(64) {
+            if n >= 0.0 {
+                head(out, 0, n as u64);
+            } else {
+                head(out, 1, (-1.0 - n) as u64);
+            }
+            return;
+        }
+        // The shortest float that holds the value exactly.
+        if let Some(half) = to_half(n) {
+            out.push(0xf9);
+            out.extend_from_slice(&half.to_be_bytes());
+        } else if f64::from(n as f32) == n || n.is_nan() {
+            out.push(0xfa);
+            out.extend_from_slice(&(n as f32).to_be_bytes());
+        } else {
+            out.push(0xfb);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+
+    /// The IEEE half-precision bits of `n`, when it converts exactly.
+    fn to_half(n: f64) -> Option<u16> {
+        if n.is_nan() {
+            return Some(0x7e00);
+        }
+        if n.is_infinite() {
+            return Some(if n > 0.0 { 0x7c00 } else { 0xfc00 });
+        }
+        let f = n as f32;
+        if f64::from(f) != n {
+            return None;
+        }
+        let bits = f.to_bits();
+        let sign = ((bits >> 16) & 0x8000) as u16;
+        let exp = ((bits >> 23) & 0xff) as i32 - 127;
+        let mant = bits & 0x7f_ffff;
+        if (-14..=15).contains(&exp) {
+            // Normal half: 10 mantissa bits.
+            if mant & 0x1fff != 0 {
+                return None;
+            }
+            return Some(sign | (((exp + 15) as u16) << 10) | (mant >> 13) as u16);
+        }
+        if (-24..-14).contains(&exp) {
+            // Subnormal half.
+            let full = mant | 0x80_0000;
+            let shift = (-exp - 14 + 13) as u32;
+            if full & ((1 << shift) - 1) != 0 {
+                return None;
+            }
+            return Some(sign | (full >> shift) as u16);
+        }
+        None
+    }
+
+    fn text(out: &mut Vec<u8>, s: &str) {
+        head(out, 3, s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    fn value(out: &mut Vec<u8>, v: &Value) -> Option<()> {
+        val(out, &Val::of(v))
+    }
+
+    fn val(out: &mut Vec<u8>, v: &Val<'_>) -> Option<()> {
+        match v {
+            Val::Null => out.push(0xf6),
+            Val::Bool(false) => out.push(0xf4),
+            Val::Bool(true) => out.push(0xf5),
+            Val::Num(n) => number(out, *n),
+            Val::Str(s) => text(out, s),
+            Val::String(s) => text(out, s),
+            Val::Ref(Value::List(items)) => {
+                head(out, 4, items.len() as u64);
+                for item in items {
+                    value(out, item)?;
+                }
+            }
+            Val::List(items) => {
+                head(out, 4, items.len() as u64);
+                for item in items {
+                    val(out, item)?;
+                }
+            }
+            Val::Ref(Value::Map(map)) => {
+                let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(map.len());
+                for (k, v) in map {
+                    let mut key = Vec::new();
+                    text(&mut key, k);
+                    let mut encoded = Vec::new();
+                    value(&mut encoded, v)?;
+                    entries.push((key, encoded));
+                }
+                map_entries(out, entries);
+            }
+            Val::Object(fields) => {
+                let mut entries = Vec::with_capacity(fields.len());
+                for (k, v) in fields {
+                    let mut key = Vec::new();
+                    text(&mut key, k);
+                    let mut encoded = Vec::new();
+                    val(&mut encoded, v)?;
+                    entries.push((key, encoded));
+                }
+                map_entries(out, entries);
+            }
+            Val::Ref(other) => val(out, &Val::of(other))?,
+            Val::Root => return None,
+        }
+        Some(())
+    }
+
+    /// Map entries sorted by the bytes of their encoded keys.
+    fn map_entries(out: &mut Vec<u8>, mut entries: Vec<(Vec<u8>, Vec<u8>)>) {
+        entries.sort();
+        head(out, 5, entries.len() as u64);
+        for (k, v) in entries {
+            out.extend_from_slice(&k);
+            out.extend_from_slice(&v);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn deterministic_encoding() {
+            let enc = |v: Val<'_>| encode(&v).unwrap();
+            assert_eq!(enc(Val::Num(1.0)), [0x01]);
+            assert_eq!(enc(Val::Num(-0.0)), [0x00]);
+            assert_eq!(enc(Val::Num(24.0)), [0x18, 24]);
+            assert_eq!(enc(Val::Num(-1.0)), [0x20]);
+            assert_eq!(enc(Val::Num(1.5)), [0xf9, 0x3e, 0x00]);
+            assert_eq!(enc(Val::Num(100000.5)), [0xfa, 0x47, 0xc3, 0x50, 0x40]);
+            assert_eq!(
+                enc(Val::Num(1.1)),
+                [0xfb, 0x3f, 0xf1, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a]
+            );
+            assert_eq!(enc(Val::Num(5.960464477539063e-8)), [0xf9, 0x00, 0x01]);
+            assert_eq!(enc(Val::Str("a")), [0x61, b'a']);
+            assert_eq!(enc(Val::Bool(true)), [0xf5]);
+            assert_eq!(
+                enc(Val::List(vec![Val::Str("f"), Val::Str("u")])),
+                [0x82, 0x61, b'f', 0x61, b'u']
+            );
+            // Keys sort by their encoded bytes: shorter first.
+            let map = Value::Map(
+                [("bb".to_owned(), Value::Int(1)), ("c".to_owned(), Value::Int(2))].into(),
+            );
+            assert_eq!(
+                enc(Val::Ref(&map)),
+                [0xa2, 0x61, b'c', 0x02, 0x62, b'b', b'b', 0x01]
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn murmur3_vectors() {
+        assert_eq!(murmur3(&[b"ejOoVL"]), 0x0000_0000);
+        assert_eq!(murmur3(&[b"ceQdGm"]), 0xFFFF_FFFF);
+        assert_eq!(murmur3(&[b""]), 0);
+        // Reference values of MurmurHash3_x86_32 with seed 0.
+        assert_eq!(murmur3(&[b"hello"]), 0x248b_fa47);
+        assert_eq!(murmur3(&[b"The quick brown fox jumps over the lazy dog"]), 0x2e4f_f723);
+        // Chunking does not change the hash.
+        assert_eq!(murmur3(&[b"hel", b"lo"]), murmur3(&[b"hello"]));
+        assert_eq!(murmur3(&[b"", b"ejOo", b"VL"]), 0);
+    }
+
+    #[test]
+    fn buckets_split_evenly() {
+        // 10,000 keys over four equal buckets: each within 5% of a quarter.
+        let buckets = Value::List(
+            ["a", "b", "c", "d"]
+                .iter()
+                .map(|v| Value::List(vec![Value::from(*v), Value::Int(25)]))
+                .collect(),
+        );
+        let Value::List(buckets) = &buckets else {
+            unreachable!()
+        };
+        let vals: Vec<Val<'_>> = buckets.iter().map(Val::of).collect();
+        let mut counts = [0usize; 4];
+        for i in 0..10_000 {
+            let key = format!("flag-user-{i}");
+            let variant = pick(murmur3(&[key.as_bytes()]), &vals).unwrap();
+            let Val::Str(name) = variant else { panic!() };
+            counts[(name.as_bytes()[0] - b'a') as usize] += 1;
+        }
+        for count in counts {
+            assert!((2375..=2625).contains(&count), "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn extreme_hashes_pick_first_and_last() {
+        let buckets = Value::List(vec![
+            Value::List(vec![Value::from("first"), Value::Int(1)]),
+            Value::List(vec![Value::from("last"), Value::Int(1)]),
+        ]);
+        let Value::List(items) = &buckets else {
+            unreachable!()
+        };
+        let vals: Vec<Val<'_>> = items.iter().map(Val::of).collect();
+        assert!(matches!(pick(murmur3(&[b"ejOoVL"]), &vals), Some(Val::Str("first"))));
+        assert!(matches!(pick(murmur3(&[b"ceQdGm"]), &vals), Some(Val::Str("last"))));
+    }
+}

@@ -1,0 +1,240 @@
+//! flagd targeting rules: JSON Logic plus flagd's operators, compiled once when a configuration
+//! loads into an expression tree, evaluated per read against the context without allocating
+//! for scalar results.
+//!
+//! The semantics are those of the reference evaluator, `@openfeature/flagd-core` (on
+//! `json-logic-engine`), including its JavaScript coercions: see `js.rs` for values and
+//! `eval.rs` for operators. Where that evaluator compiles a rule into JavaScript, some
+//! operators behave differently from their interpreted form (for example `cat` prints `null`,
+//! comparisons check their operands against the last value computed); nodes record which form
+//! applies ([`Mode`]).
+//!
+//! Why an enum tree rather than closures: a `match` over a compact enum keeps the whole rule in
+//! a few cache lines and lets the compiler inline the hot operators (`var`, comparisons, the
+//! string operators); the measured cost of an `ends_with` rule is a few tens of nanoseconds,
+//! well under the target, with nothing a closure tree would remove.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::context::Context;
+use crate::value::Value;
+
+mod compile;
+mod eval;
+mod fractional;
+mod js;
+mod semver;
+
+pub(crate) use eval::Val;
+
+/// Options of the in-process engine.
+///
+/// ```
+/// use flags_runtime::{EngineOptions, FractionalVersion};
+/// let options = EngineOptions::default();
+/// assert_eq!(options.fractional, FractionalVersion::V2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// How `fractional` maps a bucketing value to a bucket.
+    pub fractional: FractionalVersion,
+}
+
+impl EngineOptions {
+    /// The options with `fractional` set.
+    #[must_use]
+    pub fn with_fractional(mut self, version: FractionalVersion) -> EngineOptions {
+        self.fractional = version;
+        self
+    }
+}
+
+/// The bucketing algorithm of `fractional`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FractionalVersion {
+    /// The original algorithm: the hash as a signed 32-bit integer, scaled to a percentage and
+    /// compared with cumulative percentages of the weights.
+    V1,
+    /// Current flagd: `(hash as u64 * total_weight) >> 32` over the UTF-8 bytes of the
+    /// bucketing key (the flag key followed by the targeting key by default).
+    #[default]
+    V2,
+    /// flagd's proposed successor: the same bucket arithmetic over the deterministic CBOR
+    /// encoding of the bucketing value (by default the array `[flagKey, targetingKey]`).
+    V3,
+}
+
+/// A compiled targeting rule.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    expr: Expr,
+}
+
+/// How a node is evaluated: as the reference evaluator's compiled JavaScript, or by its
+/// interpreter (for constant parts, folded when the rule loads, and the operands of an `if`
+/// with fewer than three arguments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Compiled,
+    Interpreted,
+}
+
+/// A compiled expression.
+#[derive(Debug)]
+pub(crate) enum Expr {
+    /// A value known when the rule loads.
+    Const(Value),
+    /// An array literal with computed elements.
+    Array(Vec<Expr>),
+    /// `var` with a literal path.
+    Var(Box<VarExpr>),
+    /// `var` whose path is computed (always interpreted).
+    VarComputed(Args),
+    /// `if` / `?:`: conditions and branches, an odd count (compiled form).
+    If(Vec<Expr>),
+    /// `if` with fewer than three arguments (interpreted form).
+    IfShort(Vec<Expr>),
+    And(Mode, Vec<Expr>),
+    Or(Mode, Vec<Expr>),
+    /// `!` (`true`) or `!!` (`false`) of the operand's truthiness.
+    Not(Box<Expr>, bool),
+    Compare(CompareOp, Mode, Vec<Expr>),
+    Arith(ArithOp, Vec<Expr>),
+    /// An arithmetic operator whose operand list is computed.
+    ArithSpread(ArithOp, Box<Expr>),
+    /// `cat` over a literal list, compiled form: JavaScript `+` concatenation.
+    Concat(Vec<Expr>),
+    /// An operator whose arguments are all computed first.
+    Call(Func, Args),
+    /// `missing_some`: the count needed (computed) and the literal keys.
+    MissingSome(Box<Expr>, Vec<Value>),
+    Iterate(Box<Iteration>),
+    Fractional(Box<fractional::Fractional>),
+    /// Fails when evaluated, with a fixed reason.
+    Throw(&'static str),
+}
+
+/// The arguments of an operator: a literal list, or one expression whose value (an array, or
+/// a single value) is the list.
+#[derive(Debug)]
+pub(crate) enum Args {
+    List(Vec<Expr>),
+    Spread(Box<Expr>),
+}
+
+#[derive(Debug)]
+pub(crate) struct VarExpr {
+    /// Path segments; empty for the whole scope.
+    path: Box<[Box<str>]>,
+    default: Option<Expr>,
+    mode: Mode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompareOp {
+    Eq,
+    StrictEq,
+    Ne,
+    StrictNe,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// Operators evaluated over their computed arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Func {
+    In,
+    Substr,
+    Merge,
+    Min,
+    Max,
+    /// `cat` in its interpreted form (skips null).
+    Cat,
+    Missing,
+    SemVer,
+    StartsWith,
+    EndsWith,
+    /// `!` / `!!` in their interpreted form over a computed operand list.
+    Not,
+    NotNot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IterKind {
+    Map,
+    Filter,
+    All,
+    Some,
+    None,
+    Reduce,
+}
+
+#[derive(Debug)]
+pub(crate) struct Iteration {
+    kind: IterKind,
+    selector: Expr,
+    mapper: Expr,
+    /// `reduce`'s initial value (absent: JavaScript's `reduce` without one).
+    init: Option<Expr>,
+}
+
+impl Rule {
+    /// Compiles `targeting`, with `$ref`s resolved from `evaluators`. The error is a sentence
+    /// saying why the rule cannot be evaluated (PARSE_ERROR when the flag is read).
+    pub(crate) fn compile(
+        targeting: &Json,
+        evaluators: &BTreeMap<String, Json>,
+        options: &EngineOptions,
+    ) -> Result<Rule, String> {
+        let expr = compile::Compiler::new(evaluators, *options).rule(targeting)?;
+        Ok(Rule { expr })
+    }
+
+    /// Evaluates the rule for `flag_key` and `ctx`. `Err` is an evaluation failure (GENERAL).
+    #[inline]
+    pub(crate) fn evaluate<'a>(
+        &'a self,
+        flag_key: &'a str,
+        ctx: &'a Context,
+        options: &EngineOptions,
+    ) -> Result<Val<'a>, eval::Thrown> {
+        let mut cx = eval::Cx::new(ctx, flag_key, options.fractional);
+        eval::eval(&self.expr, &mut cx, &Val::Root)
+    }
+}
+
+
+/// The variant a targeting result names, as JavaScript's `toString` writes it: `f` gets the
+/// name (borrowed for strings and booleans; numbers are written on the stack).
+pub(crate) fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
+    match result {
+        Val::Str(s) => f(s),
+        Val::String(s) => f(s),
+        Val::Bool(true) => f("true"),
+        Val::Bool(false) => f("false"),
+        Val::Num(n) => {
+            let mut buf = js::StackStr::<40>::new();
+            js::write_number(&mut buf, *n);
+            f(buf.as_str())
+        }
+        other => f(&js::to_js_string(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! `sem_ver [version, operator, version]`, with the reference evaluator's lenient parsing:
+//! one leading `v`/`V` dropped, surrounding white space ignored, `1` and `1.2` read as
+//! `1.0.0` and `1.2.0`, build metadata ignored, pre-releases sorting before their release.
+
+use std::cmp::Ordering;
+
+use super::eval::Val;
+use super::js::to_js_string;
+
+/// `Number.MAX_SAFE_INTEGER`: larger version numbers are invalid.
+const MAX_SAFE: u64 = 9_007_199_254_740_991;
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Version<'s> {
+    major: u64,
+    minor: u64,
+    patch: u64,
+    /// Dot-separated pre-release identifiers, without the `-`; empty for a release.
+    pre: &'s str,
+}
+
+/// A canonical number: `0` or digits without a leading zero, at most `MAX_SAFE`.
+fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse::<u64>().ok().filter(|n| *n <= MAX_SAFE)
+}
+
+fn is_pre_identifier(id: &str) -> bool {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return false;
+    }
+    // Numeric identifiers have no leading zero.
+    !id.bytes().all(|b| b.is_ascii_digit()) || id == "0" || !id.starts_with('0')
+}
+
+fn is_build_identifier(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// A strict `MAJOR.MINOR.PATCH[-pre][+build]`, with an optional `v`.
+fn strict(text: &str) -> Option<Version<'_>> {
+    let text = text.strip_prefix('v').unwrap_or(text);
+    let (text, build) = match text.split_once('+') {
+        Some((text, build)) => (text, Some(build)),
+        None => (text, None),
+    };
+    if let Some(build) = build {
+        if !build.split('.').all(is_build_identifier) {
+            return None;
+        }
+    }
+    let (core, pre) = match text.split_once('-') {
+        Some((core, pre)) => (core, pre),
+        None => (text, ""),
+    };
+    if !pre.is_empty() || text.len() != core.len() {
+        if !pre.split('.').all(is_pre_identifier) {
+            return None;
+        }
+    }
+    let mut parts = core.split('.');
+    let version = Version {
+        major: number(parts.next()?)?,
+        minor: number(parts.next()?)?,
+        patch: number(parts.next()?)?,
+        pre,
+    };
+    parts.next().is_none().then_some(version)
+}
+
+/// Parses a version as flagd's `sem_ver` does.
+pub(crate) fn parse(raw: &str) -> Option<Version<'_>> {
+    let text = raw.strip_prefix(['v', 'V']).unwrap_or(raw);
+    if text.len() > 256 {
+        return None;
+    }
+    let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if let Some(version) = strict(trimmed) {
+        return Some(version);
+    }
+    // `1` or `1.2`, read as `1.0.0` / `1.2.0`.
+    let (major, minor) = match text.split_once('.') {
+        Some((major, minor)) => (major, Some(minor)),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !minor.is_none_or(digits) {
+        return None;
+    }
+    Some(Version {
+        major: number(major)?,
+        minor: match minor {
+            Some(minor) => number(minor)?,
+            None => 0,
+        },
+        patch: 0,
+        pre: "",
+    })
+}
+
+fn compare_identifiers(a: &str, b: &str) -> Ordering {
+    let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    match (numeric(a), numeric(b)) {
+        (true, true) => {
+            let (x, y) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
+        }
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.cmp(b),
+    }
+}
+
+/// Semantic-version precedence (build metadata ignored).
+pub(crate) fn compare(a: &Version<'_>, b: &Version<'_>) -> Ordering {
+    (a.major, a.minor, a.patch)
+        .cmp(&(b.major, b.minor, b.patch))
+        .then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => {
+                let (mut x, mut y) = (a.pre.split('.'), b.pre.split('.'));
+                loop {
+                    match (x.next(), y.next()) {
+                        (None, None) => return Ordering::Equal,
+                        (None, Some(_)) => return Ordering::Less,
+                        (Some(_), None) => return Ordering::Greater,
+                        (Some(i), Some(j)) if i == j => {}
+                        (Some(i), Some(j)) => return compare_identifiers(i, j),
+                    }
+                }
+            }
+        })
+}
+
+/// `sem_ver`: a boolean, or null when an argument is not a version or the operator unknown.
+pub(crate) fn sem_ver(args: &[Val<'_>]) -> Val<'static> {
+    let [left, op, right] = args else {
+        return Val::Null;
+    };
+    let (left, right) = (to_js_string(left), to_js_string(right));
+    let (Some(a), Some(b)) = (parse(&left), parse(&right)) else {
+        return Val::Null;
+    };
+    let order = compare(&a, &b);
+    Val::Bool(match &*to_js_string(op) {
+        "=" => order == Ordering::Equal,
+        "!=" => order != Ordering::Equal,
+        "<" => order == Ordering::Less,
+        "<=" => order != Ordering::Greater,
+        ">" => order == Ordering::Greater,
+        ">=" => order != Ordering::Less,
+        "^" => a.major == b.major,
+        "~" => a.major == b.major && a.minor == b.minor,
+        _ => return Val::Null,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(a: &str, op: &str, b: &str) -> Option<bool> {
+        match sem_ver(&[Val::Str(a), Val::Str(op), Val::Str(b)]) {
+            Val::Bool(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn operators() {
+        let table = [
+            ("1.2.3", "=", "1.2.3", Some(true)),
+            ("v1.2.3", "=", "1.2.3", Some(true)),
+            ("V1.2.3", "=", "v1.2.3", Some(true)),
+            ("1.2.3", "!=", "1.2.4", Some(true)),
+            ("1.2.3", "<", "1.10.0", Some(true)),
+            ("1.2.3", "<=", "1.2.3", Some(true)),
+            ("2.0.0", ">", "1.99.99", Some(true)),
+            ("2.0.0", ">=", "2.0.1", Some(false)),
+            ("1.5.0", "^", "1.0.0", Some(true)),
+            ("2.5.0", "^", "1.0.0", Some(false)),
+            ("1.2.9", "~", "1.2.0", Some(true)),
+            ("1.3.0", "~", "1.2.0", Some(false)),
+            // Partial versions are padded; build metadata is ignored.
+            ("1", "=", "1.0.0", Some(true)),
+            ("1.2", "=", "1.2.0", Some(true)),
+            ("1.1", "^", "1", Some(true)),
+            ("1.0.0+build.7", "=", "1.0.0", Some(true)),
+            // Pre-releases sort before the release and among themselves.
+            ("2.0.0-alpha", "<", "2.0.0", Some(true)),
+            ("1.0.0-alpha", "<", "1.0.0-alpha.1", Some(true)),
+            ("1.0.0-alpha.1", "<", "1.0.0-alpha.beta", Some(true)),
+            ("1.0.0-beta.2", "<", "1.0.0-beta.11", Some(true)),
+            ("1.0.0-rc.1", ">", "1.0.0-beta.11", Some(true)),
+            (" 1.2.3 ", "=", "1.2.3", Some(true)),
+            // Invalid versions or operators: null.
+            ("2.0.0.0", "=", "2.0.0", None),
+            ("not-a-version", "=", "1.0.0", None),
+            ("01.2.3", "=", "1.2.3", None),
+            ("007", "=", "7.0.0", None),
+            ("1.2.3-01", "=", "1.2.3", None),
+            ("1.2.3", "===", "1.2.3", None),
+            ("", "=", "1.0.0", None),
+        ];
+        for (a, op, b, expected) in table {
+            assert_eq!(check(a, op, b), expected, "{a} {op} {b}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_versions() {
+        assert_eq!(
+            sem_ver(&[Val::Num(1.0), Val::Str("="), Val::Str("1.0.0")]).to_value(),
+            crate::value::Value::Bool(true)
+        );
+        assert_eq!(
+            sem_ver(&[Val::Num(1.2), Val::Str("<"), Val::Str("1.10")]).to_value(),
+            crate::value::Value::Bool(true)
+        );
+        assert!(matches!(
+            sem_ver(&[Val::Null, Val::Str("="), Val::Str("1.0.0")]),
+            Val::Null
+        ));
+        assert!(matches!(sem_ver(&[Val::Str("1.0.0"), Val::Str("=")]), Val::Null));
+    }
+}
