@@ -9,6 +9,7 @@
 // "N cases, M disagreements" and the first disagreements in full; exits 1 on any disagreement.
 'use strict';
 const fs = require('fs');
+const { explain } = require('./flagd-core-hooked');
 
 const argv = process.argv.slice(2);
 const positional = [];
@@ -187,6 +188,10 @@ function describe(d, i) {
     lines.push(`  flagd-core: ${brief(d.expected)}`);
     if (d.expected.raw) lines.push(`  (flagd-core before spec corrections ${d.expected.corrections.join(', ')}: ${brief(d.expected.raw)})`);
     lines.push(`  flags:      ${brief(d.ours)}`);
+    if (d.flag && d.flag.targeting && d.flag.state !== 'DISABLED') {
+      lines.push('  flagd-core\'s value of each operation, innermost first:');
+      for (const line of explain(d.flag.targeting, d.evaluators, d.c.flag, d.c.context)) lines.push(`    ${line}`);
+    }
   } else {
     lines.push(`#${i} [${d.focus}] configuration ${d.config.id}: ${d.detail}`);
     lines.push(`  config:     ${d.config.text.length > 1500 ? `${d.config.text.slice(0, 1500)}...` : d.config.text}`);

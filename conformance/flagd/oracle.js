@@ -20,54 +20,8 @@
 //   A targeting key that is not a string gives null (flagd-core concatenates it).
 'use strict';
 const fs = require('fs');
-const path = require('path');
-const Module = require('module');
 
-const CORRECT = { on: false, hits: new Set() };
-
-// Hook the hash module flagd-core loads, before loading flagd-core.
-const coreDir = path.dirname(require.resolve('@openfeature/flagd-core'));
-const requireFromCore = Module.createRequire(path.join(coreDir, 'index.cjs.js'));
-const murmurPath = requireFromCore.resolve('imurmurhash');
-const Murmur = requireFromCore('imurmurhash');
-function utf8Binary(s) {
-  return Buffer.from(String(s), 'utf8').toString('latin1');
-}
-function PatchedMurmur(key, seed) {
-  if (CORRECT.on && typeof key === 'string' && /[^\x00-\x7f]/.test(key)) {
-    CORRECT.hits.add('utf8-hash');
-    return new Murmur(utf8Binary(key), seed);
-  }
-  return new Murmur(key, seed);
-}
-require.cache[murmurPath].exports = PatchedMurmur;
-
-const jle = requireFromCore('json-logic-engine');
-const addMethod = jle.LogicEngine.prototype.addMethod;
-jle.LogicEngine.prototype.addMethod = function (name, method, ...rest) {
-  if (name === 'fractional') {
-    const original = method;
-    method = function (data, context, ...more) {
-      if (CORRECT.on && Array.isArray(data) && data.length > 0) {
-        if (data[0] === null || data[0] === undefined) {
-          CORRECT.hits.add('fractional-null-key');
-          data = data.slice(1);
-        }
-        if (typeof data[0] !== 'string') {
-          const tk = context && context.targetingKey;
-          if (tk !== undefined && tk !== null && tk !== '' && typeof tk !== 'string') {
-            CORRECT.hits.add('fractional-null-key');
-            return null;
-          }
-        }
-      }
-      return original.call(this, data, context, ...more);
-    };
-  }
-  return addMethod.call(this, name, method, ...rest);
-};
-
-const { FlagdCore, MemoryStorage } = require('@openfeature/flagd-core');
+const { FlagdCore, MemoryStorage, CORRECT } = require('./flagd-core-hooked');
 
 const [casesPath, outPath] = process.argv.slice(2);
 if (!casesPath || !outPath) {
