@@ -166,7 +166,11 @@ for (const cfg of cases.configs) {
 // ---------------------------------------------------------------- output
 const pad = (s, n) => String(s).padEnd(n);
 function flagText(d) {
-  if (!d.flag) return d.config.text.length > 1500 ? `${d.config.text.slice(0, 1500)}...` : d.config.text;
+  if (!d.flag) {
+    const parsed = parseConfig(d.config.text);
+    const text = parsed === null ? d.config.text : JSON.stringify(parsed);
+    return text.length > 1500 ? `${text.slice(0, 1500)}...` : text;
+  }
   const shown = { flag: d.c.flag, definition: d.flag };
   if (d.evaluators && d.ops.includes('$ref')) shown.$evaluators = d.evaluators;
   const parsed = parseConfig(d.config.text);
@@ -194,7 +198,9 @@ function describe(d, i) {
     }
   } else {
     lines.push(`#${i} [${d.focus}] configuration ${d.config.id}: ${d.detail}`);
-    lines.push(`  config:     ${d.config.text.length > 1500 ? `${d.config.text.slice(0, 1500)}...` : d.config.text}`);
+    const parsed = parseConfig(d.config.text);
+    const text = parsed === null ? d.config.text : JSON.stringify(parsed);
+    lines.push(`  config:     ${text.length > 1500 ? `${text.slice(0, 1500)}...` : text}`);
     if (d.expected !== undefined) lines.push(`  flagd-core: ${d.expected}`);
     if (d.ours !== undefined) lines.push(`  flags:      ${d.ours}`);
   }

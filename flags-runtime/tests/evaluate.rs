@@ -362,7 +362,12 @@ fn targeting_rule_decides_the_variant() {
     );
     let off = client.details(&key, &Context::new("user-2").with("beta", false));
     assert_eq!(
-        (off.value, off.variant.as_deref(), &off.reason, off.error_code()),
+        (
+            off.value,
+            off.variant.as_deref(),
+            &off.reason,
+            off.error_code()
+        ),
         (false, Some("off"), &Reason::TargetingMatch, None)
     );
     // No attribute: the rule's else branch.

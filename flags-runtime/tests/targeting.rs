@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use flags_runtime::{Client, Context, ErrorCode, EvaluationDetails, FlagKey, Reason, Value, source};
+use flags_runtime::{
+    Client, Context, ErrorCode, EvaluationDetails, FlagKey, Reason, Value, source,
+};
 use serde_json::{Value as Json, json};
 
 /// A client over one flag `f` with string variants `a`, `b`, `c` (values `A`, `B`, `C`) and
@@ -100,7 +102,11 @@ fn fails(rule: Json, attributes: Json, code: ErrorCode) {
         ("code".to_owned(), None, Reason::Error, Some(code)),
         "{rule} with {attributes}"
     );
-    assert!(d.error_message().unwrap().contains("`f`"), "{:?}", d.error_message());
+    assert!(
+        d.error_message().unwrap().contains("`f`"),
+        "{:?}",
+        d.error_message()
+    );
 }
 
 #[test]
@@ -109,10 +115,22 @@ fn var_reads_attributes_paths_indexes_and_defaults() {
         json!({ "var": "plan" }),
         &[(json!({ "plan": "b" }), "b"), (json!({ "plan": "c" }), "c")],
     );
-    picks(json!({ "var": "user.tier" }), &[(json!({ "user": { "tier": "c" } }), "c")]);
-    picks(json!({ "var": "tiers.1" }), &[(json!({ "tiers": ["a", "b"] }), "b")]);
-    picks(json!({ "var": ["plan", "c"] }), &[(json!({}), "c"), (json!({ "plan": null }), "c")]);
-    picks(json!({ "var": "targetingKey" }), &[(json!({ "targetingKey": "b" }), "b")]);
+    picks(
+        json!({ "var": "user.tier" }),
+        &[(json!({ "user": { "tier": "c" } }), "c")],
+    );
+    picks(
+        json!({ "var": "tiers.1" }),
+        &[(json!({ "tiers": ["a", "b"] }), "b")],
+    );
+    picks(
+        json!({ "var": ["plan", "c"] }),
+        &[(json!({}), "c"), (json!({ "plan": null }), "c")],
+    );
+    picks(
+        json!({ "var": "targetingKey" }),
+        &[(json!({ "targetingKey": "b" }), "b")],
+    );
     // A computed path.
     picks(
         json!({ "var": { "cat": ["by-", { "var": "field" }] } }),
@@ -122,7 +140,10 @@ fn var_reads_attributes_paths_indexes_and_defaults() {
     defaults(json!({ "var": "plan" }), json!({}));
     defaults(json!({ "var": "user.tier" }), json!({ "user": "flat" }));
     // Strings have a length, in UTF-16 units as in JavaScript.
-    picks(json!({ "var": "name.length" }), &[(json!({ "name": "é" }), "1")]);
+    picks(
+        json!({ "var": "name.length" }),
+        &[(json!({ "name": "é" }), "1")],
+    );
 }
 
 #[test]
@@ -164,16 +185,31 @@ fn if_chains_and_short_forms() {
         ],
     );
     // Without an else branch: null, the default variant.
-    picks(json!({ "if": [{ "var": "beta" }, "b"] }), &[(json!({ "beta": true }), "b")]);
-    defaults(json!({ "if": [{ "var": "beta" }, "b"] }), json!({ "beta": false }));
-    picks(json!({ "if": [{ "var": "v" }] }), &[(json!({ "v": "c" }), "c")]);
+    picks(
+        json!({ "if": [{ "var": "beta" }, "b"] }),
+        &[(json!({ "beta": true }), "b")],
+    );
+    defaults(
+        json!({ "if": [{ "var": "beta" }, "b"] }),
+        json!({ "beta": false }),
+    );
+    picks(
+        json!({ "if": [{ "var": "v" }] }),
+        &[(json!({ "v": "c" }), "c")],
+    );
 }
 
 #[test]
 fn comparisons_coerce_like_javascript() {
     let eq = |left: Json, right: Json| json!({ "if": [{ "==": [left, right] }, "b", "c"] });
-    picks(eq(json!({ "var": "n" }), json!(1)), &[(json!({ "n": "1" }), "b"), (json!({ "n": 2 }), "c")]);
-    picks(eq(json!({ "var": "n" }), json!(true)), &[(json!({ "n": 1 }), "b")]);
+    picks(
+        eq(json!({ "var": "n" }), json!(1)),
+        &[(json!({ "n": "1" }), "b"), (json!({ "n": 2 }), "c")],
+    );
+    picks(
+        eq(json!({ "var": "n" }), json!(true)),
+        &[(json!({ "n": 1 }), "b")],
+    );
     // A missing attribute compared with 0: the reference evaluator's compiled comparison
     // treats null and 0 alike.
     picks(eq(json!({ "var": "n" }), json!(0)), &[(json!({}), "b")]);
@@ -202,7 +238,11 @@ fn comparisons_coerce_like_javascript() {
     // Between: `<` and `<=` with three operands.
     picks(
         json!({ "if": [{ "<": [1, { "var": "n" }, 10] }, "b", "c"] }),
-        &[(json!({ "n": 5 }), "b"), (json!({ "n": 10 }), "c"), (json!({ "n": 1 }), "c")],
+        &[
+            (json!({ "n": 5 }), "b"),
+            (json!({ "n": 10 }), "c"),
+            (json!({ "n": 1 }), "c"),
+        ],
     );
     picks(
         json!({ "if": [{ "<=": [1, { "var": "n" }, 10] }, "b", "c"] }),
@@ -211,7 +251,10 @@ fn comparisons_coerce_like_javascript() {
     // Strings compare as strings.
     picks(
         json!({ "if": [{ "<": [{ "var": "s" }, "m"] }, "b", "c"] }),
-        &[(json!({ "s": "apple" }), "b"), (json!({ "s": "zebra" }), "c")],
+        &[
+            (json!({ "s": "apple" }), "b"),
+            (json!({ "s": "zebra" }), "c"),
+        ],
     );
     // A string that is not a number against a number: the evaluation fails.
     fails(
@@ -223,52 +266,124 @@ fn comparisons_coerce_like_javascript() {
 
 #[test]
 fn logic_returns_the_deciding_operand() {
-    picks(json!({ "or": [{ "var": "x" }, "c"] }), &[(json!({ "x": "b" }), "b"), (json!({ "x": "" }), "c")]);
-    picks(json!({ "and": [{ "var": "x" }, "c"] }), &[(json!({ "x": "b" }), "c")]);
+    picks(
+        json!({ "or": [{ "var": "x" }, "c"] }),
+        &[(json!({ "x": "b" }), "b"), (json!({ "x": "" }), "c")],
+    );
+    picks(
+        json!({ "and": [{ "var": "x" }, "c"] }),
+        &[(json!({ "x": "b" }), "c")],
+    );
     // `and` stops at the first falsy operand, and returns it: `false` names a variant.
-    picks(json!({ "and": [{ "var": "x" }, "c"] }), &[(json!({ "x": false }), "false")]);
+    picks(
+        json!({ "and": [{ "var": "x" }, "c"] }),
+        &[(json!({ "x": false }), "false")],
+    );
     picks(
         json!({ "if": [{ "!": { "var": "list" } }, "b", "c"] }),
         &[(json!({ "list": [] }), "b"), (json!({ "list": [0] }), "c")],
     );
-    picks(json!({ "!!": [{ "var": "x" }] }), &[(json!({ "x": "y" }), "true"), (json!({ "x": 0 }), "false")]);
+    picks(
+        json!({ "!!": [{ "var": "x" }] }),
+        &[(json!({ "x": "y" }), "true"), (json!({ "x": 0 }), "false")],
+    );
 }
 
 #[test]
 fn arithmetic_and_number_results() {
     // A number names the variant it prints as.
-    picks(json!({ "+": [{ "var": "n" }, 1] }), &[(json!({ "n": 0 }), "1"), (json!({ "n": "0" }), "1")]);
-    picks(json!({ "-": [{ "var": "n" }, 1] }), &[(json!({ "n": 2 }), "1")]);
-    picks(json!({ "*": [{ "var": "n" }, 2] }), &[(json!({ "n": 0.5 }), "1")]);
-    picks(json!({ "/": [{ "var": "n" }, 4] }), &[(json!({ "n": "4" }), "1")]);
-    picks(json!({ "%": [{ "var": "n" }, 2] }), &[(json!({ "n": 7 }), "1")]);
-    picks(json!({ "max": [{ "var": "n" }, 0] }), &[(json!({ "n": 1 }), "1")]);
-    picks(json!({ "min": [{ "var": "n" }, 5] }), &[(json!({ "n": 1 }), "1")]);
+    picks(
+        json!({ "+": [{ "var": "n" }, 1] }),
+        &[(json!({ "n": 0 }), "1"), (json!({ "n": "0" }), "1")],
+    );
+    picks(
+        json!({ "-": [{ "var": "n" }, 1] }),
+        &[(json!({ "n": 2 }), "1")],
+    );
+    picks(
+        json!({ "*": [{ "var": "n" }, 2] }),
+        &[(json!({ "n": 0.5 }), "1")],
+    );
+    picks(
+        json!({ "/": [{ "var": "n" }, 4] }),
+        &[(json!({ "n": "4" }), "1")],
+    );
+    picks(
+        json!({ "%": [{ "var": "n" }, 2] }),
+        &[(json!({ "n": 7 }), "1")],
+    );
+    picks(
+        json!({ "max": [{ "var": "n" }, 0] }),
+        &[(json!({ "n": 1 }), "1")],
+    );
+    picks(
+        json!({ "min": [{ "var": "n" }, 5] }),
+        &[(json!({ "n": 1 }), "1")],
+    );
     // Division by zero and non-numbers fail the evaluation.
-    fails(json!({ "/": [1, { "var": "n" }] }), json!({ "n": 0 }), ErrorCode::General);
-    fails(json!({ "+": [{ "var": "n" }, 1] }), json!({ "n": "x" }), ErrorCode::General);
-    fails(json!({ "max": [{ "var": "n" }, 1] }), json!({ "n": "5" }), ErrorCode::General);
+    fails(
+        json!({ "/": [1, { "var": "n" }] }),
+        json!({ "n": 0 }),
+        ErrorCode::General,
+    );
+    fails(
+        json!({ "+": [{ "var": "n" }, 1] }),
+        json!({ "n": "x" }),
+        ErrorCode::General,
+    );
+    fails(
+        json!({ "max": [{ "var": "n" }, 1] }),
+        json!({ "n": "5" }),
+        ErrorCode::General,
+    );
     // A number that is not a variant name.
-    fails(json!({ "+": [{ "var": "n" }, 1] }), json!({ "n": 1.5 }), ErrorCode::General);
+    fails(
+        json!({ "+": [{ "var": "n" }, 1] }),
+        json!({ "n": 1.5 }),
+        ErrorCode::General,
+    );
 }
 
 #[test]
 fn strings() {
-    picks(json!({ "cat": ["", { "var": "v" }] }), &[(json!({ "v": "b" }), "b"), (json!({ "v": 1 }), "1")]);
-    picks(json!({ "substr": [{ "var": "s" }, -1] }), &[(json!({ "s": "xxb" }), "b")]);
-    picks(json!({ "substr": [{ "var": "s" }, 1, 1] }), &[(json!({ "s": "xcx" }), "c")]);
-    picks(json!({ "substr": [{ "var": "s" }, 1, -1] }), &[(json!({ "s": "xbx" }), "b")]);
+    picks(
+        json!({ "cat": ["", { "var": "v" }] }),
+        &[(json!({ "v": "b" }), "b"), (json!({ "v": 1 }), "1")],
+    );
+    picks(
+        json!({ "substr": [{ "var": "s" }, -1] }),
+        &[(json!({ "s": "xxb" }), "b")],
+    );
+    picks(
+        json!({ "substr": [{ "var": "s" }, 1, 1] }),
+        &[(json!({ "s": "xcx" }), "c")],
+    );
+    picks(
+        json!({ "substr": [{ "var": "s" }, 1, -1] }),
+        &[(json!({ "s": "xbx" }), "b")],
+    );
     // Offsets count UTF-16 units.
-    picks(json!({ "substr": [{ "var": "s" }, 2, 1] }), &[(json!({ "s": "😀b" }), "b")]);
+    picks(
+        json!({ "substr": [{ "var": "s" }, 2, 1] }),
+        &[(json!({ "s": "😀b" }), "b")],
+    );
     picks(
         json!({ "if": [{ "in": [{ "var": "s" }, "abc"] }, "b", "c"] }),
         &[(json!({ "s": "bc" }), "b"), (json!({ "s": "x" }), "c")],
     );
     picks(
         json!({ "if": [{ "in": [{ "var": "s" }, ["x", "y"]] }, "b", "c"] }),
-        &[(json!({ "s": "y" }), "b"), (json!({ "s": "z" }), "c"), (json!({}), "c")],
+        &[
+            (json!({ "s": "y" }), "b"),
+            (json!({ "s": "z" }), "c"),
+            (json!({}), "c"),
+        ],
     );
-    fails(json!({ "substr": [{ "var": "s" }, 1] }), json!({ "s": 5 }), ErrorCode::General);
+    fails(
+        json!({ "substr": [{ "var": "s" }, 1] }),
+        json!({ "s": 5 }),
+        ErrorCode::General,
+    );
 }
 
 #[test]
@@ -276,7 +391,10 @@ fn starts_with_and_ends_with() {
     let rule = json!({ "if": [{ "ends_with": [{ "var": "email" }, "@example.com"] }, "b", "c"] });
     picks(
         rule.clone(),
-        &[(json!({ "email": "ann@example.com" }), "b"), (json!({ "email": "ann@other.org" }), "c")],
+        &[
+            (json!({ "email": "ann@example.com" }), "b"),
+            (json!({ "email": "ann@other.org" }), "c"),
+        ],
     );
     // Not a string: null, so the `if` takes its else branch.
     picks(rule, &[(json!({ "email": 5 }), "c"), (json!({}), "c")]);
@@ -285,18 +403,40 @@ fn starts_with_and_ends_with() {
         &[(json!({ "id": "ü-1" }), "b"), (json!({ "id": "u-1" }), "c")],
     );
     // A bare custom operator on bad input gives null: the default variant, reason DEFAULT.
-    defaults(json!({ "ends_with": [{ "var": "email" }, "@example.com"] }), json!({}));
+    defaults(
+        json!({ "ends_with": [{ "var": "email" }, "@example.com"] }),
+        json!({}),
+    );
 }
 
 #[test]
 fn sem_ver_comparisons() {
-    let rule = |op: &str, version: &str| {
-        json!({ "if": [{ "sem_ver": [{ "var": "version" }, op, version] }, "b", "c"] })
-    };
-    picks(rule(">=", "1.2.0"), &[(json!({ "version": "1.10.0" }), "b"), (json!({ "version": "1.1.9" }), "c")]);
-    picks(rule("^", "2.0.0"), &[(json!({ "version": "v2.9" }), "b"), (json!({ "version": "3.0.0" }), "c")]);
-    picks(rule("~", "2.1.0"), &[(json!({ "version": "2.1.7" }), "b"), (json!({ "version": "2.2.0" }), "c")]);
-    picks(rule("<", "2.0.0"), &[(json!({ "version": "2.0.0-beta.1" }), "b")]);
+    let rule = |op: &str, version: &str| json!({ "if": [{ "sem_ver": [{ "var": "version" }, op, version] }, "b", "c"] });
+    picks(
+        rule(">=", "1.2.0"),
+        &[
+            (json!({ "version": "1.10.0" }), "b"),
+            (json!({ "version": "1.1.9" }), "c"),
+        ],
+    );
+    picks(
+        rule("^", "2.0.0"),
+        &[
+            (json!({ "version": "v2.9" }), "b"),
+            (json!({ "version": "3.0.0" }), "c"),
+        ],
+    );
+    picks(
+        rule("~", "2.1.0"),
+        &[
+            (json!({ "version": "2.1.7" }), "b"),
+            (json!({ "version": "2.2.0" }), "c"),
+        ],
+    );
+    picks(
+        rule("<", "2.0.0"),
+        &[(json!({ "version": "2.0.0-beta.1" }), "b")],
+    );
     picks(rule("=", "1.0.0"), &[(json!({ "version": 1 }), "b")]);
     defaults(
         json!({ "sem_ver": [{ "var": "version" }, "=", "1.0.0"] }),
@@ -308,7 +448,10 @@ fn sem_ver_comparisons() {
 fn missing_and_missing_some() {
     picks(
         json!({ "if": [{ "missing": ["a", "b"] }, "c", "b"] }),
-        &[(json!({ "a": 1 }), "c"), (json!({ "a": 1, "b": null }), "b")],
+        &[
+            (json!({ "a": 1 }), "c"),
+            (json!({ "a": 1, "b": null }), "b"),
+        ],
     );
     picks(
         json!({ "if": [{ "missing_some": [1, ["a", "b"]] }, "c", "b"] }),
@@ -325,7 +468,11 @@ fn arrays() {
     );
     picks(
         json!({ "if": [{ "all": [{ "var": "list" }, { ">": [{ "var": "" }, 1] }] }, "b", "c"] }),
-        &[(list(json!([2, 3])), "b"), (list(json!([2, 1])), "c"), (list(json!([])), "c")],
+        &[
+            (list(json!([2, 3])), "b"),
+            (list(json!([2, 1])), "c"),
+            (list(json!([])), "c"),
+        ],
     );
     picks(
         json!({ "if": [{ "none": [{ "var": "list" }, { "var": "" }] }, "b", "c"] }),
@@ -359,7 +506,13 @@ fn arrays() {
 fn fractional_buckets_by_murmur3() {
     // MurmurHash3("ejOoVL") = 0 falls in the first bucket, "ceQdGm" = 0xFFFFFFFF in the last.
     let rule = json!({ "fractional": [{ "var": "key" }, ["a", 1], ["b", 1], ["c", 1]] });
-    picks(rule, &[(json!({ "key": "ejOoVL" }), "a"), (json!({ "key": "ceQdGm" }), "c")]);
+    picks(
+        rule,
+        &[
+            (json!({ "key": "ejOoVL" }), "a"),
+            (json!({ "key": "ceQdGm" }), "c"),
+        ],
+    );
     // Shorthand: the key is the flag key followed by the targeting key ("f" + "...").
     let shorthand = json!({ "fractional": [["a", 50], ["b", 50]] });
     let client = client_for(shorthand.clone());
@@ -376,7 +529,10 @@ fn fractional_buckets_by_murmur3() {
     // Weights are relative; zero weights never win; all zero is null.
     picks(
         json!({ "fractional": [{ "var": "key" }, ["a", 0], ["b", 3], ["c", 0]] }),
-        &[(json!({ "key": "ejOoVL" }), "b"), (json!({ "key": "ceQdGm" }), "b")],
+        &[
+            (json!({ "key": "ejOoVL" }), "b"),
+            (json!({ "key": "ceQdGm" }), "b"),
+        ],
     );
     defaults(
         json!({ "fractional": [{ "var": "key" }, ["a", 0], ["b", 0]] }),
@@ -399,7 +555,10 @@ fn fractional_buckets_by_murmur3() {
     // Boolean variants name the variants "true" / "false".
     picks(
         json!({ "fractional": [{ "var": "key" }, [true, 1], [false, 1]] }),
-        &[(json!({ "key": "ejOoVL" }), "true"), (json!({ "key": "ceQdGm" }), "false")],
+        &[
+            (json!({ "key": "ejOoVL" }), "true"),
+            (json!({ "key": "ceQdGm" }), "false"),
+        ],
     );
 }
 
@@ -432,15 +591,36 @@ fn results_map_to_variants() {
     // null without a default variant: the code default, reason DEFAULT, no error.
     let client = client_with(json!({ "var": "nothing" }), Json::Null, &json!({}));
     let d = details(&client, &Context::anonymous());
-    assert_eq!(outcome(&d), ("code".to_owned(), None, Reason::Default, None));
+    assert_eq!(
+        outcome(&d),
+        ("code".to_owned(), None, Reason::Default, None)
+    );
     // A string that is not a variant: GENERAL.
-    fails(json!({ "var": "v" }), json!({ "v": "zzz" }), ErrorCode::General);
+    fails(
+        json!({ "var": "v" }),
+        json!({ "v": "zzz" }),
+        ErrorCode::General,
+    );
     // Booleans name "true" / "false".
-    picks(json!({ "==": [{ "var": "v" }, 1] }), &[(json!({ "v": 1 }), "true"), (json!({ "v": 2 }), "false")]);
+    picks(
+        json!({ "==": [{ "var": "v" }, 1] }),
+        &[(json!({ "v": 1 }), "true"), (json!({ "v": 2 }), "false")],
+    );
     // An unknown operator: PARSE_ERROR at evaluation, the configuration loads.
-    fails(json!({ "startsWith": [{ "var": "v" }, "a"] }), json!({}), ErrorCode::ParseError);
-    let d = details(&client_for(json!({ "startsWith": [1] })), &Context::anonymous());
-    assert!(d.error_message().unwrap().contains("did you mean `starts_with`?"));
+    fails(
+        json!({ "startsWith": [{ "var": "v" }, "a"] }),
+        json!({}),
+        ErrorCode::ParseError,
+    );
+    let d = details(
+        &client_for(json!({ "startsWith": [1] })),
+        &Context::anonymous(),
+    );
+    assert!(
+        d.error_message()
+            .unwrap()
+            .contains("did you mean `starts_with`?")
+    );
     // A constant part that cannot be computed is a PARSE_ERROR too (found when loading).
     fails(
         json!({ "if": [{ "var": "v" }, { "/": [1, 0] }, "b"] }),
@@ -462,7 +642,10 @@ fn disabled_flags_do_not_run_targeting() {
         .build()
         .unwrap();
     let d = details(&client, &Context::anonymous());
-    assert_eq!(outcome(&d), ("code".to_owned(), None, Reason::Disabled, None));
+    assert_eq!(
+        outcome(&d),
+        ("code".to_owned(), None, Reason::Disabled, None)
+    );
 }
 
 #[test]
@@ -509,9 +692,18 @@ fn typed_reads_of_targeted_flags() {
         .build()
         .unwrap();
     let limit = FlagKey::<i64>::new("limit", 1);
-    assert_eq!(client.value(&limit, &Context::new("u").with("plan", "pro")), 100);
-    assert_eq!(client.value(&limit, &Context::new("u").with("plan", "free")), 10);
-    let as_string = client.details(FlagKey::<String>::new("limit", "x".into()), &Context::anonymous());
+    assert_eq!(
+        client.value(&limit, &Context::new("u").with("plan", "pro")),
+        100
+    );
+    assert_eq!(
+        client.value(&limit, &Context::new("u").with("plan", "free")),
+        10
+    );
+    let as_string = client.details(
+        FlagKey::<String>::new("limit", "x".into()),
+        &Context::anonymous(),
+    );
     assert_eq!(as_string.error_code(), Some(ErrorCode::TypeMismatch));
 }
 
@@ -569,7 +761,9 @@ fn positive_targeting_fixtures_load_and_evaluate() {
         let parse_error = path.ends_with("basic-json-ops.json");
         for ctx in [
             Context::anonymous(),
-            Context::new("user-1").with("email", "a@example.com").with("x", 1),
+            Context::new("user-1")
+                .with("email", "a@example.com")
+                .with("x", 1),
         ] {
             let d = client.details(FlagKey::<String>::new("targeted", "code".into()), &ctx);
             assert_eq!(
@@ -592,7 +786,15 @@ fn negative_targeting_fixtures_are_rejected_naming_flag_and_problem() {
             .map(|_| ())
             .expect_err(&path.display().to_string());
         let message = error.to_string();
-        assert!(message.contains("`targeted`"), "{}: {message}", path.display());
-        assert!(message.contains("invalid targeting"), "{}: {message}", path.display());
+        assert!(
+            message.contains("`targeted`"),
+            "{}: {message}",
+            path.display()
+        );
+        assert!(
+            message.contains("invalid targeting"),
+            "{}: {message}",
+            path.display()
+        );
     }
 }

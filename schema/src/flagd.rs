@@ -739,7 +739,10 @@ mod tests {
             "one key, the operator; found `!=`, `==`",
         );
         // Unknown operators load; the flag answers PARSE_ERROR when read, as in flagd.
-        assert_eq!(check(json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] })), Ok(()));
+        assert_eq!(
+            check(json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] })),
+            Ok(())
+        );
         assert_eq!(check(json!({ "startsWith": ["a", "b"] })), Ok(()));
         // Checks still reach inside known operators.
         rejects(

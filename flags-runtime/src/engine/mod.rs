@@ -15,8 +15,8 @@ use flags_schema::{FlagState, Manifest};
 mod rules;
 mod table;
 
-pub use rules::{EngineOptions, FractionalVersion};
 use rules::Rule;
+pub use rules::{EngineOptions, FractionalVersion};
 use table::KeyTable;
 pub use table::key_hash;
 

@@ -134,7 +134,12 @@ fn load(source: &dyn Source, decoders: &Arc<Decoders>) -> Result<Snapshot, Error
         origin: source.describe(),
         error: Box::new(error),
     })?;
-    Snapshot::compile(&manifest, decoders, &crate::engine::EngineOptions::default()).map_err(|error| Error::Compile {
+    Snapshot::compile(
+        &manifest,
+        decoders,
+        &crate::engine::EngineOptions::default(),
+    )
+    .map_err(|error| Error::Compile {
         origin: source.describe(),
         error: Box::new(error),
     })

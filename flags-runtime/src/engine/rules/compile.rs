@@ -131,20 +131,17 @@ impl<'e> Compiler<'e> {
                     return compiled;
                 }
                 if !KNOWN.contains(&name.as_str()) {
-                    return Err(
-                        match flags_schema::closest(name, KNOWN.iter().copied()) {
-                            Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
-                            None => format!("unknown operator `{name}`"),
-                        },
-                    );
+                    return Err(match flags_schema::closest(name, KNOWN.iter().copied()) {
+                        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
+                        None => format!("unknown operator `{name}`"),
+                    });
                 }
                 if self.deterministic(json, false) {
                     // Computed now, as the reference evaluator does: its failure fails the
                     // whole rule.
                     let expr = self.operation(name, args, Mode::Interpreted)?;
-                    return fold(&expr).map_err(|thrown| {
-                        format!("`{json}` cannot be evaluated: {}", thrown.0)
-                    });
+                    return fold(&expr)
+                        .map_err(|thrown| format!("`{json}` cannot be evaluated: {}", thrown.0));
                 }
                 self.operation(name, args, mode)
             }
@@ -174,8 +171,7 @@ impl<'e> Compiler<'e> {
                     "missing_some" | "fractional" | "sem_ver" | "starts_with" | "ends_with" => {
                         false
                     }
-                    "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => match args
-                    {
+                    "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => match args {
                         Json::Array(items) => {
                             items
                                 .first()
@@ -378,7 +374,9 @@ impl<'e> Compiler<'e> {
             None | Some(Json::Null) => Vec::new(),
             Some(Json::String(s)) if s.is_empty() => Vec::new(),
             Some(Json::String(s)) => eval::split_path(s),
-            Some(Json::Number(n)) => eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0))),
+            Some(Json::Number(n)) => {
+                eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0)))
+            }
             Some(_) => Vec::new(),
         };
         if path.iter().any(|p| p.starts_with("..")) {
@@ -430,9 +428,15 @@ impl<'e> Compiler<'e> {
         }
         if compiled {
             // The reference evaluator converts literal operands when it compiles the rule.
-            for (i, (json, expr)) in items.iter().zip(exprs.iter().skip(usize::from(
-                op == ArithOp::Div && items.len() == 1,
-            ))).enumerate() {
+            for (i, (json, expr)) in items
+                .iter()
+                .zip(
+                    exprs
+                        .iter()
+                        .skip(usize::from(op == ArithOp::Div && items.len() == 1)),
+                )
+                .enumerate()
+            {
                 let divisor = op == ArithOp::Div && (i > 0 || items.len() == 1);
                 if matches!(json, Json::Array(_)) {
                     return Err(format!("`{name}` cannot compute with the array `{json}`"));

@@ -288,7 +288,11 @@ fn walk<'a>(cx: &mut Cx<'a>, mut current: Val<'a>, path: &[Box<str>]) -> Option<
 }
 
 /// Evaluates `expr` in `scope` (the context, or the element an iteration is at).
-pub(crate) fn eval<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+pub(crate) fn eval<'a>(
+    expr: &'a Expr,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
         Expr::Var(var) => eval_var(var, cx, scope),
@@ -389,9 +393,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Resu
                 return Ok(scope.clone());
             }
             let path = split_path(&key);
-            Ok(lookup(cx, scope, &path)
-                .or(default)
-                .unwrap_or(Val::Null))
+            Ok(lookup(cx, scope, &path).or(default).unwrap_or(Val::Null))
         }
         Expr::MissingSome(need, options) => {
             let need = eval(need, cx, scope)?;
@@ -419,11 +421,12 @@ fn eval_var<'a>(var: &'a VarExpr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
     }
     let found = lookup(cx, scope, &var.path);
     let value = match (found, var.mode) {
-        (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => match &var.default
-        {
-            Some(default) => eval(default, cx, scope)?,
-            None => Val::Null,
-        },
+        (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => {
+            match &var.default {
+                Some(default) => eval(default, cx, scope)?,
+                None => Val::Null,
+            }
+        }
         (Some(value), _) => value,
     };
     if var.mode == Mode::Compiled {
@@ -504,7 +507,12 @@ pub(crate) fn eval_args<'a>(
     Ok(out)
 }
 
-fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+fn call<'a>(
+    func: Func,
+    args: &'a Args,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
     if matches!(func, Func::SemVer | Func::StartsWith | Func::EndsWith) {
         let values = eval_args(args, cx, scope)?;
         Cx::require_root(scope)?;
@@ -625,7 +633,9 @@ fn in_(item: &Val<'_>, container: &Val<'_>) -> Result<Val<'static>, Thrown> {
                 .get(i)
                 .is_some_and(|element| js::same_value_zero(item, &element))
         }))),
-        None => Err(Thrown("the second operand of `in` is neither an array nor a string")),
+        None => Err(Thrown(
+            "the second operand of `in` is neither an array nor a string",
+        )),
     }
 }
 
@@ -663,8 +673,7 @@ fn substr<'a>(
         return Err(Thrown("`substr` needs a string"));
     };
     let from = to_integer(start);
-    let negative =
-        length.is_some_and(|l| js::compare(l, &Val::Num(0.0)) == Some(Ordering::Less));
+    let negative = length.is_some_and(|l| js::compare(l, &Val::Num(0.0)) == Some(Ordering::Less));
     let result = if negative {
         let rest = js_substr(text, from, None);
         // `rest.length + length`, with JavaScript's `+` (a string operand concatenates).
@@ -833,10 +842,7 @@ fn native(op: CompareOp, a: &Val<'_>, b: &Val<'_>) -> bool {
         CompareOp::Lt => js::compare(a, b) == Some(Ordering::Less),
         CompareOp::Le => matches!(js::compare(a, b), Some(Ordering::Less | Ordering::Equal)),
         CompareOp::Gt => js::compare(a, b) == Some(Ordering::Greater),
-        CompareOp::Ge => matches!(
-            js::compare(a, b),
-            Some(Ordering::Greater | Ordering::Equal)
-        ),
+        CompareOp::Ge => matches!(js::compare(a, b), Some(Ordering::Greater | Ordering::Equal)),
     }
 }
 

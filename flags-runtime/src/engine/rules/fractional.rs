@@ -88,7 +88,11 @@ fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
     Some((variant, weight))
 }
 
-pub(super) fn eval<'a>(f: &'a Fractional, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+pub(super) fn eval<'a>(
+    f: &'a Fractional,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
     let args = eval::eval_args(&f.args, cx, scope)?;
     Cx::require_root(scope)?;
     Ok(select(&args, cx).unwrap_or(Val::Null))
@@ -107,7 +111,10 @@ fn select<'a>(args: &ArgBuf<'a>, cx: &mut Cx<'a>) -> Option<Val<'a>> {
                         return None;
                     }
                     let key = js::to_js_string(&key);
-                    (murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]), &args[..])
+                    (
+                        murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]),
+                        &args[..],
+                    )
                 }
             };
             if cx.fractional == FractionalVersion::V1 {
@@ -356,7 +363,11 @@ pub(crate) mod cbor {
             );
             // Keys sort by their encoded bytes: shorter first.
             let map = Value::Map(
-                [("bb".to_owned(), Value::Int(1)), ("c".to_owned(), Value::Int(2))].into(),
+                [
+                    ("bb".to_owned(), Value::Int(1)),
+                    ("c".to_owned(), Value::Int(2)),
+                ]
+                .into(),
             );
             assert_eq!(
                 enc(Val::Ref(&map)),
@@ -377,7 +388,10 @@ mod tests {
         assert_eq!(murmur3(&[b""]), 0);
         // Reference values of MurmurHash3_x86_32 with seed 0.
         assert_eq!(murmur3(&[b"hello"]), 0x248b_fa47);
-        assert_eq!(murmur3(&[b"The quick brown fox jumps over the lazy dog"]), 0x2e4f_f723);
+        assert_eq!(
+            murmur3(&[b"The quick brown fox jumps over the lazy dog"]),
+            0x2e4f_f723
+        );
         // Chunking does not change the hash.
         assert_eq!(murmur3(&[b"hel", b"lo"]), murmur3(&[b"hello"]));
         assert_eq!(murmur3(&[b"", b"ejOo", b"VL"]), 0);
@@ -418,7 +432,13 @@ mod tests {
             unreachable!()
         };
         let vals: Vec<Val<'_>> = items.iter().map(Val::of).collect();
-        assert!(matches!(pick(murmur3(&[b"ejOoVL"]), &vals), Some(Val::Str("first"))));
-        assert!(matches!(pick(murmur3(&[b"ceQdGm"]), &vals), Some(Val::Str("last"))));
+        assert!(matches!(
+            pick(murmur3(&[b"ejOoVL"]), &vals),
+            Some(Val::Str("first"))
+        ));
+        assert!(matches!(
+            pick(murmur3(&[b"ceQdGm"]), &vals),
+            Some(Val::Str("last"))
+        ));
     }
 }

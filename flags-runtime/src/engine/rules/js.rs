@@ -81,7 +81,14 @@ pub(crate) fn string_to_number(text: &str) -> f64 {
     if s.is_empty() {
         return 0.0;
     }
-    for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
         if let Some(digits) = s.strip_prefix(prefix) {
             if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
                 return f64::NAN;
@@ -146,21 +153,14 @@ fn is_decimal_literal(s: &str) -> bool {
 fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
-        '\u{9}'
-            | '\u{a}'
-            | '\u{b}'
-            | '\u{c}'
-            | '\u{d}'
-            | ' '
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-            | '\u{feff}'
+        '\u{9}' | '\u{a}' | '\u{b}' | '\u{c}' | '\u{d}' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
     )
 }
 
@@ -462,7 +462,9 @@ mod tests {
         ] {
             assert_eq!(string_to_number(s), n, "{s:?}");
         }
-        for s in ["abc", "1_000", "inf", "NaN", "0x", "-0x1", "1e", "e5", ".", "1.2.3"] {
+        for s in [
+            "abc", "1_000", "inf", "NaN", "0x", "-0x1", "1e", "e5", ".", "1.2.3",
+        ] {
             assert!(string_to_number(s).is_nan(), "{s:?}");
         }
     }
@@ -489,7 +491,10 @@ mod tests {
             compare(&Val::Str("\u{ffff}"), &Val::Str("\u{10000}")),
             Some(Ordering::Greater)
         );
-        assert_eq!(compare(&Val::Str("10"), &Val::Num(9.0)), Some(Ordering::Greater));
+        assert_eq!(
+            compare(&Val::Str("10"), &Val::Num(9.0)),
+            Some(Ordering::Greater)
+        );
         assert_eq!(compare(&Val::Str("a"), &Val::Num(9.0)), None);
     }
 }

@@ -218,7 +218,6 @@ impl Rule {
     }
 }
 
-
 /// The variant a targeting result names, as JavaScript's `toString` writes it: `f` gets the
 /// name (borrowed for strings and booleans; numbers are written on the stack).
 pub(crate) fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {

@@ -105,7 +105,10 @@ fn compare_identifiers(a: &str, b: &str) -> Ordering {
     let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
     match (numeric(a), numeric(b)) {
         (true, true) => {
-            let (x, y) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+            let (x, y) = (
+                a.parse::<f64>().unwrap_or(0.0),
+                b.parse::<f64>().unwrap_or(0.0),
+            );
             x.partial_cmp(&y).unwrap_or(Ordering::Equal)
         }
         (true, false) => Ordering::Less,
@@ -226,6 +229,9 @@ mod tests {
             sem_ver(&[Val::Null, Val::Str("="), Val::Str("1.0.0")]),
             Val::Null
         ));
-        assert!(matches!(sem_ver(&[Val::Str("1.0.0"), Val::Str("=")]), Val::Null));
+        assert!(matches!(
+            sem_ver(&[Val::Str("1.0.0"), Val::Str("=")]),
+            Val::Null
+        ));
     }
 }
