@@ -447,7 +447,7 @@ const PLAN = [
   ['static', 40, [2, 4], 3],
   ['disabled', 30, [2, 4], 3],
   ['null-default', 30, [2, 4], 3],
-  ['targeted', 560, [2, 5], 5],
+  ['targeted', 1500, [2, 5], 5],
 ];
 for (const [category, count, [lo, hi], ctxs] of PLAN) {
   for (let i = 0; i < count; i++) {
