@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 use super::eval::{self, Cx, Val};
 use super::js;
 use super::{
-    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, VarExpr,
-    fractional,
+    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, RootName,
+    VarExpr, fractional,
 };
 use crate::context::Context;
 use crate::value::Value;
@@ -64,6 +64,10 @@ pub(super) struct Compiler<'e> {
     evaluators: &'e BTreeMap<String, Json>,
     options: EngineOptions,
     depth: usize,
+    /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
+    /// operand against the last value stored in the reference evaluator's `prev` register, so
+    /// the nodes that store there must do so. Elsewhere what they store is never read.
+    track_prev: bool,
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -74,6 +78,7 @@ impl<'e> Compiler<'e> {
             evaluators,
             options,
             depth: 0,
+            track_prev: false,
         }
     }
 
@@ -115,13 +120,19 @@ impl<'e> Compiler<'e> {
                 let mut entries = map.iter();
                 let (Some((name, args)), None) = (entries.next(), entries.next()) else {
                     let keys: Vec<String> = map.keys().map(|k| format!("`{k}`")).collect();
-                    return Err(format!(
-                        "an operation is an object with one key, the operator; found {}",
-                        keys.join(", ")
-                    ));
+                    return unknown(
+                        format!(
+                            "an operation is an object with one key, the operator; found {}",
+                            keys.join(", ")
+                        ),
+                        mode,
+                    );
                 };
                 if name == "$ref" {
-                    let target = self.reference(args)?;
+                    let target = match self.reference(args) {
+                        Ok(target) => target,
+                        Err(message) => return unknown(message, mode),
+                    };
                     if self.depth >= MAX_REF_DEPTH {
                         return Err("`$ref`s refer to each other in a cycle".to_owned());
                     }
@@ -131,60 +142,92 @@ impl<'e> Compiler<'e> {
                     return compiled;
                 }
                 if !KNOWN.contains(&name.as_str()) {
-                    return Err(match flags_schema::closest(name, KNOWN.iter().copied()) {
-                        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
-                        None => format!("unknown operator `{name}`"),
-                    });
+                    return unknown(unknown_operator(name), mode);
                 }
-                if self.deterministic(json, false) {
-                    // Computed now, as the reference evaluator does: its failure fails the
-                    // whole rule.
+                // The reference evaluator computes the constant parts of the rules it compiles
+                // when it compiles them (and fails the rule when one fails); the parts it
+                // interprets are computed when reached.
+                let deterministic = match (self.deterministic(json, false), mode) {
+                    (Ok(d), _) => d,
+                    (Err(message), Mode::Compiled) => return Err(message),
+                    (Err(_), Mode::Interpreted) => return Ok(Expr::Throw("unknown operator")),
+                };
+                if deterministic {
                     let expr = self.operation(name, args, Mode::Interpreted)?;
-                    return fold(&expr)
-                        .map_err(|thrown| format!("`{json}` cannot be evaluated: {}", thrown.0));
+                    return match (fold(&expr), mode) {
+                        (Ok(constant), _) => Ok(constant),
+                        (Err(thrown), Mode::Compiled) => {
+                            Err(format!("`{json}` cannot be evaluated: {}", thrown.0))
+                        }
+                        // The interpreter computes it when first reached.
+                        (Err(thrown), Mode::Interpreted) => Ok(Expr::Throw(thrown.0)),
+                    };
                 }
-                self.operation(name, args, mode)
+                let expr = self.operation(name, args, mode)?;
+                // The interpreter prepares (and so computes the constant operands of) a
+                // three-way `if` and a comparison as a whole: a failing operand fails it.
+                if mode == Mode::Interpreted {
+                    if let Expr::If(items) | Expr::Compare(_, _, items) = &expr {
+                        if items.len() <= 3 {
+                            if let Some(Expr::Throw(reason)) =
+                                items.iter().find(|e| matches!(e, Expr::Throw(_)))
+                            {
+                                return Ok(Expr::Throw(reason));
+                            }
+                        }
+                    }
+                }
+                Ok(expr)
             }
             scalar => Ok(Expr::Const(Value::from(scalar.clone()))),
         }
     }
 
-    /// Whether `json` depends on nothing but itself (the reference evaluator's
-    /// `isDeterministic`), so that it can be computed when the rule loads.
-    fn deterministic(&self, json: &Json, inside_iterator: bool) -> bool {
+    /// Whether `json` depends on nothing but itself, so that it can be computed when the rule
+    /// loads: the reference evaluator's `isDeterministic`, with its order of traversal (it fails
+    /// on the unknown operators it meets).
+    fn deterministic(&self, json: &Json, inside_iterator: bool) -> Result<bool> {
         match json {
-            Json::Array(items) => items.iter().all(|i| self.deterministic(i, inside_iterator)),
-            Json::Object(map) => {
-                let mut entries = map.iter();
-                let Some((name, args)) = entries.next() else {
-                    return true;
-                };
-                if entries.next().is_some() {
-                    return false;
+            Json::Array(items) => {
+                for item in items {
+                    if !self.deterministic(item, inside_iterator)? {
+                        return Ok(false);
+                    }
                 }
-                match name.as_str() {
-                    "$ref" => self
-                        .reference(args)
-                        .is_ok_and(|target| self.deterministic(target, inside_iterator)),
+                Ok(true)
+            }
+            Json::Object(map) => {
+                let Some((name, args)) = map.iter().next() else {
+                    return Ok(true);
+                };
+                Ok(match name.as_str() {
+                    "$ref" => {
+                        let target = self.reference(args)?;
+                        self.deterministic(target, inside_iterator)?
+                    }
                     "var" => inside_iterator,
                     "missing" => matches!(args, Json::Array(a) if a.is_empty()),
                     "missing_some" | "fractional" | "sem_ver" | "starts_with" | "ends_with" => {
                         false
                     }
-                    "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => match args {
-                        Json::Array(items) => {
-                            items
-                                .first()
-                                .is_none_or(|s| self.deterministic(s, inside_iterator))
-                                && items.get(1).is_none_or(|m| self.deterministic(m, true))
+                    "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => {
+                        let (selector, mapper) = match args {
+                            Json::Array(items) => (items.first(), items.get(1)),
+                            _ => (None, None),
+                        };
+                        (match selector {
+                            Some(s) => self.deterministic(s, inside_iterator)?,
+                            None => true,
+                        }) && match mapper {
+                            Some(m) => self.deterministic(m, true)?,
+                            None => true,
                         }
-                        _ => false,
-                    },
-                    known if KNOWN.contains(&known) => self.deterministic(args, inside_iterator),
-                    _ => false,
-                }
+                    }
+                    known if KNOWN.contains(&known) => self.deterministic(args, inside_iterator)?,
+                    unknown => return Err(unknown_operator(unknown)),
+                })
             }
-            _ => true,
+            _ => Ok(true),
         }
     }
 
@@ -237,6 +280,12 @@ impl<'e> Compiler<'e> {
                 Json::Array(items) if items.is_empty() => Expr::Const(Value::Null),
                 Json::Array(items) => {
                     let items = self.list(items, mode)?;
+                    // Only the `prev` stores differ between the forms.
+                    let mode = if compiled && self.track_prev {
+                        Mode::Compiled
+                    } else {
+                        Mode::Interpreted
+                    };
                     if name == "and" {
                         Expr::And(mode, items)
                     } else {
@@ -283,20 +332,41 @@ impl<'e> Compiler<'e> {
                 };
                 match args {
                     Json::Array(items) if items.len() >= 2 => {
-                        Expr::Compare(op, mode, self.list(items, mode)?)
+                        let outer = self.track_prev;
+                        let mut exprs = Vec::with_capacity(items.len());
+                        for (i, item) in items.iter().enumerate() {
+                            self.track_prev = if i == 0 { outer } else { compiled };
+                            let compiled_item = self.expr(item, mode);
+                            self.track_prev = outer;
+                            exprs.push(compiled_item?);
+                        }
+                        Expr::Compare(op, mode, exprs)
                     }
                     _ => Expr::Throw("a comparison takes at least two arguments"),
                 }
             }
             "+" | "-" | "*" | "/" | "%" => self.arithmetic(name, args, mode)?,
             "cat" => match (args, mode) {
-                (Json::Object(_), _) | (_, Mode::Interpreted) => {
-                    Expr::Call(Func::Cat, self.args(args, mode)?)
+                // One operand: the interpreter's `cat` of one value.
+                (Json::Object(_), _) => {
+                    Expr::Call(Func::CatOne, Args::Spread(Box::new(self.expr(args, mode)?)))
                 }
+                (Json::Array(items), Mode::Interpreted)
+                    if items.len() == 1 && !items[0].is_array() =>
+                {
+                    Expr::Call(Func::CatOne, Args::Spread(Box::new(self.expr(&items[0], mode)?)))
+                }
+                (_, Mode::Interpreted) => Expr::Call(Func::Cat, self.args(args, mode)?),
                 (Json::Array(items), Mode::Compiled) => Expr::Concat(self.list(items, mode)?),
                 (scalar, Mode::Compiled) => Expr::Concat(vec![self.expr(scalar, mode)?]),
             },
-            "in" => Expr::Call(Func::In, self.args(args, mode)?),
+            // The compiled `in` reads its first two operands only.
+            "in" => match args {
+                Json::Array(items) if compiled && items.len() > 2 => {
+                    Expr::Call(Func::In, Args::List(self.list(&items[..2], mode)?))
+                }
+                _ => Expr::Call(Func::In, self.args(args, mode)?),
+            },
             "substr" => Expr::Call(Func::Substr, self.args(args, mode)?),
             "merge" => Expr::Call(Func::Merge, self.args(args, mode)?),
             "min" => Expr::Call(Func::Min, self.args(args, mode)?),
@@ -330,20 +400,32 @@ impl<'e> Compiler<'e> {
                     }
                     return Err(format!("`{name}` takes `[array, rule]`"));
                 };
+                if !compiled {
+                    if let Some(idiom) = self.interpreted_idiom(kind, items)? {
+                        return Ok(idiom);
+                    }
+                }
                 let selector = match items.first() {
                     Some(s) => self.expr(s, mode)?,
                     None => Expr::Const(Value::Null),
                 };
+                // The mapper is a function of its own, with its own `prev`.
+                let outer = self.track_prev;
+                self.track_prev = false;
                 let mapper = match items.get(1) {
-                    Some(m) => self.expr(m, mode)?,
-                    None => Expr::Const(Value::Null),
+                    Some(m) => self.expr(m, mode),
+                    None => Ok(Expr::Const(Value::Null)),
                 };
+                self.track_prev = outer;
+                let mapper = mapper?;
                 let init = match (kind, items.get(2)) {
                     (IterKind::Reduce, Some(init)) => Some(self.expr(init, mode)?),
                     _ => None,
                 };
+
                 Expr::Iterate(Box::new(Iteration {
                     kind,
+                    mode,
                     selector,
                     mapper,
                     init,
@@ -355,6 +437,63 @@ impl<'e> Compiler<'e> {
             "ends_with" => Expr::Call(Func::EndsWith, self.args(args, mode)?),
             other => return Err(format!("unknown operator `{other}`")),
         })
+    }
+
+    /// The interpreter's rewrites of some iterations: `filter` by a constant keeps all or
+    /// nothing (without looking at the array); `reduce` summing (or multiplying) accumulator
+    /// and current is the sum (product) of the array plus (times) the initial value.
+    fn interpreted_idiom(&mut self, kind: IterKind, items: &[Json]) -> Result<Option<Expr>> {
+        let mode = Mode::Interpreted;
+        match (kind, items) {
+            (IterKind::Filter, [selector, mapper]) if !mapper.is_object() && !mapper.is_array() => {
+                let keep = match mapper {
+                    Json::Null => false,
+                    Json::Bool(b) => *b,
+                    Json::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+                    Json::String(s) => !s.is_empty(),
+                    _ => true,
+                };
+                Ok(Some(if keep {
+                    self.expr(selector, mode)?
+                } else {
+                    Expr::Const(Value::List(Vec::new()))
+                }))
+            }
+            (IterKind::Reduce, [selector, mapper, rest @ ..]) => {
+                let Some((op, operands)) = mapper.as_object().and_then(|m| {
+                    ["+", "*"]
+                        .into_iter()
+                        .find_map(|op| m.get(op).map(|operands| (op, operands)))
+                }) else {
+                    return Ok(None);
+                };
+                let names: Vec<Option<&str>> = match operands.as_array() {
+                    Some(pair) if pair.len() == 2 => pair
+                        .iter()
+                        .map(|o| o.get("var").and_then(Json::as_str))
+                        .collect(),
+                    _ => return Ok(None),
+                };
+                let has = |n: &str| names.contains(&Some(n));
+                if names.iter().any(Option::is_none) || !has("accumulator") || !has("current") {
+                    return Ok(None);
+                }
+                let init = rest.first();
+                let init = if op == "+" {
+                    match init {
+                        None | Some(Json::Null | Json::Bool(false)) => serde_json::json!(0),
+                        Some(Json::Number(n)) if n.as_f64() == Some(0.0) => serde_json::json!(0),
+                        Some(Json::String(s)) if s.is_empty() => serde_json::json!(0),
+                        Some(other) => other.clone(),
+                    }
+                } else {
+                    init.cloned().unwrap_or(serde_json::json!(1))
+                };
+                let rewritten = serde_json::json!({ op: [{ op: selector }, init] });
+                Ok(Some(self.expr(&rewritten, mode)?))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn var(&mut self, args: &Json, mode: Mode) -> Result<Expr> {
@@ -374,9 +513,7 @@ impl<'e> Compiler<'e> {
             None | Some(Json::Null) => Vec::new(),
             Some(Json::String(s)) if s.is_empty() => Vec::new(),
             Some(Json::String(s)) => eval::split_path(s),
-            Some(Json::Number(n)) => {
-                eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0)))
-            }
+            Some(Json::Number(n)) => eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0))),
             Some(_) => Vec::new(),
         };
         if path.iter().any(|p| p.starts_with("..")) {
@@ -386,10 +523,17 @@ impl<'e> Compiler<'e> {
             Some(d) => Some(self.expr(d, mode)?),
             None => None,
         };
+        let special = match path.first().map(|p| &**p) {
+            Some("targetingKey") => RootName::TargetingKey,
+            Some("$flagd") => RootName::Flagd,
+            _ => RootName::Attribute,
+        };
         Ok(Expr::Var(Box::new(VarExpr {
             path: path.into_boxed_slice(),
             default,
             mode,
+            track_prev: mode == Mode::Compiled && self.track_prev,
+            root: special,
         })))
     }
 
@@ -428,18 +572,13 @@ impl<'e> Compiler<'e> {
         }
         if compiled {
             // The reference evaluator converts literal operands when it compiles the rule.
-            for (i, (json, expr)) in items
-                .iter()
-                .zip(
-                    exprs
-                        .iter()
-                        .skip(usize::from(op == ArithOp::Div && items.len() == 1)),
-                )
-                .enumerate()
-            {
+            for (i, (json, expr)) in items.iter().zip(exprs.iter().skip(usize::from(
+                op == ArithOp::Div && items.len() == 1,
+            ))).enumerate() {
                 let divisor = op == ArithOp::Div && (i > 0 || items.len() == 1);
-                if matches!(json, Json::Array(_)) {
-                    return Err(format!("`{name}` cannot compute with the array `{json}`"));
+                let literal_object = matches!(json, Json::Object(map) if map.is_empty());
+                if matches!(json, Json::Array(_)) || literal_object {
+                    return Err(format!("`{name}` cannot compute with `{json}`"));
                 }
                 let Expr::Const(value) = expr else { continue };
                 let number = match value {
@@ -457,6 +596,23 @@ impl<'e> Compiler<'e> {
             }
         }
         Ok(Expr::Arith(op, exprs))
+    }
+}
+
+/// The message for an operator the engine does not know, with a suggestion.
+fn unknown_operator(name: &str) -> String {
+    match flags_schema::closest(name, KNOWN.iter().copied()) {
+        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
+        None => format!("unknown operator `{name}`"),
+    }
+}
+
+/// An unknown operator: fails the rule when it is compiled, or the evaluation when it is
+/// interpreted and reached (as in the reference evaluator).
+fn unknown(message: String, mode: Mode) -> Result<Expr> {
+    match mode {
+        Mode::Compiled => Err(message),
+        Mode::Interpreted => Ok(Expr::Throw("unknown operator")),
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use super::js::{self, as_str, falsy, is_array, is_object, to_js_string, to_number, truthy};
 use super::{
-    Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, VarExpr,
+    Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, RootName,
+    VarExpr,
 };
 use crate::context::Context;
 use crate::value::Value;
@@ -288,11 +289,32 @@ fn walk<'a>(cx: &mut Cx<'a>, mut current: Val<'a>, path: &[Box<str>]) -> Option<
 }
 
 /// Evaluates `expr` in `scope` (the context, or the element an iteration is at).
-pub(crate) fn eval<'a>(
-    expr: &'a Expr,
-    cx: &mut Cx<'a>,
-    scope: &Val<'a>,
-) -> Result<Val<'a>, Thrown> {
+pub(crate) fn eval<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    // The frequent operators here; the others out of line, so that this frame stays small.
+    match expr {
+        Expr::Const(value) => Ok(Val::of(value)),
+        Expr::Var(var) => eval_var(var, cx, scope),
+        Expr::Call(func, args) => call(*func, args, cx, scope),
+        Expr::If(items) => {
+            let mut i = 0;
+            while i + 1 < items.len() {
+                if truthy(&eval(&items[i], cx, scope)?) {
+                    return eval(&items[i + 1], cx, scope);
+                }
+                i += 2;
+            }
+            match items.last() {
+                Some(otherwise) => eval(otherwise, cx, scope),
+                None => Ok(Val::Null),
+            }
+        }
+        Expr::Fractional(fractional) => super::fractional::eval(fractional, cx, scope),
+        _ => eval_other(expr, cx, scope),
+    }
+}
+
+#[inline(never)]
+fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
         Expr::Var(var) => eval_var(var, cx, scope),
@@ -393,7 +415,9 @@ pub(crate) fn eval<'a>(
                 return Ok(scope.clone());
             }
             let path = split_path(&key);
-            Ok(lookup(cx, scope, &path).or(default).unwrap_or(Val::Null))
+            Ok(lookup(cx, scope, &path)
+                .or(default)
+                .unwrap_or(Val::Null))
         }
         Expr::MissingSome(need, options) => {
             let need = eval(need, cx, scope)?;
@@ -419,20 +443,41 @@ fn eval_var<'a>(var: &'a VarExpr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
     if var.path.is_empty() {
         return Ok(scope.clone());
     }
-    let found = lookup(cx, scope, &var.path);
+    let found = match (scope, var.root) {
+        // An attribute of the context: no name comparisons.
+        (Val::Root, RootName::Attribute) => match var.path.split_first() {
+            Some((first, rest)) => match cx.ctx.get(first) {
+                Some(value) => walk_value(cx, value, rest),
+                None => None,
+            },
+            None => None,
+        },
+        _ => lookup(cx, scope, &var.path),
+    };
     let value = match (found, var.mode) {
-        (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => {
-            match &var.default {
-                Some(default) => eval(default, cx, scope)?,
-                None => Val::Null,
-            }
-        }
+        (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => match &var.default
+        {
+            Some(default) => eval(default, cx, scope)?,
+            None => Val::Null,
+        },
         (Some(value), _) => value,
     };
-    if var.mode == Mode::Compiled {
+    if var.track_prev {
         cx.prev = value.clone();
     }
     Ok(value)
+}
+
+/// Walks `path` from a context value, borrowed through maps.
+#[inline]
+fn walk_value<'a>(cx: &mut Cx<'a>, mut value: &'a Value, path: &[Box<str>]) -> Option<Val<'a>> {
+    for (i, name) in path.iter().enumerate() {
+        match value {
+            Value::Map(map) => value = map.get(&**name)?,
+            _ => return walk(cx, Val::of(value), &path[i..]),
+        }
+    }
+    Some(Val::of(value))
 }
 
 /// Up to six values inline, more on the heap: arguments without allocating.
@@ -507,12 +552,40 @@ pub(crate) fn eval_args<'a>(
     Ok(out)
 }
 
-fn call<'a>(
-    func: Func,
-    args: &'a Args,
-    cx: &mut Cx<'a>,
-    scope: &Val<'a>,
-) -> Result<Val<'a>, Thrown> {
+fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    // The common forms, without an argument buffer.
+    if let Args::List(items) = args {
+        match (func, items.as_slice()) {
+            (Func::StartsWith | Func::EndsWith, [text, affix]) => {
+                let text = eval(text, cx, scope)?;
+                let affix = eval(affix, cx, scope)?;
+                Cx::require_root(scope)?;
+                return Ok(match (as_str(&text), as_str(&affix)) {
+                    (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
+                        text.starts_with(affix)
+                    } else {
+                        text.ends_with(affix)
+                    }),
+                    _ => Val::Null,
+                });
+            }
+            (Func::In, [item, container]) => {
+                let item = eval(item, cx, scope)?;
+                let container = eval(container, cx, scope)?;
+                return in_(&item, &container);
+            }
+            (Func::SemVer, [left, op, right]) => {
+                let values = [
+                    eval(left, cx, scope)?,
+                    eval(op, cx, scope)?,
+                    eval(right, cx, scope)?,
+                ];
+                Cx::require_root(scope)?;
+                return Ok(super::semver::sem_ver(&values));
+            }
+            _ => {}
+        }
+    }
     if matches!(func, Func::SemVer | Func::StartsWith | Func::EndsWith) {
         let values = eval_args(args, cx, scope)?;
         Cx::require_root(scope)?;
@@ -583,6 +656,24 @@ fn call<'a>(
             }
             Ok(Val::String(out))
         }
+        Func::CatOne => match arg(0) {
+            // `Spread` gave the elements of an array, or the value itself.
+            Some(Val::Null) | None if values.len() <= 1 => {
+                Err(Thrown("`cat` of null"))
+            }
+            _ if values.len() == 1 && arg(0).and_then(as_str).is_some() => {
+                Ok(Val::String(arg(0).and_then(as_str).unwrap_or("").to_owned()))
+            }
+            _ => {
+                let mut out = String::new();
+                for value in values.iter() {
+                    if !matches!(value, Val::Null) {
+                        js::write_js_string(&mut out, value);
+                    }
+                }
+                Ok(Val::String(out))
+            }
+        },
         Func::Missing => Ok(Val::List(missing(cx, scope, &values))),
         Func::Not | Func::NotNot => {
             let first = arg(0).map_or(false, truthy);
@@ -633,9 +724,7 @@ fn in_(item: &Val<'_>, container: &Val<'_>) -> Result<Val<'static>, Thrown> {
                 .get(i)
                 .is_some_and(|element| js::same_value_zero(item, &element))
         }))),
-        None => Err(Thrown(
-            "the second operand of `in` is neither an array nor a string",
-        )),
+        None => Err(Thrown("the second operand of `in` is neither an array nor a string")),
     }
 }
 
@@ -673,7 +762,8 @@ fn substr<'a>(
         return Err(Thrown("`substr` needs a string"));
     };
     let from = to_integer(start);
-    let negative = length.is_some_and(|l| js::compare(l, &Val::Num(0.0)) == Some(Ordering::Less));
+    let negative =
+        length.is_some_and(|l| js::compare(l, &Val::Num(0.0)) == Some(Ordering::Less));
     let result = if negative {
         let rest = js_substr(text, from, None);
         // `rest.length + length`, with JavaScript's `+` (a string operand concatenates).
@@ -842,7 +932,10 @@ fn native(op: CompareOp, a: &Val<'_>, b: &Val<'_>) -> bool {
         CompareOp::Lt => js::compare(a, b) == Some(Ordering::Less),
         CompareOp::Le => matches!(js::compare(a, b), Some(Ordering::Less | Ordering::Equal)),
         CompareOp::Gt => js::compare(a, b) == Some(Ordering::Greater),
-        CompareOp::Ge => matches!(js::compare(a, b), Some(Ordering::Greater | Ordering::Equal)),
+        CompareOp::Ge => matches!(
+            js::compare(a, b),
+            Some(Ordering::Greater | Ordering::Equal)
+        ),
     }
 }
 
@@ -934,14 +1027,32 @@ fn check_depth(value: &Val<'_>) -> Result<(), Thrown> {
 fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     let selector = eval(&it.selector, cx, scope)?;
     if it.kind == IterKind::All {
-        cx.prev = selector.clone();
+        if it.mode == Mode::Compiled {
+            cx.prev = selector.clone();
+        } else if falsy(&selector) {
+            // The interpreter's `all` of nothing (`selector || []`) is false.
+            return Ok(Val::Bool(false));
+        }
         if is_array(&selector) && selector.elements().is_some_and(|e| e.len() == 0) {
             return Ok(Val::Bool(false));
         }
     }
+    let chars;
     let items = match selector.elements() {
         Some(items) => Some(items),
         None if falsy(&selector) => None,
+        // The interpreter's `all` / `some` / `none` loop over `length`: a string's units, and
+        // nothing for other values.
+        None if it.mode == Mode::Interpreted
+            && matches!(it.kind, IterKind::All | IterKind::Some | IterKind::None) =>
+        {
+            chars = as_str(&selector).map(|s| {
+                s.encode_utf16()
+                    .map(|u| Val::String(String::from_utf16_lossy(&[u])))
+                    .collect::<Vec<_>>()
+            });
+            chars.as_deref().map(Elements::Owned)
+        }
         None => return Err(NOT_ITERABLE),
     };
     let len = items.map_or(0, Elements::len);

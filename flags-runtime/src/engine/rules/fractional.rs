@@ -1,6 +1,6 @@
 //! `fractional`: a deterministic pseudorandom split of subjects into weighted buckets.
 
-use super::eval::{self, ArgBuf, Cx, Thrown, Val};
+use super::eval::{self, Cx, Thrown, Val};
 use super::js::{self, as_str, falsy};
 use super::{Args, EngineOptions, Expr, FractionalVersion};
 use crate::value::Value;
@@ -11,14 +11,157 @@ const MAX_WEIGHT: f64 = i32::MAX as f64;
 #[derive(Debug)]
 pub(crate) struct Fractional {
     args: Args,
+    /// With v2 and literal buckets after the first argument: those buckets, checked when the
+    /// rule loads.
+    table: Option<Table>,
 }
 
-pub(super) fn compile(args: Args, _options: EngineOptions) -> Expr {
-    Expr::Fractional(Box::new(Fractional { args }))
+/// Literal buckets: `None` when one of them is not a valid bucket (the result is null).
+#[derive(Debug)]
+struct Table {
+    buckets: Option<Vec<(Value, u64)>>,
+    total: f64,
+}
+
+pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
+    let table = match &args {
+        Args::List(items) if options.fractional == FractionalVersion::V2 && !items.is_empty() => {
+            let mut buckets = Some(Vec::new());
+            let mut total = 0.0;
+            let mut literal = true;
+            for item in &items[1..] {
+                let Expr::Const(value) = item else {
+                    literal = false;
+                    break;
+                };
+                match bucket(&Val::of(value)) {
+                    Some((variant, weight)) => {
+                        total += weight;
+                        if let Some(b) = &mut buckets {
+                            b.push((variant.to_value(), weight as u64));
+                        }
+                    }
+                    None => buckets = None,
+                }
+            }
+            literal.then_some(Table { buckets, total })
+        }
+        _ => None,
+    };
+    Expr::Fractional(Box::new(Fractional { args, table }))
+}
+
+/// v2 over literal buckets, after `first`: `None` is null.
+fn select_table<'a>(first: &Val<'a>, table: &'a Table, cx: &mut Cx<'a>) -> Option<Val<'a>> {
+    let buckets = table.buckets.as_ref()?;
+    let (hash, lead) = match as_str(first) {
+        Some(key) => (murmur3(&[key.as_bytes()]), None),
+        None => {
+            let key = cx.targeting_key()?;
+            if falsy(&key) {
+                return None;
+            }
+            let key = js::to_js_string(&key);
+            let hash = murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]);
+            // The first argument is a bucket too.
+            (hash, Some(bucket(first)?))
+        }
+    };
+    let total = table.total + lead.as_ref().map_or(0.0, |(_, w)| *w);
+    if total > MAX_WEIGHT {
+        return None;
+    }
+    let point = (u64::from(hash) * total as u64) >> 32;
+    let mut cumulative = 0u64;
+    if let Some((variant, weight)) = lead {
+        cumulative += weight as u64;
+        if cumulative > point {
+            return Some(variant);
+        }
+    }
+    for (variant, weight) in buckets {
+        cumulative += weight;
+        if cumulative > point {
+            return Some(Val::of(variant));
+        }
+    }
+    None
 }
 
 /// MurmurHash3 x86 32-bit, seed 0, over the concatenation of `parts`.
 pub(crate) fn murmur3(parts: &[&[u8]]) -> u32 {
+    let mut h: u32 = 0;
+    let mut carry = [0u8; 4];
+    let mut carried = 0;
+    let mut len = 0usize;
+    for part in parts {
+        len += part.len();
+        let mut bytes: &[u8] = part;
+        if carried > 0 {
+            let take = (4 - carried).min(bytes.len());
+            carry[carried..carried + take].copy_from_slice(&bytes[..take]);
+            carried += take;
+            bytes = &bytes[take..];
+            if carried < 4 {
+                continue;
+            }
+            h = murmur3_round(h, u32::from_le_bytes(carry));
+        }
+        let mut blocks = bytes.chunks_exact(4);
+        for block in &mut blocks {
+            h = murmur3_round(h, u32::from_le_bytes([block[0], block[1], block[2], block[3]]));
+        }
+        let rest = blocks.remainder();
+        carry[..rest.len()].copy_from_slice(rest);
+        carried = rest.len();
+    }
+    murmur3_finish(h, &carry[..carried], len)
+}
+
+const C1: u32 = 0xcc9e_2d51;
+const C2: u32 = 0x1b87_3593;
+
+#[inline]
+fn murmur3_round(h: u32, k: u32) -> u32 {
+    let k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    (h ^ k)
+        .rotate_left(13)
+        .wrapping_mul(5)
+        .wrapping_add(0xe654_6b64)
+}
+
+#[inline]
+fn murmur3_finish(mut h: u32, tail: &[u8], len: usize) -> u32 {
+    if !tail.is_empty() {
+        let mut k: u32 = 0;
+        for (i, byte) in tail.iter().enumerate() {
+            k |= u32::from(*byte) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    }
+    h ^= len as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+/// MurmurHash3 x86 32-bit, seed 0, over one slice (the reference for the chunked form).
+#[cfg(test)]
+fn murmur3_slice(bytes: &[u8]) -> u32 {
+    let mut h = 0;
+    let mut blocks = bytes.chunks_exact(4);
+    for block in &mut blocks {
+        h = murmur3_round(h, u32::from_le_bytes([block[0], block[1], block[2], block[3]]));
+    }
+    murmur3_finish(h, blocks.remainder(), bytes.len())
+}
+
+/// Byte-at-a-time MurmurHash3, to check the chunked form against.
+#[cfg(test)]
+fn murmur3_streaming(parts: &[&[u8]]) -> u32 {
     const C1: u32 = 0xcc9e_2d51;
     const C2: u32 = 0x1b87_3593;
     let mut h: u32 = 0;
@@ -88,73 +231,160 @@ fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
     Some((variant, weight))
 }
 
-pub(super) fn eval<'a>(
-    f: &'a Fractional,
-    cx: &mut Cx<'a>,
-    scope: &Val<'a>,
-) -> Result<Val<'a>, Thrown> {
+pub(super) fn eval<'a>(f: &'a Fractional, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    if let (Some(table), Args::List(items)) = (&f.table, &f.args) {
+        if let (Some(first), FractionalVersion::V2) = (items.first(), cx.fractional) {
+            let first = eval::eval(first, cx, scope)?;
+            Cx::require_root(scope)?;
+            return Ok(select_table(&first, table, cx).unwrap_or(Val::Null));
+        }
+    }
+    // Literal buckets: read in place, without an argument buffer.
+    if let Args::List(items) = &f.args {
+        if let Some((first, rest)) = items.split_first() {
+            let mut consts = Consts::new();
+            if rest.iter().all(|item| consts.push(item)) {
+                let first = eval::eval(first, cx, scope)?;
+                Cx::require_root(scope)?;
+                return Ok(select(&first, &consts, cx).unwrap_or(Val::Null));
+            }
+        }
+    }
     let args = eval::eval_args(&f.args, cx, scope)?;
     Cx::require_root(scope)?;
-    Ok(select(&args, cx).unwrap_or(Val::Null))
+    let Some((first, rest)) = args.split_first() else {
+        return Ok(Val::Null);
+    };
+    Ok(select(first, rest, cx).unwrap_or(Val::Null))
+}
+
+/// The buckets after the first argument, when they are literals.
+struct Consts<'a> {
+    items: [Option<&'a Value>; 8],
+    len: usize,
+}
+
+impl<'a> Consts<'a> {
+    fn new() -> Self {
+        Consts {
+            items: [None; 8],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, item: &'a Expr) -> bool {
+        match item {
+            Expr::Const(value) if self.len < self.items.len() => {
+                self.items[self.len] = Some(value);
+                self.len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The buckets following the first argument, however they are held.
+trait Rest<'a> {
+    fn count(&self) -> usize;
+    fn at(&self, i: usize) -> Val<'a>;
+}
+
+impl<'a> Rest<'a> for Consts<'a> {
+    fn count(&self) -> usize {
+        self.len
+    }
+
+    fn at(&self, i: usize) -> Val<'a> {
+        self.items[i].map_or(Val::Null, Val::of)
+    }
+}
+
+impl<'a> Rest<'a> for [Val<'a>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn at(&self, i: usize) -> Val<'a> {
+        self[i].clone()
+    }
+}
+
+/// The first argument followed by the rest: every argument as a bucket.
+struct All<'r, 'a, R: ?Sized> {
+    first: &'r Val<'a>,
+    rest: &'r R,
+}
+
+impl<'a, R: Rest<'a> + ?Sized> Rest<'a> for All<'_, 'a, R> {
+    fn count(&self) -> usize {
+        1 + self.rest.count()
+    }
+
+    fn at(&self, i: usize) -> Val<'a> {
+        if i == 0 {
+            self.first.clone()
+        } else {
+            self.rest.at(i - 1)
+        }
+    }
 }
 
 /// The variant, or `None` for null (the default variant).
-fn select<'a>(args: &ArgBuf<'a>, cx: &mut Cx<'a>) -> Option<Val<'a>> {
-    let first = args.first()?;
+fn select<'a, R: Rest<'a> + ?Sized>(first: &Val<'a>, rest: &R, cx: &mut Cx<'a>) -> Option<Val<'a>> {
     match cx.fractional {
         FractionalVersion::V1 | FractionalVersion::V2 => {
-            let (hash, buckets) = match as_str(first) {
-                Some(key) => (murmur3(&[key.as_bytes()]), &args[1..]),
+            let v1 = cx.fractional == FractionalVersion::V1;
+            match as_str(first) {
+                Some(key) => {
+                    let hash = murmur3(&[key.as_bytes()]);
+                    if v1 { pick_v1(hash, rest) } else { pick(hash, rest) }
+                }
                 None => {
                     let key = cx.targeting_key()?;
                     if falsy(&key) {
                         return None;
                     }
                     let key = js::to_js_string(&key);
-                    (
-                        murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]),
-                        &args[..],
-                    )
+                    let hash = murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]);
+                    let all = All { first, rest };
+                    if v1 { pick_v1(hash, &all) } else { pick(hash, &all) }
                 }
-            };
-            if cx.fractional == FractionalVersion::V1 {
-                pick_v1(hash, buckets)
-            } else {
-                pick(hash, buckets)
             }
         }
         FractionalVersion::V3 => {
-            let (bytes, buckets) = match first {
+            let bytes = match first {
                 Val::Null => return None,
                 first if js::is_array(first) => {
                     let key = cx.targeting_key()?;
                     let key = as_str(&key)?;
                     let implicit = Val::List(vec![Val::Str(cx.flag_key), Val::Str(key)]);
-                    (cbor::encode(&implicit)?, &args[..])
+                    let bytes = cbor::encode(&implicit)?;
+                    return pick(murmur3(&[&bytes]), &All { first, rest });
                 }
-                first => (cbor::encode(first)?, &args[1..]),
+                first => cbor::encode(first)?,
             };
-            pick(murmur3(&[&bytes]), buckets)
+            pick(murmur3(&[&bytes]), rest)
         }
     }
 }
 
 /// Total weight of valid buckets, or `None` when one is invalid or the total too large.
-fn total(buckets: &[Val<'_>]) -> Option<f64> {
+fn total<'a, R: Rest<'a> + ?Sized>(buckets: &R) -> Option<f64> {
     let mut total = 0.0;
-    for value in buckets {
-        total += bucket(value)?.1;
+    for i in 0..buckets.count() {
+        total += bucket(&buckets.at(i))?.1;
     }
     (total <= MAX_WEIGHT).then_some(total)
 }
 
 /// v2: `(hash * total) >> 32`, then the first bucket whose cumulative weight exceeds it.
-fn pick<'a>(hash: u32, buckets: &[Val<'a>]) -> Option<Val<'a>> {
+fn pick<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> {
     let total = total(buckets)? as u64;
     let point = (u64::from(hash) * total) >> 32;
     let mut cumulative = 0u64;
-    for value in buckets {
-        let (variant, weight) = bucket(value)?;
+    for i in 0..buckets.count() {
+        let (variant, weight) = bucket(&buckets.at(i))?;
         cumulative += weight as u64;
         if cumulative > point {
             return Some(variant);
@@ -164,15 +394,15 @@ fn pick<'a>(hash: u32, buckets: &[Val<'a>]) -> Option<Val<'a>> {
 }
 
 /// v1: the hash as a signed integer scaled to a percentage, against cumulative percentages.
-fn pick_v1<'a>(hash: u32, buckets: &[Val<'a>]) -> Option<Val<'a>> {
+fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> {
     let total = total(buckets)?;
     if total == 0.0 {
         return None;
     }
     let point = f64::from((hash as i32).unsigned_abs()) / MAX_WEIGHT * 100.0;
     let mut cumulative = 0.0;
-    for value in buckets {
-        let (variant, weight) = bucket(value)?;
+    for i in 0..buckets.count() {
+        let (variant, weight) = bucket(&buckets.at(i))?;
         cumulative += weight * 100.0 / total;
         if point < cumulative {
             return Some(variant);
@@ -363,11 +593,7 @@ pub(crate) mod cbor {
             );
             // Keys sort by their encoded bytes: shorter first.
             let map = Value::Map(
-                [
-                    ("bb".to_owned(), Value::Int(1)),
-                    ("c".to_owned(), Value::Int(2)),
-                ]
-                .into(),
+                [("bb".to_owned(), Value::Int(1)), ("c".to_owned(), Value::Int(2))].into(),
             );
             assert_eq!(
                 enc(Val::Ref(&map)),
@@ -388,13 +614,24 @@ mod tests {
         assert_eq!(murmur3(&[b""]), 0);
         // Reference values of MurmurHash3_x86_32 with seed 0.
         assert_eq!(murmur3(&[b"hello"]), 0x248b_fa47);
-        assert_eq!(
-            murmur3(&[b"The quick brown fox jumps over the lazy dog"]),
-            0x2e4f_f723
-        );
+        assert_eq!(murmur3(&[b"The quick brown fox jumps over the lazy dog"]), 0x2e4f_f723);
         // Chunking does not change the hash.
         assert_eq!(murmur3(&[b"hel", b"lo"]), murmur3(&[b"hello"]));
         assert_eq!(murmur3(&[b"", b"ejOo", b"VL"]), 0);
+        for text in ["", "a", "ab", "abc", "abcd", "abcde", "flag-key-user-1234567", "é😀"] {
+            let (a, b) = text.as_bytes().split_at(text.len() / 2);
+            assert_eq!(murmur3(&[a, b]), murmur3_streaming(&[text.as_bytes()]));
+        }
+        for text in ["", "abc", "abcdefgh", "abcdefghi"] {
+            for i in 0..=text.len() {
+                for j in i..=text.len() {
+                    let parts = [&text.as_bytes()[..i], &text.as_bytes()[i..j], &text.as_bytes()[j..]];
+                    assert_eq!(murmur3(&parts), murmur3_slice(text.as_bytes()), "{text} {i} {j}");
+                }
+            }
+        }
+        let long = "x".repeat(300);
+        assert_eq!(murmur3(&[b"k", long.as_bytes()]), murmur3_streaming(&[b"k", long.as_bytes()]));
     }
 
     #[test]
@@ -410,10 +647,11 @@ mod tests {
             unreachable!()
         };
         let vals: Vec<Val<'_>> = buckets.iter().map(Val::of).collect();
+        let vals = vals.as_slice();
         let mut counts = [0usize; 4];
         for i in 0..10_000 {
             let key = format!("flag-user-{i}");
-            let variant = pick(murmur3(&[key.as_bytes()]), &vals).unwrap();
+            let variant = pick(murmur3(&[key.as_bytes()]), vals).unwrap();
             let Val::Str(name) = variant else { panic!() };
             counts[(name.as_bytes()[0] - b'a') as usize] += 1;
         }
@@ -432,13 +670,8 @@ mod tests {
             unreachable!()
         };
         let vals: Vec<Val<'_>> = items.iter().map(Val::of).collect();
-        assert!(matches!(
-            pick(murmur3(&[b"ejOoVL"]), &vals),
-            Some(Val::Str("first"))
-        ));
-        assert!(matches!(
-            pick(murmur3(&[b"ceQdGm"]), &vals),
-            Some(Val::Str("last"))
-        ));
+        let vals = vals.as_slice();
+        assert!(matches!(pick(murmur3(&[b"ejOoVL"]), vals), Some(Val::Str("first"))));
+        assert!(matches!(pick(murmur3(&[b"ceQdGm"]), vals), Some(Val::Str("last"))));
     }
 }

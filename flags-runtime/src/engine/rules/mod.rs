@@ -132,6 +132,18 @@ pub(crate) struct VarExpr {
     path: Box<[Box<str>]>,
     default: Option<Expr>,
     mode: Mode,
+    /// Whether the value is stored in `prev` (see `Compiler::track_prev`).
+    track_prev: bool,
+    /// What the first segment names when read from the evaluation context.
+    root: RootName,
+}
+
+/// What the first segment of a `var` path names in the evaluation context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootName {
+    Attribute,
+    TargetingKey,
+    Flagd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +177,9 @@ pub(crate) enum Func {
     Max,
     /// `cat` in its interpreted form (skips null).
     Cat,
+    /// The interpreter's `cat` of a single value: a string is itself, an array is joined,
+    /// anything else is written as a string (null fails).
+    CatOne,
     Missing,
     SemVer,
     StartsWith,
@@ -187,6 +202,7 @@ pub(crate) enum IterKind {
 #[derive(Debug)]
 pub(crate) struct Iteration {
     kind: IterKind,
+    mode: Mode,
     selector: Expr,
     mapper: Expr,
     /// `reduce`'s initial value (absent: JavaScript's `reduce` without one).
