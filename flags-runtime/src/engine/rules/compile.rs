@@ -166,16 +166,13 @@ impl<'e> Compiler<'e> {
                 let expr = self.operation(name, args, mode)?;
                 // The interpreter prepares (and so computes the constant operands of) a
                 // three-way `if` and a comparison as a whole: a failing operand fails it.
-                if mode == Mode::Interpreted {
-                    if let Expr::If(items) | Expr::Compare(_, _, items) = &expr {
-                        if items.len() <= 3 {
-                            if let Some(Expr::Throw(reason)) =
-                                items.iter().find(|e| matches!(e, Expr::Throw(_)))
-                            {
-                                return Ok(Expr::Throw(reason));
-                            }
-                        }
-                    }
+                if mode == Mode::Interpreted
+                    && let Expr::If(items) | Expr::Compare(_, _, items) = &expr
+                    && items.len() <= 3
+                    && let Some(Expr::Throw(reason)) =
+                        items.iter().find(|e| matches!(e, Expr::Throw(_)))
+                {
+                    return Ok(Expr::Throw(reason));
                 }
                 Ok(expr)
             }
@@ -354,7 +351,10 @@ impl<'e> Compiler<'e> {
                 (Json::Array(items), Mode::Interpreted)
                     if items.len() == 1 && !items[0].is_array() =>
                 {
-                    Expr::Call(Func::CatOne, Args::Spread(Box::new(self.expr(&items[0], mode)?)))
+                    Expr::Call(
+                        Func::CatOne,
+                        Args::Spread(Box::new(self.expr(&items[0], mode)?)),
+                    )
                 }
                 (_, Mode::Interpreted) => Expr::Call(Func::Cat, self.args(args, mode)?),
                 (Json::Array(items), Mode::Compiled) => Expr::Concat(self.list(items, mode)?),
@@ -400,10 +400,8 @@ impl<'e> Compiler<'e> {
                     }
                     return Err(format!("`{name}` takes `[array, rule]`"));
                 };
-                if !compiled {
-                    if let Some(idiom) = self.interpreted_idiom(kind, items)? {
-                        return Ok(idiom);
-                    }
+                if !compiled && let Some(idiom) = self.interpreted_idiom(kind, items)? {
+                    return Ok(idiom);
                 }
                 let selector = match items.first() {
                     Some(s) => self.expr(s, mode)?,
@@ -513,7 +511,9 @@ impl<'e> Compiler<'e> {
             None | Some(Json::Null) => Vec::new(),
             Some(Json::String(s)) if s.is_empty() => Vec::new(),
             Some(Json::String(s)) => eval::split_path(s),
-            Some(Json::Number(n)) => eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0))),
+            Some(Json::Number(n)) => {
+                eval::split_path(&js::number_string(n.as_f64().unwrap_or(0.0)))
+            }
             Some(_) => Vec::new(),
         };
         if path.iter().any(|p| p.starts_with("..")) {
@@ -572,9 +572,15 @@ impl<'e> Compiler<'e> {
         }
         if compiled {
             // The reference evaluator converts literal operands when it compiles the rule.
-            for (i, (json, expr)) in items.iter().zip(exprs.iter().skip(usize::from(
-                op == ArithOp::Div && items.len() == 1,
-            ))).enumerate() {
+            for (i, (json, expr)) in items
+                .iter()
+                .zip(
+                    exprs
+                        .iter()
+                        .skip(usize::from(op == ArithOp::Div && items.len() == 1)),
+                )
+                .enumerate()
+            {
                 let divisor = op == ArithOp::Div && (i > 0 || items.len() == 1);
                 let literal_object = matches!(json, Json::Object(map) if map.is_empty());
                 if matches!(json, Json::Array(_)) || literal_object {

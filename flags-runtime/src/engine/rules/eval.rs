@@ -289,7 +289,11 @@ fn walk<'a>(cx: &mut Cx<'a>, mut current: Val<'a>, path: &[Box<str>]) -> Option<
 }
 
 /// Evaluates `expr` in `scope` (the context, or the element an iteration is at).
-pub(crate) fn eval<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+pub(crate) fn eval<'a>(
+    expr: &'a Expr,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
     // The frequent operators here; the others out of line, so that this frame stays small.
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
@@ -415,9 +419,7 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
                 return Ok(scope.clone());
             }
             let path = split_path(&key);
-            Ok(lookup(cx, scope, &path)
-                .or(default)
-                .unwrap_or(Val::Null))
+            Ok(lookup(cx, scope, &path).or(default).unwrap_or(Val::Null))
         }
         Expr::MissingSome(need, options) => {
             let need = eval(need, cx, scope)?;
@@ -455,11 +457,12 @@ fn eval_var<'a>(var: &'a VarExpr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
         _ => lookup(cx, scope, &var.path),
     };
     let value = match (found, var.mode) {
-        (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => match &var.default
-        {
-            Some(default) => eval(default, cx, scope)?,
-            None => Val::Null,
-        },
+        (Some(Val::Null) | None, Mode::Compiled) | (None, Mode::Interpreted) => {
+            match &var.default {
+                Some(default) => eval(default, cx, scope)?,
+                None => Val::Null,
+            }
+        }
         (Some(value), _) => value,
     };
     if var.track_prev {
@@ -552,7 +555,12 @@ pub(crate) fn eval_args<'a>(
     Ok(out)
 }
 
-fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+fn call<'a>(
+    func: Func,
+    args: &'a Args,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
     // The common forms, without an argument buffer.
     if let Args::List(items) = args {
         match (func, items.as_slice()) {
@@ -643,10 +651,10 @@ fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Res
         }
         Func::Cat => {
             // Interpreted `cat`: a single string is itself; nulls are skipped.
-            if let [only] = &*values {
-                if let Some(s) = as_str(only) {
-                    return Ok(Val::String(s.to_owned()));
-                }
+            if let [only] = &*values
+                && let Some(s) = as_str(only)
+            {
+                return Ok(Val::String(s.to_owned()));
             }
             let mut out = String::new();
             for value in values.iter() {
@@ -658,12 +666,10 @@ fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Res
         }
         Func::CatOne => match arg(0) {
             // `Spread` gave the elements of an array, or the value itself.
-            Some(Val::Null) | None if values.len() <= 1 => {
-                Err(Thrown("`cat` of null"))
-            }
-            _ if values.len() == 1 && arg(0).and_then(as_str).is_some() => {
-                Ok(Val::String(arg(0).and_then(as_str).unwrap_or("").to_owned()))
-            }
+            Some(Val::Null) | None if values.len() <= 1 => Err(Thrown("`cat` of null")),
+            _ if values.len() == 1 && arg(0).and_then(as_str).is_some() => Ok(Val::String(
+                arg(0).and_then(as_str).unwrap_or("").to_owned(),
+            )),
             _ => {
                 let mut out = String::new();
                 for value in values.iter() {
@@ -676,7 +682,7 @@ fn call<'a>(func: Func, args: &'a Args, cx: &mut Cx<'a>, scope: &Val<'a>) -> Res
         },
         Func::Missing => Ok(Val::List(missing(cx, scope, &values))),
         Func::Not | Func::NotNot => {
-            let first = arg(0).map_or(false, truthy);
+            let first = arg(0).is_some_and(truthy);
             Ok(Val::Bool(if func == Func::Not { !first } else { first }))
         }
         Func::SemVer | Func::StartsWith | Func::EndsWith => Ok(Val::Null),
@@ -724,7 +730,9 @@ fn in_(item: &Val<'_>, container: &Val<'_>) -> Result<Val<'static>, Thrown> {
                 .get(i)
                 .is_some_and(|element| js::same_value_zero(item, &element))
         }))),
-        None => Err(Thrown("the second operand of `in` is neither an array nor a string")),
+        None => Err(Thrown(
+            "the second operand of `in` is neither an array nor a string",
+        )),
     }
 }
 
@@ -762,8 +770,7 @@ fn substr<'a>(
         return Err(Thrown("`substr` needs a string"));
     };
     let from = to_integer(start);
-    let negative =
-        length.is_some_and(|l| js::compare(l, &Val::Num(0.0)) == Some(Ordering::Less));
+    let negative = length.is_some_and(|l| js::compare(l, &Val::Num(0.0)) == Some(Ordering::Less));
     let result = if negative {
         let rest = js_substr(text, from, None);
         // `rest.length + length`, with JavaScript's `+` (a string operand concatenates).
@@ -932,10 +939,7 @@ fn native(op: CompareOp, a: &Val<'_>, b: &Val<'_>) -> bool {
         CompareOp::Lt => js::compare(a, b) == Some(Ordering::Less),
         CompareOp::Le => matches!(js::compare(a, b), Some(Ordering::Less | Ordering::Equal)),
         CompareOp::Gt => js::compare(a, b) == Some(Ordering::Greater),
-        CompareOp::Ge => matches!(
-            js::compare(a, b),
-            Some(Ordering::Greater | Ordering::Equal)
-        ),
+        CompareOp::Ge => matches!(js::compare(a, b), Some(Ordering::Greater | Ordering::Equal)),
     }
 }
 

@@ -109,7 +109,10 @@ pub(crate) fn murmur3(parts: &[&[u8]]) -> u32 {
         }
         let mut blocks = bytes.chunks_exact(4);
         for block in &mut blocks {
-            h = murmur3_round(h, u32::from_le_bytes([block[0], block[1], block[2], block[3]]));
+            h = murmur3_round(
+                h,
+                u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+            );
         }
         let rest = blocks.remainder();
         carry[..rest.len()].copy_from_slice(rest);
@@ -154,7 +157,10 @@ fn murmur3_slice(bytes: &[u8]) -> u32 {
     let mut h = 0;
     let mut blocks = bytes.chunks_exact(4);
     for block in &mut blocks {
-        h = murmur3_round(h, u32::from_le_bytes([block[0], block[1], block[2], block[3]]));
+        h = murmur3_round(
+            h,
+            u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+        );
     }
     murmur3_finish(h, blocks.remainder(), bytes.len())
 }
@@ -231,23 +237,27 @@ fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
     Some((variant, weight))
 }
 
-pub(super) fn eval<'a>(f: &'a Fractional, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
-    if let (Some(table), Args::List(items)) = (&f.table, &f.args) {
-        if let (Some(first), FractionalVersion::V2) = (items.first(), cx.fractional) {
-            let first = eval::eval(first, cx, scope)?;
-            Cx::require_root(scope)?;
-            return Ok(select_table(&first, table, cx).unwrap_or(Val::Null));
-        }
+pub(super) fn eval<'a>(
+    f: &'a Fractional,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
+    if let (Some(table), Args::List(items)) = (&f.table, &f.args)
+        && let (Some(first), FractionalVersion::V2) = (items.first(), cx.fractional)
+    {
+        let first = eval::eval(first, cx, scope)?;
+        Cx::require_root(scope)?;
+        return Ok(select_table(&first, table, cx).unwrap_or(Val::Null));
     }
     // Literal buckets: read in place, without an argument buffer.
-    if let Args::List(items) = &f.args {
-        if let Some((first, rest)) = items.split_first() {
-            let mut consts = Consts::new();
-            if rest.iter().all(|item| consts.push(item)) {
-                let first = eval::eval(first, cx, scope)?;
-                Cx::require_root(scope)?;
-                return Ok(select(&first, &consts, cx).unwrap_or(Val::Null));
-            }
+    if let Args::List(items) = &f.args
+        && let Some((first, rest)) = items.split_first()
+    {
+        let mut consts = Consts::new();
+        if rest.iter().all(|item| consts.push(item)) {
+            let first = eval::eval(first, cx, scope)?;
+            Cx::require_root(scope)?;
+            return Ok(select(&first, &consts, cx).unwrap_or(Val::Null));
         }
     }
     let args = eval::eval_args(&f.args, cx, scope)?;
@@ -338,7 +348,11 @@ fn select<'a, R: Rest<'a> + ?Sized>(first: &Val<'a>, rest: &R, cx: &mut Cx<'a>) 
             match as_str(first) {
                 Some(key) => {
                     let hash = murmur3(&[key.as_bytes()]);
-                    if v1 { pick_v1(hash, rest) } else { pick(hash, rest) }
+                    if v1 {
+                        pick_v1(hash, rest)
+                    } else {
+                        pick(hash, rest)
+                    }
                 }
                 None => {
                     let key = cx.targeting_key()?;
@@ -348,7 +362,11 @@ fn select<'a, R: Rest<'a> + ?Sized>(first: &Val<'a>, rest: &R, cx: &mut Cx<'a>) 
                     let key = js::to_js_string(&key);
                     let hash = murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]);
                     let all = All { first, rest };
-                    if v1 { pick_v1(hash, &all) } else { pick(hash, &all) }
+                    if v1 {
+                        pick_v1(hash, &all)
+                    } else {
+                        pick(hash, &all)
+                    }
                 }
             }
         }
@@ -593,7 +611,11 @@ pub(crate) mod cbor {
             );
             // Keys sort by their encoded bytes: shorter first.
             let map = Value::Map(
-                [("bb".to_owned(), Value::Int(1)), ("c".to_owned(), Value::Int(2))].into(),
+                [
+                    ("bb".to_owned(), Value::Int(1)),
+                    ("c".to_owned(), Value::Int(2)),
+                ]
+                .into(),
             );
             assert_eq!(
                 enc(Val::Ref(&map)),
@@ -614,24 +636,47 @@ mod tests {
         assert_eq!(murmur3(&[b""]), 0);
         // Reference values of MurmurHash3_x86_32 with seed 0.
         assert_eq!(murmur3(&[b"hello"]), 0x248b_fa47);
-        assert_eq!(murmur3(&[b"The quick brown fox jumps over the lazy dog"]), 0x2e4f_f723);
+        assert_eq!(
+            murmur3(&[b"The quick brown fox jumps over the lazy dog"]),
+            0x2e4f_f723
+        );
         // Chunking does not change the hash.
         assert_eq!(murmur3(&[b"hel", b"lo"]), murmur3(&[b"hello"]));
         assert_eq!(murmur3(&[b"", b"ejOo", b"VL"]), 0);
-        for text in ["", "a", "ab", "abc", "abcd", "abcde", "flag-key-user-1234567", "é😀"] {
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "flag-key-user-1234567",
+            "é😀",
+        ] {
             let (a, b) = text.as_bytes().split_at(text.len() / 2);
             assert_eq!(murmur3(&[a, b]), murmur3_streaming(&[text.as_bytes()]));
         }
         for text in ["", "abc", "abcdefgh", "abcdefghi"] {
             for i in 0..=text.len() {
                 for j in i..=text.len() {
-                    let parts = [&text.as_bytes()[..i], &text.as_bytes()[i..j], &text.as_bytes()[j..]];
-                    assert_eq!(murmur3(&parts), murmur3_slice(text.as_bytes()), "{text} {i} {j}");
+                    let parts = [
+                        &text.as_bytes()[..i],
+                        &text.as_bytes()[i..j],
+                        &text.as_bytes()[j..],
+                    ];
+                    assert_eq!(
+                        murmur3(&parts),
+                        murmur3_slice(text.as_bytes()),
+                        "{text} {i} {j}"
+                    );
                 }
             }
         }
         let long = "x".repeat(300);
-        assert_eq!(murmur3(&[b"k", long.as_bytes()]), murmur3_streaming(&[b"k", long.as_bytes()]));
+        assert_eq!(
+            murmur3(&[b"k", long.as_bytes()]),
+            murmur3_streaming(&[b"k", long.as_bytes()])
+        );
     }
 
     #[test]
@@ -671,7 +716,13 @@ mod tests {
         };
         let vals: Vec<Val<'_>> = items.iter().map(Val::of).collect();
         let vals = vals.as_slice();
-        assert!(matches!(pick(murmur3(&[b"ejOoVL"]), vals), Some(Val::Str("first"))));
-        assert!(matches!(pick(murmur3(&[b"ceQdGm"]), vals), Some(Val::Str("last"))));
+        assert!(matches!(
+            pick(murmur3(&[b"ejOoVL"]), vals),
+            Some(Val::Str("first"))
+        ));
+        assert!(matches!(
+            pick(murmur3(&[b"ceQdGm"]), vals),
+            Some(Val::Str("last"))
+        ));
     }
 }

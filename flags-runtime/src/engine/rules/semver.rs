@@ -47,19 +47,17 @@ fn strict(text: &str) -> Option<Version<'_>> {
         Some((text, build)) => (text, Some(build)),
         None => (text, None),
     };
-    if let Some(build) = build {
-        if !build.split('.').all(is_build_identifier) {
-            return None;
-        }
+    if let Some(build) = build
+        && !build.split('.').all(is_build_identifier)
+    {
+        return None;
     }
     let (core, pre) = match text.split_once('-') {
         Some((core, pre)) => (core, pre),
         None => (text, ""),
     };
-    if !pre.is_empty() || text.len() != core.len() {
-        if !pre.split('.').all(is_pre_identifier) {
-            return None;
-        }
+    if (!pre.is_empty() || text.len() != core.len()) && !pre.split('.').all(is_pre_identifier) {
+        return None;
     }
     let mut parts = core.split('.');
     let version = Version {

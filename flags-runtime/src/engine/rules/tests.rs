@@ -38,96 +38,274 @@ fn normalize(json: Json) -> Json {
             _ => Json::Number(n),
         },
         Json::Array(items) => Json::Array(items.into_iter().map(normalize).collect()),
-        Json::Object(map) => Json::Object(map.into_iter().map(|(k, v)| (k, normalize(v))).collect()),
+        Json::Object(map) => {
+            Json::Object(map.into_iter().map(|(k, v)| (k, normalize(v))).collect())
+        }
         other => other,
     }
 }
 
 fn ok(rule: Json, ctx: Json, expected: Json) {
-    assert_eq!(run(rule.clone(), ctx.clone()), Ok(expected), "{rule} with {ctx}");
+    assert_eq!(
+        run(rule.clone(), ctx.clone()),
+        Ok(expected),
+        "{rule} with {ctx}"
+    );
 }
 
 fn err(rule: Json, ctx: Json, expected: &str) {
-    assert_eq!(run(rule.clone(), ctx.clone()), Err(expected), "{rule} with {ctx}");
+    assert_eq!(
+        run(rule.clone(), ctx.clone()),
+        Err(expected),
+        "{rule} with {ctx}"
+    );
 }
 
 #[test]
 fn var() {
-    ok(json!({ "var": "a.b.1" }), json!({ "a": { "b": [0, 7] } }), json!(7));
-    ok(json!({ "var": ["x", "d"] }), json!({ "x": null }), json!("d"));
+    ok(
+        json!({ "var": "a.b.1" }),
+        json!({ "a": { "b": [0, 7] } }),
+        json!(7),
+    );
+    ok(
+        json!({ "var": ["x", "d"] }),
+        json!({ "x": null }),
+        json!("d"),
+    );
     ok(json!({ "var": ["x", "d"] }), json!({}), json!("d"));
-    ok(json!({ "var": "s.length" }), json!({ "s": "héllo" }), json!(5));
+    ok(
+        json!({ "var": "s.length" }),
+        json!({ "s": "héllo" }),
+        json!(5),
+    );
     ok(json!({ "var": "s.0" }), json!({ "s": "ab" }), json!("a"));
-    ok(json!({ "var": "l.01" }), json!({ "l": [1, 2] }), json!(null));
+    ok(
+        json!({ "var": "l.01" }),
+        json!({ "l": [1, 2] }),
+        json!(null),
+    );
     ok(json!({ "var": 1 }), json!({ "1": "one" }), json!("one"));
     ok(json!({ "var": "a\\.b" }), json!({ "a.b": 3 }), json!(3));
     ok(json!({ "var": "$flagd.flagKey" }), json!({}), json!("flag"));
     ok(json!({ "var": "$flagd.nothing" }), json!({}), json!(null));
-    ok(json!({ "var": "targetingKey" }), json!({ "targetingKey": "k" }), json!("k"));
+    ok(
+        json!({ "var": "targetingKey" }),
+        json!({ "targetingKey": "k" }),
+        json!("k"),
+    );
     // Inside the interpreted short `if`, a present null is not replaced by the default.
-    ok(json!({ "if": [{ "var": ["x", "d"] }] }), json!({ "x": null }), json!(null));
+    ok(
+        json!({ "if": [{ "var": ["x", "d"] }] }),
+        json!({ "x": null }),
+        json!(null),
+    );
 }
 
 #[test]
 fn comparisons_follow_the_compiled_code() {
     // The right operand is checked against the last value `prev` holds: with a `var` on the
     // right that is the operand itself, so no failure, and JavaScript's `==` decides.
-    ok(json!({ "==": ["admin", { "var": "x" }] }), json!({ "x": 5 }), json!(false));
-    err(json!({ "==": [{ "var": "x" }, "admin"] }), json!({ "x": 5 }), "general");
-    ok(json!({ "==": [{ "var": "x" }, { "var": "y" }] }), json!({ "x": null, "y": false }), json!(false));
+    ok(
+        json!({ "==": ["admin", { "var": "x" }] }),
+        json!({ "x": 5 }),
+        json!(false),
+    );
+    err(
+        json!({ "==": [{ "var": "x" }, "admin"] }),
+        json!({ "x": 5 }),
+        "general",
+    );
+    ok(
+        json!({ "==": [{ "var": "x" }, { "var": "y" }] }),
+        json!({ "x": null, "y": false }),
+        json!(false),
+    );
     ok(json!({ "==": [{ "var": "x" }, 0] }), json!({}), json!(true));
-    ok(json!({ "<": [{ "var": "x" }, 5] }), json!({ "x": "4" }), json!(true));
-    ok(json!({ "<": [{ "var": "x" }, 5] }), json!({ "x": true }), json!(true));
-    err(json!({ "<": [{ "var": "x" }, 5] }), json!({ "x": [1] }), "general");
-    ok(json!({ "<": ["a", { "var": "x" }, "c"] }), json!({ "x": "b" }), json!(true));
+    ok(
+        json!({ "<": [{ "var": "x" }, 5] }),
+        json!({ "x": "4" }),
+        json!(true),
+    );
+    ok(
+        json!({ "<": [{ "var": "x" }, 5] }),
+        json!({ "x": true }),
+        json!(true),
+    );
+    err(
+        json!({ "<": [{ "var": "x" }, 5] }),
+        json!({ "x": [1] }),
+        "general",
+    );
+    ok(
+        json!({ "<": ["a", { "var": "x" }, "c"] }),
+        json!({ "x": "b" }),
+        json!(true),
+    );
     // Interpreted (short `if`): both operands are checked.
-    err(json!({ "if": [{ "==": ["admin", { "var": "x" }] }] }), json!({ "x": 5 }), "general");
-    ok(json!({ "if": [{ "==": [{ "var": "x" }, false] }] }), json!({}), json!(true));
+    err(
+        json!({ "if": [{ "==": ["admin", { "var": "x" }] }] }),
+        json!({ "x": 5 }),
+        "general",
+    );
+    ok(
+        json!({ "if": [{ "==": [{ "var": "x" }, false] }] }),
+        json!({}),
+        json!(true),
+    );
 }
 
 #[test]
 fn arithmetic() {
     ok(json!({ "+": [{ "var": "x" }, 1] }), json!({}), json!(1));
-    ok(json!({ "+": [{ "var": "x" }, 1] }), json!({ "x": "2" }), json!(3));
-    ok(json!({ "-": [{ "var": "x" }] }), json!({ "x": "2" }), json!(-2));
-    ok(json!({ "*": [{ "var": "x" }, 2] }), json!({ "x": null }), json!(0));
-    ok(json!({ "%": [{ "var": "x" }, 3] }), json!({ "x": -5 }), json!(-2));
-    err(json!({ "/": [2, { "var": "x" }] }), json!({ "x": null }), "general");
-    err(json!({ "%": [{ "var": "x" }, 0] }), json!({ "x": 5 }), "general");
+    ok(
+        json!({ "+": [{ "var": "x" }, 1] }),
+        json!({ "x": "2" }),
+        json!(3),
+    );
+    ok(
+        json!({ "-": [{ "var": "x" }] }),
+        json!({ "x": "2" }),
+        json!(-2),
+    );
+    ok(
+        json!({ "*": [{ "var": "x" }, 2] }),
+        json!({ "x": null }),
+        json!(0),
+    );
+    ok(
+        json!({ "%": [{ "var": "x" }, 3] }),
+        json!({ "x": -5 }),
+        json!(-2),
+    );
+    err(
+        json!({ "/": [2, { "var": "x" }] }),
+        json!({ "x": null }),
+        "general",
+    );
+    err(
+        json!({ "%": [{ "var": "x" }, 0] }),
+        json!({ "x": 5 }),
+        "general",
+    );
     // Literal operands are converted when the rule compiles.
     err(json!({ "+": [{ "var": "x" }, "abc"] }), json!({}), "parse");
     err(json!({ "/": [{ "var": "x" }, 0] }), json!({}), "parse");
     err(json!({ "/": [1, 0] }), json!({}), "parse");
-    err(json!({ "max": [{ "var": "x" }, 1] }), json!({ "x": "5" }), "general");
+    err(
+        json!({ "max": [{ "var": "x" }, 1] }),
+        json!({ "x": "5" }),
+        "general",
+    );
 }
 
 #[test]
 fn strings_and_arrays() {
-    ok(json!({ "cat": [{ "var": "x" }, "a", { "var": "y" }] }), json!({ "y": [1, [2, null]] }), json!("nulla1,2,"));
-    ok(json!({ "cat": [1.5, "x", null, true, 1e21, 0.1] }), json!({}), json!("1.5xtrue1e+210.1"));
-    ok(json!({ "in": [{ "var": "x" }, "anullb"] }), json!({}), json!(true));
-    ok(json!({ "in": [1, { "var": "x" }] }), json!({ "x": "a1" }), json!(true));
-    ok(json!({ "in": [1, { "var": "x" }] }), json!({ "x": ["1"] }), json!(false));
-    err(json!({ "in": [1, { "var": "x" }] }), json!({ "x": 5 }), "general");
-    ok(json!({ "substr": [{ "var": "x" }, -2] }), json!({ "x": "héllo" }), json!("lo"));
-    ok(json!({ "substr": [{ "var": "x" }, 1, -1] }), json!({ "x": "hello" }), json!("ell"));
-    err(json!({ "substr": [{ "var": "x" }, 1] }), json!({ "x": 5 }), "general");
-    ok(json!({ "merge": [{ "var": "x" }, [1, [2]]] }), json!({ "x": 3 }), json!([3, 1, [2]]));
-    ok(json!({ "missing": ["a", "b.c"] }), json!({ "a": null, "b": { "c": 0 } }), json!([]));
-    ok(json!({ "missing": ["a", "b.c"] }), json!({ "b": 1 }), json!(["a", "b.c"]));
-    ok(json!({ "missing_some": [1, ["a", "b"]] }), json!({ "a": 1 }), json!([]));
-    ok(json!({ "missing_some": [2, ["a", "b"]] }), json!({ "a": 1 }), json!(["b"]));
+    ok(
+        json!({ "cat": [{ "var": "x" }, "a", { "var": "y" }] }),
+        json!({ "y": [1, [2, null]] }),
+        json!("nulla1,2,"),
+    );
+    ok(
+        json!({ "cat": [1.5, "x", null, true, 1e21, 0.1] }),
+        json!({}),
+        json!("1.5xtrue1e+210.1"),
+    );
+    ok(
+        json!({ "in": [{ "var": "x" }, "anullb"] }),
+        json!({}),
+        json!(true),
+    );
+    ok(
+        json!({ "in": [1, { "var": "x" }] }),
+        json!({ "x": "a1" }),
+        json!(true),
+    );
+    ok(
+        json!({ "in": [1, { "var": "x" }] }),
+        json!({ "x": ["1"] }),
+        json!(false),
+    );
+    err(
+        json!({ "in": [1, { "var": "x" }] }),
+        json!({ "x": 5 }),
+        "general",
+    );
+    ok(
+        json!({ "substr": [{ "var": "x" }, -2] }),
+        json!({ "x": "héllo" }),
+        json!("lo"),
+    );
+    ok(
+        json!({ "substr": [{ "var": "x" }, 1, -1] }),
+        json!({ "x": "hello" }),
+        json!("ell"),
+    );
+    err(
+        json!({ "substr": [{ "var": "x" }, 1] }),
+        json!({ "x": 5 }),
+        "general",
+    );
+    ok(
+        json!({ "merge": [{ "var": "x" }, [1, [2]]] }),
+        json!({ "x": 3 }),
+        json!([3, 1, [2]]),
+    );
+    ok(
+        json!({ "missing": ["a", "b.c"] }),
+        json!({ "a": null, "b": { "c": 0 } }),
+        json!([]),
+    );
+    ok(
+        json!({ "missing": ["a", "b.c"] }),
+        json!({ "b": 1 }),
+        json!(["a", "b.c"]),
+    );
+    ok(
+        json!({ "missing_some": [1, ["a", "b"]] }),
+        json!({ "a": 1 }),
+        json!([]),
+    );
+    ok(
+        json!({ "missing_some": [2, ["a", "b"]] }),
+        json!({ "a": 1 }),
+        json!(["b"]),
+    );
 }
 
 #[test]
 fn iterations() {
     // A missing array: `all` is true (compiled), false (interpreted); `some` false.
-    ok(json!({ "all": [{ "var": "x" }, { ">": [{ "var": "" }, 1] }] }), json!({}), json!(true));
-    ok(json!({ "if": [{ "all": [{ "var": "x" }, true] }] }), json!({}), json!(false));
-    ok(json!({ "all": [{ "var": "x" }, true] }), json!({ "x": [] }), json!(false));
-    ok(json!({ "some": [{ "var": "x" }, true] }), json!({}), json!(false));
-    err(json!({ "map": [{ "var": "x" }, 1] }), json!({ "x": "abc" }), "general");
-    ok(json!({ "map": [{ "var": "x" }, { "*": [{ "var": "" }, 2] }] }), json!({ "x": [1, 2] }), json!([2, 4]));
+    ok(
+        json!({ "all": [{ "var": "x" }, { ">": [{ "var": "" }, 1] }] }),
+        json!({}),
+        json!(true),
+    );
+    ok(
+        json!({ "if": [{ "all": [{ "var": "x" }, true] }] }),
+        json!({}),
+        json!(false),
+    );
+    ok(
+        json!({ "all": [{ "var": "x" }, true] }),
+        json!({ "x": [] }),
+        json!(false),
+    );
+    ok(
+        json!({ "some": [{ "var": "x" }, true] }),
+        json!({}),
+        json!(false),
+    );
+    err(
+        json!({ "map": [{ "var": "x" }, 1] }),
+        json!({ "x": "abc" }),
+        "general",
+    );
+    ok(
+        json!({ "map": [{ "var": "x" }, { "*": [{ "var": "" }, 2] }] }),
+        json!({ "x": [1, 2] }),
+        json!([2, 4]),
+    );
     ok(
         json!({ "reduce": [{ "var": "x" }, { "+": [{ "var": "accumulator" }, { "var": "current" }] }, 10] }),
         json!({ "x": [1, 2] }),
@@ -145,32 +323,80 @@ fn iterations() {
         json!(0),
     );
     // flagd's operators need the evaluation context: not inside an iteration.
-    err(json!({ "map": [{ "var": "x" }, { "starts_with": [{ "var": "" }, "a"] }] }), json!({ "x": ["ab"] }), "general");
+    err(
+        json!({ "map": [{ "var": "x" }, { "starts_with": [{ "var": "" }, "a"] }] }),
+        json!({ "x": ["ab"] }),
+        "general",
+    );
 }
 
 #[test]
 fn logic_and_conditions() {
-    ok(json!({ "or": [{ "var": "a" }, "b"] }), json!({ "a": "" }), json!("b"));
-    ok(json!({ "and": [{ "var": "a" }, "b"] }), json!({ "a": 0 }), json!(0));
+    ok(
+        json!({ "or": [{ "var": "a" }, "b"] }),
+        json!({ "a": "" }),
+        json!("b"),
+    );
+    ok(
+        json!({ "and": [{ "var": "a" }, "b"] }),
+        json!({ "a": 0 }),
+        json!(0),
+    );
     ok(json!({ "and": [] }), json!({}), json!(null));
     ok(json!({ "!": [] }), json!({}), json!(true));
-    ok(json!({ "!": { "var": "a" } }), json!({ "a": [] }), json!(true));
-    ok(json!({ "!!": [{ "var": "a" }] }), json!({ "a": {} }), json!(false));
+    ok(
+        json!({ "!": { "var": "a" } }),
+        json!({ "a": [] }),
+        json!(true),
+    );
+    ok(
+        json!({ "!!": [{ "var": "a" }] }),
+        json!({ "a": {} }),
+        json!(false),
+    );
     ok(json!({ "if": [] }), json!({}), json!(null));
-    ok(json!({ "if": [{ "var": "a" }, "y"] }), json!({ "a": 0 }), json!(null));
-    ok(json!({ "if": [false, 1, false, 2, 3] }), json!({}), json!(3));
-    ok(json!({ "?:": [{ "var": "a" }, 1, 2] }), json!({ "a": 1 }), json!(1));
+    ok(
+        json!({ "if": [{ "var": "a" }, "y"] }),
+        json!({ "a": 0 }),
+        json!(null),
+    );
+    ok(
+        json!({ "if": [false, 1, false, 2, 3] }),
+        json!({}),
+        json!(3),
+    );
+    ok(
+        json!({ "?:": [{ "var": "a" }, 1, 2] }),
+        json!({ "a": 1 }),
+        json!(1),
+    );
 }
 
 #[test]
 fn unknown_operators_and_failing_constants() {
     err(json!({ "nope": [1] }), json!({}), "parse");
-    err(json!({ "if": [{ "var": "a" }, { "nope": 1 }, 2] }), json!({}), "parse");
+    err(
+        json!({ "if": [{ "var": "a" }, { "nope": 1 }, 2] }),
+        json!({}),
+        "parse",
+    );
     err(json!({ "==": [1, 1], "!=": [1, 2] }), json!({}), "parse");
     // In an interpreted part, found when reached.
-    err(json!({ "if": [{ "var": "a" }, { "nope": 1 }] }), json!({ "a": true }), "general");
-    ok(json!({ "if": [{ "var": "a" }, { "nope": 1 }] }), json!({ "a": false }), json!(null));
-    err(json!({ "if": [{ "var": "a" }, { "/": [1, 0] }] }), json!({ "a": true }), "general");
+    err(
+        json!({ "if": [{ "var": "a" }, { "nope": 1 }] }),
+        json!({ "a": true }),
+        "general",
+    );
+    ok(
+        json!({ "if": [{ "var": "a" }, { "nope": 1 }] }),
+        json!({ "a": false }),
+        json!(null),
+    );
+    err(
+        json!({ "if": [{ "var": "a" }, { "/": [1, 0] }] }),
+        json!({ "a": true }),
+        "general",
+    );
 }
 
 #[test]
@@ -181,11 +407,19 @@ fn evaluator_references() {
     ]
     .into();
     assert_eq!(
-        run_with(json!({ "$ref": "adult" }), json!({ "age": 20 }), &evaluators),
+        run_with(
+            json!({ "$ref": "adult" }),
+            json!({ "age": 20 }),
+            &evaluators
+        ),
         Ok(json!(true))
     );
     assert_eq!(
-        run_with(json!({ "$ref": "nested" }), json!({ "age": 20 }), &evaluators),
+        run_with(
+            json!({ "$ref": "nested" }),
+            json!({ "age": 20 }),
+            &evaluators
+        ),
         Ok(json!(false))
     );
     assert_eq!(
@@ -196,19 +430,63 @@ fn evaluator_references() {
 
 #[test]
 fn custom_operators() {
-    ok(json!({ "starts_with": [{ "var": "s" }, "ab"] }), json!({ "s": "abc" }), json!(true));
-    ok(json!({ "ends_with": [{ "var": "s" }, 1] }), json!({ "s": "a1" }), json!(null));
-    ok(json!({ "ends_with": [{ "var": "s" }] }), json!({ "s": "a1" }), json!(null));
-    ok(json!({ "sem_ver": [{ "var": "v" }, "~", "1.2.0"] }), json!({ "v": "v1.2.9" }), json!(true));
-    ok(json!({ "sem_ver": [{ "var": "v" }, "=", "1.0.0"] }), json!({ "v": "x" }), json!(null));
-    ok(json!({ "fractional": [["a", 1], ["b", 1]] }), json!({}), json!(null));
-    ok(json!({ "fractional": [["a", 1], ["b", 1]] }), json!({ "targetingKey": "" }), json!(null));
+    ok(
+        json!({ "starts_with": [{ "var": "s" }, "ab"] }),
+        json!({ "s": "abc" }),
+        json!(true),
+    );
+    ok(
+        json!({ "ends_with": [{ "var": "s" }, 1] }),
+        json!({ "s": "a1" }),
+        json!(null),
+    );
+    ok(
+        json!({ "ends_with": [{ "var": "s" }] }),
+        json!({ "s": "a1" }),
+        json!(null),
+    );
+    ok(
+        json!({ "sem_ver": [{ "var": "v" }, "~", "1.2.0"] }),
+        json!({ "v": "v1.2.9" }),
+        json!(true),
+    );
+    ok(
+        json!({ "sem_ver": [{ "var": "v" }, "=", "1.0.0"] }),
+        json!({ "v": "x" }),
+        json!(null),
+    );
+    ok(
+        json!({ "fractional": [["a", 1], ["b", 1]] }),
+        json!({}),
+        json!(null),
+    );
+    ok(
+        json!({ "fractional": [["a", 1], ["b", 1]] }),
+        json!({ "targetingKey": "" }),
+        json!(null),
+    );
     // A null first argument is a bad bucket: null (flagd-core does not fall back to the
     // targeting key).
-    ok(json!({ "fractional": [{ "var": "k" }, ["a", 1]] }), json!({ "targetingKey": "t" }), json!(null));
-    ok(json!({ "fractional": [{ "var": "k" }, [1, 1]] }), json!({ "k": "x" }), json!(1));
-    ok(json!({ "fractional": [{ "var": "k" }, ["a", 1.5]] }), json!({ "k": "x" }), json!(null));
-    ok(json!({ "fractional": [{ "var": "k" }, ["a", -1], ["b", 1]] }), json!({ "k": "x" }), json!("b"));
+    ok(
+        json!({ "fractional": [{ "var": "k" }, ["a", 1]] }),
+        json!({ "targetingKey": "t" }),
+        json!(null),
+    );
+    ok(
+        json!({ "fractional": [{ "var": "k" }, [1, 1]] }),
+        json!({ "k": "x" }),
+        json!(1),
+    );
+    ok(
+        json!({ "fractional": [{ "var": "k" }, ["a", 1.5]] }),
+        json!({ "k": "x" }),
+        json!(null),
+    );
+    ok(
+        json!({ "fractional": [{ "var": "k" }, ["a", -1], ["b", 1]] }),
+        json!({ "k": "x" }),
+        json!("b"),
+    );
 }
 
 #[test]
@@ -236,7 +514,10 @@ fn fractional_versions() {
     let result = compiled.evaluate("flag", &ctx, &options).unwrap();
     assert_eq!(result.to_value().to_json(), json!(expected));
     let ctx: Context = [("m", 7)].into_iter().collect();
-    assert!(matches!(compiled.evaluate("flag", &ctx, &options).unwrap(), Val::Null));
+    assert!(matches!(
+        compiled.evaluate("flag", &ctx, &options).unwrap(),
+        Val::Null
+    ));
 }
 
 #[test]
@@ -246,6 +527,9 @@ fn number_results_name_variants_as_javascript_prints_them() {
     assert_eq!(name(Val::Num(0.5)), "0.5");
     assert_eq!(name(Val::Num(-0.0)), "0");
     assert_eq!(name(Val::Bool(false)), "false");
-    assert_eq!(name(Val::List(vec![Val::Str("a"), Val::Null, Val::Num(2.0)])), "a,,2");
+    assert_eq!(
+        name(Val::List(vec![Val::Str("a"), Val::Null, Val::Num(2.0)])),
+        "a,,2"
+    );
     assert_eq!(name(Val::Object(Vec::new())), "[object Object]");
 }
