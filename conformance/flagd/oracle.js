@@ -18,6 +18,9 @@
 // - `fractional-null-key`: a first argument evaluating to null is dropped and the key falls back
 //   to flagKey + targetingKey; flagd-core treats the null as a malformed bucket (null result).
 //   A targeting key that is not a string gives null (flagd-core concatenates it).
+//
+// FLAGD_CORE_INTERPRETED=1 evaluates with flagd-core's interpreter (`disableDynamicCodeGeneration`)
+// instead of its default compiled rules; the two modes do not always agree (see README.md).
 'use strict';
 const fs = require('fs');
 
@@ -67,7 +70,7 @@ for (const cfg of doc.configs) {
   const strict = load(cfg.text, true);
   const entry = { id: cfg.id, lax, strict, results: [] };
   if (lax.ok) {
-    const core = new FlagdCore(undefined, silent);
+    const core = new FlagdCore(undefined, silent, { disableDynamicCodeGeneration: process.env.FLAGD_CORE_INTERPRETED === '1' });
     core.setConfigurations(cfg.text);
     for (const c of cfg.cases) {
       CORRECT.on = false;
