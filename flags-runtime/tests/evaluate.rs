@@ -303,7 +303,15 @@ fn unknown_key_is_flag_not_found() {
     assert!(client.value(&key, &ctx()));
     let details = client.details(&key, &ctx());
     assert_error(&details, "no-such-flag", true, ErrorCode::FlagNotFound);
-    assert!(details.flag_metadata.is_empty());
+    // As flagd: the flag set's metadata (the file's top-level `metadata`).
+    assert_eq!(
+        details.flag_metadata.get("flagSetId"),
+        Some(&MetadataValue::String("shop".into()))
+    );
+    assert_eq!(
+        details.flag_metadata.get("owner"),
+        Some(&MetadataValue::String("platform".into()))
+    );
     // Keys are exact: no case folding, no separator folding.
     let details = client.details(FlagKey::<bool>::new("Dark-Mode", false), &ctx());
     assert_error(&details, "Dark-Mode", false, ErrorCode::FlagNotFound);

@@ -798,3 +798,91 @@ fn negative_targeting_fixtures_are_rejected_naming_flag_and_problem() {
         );
     }
 }
+
+#[test]
+fn configurations_flagd_loads_are_loaded() {
+    // An empty default variant name is no default variant; weights summing past
+    // 2,147,483,647 give null; a `$ref` inside `$evaluators` is left unresolved (PARSE_ERROR
+    // for the flag that uses it, the others evaluate).
+    let config = json!({
+        "$evaluators": {
+            "inner": { "var": "v" },
+            "outer": { "$ref": "inner" }
+        },
+        "flags": {
+            "empty-default": {
+                "state": "ENABLED",
+                "variants": { "a": "A" },
+                "defaultVariant": "",
+                "targeting": { "var": "v" }
+            },
+            "heavy": {
+                "state": "ENABLED",
+                "variants": { "a": "A", "b": "B" },
+                "defaultVariant": "a",
+                "targeting": { "fractional": [["a", 2_147_483_647], ["b", 100]] }
+            },
+            "nested": {
+                "state": "ENABLED",
+                "variants": { "a": "A" },
+                "defaultVariant": "a",
+                "targeting": { "$ref": "outer" }
+            },
+            "direct": {
+                "state": "ENABLED",
+                "variants": { "a": "A", "b": "B" },
+                "defaultVariant": "a",
+                "targeting": { "$ref": "inner" }
+            }
+        }
+    });
+    let client = Client::builder()
+        .in_process(source::json(config.to_string()))
+        .build()
+        .unwrap();
+    let read = |key: &str, ctx: &Context| {
+        outcome(&client.details(
+            FlagKey::<String>::new(key.to_owned(), "code".to_owned()),
+            ctx,
+        ))
+    };
+    let user = Context::new("user-1").with("v", "b");
+    assert_eq!(
+        read("empty-default", &Context::anonymous()),
+        ("code".to_owned(), None, Reason::Default, None)
+    );
+    assert_eq!(
+        read("heavy", &user),
+        ("A".to_owned(), Some("a".to_owned()), Reason::Default, None)
+    );
+    assert_eq!(read("nested", &user).3, Some(ErrorCode::ParseError));
+    assert_eq!(
+        read("direct", &user),
+        (
+            "B".to_owned(),
+            Some("b".to_owned()),
+            Reason::TargetingMatch,
+            None
+        )
+    );
+}
+
+#[test]
+fn fractional_bucketing_value_falls_back_to_the_targeting_key() {
+    // A missing bucketing attribute is dropped: the flag key and targeting key bucket, as in
+    // the shorthand form.
+    let with_missing =
+        client_for(json!({ "fractional": [{ "var": "nope" }, ["a", 1], ["b", 1], ["c", 1]] }));
+    let shorthand = client_for(json!({ "fractional": [["a", 1], ["b", 1], ["c", 1]] }));
+    for i in 0..50 {
+        let ctx = Context::new(format!("user-{i}"));
+        let (a, b) = (details(&with_missing, &ctx), details(&shorthand, &ctx));
+        assert_eq!(a.variant, b.variant);
+        assert_eq!(a.reason, Reason::TargetingMatch);
+    }
+    // A targeting key that is not a string: null.
+    defaults(
+        json!({ "fractional": [["a", 1], ["b", 1]] }),
+        json!({ "targetingKey": 42 }),
+    );
+}

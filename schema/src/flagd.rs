@@ -187,6 +187,8 @@ fn import_flag(
         .collect();
     match fields.get("defaultVariant") {
         None | Some(Value::Null) => {}
+        // flagd reads an empty name as no default variant (unless a variant has that name).
+        Some(Value::String(name)) if name.is_empty() && !variants.contains_key(name) => {}
         Some(Value::String(name)) => {
             let Some(value) = variants.get(name) else {
                 let mut available: Vec<String> = variants.keys().cloned().collect();
@@ -374,8 +376,8 @@ pub const OPERATORS: &[&str] = &[
 /// - `var` paths under `$flagd.` are `$flagd.flagKey` or `$flagd.timestamp`, the only
 ///   properties flagd provides;
 /// - `fractional` takes an optional rule computing the bucketing value, then buckets
-///   `[variant]` or `[variant, weight]`, where a literal weight is a whole number from 0 to
-///   2,147,483,647 (and literal weights sum to no more);
+///   `[variant]` or `[variant, weight]`, where a literal weight is a whole number, 0 or more
+///   (weights summing past 2,147,483,647 load, and the rule gives null, as in flagd);
 /// - `starts_with` / `ends_with` take exactly two arguments, each a string or a rule;
 /// - `sem_ver` takes exactly `[version, operator, version]` with an operator among `=`, `!=`,
 ///   `<`, `<=`, `>`, `>=`, `^`, `~` and literal versions such as `1.2.3`, `v1.2` or
@@ -410,8 +412,8 @@ pub fn validate_targeting(
     check_rule(rule, Some(evaluators))
 }
 
-/// [`validate_targeting`]; `evaluators` is `None` inside `$evaluators`, where `$ref` is not
-/// allowed (flagd substitutes references once, so evaluators do not nest).
+/// [`validate_targeting`]; `evaluators` is `None` inside `$evaluators` (flagd substitutes
+/// references once, so a `$ref` there is left unresolved: PARSE_ERROR when evaluated).
 fn check_rule(rule: &Value, evaluators: Option<&BTreeMap<String, Value>>) -> Result<(), String> {
     match rule {
         Value::Object(_) => Checker { evaluators }.value(rule),
@@ -428,7 +430,6 @@ struct Checker<'a> {
 
 const FLAGD_PROPERTIES: [&str; 2] = ["$flagd.flagKey", "$flagd.timestamp"];
 const SEM_VER_OPERATORS: [&str; 8] = ["=", "!=", "<", "<=", ">", ">=", "^", "~"];
-const MAX_WEIGHT: u64 = i32::MAX as u64;
 
 impl Checker<'_> {
     fn value(&self, value: &Value) -> Result<(), String> {
@@ -472,13 +473,10 @@ impl Checker<'_> {
                 describe(args)
             ));
         };
-        let Some(evaluators) = self.evaluators else {
-            return Err(format!(
-                "`{{\"$ref\": \"{name}\"}}` cannot be used inside `$evaluators`; evaluators do not nest"
-            ));
-        };
-        // A `$ref` to no evaluator loads, as in flagd: the flag answers PARSE_ERROR when read.
-        let _ = evaluators;
+        // A `$ref` to no evaluator, or inside `$evaluators` (flagd substitutes references once,
+        // so evaluators do not nest), loads as in flagd: a flag using it answers PARSE_ERROR
+        // when read.
+        let _ = (name, self.evaluators);
         Ok(())
     }
 
@@ -520,7 +518,6 @@ impl Checker<'_> {
                 ));
             }
         };
-        let mut literal_total: u64 = 0;
         for bucket in buckets {
             let (variant, weight) = match bucket {
                 Value::Array(parts) => match parts.as_slice() {
@@ -543,20 +540,13 @@ impl Checker<'_> {
             };
             self.value(variant)?;
             match weight {
-                None => literal_total += 1,
+                None => {}
                 Some(rule @ Value::Object(_)) => self.value(rule)?,
-                Some(Value::Number(number)) => match whole_weight(number) {
-                    Some(weight) if weight <= MAX_WEIGHT => literal_total += weight,
-                    _ => return Err(weight_error(&Value::Number(number.clone()))),
-                },
+                // Weights summing past 2,147,483,647 are valid under the schema; the rule
+                // gives null when evaluated, as in flagd.
+                Some(Value::Number(number)) if whole_weight(number) => {}
                 Some(other) => return Err(weight_error(other)),
             }
-        }
-        if literal_total > MAX_WEIGHT {
-            return Err(format!(
-                "the weights of `fractional` sum to {literal_total}, more than the maximum of \
-                 {MAX_WEIGHT}"
-            ));
         }
         Ok(())
     }
@@ -653,20 +643,17 @@ fn check_var_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A literal `fractional` weight as a whole number ≥ 0 (`25` or `25.0`).
-fn whole_weight(number: &serde_json::Number) -> Option<u64> {
-    if let Some(weight) = number.as_u64() {
-        return Some(weight);
-    }
-    let weight = number.as_f64()?;
-    // Whole and in range, so the conversion is exact.
-    (weight >= 0.0 && weight.fract() == 0.0 && weight <= MAX_WEIGHT as f64).then_some(weight as u64)
+/// Whether a literal `fractional` weight is a whole number ≥ 0 (`25` or `25.0`).
+fn whole_weight(number: &serde_json::Number) -> bool {
+    number.as_u64().is_some()
+        || number
+            .as_f64()
+            .is_some_and(|weight| weight >= 0.0 && weight.fract() == 0.0)
 }
 
 fn weight_error(weight: &Value) -> String {
     format!(
-        "a `fractional` weight is a whole number from 0 to {MAX_WEIGHT} or a rule computing one, \
-         found {}",
+        "a `fractional` weight is a whole number (0 or more) or a rule computing one, found {}",
         describe(weight)
     )
 }
@@ -763,11 +750,8 @@ mod tests {
             json!({ "$ref": ["staff"] }),
             "`$ref` takes the name of an evaluator",
         );
-        assert!(
-            check_rule(&json!({ "$ref": "staff" }), None)
-                .unwrap_err()
-                .contains("do not nest")
-        );
+        // Inside `$evaluators` too: the flag using it answers PARSE_ERROR when read.
+        assert_eq!(check_rule(&json!({ "$ref": "staff" }), None), Ok(()));
     }
 
     #[test]
@@ -815,12 +799,21 @@ mod tests {
         rejects(json!({ "fractional": [[]] }), "array of 0 elements");
         rejects(json!({ "fractional": [["a", 1], "b"] }), "found a string");
         rejects(
-            json!({ "fractional": [["a", 2_147_483_648_u64]] }),
-            "whole number from 0",
+            json!({ "fractional": [["a", -1]] }),
+            "whole number (0 or more)",
         );
         rejects(
-            json!({ "fractional": [["a", 2_147_483_647], ["b"]] }),
-            "sum to 2147483648",
+            json!({ "fractional": [["a", 0.5]] }),
+            "whole number (0 or more)",
+        );
+        // Valid under the schema; null when evaluated.
+        assert_eq!(
+            check(json!({ "fractional": [["a", 2_147_483_647], ["b"]] })),
+            Ok(())
+        );
+        assert_eq!(
+            check(json!({ "fractional": [["a", 2_147_483_648_u64]] })),
+            Ok(())
         );
         rejects(json!({ "fractional": [["a", true]] }), "found a boolean");
         rejects(

@@ -133,9 +133,9 @@ fn document_problems() {
         "`flags.json`: metadata `owner` is null; metadata values are booleans, strings or numbers"
     );
     assert_eq!(
-        error(r#"{ "flags": {}, "$evaluators": { "a": { "$ref": "b" } } }"#),
-        "`flags.json`: invalid targeting: in evaluator `a`: `{\"$ref\": \"b\"}` cannot be used \
-         inside `$evaluators`; evaluators do not nest"
+        error(r#"{ "flags": {}, "$evaluators": { "a": { "sem_ver": [1, "=="] } } }"#),
+        "`flags.json`: invalid targeting: in evaluator `a`: `sem_ver` takes 3 arguments \
+         `[version, operator, version]`, found 2"
     );
 }
 

@@ -37,6 +37,8 @@ pub(crate) struct Snapshot {
     /// read answers the caller's default with this error code and message.
     gate: Option<(ErrorCode, Arc<str>)>,
     options: EngineOptions,
+    /// The flag-set metadata, which a read of an unknown flag answers with.
+    set_metadata: FlagMetadata,
 }
 
 /// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
@@ -389,6 +391,7 @@ impl Snapshot {
             generation: next_generation(),
             gate: None,
             options: *options,
+            set_metadata: FlagMetadata::new(manifest.metadata.clone()),
         };
         snapshot.prewarm(decoders);
         Ok(snapshot)
@@ -423,6 +426,7 @@ impl Snapshot {
             generation: next_generation(),
             gate: Some((code, message.into())),
             options: EngineOptions::default(),
+            set_metadata: FlagMetadata::empty(),
         }
     }
 
@@ -470,7 +474,8 @@ impl Snapshot {
                     ErrorCode::FlagNotFound,
                     format!("no flag `{key}` in the configuration"),
                 )),
-                metadata: None,
+                // As flagd: the flag set's metadata.
+                metadata: Some(&self.set_metadata),
             };
         };
         let metadata = Some(&flag.metadata);

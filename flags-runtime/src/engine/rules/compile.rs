@@ -57,9 +57,6 @@ const KNOWN: &[&str] = &[
     "ends_with",
 ];
 
-/// `$ref`s may point at evaluators that point at evaluators; deeper than this is a cycle.
-const MAX_REF_DEPTH: usize = 16;
-
 pub(super) struct Compiler<'e> {
     evaluators: &'e BTreeMap<String, Json>,
     options: EngineOptions,
@@ -133,8 +130,15 @@ impl<'e> Compiler<'e> {
                         Ok(target) => target,
                         Err(message) => return unknown(message, mode),
                     };
-                    if self.depth >= MAX_REF_DEPTH {
-                        return Err("`$ref`s refer to each other in a cycle".to_owned());
+                    if self.depth > 0 {
+                        // flagd substitutes references once: one inside an evaluator stays.
+                        return unknown(
+                            format!(
+                                "`{json}` is inside an evaluator; evaluators cannot refer to \
+                                 evaluators"
+                            ),
+                            mode,
+                        );
                     }
                     self.depth += 1;
                     let compiled = self.expr(target, mode);
@@ -198,9 +202,13 @@ impl<'e> Compiler<'e> {
                     return Ok(true);
                 };
                 Ok(match name.as_str() {
-                    "$ref" => {
+                    "$ref" if self.depth == 0 => {
                         let target = self.reference(args)?;
-                        self.deterministic(target, inside_iterator)?
+                        let inner = Compiler {
+                            depth: 1,
+                            ..Compiler::new(self.evaluators, self.options)
+                        };
+                        inner.deterministic(target, inside_iterator)?
                     }
                     "var" => inside_iterator,
                     "missing" => matches!(args, Json::Array(a) if a.is_empty()),
@@ -360,10 +368,19 @@ impl<'e> Compiler<'e> {
                 (Json::Array(items), Mode::Compiled) => Expr::Concat(self.list(items, mode)?),
                 (scalar, Mode::Compiled) => Expr::Concat(vec![self.expr(scalar, mode)?]),
             },
-            // The compiled `in` reads its first two operands only.
+            // The compiled `in` computes its second operand, then its first, and reads no
+            // other.
             "in" => match args {
-                Json::Array(items) if compiled && items.len() > 2 => {
-                    Expr::Call(Func::In, Args::List(self.list(&items[..2], mode)?))
+                Json::Array(items) if compiled => {
+                    let container = match items.get(1) {
+                        Some(c) => self.expr(c, mode)?,
+                        None => Expr::Const(Value::Null),
+                    };
+                    let item = match items.first() {
+                        Some(i) => self.expr(i, mode)?,
+                        None => Expr::Const(Value::Null),
+                    };
+                    Expr::Call(Func::InCompiled, Args::List(vec![container, item]))
                 }
                 _ => Expr::Call(Func::In, self.args(args, mode)?),
             },
@@ -371,13 +388,31 @@ impl<'e> Compiler<'e> {
             "merge" => Expr::Call(Func::Merge, self.args(args, mode)?),
             "min" => Expr::Call(Func::Min, self.args(args, mode)?),
             "max" => Expr::Call(Func::Max, self.args(args, mode)?),
-            "missing" => Expr::Call(Func::Missing, self.args(args, mode)?),
+            "missing" => {
+                let literal = matches!(args, Json::Array(keys)
+                    if (1..=2).contains(&keys.len())
+                        && keys.iter().all(|k| k.as_str().is_some_and(|k| !k.contains('.'))));
+                let func = if compiled && literal {
+                    Func::MissingLiteral
+                } else {
+                    Func::Missing
+                };
+                Expr::Call(func, self.args(args, mode)?)
+            }
             "missing_some" => match args {
                 Json::Array(items) => match items.as_slice() {
-                    [need, Json::Array(options), ..] => Expr::MissingSome(
-                        Box::new(self.expr(need, mode)?),
-                        options.iter().cloned().map(Value::from).collect(),
-                    ),
+                    [need, Json::Array(options), ..] => {
+                        // The compiled form answers the last value stored in `prev`, which
+                        // computing the count may change.
+                        let outer = self.track_prev;
+                        self.track_prev = compiled;
+                        let need = self.expr(need, mode);
+                        self.track_prev = outer;
+                        Expr::MissingSome(
+                            Box::new(need?),
+                            options.iter().cloned().map(Value::from).collect(),
+                        )
+                    }
                     _ => Expr::Throw("`missing_some` takes `[count, [keys]]`"),
                 },
                 Json::Object(_) => {
@@ -523,6 +558,15 @@ impl<'e> Compiler<'e> {
             Some(d) => Some(self.expr(d, mode)?),
             None => None,
         };
+        // The interpreter's shortcut for `"a.b"` / `"a.b.c"` (also `["a.b"]`), without default.
+        let stop_at_falsy = mode == Mode::Interpreted
+            && default.is_none()
+            && (2..=3).contains(&path.len())
+            && match args {
+                Json::String(_) => true,
+                Json::Array(items) => items.len() == 1 && items[0].is_string(),
+                _ => false,
+            };
         let special = match path.first().map(|p| &**p) {
             Some("targetingKey") => RootName::TargetingKey,
             Some("$flagd") => RootName::Flagd,
@@ -534,6 +578,7 @@ impl<'e> Compiler<'e> {
             mode,
             track_prev: mode == Mode::Compiled && self.track_prev,
             root: special,
+            stop_at_falsy,
         })))
     }
 

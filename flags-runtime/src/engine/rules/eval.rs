@@ -381,13 +381,7 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             let value = eval(operand, cx, scope)?;
             arithmetic_spread(*op, &value)
         }
-        Expr::Concat(items) => {
-            let mut out = String::new();
-            for item in items {
-                js::write_js_string(&mut out, &eval(item, cx, scope)?);
-            }
-            Ok(Val::String(out))
-        }
+        Expr::Concat(items) => concat(items, cx, scope),
         Expr::Array(items) => {
             let mut values = Vec::with_capacity(items.len());
             for item in items {
@@ -422,17 +416,17 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             Ok(lookup(cx, scope, &path).or(default).unwrap_or(Val::Null))
         }
         Expr::MissingSome(need, options) => {
-            let need = eval(need, cx, scope)?;
+            // Compiled: `options.length - (prev = missing).length < need ? prev : []`.
             let options: Vec<Val<'a>> = options.iter().map(Val::of).collect();
             let missing = missing(cx, scope, &options);
             let found = options.len() - missing.len();
-            let result = if js::compare(&Val::Num(found as f64), &need) == Some(Ordering::Less) {
-                Val::List(missing)
+            cx.prev = Val::List(missing);
+            let need = eval(need, cx, scope)?;
+            if js::compare(&Val::Num(found as f64), &need) == Some(Ordering::Less) {
+                Ok(cx.prev.clone())
             } else {
-                Val::List(Vec::new())
-            };
-            cx.prev = result.clone();
-            Ok(result)
+                Ok(Val::List(Vec::new()))
+            }
         }
         Expr::Iterate(iteration) => iterate(iteration, cx, scope),
         Expr::Fractional(fractional) => super::fractional::eval(fractional, cx, scope),
@@ -444,6 +438,19 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
 fn eval_var<'a>(var: &'a VarExpr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     if var.path.is_empty() {
         return Ok(scope.clone());
+    }
+    if var.stop_at_falsy {
+        let mut current = scope.clone();
+        for name in var.path.iter() {
+            current = match get(cx, &current, name) {
+                Some(next) => next,
+                None => return Ok(Val::Null),
+            };
+            if falsy(&current) {
+                return Ok(current);
+            }
+        }
+        return Ok(current);
     }
     let found = match (scope, var.root) {
         // An attribute of the context: no name comparisons.
@@ -582,6 +589,11 @@ fn call<'a>(
                 let container = eval(container, cx, scope)?;
                 return in_(&item, &container);
             }
+            (Func::InCompiled, [container, item]) => {
+                let container = eval(container, cx, scope)?;
+                let item = eval(item, cx, scope)?;
+                return in_(&item, &container);
+            }
             (Func::SemVer, [left, op, right]) => {
                 let values = [
                     eval(left, cx, scope)?,
@@ -680,12 +692,115 @@ fn call<'a>(
                 Ok(Val::String(out))
             }
         },
-        Func::Missing => Ok(Val::List(missing(cx, scope, &values))),
+        Func::Missing | Func::MissingLiteral => Ok(Val::List(missing(cx, scope, &values))),
         Func::Not | Func::NotNot => {
             let first = arg(0).is_some_and(truthy);
             Ok(Val::Bool(if func == Func::Not { !first } else { first }))
         }
+        Func::InCompiled => {
+            let item = arg(1).cloned().unwrap_or(Val::Null);
+            in_(&item, arg(0).unwrap_or(&Val::Null))
+        }
         Func::SemVer | Func::StartsWith | Func::EndsWith => Ok(Val::Null),
+    }
+}
+
+/// The compiled `cat`: JavaScript `'' + a + b + ...`. The reference evaluator emits some
+/// operators as bare conditional expressions, which this `+` chain then parses wrongly; its
+/// answers are reproduced: an `and` / `or` operand makes the result its first operand's value
+/// (the string so far became an always-true condition); an `all` operand makes it `false` for
+/// an empty array, else its result `+` the operands after it; a literal `missing` operand makes
+/// it an array of the second missing key, or the operands after it concatenated.
+fn concat<'a>(items: &'a [Expr], cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Expr::And(_, operands) | Expr::Or(_, operands) if !operands.is_empty() => {
+                let value = eval(&operands[0], cx, scope)?;
+                cx.prev = value.clone();
+                return Ok(value);
+            }
+            Expr::Iterate(it) if it.kind == IterKind::All && it.mode == Mode::Compiled => {
+                let selector = eval(&it.selector, cx, scope)?;
+                cx.prev = selector.clone();
+                let empty = match &selector {
+                    Val::Null => return Err(Thrown("`length` of null")),
+                    other => match (other.elements(), as_str(other)) {
+                        (Some(items), _) => items.len() == 0,
+                        (None, Some(s)) => s.is_empty(),
+                        _ => false,
+                    },
+                };
+                if empty {
+                    return Ok(Val::Bool(false));
+                }
+                let mut result = every(it, &selector, cx)?;
+                for rest in &items[i + 1..] {
+                    let value = eval(rest, cx, scope)?;
+                    result = js_add(&result, &value);
+                }
+                return Ok(result);
+            }
+            Expr::Call(Func::MissingLiteral, Args::List(keys)) => {
+                // `(S + ctx[k1]) === undefined ? ... : ctx[k2] === undefined ? [k2] : [] + rest`
+                if let Some(Expr::Const(Value::String(second))) = keys.get(1)
+                    && get(cx, scope, second).is_none()
+                {
+                    return Ok(Val::List(vec![Val::Str(second)]));
+                }
+                let mut rest = String::new();
+                for item in &items[i + 1..] {
+                    js::write_js_string(&mut rest, &eval(item, cx, scope)?);
+                }
+                return Ok(if i + 1 == items.len() {
+                    Val::List(Vec::new())
+                } else {
+                    Val::String(rest)
+                });
+            }
+            _ => js::write_js_string(&mut out, &eval(item, cx, scope)?),
+        }
+    }
+    Ok(Val::String(out))
+}
+
+/// `(selector || []).every(mapper)` of a compiled `all` (the empty array already handled).
+fn every<'a>(it: &'a Iteration, selector: &Val<'a>, cx: &mut Cx<'a>) -> Result<Val<'a>, Thrown> {
+    let items = match selector.elements() {
+        Some(items) => items,
+        None if falsy(selector) => return Ok(Val::Bool(true)),
+        None => return Err(NOT_ITERABLE),
+    };
+    let saved = std::mem::replace(&mut cx.prev, Val::Null);
+    let mut result = Ok(Val::Bool(true));
+    for i in 0..items.len() {
+        let element = items.get(i).unwrap_or(Val::Null);
+        cx.prev = Val::Null;
+        match eval(&it.mapper, cx, &element) {
+            Ok(v) if truthy(&v) => {}
+            Ok(_) => {
+                result = Ok(Val::Bool(false));
+                break;
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    cx.prev = saved;
+    result
+}
+
+/// JavaScript's binary `+`: strings (or objects) concatenate, anything else adds as numbers.
+fn js_add<'a>(a: &Val<'a>, b: &Val<'a>) -> Val<'a> {
+    let stringy = |v: &Val<'_>| as_str(v).is_some() || is_object(v);
+    if stringy(a) || stringy(b) {
+        let mut out = to_js_string(a).into_owned();
+        js::write_js_string(&mut out, b);
+        Val::String(out)
+    } else {
+        Val::Num(to_number(a) + to_number(b))
     }
 }
 

@@ -1,7 +1,7 @@
 //! `fractional`: a deterministic pseudorandom split of subjects into weighted buckets.
 
 use super::eval::{self, Cx, Thrown, Val};
-use super::js::{self, as_str, falsy};
+use super::js::{self, as_str};
 use super::{Args, EngineOptions, Expr, FractionalVersion};
 use crate::value::Value;
 
@@ -51,21 +51,24 @@ pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
     Expr::Fractional(Box::new(Fractional { args, table }))
 }
 
+/// The hash of the implicit bucketing key, the flag key followed by the targeting key; `None`
+/// when there is no targeting key, or it is not a string.
+fn implicit_hash(cx: &mut Cx<'_>) -> Option<u32> {
+    let key = cx.targeting_key()?;
+    let key = as_str(&key).filter(|k| !k.is_empty())?;
+    Some(murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]))
+}
+
 /// v2 over literal buckets, after `first`: `None` is null.
 fn select_table<'a>(first: &Val<'a>, table: &'a Table, cx: &mut Cx<'a>) -> Option<Val<'a>> {
     let buckets = table.buckets.as_ref()?;
-    let (hash, lead) = match as_str(first) {
-        Some(key) => (murmur3(&[key.as_bytes()]), None),
-        None => {
-            let key = cx.targeting_key()?;
-            if falsy(&key) {
-                return None;
-            }
-            let key = js::to_js_string(&key);
-            let hash = murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]);
-            // The first argument is a bucket too.
-            (hash, Some(bucket(first)?))
-        }
+    let (hash, lead) = match first {
+        Val::Str(key) => (murmur3(&[key.as_bytes()]), None),
+        Val::String(key) => (murmur3(&[key.as_bytes()]), None),
+        // A null bucketing value (a missing attribute) is dropped: the implicit key.
+        Val::Null => (implicit_hash(cx)?, None),
+        // No bucketing value: the first argument is a bucket too.
+        _ => (implicit_hash(cx)?, Some(bucket(first)?)),
     };
     let total = table.total + lead.as_ref().map_or(0.0, |(_, w)| *w);
     if total > MAX_WEIGHT {
@@ -345,29 +348,26 @@ fn select<'a, R: Rest<'a> + ?Sized>(first: &Val<'a>, rest: &R, cx: &mut Cx<'a>) 
     match cx.fractional {
         FractionalVersion::V1 | FractionalVersion::V2 => {
             let v1 = cx.fractional == FractionalVersion::V1;
-            match as_str(first) {
-                Some(key) => {
-                    let hash = murmur3(&[key.as_bytes()]);
-                    if v1 {
-                        pick_v1(hash, rest)
-                    } else {
-                        pick(hash, rest)
-                    }
-                }
-                None => {
-                    let key = cx.targeting_key()?;
-                    if falsy(&key) {
-                        return None;
-                    }
-                    let key = js::to_js_string(&key);
-                    let hash = murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]);
+            let hash = match first {
+                Val::Str(key) => murmur3(&[key.as_bytes()]),
+                Val::String(key) => murmur3(&[key.as_bytes()]),
+                // A null bucketing value (a missing attribute) is dropped: the implicit key.
+                Val::Null => implicit_hash(cx)?,
+                // No bucketing value: the first argument is a bucket too.
+                _ => {
+                    let hash = implicit_hash(cx)?;
                     let all = All { first, rest };
-                    if v1 {
+                    return if v1 {
                         pick_v1(hash, &all)
                     } else {
                         pick(hash, &all)
-                    }
+                    };
                 }
+            };
+            if v1 {
+                pick_v1(hash, rest)
+            } else {
+                pick(hash, rest)
             }
         }
         FractionalVersion::V3 => {

@@ -136,6 +136,9 @@ pub(crate) struct VarExpr {
     track_prev: bool,
     /// What the first segment names when read from the evaluation context.
     root: RootName,
+    /// The interpreter's two- and three-segment paths (`a && a.b && a.b.c`): a falsy value on
+    /// the way is the result.
+    stop_at_falsy: bool,
 }
 
 /// What the first segment of a `var` path names in the evaluation context.
@@ -171,6 +174,8 @@ pub(crate) enum ArithOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Func {
     In,
+    /// `in` as compiled: `[container, item]`, the container computed first.
+    InCompiled,
     Substr,
     Merge,
     Min,
@@ -181,6 +186,9 @@ pub(crate) enum Func {
     /// anything else is written as a string (null fails).
     CatOne,
     Missing,
+    /// `missing` of one or two literal keys without dots, which the reference evaluator
+    /// compiles to a bare conditional expression (see `concat` in `eval.rs`).
+    MissingLiteral,
     SemVer,
     StartsWith,
     EndsWith,

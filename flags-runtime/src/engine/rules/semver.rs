@@ -79,15 +79,22 @@ pub(crate) fn parse(raw: &str) -> Option<Version<'_>> {
     if let Some(version) = strict(trimmed) {
         return Some(version);
     }
-    // `1` or `1.2`, read as `1.0.0` / `1.2.0`.
+    // `1` or `1.2`, read as `1.0.0` / `1.2.0` (npm semver's `coerce`, which takes numbers of
+    // at most 16 digits: a longer minor is ignored, a longer major skipped for the minor).
     let (major, minor) = match text.split_once('.') {
         Some((major, minor)) => (major, Some(minor)),
         None => (text, None),
     };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(major) || !minor.is_none_or(digits) {
         return None;
     }
+    let short = |s: &&str| s.len() <= 16;
+    let (major, minor) = if short(&major) {
+        (major, minor.filter(short))
+    } else {
+        (minor.filter(short)?, None)
+    };
     Some(Version {
         major: number(major)?,
         minor: match minor {
@@ -207,6 +214,9 @@ mod tests {
             ("1.2.3-01", "=", "1.2.3", None),
             ("1.2.3", "===", "1.2.3", None),
             ("", "=", "1.0.0", None),
+            // npm semver's `coerce` reads at most 16 digits per number.
+            ("0.30000000000000004", "=", "0.0.0", Some(true)),
+            ("12345678901234567.5", "=", "5.0.0", Some(true)),
         ];
         for (a, op, b, expected) in table {
             assert_eq!(check(a, op, b), expected, "{a} {op} {b}");

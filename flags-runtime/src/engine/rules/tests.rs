@@ -403,6 +403,8 @@ fn unknown_operators_and_failing_constants() {
 fn evaluator_references() {
     let evaluators: BTreeMap<String, Json> = [
         ("adult".to_owned(), json!({ ">=": [{ "var": "age" }, 18] })),
+        // flagd substitutes references once: a reference inside an evaluator stays, and
+        // fails the rule that uses it.
         ("nested".to_owned(), json!({ "!": { "$ref": "adult" } })),
     ]
     .into();
@@ -420,7 +422,7 @@ fn evaluator_references() {
             json!({ "age": 20 }),
             &evaluators
         ),
-        Ok(json!(false))
+        Err("parse")
     );
     assert_eq!(
         run_with(json!({ "$ref": "adults" }), json!({}), &evaluators),
@@ -465,11 +467,22 @@ fn custom_operators() {
         json!({ "targetingKey": "" }),
         json!(null),
     );
-    // A null first argument is a bad bucket: null (flagd-core does not fall back to the
-    // targeting key).
+    // A null bucketing value is dropped and the key falls back to flag key + targeting key
+    // (flagd's rule; flagd-core 4.0.1 answers null here instead).
     ok(
         json!({ "fractional": [{ "var": "k" }, ["a", 1]] }),
         json!({ "targetingKey": "t" }),
+        json!("a"),
+    );
+    ok(
+        json!({ "fractional": [{ "var": "k" }, ["a", 1]] }),
+        json!({}),
+        json!(null),
+    );
+    // A targeting key that is not a string: null (flagd-core concatenates it).
+    ok(
+        json!({ "fractional": [["a", 1]] }),
+        json!({ "targetingKey": 42 }),
         json!(null),
     );
     ok(
@@ -532,4 +545,69 @@ fn number_results_name_variants_as_javascript_prints_them() {
         "a,,2"
     );
     assert_eq!(name(Val::Object(Vec::new())), "[object Object]");
+}
+
+#[test]
+fn slips_of_the_reference_compiler() {
+    // `cat` around an `and` / `or` answers the first operand of it.
+    ok(
+        json!({ "cat": ["x", { "and": [{ "var": "a" }, "q"] }, "y"] }),
+        json!({ "a": "b" }),
+        json!("b"),
+    );
+    ok(
+        json!({ "cat": ["x", { "or": [{ "var": "a" }, "b"] }] }),
+        json!({ "a": "" }),
+        json!(""),
+    );
+    // ... around an `all`: false for an empty array, else the result `+` what follows.
+    ok(
+        json!({ "cat": ["x", { "all": [{ "var": "l" }, true] }, "y"] }),
+        json!({ "l": [1] }),
+        json!("truey"),
+    );
+    ok(
+        json!({ "cat": ["x", { "all": [{ "var": "l" }, true] }] }),
+        json!({ "l": [] }),
+        json!(false),
+    );
+    // ... around a literal `missing`: what follows it.
+    ok(
+        json!({ "cat": ["x", { "missing": ["a", "b"] }, "y"] }),
+        json!({ "a": 1, "b": 2 }),
+        json!("y"),
+    );
+    // The compiled `in` computes its container first: the item is the last value stored.
+    err(
+        json!({ "==": [{ "var": "x" }, { "in": [{ "var": "c" }, { "var": "t" }] }] }),
+        json!({ "x": false, "c": "ü", "t": null }),
+        "general",
+    );
+    // The interpreter's `a.b` stops at a falsy `a`.
+    ok(
+        json!({ "if": [{ "var": "u.age" }] }),
+        json!({ "u": false }),
+        json!(false),
+    );
+    ok(
+        json!({ "if": [{ "var": "u.age" }] }),
+        json!({ "u": 0 }),
+        json!(0),
+    );
+    ok(
+        json!({ "var": "u.age" }),
+        json!({ "u": false }),
+        json!(null),
+    );
+    // `missing_some` answers the last value stored while computing the count.
+    ok(
+        json!({ "missing_some": [{ "var": "n" }, ["a", "b"]] }),
+        json!({ "n": 2, "a": 1 }),
+        json!(2),
+    );
+    ok(
+        json!({ "missing_some": [2, ["a", "b"]] }),
+        json!({ "a": 1 }),
+        json!(["b"]),
+    );
 }
