@@ -218,7 +218,30 @@ function cmp(d) {
 const bool0 = (d) => (d <= 0 ? weighted([[1, () => varRef(BOOL_ATTRS)], [1, () => chance(0.5)], [1, () => null]]) : bool(d));
 
 function any(d) {
-  return weighted([[3, () => str(d)], [3, () => num(d)], [1, () => bool0(d)], [1, () => arr(d)], [1, () => null]]);
+  return weighted([[3, () => str(d)], [3, () => num(d)], [1, () => bool0(d)], [1, () => arr(d)], [1, () => null], [1, () => weird(d)]]);
+}
+
+// Odd but loadable JSON Logic: unusual arities, non-array arguments, literal arrays and `{}`,
+// numeric strings, astral characters, negative zero, huge numbers.
+const ODD_LITERALS = [{}, [], [[1, 2], [3]], '', '0', '10', '9', ' ', -0, 1e21, 0.1, '1e3', 'abc🚀def', 'ß', null, true, false, [null], ['a', ['b']]];
+function weird(d) {
+  const sub = () => (d <= 0 ? pick(ODD_LITERALS) : chance(0.5) ? weird(d - 1) : any(d - 1));
+  return weighted([
+    [3, () => pick(ODD_LITERALS)],
+    [2, () => pick([{ var: 1 }, { var: 'nums.1' }, { var: ['items.0.qty', 0] }, { var: null }, { var: [] }, { var: 'user.roles.5' }, { var: 'tags.0' }])],
+    [2, () => ({ [pick(['==', '!=', '===', '!==', '<', '>', '<=', '>='])]: Array.from({ length: pick([1, 2, 2, 3, 4]) }, sub) })],
+    [1, () => ({ substr: pick([[sub()], [sub(), sub()], [pick(['🚀abc', 'a🚀b', 'é日本', 'abc']), int(-3, 3), int(-3, 3)]]) })],
+    [1, () => ({ [pick(['cat', 'merge', '+', '*', 'min', 'max', 'and', 'or'])]: Array.from({ length: int(0, 3) }, sub) })],
+    [1, () => ({ [pick(['-', '/', '%'])]: Array.from({ length: int(1, 3) }, sub) })],
+    [1, () => ({ [pick(['!', '!!', '-'])]: sub() })],
+    [1, () => ({ if: Array.from({ length: int(0, 4) }, sub) })],
+    [1, () => ({ in: pick([[sub()], [sub(), sub()], [sub(), [sub(), sub()]]]) })],
+    [1, () => pick([{ missing: 'email' }, { missing: [['email', 'nope']] }, { missing: [] }, { missing_some: [5, ['email', 'plan']] }, { missing_some: [0, []] }, { missing_some: [1, ['nope', 'email']] }])],
+    [1, () => ({ [pick(['map', 'filter', 'all', 'none', 'some'])]: pick([[sub()], [sub(), sub()], [[1, 2, 3], { var: '' }], [{ var: 'items' }, { var: 'qty' }]]) })],
+    [1, () => ({ reduce: pick([[[1, 2, 3], { '+': [{ var: 'current' }, { var: 'accumulator' }] }], [sub(), { var: 'current' }, sub()], [{ var: 'tags' }, { cat: [{ var: 'accumulator' }, { var: 'current' }] }, '']]) })],
+    [1, () => ({ [pick(['starts_with', 'ends_with'])]: [pick(['🚀abc', 'abc', { var: 'name' }]), pick(['🚀', 'c', '', { var: 'plan' }])] })],
+    [1, () => ({ sem_ver: [pick([{ var: 'version' }, '1.2.3', 'v1', '1.2']), pick(['=', '^', '~', '>=']), pick([{ var: 'appVersion' }, '1.0.0', '2'])] })],
+  ]);
 }
 
 function wrongOperand(d) {
@@ -293,6 +316,12 @@ function rule(focus, names, d) {
       return { if: [{ [pick(['all', 'none', 'some'])]: [arr(d - 1), pick([{ '>': [{ var: '' }, 2] }, { '==': [{ var: '' }, 'vip'] }, { '>=': [{ var: 'qty' }, 3] }])] }, pick(names), { in: [str(d - 1), arr(d - 1)] }, pick(names), variantRef(names)] };
     case 'missing':
       return { if: [pick([{ missing: [pick(ATTR_NAMES), pick(ATTR_NAMES)] }, { missing_some: [1, [pick(ATTR_NAMES), pick(ATTR_NAMES), 'nope']] }, { '!': { missing: [pick(ATTR_NAMES)] } }]), pick(names), variantRef(names)] };
+    case 'weird':
+      return weighted([
+        [3, () => ({ if: [weird(d), pick(names), weird(d), pick(names), variantRef(names)] })],
+        [1, () => weird(d)],
+        [1, () => ({ cat: [weird(d - 1)] })],
+      ]);
     case 'flagd':
       return { if: [pick([
         { '>': [{ var: '$flagd.timestamp' }, pick([0, 1000000000, 1600000000])] },
@@ -344,7 +373,7 @@ function fractionalRule(names, d) {
 const FOCUS = [
   [6, 'if'], [3, 'bool-result'], [2, 'var-result'], [2, 'string-result'], [1, 'number-result'], [1, 'array-result'],
   [5, 'fractional'], [3, 'fractional-bare'], [3, 'sem_ver'], [3, 'strings'], [3, 'arith'], [3, 'arrays'], [2, 'missing'],
-  [2, 'flagd'],
+  [2, 'flagd'], [4, 'weird'],
 ];
 const TYPES = [[3, 'boolean'], [3, 'string'], [2, 'number'], [1, 'object']];
 
