@@ -157,7 +157,7 @@ impl<'e> Compiler<'e> {
                     (Err(_), Mode::Interpreted) => return Ok(Expr::Throw("unknown operator")),
                 };
                 if deterministic {
-                    let expr = self.operation(name, args, Mode::Interpreted)?;
+                    let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
                     return match (fold(&expr), mode) {
                         (Ok(constant), _) => Ok(constant),
                         (Err(thrown), Mode::Compiled) => {
@@ -168,17 +168,11 @@ impl<'e> Compiler<'e> {
                     };
                 }
                 let expr = self.operation(name, args, mode)?;
-                // The interpreter prepares (and so computes the constant operands of) a
-                // three-way `if` and a comparison as a whole: a failing operand fails it.
-                if mode == Mode::Interpreted
-                    && let Expr::If(items) | Expr::Compare(_, _, items) = &expr
-                    && items.len() <= 3
-                    && let Some(Expr::Throw(reason)) =
-                        items.iter().find(|e| matches!(e, Expr::Throw(_)))
-                {
-                    return Ok(Expr::Throw(reason));
-                }
-                Ok(expr)
+                Ok(if mode == Mode::Interpreted {
+                    collapse(expr)
+                } else {
+                    expr
+                })
             }
             scalar => Ok(Expr::Const(Value::from(scalar.clone()))),
         }
@@ -389,9 +383,13 @@ impl<'e> Compiler<'e> {
             "min" => Expr::Call(Func::Min, self.args(args, mode)?),
             "max" => Expr::Call(Func::Max, self.args(args, mode)?),
             "missing" => {
-                let literal = matches!(args, Json::Array(keys)
-                    if (1..=2).contains(&keys.len())
-                        && keys.iter().all(|k| k.as_str().is_some_and(|k| !k.contains('.'))));
+                let literal_key = |k: &Json| k.as_str().is_some_and(|k| !k.contains('.'));
+                let literal = match args {
+                    Json::Array(keys) => {
+                        (1..=2).contains(&keys.len()) && keys.iter().all(literal_key)
+                    }
+                    key => literal_key(key),
+                };
                 let func = if compiled && literal {
                     Func::MissingLiteral
                 } else {
@@ -437,6 +435,10 @@ impl<'e> Compiler<'e> {
                 };
                 if !compiled && let Some(idiom) = self.interpreted_idiom(kind, items)? {
                     return Ok(idiom);
+                }
+                // The reference evaluator cannot compile an iteration without a rule.
+                if compiled && items.len() < 2 {
+                    return Err(format!("`{name}` takes `[array, rule]`"));
                 }
                 let selector = match items.first() {
                     Some(s) => self.expr(s, mode)?,
@@ -491,6 +493,10 @@ impl<'e> Compiler<'e> {
                 } else {
                     Expr::Const(Value::List(Vec::new()))
                 }))
+            }
+            // The interpreter looks into the mapper (`mapper['+']`): a null one fails.
+            (IterKind::Reduce, [] | [_] | [_, Json::Null, ..]) => {
+                Ok(Some(Expr::Throw("`reduce` without a rule")))
             }
             (IterKind::Reduce, [selector, mapper, rest @ ..]) => {
                 let Some((op, operands)) = mapper.as_object().and_then(|m| {
@@ -572,6 +578,12 @@ impl<'e> Compiler<'e> {
             Some("$flagd") => RootName::Flagd,
             _ => RootName::Attribute,
         };
+        if let ([name], None, RootName::Attribute) = (path.as_slice(), &default, special) {
+            return Ok(Expr::Attribute(
+                name.clone(),
+                mode == Mode::Compiled && self.track_prev,
+            ));
+        }
         Ok(Expr::Var(Box::new(VarExpr {
             path: path.into_boxed_slice(),
             default,
@@ -648,6 +660,18 @@ impl<'e> Compiler<'e> {
         }
         Ok(Expr::Arith(op, exprs))
     }
+}
+
+/// The interpreter prepares (and so computes the constant operands of) a three-way `if` and a
+/// comparison as a whole: a failing operand fails it, whichever branch is taken.
+fn collapse(expr: Expr) -> Expr {
+    if let Expr::If(items) | Expr::Compare(_, Mode::Interpreted, items) = &expr
+        && items.len() <= 3
+        && let Some(Expr::Throw(reason)) = items.iter().find(|e| matches!(e, Expr::Throw(_)))
+    {
+        return Expr::Throw(reason);
+    }
+    expr
 }
 
 /// The message for an operator the engine does not know, with a suggestion.

@@ -297,7 +297,22 @@ pub(crate) fn eval<'a>(
     // The frequent operators here; the others out of line, so that this frame stays small.
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
+        Expr::Attribute(name, track_prev) => {
+            let value = match scope {
+                Val::Root => cx.ctx.get(name).map_or(Val::Null, Val::of),
+                other => get(cx, other, name).unwrap_or(Val::Null),
+            };
+            if *track_prev {
+                cx.prev = value.clone();
+            }
+            Ok(value)
+        }
         Expr::Var(var) => eval_var(var, cx, scope),
+        Expr::Call(func @ (Func::StartsWith | Func::EndsWith), Args::List(items))
+            if items.len() == 2 =>
+        {
+            affix(*func, &items[0], &items[1], cx, scope)
+        }
         Expr::Call(func, args) => call(*func, args, cx, scope),
         Expr::If(items) => {
             let mut i = 0;
@@ -321,6 +336,7 @@ pub(crate) fn eval<'a>(
 fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     match expr {
         Expr::Const(value) => Ok(Val::of(value)),
+        Expr::Attribute(..) => eval(expr, cx, scope),
         Expr::Var(var) => eval_var(var, cx, scope),
         Expr::Call(func, args) => call(*func, args, cx, scope),
         Expr::If(items) => {
@@ -562,12 +578,54 @@ pub(crate) fn eval_args<'a>(
     Ok(out)
 }
 
+/// `starts_with` / `ends_with` of two operands.
+#[inline]
+fn affix<'a>(
+    func: Func,
+    text: &'a Expr,
+    affix: &'a Expr,
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
+    let text = eval(text, cx, scope)?;
+    let affix = eval(affix, cx, scope)?;
+    Cx::require_root(scope)?;
+    Ok(match (as_str(&text), as_str(&affix)) {
+        (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
+            text.starts_with(affix)
+        } else {
+            text.ends_with(affix)
+        }),
+        _ => Val::Null,
+    })
+}
+
+#[inline(never)]
 fn call<'a>(
     func: Func,
     args: &'a Args,
     cx: &mut Cx<'a>,
     scope: &Val<'a>,
 ) -> Result<Val<'a>, Thrown> {
+    if let (Func::CatOne, Args::Spread(operand)) = (func, args) {
+        // The interpreter's `cat` of one value: a string is itself, an array is joined
+        // (nulls skipped), null fails, anything else is written as a string.
+        let value = eval(operand, cx, scope)?;
+        return match (&value, value.elements()) {
+            (Val::Null, _) => Err(Thrown("`cat` of null")),
+            (_, Some(items)) => {
+                let mut out = String::new();
+                for i in 0..items.len() {
+                    let item = items.get(i).unwrap_or(Val::Null);
+                    if !matches!(item, Val::Null) {
+                        js::write_js_string(&mut out, &item);
+                    }
+                }
+                Ok(Val::String(out))
+            }
+            (other, None) => Ok(Val::String(to_js_string(other).into_owned())),
+        };
+    }
     // The common forms, without an argument buffer.
     if let Args::List(items) = args {
         match (func, items.as_slice()) {
@@ -587,6 +645,30 @@ fn call<'a>(
             (Func::In, [item, container]) => {
                 let item = eval(item, cx, scope)?;
                 let container = eval(container, cx, scope)?;
+                return in_(&item, &container);
+            }
+            (Func::InCompiled, [Expr::And(mode, operands), item]) if !operands.is_empty() => {
+                // Compiled `(and || []).includes(item)`: the `|| []` binds to the truthy
+                // branch of the last test only, so a falsy operand is the container as it is.
+                let mut container = Val::Null;
+                let mut raw = false;
+                for operand in operands {
+                    container = eval(operand, cx, scope)?;
+                    if *mode == Mode::Compiled {
+                        cx.prev = container.clone();
+                    }
+                    if !truthy(&container) {
+                        raw = true;
+                        break;
+                    }
+                }
+                let item = eval(item, cx, scope)?;
+                if raw {
+                    return match as_str(&container) {
+                        Some(text) => Ok(Val::Bool(text.contains(&*to_js_string(&item)))),
+                        None => Err(Thrown("`includes` of a value that is not a string")),
+                    };
+                }
                 return in_(&item, &container);
             }
             (Func::InCompiled, [container, item]) => {
@@ -676,22 +758,7 @@ fn call<'a>(
             }
             Ok(Val::String(out))
         }
-        Func::CatOne => match arg(0) {
-            // `Spread` gave the elements of an array, or the value itself.
-            Some(Val::Null) | None if values.len() <= 1 => Err(Thrown("`cat` of null")),
-            _ if values.len() == 1 && arg(0).and_then(as_str).is_some() => Ok(Val::String(
-                arg(0).and_then(as_str).unwrap_or("").to_owned(),
-            )),
-            _ => {
-                let mut out = String::new();
-                for value in values.iter() {
-                    if !matches!(value, Val::Null) {
-                        js::write_js_string(&mut out, value);
-                    }
-                }
-                Ok(Val::String(out))
-            }
-        },
+        Func::CatOne => Ok(Val::Null),
         Func::Missing | Func::MissingLiteral => Ok(Val::List(missing(cx, scope, &values))),
         Func::Not | Func::NotNot => {
             let first = arg(0).is_some_and(truthy);
@@ -740,6 +807,29 @@ fn concat<'a>(items: &'a [Expr], cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val
                     result = js_add(&result, &value);
                 }
                 return Ok(result);
+            }
+            Expr::MissingSome(need, options) => {
+                // `S + N - (prev = missing).length < need ? prev : [] + rest`.
+                let options: Vec<Val<'a>> = options.iter().map(Val::of).collect();
+                let missing = missing(cx, scope, &options);
+                let found_len = missing.len();
+                cx.prev = Val::List(missing);
+                let need = eval(need, cx, scope)?;
+                let mut left = std::mem::take(&mut out);
+                js::write_number(&mut left, options.len() as f64);
+                let left = js::string_to_number(&left) - found_len as f64;
+                if js::compare(&Val::Num(left), &need) == Some(Ordering::Less) {
+                    return Ok(cx.prev.clone());
+                }
+                let mut rest = String::new();
+                for item in &items[i + 1..] {
+                    js::write_js_string(&mut rest, &eval(item, cx, scope)?);
+                }
+                return Ok(if i + 1 == items.len() {
+                    Val::List(Vec::new())
+                } else {
+                    Val::String(rest)
+                });
             }
             Expr::Call(Func::MissingLiteral, Args::List(keys)) => {
                 // `(S + ctx[k1]) === undefined ? ... : ctx[k2] === undefined ? [k2] : [] + rest`
@@ -1113,6 +1203,31 @@ fn compare_interpreted<'a>(
         return Err(INVALID_ARGUMENTS);
     }
     let mut left = eval(first, cx, scope)?;
+    if rest.len() > 2 {
+        // Beyond three operands, the interpreter's general comparator: a string comparison
+        // that holds still goes through the numeric checks.
+        for (i, item) in rest.iter().enumerate() {
+            let right = eval(item, cx, scope)?;
+            if (is_strict(op) || (is_str_or_null(&left) && is_str_or_null(&right)))
+                && !native(op, &left, &right)
+            {
+                return Ok(Val::Bool(false));
+            }
+            precoerce(&right)?;
+            if to_number(&right).is_nan() && !matches!(left, Val::Null) {
+                return Err(NOT_A_NUMBER);
+            }
+            if i == 0 && operand(&left)?.is_nan() {
+                return Err(NOT_A_NUMBER);
+            }
+            let (a, b) = (Val::Num(to_number(&left)), Val::Num(to_number(&right)));
+            if !native(op, &a, &b) {
+                return Ok(Val::Bool(false));
+            }
+            left = right;
+        }
+        return Ok(Val::Bool(true));
+    }
     for item in rest {
         let right = eval(item, cx, scope)?;
         if !compare_pair(op, &left, &right)? {

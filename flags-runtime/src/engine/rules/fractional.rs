@@ -21,6 +21,9 @@ pub(crate) struct Fractional {
 struct Table {
     buckets: Option<Vec<(Value, u64)>>,
     total: f64,
+    /// The first argument is a literal array: the shorthand form, whose buckets (the first
+    /// included) are all in `buckets`.
+    shorthand: bool,
 }
 
 pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
@@ -29,7 +32,8 @@ pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
             let mut buckets = Some(Vec::new());
             let mut total = 0.0;
             let mut literal = true;
-            for item in &items[1..] {
+            let shorthand = matches!(&items[0], Expr::Const(Value::List(_)));
+            for item in &items[usize::from(!shorthand)..] {
                 let Expr::Const(value) = item else {
                     literal = false;
                     break;
@@ -44,7 +48,11 @@ pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
                     None => buckets = None,
                 }
             }
-            literal.then_some(Table { buckets, total })
+            literal.then_some(Table {
+                buckets,
+                total,
+                shorthand,
+            })
         }
         _ => None,
     };
@@ -57,6 +65,23 @@ fn implicit_hash(cx: &mut Cx<'_>) -> Option<u32> {
     let key = cx.targeting_key()?;
     let key = as_str(&key).filter(|k| !k.is_empty())?;
     Some(murmur3(&[cx.flag_key.as_bytes(), key.as_bytes()]))
+}
+
+/// v2 over literal buckets in the shorthand form (key: flag key and targeting key).
+fn shorthand<'a>(table: &'a Table, cx: &mut Cx<'a>) -> Option<Val<'a>> {
+    let buckets = table.buckets.as_ref()?;
+    if table.total > MAX_WEIGHT {
+        return None;
+    }
+    let point = (u64::from(implicit_hash(cx)?) * table.total as u64) >> 32;
+    let mut cumulative = 0u64;
+    for (variant, weight) in buckets {
+        cumulative += weight;
+        if cumulative > point {
+            return Some(Val::of(variant));
+        }
+    }
+    None
 }
 
 /// v2 over literal buckets, after `first`: `None` is null.
@@ -248,6 +273,10 @@ pub(super) fn eval<'a>(
     if let (Some(table), Args::List(items)) = (&f.table, &f.args)
         && let (Some(first), FractionalVersion::V2) = (items.first(), cx.fractional)
     {
+        if table.shorthand {
+            Cx::require_root(scope)?;
+            return Ok(shorthand(table, cx).unwrap_or(Val::Null));
+        }
         let first = eval::eval(first, cx, scope)?;
         Cx::require_root(scope)?;
         return Ok(select_table(&first, table, cx).unwrap_or(Val::Null));

@@ -90,6 +90,9 @@ pub(crate) enum Expr {
     Const(Value),
     /// An array literal with computed elements.
     Array(Vec<Expr>),
+    /// `var` of one attribute of the context (no dots, no default, not `targetingKey` or
+    /// `$flagd`), the common case; whether the value is stored in `prev`.
+    Attribute(Box<str>, bool),
     /// `var` with a literal path.
     Var(Box<VarExpr>),
     /// `var` whose path is computed (always interpreted).

@@ -611,3 +611,58 @@ fn slips_of_the_reference_compiler() {
         json!(["b"]),
     );
 }
+
+#[test]
+fn more_slips_of_the_reference_compiler() {
+    // `in` whose container is an `and`: a falsy result is not replaced by `[]`.
+    err(
+        json!({ "in": ["x", { "and": [{ "var": "a" }, "q"] }] }),
+        json!({ "a": 0 }),
+        "general",
+    );
+    ok(
+        json!({ "in": ["", { "and": [{ "var": "a" }, "q"] }] }),
+        json!({ "a": "" }),
+        json!(true),
+    );
+    // `cat` around a `missing_some`: the string so far joins the count.
+    ok(
+        json!({ "cat": ["v1.2", { "missing_some": [0, ["n"]] }] }),
+        json!({}),
+        json!([]),
+    );
+    ok(
+        json!({ "cat": [{ "missing_some": [1, ["b"]] }, "z"] }),
+        json!({}),
+        json!(["b"]),
+    );
+    // The interpreter reads a `reduce` rule's operator: a null rule fails (constant: at load).
+    err(
+        json!({ "if": [{ "reduce": [[1, 2, 3], null, "x"] }, "b", "a"] }),
+        json!({}),
+        "parse",
+    );
+}
+
+#[test]
+fn odd_shapes() {
+    // Four operands and more, constant: the interpreter's general comparator.
+    ok(
+        json!({ "!==": ["0", 0, "", [null]] }),
+        json!({}),
+        json!(false),
+    );
+    // `missing` of one key written without brackets is the literal form too.
+    ok(
+        json!({ "cat": [{ "missing": "email" }] }),
+        json!({}),
+        json!([]),
+    );
+    ok(json!({ "cat": [{ "missing": [] }] }), json!({}), json!(""));
+    // An iteration without a rule cannot be compiled.
+    err(
+        json!({ "all": [{ "var": "x" }] }),
+        json!({ "x": [1] }),
+        "parse",
+    );
+}
