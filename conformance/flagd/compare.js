@@ -193,7 +193,7 @@ function describe(d, i) {
     if (d.expected.raw) lines.push(`  (flagd-core before spec corrections ${d.expected.corrections.join(', ')}: ${brief(d.expected.raw)})`);
     lines.push(`  flags:      ${brief(d.ours)}`);
     if (d.flag && d.flag.targeting && d.flag.state !== 'DISABLED') {
-      lines.push('  flagd-core\'s value of each operation, innermost first:');
+      lines.push('  flagd-core\'s value of each operation, innermost first (iteration bodies against the whole context):');
       for (const line of explain(d.flag.targeting, d.evaluators, d.c.flag, d.c.context)) lines.push(`    ${line}`);
     }
   } else {
