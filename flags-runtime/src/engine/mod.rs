@@ -422,7 +422,6 @@ impl Snapshot {
 
     /// A snapshot without flags whose every read fails with `code`: `PROVIDER_NOT_READY`
     /// before the first configuration arrives, `PROVIDER_FATAL` after an unrecoverable error.
-    #[allow(dead_code)] // used by providers whose first configuration arrives later
     pub(crate) fn gated(code: ErrorCode, message: impl Into<Arc<str>>) -> Snapshot {
         Snapshot {
             flags: Vec::new(),
@@ -478,18 +477,20 @@ impl Snapshot {
     /// Resolves a key for `ctx`. Whether the value fits the requested type is for the reader.
     #[inline]
     pub(crate) fn resolve<T>(&self, key: &FlagKey<T>, ctx: &Context) -> Resolved<'_> {
-        if let Some((code, message)) = &self.gate {
-            return Resolved {
-                resolution: Resolution::Error(EvaluationError::new(
-                    *code,
-                    Cow::Owned(message.to_string()),
-                )),
-                metadata: None,
-            };
-        }
         let (hash, slot) = (key.hash(), key.slot());
         let key = key.key();
         let Some(flag) = self.get(key, hash, slot) else {
+            // A gated snapshot has no flags: the gate is checked on this path only, off the
+            // path of reads that find their flag.
+            if let Some((code, message)) = &self.gate {
+                return Resolved {
+                    resolution: Resolution::Error(EvaluationError::new(
+                        *code,
+                        Cow::Owned(message.to_string()),
+                    )),
+                    metadata: None,
+                };
+            }
             return Resolved {
                 resolution: Resolution::Error(EvaluationError::new(
                     ErrorCode::FlagNotFound,
