@@ -335,23 +335,13 @@ pub(crate) fn eval<'a>(
 #[inline(never)]
 fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Val<'a>, Thrown> {
     match expr {
-        Expr::Const(value) => Ok(Val::of(value)),
-        Expr::Attribute(..) => eval(expr, cx, scope),
-        Expr::Var(var) => eval_var(var, cx, scope),
-        Expr::Call(func, args) => call(*func, args, cx, scope),
-        Expr::If(items) => {
-            let mut i = 0;
-            while i + 1 < items.len() {
-                if truthy(&eval(&items[i], cx, scope)?) {
-                    return eval(&items[i + 1], cx, scope);
-                }
-                i += 2;
-            }
-            match items.last() {
-                Some(otherwise) => eval(otherwise, cx, scope),
-                None => Ok(Val::Null),
-            }
-        }
+        // Handled by `eval` itself, which sends only the other operators here.
+        Expr::Const(_)
+        | Expr::Attribute(..)
+        | Expr::Var(_)
+        | Expr::Call(..)
+        | Expr::If(_)
+        | Expr::Fractional(_) => eval(expr, cx, scope),
         Expr::IfShort(items) => match items.as_slice() {
             [] => Ok(Val::Null),
             [only] => eval(only, cx, scope),
@@ -445,7 +435,6 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             }
         }
         Expr::Iterate(iteration) => iterate(iteration, cx, scope),
-        Expr::Fractional(fractional) => super::fractional::eval(fractional, cx, scope),
         Expr::Throw(reason) => Err(Thrown(reason)),
     }
 }
