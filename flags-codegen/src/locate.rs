@@ -408,30 +408,42 @@ mod tests {
         assert_eq!(located.display, outside.display().to_string());
     }
 
+    /// Checks that `error` says the file `written` (given through `route`) is missing at
+    /// `resolved`, and returns its message.
+    fn assert_missing(
+        error: &LocateError,
+        route: Route,
+        written: &str,
+        resolved: &std::path::Path,
+    ) -> String {
+        match error {
+            LocateError::Missing {
+                route: found,
+                written: found_written,
+                path,
+            } => {
+                assert_eq!(*found, route);
+                assert_eq!(found_written, written);
+                assert_eq!(path, resolved);
+            }
+            other => panic!("expected `Missing`, got {other:?}"),
+        }
+        let message = error.to_string();
+        assert!(message.contains(&format!("`{written}`")), "{message}");
+        assert!(
+            message.contains(&format!("`{}`", resolved.display())),
+            "{message}"
+        );
+        message
+    }
+
     #[test]
     fn a_missing_explicit_file_is_an_error_not_a_fallback() {
         let dir = TempDir::new("explicit-missing");
         let env = everything(&dir);
         let error = locate(explicit("schemas/typo.json"), &env).unwrap_err();
         let resolved = dir.join("crate/schemas/typo.json");
-        match &error {
-            LocateError::Missing {
-                route,
-                written,
-                path,
-            } => {
-                assert_eq!(*route, Route::Attribute);
-                assert_eq!(written, "schemas/typo.json");
-                assert_eq!(path, &resolved);
-            }
-            other => panic!("expected `Missing`, got {other:?}"),
-        }
-        let message = error.to_string();
-        assert!(message.contains("`schemas/typo.json`"), "{message}");
-        assert!(
-            message.contains(&format!("`{}`", resolved.display())),
-            "{message}"
-        );
+        let message = assert_missing(&error, Route::Attribute, "schemas/typo.json", &resolved);
         assert!(message.contains("#[flags(schema = ...)]"), "{message}");
         assert!(message.contains("relative to the crate root"), "{message}");
         // A directory is not a schema file.
@@ -466,24 +478,7 @@ mod tests {
         env.schema_var = Some("nope.json".into());
         let error = locate(None, &env).unwrap_err();
         let resolved = dir.join("crate/nope.json");
-        match &error {
-            LocateError::Missing {
-                route,
-                written,
-                path,
-            } => {
-                assert_eq!(*route, Route::EnvVar);
-                assert_eq!(written, "nope.json");
-                assert_eq!(path, &resolved);
-            }
-            other => panic!("expected `Missing`, got {other:?}"),
-        }
-        let message = error.to_string();
-        assert!(message.contains("`nope.json`"), "{message}");
-        assert!(
-            message.contains(&format!("`{}`", resolved.display())),
-            "{message}"
-        );
+        let message = assert_missing(&error, Route::EnvVar, "nope.json", &resolved);
         assert!(message.contains("`FLAGS_SCHEMA`"), "{message}");
         assert!(message.contains("unset it"), "{message}");
     }
