@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Problem};
-use crate::manifest::{Manifest, Provenance};
+use crate::manifest::{Manifest, Provenance, SourceKind};
 
 /// A format of flag definitions that this crate reads.
 ///
@@ -141,7 +141,7 @@ impl fmt::Display for Format {
 ///     "flags": { "beta": { "flagType": "boolean", "defaultValue": false } }
 /// });
 /// let manifest = flags_schema::import(&value, "flags.json").unwrap();
-/// let source = manifest.source.unwrap();
+/// let source = &manifest.sources[0];
 /// assert_eq!(source.format, flags_schema::Format::OpenfeatureCli);
 /// assert_eq!(source.location.as_deref(), Some("flags.json"));
 /// ```
@@ -186,8 +186,8 @@ pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
     }
 }
 
-/// [`import_str`] without provenance: the manifest is validated the same, but `source` is
-/// `None` and no content hash is computed. What the macros use: they read the schema on every
+/// [`import_str`] without provenance: the manifest is validated the same, but `sources` is
+/// empty and no content hash is computed. What the macros use: they read the schema on every
 /// build, and only need its flags.
 ///
 /// ```
@@ -195,7 +195,7 @@ pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
 ///     r#"{ "flags": { "limit": { "flagType": "integer", "defaultValue": 10 } } }"#,
 ///     "flags.json",
 /// ).unwrap();
-/// assert!(manifest.source.is_none());
+/// assert!(manifest.sources.is_empty() && manifest.content_hash.is_none());
 /// assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
 /// ```
 ///
@@ -247,13 +247,13 @@ pub(crate) fn finish(
     origin: &str,
 ) -> Result<Manifest, Error> {
     manifest.validate(origin)?;
-    let content_hash = manifest.content_hash();
-    manifest.source = Some(Provenance {
+    manifest.content_hash = Some(manifest.compute_hash());
+    manifest.sources = vec![Provenance {
+        kind: SourceKind::File,
         format,
         location: Some(origin.to_owned()),
         fetched_at: None,
-        content_hash,
-    });
+    }];
     Ok(manifest)
 }
 

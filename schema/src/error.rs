@@ -218,7 +218,7 @@ pub enum Problem {
     },
     /// A lock file of another format version.
     #[error(
-        "lock file format version {found} is not supported (this version of flags reads version {supported}); re-run the sync"
+        "lock file format version {found} is not supported (this version of flags reads version {supported}); re-run the sync (`flags sync`)"
     )]
     UnsupportedFormatVersion {
         /// The version in the file.

@@ -43,6 +43,7 @@ pub use detect::{Format, import, import_str, parse_str, read};
 pub use error::{Error, Problem, closest};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
+    SourceKind,
 };
 
 /// The file name of the lock file that `flags-build` keeps in the crate root and that the

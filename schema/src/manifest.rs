@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::error::{Error, Problem};
 
 /// The version of the lock file format this crate reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Flag-set or flag metadata: string keys to booleans, strings or numbers.
 pub type Metadata = BTreeMap<String, MetadataValue>;
@@ -23,9 +23,15 @@ pub type Metadata = BTreeMap<String, MetadataValue>;
 pub struct Manifest {
     /// The version of the lock file format; [`FORMAT_VERSION`] for files this crate writes.
     pub format_version: u32,
-    /// Where the definitions came from.
+    /// `sha256:` and the hex SHA-256 of the canonical JSON of the flags, metadata and
+    /// evaluators ([`Manifest::compute_hash`]): equal hashes mean equal definitions. Absent from
+    /// manifests parsed without provenance ([`crate::parse_str`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<Provenance>,
+    pub content_hash: Option<String>,
+    /// Where the definitions came from: one entry per source merged into this manifest, in the
+    /// order they were merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Provenance>,
     /// Flag-set metadata (flagd's top-level `metadata`), merged under every flag's metadata.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: Metadata,
@@ -40,23 +46,66 @@ pub struct Manifest {
     pub flags: BTreeMap<String, Flag>,
 }
 
-/// Where a manifest came from, recorded in the lock file.
+/// Where (part of) a manifest came from, recorded in the lock file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Provenance {
+    /// How the definitions were obtained: a local file, a URL, a flag service's API.
+    pub kind: SourceKind,
     /// The format the definitions were imported from.
     pub format: Format,
-    /// The file or URL they were read from, without credentials.
+    /// The file or URL they were read from, without credentials (no user information, no
+    /// query string).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// When they were fetched from a service (RFC 3339); absent for local files, so that a
-    /// lock file built from a file is reproducible.
+    /// When they were fetched from a service (RFC 3339, UTC); absent for local files, so that a
+    /// lock file built from files is reproducible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetched_at: Option<String>,
-    /// `sha256:` and the hex SHA-256 of the canonical JSON of the flags, metadata and
-    /// evaluators: equal hashes mean equal definitions.
-    pub content_hash: String,
+}
+
+/// How definitions were obtained; serialised in kebab-case (`"file"`, `"go-feature-flag"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// A local file.
+    File,
+    /// A flag file (any importable format) fetched over HTTP(S).
+    Url,
+    /// The OpenFeature manifest management API (`GET /openfeature/v0/manifest`).
+    OpenfeatureApi,
+    /// An OFREP bulk evaluation (`POST /ofrep/v1/evaluate/flags`) under a configured context.
+    Ofrep,
+    /// A Flipt namespace snapshot.
+    Flipt,
+    /// A GO Feature Flag relay proxy's flag configuration.
+    GoFeatureFlag,
+    /// Cloudflare Flagship app definitions.
+    Flagship,
+}
+
+impl SourceKind {
+    /// The name in the lock file and in messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Url => "url",
+            SourceKind::OpenfeatureApi => "openfeature-api",
+            SourceKind::Ofrep => "ofrep",
+            SourceKind::Flipt => "flipt",
+            SourceKind::GoFeatureFlag => "go-feature-flag",
+            SourceKind::Flagship => "flagship",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 pub use crate::detect::Format;
@@ -240,7 +289,8 @@ impl Manifest {
     pub fn new() -> Manifest {
         Manifest {
             format_version: FORMAT_VERSION,
-            source: None,
+            content_hash: None,
+            sources: Vec::new(),
             metadata: Metadata::new(),
             evaluators: BTreeMap::new(),
             flags: BTreeMap::new(),
@@ -280,7 +330,7 @@ impl Manifest {
 
     /// The SHA-256 of the canonical JSON of the flags, metadata and evaluators, as
     /// `sha256:<hex>`. Independent of provenance and format version.
-    pub fn content_hash(&self) -> String {
+    pub fn compute_hash(&self) -> String {
         use sha2::{Digest, Sha256};
         #[derive(Serialize)]
         struct Content<'a> {

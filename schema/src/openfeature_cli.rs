@@ -306,11 +306,14 @@ mod tests {
     #[test]
     fn provenance_is_recorded() {
         let manifest = one_flag(json!({ "flagType": "string", "defaultValue": "a" })).unwrap();
-        let source = manifest.source.clone().unwrap();
+        let [source] = manifest.sources.as_slice() else {
+            panic!("one source: {:?}", manifest.sources)
+        };
+        assert_eq!(source.kind, crate::SourceKind::File);
         assert_eq!(source.format, Format::OpenfeatureCli);
         assert_eq!(source.location.as_deref(), Some("flags.json"));
         assert_eq!(source.fetched_at, None);
-        assert_eq!(source.content_hash, manifest.content_hash());
+        assert_eq!(manifest.content_hash, Some(manifest.compute_hash()));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The lock file: its text, its round trip, its version and its content hash.
 
-use flags_schema::{FORMAT_VERSION, Format, Manifest, Problem, Provenance, import_str};
+use flags_schema::{FORMAT_VERSION, Format, Manifest, Problem, Provenance, SourceKind, import_str};
 use serde_json::{Value, json};
 
 /// A manifest with a bit of everything, imported from a flagd document.
@@ -52,7 +52,8 @@ fn text_is_pretty_sorted_and_ends_with_a_newline() {
     };
     assert!(position("\"evaluators\"") < position("\"flags\""));
     assert!(position("\"flags\"") < position("\"formatVersion\""));
-    assert!(position("\"formatVersion\"") < position("\"source\""));
+    assert!(position("\"contentHash\"") < position("\"evaluators\""));
+    assert!(position("\"formatVersion\"") < position("\"sources\""));
     assert!(
         position("\"alpha\"") < position("\"mid\"") && position("\"mid\"") < position("\"zeta\"")
     );
@@ -68,41 +69,41 @@ fn text_is_pretty_sorted_and_ends_with_a_newline() {
 #[test]
 fn unsupported_format_version_is_an_error() {
     for text in [
-        r#"{ "formatVersion": 2, "flags": {} }"#,
+        r#"{ "formatVersion": 3, "flags": {} }"#,
         // A later version may well have fields this one does not know: the version is what
         // the error must be about.
-        r#"{ "formatVersion": 2, "flags": {}, "newField": true }"#,
+        r#"{ "formatVersion": 3, "flags": {}, "newField": true }"#,
     ] {
         let error = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err();
         assert_eq!(
             error.problem(),
             Some(&Problem::UnsupportedFormatVersion {
-                found: 2,
+                found: 3,
                 supported: FORMAT_VERSION
             })
         );
         assert_eq!(
             error.to_string(),
-            "`flags.lock.json`: lock file format version 2 is not supported (this version of \
-             flags reads version 1); re-run the sync"
+            "`flags.lock.json`: lock file format version 3 is not supported (this version of \
+             flags reads version 2); re-run the sync (`flags sync`)"
         );
         let error = import_str(text, "flags.lock.json").unwrap_err();
         assert!(matches!(
             error.problem(),
-            Some(Problem::UnsupportedFormatVersion { found: 2, .. })
+            Some(Problem::UnsupportedFormatVersion { found: 3, .. })
         ));
         let value: Value = serde_json::from_str(text).unwrap();
         let error = flags_schema::import(&value, "flags.lock.json").unwrap_err();
         assert!(matches!(
             error.problem(),
-            Some(Problem::UnsupportedFormatVersion { found: 2, .. })
+            Some(Problem::UnsupportedFormatVersion { found: 3, .. })
         ));
     }
 }
 
 #[test]
 fn lock_files_are_validated() {
-    let text = r#"{ "formatVersion": 1, "flags": { "f": { "type": "boolean", "default": 3 } } }"#;
+    let text = r#"{ "formatVersion": 2, "flags": { "f": { "type": "boolean", "default": 3 } } }"#;
     let error = Manifest::from_lock_str(text, "flags.lock.json").unwrap_err();
     assert_eq!(error.flag_key(), Some("f"));
     assert!(matches!(
@@ -110,7 +111,7 @@ fn lock_files_are_validated() {
         Some(Problem::DefaultTypeMismatch { .. })
     ));
 
-    let text = "{ \"formatVersion\": 1,\n  \"flags\": {}, \"extra\": 1 }";
+    let text = "{ \"formatVersion\": 2,\n  \"flags\": {}, \"extra\": 1 }";
     let message = Manifest::from_lock_str(text, "flags.lock.json")
         .unwrap_err()
         .to_string();
@@ -134,33 +135,35 @@ fn lock_files_are_validated() {
 #[test]
 fn content_hash_follows_the_definitions_not_the_provenance() {
     let manifest = manifest();
-    let hash = manifest.content_hash();
+    let hash = manifest.compute_hash();
     assert!(
         hash.starts_with("sha256:") && hash.len() == 7 + 64,
         "{hash}"
     );
-    assert_eq!(manifest.source.as_ref().unwrap().content_hash, hash);
+    assert_eq!(manifest.content_hash.as_deref(), Some(hash.as_str()));
 
     let mut moved = manifest.clone();
-    moved.source = Some(Provenance {
+    moved.sources = vec![Provenance {
+        kind: SourceKind::Url,
         format: Format::Lock,
         location: Some("https://flags.example.com/v1/flags".into()),
         fetched_at: Some("2026-01-01T00:00:00Z".into()),
-        content_hash: "sha256:0".into(),
-    });
-    assert_eq!(moved.content_hash(), hash);
-    moved.source = None;
-    assert_eq!(moved.content_hash(), hash);
+    }];
+    moved.content_hash = Some("sha256:0".into());
+    assert_eq!(moved.compute_hash(), hash);
+    moved.sources.clear();
+    moved.content_hash = None;
+    assert_eq!(moved.compute_hash(), hash);
 
     let mut changed = manifest.clone();
     let alpha = changed.flags.get_mut("alpha").unwrap();
     alpha.default_variant = Some("on".into());
     alpha.default = Some(json!(true));
-    assert_ne!(changed.content_hash(), hash);
+    assert_ne!(changed.compute_hash(), hash);
 
     let mut described = manifest.clone();
     described.flags.get_mut("mid").unwrap().description = Some("Objects".into());
-    assert_ne!(described.content_hash(), hash);
+    assert_ne!(described.compute_hash(), hash);
 }
 
 #[test]
@@ -175,7 +178,7 @@ fn content_hash_ignores_key_order_in_the_source() {
         "b.json",
     )
     .unwrap();
-    assert_eq!(a.content_hash(), b.content_hash());
+    assert_eq!(a.compute_hash(), b.compute_hash());
 }
 
 #[test]
@@ -185,7 +188,7 @@ fn importing_a_lock_file_returns_it_as_it_is() {
     let imported = import_str(&text, "flags.lock.json").unwrap();
     assert_eq!(imported, manifest);
     // The lock keeps its own provenance: the flagd file it was made from.
-    let source = imported.source.unwrap();
+    let source = &imported.sources[0];
     assert_eq!(source.format, Format::Flagd);
     assert_eq!(source.location.as_deref(), Some("flags.json"));
 
@@ -226,7 +229,8 @@ fn parse_str_is_import_str_without_provenance() {
         let imported = flags_schema::import_str(text, "f.json").unwrap();
         let lock = imported.to_lock_string();
         let mut expected = imported.clone();
-        expected.source = None;
+        expected.sources.clear();
+        expected.content_hash = None;
         assert_eq!(flags_schema::parse_str(text, "f.json").unwrap(), expected);
         // A lock file keeps the provenance it carries.
         assert_eq!(

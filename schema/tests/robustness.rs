@@ -110,7 +110,7 @@ fn importers_never_panic() {
             json!({ "flags": document.clone() }),
             json!({ "flags": { "f": document.clone() } }),
             json!({ "flags": { "f": { "state": "ENABLED", "variants": { "a": true }, "targeting": document.clone() } } }),
-            json!({ "formatVersion": 1, "flags": { "f": document.clone() } }),
+            json!({ "formatVersion": 2, "flags": { "f": document.clone() } }),
         ];
         for document in &documents {
             imported += usize::from(flags_schema::import(document, "fuzz").is_ok());
