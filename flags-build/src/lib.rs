@@ -1,5 +1,6 @@
-//! Build-script helper of [`flags`](https://docs.rs/flags): makes the flag definitions
-//! available to the macros at compile time, offline and reproducibly.
+//! Build-script helper and command-line tool of [`flags`](https://docs.rs/flags): keeps the
+//! committed lock file (`flags.lock.json`) in step with the flag service, and hands the macros
+//! what they check flag keys and types against, offline and reproducibly.
 //!
 //! The common case is one line in `build.rs`:
 //!
@@ -10,38 +11,79 @@
 //! }
 //! ```
 //!
-//! [`sync`] reads the named file (a lock file, or any definition file `flags-schema` imports:
-//! a flagd `flags.json`, an OpenFeature CLI manifest), validates it, writes what the macros
-//! read to `$OUT_DIR/flags.lock.json`, and tells Cargo to re-run when the file changes.
+//! and the sources in `Cargo.toml`, shared by the build script and the `flags` command:
 //!
-//! [`Config`] does the rest: import a definition file into a committed lock file (written only
-//! when it changes, atomically), or, in CI, fail when the lock is out of date:
-//!
-//! ```no_run
-//! // build.rs
-//! fn main() {
-//!     flags_build::Config::new()
-//!         .source("flags.json")        // the definitions, as the flag service exports them
-//!         .lock("flags.lock.json")     // committed; refreshed when `flags.json` changes
-//!         .sync()
-//!         .unwrap();
-//! }
+//! ```toml
+//! [package.metadata.flags]
+//! sources = [
+//!     { kind = "url", url = "https://config.example.com/flags.json", token-env = "FLAGS_TOKEN" },
+//! ]
 //! ```
 //!
-//! With `FLAGS_CHECK=1` in the environment (or [`Config::check`]) the lock is compared, never
-//! written, and a difference is an error.
+//! # Offline by default
+//!
+//! A build reads the committed lock and never touches the network. Local file sources are
+//! re-imported on every build (that needs no network). Remote sources are fetched only when
+//! asked:
+//!
+//! | asked by | effect |
+//! | --- | --- |
+//! | `flags sync` | fetch every source, rewrite the lock when its content changed |
+//! | `flags check`, or `FLAGS_CHECK=1` in a build | fetch every source, fail when the lock differs (never write it) |
+//! | `FLAGS_SYNC=1` in a build | as `flags sync`, on every build while it is set |
+//! | `FLAGS_OFFLINE=1` (or Cargo's `--offline`) | forbid the network even when asked: the lock is used |
+//! | `FLAGS_STRICT=1` | a source that cannot be reached is an error instead of a warning |
+//!
+//! A remote source that cannot be reached while a lock exists is a warning (`cargo:warning`)
+//! and the lock is used as it is; without a lock it is an error naming the command that
+//! creates one.
+//!
+//! # Sources
+//!
+//! See [`Source`]: local files (flagd, OpenFeature CLI manifest, a lock), a flag file over
+//! HTTP(S), the OpenFeature manifest API, an OFREP bulk evaluation, a Flipt namespace snapshot,
+//! a GO Feature Flag relay proxy, Cloudflare Flagship. Several sources are merged; a key
+//! defined twice with different types is an error. Credentials are read from environment
+//! variables the configuration names, only when a source is fetched; they never reach the lock,
+//! logs, `Debug` output or error messages.
+//!
+//! # The lock file
+//!
+//! Pretty JSON with sorted keys and a trailing newline: a format version, the content hash of
+//! the definitions, and per source its kind, its location without credentials and when it was
+//! fetched. It is rewritten (atomically) only when the definitions or the sources change, so a
+//! sync that finds nothing new leaves it, and its fetch time, alone.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // The examples are build scripts: their `fn main` is what the reader copies.
 #![allow(clippy::needless_doctest_main)]
 
+mod config_file;
+pub mod diff;
+#[cfg(feature = "http")]
+mod fetch;
+mod merge;
+#[cfg(feature = "cli")]
+pub mod scan;
+mod source;
+mod time;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use flags_schema::{Manifest, OUT_DIR_FILE};
+use flags_schema::{Manifest, OUT_DIR_FILE, Provenance};
+
+pub use diff::Diff;
+pub use source::{DEFAULT_TIMEOUT, FLAGSHIP_BASE_URL, Source};
 
 /// The environment variable that turns on check mode: `1` or `true`.
 pub const CHECK_ENV: &str = "FLAGS_CHECK";
+/// The environment variable that asks a build to fetch remote sources: `1` or `true`.
+pub const SYNC_ENV: &str = "FLAGS_SYNC";
+/// The environment variable that forbids the network: `1` or `true`.
+pub const OFFLINE_ENV: &str = "FLAGS_OFFLINE";
+/// The environment variable that makes an unreachable source an error: `1` or `true`.
+pub const STRICT_ENV: &str = "FLAGS_STRICT";
 
 /// Why a sync failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,23 +106,82 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Check mode found a lock file that differs from the definitions.
+    /// Check mode found a lock file that differs from the sources.
     #[error(
-        "`{lock}` is out of date with `{source_file}`; run the build without `{CHECK_ENV}` to update it, then commit it"
+        "`{lock}` is out of date with its sources:\n{diff}run `flags sync` (or the build with `FLAGS_SYNC=1`) to update it, then commit it"
     )]
-    Stale {
+    Drift {
         /// The lock file.
         lock: String,
-        /// The definition file.
-        source_file: String,
+        /// What differs.
+        diff: Diff,
     },
-    /// Check mode found no lock file.
-    #[error(
-        "`{lock}` does not exist; run the build without `{CHECK_ENV}` to create it, then commit it"
-    )]
+    /// No lock file, and nothing to create it from in this build.
+    #[error("`{lock}` does not exist; {hint}")]
     MissingLock {
         /// The lock file.
         lock: String,
+        /// What creates it.
+        hint: String,
+    },
+    /// A remote source could not be fetched, or its answer could not be used.
+    #[error("{source_name}: {message}")]
+    Fetch {
+        /// The source, without credentials.
+        source_name: String,
+        /// What went wrong, without credentials.
+        message: String,
+        /// Whether the source could not be reached (a transport error or an error status),
+        /// which is a warning when a lock exists, rather than a bad answer.
+        unreachable: bool,
+    },
+    /// A source is configured wrongly.
+    #[error("{source_name}: {message}")]
+    InvalidSource {
+        /// The source.
+        source_name: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// An environment variable a source reads is not set.
+    #[error("`{var}` is not set; it holds {what}")]
+    MissingEnv {
+        /// The variable.
+        var: String,
+        /// What it holds.
+        what: String,
+    },
+    /// `[package.metadata.flags]` in `Cargo.toml` is invalid.
+    #[error("`{path}`: {message}")]
+    Config {
+        /// The `Cargo.toml`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two sources define one key with different types.
+    #[error(
+        "flag `{key}` is a {first_type} in {first} but a {second_type} in {second}; a key must have one type in every source"
+    )]
+    Conflict {
+        /// The flag.
+        key: String,
+        /// The first source defining it.
+        first: String,
+        /// Its type there.
+        first_type: flags_schema::FlagType,
+        /// The other source.
+        second: String,
+        /// Its type there.
+        second_type: flags_schema::FlagType,
+    },
+    /// A remote source is configured, but this build of `flags-build` has no `http` feature.
+    #[error(
+        "{source_name} needs the network, but `flags-build` was built without its `http` feature; enable it"
+    )]
+    NoHttp {
+        /// The source.
+        source_name: String,
     },
 }
 
@@ -88,16 +189,25 @@ pub enum Error {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Synced {
-    /// The definitions the macros will read.
+    /// The definitions the macros will read: the lock as it now is.
     pub manifest: Manifest,
-    /// The file written for the macros (`$OUT_DIR/flags.lock.json`).
-    pub out_file: PathBuf,
+    /// The file written for the macros (`$OUT_DIR/flags.lock.json`); `None` from
+    /// [`Config::sync_lock`].
+    pub out_file: Option<PathBuf>,
     /// Whether the committed lock file was (re)written.
     pub lock_written: bool,
+    /// Whether remote sources were fetched.
+    pub fetched: bool,
+    /// What went wrong but did not fail the sync (an unreachable source while a lock exists);
+    /// printed as `cargo:warning` by [`Config::sync`].
+    pub warnings: Vec<String>,
+    /// What changed in the lock (empty when nothing did).
+    pub diff: Diff,
 }
 
-/// Reads `path` (a lock file or any importable definition file) and writes what the macros read
-/// into `OUT_DIR`. Relative paths are relative to the crate root.
+/// Reads the lock at `path` (or any importable definition file) and the sources configured in
+/// `Cargo.toml`, and writes what the macros read into `OUT_DIR`. Relative paths are relative
+/// to the crate root. See the crate docs for when the network is used.
 pub fn sync(path: impl AsRef<Path>) -> Result<Synced, Error> {
     Config::new().lock(path.as_ref()).sync()
 }
@@ -107,9 +217,14 @@ pub fn sync(path: impl AsRef<Path>) -> Result<Synced, Error> {
 #[must_use]
 pub struct Config {
     lock: PathBuf,
-    source: Option<PathBuf>,
+    sources: Vec<Source>,
     out_dir: Option<PathBuf>,
+    crate_root: Option<PathBuf>,
     check: Option<bool>,
+    refresh: Option<bool>,
+    offline: Option<bool>,
+    strict: Option<bool>,
+    cargo_metadata: bool,
 }
 
 impl Default for Config {
@@ -119,26 +234,32 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The defaults: lock file `flags.lock.json`, no source, `$OUT_DIR`, check mode from
-    /// `FLAGS_CHECK`.
+    /// The defaults: lock file `flags.lock.json`, the sources of `[package.metadata.flags]`,
+    /// `$OUT_DIR`, the crate root from `CARGO_MANIFEST_DIR`, the switches from the environment.
     pub fn new() -> Config {
         Config {
             lock: PathBuf::from(flags_schema::LOCK_FILE),
-            source: None,
+            sources: Vec::new(),
             out_dir: None,
+            crate_root: None,
             check: None,
+            refresh: None,
+            offline: None,
+            strict: None,
+            cargo_metadata: true,
         }
     }
 
-    /// The lock file (or, without [`Config::source`], any definition file to read).
+    /// The lock file (or, without sources, any definition file to read).
     pub fn lock(mut self, path: impl Into<PathBuf>) -> Config {
         self.lock = path.into();
         self
     }
 
-    /// A local definition file to import into the lock file.
-    pub fn source(mut self, path: impl Into<PathBuf>) -> Config {
-        self.source = Some(path.into());
+    /// Adds a source: a [`Source`], or a path (a local definition file). Sources given here
+    /// replace those of `[package.metadata.flags]`.
+    pub fn source(mut self, source: impl Into<Source>) -> Config {
+        self.sources.push(source.into());
         self
     }
 
@@ -148,14 +269,49 @@ impl Config {
         self
     }
 
-    /// Check mode: compare the lock with the source and fail on a difference, never write it.
-    /// Default: on when `FLAGS_CHECK` is `1` or `true`.
+    /// The crate root, against which relative paths resolve and where `Cargo.toml` is read;
+    /// default `CARGO_MANIFEST_DIR`, else the current directory.
+    pub fn crate_root(mut self, path: impl Into<PathBuf>) -> Config {
+        self.crate_root = Some(path.into());
+        self
+    }
+
+    /// Whether to read sources from `[package.metadata.flags]` in the crate's `Cargo.toml` when
+    /// none are given with [`Config::source`] (default: yes).
+    pub fn cargo_metadata(mut self, read: bool) -> Config {
+        self.cargo_metadata = read;
+        self
+    }
+
+    /// Check mode: compare the lock with the sources and fail on a difference, never write it.
+    /// Fetches remote sources (unless offline). Default: `FLAGS_CHECK`.
     pub fn check(mut self, check: bool) -> Config {
         self.check = Some(check);
         self
     }
 
-    /// Runs the sync, printing Cargo's `rerun-if-*` directives to standard output.
+    /// Fetch remote sources. Default: `FLAGS_SYNC`.
+    pub fn refresh(mut self, refresh: bool) -> Config {
+        self.refresh = Some(refresh);
+        self
+    }
+
+    /// Forbid the network, even when a refresh or check asks for it. Default: `FLAGS_OFFLINE`,
+    /// or Cargo's `--offline` (`CARGO_NET_OFFLINE`).
+    pub fn offline(mut self, offline: bool) -> Config {
+        self.offline = Some(offline);
+        self
+    }
+
+    /// Make a source that cannot be reached an error, even when a lock exists. Default:
+    /// `FLAGS_STRICT`, or `strict = true` in `[package.metadata.flags]`.
+    pub fn strict(mut self, strict: bool) -> Config {
+        self.strict = Some(strict);
+        self
+    }
+
+    /// Runs the sync in a build script: prints Cargo's `rerun-if-*` directives and warnings to
+    /// standard output, and writes the file the macros read into `OUT_DIR`.
     pub fn sync(&self) -> Result<Synced, Error> {
         let mut directives = Vec::new();
         let result = self.sync_to(&mut directives);
@@ -164,90 +320,384 @@ impl Config {
         result
     }
 
-    /// Runs the sync, writing Cargo's directives to `directives` instead of standard output.
+    /// [`Config::sync`], writing Cargo's directives to `directives` instead of standard output.
     pub fn sync_to(&self, directives: &mut dyn Write) -> Result<Synced, Error> {
-        let root = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-        let resolve = |p: &Path| match &root {
-            Some(root) if p.is_relative() => root.join(p),
-            _ => p.to_owned(),
-        };
-        let lock_path = resolve(&self.lock);
-        let check = self.check.unwrap_or_else(|| {
-            std::env::var(CHECK_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
-        });
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")
                 .map(PathBuf::from)
                 .ok_or(Error::MissingOutDir)?,
         };
-        let _ = writeln!(directives, "cargo:rerun-if-env-changed={CHECK_ENV}");
-        let _ = writeln!(directives, "cargo:rerun-if-changed={}", lock_path.display());
-
-        let (manifest, lock_written) = match &self.source {
-            None => (read(&lock_path, &self.lock)?, false),
-            Some(source) => {
-                let source_path = resolve(source);
-                let _ = writeln!(
-                    directives,
-                    "cargo:rerun-if-changed={}",
-                    source_path.display()
-                );
-                let manifest = read(&source_path, source)?;
-                let text = manifest.to_lock_string();
-                let current = std::fs::read_to_string(&lock_path).ok();
-                let written = match current {
-                    // Line endings may be rewritten by a checkout (CRLF on Windows).
-                    Some(current) if current.replace("\r\n", "\n") == text => false,
-                    None if check => {
-                        return Err(Error::MissingLock {
-                            lock: self.lock.display().to_string(),
-                        });
-                    }
-                    Some(_) if check => {
-                        return Err(Error::Stale {
-                            lock: self.lock.display().to_string(),
-                            source_file: source.display().to_string(),
-                        });
-                    }
-                    _ => {
-                        write_atomic(&lock_path, &text)?;
-                        true
-                    }
-                };
-                (manifest, written)
+        let mut synced = self.run(Some(directives))?;
+        for warning in &synced.warnings {
+            for line in warning.lines() {
+                let _ = writeln!(directives, "cargo:warning={line}");
             }
-        };
-
+        }
         let out_file = out_dir.join(OUT_DIR_FILE);
-        let text = manifest.to_lock_string();
+        let text = synced.manifest.to_lock_string();
         if std::fs::read_to_string(&out_file).ok().as_deref() != Some(text.as_str()) {
             write_atomic(&out_file, &text)?;
         }
+        synced.out_file = Some(out_file);
+        Ok(synced)
+    }
+
+    /// The sync without a build script: updates (or, in check mode, checks) the lock file and
+    /// returns warnings instead of printing them; nothing is written to `OUT_DIR`. What the
+    /// `flags` command runs.
+    pub fn sync_lock(&self) -> Result<Synced, Error> {
+        self.run(None)
+    }
+
+    fn run(&self, mut directives: Option<&mut dyn Write>) -> Result<Synced, Error> {
+        let root = self
+            .crate_root
+            .clone()
+            .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from));
+        let resolve = |p: &Path| match &root {
+            Some(root) if p.is_relative() => root.join(p),
+            _ => p.to_owned(),
+        };
+        let mut directive = |line: String| {
+            if let Some(out) = directives.as_mut() {
+                let _ = writeln!(out, "{line}");
+            }
+        };
+        for var in [CHECK_ENV, SYNC_ENV, OFFLINE_ENV, STRICT_ENV] {
+            directive(format!("cargo:rerun-if-env-changed={var}"));
+        }
+
+        // The sources: given in code, else `[package.metadata.flags]`.
+        let file_config = match (&root, self.cargo_metadata && self.sources.is_empty()) {
+            (Some(root), true) => config_file::read(root)?,
+            _ => None,
+        };
+        if let (Some(root), Some(_)) = (&root, &file_config) {
+            directive(format!(
+                "cargo:rerun-if-changed={}",
+                root.join("Cargo.toml").display()
+            ));
+        }
+        let (sources, file_strict) = match &file_config {
+            Some(config) if self.sources.is_empty() => (config.sources.clone(), config.strict),
+            _ => (self.sources.clone(), None),
+        };
+        let lock_written_as = match &file_config {
+            Some(config) if config.lock.is_some() && self.lock == Path::new(flags_schema::LOCK_FILE) => {
+                config.lock.clone().unwrap_or_default()
+            }
+            _ => self.lock.clone(),
+        };
+        let lock_path = resolve(&lock_written_as);
+        let lock_name = lock_written_as.display().to_string();
+        directive(format!("cargo:rerun-if-changed={}", lock_path.display()));
+
+        let check = self.check.unwrap_or_else(|| env_flag(CHECK_ENV));
+        let refresh = self.refresh.unwrap_or_else(|| env_flag(SYNC_ENV));
+        let offline = self
+            .offline
+            .unwrap_or_else(|| env_flag(OFFLINE_ENV) || env_flag("CARGO_NET_OFFLINE"));
+        let strict = self
+            .strict
+            .or(file_strict)
+            .unwrap_or_else(|| env_flag(STRICT_ENV));
+
+        // Without sources: the named file is the definitions (a lock, or any importable file).
+        if sources.is_empty() {
+            let manifest = match std::fs::read_to_string(&lock_path) {
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::MissingLock {
+                        lock: lock_name,
+                        hint: "configure a source in `[package.metadata.flags]` of `Cargo.toml` \
+                               (or with `Config::source`) and run `flags sync` to create it, \
+                               then commit it"
+                            .to_owned(),
+                    });
+                }
+                _ => read_definitions(&lock_path, &lock_written_as)?,
+            };
+            return Ok(Synced {
+                manifest,
+                out_file: None,
+                lock_written: false,
+                fetched: false,
+                warnings: Vec::new(),
+                diff: Diff::default(),
+            });
+        }
+
+        for source in &sources {
+            if let Some(path) = source.file_path(root.as_deref()) {
+                directive(format!("cargo:rerun-if-changed={}", path.display()));
+            }
+        }
+        let remote = sources.iter().any(Source::is_remote);
+        let wants_network = remote && (refresh || check);
+        if wants_network && !offline && directives.is_some() && refresh {
+            // Asked to refresh in a build: re-run on every build while it is asked, since
+            // nothing Cargo tracks says when the service changed.
+            directive(format!(
+                "cargo:rerun-if-changed={}",
+                lock_path.with_extension("always-refresh").display()
+            ));
+        }
+        let current_text = match std::fs::read_to_string(&lock_path) {
+            Ok(text) => Some(text),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(flags_schema::Error::Io {
+                    path: lock_name,
+                    source,
+                }
+                .into());
+            }
+        };
+        let mut warnings = Vec::new();
+        let parsed = current_text
+            .as_deref()
+            .map(|text| Manifest::from_lock_str(text, &lock_name))
+            .transpose();
+        let will_read_sources = !remote || (wants_network && !offline);
+        let current = match parsed {
+            Ok(current) => current,
+            // A lock that cannot be read (an older format, a bad merge) is replaced by a sync.
+            Err(error) if will_read_sources && !check => {
+                warnings.push(format!("{error}\nit is replaced with what the sources define"));
+                None
+            }
+            Err(error) => return Err(error.into()),
+        };
+
+        // Remote sources not fetched: the lock is used as it is.
+        if remote && (!wants_network || offline) {
+            let Some(current) = current else {
+                let hint = if wants_network {
+                    format!(
+                        "the network is forbidden (`{OFFLINE_ENV}` or Cargo's `--offline`); run \
+                         `flags sync` where the sources can be reached, then commit it"
+                    )
+                } else {
+                    "run `flags sync` in the crate (or the build with `FLAGS_SYNC=1`) to create \
+                     it from the sources in `Cargo.toml`, then commit it"
+                        .to_owned()
+                };
+                return Err(Error::MissingLock {
+                    lock: lock_name,
+                    hint,
+                });
+            };
+            if wants_network {
+                let message = format!(
+                    "offline: `{lock_name}` was not compared with its remote sources"
+                );
+                if strict && check {
+                    return Err(Error::Fetch {
+                        source_name: lock_name,
+                        message: "check mode needs the network, which is forbidden".to_owned(),
+                        unreachable: true,
+                    });
+                }
+                warnings.push(message);
+            }
+            return Ok(Synced {
+                manifest: current,
+                out_file: None,
+                lock_written: false,
+                fetched: false,
+                warnings,
+                diff: Diff::default(),
+            });
+        }
+
+        // Every source is read: files from disk, remote ones over the network.
+        let gathered = match gather(&sources, root.as_deref()) {
+            Ok(gathered) => gathered,
+            Err(error) => {
+                let unreachable = matches!(error, Error::Fetch { unreachable: true, .. });
+                match current {
+                    Some(current) if unreachable && !strict => {
+                        warnings.push(format!(
+                            "{error}\n`{lock_name}` is used as it is (set `{STRICT_ENV}=1` to make this an error)"
+                        ));
+                        return Ok(Synced {
+                            manifest: current,
+                            out_file: None,
+                            lock_written: false,
+                            fetched: false,
+                            warnings,
+                            diff: Diff::default(),
+                        });
+                    }
+                    None if unreachable => {
+                        return Err(Error::MissingLock {
+                            lock: lock_name,
+                            hint: format!(
+                                "it is created from its sources, and {error}; fix the source and run `flags sync` again"
+                            ),
+                        });
+                    }
+                    _ => return Err(error),
+                }
+            }
+        };
+        let fresh = merge::merge(gathered, &mut warnings)?;
+
+        // Written only when the definitions or the sources changed: a fetch time alone is no
+        // change.
+        let diff = match &current {
+            Some(current) => Diff::between(current, &fresh),
+            None => Diff::between(&Manifest::new(), &fresh),
+        };
+        let unchanged = current
+            .as_ref()
+            .is_some_and(|current| same_but_fetch_times(current, &fresh));
+        if unchanged {
+            let current = current.unwrap_or_default();
+            // Line endings may be rewritten by a checkout (CRLF on Windows); the text is kept.
+            return Ok(Synced {
+                manifest: current,
+                out_file: None,
+                lock_written: false,
+                fetched: remote,
+                warnings,
+                diff: Diff::default(),
+            });
+        }
+        if check {
+            return Err(match current {
+                None => Error::MissingLock {
+                    lock: lock_name,
+                    hint: "run `flags sync` (or the build without `FLAGS_CHECK`) to create it, \
+                           then commit it"
+                        .to_owned(),
+                },
+                Some(_) => Error::Drift {
+                    lock: lock_name,
+                    diff,
+                },
+            });
+        }
+        let text = fresh.to_lock_string();
+        if current_text.as_deref().map(|t| t.replace("\r\n", "\n")) != Some(text.clone()) {
+            write_atomic(&lock_path, &text)?;
+        }
         Ok(Synced {
-            manifest,
-            out_file,
-            lock_written,
+            manifest: fresh,
+            out_file: None,
+            lock_written: true,
+            fetched: remote,
+            warnings,
+            diff,
         })
     }
 }
 
+/// One imported manifest per source, in order, each with its provenance.
+fn gather(sources: &[Source], root: Option<&Path>) -> Result<Vec<(String, Manifest)>, Error> {
+    let mut fetched_at = None;
+    #[cfg(feature = "http")]
+    let mut answers = {
+        let remote: Vec<&Source> = sources.iter().filter(|s| s.is_remote()).collect();
+        if !remote.is_empty() {
+            fetched_at = Some(time::now_rfc3339());
+        }
+        fetch::fetch_all(&remote).into_iter()
+    };
+    let mut out = Vec::with_capacity(sources.len());
+    for source in sources {
+        let name = source.to_string();
+        if !source.is_remote() {
+            let mut manifest = source.read_file(root)?;
+            for provenance in &mut manifest.sources {
+                if provenance.kind == flags_schema::SourceKind::File {
+                    provenance.location = source.recorded_location(None);
+                }
+            }
+            out.push((name, manifest));
+            continue;
+        }
+        #[cfg(not(feature = "http"))]
+        {
+            let _ = &mut fetched_at;
+            return Err(Error::NoHttp { source_name: name });
+        }
+        #[cfg(feature = "http")]
+        {
+            let answer = answers
+                .next()
+                .unwrap_or_else(|| unreachable!("one answer per remote source"))?;
+            let origin = source
+                .recorded_location(Some(&answer.url))
+                .unwrap_or_else(|| name.clone());
+            let detected = flags_schema::Format::detect(&answer.document);
+            if let (Some(expected), Some(found)) = (source.expected_format(), detected)
+                && expected != found
+                && found != flags_schema::Format::Lock
+            {
+                return Err(Error::Fetch {
+                    source_name: name,
+                    message: format!(
+                        "expected a {expected} document, but the answer looks like {found}"
+                    ),
+                    unreachable: false,
+                });
+            }
+            let mut manifest = match source.expected_format() {
+                Some(format) => flags_schema::import_as(format, &answer.document, &origin),
+                None => flags_schema::import(&answer.document, &origin),
+            }
+            .map_err(|error| Error::Fetch {
+                source_name: name.clone(),
+                message: error.to_string(),
+                unreachable: false,
+            })?;
+            let format = manifest
+                .sources
+                .first()
+                .map_or(detected.unwrap_or(flags_schema::Format::Lock), |p| p.format);
+            manifest.sources = vec![Provenance {
+                kind: source.kind(),
+                format,
+                location: Some(origin),
+                fetched_at: fetched_at.clone(),
+            }];
+            out.push((name, manifest));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether two manifests differ in nothing but their sources' fetch times.
+fn same_but_fetch_times(a: &Manifest, b: &Manifest) -> bool {
+    let strip = |m: &Manifest| {
+        let mut m = m.clone();
+        for source in &mut m.sources {
+            source.fetched_at = None;
+        }
+        m
+    };
+    strip(a) == strip(b)
+}
+
+fn env_flag(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
 /// Reads any importable file. The provenance of an imported definition file names it as
 /// written (relative), not by the machine's absolute path, so that a committed lock file is the
-/// same on every machine. A lock file keeps the provenance it carries: its `format` is that of
-/// the file it was imported from (never `Format::Lock`), so a lock is recognised by parsing it
-/// as one.
-fn read(path: &Path, written: &Path) -> Result<Manifest, Error> {
+/// same on every machine. A lock file keeps the provenance it carries.
+pub(crate) fn read_definitions(path: &Path, written: &Path) -> Result<Manifest, Error> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| flags_schema::Error::Io {
-        path: origin.clone(),
+        path: written.display().to_string(),
         source,
     })?;
     if let Ok(lock) = Manifest::from_lock_str(&text, &origin) {
         return Ok(lock);
     }
-    let mut manifest = flags_schema::import_str(&text, &origin)?;
-    if let Some(provenance) = manifest.source.as_mut() {
+    let mut manifest = flags_schema::import_str(&text, &written.display().to_string())?;
+    for provenance in &mut manifest.sources {
         provenance.location = Some(written.display().to_string());
     }
     Ok(manifest)
@@ -255,7 +705,7 @@ fn read(path: &Path, written: &Path) -> Result<Manifest, Error> {
 
 /// Writes through a temporary file in the same directory and renames it into place, so that a
 /// reader never sees half a file.
-fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
     let fail = |source| Error::Write {
         path: path.display().to_string(),
         source,

@@ -20,6 +20,8 @@ mod key;
 mod provider;
 pub mod source;
 pub mod telemetry;
+#[cfg(feature = "http")]
+pub mod transport;
 mod testing;
 mod value;
 mod variant;

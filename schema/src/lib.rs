@@ -56,3 +56,17 @@ pub const OUT_DIR_FILE: &str = "flags.lock.json";
 /// The environment variable that names a schema file for the macros (a lock file or any
 /// importable definition file). It takes precedence over `OUT_DIR` and the committed lock file.
 pub const SCHEMA_ENV: &str = "FLAGS_SCHEMA";
+
+/// The JSON Schema of the lock file ([`Manifest`]), as pretty JSON with sorted keys and a
+/// trailing newline: what `schema/manifest.schema.json` holds and `flags schema` prints.
+#[cfg(feature = "json-schema")]
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Manifest);
+    let schema = serde_json::to_value(&schema).expect("a schema serialises");
+    // Keys sorted explicitly, so the text is the same whether or not another crate in the
+    // build enables serde_json's `preserve_order`.
+    let mut text =
+        serde_json::to_string_pretty(&manifest::sorted(schema)).expect("a value serialises");
+    text.push('\n');
+    text
+}

@@ -387,7 +387,7 @@ impl Manifest {
 
 /// `value` with the keys of every object in sorted order.
 /// `value` with the keys of every object in sorted order, whatever order the map keeps.
-fn sorted(value: Value) -> Value {
+pub(crate) fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> = map.into_iter().collect();

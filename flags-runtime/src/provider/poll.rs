@@ -107,7 +107,7 @@ async fn run(
         }
     };
     // Names the body in messages: the URL without credentials.
-    let name = crate::source::http::redact_url(url.as_str());
+    let name = crate::transport::redact_url(url.as_str());
     let mut etag: Option<String> = None;
     let mut waiting: Vec<std::sync::mpsc::Sender<Result<(), Failed>>> = Vec::new();
     let mut delay = Duration::ZERO;
@@ -219,45 +219,13 @@ fn random() -> u64 {
 
 fn http_client(config: &HttpConfig, headers: HeaderMap) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config())
+        .tls_backend_preconfigured(crate::transport::tls_config())
         .default_headers(headers)
         .timeout(config.timeout)
         .connect_timeout(config.timeout)
         .user_agent(concat!("flags/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|error| format!("cannot set up the HTTP client: {}", chain(&error)))
-}
-
-/// rustls with the `ring` provider and the platform's certificate verifier; without
-/// platform roots, no root at all (plain `http` still works; `https` fails with a clear error).
-fn tls_config() -> rustls::ClientConfig {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = || {
-        rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-    };
-    let config = builder()
-        .and_then(|b| b.with_platform_verifier())
-        .map(|b| b.with_no_client_auth());
-    let mut config = match config {
-        Ok(config) => config,
-        Err(error) => {
-            tracing::warn!(target: "flags", "no platform certificate verifier: {error}");
-            match builder() {
-                Ok(b) => b
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth(),
-                Err(_) => rustls::ClientConfig::builder_with_provider(provider.clone())
-                    .with_protocol_versions(rustls::DEFAULT_VERSIONS)
-                    .unwrap_or_else(|_| unreachable!("ring supports the default versions"))
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth(),
-            }
-        }
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
+        .map_err(|error| format!("cannot set up the HTTP client: {}", crate::transport::describe_error(&error)))
 }
 
 async fn fetch(
@@ -266,7 +234,7 @@ async fn fetch(
     config: &HttpConfig,
     etag: Option<&str>,
 ) -> Fetched {
-    let origin = crate::source::http::redact_url(url.as_str());
+    let origin = crate::transport::redact_url(url.as_str());
     let mut request = client.get(url.clone());
     if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
         request = request.header(header::IF_NONE_MATCH, etag);
@@ -275,7 +243,7 @@ async fn fetch(
         Ok(response) => response,
         Err(error) => {
             return Fetched::Failed {
-                message: format!("cannot reach `{origin}`: {}", chain(&error)),
+                message: format!("cannot reach `{origin}`: {}", crate::transport::describe_error(&error)),
                 retry_after: None,
             };
         }
@@ -325,34 +293,13 @@ async fn fetch(
             Ok(None) => break,
             Err(error) => {
                 return Fetched::Failed {
-                    message: format!("cannot read the body from `{origin}`: {}", chain(&error)),
+                    message: format!("cannot read the body from `{origin}`: {}", crate::transport::describe_error(&error)),
                     retry_after: None,
                 };
             }
         }
     }
     Fetched::Body { bytes, etag }
-}
-
-/// An error and its causes, without the URL (which may carry credentials).
-fn chain(error: &reqwest::Error) -> String {
-    let mut message = if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.ends_with(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 enum Either<A, B> {

@@ -93,7 +93,7 @@ impl HttpConfig {
 impl fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpConfig")
-            .field("url", &redact_url(&self.url))
+            .field("url", &crate::transport::redact_url(&self.url))
             .field("interval", &self.interval)
             .field("jitter", &self.jitter())
             .field("timeout", &self.timeout)
@@ -192,7 +192,7 @@ impl fmt::Debug for HttpSource {
 
 impl Source for HttpSource {
     fn describe(&self) -> String {
-        format!("`{}`", redact_url(&self.config.url))
+        format!("`{}`", crate::transport::redact_url(&self.config.url))
     }
 }
 
@@ -203,27 +203,5 @@ impl sealed::Sealed for HttpSource {
             kind: Kind::Http(self.config),
             options: self.options,
         }
-    }
-}
-
-/// The URL without user information, query or fragment (where credentials hide).
-pub(crate) fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) => {
-            let _ = parsed.set_username("");
-            let _ = parsed.set_password(None);
-            parsed.set_query(None);
-            parsed.set_fragment(None);
-            parsed.to_string()
-        }
-        // Not a URL: keep the scheme and host-looking part only.
-        Err(_) => url
-            .split(['?', '#'])
-            .next()
-            .map(|s| match s.rsplit_once('@') {
-                Some((_, host)) => host.to_owned(),
-                None => s.to_owned(),
-            })
-            .unwrap_or_default(),
     }
 }

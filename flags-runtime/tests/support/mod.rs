@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test file uses part of it
 
-pub mod server;
+pub use flags_test_support::server;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

@@ -3,12 +3,10 @@
 //! `If-None-Match` handling, a delay or a gate). One thread, one connection at a time,
 //! `Connection: close`; it stops when dropped, and by itself after `LIFETIME`.
 
-#![allow(dead_code)] // each test file uses part of it
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -19,13 +17,18 @@ const LIFETIME: Duration = Duration::from_secs(120);
 /// A request as received.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// The path and query.
     pub path: String,
     /// Names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body (at most 1 MiB is read).
+    pub body: Vec<u8>,
 }
 
 impl Request {
+    /// The value of header `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers
@@ -120,6 +123,7 @@ struct Shared {
     /// The replies to come: each is served once, but the last, which is served from then on.
     script: Mutex<VecDeque<Reply>>,
     log: Mutex<Vec<Exchange>>,
+    connections: AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -170,6 +174,12 @@ impl Server {
         self.shared.log.lock().unwrap().clone()
     }
 
+    /// Connections accepted, whether or not they sent a request.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Requests answered.
     pub fn count(&self) -> usize {
         self.shared.log.lock().unwrap().len()
     }
@@ -207,6 +217,7 @@ fn serve(listener: &TcpListener, shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) && born.elapsed() < LIFETIME {
         match listener.accept() {
             Ok((stream, _)) => {
+                shared.connections.fetch_add(1, Ordering::SeqCst);
                 let _ = handle(stream, shared);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -253,6 +264,7 @@ fn handle(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         method,
         path,
         headers,
+        body,
     };
     let reply = {
         let mut script = shared.script.lock().unwrap();
