@@ -11,7 +11,8 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 
 /// A format of flag definitions that this crate reads.
 ///
-/// Serialised (in the lock file's provenance) as `"lock"`, `"flagd"` or `"openfeature-cli"`.
+/// Serialised (in the lock file's provenance) as `"lock"`, `"flagd"`, `"openfeature-cli"`,
+/// `"openfeature-api"`, `"ofrep"`, `"flipt"`, `"go-feature-flag"` or `"flagship"`.
 ///
 /// ```
 /// use flags_schema::Format;
@@ -32,15 +33,36 @@ pub enum Format {
     Flagd,
     /// An OpenFeature CLI flag manifest: `flags.<key>.{flagType, defaultValue, description}`.
     OpenfeatureCli,
+    /// An OFREP bulk evaluation response: `flags[].{key, value, variant, reason, metadata}`
+    /// or `flags[].{key, errorCode, errorDetails}`.
+    Ofrep,
+    /// A Flipt namespace snapshot: `namespace.key` and `flags[].{key, type, enabled,
+    /// defaultVariant, rules}`.
+    Flipt,
+    /// A GO Feature Flag relay proxy flag configuration: `flags.<key>.{variations,
+    /// defaultRule, disable, metadata}`.
+    GoFeatureFlag,
+    /// Cloudflare Flagship flag definitions: `flags.<key>.{enabled, variations,
+    /// default_variation, rules}`.
+    Flagship,
+    /// The OpenFeature manifest management API's manifest (`GET /openfeature/v0/manifest`):
+    /// `flags[].{key, type, defaultValue, description}`.
+    OpenfeatureApi,
 }
 
 impl Format {
-    /// The name used in the lock file and in messages: `lock`, `flagd`, `openfeature-cli`.
+    /// The name used in the lock file and in messages: `lock`, `flagd`, `openfeature-cli`,
+    /// `ofrep`, `flipt`, `go-feature-flag`, `flagship`, `openfeature-api`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Format::Lock => "lock",
             Format::Flagd => "flagd",
             Format::OpenfeatureCli => "openfeature-cli",
+            Format::Ofrep => "ofrep",
+            Format::Flipt => "flipt",
+            Format::GoFeatureFlag => "go-feature-flag",
+            Format::Flagship => "flagship",
+            Format::OpenfeatureApi => "openfeature-api",
         }
     }
 
@@ -50,20 +72,30 @@ impl Format {
     ///
     /// 1. Anything but a JSON object is no known format.
     /// 2. A top-level `formatVersion` makes a [lock file](Format::Lock): no other format has it.
-    /// 3. `flags` as an object (key → flag), looking at the entries that are objects:
+    /// 3. A top-level `namespace` object with `flags` as an array makes a
+    ///    [Flipt snapshot](Format::Flipt): only Flipt names a namespace.
+    /// 4. `flags` as an object (key → flag), looking at the entries that are objects:
     ///    - one entry with `flagType` makes an [OpenFeature CLI manifest](Format::OpenfeatureCli):
     ///      `flagType` is the CLI's required field and means nothing to flagd;
     ///    - else one entry with `variants` or `state` (flagd's required fields) makes a
     ///      [flagd file](Format::Flagd);
-    ///    - else one entry with `defaultValue` (and so no `variants`) makes a CLI manifest.
-    /// 4. `flags` as an array of flags carrying `variants` or `state` makes a flagd file: only
-    ///    flagd's daemon format writes flags as an array.
-    /// 5. When the entries say nothing (an empty `flags` map or array, or entries with none of
+    ///    - else one entry with `defaultValue` (and so no `variants`) makes a CLI manifest;
+    ///    - else one entry with `default_variation` makes
+    ///      [Flagship definitions](Format::Flagship) (which also have `variations`);
+    ///    - else one entry with `variations` makes a
+    ///      [GO Feature Flag configuration](Format::GoFeatureFlag).
+    /// 5. `flags` as an array (key in each flag), looking at the entries that are objects:
+    ///    - one carrying `variants` or `state` makes a flagd file;
+    ///    - else one with a `key` and a `value` or an `errorCode` makes an
+    ///      [OFREP bulk evaluation](Format::Ofrep);
+    ///    - else one with a `key`, a `type` and a `defaultValue` makes an
+    ///      [OpenFeature manifest API](Format::OpenfeatureApi) response.
+    /// 6. When the entries say nothing (an empty `flags` map or array, or entries with none of
     ///    the fields above), a top-level `$schema` naming the schema decides: a file name of
     ///    `flag-manifest.json` (the CLI's schema) makes a CLI manifest, `flags.json` or
     ///    `flagd.json` (flagd's schemas) a flagd file. So a CLI manifest whose flags lack their
     ///    `flagType` is still reported as such, with the missing field named.
-    /// 6. Otherwise an empty `flags` map or array is read as a flagd file (an empty flag set),
+    /// 7. Otherwise an empty `flags` map or array is read as a flagd file (an empty flag set),
     ///    and anything else is no known format.
     pub fn detect(value: &Value) -> Option<Format> {
         let Value::Object(document) = value else {
@@ -71,6 +103,11 @@ impl Format {
         };
         if document.contains_key("formatVersion") {
             return Some(Format::Lock);
+        }
+        if document.get("namespace").is_some_and(Value::is_object)
+            && document.get("flags").is_some_and(Value::is_array)
+        {
+            return Some(Format::Flipt);
         }
         let by_shape = match document.get("flags")? {
             Value::Object(flags) => {
@@ -81,15 +118,31 @@ impl Format {
                     Some(Format::Flagd)
                 } else if entries().any(|flag| flag.contains_key("defaultValue")) {
                     Some(Format::OpenfeatureCli)
+                } else if entries().any(|flag| flag.contains_key("default_variation")) {
+                    Some(Format::Flagship)
+                } else if entries().any(|flag| flag.contains_key("variations")) {
+                    Some(Format::GoFeatureFlag)
                 } else {
                     None
                 }
             }
-            Value::Array(flags) => flags
-                .iter()
-                .filter_map(Value::as_object)
-                .any(has_flagd_field)
-                .then_some(Format::Flagd),
+            Value::Array(flags) => {
+                let entries = || flags.iter().filter_map(Value::as_object);
+                let keyed = |flag: &serde_json::Map<String, Value>| flag.contains_key("key");
+                if entries().any(has_flagd_field) {
+                    Some(Format::Flagd)
+                } else if entries().any(|flag| {
+                    keyed(flag) && (flag.contains_key("value") || flag.contains_key("errorCode"))
+                }) {
+                    Some(Format::Ofrep)
+                } else if entries().any(|flag| {
+                    keyed(flag) && flag.contains_key("type") && flag.contains_key("defaultValue")
+                }) {
+                    Some(Format::OpenfeatureApi)
+                } else {
+                    None
+                }
+            }
             _ => return None,
         };
         by_shape
@@ -155,6 +208,11 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
         Some(Format::Lock) => Manifest::from_lock_value(value, origin),
         Some(Format::Flagd) => crate::flagd::import(value, origin),
         Some(Format::OpenfeatureCli) => crate::openfeature_cli::import(value, origin),
+        Some(Format::Ofrep) => crate::ofrep::import(value, origin),
+        Some(Format::Flipt) => crate::flipt::import(value, origin),
+        Some(Format::GoFeatureFlag) => crate::gofeatureflag::import(value, origin),
+        Some(Format::Flagship) => crate::flagship::import(value, origin),
+        Some(Format::OpenfeatureApi) => crate::openfeature_api::import(value, origin),
         None => Err(Error::document(
             origin,
             Problem::UnknownFormat {
@@ -213,6 +271,11 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
         }
         Some(Format::Flagd) => crate::flagd::convert(value, origin)?,
         Some(Format::OpenfeatureCli) => crate::openfeature_cli::convert(&value, origin)?,
+        Some(Format::Ofrep) => crate::ofrep::convert(&value, origin)?,
+        Some(Format::Flipt) => crate::flipt::convert(&value, origin)?,
+        Some(Format::GoFeatureFlag) => crate::gofeatureflag::convert(&value, origin)?,
+        Some(Format::Flagship) => crate::flagship::convert(&value, origin)?,
+        Some(Format::OpenfeatureApi) => crate::openfeature_api::convert(&value, origin)?,
         None => return import(&value, origin),
     };
     manifest.validate(origin)?;
@@ -258,14 +321,20 @@ pub(crate) fn finish(
 }
 
 const EXPECTED: &str = "expected a flagd file with `flags.<key>.variants`, an OpenFeature CLI \
-     manifest with `flags.<key>.flagType`, or a lock file with `formatVersion`";
+     manifest with `flags.<key>.flagType`, a lock file with `formatVersion`, or a service's \
+     response (OFREP `flags[].value`, OpenFeature manifest API `flags[].type`, Flipt \
+     `namespace`, GO Feature Flag `flags.<key>.variations`, Flagship \
+     `flags.<key>.default_variation`)";
 
 fn unknown_hint(value: &Value) -> String {
     let found = match value {
         Value::Object(document) => match document.get("flags") {
             None => "found an object without `flags`".to_owned(),
-            Some(Value::Object(_) | Value::Array(_)) => "found `flags` whose entries have none \
-                 of `variants`, `state`, `flagType`, `defaultValue`"
+            Some(Value::Object(_)) => "found `flags` whose entries have none of `variants`, \
+                 `state`, `flagType`, `defaultValue`, `variations`, `default_variation`"
+                .to_owned(),
+            Some(Value::Array(_)) => "found `flags` whose entries have none of `variants`, \
+                 `state`, a `key` with `value`, `errorCode` or `type` and `defaultValue`"
                 .to_owned(),
             Some(other) => format!("found `flags` as {}", crate::error::describe(other)),
         },
@@ -369,8 +438,98 @@ mod tests {
     }
 
     #[test]
+    fn detects_service_responses() {
+        let flipt = json!({ "namespace": { "key": "default" }, "flags": [] });
+        assert_eq!(Format::detect(&flipt), Some(Format::Flipt));
+        // Flipt's flags carry neither `value` nor `variants`: the namespace decides.
+        let flipt = json!({ "namespace": { "key": "default" }, "flags": [
+            { "key": "a", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }
+        ] });
+        assert_eq!(Format::detect(&flipt), Some(Format::Flipt));
+        // A `namespace` that is not an object is not Flipt's.
+        let not_flipt = json!({ "namespace": "default", "flags": [] });
+        assert_eq!(Format::detect(&not_flipt), Some(Format::Flagd));
+
+        let ofrep = json!({ "flags": [{ "key": "a", "value": 1, "reason": "STATIC" }] });
+        assert_eq!(Format::detect(&ofrep), Some(Format::Ofrep));
+        let only_errors = json!({ "flags": [{ "key": "a", "errorCode": "FLAG_NOT_FOUND" }] });
+        assert_eq!(Format::detect(&only_errors), Some(Format::Ofrep));
+        // `variants` beside `key` is flagd's array form, whatever else is there.
+        let flagd = json!({ "flags": [{ "key": "a", "value": 1, "variants": { "on": 1 } }] });
+        assert_eq!(Format::detect(&flagd), Some(Format::Flagd));
+
+        let api = json!({ "flags": [{ "key": "a", "type": "boolean", "defaultValue": true }] });
+        assert_eq!(Format::detect(&api), Some(Format::OpenfeatureApi));
+        // Without a key, or without a default, neither.
+        let keyless = json!({ "flags": [{ "type": "boolean", "defaultValue": true }] });
+        assert_eq!(Format::detect(&keyless), None);
+        let no_default = json!({ "flags": [{ "key": "a", "type": "boolean" }] });
+        assert_eq!(Format::detect(&no_default), None);
+
+        let flagship = json!({ "flags": { "a": {
+            "enabled": true, "default_variation": "on", "variations": { "on": true }
+        } } });
+        assert_eq!(Format::detect(&flagship), Some(Format::Flagship));
+        let goff = json!({ "flags": { "a": { "variations": { "on": true } } } });
+        assert_eq!(Format::detect(&goff), Some(Format::GoFeatureFlag));
+        // flagd and CLI fields come first.
+        let flagd =
+            json!({ "flags": { "a": { "variations": { "on": true }, "state": "ENABLED" } } });
+        assert_eq!(Format::detect(&flagd), Some(Format::Flagd));
+        let cli = json!({ "flags": { "a": { "default_variation": "x", "flagType": "string" } } });
+        assert_eq!(Format::detect(&cli), Some(Format::OpenfeatureCli));
+    }
+
+    #[test]
+    fn parse_str_reads_service_responses_without_provenance() {
+        let cases = [
+            (r#"{ "flags": [{ "key": "a", "value": 1 }] }"#, json!(1)),
+            (
+                r#"{ "namespace": { "key": "n" }, "flags": [{ "key": "a", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }] }"#,
+                json!(true),
+            ),
+            (
+                r#"{ "flags": { "a": { "variations": { "x": "s" }, "defaultRule": { "variation": "x" } } } }"#,
+                json!("s"),
+            ),
+            (
+                r#"{ "flags": { "a": { "default_variation": "x", "variations": { "x": 2.5 } } } }"#,
+                json!(2.5),
+            ),
+            (
+                r#"{ "flags": [{ "key": "a", "type": "object", "defaultValue": {} }] }"#,
+                json!({}),
+            ),
+        ];
+        for (text, default) in cases {
+            let parsed = parse_str(text, "x.json").unwrap();
+            assert!(parsed.source.is_none());
+            assert_eq!(parsed.flags["a"].default, Some(default), "{text}");
+            let mut imported = import_str(text, "x.json").unwrap();
+            assert!(imported.source.take().is_some());
+            assert_eq!(parsed, imported, "{text}");
+        }
+        // And validates: a variant flag whose default variant is not a variation.
+        let error = parse_str(
+            r#"{ "flags": { "a": { "default_variation": "y", "variations": { "x": 1 } } } }"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert_eq!(error.flag_key(), Some("a"));
+    }
+
+    #[test]
     fn format_names() {
-        for format in [Format::Lock, Format::Flagd, Format::OpenfeatureCli] {
+        for format in [
+            Format::Lock,
+            Format::Flagd,
+            Format::OpenfeatureCli,
+            Format::Ofrep,
+            Format::Flipt,
+            Format::GoFeatureFlag,
+            Format::Flagship,
+            Format::OpenfeatureApi,
+        ] {
             let serialised = serde_json::to_value(format).unwrap();
             assert_eq!(serialised, json!(format.as_str()));
             assert_eq!(format.to_string(), format.as_str());
@@ -379,6 +538,8 @@ mod tests {
                 format
             );
         }
+        assert_eq!(Format::GoFeatureFlag.as_str(), "go-feature-flag");
+        assert_eq!(Format::OpenfeatureApi.as_str(), "openfeature-api");
     }
 
     #[test]

@@ -232,6 +232,18 @@ pub enum Problem {
         /// Why, and what was expected.
         hint: String,
     },
+    /// An OFREP bulk evaluation answered the flag with an error instead of a value, so its type
+    /// cannot be inferred.
+    #[error(
+        "the service could not evaluate the flag: `{code}`{}; give the OFREP source a context under which it evaluates",
+        details.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    EvaluationFailed {
+        /// The OFREP `errorCode`, such as `TARGETING_KEY_MISSING`.
+        code: String,
+        /// The `errorDetails` the service gave, if any.
+        details: Option<String>,
+    },
 }
 
 /// " at line L, column C", or nothing when the position is unknown (line 0).

@@ -11,6 +11,11 @@
 //! | a lock file written by `flags-build` | [`Manifest::from_lock_str`] |
 //! | a flagd flag-definition file (flags as map or array) | [`flagd::import`] |
 //! | an OpenFeature CLI manifest (`flagType`, `defaultValue`) | [`openfeature_cli::import`] |
+//! | the OpenFeature manifest management API's manifest (`GET /openfeature/v0/manifest`) | [`openfeature_api::import`] |
+//! | an OFREP bulk evaluation response (types inferred from the values) | [`ofrep::import`] |
+//! | a Flipt namespace snapshot | [`flipt::import`] |
+//! | a GO Feature Flag relay proxy flag configuration | [`gofeatureflag::import`] |
+//! | Cloudflare Flagship flag definitions | [`flagship::import`] |
 //!
 //! Every importer validates what it reads: an empty key, variants of mixed types, a default
 //! variant that is not among the variants, an unknown type, each is an [`Error`] naming the flag
@@ -36,7 +41,12 @@
 mod detect;
 mod error;
 pub mod flagd;
+pub mod flagship;
+pub mod flipt;
+pub mod gofeatureflag;
 mod manifest;
+pub mod ofrep;
+pub mod openfeature_api;
 pub mod openfeature_cli;
 
 pub use detect::{Format, import, import_str, parse_str, read};

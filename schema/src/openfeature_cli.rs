@@ -150,7 +150,7 @@ fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {
 }
 
 /// A type name as the CLI's loader reads it.
-fn parse_type(name: &str) -> Result<FlagType, Problem> {
+pub(crate) fn parse_type(name: &str) -> Result<FlagType, Problem> {
     match name {
         "boolean" | "bool" | "Boolean" => Ok(FlagType::Boolean),
         "string" | "String" => Ok(FlagType::String),
@@ -165,7 +165,7 @@ fn parse_type(name: &str) -> Result<FlagType, Problem> {
 
 /// An integer flag's default written as a whole float (`50.0`, an integer for JSON Schema)
 /// becomes the integer.
-fn normalise_default(flag_type: FlagType, default: &Value) -> Value {
+pub(crate) fn normalise_default(flag_type: FlagType, default: &Value) -> Value {
     // `i64::MAX as f64` rounds up to 2^63, so the upper bound is exclusive; within the bounds a
     // whole float converts exactly.
     if flag_type == FlagType::Integer

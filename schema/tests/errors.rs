@@ -125,8 +125,11 @@ fn document_problems() {
     assert_eq!(
         error(r#"{ "toggles": [] }"#),
         "`flags.json`: not a flag definition file: expected a flagd file with \
-         `flags.<key>.variants`, an OpenFeature CLI manifest with `flags.<key>.flagType`, or a \
-         lock file with `formatVersion`; found an object without `flags`"
+         `flags.<key>.variants`, an OpenFeature CLI manifest with `flags.<key>.flagType`, a \
+         lock file with `formatVersion`, or a service's response (OFREP `flags[].value`, \
+         OpenFeature manifest API `flags[].type`, Flipt `namespace`, GO Feature Flag \
+         `flags.<key>.variations`, Flagship `flags.<key>.default_variation`); found an object \
+         without `flags`"
     );
     assert_eq!(
         error(r#"{ "flags": {}, "metadata": { "owner": null } }"#),
