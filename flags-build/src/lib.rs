@@ -66,12 +66,13 @@ mod merge;
 #[cfg(feature = "cli")]
 pub mod scan;
 mod source;
+#[cfg(feature = "http")]
 mod time;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use flags_schema::{Manifest, OUT_DIR_FILE, Provenance};
+use flags_schema::{Manifest, OUT_DIR_FILE};
 
 pub use diff::Diff;
 pub use source::{DEFAULT_TIMEOUT, FLAGSHIP_BASE_URL, Source};
@@ -351,6 +352,7 @@ impl Config {
     }
 
     fn run(&self, mut directives: Option<&mut dyn Write>) -> Result<Synced, Error> {
+        let in_build_script = directives.is_some();
         let root = self
             .crate_root
             .clone()
@@ -434,7 +436,7 @@ impl Config {
         }
         let remote = sources.iter().any(Source::is_remote);
         let wants_network = remote && (refresh || check);
-        if wants_network && !offline && directives.is_some() && refresh {
+        if wants_network && !offline && in_build_script && refresh {
             // Asked to refresh in a build: re-run on every build while it is asked, since
             // nothing Cargo tracks says when the service changed.
             directive(format!(
@@ -595,7 +597,7 @@ impl Config {
 
 /// One imported manifest per source, in order, each with its provenance.
 fn gather(sources: &[Source], root: Option<&Path>) -> Result<Vec<(String, Manifest)>, Error> {
-    let mut fetched_at = None;
+    let mut fetched_at: Option<String> = None;
     #[cfg(feature = "http")]
     let mut answers = {
         let remote: Vec<&Source> = sources.iter().filter(|s| s.is_remote()).collect();
@@ -656,7 +658,7 @@ fn gather(sources: &[Source], root: Option<&Path>) -> Result<Vec<(String, Manife
                 .sources
                 .first()
                 .map_or(detected.unwrap_or(flags_schema::Format::Lock), |p| p.format);
-            manifest.sources = vec![Provenance {
+            manifest.sources = vec![flags_schema::Provenance {
                 kind: source.kind(),
                 format,
                 location: Some(origin),

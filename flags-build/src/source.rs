@@ -94,12 +94,6 @@ pub(crate) struct Credentials {
     pub(crate) header_envs: Vec<(String, String)>,
 }
 
-impl Credentials {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.bearer_env.is_none() && self.api_key_env.is_none() && self.header_envs.is_empty()
-    }
-}
-
 impl Source {
     pub(crate) fn new(kind: Kind) -> Source {
         Source {
@@ -267,6 +261,7 @@ impl Source {
 
     /// The format a remote source's answer is in; `None` for files and plain URLs (recognised
     /// by shape).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn expected_format(&self) -> Option<Format> {
         match &self.kind {
             Kind::File(_) | Kind::Url(_) => None,
@@ -322,7 +317,7 @@ impl Source {
             ),
             Kind::Flagship(FlagshipTarget::Endpoint(endpoint)) => {
                 flagship_definitions_url(endpoint).ok_or_else(|| Error::InvalidSource {
-                    source_name: self.to_string(),
+                    source_name: format!("flagship `{}`", redact(endpoint)),
                     message: "a Flagship endpoint must be a URL whose path ends in `/evaluate`"
                         .to_owned(),
                 })?

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use flags_build::{CHECK_ENV, Config, Error, Synced};
+use flags_build::{CHECK_ENV, Config, Error, OFFLINE_ENV, STRICT_ENV, SYNC_ENV, Synced};
 use flags_schema::{Format, LOCK_FILE, Manifest, OUT_DIR_FILE};
 
 /// A directory under the system temp dir, unique per process and test, removed on drop.
@@ -174,23 +174,23 @@ fn sync_of_a_flagd_file_writes_the_out_file() {
 
     let (result, directives) = run(&Config::new().lock(&flags).out_dir(&out).check(false));
     let synced = result.unwrap();
-    assert_eq!(synced.out_file, out.join(OUT_DIR_FILE));
-    assert_eq!(synced.out_file, out.join("flags.lock.json"));
+    assert_eq!(synced.out_file, Some(out.join(OUT_DIR_FILE)));
+    assert_eq!(synced.out_file, Some(out.join("flags.lock.json")));
     assert!(!synced.lock_written);
 
-    let written = read_lock(&synced.out_file);
+    let written = read_lock(synced.out_file.as_deref().unwrap());
     let direct = flags_schema::read(&flags).unwrap();
     assert_eq!(keys(&written), ["new-checkout", "upload-limit"]);
     assert_eq!(written.flags, direct.flags);
     assert_eq!(written, synced.manifest);
-    let provenance = written.source.unwrap();
+    let provenance = written.sources[0].clone();
     assert_eq!(provenance.format, Format::Flagd);
     assert_eq!(
         provenance.location.as_deref(),
         Some(flags.to_str().unwrap())
     );
     assert_eq!(
-        std::fs::read_to_string(&synced.out_file).unwrap(),
+        std::fs::read_to_string(synced.out_file.as_deref().unwrap()).unwrap(),
         synced.manifest.to_lock_string()
     );
     // The definition file itself is not touched, and nothing but the out file is written.
@@ -201,6 +201,9 @@ fn sync_of_a_flagd_file_writes_the_out_file() {
         directives,
         [
             format!("cargo:rerun-if-env-changed={CHECK_ENV}"),
+            format!("cargo:rerun-if-env-changed={SYNC_ENV}"),
+            format!("cargo:rerun-if-env-changed={OFFLINE_ENV}"),
+            format!("cargo:rerun-if-env-changed={STRICT_ENV}"),
             format!("cargo:rerun-if-changed={}", flags.display()),
         ]
     );
@@ -217,7 +220,7 @@ fn sync_of_a_lock_file_keeps_its_provenance() {
     let synced = result.unwrap();
     assert!(!synced.lock_written);
     assert_eq!(synced.manifest, manifest);
-    let provenance = read_lock(&synced.out_file).source.unwrap();
+    let provenance = read_lock(synced.out_file.as_deref().unwrap()).sources[0].clone();
     assert_eq!(provenance.format, Format::OpenfeatureCli);
     assert_eq!(
         provenance.location.as_deref(),
@@ -225,7 +228,7 @@ fn sync_of_a_lock_file_keeps_its_provenance() {
     );
     // Copied byte for byte.
     assert_eq!(
-        std::fs::read_to_string(&synced.out_file).unwrap(),
+        std::fs::read_to_string(synced.out_file.as_deref().unwrap()).unwrap(),
         std::fs::read_to_string(&lock).unwrap()
     );
 }
@@ -238,11 +241,11 @@ fn the_out_file_is_rewritten_only_when_it_changes() {
         .lock(&flags)
         .out_dir(dir.join("out"))
         .check(false);
-    let out_file = run(&config).0.unwrap().out_file;
+    let out_file = run(&config).0.unwrap().out_file.unwrap();
     let old = age(&out_file);
 
     let synced = run(&config).0.unwrap();
-    assert_eq!(synced.out_file, out_file);
+    assert_eq!(synced.out_file.as_ref(), Some(&out_file));
     assert_eq!(mtime(&out_file), old, "an unchanged out file was rewritten");
 
     dir.write("flags.json", FLAGD_CHANGED);
@@ -293,13 +296,16 @@ fn source_creates_keeps_and_refreshes_the_lock() {
     );
     // The macros read the same thing.
     assert_eq!(
-        std::fs::read_to_string(&synced.out_file).unwrap(),
+        std::fs::read_to_string(synced.out_file.as_deref().unwrap()).unwrap(),
         std::fs::read_to_string(&lock).unwrap()
     );
     assert_eq!(
         directives,
         [
             format!("cargo:rerun-if-env-changed={CHECK_ENV}"),
+            format!("cargo:rerun-if-env-changed={SYNC_ENV}"),
+            format!("cargo:rerun-if-env-changed={OFFLINE_ENV}"),
+            format!("cargo:rerun-if-env-changed={STRICT_ENV}"),
             format!("cargo:rerun-if-changed={}", lock.display()),
             format!("cargo:rerun-if-changed={}", source.display()),
         ]
@@ -332,7 +338,7 @@ fn source_creates_keeps_and_refreshes_the_lock() {
         relocked.flags["new-checkout"].default_variant.as_deref(),
         Some("on")
     );
-    assert_eq!(read_lock(&synced.out_file), relocked);
+    assert_eq!(read_lock(synced.out_file.as_deref().unwrap()), relocked);
 
     // A lock edited by hand is put back.
     std::fs::write(&lock, "{}\n").unwrap();
@@ -353,10 +359,10 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .out_dir(dir.join("out-abs"))
         .check(false);
     let synced = run(&config).0.unwrap();
-    let location = read_lock(&abs_lock).source.unwrap().location.unwrap();
+    let location = read_lock(&abs_lock).sources[0].clone().location.unwrap();
     assert_eq!(location, source.display().to_string());
     assert!(Path::new(&location).is_absolute());
-    assert_eq!(synced.manifest.source.unwrap().location.unwrap(), location);
+    assert_eq!(synced.manifest.sources[0].clone().location.unwrap(), location);
 
     // Relative: resolved against the crate root to read it, but recorded as written, so a
     // committed lock is the same on every machine.
@@ -372,7 +378,7 @@ fn lock_provenance_location_is_the_source_path_as_given() {
     assert!(synced.lock_written);
     let rel_lock_file = dir.join("rel.lock.json");
     let written = read_lock(&rel_lock_file);
-    let location = written.source.unwrap().location.unwrap();
+    let location = written.sources[0].clone().location.unwrap();
     assert_eq!(location, relative_source.display().to_string());
     assert!(Path::new(&location).is_relative());
     assert!(location.starts_with(".."), "{location}");
@@ -398,8 +404,8 @@ fn lock_provenance_location_is_the_source_path_as_given() {
     let absolute = read_lock(&abs_lock);
     assert_eq!(absolute.flags, written.flags);
     assert_eq!(
-        absolute.source.unwrap().content_hash,
-        read_lock(&rel_lock_file).source.unwrap().content_hash
+        absolute.content_hash,
+        read_lock(&rel_lock_file).content_hash
     );
 
     // Without a source, a definition file named relative is recorded as written too.
@@ -409,10 +415,10 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .check(false);
     let synced = run(&config).0.unwrap();
     assert_eq!(
-        read_lock(&synced.out_file)
-            .source
-            .unwrap()
+        read_lock(synced.out_file.as_deref().unwrap())
+            .sources[0]
             .location
+            .clone()
             .unwrap(),
         relative_source.display().to_string()
     );
@@ -443,20 +449,21 @@ fn check_with_a_stale_lock_fails_and_leaves_it_alone() {
     let (result, directives) = run(&base.clone().check(true));
     let error = result.unwrap_err();
     match &error {
-        Error::Stale {
-            lock: l,
-            source_file,
-        } => {
+        Error::Drift { lock: l, diff } => {
             assert_eq!(l, &lock.display().to_string());
-            assert_eq!(source_file, &source.display().to_string());
+            // The default of `new-checkout` changed and `greeting` was added.
+            assert_eq!(
+                diff.to_string(),
+                "  + added flag `greeting` (string)\n  ~ flag `new-checkout`: default false → true\n",
+                "{diff}"
+            );
         }
-        other => panic!("expected `Error::Stale`, got {other:?}"),
+        other => panic!("expected `Error::Drift`, got {other:?}"),
     }
     let message = error.to_string();
     assert!(message.contains("out of date"), "{message}");
     assert!(message.contains(&lock.display().to_string()), "{message}");
-    assert!(message.contains(&source.display().to_string()), "{message}");
-    assert!(message.contains(CHECK_ENV), "{message}");
+    assert!(message.contains("flags sync"), "{message}");
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), before);
     assert_eq!(mtime(&lock), old, "check mode touched the lock");
     assert_eq!(
@@ -493,7 +500,10 @@ fn check_without_a_lock_is_missing_lock() {
 
     let error = run(&config.clone().check(true)).0.unwrap_err();
     match &error {
-        Error::MissingLock { lock: l } => assert_eq!(l, &lock.display().to_string()),
+        Error::MissingLock { lock: l, hint } => {
+            assert_eq!(l, &lock.display().to_string());
+            assert!(hint.contains("flags sync"), "{hint}");
+        }
         other => panic!("expected `Error::MissingLock`, got {other:?}"),
     }
     let message = error.to_string();
@@ -659,11 +669,11 @@ fn missing_files_are_schema_errors_naming_them() {
         .check(false))
     .0
     .unwrap_err();
-    assert!(matches!(error, Error::Schema(_)), "{error:?}");
-    assert!(
-        error.to_string().contains(&nowhere.display().to_string()),
-        "{error}"
-    );
+    // No lock and no source: the error names the command that creates it.
+    assert!(matches!(error, Error::MissingLock { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&nowhere.display().to_string()), "{message}");
+    assert!(message.contains("`flags sync`"), "{message}");
     let error = run(&Config::new()
         .source(&nowhere)
         .lock(dir.join("flags.lock.json"))
@@ -714,14 +724,14 @@ fn every_option_changes_the_outcome() {
         .0
         .unwrap();
     assert_eq!(
-        keys(&read_lock(&a.out_file)),
+        keys(&read_lock(a.out_file.as_deref().unwrap())),
         ["new-checkout", "upload-limit"]
     );
-    assert_eq!(keys(&read_lock(&b.out_file)), ["max-items"]);
+    assert_eq!(keys(&read_lock(b.out_file.as_deref().unwrap())), ["max-items"]);
 
     // `.out_dir`: where the out file goes.
-    assert_eq!(a.out_file, dir.join("a").join(OUT_DIR_FILE));
-    assert_eq!(b.out_file, dir.join("b").join(OUT_DIR_FILE));
+    assert_eq!(a.out_file, Some(dir.join("a").join(OUT_DIR_FILE)));
+    assert_eq!(b.out_file, Some(dir.join("b").join(OUT_DIR_FILE)));
 
     // `.source`: the named lock is written from the source instead of being read.
     let lock = dir.join("flags.lock.json");
@@ -730,7 +740,7 @@ fn every_option_changes_the_outcome() {
         .out_dir(dir.join("c"))
         .check(false))
     .0;
-    assert!(matches!(without, Err(Error::Schema(_))), "{without:?}");
+    assert!(matches!(without, Err(Error::MissingLock { .. })), "{without:?}");
     assert!(!lock.exists());
     let with = run(&Config::new()
         .source(&cli)
@@ -741,7 +751,7 @@ fn every_option_changes_the_outcome() {
     .unwrap();
     assert!(with.lock_written);
     assert_eq!(keys(&read_lock(&lock)), ["max-items"]);
-    // The last `.source` wins.
+    // Several `.source`s are merged, each recorded in the lock.
     let with = run(&Config::new()
         .source(&cli)
         .source(&flagd)
@@ -751,7 +761,10 @@ fn every_option_changes_the_outcome() {
     .0
     .unwrap();
     assert!(with.lock_written);
-    assert_eq!(keys(&read_lock(&lock)), ["new-checkout", "upload-limit"]);
+    let merged = read_lock(&lock);
+    assert_eq!(keys(&merged), ["max-items", "new-checkout", "upload-limit"]);
+    assert_eq!(merged.sources.len(), 2);
+    assert_eq!(merged.content_hash, Some(merged.compute_hash()));
 
     // `.check`: compare instead of write.
     dir.write("flags.json", FLAGD_CHANGED);
@@ -761,7 +774,7 @@ fn every_option_changes_the_outcome() {
         .out_dir(dir.join("c"));
     assert!(matches!(
         run(&config.clone().check(true)).0,
-        Err(Error::Stale { .. })
+        Err(Error::Drift { .. })
     ));
     assert!(run(&config.check(false)).0.unwrap().lock_written);
 
@@ -776,11 +789,9 @@ fn every_option_changes_the_outcome() {
     for config in [Config::new(), Config::default()] {
         let (result, directives) = run(&config.out_dir(dir.join("d")).check(false));
         let error = result.unwrap_err();
-        assert!(matches!(error, Error::Schema(_)), "{error:?}");
+        assert!(matches!(error, Error::MissingLock { .. }), "{error:?}");
         assert!(
-            error
-                .to_string()
-                .contains(&default_lock.display().to_string()),
+            error.to_string().starts_with("`flags.lock.json` does not exist"),
             "{error}"
         );
         assert!(

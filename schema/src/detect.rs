@@ -222,6 +222,33 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
     }
 }
 
+/// Imports a document known to be in `format`, without looking at its shape: what a sync uses
+/// for a flag service's answer, whose format the endpoint fixes.
+///
+/// ```
+/// use flags_schema::Format;
+///
+/// let answer = serde_json::json!({ "flags": [{ "key": "beta", "value": true, "reason": "STATIC" }] });
+/// let manifest = flags_schema::import_as(Format::Ofrep, &answer, "http://localhost:8016").unwrap();
+/// assert_eq!(manifest.flags["beta"].flag_type, flags_schema::FlagType::Boolean);
+/// ```
+///
+/// # Errors
+///
+/// Whatever the format's importer reports.
+pub fn import_as(format: Format, value: &Value, origin: &str) -> Result<Manifest, Error> {
+    match format {
+        Format::Lock => Manifest::from_lock_value(value, origin),
+        Format::Flagd => crate::flagd::import(value, origin),
+        Format::OpenfeatureCli => crate::openfeature_cli::import(value, origin),
+        Format::Ofrep => crate::ofrep::import(value, origin),
+        Format::Flipt => crate::flipt::import(value, origin),
+        Format::GoFeatureFlag => crate::gofeatureflag::import(value, origin),
+        Format::Flagship => crate::flagship::import(value, origin),
+        Format::OpenfeatureApi => crate::openfeature_api::import(value, origin),
+    }
+}
+
 /// Parses JSON text and [`import`]s it.
 ///
 /// ```

@@ -49,7 +49,7 @@ pub mod ofrep;
 pub mod openfeature_api;
 pub mod openfeature_cli;
 
-pub use detect::{Format, import, import_str, parse_str, read};
+pub use detect::{Format, import, import_as, import_str, parse_str, read};
 pub use error::{Error, Problem, closest};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
