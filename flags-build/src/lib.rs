@@ -162,7 +162,7 @@ pub enum Error {
     },
     /// Two sources define one key with different types.
     #[error(
-        "flag `{key}` is a {first_type} in {first} but a {second_type} in {second}; a key must have one type in every source"
+        "flag `{key}` is {first_type} in {first} but {second_type} in {second}; a key must have one type in every source"
     )]
     Conflict {
         /// The flag.
