@@ -35,6 +35,9 @@
 // The examples are build scripts: their `fn main` is what the reader copies.
 #![allow(clippy::needless_doctest_main)]
 
+#[cfg(feature = "cli")]
+pub mod scan;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
