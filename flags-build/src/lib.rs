@@ -62,6 +62,8 @@ mod config_file;
 pub mod diff;
 #[cfg(feature = "http")]
 mod fetch;
+#[cfg(feature = "cli")]
+mod generate;
 mod merge;
 #[cfg(feature = "cli")]
 pub mod scan;
@@ -75,6 +77,8 @@ use std::path::{Path, PathBuf};
 use flags_schema::{Manifest, OUT_DIR_FILE};
 
 pub use diff::Diff;
+#[cfg(feature = "cli")]
+pub use generate::generate;
 pub use source::{DEFAULT_TIMEOUT, FLAGSHIP_BASE_URL, Source};
 
 /// The environment variable that turns on check mode: `1` or `true`.

@@ -4,7 +4,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, Type, Visibility};
 
-use crate::attr::{Attrs, Place};
+use crate::attr::{Attrs, Place, RenameRule};
 use crate::errors::Errors;
 
 /// The struct.
@@ -80,6 +80,28 @@ impl<'a> Container<'a> {
             attrs,
             fields,
         })
+    }
+}
+
+impl<'a> Container<'a> {
+    /// The fields that name a flag: neither skipped nor with invalid attributes (those are
+    /// left out of resolution, so that a misspelt attribute is one error).
+    pub(crate) fn flag_fields(&self) -> impl Iterator<Item = &Field<'a>> {
+        self.fields
+            .iter()
+            .filter(|f| !f.attrs.invalid && f.attrs.skip.is_none())
+    }
+
+    /// The flag key of `field`: `#[flags(key = "...")]`, else the field name under
+    /// `rename_all` (kebab-case by default); and whether it came from the attribute.
+    pub(crate) fn key_of(&self, field: &Field<'_>) -> (String, bool) {
+        match &field.attrs.key {
+            Some(lit) => (lit.value(), true),
+            None => {
+                let rule = self.attrs.rename_all.unwrap_or(RenameRule::KebabCase);
+                (rule.apply(&field.name()), false)
+            }
+        }
     }
 }
 

@@ -24,6 +24,11 @@ impl Errors {
         self.errors.is_empty()
     }
 
+    /// The messages, in the order found.
+    pub(crate) fn into_messages(self) -> Vec<String> {
+        self.errors.iter().map(ToString::to_string).collect()
+    }
+
     /// One `compile_error!` per error, each at its own span.
     pub(crate) fn into_compile_errors(self) -> TokenStream {
         let mut combined: Option<syn::Error> = None;

@@ -35,6 +35,7 @@ pub(crate) fn expand(
     resolved: &Resolved<'_>,
     located: &Located,
     krate: &TokenStream,
+    tracked: bool,
 ) -> TokenStream {
     let ident = container.ident;
     let consts = resolved
@@ -71,7 +72,7 @@ pub(crate) fn expand(
             let name = const_ident(field.field);
             quote_spanned!(field.field.ty_span()=> const _: () = ::core::mem::forget(#ident::#name);)
         });
-    let tracking = rebuild_tracking(located);
+    let tracking = tracked.then(|| rebuild_tracking(located));
     quote! {
         impl #ident {
             #(#consts)*

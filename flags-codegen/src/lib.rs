@@ -14,6 +14,7 @@ mod check;
 mod errors;
 mod expand;
 mod fallback;
+pub mod keys;
 pub mod locate;
 pub mod module;
 mod resolve;
@@ -31,6 +32,9 @@ pub(crate) struct Overrides {
     pub(crate) krate: Option<TokenStream>,
     /// The schema; wins over the search.
     pub(crate) located: Option<locate::Located>,
+    /// Leave out the `include_bytes!`/`option_env!` that make Cargo rebuild when the schema
+    /// changes: source written out by `flags generate` does not read the schema.
+    pub(crate) untracked: bool,
 }
 
 /// Expands `#[derive(Flags)]`. Never fails: errors become `compile_error!` invocations at the
@@ -83,7 +87,7 @@ pub(crate) fn derive_flags_with(input: &syn::DeriveInput, overrides: &Overrides)
     }
     match (errors.is_empty(), &resolved, &located) {
         (true, Some(resolved), Some(located)) => {
-            expand::expand(&container, resolved, located, &krate)
+            expand::expand(&container, resolved, located, &krate, !overrides.untracked)
         }
         _ => {
             let mut out = errors.into_compile_errors();

@@ -1,6 +1,5 @@
 //! Each field against the schema: which flag it reads, of which type, with which default.
 
-use crate::attr::RenameRule;
 use flags_schema::{Flag, FlagType};
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -117,16 +116,8 @@ pub(crate) fn resolve<'a>(
     errors: &mut Errors,
 ) -> Resolved<'a> {
     let mut fields = Vec::with_capacity(container.fields.len());
-    let rule = container.attrs.rename_all.unwrap_or(RenameRule::KebabCase);
-    let fields_to_resolve = container
-        .fields
-        .iter()
-        .filter(|f| !f.attrs.invalid && f.attrs.skip.is_none());
-    for field in fields_to_resolve {
-        let (key, from_attr) = match &field.attrs.key {
-            Some(lit) => (lit.value(), true),
-            None => (rule.apply(&field.name()), false),
-        };
+    for field in container.flag_fields() {
+        let (key, from_attr) = container.key_of(field);
         let Some(flag) = located.manifest.flags.get(&key) else {
             errors.push(unknown_flag(field, &key, from_attr, located));
             continue;

@@ -116,19 +116,26 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
             }
         }
     };
-    let key = attrs
-        .key
-        .as_ref()
-        .map_or_else(|| ident.to_string().to_kebab_case(), |k| k.value());
+    let key = enum_key(ident, &attrs);
     if let Some(located) = &located {
         check_against_flag(ident, &attrs, &key, &variants, located, &mut errors);
     }
     let mut out = errors.into_compile_errors();
     out.extend(expand(ident, &variants, &key, &krate));
-    if let Some(located) = &located {
+    if let Some(located) = &located
+        && !overrides.untracked
+    {
         out.extend(rebuild_tracking(located));
     }
     out
+}
+
+/// The string flag an enum reads: `#[flags(key = "...")]`, else the enum name in kebab-case.
+pub(crate) fn enum_key(ident: &Ident, attrs: &Attrs) -> String {
+    attrs
+        .key
+        .as_ref()
+        .map_or_else(|| ident.to_string().to_kebab_case(), |k| k.value())
 }
 
 /// One catch-all at most, and no two variants reading one value.

@@ -163,7 +163,7 @@ fn run(matches: &ArgMatches) -> Result<ExitCode, String> {
             let manifest = read_lock(config)?;
             let module = sub.get_one::<String>("module").expect("defaulted");
             let krate = sub.get_one::<String>("crate-path").expect("defaulted");
-            let code = flags_build::scan::generate(&manifest, module, krate)?;
+            let code = flags_build::generate(&manifest, module, krate)?;
             print(&code)?;
             Ok(ExitCode::SUCCESS)
         }
