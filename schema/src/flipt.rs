@@ -26,7 +26,7 @@
 //! | `type: "VARIANT_FLAG_TYPE"` or absent | a string flag: a Flipt variant flag evaluates to the key of a variant. [`Flag::variants`] are the variant keys the snapshot names (`defaultVariant.key` and every `rules[].distributions[].variantKey`), each with its key as its value; the snapshot does not list variants no rule serves |
 //! | `defaultVariant.key` | [`Flag::default_variant`] and [`Flag::default`]; no default variant leaves both `None` (the code default applies) |
 //! | `enabled` | for a variant flag, `false` makes [`Flag::state`] disabled. Absent is `false`, as in protobuf JSON |
-//! | `description` | [`Flag::description`] |
+//! | `description` (empty is none) | [`Flag::description`] |
 //!
 //! Another `type` is an error naming the flag. `namespace.key` becomes the flag-set metadata
 //! `flagSetId` in [`Manifest::metadata`], the key OpenFeature uses for the set a flag belongs
