@@ -78,7 +78,7 @@ pub struct Usage {
     pub used: BTreeMap<String, Vec<Site>>,
     /// The files that could not be read or parsed (relative to the crate root), with why.
     pub unparsed: Vec<(PathBuf, String)>,
-    /// The modules of the `flags!` invocations found.
+    /// The names of the modules of the `flags!` invocations found, sorted, once each.
     pub modules: Vec<String>,
     /// How many files were scanned, unparsed ones included.
     pub files: usize,
@@ -179,6 +179,8 @@ impl Scanner {
     }
 
     fn finish(mut self) -> Usage {
+        self.usage.modules.sort();
+        self.usage.modules.dedup();
         if !self.usage.modules.is_empty() {
             for (key, sites) in self.generated {
                 self.usage.used.entry(key).or_default().extend(sites);

@@ -5,6 +5,9 @@
 //! model of the input) → `resolve` (each field against the schema) → `check` (rules across
 //! fields) → `expand`; `fallback` is what is emitted when there are errors, `errors` collects
 //! them all so that a user sees every mistake in one build. [`locate`] finds the schema.
+//!
+//! For tools (the `flags` command): [`keys`] gives the flag keys a derive input names, and
+//! [`module`] the names `flags!` generates and the module as a file (`flags generate`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
