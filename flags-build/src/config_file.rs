@@ -160,10 +160,12 @@ impl RawSource {
             match (&self.url, &self.url_env) {
                 (Some(url), None) => {
                     if crate::source::has_user_info(url) {
-                        Err("`url` carries credentials (`user:password@`); put them in the \
+                        Err(
+                            "`url` carries credentials (`user:password@`); put them in the \
                              environment and name the variable with `token-env` or `headers`, \
                              or read the whole URL from the environment with `url-env`"
-                            .to_owned())
+                                .to_owned(),
+                        )
                     } else {
                         Ok(Location::Literal(url.clone()))
                     }
@@ -213,7 +215,10 @@ impl RawSource {
                 }
                 (Some(endpoint), None, None) => {
                     if self.base_url.is_some() {
-                        return Err("`base-url` applies to `account-id` and `app-id`, not to `endpoint`".to_owned());
+                        return Err(
+                            "`base-url` applies to `account-id` and `app-id`, not to `endpoint`"
+                                .to_owned(),
+                        );
                     }
                     Kind::Flagship(FlagshipTarget::Endpoint(endpoint.clone()))
                 }
@@ -226,8 +231,9 @@ impl RawSource {
                     app_id: app_id.clone(),
                 }),
                 _ => {
-                    return Err("kind `flagship` needs `account-id` and `app-id`, or `endpoint`"
-                        .to_owned());
+                    return Err(
+                        "kind `flagship` needs `account-id` and `app-id`, or `endpoint`".to_owned(),
+                    );
                 }
             },
         };
@@ -307,7 +313,11 @@ sources = [
 
     #[test]
     fn no_section_is_none() {
-        assert!(parse("[package]\nname = \"x\"\n", "Cargo.toml").unwrap().is_none());
+        assert!(
+            parse("[package]\nname = \"x\"\n", "Cargo.toml")
+                .unwrap()
+                .is_none()
+        );
         assert!(parse("[workspace]\n", "Cargo.toml").unwrap().is_none());
     }
 
@@ -316,16 +326,40 @@ sources = [
         let cases = [
             (r#"{ kind = "ftp", url = "x" }"#, "unknown kind `ftp`"),
             (r#"{ kind = "file" }"#, "kind `file` needs `path`"),
-            (r#"{ kind = "file", path = "a", url = "b" }"#, "`url` does not apply to kind `file`"),
-            (r#"{ kind = "file", path = "a", token-env = "T" }"#, "takes no credentials"),
+            (
+                r#"{ kind = "file", path = "a", url = "b" }"#,
+                "`url` does not apply to kind `file`",
+            ),
+            (
+                r#"{ kind = "file", path = "a", token-env = "T" }"#,
+                "takes no credentials",
+            ),
             (r#"{ kind = "url" }"#, "needs `url` (or `url-env`)"),
             (r#"{ kind = "url", url = "a", url-env = "B" }"#, "not both"),
-            (r#"{ kind = "url", url = "http://u:p@h/f.json" }"#, "carries credentials"),
-            (r#"{ kind = "flipt", url = "http://h" }"#, "needs `namespace`"),
-            (r#"{ kind = "flagship", account-id = "a" }"#, "needs `account-id` and `app-id`"),
-            (r#"{ kind = "flagship", endpoint = "e", app-id = "a" }"#, "not both"),
-            (r#"{ kind = "url", url = "http://h", token = "secret" }"#, "unknown field `token`"),
-            (r#"{ kind = "ofrep", url = "http://h", namespace = "n" }"#, "`namespace` does not apply to kind `ofrep`"),
+            (
+                r#"{ kind = "url", url = "http://u:p@h/f.json" }"#,
+                "carries credentials",
+            ),
+            (
+                r#"{ kind = "flipt", url = "http://h" }"#,
+                "needs `namespace`",
+            ),
+            (
+                r#"{ kind = "flagship", account-id = "a" }"#,
+                "needs `account-id` and `app-id`",
+            ),
+            (
+                r#"{ kind = "flagship", endpoint = "e", app-id = "a" }"#,
+                "not both",
+            ),
+            (
+                r#"{ kind = "url", url = "http://h", token = "secret" }"#,
+                "unknown field `token`",
+            ),
+            (
+                r#"{ kind = "ofrep", url = "http://h", namespace = "n" }"#,
+                "`namespace` does not apply to kind `ofrep`",
+            ),
         ];
         for (entry, expected) in cases {
             let text = format!("[package.metadata.flags]\nsources = [{entry}]\n");

@@ -73,8 +73,7 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
         message: scrub(&message, &secrets),
         unreachable,
     };
-    let parsed = reqwest::Url::parse(&url)
-        .map_err(|e| fail(format!("invalid URL: {e}"), false))?;
+    let parsed = reqwest::Url::parse(&url).map_err(|e| fail(format!("invalid URL: {e}"), false))?;
     let has_credentials = !secrets.is_empty();
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(flags_runtime::transport::tls_config())
@@ -131,9 +130,8 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
         }
         return match outcome {
             Ok(bytes) => {
-                let document: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                    fail(format!("the answer is not JSON: {e}"), false)
-                })?;
+                let document: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| fail(format!("the answer is not JSON: {e}"), false))?;
                 Ok(Answer { url, document })
             }
             Err(Failure::Transport(message)) => Err(fail(message, true)),
@@ -143,9 +141,7 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
             )),
             Err(Failure::Status { status, detail, .. }) => {
                 let hint = match status {
-                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                        credential_hint(source)
-                    }
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => credential_hint(source),
                     StatusCode::NOT_FOUND => "; check the URL, namespace or ids".to_owned(),
                     _ => String::new(),
                 };
@@ -154,7 +150,10 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
                 } else {
                     format!(": {detail}")
                 };
-                Err(fail(format!("the server answered {status}{detail}{hint}"), true))
+                Err(fail(
+                    format!("the server answered {status}{detail}{hint}"),
+                    true,
+                ))
             }
         };
     }
@@ -240,7 +239,12 @@ fn shorten(text: &str) -> String {
 
 fn credential_hint(source: &Source) -> String {
     let c = &source.credentials;
-    let mut vars: Vec<&str> = c.bearer_env.iter().chain(&c.api_key_env).map(String::as_str).collect();
+    let mut vars: Vec<&str> = c
+        .bearer_env
+        .iter()
+        .chain(&c.api_key_env)
+        .map(String::as_str)
+        .collect();
     vars.extend(c.header_envs.iter().map(|(_, var)| var.as_str()));
     if vars.is_empty() {
         "; the source sends no credentials: name the variable that holds them with `token-env`, \

@@ -390,7 +390,9 @@ impl Config {
             _ => (self.sources.clone(), None),
         };
         let lock_written_as = match &file_config {
-            Some(config) if config.lock.is_some() && self.lock == Path::new(flags_schema::LOCK_FILE) => {
+            Some(config)
+                if config.lock.is_some() && self.lock == Path::new(flags_schema::LOCK_FILE) =>
+            {
                 config.lock.clone().unwrap_or_default()
             }
             _ => self.lock.clone(),
@@ -469,7 +471,9 @@ impl Config {
             Ok(current) => current,
             // A lock that cannot be read (an older format, a bad merge) is replaced by a sync.
             Err(error) if will_read_sources && !check => {
-                warnings.push(format!("{error}\nit is replaced with what the sources define"));
+                warnings.push(format!(
+                    "{error}\nit is replaced with what the sources define"
+                ));
                 None
             }
             Err(error) => return Err(error.into()),
@@ -494,9 +498,8 @@ impl Config {
                 });
             };
             if wants_network {
-                let message = format!(
-                    "offline: `{lock_name}` was not compared with its remote sources"
-                );
+                let message =
+                    format!("offline: `{lock_name}` was not compared with its remote sources");
                 if strict && check {
                     return Err(Error::Fetch {
                         source_name: lock_name,
@@ -520,7 +523,13 @@ impl Config {
         let gathered = match gather(&sources, root.as_deref()) {
             Ok(gathered) => gathered,
             Err(error) => {
-                let unreachable = matches!(error, Error::Fetch { unreachable: true, .. });
+                let unreachable = matches!(
+                    error,
+                    Error::Fetch {
+                        unreachable: true,
+                        ..
+                    }
+                );
                 match current {
                     Some(current) if unreachable && !strict => {
                         warnings.push(format!(

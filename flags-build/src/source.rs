@@ -428,7 +428,11 @@ impl fmt::Display for Source {
                 ..
             } => write!(f, "{kind} at `${var}`"),
             _ => match self.request_url() {
-                Ok(Some(url)) => write!(f, "{kind} `{}`", self.recorded_location(Some(&url)).unwrap_or(url)),
+                Ok(Some(url)) => write!(
+                    f,
+                    "{kind} `{}`",
+                    self.recorded_location(Some(&url)).unwrap_or(url)
+                ),
                 _ => write!(f, "{kind}"),
             },
         }
@@ -494,7 +498,9 @@ pub(crate) fn strip_user_info(url: &str) -> String {
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     format!("{scheme}://{host}{tail}")
 }
 
@@ -554,6 +560,9 @@ mod tests {
             .bearer_token_env("TOKEN_VAR")
             .header_env("X-Key", "KEY_VAR");
         let debug = format!("{source:?}");
-        assert!(debug.contains("TOKEN_VAR") && debug.contains("KEY_VAR"), "{debug}");
+        assert!(
+            debug.contains("TOKEN_VAR") && debug.contains("KEY_VAR"),
+            "{debug}"
+        );
     }
 }

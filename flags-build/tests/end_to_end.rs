@@ -194,7 +194,11 @@ fn a_flag_added_on_the_server_is_usable_after_flags_sync() {
         String::from_utf8_lossy(&output.stdout),
         "new_checkout=true upload_limit=25\n"
     );
-    assert_eq!(server.connections(), 1, "a build connected to the flag service");
+    assert_eq!(
+        server.connections(),
+        1,
+        "a build connected to the flag service"
+    );
     ok(scratch.flags(&["check"]));
 
     // The server gains a flag. Code that reads it does not compile until the sync...
@@ -213,7 +217,9 @@ fn a_flag_added_on_the_server_is_usable_after_flags_sync() {
     let err = stderr(&output);
     assert!(err.contains("+ added flag `greeting` (string)"), "{err}");
     assert!(
-        err.contains("1 key used in the code but absent from the lock:\n  - greeting\n      src/main.rs:"),
+        err.contains(
+            "1 key used in the code but absent from the lock:\n  - greeting\n      src/main.rs:"
+        ),
         "{err}"
     );
 
@@ -241,7 +247,8 @@ fn a_flag_added_on_the_server_is_usable_after_flags_sync() {
     ok(scratch.flags(&["sync"]));
     let output = ok(scratch.flags(&["check"]));
     assert!(
-        stderr(&output).contains("1 flag in the lock used nowhere in the code:\n  - legacy-export\n"),
+        stderr(&output)
+            .contains("1 flag in the lock used nowhere in the code:\n  - legacy-export\n"),
         "{}",
         stderr(&output)
     );

@@ -149,11 +149,16 @@ fn a_flag_file_over_http_with_a_token_from_the_environment() {
     let url = server.url("/config/flags.json?ref=main");
     let krate = Crate::new(
         "url",
-        &[format!(r#"{{ kind = "url", url = "{url}", token-env = "TEST_FLAGS_TOKEN", headers = {{ "X-Team" = "TEST_TEAM" }} }}"#)],
+        &[format!(
+            r#"{{ kind = "url", url = "{url}", token-env = "TEST_FLAGS_TOKEN", headers = {{ "X-Team" = "TEST_TEAM" }} }}"#
+        )],
     );
     let output = krate.flags(
         &["sync"],
-        &[("TEST_FLAGS_TOKEN", "tok-abc123"), ("TEST_TEAM", "payments")],
+        &[
+            ("TEST_FLAGS_TOKEN", "tok-abc123"),
+            ("TEST_TEAM", "payments"),
+        ],
     );
     assert_success(&output);
     let lock = krate.lock();
@@ -190,7 +195,10 @@ fn the_lock_is_rewritten_only_when_the_definitions_change() {
     let server = Server::start(Reply::json(FLAGD));
     let krate = Crate::new(
         "unchanged",
-        &[format!(r#"{{ kind = "url", url = "{}" }}"#, server.url("/f.json"))],
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
     );
     assert_success(&krate.flags(&["sync"], &[]));
     let first = krate.lock_text();
@@ -198,7 +206,11 @@ fn the_lock_is_rewritten_only_when_the_definitions_change() {
     // A later fetch of the same definitions keeps the lock, and its fetch time, as it is.
     let output = krate.flags(&["sync"], &[("SOURCE_DATE_EPOCH", "1800000000")]);
     assert_success(&output);
-    assert!(stderr(&output).contains("up to date"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("up to date"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(krate.lock_text(), first);
 
     // New definitions: rewritten, with the new fetch time, and the change is shown.
@@ -348,7 +360,10 @@ fn go_feature_flag_relay_proxy() {
     assert_eq!(exchange.request.method, "POST");
     assert_eq!(exchange.request.path, "/v1/flag/configuration");
     assert_eq!(exchange.request.header("x-api-key"), Some("g-key"));
-    assert_eq!(body(exchange), json!({ "flags": ["new-checkout", "page-size"] }));
+    assert_eq!(
+        body(exchange),
+        json!({ "flags": ["new-checkout", "page-size"] })
+    );
 }
 
 #[test]
@@ -396,7 +411,10 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
         "merge",
         &[
             r#"{ kind = "file", path = "flags.json" }"#.to_owned(),
-            format!(r#"{{ kind = "openfeature-api", url = "{}" }}"#, server.url("")),
+            format!(
+                r#"{{ kind = "openfeature-api", url = "{}" }}"#,
+                server.url("")
+            ),
         ],
     );
     krate.write("flags.json", FLAGD);
@@ -417,10 +435,15 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
-        err.contains("flag `upload-limit` is integer in file `flags.json` but string in openfeature-api"),
+        err.contains(
+            "flag `upload-limit` is integer in file `flags.json` but string in openfeature-api"
+        ),
         "{err}"
     );
-    assert_eq!(keys(&krate.lock()), ["new-checkout", "page-size", "upload-limit"]);
+    assert_eq!(
+        keys(&krate.lock()),
+        ["new-checkout", "page-size", "upload-limit"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,9 +452,8 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
 #[test]
 fn credentials_never_reach_messages_or_the_lock() {
     // The server echoes what it was sent, as a careless one might.
-    let server = Server::start(
-        Reply::status(401).body(r#"{ "errorDetails": "bad token tok-SECRET-42" }"#),
-    );
+    let server =
+        Server::start(Reply::status(401).body(r#"{ "errorDetails": "bad token tok-SECRET-42" }"#));
     let krate = Crate::new(
         "secret",
         &[format!(
@@ -486,7 +508,10 @@ fn credentials_never_reach_messages_or_the_lock() {
 #[test]
 fn a_signed_url_from_the_environment_is_recorded_without_its_query() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new("url-env", &[r#"{ kind = "url", url-env = "TEST_SIGNED_URL" }"#.to_owned()]);
+    let krate = Crate::new(
+        "url-env",
+        &[r#"{ kind = "url", url-env = "TEST_SIGNED_URL" }"#.to_owned()],
+    );
     let signed = server.url("/bucket/flags.json?X-Signature=abcdef123456");
     assert_success(&krate.flags(&["sync"], &[("TEST_SIGNED_URL", &signed)]));
     let text = krate.lock_text();
@@ -509,7 +534,10 @@ fn an_offline_build_never_connects() {
     let server = Server::start(Reply::json(FLAGD));
     let krate = Crate::new(
         "offline",
-        &[format!(r#"{{ kind = "url", url = "{}" }}"#, server.url("/f.json"))],
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
     );
     // No lock, not asked: an error naming the command, and no connection.
     let error = krate.config().sync_lock().unwrap_err();
@@ -518,7 +546,12 @@ fn an_offline_build_never_connects() {
     assert_eq!(server.connections(), 0);
 
     // Asked, but offline: still none.
-    let error = krate.config().refresh(true).offline(true).sync_lock().unwrap_err();
+    let error = krate
+        .config()
+        .refresh(true)
+        .offline(true)
+        .sync_lock()
+        .unwrap_err();
     assert!(error.to_string().contains("forbidden"), "{error}");
     let output = krate.flags(&["sync"], &[("FLAGS_OFFLINE", "1")]);
     assert_eq!(output.status.code(), Some(2));
@@ -534,16 +567,37 @@ fn an_offline_build_never_connects() {
     assert_eq!(connections, 1);
     let out = krate.path().join("out");
     let mut directives = Vec::new();
-    let synced = krate.config().out_dir(&out).sync_to(&mut directives).unwrap();
+    let synced = krate
+        .config()
+        .out_dir(&out)
+        .sync_to(&mut directives)
+        .unwrap();
     assert!(!synced.fetched && !synced.lock_written);
     assert_eq!(keys(&synced.manifest), ["new-checkout", "upload-limit"]);
     assert!(out.join("flags.lock.json").is_file());
     // Check mode offline: a warning, no connection.
-    let synced = krate.config().check(true).offline(true).sync_lock().unwrap();
-    assert!(synced.warnings[0].contains("offline"), "{:?}", synced.warnings);
+    let synced = krate
+        .config()
+        .check(true)
+        .offline(true)
+        .sync_lock()
+        .unwrap();
+    assert!(
+        synced.warnings[0].contains("offline"),
+        "{:?}",
+        synced.warnings
+    );
     assert_eq!(server.connections(), connections);
     // ... and an error when strict.
-    assert!(krate.config().check(true).offline(true).strict(true).sync_lock().is_err());
+    assert!(
+        krate
+            .config()
+            .check(true)
+            .offline(true)
+            .strict(true)
+            .sync_lock()
+            .is_err()
+    );
     assert_eq!(server.connections(), connections);
 
     // Asked: it connects.
@@ -551,7 +605,10 @@ fn an_offline_build_never_connects() {
     assert!(synced.fetched);
     assert_eq!(server.connections(), connections + 1);
     let text = String::from_utf8(directives).unwrap();
-    assert!(text.contains("cargo:rerun-if-env-changed=FLAGS_SYNC"), "{text}");
+    assert!(
+        text.contains("cargo:rerun-if-env-changed=FLAGS_SYNC"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -559,7 +616,10 @@ fn a_build_asked_to_sync_fetches_and_reruns_while_asked() {
     let server = Server::start(Reply::json(FLAGD));
     let krate = Crate::new(
         "build-sync",
-        &[format!(r#"{{ kind = "url", url = "{}" }}"#, server.url("/f.json"))],
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
     );
     let mut directives = Vec::new();
     let synced = krate
@@ -585,7 +645,10 @@ fn an_unreachable_source_warns_while_a_lock_exists() {
     let server = Server::start(Reply::json(FLAGD));
     let krate = Crate::new(
         "unreachable",
-        &[format!(r#"{{ kind = "url", url = "{}" }}"#, server.url("/f.json"))],
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
     );
     assert_success(&krate.flags(&["sync"], &[]));
     let before = krate.lock_text();
@@ -606,7 +669,10 @@ fn an_unreachable_source_warns_while_a_lock_exists() {
         .sync_to(&mut directives)
         .unwrap();
     let text = String::from_utf8(directives).unwrap();
-    assert!(text.contains("cargo:warning=url `http://127.0.0.1:"), "{text}");
+    assert!(
+        text.contains("cargo:warning=url `http://127.0.0.1:"),
+        "{text}"
+    );
 
     // Strict: an error.
     let output = krate.flags(&["sync", "--strict"], &[]);
@@ -620,7 +686,10 @@ fn an_unreachable_source_warns_while_a_lock_exists() {
     let output = krate.flags(&["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
-    assert!(err.contains("does not exist") && err.contains("`flags sync`"), "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("`flags sync`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -628,7 +697,10 @@ fn server_errors_are_retried_and_client_errors_are_not() {
     let server = Server::start(Reply::status(503));
     let krate = Crate::new(
         "retries",
-        &[format!(r#"{{ kind = "url", url = "{}" }}"#, server.url("/f.json"))],
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
     );
     let error = krate.config().refresh(true).sync_lock().unwrap_err();
     assert!(error.to_string().contains("503"), "{error}");
@@ -636,7 +708,10 @@ fn server_errors_are_retried_and_client_errors_are_not() {
 
     server.serve(Reply::status(404).body("no such file"));
     let error = krate.config().refresh(true).sync_lock().unwrap_err();
-    assert!(error.to_string().contains("404 Not Found: no such file"), "{error}");
+    assert!(
+        error.to_string().contains("404 Not Found: no such file"),
+        "{error}"
+    );
     assert_eq!(server.count(), 4, "a 404 is not retried");
 
     // A transient failure then success: the sync succeeds.
@@ -652,12 +727,17 @@ fn bad_answers_are_errors_even_with_a_lock() {
     let server = Server::start(Reply::json(FLAGD));
     let krate = Crate::new(
         "bad-answers",
-        &[format!(r#"{{ kind = "ofrep", url = "{}" }}"#, server.url(""))],
+        &[format!(
+            r#"{{ kind = "ofrep", url = "{}" }}"#,
+            server.url("")
+        )],
     );
     // An OFREP endpoint that answers a flagd file.
     let error = krate.config().refresh(true).sync_lock().unwrap_err();
     assert!(
-        error.to_string().contains("expected a ofrep document, but the answer looks like flagd"),
+        error
+            .to_string()
+            .contains("expected a ofrep document, but the answer looks like flagd"),
         "{error}"
     );
     // Not JSON.
@@ -681,7 +761,10 @@ fn check_fails_on_drift_with_a_readable_diff() {
     let server = Server::start(Reply::json(FLAGD));
     let krate = Crate::new(
         "check",
-        &[format!(r#"{{ kind = "url", url = "{}" }}"#, server.url("/f.json"))],
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
     );
     assert_success(&krate.flags(&["sync"], &[]));
     assert_success(&krate.flags(&["check", "--no-scan"], &[]));
@@ -689,7 +772,10 @@ fn check_fails_on_drift_with_a_readable_diff() {
     let renamed = FLAGD_MORE
         .replace("new-checkout", "checkout-v2")
         .replace(r#""small": 10"#, r#""small": 5"#)
-        .replace(r#""defaultVariant": "large""#, r#""defaultVariant": "small""#);
+        .replace(
+            r#""defaultVariant": "large""#,
+            r#""defaultVariant": "small""#,
+        );
     server.serve(Reply::json(&renamed));
     let before = krate.lock_text();
     let output = krate.flags(&["check", "--no-scan"], &[]);
@@ -713,7 +799,10 @@ fn check_fails_on_drift_with_a_readable_diff() {
 
 #[test]
 fn help_schema_export_and_errors() {
-    let krate = Crate::new("cmd", &[r#"{ kind = "file", path = "flags.json" }"#.to_owned()]);
+    let krate = Crate::new(
+        "cmd",
+        &[r#"{ kind = "file", path = "flags.json" }"#.to_owned()],
+    );
     krate.write("flags.json", FLAGD);
     for args in [
         &["--help"][..],
@@ -731,9 +820,10 @@ fn help_schema_export_and_errors() {
 
     let output = krate.flags(&["schema"], &[]);
     assert_success(&output);
-    let committed =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/manifest.schema.json"))
-            .unwrap();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/manifest.schema.json"),
+    )
+    .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
 
     assert_success(&krate.flags(&["sync"], &[]));
@@ -744,7 +834,10 @@ fn help_schema_export_and_errors() {
         exported["flags"]["upload-limit"],
         json!({ "flagType": "integer", "defaultValue": 100 })
     );
-    let output = krate.flags(&["export", "--format", "openfeature", "-o", "manifest.json"], &[]);
+    let output = krate.flags(
+        &["export", "--format", "openfeature", "-o", "manifest.json"],
+        &[],
+    );
     assert_success(&output);
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(krate.path().join("manifest.json")).unwrap())
@@ -763,7 +856,11 @@ fn help_schema_export_and_errors() {
     krate.set_sources(&[r#"{ kind = "ftp" }"#.to_owned()]);
     let output = krate.flags(&["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("unknown kind `ftp`"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown kind `ftp`"),
+        "{}",
+        stderr(&output)
+    );
 
     // Outside a crate.
     let output = Command::new(env!("CARGO_BIN_EXE_flags"))
@@ -771,5 +868,9 @@ fn help_schema_export_and_errors() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("does not exist"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("does not exist"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -362,7 +362,10 @@ fn lock_provenance_location_is_the_source_path_as_given() {
     let location = read_lock(&abs_lock).sources[0].clone().location.unwrap();
     assert_eq!(location, source.display().to_string());
     assert!(Path::new(&location).is_absolute());
-    assert_eq!(synced.manifest.sources[0].clone().location.unwrap(), location);
+    assert_eq!(
+        synced.manifest.sources[0].clone().location.unwrap(),
+        location
+    );
 
     // Relative: resolved against the crate root to read it, but recorded as written, so a
     // committed lock is the same on every machine.
@@ -415,8 +418,7 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .check(false);
     let synced = run(&config).0.unwrap();
     assert_eq!(
-        read_lock(synced.out_file.as_deref().unwrap())
-            .sources[0]
+        read_lock(synced.out_file.as_deref().unwrap()).sources[0]
             .location
             .clone()
             .unwrap(),
@@ -672,7 +674,10 @@ fn missing_files_are_schema_errors_naming_them() {
     // No lock and no source: the error names the command that creates it.
     assert!(matches!(error, Error::MissingLock { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains(&nowhere.display().to_string()), "{message}");
+    assert!(
+        message.contains(&nowhere.display().to_string()),
+        "{message}"
+    );
     assert!(message.contains("`flags sync`"), "{message}");
     let error = run(&Config::new()
         .source(&nowhere)
@@ -727,7 +732,10 @@ fn every_option_changes_the_outcome() {
         keys(&read_lock(a.out_file.as_deref().unwrap())),
         ["new-checkout", "upload-limit"]
     );
-    assert_eq!(keys(&read_lock(b.out_file.as_deref().unwrap())), ["max-items"]);
+    assert_eq!(
+        keys(&read_lock(b.out_file.as_deref().unwrap())),
+        ["max-items"]
+    );
 
     // `.out_dir`: where the out file goes.
     assert_eq!(a.out_file, Some(dir.join("a").join(OUT_DIR_FILE)));
@@ -740,7 +748,10 @@ fn every_option_changes_the_outcome() {
         .out_dir(dir.join("c"))
         .check(false))
     .0;
-    assert!(matches!(without, Err(Error::MissingLock { .. })), "{without:?}");
+    assert!(
+        matches!(without, Err(Error::MissingLock { .. })),
+        "{without:?}"
+    );
     assert!(!lock.exists());
     let with = run(&Config::new()
         .source(&cli)
@@ -791,7 +802,9 @@ fn every_option_changes_the_outcome() {
         let error = result.unwrap_err();
         assert!(matches!(error, Error::MissingLock { .. }), "{error:?}");
         assert!(
-            error.to_string().starts_with("`flags.lock.json` does not exist"),
+            error
+                .to_string()
+                .starts_with("`flags.lock.json` does not exist"),
             "{error}"
         );
         assert!(

@@ -20,9 +20,9 @@ mod key;
 mod provider;
 pub mod source;
 pub mod telemetry;
+mod testing;
 #[cfg(feature = "http")]
 pub mod transport;
-mod testing;
 mod value;
 mod variant;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use flags_runtime::{
     Client, Context, Error, ErrorCode, FlagKey, ProviderEvent, ProviderStatus, Reason, source,
 };
-use support::server::{Reply, Server};
+use flags_test_support::server::{Reply, Server};
 use support::{PATIENCE, TempDir, limit, record};
 
 fn ctx() -> Context {

@@ -530,10 +530,11 @@ mod tests {
         ];
         for (text, default) in cases {
             let parsed = parse_str(text, "x.json").unwrap();
-            assert!(parsed.source.is_none());
+            assert!(parsed.sources.is_empty() && parsed.content_hash.is_none());
             assert_eq!(parsed.flags["a"].default, Some(default), "{text}");
             let mut imported = import_str(text, "x.json").unwrap();
-            assert!(imported.source.take().is_some());
+            assert!(std::mem::take(&mut imported.sources).len() == 1);
+            assert!(imported.content_hash.take().is_some());
             assert_eq!(parsed, imported, "{text}");
         }
         // And validates: a variant flag whose default variant is not a variation.

@@ -456,10 +456,7 @@ fn every_negative_targeting_fixture_is_rejected() {
 fn cli_positive_fixture_imports_with_the_five_types() {
     for path in json_files(&cli_fixtures("positive")) {
         let manifest = read_ok(&path);
-        assert_eq!(
-            manifest.sources[0].format,
-            Format::OpenfeatureCli
-        );
+        assert_eq!(manifest.sources[0].format, Format::OpenfeatureCli);
         assert_eq!(
             openfeature_cli::import(&load(&path), &path.display().to_string()).unwrap(),
             manifest

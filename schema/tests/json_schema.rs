@@ -21,4 +21,3 @@ fn committed_json_schema_is_current() {
         path.display()
     );
 }
-

@@ -62,7 +62,7 @@ fn check_common(name: &str, format: Format, manifest: &Manifest) {
     assert_eq!(back.flags, manifest.flags, "{name}");
     assert_eq!(back.metadata, manifest.metadata, "{name}");
     assert_eq!(back.evaluators, manifest.evaluators, "{name}");
-    assert_eq!(back.content_hash(), manifest.content_hash(), "{name}");
+    assert_eq!(back.compute_hash(), manifest.compute_hash(), "{name}");
     // And the lock is read back as a lock, not as the service's format.
     let relocked: Value = serde_json::from_str(&lock).unwrap();
     assert_eq!(Format::detect(&relocked), Some(Format::Lock), "{name}");

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-
 /// Long enough for a test that builds a crate with Cargo between requests on a cold, busy
 /// machine; a server is stopped when dropped, this bounds one whose test hangs.
 const LIFETIME: Duration = Duration::from_secs(30 * 60);

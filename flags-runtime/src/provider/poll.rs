@@ -225,7 +225,12 @@ fn http_client(config: &HttpConfig, headers: HeaderMap) -> Result<reqwest::Clien
         .connect_timeout(config.timeout)
         .user_agent(concat!("flags/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|error| format!("cannot set up the HTTP client: {}", crate::transport::describe_error(&error)))
+        .map_err(|error| {
+            format!(
+                "cannot set up the HTTP client: {}",
+                crate::transport::describe_error(&error)
+            )
+        })
 }
 
 async fn fetch(
@@ -243,7 +248,10 @@ async fn fetch(
         Ok(response) => response,
         Err(error) => {
             return Fetched::Failed {
-                message: format!("cannot reach `{origin}`: {}", crate::transport::describe_error(&error)),
+                message: format!(
+                    "cannot reach `{origin}`: {}",
+                    crate::transport::describe_error(&error)
+                ),
                 retry_after: None,
             };
         }
@@ -293,7 +301,10 @@ async fn fetch(
             Ok(None) => break,
             Err(error) => {
                 return Fetched::Failed {
-                    message: format!("cannot read the body from `{origin}`: {}", crate::transport::describe_error(&error)),
+                    message: format!(
+                        "cannot read the body from `{origin}`: {}",
+                        crate::transport::describe_error(&error)
+                    ),
                     retry_after: None,
                 };
             }

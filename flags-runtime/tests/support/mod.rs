@@ -2,8 +2,6 @@
 
 #![allow(dead_code)] // each test file uses part of it
 
-pub use flags_test_support::server;
-
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
