@@ -19,11 +19,14 @@ use serde_json::Value;
 /// new.flags.insert("theme".into(), Flag::new(FlagType::String, Some("dark".into())));
 ///
 /// let diff = flags_build::Diff::between(&old, &new);
-/// assert_eq!(diff.to_string(), "\
-///   - removed flag `beta` (boolean)
-///   ~ flag `limit`: default 10 → 20
-///   + added flag `theme` (string)
-/// ");
+/// assert_eq!(
+///     diff.to_string(),
+///     concat!(
+///         "  - removed flag `beta` (boolean)\n",
+///         "  ~ flag `limit`: default 10 → 20\n",
+///         "  + added flag `theme` (string)\n",
+///     )
+/// );
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]

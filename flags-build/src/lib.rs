@@ -201,6 +201,8 @@ pub struct Synced {
     pub out_file: Option<PathBuf>,
     /// Whether the committed lock file was (re)written.
     pub lock_written: bool,
+    /// Whether it did not exist before.
+    pub lock_created: bool,
     /// Whether remote sources were fetched.
     pub fetched: bool,
     /// What went wrong but did not fail the sync (an unreachable source while a lock exists);
@@ -429,6 +431,7 @@ impl Config {
                 manifest,
                 out_file: None,
                 lock_written: false,
+                lock_created: false,
                 fetched: false,
                 warnings: Vec::new(),
                 diff: Diff::default(),
@@ -513,6 +516,7 @@ impl Config {
                 manifest: current,
                 out_file: None,
                 lock_written: false,
+                lock_created: false,
                 fetched: false,
                 warnings,
                 diff: Diff::default(),
@@ -539,6 +543,7 @@ impl Config {
                             manifest: current,
                             out_file: None,
                             lock_written: false,
+                            lock_created: false,
                             fetched: false,
                             warnings,
                             diff: Diff::default(),
@@ -574,6 +579,7 @@ impl Config {
                 manifest: current,
                 out_file: None,
                 lock_written: false,
+                lock_created: false,
                 fetched: remote,
                 warnings,
                 diff: Diff::default(),
@@ -601,6 +607,7 @@ impl Config {
             manifest: fresh,
             out_file: None,
             lock_written: true,
+            lock_created: current_text.is_none(),
             fetched: remote,
             warnings,
             diff,

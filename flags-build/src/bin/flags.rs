@@ -203,9 +203,11 @@ fn sync(config: Config, sub: &ArgMatches) -> Result<ExitCode, String> {
         eprintln!("warning: {warning}");
     }
     let count = synced.manifest.flags.len();
-    if synced.lock_written {
+    if synced.lock_created {
+        eprintln!("created the lock file: {count} flags; commit it");
+    } else if synced.lock_written {
         eprint!("{}", synced.diff);
-        eprintln!("updated the lock file: {count} flags");
+        eprintln!("updated the lock file: {count} flags; commit it");
     } else if synced.fetched || synced.warnings.is_empty() {
         eprintln!("the lock file is up to date: {count} flags");
     }
