@@ -57,8 +57,8 @@ use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataVal
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
 ///
-/// The result is validated ([`Manifest::validate`]) and its [`Manifest::source`] records the
-/// format, the origin and the content hash, as [`crate::import`] does.
+/// The result is validated ([`Manifest::validate`]) and its [`Manifest::sources`] record the
+/// format and the origin, and [`Manifest::content_hash`] the hash of the definitions, as [`crate::import`] does.
 ///
 /// # Errors
 ///

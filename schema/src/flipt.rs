@@ -61,8 +61,8 @@ pub const NAMESPACE_METADATA: &str = "flagSetId";
 
 /// Imports a Flipt namespace snapshot; `origin` names it in errors and in the provenance.
 ///
-/// The result is validated ([`Manifest::validate`]) and its [`Manifest::source`] records the
-/// format, the origin and the content hash, as [`crate::import`] does.
+/// The result is validated ([`Manifest::validate`]) and its [`Manifest::sources`] record the
+/// format and the origin, and [`Manifest::content_hash`] the hash of the definitions, as [`crate::import`] does.
 ///
 /// # Errors
 ///

@@ -56,8 +56,8 @@ pub const FLAG_NOT_FOUND: &str = "FLAG_NOT_FOUND";
 /// Imports an OFREP bulk evaluation response; `origin` names it in errors and in the
 /// provenance.
 ///
-/// The result is validated ([`Manifest::validate`]) and its [`Manifest::source`] records the
-/// format, the origin and the content hash, as [`crate::import`] does.
+/// The result is validated ([`Manifest::validate`]) and its [`Manifest::sources`] record the
+/// format and the origin, and [`Manifest::content_hash`] the hash of the definitions, as [`crate::import`] does.
 ///
 /// # Errors
 ///

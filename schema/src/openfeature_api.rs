@@ -42,8 +42,8 @@ use crate::openfeature_cli::{normalise_default, parse_type};
 /// Imports a manifest from the OpenFeature manifest management API; `origin` names it in
 /// errors and in the provenance.
 ///
-/// The result is validated ([`Manifest::validate`]) and its [`Manifest::source`] records the
-/// format, the origin and the content hash, as [`crate::import`] does.
+/// The result is validated ([`Manifest::validate`]) and its [`Manifest::sources`] record the
+/// format and the origin, and [`Manifest::content_hash`] the hash of the definitions, as [`crate::import`] does.
 ///
 /// # Errors
 ///

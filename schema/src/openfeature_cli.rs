@@ -48,7 +48,7 @@ pub const SCHEMA_URL: &str = "https://raw.githubusercontent.com/open-feature/cli
 ///
 /// Every flag gets its `defaultValue` as [`Flag::default`] and no variants. An integer flag's
 /// default written as a whole float (`50.0`) is read as the integer. The result is validated
-/// and its [`Manifest::source`] records the format, the origin and the content hash, as
+/// and its [`Manifest::sources`] record the format and the origin, [`Manifest::content_hash`] the hash, as
 /// [`crate::import`] does.
 ///
 /// # Errors
