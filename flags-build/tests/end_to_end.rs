@@ -7,6 +7,7 @@
 //!   field, `flags check` fails and shows the flag; after `flags sync` both pass and the
 //!   program reads the flag;
 //! - `flags check` lists a flag no code uses, and fails with `--deny-unused`;
+//! - the code `flags generate` prints compiles in the crate;
 //! - a flag renamed on the server makes `flags check` fail (what CI runs);
 //! - `FLAGS_SYNC=1` makes the build script itself fetch.
 //!
@@ -254,6 +255,24 @@ fn a_flag_added_on_the_server_is_usable_after_flags_sync() {
     );
     let output = scratch.flags(&["check", "--deny-unused"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    // `flags generate` prints what `flags!` expands to; the crate compiles with it.
+    let output = ok(scratch.flags(&["generate", "--module", "app_flags"]));
+    std::fs::write(scratch.dir.join("src/generated.rs"), &output.stdout).unwrap();
+    let with_generated = main_rs(true).replace(
+        "fn main() {\n",
+        "mod generated;\n\nfn main() {\n    let all: generated::app_flags::All = \
+         flags::Client::for_tests().flags(&flags::Context::anonymous());\n    \
+         println!(\"legacy_export={}\", all.legacy_export);\n",
+    );
+    std::fs::write(scratch.dir.join("src/main.rs"), with_generated).unwrap();
+    let output = ok(scratch.cargo(&["run"], &[]));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "legacy_export=false\nnew_checkout=true upload_limit=25 greeting=Hi there\n"
+    );
+    std::fs::remove_file(scratch.dir.join("src/generated.rs")).unwrap();
+    std::fs::write(scratch.dir.join("src/main.rs"), main_rs(true)).unwrap();
 
     // The service renames a flag the code uses: CI's `flags check` fails.
     let renamed = flagd(&[

@@ -753,6 +753,44 @@ fn bad_answers_are_errors_even_with_a_lock() {
     assert!(!krate.lock_path().exists());
 }
 
+#[test]
+fn an_oversized_or_slow_answer_is_refused() {
+    // Larger than the 32 MiB limit: refused on its announced length.
+    let server = Server::start(Reply::json(&" ".repeat((32 << 20) + 1)));
+    let krate = Crate::new(
+        "oversized",
+        &[format!(
+            r#"{{ kind = "url", url = "{}" }}"#,
+            server.url("/f.json")
+        )],
+    );
+    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
+    assert!(
+        matches!(
+            error,
+            Error::Fetch {
+                unreachable: false,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    // Slower than the source's timeout: a transport failure, so a warning while a lock exists.
+    let server = Server::start(Reply::json(FLAGD).delay(std::time::Duration::from_millis(800)));
+    let krate = Crate::new(
+        "slow",
+        &[format!(
+            r#"{{ kind = "url", url = "{}", timeout-ms = 100 }}"#,
+            server.url("/f.json")
+        )],
+    );
+    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert!(!krate.lock_path().exists());
+}
+
 // ---------------------------------------------------------------------------------------------
 // The command
 
