@@ -1001,12 +1001,13 @@ fn find_tls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
             return Some(tls);
         }
-        if let Some(tls) = cause
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(tls);
+        // I/O errors nest: look inside each.
+        let mut io = cause.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io.and_then(std::io::Error::get_ref) {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            io = inner.downcast_ref::<std::io::Error>();
         }
         source = cause.source();
     }
