@@ -100,7 +100,10 @@ async fn rate_limit_window(reply: Reply) {
     server.route("POST", PATH, Reply::json("{}"));
     for body in ["{}", r#"{"a":1}"#] {
         let error = transport.send(post(&server, body)).await.unwrap_err();
-        assert!(matches!(error, TransportError::RateLimited { .. }), "{error:?}");
+        assert!(
+            matches!(error, TransportError::RateLimited { .. }),
+            "{error:?}"
+        );
         assert!(error.is_fail_fast());
     }
     assert_eq!(server.count(), 1);
@@ -140,7 +143,10 @@ async fn http_429_is_retried_after_its_retry_after_and_without_it_with_backoff()
     // A `Retry-After` beyond the 30 s cap ends the retries at once.
     server.route("POST", PATH, Reply::status(429).retry_after_secs(3600));
     let error = transport.send(post(&server, "{}")).await.unwrap_err();
-    assert!(matches!(error, TransportError::RateLimited { .. }), "{error:?}");
+    assert!(
+        matches!(error, TransportError::RateLimited { .. }),
+        "{error:?}"
+    );
     assert_eq!(server.count(), 4);
 }
 
@@ -164,7 +170,11 @@ async fn a_body_slower_than_the_timeout_times_out_and_is_retried() {
     assert!(matches!(error, TransportError::Timeout), "{error:?}");
     assert_eq!(server.count(), 2);
     // Slow headers time out too.
-    server.route("GET", "/late", Reply::json("{}").delay(Duration::from_secs(3)));
+    server.route(
+        "GET",
+        "/late",
+        Reply::json("{}").delay(Duration::from_secs(3)),
+    );
     let error = transport
         .send(Request::get(server.url("/late")))
         .await
@@ -388,7 +398,10 @@ async fn a_hundred_identical_requests_make_one_http_request() {
     let mut tasks = Vec::new();
     for i in 0..5 {
         let (a, b) = (transport.clone(), transport.clone());
-        let request = post(&server, &format!(r#"{{"context":{{"targetingKey":"u{i}"}}}}"#));
+        let request = post(
+            &server,
+            &format!(r#"{{"context":{{"targetingKey":"u{i}"}}}}"#),
+        );
         tasks.push(tokio::spawn(async move { a.send(request).await }));
         let request = post(&server, "{}").header("if-none-match", format!("\"e{i}\""));
         tasks.push(tokio::spawn(async move { b.send(request).await }));
@@ -403,7 +416,11 @@ async fn a_hundred_identical_requests_make_one_http_request() {
 
     // Without coalescing, identical requests each make their own.
     let transport = config().coalesce(false).build().unwrap();
-    server.route("POST", PATH, Reply::json("{}").delay(Duration::from_millis(50)));
+    server.route(
+        "POST",
+        PATH,
+        Reply::json("{}").delay(Duration::from_millis(50)),
+    );
     let tasks: Vec<_> = (0..5)
         .map(|_| {
             let transport = transport.clone();
@@ -550,7 +567,10 @@ async fn server_down_at_start_is_retried_then_opens_the_breaker() {
         .send(Request::post_json(url, "{}"))
         .await
         .unwrap_err();
-    assert!(matches!(error, TransportError::CircuitOpen { .. }), "{error:?}");
+    assert!(
+        matches!(error, TransportError::CircuitOpen { .. }),
+        "{error:?}"
+    );
     assert_eq!(transport.stats().requests, 3, "no I/O while open");
     assert_eq!(transport.stats().failed_fast, 1);
 }
@@ -610,7 +630,10 @@ async fn custom_ca_and_mutual_tls() {
     // reset may overtake it.
     match &error {
         TransportError::Tls { .. } => {
-            assert!(error.to_string().contains("`client_identity_pem`"), "{error}")
+            assert!(
+                error.to_string().contains("`client_identity_pem`"),
+                "{error}"
+            )
         }
         TransportError::Network { .. } | TransportError::Body { .. } => {}
         _ => panic!("{error:?}"),
@@ -665,7 +688,9 @@ fn one_transport_works_from_current_thread_and_multi_thread_runtimes() {
     let spawned = transport.clone();
     let url = server.url("/");
     multi
-        .block_on(async move { tokio::spawn(async move { spawned.send(Request::get(url)).await }).await })
+        .block_on(async move {
+            tokio::spawn(async move { spawned.send(Request::get(url)).await }).await
+        })
         .unwrap()
         .unwrap();
     assert_eq!(server.count(), 2);
@@ -674,13 +699,22 @@ fn one_transport_works_from_current_thread_and_multi_thread_runtimes() {
 #[test]
 fn bad_configuration_says_how_to_fix_it() {
     let cases: Vec<(TransportConfig, &str)> = vec![
-        (TransportConfig::new().timeout(Duration::ZERO), "`timeout` must be greater than zero"),
+        (
+            TransportConfig::new().timeout(Duration::ZERO),
+            "`timeout` must be greater than zero",
+        ),
         (
             TransportConfig::new().connect_timeout(Duration::ZERO),
             "`connect_timeout` must be greater than zero",
         ),
-        (TransportConfig::new().max_body(0), "`max_body` must be at least 1 byte"),
-        (TransportConfig::new().header("bad name", "v"), "invalid header `bad name`"),
+        (
+            TransportConfig::new().max_body(0),
+            "`max_body` must be at least 1 byte",
+        ),
+        (
+            TransportConfig::new().header("bad name", "v"),
+            "invalid header `bad name`",
+        ),
         (
             TransportConfig::new().add_root_certificate_pem("not a pem"),
             "no `CERTIFICATE` block",

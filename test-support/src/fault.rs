@@ -279,7 +279,9 @@ impl FaultServer {
 
     fn spawn(tls: Option<tokio_rustls::TlsAcceptor>) -> FaultServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared::default());
         let (stop, stopped) = oneshot::channel();
@@ -554,7 +556,9 @@ impl Body for FaultBody {
             if sleep.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            return Poll::Ready(Some(Err("connection reset in the middle of the body".into())));
+            return Poll::Ready(Some(Err(
+                "connection reset in the middle of the body".into()
+            )));
         }
         if this.data.is_empty() {
             return Poll::Ready(None);

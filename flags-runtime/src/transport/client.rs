@@ -212,9 +212,10 @@ impl TransportConfig {
             })?;
             headers.insert(header::AUTHORIZATION, value);
         }
-        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| ConfigError::Header {
-            name: "user-agent".to_owned(),
-        })?;
+        let user_agent =
+            HeaderValue::from_str(&self.user_agent).map_err(|_| ConfigError::Header {
+                name: "user-agent".to_owned(),
+            })?;
         let tls = client_config(&TlsOptions {
             roots_pem: &self.roots_pem,
             built_in_roots: self.built_in_roots,
@@ -264,7 +265,10 @@ impl fmt::Debug for TransportConfig {
             )
             .field("root_certificates", &self.roots_pem.len())
             .field("built_in_roots", &self.built_in_roots)
-            .field("client_identity", &self.identity.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_identity",
+                &self.identity.as_ref().map(|_| "<redacted>"),
+            )
             .field("user_agent", &self.user_agent)
             .finish()
     }
@@ -471,7 +475,9 @@ pub enum TransportError {
         body: Bytes,
     },
     /// The body is larger than the configured limit.
-    #[error("the response is larger than the limit of {limit} bytes; raise `max_body` if it is expected")]
+    #[error(
+        "the response is larger than the limit of {limit} bytes; raise `max_body` if it is expected"
+    )]
     TooLarge {
         /// The limit, in bytes.
         limit: u64,
@@ -896,7 +902,10 @@ impl Transport {
                 body,
             });
         }
-        if response.content_length().is_some_and(|n| n > config.max_body) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > config.max_body)
+        {
             return Err(TransportError::TooLarge {
                 limit: config.max_body,
             });
@@ -1026,9 +1035,7 @@ fn tls_message(error: &rustls::Error) -> String {
         ) => "; the certificate does not name this host",
         Error::AlertReceived(
             Alert::CertificateRequired | Alert::HandshakeFailure | Alert::BadCertificate,
-        ) => {
-            "; the server may require a client certificate: set one with `client_identity_pem`"
-        }
+        ) => "; the server may require a client certificate: set one with `client_identity_pem`",
         _ => "",
     };
     format!("{error}{hint}")

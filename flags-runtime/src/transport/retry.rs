@@ -155,7 +155,7 @@ fn instant(
     second: u32,
     offset: i64,
 ) -> Option<SystemTime> {
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -178,11 +178,9 @@ fn instant(
     let day_of_year = (153 * m + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
-    let seconds = days * 86_400
-        + i64::from(hour) * 3600
-        + i64::from(minute) * 60
-        + i64::from(second.min(59))
-        - offset;
+    let seconds =
+        days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second.min(59))
+            - offset;
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
 }
 
@@ -197,7 +195,10 @@ mod tests {
     #[test]
     fn delta_seconds() {
         assert_eq!(parse_retry_after(" 0 ", at(0)), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("120", at(0)), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", at(0)),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(
             parse_retry_after("99999999999999999999999", at(0)),
             Some(Duration::from_secs(u64::MAX))
@@ -215,7 +216,10 @@ mod tests {
             parse_retry_after(example, at(784_111_777 - 60)),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(parse_retry_after(example, at(784_111_777 + 5)), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(example, at(784_111_777 + 5)),
+            Some(Duration::ZERO)
+        );
         // A leap day and the turn of a century.
         assert_eq!(
             parse_retry_after("Tue, 29 Feb 2000 00:00:00 GMT", at(951_782_400 - 1)),
@@ -271,8 +275,9 @@ mod tests {
         }
         assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
         // Full jitter: the waits are spread, not all equal to the ceiling.
-        let waits: std::collections::BTreeSet<_> =
-            (0..50).map(|_| backoff(Duration::from_secs(1), 2)).collect();
+        let waits: std::collections::BTreeSet<_> = (0..50)
+            .map(|_| backoff(Duration::from_secs(1), 2))
+            .collect();
         assert!(waits.len() > 1);
     }
 }

@@ -65,11 +65,13 @@ pub(super) fn client_config(options: &TlsOptions<'_>) -> Result<rustls::ClientCo
                 });
             }
             // The key's own error never shows key material; say only what was wrong.
-            let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| ConfigError::Identity {
-                message: "no private key (`PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY` \
+            let key =
+                PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| ConfigError::Identity {
+                    message:
+                        "no private key (`PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY` \
                           block) in the key PEM"
-                    .to_owned(),
-            })?;
+                            .to_owned(),
+                })?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| ConfigError::Identity {
