@@ -741,3 +741,25 @@ fn bad_configuration_says_how_to_fix_it() {
     assert!(debug.contains("retry_delay: 30s"), "{debug}");
     assert!(Transport::new().is_ok());
 }
+
+#[tokio::test]
+async fn a_5xx_retry_after_beyond_the_cap_ends_the_retries() {
+    let server = FaultServer::start();
+    server.route("POST", PATH, Reply::status(503).retry_after_secs(3600));
+    let transport = config().retries(3).build().unwrap();
+    let error = transport.send(post(&server, "{}")).await.unwrap_err();
+    assert!(
+        matches!(error, TransportError::Status { status: 503, retry_after: Some(d), .. } if d == Duration::from_secs(3600)),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the server answered 503 (retry after 3600 s)"
+    );
+    assert_eq!(server.count(), 1);
+    assert_eq!(
+        transport.circuit_state(),
+        CircuitState::Closed,
+        "breaker off"
+    );
+}
