@@ -649,7 +649,7 @@ struct Inner {
 }
 
 /// The HTTP transport shared by remote providers: one connection pool, retries, a circuit
-/// breaker, coalescing, limits (see the [module](self) documentation). Cheap to clone (an
+/// breaker, coalescing, limits (see the [module](crate::transport) documentation). Cheap to clone (an
 /// `Arc`); clones share everything, counters and breaker included.
 ///
 /// [`send`](Self::send) may be polled from any tokio runtime with the I/O and time drivers
