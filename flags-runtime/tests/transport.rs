@@ -763,3 +763,34 @@ async fn a_5xx_retry_after_beyond_the_cap_ends_the_retries() {
         "breaker off"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_leader_does_not_strand_its_coalesced_followers() {
+    let server = FaultServer::start();
+    let (held, gate) = Reply::json("{}").gated();
+    server.route("POST", PATH, held);
+    let transport = config().build().unwrap();
+    let leader = {
+        let transport = transport.clone();
+        let request = post(&server, "{}");
+        tokio::spawn(async move { transport.send(request).await })
+    };
+    until(|| server.count() == 1).await;
+    let follower = {
+        let transport = transport.clone();
+        let request = post(&server, "{}");
+        tokio::spawn(async move { transport.send(request).await })
+    };
+    until(|| transport.stats().coalesced == 1).await;
+    leader.abort();
+    // The follower takes over with its own request.
+    until(|| server.count() == 2).await;
+    gate.open();
+    assert_eq!(follower.await.unwrap().unwrap().status, 200);
+    assert!(leader.await.unwrap_err().is_cancelled());
+    // Nothing is left in flight: the next identical request is sent, not joined.
+    server.route("POST", PATH, Reply::json("{}"));
+    transport.send(post(&server, "{}")).await.unwrap();
+    assert_eq!(server.count(), 3);
+    assert_eq!(transport.stats().coalesced, 1);
+}
