@@ -1,6 +1,53 @@
-//! The HTTP plumbing shared by the runtime's HTTP sources and by `flags-build`'s sync: one
-//! TLS set-up (rustls with `ring`, the platform's verifier), error messages that never carry a
-//! URL (where credentials hide), and URL redaction for logs and provenance.
+//! HTTP for the runtime: the shared [`Transport`] of the remote providers, and the plumbing
+//! shared with the HTTP sources and `flags-build`'s sync (one TLS set-up, error messages that
+//! never carry a URL, URL redaction).
+//!
+//! A [`Transport`] wraps one `reqwest` client (rustls with `ring`) and adds what a flag service
+//! client needs on a bad network:
+//!
+//! - a timeout per attempt (connection, headers and body) and a connect timeout;
+//! - retries with capped exponential backoff and full jitter, honouring `Retry-After`, for
+//!   transport failures, body read failures, 5xx and 429 only (never 400, 401, 403, 404 nor
+//!   any other 4xx);
+//! - a circuit breaker ([`CircuitState`]), opened by consecutive transport/5xx failures;
+//! - a per-origin fail-fast window after a 429 with `Retry-After` ([`TransportError::RateLimited`]);
+//! - coalescing: identical requests in flight at the same time share one HTTP call;
+//! - a response size limit, checked on `Content-Length` and while reading;
+//! - static headers, a bearer token and a per-request headers factory, all redacted from
+//!   `Debug`, logs and errors;
+//! - a custom CA and a client identity (mutual TLS).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use flags_runtime::transport::{Request, TransportConfig};
+//!
+//! let transport = TransportConfig::new()
+//!     .timeout(Duration::from_secs(5))
+//!     .retries(2)
+//!     .bearer_token("secret")
+//!     .build()?;
+//! let response = transport
+//!     .send(Request::post_json(
+//!         "https://flags.example.com/ofrep/v1/evaluate/flags",
+//!         r#"{"context":{"targetingKey":"user-1"}}"#,
+//!     ))
+//!     .await?;
+//! assert_eq!(response.status, 200);
+//! # Ok(()) }
+//! ```
+
+mod breaker;
+mod client;
+mod retry;
+mod tls;
+
+pub use breaker::CircuitState;
+pub use client::{
+    ConfigError, HeadersFactory, Method, Request, Response, Transport, TransportConfig,
+    TransportError, TransportStats,
+};
+pub use retry::parse_retry_after;
 
 use std::sync::Arc;
 

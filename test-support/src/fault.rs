@@ -1,0 +1,736 @@
+//! A fault-injecting HTTP/1.1 server on 127.0.0.1 for the transport and remote provider tests.
+//!
+//! - hyper 1 on a current-thread tokio runtime in its own thread; many concurrent connections
+//!   (keep-alive), each request recorded (method, path and query, headers, body) and each
+//!   connection counted;
+//! - scripted per route (method + path prefix, the longest prefix wins): a queue of [`Reply`]s,
+//!   the last of which repeats; no route matched → `404` with an empty body;
+//! - faults per reply: a delay before the headers, a gate held until the test opens it, a
+//!   body that trickles, `Retry-After` (seconds or date), malformed or oversized bodies,
+//!   chunked bodies, a reset in the middle of the body, a connection closed before the
+//!   response, `ETag`/`If-None-Match` → `304`;
+//! - optional TLS, with a client certificate required or not ([`TestPki`] makes the
+//!   certificates);
+//! - bounded: stops when dropped and by itself after 30 minutes; delays at most 60 s, gates
+//!   at most 10 s, at most 1024 connections at a time, request bodies read up to 1 MiB,
+//!   100,000 requests recorded at most.
+//!
+//! ```
+//! use flags_test_support::fault::{FaultServer, Reply};
+//!
+//! let server = FaultServer::start();
+//! server.route("POST", "/ofrep/v1/evaluate/flags", Reply::status(503));
+//! server.then("POST", "/ofrep/v1/evaluate/flags", Reply::json(r#"{"flags":[]}"#));
+//! assert!(server.url("/ofrep/v1/evaluate/flags").starts_with("http://127.0.0.1:"));
+//! ```
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::sync::{Semaphore, oneshot, watch};
+
+/// A server is stopped when dropped; this bounds one whose test hangs.
+const LIFETIME: Duration = Duration::from_secs(30 * 60);
+const MAX_DELAY: Duration = Duration::from_secs(60);
+const MAX_GATE: Duration = Duration::from_secs(10);
+const MAX_CONNECTIONS: usize = 1024;
+const MAX_REQUEST_BODY: usize = 1 << 20;
+const MAX_RECORDED: usize = 100_000;
+const MAX_BODY: usize = 256 << 20;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request as received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path and query.
+    pub path: String,
+    /// Names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body (at most 1 MiB).
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Abort {
+    /// Headers and half the body, then the connection is dropped.
+    MidBody,
+    /// The request is read, then the connection is closed without an answer.
+    BeforeResponse,
+}
+
+/// Opens a [`Reply::gated`] reply's gate (dropping it opens it too).
+#[derive(Debug)]
+pub struct Gate(watch::Sender<bool>);
+
+impl Gate {
+    /// Lets the held replies (and all later ones) go.
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
+/// One scripted answer and its faults.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+    conditional: bool,
+    delay: Duration,
+    gate: Option<watch::Receiver<bool>>,
+    slow: Option<(usize, Duration)>,
+    chunked: bool,
+    abort: Option<Abort>,
+}
+
+impl Reply {
+    /// An empty answer with this status.
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            conditional: false,
+            delay: Duration::ZERO,
+            gate: None,
+            slow: None,
+            chunked: false,
+            abort: None,
+        }
+    }
+
+    /// `200` with a JSON body.
+    pub fn json(body: &str) -> Reply {
+        Reply::status(200)
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec())
+    }
+
+    /// With this body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Reply {
+        self.body = body.into();
+        self
+    }
+
+    /// With this header (added to the others).
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// With an `ETag`, answering `304` (no body) to a request whose `If-None-Match` equals it.
+    pub fn etag(mut self, tag: &str) -> Reply {
+        self.conditional = true;
+        self.header("etag", tag)
+    }
+
+    /// `Retry-After: <seconds>`.
+    pub fn retry_after_secs(self, seconds: u64) -> Reply {
+        self.header("retry-after", &seconds.to_string())
+    }
+
+    /// `Retry-After: <HTTP date>` (IMF-fixdate).
+    pub fn retry_after_date(self, at: SystemTime) -> Reply {
+        self.header("retry-after", &http_date(at))
+    }
+
+    /// Waits this long (at most 60 s) before the headers.
+    pub fn delay(mut self, delay: Duration) -> Reply {
+        self.delay = delay.min(MAX_DELAY);
+        self
+    }
+
+    /// Holds the reply until the returned gate opens (or is dropped; at most 10 s).
+    pub fn gated(mut self) -> (Reply, Gate) {
+        let (tx, rx) = watch::channel(false);
+        self.gate = Some(rx);
+        (self, Gate(tx))
+    }
+
+    /// Sends the body `chunk` bytes at a time, waiting `interval` before each chunk after the
+    /// first.
+    pub fn slow_body(mut self, chunk: usize, interval: Duration) -> Reply {
+        self.slow = Some((chunk.max(1), interval.min(MAX_DELAY)));
+        self
+    }
+
+    /// Sends the body with chunked transfer encoding (no `Content-Length`).
+    pub fn chunked(mut self) -> Reply {
+        self.chunked = true;
+        self
+    }
+
+    /// A `200` JSON answer whose body is not valid JSON.
+    pub fn malformed() -> Reply {
+        Reply::json(r#"{"key": "flag", "value": tru"#)
+    }
+
+    /// A `200` answer with a body of `bytes` bytes (at most 256 MiB), `Content-Length` set
+    /// unless [`chunked`](Self::chunked).
+    pub fn oversized(bytes: usize) -> Reply {
+        Reply::status(200)
+            .header("content-type", "application/json")
+            .body(vec![b' '; bytes.min(MAX_BODY)])
+    }
+
+    /// Sends the headers and half the body, then drops the connection (no proper end of the
+    /// body: with `Content-Length` the body is short, chunked it lacks its last chunk).
+    pub fn reset_mid_body(mut self) -> Reply {
+        self.abort = Some(Abort::MidBody);
+        if self.body.len() < 2 {
+            self.body = Bytes::from_static(b"{\"flags\": [], \"padding\": \"....\"}");
+        }
+        self
+    }
+
+    /// Reads the request, then closes the connection without an answer.
+    pub fn close_before_response() -> Reply {
+        let mut reply = Reply::status(200);
+        reply.abort = Some(Abort::BeforeResponse);
+        reply
+    }
+}
+
+struct Route {
+    method: String,
+    prefix: String,
+    script: VecDeque<Reply>,
+}
+
+#[derive(Default)]
+struct Shared {
+    routes: Mutex<Vec<Route>>,
+    log: Mutex<Vec<Recorded>>,
+    connections: AtomicUsize,
+    tls_failures: AtomicUsize,
+}
+
+impl Shared {
+    fn next_reply(&self, method: &str, path: &str) -> Option<Reply> {
+        let mut routes = self.routes.lock().unwrap();
+        let route = routes
+            .iter_mut()
+            .filter(|r| (r.method == "*" || r.method == method) && path.starts_with(&r.prefix))
+            .max_by_key(|r| r.prefix.len())?;
+        if route.script.len() > 1 {
+            route.script.pop_front()
+        } else {
+            route.script.front().cloned()
+        }
+    }
+}
+
+/// The server; stops when dropped.
+pub struct FaultServer {
+    addr: SocketAddr,
+    tls: bool,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FaultServer {
+    /// A plain HTTP server with no route (everything answers `404`).
+    pub fn start() -> FaultServer {
+        FaultServer::spawn(None)
+    }
+
+    /// An HTTPS server (see [`TestPki::server_config`]).
+    pub fn start_tls(config: Arc<rustls::ServerConfig>) -> FaultServer {
+        FaultServer::spawn(Some(tokio_rustls::TlsAcceptor::from(config)))
+    }
+
+    fn spawn(tls: Option<tokio_rustls::TlsAcceptor>) -> FaultServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("local address");
+        let shared = Arc::new(Shared::default());
+        let (stop, stopped) = oneshot::channel();
+        let is_tls = tls.is_some();
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("fault-server".to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                runtime.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                    let accept = tokio::spawn(accept_loop(listener, thread_shared, tls));
+                    let _ = tokio::time::timeout(LIFETIME, stopped).await;
+                    accept.abort();
+                });
+                // Dropping the runtime cancels every connection task.
+            })
+            .expect("spawn the server thread");
+        FaultServer {
+            addr,
+            tls: is_tls,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The URL of `path` on this server (`http://127.0.0.1:port/path`, `https` with TLS).
+    pub fn url(&self, path: &str) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.addr)
+    }
+
+    /// The address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// From now on, `method` (`"*"` for any) on paths starting with `prefix` answers `reply`.
+    pub fn route(&self, method: &str, prefix: &str, reply: Reply) -> &Self {
+        let mut routes = self.shared.routes.lock().unwrap();
+        routes.retain(|r| !(r.method == method && r.prefix == prefix));
+        routes.push(Route {
+            method: method.to_owned(),
+            prefix: prefix.to_owned(),
+            script: VecDeque::from([reply]),
+        });
+        self
+    }
+
+    /// Answers `reply` on this route after the replies already scripted for it.
+    pub fn then(&self, method: &str, prefix: &str, reply: Reply) -> &Self {
+        let mut routes = self.shared.routes.lock().unwrap();
+        match routes
+            .iter_mut()
+            .find(|r| r.method == method && r.prefix == prefix)
+        {
+            Some(route) => route.script.push_back(reply),
+            None => routes.push(Route {
+                method: method.to_owned(),
+                prefix: prefix.to_owned(),
+                script: VecDeque::from([reply]),
+            }),
+        }
+        self
+    }
+
+    /// The requests received so far (recorded on arrival, before any delay).
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.log.lock().unwrap().clone()
+    }
+
+    /// How many requests were received.
+    pub fn count(&self) -> usize {
+        self.shared.log.lock().unwrap().len()
+    }
+
+    /// How many requests were received on paths starting with `prefix`.
+    pub fn count_path(&self, prefix: &str) -> usize {
+        let log = self.shared.log.lock().unwrap();
+        log.iter().filter(|r| r.path.starts_with(prefix)).count()
+    }
+
+    /// Connections accepted (including TLS handshakes that failed).
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// TLS handshakes that failed.
+    pub fn tls_failures(&self) -> usize {
+        self.shared.tls_failures.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        };
+        shared.connections.fetch_add(1, Ordering::SeqCst);
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            match tls {
+                None => serve(TokioIo::new(stream), shared).await,
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => serve(TokioIo::new(stream), shared).await,
+                    Err(_) => {
+                        shared.tls_failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                },
+            }
+        });
+    }
+}
+
+async fn serve<I>(io: I, shared: Arc<Shared>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| handle(request, shared.clone()));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
+}
+
+async fn handle(
+    request: hyper::Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<hyper::Response<FaultBody>, BoxError> {
+    let method = request.method().as_str().to_owned();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = http_body_util::Limited::new(request.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    let if_none_match = headers
+        .iter()
+        .find(|(n, _)| n == "if-none-match")
+        .map(|(_, v)| v.clone());
+    {
+        let mut log = shared.log.lock().unwrap();
+        if log.len() < MAX_RECORDED {
+            log.push(Recorded {
+                method: method.clone(),
+                path: path.clone(),
+                headers,
+                body,
+            });
+        }
+    }
+    let reply = shared
+        .next_reply(&method, &path)
+        .unwrap_or_else(|| Reply::status(404));
+    if let Some(mut gate) = reply.gate.clone() {
+        let _ = tokio::time::timeout(MAX_GATE, gate.wait_for(|open| *open)).await;
+    }
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    if reply.abort == Some(Abort::BeforeResponse) {
+        return Err("closing the connection before the response".into());
+    }
+    let etag = reply
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("etag"))
+        .map(|(_, v)| v.as_str());
+    let not_modified = reply.conditional && etag.is_some() && if_none_match.as_deref() == etag;
+    let status = if not_modified { 304 } else { reply.status };
+    let mut response = hyper::Response::builder().status(status);
+    for (name, value) in &reply.headers {
+        response = response.header(name, value);
+    }
+    let body = if not_modified {
+        FaultBody::new(Bytes::new(), &reply)
+    } else {
+        FaultBody::new(reply.body.clone(), &reply)
+    };
+    Ok(response.body(body)?)
+}
+
+/// A response body that may trickle, omit its length or break off.
+struct FaultBody {
+    data: Bytes,
+    chunk: usize,
+    interval: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Bytes to send before failing (`None`: no failure).
+    fail_after: Option<usize>,
+    sent: usize,
+    exact: Option<u64>,
+}
+
+impl FaultBody {
+    fn new(data: Bytes, reply: &Reply) -> FaultBody {
+        let len = data.len();
+        let (chunk, interval) = match reply.slow {
+            Some((chunk, interval)) => (chunk, Some(interval)),
+            None => (64 * 1024, None),
+        };
+        FaultBody {
+            chunk,
+            interval,
+            sleep: None,
+            fail_after: (reply.abort == Some(Abort::MidBody)).then_some(len / 2),
+            sent: 0,
+            exact: (!reply.chunked).then_some(len as u64),
+            data,
+        }
+    }
+}
+
+impl Body for FaultBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if let Some(limit) = this.fail_after
+            && this.sent >= limit
+        {
+            // Let hyper flush the headers and the first part before the connection drops.
+            let sleep = this
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            return Poll::Ready(Some(Err(
+                "connection reset in the middle of the body".into()
+            )));
+        }
+        if this.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        if let (Some(interval), true) = (this.interval, this.sent > 0) {
+            let sleep = this
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(interval)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.sleep = None;
+        }
+        let mut take = this.chunk.min(this.data.len());
+        if let Some(limit) = this.fail_after {
+            take = take.min(limit - this.sent);
+        }
+        let chunk = this.data.split_to(take);
+        this.sent += take;
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty() && self.fail_after.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.exact {
+            Some(len) => SizeHint::with_exact(len),
+            None => SizeHint::default(),
+        }
+    }
+}
+
+/// `at` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), for `Retry-After`.
+pub fn http_date(at: SystemTime) -> String {
+    let seconds = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (seconds / 86_400) as i64;
+    let time = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (years starting in March).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        time / 3600,
+        time % 3600 / 60,
+        time % 60
+    )
+}
+
+/// Certificates made for one test: a CA, a server certificate for `127.0.0.1` and
+/// `localhost`, and a client certificate, all signed by the CA (ECDSA P-256, `ring`).
+pub struct TestPki {
+    /// The CA certificate, PEM.
+    pub ca_pem: String,
+    /// The server's certificate, PEM.
+    pub server_cert_pem: String,
+    /// The server's private key, PEM.
+    pub server_key_pem: String,
+    /// The client's certificate, PEM.
+    pub client_cert_pem: String,
+    /// The client's private key, PEM.
+    pub client_key_pem: String,
+}
+
+impl TestPki {
+    /// Generates the certificates.
+    pub fn generate() -> TestPki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "flags test CA");
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_pem = ca.self_signed(&ca_key).expect("CA certificate").pem();
+        let issuer = Issuer::new(ca, ca_key);
+        let leaf = |names: Vec<String>, purpose: ExtendedKeyUsagePurpose, cn: &str| {
+            let key = KeyPair::generate().expect("key");
+            let mut params = CertificateParams::new(names).expect("params");
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params.extended_key_usages = vec![purpose];
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            let cert = params.signed_by(&key, &issuer).expect("certificate");
+            (cert.pem(), key.serialize_pem())
+        };
+        let (server_cert_pem, server_key_pem) = leaf(
+            vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+            "flags test server",
+        );
+        let (client_cert_pem, client_key_pem) = leaf(
+            vec!["client.flags.test".to_owned()],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            "flags test client",
+        );
+        TestPki {
+            ca_pem,
+            server_cert_pem,
+            server_key_pem,
+            client_cert_pem,
+            client_key_pem,
+        }
+    }
+
+    /// A rustls server configuration (`ring`, HTTP/1.1) presenting the server certificate;
+    /// with `require_client_cert`, clients must present a certificate signed by the CA.
+    pub fn server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions");
+        let builder = if require_client_cert {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from_pem_slice(self.ca_pem.as_bytes()).expect("CA PEM"))
+                .expect("CA root");
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .expect("client verifier");
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let chain = vec![
+            CertificateDer::from_pem_slice(self.server_cert_pem.as_bytes()).expect("server PEM"),
+        ];
+        let key = PrivateKeyDer::from_pem_slice(self.server_key_pem.as_bytes()).expect("key PEM");
+        let mut config = builder
+            .with_single_cert(chain, key)
+            .expect("server certificate");
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_match_the_rfc_example() {
+        let at = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(http_date(leap), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+}
