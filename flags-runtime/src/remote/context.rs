@@ -290,6 +290,22 @@ pub(crate) fn origin(url: &str) -> Option<String> {
     (!host_port.is_empty()).then(|| format!("{scheme}://{host_port}"))
 }
 
+/// The URL without user information, query or fragment (where credentials hide), for
+/// `Debug` and logs.
+pub(crate) fn redacted(url: &str) -> String {
+    let Some(origin) = origin(url) else {
+        return "(not a URL)".to_owned();
+    };
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let tail = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
+    let path = if tail.starts_with('/') {
+        tail.split(['?', '#']).next().unwrap_or("")
+    } else {
+        ""
+    };
+    format!("{origin}{path}")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -421,5 +437,10 @@ mod tests {
         );
         assert_eq!(origin("http://h").as_deref(), Some("http://h"));
         assert_eq!(origin("nope"), None);
+        assert_eq!(
+            redacted("https://u:p@h.example/a/b?token=x#f"),
+            "https://h.example/a/b"
+        );
+        assert_eq!(redacted("http://h?k=v/w"), "http://h");
     }
 }
