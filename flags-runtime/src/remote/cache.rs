@@ -9,7 +9,7 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -91,7 +91,8 @@ impl Default for CacheOptions {
 pub(crate) struct RemoteCache {
     options: CacheOptions,
     clock: Arc<dyn Clock>,
-    hasher: RandomState,
+    /// Random per cache, so that colliding contexts cannot be prepared in advance.
+    seed: u64,
     lru: Mutex<Lru>,
 }
 
@@ -116,7 +117,7 @@ impl RemoteCache {
         RemoteCache {
             options,
             clock,
-            hasher: RandomState::new(),
+            seed: RandomState::new().hash_one(0x5EED_u64),
             lru: Mutex::new(Lru::with_capacity(options.max_entries.min(4096))),
         }
     }
@@ -177,13 +178,13 @@ impl RemoteCache {
             return false;
         }
         let hash = self.hash(flag, ty, ctx);
-        let mut context = Text(String::new());
+        let mut context = Bytes(Vec::with_capacity(64));
         canonical(&mut context, ctx);
         let expires = self.clock.now() + self.options.ttl;
         let entry = Entry {
             flag: flag.into(),
             ty,
-            context: context.0.into_boxed_str(),
+            context: context.0.into_boxed_slice(),
             resolution,
             expires,
         };
@@ -238,20 +239,26 @@ impl RemoteCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// `TypeId` shows its bits only through `Hash`: they are folded into a word.
+    fn type_hash(&self, ty: TypeId) -> u64 {
+        let mut capture = Capture(0);
+        ty.hash(&mut capture);
+        capture.0
+    }
+
     fn hash(&self, flag: &str, ty: TypeId, ctx: &Context) -> u64 {
-        let mut sink = HashSink(self.hasher.build_hasher());
-        sink.0.write(flag.as_bytes());
-        sink.0.write_u8(0xff);
-        ty.hash(&mut sink.0);
+        let mut sink = HashSink::new(self.seed);
+        string(&mut sink, flag);
+        sink.word(self.type_hash(ty));
         canonical(&mut sink, ctx);
-        sink.0.finish()
+        sink.finish()
     }
 }
 
 struct Entry {
     flag: Box<str>,
     ty: TypeId,
-    context: Box<str>,
+    context: Box<[u8]>,
     resolution: Arc<Resolution>,
     expires: Instant,
 }
@@ -354,6 +361,25 @@ impl Lru {
     }
 }
 
+/// Collects what a `Hash` implementation writes into one word.
+struct Capture(u64);
+
+impl Hasher for Capture {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = fold(self.0 ^ n, MUL);
+    }
+}
+
 /// The map's keys are already hashes.
 #[derive(Default)]
 struct PassThrough(u64);
@@ -374,37 +400,86 @@ impl Hasher for PassThrough {
     }
 }
 
-/// Where the canonical form of a context goes: a string, a hasher, or a comparison.
+/// Where the canonical form of a context goes: bytes, a hasher, or a comparison. The form
+/// is a sequence of 8-byte words (tags, numbers, lengths) and byte strings.
 trait Sink {
-    fn put(&mut self, text: &str);
+    fn word(&mut self, word: u64);
+    fn bytes(&mut self, bytes: &[u8]);
 }
 
-struct Text(String);
+struct Bytes(Vec<u8>);
 
-impl Sink for Text {
-    fn put(&mut self, text: &str) {
-        self.0.push_str(text);
+impl Sink for Bytes {
+    fn word(&mut self, word: u64) {
+        self.0.extend_from_slice(&word.to_le_bytes());
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
     }
 }
 
-struct HashSink(std::hash::DefaultHasher);
+/// A fast seeded hash (folded multiplications over 8-byte words). Not cryptographic: every
+/// hit is confirmed against the full key, so a collision costs a miss, never a wrong answer.
+struct HashSink {
+    state: u64,
+}
+
+const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+impl HashSink {
+    fn new(seed: u64) -> HashSink {
+        HashSink { state: seed }
+    }
+
+    fn finish(self) -> u64 {
+        fold(self.state, MUL ^ 0xA5A5_A5A5_A5A5_A5A5)
+    }
+}
 
 impl Sink for HashSink {
-    fn put(&mut self, text: &str) {
-        self.0.write(text.as_bytes());
+    #[inline]
+    fn word(&mut self, word: u64) {
+        self.state = fold(self.state ^ word, MUL);
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut w = [0; 8];
+            w.copy_from_slice(chunk);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            // The length in the top byte tells `a\0` from `a`.
+            self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
     }
 }
 
 /// Compares the canonical form, as it is produced, with a stored one.
 struct Compare<'a> {
-    expected: &'a str,
+    expected: &'a [u8],
     equal: bool,
 }
 
 impl Sink for Compare<'_> {
-    fn put(&mut self, text: &str) {
+    fn word(&mut self, word: u64) {
+        self.bytes(&word.to_le_bytes());
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
         if self.equal {
-            match self.expected.strip_prefix(text) {
+            match self.expected.strip_prefix(bytes) {
                 Some(rest) => self.expected = rest,
                 None => self.equal = false,
             }
@@ -413,7 +488,7 @@ impl Sink for Compare<'_> {
 }
 
 /// `true` when `ctx`'s canonical form is `stored`.
-fn matches(stored: &str, ctx: &Context) -> bool {
+fn matches(stored: &[u8], ctx: &Context) -> bool {
     let mut compare = Compare {
         expected: stored,
         equal: true,
@@ -422,93 +497,65 @@ fn matches(stored: &str, ctx: &Context) -> bool {
     compare.equal && compare.expected.is_empty()
 }
 
-/// Formats numbers into a sink without allocating.
-struct Fmt<'s, S: Sink>(&'s mut S);
-
-impl<S: Sink> fmt::Write for Fmt<'_, S> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.put(s);
-        Ok(())
-    }
-}
-
-/// The canonical form of a context: the targeting key, then the attributes in key order
-/// (maps too), every value tagged with its type so that `1`, `1.0` and `"1"` differ, strings
-/// quoted and escaped so that every part is self-delimiting. Two contexts have the same form
-/// exactly when they are equal.
+/// The canonical form of a context, as bytes: the targeting key, then the attributes in key
+/// order (maps too), every value tagged with its type (so that `1`, `1.0` and `"1"` differ)
+/// and strings prefixed with their length, so that every part is self-delimiting. Two
+/// contexts have the same form exactly when they are equal (floats by their bits).
 fn canonical(sink: &mut impl Sink, ctx: &Context) {
     match ctx.targeting_key() {
         Some(key) => string(sink, key),
-        None => sink.put("-"),
+        None => sink.word(u64::from(b'-')),
     }
-    sink.put("{");
     for (k, v) in ctx.attributes() {
         string(sink, k);
-        sink.put(":");
         value(sink, v);
-        sink.put(",");
     }
-    sink.put("}");
+}
+
+fn tagged(sink: &mut impl Sink, tag: u8, word: u64) {
+    sink.word(u64::from(tag));
+    sink.word(word);
 }
 
 fn value(sink: &mut impl Sink, v: &Value) {
     match v {
-        Value::Null => sink.put("null"),
-        Value::Bool(true) => sink.put("true"),
-        Value::Bool(false) => sink.put("false"),
-        Value::Int(i) => {
-            let _ = write!(Fmt(sink), "i{i}");
-        }
+        Value::Null => sink.word(u64::from(b'n')),
+        Value::Bool(true) => sink.word(u64::from(b'T')),
+        Value::Bool(false) => sink.word(u64::from(b'F')),
+        Value::Int(i) => tagged(sink, b'i', *i as u64),
         // The bits: exact, and -0.0 differs from 0.0 (a server may print them apart).
-        Value::Float(f) => {
-            let _ = write!(Fmt(sink), "f{:x}", f.to_bits());
-        }
+        Value::Float(f) => tagged(sink, b'f', f.to_bits()),
         Value::String(s) => string(sink, s),
         Value::DateTime(t) => {
-            let _ = match t.duration_since(SystemTime::UNIX_EPOCH) {
-                Ok(d) => write!(Fmt(sink), "t{}.{}", d.as_secs(), d.subsec_nanos()),
-                Err(e) => {
-                    let d = e.duration();
-                    write!(Fmt(sink), "t-{}.{}", d.as_secs(), d.subsec_nanos())
-                }
+            let (tag, d) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+                Ok(d) => (b't', d),
+                Err(e) => (b'p', e.duration()),
             };
+            tagged(sink, tag, d.as_secs());
+            sink.word(u64::from(d.subsec_nanos()));
         }
         Value::List(items) => {
-            sink.put("[");
+            tagged(sink, b'[', items.len() as u64);
             for item in items {
                 value(sink, item);
-                sink.put(",");
             }
-            sink.put("]");
         }
         Value::Map(map) => {
-            sink.put("{");
+            tagged(sink, b'{', map.len() as u64);
             for (k, item) in map {
                 string(sink, k);
-                sink.put(":");
                 value(sink, item);
-                sink.put(",");
             }
-            sink.put("}");
         }
         #[allow(unreachable_patterns)] // `Value` is non-exhaustive
-        other => {
-            let _ = write!(Fmt(sink), "?{other:?}");
-        }
+        other => string(sink, &format!("{other:?}")),
     }
 }
 
-/// A string in quotes, `"` and `\` escaped.
+/// A string: its length, then its bytes.
 fn string(sink: &mut impl Sink, s: &str) {
-    sink.put("\"");
-    let mut rest = s;
-    while let Some(i) = rest.find(['"', '\\']) {
-        sink.put(&rest[..i]);
-        sink.put(if rest.as_bytes()[i] == b'"' { "\\\"" } else { "\\\\" });
-        rest = &rest[i + 1..];
-    }
-    sink.put(rest);
-    sink.put("\"");
+    tagged(sink, b's', s.len() as u64);
+    sink.bytes(s.as_bytes());
 }
 
 #[cfg(test)]
@@ -538,10 +585,10 @@ mod tests {
 
     const BOOL: TypeId = TypeId::of::<bool>();
 
-    fn canonical_text(ctx: &Context) -> String {
-        let mut text = Text(String::new());
-        canonical(&mut text, ctx);
-        text.0
+    fn canonical_text(ctx: &Context) -> Vec<u8> {
+        let mut bytes = Bytes(Vec::new());
+        canonical(&mut bytes, ctx);
+        bytes.0
     }
 
     #[test]
@@ -572,7 +619,10 @@ mod tests {
         // A new insert starts a new lifetime.
         assert!(cache.insert("f", BOOL, &ctx, answer(json!(false))));
         clock.advance(Duration::from_secs(29));
-        assert_eq!(cache.get("f", BOOL, &ctx).unwrap().value, Some(json!(false)));
+        assert_eq!(
+            cache.get("f", BOOL, &ctx).unwrap().value,
+            Some(json!(false))
+        );
     }
 
     #[test]
@@ -599,7 +649,10 @@ mod tests {
         // Replacing an entry does not grow the cache and makes it recent.
         assert!(cache.insert("f", BOOL, &ctx(4), answer(json!(40))));
         assert_eq!(cache.len(), 3);
-        assert_eq!(cache.get("f", BOOL, &ctx(4)).unwrap().value, Some(json!(40)));
+        assert_eq!(
+            cache.get("f", BOOL, &ctx(4)).unwrap().value,
+            Some(json!(40))
+        );
     }
 
     #[test]
@@ -631,7 +684,10 @@ mod tests {
             Context::new("u").with("plan", "pro"),
             Context::new("u").with("plan", "pro").with("seats", 3.0),
             Context::new("u").with("plan", "pro").with("seats", "3"),
-            Context::new("u").with("plan", "pro").with("seats", 3).with("x", Value::Null),
+            Context::new("u")
+                .with("plan", "pro")
+                .with("seats", 3)
+                .with("x", Value::Null),
             Context::new("u").with("plan", "pro\"").with("seats", 3),
         ];
         for ctx in &different {
@@ -683,7 +739,46 @@ mod tests {
             assert!(!matches(&canonical_text(x), y));
         }
         let t = Context::anonymous().with("t", SystemTime::UNIX_EPOCH + Duration::new(5, 7));
-        assert_eq!(canonical_text(&t), "-{\"t\":t5.7,}");
+        let words = |w: &[u64]| w.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>();
+        let mut expected = words(&[u64::from(b'-'), u64::from(b's'), 1]);
+        expected.push(b't');
+        expected.extend(words(&[u64::from(b't'), 5, 7]));
+        assert_eq!(canonical_text(&t), expected);
+    }
+
+    #[test]
+    fn the_hash_covers_every_byte_and_the_seed() {
+        let hash = |seed: u64, bytes: &[u8]| {
+            let mut h = HashSink::new(seed);
+            h.bytes(bytes);
+            h.finish()
+        };
+        let text: Vec<u8> = (1..=40).collect();
+        let whole = hash(7, &text);
+        assert_eq!(hash(7, &text), whole);
+        assert_ne!(hash(8, &text), whole, "the seed matters");
+        for i in 0..text.len() {
+            let mut changed = text.clone();
+            changed[i] ^= 1;
+            assert_ne!(hash(7, &changed), whole, "byte {i}");
+            assert_ne!(hash(7, &text[..i]), whole, "prefix {i}");
+        }
+        assert_ne!(hash(7, b"a\0"), hash(7, b"a"));
+    }
+
+    #[test]
+    fn types_hash_apart() {
+        let (cache, _) = cache(60, 1);
+        let types = [
+            TypeId::of::<bool>(),
+            TypeId::of::<i64>(),
+            TypeId::of::<f64>(),
+            TypeId::of::<String>(),
+            TypeId::of::<serde_json::Value>(),
+        ];
+        let hashes: std::collections::HashSet<u64> =
+            types.iter().map(|t| cache.type_hash(*t)).collect();
+        assert_eq!(hashes.len(), types.len());
     }
 
     #[test]
@@ -742,9 +837,17 @@ mod tests {
     #[test]
     fn the_debug_form_shows_no_context() {
         let (cache, _) = cache(60, 2);
-        cache.insert("f", BOOL, &Context::new("alice@example.com"), answer(json!(1)));
+        cache.insert(
+            "f",
+            BOOL,
+            &Context::new("alice@example.com"),
+            answer(json!(1)),
+        );
         let printed = format!("{cache:?}");
-        assert!(!printed.contains("alice") && printed.contains("len: 1"), "{printed}");
+        assert!(
+            !printed.contains("alice") && printed.contains("len: 1"),
+            "{printed}"
+        );
     }
 
     #[test]

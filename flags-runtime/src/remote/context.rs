@@ -107,7 +107,11 @@ pub(crate) fn iso8601(t: SystemTime) -> String {
         Err(e) => {
             let d = e.duration();
             let (s, n) = (d.as_secs() as i128, d.subsec_nanos());
-            if n == 0 { (-s, 0) } else { (-s - 1, 1_000_000_000 - n) }
+            if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000_000 - n)
+            }
         }
     };
     let days = secs.div_euclid(86_400);
@@ -268,7 +272,9 @@ pub(crate) fn check_http_url(url: &str) -> Result<(), &'static str> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if host_port.starts_with('[') {
-        host_port.split_once(']').map_or("", |(h, _)| h.trim_start_matches('['))
+        host_port
+            .split_once(']')
+            .map_or("", |(h, _)| h.trim_start_matches('['))
     } else {
         host_port.split(':').next().unwrap_or("")
     };
@@ -337,7 +343,9 @@ mod tests {
 
     #[test]
     fn the_targeting_key_wins_over_an_attribute_of_that_name() {
-        let ctx = Context::new("real").with("targetingKey", "attr").with("x", 1);
+        let ctx = Context::new("real")
+            .with("targetingKey", "attr")
+            .with("x", 1);
         let json = to_json(&ctx, Dates::UnixSeconds).unwrap();
         assert_eq!(
             serde_json::Value::Object(json),
@@ -372,7 +380,10 @@ mod tests {
         };
         assert_eq!(iso8601(at(0, 0)), "1970-01-01T00:00:00Z");
         assert_eq!(iso8601(at(951_782_400, 0)), "2000-02-29T00:00:00Z");
-        assert_eq!(iso8601(at(1_709_210_096, 250_999_999)), "2024-02-29T12:34:56.250Z");
+        assert_eq!(
+            iso8601(at(1_709_210_096, 250_999_999)),
+            "2024-02-29T12:34:56.250Z"
+        );
         assert_eq!(iso8601(at(-1, 0)), "1969-12-31T23:59:59Z");
         assert_eq!(iso8601(at(-1, 500_000_000)), "1969-12-31T23:59:59.500Z");
         assert_eq!(iso8601(at(253_402_300_799, 0)), "9999-12-31T23:59:59Z");

@@ -59,7 +59,10 @@ impl fmt::Debug for FlagshipOptions {
             .field("account_id", &self.account_id)
             .field("endpoint", &self.endpoint.as_deref().map(context::redacted))
             .field("base_url", &self.base_url.as_deref().map(context::redacted))
-            .field("auth_token", &self.auth_token.as_ref().map(|_| "(redacted)"))
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "(redacted)"),
+            )
             .field("headers_factory", &self.headers_factory.is_some())
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
@@ -122,7 +125,10 @@ impl fmt::Debug for FlagshipConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlagshipConfig")
             .field("evaluate_url", &context::redacted(&self.evaluate_url))
-            .field("auth_token", &self.auth_token.as_ref().map(|_| "(redacted)"))
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "(redacted)"),
+            )
             .field("headers_factory", &self.headers_factory.is_some())
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
@@ -345,8 +351,7 @@ pub(crate) fn parse_evaluate(flag_key: &str, status: u16, body: &[u8]) -> Resolu
                 );
             }
         };
-        let (Some(J::String(_)), Some(value)) = (fields.get("flagKey"), fields.get("value"))
-        else {
+        let (Some(J::String(_)), Some(value)) = (fields.get("flagKey"), fields.get("value")) else {
             return Resolution::error(
                 ErrorCode::ParseError,
                 format!("the answer for flag `{flag_key}` lacks `flagKey` or `value`"),
@@ -385,9 +390,7 @@ pub(crate) fn parse_evaluate(flag_key: &str, status: u16, body: &[u8]) -> Resolu
                 details
             },
         ),
-        _ if details.is_empty() => {
-            Resolution::error(ErrorCode::General, format!("HTTP {status}"))
-        }
+        _ if details.is_empty() => Resolution::error(ErrorCode::General, format!("HTTP {status}")),
         _ => Resolution::error(ErrorCode::General, format!("HTTP {status}: {details}")),
     }
 }
@@ -444,7 +447,10 @@ mod tests {
     #[test]
     fn options_are_validated_with_what_to_fix() {
         let err = |o: FlagshipOptions| o.validate().unwrap_err();
-        assert_eq!(err(FlagshipOptions::default()), FlagshipConfigError::MissingTarget);
+        assert_eq!(
+            err(FlagshipOptions::default()),
+            FlagshipConfigError::MissingTarget
+        );
         assert_eq!(
             err(FlagshipOptions {
                 endpoint: Some("https://e.example/evaluate".into()),
@@ -459,14 +465,35 @@ mod tests {
             }),
             FlagshipConfigError::MissingAccountId
         );
-        assert_eq!(err(ids("", "b")), FlagshipConfigError::EmptyId { field: "app_id" });
-        assert_eq!(err(ids("a", "")), FlagshipConfigError::EmptyId { field: "account_id" });
-        for bad in ["edge.example/evaluate?token=SECRET", "https://", "ftp://e.example"] {
+        assert_eq!(
+            err(ids("", "b")),
+            FlagshipConfigError::EmptyId { field: "app_id" }
+        );
+        assert_eq!(
+            err(ids("a", "")),
+            FlagshipConfigError::EmptyId {
+                field: "account_id"
+            }
+        );
+        for bad in [
+            "edge.example/evaluate?token=SECRET",
+            "https://",
+            "ftp://e.example",
+        ] {
             let e = err(FlagshipOptions {
                 endpoint: Some(bad.into()),
                 ..FlagshipOptions::default()
             });
-            assert!(matches!(e, FlagshipConfigError::InvalidUrl { field: "endpoint", .. }), "{bad}");
+            assert!(
+                matches!(
+                    e,
+                    FlagshipConfigError::InvalidUrl {
+                        field: "endpoint",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
             assert!(e.to_string().starts_with("`endpoint` "), "{e}");
             assert!(!e.to_string().contains("SECRET"));
         }
@@ -474,7 +501,13 @@ mod tests {
             base_url: Some("nope".into()),
             ..ids("a", "b")
         });
-        assert!(matches!(e, FlagshipConfigError::InvalidUrl { field: "base_url", .. }));
+        assert!(matches!(
+            e,
+            FlagshipConfigError::InvalidUrl {
+                field: "base_url",
+                ..
+            }
+        ));
         let e = err(FlagshipOptions {
             timeout: Some(Duration::ZERO),
             ..ids("a", "b")
@@ -489,7 +522,10 @@ mod tests {
     #[test]
     fn retries_and_delays_are_capped() {
         let c = config();
-        assert_eq!((c.retries, c.retry_delay, c.timeout), (1, Duration::from_secs(1), DEFAULT_TIMEOUT));
+        assert_eq!(
+            (c.retries, c.retry_delay, c.timeout),
+            (1, Duration::from_secs(1), DEFAULT_TIMEOUT)
+        );
         let c = FlagshipOptions {
             retries: Some(999),
             retry_delay: Some(Duration::from_secs(999)),
@@ -590,7 +626,9 @@ mod tests {
              &since=2024-02-07T12%3A00%3A00.500Z&whole=3&zero="
         );
         assert_eq!(
-            get_url(&Context::anonymous()).strip_prefix(base.as_str()).unwrap(),
+            get_url(&Context::anonymous())
+                .strip_prefix(base.as_str())
+                .unwrap(),
             "?flagKey=my%20flag"
         );
     }
@@ -607,7 +645,10 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(url, "https://e.example/evaluate?env=prod&flagKey=f&targetingKey=u");
+        assert_eq!(
+            url,
+            "https://e.example/evaluate?env=prod&flagKey=f&targetingKey=u"
+        );
     }
 
     #[test]
@@ -628,7 +669,9 @@ mod tests {
             post_body(&list),
             json!({"flagKey": "my-flag", "context": {"tags": ["a", "b"]}})
         );
-        let null = Context::anonymous().with("gone", Value::Null).with("n", 1.5);
+        let null = Context::anonymous()
+            .with("gone", Value::Null)
+            .with("n", 1.5);
         assert_eq!(
             post_body(&null),
             json!({"flagKey": "my-flag", "context": {"gone": null, "n": 1.5}})
@@ -647,7 +690,8 @@ mod tests {
     #[test]
     fn invalid_contexts_fail_before_any_request() {
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            let e = evaluate_request(&config(), "f", &Context::new("u").with("x", bad)).unwrap_err();
+            let e =
+                evaluate_request(&config(), "f", &Context::new("u").with("x", bad)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidContext);
         }
         let nested = Context::anonymous().with("l", Value::List(vec![Value::Float(f64::NAN)]));
@@ -658,7 +702,10 @@ mod tests {
     fn requests_do_not_print_the_context() {
         let r = evaluate_request(&config(), "f", &Context::new("alice@example.com")).unwrap();
         let printed = format!("{r:?}");
-        assert!(printed.starts_with("GET https://api.cloudflare.com/"), "{printed}");
+        assert!(
+            printed.starts_with("GET https://api.cloudflare.com/"),
+            "{printed}"
+        );
         assert!(!printed.contains("alice"), "{printed}");
     }
 
@@ -692,14 +739,28 @@ mod tests {
 
     #[test]
     fn disabled_answers_serve_the_callers_default() {
-        let r = parse_evaluate("f", 200, br#"{"flagKey":"f","value":true,"variant":"on","reason":"DISABLED"}"#);
+        let r = parse_evaluate(
+            "f",
+            200,
+            br#"{"flagKey":"f","value":true,"variant":"on","reason":"DISABLED"}"#,
+        );
         let d = r.to_details(&crate::FlagKey::new("f", false));
-        assert_eq!((d.value, d.reason, d.error), (false, Reason::Disabled, None));
+        assert_eq!(
+            (d.value, d.reason, d.error),
+            (false, Reason::Disabled, None)
+        );
     }
 
     #[test]
     fn bad_bodies_are_parse_errors() {
-        for body in ["", "nope", "[]", r#"{"value":1}"#, r#"{"flagKey":"f"}"#, r#"{"flagKey":1,"value":1}"#] {
+        for body in [
+            "",
+            "nope",
+            "[]",
+            r#"{"value":1}"#,
+            r#"{"flagKey":"f"}"#,
+            r#"{"flagKey":1,"value":1}"#,
+        ] {
             let r = parse_evaluate("f", 200, body.as_bytes());
             assert_eq!(r.error.unwrap().code, ErrorCode::ParseError, "{body}");
         }
@@ -707,16 +768,32 @@ mod tests {
 
     #[test]
     fn statuses_map_to_error_codes() {
-        let e = parse_evaluate("f", 404, br#"{"errorDetails":"no flag f"}"#).error.unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::FlagNotFound, "no flag f"));
+        let e = parse_evaluate("f", 404, br#"{"errorDetails":"no flag f"}"#)
+            .error
+            .unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::FlagNotFound, "no flag f")
+        );
         let e = parse_evaluate("f", 404, b"Not Found").error.unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::FlagNotFound, "Not Found"));
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::FlagNotFound, "Not Found")
+        );
         let e = parse_evaluate("f", 404, b"").error.unwrap();
         assert_eq!(e.message, "flag `f` not found");
-        let e = parse_evaluate("f", 400, br#"{"errorDetails":"bad context"}"#).error.unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::General, "HTTP 400: bad context"));
+        let e = parse_evaluate("f", 400, br#"{"errorDetails":"bad context"}"#)
+            .error
+            .unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::General, "HTTP 400: bad context")
+        );
         let e = parse_evaluate("f", 503, b"").error.unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::General, "HTTP 503"));
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::General, "HTTP 503")
+        );
         let e = parse_evaluate("f", 204, b"").error.unwrap();
         assert_eq!(e.message, "HTTP 204");
         assert!(!retryable_status(400) && !retryable_status(404) && !retryable_status(401));

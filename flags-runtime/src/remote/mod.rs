@@ -91,18 +91,22 @@ impl Resolution {
         key: &FlagKey<T>,
         success: Option<Reason>,
     ) -> EvaluationDetails<T> {
-        let details = |value: T, variant: Option<Arc<str>>, reason: Reason, error| {
-            EvaluationDetails {
+        let details =
+            |value: T, variant: Option<Arc<str>>, reason: Reason, error| EvaluationDetails {
                 flag_key: key.key_cow().clone(),
                 value,
                 variant,
                 reason,
                 error,
                 flag_metadata: self.metadata.clone(),
-            }
-        };
+            };
         if let Some(error) = &self.error {
-            return details(key.default_value(), None, Reason::Error, Some(error.clone()));
+            return details(
+                key.default_value(),
+                None,
+                Reason::Error,
+                Some(error.clone()),
+            );
         }
         let reason = || success.clone().unwrap_or_else(|| self.reason.clone());
         let value = match (&self.reason, &self.value) {
@@ -268,9 +272,15 @@ mod tests {
         assert!(d.value);
         assert_eq!(d.error_code(), Some(ErrorCode::TypeMismatch));
         let message = d.error_message().unwrap();
-        assert!(message.contains("`flag`") && message.contains("`bool`"), "{message}");
+        assert!(
+            message.contains("`flag`") && message.contains("`bool`"),
+            "{message}"
+        );
         let d = res(json!(300)).to_details(&FlagKey::new("f", 1_u8));
-        assert_eq!((d.value, d.error_code()), (1, Some(ErrorCode::TypeMismatch)));
+        assert_eq!(
+            (d.value, d.error_code()),
+            (1, Some(ErrorCode::TypeMismatch))
+        );
 
         #[derive(serde::Deserialize, Clone, Debug, PartialEq, Default)]
         struct Banner {
@@ -296,7 +306,10 @@ mod tests {
         let mut r = res(json!(true));
         r.reason = Reason::Disabled;
         let d = r.to_details(&FlagKey::new("f", false));
-        assert_eq!((d.value, d.reason, d.error), (false, Reason::Disabled, None));
+        assert_eq!(
+            (d.value, d.reason, d.error),
+            (false, Reason::Disabled, None)
+        );
         assert_eq!(r.raw_value(), None);
     }
 
@@ -329,7 +342,10 @@ mod tests {
         let meta = metadata_from_json(Some(&json!({"team": "b", "n": 2, "l": [1]})), &base);
         assert_eq!(meta.len(), 3);
         assert_eq!(meta.get("team"), Some(&MetadataValue::String("b".into())));
-        assert_eq!(meta.get("version"), Some(&MetadataValue::String("v1".into())));
+        assert_eq!(
+            meta.get("version"),
+            Some(&MetadataValue::String("v1".into()))
+        );
         assert_eq!(meta.get("n"), Some(&MetadataValue::Int(2)));
     }
 

@@ -180,13 +180,13 @@ fn failure(status: u16, body: &[u8]) -> (Resolution, Option<Signal>) {
     let (message, signal) = match status {
         401 => ("unauthorized (HTTP 401)".to_owned(), Some(Signal::Fatal)),
         403 => ("forbidden (HTTP 403)".to_owned(), Some(Signal::Fatal)),
-        429 => ("rate limited (HTTP 429)".to_owned(), Some(Signal::RateLimited)),
+        429 => (
+            "rate limited (HTTP 429)".to_owned(),
+            Some(Signal::RateLimited),
+        ),
         _ => {
             let details = match serde_json::from_slice::<J>(body) {
-                Ok(J::Object(f)) => f
-                    .get("errorDetails")
-                    .and_then(J::as_str)
-                    .map(str::to_owned),
+                Ok(J::Object(f)) => f.get("errorDetails").and_then(J::as_str).map(str::to_owned),
                 _ => None,
             }
             .unwrap_or_else(|| body_excerpt(body));
@@ -228,7 +228,10 @@ fn parse_item(
             .get("errorDetails")
             .and_then(J::as_str)
             .map_or_else(|| format!("the server reported {code}"), str::to_owned);
-        return (key, Resolution::error(error_code(code), message).with_metadata(metadata));
+        return (
+            key,
+            Resolution::error(error_code(code), message).with_metadata(metadata),
+        );
     }
     let reason = match fields.get("reason") {
         Some(J::String(name)) => Reason::parse(name),
@@ -922,7 +925,8 @@ mod tests {
             body,
             json!({"context": {"targetingKey": "user-1", "plan": "pro", "seats": 3}})
         );
-        let body: J = serde_json::from_slice(&request_body(&Context::anonymous()).unwrap()).unwrap();
+        let body: J =
+            serde_json::from_slice(&request_body(&Context::anonymous()).unwrap()).unwrap();
         assert_eq!(body, json!({"context": {}}));
         let e = request_body(&Context::new("u").with("x", f64::NAN)).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidContext);
@@ -941,14 +945,20 @@ mod tests {
         assert_eq!(r.variant.as_deref(), Some("on"));
         assert_eq!(r.reason, Reason::TargetingMatch);
         assert_eq!(r.error, None);
-        assert_eq!(r.metadata.get("team"), Some(&MetadataValue::String("core".into())));
+        assert_eq!(
+            r.metadata.get("team"),
+            Some(&MetadataValue::String("core".into()))
+        );
         assert_eq!(r.metadata.len(), 2);
     }
 
     #[test]
     fn unknown_or_missing_reasons_are_kept_leniently() {
-        let r = single(200, r#"{"key":"my-flag","value":1,"reason":"TARGETING_MATCH_SPLIT"}"#)
-            .resolution;
+        let r = single(
+            200,
+            r#"{"key":"my-flag","value":1,"reason":"TARGETING_MATCH_SPLIT"}"#,
+        )
+        .resolution;
         assert_eq!(r.reason, Reason::Other("TARGETING_MATCH_SPLIT".into()));
         let r = single(200, r#"{"key":"my-flag","value":1}"#).resolution;
         assert_eq!(r.reason, Reason::Unknown);
@@ -998,11 +1008,17 @@ mod tests {
 
     #[test]
     fn a_404_is_flag_not_found() {
-        let e = single(404, r#"{"key":"my-flag","errorCode":"FLAG_NOT_FOUND","errorDetails":"no such flag"}"#)
-            .resolution
-            .error
-            .unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::FlagNotFound, "no such flag"));
+        let e = single(
+            404,
+            r#"{"key":"my-flag","errorCode":"FLAG_NOT_FOUND","errorDetails":"no such flag"}"#,
+        )
+        .resolution
+        .error
+        .unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::FlagNotFound, "no such flag")
+        );
         let e = single(404, "").resolution.error.unwrap();
         assert_eq!(e.code, ErrorCode::FlagNotFound);
         assert!(e.message.contains("`my-flag`"), "{e}");
@@ -1026,12 +1042,18 @@ mod tests {
     fn server_errors_and_other_statuses_are_general() {
         let a = single(500, r#"{"errorDetails":"db down"}"#);
         let e = a.resolution.error.unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::General, "HTTP 500: db down"));
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::General, "HTTP 500: db down")
+        );
         assert_eq!(a.signal, None);
         let e = single(503, "").resolution.error.unwrap();
         assert_eq!(e.message, "HTTP 503");
         let e = single(302, "moved").resolution.error.unwrap();
-        assert_eq!((e.code, e.message.as_ref()), (ErrorCode::General, "HTTP 302: moved"));
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::General, "HTTP 302: moved")
+        );
     }
 
     #[test]
@@ -1040,7 +1062,10 @@ mod tests {
             let e = single(200, body).resolution.error.unwrap();
             assert_eq!(e.code, ErrorCode::ParseError, "{body}");
         }
-        let r = single(200, r#"{"key":"my-flag","errorCode":"GENERAL","errorDetails":"x"}"#);
+        let r = single(
+            200,
+            r#"{"key":"my-flag","errorCode":"GENERAL","errorDetails":"x"}"#,
+        );
         assert_eq!(r.resolution.error.unwrap().code, ErrorCode::General);
     }
 
@@ -1076,12 +1101,24 @@ mod tests {
         let banner = &bulk.flags["discount-banner"];
         assert_eq!(banner.value, Some(json!(true)));
         assert_eq!(banner.reason, Reason::TargetingMatch);
-        assert_eq!(banner.metadata.get("team"), Some(&MetadataValue::String("growth".into())));
-        assert_eq!(banner.metadata.get("version"), Some(&MetadataValue::String("v12".into())));
+        assert_eq!(
+            banner.metadata.get("team"),
+            Some(&MetadataValue::String("growth".into()))
+        );
+        assert_eq!(
+            banner.metadata.get("version"),
+            Some(&MetadataValue::String("v12".into()))
+        );
         let theme = &bulk.flags["theme-color"];
-        assert_eq!(theme.metadata.get("team"), Some(&MetadataValue::String("platform".into())));
+        assert_eq!(
+            theme.metadata.get("team"),
+            Some(&MetadataValue::String("platform".into()))
+        );
         let missing = bulk.flags["non-existent-flag"].error.clone().unwrap();
-        assert_eq!((missing.code, missing.message.as_ref()), (ErrorCode::FlagNotFound, "not found"));
+        assert_eq!(
+            (missing.code, missing.message.as_ref()),
+            (ErrorCode::FlagNotFound, "not found")
+        );
         assert_eq!(bulk.flags["code-default"].value, None);
         assert_eq!(bulk.metadata.len(), 2);
     }
@@ -1108,7 +1145,10 @@ mod tests {
         assert_eq!(streams[2].url(base).as_deref(), Some("https://o.example/e"));
         assert_eq!(streams[2].inactivity_delay, DEFAULT_INACTIVITY);
         let printed = format!("{bulk:?}");
-        assert!(!printed.contains("SECRET") && !printed.contains("events?c"), "{printed}");
+        assert!(
+            !printed.contains("SECRET") && !printed.contains("events?c"),
+            "{printed}"
+        );
     }
 
     #[test]
@@ -1121,7 +1161,10 @@ mod tests {
         ) else {
             panic!()
         };
-        assert_eq!((error.code, error.message.as_ref(), signal), (ErrorCode::InvalidContext, "no key", None));
+        assert_eq!(
+            (error.code, error.message.as_ref(), signal),
+            (ErrorCode::InvalidContext, "no key", None)
+        );
         let BulkAnswer::Failed { error, .. } =
             parse_bulk(400, br#"{"errorCode":"VENDOR_THING"}"#, None)
         else {
@@ -1129,7 +1172,12 @@ mod tests {
         };
         assert_eq!(error.code, ErrorCode::General);
         assert!(error.message.contains("VENDOR_THING"));
-        for (status, signal) in [(401, Some(Signal::Fatal)), (403, Some(Signal::Fatal)), (429, Some(Signal::RateLimited)), (500, None)] {
+        for (status, signal) in [
+            (401, Some(Signal::Fatal)),
+            (403, Some(Signal::Fatal)),
+            (429, Some(Signal::RateLimited)),
+            (500, None),
+        ] {
             let BulkAnswer::Failed { error, signal: s } = parse_bulk(status, b"", None) else {
                 panic!()
             };
@@ -1158,8 +1206,10 @@ mod tests {
         for split in 0..=stream.len() {
             for split2 in split..=stream.len() {
                 let mut p = SseParser::default();
-                let events =
-                    feed_all(&mut p, &[&stream[..split], &stream[split..split2], &stream[split2..]]);
+                let events = feed_all(
+                    &mut p,
+                    &[&stream[..split], &stream[split..split2], &stream[split2..]],
+                );
                 assert_eq!(events, whole, "split at {split}/{split2}");
                 assert_eq!(p.retry(), Some(Duration::from_millis(2500)));
                 assert_eq!(p.last_id(), Some("evt-1"));
@@ -1197,11 +1247,18 @@ mod tests {
             Some("2026-02-20T21:28:18Z")
         );
         for data in ["not json", "[1]", "{\"etag\":\"x\"}", "{\"type\":3}"] {
-            let e = SseEvent { event: "message".into(), data: data.into(), id: None };
+            let e = SseEvent {
+                event: "message".into(),
+                data: data.into(),
+                id: None,
+            };
             assert_eq!(e.refetch(), None, "{data}");
         }
         // An incomplete event is not dispatched.
-        assert!(p.feed(b"data: {\"type\":\"refetchEvaluation\"}\n").is_empty());
+        assert!(
+            p.feed(b"data: {\"type\":\"refetchEvaluation\"}\n")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1212,7 +1269,10 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].data, "ok");
         let events = p.feed(b"data: 0123456789\ndata: 0123456789\n\ndata: y\n\n");
-        assert_eq!(events.iter().map(|e| e.data.as_str()).collect::<Vec<_>>(), ["y"]);
+        assert_eq!(
+            events.iter().map(|e| e.data.as_str()).collect::<Vec<_>>(),
+            ["y"]
+        );
     }
 
     fn env(vars: &[(&str, &str)]) -> OfrepEnv {
@@ -1245,11 +1305,18 @@ mod tests {
         assert_eq!(e.timeout, Some(Duration::from_millis(2500)));
         // `%2C` decodes before the split: a comma cannot be part of a value.
         assert_eq!(e.problems.len(), 3, "{:?}", e.problems);
-        assert!(e.problems.iter().any(|p| p.contains("entry 4") && p.contains("no `=`")));
+        assert!(
+            e.problems
+                .iter()
+                .any(|p| p.contains("entry 4") && p.contains("no `=`"))
+        );
         assert!(e.problems.iter().any(|p| p.contains("empty header name")));
         assert!(e.problems.iter().any(|p| p.contains("`Bad Name`")));
         let printed = format!("{e:?}");
-        assert!(!printed.contains("tok=en") && !printed.contains("8016"), "{printed}");
+        assert!(
+            !printed.contains("tok=en") && !printed.contains("8016"),
+            "{printed}"
+        );
         assert!(e.problems.iter().all(|p| !p.contains("tok")));
 
         let e = env(&[("OFREP_TIMEOUT_MS", "soon")]);
@@ -1299,12 +1366,17 @@ mod tests {
             base_url: Some("http://h".into()),
             ..OfrepOptions::default()
         };
-        assert_eq!(defaults.resolve(&OfrepEnv::default()).unwrap().timeout, DEFAULT_TIMEOUT);
+        assert_eq!(
+            defaults.resolve(&OfrepEnv::default()).unwrap().timeout,
+            DEFAULT_TIMEOUT
+        );
     }
 
     #[test]
     fn invalid_options_say_what_to_fix() {
-        let none = OfrepOptions::default().resolve(&OfrepEnv::default()).unwrap_err();
+        let none = OfrepOptions::default()
+            .resolve(&OfrepEnv::default())
+            .unwrap_err();
         assert_eq!(none, OfrepConfigError::MissingBaseUrl);
         assert!(none.to_string().contains("OFREP_ENDPOINT"));
         let bad = OfrepOptions {
@@ -1319,6 +1391,9 @@ mod tests {
             timeout: Some(Duration::ZERO),
             ..OfrepOptions::default()
         };
-        assert_eq!(zero.resolve(&OfrepEnv::default()).unwrap_err(), OfrepConfigError::ZeroTimeout);
+        assert_eq!(
+            zero.resolve(&OfrepEnv::default()).unwrap_err(),
+            OfrepConfigError::ZeroTimeout
+        );
     }
 }
