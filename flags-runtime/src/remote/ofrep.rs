@@ -242,7 +242,8 @@ fn parse_item(
         _ => None,
     };
     let resolution = Resolution {
-        value: fields.get("value").cloned(),
+        // `null` is no value of any OFREP type: read leniently as "no value" (code default).
+        value: fields.get("value").filter(|v| !v.is_null()).cloned(),
         variant,
         reason,
         error: None,
@@ -264,6 +265,25 @@ pub(crate) struct Bulk {
     pub event_streams: Vec<EventStream>,
     /// Items without a `key`, skipped.
     pub skipped: usize,
+}
+
+impl Bulk {
+    /// The details of `key` read as `T`, answered locally (bulk mode): a key the bulk answer
+    /// did not include is `FLAG_NOT_FOUND`; otherwise see [`Resolution::to_details`].
+    pub(crate) fn details<T: crate::key::FlagValue>(
+        &self,
+        key: &crate::key::FlagKey<T>,
+    ) -> crate::details::EvaluationDetails<T> {
+        match self.flags.get(key.key()) {
+            Some(resolution) => resolution.to_details(key),
+            None => Resolution::error(
+                ErrorCode::FlagNotFound,
+                format!("flag `{}` is not in the bulk evaluation", key.key()),
+            )
+            .with_metadata(self.metadata.clone())
+            .to_details(key),
+        }
+    }
 }
 
 /// The answer to a bulk request.
@@ -971,6 +991,8 @@ mod tests {
         assert_eq!(r.value, None);
         let d = r.to_details(&crate::FlagKey::new("my-flag", 42_i64));
         assert_eq!((d.value, d.reason, d.error), (42, Reason::Default, None));
+        let r = single(200, r#"{"key":"my-flag","value":null,"reason":"DEFAULT"}"#).resolution;
+        assert_eq!(r.value, None);
         let r = single(200, r#"{"key":"my-flag","reason":"DISABLED"}"#).resolution;
         let d = r.to_details(&crate::FlagKey::new("my-flag", true));
         assert_eq!((d.value, d.reason, d.error), (true, Reason::Disabled, None));
@@ -1121,6 +1143,34 @@ mod tests {
         );
         assert_eq!(bulk.flags["code-default"].value, None);
         assert_eq!(bulk.metadata.len(), 2);
+    }
+
+    #[test]
+    fn bulk_lookups_answer_locally() {
+        let BulkAnswer::Updated(bulk) = parse_bulk(200, BULK.as_bytes(), None) else {
+            panic!("expected an update");
+        };
+        let d = bulk.details(&crate::FlagKey::new("discount-banner", false));
+        assert_eq!(
+            (d.value, d.reason, d.error),
+            (true, Reason::TargetingMatch, None)
+        );
+        let d = bulk.details(&crate::FlagKey::new("theme-color", 0_i64));
+        assert_eq!(
+            (d.value, d.error_code()),
+            (0, Some(ErrorCode::TypeMismatch))
+        );
+        let d = bulk.details(&crate::FlagKey::new("non-existent-flag", 1_i64));
+        assert_eq!(
+            (d.value, d.error_code()),
+            (1, Some(ErrorCode::FlagNotFound))
+        );
+        let d = bulk.details(&crate::FlagKey::new("never-heard-of", String::from("x")));
+        assert_eq!(d.value, "x");
+        assert_eq!(d.error_code(), Some(ErrorCode::FlagNotFound));
+        assert_eq!(d.flag_metadata.len(), 2, "flag-set metadata");
+        let d = bulk.details(&crate::FlagKey::new("code-default", 5_u8));
+        assert_eq!((d.value, d.reason, d.error), (5, Reason::Default, None));
     }
 
     #[test]
