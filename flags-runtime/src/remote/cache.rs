@@ -767,6 +767,25 @@ mod tests {
     }
 
     #[test]
+    fn a_hash_match_is_confirmed_against_the_full_key() {
+        let (cache, _) = cache(60, 4);
+        let a = Context::new("a");
+        let b = Context::new("b");
+        cache.insert("f", BOOL, &a, answer(json!(true)));
+        // Make the entry under `a`'s hash hold `b`'s key, as a collision would.
+        {
+            let mut lru = cache.lock();
+            let head = lru.head;
+            lru.slots[head].entry.as_mut().unwrap().context = canonical_text(&b).into_boxed_slice();
+        }
+        assert!(cache.get("f", BOOL, &a).is_none());
+        // Inserting `a` again takes the slot back.
+        cache.insert("f", BOOL, &a, answer(json!(false)));
+        assert_eq!(cache.get("f", BOOL, &a).unwrap().value, Some(json!(false)));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
     fn types_hash_apart() {
         let (cache, _) = cache(60, 1);
         let types = [

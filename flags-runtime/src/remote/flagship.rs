@@ -25,6 +25,9 @@ pub(crate) const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// The longest delay allowed (longer ones are capped).
 pub(crate) const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
+/// The longest GET URL; a longer one is sent as a POST.
+pub(crate) const MAX_GET_URL: usize = 4096;
+
 /// Extra headers computed for every request (a rotating token, say); they win over the
 /// bearer token.
 pub(crate) type HeadersFactory = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
@@ -259,7 +262,7 @@ impl fmt::Debug for FlagshipRequest {
 /// numbers as JavaScript prints them, date-times as ISO 8601) when every attribute is a
 /// scalar, otherwise a POST with `{"flagKey", "context"}` (nested values kept, `null` kept).
 /// An attribute named `flagKey` also selects the POST form, where it cannot replace the flag
-/// key.
+/// key, and so does a URL longer than [`MAX_GET_URL`] (servers and proxies limit URLs).
 ///
 /// # Errors
 ///
@@ -275,37 +278,23 @@ pub(crate) fn evaluate_request(
             .values()
             .all(|v| matches!(v, J::Bool(_) | J::Number(_) | J::String(_)));
     if !flat {
-        let body = serde_json::json!({ "flagKey": flag_key, "context": wire });
-        let body = serde_json::to_vec(&body).map_err(|e| {
-            EvaluationError::new(
-                ErrorCode::InvalidContext,
-                format!("cannot encode the context: {e}"),
-            )
-        })?;
-        return Ok(FlagshipRequest::Post {
-            url: config.evaluate_url.clone(),
-            body,
-        });
+        return post(config, flag_key, wire);
     }
     let mut url = config.evaluate_url.clone();
     url.push(if url.contains('?') { '&' } else { '?' });
     url.push_str("flagKey=");
     context::encode_into(&mut url, flag_key);
-    // The targeting key first, then the attributes in key order.
-    let pairs = ctx
-        .targeting_key()
-        .map(|k| ("targetingKey", J::String(k.to_owned())))
+    // `targetingKey` first (the context's, or an attribute of that name), then the
+    // attributes in key order.
+    let pairs = wire
+        .get_key_value("targetingKey")
         .into_iter()
-        .chain(
-            wire.iter()
-                .filter(|(k, _)| k.as_str() != "targetingKey")
-                .map(|(k, v)| (k.as_str(), v.clone())),
-        );
+        .chain(wire.iter().filter(|(k, _)| k.as_str() != "targetingKey"));
     for (name, value) in pairs {
         url.push('&');
         context::encode_into(&mut url, name);
         url.push('=');
-        let text = match &value {
+        let text = match value {
             J::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
             J::Number(n) => match n.as_i64() {
                 Some(i) => i.to_string(),
@@ -319,7 +308,28 @@ pub(crate) fn evaluate_request(
         };
         context::encode_into(&mut url, &text);
     }
+    if url.len() > MAX_GET_URL {
+        return post(config, flag_key, wire);
+    }
     Ok(FlagshipRequest::Get { url })
+}
+
+fn post(
+    config: &FlagshipConfig,
+    flag_key: &str,
+    context: serde_json::Map<String, J>,
+) -> Result<FlagshipRequest, EvaluationError> {
+    let body = serde_json::json!({ "flagKey": flag_key, "context": context });
+    let body = serde_json::to_vec(&body).map_err(|e| {
+        EvaluationError::new(
+            ErrorCode::InvalidContext,
+            format!("cannot encode the context: {e}"),
+        )
+    })?;
+    Ok(FlagshipRequest::Post {
+        url: config.evaluate_url.clone(),
+        body,
+    })
 }
 
 /// Whether a failed attempt with this status may be retried: not 400, 401, 403 or 404 (the
@@ -631,6 +641,31 @@ mod tests {
                 .unwrap(),
             "?flagKey=my%20flag"
         );
+    }
+
+    #[test]
+    fn a_targeting_key_attribute_is_sent_when_there_is_no_targeting_key() {
+        let url = get_url(&Context::anonymous().with("targetingKey", "t").with("a", 1));
+        assert!(
+            url.ends_with("?flagKey=my%20flag&targetingKey=t&a=1"),
+            "{url}"
+        );
+        let url = get_url(&Context::new("real").with("targetingKey", "attr"));
+        assert!(
+            url.ends_with("?flagKey=my%20flag&targetingKey=real"),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn long_flat_contexts_are_posted() {
+        let ctx = Context::new("u").with("blob", "x".repeat(MAX_GET_URL));
+        assert_eq!(
+            post_body(&ctx)["context"]["blob"].as_str().map(str::len),
+            Some(MAX_GET_URL)
+        );
+        let fits = Context::new("u").with("blob", "x".repeat(MAX_GET_URL / 2));
+        assert!(get_url(&fits).len() <= MAX_GET_URL);
     }
 
     #[test]
