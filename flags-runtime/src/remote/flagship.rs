@@ -343,7 +343,7 @@ pub(crate) fn retryable_status(status: u16) -> bool {
 /// 200 → `{flagKey, value, variant?, reason?}` (`flagKey` and `value` required, else
 /// `PARSE_ERROR`; reason default `DEFAULT`, unknown reasons kept); 404 → `FLAG_NOT_FOUND`
 /// (the body's `errorDetails`, or its text); 400 → `GENERAL` (do not retry); a body that is
-/// not JSON → `PARSE_ERROR`; any other status → `GENERAL` "HTTP <code>".
+/// not JSON → `PARSE_ERROR`; any other status → `GENERAL` `"HTTP <code>"`.
 pub(crate) fn parse_evaluate(flag_key: &str, status: u16, body: &[u8]) -> Resolution {
     if status == 200 {
         let fields = match serde_json::from_slice::<J>(body) {
