@@ -18,6 +18,7 @@ mod events;
 mod hooks;
 mod key;
 mod provider;
+mod remote;
 pub mod source;
 pub mod telemetry;
 mod testing;

@@ -1,0 +1,839 @@
+//! Cloudflare Flagship over HTTP: options and their validation, the evaluate request (GET with
+//! query parameters for flat contexts, POST with a JSON body otherwise) and the answer. No I/O.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value as J;
+
+use super::context::{self, Dates};
+use super::{Resolution, body_excerpt};
+use crate::context::Context;
+use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
+
+/// The default base URL.
+pub(crate) const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com";
+/// The default request timeout.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default number of retries after a failed attempt.
+pub(crate) const DEFAULT_RETRIES: u32 = 1;
+/// The most retries allowed (more are capped).
+pub(crate) const MAX_RETRIES: u32 = 10;
+/// The default delay between attempts.
+pub(crate) const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// The longest delay allowed (longer ones are capped).
+pub(crate) const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+/// The longest GET URL; a longer one is sent as a POST.
+pub(crate) const MAX_GET_URL: usize = 4096;
+
+/// Extra headers computed for every request (a rotating token, say); they win over the
+/// bearer token.
+pub(crate) type HeadersFactory = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
+
+/// Flagship options as given: either `app_id` and `account_id`, or a full `endpoint`.
+#[derive(Clone, Default)]
+pub(crate) struct FlagshipOptions {
+    /// The app id (with `account_id`; excludes `endpoint`).
+    pub app_id: Option<String>,
+    /// The account id (required with `app_id`).
+    pub account_id: Option<String>,
+    /// The full evaluate URL (excludes `app_id`).
+    pub endpoint: Option<String>,
+    /// The API base URL with `app_id`; default [`DEFAULT_BASE_URL`].
+    pub base_url: Option<String>,
+    /// Sent as `Authorization: Bearer …`; a secret.
+    pub auth_token: Option<String>,
+    /// Headers computed per request; they win over `auth_token`.
+    pub headers_factory: Option<HeadersFactory>,
+    /// The request timeout; default 5 s.
+    pub timeout: Option<Duration>,
+    /// Retries after a failed attempt; default 1, capped at 10.
+    pub retries: Option<u32>,
+    /// The base delay between attempts; default 1 s, capped at 30 s.
+    pub retry_delay: Option<Duration>,
+}
+
+impl fmt::Debug for FlagshipOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlagshipOptions")
+            .field("app_id", &self.app_id)
+            .field("account_id", &self.account_id)
+            .field("endpoint", &self.endpoint.as_deref().map(context::redacted))
+            .field("base_url", &self.base_url.as_deref().map(context::redacted))
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "(redacted)"),
+            )
+            .field("headers_factory", &self.headers_factory.is_some())
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .field("retry_delay", &self.retry_delay)
+            .finish()
+    }
+}
+
+/// Invalid Flagship options: what to fix. URLs are never repeated (they may carry
+/// credentials).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlagshipConfigError {
+    /// Neither `app_id` nor `endpoint`.
+    #[error("set `app_id` and `account_id`, or a full `endpoint`")]
+    MissingTarget,
+    /// Both `app_id` and `endpoint`.
+    #[error("`app_id` and `endpoint` exclude each other; set one of them")]
+    AppIdAndEndpoint,
+    /// `app_id` without `account_id`.
+    #[error("`account_id` is required with `app_id`")]
+    MissingAccountId,
+    /// An empty id.
+    #[error("`{field}` is empty")]
+    EmptyId {
+        /// `app_id` or `account_id`.
+        field: &'static str,
+    },
+    /// The endpoint or base URL is not usable.
+    #[error("`{field}` {problem}")]
+    InvalidUrl {
+        /// `endpoint` or `base_url`.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A zero timeout.
+    #[error("`timeout` must be positive")]
+    ZeroTimeout,
+}
+
+/// Validated Flagship settings.
+#[derive(Clone)]
+pub(crate) struct FlagshipConfig {
+    /// The evaluate URL (built from the ids, or the endpoint as given).
+    pub evaluate_url: String,
+    /// The bearer token.
+    pub auth_token: Option<String>,
+    /// Headers computed per request.
+    pub headers_factory: Option<HeadersFactory>,
+    /// The request timeout.
+    pub timeout: Duration,
+    /// Retries after a failed attempt (≤ 10).
+    pub retries: u32,
+    /// The base delay between attempts (≤ 30 s).
+    pub retry_delay: Duration,
+}
+
+impl fmt::Debug for FlagshipConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlagshipConfig")
+            .field("evaluate_url", &context::redacted(&self.evaluate_url))
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "(redacted)"),
+            )
+            .field("headers_factory", &self.headers_factory.is_some())
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .field("retry_delay", &self.retry_delay)
+            .finish()
+    }
+}
+
+impl FlagshipOptions {
+    /// Validates the options; no I/O.
+    ///
+    /// # Errors
+    ///
+    /// See [`FlagshipConfigError`].
+    pub(crate) fn validate(&self) -> Result<FlagshipConfig, FlagshipConfigError> {
+        let evaluate_url = match (&self.app_id, &self.endpoint) {
+            (Some(_), Some(_)) => return Err(FlagshipConfigError::AppIdAndEndpoint),
+            (None, None) => return Err(FlagshipConfigError::MissingTarget),
+            (None, Some(endpoint)) => {
+                let endpoint = endpoint.trim();
+                context::check_http_url(endpoint).map_err(|problem| {
+                    FlagshipConfigError::InvalidUrl {
+                        field: "endpoint",
+                        problem,
+                    }
+                })?;
+                endpoint.to_owned()
+            }
+            (Some(app_id), None) => {
+                let account_id = self
+                    .account_id
+                    .as_deref()
+                    .ok_or(FlagshipConfigError::MissingAccountId)?;
+                if app_id.is_empty() {
+                    return Err(FlagshipConfigError::EmptyId { field: "app_id" });
+                }
+                if account_id.is_empty() {
+                    return Err(FlagshipConfigError::EmptyId {
+                        field: "account_id",
+                    });
+                }
+                let base = self
+                    .base_url
+                    .as_deref()
+                    .map(str::trim)
+                    .unwrap_or(DEFAULT_BASE_URL)
+                    .trim_end_matches('/');
+                context::check_http_url(base).map_err(|problem| {
+                    FlagshipConfigError::InvalidUrl {
+                        field: "base_url",
+                        problem,
+                    }
+                })?;
+                format!(
+                    "{base}/client/v4/accounts/{}/flagship/apps/{}/evaluate",
+                    context::encode(account_id),
+                    context::encode(app_id)
+                )
+            }
+        };
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(FlagshipConfigError::ZeroTimeout);
+        }
+        Ok(FlagshipConfig {
+            evaluate_url,
+            auth_token: self.auth_token.clone(),
+            headers_factory: self.headers_factory.clone(),
+            timeout,
+            retries: self.retries.unwrap_or(DEFAULT_RETRIES).min(MAX_RETRIES),
+            retry_delay: self
+                .retry_delay
+                .unwrap_or(DEFAULT_RETRY_DELAY)
+                .min(MAX_RETRY_DELAY),
+        })
+    }
+}
+
+impl FlagshipConfig {
+    /// The headers of one request: `Authorization: Bearer <token>`, then the factory's
+    /// (called now), which replace headers of the same name (case-insensitive).
+    pub(crate) fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        if let Some(token) = &self.auth_token {
+            headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+        }
+        if let Some(factory) = &self.headers_factory {
+            for (name, value) in factory() {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+                headers.push((name, value));
+            }
+        }
+        headers
+    }
+}
+
+/// An evaluate request, ready to send.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum FlagshipRequest {
+    /// `GET` this URL (the query carries the flag key and the context).
+    Get {
+        /// The URL with its query.
+        url: String,
+    },
+    /// `POST` `{"flagKey", "context"}` as JSON to this URL.
+    Post {
+        /// The evaluate URL.
+        url: String,
+        /// The JSON body.
+        body: Vec<u8>,
+    },
+}
+
+impl fmt::Debug for FlagshipRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The query holds the context: personal data, not for logs.
+        match self {
+            FlagshipRequest::Get { url } => write!(f, "GET {}", context::redacted(url)),
+            FlagshipRequest::Post { url, body } => {
+                write!(f, "POST {} ({} bytes)", context::redacted(url), body.len())
+            }
+        }
+    }
+}
+
+/// The evaluate request for `flag_key` in `ctx`: a GET with query parameters (`flagKey`
+/// first, then `targetingKey` and the attributes in key order; booleans as `true`/`false`,
+/// numbers as JavaScript prints them, date-times as ISO 8601) when every attribute is a
+/// scalar, otherwise a POST with `{"flagKey", "context"}` (nested values kept, `null` kept).
+/// An attribute named `flagKey` also selects the POST form, where it cannot replace the flag
+/// key, and so does a URL longer than [`MAX_GET_URL`] (servers and proxies limit URLs).
+///
+/// # Errors
+///
+/// `INVALID_CONTEXT` for a number that is not finite, before anything is sent.
+pub(crate) fn evaluate_request(
+    config: &FlagshipConfig,
+    flag_key: &str,
+    ctx: &Context,
+) -> Result<FlagshipRequest, EvaluationError> {
+    let wire = context::to_json(ctx, Dates::Iso8601)?;
+    let flat = !wire.contains_key("flagKey")
+        && wire
+            .values()
+            .all(|v| matches!(v, J::Bool(_) | J::Number(_) | J::String(_)));
+    if !flat {
+        return post(config, flag_key, wire);
+    }
+    let mut url = config.evaluate_url.clone();
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str("flagKey=");
+    context::encode_into(&mut url, flag_key);
+    // `targetingKey` first (the context's, or an attribute of that name), then the
+    // attributes in key order.
+    let pairs = wire
+        .get_key_value("targetingKey")
+        .into_iter()
+        .chain(wire.iter().filter(|(k, _)| k.as_str() != "targetingKey"));
+    for (name, value) in pairs {
+        url.push('&');
+        context::encode_into(&mut url, name);
+        url.push('=');
+        let text = match value {
+            J::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => i.to_string(),
+                None => match n.as_u64() {
+                    Some(u) => u.to_string(),
+                    None => context::js_number(n.as_f64().unwrap_or(0.0)),
+                },
+            },
+            J::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        context::encode_into(&mut url, &text);
+    }
+    if url.len() > MAX_GET_URL {
+        return post(config, flag_key, wire);
+    }
+    Ok(FlagshipRequest::Get { url })
+}
+
+fn post(
+    config: &FlagshipConfig,
+    flag_key: &str,
+    context: serde_json::Map<String, J>,
+) -> Result<FlagshipRequest, EvaluationError> {
+    let body = serde_json::json!({ "flagKey": flag_key, "context": context });
+    let body = serde_json::to_vec(&body).map_err(|e| {
+        EvaluationError::new(
+            ErrorCode::InvalidContext,
+            format!("cannot encode the context: {e}"),
+        )
+    })?;
+    Ok(FlagshipRequest::Post {
+        url: config.evaluate_url.clone(),
+        body,
+    })
+}
+
+/// Whether a failed attempt with this status may be retried: not 400, 401, 403 or 404 (the
+/// answer would not change), nor a success.
+pub(crate) fn retryable_status(status: u16) -> bool {
+    !matches!(status, 200..=399 | 400 | 401 | 403 | 404)
+}
+
+/// Reads the answer of an evaluate request.
+///
+/// 200 → `{flagKey, value, variant?, reason?}` (`flagKey` and `value` required, else
+/// `PARSE_ERROR`; reason default `DEFAULT`, unknown reasons kept); 404 → `FLAG_NOT_FOUND`
+/// (the body's `errorDetails`, or its text); 400 → `GENERAL` (do not retry); a body that is
+/// not JSON → `PARSE_ERROR`; any other status → `GENERAL` `"HTTP <code>"`.
+pub(crate) fn parse_evaluate(flag_key: &str, status: u16, body: &[u8]) -> Resolution {
+    if status == 200 {
+        let fields = match serde_json::from_slice::<J>(body) {
+            Ok(J::Object(fields)) => fields,
+            Ok(_) => {
+                return Resolution::error(
+                    ErrorCode::ParseError,
+                    format!("the answer for flag `{flag_key}` is not a JSON object"),
+                );
+            }
+            Err(e) => {
+                return Resolution::error(
+                    ErrorCode::ParseError,
+                    format!("the answer for flag `{flag_key}` is not JSON: {e}"),
+                );
+            }
+        };
+        let (Some(J::String(_)), Some(value)) = (fields.get("flagKey"), fields.get("value")) else {
+            return Resolution::error(
+                ErrorCode::ParseError,
+                format!("the answer for flag `{flag_key}` lacks `flagKey` or `value`"),
+            );
+        };
+        let reason = match fields.get("reason") {
+            Some(J::String(r)) if !r.is_empty() => Reason::parse(r),
+            _ => Reason::Default,
+        };
+        let variant = match fields.get("variant") {
+            Some(J::String(v)) if !v.is_empty() => Some(Arc::from(v.as_str())),
+            _ => None,
+        };
+        return Resolution {
+            value: Some(value.clone()),
+            variant,
+            reason,
+            error: None,
+            metadata: FlagMetadata::empty(),
+        };
+    }
+    let details = match serde_json::from_slice::<J>(body) {
+        Ok(J::Object(fields)) => fields
+            .get("errorDetails")
+            .and_then(J::as_str)
+            .map(str::to_owned),
+        _ => None,
+    }
+    .unwrap_or_else(|| body_excerpt(body));
+    match status {
+        404 => Resolution::error(
+            ErrorCode::FlagNotFound,
+            if details.is_empty() {
+                format!("flag `{flag_key}` not found")
+            } else {
+                details
+            },
+        ),
+        _ if details.is_empty() => Resolution::error(ErrorCode::General, format!("HTTP {status}")),
+        _ => Resolution::error(ErrorCode::General, format!("HTTP {status}: {details}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::SystemTime;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::value::Value;
+
+    fn ids(app: &str, account: &str) -> FlagshipOptions {
+        FlagshipOptions {
+            app_id: Some(app.into()),
+            account_id: Some(account.into()),
+            ..FlagshipOptions::default()
+        }
+    }
+
+    fn config() -> FlagshipConfig {
+        ids("app", "acc").validate().unwrap()
+    }
+
+    #[test]
+    fn the_url_is_built_from_percent_encoded_ids() {
+        let c = ids("my app", "a/b").validate().unwrap();
+        assert_eq!(
+            c.evaluate_url,
+            "https://api.cloudflare.com/client/v4/accounts/a%2Fb/flagship/apps/my%20app/evaluate"
+        );
+        let c = FlagshipOptions {
+            base_url: Some("http://127.0.0.1:9000///".into()),
+            ..ids("x", "y")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            c.evaluate_url,
+            "http://127.0.0.1:9000/client/v4/accounts/y/flagship/apps/x/evaluate"
+        );
+        let c = FlagshipOptions {
+            endpoint: Some("https://edge.example/v1/evaluate".into()),
+            ..FlagshipOptions::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(c.evaluate_url, "https://edge.example/v1/evaluate");
+    }
+
+    #[test]
+    fn options_are_validated_with_what_to_fix() {
+        let err = |o: FlagshipOptions| o.validate().unwrap_err();
+        assert_eq!(
+            err(FlagshipOptions::default()),
+            FlagshipConfigError::MissingTarget
+        );
+        assert_eq!(
+            err(FlagshipOptions {
+                endpoint: Some("https://e.example/evaluate".into()),
+                ..ids("a", "b")
+            }),
+            FlagshipConfigError::AppIdAndEndpoint
+        );
+        assert_eq!(
+            err(FlagshipOptions {
+                app_id: Some("a".into()),
+                ..FlagshipOptions::default()
+            }),
+            FlagshipConfigError::MissingAccountId
+        );
+        assert_eq!(
+            err(ids("", "b")),
+            FlagshipConfigError::EmptyId { field: "app_id" }
+        );
+        assert_eq!(
+            err(ids("a", "")),
+            FlagshipConfigError::EmptyId {
+                field: "account_id"
+            }
+        );
+        for bad in [
+            "edge.example/evaluate?token=SECRET",
+            "https://",
+            "ftp://e.example",
+        ] {
+            let e = err(FlagshipOptions {
+                endpoint: Some(bad.into()),
+                ..FlagshipOptions::default()
+            });
+            assert!(
+                matches!(
+                    e,
+                    FlagshipConfigError::InvalidUrl {
+                        field: "endpoint",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+            assert!(e.to_string().starts_with("`endpoint` "), "{e}");
+            assert!(!e.to_string().contains("SECRET"));
+        }
+        let e = err(FlagshipOptions {
+            base_url: Some("nope".into()),
+            ..ids("a", "b")
+        });
+        assert!(matches!(
+            e,
+            FlagshipConfigError::InvalidUrl {
+                field: "base_url",
+                ..
+            }
+        ));
+        let e = err(FlagshipOptions {
+            timeout: Some(Duration::ZERO),
+            ..ids("a", "b")
+        });
+        assert_eq!(e, FlagshipConfigError::ZeroTimeout);
+        assert_eq!(
+            FlagshipConfigError::MissingTarget.to_string(),
+            "set `app_id` and `account_id`, or a full `endpoint`"
+        );
+    }
+
+    #[test]
+    fn retries_and_delays_are_capped() {
+        let c = config();
+        assert_eq!(
+            (c.retries, c.retry_delay, c.timeout),
+            (1, Duration::from_secs(1), DEFAULT_TIMEOUT)
+        );
+        let c = FlagshipOptions {
+            retries: Some(999),
+            retry_delay: Some(Duration::from_secs(999)),
+            timeout: Some(Duration::from_millis(250)),
+            ..ids("a", "b")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!((c.retries, c.retry_delay), (10, Duration::from_secs(30)));
+        assert_eq!(c.timeout, Duration::from_millis(250));
+        let c = FlagshipOptions {
+            retries: Some(0),
+            ..ids("a", "b")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(c.retries, 0);
+    }
+
+    #[test]
+    fn the_headers_factory_runs_per_request_and_wins_over_the_token() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let c = FlagshipOptions {
+            auth_token: Some("SECRET-TOKEN".into()),
+            headers_factory: Some(Arc::new(move || {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                vec![
+                    ("authorization".to_owned(), format!("Bearer rotated-{n}")),
+                    ("X-Extra".to_owned(), "1".to_owned()),
+                ]
+            })),
+            ..ids("a", "b")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            c.request_headers(),
+            [
+                ("authorization".to_owned(), "Bearer rotated-0".to_owned()),
+                ("X-Extra".to_owned(), "1".to_owned()),
+            ]
+        );
+        assert_eq!(c.request_headers()[0].1, "Bearer rotated-1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let only_token = FlagshipOptions {
+            auth_token: Some("t".into()),
+            ..ids("a", "b")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            only_token.request_headers(),
+            [("Authorization".to_owned(), "Bearer t".to_owned())]
+        );
+        assert!(config().request_headers().is_empty());
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("SECRET"), "{printed}");
+    }
+
+    fn get_url(ctx: &Context) -> String {
+        match evaluate_request(&config(), "my flag", ctx).unwrap() {
+            FlagshipRequest::Get { url } => url,
+            other => panic!("expected a GET, got {other:?}"),
+        }
+    }
+
+    fn post_body(ctx: &Context) -> J {
+        match evaluate_request(&config(), "my-flag", ctx).unwrap() {
+            FlagshipRequest::Post { url, body } => {
+                assert_eq!(url, config().evaluate_url);
+                serde_json::from_slice(&body).unwrap()
+            }
+            other => panic!("expected a POST, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flat_contexts_go_in_the_query() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_707_307_200_500);
+        let ctx = Context::new("user 1")
+            .with("admin", true)
+            .with("beta", false)
+            .with("seats", 12)
+            .with("ratio", 0.5)
+            .with("whole", 3.0)
+            .with("big", 1e21)
+            .with("email", "a+b@example.com")
+            .with("since", t)
+            .with("zero", "")
+            .with("n0", 0);
+        let url = get_url(&ctx);
+        let base = &config().evaluate_url;
+        assert_eq!(
+            url.strip_prefix(base.as_str()).unwrap(),
+            "?flagKey=my%20flag&targetingKey=user%201&admin=true&beta=false&big=1e%2B21\
+             &email=a%2Bb%40example.com&n0=0&ratio=0.5&seats=12\
+             &since=2024-02-07T12%3A00%3A00.500Z&whole=3&zero="
+        );
+        assert_eq!(
+            get_url(&Context::anonymous())
+                .strip_prefix(base.as_str())
+                .unwrap(),
+            "?flagKey=my%20flag"
+        );
+    }
+
+    #[test]
+    fn a_targeting_key_attribute_is_sent_when_there_is_no_targeting_key() {
+        let url = get_url(&Context::anonymous().with("targetingKey", "t").with("a", 1));
+        assert!(
+            url.ends_with("?flagKey=my%20flag&targetingKey=t&a=1"),
+            "{url}"
+        );
+        let url = get_url(&Context::new("real").with("targetingKey", "attr"));
+        assert!(
+            url.ends_with("?flagKey=my%20flag&targetingKey=real"),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn long_flat_contexts_are_posted() {
+        let ctx = Context::new("u").with("blob", "x".repeat(MAX_GET_URL));
+        assert_eq!(
+            post_body(&ctx)["context"]["blob"].as_str().map(str::len),
+            Some(MAX_GET_URL)
+        );
+        let fits = Context::new("u").with("blob", "x".repeat(MAX_GET_URL / 2));
+        assert!(get_url(&fits).len() <= MAX_GET_URL);
+    }
+
+    #[test]
+    fn an_endpoint_with_a_query_keeps_it() {
+        let c = FlagshipOptions {
+            endpoint: Some("https://e.example/evaluate?env=prod".into()),
+            ..FlagshipOptions::default()
+        }
+        .validate()
+        .unwrap();
+        let FlagshipRequest::Get { url } = evaluate_request(&c, "f", &Context::new("u")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            url,
+            "https://e.example/evaluate?env=prod&flagKey=f&targetingKey=u"
+        );
+    }
+
+    #[test]
+    fn nested_or_null_values_go_in_a_post_body() {
+        let nested = Context::new("u").with(
+            "org",
+            Value::Map(BTreeMap::from([(
+                "since".to_owned(),
+                Value::DateTime(SystemTime::UNIX_EPOCH),
+            )])),
+        );
+        assert_eq!(
+            post_body(&nested),
+            json!({"flagKey": "my-flag", "context": {"targetingKey": "u", "org": {"since": "1970-01-01T00:00:00Z"}}})
+        );
+        let list = Context::anonymous().with("tags", vec!["a", "b"]);
+        assert_eq!(
+            post_body(&list),
+            json!({"flagKey": "my-flag", "context": {"tags": ["a", "b"]}})
+        );
+        let null = Context::anonymous()
+            .with("gone", Value::Null)
+            .with("n", 1.5);
+        assert_eq!(
+            post_body(&null),
+            json!({"flagKey": "my-flag", "context": {"gone": null, "n": 1.5}})
+        );
+    }
+
+    #[test]
+    fn a_flag_key_attribute_never_replaces_the_flag_key() {
+        let ctx = Context::new("u").with("flagKey", "other");
+        assert_eq!(
+            post_body(&ctx),
+            json!({"flagKey": "my-flag", "context": {"targetingKey": "u", "flagKey": "other"}})
+        );
+    }
+
+    #[test]
+    fn invalid_contexts_fail_before_any_request() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let e =
+                evaluate_request(&config(), "f", &Context::new("u").with("x", bad)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidContext);
+        }
+        let nested = Context::anonymous().with("l", Value::List(vec![Value::Float(f64::NAN)]));
+        assert!(evaluate_request(&config(), "f", &nested).is_err());
+    }
+
+    #[test]
+    fn requests_do_not_print_the_context() {
+        let r = evaluate_request(&config(), "f", &Context::new("alice@example.com")).unwrap();
+        let printed = format!("{r:?}");
+        assert!(
+            printed.starts_with("GET https://api.cloudflare.com/"),
+            "{printed}"
+        );
+        assert!(!printed.contains("alice"), "{printed}");
+    }
+
+    #[test]
+    fn a_success_is_read() {
+        let r = parse_evaluate(
+            "f",
+            200,
+            br#"{"flagKey":"f","value":{"a":1},"variant":"v1","reason":"SPLIT","extra":true}"#,
+        );
+        assert_eq!(r.value, Some(json!({"a": 1})));
+        assert_eq!(r.variant.as_deref(), Some("v1"));
+        assert_eq!(r.reason, Reason::Split);
+        assert_eq!(r.error, None);
+        let r = parse_evaluate("f", 200, br#"{"flagKey":"f","value":false,"variant":""}"#);
+        assert_eq!((r.reason, r.variant), (Reason::Default, None));
+        for (name, reason) in [
+            ("STATIC", Reason::Static),
+            ("TARGETING_MATCH", Reason::TargetingMatch),
+            ("DEFAULT", Reason::Default),
+            ("DISABLED", Reason::Disabled),
+            ("SPLIT", Reason::Split),
+            ("ROLLED_OUT", Reason::Other("ROLLED_OUT".into())),
+        ] {
+            let body = format!(r#"{{"flagKey":"f","value":1,"reason":"{name}"}}"#);
+            assert_eq!(parse_evaluate("f", 200, body.as_bytes()).reason, reason);
+        }
+        let r = parse_evaluate("f", 200, br#"{"flagKey":"f","value":null}"#);
+        assert_eq!(r.value, Some(J::Null));
+    }
+
+    #[test]
+    fn disabled_answers_serve_the_callers_default() {
+        let r = parse_evaluate(
+            "f",
+            200,
+            br#"{"flagKey":"f","value":true,"variant":"on","reason":"DISABLED"}"#,
+        );
+        let d = r.to_details(&crate::FlagKey::new("f", false));
+        assert_eq!(
+            (d.value, d.reason, d.error),
+            (false, Reason::Disabled, None)
+        );
+    }
+
+    #[test]
+    fn bad_bodies_are_parse_errors() {
+        for body in [
+            "",
+            "nope",
+            "[]",
+            r#"{"value":1}"#,
+            r#"{"flagKey":"f"}"#,
+            r#"{"flagKey":1,"value":1}"#,
+        ] {
+            let r = parse_evaluate("f", 200, body.as_bytes());
+            assert_eq!(r.error.unwrap().code, ErrorCode::ParseError, "{body}");
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_error_codes() {
+        let e = parse_evaluate("f", 404, br#"{"errorDetails":"no flag f"}"#)
+            .error
+            .unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::FlagNotFound, "no flag f")
+        );
+        let e = parse_evaluate("f", 404, b"Not Found").error.unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::FlagNotFound, "Not Found")
+        );
+        let e = parse_evaluate("f", 404, b"").error.unwrap();
+        assert_eq!(e.message, "flag `f` not found");
+        let e = parse_evaluate("f", 400, br#"{"errorDetails":"bad context"}"#)
+            .error
+            .unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::General, "HTTP 400: bad context")
+        );
+        let e = parse_evaluate("f", 503, b"").error.unwrap();
+        assert_eq!(
+            (e.code, e.message.as_ref()),
+            (ErrorCode::General, "HTTP 503")
+        );
+        let e = parse_evaluate("f", 204, b"").error.unwrap();
+        assert_eq!(e.message, "HTTP 204");
+        assert!(!retryable_status(400) && !retryable_status(404) && !retryable_status(401));
+        assert!(!retryable_status(403) && !retryable_status(200));
+        assert!(retryable_status(500) && retryable_status(503) && retryable_status(429));
+        assert!(retryable_status(408));
+    }
+}
