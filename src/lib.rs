@@ -82,8 +82,10 @@ pub use flags_runtime::{
 };
 pub use flags_runtime::{
     CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId,
-    ProviderEvent, ProviderStatus,
+    ProviderEvent, ProviderStatus, blocking,
 };
+#[cfg(feature = "http")]
+pub use flags_runtime::{remote, transport};
 
 #[doc(hidden)]
 pub mod __private {

@@ -45,6 +45,8 @@ pub(crate) enum Backend {
     InProcess(InProcess),
     Test(Arc<TestValues>),
     Memory(InMemory),
+    #[cfg(feature = "http")]
+    Remote(crate::remote::Remote),
 }
 
 impl Backend {
@@ -54,6 +56,8 @@ impl Backend {
             Backend::InProcess(provider) => provider.events(),
             Backend::Test(values) => values.events(),
             Backend::Memory(provider) => provider.events(),
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.events(),
         }
     }
 
@@ -63,6 +67,8 @@ impl Backend {
             Backend::InProcess(provider) => provider.shutdown(),
             Backend::Test(values) => values.events().set_status(ProviderStatus::NotReady),
             Backend::Memory(provider) => provider.shutdown(),
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.shutdown(),
         }
     }
 
@@ -70,7 +76,7 @@ impl Backend {
     fn hooks(&self) -> &[Arc<dyn Hook>] {
         match self {
             Backend::Memory(provider) => provider.hooks(),
-            Backend::InProcess(_) | Backend::Test(_) => &[],
+            _ => &[],
         }
     }
 }
@@ -119,6 +125,8 @@ impl fmt::Debug for Client {
             Backend::InProcess(p) => p.describe(),
             Backend::Test(_) => "test values".to_owned(),
             Backend::Memory(_) => "in-memory flags".to_owned(),
+            #[cfg(feature = "http")]
+            Backend::Remote(p) => p.describe(),
         };
         f.debug_struct("Client")
             .field("provider", &provider)
@@ -132,6 +140,8 @@ impl fmt::Debug for Client {
 #[must_use]
 pub struct ClientBuilder {
     source: Option<Box<dyn Source>>,
+    #[cfg(feature = "http")]
+    remote: Option<Box<dyn crate::remote::sealed::Sealed>>,
     domain: Option<Arc<str>>,
     engine: crate::engine::EngineOptions,
 }
@@ -149,6 +159,17 @@ impl ClientBuilder {
     /// (for example [`source::file`](crate::source::file())).
     pub fn in_process(mut self, source: impl Source) -> ClientBuilder {
         self.source = Some(Box::new(source));
+        self
+    }
+
+    /// Evaluates remotely, on a flag service (feature `http`): [`remote::ofrep`](crate::remote::ofrep),
+    /// [`remote::flagship`](crate::remote::flagship). Building does no network I/O.
+    #[cfg(feature = "http")]
+    pub fn remote(
+        mut self,
+        provider: impl crate::remote::RemoteProvider + 'static,
+    ) -> ClientBuilder {
+        self.remote = Some(Box::new(provider));
         self
     }
 
@@ -177,9 +198,18 @@ impl ClientBuilder {
     /// Loads the configuration and returns the client; fails when the source cannot be read
     /// or its definitions are invalid.
     pub fn build(self) -> Result<Client, Error> {
-        let source = self.source.ok_or(Error::NoProvider)?;
-        let provider = InProcess::start(source, self.engine)?;
-        let mut client = Client::from_backend(Backend::InProcess(provider));
+        #[cfg(feature = "http")]
+        let backend = match (self.remote, self.source) {
+            (Some(remote), _) => Backend::Remote(remote.start()?),
+            (None, Some(source)) => Backend::InProcess(InProcess::start(source, self.engine)?),
+            (None, None) => return Err(Error::NoProvider),
+        };
+        #[cfg(not(feature = "http"))]
+        let backend = {
+            let source = self.source.ok_or(Error::NoProvider)?;
+            Backend::InProcess(InProcess::start(source, self.engine)?)
+        };
+        let mut client = Client::from_backend(backend);
         if let Some(domain) = self.domain {
             client = client.with_domain(domain);
         }
@@ -193,6 +223,72 @@ pub(crate) enum View<'a> {
     Snapshot(&'a Snapshot),
     Test(&'a crate::testing::Values),
     Memory(MemoryView<'a>),
+    #[cfg(feature = "http")]
+    Remote(RemoteView<'a>),
+    /// Records which flags a struct reads, answering defaults (the first pass of
+    /// [`Client::flags_async`] over a per-evaluation remote provider).
+    #[cfg(feature = "http")]
+    Record(&'a std::cell::RefCell<Vec<crate::remote::Wanted>>),
+}
+
+/// A remote provider's answers: the bulk evaluation, or what a prefetch resolved, or the cache.
+#[cfg(feature = "http")]
+#[derive(Clone, Copy)]
+pub(crate) struct RemoteView<'a> {
+    inner: &'a crate::remote::Inner,
+    bulk: Option<&'a crate::wire::ofrep::Bulk>,
+    bulk_mode: bool,
+    resolved: Option<&'a crate::remote::Resolved>,
+}
+
+#[cfg(feature = "http")]
+impl RemoteView<'_> {
+    fn details<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+        dynamic: bool,
+    ) -> (EvaluationDetails<T>, Option<Value>) {
+        use crate::wire::Resolution as R;
+        let raw = |r: &R| if dynamic { r.raw_value() } else { None };
+        if let Some((resolution, cached)) = self.resolved.and_then(|m| m.get(key.key())) {
+            let details = if *cached {
+                resolution.to_cached_details(key)
+            } else {
+                resolution.to_details(key)
+            };
+            return (details, raw(resolution));
+        }
+        if self.bulk_mode {
+            return match self.bulk {
+                Some(bulk) => (bulk.details(key), bulk.flags.get(key.key()).and_then(raw)),
+                None => (
+                    R::error(
+                        crate::details::ErrorCode::ProviderNotReady,
+                        format!(
+                            "{}: the bulk evaluation has not arrived yet",
+                            self.inner.name
+                        ),
+                    )
+                    .to_details(key),
+                    None,
+                ),
+            };
+        }
+        if let Some(details) = self.inner.cache.as_ref().and_then(|c| c.details(key, ctx)) {
+            return (details, None);
+        }
+        let message = format!(
+            "`{}` is evaluated remotely by {}: use `details_async` or `flags_async`, or \
+             `flags::blocking::Client` in sync code (this call never waits for the network)",
+            key.key(),
+            self.inner.name
+        );
+        (
+            R::error(crate::details::ErrorCode::General, message).to_details(key),
+            None,
+        )
+    }
 }
 
 impl Client {
@@ -300,6 +396,16 @@ impl Client {
             Backend::InProcess(provider) => provider.with_snapshot(|s| f(View::Snapshot(s))),
             Backend::Test(values) => f(View::Test(&values.load())),
             Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => {
+                let bulk = provider.inner.bulk.load();
+                f(View::Remote(RemoteView {
+                    inner: &provider.inner,
+                    bulk: bulk.as_deref(),
+                    bulk_mode: provider.is_bulk(),
+                    resolved: None,
+                }))
+            }
         }
     }
 
@@ -365,13 +471,26 @@ impl Client {
         self.with_view(|view| self.evaluate_hooked(view, key.borrow(), &merged, options))
     }
 
-    /// [`Client::details`] as a future, for async code (OpenFeature 1.4.12). In-process
-    /// evaluation does no I/O: the future is ready at its first poll.
+    /// [`Client::details`] as a future, for async code (OpenFeature 1.4.12). A per-evaluation
+    /// remote provider asks its service here (hooks run around the answer; a `before` hook's
+    /// context change is not sent); in-process evaluation does no I/O and is ready at once.
     pub async fn details_async<T: FlagValue>(
         &self,
         key: impl Borrow<FlagKey<T>>,
         ctx: &Context,
     ) -> EvaluationDetails<T> {
+        #[cfg(feature = "http")]
+        if let Some(remote) = self.per_evaluation() {
+            let key = key.borrow();
+            let merged = self.merged_context(ctx).into_owned();
+            let wanted = vec![wanted(key)];
+            let inner = remote.inner.clone();
+            let resolved = remote
+                .run(inner.resolve_all(wanted, merged))
+                .await
+                .unwrap_or_default();
+            return self.details_resolved(remote, &resolved, key, ctx);
+        }
         self.details(key, ctx)
     }
 
@@ -381,7 +500,96 @@ impl Client {
         key: impl Borrow<FlagKey<T>>,
         ctx: &Context,
     ) -> T {
-        self.value(key, ctx)
+        self.details_async(key, ctx).await.value
+    }
+
+    /// [`Client::flags`] as a future: over a per-evaluation remote provider, every field's
+    /// flag is asked for concurrently (identical requests share one call); otherwise it is
+    /// [`Client::flags`].
+    pub async fn flags_async<S: Flags>(&self, ctx: &Context) -> S {
+        #[cfg(feature = "http")]
+        if let Some(remote) = self.per_evaluation() {
+            let merged = self.merged_context(ctx).into_owned();
+            let wanted = self.wanted_by::<S>(&merged);
+            let inner = remote.inner.clone();
+            let resolved = remote
+                .run(inner.resolve_all(wanted, merged))
+                .await
+                .unwrap_or_default();
+            return self.flags_resolved(remote, &resolved, ctx);
+        }
+        self.flags(ctx)
+    }
+
+    #[cfg(feature = "http")]
+    pub(crate) fn merged_context_owned(&self, ctx: &Context) -> Context {
+        self.merged_context(ctx).into_owned()
+    }
+
+    /// The provider, when it evaluates each flag remotely.
+    #[cfg(feature = "http")]
+    pub(crate) fn per_evaluation(&self) -> Option<&crate::remote::Remote> {
+        match &*self.inner {
+            Backend::Remote(remote) if !remote.is_bulk() => Some(remote),
+            _ => None,
+        }
+    }
+
+    /// The flags `S` reads (a recording pass that answers defaults).
+    #[cfg(feature = "http")]
+    pub(crate) fn wanted_by<S: Flags>(&self, ctx: &Context) -> Vec<crate::remote::Wanted> {
+        let recorded = std::cell::RefCell::new(Vec::new());
+        let _ = S::evaluate(&Evaluation {
+            view: View::Record(&recorded),
+            ctx,
+            client: None,
+        });
+        recorded.into_inner()
+    }
+
+    /// [`Client::details`] against what a prefetch resolved.
+    #[cfg(feature = "http")]
+    pub(crate) fn details_resolved<T: FlagValue>(
+        &self,
+        remote: &crate::remote::Remote,
+        resolved: &crate::remote::Resolved,
+        key: &FlagKey<T>,
+        ctx: &Context,
+    ) -> EvaluationDetails<T> {
+        let view = View::Remote(RemoteView {
+            inner: &remote.inner,
+            bulk: None,
+            bulk_mode: false,
+            resolved: Some(resolved),
+        });
+        if self.plain() {
+            return view.details(key, ctx);
+        }
+        let merged = self.merged_context(ctx);
+        self.evaluate_hooked(view, key, &merged, &NO_OPTIONS)
+    }
+
+    /// [`Client::flags`] against what a prefetch resolved.
+    #[cfg(feature = "http")]
+    pub(crate) fn flags_resolved<S: Flags>(
+        &self,
+        remote: &crate::remote::Remote,
+        resolved: &crate::remote::Resolved,
+        ctx: &Context,
+    ) -> S {
+        let view = View::Remote(RemoteView {
+            inner: &remote.inner,
+            bulk: None,
+            bulk_mode: false,
+            resolved: Some(resolved),
+        });
+        let merged = self.merged_context(ctx);
+        let client = self.has_hooks().then_some(self);
+        S::evaluate(&Evaluation {
+            view,
+            ctx: &merged,
+            client,
+        })
     }
 
     /// Every flag of a `#[derive(Flags)]` struct, all from one configuration version.
@@ -480,6 +688,8 @@ impl Client {
                 operation: "refresh",
                 provider: "in-memory flags",
             }),
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.refresh_blocking(),
         }
     }
 
@@ -492,6 +702,8 @@ impl Client {
         match &*self.inner {
             Backend::InProcess(provider) => provider.wait_ready(timeout),
             Backend::Test(_) | Backend::Memory(_) => Ok(()),
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.wait_ready(timeout),
         }
     }
 
@@ -527,8 +739,20 @@ impl Client {
             Backend::InProcess(provider) => provider.snapshot().len(),
             Backend::Test(values) => values.load().len(),
             Backend::Memory(provider) => provider.len(),
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider
+                .inner
+                .bulk
+                .load()
+                .as_ref()
+                .map_or(0, |b| b.flags.len()),
         }
     }
+}
+
+#[cfg(feature = "http")]
+fn wanted<T: FlagValue>(key: &FlagKey<T>) -> crate::remote::Wanted {
+    crate::remote::Wanted::of(key)
 }
 
 /// A struct of flags, evaluated together by [`Client::flags`]. Implemented by
@@ -594,6 +818,13 @@ impl View<'_> {
             },
             View::Test(values) => values.value(key),
             View::Memory(memory) => memory.details(key, ctx, false).0.value,
+            #[cfg(feature = "http")]
+            View::Remote(remote) => remote.details(key, ctx, false).0.value,
+            #[cfg(feature = "http")]
+            View::Record(wanted) => {
+                record(wanted, key);
+                key.default_value()
+            }
         }
     }
 
@@ -617,8 +848,30 @@ impl View<'_> {
             View::Snapshot(snapshot) => details_in(snapshot, key, ctx, dynamic),
             View::Test(values) => (values.details(key), None),
             View::Memory(memory) => memory.details(key, ctx, dynamic),
+            #[cfg(feature = "http")]
+            View::Remote(remote) => remote.details(key, ctx, dynamic),
+            #[cfg(feature = "http")]
+            View::Record(wanted) => {
+                record(wanted, key);
+                (
+                    EvaluationDetails {
+                        flag_key: key.key_cow().clone(),
+                        value: key.default_value(),
+                        variant: None,
+                        reason: Reason::Default,
+                        error: None,
+                        flag_metadata: FlagMetadata::empty(),
+                    },
+                    None,
+                )
+            }
         }
     }
+}
+
+#[cfg(feature = "http")]
+fn record<T: FlagValue>(wanted: &std::cell::RefCell<Vec<crate::remote::Wanted>>, key: &FlagKey<T>) {
+    wanted.borrow_mut().push(crate::remote::Wanted::of(key));
 }
 
 fn details_in<T: FlagValue>(

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod api;
+pub mod blocking;
 mod client;
 mod context;
 mod de;
@@ -18,7 +19,8 @@ mod events;
 mod hooks;
 mod key;
 mod provider;
-mod remote;
+#[cfg(feature = "http")]
+pub mod remote;
 pub mod source;
 pub mod telemetry;
 mod testing;
@@ -26,6 +28,8 @@ mod testing;
 pub mod transport;
 mod value;
 mod variant;
+#[cfg(feature = "http")]
+mod wire;
 
 pub use api::{
     Api, TransactionScope, api, transaction_context, with_transaction_context,

@@ -847,7 +847,9 @@ impl Transport {
                 _ => None,
             };
             let wait = backoff(config.retry_delay, retry).max(asked.unwrap_or_default());
-            if wait > MAX_DELAY {
+            // A server that asks for a longer wait than one request may take is not waited
+            // for: the caller gets the error now (a rate limit fails fast until it passes).
+            if wait > MAX_DELAY || asked.is_some_and(|asked| asked > config.timeout) {
                 return Err(error);
             }
             tracing::debug!(target: "flags", "retrying in {} ms after: {error}", wait.as_millis());

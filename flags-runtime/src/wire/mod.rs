@@ -1,8 +1,6 @@
 //! Remote evaluation: the wire protocols (OFREP, Cloudflare Flagship) as pure codecs, and the
 //! cache of single-flag evaluations. Nothing here does I/O: the providers send what these
 //! modules build and hand back what the server answered.
-// Wired into the client by the remote providers.
-#![allow(dead_code)]
 
 pub(crate) mod cache;
 pub(crate) mod context;
@@ -35,6 +33,7 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests; the providers use the rest
     /// A value, with a reason.
     pub fn value(value: serde_json::Value, reason: Reason) -> Resolution {
         Resolution {
@@ -62,11 +61,6 @@ impl Resolution {
     pub fn with_metadata(mut self, metadata: FlagMetadata) -> Resolution {
         self.metadata = metadata;
         self
-    }
-
-    /// `true` when the evaluation failed.
-    pub fn is_error(&self) -> bool {
-        self.error.is_some()
     }
 
     /// The details for `key`, read as `T`, with the server's reason.

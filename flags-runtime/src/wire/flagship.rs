@@ -332,6 +332,7 @@ fn post(
     })
 }
 
+#[cfg_attr(not(test), allow(dead_code))] // the transport never retries these statuses; kept as the tested statement of Flagship's rule
 /// Whether a failed attempt with this status may be retried: not 400, 401, 403 or 404 (the
 /// answer would not change), nor a success.
 pub(crate) fn retryable_status(status: u16) -> bool {

@@ -37,6 +37,7 @@ impl Clock for SystemClock {
     }
 }
 
+#[cfg_attr(not(test), allow(dead_code))] // used by tests; the providers use the rest
 /// A clock that moves only when told to.
 #[derive(Debug)]
 pub(crate) struct ManualClock {
@@ -53,6 +54,7 @@ impl Default for ManualClock {
     }
 }
 
+#[cfg_attr(not(test), allow(dead_code))] // used by tests; the providers use the rest
 impl ManualClock {
     /// Moves the clock forward.
     pub(crate) fn advance(&self, by: Duration) {
@@ -120,11 +122,6 @@ impl RemoteCache {
             seed: RandomState::new().hash_one(0x5EED_u64),
             lru: Mutex::new(Lru::with_capacity(options.max_entries.min(4096))),
         }
-    }
-
-    /// The options.
-    pub(crate) fn options(&self) -> CacheOptions {
-        self.options
     }
 
     /// The stored answer for `flag` read as the type `ty` in `ctx`, if it has not expired
@@ -203,6 +200,7 @@ impl RemoteCache {
         true
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests
     /// [`RemoteCache::insert`] for the type of `key`.
     pub(crate) fn insert_for<T: FlagValue>(
         &self,
@@ -223,6 +221,7 @@ impl RemoteCache {
         self.lock().len
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests
     /// `true` when there is no entry.
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0

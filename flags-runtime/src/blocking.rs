@@ -1,0 +1,88 @@
+//! The typed API for sync code over any provider, remote ones included: each call waits for the
+//! answer (at most the provider's timeout, retries included). Not for use inside an async
+//! runtime: there, use [`Client::details_async`](crate::Client::details_async) and friends.
+//!
+//! ```no_run
+//! # #[cfg(feature = "http")] {
+//! let client = flags_runtime::Client::builder()
+//!     .remote(flags_runtime::remote::ofrep("http://localhost:8016"))
+//!     .build()?
+//!     .blocking();
+//! let beta = flags_runtime::FlagKey::<bool>::new("beta", false);
+//! let on = client.value(&beta, &flags_runtime::Context::new("user-1"));
+//! # }
+//! # Ok::<(), flags_runtime::Error>(())
+//! ```
+
+use std::borrow::Borrow;
+
+use crate::client::Flags;
+use crate::context::Context;
+use crate::details::EvaluationDetails;
+use crate::key::{FlagKey, FlagValue};
+
+/// A [`Client`](crate::Client) whose evaluations wait for remote answers; see the module docs.
+#[derive(Clone, Debug)]
+pub struct Client {
+    client: crate::Client,
+}
+
+impl Client {
+    /// Wraps `client`; clones share the provider.
+    pub fn new(client: crate::Client) -> Client {
+        Client { client }
+    }
+
+    /// The wrapped client (whose sync methods never wait).
+    pub fn client(&self) -> &crate::Client {
+        &self.client
+    }
+
+    /// The flag's value for `ctx`, or the key's default when it cannot be evaluated.
+    pub fn value<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>, ctx: &Context) -> T {
+        self.details(key, ctx).value
+    }
+
+    /// The flag's value with variant, reason, error and metadata.
+    pub fn details<T: FlagValue>(
+        &self,
+        key: impl Borrow<FlagKey<T>>,
+        ctx: &Context,
+    ) -> EvaluationDetails<T> {
+        #[cfg(feature = "http")]
+        if let Some(remote) = self.client.per_evaluation() {
+            let key = key.borrow();
+            let merged = self.client.merged_context_owned(ctx);
+            let wanted = vec![crate::remote::Wanted::of(key)];
+            let inner = remote.inner.clone();
+            let resolved = remote
+                .run_blocking(inner.resolve_all(wanted, merged))
+                .unwrap_or_default();
+            return self.client.details_resolved(remote, &resolved, key, ctx);
+        }
+        self.client.details(key, ctx)
+    }
+
+    /// Every flag of a `#[derive(Flags)]` struct; over a per-evaluation remote provider the
+    /// flags are asked for concurrently.
+    pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
+        #[cfg(feature = "http")]
+        if let Some(remote) = self.client.per_evaluation() {
+            let merged = self.client.merged_context_owned(ctx);
+            let wanted = self.client.wanted_by::<S>(&merged);
+            let inner = remote.inner.clone();
+            let resolved = remote
+                .run_blocking(inner.resolve_all(wanted, merged))
+                .unwrap_or_default();
+            return self.client.flags_resolved(remote, &resolved, ctx);
+        }
+        self.client.flags(ctx)
+    }
+}
+
+impl crate::Client {
+    /// This client with evaluations that wait for remote answers; see [`crate::blocking`].
+    pub fn blocking(&self) -> Client {
+        Client::new(self.clone())
+    }
+}
