@@ -35,7 +35,9 @@ fn cache(c: &mut Criterion) {
         .build()
         .unwrap();
     let beta = FlagKey::<bool>::new("beta", false);
-    let ctx = Context::new("user-123").with("plan", "premium").with("region", "eu");
+    let ctx = Context::new("user-123")
+        .with("plan", "premium")
+        .with("region", "eu");
     // One request fills the cache; every read below is a hit (reason CACHED).
     assert!(client.blocking().value(&beta, &ctx));
     assert_eq!(client.details(&beta, &ctx).reason, flags::Reason::Cached);
