@@ -243,6 +243,26 @@ pub(crate) struct RemoteView<'a> {
 
 #[cfg(feature = "http")]
 impl RemoteView<'_> {
+    /// The value alone: in bulk mode, read straight from the held evaluation, without
+    /// building details.
+    #[inline]
+    fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
+        if self.bulk_mode && self.resolved.is_none() {
+            let Some(resolution) = self.bulk.and_then(|b| b.flags.get(key.key())) else {
+                return key.default_value();
+            };
+            return match &resolution.value {
+                Some(value)
+                    if resolution.error.is_none() && resolution.reason != Reason::Disabled =>
+                {
+                    crate::wire::decode::<T>(value).unwrap_or_else(|_| key.default_value())
+                }
+                _ => key.default_value(),
+            };
+        }
+        self.details(key, ctx, false).0.value
+    }
+
     fn details<T: FlagValue>(
         self,
         key: &FlagKey<T>,
@@ -819,7 +839,7 @@ impl View<'_> {
             View::Test(values) => values.value(key),
             View::Memory(memory) => memory.details(key, ctx, false).0.value,
             #[cfg(feature = "http")]
-            View::Remote(remote) => remote.details(key, ctx, false).0.value,
+            View::Remote(remote) => remote.value(key, ctx),
             #[cfg(feature = "http")]
             View::Record(wanted) => {
                 record(wanted, key);

@@ -272,6 +272,13 @@ fn ofrep_bulk_mode_answers_locally_and_polls_with_etag() {
         }
     );
     assert_eq!(client.flag_count(), 3);
+    // The value path: a type mismatch or an absent flag gives the caller's default.
+    assert_eq!(client.value(&UPLOAD_LIMIT, &Context::anonymous()), 100);
+    assert_eq!(
+        client.value(FlagKey::<i64>::new("theme", 7), &Context::anonymous()),
+        7
+    );
+    assert!(client.value(FlagKey::<bool>::new("absent", true), &Context::anonymous()));
     let missing = client.details(FlagKey::<bool>::new("absent", true), &Context::anonymous());
     assert_eq!(missing.error.unwrap().code, ErrorCode::FlagNotFound);
     // Polls send the ETag and get 304s.
