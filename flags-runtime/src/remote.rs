@@ -325,6 +325,8 @@ pub(crate) struct Inner {
     /// 401/403 seen: no more requests.
     fatal: AtomicBool,
     runtime: tokio::runtime::Handle,
+    /// The thread that drives `runtime`: waiting on it from there would never end.
+    thread_id: std::thread::ThreadId,
     stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
@@ -344,7 +346,7 @@ impl Remote {
             })?;
         let handle = runtime.handle().clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("flags-remote".to_owned())
             .spawn(move || {
                 runtime.block_on(async {
@@ -356,6 +358,7 @@ impl Remote {
                 origin: name.clone(),
                 message: format!("cannot start the provider's thread: {e}"),
             })?;
+        let thread_id = thread.thread().id();
         let bulk = matches!(protocol, Protocol::OfrepBulk { .. });
         let inner = Arc::new(Inner {
             events: Events::new(
@@ -373,6 +376,7 @@ impl Remote {
             bulk: ArcSwapOption::empty(),
             fatal: AtomicBool::new(false),
             runtime: handle,
+            thread_id,
             stop: std::sync::Mutex::new(Some(stop_tx)),
         });
         if let Protocol::OfrepBulk { poll, .. } = &inner.protocol {
@@ -433,11 +437,16 @@ impl Remote {
         self.inner.runtime.spawn(future).await.ok()
     }
 
-    /// Runs `future` on the provider's runtime and waits for it, blocking this thread.
+    /// Runs `future` on the provider's runtime and waits for it, blocking this thread; `None`
+    /// at once when called from the provider's own thread (an event handler), which would
+    /// otherwise wait forever.
     pub(crate) fn run_blocking<R: Send + 'static>(
         &self,
         future: impl std::future::Future<Output = R> + Send + 'static,
     ) -> Option<R> {
+        if std::thread::current().id() == self.inner.thread_id {
+            return None;
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         self.inner.runtime.spawn(async move {
             let _ = tx.send(future.await);
@@ -470,6 +479,13 @@ impl Remote {
             return Ok(());
         }
         let inner = self.inner.clone();
+        if std::thread::current().id() == self.inner.thread_id {
+            // From an event handler: the refresh follows, this returns at once.
+            self.inner.runtime.spawn(async move {
+                let _ = inner.refresh_bulk().await;
+            });
+            return Ok(());
+        }
         self.run_blocking(async move { inner.refresh_bulk().await })
             .ok_or(crate::Error::ShutDown)?
     }

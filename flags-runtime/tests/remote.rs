@@ -296,6 +296,32 @@ fn ofrep_bulk_mode_answers_locally_and_polls_with_etag() {
     );
     assert_eq!(requests[2].header("if-none-match"), Some("\"v1\""));
     assert!(client.details(&ENABLED, &Context::anonymous()).value);
+
+    // A change: CONFIGURATION_CHANGED names the flag, from the provider's own thread, where
+    // a handler's refresh returns at once instead of waiting for itself.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handler_client = client.clone();
+    client.on(
+        flags_runtime::ProviderEvent::ConfigurationChanged,
+        move |event| {
+            let _ = tx.send((
+                event.flags_changed.clone(),
+                handler_client.refresh().is_ok(),
+            ));
+        },
+    );
+    let changed = bulk.replace("\"dark\"", "\"blue\"");
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags",
+        Reply::json(&changed).etag("\"v2\""),
+    );
+    let (keys, refreshed) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(keys, ["theme"]);
+    assert!(refreshed);
+    assert_eq!(client.value(&THEME, &Context::anonymous()), "blue");
+    client.shutdown();
+    assert_eq!(client.status(), ProviderStatus::NotReady);
 }
 
 #[test]
