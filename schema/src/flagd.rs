@@ -245,7 +245,7 @@ fn import_state(fields: &Map<String, Value>) -> Result<FlagState, Problem> {
 
 /// The one type of all variants: the first variant fixes it, integers and floats widen to float,
 /// anything else is [`Problem::MixedVariantTypes`].
-fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, Problem> {
+pub(crate) fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, Problem> {
     let mut first: Option<(&str, FlagType)> = None;
     let mut unified = FlagType::Boolean;
     for (name, value) in variants {
@@ -275,7 +275,8 @@ fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, Problem> {
     Ok(unified)
 }
 
-fn import_metadata(value: &Value) -> Result<Metadata, Problem> {
+/// Flag or flag-set metadata: an object of booleans, strings and numbers (flagd and OFREP).
+pub(crate) fn import_metadata(value: &Value) -> Result<Metadata, Problem> {
     let Value::Object(entries) = value else {
         return Err(Problem::InvalidField {
             field: "metadata".to_owned(),

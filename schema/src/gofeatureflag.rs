@@ -215,32 +215,7 @@ pub(crate) fn variations(
             });
         }
     };
-    let mut first: Option<(&str, FlagType)> = None;
-    let mut unified = FlagType::Boolean;
-    for (name, value) in variations {
-        let Some(value_type) = FlagType::of(value) else {
-            return Err(Problem::InvalidVariantValue {
-                variant: name.clone(),
-                found: describe(value),
-            });
-        };
-        match first {
-            None => {
-                first = Some((name, value_type));
-                unified = value_type;
-            }
-            Some((first_name, first_type)) => {
-                unified = unified
-                    .unify(value_type)
-                    .ok_or_else(|| Problem::MixedVariantTypes {
-                        first: first_name.to_owned(),
-                        first_type,
-                        variant: name.clone(),
-                        found: describe(value),
-                    })?;
-            }
-        }
-    }
+    let unified = crate::flagd::variants_type(variations)?;
     let variants = variations
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))

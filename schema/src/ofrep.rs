@@ -48,7 +48,7 @@ use serde_json::{Map, Value};
 
 use crate::detect::{Format, finish};
 use crate::error::{Error, Problem, describe};
-use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
+use crate::manifest::{Flag, FlagState, FlagType, Manifest, MetadataValue};
 
 /// The `errorCode` of an entry for a flag the service does not have: skipped, not an error.
 pub const FLAG_NOT_FOUND: &str = "FLAG_NOT_FOUND";
@@ -75,7 +75,8 @@ pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
     let flags = flags_array(document, origin)?;
     let mut manifest = Manifest::new();
     if let Some(metadata) = document.get("metadata") {
-        manifest.metadata = import_metadata(metadata).map_err(|p| Error::document(origin, p))?;
+        manifest.metadata =
+            crate::flagd::import_metadata(metadata).map_err(|p| Error::document(origin, p))?;
     }
     for (index, entry) in flags.iter().enumerate() {
         let (key, fields) = entry_key(index, entry).map_err(|p| Error::document(origin, p))?;
@@ -155,7 +156,7 @@ fn import_entry(fields: &Map<String, Value>) -> Result<Option<Flag>, Problem> {
         flag.state = FlagState::Disabled;
     }
     if let Some(metadata) = fields.get("metadata") {
-        flag.metadata = import_metadata(metadata)?;
+        flag.metadata = crate::flagd::import_metadata(metadata)?;
         if let Some(MetadataValue::String(description)) = flag.metadata.get("description") {
             flag.description = Some(description.clone());
         }
@@ -165,27 +166,6 @@ fn import_entry(fields: &Map<String, Value>) -> Result<Option<Flag>, Problem> {
         );
     }
     Ok(Some(flag))
-}
-
-/// Flag or flag-set metadata: an object of booleans, strings and numbers, as OFREP defines it.
-fn import_metadata(value: &Value) -> Result<Metadata, Problem> {
-    let Value::Object(entries) = value else {
-        return Err(Problem::InvalidField {
-            field: "metadata".to_owned(),
-            expected: "an object of booleans, strings or numbers",
-            found: describe(value),
-        });
-    };
-    entries
-        .iter()
-        .map(|(key, value)| match MetadataValue::from_json(value) {
-            Some(value) => Ok((key.clone(), value)),
-            None => Err(Problem::InvalidMetadata {
-                key: key.clone(),
-                found: describe(value),
-            }),
-        })
-        .collect()
 }
 
 /// The top-level object of a document; `what` names the format in the error.
