@@ -248,16 +248,9 @@ impl RemoteView<'_> {
     #[inline]
     fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
         if self.bulk_mode && self.resolved.is_none() {
-            let Some(resolution) = self.bulk.and_then(|b| b.flags.get(key.key())) else {
-                return key.default_value();
-            };
-            return match &resolution.value {
-                Some(value)
-                    if resolution.error.is_none() && resolution.reason != Reason::Disabled =>
-                {
-                    crate::wire::decode::<T>(value).unwrap_or_else(|_| key.default_value())
-                }
-                _ => key.default_value(),
+            return match self.bulk {
+                Some(bulk) => bulk.flags.value(key),
+                None => key.default_value(),
             };
         }
         self.details(key, ctx, false).0.value
@@ -417,15 +410,14 @@ impl Client {
             Backend::Test(values) => f(View::Test(&values.load())),
             Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
             #[cfg(feature = "http")]
-            Backend::Remote(provider) => {
-                let bulk = provider.inner.bulk.load();
+            Backend::Remote(provider) => provider.inner.bulk.with(|bulk| {
                 f(View::Remote(RemoteView {
                     inner: &provider.inner,
-                    bulk: bulk.as_deref(),
+                    bulk,
                     bulk_mode: provider.is_bulk(),
                     resolved: None,
                 }))
-            }
+            }),
         }
     }
 

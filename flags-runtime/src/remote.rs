@@ -28,8 +28,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
-
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError};
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
@@ -37,7 +35,7 @@ use crate::transport::{Request, Transport, TransportConfig, TransportError};
 use crate::wire::Resolution;
 use crate::wire::cache::{CacheOptions, RemoteCache};
 use crate::wire::flagship::{FlagshipConfig, FlagshipOptions, FlagshipRequest};
-use crate::wire::ofrep::{self, Bulk, BulkAnswer, OfrepConfig, OfrepEnv, OfrepOptions, Signal};
+use crate::wire::ofrep::{self, BulkAnswer, OfrepConfig, OfrepEnv, OfrepOptions, Signal};
 
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;
@@ -321,7 +319,7 @@ pub(crate) struct Inner {
     protocol: Protocol,
     pub(crate) cache: Option<RemoteCache>,
     /// Bulk mode: the last good evaluations.
-    pub(crate) bulk: ArcSwapOption<Bulk>,
+    pub(crate) bulk: crate::wire::bulk::BulkCell,
     /// 401/403 seen: no more requests.
     fatal: AtomicBool,
     runtime: tokio::runtime::Handle,
@@ -373,7 +371,7 @@ impl Remote {
             transport,
             protocol,
             cache: cache.map(RemoteCache::new),
-            bulk: ArcSwapOption::empty(),
+            bulk: crate::wire::bulk::BulkCell::empty(),
             fatal: AtomicBool::new(false),
             runtime: handle,
             thread_id,
@@ -669,14 +667,14 @@ impl Inner {
             BulkAnswer::NotModified => Ok(()),
             BulkAnswer::Updated(bulk) => {
                 let changed: Vec<String> = match &held {
-                    None => bulk.flags.keys().cloned().collect(),
+                    None => bulk.flags.keys().map(str::to_owned).collect(),
                     Some(old) => {
                         let mut keys: Vec<String> = old
                             .flags
                             .keys()
                             .chain(bulk.flags.keys())
-                            .filter(|k| old.flags.get(*k) != bulk.flags.get(*k))
-                            .cloned()
+                            .filter(|k| old.flags.get(k) != bulk.flags.get(k))
+                            .map(str::to_owned)
                             .collect();
                         keys.sort();
                         keys.dedup();
