@@ -22,7 +22,6 @@
 //! # Ok::<(), flags_runtime::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -505,32 +504,32 @@ impl Wanted {
     }
 }
 
-/// What a prefetch found, by key.
-pub(crate) type Resolved = HashMap<Arc<str>, (Arc<Resolution>, bool)>;
-
 impl Inner {
-    /// Resolves every flag of `wanted` for `ctx`, concurrently (identical requests are
-    /// coalesced by the transport); the `bool` says whether it came from the cache.
-    pub(crate) async fn resolve_all(
+    /// Resolves every `(flag, context)` pair, concurrently (identical requests are coalesced
+    /// by the transport), answering in the same order; the `bool` says whether an answer came
+    /// from the cache.
+    pub(crate) async fn resolve_each(
         self: Arc<Self>,
-        wanted: Vec<Wanted>,
-        ctx: Context,
-    ) -> Resolved {
-        let ctx = Arc::new(ctx);
+        wanted: Vec<(Wanted, Arc<Context>)>,
+    ) -> Vec<(Arc<Resolution>, bool)> {
         let mut tasks = Vec::with_capacity(wanted.len());
-        for want in wanted {
+        for (want, ctx) in wanted {
             let inner = self.clone();
-            let ctx = ctx.clone();
-            tasks.push(tokio::spawn(async move {
-                let resolved = inner.resolve(&want, &ctx).await;
-                (want.key, resolved)
-            }));
+            tasks.push(tokio::spawn(
+                async move { inner.resolve(&want, &ctx).await },
+            ));
         }
-        let mut out = HashMap::with_capacity(tasks.len());
+        let mut out = Vec::with_capacity(tasks.len());
         for task in tasks {
-            if let Ok((key, resolved)) = task.await {
-                out.insert(key, resolved);
-            }
+            out.push(task.await.unwrap_or_else(|_| {
+                (
+                    Arc::new(Resolution::error(
+                        ErrorCode::General,
+                        "the evaluation task failed",
+                    )),
+                    false,
+                )
+            }));
         }
         out
     }

@@ -195,7 +195,7 @@ impl InProcess {
             |snapshot: &Arc<Snapshot>| f(snapshot),
         ) {
             Ok(out) => out,
-            Err(f) => f(&*shared.snapshot.load()),
+            Err(f) => f(&shared.snapshot.load()),
         }
     }
 

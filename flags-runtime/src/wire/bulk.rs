@@ -75,7 +75,7 @@ impl BulkCell {
             |bulk: &Option<Arc<Bulk>>| f(bulk.as_deref()),
         ) {
             Ok(out) => out,
-            Err(f) => f(&*self.bulk.load()),
+            Err(f) => f(&self.bulk.load()),
         }
     }
 }
