@@ -44,9 +44,10 @@ mod tls;
 
 pub use breaker::CircuitState;
 pub use client::{
-    ConfigError, HeadersFactory, Method, Request, Response, Transport, TransportConfig,
+    ConfigError, HeadersFactory, Method, Request, Response, Stream, Transport, TransportConfig,
     TransportError, TransportStats,
 };
+pub(crate) use retry::jitter;
 pub use retry::parse_retry_after;
 
 use std::sync::Arc;
