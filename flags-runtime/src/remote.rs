@@ -980,7 +980,11 @@ async fn supervise_streams(
 }
 
 /// One event stream: connect, read messages, refetch on `refetchEvaluation`, reconnect with
-/// capped exponential backoff and jitter when it ends or fails.
+/// capped exponential backoff and jitter when it ends or fails (`204` stops it, as SSE says).
+///
+/// The stream's `inactivityDelaySec` is not used: it asks clients to disconnect while the
+/// *application* is inactive (a hidden tab, a backgrounded phone app), which a server
+/// process never is. A stream silent for [`STREAM_IDLE`] is presumed dead instead.
 async fn listen(weak: Weak<Inner>, stream: EventStream) {
     let mut failures: u32 = 0;
     let mut connected_before = false;
@@ -1032,7 +1036,17 @@ async fn listen(weak: Weak<Inner>, stream: EventStream) {
                 }
                 connected_before = true;
                 let mut parser = SseParser::new(MAX_EVENT);
-                let mut heard = false;
+                let content_type = open.header("content-type").unwrap_or("text/event-stream");
+                if !content_type
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("text/event-stream")
+                {
+                    tracing::debug!(target: "flags", "{name}: the event stream is not `text/event-stream`; retrying");
+                    failures = failures.saturating_add(1);
+                    tokio::time::sleep(reconnect_delay(server_retry, failures)).await;
+                    continue;
+                }
                 loop {
                     let chunk = match tokio::time::timeout(STREAM_IDLE, open.chunk()).await {
                         Ok(Ok(Some(chunk))) => chunk,
@@ -1074,7 +1088,6 @@ async fn listen(weak: Weak<Inner>, stream: EventStream) {
                         }
                     }
                     if let Some(event) = refetch {
-                        heard = true;
                         let _ = inner.refresh_bulk(Trigger::Event(event)).await;
                     }
                     if inner.fatal.load(Ordering::Relaxed) {
@@ -1093,7 +1106,8 @@ async fn listen(weak: Weak<Inner>, stream: EventStream) {
                 }
                 server_retry = parser.retry().or(server_retry);
                 last_id = parser.last_id().map(str::to_owned).or(last_id);
-                if heard || opened.elapsed() >= STABLE_CONNECTION {
+                // A server that keeps dropping streams early gets fewer and fewer attempts.
+                if opened.elapsed() >= STABLE_CONNECTION {
                     failures = 0;
                 }
             }
