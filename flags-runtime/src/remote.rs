@@ -486,7 +486,8 @@ impl Remote {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let status = self.inner.events.status();
-            if status == ProviderStatus::Ready {
+            // Reconciling: an evaluation (for the previous context) is held.
+            if matches!(status, ProviderStatus::Ready | ProviderStatus::Reconciling) {
                 return Ok(());
             }
             if status != ProviderStatus::NotReady || std::time::Instant::now() >= deadline {
@@ -774,7 +775,13 @@ impl Inner {
         {
             request = request.header("If-None-Match", etag);
         }
-        let answer = match self.transport.send(request).await {
+        let sent = self.transport.send(request).await;
+        if self.control.current().0 != epoch {
+            // The context changed meanwhile: this outcome is for the previous one, and the
+            // fetch for the new one follows.
+            return Ok(());
+        }
+        let answer = match sent {
             Ok(response) => ofrep::parse_bulk(response.status, &response.body, response.etag()),
             Err(TransportError::Status { status, body, .. }) => {
                 ofrep::parse_bulk(status, &body, None)
@@ -785,11 +792,6 @@ impl Inner {
                 return Err(fail(message));
             }
         };
-        if self.control.current().0 != epoch {
-            // The context changed meanwhile: this answer is for the previous one, and the
-            // fetch for the new one follows.
-            return Ok(());
-        }
         match answer {
             BulkAnswer::NotModified if same_context => Ok(()),
             BulkAnswer::NotModified => {

@@ -417,3 +417,68 @@ async fn set_bulk_context_async_from_any_executor() {
     );
     assert_eq!(last.header("if-none-match"), None);
 }
+
+#[test]
+fn a_superseded_context_change_lands_nothing() {
+    let server = FaultServer::start();
+    server.route(
+        "POST",
+        BULK,
+        Reply::json(&bulk("dark", 100, Value::Null)).etag("\"v1\""),
+    );
+    let client = client(&server, Context::new("device-1"));
+    let (tx, rx) = mpsc::channel();
+    for event in [ProviderEvent::Reconciling, ProviderEvent::ContextChanged] {
+        let tx = tx.clone();
+        client.on(event, move |details| {
+            let _ = tx.send((details.event, details.flags_changed.clone()));
+        });
+    }
+    let (first, gate) = Reply::json(&bulk("dark", 1, Value::Null))
+        .etag("\"a\"")
+        .gated();
+    server.route("POST", BULK, first);
+    server.then(
+        "POST",
+        BULK,
+        Reply::json(&bulk("dark", 2, Value::Null)).etag("\"b\""),
+    );
+    let change = |name: &'static str| {
+        let client = client.clone();
+        std::thread::spawn(move || client.set_bulk_context(Context::new(name)))
+    };
+    let to_a = change("user-a");
+    assert!(eventually(|| bulk_requests(&server).len() == 2));
+    let to_b = change("user-b");
+    for _ in 0..2 {
+        let (event, _) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(event, ProviderEvent::Reconciling);
+    }
+    gate.open();
+    to_a.join().unwrap().unwrap();
+    to_b.join().unwrap().unwrap();
+    assert_eq!(client.value(&LIMIT, &Context::anonymous()), 2);
+    assert_eq!(
+        rx.try_recv().unwrap(),
+        (
+            ProviderEvent::ContextChanged,
+            vec!["upload-limit".to_owned()]
+        )
+    );
+    assert!(
+        rx.try_recv().is_err(),
+        "one CONTEXT_CHANGED for the last change"
+    );
+    let requests = bulk_requests(&server);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(
+        body(&requests[2]),
+        json!({ "context": { "targetingKey": "user-b" } })
+    );
+    assert_eq!(requests[2].header("if-none-match"), None);
+    client.refresh().unwrap();
+    assert_eq!(
+        bulk_requests(&server)[3].header("if-none-match"),
+        Some("\"b\"")
+    );
+}
