@@ -1143,3 +1143,27 @@ fn reconnect_delay(server_retry: Option<Duration>, failures: u32) -> Duration {
     let half = ceiling / 2;
     half + crate::transport::jitter(ceiling - half)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_delays_grow_within_their_bounds() {
+        for _ in 0..50 {
+            let first = reconnect_delay(None, 1);
+            assert!(
+                (RECONNECT_DELAY / 2..=RECONNECT_DELAY).contains(&first),
+                "{first:?}"
+            );
+            let asked = reconnect_delay(Some(Duration::from_millis(200)), 3);
+            let ceiling = Duration::from_millis(800);
+            assert!((ceiling / 2..=ceiling).contains(&asked), "{asked:?}");
+            // A server asking for no delay still gets the floor; one asking for hours, the cap.
+            assert!(reconnect_delay(Some(Duration::ZERO), 1) >= MIN_RECONNECT / 2);
+            assert!(reconnect_delay(Some(Duration::from_secs(7200)), 1) <= MAX_RECONNECT);
+            assert!(reconnect_delay(None, u32::MAX) <= MAX_RECONNECT);
+            assert!(reconnect_delay(None, u32::MAX) >= MAX_RECONNECT / 2);
+        }
+    }
+}

@@ -482,3 +482,54 @@ fn a_superseded_context_change_lands_nothing() {
         Some("\"b\"")
     );
 }
+
+#[test]
+fn the_stream_outlives_the_request_timeout_and_carries_the_headers() {
+    let (server, events) = streaming_server("");
+    let client = Client::builder()
+        .remote(
+            remote::ofrep(server.url(""))
+                .bearer_token("secret-token")
+                .timeout(Duration::from_millis(200))
+                .bulk(Context::new("device-1"), None),
+        )
+        .build()
+        .unwrap();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    assert!(eventually(|| events.open_now() == 1));
+    let stream = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET")
+        .unwrap();
+    assert_eq!(stream.header("authorization"), Some("Bearer secret-token"));
+    // Well past the request timeout, the same connection still delivers.
+    std::thread::sleep(Duration::from_millis(600));
+    server.route(
+        "POST",
+        BULK,
+        Reply::json(&bulk("late", 100, sse_at("/events?channel=c1"))).etag("\"v2\""),
+    );
+    assert_eq!(events.refetch(None, None), 1);
+    assert!(eventually(
+        || client.value(&THEME, &Context::anonymous()) == "late"
+    ));
+    assert_eq!(events.opened(), 1, "the stream was cut and reopened");
+}
+
+#[test]
+fn a_204_stream_is_not_retried() {
+    let server = FaultServer::start();
+    server.route(
+        "POST",
+        BULK,
+        Reply::json(&bulk("dark", 100, sse_at("/events"))).etag("\"v1\""),
+    );
+    server.route("GET", "/events", Reply::status(204));
+    let client = client(&server, Context::new("device-1"));
+    assert!(eventually(|| server.count_path("/events") == 1));
+    // A wrong retry (1 s backoff without `retry:`) would show within this wait.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.count_path("/events"), 1);
+    assert_eq!(client.status(), ProviderStatus::Ready);
+}
