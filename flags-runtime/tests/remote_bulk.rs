@@ -324,7 +324,7 @@ fn set_bulk_context_failures_and_other_providers() {
     let client = Client::builder()
         .remote(
             remote::ofrep(server.url(""))
-                .timeout(Duration::from_millis(300))
+                .timeout(Duration::from_secs(1))
                 .transport(TransportConfig::new().retries(0))
                 .bulk(Context::new("device-1"), None),
         )
@@ -335,7 +335,7 @@ fn set_bulk_context_failures_and_other_providers() {
     server.route(
         "POST",
         BULK,
-        Reply::json(&bulk("dark", 7, Value::Null)).delay(Duration::from_secs(2)),
+        Reply::json(&bulk("dark", 7, Value::Null)).delay(Duration::from_secs(3)),
     );
     let error = client.set_bulk_context(Context::new("user-2")).unwrap_err();
     assert!(matches!(error, Error::Fetch { .. }), "{error}");
