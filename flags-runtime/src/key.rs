@@ -79,6 +79,17 @@ pub(crate) struct ReadError(pub(crate) Cow<'static, str>);
 /// Reads a flag value as `T`.
 #[inline]
 pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError> {
+    // The common scalar types, without going through serde: the downcast is a comparison of
+    // type ids that the compiler decides for each `T`.
+    let direct = match &value {
+        FlagValueRef::Bool(b) => (b as &dyn std::any::Any).downcast_ref::<T>(),
+        FlagValueRef::Int(i) => (i as &dyn std::any::Any).downcast_ref::<T>(),
+        FlagValueRef::Float(f) => (f as &dyn std::any::Any).downcast_ref::<T>(),
+        _ => None,
+    };
+    if let Some(value) = direct {
+        return Ok(value.clone());
+    }
     match value {
         FlagValueRef::Object(object) => object.decode::<T>(),
         scalar => T::deserialize(crate::de::Scalar(scalar))

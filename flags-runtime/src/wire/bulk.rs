@@ -99,6 +99,7 @@ pub(crate) struct BulkFlags {
 
 struct Entry {
     key: Arc<str>,
+    hash: u64,
     resolution: Resolution,
     /// The value as reads take it, decoded when the answer arrived.
     served: Served,
@@ -142,13 +143,14 @@ impl BulkFlags {
                 let key: Arc<str> = Arc::from(key);
                 let served = Served::of(&key, &resolution, &decoders);
                 Entry {
+                    hash: key_hash(&key),
                     key,
                     resolution,
                     served,
                 }
             })
             .collect();
-        let table = KeyTable::build(entries.iter().map(|e| key_hash(&e.key)));
+        let table = KeyTable::build(entries.iter().map(|e| e.hash));
         BulkFlags {
             entries,
             table,
@@ -181,7 +183,8 @@ impl BulkFlags {
     #[inline]
     fn find(&self, key: &str, hash: u64, slot: Option<&crate::key::KeySlot>) -> Option<usize> {
         if let Some(index) = slot.and_then(|s| s.get(self.generation))
-            && self.entries.get(index).is_some_and(|e| &*e.key == key)
+            // A slot belongs to one key: the hash guards against a generation that wrapped.
+            && self.entries.get(index).is_some_and(|e| e.hash == hash)
         {
             return Some(index);
         }
