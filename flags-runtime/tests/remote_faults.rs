@@ -854,8 +854,54 @@ fn ofrep_success_without_value_gives_the_default_and_unknown_reasons_are_kept() 
     assert_eq!(details.reason, Reason::Other("VENDOR_RULE_7".to_owned()));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_keeps_answers_but_never_errors_nor_disabled_results() {
+    let server = FaultServer::start();
+    server.route("POST", OFREP_LIMIT, Reply::status(503));
+    let client = build(
+        ofrep_on(&server, quick().retries(0).breaker(0, Duration::ZERO))
+            .cache(Duration::from_secs(60), 16),
+    );
+    let ctx = Context::new("u");
+    failed(
+        &client.details_async(&LIMIT, &ctx).await,
+        10,
+        ErrorCode::General,
+    );
+    // The error was not cached: the next call asks again, and its answer is kept.
+    server.route("POST", OFREP_LIMIT, limit_answer(4));
+    let details = client.details_async(&LIMIT, &ctx).await;
+    assert_eq!((details.value, details.reason), (4, Reason::TargetingMatch));
+    assert_eq!(server.count(), 2);
+    // A hit, from the async and the blocking API alike, even with the server failing again.
+    server.route("POST", OFREP_LIMIT, Reply::status(503));
+    let details = client.details_async(&LIMIT, &ctx).await;
+    assert_eq!((details.value, details.reason), (4, Reason::Cached));
+    let blocking = client.blocking();
+    let details = std::thread::spawn(move || blocking.details(&LIMIT, &Context::new("u")))
+        .join()
+        .unwrap();
+    assert_eq!((details.value, details.reason), (4, Reason::Cached));
+    assert_eq!(server.count(), 2);
+
+    // DISABLED: the caller's default, asked again every time.
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags/theme",
+        Reply::json(r#"{"key":"theme","reason":"DISABLED"}"#),
+    );
+    for n in 1..=2 {
+        let details = client.details_async(&THEME, &ctx).await;
+        assert_eq!(details.value, "light");
+        assert_eq!(details.reason, Reason::Disabled);
+        assert_eq!(server.count_path("/ofrep/v1/evaluate/flags/theme"), n);
+    }
+}
+
 /// Set by the parent test in the child process it starts.
 const CHILD: &str = "FLAGS_REMOTE_FAULTS_ENV_CHILD";
+/// The URL of a second server, for the child.
+const CHILD_OTHER: &str = "FLAGS_REMOTE_FAULTS_OTHER_URL";
 
 /// The process environment cannot be changed safely while other threads run, so the test
 /// runs itself again as a child process with the variables set, and the child evaluates.
@@ -874,10 +920,16 @@ fn ofrep_environment_variables_are_honoured() {
         );
         assert!(message.contains("timed out"), "{message}");
         assert!(!message.contains("env-SECRET"), "{message}");
-        // An explicit timeout wins over `OFREP_TIMEOUT_MS`.
-        let url = std::env::var("OFREP_ENDPOINT").unwrap();
-        let patient = build(remote::ofrep(url).timeout(Duration::from_secs(5))).blocking();
-        assert_eq!(patient.value(&THEME, &Context::new("u")), "slow");
+        // Options set in code win: the base URL, the timeout and a header of the same name;
+        // the other `OFREP_HEADERS` still apply.
+        let other = std::env::var(CHILD_OTHER).unwrap();
+        let explicit = build(
+            remote::ofrep(other)
+                .timeout(Duration::from_secs(5))
+                .header("x-tenant", "red"),
+        )
+        .blocking();
+        assert_eq!(explicit.value(&THEME, &Context::new("u")), "elsewhere");
         return;
     }
     let server = FaultServer::start();
@@ -888,6 +940,13 @@ fn ofrep_environment_variables_are_honoured() {
         Reply::json(r#"{"key":"theme","value":"slow","reason":"STATIC"}"#)
             .delay(Duration::from_millis(600)),
     );
+    let other = FaultServer::start();
+    other.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags/theme",
+        Reply::json(r#"{"key":"theme","value":"elsewhere","reason":"STATIC"}"#)
+            .delay(Duration::from_millis(300)),
+    );
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -896,6 +955,7 @@ fn ofrep_environment_variables_are_honoured() {
             "--nocapture",
         ])
         .env(CHILD, "1")
+        .env(CHILD_OTHER, other.url(""))
         .env("OFREP_ENDPOINT", server.url(""))
         // The whole string is URL-decoded, then split on `,`: a comma cannot be in a value
         // (ADR-0007), so `green` is an entry without `=`, skipped.
@@ -913,13 +973,31 @@ fn ofrep_environment_variables_are_honoured() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
-    let requests = server.requests();
-    // The value, the timed-out flag (one attempt and its retries) and the patient call.
-    assert!(requests.len() >= 3, "{}", requests.len());
-    for request in &requests {
+    // The value, then the slow flag: the first attempt and the 2 default retries, each cut
+    // by the 150 ms of `OFREP_TIMEOUT_MS`.
+    assert_eq!(server.count_path(OFREP_LIMIT), 1);
+    assert_eq!(server.count_path("/ofrep/v1/evaluate/flags/theme"), 3);
+    for request in server.requests() {
         assert_eq!(request.header("authorization"), Some("Bearer env-SECRET"));
         assert_eq!(request.header("x-tenant"), Some("blue"));
     }
+    let requests = other.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "the explicit timeout waited for the answer"
+    );
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Bearer env-SECRET")
+    );
+    let tenants: Vec<_> = requests[0]
+        .headers
+        .iter()
+        .filter(|(name, _)| name == "x-tenant")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(tenants, ["red"]);
 }
 
 // --- Blocking API -------------------------------------------------------------------------------
