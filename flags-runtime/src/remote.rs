@@ -324,6 +324,8 @@ pub(crate) struct Inner {
     pub(crate) bulk: ArcSwapOption<Bulk>,
     /// 401/403 seen: no more requests.
     fatal: AtomicBool,
+    /// Shut down: no more requests (a task may still run until the runtime stops).
+    stopped: AtomicBool,
     runtime: tokio::runtime::Handle,
     /// The thread that drives `runtime`: waiting on it from there would never end.
     thread_id: std::thread::ThreadId,
@@ -375,6 +377,7 @@ impl Remote {
             cache: cache.map(RemoteCache::new),
             bulk: ArcSwapOption::empty(),
             fatal: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             runtime: handle,
             thread_id,
             stop: std::sync::Mutex::new(Some(stop_tx)),
@@ -414,6 +417,7 @@ impl Remote {
     }
 
     pub(crate) fn shutdown(&self) {
+        self.inner.stopped.store(true, Ordering::Relaxed);
         if let Some(stop) = self
             .inner
             .stop
@@ -477,6 +481,9 @@ impl Remote {
     pub(crate) fn refresh_blocking(&self) -> Result<(), crate::Error> {
         if !self.is_bulk() {
             return Ok(());
+        }
+        if self.inner.stopped.load(Ordering::Relaxed) {
+            return Err(crate::Error::ShutDown);
         }
         let inner = self.inner.clone();
         if std::thread::current().id() == self.inner.thread_id {
@@ -551,6 +558,12 @@ impl Inner {
     }
 
     async fn fetch_one(&self, key: &str, ctx: &Context) -> Resolution {
+        if self.stopped.load(Ordering::Relaxed) {
+            return Resolution::error(
+                ErrorCode::ProviderNotReady,
+                format!("{} is shut down", self.name),
+            );
+        }
         if self.fatal.load(Ordering::Relaxed) {
             return Resolution::error(
                 ErrorCode::General,
