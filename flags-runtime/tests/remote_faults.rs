@@ -482,6 +482,13 @@ fn malformed_and_oversized_bodies() {
     );
     assert!(message.contains("not JSON"), "{message}");
     assert_eq!(server.count(), 1, "a malformed body is not retried");
+    server.route("POST", OFREP_LIMIT, Reply::status(200));
+    failed(
+        &client.details(&LIMIT, &Context::new("u")),
+        10,
+        ErrorCode::ParseError,
+    );
+    assert_eq!(server.count(), 2, "an empty body is not retried");
 
     // Over the limit, announced by `Content-Length` or found while reading a chunked body.
     for (n, reply) in [
@@ -501,7 +508,7 @@ fn malformed_and_oversized_bodies() {
             message.contains("larger than the limit of 1024 bytes"),
             "{message}"
         );
-        assert_eq!(server.count(), 2 + n, "an oversized body is not retried");
+        assert_eq!(server.count(), 3 + n, "an oversized body is not retried");
     }
 }
 
@@ -782,9 +789,11 @@ fn flagship_post_for_nested_or_null_contexts_and_invalid_contexts_send_nothing()
     let server = FaultServer::start();
     server.route("*", FLAGSHIP, flagship_answer(42));
     let client = build(flagship_on(&server)).blocking();
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
     let ctx = Context::new("u")
         .with("team", Value::from(json!({ "name": "core", "size": 4 })))
-        .with("nothing", Value::Null);
+        .with("nothing", Value::Null)
+        .with("seen", Value::List(vec![Value::DateTime(at)]));
     assert_eq!(client.value(&LIMIT, &ctx), 42);
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
@@ -793,7 +802,8 @@ fn flagship_post_for_nested_or_null_contexts_and_invalid_contexts_send_nothing()
     assert_eq!(
         body(request),
         json!({ "flagKey": "upload-limit", "context": {
-            "targetingKey": "u", "team": { "name": "core", "size": 4 }, "nothing": null
+            "targetingKey": "u", "team": { "name": "core", "size": 4 }, "nothing": null,
+            "seen": ["2000-02-29T00:00:00Z"]
         } })
     );
 
@@ -996,6 +1006,62 @@ async fn the_cache_keeps_answers_but_never_errors_nor_disabled_results() {
         assert_eq!(details.reason, Reason::Disabled);
         assert_eq!(server.count_path("/ofrep/v1/evaluate/flags/theme"), n);
     }
+}
+
+#[test]
+fn ofrep_secrets_never_show_in_messages_events_or_debug() {
+    let server = FaultServer::start();
+    server.route("POST", OFREP_LIMIT, Reply::status(500));
+    let url = server.url("").replace("http://", "http://user:pw-SECRET@");
+    let provider = remote::ofrep(url)
+        .bearer_token("tok-SECRET")
+        .header("X-Api-Key", "key-SECRET")
+        .timeout(Duration::from_millis(800))
+        .transport(quick().retries(0));
+    let debug = format!("{provider:?}");
+    assert!(!debug.contains("SECRET"), "{debug}");
+    let client = build(provider);
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let events = events.clone();
+        client.on(ProviderEvent::Error, move |details| {
+            events.lock().unwrap().push(format!("{details:?}"));
+        });
+    }
+    let blocking = client.blocking();
+    let mut texts = vec![format!("{client:?}")];
+    texts.push(failed(
+        &blocking.details(&LIMIT, &Context::new("u")),
+        10,
+        ErrorCode::General,
+    ));
+    // A dead port with the same credentials: a connection error.
+    let dead = build(
+        remote::ofrep(format!("http://user:pw-SECRET@{}", dead_addr()))
+            .bearer_token("tok-SECRET")
+            .transport(quick().retries(0)),
+    );
+    texts.push(failed(
+        &dead.blocking().details(&LIMIT, &Context::new("u")),
+        10,
+        ErrorCode::General,
+    ));
+    // 401: FATAL, with an error event.
+    server.route("POST", OFREP_LIMIT, Reply::status(401));
+    texts.push(failed(
+        &blocking.details(&LIMIT, &Context::new("u")),
+        10,
+        ErrorCode::General,
+    ));
+    assert!(eventually(|| !events.lock().unwrap().is_empty()));
+    texts.extend(events.lock().unwrap().iter().cloned());
+    for text in &texts {
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+    // The credentials did go to the server.
+    let request = &server.requests()[0];
+    assert_eq!(request.header("authorization"), Some("Bearer tok-SECRET"));
+    assert_eq!(request.header("x-api-key"), Some("key-SECRET"));
 }
 
 /// Set by the parent test in the child process it starts.
