@@ -1230,3 +1230,46 @@ async fn the_blocking_api_from_a_plain_thread_gives_the_same_answers() {
     assert_eq!(limit.len(), 2);
     assert_eq!(limit[0], limit[1]);
 }
+
+#[test]
+fn redirects_stay_within_the_origin_so_credentials_do_not_leave_it() {
+    let elsewhere = FaultServer::start();
+    elsewhere.route("POST", OFREP_LIMIT, limit_answer(99));
+    let server = FaultServer::start();
+    server.route(
+        "POST",
+        OFREP_LIMIT,
+        Reply::status(307).header("location", &elsewhere.url(OFREP_LIMIT)),
+    );
+    server.route("POST", "/moved/", limit_answer(42));
+    let client = build(
+        ofrep_on(&server, quick())
+            .bearer_token("tok-SECRET")
+            .header("X-Api-Key", "key-SECRET"),
+    )
+    .blocking();
+    // To another origin: not followed, the default and the status.
+    let message = failed(
+        &client.details(&LIMIT, &Context::new("u")),
+        10,
+        ErrorCode::General,
+    );
+    assert!(message.contains("HTTP 307"), "{message}");
+    assert_eq!(elsewhere.count(), 0, "a credential left for another origin");
+    assert_eq!(server.count(), 1, "a redirect is not retried");
+
+    // Within the origin: followed, with the credentials and without `Referer`.
+    server.route(
+        "POST",
+        OFREP_LIMIT,
+        Reply::status(307).header("location", "/moved/upload-limit"),
+    );
+    let details = client.details(&LIMIT, &Context::new("u"));
+    assert_eq!(details.value, 42, "{:?}", details.error);
+    let moved = server.requests().pop().unwrap();
+    assert_eq!(moved.path, "/moved/upload-limit");
+    assert_eq!(moved.header("x-api-key"), Some("key-SECRET"));
+    assert_eq!(moved.header("authorization"), Some("Bearer tok-SECRET"));
+    assert_eq!(moved.header("referer"), None);
+    assert_eq!(body(&moved), json!({ "context": { "targetingKey": "u" } }));
+}
