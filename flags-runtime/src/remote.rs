@@ -530,16 +530,27 @@ impl Inner {
         for want in wanted {
             let inner = self.clone();
             let ctx = ctx.clone();
-            tasks.push(tokio::spawn(async move {
-                let resolved = inner.resolve(&want, &ctx).await;
-                (want.key, resolved)
-            }));
+            let key = want.key.clone();
+            tasks.push((
+                key,
+                tokio::spawn(async move { inner.resolve(&want, &ctx).await }),
+            ));
         }
         let mut out = HashMap::with_capacity(tasks.len());
-        for task in tasks {
-            if let Ok((key, resolved)) = task.await {
-                out.insert(key, resolved);
-            }
+        for (key, task) in tasks {
+            // A panic in user code (a `headers_factory`) ends only this flag's task.
+            let resolved = task.await.unwrap_or_else(|_| {
+                let message = format!(
+                    "{}: the evaluation of `{key}` failed: the provider panicked (in \
+                     `headers_factory`?)",
+                    self.name
+                );
+                (
+                    Arc::new(Resolution::error(ErrorCode::General, message)),
+                    false,
+                )
+            });
+            out.insert(key, resolved);
         }
         out
     }

@@ -1273,3 +1273,25 @@ fn redirects_stay_within_the_origin_so_credentials_do_not_leave_it() {
     assert_eq!(moved.header("referer"), None);
     assert_eq!(body(&moved), json!({ "context": { "targetingKey": "u" } }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_headers_factory_gives_the_default_and_says_so() {
+    let server = FaultServer::start();
+    server.route("*", FLAGSHIP, flagship_answer(1));
+    let client = build(flagship_on(&server).headers_factory(|| panic!("factory broke")));
+    let message = failed(
+        &client.details_async(&LIMIT, &Context::new("u")).await,
+        10,
+        ErrorCode::General,
+    );
+    assert!(message.contains("panicked"), "{message}");
+    let blocking = client.blocking();
+    let details = std::thread::spawn(move || blocking.details(&LIMIT, &Context::new("u")))
+        .join()
+        .unwrap();
+    let message = failed(&details, 10, ErrorCode::General);
+    assert!(message.contains("`headers_factory`"), "{message}");
+    // No request went out, and the provider is still READY.
+    assert_eq!(server.count(), 0);
+    assert_eq!(client.status(), ProviderStatus::Ready);
+}
