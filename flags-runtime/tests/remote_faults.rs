@@ -771,11 +771,24 @@ fn flagship_get_query_for_flat_contexts() {
         )
     );
 
+    // A URL beyond 4 KiB (servers and proxies cut them): POST.
+    let long = Context::new("u").with("blob", "x".repeat(5000));
+    assert_eq!(client.value(&LIMIT, &long), 42);
+    let request = server.requests().pop().unwrap();
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", FLAGSHIP)
+    );
+    assert_eq!(
+        body(&request)["context"]["blob"].as_str().unwrap().len(),
+        5000
+    );
+
     // An attribute named `flagKey` never replaces the flag key: POST, where it stays in the
     // context.
     let sneaky = Context::new("u").with("flagKey", "other-flag");
     assert_eq!(client.value(&LIMIT, &sneaky), 42);
-    let request = &server.requests()[1];
+    let request = &server.requests()[2];
     assert_eq!(request.method, "POST");
     assert!(!request.path.contains("other-flag"), "{}", request.path);
     assert_eq!(
@@ -962,6 +975,17 @@ fn ofrep_success_without_value_gives_the_default_and_unknown_reasons_are_kept() 
     assert_eq!(details.value, "dark");
     assert!(details.error.is_none());
     assert_eq!(details.reason, Reason::Other("VENDOR_RULE_7".to_owned()));
+
+    // A key is one path segment, encoded.
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags/team%2Fa%20b",
+        Reply::json(r#"{"key":"team/a b","value":3,"reason":"STATIC"}"#),
+    );
+    assert_eq!(
+        client.value(FlagKey::<i64>::new("team/a b", 0), &Context::new("u")),
+        3
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
