@@ -71,6 +71,25 @@ fn bulk(c: &mut Criterion) {
     group.bench_function("bool read of 1,000 bulk-evaluated flags", |b| {
         b.iter(|| client.value(black_box(&key), &ctx));
     });
+    // The same read in process, in the same run: the machine's noise moves both alike.
+    let mut local = serde_json::Map::new();
+    for i in 0..1000 {
+        let default = if i % 2 == 0 { "on" } else { "off" };
+        local.insert(
+            format!("flag-{i}"),
+            serde_json::json!({ "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": default }),
+        );
+    }
+    let local = Client::builder()
+        .in_process(flags::source::json(
+            serde_json::json!({ "flags": local }).to_string(),
+        ))
+        .build()
+        .unwrap();
+    assert_eq!(local.value(&key, &ctx), client.value(&key, &ctx));
+    group.bench_function("the same read in process (for comparison)", |b| {
+        b.iter(|| local.value(black_box(&key), &ctx));
+    });
     group.finish();
     assert_eq!(server.count(), 1, "bulk reads sent requests");
 }

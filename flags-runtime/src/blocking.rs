@@ -52,13 +52,8 @@ impl Client {
         #[cfg(feature = "http")]
         if let Some(remote) = self.client.per_evaluation() {
             let key = key.borrow();
-            let merged = self.client.merged_context_owned(ctx);
-            let wanted = vec![crate::remote::Wanted::of(key)];
-            let inner = remote.inner.clone();
-            let resolved = remote
-                .run_blocking(inner.resolve_all(wanted, merged))
-                .unwrap_or_default();
-            return self.client.details_resolved(remote, &resolved, key, ctx);
+            let planned = self.client.plan_one(key, ctx).fetch_blocking(remote);
+            return self.client.finish_one(planned, key);
         }
         self.client.details(key, ctx)
     }
@@ -68,13 +63,9 @@ impl Client {
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
         #[cfg(feature = "http")]
         if let Some(remote) = self.client.per_evaluation() {
+            let planned = self.client.plan_flags::<S>(ctx).fetch_blocking(remote);
             let merged = self.client.merged_context_owned(ctx);
-            let wanted = self.client.wanted_by::<S>(&merged);
-            let inner = remote.inner.clone();
-            let resolved = remote
-                .run_blocking(inner.resolve_all(wanted, merged))
-                .unwrap_or_default();
-            return self.client.flags_resolved(remote, &resolved, ctx);
+            return self.client.finish_flags(planned, &merged);
         }
         self.client.flags(ctx)
     }

@@ -225,20 +225,22 @@ pub(crate) enum View<'a> {
     Memory(MemoryView<'a>),
     #[cfg(feature = "http")]
     Remote(RemoteView<'a>),
-    /// Records which flags a struct reads, answering defaults (the first pass of
-    /// [`Client::flags_async`] over a per-evaluation remote provider).
+    /// Records which flags are read, running `before` hooks and answering defaults (the
+    /// first pass of a per-evaluation remote read, see [`crate::prefetch`]).
     #[cfg(feature = "http")]
-    Record(&'a std::cell::RefCell<Vec<crate::remote::Wanted>>),
+    Plan(&'a crate::prefetch::Plan<'a>),
+    /// Answers what the first pass recorded, from what the service answered.
+    #[cfg(feature = "http")]
+    Answers(&'a crate::prefetch::Answers),
 }
 
-/// A remote provider's answers: the bulk evaluation, or what a prefetch resolved, or the cache.
+/// A remote provider's answers read without waiting: the bulk evaluation, or the cache.
 #[cfg(feature = "http")]
 #[derive(Clone, Copy)]
 pub(crate) struct RemoteView<'a> {
     inner: &'a crate::remote::Inner,
     bulk: Option<&'a crate::wire::ofrep::Bulk>,
     bulk_mode: bool,
-    resolved: Option<&'a crate::remote::Resolved>,
 }
 
 #[cfg(feature = "http")]
@@ -247,17 +249,10 @@ impl RemoteView<'_> {
     /// building details.
     #[inline]
     fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
-        if self.bulk_mode && self.resolved.is_none() {
-            let Some(resolution) = self.bulk.and_then(|b| b.flags.get(key.key())) else {
-                return key.default_value();
-            };
-            return match &resolution.value {
-                Some(value)
-                    if resolution.error.is_none() && resolution.reason != Reason::Disabled =>
-                {
-                    crate::wire::decode::<T>(value).unwrap_or_else(|_| key.default_value())
-                }
-                _ => key.default_value(),
+        if self.bulk_mode {
+            return match self.bulk {
+                Some(bulk) => bulk.flags.value(key),
+                None => key.default_value(),
             };
         }
         self.details(key, ctx, false).0.value
@@ -271,14 +266,6 @@ impl RemoteView<'_> {
     ) -> (EvaluationDetails<T>, Option<Value>) {
         use crate::wire::Resolution as R;
         let raw = |r: &R| if dynamic { r.raw_value() } else { None };
-        if let Some((resolution, cached)) = self.resolved.and_then(|m| m.get(key.key())) {
-            let details = if *cached {
-                resolution.to_cached_details(key)
-            } else {
-                resolution.to_details(key)
-            };
-            return (details, raw(resolution));
-        }
         if self.bulk_mode {
             return match self.bulk {
                 Some(bulk) => (bulk.details(key), bulk.flags.get(key.key()).and_then(raw)),
@@ -417,15 +404,13 @@ impl Client {
             Backend::Test(values) => f(View::Test(&values.load())),
             Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
             #[cfg(feature = "http")]
-            Backend::Remote(provider) => {
-                let bulk = provider.inner.bulk.load();
+            Backend::Remote(provider) => provider.inner.bulk.with(|bulk| {
                 f(View::Remote(RemoteView {
                     inner: &provider.inner,
-                    bulk: bulk.as_deref(),
+                    bulk,
                     bulk_mode: provider.is_bulk(),
-                    resolved: None,
                 }))
-            }
+            }),
         }
     }
 
@@ -492,8 +477,8 @@ impl Client {
     }
 
     /// [`Client::details`] as a future, for async code (OpenFeature 1.4.12). A per-evaluation
-    /// remote provider asks its service here (hooks run around the answer; a `before` hook's
-    /// context change is not sent); in-process evaluation does no I/O and is ready at once.
+    /// remote provider asks its service here, with the context the `before` hooks leave; in
+    /// bulk mode and in process nothing is waited for.
     pub async fn details_async<T: FlagValue>(
         &self,
         key: impl Borrow<FlagKey<T>>,
@@ -502,14 +487,8 @@ impl Client {
         #[cfg(feature = "http")]
         if let Some(remote) = self.per_evaluation() {
             let key = key.borrow();
-            let merged = self.merged_context(ctx).into_owned();
-            let wanted = vec![wanted(key)];
-            let inner = remote.inner.clone();
-            let resolved = remote
-                .run(inner.resolve_all(wanted, merged))
-                .await
-                .unwrap_or_default();
-            return self.details_resolved(remote, &resolved, key, ctx);
+            let planned = self.plan_one(key, ctx).fetch(remote).await;
+            return self.finish_one(planned, key);
         }
         self.details(key, ctx)
     }
@@ -529,14 +508,9 @@ impl Client {
     pub async fn flags_async<S: Flags>(&self, ctx: &Context) -> S {
         #[cfg(feature = "http")]
         if let Some(remote) = self.per_evaluation() {
-            let merged = self.merged_context(ctx).into_owned();
-            let wanted = self.wanted_by::<S>(&merged);
-            let inner = remote.inner.clone();
-            let resolved = remote
-                .run(inner.resolve_all(wanted, merged))
-                .await
-                .unwrap_or_default();
-            return self.flags_resolved(remote, &resolved, ctx);
+            let planned = self.plan_flags::<S>(ctx).fetch(remote).await;
+            let merged = self.merged_context_owned(ctx);
+            return self.finish_flags(planned, &merged);
         }
         self.flags(ctx)
     }
@@ -555,60 +529,19 @@ impl Client {
         }
     }
 
-    /// The flags `S` reads (a recording pass that answers defaults).
+    /// The provider's name, as hooks see it.
     #[cfg(feature = "http")]
-    pub(crate) fn wanted_by<S: Flags>(&self, ctx: &Context) -> Vec<crate::remote::Wanted> {
-        let recorded = std::cell::RefCell::new(Vec::new());
-        let _ = S::evaluate(&Evaluation {
-            view: View::Record(&recorded),
-            ctx,
-            client: None,
-        });
-        recorded.into_inner()
+    pub(crate) fn provider_name(&self) -> &str {
+        self.inner.events().provider_name()
     }
 
-    /// [`Client::details`] against what a prefetch resolved.
+    /// Evaluates `S` against `view` in `ctx`, hooks left to the view.
     #[cfg(feature = "http")]
-    pub(crate) fn details_resolved<T: FlagValue>(
-        &self,
-        remote: &crate::remote::Remote,
-        resolved: &crate::remote::Resolved,
-        key: &FlagKey<T>,
-        ctx: &Context,
-    ) -> EvaluationDetails<T> {
-        let view = View::Remote(RemoteView {
-            inner: &remote.inner,
-            bulk: None,
-            bulk_mode: false,
-            resolved: Some(resolved),
-        });
-        if self.plain() {
-            return view.details(key, ctx);
-        }
-        let merged = self.merged_context(ctx);
-        self.evaluate_hooked(view, key, &merged, &NO_OPTIONS)
-    }
-
-    /// [`Client::flags`] against what a prefetch resolved.
-    #[cfg(feature = "http")]
-    pub(crate) fn flags_resolved<S: Flags>(
-        &self,
-        remote: &crate::remote::Remote,
-        resolved: &crate::remote::Resolved,
-        ctx: &Context,
-    ) -> S {
-        let view = View::Remote(RemoteView {
-            inner: &remote.inner,
-            bulk: None,
-            bulk_mode: false,
-            resolved: Some(resolved),
-        });
-        let merged = self.merged_context(ctx);
-        let client = self.has_hooks().then_some(self);
+    pub(crate) fn evaluate_in<S: Flags>(view: View<'_>, ctx: &Context) -> S {
         S::evaluate(&Evaluation {
             view,
-            ctx: &merged,
-            client,
+            ctx,
+            client: None,
         })
     }
 
@@ -645,24 +578,12 @@ impl Client {
         merged: &Context,
         options: &EvaluationOptions,
     ) -> EvaluationDetails<T> {
-        let api_hooks = if crate::api::ACTIVE.load(Ordering::Relaxed) & crate::api::HOOKS_BIT != 0 {
-            Some(crate::api::hooks())
-        } else {
-            None
-        };
-        let client_hooks = self.state.hooks.load();
-        let api_hooks = api_hooks.as_deref().map_or(&[][..], Vec::as_slice);
-        let hooks: Vec<&Arc<dyn Hook>> = api_hooks
-            .iter()
-            .chain(client_hooks.iter())
-            .chain(options.hooks.iter())
-            .chain(self.inner.hooks().iter())
-            .collect();
+        let hooks = self.hooks_for(options);
         if hooks.is_empty() {
             return view.details(key, merged);
         }
         crate::hooks::run(
-            &hooks,
+            hooks,
             &crate::hooks::Invocation {
                 view,
                 key,
@@ -672,6 +593,24 @@ impl Client {
                 provider: self.inner.events().provider_name(),
             },
         )
+    }
+
+    /// The hooks of one evaluation, in `before` order: API, client, invocation, provider.
+    pub(crate) fn hooks_for(&self, options: &EvaluationOptions) -> Vec<Arc<dyn Hook>> {
+        let api_hooks = if crate::api::ACTIVE.load(Ordering::Relaxed) & crate::api::HOOKS_BIT != 0 {
+            Some(crate::api::hooks())
+        } else {
+            None
+        };
+        let client_hooks = self.state.hooks.load();
+        let api_hooks = api_hooks.as_deref().map_or(&[][..], Vec::as_slice);
+        api_hooks
+            .iter()
+            .chain(client_hooks.iter())
+            .chain(options.hooks.iter())
+            .chain(self.inner.hooks().iter())
+            .cloned()
+            .collect()
     }
 
     /// The context an evaluation sees before `before` hooks: API, transaction, client and
@@ -770,11 +709,6 @@ impl Client {
     }
 }
 
-#[cfg(feature = "http")]
-fn wanted<T: FlagValue>(key: &FlagKey<T>) -> crate::remote::Wanted {
-    crate::remote::Wanted::of(key)
-}
-
 /// A struct of flags, evaluated together by [`Client::flags`]. Implemented by
 /// `#[derive(Flags)]`; implementing it by hand is possible but forgoes the compile-time checks.
 pub trait Flags: Sized {
@@ -841,10 +775,12 @@ impl View<'_> {
             #[cfg(feature = "http")]
             View::Remote(remote) => remote.value(key, ctx),
             #[cfg(feature = "http")]
-            View::Record(wanted) => {
-                record(wanted, key);
+            View::Plan(plan) => {
+                plan.record(key, ctx);
                 key.default_value()
             }
+            #[cfg(feature = "http")]
+            View::Answers(answers) => answers.details(key, false).0.value,
         }
     }
 
@@ -871,8 +807,10 @@ impl View<'_> {
             #[cfg(feature = "http")]
             View::Remote(remote) => remote.details(key, ctx, dynamic),
             #[cfg(feature = "http")]
-            View::Record(wanted) => {
-                record(wanted, key);
+            View::Answers(answers) => answers.details(key, dynamic),
+            #[cfg(feature = "http")]
+            View::Plan(plan) => {
+                plan.record(key, ctx);
                 (
                     EvaluationDetails {
                         flag_key: key.key_cow().clone(),
@@ -887,11 +825,6 @@ impl View<'_> {
             }
         }
     }
-}
-
-#[cfg(feature = "http")]
-fn record<T: FlagValue>(wanted: &std::cell::RefCell<Vec<crate::remote::Wanted>>, key: &FlagKey<T>) {
-    wanted.borrow_mut().push(crate::remote::Wanted::of(key));
 }
 
 fn details_in<T: FlagValue>(

@@ -12,7 +12,6 @@
 //! relaxed atomic loads more than without hook support.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -107,7 +106,7 @@ pub(crate) struct SharedHookContext<'a> {
     pub(crate) flag_key: &'a str,
     pub(crate) flag_type: Option<FlagType>,
     pub(crate) type_name: &'static str,
-    pub(crate) default_value: Value,
+    pub(crate) default_value: &'a Value,
     pub(crate) default_any: &'a (dyn Any + Send + Sync),
     pub(crate) client: &'a ClientMetadata,
     pub(crate) provider: ProviderMetadata,
@@ -138,7 +137,7 @@ impl HookContext<'_> {
     /// The caller's default, as a dynamic value ([`Value::Null`] for Rust types without a
     /// dynamic form, such as user structs: see [`HookContext::default_as`]).
     pub fn default_value(&self) -> &Value {
-        &self.shared.default_value
+        self.shared.default_value
     }
 
     /// The caller's default as its Rust type, when it is `T`.
@@ -395,126 +394,230 @@ pub(crate) struct Invocation<'a, T> {
 
 /// Evaluates with `hooks` (in `before` order), as OpenFeature 4.4 orders and isolates them.
 pub(crate) fn run<T: FlagValue>(
-    hooks: &[&Arc<dyn Hook>],
+    hooks: Vec<Arc<dyn Hook>>,
     invocation: &Invocation<'_, T>,
 ) -> EvaluationDetails<T> {
-    let key = invocation.key;
-    let hints = invocation.hints;
-    let default = key.default_value();
-    let default_value = dynamic(&default);
-    let shared = SharedHookContext {
-        flag_key: key.key(),
-        flag_type: flag_type_of(&default_value),
-        type_name: std::any::type_name::<T>(),
-        default_value,
-        default_any: &default,
-        client: invocation.client,
-        provider: ProviderMetadata {
-            name: Arc::from(invocation.provider),
-        },
-    };
-    let mut data: Vec<HookData> = hooks.iter().map(|_| HookData::default()).collect();
-    let mut context = Cow::Borrowed(invocation.context);
+    let pending = Pending::begin(
+        hooks,
+        invocation.key,
+        invocation.context.clone(),
+        invocation.hints.clone(),
+        invocation.client.clone(),
+        Arc::from(invocation.provider),
+    );
+    let resolved = pending
+        .context()
+        .map(|context| invocation.view.details_dyn(invocation.key, context, true));
+    pending.finish(resolved)
+}
 
-    // Before: in order; the first failure stops the stage.
-    let mut failure = None;
-    for (hook, data) in hooks.iter().zip(data.iter_mut()) {
-        let mut hook_ctx = HookContext {
-            shared: &shared,
-            context: &context,
-            data,
+/// An evaluation with hooks, split where the provider resolves the flag, so that a remote
+/// provider can be asked (asynchronously) with the context the `before` hooks left:
+/// [`Pending::begin`] runs the `before` stage, the caller resolves the flag for
+/// [`Pending::context`], and [`Pending::finish`] runs `after` or `error`, then `finally`.
+/// Owns what it needs, so that it can wait across an `await`.
+pub(crate) struct Pending<T> {
+    hooks: Vec<Arc<dyn Hook>>,
+    key: FlagKey<T>,
+    hints: HookHints,
+    client: ClientMetadata,
+    provider: ProviderMetadata,
+    default: T,
+    default_value: Value,
+    flag_type: Option<FlagType>,
+    data: Vec<HookData>,
+    /// The evaluation context, with what `before` hooks added.
+    context: Context,
+    failure: Option<EvaluationError>,
+}
+
+/// Borrows the parts of a [`Pending`] every hook sees.
+macro_rules! shared {
+    ($key:expr, $flag_type:expr, $default_value:expr, $default:expr, $client:expr, $provider:expr) => {
+        SharedHookContext {
+            flag_key: $key.key(),
+            flag_type: $flag_type,
+            type_name: std::any::type_name::<T>(),
+            default_value: $default_value,
+            default_any: $default,
+            client: $client,
+            provider: $provider,
+        }
+    };
+}
+
+impl<T: FlagValue> Pending<T> {
+    /// Runs the `before` stage: in order, each hook's context merged over the evaluation
+    /// context; the first failure stops the stage (and the flag is not resolved).
+    pub(crate) fn begin(
+        hooks: Vec<Arc<dyn Hook>>,
+        key: &FlagKey<T>,
+        context: Context,
+        hints: HookHints,
+        client: ClientMetadata,
+        provider: Arc<str>,
+    ) -> Pending<T> {
+        let default = key.default_value();
+        let default_value = dynamic(&default);
+        let mut pending = Pending {
+            flag_type: flag_type_of(&default_value),
+            data: hooks.iter().map(|_| HookData::default()).collect(),
+            hooks,
+            key: key.clone(),
+            hints,
+            client,
+            provider: ProviderMetadata { name: provider },
+            default,
+            default_value,
+            context,
+            failure: None,
         };
-        match isolated(|| hook.before(&mut hook_ctx, hints)) {
-            Some(Ok(Some(added))) => context.to_mut().merge_from(&added),
-            Some(Ok(None)) => {}
-            Some(Err(error)) => {
-                failure = Some(error);
-                break;
-            }
-            None => {
-                failure = Some(panicked("before"));
-                break;
+        let Pending {
+            hooks,
+            key,
+            hints,
+            client,
+            provider,
+            default,
+            default_value,
+            flag_type,
+            data,
+            context,
+            failure,
+        } = &mut pending;
+        let shared = shared!(
+            key,
+            *flag_type,
+            default_value,
+            default,
+            client,
+            provider.clone()
+        );
+        for (hook, data) in hooks.iter().zip(data.iter_mut()) {
+            let mut hook_ctx = HookContext {
+                shared: &shared,
+                context,
+                data,
+            };
+            match isolated(|| hook.before(&mut hook_ctx, hints)) {
+                Some(Ok(Some(added))) => context.merge_from(&added),
+                Some(Ok(None)) => {}
+                Some(Err(error)) => {
+                    *failure = Some(error);
+                    break;
+                }
+                None => {
+                    *failure = Some(panicked("before"));
+                    break;
+                }
             }
         }
+        pending
     }
 
-    let mut details = match &failure {
-        None => {
-            let (details, raw) = invocation.view.details_dyn(key, &context, true);
-            Some((details, raw))
-        }
-        Some(_) => None,
-    };
+    /// The context to resolve the flag with; `None` when a `before` hook failed: the flag
+    /// is then not resolved, and [`Pending::finish`] takes `None`.
+    pub(crate) fn context(&self) -> Option<&Context> {
+        self.failure.is_none().then_some(&self.context)
+    }
 
-    // After (on success) or error (on a resolution error), in reverse order.
-    let mut dynamic_details = None;
-    if let Some((resolved, raw)) = &mut details {
-        match resolved.error.clone() {
-            Some(error) => failure = Some(error),
-            None => {
-                let seen = to_dynamic(resolved, raw.take());
-                for (hook, data) in hooks.iter().zip(data.iter_mut()).rev() {
-                    let mut hook_ctx = HookContext {
-                        shared: &shared,
-                        context: &context,
-                        data,
-                    };
-                    match isolated(|| hook.after(&mut hook_ctx, &seen, hints)) {
-                        Some(Ok(())) => {}
-                        Some(Err(error)) => {
-                            failure = Some(error);
-                            break;
-                        }
-                        None => {
-                            failure = Some(panicked("after"));
-                            break;
+    /// Runs `after` (on success) or `error` (on a resolution or hook error), in reverse
+    /// order, then `finally`, and returns the details; `resolved` is the provider's answer
+    /// (with the flag's value in dynamic form, when the provider has it).
+    pub(crate) fn finish(
+        self,
+        resolved: Option<(EvaluationDetails<T>, Option<Value>)>,
+    ) -> EvaluationDetails<T> {
+        let Pending {
+            hooks,
+            key,
+            hints,
+            client,
+            provider,
+            default,
+            default_value,
+            flag_type,
+            mut data,
+            context,
+            mut failure,
+        } = self;
+        let shared = shared!(&key, flag_type, &default_value, &default, &client, provider);
+        let context = &context;
+        let mut details = match &failure {
+            None => resolved,
+            Some(_) => None,
+        };
+
+        // After (on success) or error (on a resolution error), in reverse order.
+        let mut dynamic_details = None;
+        if let Some((resolved, raw)) = &mut details {
+            match resolved.error.clone() {
+                Some(error) => failure = Some(error),
+                None => {
+                    let seen = to_dynamic(resolved, raw.take());
+                    for (hook, data) in hooks.iter().zip(data.iter_mut()).rev() {
+                        let mut hook_ctx = HookContext {
+                            shared: &shared,
+                            context,
+                            data,
+                        };
+                        match isolated(|| hook.after(&mut hook_ctx, &seen, &hints)) {
+                            Some(Ok(())) => {}
+                            Some(Err(error)) => {
+                                failure = Some(error);
+                                break;
+                            }
+                            None => {
+                                failure = Some(panicked("after"));
+                                break;
+                            }
                         }
                     }
+                    dynamic_details = Some(seen);
                 }
-                dynamic_details = Some(seen);
             }
         }
-    }
 
-    let details = match (details, &failure) {
-        // A hook failed: the caller's default, with the hook's error.
-        (Some((resolved, _)), Some(error)) if resolved.error.is_none() => {
-            dynamic_details = None;
-            failed(key, default.clone(), error.clone())
+        let details = match (details, &failure) {
+            // A hook failed: the caller's default, with the hook's error.
+            (Some((resolved, _)), Some(error)) if resolved.error.is_none() => {
+                dynamic_details = None;
+                failed(&key, default.clone(), error.clone())
+            }
+            (Some((resolved, _)), _) => resolved,
+            (None, error) => failed(
+                &key,
+                default.clone(),
+                error.clone().unwrap_or_else(|| panicked("before")),
+            ),
+        };
+        if let Some(error) = &failure {
+            for (hook, data) in hooks.iter().zip(data.iter_mut()).rev() {
+                let mut hook_ctx = HookContext {
+                    shared: &shared,
+                    context,
+                    data,
+                };
+                if isolated(|| hook.error(&mut hook_ctx, error, &hints)).is_none() {
+                    tracing::warn!(target: "flags", flag = key.key(), "an `error` hook panicked");
+                }
+            }
         }
-        (Some((resolved, _)), _) => resolved,
-        (None, error) => failed(
-            key,
-            default.clone(),
-            error.clone().unwrap_or_else(|| panicked("before")),
-        ),
-    };
-    if let Some(error) = &failure {
+
+        // Finally: always, in reverse order, with the details returned.
+        let seen = dynamic_details.unwrap_or_else(|| to_dynamic(&details, None));
         for (hook, data) in hooks.iter().zip(data.iter_mut()).rev() {
             let mut hook_ctx = HookContext {
                 shared: &shared,
-                context: &context,
+                context,
                 data,
             };
-            if isolated(|| hook.error(&mut hook_ctx, error, hints)).is_none() {
-                tracing::warn!(target: "flags", flag = key.key(), "an `error` hook panicked");
+            if isolated(|| hook.finally(&mut hook_ctx, &seen, &hints)).is_none() {
+                tracing::warn!(target: "flags", flag = key.key(), "a `finally` hook panicked");
             }
         }
+        details
     }
-
-    // Finally: always, in reverse order, with the details returned.
-    let seen = dynamic_details.unwrap_or_else(|| to_dynamic(&details, None));
-    for (hook, data) in hooks.iter().zip(data.iter_mut()).rev() {
-        let mut hook_ctx = HookContext {
-            shared: &shared,
-            context: &context,
-            data,
-        };
-        if isolated(|| hook.finally(&mut hook_ctx, &seen, hints)).is_none() {
-            tracing::warn!(target: "flags", flag = key.key(), "a `finally` hook panicked");
-        }
-    }
-    details
 }
 
 fn panicked(stage: &str) -> EvaluationError {

@@ -18,6 +18,8 @@ mod error;
 mod events;
 mod hooks;
 mod key;
+#[cfg(feature = "http")]
+mod prefetch;
 mod provider;
 #[cfg(feature = "http")]
 pub mod remote;

@@ -22,13 +22,10 @@
 //! # Ok::<(), flags_runtime::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-use arc_swap::ArcSwapOption;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError};
@@ -37,7 +34,7 @@ use crate::transport::{Request, Transport, TransportConfig, TransportError};
 use crate::wire::Resolution;
 use crate::wire::cache::{CacheOptions, RemoteCache};
 use crate::wire::flagship::{FlagshipConfig, FlagshipOptions, FlagshipRequest};
-use crate::wire::ofrep::{self, Bulk, BulkAnswer, OfrepConfig, OfrepEnv, OfrepOptions, Signal};
+use crate::wire::ofrep::{self, BulkAnswer, OfrepConfig, OfrepEnv, OfrepOptions, Signal};
 
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;
@@ -321,7 +318,7 @@ pub(crate) struct Inner {
     protocol: Protocol,
     pub(crate) cache: Option<RemoteCache>,
     /// Bulk mode: the last good evaluations.
-    pub(crate) bulk: ArcSwapOption<Bulk>,
+    pub(crate) bulk: crate::wire::bulk::BulkCell,
     /// 401/403 seen: no more requests.
     fatal: AtomicBool,
     /// Shut down: no more requests (a task may still run until the runtime stops).
@@ -375,7 +372,7 @@ impl Remote {
             transport,
             protocol,
             cache: cache.map(RemoteCache::new),
-            bulk: ArcSwapOption::empty(),
+            bulk: crate::wire::bulk::BulkCell::empty(),
             fatal: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             runtime: handle,
@@ -514,32 +511,27 @@ impl Wanted {
     }
 }
 
-/// What a prefetch found, by key.
-pub(crate) type Resolved = HashMap<Arc<str>, (Arc<Resolution>, bool)>;
-
 impl Inner {
-    /// Resolves every flag of `wanted` for `ctx`, concurrently (identical requests are
-    /// coalesced by the transport); the `bool` says whether it came from the cache.
-    pub(crate) async fn resolve_all(
+    /// Resolves every `(flag, context)` pair, concurrently (identical requests are coalesced
+    /// by the transport), answering in the same order; the `bool` says whether an answer came
+    /// from the cache.
+    pub(crate) async fn resolve_each(
         self: Arc<Self>,
-        wanted: Vec<Wanted>,
-        ctx: Context,
-    ) -> Resolved {
-        let ctx = Arc::new(ctx);
+        wanted: Vec<(Wanted, Arc<Context>)>,
+    ) -> Vec<(Arc<Resolution>, bool)> {
         let mut tasks = Vec::with_capacity(wanted.len());
-        for want in wanted {
+        for (want, ctx) in wanted {
             let inner = self.clone();
-            let ctx = ctx.clone();
             let key = want.key.clone();
             tasks.push((
                 key,
                 tokio::spawn(async move { inner.resolve(&want, &ctx).await }),
             ));
         }
-        let mut out = HashMap::with_capacity(tasks.len());
+        let mut out = Vec::with_capacity(tasks.len());
         for (key, task) in tasks {
             // A panic in user code (a `headers_factory`) ends only this flag's task.
-            let resolved = task.await.unwrap_or_else(|_| {
+            out.push(task.await.unwrap_or_else(|_| {
                 let message = format!(
                     "{}: the evaluation of `{key}` failed: the provider panicked (in \
                      `headers_factory`?)",
@@ -549,8 +541,7 @@ impl Inner {
                     Arc::new(Resolution::error(ErrorCode::General, message)),
                     false,
                 )
-            });
-            out.insert(key, resolved);
+            }));
         }
         out
     }
@@ -693,14 +684,14 @@ impl Inner {
             BulkAnswer::NotModified => Ok(()),
             BulkAnswer::Updated(bulk) => {
                 let changed: Vec<String> = match &held {
-                    None => bulk.flags.keys().cloned().collect(),
+                    None => bulk.flags.keys().map(str::to_owned).collect(),
                     Some(old) => {
                         let mut keys: Vec<String> = old
                             .flags
                             .keys()
                             .chain(bulk.flags.keys())
-                            .filter(|k| old.flags.get(*k) != bulk.flags.get(*k))
-                            .cloned()
+                            .filter(|k| old.flags.get(k) != bulk.flags.get(k))
+                            .map(str::to_owned)
                             .collect();
                         keys.sort();
                         keys.dedup();

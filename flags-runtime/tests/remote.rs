@@ -401,3 +401,173 @@ fn invalid_settings_fail_at_build_without_io() {
         .unwrap_err();
     assert!(error.to_string().contains("account_id"), "{error}");
 }
+
+/// A hook that adds `plan: premium` in `before` (or fails there), and counts its stages.
+#[derive(Default)]
+struct PlanHook {
+    fail_before: bool,
+    stages: std::sync::Mutex<Vec<String>>,
+}
+
+impl flags_runtime::Hook for PlanHook {
+    fn before(
+        &self,
+        ctx: &mut flags_runtime::HookContext<'_>,
+        _: &flags_runtime::HookHints,
+    ) -> Result<Option<Context>, flags_runtime::EvaluationError> {
+        self.stages
+            .lock()
+            .unwrap()
+            .push(format!("before {}", ctx.flag_key()));
+        if self.fail_before {
+            return Err(flags_runtime::EvaluationError::new(
+                ErrorCode::General,
+                "refused by the hook",
+            ));
+        }
+        Ok(Some(Context::anonymous().with("plan", "premium")))
+    }
+
+    fn after(
+        &self,
+        ctx: &mut flags_runtime::HookContext<'_>,
+        details: &flags_runtime::EvaluationDetails<flags_runtime::Value>,
+        _: &flags_runtime::HookHints,
+    ) -> Result<(), flags_runtime::EvaluationError> {
+        let plan = ctx.context().get("plan").cloned();
+        self.stages.lock().unwrap().push(format!(
+            "after {} {:?} plan={plan:?}",
+            ctx.flag_key(),
+            details.value
+        ));
+        Ok(())
+    }
+
+    fn error(
+        &self,
+        ctx: &mut flags_runtime::HookContext<'_>,
+        error: &flags_runtime::EvaluationError,
+        _: &flags_runtime::HookHints,
+    ) {
+        self.stages
+            .lock()
+            .unwrap()
+            .push(format!("error {} {}", ctx.flag_key(), error.message));
+    }
+
+    fn finally(
+        &self,
+        ctx: &mut flags_runtime::HookContext<'_>,
+        _: &flags_runtime::EvaluationDetails<flags_runtime::Value>,
+        _: &flags_runtime::HookHints,
+    ) {
+        self.stages
+            .lock()
+            .unwrap()
+            .push(format!("finally {}", ctx.flag_key()));
+    }
+}
+
+fn assert_send<F: Send>(future: F) -> F {
+    future
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn before_hooks_change_the_context_sent_per_evaluation() {
+    let server = FaultServer::start();
+    for (key, value) in [
+        ("new-checkout", json!(true)),
+        ("upload-limit", json!(250)),
+        ("theme", json!("dark")),
+    ] {
+        server.route(
+            "POST",
+            &format!("/ofrep/v1/evaluate/flags/{key}"),
+            Reply::json(&ofrep_flag(key, value)),
+        );
+    }
+    let client = Client::builder()
+        .remote(remote::ofrep(server.url("")))
+        .build()
+        .unwrap();
+    let hook = std::sync::Arc::new(PlanHook::default());
+    client.add_shared_hook(hook.clone());
+    let ctx = Context::new("user-1");
+
+    // One flag: the `before` hook's attribute is in the request, and every stage ran once,
+    // after the answer.
+    let details = assert_send(client.details_async(&ENABLED, &ctx)).await;
+    assert!(details.value);
+    assert_eq!(
+        body(&server.requests()[0]),
+        json!({ "context": { "targetingKey": "user-1", "plan": "premium" } })
+    );
+    assert_eq!(
+        *hook.stages.lock().unwrap(),
+        [
+            "before new-checkout",
+            "after new-checkout Bool(true) plan=Some(String(\"premium\"))",
+            "finally new-checkout",
+        ]
+    );
+
+    // A struct: every field's request carries it; the blocking API does the same.
+    hook.stages.lock().unwrap().clear();
+    let checkout: Checkout = assert_send(client.flags_async(&ctx)).await;
+    let expected = Checkout {
+        enabled: true,
+        upload_limit: 250,
+        theme: "dark".to_owned(),
+    };
+    assert_eq!(checkout, expected);
+    let blocking = {
+        let client = client.blocking();
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || client.flags::<Checkout>(&ctx))
+            .await
+            .unwrap()
+    };
+    assert_eq!(blocking, expected);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 7);
+    for request in &requests[1..] {
+        assert_eq!(
+            body(request)["context"]["plan"],
+            "premium",
+            "{}",
+            request.path
+        );
+    }
+    let stages = hook.stages.lock().unwrap().clone();
+    assert_eq!(stages.len(), 18, "{stages:?}");
+    assert_eq!(stages.iter().filter(|s| s.starts_with("before")).count(), 6);
+    assert_eq!(
+        stages.iter().filter(|s| s.starts_with("finally")).count(),
+        6
+    );
+
+    // A failing `before` hook: no request, the default with the hook's error, then the
+    // `error` and `finally` stages.
+    let failing = Client::builder()
+        .remote(remote::ofrep(server.url("")))
+        .build()
+        .unwrap();
+    let hook = std::sync::Arc::new(PlanHook {
+        fail_before: true,
+        ..PlanHook::default()
+    });
+    failing.add_shared_hook(hook.clone());
+    let details = failing.details_async(&UPLOAD_LIMIT, &ctx).await;
+    assert_eq!(details.value, 10);
+    assert_eq!(details.reason, Reason::Error);
+    assert_eq!(details.error.unwrap().message, "refused by the hook");
+    assert_eq!(server.count(), 7, "a failed `before` hook sent a request");
+    assert_eq!(
+        *hook.stages.lock().unwrap(),
+        [
+            "before upload-limit",
+            "error upload-limit refused by the hook",
+            "finally upload-limit",
+        ]
+    );
+}

@@ -17,7 +17,7 @@ mod table;
 
 use rules::Rule;
 pub use rules::{EngineOptions, FractionalVersion};
-use table::KeyTable;
+pub(crate) use table::KeyTable;
 pub use table::key_hash;
 
 use crate::context::Context;
@@ -45,7 +45,7 @@ pub(crate) struct Snapshot {
 }
 
 /// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
-fn next_generation() -> u32 {
+pub(crate) fn next_generation() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(1);
     loop {
         let generation = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -168,7 +168,11 @@ impl Decoders {
 }
 
 impl ObjectValue {
-    fn new(json: serde_json::Value, flag: Arc<str>, decoders: Arc<Decoders>) -> ObjectValue {
+    pub(crate) fn new(
+        json: serde_json::Value,
+        flag: Arc<str>,
+        decoders: Arc<Decoders>,
+    ) -> ObjectValue {
         ObjectValue {
             json,
             flag,

@@ -8,7 +8,7 @@
 //! transition is an event; `CONFIGURATION_CHANGED` lists the keys whose definitions changed.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -89,16 +89,9 @@ struct State {
     settled: bool,
 }
 
-/// How many providers' snapshots a thread keeps; more clients than this in one thread still
-/// work, through `arc-swap` on a miss.
-const THREAD_CACHE: usize = 4;
-
 thread_local! {
-    /// Per thread: `(provider id, version, snapshot)`, most recently used last. Reading through
-    /// it costs a thread-local access and one atomic load, where `arc-swap`'s `load` registers
-    /// and clears a debt per read. A thread keeps its last snapshot of a provider until it reads
-    /// that provider again (or the thread ends): at most `THREAD_CACHE` snapshots per thread.
-    static SNAPSHOTS: RefCell<Vec<(usize, u64, Arc<Snapshot>)>> = const { RefCell::new(Vec::new()) };
+    /// Per thread: the snapshots this thread read last (see [`super::thread_cache`]).
+    static SNAPSHOTS: super::thread_cache::Slots<Arc<Snapshot>> = const { RefCell::new(Vec::new()) };
 }
 
 impl InProcess {
@@ -120,7 +113,6 @@ impl InProcess {
             #[cfg(feature = "http")]
             Kind::Http(_) => Reload::Background,
         };
-        static IDS: AtomicUsize = AtomicUsize::new(0);
         let shared = Arc::new(Shared {
             describe: describe.clone(),
             decoders: Arc::new(Decoders::default()),
@@ -129,7 +121,7 @@ impl InProcess {
                 ErrorCode::ProviderNotReady,
                 format!("no configuration from {describe} yet"),
             )),
-            id: IDS.fetch_add(1, Ordering::Relaxed),
+            id: super::thread_cache::next_id(),
             version: AtomicU64::new(0),
             events: Arc::new(Events::new("in-process", ProviderStatus::NotReady)),
             options,
@@ -195,33 +187,15 @@ impl InProcess {
     pub(crate) fn with_snapshot<R>(&self, f: impl FnOnce(&Snapshot) -> R) -> R {
         let shared = &*self.shared;
         let version = shared.version.load(Ordering::Acquire);
-        let mut pending = Some(f);
-        let mut out = None;
-        let _ = SNAPSHOTS.try_with(|cell| {
-            let Ok(mut cache) = cell.try_borrow_mut() else {
-                return;
-            };
-            let index = match cache.iter().position(|(id, ..)| *id == shared.id) {
-                Some(i) if cache[i].1 == version => i,
-                found => {
-                    if let Some(i) = found {
-                        cache.remove(i);
-                    } else if cache.len() == THREAD_CACHE {
-                        cache.remove(0);
-                    }
-                    cache.push((shared.id, version, shared.snapshot.load_full()));
-                    cache.len() - 1
-                }
-            };
-            if let (Some(f), Some((_, _, snapshot))) = (pending.take(), cache.get(index)) {
-                out = Some(f(snapshot));
-            }
-        });
-        match (out, pending) {
-            (Some(out), _) => out,
-            (None, Some(f)) => f(&shared.snapshot.load()),
-            // `f` is taken only together with setting `out`.
-            (None, None) => unreachable!("the snapshot reader ran without a result"),
+        match super::thread_cache::with_cached(
+            &SNAPSHOTS,
+            shared.id,
+            version,
+            || shared.snapshot.load_full(),
+            |snapshot: &Arc<Snapshot>| f(snapshot),
+        ) {
+            Ok(out) => out,
+            Err(f) => f(&shared.snapshot.load()),
         }
     }
 

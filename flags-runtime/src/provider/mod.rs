@@ -6,6 +6,7 @@ pub(crate) mod memory;
 mod persist;
 #[cfg(feature = "http")]
 mod poll;
+pub(crate) mod thread_cache;
 mod watch;
 mod worker;
 

@@ -2,6 +2,7 @@
 //! cache of single-flag evaluations. Nothing here does I/O: the providers send what these
 //! modules build and hand back what the server answered.
 
+pub(crate) mod bulk;
 pub(crate) mod cache;
 pub(crate) mod context;
 pub(crate) mod flagship;
@@ -85,6 +86,17 @@ impl Resolution {
         key: &FlagKey<T>,
         success: Option<Reason>,
     ) -> EvaluationDetails<T> {
+        self.details_decoded(key, success, decode::<T>)
+    }
+
+    /// The details, with the value (when there is one to read) decoded by `decode`; a
+    /// success reports `success` when given, else the server's reason.
+    pub(crate) fn details_decoded<T: FlagValue>(
+        &self,
+        key: &FlagKey<T>,
+        success: Option<Reason>,
+        decode: impl FnOnce(&serde_json::Value) -> Result<T, String>,
+    ) -> EvaluationDetails<T> {
         let details =
             |value: T, variant: Option<Arc<str>>, reason: Reason, error| EvaluationDetails {
                 flag_key: key.key_cow().clone(),
@@ -112,7 +124,7 @@ impl Resolution {
             }
             (_, Some(value)) => value,
         };
-        match decode::<T>(value) {
+        match decode(value) {
             Ok(v) => details(v, self.variant.clone(), reason(), None),
             Err(message) => details(
                 key.default_value(),

@@ -2,13 +2,13 @@
 //! parsing for the single-flag and bulk endpoints, event streams and their SSE messages, and
 //! the `OFREP_*` environment variables. No I/O: the provider sends and receives.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as J;
 
+use super::bulk::BulkFlags;
 use super::context::{self, Dates};
 use super::{Resolution, body_excerpt, metadata_from_json, metadata_map};
 use crate::context::Context;
@@ -256,8 +256,9 @@ fn parse_item(
 /// A successful bulk evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Bulk {
-    /// Flag key → resolution; failures of single flags are kept as resolutions with an error.
-    pub flags: HashMap<String, Resolution>,
+    /// Flag key → resolution, indexed for fast reads; failures of single flags are kept as
+    /// resolutions with an error.
+    pub flags: BulkFlags,
     /// The `ETag` to send as `If-None-Match` next time (drop it when the context changes).
     pub etag: Option<String>,
     /// Flag-set metadata (already overlaid under each flag's metadata).
@@ -275,8 +276,8 @@ impl Bulk {
         &self,
         key: &crate::key::FlagKey<T>,
     ) -> crate::details::EvaluationDetails<T> {
-        match self.flags.get(key.key()) {
-            Some(resolution) => resolution.to_details(key),
+        match self.flags.details(key) {
+            Some(details) => details,
             None => Resolution::error(
                 ErrorCode::FlagNotFound,
                 format!("flag `{}` is not in the bulk evaluation", key.key()),
@@ -333,13 +334,13 @@ pub(crate) fn parse_bulk(status: u16, body: &[u8], etag: Option<&str>) -> BulkAn
                 );
             };
             let set = metadata_map(fields.get("metadata"));
-            let mut flags = HashMap::with_capacity(items.len());
+            let mut flags = Vec::with_capacity(items.len());
             let mut skipped = 0;
             for item in items {
                 match item {
                     J::Object(item) => match parse_item(item, &set) {
                         (Some(key), resolution) => {
-                            flags.insert(key, resolution);
+                            flags.push((key, resolution));
                         }
                         (None, _) => skipped += 1,
                     },
@@ -351,7 +352,7 @@ pub(crate) fn parse_bulk(status: u16, body: &[u8], etag: Option<&str>) -> BulkAn
                 _ => Vec::new(),
             };
             BulkAnswer::Updated(Bulk {
-                flags,
+                flags: BulkFlags::new(flags),
                 etag: etag.filter(|e| !e.is_empty()).map(str::to_owned),
                 metadata: FlagMetadata::new(set),
                 event_streams,
@@ -1333,7 +1334,7 @@ mod tests {
     }
 
     fn env(vars: &[(&str, &str)]) -> OfrepEnv {
-        let vars: HashMap<String, String> = vars
+        let vars: std::collections::HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
