@@ -652,6 +652,60 @@ impl Client {
         }
     }
 
+    /// Changes the context of a bulk-mode remote provider ([`remote::Ofrep::bulk`](crate::remote::Ofrep::bulk)):
+    /// the service evaluates every flag for `context` (a request without `If-None-Match`,
+    /// since the held `ETag` belongs to the previous context), and this waits for that
+    /// evaluation, at most the provider's timeout. Meanwhile reads answer from the previous
+    /// evaluation; the provider reports `RECONCILING`, then `PROVIDER_CONTEXT_CHANGED` (with
+    /// the keys whose evaluation differs) and `READY`, or `PROVIDER_ERROR` if the fetch fails
+    /// (later polls retry it). After a timeout the evaluation still lands when it arrives.
+    /// From an event handler of this client, it returns at once and the fetch follows.
+    /// Blocks the calling thread: in async code use [`Client::set_bulk_context_async`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] for any other provider; [`Error::Fetch`] when the evaluation
+    /// failed or did not arrive in time; [`Error::ShutDown`] after shutdown.
+    pub fn set_bulk_context(&self, context: Context) -> Result<(), Error> {
+        match &*self.inner {
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.set_context_blocking(context),
+            _ => {
+                let _ = context;
+                Err(self.no_bulk_context())
+            }
+        }
+    }
+
+    /// [`Client::set_bulk_context`] as a future (any executor).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::set_bulk_context`].
+    pub async fn set_bulk_context_async(&self, context: Context) -> Result<(), Error> {
+        match &*self.inner {
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.set_context(context).await,
+            _ => {
+                let _ = context;
+                Err(self.no_bulk_context())
+            }
+        }
+    }
+
+    fn no_bulk_context(&self) -> Error {
+        Error::Unsupported {
+            operation: "set_bulk_context",
+            provider: match &*self.inner {
+                Backend::InProcess(_) => "in-process evaluation",
+                Backend::Test(_) => "test values",
+                Backend::Memory(_) => "in-memory flags",
+                #[cfg(feature = "http")]
+                Backend::Remote(_) => "remote evaluation",
+            },
+        }
+    }
+
     /// Waits until the provider's first attempt at its source has settled, at most
     /// `timeout`: `Ok` when the provider is then `READY`, else [`Error::NotReady`] with its
     /// status and the reason (reads meanwhile answer from the bootstrap or persisted

@@ -25,10 +25,13 @@ pub enum ProviderStatus {
     Error,
     /// Failed for good (for example, credentials refused): reads answer `PROVIDER_FATAL`.
     Fatal,
+    /// Re-evaluating for a new static context (bulk mode); reads go on with the evaluation
+    /// of the previous context until the new one arrives.
+    Reconciling,
 }
 
 impl ProviderStatus {
-    /// The OpenFeature name: `NOT_READY`, `READY`, `STALE`, `ERROR`, `FATAL`.
+    /// The OpenFeature name: `NOT_READY`, `READY`, `STALE`, `ERROR`, `FATAL`, `RECONCILING`.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderStatus::NotReady => "NOT_READY",
@@ -36,6 +39,7 @@ impl ProviderStatus {
             ProviderStatus::Stale => "STALE",
             ProviderStatus::Error => "ERROR",
             ProviderStatus::Fatal => "FATAL",
+            ProviderStatus::Reconciling => "RECONCILING",
         }
     }
 
@@ -46,6 +50,7 @@ impl ProviderStatus {
             ProviderStatus::Stale => 2,
             ProviderStatus::Error => 3,
             ProviderStatus::Fatal => 4,
+            ProviderStatus::Reconciling => 5,
         }
     }
 
@@ -55,6 +60,7 @@ impl ProviderStatus {
             2 => ProviderStatus::Stale,
             3 => ProviderStatus::Error,
             4 => ProviderStatus::Fatal,
+            5 => ProviderStatus::Reconciling,
             _ => ProviderStatus::NotReady,
         }
     }
@@ -78,6 +84,11 @@ pub enum ProviderEvent {
     Stale,
     /// The configuration changed; [`EventDetails::flags_changed`] lists the keys.
     ConfigurationChanged,
+    /// The provider started re-evaluating for a new static context (bulk mode).
+    Reconciling,
+    /// The evaluation for a new static context arrived (bulk mode);
+    /// [`EventDetails::flags_changed`] lists the keys whose evaluation differs.
+    ContextChanged,
 }
 
 impl ProviderEvent {
@@ -88,6 +99,8 @@ impl ProviderEvent {
             ProviderEvent::Error => "PROVIDER_ERROR",
             ProviderEvent::Stale => "PROVIDER_STALE",
             ProviderEvent::ConfigurationChanged => "PROVIDER_CONFIGURATION_CHANGED",
+            ProviderEvent::Reconciling => "PROVIDER_RECONCILING",
+            ProviderEvent::ContextChanged => "PROVIDER_CONTEXT_CHANGED",
         }
     }
 }
@@ -208,6 +221,8 @@ impl Events {
             }
             ProviderEvent::Error => Some(ProviderStatus::Error),
             ProviderEvent::ConfigurationChanged => None,
+            ProviderEvent::Reconciling => Some(ProviderStatus::Reconciling),
+            ProviderEvent::ContextChanged => Some(ProviderStatus::Ready),
         };
         if let Some(status) = status {
             self.status.store(status.to_u8(), Ordering::Release);

@@ -23,9 +23,9 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError};
@@ -34,7 +34,9 @@ use crate::transport::{Request, Transport, TransportConfig, TransportError};
 use crate::wire::Resolution;
 use crate::wire::cache::{CacheOptions, RemoteCache};
 use crate::wire::flagship::{FlagshipConfig, FlagshipOptions, FlagshipRequest};
-use crate::wire::ofrep::{self, BulkAnswer, OfrepConfig, OfrepEnv, OfrepOptions, Signal};
+use crate::wire::ofrep::{
+    self, BulkAnswer, EventStream, OfrepConfig, OfrepEnv, OfrepOptions, Refetch, Signal, SseParser,
+};
 
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;
@@ -98,7 +100,13 @@ impl Ofrep {
     /// Bulk mode: evaluate every flag for `context` once (`POST /ofrep/v1/evaluate/flags`),
     /// answer every read locally, and refresh every `poll` (none: only on
     /// [`Client::refresh`](crate::Client::refresh)) with `If-None-Match`. The context of each
-    /// read is not sent: the service evaluated for `context`.
+    /// read is not sent: the service evaluated for `context`
+    /// ([`Client::set_bulk_context`](crate::Client::set_bulk_context) changes it).
+    ///
+    /// When the answer announces an SSE event stream (`eventStreams`), the provider listens
+    /// to it and refetches on each `refetchEvaluation` message, reconnecting with capped
+    /// exponential backoff when the stream ends (each reconnection refetches
+    /// unconditionally, since messages may have been missed).
     pub fn bulk(mut self, context: Context, poll: Option<Duration>) -> Ofrep {
         self.bulk = Some((context, poll));
         self
@@ -323,6 +331,8 @@ pub(crate) struct Inner {
     fatal: AtomicBool,
     /// Shut down: no more requests (a task may still run until the runtime stops).
     stopped: AtomicBool,
+    /// Bulk mode: the context, the streams, the refresh lock.
+    control: BulkControl,
     runtime: tokio::runtime::Handle,
     /// The thread that drives `runtime`: waiting on it from there would never end.
     thread_id: std::thread::ThreadId,
@@ -359,6 +369,11 @@ impl Remote {
             })?;
         let thread_id = thread.thread().id();
         let bulk = matches!(protocol, Protocol::OfrepBulk { .. });
+        let context = match &protocol {
+            Protocol::OfrepBulk { context, .. } => context.clone(),
+            _ => Context::default(),
+        };
+        let (streams_tx, streams_rx) = tokio::sync::watch::channel(Vec::new());
         let inner = Arc::new(Inner {
             events: Events::new(
                 name.clone(),
@@ -373,6 +388,13 @@ impl Remote {
             protocol,
             cache: cache.map(RemoteCache::new),
             bulk: crate::wire::bulk::BulkCell::empty(),
+            control: BulkControl {
+                context: std::sync::Mutex::new((0, Arc::new(context))),
+                held_epoch: AtomicU64::new(0),
+                refresh: tokio::sync::Mutex::new(()),
+                streams: streams_tx,
+                stream_stats: StreamStats::default(),
+            },
             fatal: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             runtime: handle,
@@ -386,7 +408,7 @@ impl Remote {
                 loop {
                     let Some(inner) = weak.upgrade() else { return };
                     // Failures are reported through the provider's status and events.
-                    let _ = inner.refresh_bulk().await;
+                    let _ = inner.refresh_bulk(Trigger::Poll).await;
                     if inner.fatal.load(Ordering::Relaxed) {
                         return;
                     }
@@ -397,6 +419,9 @@ impl Remote {
                     }
                 }
             });
+            inner
+                .runtime
+                .spawn(supervise_streams(Arc::downgrade(&inner), streams_rx));
         }
         Ok(Remote { inner })
     }
@@ -461,7 +486,8 @@ impl Remote {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let status = self.inner.events.status();
-            if status == ProviderStatus::Ready {
+            // Reconciling: an evaluation (for the previous context) is held.
+            if matches!(status, ProviderStatus::Ready | ProviderStatus::Reconciling) {
                 return Ok(());
             }
             if status != ProviderStatus::NotReady || std::time::Instant::now() >= deadline {
@@ -486,12 +512,94 @@ impl Remote {
         if std::thread::current().id() == self.inner.thread_id {
             // From an event handler: the refresh follows, this returns at once.
             self.inner.runtime.spawn(async move {
-                let _ = inner.refresh_bulk().await;
+                let _ = inner.refresh_bulk(Trigger::Poll).await;
             });
             return Ok(());
         }
-        self.run_blocking(async move { inner.refresh_bulk().await })
+        self.run_blocking(async move { inner.refresh_bulk(Trigger::Poll).await })
             .ok_or(crate::Error::ShutDown)?
+    }
+
+    /// Bulk mode: switches to `context` and starts its evaluation; the returned receiver
+    /// gets the outcome. `Unsupported` on other providers.
+    fn begin_context_change(
+        &self,
+        context: Context,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<(), crate::Error>>, crate::Error> {
+        if !self.is_bulk() {
+            return Err(crate::Error::Unsupported {
+                operation: "set_bulk_context",
+                provider: "remote evaluation per flag",
+            });
+        }
+        if self.inner.stop_requested() {
+            return Err(crate::Error::ShutDown);
+        }
+        let inner = self.inner.clone();
+        {
+            let mut current = inner
+                .control
+                .context
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            *current = (current.0 + 1, Arc::new(context));
+        }
+        if !inner.fatal.load(Ordering::Relaxed) && inner.bulk.load().is_some() {
+            inner.events.emit(EventDetails::new(
+                ProviderEvent::Reconciling,
+                inner.name.clone(),
+            ));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Detached: the evaluation lands even when the caller stops waiting.
+        self.inner.runtime.spawn(async move {
+            let _ = tx.send(inner.refresh_bulk(Trigger::Poll).await);
+        });
+        Ok(rx)
+    }
+
+    fn context_timeout(&self) -> crate::Error {
+        crate::Error::Fetch {
+            origin: self.inner.name.clone(),
+            message: format!(
+                "the evaluation for the new context has not arrived within {} ms; reads answer \
+                 from the previous evaluation until it does",
+                self.inner.timeout().as_millis()
+            ),
+        }
+    }
+
+    /// Bulk mode: changes the context and waits (at most the provider's timeout) for its
+    /// evaluation; from the provider's own thread (an event handler), returns at once.
+    pub(crate) fn set_context_blocking(&self, context: Context) -> Result<(), crate::Error> {
+        let rx = self.begin_context_change(context)?;
+        if std::thread::current().id() == self.inner.thread_id {
+            return Ok(());
+        }
+        let timeout = self.inner.timeout();
+        let (tx, done) = std::sync::mpsc::channel();
+        self.inner.runtime.spawn(async move {
+            let _ = tx.send(tokio::time::timeout(timeout, rx).await);
+        });
+        match done.recv() {
+            Ok(Ok(Ok(outcome))) => outcome,
+            Ok(Err(_)) => Err(self.context_timeout()),
+            Ok(Ok(Err(_))) | Err(_) => Err(crate::Error::ShutDown),
+        }
+    }
+
+    /// [`Remote::set_context_blocking`] as a future, for any executor.
+    pub(crate) async fn set_context(&self, context: Context) -> Result<(), crate::Error> {
+        let rx = self.begin_context_change(context)?;
+        let timeout = self.inner.timeout();
+        match self
+            .run(async move { tokio::time::timeout(timeout, rx).await })
+            .await
+        {
+            Some(Ok(Ok(outcome))) => outcome,
+            Some(Err(_)) => Err(self.context_timeout()),
+            Some(Ok(Err(_))) | None => Err(crate::Error::ShutDown),
+        }
     }
 }
 
@@ -638,6 +746,8 @@ impl Inner {
                 |e| e.message.to_string(),
             );
             self.events.set_status(ProviderStatus::Fatal);
+            // No more listening either.
+            self.control.streams.send_replace(Vec::new());
             self.events.emit(
                 EventDetails::new(ProviderEvent::Error, self.name.clone())
                     .with_message(message)
@@ -646,42 +756,64 @@ impl Inner {
         }
     }
 
-    /// Fetches the bulk evaluation (bulk mode), with `If-None-Match` when one is held.
-    async fn refresh_bulk(&self) -> Result<(), crate::Error> {
-        let Protocol::OfrepBulk {
-            config, context, ..
-        } = &self.protocol
-        else {
+    /// Fetches the bulk evaluation (bulk mode) for the current context, one fetch at a time:
+    /// with `If-None-Match` when the held evaluation is for this context (not after a stream
+    /// reconnection, which refetches unconditionally), and with the event's metadata as
+    /// query parameters when a `refetchEvaluation` message asked for it.
+    async fn refresh_bulk(&self, trigger: Trigger) -> Result<(), crate::Error> {
+        let Protocol::OfrepBulk { config, .. } = &self.protocol else {
             return Ok(());
         };
         let fail = |message: String| crate::Error::Fetch {
             origin: self.name.clone(),
             message,
         };
+        let _one_at_a_time = self.control.refresh.lock().await;
         if self.fatal.load(Ordering::Relaxed) {
             return Err(fail(
                 "the provider is FATAL: the credentials were refused".to_owned(),
             ));
         }
-        let body = ofrep::request_body(context).map_err(|e| fail(e.message.to_string()))?;
-        let mut request = Request::post_json(ofrep::bulk_url(&config.base_url), body);
+        let (epoch, context) = self.control.current();
+        let body = ofrep::request_body(&context).map_err(|e| fail(e.message.to_string()))?;
+        let url = match &trigger {
+            Trigger::Event(event) => ofrep::refetch_url(&config.base_url, event),
+            Trigger::Poll | Trigger::Reconnect => ofrep::bulk_url(&config.base_url),
+        };
+        let mut request = Request::post_json(url, body);
         let held = self.bulk.load_full();
-        if let Some(etag) = held.as_ref().and_then(|b| b.etag.clone()) {
+        let same_context = self.control.held_epoch.load(Ordering::Acquire) == epoch;
+        if same_context
+            && !matches!(trigger, Trigger::Reconnect)
+            && let Some(etag) = held.as_ref().and_then(|b| b.etag.clone())
+        {
             request = request.header("If-None-Match", etag);
         }
-        let answer = match self.transport.send(request).await {
+        let sent = self.transport.send(request).await;
+        if self.control.current().0 != epoch {
+            // The context changed meanwhile: this outcome is for the previous one, and the
+            // fetch for the new one follows.
+            return Ok(());
+        }
+        let answer = match sent {
             Ok(response) => ofrep::parse_bulk(response.status, &response.body, response.etag()),
             Err(TransportError::Status { status, body, .. }) => {
                 ofrep::parse_bulk(status, &body, None)
             }
             Err(error) => {
                 let message = error.to_string();
-                self.bulk_failed(&message);
+                self.bulk_failed(&message, same_context);
                 return Err(fail(message));
             }
         };
         match answer {
-            BulkAnswer::NotModified => Ok(()),
+            BulkAnswer::NotModified if same_context => Ok(()),
+            BulkAnswer::NotModified => {
+                // Only a conditional request may be answered 304.
+                let message = "the server answered 304 to a request without `If-None-Match`";
+                self.bulk_failed(message, same_context);
+                Err(fail(message.to_owned()))
+            }
             BulkAnswer::Updated(bulk) => {
                 let changed: Vec<String> = match &held {
                     None => bulk.flags.keys().map(str::to_owned).collect(),
@@ -698,14 +830,28 @@ impl Inner {
                         keys
                     }
                 };
+                let streams = bulk.event_streams.clone();
                 self.bulk.store(Some(Arc::new(bulk)));
+                self.control.held_epoch.store(epoch, Ordering::Release);
+                self.control.streams.send_if_modified(|current| {
+                    let modified = *current != streams;
+                    *current = streams;
+                    modified
+                });
                 let was = self.events.status();
                 self.events.set_status(ProviderStatus::Ready);
-                if held.is_none() || was != ProviderStatus::Ready {
+                if held.is_none()
+                    || !matches!(was, ProviderStatus::Ready | ProviderStatus::Reconciling)
+                {
                     self.events
                         .emit(EventDetails::new(ProviderEvent::Ready, self.name.clone()));
                 }
-                if held.is_some() && !changed.is_empty() {
+                if held.is_some() && !same_context {
+                    self.events.emit(
+                        EventDetails::new(ProviderEvent::ContextChanged, self.name.clone())
+                            .with_flags_changed(changed),
+                    );
+                } else if held.is_some() && !changed.is_empty() {
                     self.events.emit(
                         EventDetails::new(ProviderEvent::ConfigurationChanged, self.name.clone())
                             .with_flags_changed(changed),
@@ -717,15 +863,32 @@ impl Inner {
                 if signal == Some(Signal::Fatal) {
                     self.go_fatal(&Resolution::error(error.code, error.message.clone()));
                 } else {
-                    self.bulk_failed(&error.message);
+                    self.bulk_failed(&error.message, same_context);
                 }
                 Err(fail(error.message.to_string()))
             }
         }
     }
 
-    fn bulk_failed(&self, message: &str) {
-        let status = if self.bulk.load().is_some() {
+    /// The timeout of one request (what a context change waits at most).
+    fn timeout(&self) -> Duration {
+        match &self.protocol {
+            Protocol::Ofrep(config) | Protocol::OfrepBulk { config, .. } => config.timeout,
+            Protocol::Flagship(config) => config.timeout,
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    /// A failed bulk fetch: STALE when an evaluation for this context is held, else ERROR
+    /// (none yet, or only one for a previous context).
+    fn bulk_failed(&self, message: &str, same_context: bool) {
+        let status = if same_context && self.bulk.load().is_some() {
             ProviderStatus::Stale
         } else {
             ProviderStatus::Error
@@ -750,5 +913,271 @@ fn from_error(error: EvaluationError) -> Resolution {
         reason: crate::details::Reason::Error,
         error: Some(error),
         metadata: crate::details::FlagMetadata::empty(),
+    }
+}
+
+/// What started a bulk fetch.
+enum Trigger {
+    /// A poll, a manual refresh or a context change.
+    Poll,
+    /// A `refetchEvaluation` message.
+    Event(Refetch),
+    /// A stream (re)connected after messages may have been missed: no `If-None-Match`.
+    Reconnect,
+}
+
+/// The mutable part of the bulk mode.
+struct BulkControl {
+    /// The static context and its epoch (bumped by each change).
+    context: std::sync::Mutex<(u64, Arc<Context>)>,
+    /// The epoch of the context the held evaluation is for.
+    held_epoch: AtomicU64,
+    /// Fetches go one at a time (refetches triggered meanwhile wait, then usually get a 304).
+    refresh: tokio::sync::Mutex<()>,
+    /// The event streams the last evaluation announced.
+    streams: tokio::sync::watch::Sender<Vec<EventStream>>,
+    stream_stats: StreamStats,
+}
+
+impl BulkControl {
+    fn current(&self) -> (u64, Arc<Context>) {
+        let current = self.context.lock().unwrap_or_else(|p| p.into_inner());
+        (current.0, current.1.clone())
+    }
+}
+
+/// Counters of the event streams, for tracing and tests.
+#[derive(Default)]
+struct StreamStats {
+    connections: AtomicU64,
+    refetch_messages: AtomicU64,
+    ignored_messages: AtomicU64,
+}
+
+/// The most event streams listened to at once.
+const MAX_STREAMS: usize = 4;
+/// The largest SSE line or event accepted; longer ones are dropped.
+const MAX_EVENT: usize = 64 * 1024;
+/// The reconnection delay when the server gave none (`retry:`).
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// The bounds of the server's `retry:` and of the backoff.
+const MIN_RECONNECT: Duration = Duration::from_millis(50);
+const MAX_RECONNECT: Duration = Duration::from_secs(60);
+/// A stream silent this long (not even a comment) is presumed dead: reconnect.
+const STREAM_IDLE: Duration = Duration::from_secs(5 * 60);
+/// A connection that lasted this long resets the backoff.
+const STABLE_CONNECTION: Duration = Duration::from_secs(30);
+
+/// Listens to the streams the latest bulk answer announced, switching when a new answer
+/// announces others; ends with the provider (its sender dropped) and stops listening on
+/// FATAL (the list emptied).
+async fn supervise_streams(
+    weak: Weak<Inner>,
+    mut announced: tokio::sync::watch::Receiver<Vec<EventStream>>,
+) {
+    let mut listeners = tokio::task::JoinSet::new();
+    loop {
+        let streams = announced.borrow_and_update().clone();
+        listeners.abort_all();
+        if streams.len() > MAX_STREAMS {
+            tracing::warn!(
+                target: "flags",
+                "the bulk answer announces {} event streams; listening to the first {MAX_STREAMS}",
+                streams.len()
+            );
+        }
+        for stream in streams.into_iter().take(MAX_STREAMS) {
+            listeners.spawn(listen(weak.clone(), stream));
+        }
+        if announced.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One event stream: connect, read messages, refetch on `refetchEvaluation`, reconnect with
+/// capped exponential backoff and jitter when it ends or fails (`204` stops it, as SSE says).
+///
+/// The stream's `inactivityDelaySec` is not used: it asks clients to disconnect while the
+/// *application* is inactive (a hidden tab, a backgrounded phone app), which a server
+/// process never is. A stream silent for [`STREAM_IDLE`] is presumed dead instead.
+async fn listen(weak: Weak<Inner>, stream: EventStream) {
+    let mut failures: u32 = 0;
+    let mut connected_before = false;
+    let mut server_retry: Option<Duration> = None;
+    let mut last_id: Option<String> = None;
+    loop {
+        let (transport, url, name) = {
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.fatal.load(Ordering::Relaxed) {
+                return;
+            }
+            let Protocol::OfrepBulk { config, .. } = &inner.protocol else {
+                return;
+            };
+            (
+                inner.transport.clone(),
+                stream.url(&config.base_url),
+                inner.name.clone(),
+            )
+        };
+        let Some(url) = url else {
+            tracing::warn!(target: "flags", "{name}: an event stream has no usable URL; ignored");
+            return;
+        };
+        let mut request = Request::get(url)
+            .header("Accept", "text/event-stream")
+            .header("Cache-Control", "no-cache");
+        if let Some(id) = &last_id {
+            request = request.header("Last-Event-ID", id.clone());
+        }
+        match transport.open_stream(request).await {
+            Ok(open) if open.status() == 204 => {
+                // The SSE standard's "stop reconnecting".
+                tracing::debug!(target: "flags", "{name}: the event stream answered 204; not listening");
+                return;
+            }
+            Ok(mut open) if open.status() == 200 => {
+                let opened = Instant::now();
+                if let Some(inner) = weak.upgrade() {
+                    inner
+                        .control
+                        .stream_stats
+                        .connections
+                        .fetch_add(1, Ordering::Relaxed);
+                    if connected_before {
+                        // Messages may have been missed while disconnected.
+                        let _ = inner.refresh_bulk(Trigger::Reconnect).await;
+                    }
+                }
+                connected_before = true;
+                let mut parser = SseParser::new(MAX_EVENT);
+                let content_type = open.header("content-type").unwrap_or("text/event-stream");
+                if !content_type
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("text/event-stream")
+                {
+                    tracing::debug!(target: "flags", "{name}: the event stream is not `text/event-stream`; retrying");
+                    failures = failures.saturating_add(1);
+                    tokio::time::sleep(reconnect_delay(server_retry, failures)).await;
+                    continue;
+                }
+                loop {
+                    let chunk = match tokio::time::timeout(STREAM_IDLE, open.chunk()).await {
+                        Ok(Ok(Some(chunk))) => chunk,
+                        Ok(Ok(None)) => break,
+                        Ok(Err(error)) => {
+                            tracing::debug!(target: "flags", "{name}: the event stream failed: {error}");
+                            break;
+                        }
+                        Err(_) => {
+                            tracing::debug!(target: "flags", "{name}: the event stream is silent; reconnecting");
+                            break;
+                        }
+                    };
+                    let events = parser.feed(&chunk);
+                    if events.is_empty() {
+                        continue;
+                    }
+                    let Some(inner) = weak.upgrade() else { return };
+                    // Several messages in one read make one refetch, with the last one's
+                    // metadata.
+                    let mut refetch = None;
+                    for event in &events {
+                        match event.refetch() {
+                            Some(found) => {
+                                inner
+                                    .control
+                                    .stream_stats
+                                    .refetch_messages
+                                    .fetch_add(1, Ordering::Relaxed);
+                                refetch = Some(found);
+                            }
+                            None => {
+                                inner
+                                    .control
+                                    .stream_stats
+                                    .ignored_messages
+                                    .fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    if let Some(event) = refetch {
+                        let _ = inner.refresh_bulk(Trigger::Event(event)).await;
+                    }
+                    if inner.fatal.load(Ordering::Relaxed) {
+                        return;
+                    }
+                }
+                if let Some(inner) = weak.upgrade() {
+                    let stats = &inner.control.stream_stats;
+                    tracing::debug!(
+                        target: "flags",
+                        "{name}: event stream closed; {} connections, {} refetch messages, {} other messages ignored so far",
+                        stats.connections.load(Ordering::Relaxed),
+                        stats.refetch_messages.load(Ordering::Relaxed),
+                        stats.ignored_messages.load(Ordering::Relaxed)
+                    );
+                }
+                server_retry = parser.retry().or(server_retry);
+                last_id = parser.last_id().map(str::to_owned).or(last_id);
+                // A server that keeps dropping streams early gets fewer and fewer attempts.
+                if opened.elapsed() >= STABLE_CONNECTION {
+                    failures = 0;
+                }
+            }
+            Ok(open) => {
+                tracing::debug!(
+                    target: "flags",
+                    "{name}: the event stream answered {}; retrying",
+                    open.status()
+                );
+            }
+            Err(error) => {
+                tracing::debug!(target: "flags", "{name}: cannot open the event stream: {error}");
+            }
+        }
+        failures = failures.saturating_add(1);
+        tokio::time::sleep(reconnect_delay(server_retry, failures)).await;
+    }
+}
+
+/// The wait before reconnection attempt `failures` (1 for the first): the server's `retry:`
+/// (or 1 s) doubled per consecutive failure, capped at 60 s, half of it random.
+fn reconnect_delay(server_retry: Option<Duration>, failures: u32) -> Duration {
+    let base = server_retry
+        .unwrap_or(RECONNECT_DELAY)
+        .clamp(MIN_RECONNECT, MAX_RECONNECT);
+    let doublings = failures.saturating_sub(1).min(16);
+    let ceiling = base
+        .checked_mul(1 << doublings)
+        .unwrap_or(MAX_RECONNECT)
+        .min(MAX_RECONNECT);
+    let half = ceiling / 2;
+    half + crate::transport::jitter(ceiling - half)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_delays_grow_within_their_bounds() {
+        for _ in 0..50 {
+            let first = reconnect_delay(None, 1);
+            assert!(
+                (RECONNECT_DELAY / 2..=RECONNECT_DELAY).contains(&first),
+                "{first:?}"
+            );
+            let asked = reconnect_delay(Some(Duration::from_millis(200)), 3);
+            let ceiling = Duration::from_millis(800);
+            assert!((ceiling / 2..=ceiling).contains(&asked), "{asked:?}");
+            // A server asking for no delay still gets the floor; one asking for hours, the cap.
+            assert!(reconnect_delay(Some(Duration::ZERO), 1) >= MIN_RECONNECT / 2);
+            assert!(reconnect_delay(Some(Duration::from_secs(7200)), 1) <= MAX_RECONNECT);
+            assert!(reconnect_delay(None, u32::MAX) <= MAX_RECONNECT);
+            assert!(reconnect_delay(None, u32::MAX) >= MAX_RECONNECT / 2);
+        }
     }
 }

@@ -9,11 +9,14 @@
 //!   body that trickles, `Retry-After` (seconds or date), malformed or oversized bodies,
 //!   chunked bodies, a reset in the middle of the body, a connection closed before the
 //!   response, `ETag`/`If-None-Match` → `304`;
+//! - server-sent events ([`Reply::sse`]): a `text/event-stream` reply held open, whose
+//!   events the test pushes through an [`SseHandle`], which also ends or resets the streams;
 //! - optional TLS, with a client certificate required or not ([`TestPki`] makes the
 //!   certificates);
 //! - bounded: stops when dropped and by itself after 30 minutes; delays at most 60 s, gates
 //!   at most 10 s, at most 1024 connections at a time, request bodies read up to 1 MiB,
-//!   100,000 requests recorded at most.
+//!   100,000 requests recorded at most, event streams open at most 5 minutes with at most 256
+//!   events queued each.
 //!
 //! ```
 //! use flags_test_support::fault::{FaultServer, Reply};
@@ -39,7 +42,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 /// A server is stopped when dropped; this bounds one whose test hangs.
 const LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -49,6 +52,8 @@ const MAX_CONNECTIONS: usize = 1024;
 const MAX_REQUEST_BODY: usize = 1 << 20;
 const MAX_RECORDED: usize = 100_000;
 const MAX_BODY: usize = 256 << 20;
+const MAX_STREAM: Duration = Duration::from_secs(5 * 60);
+const MAX_QUEUED_EVENTS: usize = 256;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -118,6 +123,78 @@ pub struct Reply {
     slow: Option<(usize, Duration)>,
     chunked: bool,
     abort: Option<Abort>,
+    sse: Option<Arc<SseShared>>,
+}
+
+/// What one event stream receives: text, or a reset of the connection.
+type StreamItem = Result<Bytes, ()>;
+
+#[derive(Debug, Default)]
+struct SseShared {
+    streams: Mutex<Vec<mpsc::Sender<StreamItem>>>,
+    opened: AtomicUsize,
+}
+
+/// Drives the event streams of a [`Reply::sse`] reply: every stream open on it at the time of
+/// a call gets what the call sends. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SseHandle(Arc<SseShared>);
+
+impl SseHandle {
+    /// Sends `text` verbatim (SSE lines, comments, garbage) to every open stream; returns how
+    /// many streams got it (a stream with 256 items queued misses it).
+    pub fn send_raw(&self, text: &str) -> usize {
+        let mut streams = self.0.streams.lock().unwrap();
+        streams.retain(|s| !s.is_closed());
+        streams
+            .iter()
+            .filter(|s| s.try_send(Ok(Bytes::from(text.to_owned()))).is_ok())
+            .count()
+    }
+
+    /// Sends an OFREP message, `event: message` with this `data` (one line), to every open
+    /// stream; returns how many got it.
+    pub fn message(&self, data: &str) -> usize {
+        self.send_raw(&format!("event: message\ndata: {data}\n\n"))
+    }
+
+    /// Sends `{"type":"refetchEvaluation"}` with the `etag` and `lastModified` given.
+    pub fn refetch(&self, etag: Option<&str>, last_modified: Option<u64>) -> usize {
+        let mut data = String::from(r#"{"type":"refetchEvaluation""#);
+        if let Some(etag) = etag {
+            data.push_str(&format!(r#","etag":"{etag}""#));
+        }
+        if let Some(at) = last_modified {
+            data.push_str(&format!(r#","lastModified":{at}"#));
+        }
+        data.push('}');
+        self.message(&data)
+    }
+
+    /// Ends every open stream properly (later connections get new streams).
+    pub fn close(&self) {
+        self.0.streams.lock().unwrap().clear();
+    }
+
+    /// Breaks every open stream's connection in the middle of its body.
+    pub fn reset(&self) {
+        let mut streams = self.0.streams.lock().unwrap();
+        for stream in streams.drain(..) {
+            let _ = stream.try_send(Err(()));
+        }
+    }
+
+    /// Streams opened on this reply so far.
+    pub fn opened(&self) -> usize {
+        self.0.opened.load(Ordering::SeqCst)
+    }
+
+    /// Streams open now (their client has not gone away and they were not closed).
+    pub fn open_now(&self) -> usize {
+        let mut streams = self.0.streams.lock().unwrap();
+        streams.retain(|s| !s.is_closed());
+        streams.len()
+    }
 }
 
 impl Reply {
@@ -133,7 +210,21 @@ impl Reply {
             slow: None,
             chunked: false,
             abort: None,
+            sse: None,
         }
+    }
+
+    /// A `200` `text/event-stream` reply that stays open (at most 5 minutes): it sends
+    /// `first` (`retry: 100\n\n`, say; may be empty) at once, then whatever the handle sends.
+    pub fn sse(first: &str) -> (Reply, SseHandle) {
+        let shared = Arc::new(SseShared::default());
+        let mut reply = Reply::status(200)
+            .header("content-type", "text/event-stream")
+            .header("cache-control", "no-cache")
+            .body(first.as_bytes().to_vec());
+        reply.chunked = true;
+        reply.sse = Some(shared.clone());
+        (reply, SseHandle(shared))
     }
 
     /// `200` with a JSON body.
@@ -518,11 +609,18 @@ async fn handle(
     for (name, value) in &reply.headers {
         response = response.header(name, value);
     }
-    let body = if not_modified {
+    let mut body = if not_modified {
         FaultBody::new(Bytes::new(), &reply)
     } else {
         FaultBody::new(reply.body.clone(), &reply)
     };
+    if let Some(sse) = &reply.sse {
+        let (tx, rx) = mpsc::channel(MAX_QUEUED_EVENTS);
+        sse.streams.lock().unwrap().push(tx);
+        sse.opened.fetch_add(1, Ordering::SeqCst);
+        body.events = Some(rx);
+        body.stream_end = Some(Box::pin(tokio::time::sleep(MAX_STREAM)));
+    }
     Ok(response.body(body)?)
 }
 
@@ -536,6 +634,9 @@ struct FaultBody {
     fail_after: Option<usize>,
     sent: usize,
     exact: Option<u64>,
+    /// An event stream: after `data`, what its handle sends, until closed or `stream_end`.
+    events: Option<mpsc::Receiver<StreamItem>>,
+    stream_end: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl FaultBody {
@@ -553,6 +654,8 @@ impl FaultBody {
             sent: 0,
             exact: (!reply.chunked).then_some(len as u64),
             data,
+            events: None,
+            stream_end: None,
         }
     }
 }
@@ -580,6 +683,23 @@ impl Body for FaultBody {
                 "connection reset in the middle of the body".into()
             )));
         }
+        if this.data.is_empty()
+            && let Some(events) = this.events.as_mut()
+        {
+            if let Some(end) = this.stream_end.as_mut()
+                && end.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(None);
+            }
+            return match events.poll_recv(cx) {
+                Poll::Ready(Some(Ok(text))) => Poll::Ready(Some(Ok(Frame::data(text)))),
+                Poll::Ready(Some(Err(()))) => {
+                    Poll::Ready(Some(Err("event stream reset by the test".into())))
+                }
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
         if this.data.is_empty() {
             return Poll::Ready(None);
         }
@@ -602,7 +722,7 @@ impl Body for FaultBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_empty() && self.fail_after.is_none()
+        self.data.is_empty() && self.fail_after.is_none() && self.events.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -880,35 +880,7 @@ impl Transport {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         if status >= 400 {
-            let retry_after = headers
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
-            if status == 429
-                && let Some(wait) = retry_after
-            {
-                let until = Instant::now() + wait.min(Duration::from_secs(24 * 3600));
-                tracing::warn!(
-                    target: "flags",
-                    "rate limited (429); no request to this origin for {} s",
-                    wait.as_secs()
-                );
-                self.inner
-                    .limits
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(request.origin.clone(), until);
-                return Err(TransportError::RateLimited { until });
-            }
-            // The start of the body, for error details; a failure to read it loses only that.
-            let body = read_body(&mut response, ERROR_BODY_LIMIT as u64, true)
-                .await
-                .unwrap_or_default();
-            return Err(TransportError::Status {
-                status,
-                retry_after,
-                body,
-            });
+            return Err(self.status_error(request, status, &headers, response).await);
         }
         if response
             .content_length()
@@ -938,6 +910,131 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::re
         attempt.follow()
     } else {
         attempt.stop()
+    }
+}
+
+impl Transport {
+    /// The error for an answer of 400 or more: a 429 with `Retry-After` opens the origin's
+    /// fail-fast window.
+    async fn status_error(
+        &self,
+        request: &Prepared,
+        status: u16,
+        headers: &HeaderMap,
+        mut response: reqwest::Response,
+    ) -> TransportError {
+        let retry_after = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        if status == 429
+            && let Some(wait) = retry_after
+        {
+            let until = Instant::now() + wait.min(Duration::from_secs(24 * 3600));
+            tracing::warn!(
+                target: "flags",
+                "rate limited (429); no request to this origin for {} s",
+                wait.as_secs()
+            );
+            self.inner
+                .limits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(request.origin.clone(), until);
+            return TransportError::RateLimited { until };
+        }
+        // The start of the body, for error details; a failure to read it loses only that.
+        let body = read_body(&mut response, ERROR_BODY_LIMIT as u64, true)
+            .await
+            .unwrap_or_default();
+        TransportError::Status {
+            status,
+            retry_after,
+            body,
+        }
+    }
+
+    /// Opens a long-lived response (server-sent events, say) and returns it once its headers
+    /// arrive; its body is then read as it comes with [`Stream::chunk`]. The configured
+    /// headers, TLS and connect timeout apply, and the timeout bounds the wait for the
+    /// headers; the body has no overall timeout (bound each read, if needed, on the caller's
+    /// side). One attempt: no retry, no coalescing, no circuit breaker (a stream's failures
+    /// are the caller's to pace); an origin in its 429 window fails fast.
+    pub async fn open_stream(&self, request: Request) -> Result<Stream, TransportError> {
+        let prepared = self.prepare(request)?;
+        self.check_limit(&prepared.origin)?;
+        self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut builder = self
+            .inner
+            .client
+            .request(prepared.method.clone(), prepared.url.clone())
+            .headers(prepared.headers.clone())
+            // Replaces the client's overall timeout, which would cut the stream.
+            .timeout(STREAM_LIFETIME);
+        if let Some(body) = &prepared.body {
+            builder = builder.body(body.clone());
+        }
+        let mut response = tokio::time::timeout(self.inner.config.timeout, builder.send())
+            .await
+            .map_err(|_| TransportError::Timeout)?
+            .map_err(classify)?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        if status >= 400 {
+            return Err(self
+                .status_error(&prepared, status, &headers, response)
+                .await);
+        }
+        Ok(Stream {
+            status,
+            headers,
+            response,
+        })
+    }
+}
+
+/// How long an open stream may last at most (in effect: no limit).
+const STREAM_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A response whose body is read as it arrives ([`Transport::open_stream`]).
+pub struct Stream {
+    status: u16,
+    headers: HeaderMap,
+    response: reqwest::Response,
+}
+
+impl Stream {
+    /// The status code (below 400).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The value of header `name` (any case), if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The next piece of the body as it arrives; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
+        self.response.chunk().await.map_err(|error| {
+            if error.is_timeout() {
+                TransportError::Timeout
+            } else {
+                TransportError::Body {
+                    message: causes(&error),
+                }
+            }
+        })
+    }
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("Stream")
+            .field("status", &self.status)
+            .field("headers", &names)
+            .finish_non_exhaustive()
     }
 }
 

@@ -17,6 +17,9 @@
 //!   `Debug`, logs and errors;
 //! - a custom CA and a client identity (mutual TLS).
 //!
+//! [`Transport::open_stream`] opens a long-lived response (server-sent events) with the same
+//! client, headers and TLS, and reads its body as it arrives.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
@@ -44,9 +47,10 @@ mod tls;
 
 pub use breaker::CircuitState;
 pub use client::{
-    ConfigError, HeadersFactory, Method, Request, Response, Transport, TransportConfig,
+    ConfigError, HeadersFactory, Method, Request, Response, Stream, Transport, TransportConfig,
     TransportError, TransportStats,
 };
+pub(crate) use retry::jitter;
 pub use retry::parse_retry_after;
 
 use std::sync::Arc;

@@ -20,6 +20,15 @@ pub(super) fn backoff(base: Duration, retry: u32) -> Duration {
     }
 }
 
+/// A random duration in `[0, max]`.
+pub(crate) fn jitter(max: Duration) -> Duration {
+    let nanos = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+    match nanos.checked_add(1) {
+        Some(span) => Duration::from_nanos(random() % span),
+        None => max,
+    }
+}
+
 /// A random number, from the standard library's randomly keyed hasher (no RNG crate).
 fn random() -> u64 {
     use std::hash::{BuildHasher, Hasher};

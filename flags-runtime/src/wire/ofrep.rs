@@ -52,7 +52,6 @@ pub(crate) fn bulk_url(base_url: &str) -> String {
     format!("{}{BULK_PATH}", base(base_url))
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
 /// The URL of a bulk re-fetch triggered by an event: the bulk URL with `flagConfigEtag` and
 /// `flagConfigLastModified` from the event, when it carried them.
 pub(crate) fn refetch_url(base_url: &str, event: &Refetch) -> String {
@@ -446,7 +445,6 @@ impl EventStream {
         })
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
     /// The URL to connect to: the `url`, or `origin + requestUri` with the origin of
     /// `base_url` when the entry has none. Treat it as a secret: never log it.
     pub(crate) fn url(&self, base_url: &str) -> Option<String> {
@@ -477,7 +475,6 @@ impl fmt::Debug for EventStream {
     }
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
 /// One server-sent event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SseEvent {
@@ -489,7 +486,6 @@ pub(crate) struct SseEvent {
     pub id: Option<String>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
 /// A `refetchEvaluation` notification: re-fetch the bulk evaluation with these as
 /// `flagConfigEtag` / `flagConfigLastModified`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -500,7 +496,6 @@ pub(crate) struct Refetch {
     pub last_modified: Option<String>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
 impl SseEvent {
     /// The OFREP notification in this event: `Some` for `refetchEvaluation`, `None` for other
     /// types and data that is not a JSON object with a `type`.
@@ -527,7 +522,6 @@ impl SseEvent {
     }
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
 /// An incremental parser of a `text/event-stream` body: feed it chunks as they arrive, in any
 /// split, and it returns the complete events. Lines end in LF, CRLF or CR; `:` starts a comment;
 /// a blank line dispatches. Lines longer than the limit are dropped (with the event they belong
@@ -557,7 +551,6 @@ impl Default for SseParser {
     }
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // SSE change notification: parsed and tested, not yet listened to by the bulk provider
 impl SseParser {
     /// A parser dropping lines (and their event) longer than `max_line` bytes.
     pub(crate) fn new(max_line: usize) -> SseParser {
