@@ -282,6 +282,19 @@ impl RemoteView<'_> {
                 ),
             };
         }
+        if self.inner.is_fatal() {
+            return (
+                R::error(
+                    crate::details::ErrorCode::ProviderFatal,
+                    format!(
+                        "{} refused the credentials; the provider stopped (FATAL)",
+                        self.inner.name
+                    ),
+                )
+                .to_details(key),
+                None,
+            );
+        }
         if let Some(details) = self.inner.cache.as_ref().and_then(|c| c.details(key, ctx)) {
             return (details, None);
         }

@@ -676,7 +676,7 @@ impl Inner {
         }
         if self.fatal.load(Ordering::Relaxed) {
             return Resolution::error(
-                ErrorCode::General,
+                ErrorCode::ProviderFatal,
                 format!(
                     "{} refused the credentials; the provider stopped (FATAL)",
                     self.name
@@ -735,6 +735,11 @@ impl Inner {
         }
     }
 
+    /// `true` once the service refused the credentials (FATAL).
+    pub(crate) fn is_fatal(&self) -> bool {
+        self.fatal.load(Ordering::Relaxed)
+    }
+
     fn transport_failure(&self, error: &TransportError) -> Resolution {
         Resolution::error(ErrorCode::General, format!("{}: {error}", self.name))
     }
@@ -748,6 +753,20 @@ impl Inner {
             self.events.set_status(ProviderStatus::Fatal);
             // No more listening either.
             self.control.streams.send_replace(Vec::new());
+            if let Some(cache) = &self.cache {
+                cache.clear();
+            }
+            // Bulk reads stop answering from the last evaluation (OpenFeature 1.7.8): every
+            // read gets the caller's default with PROVIDER_FATAL.
+            if matches!(self.protocol, Protocol::OfrepBulk { .. }) {
+                self.bulk
+                    .store(Some(Arc::new(crate::wire::ofrep::Bulk::gated(
+                        EvaluationError::new(
+                            ErrorCode::ProviderFatal,
+                            format!("{}: {message}", self.name),
+                        ),
+                    ))));
+            }
             self.events.emit(
                 EventDetails::new(ProviderEvent::Error, self.name.clone())
                     .with_message(message)

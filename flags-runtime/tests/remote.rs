@@ -146,7 +146,16 @@ fn ofrep_blocking_api_cache_and_fatal() {
     assert_eq!(client.status(), ProviderStatus::Fatal);
     let count = server.count();
     let details = blocking.details(&UPLOAD_LIMIT, &Context::new("user-3"));
-    assert!(details.error.is_some());
+    assert_eq!(details.error.unwrap().code, ErrorCode::ProviderFatal);
+    assert_eq!(server.count(), count);
+    // The cache no longer answers either, sync or blocking.
+    for details in [
+        client.details(&ENABLED, &ctx),
+        blocking.details(&ENABLED, &ctx),
+    ] {
+        assert!(!details.value);
+        assert_eq!(details.error.unwrap().code, ErrorCode::ProviderFatal);
+    }
     assert_eq!(server.count(), count);
 }
 

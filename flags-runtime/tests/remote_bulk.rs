@@ -6,7 +6,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use flags_runtime::transport::TransportConfig;
-use flags_runtime::{Client, Context, Error, FlagKey, ProviderEvent, ProviderStatus, remote};
+use flags_runtime::{
+    Client, Context, Error, ErrorCode, FlagKey, ProviderEvent, ProviderStatus, remote,
+};
 use flags_test_support::fault::{FaultServer, Recorded, Reply, SseHandle};
 use serde_json::{Value, json};
 
@@ -252,6 +254,10 @@ fn fatal_stops_the_stream() {
     assert_eq!(bulk_requests(&server).len(), 2);
     assert!(client.refresh().is_err(), "no request after FATAL");
     assert_eq!(bulk_requests(&server).len(), 2);
+    // Reads no longer answer from the last evaluation: the default, PROVIDER_FATAL.
+    let details = client.details(&THEME, &Context::anonymous());
+    assert_eq!(details.value, THEME.default_value());
+    assert_eq!(details.error.unwrap().code, ErrorCode::ProviderFatal);
 }
 
 #[test]

@@ -53,7 +53,7 @@ use serde_json::Value;
 
 use crate::detect::{Format, finish};
 use crate::error::{Error, Problem, describe};
-use crate::gofeatureflag::{flag_object, flags_map, variant, variations};
+use crate::gofeatureflag::{convert_flags, flag_object, variant, variations};
 use crate::manifest::{Flag, FlagState, Manifest};
 
 /// Imports Cloudflare Flagship flag definitions; `origin` names them in errors and in the
@@ -74,16 +74,7 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
 pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    let document = crate::ofrep::document(value, origin, "a Flagship definitions document")?;
-    let mut manifest = Manifest::new();
-    for (key, flag) in flags_map(document, origin)? {
-        if key.is_empty() {
-            return Err(Error::flag(origin, key, Problem::EmptyKey));
-        }
-        let flag = import_flag(key, flag).map_err(|problem| Error::flag(origin, key, problem))?;
-        manifest.flags.insert(key.clone(), flag);
-    }
-    Ok(manifest)
+    convert_flags(value, origin, "a Flagship definitions document", import_flag)
 }
 
 fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {

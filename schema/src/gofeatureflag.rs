@@ -77,7 +77,18 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
 pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    let document = crate::ofrep::document(value, origin, "a GO Feature Flag configuration")?;
+    convert_flags(value, origin, "a GO Feature Flag configuration", import_flag)
+}
+
+/// A manifest from a document whose `flags` object maps keys to flags that `import_flag`
+/// reads (`what` names the document in errors).
+pub(crate) fn convert_flags(
+    value: &Value,
+    origin: &str,
+    what: &str,
+    import_flag: fn(&str, &Value) -> Result<Flag, Problem>,
+) -> Result<Manifest, Error> {
+    let document = crate::ofrep::document(value, origin, what)?;
     let mut manifest = Manifest::new();
     for (key, flag) in flags_map(document, origin)? {
         if key.is_empty() {

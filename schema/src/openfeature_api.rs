@@ -35,9 +35,9 @@
 use serde_json::{Map, Value};
 
 use crate::detect::{Format, finish};
-use crate::error::{Error, Problem, describe};
+use crate::error::{Error, Problem};
 use crate::manifest::{Flag, Manifest};
-use crate::openfeature_cli::{normalise_default, parse_type};
+use crate::openfeature_cli::typed_flag;
 
 /// Imports a manifest from the OpenFeature manifest management API; `origin` names it in
 /// errors and in the provenance.
@@ -76,42 +76,7 @@ pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
 }
 
 fn import_flag(fields: &Map<String, Value>) -> Result<Flag, Problem> {
-    let flag_type = match fields.get("type") {
-        None => return Err(Problem::MissingField { field: "type" }),
-        Some(Value::String(name)) => parse_type(name)?,
-        Some(other) => {
-            return Err(Problem::InvalidField {
-                field: "type".to_owned(),
-                expected: "a type name such as `boolean`",
-                found: describe(other),
-            });
-        }
-    };
-    let Some(default) = fields.get("defaultValue") else {
-        return Err(Problem::MissingField {
-            field: "defaultValue",
-        });
-    };
-    let default = normalise_default(flag_type, default);
-    if !flag_type.accepts(&default) {
-        return Err(Problem::DefaultTypeMismatch {
-            expected: flag_type,
-            found: describe(&default),
-        });
-    }
-    let mut flag = Flag::new(flag_type, Some(default));
-    flag.description = match fields.get("description") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(description)) => Some(description.clone()),
-        Some(other) => {
-            return Err(Problem::InvalidField {
-                field: "description".to_owned(),
-                expected: "a string or null",
-                found: describe(other),
-            });
-        }
-    };
-    Ok(flag)
+    typed_flag(fields, "type")
 }
 
 #[cfg(test)]

@@ -111,12 +111,22 @@ fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {
             found: describe(value),
         });
     };
-    let flag_type = match fields.get("flagType") {
-        None => return Err(Problem::MissingField { field: "flagType" }),
+    typed_flag(fields, "flagType")
+}
+
+/// A flag of the OpenFeature CLI's shape: its type in `type_field`, a `defaultValue` of that
+/// type (integral floats of integer flags normalised), and an optional `description`. The
+/// OpenFeature manifest API names the type field `type`.
+pub(crate) fn typed_flag(
+    fields: &serde_json::Map<String, Value>,
+    type_field: &'static str,
+) -> Result<Flag, Problem> {
+    let flag_type = match fields.get(type_field) {
+        None => return Err(Problem::MissingField { field: type_field }),
         Some(Value::String(name)) => parse_type(name)?,
         Some(other) => {
             return Err(Problem::InvalidField {
-                field: "flagType".to_owned(),
+                field: type_field.to_owned(),
                 expected: "a type name such as `boolean`",
                 found: describe(other),
             });
@@ -141,7 +151,7 @@ fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {
         Some(other) => {
             return Err(Problem::InvalidField {
                 field: "description".to_owned(),
-                expected: "a string",
+                expected: "a string or null",
                 found: describe(other),
             });
         }

@@ -266,9 +266,24 @@ pub(crate) struct Bulk {
     pub event_streams: Vec<EventStream>,
     /// Items without a `key`, skipped.
     pub skipped: usize,
+    /// Set on the empty evaluation a provider publishes when it stops for good (FATAL):
+    /// every read then fails with this error.
+    pub gate: Option<EvaluationError>,
 }
 
 impl Bulk {
+    /// The evaluation of a provider stopped for good: no flags, every read fails with `error`.
+    pub(crate) fn gated(error: EvaluationError) -> Bulk {
+        Bulk {
+            flags: BulkFlags::new(Vec::new()),
+            etag: None,
+            metadata: FlagMetadata::empty(),
+            event_streams: Vec::new(),
+            skipped: 0,
+            gate: Some(error),
+        }
+    }
+
     /// The details of `key` read as `T`, answered locally (bulk mode): a key the bulk answer
     /// did not include is `FLAG_NOT_FOUND`; otherwise see [`Resolution::to_details`].
     pub(crate) fn details<T: crate::key::FlagValue>(
@@ -277,6 +292,12 @@ impl Bulk {
     ) -> crate::details::EvaluationDetails<T> {
         match self.flags.details(key) {
             Some(details) => details,
+            None if self.gate.is_some() => {
+                let error = self.gate.clone().unwrap_or_else(|| {
+                    EvaluationError::new(ErrorCode::General, "the provider stopped")
+                });
+                Resolution::error(error.code, error.message).to_details(key)
+            }
             None => Resolution::error(
                 ErrorCode::FlagNotFound,
                 format!("flag `{}` is not in the bulk evaluation", key.key()),
@@ -356,6 +377,7 @@ pub(crate) fn parse_bulk(status: u16, body: &[u8], etag: Option<&str>) -> BulkAn
                 metadata: FlagMetadata::new(set),
                 event_streams,
                 skipped,
+                gate: None,
             })
         }
         304 => BulkAnswer::NotModified,
