@@ -566,7 +566,7 @@ fn client_errors_are_never_retried() {
             assert!(eventually(|| fatal_events.load(Ordering::SeqCst) == 1));
             // FATAL: no request any more.
             let again = client.blocking().details(&LIMIT, &Context::new("v"));
-            assert!(failed(&again, 10, ErrorCode::General).contains("FATAL"));
+            assert!(failed(&again, 10, ErrorCode::ProviderFatal).contains("FATAL"));
             assert_eq!(server.count(), 1);
         } else {
             assert_eq!(client.status(), ProviderStatus::Ready, "HTTP {status}");

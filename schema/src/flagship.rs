@@ -74,7 +74,12 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
 pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    convert_flags(value, origin, "a Flagship definitions document", import_flag)
+    convert_flags(
+        value,
+        origin,
+        "a Flagship definitions document",
+        import_flag,
+    )
 }
 
 fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {

@@ -77,7 +77,12 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
 pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    convert_flags(value, origin, "a GO Feature Flag configuration", import_flag)
+    convert_flags(
+        value,
+        origin,
+        "a GO Feature Flag configuration",
+        import_flag,
+    )
 }
 
 /// A manifest from a document whose `flags` object maps keys to flags that `import_flag`
