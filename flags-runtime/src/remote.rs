@@ -329,6 +329,8 @@ pub(crate) struct Inner {
     pub(crate) bulk: crate::wire::bulk::BulkCell,
     /// 401/403 seen: no more requests.
     fatal: AtomicBool,
+    /// Shut down: no more requests (a task may still run until the runtime stops).
+    stopped: AtomicBool,
     /// Bulk mode: the context, the streams, the refresh lock.
     control: BulkControl,
     runtime: tokio::runtime::Handle,
@@ -394,6 +396,7 @@ impl Remote {
                 stream_stats: StreamStats::default(),
             },
             fatal: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             runtime: handle,
             thread_id,
             stop: std::sync::Mutex::new(Some(stop_tx)),
@@ -436,6 +439,7 @@ impl Remote {
     }
 
     pub(crate) fn shutdown(&self) {
+        self.inner.stopped.store(true, Ordering::Relaxed);
         if let Some(stop) = self
             .inner
             .stop
@@ -500,6 +504,9 @@ impl Remote {
     pub(crate) fn refresh_blocking(&self) -> Result<(), crate::Error> {
         if !self.is_bulk() {
             return Ok(());
+        }
+        if self.inner.stopped.load(Ordering::Relaxed) {
+            return Err(crate::Error::ShutDown);
         }
         let inner = self.inner.clone();
         if std::thread::current().id() == self.inner.thread_id {
@@ -623,18 +630,23 @@ impl Inner {
         let mut tasks = Vec::with_capacity(wanted.len());
         for (want, ctx) in wanted {
             let inner = self.clone();
-            tasks.push(tokio::spawn(
-                async move { inner.resolve(&want, &ctx).await },
+            let key = want.key.clone();
+            tasks.push((
+                key,
+                tokio::spawn(async move { inner.resolve(&want, &ctx).await }),
             ));
         }
         let mut out = Vec::with_capacity(tasks.len());
-        for task in tasks {
+        for (key, task) in tasks {
+            // A panic in user code (a `headers_factory`) ends only this flag's task.
             out.push(task.await.unwrap_or_else(|_| {
+                let message = format!(
+                    "{}: the evaluation of `{key}` failed: the provider panicked (in \
+                     `headers_factory`?)",
+                    self.name
+                );
                 (
-                    Arc::new(Resolution::error(
-                        ErrorCode::General,
-                        "the evaluation task failed",
-                    )),
+                    Arc::new(Resolution::error(ErrorCode::General, message)),
                     false,
                 )
             }));
@@ -656,6 +668,12 @@ impl Inner {
     }
 
     async fn fetch_one(&self, key: &str, ctx: &Context) -> Resolution {
+        if self.stopped.load(Ordering::Relaxed) {
+            return Resolution::error(
+                ErrorCode::ProviderNotReady,
+                format!("{} is shut down", self.name),
+            );
+        }
         if self.fatal.load(Ordering::Relaxed) {
             return Resolution::error(
                 ErrorCode::ProviderFatal,

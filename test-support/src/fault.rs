@@ -368,8 +368,28 @@ impl FaultServer {
         FaultServer::spawn(Some(tokio_rustls::TlsAcceptor::from(config)))
     }
 
+    /// A plain HTTP server on this address of 127.0.0.1 (a port a test saw unused, to bring
+    /// a server up where a client already points); an error when it cannot be bound.
+    pub fn start_at(addr: SocketAddr) -> std::io::Result<FaultServer> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the fault server listens on loopback only",
+            ));
+        }
+        let listener = std::net::TcpListener::bind(addr)?;
+        Ok(FaultServer::spawn_on(listener, None))
+    }
+
     fn spawn(tls: Option<tokio_rustls::TlsAcceptor>) -> FaultServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        FaultServer::spawn_on(listener, tls)
+    }
+
+    fn spawn_on(
+        listener: std::net::TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> FaultServer {
         listener
             .set_nonblocking(true)
             .expect("non-blocking listener");

@@ -227,6 +227,12 @@ impl TransportConfig {
             .connect_timeout(self.connect_timeout)
             .user_agent(user_agent)
             .retry(reqwest::retry::never())
+            // Static headers carry credentials (`X-Api-Key`, say) that reqwest would forward
+            // across origins (it strips only `Authorization` and cookies), and `Referer`
+            // would carry the query (a Flagship context): redirects stay within the origin,
+            // and no `Referer`.
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
+            .referer(false)
             .build()
             .map_err(|e| ConfigError::Client {
                 message: super::describe_error(&e),
@@ -890,6 +896,20 @@ impl Transport {
             headers,
             body,
         })
+    }
+}
+
+/// Follows at most 5 redirects, each to the origin of the first request; any other redirect
+/// response is returned as it is (the caller sees its 3xx status).
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same_origin = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| first.origin() == attempt.url().origin());
+    if same_origin && attempt.previous().len() <= 5 {
+        attempt.follow()
+    } else {
+        attempt.stop()
     }
 }
 
