@@ -185,7 +185,10 @@ impl Flagship {
         self
     }
 
-    /// Headers computed for every request (rotating credentials); they win over the token.
+    /// Headers computed for every evaluation request (rotating credentials); they win over the
+    /// token. Called once per request: its retries reuse the headers. Headers that differ on
+    /// every call (a request id) make identical concurrent evaluations distinct requests, which
+    /// are then not coalesced.
     pub fn headers_factory(
         mut self,
         factory: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,

@@ -706,13 +706,8 @@ fn flagship_on(server: &FaultServer) -> remote::Flagship {
 fn flagship_retries_are_capped_at_ten() {
     let server = FaultServer::start();
     server.route("*", FLAGSHIP, Reply::status(503));
-    // The breaker off: it would stop the retries after 5 consecutive failures.
-    let client = build(
-        flagship_on(&server)
-            .retries(50)
-            .transport(TransportConfig::new().breaker(0, Duration::ZERO)),
-    )
-    .blocking();
+    // The default breaker leaves room for every attempt of one request.
+    let client = build(flagship_on(&server).retries(50)).blocking();
     let message = failed(
         &client.details(&LIMIT, &Context::new("u")),
         10,

@@ -38,7 +38,9 @@ pub struct TransportConfig {
     connect_timeout: Duration,
     retries: u32,
     retry_delay: Duration,
-    breaker_threshold: u32,
+    /// `None`: the default, 5 failures, or as many as one request's attempts when that is
+    /// more (so that the breaker never cuts the retries asked for short).
+    breaker_threshold: Option<u32>,
     breaker_open_for: Duration,
     coalesce: bool,
     max_body: u64,
@@ -58,7 +60,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(5),
             retries: 2,
             retry_delay: Duration::from_millis(250),
-            breaker_threshold: 5,
+            breaker_threshold: None,
             breaker_open_for: Duration::from_secs(30),
             coalesce: true,
             max_body: 10 * 1024 * 1024,
@@ -105,13 +107,19 @@ impl TransportConfig {
         self
     }
 
-    /// The circuit breaker: open after `failures` consecutive transport or 5xx failures, for
-    /// `open_for`, then let one probe through at a time (default 5 failures, 30 s). `0`
-    /// failures disables it.
+    /// The circuit breaker: open after `failures` consecutive transport or 5xx failures (each
+    /// attempt counts), for `open_for`, then let one probe through at a time. The default is
+    /// 30 s and 5 failures, or as many failures as one request makes attempts (with its
+    /// retries) when that is more. `0` failures disables it.
     pub fn breaker(mut self, failures: u32, open_for: Duration) -> Self {
-        self.breaker_threshold = failures;
+        self.breaker_threshold = Some(failures);
         self.breaker_open_for = open_for;
         self
+    }
+
+    fn breaker_threshold(&self) -> u32 {
+        self.breaker_threshold
+            .unwrap_or_else(|| (self.retries + 1).max(5))
     }
 
     /// Whether identical requests in flight at the same time (same method, URL, headers and
@@ -191,7 +199,7 @@ impl TransportConfig {
                 option: "connect_timeout",
             });
         }
-        if self.breaker_threshold > 0 && self.breaker_open_for.is_zero() {
+        if self.breaker_threshold() > 0 && self.breaker_open_for.is_zero() {
             return Err(ConfigError::ZeroDuration {
                 option: "breaker(_, open_for)",
             });
@@ -241,7 +249,7 @@ impl TransportConfig {
             inner: Arc::new(Inner {
                 client,
                 headers,
-                breaker: Breaker::new(self.breaker_threshold, self.breaker_open_for),
+                breaker: Breaker::new(self.breaker_threshold(), self.breaker_open_for),
                 limits: Mutex::new(HashMap::new()),
                 in_flight: Mutex::new(HashMap::new()),
                 stats: Counters::default(),
@@ -259,7 +267,7 @@ impl fmt::Debug for TransportConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
-            .field("breaker_failures", &self.breaker_threshold)
+            .field("breaker_failures", &self.breaker_threshold())
             .field("breaker_open_for", &self.breaker_open_for)
             .field("coalesce", &self.coalesce)
             .field("max_body", &self.max_body)
