@@ -260,6 +260,13 @@ impl RemoteView<'_> {
                 _ => key.default_value(),
             };
         }
+        // A cache hit: the value stored decoded, without building details.
+        if !self.bulk_mode
+            && self.resolved.is_none()
+            && let Some(value) = self.inner.cache.as_ref().and_then(|c| c.value(key, ctx))
+        {
+            return value;
+        }
         self.details(key, ctx, false).0.value
     }
 
