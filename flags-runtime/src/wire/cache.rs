@@ -157,17 +157,19 @@ impl RemoteCache {
         key: &FlagKey<T>,
         ctx: &Context,
     ) -> Option<EvaluationDetails<T>> {
-        self.hit(key.key(), TypeId::of::<T>(), ctx, |entry| match entry.read(key) {
-            Ok(value) => EvaluationDetails {
-                flag_key: key.key_cow().clone(),
-                value,
-                variant: entry.resolution.variant.clone(),
-                reason: Reason::Cached,
-                error: None,
-                flag_metadata: entry.resolution.metadata.clone(),
-            },
-            // A type mismatch: the resolution says why.
-            Err(()) => entry.resolution.to_cached_details(key),
+        self.hit(key.key(), TypeId::of::<T>(), ctx, |entry| {
+            match entry.read(key) {
+                Ok(value) => EvaluationDetails {
+                    flag_key: key.key_cow().clone(),
+                    value,
+                    variant: entry.resolution.variant.clone(),
+                    reason: Reason::Cached,
+                    error: None,
+                    flag_metadata: entry.resolution.metadata.clone(),
+                },
+                // A type mismatch: the resolution says why.
+                Err(()) => entry.resolution.to_cached_details(key),
+            }
         })
     }
 
@@ -292,7 +294,9 @@ impl RemoteCache {
 
     // The table is consistent between statements, so a panic elsewhere cannot corrupt it.
     fn read(&self) -> RwLockReadGuard<'_, Table> {
-        self.table.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.table
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Table> {
@@ -1035,7 +1039,9 @@ mod tests {
         let (cache, _) = cache(60, 10);
         let long = |last: &str| {
             (0..40)
-                .fold(Context::new("u"), |c, i| c.with(format!("attribute-{i:02}"), i))
+                .fold(Context::new("u"), |c, i| {
+                    c.with(format!("attribute-{i:02}"), i)
+                })
                 .with("z", last)
         };
         let (a, b) = (long("a"), long("b"));
@@ -1087,8 +1093,7 @@ mod tests {
             TypeId::of::<String>(),
             TypeId::of::<serde_json::Value>(),
         ];
-        let hashes: std::collections::HashSet<u64> =
-            types.iter().map(|t| type_word(*t)).collect();
+        let hashes: std::collections::HashSet<u64> = types.iter().map(|t| type_word(*t)).collect();
         assert_eq!(hashes.len(), types.len());
     }
 
@@ -1159,6 +1164,158 @@ mod tests {
             !printed.contains("alice") && printed.contains("len: 1"),
             "{printed}"
         );
+    }
+
+    /// `cache.details` and `cache.value` say what the resolution's own details say.
+    fn same_as_the_resolution<T: FlagValue + PartialEq + fmt::Debug>(
+        value: Option<serde_json::Value>,
+        default: T,
+    ) {
+        let (cache, _) = cache(60, 10);
+        let ctx = Context::new("u").with("plan", "pro");
+        let key = FlagKey::new("f", default);
+        let mut stored = Resolution {
+            value: value.clone(),
+            variant: Some(Arc::from("v")),
+            reason: Reason::TargetingMatch,
+            error: None,
+            metadata: FlagMetadata::empty(),
+        };
+        stored.metadata = crate::wire::metadata_from_json(
+            Some(&json!({ "team": "web" })),
+            &std::collections::BTreeMap::new(),
+        );
+        let stored = Arc::new(stored);
+        assert!(cache.insert_for(&key, &ctx, stored.clone()));
+        let expected = stored.to_cached_details(&key);
+        // Twice: the first read of a decoded type fills its cell.
+        for _ in 0..2 {
+            let got = cache.details(&key, &ctx).unwrap();
+            assert_eq!(got, expected, "{value:?} as {}", std::any::type_name::<T>());
+            assert_eq!(cache.value(&key, &ctx), Some(expected.value.clone()));
+        }
+    }
+
+    #[test]
+    fn typed_hits_answer_what_the_resolution_says() {
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        struct Banner {
+            text: String,
+            #[serde(default)]
+            weight: i64,
+        }
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Plan {
+            Free,
+            Pro,
+        }
+        let values = [
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-3),
+            json!(42),
+            json!(3.0),
+            json!(2.5),
+            json!(-0.0),
+            json!(1e300),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(4_000_000_000_u64),
+            json!("pro"),
+            json!("text"),
+            json!(""),
+            json!(null),
+            json!([1, 2]),
+            json!({ "text": "hi", "weight": 2 }),
+            json!({ "text": "hi" }),
+            json!({ "other": 1 }),
+        ];
+        for v in values.iter().cloned().map(Some).chain([None]) {
+            same_as_the_resolution(v.clone(), false);
+            same_as_the_resolution(v.clone(), 7_i64);
+            same_as_the_resolution(v.clone(), 7_i32);
+            same_as_the_resolution(v.clone(), 7_u64);
+            same_as_the_resolution(v.clone(), 0.5_f64);
+            same_as_the_resolution(v.clone(), 0.5_f32);
+            same_as_the_resolution(v.clone(), String::from("d"));
+            same_as_the_resolution::<Arc<str>>(v.clone(), Arc::from("d"));
+            same_as_the_resolution(v.clone(), Some(1_i64));
+            same_as_the_resolution::<Option<String>>(v.clone(), None);
+            same_as_the_resolution(v.clone(), Plan::Free);
+            same_as_the_resolution(v.clone(), json!({ "d": 1 }));
+            same_as_the_resolution(
+                v.clone(),
+                Banner {
+                    text: "d".into(),
+                    weight: 0,
+                },
+            );
+            same_as_the_resolution(v, vec![0_i64]);
+        }
+        let _ = Plan::Pro;
+    }
+
+    #[test]
+    fn threads_reading_typed_values_see_only_their_own_keys() {
+        const THREADS: usize = 6;
+        const ROUNDS: i64 = 3000;
+        let (cache, clock) = cache(60, 16);
+        let cache = Arc::new(cache);
+        let handles: Vec<_> = (0..THREADS as i64)
+            .map(|t| {
+                let cache = cache.clone();
+                let clock = clock.clone();
+                std::thread::spawn(move || {
+                    let (mut hits, mut misses) = (0, 0);
+                    let number = FlagKey::new("n", -1_i64);
+                    let text = FlagKey::new("n", String::new());
+                    for i in 0..ROUNDS {
+                        let user = (i * 5 + t) % 40;
+                        let ctx = Context::new(format!("user-{user}")).with("t", t % 3);
+                        // The answer names its key: user, attribute, type.
+                        let expected = user * 10 + t % 3;
+                        if i % 2 == 0 {
+                            match cache.value(&number, &ctx) {
+                                Some(got) => {
+                                    assert_eq!(got, expected);
+                                    hits += 1;
+                                }
+                                None => {
+                                    misses += 1;
+                                    cache.insert_for(&number, &ctx, answer(json!(expected)));
+                                }
+                            }
+                        } else {
+                            match cache.details(&text, &ctx) {
+                                Some(got) => {
+                                    assert_eq!(got.value, format!("{expected}"));
+                                    assert_eq!(got.reason, Reason::Cached);
+                                    hits += 1;
+                                }
+                                None => {
+                                    misses += 1;
+                                    let value = json!(format!("{expected}"));
+                                    cache.insert_for(&text, &ctx, answer(value));
+                                }
+                            }
+                        }
+                        if t == 0 && i % 1000 == 999 {
+                            clock.advance(Duration::from_secs(30));
+                        }
+                        assert!(cache.len() <= 16);
+                    }
+                    (hits, misses)
+                })
+            })
+            .collect();
+        let (hits, misses) = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .fold((0, 0), |(h, m), (a, b)| (h + a, m + b));
+        assert!(hits > 0 && misses > 16, "hits {hits}, misses {misses}");
+        assert!(cache.len() <= 16);
     }
 
     #[test]
