@@ -185,7 +185,8 @@ impl RemoteCache {
         if self.disabled() {
             return None;
         }
-        let probe = Probe::new(flag, type_word(ty), ctx);
+        let mut inline = Inline::EMPTY;
+        let probe = Probe::new(&mut inline, flag, type_word(ty), ctx);
         let hash = probe.hash(self.seed, self.key);
         let now = self.clock.now();
         let table = self.read();
@@ -514,9 +515,12 @@ trait Sink {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.word(u64::from_le_bytes(w));
+            // Byte by byte: a copy of a variable length would call `memcpy`.
+            let w = rest
+                .iter()
+                .enumerate()
+                .fold(0, |w, (i, &b)| w | (u64::from(b) << (8 * i)));
+            self.word(w);
         }
     }
 }
@@ -532,13 +536,21 @@ impl Sink for Words {
 
 /// How many words of a looked-up key are built on the stack; a longer key (a context with
 /// much text) is hashed and compared while walking the context instead.
-const INLINE: usize = 64;
+const INLINE: usize = 32;
 
 /// The form of a looked-up key, on the stack.
 struct Inline {
     words: [u64; INLINE],
     len: usize,
     overflow: bool,
+}
+
+impl Inline {
+    const EMPTY: Inline = Inline {
+        words: [0; INLINE],
+        len: 0,
+        overflow: false,
+    };
 }
 
 impl Sink for Inline {
@@ -557,7 +569,7 @@ impl Sink for Inline {
 /// A looked-up key: its form built once on the stack, then hashed and compared with the
 /// entry found, without allocating.
 struct Probe<'a> {
-    inline: Inline,
+    inline: &'a Inline,
     flag: &'a str,
     ty: u64,
     ctx: &'a Context,
@@ -565,13 +577,8 @@ struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     #[inline]
-    fn new(flag: &'a str, ty: u64, ctx: &'a Context) -> Probe<'a> {
-        let mut inline = Inline {
-            words: [0; INLINE],
-            len: 0,
-            overflow: false,
-        };
-        key_words(&mut inline, flag, ty, ctx);
+    fn new(inline: &'a mut Inline, flag: &'a str, ty: u64, ctx: &'a Context) -> Probe<'a> {
+        key_words(inline, flag, ty, ctx);
         Probe {
             inline,
             flag,
@@ -1038,23 +1045,26 @@ mod tests {
     fn long_contexts_are_hashed_and_compared_while_walked() {
         let (cache, _) = cache(60, 10);
         let long = |last: &str| {
-            (0..40)
+            (0..20)
                 .fold(Context::new("u"), |c, i| {
                     c.with(format!("attribute-{i:02}"), i)
                 })
                 .with("z", last)
         };
         let (a, b) = (long("a"), long("b"));
-        let probe = Probe::new("f", type_word(BOOL), &a);
+        let mut inline = Inline::EMPTY;
+        let probe = Probe::new(&mut inline, "f", type_word(BOOL), &a);
         assert!(probe.inline.overflow, "the key does not fit on the stack");
         let mut words = Words(Vec::new());
         key_words(&mut words, "f", type_word(BOOL), &a);
         assert_eq!(probe.hash(1, 2), hash_words(1, 2, &words.0));
         assert!(probe.matches(&words.0));
-        assert!(!Probe::new("f", type_word(BOOL), &b).matches(&words.0));
+        let mut other = Inline::EMPTY;
+        assert!(!Probe::new(&mut other, "f", type_word(BOOL), &b).matches(&words.0));
         assert!(!probe.matches(&words.0[..words.0.len() - 1]));
         let user = Context::new("u");
-        let short = Probe::new("f", type_word(BOOL), &user);
+        let mut inline = Inline::EMPTY;
+        let short = Probe::new(&mut inline, "f", type_word(BOOL), &user);
         assert!(!short.inline.overflow);
         cache.insert("f", BOOL, &a, answer(json!("a")));
         cache.insert("f", BOOL, &b, answer(json!("b")));
