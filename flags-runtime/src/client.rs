@@ -425,10 +425,11 @@ impl Client {
             Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
             #[cfg(feature = "http")]
             Backend::Remote(provider) => {
-                let bulk = provider.inner.bulk.load();
+                // Per-evaluation mode has no bulk evaluation: no load.
+                let bulk = provider.is_bulk().then(|| provider.inner.bulk.load());
                 f(View::Remote(RemoteView {
                     inner: &provider.inner,
-                    bulk: bulk.as_deref(),
+                    bulk: bulk.as_ref().and_then(|b| b.as_deref()),
                     bulk_mode: provider.is_bulk(),
                     resolved: None,
                 }))
