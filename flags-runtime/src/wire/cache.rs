@@ -28,16 +28,6 @@ pub(crate) trait Clock: Send + Sync {
     fn now(&self) -> Instant;
 }
 
-/// The monotonic system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
 #[cfg_attr(not(test), allow(dead_code))] // used by tests; the providers use the rest
 /// A clock that moves only when told to.
 #[derive(Debug)]
@@ -98,7 +88,8 @@ impl Default for CacheOptions {
 /// for each other. Inserts and evictions take the write lock.
 pub(crate) struct RemoteCache {
     options: CacheOptions,
-    clock: Arc<dyn Clock>,
+    /// `None`: the monotonic system clock, read without an indirect call.
+    clock: Option<Arc<dyn Clock>>,
     /// Random per cache, so that colliding contexts cannot be prepared in advance.
     seed: u64,
     /// A second random word mixed into every pair of words hashed.
@@ -119,11 +110,16 @@ impl fmt::Debug for RemoteCache {
 impl RemoteCache {
     /// A cache on the system clock.
     pub(crate) fn new(options: CacheOptions) -> RemoteCache {
-        RemoteCache::with_clock(options, Arc::new(SystemClock))
+        RemoteCache::on(options, None)
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests
     /// A cache on `clock`.
     pub(crate) fn with_clock(options: CacheOptions, clock: Arc<dyn Clock>) -> RemoteCache {
+        RemoteCache::on(options, Some(clock))
+    }
+
+    fn on(options: CacheOptions, clock: Option<Arc<dyn Clock>>) -> RemoteCache {
         let random = RandomState::new();
         RemoteCache {
             options,
@@ -188,7 +184,7 @@ impl RemoteCache {
         let mut inline = Inline::EMPTY;
         let probe = Probe::new(&mut inline, flag, type_word(ty), ctx);
         let hash = probe.hash(self.seed, self.key);
-        let now = self.clock.now();
+        let now = self.now();
         let table = self.read();
         let entry = table.slots[*table.index.get(&hash)?].as_ref()?;
         if entry.ty != ty || !probe.matches(&entry.key) {
@@ -237,7 +233,7 @@ impl RemoteCache {
         let mut words = Words(Vec::with_capacity(16));
         key_words(&mut words, flag, type_word(ty), ctx);
         let hash = hash_words(self.seed, self.key, &words.0);
-        let now = self.clock.now();
+        let now = self.now();
         let entry = Entry {
             hash,
             ty,
@@ -289,11 +285,21 @@ impl RemoteCache {
         self.len() == 0
     }
 
+    #[inline]
+    fn now(&self) -> Instant {
+        match &self.clock {
+            None => Instant::now(),
+            Some(clock) => clock.now(),
+        }
+    }
+
+    #[inline]
     fn disabled(&self) -> bool {
         self.options.ttl.is_zero() || self.options.max_entries == 0
     }
 
     // The table is consistent between statements, so a panic elsewhere cannot corrupt it.
+    #[inline]
     fn read(&self) -> RwLockReadGuard<'_, Table> {
         self.table
             .read()
@@ -481,6 +487,7 @@ impl Hasher for Capture {
 }
 
 /// `TypeId` shows its bits only through `Hash`: they are folded into a word.
+#[inline]
 fn type_word(ty: TypeId) -> u64 {
     let mut capture = Capture(0);
     ty.hash(&mut capture);
