@@ -125,7 +125,7 @@ impl RemoteCache {
             options,
             clock,
             seed: random.hash_one(0x5EED_u64),
-            key: random.hash_one(0x4B45_59_u64) | 1,
+            key: random.hash_one(0x004B_4559_u64) | 1,
             table: RwLock::new(Table::with_capacity(options.max_entries.min(4096))),
         }
     }
@@ -711,7 +711,7 @@ impl Sink for HashSink {
     fn word(&mut self, word: u64) {
         self.pending[(self.words % 4) as usize] = word;
         self.words += 1;
-        if self.words % 4 == 0 {
+        if self.words.is_multiple_of(4) {
             self.state = block(self.state, self.seed, self.key, &self.pending);
         }
     }
