@@ -1083,6 +1083,23 @@ mod tests {
     }
 
     #[test]
+    fn string_tails_are_packed_byte_for_byte() {
+        let text: Vec<u8> = (1..=23).collect();
+        for len in 0..=text.len() {
+            let bytes = &text[..len];
+            let mut words = Words(Vec::new());
+            words.bytes(bytes);
+            let mut expected = Vec::new();
+            for chunk in bytes.chunks(8) {
+                let mut w = [0; 8];
+                w[..chunk.len()].copy_from_slice(chunk);
+                expected.push(u64::from_le_bytes(w));
+            }
+            assert_eq!(words.0, expected, "{len} bytes");
+        }
+    }
+
+    #[test]
     fn long_contexts_are_hashed_and_compared_while_walked() {
         let (cache, _) = cache(60, 10);
         let long = |last: &str| {
