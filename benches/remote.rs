@@ -6,7 +6,8 @@
 //! cargo bench --bench remote --features http -- --quick    # what CI runs
 //! ```
 //!
-//! Groups: `cache` (a per-evaluation read answered by the cache: target ≤ 100 ns), `bulk`
+//! Groups: `cache` (a per-evaluation read answered by the cache, `value` and `details`:
+//! target ≤ 100 ns), `bulk`
 //! (reads in bulk mode, answered locally: the in-process targets), and `requests` (10,000
 //! evaluations of one flag for one context from 100 concurrent tasks: how many HTTP requests
 //! reach the server, printed; coalescing makes it a handful, not 10,000).
@@ -45,6 +46,9 @@ fn cache(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache");
     group.bench_function("hit, bool, context of 3 attributes", |b| {
         b.iter(|| client.value(black_box(&beta), black_box(&ctx)));
+    });
+    group.bench_function("details hit, bool, context of 3 attributes", |b| {
+        b.iter(|| client.details(black_box(&beta), black_box(&ctx)));
     });
     group.finish();
     assert_eq!(server.count(), 1);

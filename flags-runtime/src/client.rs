@@ -255,6 +255,12 @@ impl RemoteView<'_> {
                 None => key.default_value(),
             };
         }
+        // A cache hit: the value stored decoded, without building details.
+        if !self.inner.is_fatal()
+            && let Some(value) = self.inner.cache.as_ref().and_then(|c| c.value(key, ctx))
+        {
+            return value;
+        }
         self.details(key, ctx, false).0.value
     }
 
@@ -417,13 +423,20 @@ impl Client {
             Backend::Test(values) => f(View::Test(&values.load())),
             Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
             #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.inner.bulk.with(|bulk| {
+            Backend::Remote(provider) if provider.is_bulk() => provider.inner.bulk.with(|bulk| {
                 f(View::Remote(RemoteView {
                     inner: &provider.inner,
                     bulk,
-                    bulk_mode: provider.is_bulk(),
+                    bulk_mode: true,
                 }))
             }),
+            // Per-evaluation mode has no bulk evaluation: nothing to load.
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => f(View::Remote(RemoteView {
+                inner: &provider.inner,
+                bulk: None,
+                bulk_mode: false,
+            })),
         }
     }
 

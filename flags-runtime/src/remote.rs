@@ -112,7 +112,8 @@ impl Ofrep {
         self
     }
 
-    /// Caches per-evaluation results for `ttl`, at most `max_entries` of them (LRU), keyed by
+    /// Caches per-evaluation results for `ttl`, at most `max_entries` of them (beyond, an
+    /// expired entry or one not read lately is evicted: second-chance LRU), keyed by
     /// the flag, the type read and the whole context. Hits report reason `CACHED`; errors and
     /// `DISABLED` results are never cached.
     pub fn cache(mut self, ttl: Duration, max_entries: usize) -> Ofrep {

@@ -1,7 +1,8 @@
 //! The evaluation fast path allocates nothing (DESIGN.md §6): a typed read of a static scalar
 //! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
 //! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
-//! zero heap allocations once warm.
+//! zero heap allocations once warm; so does a scalar read answered by the cache of a
+//! per-evaluation remote provider (feature `http`).
 //!
 //! A counting global allocator wraps the system allocator and counts only on the thread that
 //! turned counting on, so the test harness's other threads do not disturb the count. The file
@@ -273,4 +274,69 @@ fn scalar_evaluation_does_not_allocate() {
     assert_eq!(memory.value(&upload_limit, &ctx), 100);
     let n = allocations(|| memory.value(&upload_limit, &ctx));
     assert_eq!(n, 0, "in-memory `value` allocated {n} times");
+
+    #[cfg(feature = "http")]
+    remote_cache_hits_do_not_allocate(&ctx);
+}
+
+/// A per-evaluation OFREP client with a cache, filled by one blocking evaluation per flag
+/// against the fault server: the sync `value` of a scalar answered by the cache allocates
+/// nothing.
+#[cfg(feature = "http")]
+fn remote_cache_hits_do_not_allocate(ctx: &Context) {
+    use std::time::Duration;
+
+    use flags_test_support::fault::{FaultServer, Reply};
+
+    let server = FaultServer::start();
+    for (key, value) in [("beta", "true"), ("limit", "250"), ("ratio", "0.25")] {
+        server.route(
+            "POST",
+            &format!("/ofrep/v1/evaluate/flags/{key}"),
+            Reply::json(&format!(
+                r#"{{"key":"{key}","value":{value},"reason":"TARGETING_MATCH","variant":"v"}}"#
+            )),
+        );
+    }
+    let client = Client::builder()
+        .remote(flags_runtime::remote::ofrep(server.url("")).cache(Duration::from_secs(3600), 100))
+        .build()
+        .unwrap();
+    let beta = FlagKey::<bool>::new("beta", false);
+    let limit = FlagKey::<i64>::new("limit", 1);
+    let ratio = FlagKey::<f64>::new("ratio", 0.0);
+    let blocking = client.blocking();
+    assert!(blocking.value(&beta, ctx));
+    assert_eq!(blocking.value(&limit, ctx), 250);
+    assert_eq!(blocking.value(&ratio, ctx), 0.25);
+    // From now on the cache answers: reason CACHED, the server's values, no request.
+    assert_eq!(client.details(&beta, ctx).reason, Reason::Cached);
+    assert!(client.value(&beta, ctx));
+    assert_eq!(client.value(&limit, ctx), 250);
+    assert_eq!(client.value(&ratio, ctx), 0.25);
+
+    let n = allocations(|| client.value(&beta, ctx));
+    assert_eq!(n, 0, "a cached remote `value::<bool>` allocated {n} times");
+    let n = allocations(|| client.value(&limit, ctx));
+    assert_eq!(n, 0, "a cached remote `value::<i64>` allocated {n} times");
+    let n = allocations(|| client.value(&ratio, ctx));
+    assert_eq!(n, 0, "a cached remote `value::<f64>` allocated {n} times");
+    let n = allocations(|| {
+        let mut sum = 0.0;
+        for _ in 0..1000 {
+            sum += f64::from(u8::from(client.value(&beta, ctx)));
+            sum += client.value(&limit, ctx) as f64 + client.value(&ratio, ctx);
+        }
+        sum
+    });
+    assert_eq!(
+        n, 0,
+        "1000 rounds of cached remote reads allocated {n} times"
+    );
+    assert!(allocations(|| client.value(&beta, ctx)) == 0 && client.value(&beta, ctx));
+    // A miss (another context) is not free: the counter sees the error path.
+    let someone_else = Context::new("someone-else");
+    assert!(allocations(|| client.value(&beta, &someone_else)) > 0);
+    assert!(!client.value(&beta, &someone_else));
+    assert_eq!(server.count(), 3, "every read after the first was a hit");
 }

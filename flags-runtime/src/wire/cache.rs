@@ -1,40 +1,31 @@
-//! The cache of single-flag remote evaluations: bounded in time (TTL) and size (LRU), keyed by
-//! the flag key, the requested type and the whole context in a canonical form.
+//! The cache of single-flag remote evaluations: bounded in time (TTL) and size (an LRU
+//! approximation, see [`RemoteCache`]), keyed by the flag key, the requested type and the
+//! whole context in a canonical form.
 //!
-//! A lookup allocates nothing: the key is hashed by walking the context, and the entry found
-//! is confirmed by walking it again against the stored canonical text. Only an insert writes
-//! that text. Hits are served as reason `CACHED`; failures and `DISABLED` answers are never
-//! stored.
+//! A lookup allocates nothing: the key's canonical form is built on the stack, hashed, and
+//! compared with the entry found. Entries hold their value decoded for the type they are
+//! keyed by, so a hit of a scalar reads it without touching JSON. Hits are served as reason
+//! `CACHED`; failures and `DISABLED` answers are never stored.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::Resolution;
 use crate::context::Context;
 use crate::details::{EvaluationDetails, Reason};
-use crate::key::{FlagKey, FlagValue};
+use crate::key::{FlagKey, FlagValue, FlagValueRef};
 use crate::value::Value;
 
 /// Where the cache reads the time (injected in tests, so that they never sleep).
 pub(crate) trait Clock: Send + Sync {
     /// Now.
     fn now(&self) -> Instant;
-}
-
-/// The monotonic system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
 }
 
 #[cfg_attr(not(test), allow(dead_code))] // used by tests; the providers use the rest
@@ -74,7 +65,8 @@ impl Clock for ManualClock {
 pub(crate) struct CacheOptions {
     /// How long an entry is served after it was stored; zero stores nothing.
     pub ttl: Duration,
-    /// The most entries; beyond, the least recently used goes. Zero stores nothing.
+    /// The most entries; beyond, an expired one or one not used lately goes. Zero stores
+    /// nothing.
     pub max_entries: usize,
 }
 
@@ -90,12 +82,19 @@ impl Default for CacheOptions {
 
 /// The cache. Shared by reference (`Arc`) between the async and blocking APIs; every method
 /// takes `&self`.
+///
+/// A hit takes the read lock only: recency is one flag per entry, set by readers (the
+/// second-chance "clock" approximation of LRU), so readers never relink anything nor wait
+/// for each other. Inserts and evictions take the write lock.
 pub(crate) struct RemoteCache {
     options: CacheOptions,
-    clock: Arc<dyn Clock>,
+    /// `None`: the monotonic system clock, read without an indirect call.
+    clock: Option<Arc<dyn Clock>>,
     /// Random per cache, so that colliding contexts cannot be prepared in advance.
     seed: u64,
-    lru: Mutex<Lru>,
+    /// A second random word mixed into every pair of words hashed.
+    key: u64,
+    table: RwLock<Table>,
 }
 
 impl fmt::Debug for RemoteCache {
@@ -111,56 +110,113 @@ impl fmt::Debug for RemoteCache {
 impl RemoteCache {
     /// A cache on the system clock.
     pub(crate) fn new(options: CacheOptions) -> RemoteCache {
-        RemoteCache::with_clock(options, Arc::new(SystemClock))
+        RemoteCache::on(options, None)
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests
     /// A cache on `clock`.
     pub(crate) fn with_clock(options: CacheOptions, clock: Arc<dyn Clock>) -> RemoteCache {
+        RemoteCache::on(options, Some(clock))
+    }
+
+    fn on(options: CacheOptions, clock: Option<Arc<dyn Clock>>) -> RemoteCache {
+        let random = RandomState::new();
         RemoteCache {
             options,
             clock,
-            seed: RandomState::new().hash_one(0x5EED_u64),
-            lru: Mutex::new(Lru::with_capacity(options.max_entries.min(4096))),
+            seed: random.hash_one(0x5EED_u64),
+            key: random.hash_one(0x004B_4559_u64) | 1,
+            table: RwLock::new(Table::with_capacity(options.max_entries.min(4096))),
         }
     }
 
     /// The stored answer for `flag` read as the type `ty` in `ctx`, if it has not expired
-    /// (then it becomes the most recently used). Allocates nothing.
+    /// (then it counts as used). Allocates nothing.
     pub(crate) fn get(&self, flag: &str, ty: TypeId, ctx: &Context) -> Option<Arc<Resolution>> {
-        if self.disabled() {
-            return None;
-        }
-        let hash = self.hash(flag, ty, ctx);
-        let now = self.clock.now();
-        let mut lru = self.lock();
-        let index = *lru.map.get(&hash)?;
-        let entry = lru.slots[index].entry.as_ref()?;
-        if entry.flag.as_ref() != flag || entry.ty != ty || !matches(&entry.context, ctx) {
-            return None;
-        }
-        if now >= entry.expires {
-            lru.remove(index);
-            return None;
-        }
-        let resolution = entry.resolution.clone();
-        lru.touch(index);
-        Some(resolution)
+        self.hit(flag, ty, ctx, |entry| entry.resolution.clone())
     }
 
-    /// The cached details for `key` in `ctx`, reason `CACHED` (see
-    /// [`Resolution::to_cached_details`]).
+    /// The cached value of `key` in `ctx`: the value decoded when it was stored (scalars) or
+    /// at its first read (other types), or the key's default when the server deferred to it
+    /// or the value cannot be read as `T`. Scalars are read without allocating.
+    #[inline]
+    pub(crate) fn value<T: FlagValue>(&self, key: &FlagKey<T>, ctx: &Context) -> Option<T> {
+        self.hit(key.key(), TypeId::of::<T>(), ctx, |entry| {
+            entry.read(key).unwrap_or_else(|()| key.default_value())
+        })
+    }
+
+    /// The cached details for `key` in `ctx`, reason `CACHED`, as
+    /// [`Resolution::to_cached_details`] builds them, without decoding JSON again.
     pub(crate) fn details<T: FlagValue>(
         &self,
         key: &FlagKey<T>,
         ctx: &Context,
     ) -> Option<EvaluationDetails<T>> {
-        self.get(key.key(), TypeId::of::<T>(), ctx)
-            .map(|r| r.to_cached_details(key))
+        self.hit(key.key(), TypeId::of::<T>(), ctx, |entry| {
+            match entry.read(key) {
+                Ok(value) => EvaluationDetails {
+                    flag_key: key.key_cow().clone(),
+                    value,
+                    variant: entry.resolution.variant.clone(),
+                    reason: Reason::Cached,
+                    error: None,
+                    flag_metadata: entry.resolution.metadata.clone(),
+                },
+                // A type mismatch: the resolution says why.
+                Err(()) => entry.resolution.to_cached_details(key),
+            }
+        })
+    }
+
+    /// Finds the live entry of the key and reads it under the read lock.
+    #[inline]
+    fn hit<R>(
+        &self,
+        flag: &str,
+        ty: TypeId,
+        ctx: &Context,
+        read: impl FnOnce(&Entry) -> R,
+    ) -> Option<R> {
+        if self.disabled() {
+            return None;
+        }
+        let mut inline = Inline::EMPTY;
+        let probe = Probe::new(&mut inline, flag, type_word(ty), ctx);
+        let hash = probe.hash(self.seed, self.key);
+        let now = self.now();
+        let table = self.read();
+        let entry = table.slots[*table.index.get(&hash)?].as_ref()?;
+        if entry.ty != ty || !probe.matches(&entry.key) {
+            return None;
+        }
+        if now >= entry.expires {
+            drop(table);
+            self.drop_expired(hash, now);
+            return None;
+        }
+        // Only the first use since the clock hand passed writes (the line stays shared).
+        if !entry.used.load(Ordering::Relaxed) {
+            entry.used.store(true, Ordering::Relaxed);
+        }
+        Some(read(entry))
+    }
+
+    #[cold]
+    fn drop_expired(&self, hash: u64, now: Instant) {
+        let mut table = self.write();
+        if let Some(&index) = table.index.get(&hash)
+            && table.slots[index]
+                .as_ref()
+                .is_some_and(|entry| now >= entry.expires)
+        {
+            table.remove(index);
+        }
     }
 
     /// Stores an answer; `false` (and nothing stored) for a failure, a `DISABLED` answer, or a
-    /// cache of zero TTL or size. Replaces an entry of the same key; evicts the least recently
-    /// used entry when full.
+    /// cache of zero TTL or size. Replaces an entry of the same key; when full, evicts an
+    /// expired entry or one not used since the clock hand last passed it.
     pub(crate) fn insert(
         &self,
         flag: &str,
@@ -174,29 +230,31 @@ impl RemoteCache {
         {
             return false;
         }
-        let hash = self.hash(flag, ty, ctx);
-        let mut context = Bytes(Vec::with_capacity(64));
-        canonical(&mut context, ctx);
-        let expires = self.clock.now() + self.options.ttl;
+        let mut words = Words(Vec::with_capacity(16));
+        key_words(&mut words, flag, type_word(ty), ctx);
+        let hash = hash_words(self.seed, self.key, &words.0);
+        let now = self.now();
         let entry = Entry {
-            flag: flag.into(),
+            hash,
             ty,
-            context: context.0.into_boxed_slice(),
+            key: words.0.into_boxed_slice(),
+            value: Stored::of(resolution.value.as_ref()),
             resolution,
-            expires,
+            expires: now + self.options.ttl,
+            used: AtomicBool::new(false),
         };
-        let mut lru = self.lock();
-        if let Some(&index) = lru.map.get(&hash) {
-            // The same key, or (rarely) another one with the same hash: the new entry wins.
-            lru.slots[index].entry = Some(entry);
-            lru.touch(index);
+        let mut table = self.write();
+        if let Some(&index) = table.index.get(&hash) {
+            // The same key, or (rarely) another one with the same hash: the new entry wins,
+            // as a recently used one.
+            entry.used.store(true, Ordering::Relaxed);
+            table.slots[index] = Some(entry);
             return true;
         }
-        if lru.len >= self.options.max_entries {
-            let oldest = lru.tail;
-            lru.remove(oldest);
+        if table.len >= self.options.max_entries {
+            table.evict(now);
         }
-        lru.push_front(hash, entry);
+        table.push(entry);
         true
     }
 
@@ -213,12 +271,12 @@ impl RemoteCache {
 
     /// Removes every entry.
     pub(crate) fn clear(&self) {
-        *self.lock() = Lru::with_capacity(0);
+        *self.write() = Table::with_capacity(0);
     }
 
     /// The number of entries, expired ones included until they are looked up or evicted.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len
+        self.read().len
     }
 
     #[cfg_attr(not(test), allow(dead_code))] // used by tests
@@ -227,135 +285,184 @@ impl RemoteCache {
         self.len() == 0
     }
 
+    #[inline]
+    fn now(&self) -> Instant {
+        match &self.clock {
+            None => Instant::now(),
+            Some(clock) => clock.now(),
+        }
+    }
+
+    #[inline]
     fn disabled(&self) -> bool {
         self.options.ttl.is_zero() || self.options.max_entries == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, Lru> {
-        // The LRU is consistent between statements, so a panic elsewhere cannot corrupt it.
-        self.lru
-            .lock()
+    // The table is consistent between statements, so a panic elsewhere cannot corrupt it.
+    #[inline]
+    fn read(&self) -> RwLockReadGuard<'_, Table> {
+        self.table
+            .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// `TypeId` shows its bits only through `Hash`: they are folded into a word.
-    fn type_hash(&self, ty: TypeId) -> u64 {
-        let mut capture = Capture(0);
-        ty.hash(&mut capture);
-        capture.0
+    fn write(&self) -> RwLockWriteGuard<'_, Table> {
+        self.table
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
 
-    fn hash(&self, flag: &str, ty: TypeId, ctx: &Context) -> u64 {
-        let mut sink = HashSink::new(self.seed);
-        string(&mut sink, flag);
-        sink.word(self.type_hash(ty));
-        canonical(&mut sink, ctx);
-        sink.finish()
+/// The value of an entry, ready for the type the entry is keyed by.
+enum Stored {
+    /// The server deferred to the caller's default.
+    Default,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A string: read from the resolution's JSON, which holds it.
+    Str,
+    /// Anything else (objects, arrays, null): decoded at the first read into an `Option<T>`
+    /// (`None`: not readable as `T`).
+    Decoded(OnceLock<Box<dyn Any + Send + Sync>>),
+}
+
+impl Stored {
+    /// As [`super::decode`] reads JSON: a whole number is an integer when it fits `i64`
+    /// (`3.0` too), another number a float.
+    fn of(value: Option<&serde_json::Value>) -> Stored {
+        use serde_json::Value as J;
+        let Some(value) = value else {
+            return Stored::Default;
+        };
+        match value {
+            J::Bool(b) => Stored::Bool(*b),
+            J::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Stored::Int(i),
+                (None, Some(f))
+                    if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 =>
+                {
+                    Stored::Int(f as i64)
+                }
+                (None, Some(f)) => Stored::Float(f),
+                (None, None) => Stored::Decoded(OnceLock::new()),
+            },
+            J::String(_) => Stored::Str,
+            J::Object(_) | J::Array(_) | J::Null => Stored::Decoded(OnceLock::new()),
+        }
     }
 }
 
 struct Entry {
-    flag: Box<str>,
-    ty: TypeId,
-    context: Box<[u8]>,
-    resolution: Arc<Resolution>,
-    expires: Instant,
-}
-
-const NIL: usize = usize::MAX;
-
-struct Slot {
     hash: u64,
-    entry: Option<Entry>,
-    prev: usize,
-    next: usize,
+    ty: TypeId,
+    /// The flag key, the type and the context in canonical form.
+    key: Box<[u64]>,
+    resolution: Arc<Resolution>,
+    value: Stored,
+    expires: Instant,
+    /// Used since the clock hand last passed.
+    used: AtomicBool,
 }
 
-/// A doubly linked list of slots in a vector (most recent at `head`), indexed by key hash.
-struct Lru {
-    map: HashMap<u64, usize, BuildHasherDefault<PassThrough>>,
-    slots: Vec<Slot>,
+impl Entry {
+    /// The value as `T` (the type the entry is keyed by); `Err` when it cannot be read so.
+    #[inline]
+    fn read<T: FlagValue>(&self, key: &FlagKey<T>) -> Result<T, ()> {
+        let scalar = match &self.value {
+            Stored::Default => return Ok(key.default_value()),
+            Stored::Bool(b) => FlagValueRef::Bool(*b),
+            Stored::Int(i) => FlagValueRef::Int(*i),
+            Stored::Float(f) => FlagValueRef::Float(*f),
+            Stored::Str => match &self.resolution.value {
+                Some(serde_json::Value::String(s)) => FlagValueRef::Str(s),
+                _ => return Err(()),
+            },
+            Stored::Decoded(cell) => {
+                let Some(json) = &self.resolution.value else {
+                    return Ok(key.default_value());
+                };
+                let decoded = cell.get_or_init(|| Box::new(super::decode::<T>(json).ok()));
+                return match decoded.downcast_ref::<Option<T>>() {
+                    Some(value) => value.clone().ok_or(()),
+                    // Keyed by `T`'s `TypeId`, so never; should it happen, decode again.
+                    None => super::decode::<T>(json).map_err(drop),
+                };
+            }
+        };
+        // `bool`, `i64` and `f64` as they are; other types through their `Deserialize`.
+        let exact = match &scalar {
+            FlagValueRef::Bool(b) => (b as &dyn Any).downcast_ref::<T>(),
+            FlagValueRef::Int(i) => (i as &dyn Any).downcast_ref::<T>(),
+            FlagValueRef::Float(f) => (f as &dyn Any).downcast_ref::<T>(),
+            _ => None,
+        };
+        match exact {
+            Some(value) => Ok(value.clone()),
+            None => crate::key::read(scalar).map_err(drop),
+        }
+    }
+}
+
+/// The entries in a vector, indexed by key hash, swept by a clock hand when full.
+struct Table {
+    index: HashMap<u64, usize, BuildHasherDefault<PassThrough>>,
+    slots: Vec<Option<Entry>>,
     free: Vec<usize>,
-    head: usize,
-    tail: usize,
+    hand: usize,
     len: usize,
 }
 
-impl Lru {
-    fn with_capacity(capacity: usize) -> Lru {
-        Lru {
-            map: HashMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
+impl Table {
+    fn with_capacity(capacity: usize) -> Table {
+        Table {
+            index: HashMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
             slots: Vec::with_capacity(capacity),
             free: Vec::new(),
-            head: NIL,
-            tail: NIL,
+            hand: 0,
             len: 0,
         }
     }
 
-    fn unlink(&mut self, index: usize) {
-        let (prev, next) = (self.slots[index].prev, self.slots[index].next);
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.slots[prev].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.slots[next].prev = prev;
-        }
-    }
-
-    fn link_front(&mut self, index: usize) {
-        self.slots[index].prev = NIL;
-        self.slots[index].next = self.head;
-        if self.head != NIL {
-            self.slots[self.head].prev = index;
-        }
-        self.head = index;
-        if self.tail == NIL {
-            self.tail = index;
-        }
-    }
-
-    fn touch(&mut self, index: usize) {
-        if self.head != index {
-            self.unlink(index);
-            self.link_front(index);
-        }
-    }
-
-    fn remove(&mut self, index: usize) {
-        if index == NIL || self.slots[index].entry.is_none() {
+    /// Removes the first entry the hand finds expired or unused, clearing the `used` flag
+    /// of those it passes (so two turns at most).
+    fn evict(&mut self, now: Instant) {
+        let n = self.slots.len();
+        for _ in 0..=2 * n {
+            let at = self.hand % n.max(1);
+            self.hand = (at + 1) % n.max(1);
+            let Some(entry) = self.slots.get_mut(at).and_then(Option::as_mut) else {
+                continue;
+            };
+            if now < entry.expires && std::mem::take(entry.used.get_mut()) {
+                continue;
+            }
+            self.remove(at);
             return;
         }
-        self.unlink(index);
-        self.slots[index].entry = None;
-        self.map.remove(&self.slots[index].hash);
-        self.free.push(index);
-        self.len -= 1;
     }
 
-    fn push_front(&mut self, hash: u64, entry: Entry) {
-        let slot = Slot {
-            hash,
-            entry: Some(entry),
-            prev: NIL,
-            next: NIL,
-        };
-        let index = match self.free.pop() {
-            Some(index) => {
-                self.slots[index] = slot;
-                index
+    fn remove(&mut self, at: usize) {
+        if let Some(entry) = self.slots.get_mut(at).and_then(Option::take) {
+            self.index.remove(&entry.hash);
+            self.free.push(at);
+            self.len -= 1;
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let hash = entry.hash;
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.slots[at] = Some(entry);
+                at
             }
             None => {
-                self.slots.push(slot);
+                self.slots.push(Some(entry));
                 self.slots.len() - 1
             }
         };
-        self.link_front(index);
-        self.map.insert(hash, index);
+        self.index.insert(hash, at);
         self.len += 1;
     }
 }
@@ -379,7 +486,15 @@ impl Hasher for Capture {
     }
 }
 
-/// The map's keys are already hashes.
+/// `TypeId` shows its bits only through `Hash`: they are folded into a word.
+#[inline]
+fn type_word(ty: TypeId) -> u64 {
+    let mut capture = Capture(0);
+    ty.hash(&mut capture);
+    capture.0
+}
+
+/// The index's keys are already hashes.
 #[derive(Default)]
 struct PassThrough(u64);
 
@@ -399,55 +514,15 @@ impl Hasher for PassThrough {
     }
 }
 
-/// Where the canonical form of a context goes: bytes, a hasher, or a comparison. The form
-/// is a sequence of 8-byte words (tags, numbers, lengths) and byte strings.
+/// Where the canonical form of a key goes: words, a hasher, or a comparison. The form is a
+/// sequence of 64-bit words: tags, numbers, lengths, and the bytes of strings packed eight
+/// to a word.
 trait Sink {
     fn word(&mut self, word: u64);
-    fn bytes(&mut self, bytes: &[u8]);
-}
 
-struct Bytes(Vec<u8>);
-
-impl Sink for Bytes {
-    fn word(&mut self, word: u64) {
-        self.0.extend_from_slice(&word.to_le_bytes());
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-}
-
-/// A fast seeded hash (folded multiplications over 8-byte words). Not cryptographic: every
-/// hit is confirmed against the full key, so a collision costs a miss, never a wrong answer.
-struct HashSink {
-    state: u64,
-}
-
-const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
-
-#[inline]
-fn fold(a: u64, b: u64) -> u64 {
-    let r = u128::from(a) * u128::from(b);
-    (r as u64) ^ ((r >> 64) as u64)
-}
-
-impl HashSink {
-    fn new(seed: u64) -> HashSink {
-        HashSink { state: seed }
-    }
-
-    fn finish(self) -> u64 {
-        fold(self.state, MUL ^ 0xA5A5_A5A5_A5A5_A5A5)
-    }
-}
-
-impl Sink for HashSink {
+    /// Bytes as little-endian words, the last one padded with zeros (the length written
+    /// before them tells where they end).
     #[inline]
-    fn word(&mut self, word: u64) {
-        self.state = fold(self.state ^ word, MUL);
-    }
-
     fn bytes(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
@@ -457,49 +532,226 @@ impl Sink for HashSink {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            // The length in the top byte tells `a\0` from `a`.
-            self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+            // Byte by byte: a copy of a variable length would call `memcpy`.
+            let w = rest
+                .iter()
+                .enumerate()
+                .fold(0, |w, (i, &b)| w | (u64::from(b) << (8 * i)));
+            self.word(w);
         }
     }
 }
 
-/// Compares the canonical form, as it is produced, with a stored one.
+/// The form kept by an entry.
+struct Words(Vec<u64>);
+
+impl Sink for Words {
+    fn word(&mut self, word: u64) {
+        self.0.push(word);
+    }
+}
+
+/// How many words of a looked-up key are built on the stack; a longer key (a context with
+/// much text) is hashed and compared while walking the context instead.
+const INLINE: usize = 32;
+
+/// The form of a looked-up key, on the stack.
+struct Inline {
+    words: [u64; INLINE],
+    len: usize,
+    overflow: bool,
+}
+
+impl Inline {
+    const EMPTY: Inline = Inline {
+        words: [0; INLINE],
+        len: 0,
+        overflow: false,
+    };
+}
+
+impl Sink for Inline {
+    #[inline]
+    fn word(&mut self, word: u64) {
+        match self.words.get_mut(self.len) {
+            Some(slot) => {
+                *slot = word;
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// A looked-up key: its form built once on the stack, then hashed and compared with the
+/// entry found, without allocating.
+struct Probe<'a> {
+    inline: &'a Inline,
+    flag: &'a str,
+    ty: u64,
+    ctx: &'a Context,
+}
+
+impl<'a> Probe<'a> {
+    #[inline]
+    fn new(inline: &'a mut Inline, flag: &'a str, ty: u64, ctx: &'a Context) -> Probe<'a> {
+        key_words(inline, flag, ty, ctx);
+        Probe {
+            inline,
+            flag,
+            ty,
+            ctx,
+        }
+    }
+
+    #[inline]
+    fn hash(&self, seed: u64, key: u64) -> u64 {
+        if self.inline.overflow {
+            let mut sink = HashSink::new(seed, key);
+            key_words(&mut sink, self.flag, self.ty, self.ctx);
+            sink.finish()
+        } else {
+            hash_words(seed, key, &self.inline.words[..self.inline.len])
+        }
+    }
+
+    #[inline]
+    fn matches(&self, stored: &[u64]) -> bool {
+        if self.inline.overflow {
+            let mut compare = Compare {
+                expected: stored,
+                equal: true,
+            };
+            key_words(&mut compare, self.flag, self.ty, self.ctx);
+            compare.equal && compare.expected.is_empty()
+        } else {
+            // A word loop: short keys compare faster than through `memcmp`.
+            let words = &self.inline.words[..self.inline.len];
+            stored.len() == words.len() && stored.iter().zip(words).all(|(a, b)| a == b)
+        }
+    }
+}
+
+/// A fast seeded hash of words: each pair folded (a 64×64→128-bit multiplication, halves
+/// xored) into the state, the second word masked with a random key. Not cryptographic:
+/// every hit is confirmed against the full key, so a collision costs a miss, never a wrong
+/// answer; and the index maps a hash to one entry, so collisions cannot build long chains.
+const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+#[inline]
+fn finish(state: u64, words: u64, key: u64) -> u64 {
+    fold(state ^ words, MUL ^ key)
+}
+
+/// Four words into the state: two products, the second independent of the state (so the
+/// two run in parallel).
+#[inline]
+fn block(state: u64, seed: u64, key: u64, w: &[u64]) -> u64 {
+    fold(w[0] ^ state, w[1] ^ key) ^ fold(w[2] ^ seed, w[3] ^ key.rotate_left(32))
+}
+
+/// The last 0 to 3 words.
+#[inline]
+fn tail(mut state: u64, key: u64, words: &[u64]) -> u64 {
+    let mut pairs = words.chunks_exact(2);
+    for pair in &mut pairs {
+        state = fold(pair[0] ^ state, pair[1] ^ key);
+    }
+    if let [last] = pairs.remainder() {
+        state = fold(last ^ state, MUL);
+    }
+    state
+}
+
+/// The hash of a whole form, equal to what [`HashSink`] computes word by word.
+#[inline]
+fn hash_words(seed: u64, key: u64, words: &[u64]) -> u64 {
+    let mut state = seed;
+    let mut blocks = words.chunks_exact(4);
+    for w in &mut blocks {
+        state = block(state, seed, key, w);
+    }
+    state = tail(state, key, blocks.remainder());
+    finish(state, words.len() as u64, key)
+}
+
+/// [`hash_words`], fed one word at a time.
+struct HashSink {
+    state: u64,
+    seed: u64,
+    key: u64,
+    pending: [u64; 4],
+    words: u64,
+}
+
+impl HashSink {
+    fn new(seed: u64, key: u64) -> HashSink {
+        HashSink {
+            state: seed,
+            seed,
+            key,
+            pending: [0; 4],
+            words: 0,
+        }
+    }
+
+    fn finish(self) -> u64 {
+        let pending = &self.pending[..(self.words % 4) as usize];
+        finish(tail(self.state, self.key, pending), self.words, self.key)
+    }
+}
+
+impl Sink for HashSink {
+    fn word(&mut self, word: u64) {
+        self.pending[(self.words % 4) as usize] = word;
+        self.words += 1;
+        if self.words.is_multiple_of(4) {
+            self.state = block(self.state, self.seed, self.key, &self.pending);
+        }
+    }
+}
+
+/// Compares the form, as it is produced, with a stored one.
 struct Compare<'a> {
-    expected: &'a [u8],
+    expected: &'a [u64],
     equal: bool,
 }
 
 impl Sink for Compare<'_> {
     fn word(&mut self, word: u64) {
-        self.bytes(&word.to_le_bytes());
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
         if self.equal {
-            match self.expected.strip_prefix(bytes) {
-                Some(rest) => self.expected = rest,
-                None => self.equal = false,
+            match self.expected.split_first() {
+                Some((&first, rest)) if first == word => self.expected = rest,
+                _ => self.equal = false,
             }
         }
     }
 }
 
-/// `true` when `ctx`'s canonical form is `stored`.
-fn matches(stored: &[u8], ctx: &Context) -> bool {
-    let mut compare = Compare {
-        expected: stored,
-        equal: true,
-    };
-    canonical(&mut compare, ctx);
-    compare.equal && compare.expected.is_empty()
+/// A tag in the top byte, a length below.
+fn header(tag: u8, len: usize) -> u64 {
+    (u64::from(tag) << 56) | (len as u64 & ((1 << 56) - 1))
 }
 
-/// The canonical form of a context, as bytes: the targeting key, then the attributes in key
-/// order (maps too), every value tagged with its type (so that `1`, `1.0` and `"1"` differ)
-/// and strings prefixed with their length, so that every part is self-delimiting. Two
-/// contexts have the same form exactly when they are equal (floats by their bits).
+/// The whole key: the flag key, the type, the context.
+#[inline]
+fn key_words(sink: &mut impl Sink, flag: &str, ty: u64, ctx: &Context) {
+    string(sink, flag);
+    sink.word(ty);
+    canonical(sink, ctx);
+}
+
+/// The canonical form of a context: the targeting key, then the attributes in key order
+/// (maps too), every value tagged with its type (so that `1`, `1.0` and `"1"` differ) and
+/// strings and collections headed by their length, so that every part is self-delimiting.
+/// Two contexts have the same form exactly when they are equal (floats by their bits).
+#[inline]
 fn canonical(sink: &mut impl Sink, ctx: &Context) {
     match ctx.targeting_key() {
         Some(key) => string(sink, key),
@@ -507,13 +759,12 @@ fn canonical(sink: &mut impl Sink, ctx: &Context) {
     }
     for (k, v) in ctx.attributes() {
         string(sink, k);
-        value(sink, v);
+        match v {
+            // The most common attribute, without a call.
+            Value::String(s) => string(sink, s),
+            v => value(sink, v),
+        }
     }
-}
-
-fn tagged(sink: &mut impl Sink, tag: u8, word: u64) {
-    sink.word(u64::from(tag));
-    sink.word(word);
 }
 
 fn value(sink: &mut impl Sink, v: &Value) {
@@ -521,26 +772,33 @@ fn value(sink: &mut impl Sink, v: &Value) {
         Value::Null => sink.word(u64::from(b'n')),
         Value::Bool(true) => sink.word(u64::from(b'T')),
         Value::Bool(false) => sink.word(u64::from(b'F')),
-        Value::Int(i) => tagged(sink, b'i', *i as u64),
+        Value::Int(i) => {
+            sink.word(u64::from(b'i'));
+            sink.word(*i as u64);
+        }
         // The bits: exact, and -0.0 differs from 0.0 (a server may print them apart).
-        Value::Float(f) => tagged(sink, b'f', f.to_bits()),
+        Value::Float(f) => {
+            sink.word(u64::from(b'f'));
+            sink.word(f.to_bits());
+        }
         Value::String(s) => string(sink, s),
         Value::DateTime(t) => {
             let (tag, d) = match t.duration_since(SystemTime::UNIX_EPOCH) {
                 Ok(d) => (b't', d),
                 Err(e) => (b'p', e.duration()),
             };
-            tagged(sink, tag, d.as_secs());
+            sink.word(u64::from(tag));
+            sink.word(d.as_secs());
             sink.word(u64::from(d.subsec_nanos()));
         }
         Value::List(items) => {
-            tagged(sink, b'[', items.len() as u64);
+            sink.word(header(b'[', items.len()));
             for item in items {
                 value(sink, item);
             }
         }
         Value::Map(map) => {
-            tagged(sink, b'{', map.len() as u64);
+            sink.word(header(b'{', map.len()));
             for (k, item) in map {
                 string(sink, k);
                 value(sink, item);
@@ -552,8 +810,9 @@ fn value(sink: &mut impl Sink, v: &Value) {
 }
 
 /// A string: its length, then its bytes.
+#[inline]
 fn string(sink: &mut impl Sink, s: &str) {
-    tagged(sink, b's', s.len() as u64);
+    sink.word(header(b's', s.len()));
     sink.bytes(s.as_bytes());
 }
 
@@ -584,10 +843,20 @@ mod tests {
 
     const BOOL: TypeId = TypeId::of::<bool>();
 
-    fn canonical_text(ctx: &Context) -> Vec<u8> {
-        let mut bytes = Bytes(Vec::new());
-        canonical(&mut bytes, ctx);
-        bytes.0
+    fn canonical_text(ctx: &Context) -> Vec<u64> {
+        let mut words = Words(Vec::new());
+        canonical(&mut words, ctx);
+        words.0
+    }
+
+    /// `true` when `ctx`'s canonical form, walked again, is `stored`.
+    fn matches(stored: &[u64], ctx: &Context) -> bool {
+        let mut compare = Compare {
+            expected: stored,
+            equal: true,
+        };
+        canonical(&mut compare, ctx);
+        compare.equal && compare.expected.is_empty()
     }
 
     #[test]
@@ -625,33 +894,61 @@ mod tests {
     }
 
     #[test]
-    fn the_least_recently_used_entry_is_evicted() {
-        let (cache, _) = cache(60, 3);
+    fn a_full_cache_evicts_an_entry_unused_since_the_hand_passed() {
+        let (cache, clock) = cache(60, 3);
         let ctx = |n: i64| Context::new("u").with("n", n);
         for n in 0..3 {
             assert!(cache.insert("f", BOOL, &ctx(n), answer(json!(n))));
         }
-        // Use 0, so that 1 is the least recently used.
+        // Use 0: the hand spares it (and clears its flag), then takes 1, unused.
         assert!(cache.get("f", BOOL, &ctx(0)).is_some());
         assert!(cache.insert("f", BOOL, &ctx(3), answer(json!(3))));
         assert_eq!(cache.len(), 3);
         assert!(cache.get("f", BOOL, &ctx(1)).is_none());
-        for n in [0, 2, 3] {
+        // 2 was not used since: it goes next, not 0 nor 3.
+        assert!(cache.insert("f", BOOL, &ctx(4), answer(json!(4))));
+        assert!(cache.get("f", BOOL, &ctx(2)).is_none());
+        for n in [0, 3, 4] {
             assert_eq!(cache.get("f", BOOL, &ctx(n)).unwrap().value, Some(json!(n)));
         }
-        // Now 0 is the oldest use: it goes next, then 2.
-        assert!(cache.insert("f", BOOL, &ctx(4), answer(json!(4))));
-        assert!(cache.get("f", BOOL, &ctx(0)).is_none());
+        // All three used: the hand clears every flag and takes the first it passes again.
         assert!(cache.insert("f", BOOL, &ctx(5), answer(json!(5))));
-        assert!(cache.get("f", BOOL, &ctx(2)).is_none());
-        assert!(cache.get("f", BOOL, &ctx(3)).is_some());
-        // Replacing an entry does not grow the cache and makes it recent.
-        assert!(cache.insert("f", BOOL, &ctx(4), answer(json!(40))));
+        assert_eq!(cache.len(), 3);
+        let kept = [0, 3, 4]
+            .into_iter()
+            .filter(|&n| cache.get("f", BOOL, &ctx(n)).is_some())
+            .count();
+        assert_eq!(kept, 2);
+        // Replacing an entry does not grow the cache and marks it used.
+        assert!(cache.insert("f", BOOL, &ctx(5), answer(json!(50))));
         assert_eq!(cache.len(), 3);
         assert_eq!(
-            cache.get("f", BOOL, &ctx(4)).unwrap().value,
-            Some(json!(40))
+            cache.get("f", BOOL, &ctx(5)).unwrap().value,
+            Some(json!(50))
         );
+        // An expired entry is taken before used ones.
+        clock.advance(Duration::from_secs(61));
+        assert!(cache.insert("f", BOOL, &ctx(6), answer(json!(6))));
+        assert!(cache.insert("f", BOOL, &ctx(7), answer(json!(7))));
+        assert!(cache.insert("f", BOOL, &ctx(8), answer(json!(8))));
+        assert_eq!(cache.len(), 3);
+        for n in [6, 7, 8] {
+            assert_eq!(cache.get("f", BOOL, &ctx(n)).unwrap().value, Some(json!(n)));
+        }
+    }
+
+    #[test]
+    fn a_hot_entry_survives_a_stream_of_new_keys() {
+        let (cache, _) = cache(60, 8);
+        let hot = Context::new("hot");
+        assert!(cache.insert("f", BOOL, &hot, answer(json!("hot"))));
+        for n in 0..100 {
+            assert!(cache.get("f", BOOL, &hot).is_some(), "round {n}");
+            let cold = Context::new(format!("cold-{n}"));
+            assert!(cache.insert("f", BOOL, &cold, answer(json!(n))));
+            assert!(cache.len() <= 8);
+        }
+        assert_eq!(cache.len(), 8);
     }
 
     #[test]
@@ -738,31 +1035,100 @@ mod tests {
             assert!(!matches(&canonical_text(x), y));
         }
         let t = Context::anonymous().with("t", SystemTime::UNIX_EPOCH + Duration::new(5, 7));
-        let words = |w: &[u64]| w.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>();
-        let mut expected = words(&[u64::from(b'-'), u64::from(b's'), 1]);
-        expected.push(b't');
-        expected.extend(words(&[u64::from(b't'), 5, 7]));
+        let expected = [
+            u64::from(b'-'),
+            (u64::from(b's') << 56) | 1,
+            u64::from(b't'),
+            u64::from(b't'),
+            5,
+            7,
+        ];
         assert_eq!(canonical_text(&t), expected);
+        // Strings pack eight bytes to a word, the last padded.
+        let s = Context::new("abcdefghi");
+        let expected = [
+            (u64::from(b's') << 56) | 9,
+            u64::from_le_bytes(*b"abcdefgh"),
+            u64::from(b'i'),
+        ];
+        assert_eq!(canonical_text(&s), expected);
     }
 
     #[test]
-    fn the_hash_covers_every_byte_and_the_seed() {
-        let hash = |seed: u64, bytes: &[u8]| {
-            let mut h = HashSink::new(seed);
-            h.bytes(bytes);
-            h.finish()
-        };
-        let text: Vec<u8> = (1..=40).collect();
-        let whole = hash(7, &text);
-        assert_eq!(hash(7, &text), whole);
-        assert_ne!(hash(8, &text), whole, "the seed matters");
+    fn the_hash_covers_every_word_the_seed_and_the_key() {
+        let hash = |seed: u64, key: u64, words: &[u64]| hash_words(seed, key, words);
+        let text: Vec<u64> = (1..=9).map(|w| w * 0x0101_0101).collect();
+        let whole = hash(7, 3, &text);
+        assert_eq!(hash(7, 3, &text), whole);
+        assert_ne!(hash(8, 3, &text), whole, "the seed matters");
+        assert_ne!(hash(7, 5, &text), whole, "the key matters");
         for i in 0..text.len() {
-            let mut changed = text.clone();
-            changed[i] ^= 1;
-            assert_ne!(hash(7, &changed), whole, "byte {i}");
-            assert_ne!(hash(7, &text[..i]), whole, "prefix {i}");
+            for bit in [0, 17, 63] {
+                let mut changed = text.clone();
+                changed[i] ^= 1 << bit;
+                assert_ne!(hash(7, 3, &changed), whole, "word {i} bit {bit}");
+            }
+            assert_ne!(hash(7, 3, &text[..i]), whole, "prefix {i}");
         }
-        assert_ne!(hash(7, b"a\0"), hash(7, b"a"));
+        assert_ne!(hash(7, 3, &[0]), hash(7, 3, &[0, 0]));
+        assert_ne!(hash(7, 3, &[]), hash(7, 3, &[0]));
+        // Word by word, the same.
+        for n in 0..=text.len() {
+            let mut sink = HashSink::new(7, 3);
+            for &w in &text[..n] {
+                sink.word(w);
+            }
+            assert_eq!(sink.finish(), hash(7, 3, &text[..n]), "{n} words");
+        }
+    }
+
+    #[test]
+    fn string_tails_are_packed_byte_for_byte() {
+        let text: Vec<u8> = (1..=23).collect();
+        for len in 0..=text.len() {
+            let bytes = &text[..len];
+            let mut words = Words(Vec::new());
+            words.bytes(bytes);
+            let mut expected = Vec::new();
+            for chunk in bytes.chunks(8) {
+                let mut w = [0; 8];
+                w[..chunk.len()].copy_from_slice(chunk);
+                expected.push(u64::from_le_bytes(w));
+            }
+            assert_eq!(words.0, expected, "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn long_contexts_are_hashed_and_compared_while_walked() {
+        let (cache, _) = cache(60, 10);
+        let long = |last: &str| {
+            (0..20)
+                .fold(Context::new("u"), |c, i| {
+                    c.with(format!("attribute-{i:02}"), i)
+                })
+                .with("z", last)
+        };
+        let (a, b) = (long("a"), long("b"));
+        let mut inline = Inline::EMPTY;
+        let probe = Probe::new(&mut inline, "f", type_word(BOOL), &a);
+        assert!(probe.inline.overflow, "the key does not fit on the stack");
+        let mut words = Words(Vec::new());
+        key_words(&mut words, "f", type_word(BOOL), &a);
+        assert_eq!(probe.hash(1, 2), hash_words(1, 2, &words.0));
+        assert!(probe.matches(&words.0));
+        let mut other = Inline::EMPTY;
+        assert!(!Probe::new(&mut other, "f", type_word(BOOL), &b).matches(&words.0));
+        assert!(!probe.matches(&words.0[..words.0.len() - 1]));
+        let user = Context::new("u");
+        let mut inline = Inline::EMPTY;
+        let short = Probe::new(&mut inline, "f", type_word(BOOL), &user);
+        assert!(!short.inline.overflow);
+        cache.insert("f", BOOL, &a, answer(json!("a")));
+        cache.insert("f", BOOL, &b, answer(json!("b")));
+        assert_eq!(cache.get("f", BOOL, &a).unwrap().value, Some(json!("a")));
+        assert_eq!(cache.get("f", BOOL, &b).unwrap().value, Some(json!("b")));
+        assert!(cache.get("f", BOOL, &long("c")).is_none());
     }
 
     #[test]
@@ -773,9 +1139,11 @@ mod tests {
         cache.insert("f", BOOL, &a, answer(json!(true)));
         // Make the entry under `a`'s hash hold `b`'s key, as a collision would.
         {
-            let mut lru = cache.lock();
-            let head = lru.head;
-            lru.slots[head].entry.as_mut().unwrap().context = canonical_text(&b).into_boxed_slice();
+            let mut table = cache.write();
+            let mut words = Words(Vec::new());
+            key_words(&mut words, "f", type_word(BOOL), &b);
+            let entry = table.slots.iter_mut().flatten().next().unwrap();
+            entry.key = words.0.into_boxed_slice();
         }
         assert!(cache.get("f", BOOL, &a).is_none());
         // Inserting `a` again takes the slot back.
@@ -786,7 +1154,6 @@ mod tests {
 
     #[test]
     fn types_hash_apart() {
-        let (cache, _) = cache(60, 1);
         let types = [
             TypeId::of::<bool>(),
             TypeId::of::<i64>(),
@@ -794,8 +1161,7 @@ mod tests {
             TypeId::of::<String>(),
             TypeId::of::<serde_json::Value>(),
         ];
-        let hashes: std::collections::HashSet<u64> =
-            types.iter().map(|t| cache.type_hash(*t)).collect();
+        let hashes: std::collections::HashSet<u64> = types.iter().map(|t| type_word(*t)).collect();
         assert_eq!(hashes.len(), types.len());
     }
 
@@ -868,6 +1234,158 @@ mod tests {
         );
     }
 
+    /// `cache.details` and `cache.value` say what the resolution's own details say.
+    fn same_as_the_resolution<T: FlagValue + PartialEq + fmt::Debug>(
+        value: Option<serde_json::Value>,
+        default: T,
+    ) {
+        let (cache, _) = cache(60, 10);
+        let ctx = Context::new("u").with("plan", "pro");
+        let key = FlagKey::new("f", default);
+        let mut stored = Resolution {
+            value: value.clone(),
+            variant: Some(Arc::from("v")),
+            reason: Reason::TargetingMatch,
+            error: None,
+            metadata: FlagMetadata::empty(),
+        };
+        stored.metadata = crate::wire::metadata_from_json(
+            Some(&json!({ "team": "web" })),
+            &std::collections::BTreeMap::new(),
+        );
+        let stored = Arc::new(stored);
+        assert!(cache.insert_for(&key, &ctx, stored.clone()));
+        let expected = stored.to_cached_details(&key);
+        // Twice: the first read of a decoded type fills its cell.
+        for _ in 0..2 {
+            let got = cache.details(&key, &ctx).unwrap();
+            assert_eq!(got, expected, "{value:?} as {}", std::any::type_name::<T>());
+            assert_eq!(cache.value(&key, &ctx), Some(expected.value.clone()));
+        }
+    }
+
+    #[test]
+    fn typed_hits_answer_what_the_resolution_says() {
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        struct Banner {
+            text: String,
+            #[serde(default)]
+            weight: i64,
+        }
+        #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Plan {
+            Free,
+            Pro,
+        }
+        let values = [
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-3),
+            json!(42),
+            json!(3.0),
+            json!(2.5),
+            json!(-0.0),
+            json!(1e300),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(4_000_000_000_u64),
+            json!("pro"),
+            json!("text"),
+            json!(""),
+            json!(null),
+            json!([1, 2]),
+            json!({ "text": "hi", "weight": 2 }),
+            json!({ "text": "hi" }),
+            json!({ "other": 1 }),
+        ];
+        for v in values.iter().cloned().map(Some).chain([None]) {
+            same_as_the_resolution(v.clone(), false);
+            same_as_the_resolution(v.clone(), 7_i64);
+            same_as_the_resolution(v.clone(), 7_i32);
+            same_as_the_resolution(v.clone(), 7_u64);
+            same_as_the_resolution(v.clone(), 0.5_f64);
+            same_as_the_resolution(v.clone(), 0.5_f32);
+            same_as_the_resolution(v.clone(), String::from("d"));
+            same_as_the_resolution::<Arc<str>>(v.clone(), Arc::from("d"));
+            same_as_the_resolution(v.clone(), Some(1_i64));
+            same_as_the_resolution::<Option<String>>(v.clone(), None);
+            same_as_the_resolution(v.clone(), Plan::Free);
+            same_as_the_resolution(v.clone(), json!({ "d": 1 }));
+            same_as_the_resolution(
+                v.clone(),
+                Banner {
+                    text: "d".into(),
+                    weight: 0,
+                },
+            );
+            same_as_the_resolution(v, vec![0_i64]);
+        }
+        let _ = Plan::Pro;
+    }
+
+    #[test]
+    fn threads_reading_typed_values_see_only_their_own_keys() {
+        const THREADS: usize = 6;
+        const ROUNDS: i64 = 3000;
+        let (cache, clock) = cache(60, 16);
+        let cache = Arc::new(cache);
+        let handles: Vec<_> = (0..THREADS as i64)
+            .map(|t| {
+                let cache = cache.clone();
+                let clock = clock.clone();
+                std::thread::spawn(move || {
+                    let (mut hits, mut misses) = (0, 0);
+                    let number = FlagKey::new("n", -1_i64);
+                    let text = FlagKey::new("n", String::new());
+                    for i in 0..ROUNDS {
+                        let user = (i * 5 + t) % 40;
+                        let ctx = Context::new(format!("user-{user}")).with("t", t % 3);
+                        // The answer names its key: user, attribute, type.
+                        let expected = user * 10 + t % 3;
+                        if i % 2 == 0 {
+                            match cache.value(&number, &ctx) {
+                                Some(got) => {
+                                    assert_eq!(got, expected);
+                                    hits += 1;
+                                }
+                                None => {
+                                    misses += 1;
+                                    cache.insert_for(&number, &ctx, answer(json!(expected)));
+                                }
+                            }
+                        } else {
+                            match cache.details(&text, &ctx) {
+                                Some(got) => {
+                                    assert_eq!(got.value, format!("{expected}"));
+                                    assert_eq!(got.reason, Reason::Cached);
+                                    hits += 1;
+                                }
+                                None => {
+                                    misses += 1;
+                                    let value = json!(format!("{expected}"));
+                                    cache.insert_for(&text, &ctx, answer(value));
+                                }
+                            }
+                        }
+                        if t == 0 && i % 1000 == 999 {
+                            clock.advance(Duration::from_secs(30));
+                        }
+                        assert!(cache.len() <= 16);
+                    }
+                    (hits, misses)
+                })
+            })
+            .collect();
+        let (hits, misses) = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .fold((0, 0), |(h, m), (a, b)| (h + a, m + b));
+        assert!(hits > 0 && misses > 16, "hits {hits}, misses {misses}");
+        assert!(cache.len() <= 16);
+    }
+
     #[test]
     fn threads_hammering_the_cache_see_only_their_own_answers() {
         const THREADS: usize = 8;
@@ -909,16 +1427,17 @@ mod tests {
         let hits: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
         assert!(cache.len() <= 64);
         assert!(hits > 0, "some lookups hit");
-        // The list and the index agree after all that.
-        let lru = cache.lock();
-        let mut walked = 0;
-        let mut at = lru.head;
-        while at != NIL {
-            assert!(lru.slots[at].entry.is_some());
-            assert_eq!(lru.map.get(&lru.slots[at].hash), Some(&at));
-            walked += 1;
-            at = lru.slots[at].next;
+        // The slots and the index agree after all that.
+        let table = cache.read();
+        let mut live = 0;
+        for (at, slot) in table.slots.iter().enumerate() {
+            if let Some(entry) = slot {
+                assert_eq!(table.index.get(&entry.hash), Some(&at));
+                live += 1;
+            } else {
+                assert!(table.free.contains(&at));
+            }
         }
-        assert_eq!((walked, lru.map.len()), (lru.len, lru.len));
+        assert_eq!((live, table.index.len()), (table.len, table.len));
     }
 }
