@@ -277,6 +277,51 @@ fn scalar_evaluation_does_not_allocate() {
 
     #[cfg(feature = "http")]
     remote_cache_hits_do_not_allocate(&ctx);
+    #[cfg(feature = "http")]
+    bulk_reads_do_not_allocate(&ctx);
+}
+
+/// An OFREP client in bulk mode: once the evaluation is held, scalar reads and a struct of
+/// scalars allocate nothing, as in-process reads.
+#[cfg(feature = "http")]
+fn bulk_reads_do_not_allocate(ctx: &Context) {
+    use std::time::Duration;
+
+    use flags_test_support::fault::{FaultServer, Reply};
+
+    let server = FaultServer::start();
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags",
+        Reply::json(
+            r#"{"flags":[
+                {"key":"beta","value":true,"reason":"TARGETING_MATCH","variant":"on"},
+                {"key":"limit","value":250,"reason":"STATIC"},
+                {"key":"ratio","value":0.25,"reason":"SPLIT"}
+            ]}"#,
+        ),
+    );
+    let client = Client::builder()
+        .remote(flags_runtime::remote::ofrep(server.url("")).bulk(Context::new("device-1"), None))
+        .build()
+        .unwrap();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let beta = FlagKey::<bool>::new("beta", false);
+    let limit = FlagKey::<i64>::new("limit", 1);
+    let ratio = FlagKey::<f64>::new("ratio", 0.0);
+    assert!(client.value(&beta, ctx));
+    assert_eq!(client.value(&limit, ctx), 250);
+    assert_eq!(client.value(&ratio, ctx), 0.25);
+    let n = allocations(|| {
+        let mut sum = 0.0;
+        for _ in 0..1000 {
+            sum += f64::from(u8::from(client.value(&beta, ctx)));
+            sum += client.value(&limit, ctx) as f64 + client.value(&ratio, ctx);
+        }
+        sum
+    });
+    assert_eq!(n, 0, "1000 rounds of bulk reads allocated {n} times");
+    assert_eq!(server.count(), 1, "bulk reads sent requests");
 }
 
 /// A per-evaluation OFREP client with a cache, filled by one blocking evaluation per flag
