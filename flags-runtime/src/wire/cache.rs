@@ -532,13 +532,29 @@ trait Sink {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            // Byte by byte: a copy of a variable length would call `memcpy`.
-            let w = rest
-                .iter()
-                .enumerate()
-                .fold(0, |w, (i, &b)| w | (u64::from(b) << (8 * i)));
-            self.word(w);
+            self.word(byte_tail(rest));
         }
+    }
+}
+
+/// Up to 7 bytes as a little-endian word: two overlapping reads of 4 (or 2) bytes, whose
+/// shared bytes are equal, so that neither a loop nor a `memcpy` of variable length runs.
+#[inline]
+fn byte_tail(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let u16_at = |i: usize| match rest.get(i..i + 2) {
+        Some(&[a, b]) => u64::from(u16::from_le_bytes([a, b])),
+        _ => 0,
+    };
+    let u32_at = |i: usize| match rest.get(i..i + 4) {
+        Some(&[a, b, c, d]) => u64::from(u32::from_le_bytes([a, b, c, d])),
+        _ => 0,
+    };
+    match n {
+        0 => 0,
+        1 => u64::from(rest[0]),
+        2..=3 => u16_at(0) | (u16_at(n - 2) << (8 * (n - 2))),
+        _ => u32_at(0) | (u32_at(n - 4) << (8 * (n - 4))),
     }
 }
 
