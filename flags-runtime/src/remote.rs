@@ -427,6 +427,24 @@ impl Remote {
                 .runtime
                 .spawn(supervise_streams(Arc::downgrade(&inner), streams_rx));
         }
+        if let Some(every) = inner.cache.as_ref().map(RemoteCache::tick_every) {
+            // The cache's coarse time: hits compare expiry with it instead of reading a clock.
+            let weak = Arc::downgrade(&inner);
+            inner.runtime.spawn(async move {
+                let mut ticks = tokio::time::interval(every);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    ticks.tick().await;
+                    match weak.upgrade() {
+                        Some(inner) => match &inner.cache {
+                            Some(cache) => cache.tick(),
+                            None => return,
+                        },
+                        None => return,
+                    }
+                }
+            });
+        }
         Ok(Remote { inner })
     }
 

@@ -580,3 +580,40 @@ async fn before_hooks_change_the_context_sent_per_evaluation() {
         ]
     );
 }
+
+#[test]
+fn cached_entries_expire_while_the_provider_ticks() {
+    let server = FaultServer::start();
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags/new-checkout",
+        Reply::json(&ofrep_flag("new-checkout", json!(true))),
+    );
+    let client = Client::builder()
+        .remote(remote::ofrep(server.url("")).cache(Duration::from_millis(40), 10))
+        .build()
+        .unwrap();
+    let blocking = client.blocking();
+    let ctx = Context::new("user-1");
+    assert_eq!(
+        blocking.details(&ENABLED, &ctx).reason,
+        Reason::TargetingMatch
+    );
+    assert_eq!(blocking.details(&ENABLED, &ctx).reason, Reason::Cached);
+    assert_eq!(server.count(), 1);
+    // Past the TTL and a few ticks (every 10 ms), the entry is gone: the sync API misses
+    // and the blocking one asks again.
+    std::thread::sleep(Duration::from_millis(60));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.details(&ENABLED, &ctx).reason == Reason::Cached
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_ne!(client.details(&ENABLED, &ctx).reason, Reason::Cached);
+    assert_eq!(
+        blocking.details(&ENABLED, &ctx).reason,
+        Reason::TargetingMatch
+    );
+    assert_eq!(server.count(), 2);
+}

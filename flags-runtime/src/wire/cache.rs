@@ -88,8 +88,14 @@ impl Default for CacheOptions {
 /// for each other. Inserts and evictions take the write lock.
 pub(crate) struct RemoteCache {
     options: CacheOptions,
-    /// `None`: the monotonic system clock, read without an indirect call.
+    /// `None`: the monotonic system clock, read coarsely (see [`RemoteCache::tick`]).
     clock: Option<Arc<dyn Clock>>,
+    /// Where times are counted from (nanoseconds since).
+    origin: Instant,
+    /// The time as of the last tick or insert: what hits compare expiry times with, so that
+    /// a hit reads no clock. Behind by at most [`RemoteCache::tick_every`] while the
+    /// provider's thread ticks it.
+    coarse: AtomicU64,
     /// Random per cache, so that colliding contexts cannot be prepared in advance.
     seed: u64,
     /// A second random word mixed into every pair of words hashed.
@@ -123,7 +129,11 @@ impl RemoteCache {
         let random = RandomState::new();
         RemoteCache {
             options,
+            origin: clock
+                .as_ref()
+                .map_or_else(Instant::now, |clock| clock.now()),
             clock,
+            coarse: AtomicU64::new(0),
             seed: random.hash_one(0x5EED_u64),
             key: random.hash_one(0x004B_4559_u64) | 1,
             table: RwLock::new(Table::with_capacity(options.max_entries.min(4096))),
@@ -184,7 +194,7 @@ impl RemoteCache {
         let mut inline = Inline::EMPTY;
         let probe = Probe::new(&mut inline, flag, type_word(ty), ctx);
         let hash = probe.hash(self.seed, self.key);
-        let now = self.now();
+        let now = self.coarse_now();
         let table = self.read();
         let entry = table.slots[*table.index.get(&hash)?].as_ref()?;
         if entry.ty != ty || !probe.matches(&entry.key) {
@@ -203,7 +213,7 @@ impl RemoteCache {
     }
 
     #[cold]
-    fn drop_expired(&self, hash: u64, now: Instant) {
+    fn drop_expired(&self, hash: u64, now: u64) {
         let mut table = self.write();
         if let Some(&index) = table.index.get(&hash)
             && table.slots[index]
@@ -240,7 +250,7 @@ impl RemoteCache {
             key: words.0.into_boxed_slice(),
             value: Stored::of(resolution.value.as_ref()),
             resolution,
-            expires: now + self.options.ttl,
+            expires: now.saturating_add(nanos(self.options.ttl)),
             used: AtomicBool::new(false),
         };
         let mut table = self.write();
@@ -285,12 +295,37 @@ impl RemoteCache {
         self.len() == 0
     }
 
+    /// The time now, in nanoseconds since the cache's origin, read from the clock; the coarse
+    /// time moves up to it.
+    fn now(&self) -> u64 {
+        let now = match &self.clock {
+            None => nanos(self.origin.elapsed()),
+            Some(clock) => nanos(clock.now().saturating_duration_since(self.origin)),
+        };
+        self.coarse.fetch_max(now, Ordering::Relaxed);
+        now
+    }
+
+    /// The time as hits see it: the coarse time on the system clock (no clock read), the
+    /// injected clock's time in tests.
     #[inline]
-    fn now(&self) -> Instant {
+    fn coarse_now(&self) -> u64 {
         match &self.clock {
-            None => Instant::now(),
-            Some(clock) => clock.now(),
+            None => self.coarse.load(Ordering::Relaxed),
+            Some(_) => self.now(),
         }
+    }
+
+    /// Moves the coarse time up to the clock's; the provider calls it every
+    /// [`RemoteCache::tick_every`], so that an entry is served at most that long past its TTL.
+    pub(crate) fn tick(&self) {
+        let _ = self.now();
+    }
+
+    /// How often [`RemoteCache::tick`] should run: a sixteenth of the TTL, within 10 ms and
+    /// 1 s.
+    pub(crate) fn tick_every(&self) -> Duration {
+        (self.options.ttl / 16).clamp(Duration::from_millis(10), Duration::from_secs(1))
     }
 
     #[inline]
@@ -360,7 +395,8 @@ struct Entry {
     key: Box<[u64]>,
     resolution: Arc<Resolution>,
     value: Stored,
-    expires: Instant,
+    /// Nanoseconds since the cache's origin.
+    expires: u64,
     /// Used since the clock hand last passed.
     used: AtomicBool,
 }
@@ -426,7 +462,7 @@ impl Table {
 
     /// Removes the first entry the hand finds expired or unused, clearing the `used` flag
     /// of those it passes (so two turns at most).
-    fn evict(&mut self, now: Instant) {
+    fn evict(&mut self, now: u64) {
         let n = self.slots.len();
         for _ in 0..=2 * n {
             let at = self.hand % n.max(1);
@@ -535,6 +571,11 @@ trait Sink {
             self.word(byte_tail(rest));
         }
     }
+}
+
+/// A duration in nanoseconds, saturated (585 years).
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Up to 7 bytes as a little-endian word: two overlapping reads of 4 (or 2) bytes, whose
@@ -888,6 +929,24 @@ mod tests {
         assert_eq!((d.value, d.reason, d.error), (true, Reason::Cached, None));
         assert_eq!(d.variant.as_deref(), Some("on"));
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn on_the_system_clock_hits_compare_with_the_time_of_the_last_tick_or_insert() {
+        let cache = RemoteCache::new(CacheOptions {
+            ttl: Duration::from_millis(20),
+            max_entries: 10,
+        });
+        assert_eq!(cache.tick_every(), Duration::from_millis(10));
+        let ctx = Context::new("u");
+        assert!(cache.insert("f", BOOL, &ctx, answer(json!(true))));
+        assert!(cache.get("f", BOOL, &ctx).is_some());
+        std::thread::sleep(Duration::from_millis(30));
+        // No tick since: the entry is still served (at most one tick period late).
+        assert!(cache.get("f", BOOL, &ctx).is_some());
+        cache.tick();
+        assert!(cache.get("f", BOOL, &ctx).is_none());
+        assert_eq!(cache.len(), 0);
     }
 
     #[test]
