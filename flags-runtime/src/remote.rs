@@ -115,7 +115,9 @@ impl Ofrep {
     /// Caches per-evaluation results for `ttl`, at most `max_entries` of them (beyond, an
     /// expired entry or one not read lately is evicted: second-chance LRU), keyed by
     /// the flag, the type read and the whole context. Hits report reason `CACHED`; errors and
-    /// `DISABLED` results are never cached.
+    /// `DISABLED` results are never cached. A hit reads no clock: expiry is checked against a
+    /// time the provider ticks every sixteenth of `ttl` (10 ms to 1 s), so an entry may be
+    /// served up to one tick past `ttl`.
     pub fn cache(mut self, ttl: Duration, max_entries: usize) -> Ofrep {
         self.cache = Some(CacheOptions { ttl, max_entries });
         self
