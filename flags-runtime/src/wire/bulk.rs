@@ -319,10 +319,11 @@ impl fmt::Debug for BulkFlags {
     }
 }
 
+#[cfg(test)]
 impl std::ops::Index<&str> for BulkFlags {
     type Output = Resolution;
 
-    /// The evaluation of `key`; panics when the answer does not hold it (tests only).
+    /// The evaluation of `key`; panics when the answer does not hold it (for tests).
     fn index(&self, key: &str) -> &Resolution {
         match self.get(key) {
             Some(resolution) => resolution,
