@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use super::breaker::{Breaker, CircuitState, Outcome};
 use super::retry::{MAX_DELAY, backoff, parse_retry_after};
+use super::summary::http_error_summary;
 use super::tls::{TlsOptions, client_config};
 
 /// The HTTP method of a [`Request`] (`reqwest`'s, re-exported).
@@ -26,15 +27,22 @@ pub type HeadersFactory = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
 const MAX_RETRIES: u32 = 10;
 /// The most of an error response's body kept in [`TransportError::Status`].
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
+/// The longest [`TransportConfig::deadline`] accepted.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+/// The least time a retry must have before the deadline to be started: a tenth of the
+/// timeout, at most this.
+const MIN_RETRY_BUDGET: Duration = Duration::from_millis(100);
 
 /// How to build a [`Transport`]: a builder, validated by [`build`](TransportConfig::build).
 ///
-/// Defaults: 10 s timeout, 5 s connect timeout, 2 retries from a 250 ms delay, a breaker
-/// opening after 5 consecutive failures for 30 s, coalescing on, a 10 MiB body limit, the
-/// platform's roots, no client identity.
+/// Defaults: 10 s timeout, a deadline equal to the timeout, 5 s connect timeout, 2 retries
+/// from a 250 ms delay, a breaker opening after 5 consecutive failures for 30 s, coalescing
+/// on, a 10 MiB body limit, the platform's roots, no client identity.
 #[derive(Clone)]
 pub struct TransportConfig {
     timeout: Duration,
+    /// `None`: the timeout.
+    deadline: Option<Duration>,
     connect_timeout: Duration,
     retries: u32,
     retry_delay: Duration,
@@ -57,6 +65,7 @@ impl Default for TransportConfig {
     fn default() -> Self {
         TransportConfig {
             timeout: Duration::from_secs(10),
+            deadline: None,
             connect_timeout: Duration::from_secs(5),
             retries: 2,
             retry_delay: Duration::from_millis(250),
@@ -82,9 +91,28 @@ impl TransportConfig {
     }
 
     /// The time one attempt may take, from connecting to the end of the body (default 10 s).
+    /// A call's attempts, retries included, are bounded together by the
+    /// [`deadline`](Self::deadline).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The time one call of [`Transport::send`] may take in all: every attempt, every wait
+    /// between attempts, and the wait for an identical request already in flight (default: the
+    /// timeout, so that a caller never waits longer than the timeout, retries included). Each
+    /// attempt gets the timeout or what is left before the deadline, whichever is shorter; a
+    /// retry is not started when its wait would cross the deadline or would leave it less than
+    /// a tenth of the timeout (at most 100 ms). Longer than the timeout, it makes room for
+    /// retries of attempts that time out. Between zero (excluded) and 24 hours, or
+    /// [`build`](Self::build) fails with [`ConfigError::InvalidDeadline`].
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    fn effective_deadline(&self) -> Duration {
+        self.deadline.unwrap_or(self.timeout)
     }
 
     /// The time connecting (TCP and TLS) may take (default 5 s).
@@ -199,6 +227,11 @@ impl TransportConfig {
                 option: "connect_timeout",
             });
         }
+        if let Some(deadline) = self.deadline
+            && (deadline.is_zero() || deadline > MAX_DEADLINE)
+        {
+            return Err(ConfigError::InvalidDeadline { deadline });
+        }
         if self.breaker_threshold() > 0 && self.breaker_open_for.is_zero() {
             return Err(ConfigError::ZeroDuration {
                 option: "breaker(_, open_for)",
@@ -264,6 +297,7 @@ impl fmt::Debug for TransportConfig {
         let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("TransportConfig")
             .field("timeout", &self.timeout)
+            .field("deadline", &self.effective_deadline())
             .field("connect_timeout", &self.connect_timeout)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
@@ -297,6 +331,15 @@ pub enum ConfigError {
     ZeroDuration {
         /// The option.
         option: &'static str,
+    },
+    /// The deadline is zero or longer than [`MAX_DEADLINE`] (24 hours).
+    #[error(
+        "`deadline` must be greater than zero and at most 24 h (it is {} ms)",
+        deadline.as_millis()
+    )]
+    InvalidDeadline {
+        /// The deadline given.
+        deadline: Duration,
     },
     /// The body limit is zero.
     #[error("`max_body` must be at least 1 byte")]
@@ -459,6 +502,20 @@ pub enum TransportError {
     /// An attempt took longer than the timeout (connecting, waiting or reading the body).
     #[error("the request timed out")]
     Timeout,
+    /// The call's [deadline](TransportConfig::deadline) passed without an answer: its last
+    /// attempt was cut by the deadline or timed out with no time left for a retry, or the
+    /// call waited for an identical request in flight that did not finish in time. (A call
+    /// whose last attempt failed otherwise, with no time left for a retry, returns that
+    /// failure.)
+    #[error("no answer within the deadline of {} ms{}", millis_up(*waited), deadline_hint(*attempts, *joined))]
+    DeadlineExceeded {
+        /// How long the call waited.
+        waited: Duration,
+        /// The attempts this call made.
+        attempts: u32,
+        /// Whether the call waited for an identical request in flight, sent by another caller.
+        joined: bool,
+    },
     /// The server could not be reached.
     #[error("cannot connect: {message}")]
     Connect {
@@ -477,13 +534,20 @@ pub enum TransportError {
         /// The causes.
         message: String,
     },
-    /// The server answered with a status of 400 or more.
-    #[error("the server answered {status}{}", retry_hint(*retry_after))]
+    /// The server answered with a status of 400 or more; its `Display` is a short summary
+    /// (see [`http_error_summary`](super::http_error_summary)).
+    #[error(
+        "the server answered {}{}",
+        http_error_summary(*status, content_type.as_deref(), body),
+        retry_hint(*retry_after)
+    )]
     Status {
         /// The status code.
         status: u16,
         /// The server's `Retry-After`, if any.
         retry_after: Option<Duration>,
+        /// The answer's `Content-Type`, if any.
+        content_type: Option<String>,
         /// The start of the body (at most 16 KiB), for error details such as OFREP's
         /// `errorCode`.
         body: Bytes,
@@ -532,6 +596,20 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
+/// Milliseconds, rounded up (a wait of 999.6 ms reads 1000 ms).
+fn millis_up(duration: Duration) -> u128 {
+    duration.as_nanos().div_ceil(1_000_000)
+}
+
+fn deadline_hint(attempts: u32, joined: bool) -> String {
+    match (attempts, joined) {
+        (0, true) => " (waiting for an identical request in flight)".to_owned(),
+        (0, false) => " (no time left for an attempt)".to_owned(),
+        (1, _) => " (1 attempt)".to_owned(),
+        (n, _) => format!(" ({n} attempts)"),
+    }
+}
+
 fn open_hint(retry_in: Duration) -> String {
     if retry_in.is_zero() {
         "; a probe request is in flight".to_owned()
@@ -561,6 +639,7 @@ impl TransportError {
             TransportError::Status { status, .. } => *status >= 500 || *status == 429,
             TransportError::RateLimited { .. } => true,
             TransportError::Tls { .. }
+            | TransportError::DeadlineExceeded { .. }
             | TransportError::TooLarge { .. }
             | TransportError::CircuitOpen { .. }
             | TransportError::InvalidRequest { .. } => false,
@@ -584,7 +663,9 @@ impl TransportError {
             | TransportError::Body { .. } => Outcome::Failure,
             TransportError::Status { status, .. } if *status >= 500 => Outcome::Failure,
             TransportError::Status { .. } | TransportError::RateLimited { .. } => Outcome::Success,
-            TransportError::TooLarge { .. }
+            // The attempt's own timeout was reported as it happened.
+            TransportError::DeadlineExceeded { .. }
+            | TransportError::TooLarge { .. }
             | TransportError::CircuitOpen { .. }
             | TransportError::InvalidRequest { .. } => Outcome::Neutral,
         }
@@ -728,17 +809,57 @@ impl Transport {
         }
     }
 
-    /// Sends `request`: retried, coalesced and limited as configured. A status below 400 is a
-    /// [`Response`]; 400 and above is a [`TransportError::Status`] (or
-    /// [`TransportError::RateLimited`] for a 429 with `Retry-After`).
+    /// The configured [deadline](TransportConfig::deadline) of one call.
+    pub fn deadline(&self) -> Duration {
+        self.inner.config.effective_deadline()
+    }
+
+    /// Sends `request`: retried, coalesced and limited as configured, and answered within the
+    /// [deadline](TransportConfig::deadline) from now. A status below 400 is a [`Response`];
+    /// 400 and above is a [`TransportError::Status`] (or [`TransportError::RateLimited`] for
+    /// a 429 with `Retry-After`).
     pub async fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let started = Instant::now();
+        let deadline = started
+            .checked_add(self.deadline())
+            .unwrap_or_else(|| started + MAX_DEADLINE);
+        self.send_until(request, deadline).await
+    }
+
+    /// [`send`](Self::send), answered by `deadline` rather than within the configured deadline
+    /// from now: several calls that make one operation (the flags of one struct, say) share
+    /// one deadline. After `deadline`, no attempt is started and a caller waiting for an
+    /// identical request in flight stops waiting; either way
+    /// [`TransportError::DeadlineExceeded`].
+    pub async fn send_until(
+        &self,
+        request: Request,
+        deadline: Instant,
+    ) -> Result<Response, TransportError> {
+        let started = Instant::now();
         let prepared = self.prepare(request)?;
         self.check_limit(&prepared.origin)?;
+        let attempts = AtomicU32::new(0);
+        let cut_off = |joined: bool| TransportError::DeadlineExceeded {
+            waited: started.elapsed(),
+            attempts: attempts.load(Ordering::Relaxed),
+            joined,
+        };
+        if Instant::now() >= deadline {
+            return Err(cut_off(false));
+        }
+        let until = tokio::time::Instant::from_std(deadline);
         if !self.inner.config.coalesce {
-            return self.execute(&prepared).await;
+            // The attempts keep to the deadline themselves; this bounds what they cannot
+            // (a name lookup that ignores its timeout, say).
+            let work = self.execute(&prepared, deadline, started, &attempts);
+            return match tokio::time::timeout_at(until, work).await {
+                Ok(result) => result,
+                Err(_) => Err(cut_off(false)),
+            };
         }
         let key = prepared.key();
-        let cell = {
+        let (cell, joined) = {
             let mut map = self
                 .inner
                 .in_flight
@@ -747,25 +868,30 @@ impl Transport {
             match map.get(&key) {
                 Some(cell) => {
                     self.inner.stats.coalesced.fetch_add(1, Ordering::Relaxed);
-                    cell.clone()
+                    (cell.clone(), true)
                 }
                 None => {
                     let cell = Shared::default();
                     map.insert(key.clone(), cell.clone());
-                    cell
+                    (cell, false)
                 }
             }
         };
-        cell.get_or_init(|| async {
+        // Whoever runs the request (the caller that started it, or a caller that takes over
+        // when that one gives up) runs it to its own deadline; everyone stops waiting at
+        // their own.
+        let work = cell.get_or_init(|| async {
             let _leave = Leave {
                 in_flight: &self.inner.in_flight,
                 key: &key,
                 cell: &cell,
             };
-            self.execute(&prepared).await
-        })
-        .await
-        .clone()
+            self.execute(&prepared, deadline, started, &attempts).await
+        });
+        match tokio::time::timeout_at(until, work).await {
+            Ok(result) => result.clone(),
+            Err(_) => Err(cut_off(joined && attempts.load(Ordering::Relaxed) == 0)),
+        }
     }
 
     /// Parses the URL and merges the headers: static and bearer, then the factory's, then the
@@ -828,20 +954,37 @@ impl Transport {
         }
     }
 
-    /// The attempts of one request.
-    async fn execute(&self, request: &Prepared) -> Result<Response, TransportError> {
+    /// The attempts of one request, within `deadline`; `attempts` counts them.
+    async fn execute(
+        &self,
+        request: &Prepared,
+        deadline: Instant,
+        started: Instant,
+        attempts: &AtomicU32,
+    ) -> Result<Response, TransportError> {
         let config = &self.inner.config;
+        let min_retry_budget = (config.timeout / 10).min(MIN_RETRY_BUDGET);
         let mut retry = 0;
         loop {
             if retry > 0 {
                 self.check_limit(&request.origin)?;
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(TransportError::DeadlineExceeded {
+                    waited: started.elapsed(),
+                    attempts: attempts.load(Ordering::Relaxed),
+                    joined: false,
+                });
             }
             let permit = self.inner.breaker.acquire().map_err(|retry_in| {
                 self.inner.stats.failed_fast.fetch_add(1, Ordering::Relaxed);
                 TransportError::CircuitOpen { retry_in }
             })?;
             self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.attempt(request).await;
+            attempts.fetch_add(1, Ordering::Relaxed);
+            let budget = config.timeout.min(remaining);
+            let result = self.attempt(request, budget).await;
             let error = match result {
                 Ok(response) => {
                     permit.report(Outcome::Success);
@@ -849,9 +992,28 @@ impl Transport {
                 }
                 Err(error) => error,
             };
-            permit.report(error.outcome());
+            // An attempt the deadline cut well short of the timeout says little about the
+            // server: it does not count towards opening the breaker.
+            let cut_short = budget < config.timeout / 2;
+            permit.report(match error {
+                TransportError::Timeout if cut_short => Outcome::Neutral,
+                _ => error.outcome(),
+            });
+            // A timeout with no time left for a retry is the deadline's doing.
+            let out_of_time = |error: TransportError| match error {
+                TransportError::Timeout => TransportError::DeadlineExceeded {
+                    waited: started.elapsed(),
+                    attempts: attempts.load(Ordering::Relaxed),
+                    joined: false,
+                },
+                error => error,
+            };
             if !error.is_retryable() || retry >= config.retries {
-                return Err(error);
+                return Err(if budget < config.timeout {
+                    out_of_time(error)
+                } else {
+                    error
+                });
             }
             let asked = match &error {
                 TransportError::Status { retry_after, .. } => *retry_after,
@@ -866,6 +1028,16 @@ impl Transport {
             if wait > MAX_DELAY || asked.is_some_and(|asked| asked > config.timeout) {
                 return Err(error);
             }
+            // Nor is a wait that would leave the retry too little time before the deadline.
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if wait.saturating_add(min_retry_budget) > remaining {
+                tracing::debug!(
+                    target: "flags",
+                    "not retrying: {} ms left before the deadline after: {error}",
+                    remaining.as_millis()
+                );
+                return Err(out_of_time(error));
+            }
             tracing::debug!(target: "flags", "retrying in {} ms after: {error}", wait.as_millis());
             tokio::time::sleep(wait).await;
             retry += 1;
@@ -873,14 +1045,19 @@ impl Transport {
         }
     }
 
-    /// One HTTP exchange.
-    async fn attempt(&self, request: &Prepared) -> Result<Response, TransportError> {
+    /// One HTTP exchange, from connecting to the end of the body within `timeout`.
+    async fn attempt(
+        &self,
+        request: &Prepared,
+        timeout: Duration,
+    ) -> Result<Response, TransportError> {
         let config = &self.inner.config;
         let mut builder = self
             .inner
             .client
             .request(request.method.clone(), request.url.clone())
-            .headers(request.headers.clone());
+            .headers(request.headers.clone())
+            .timeout(timeout);
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
@@ -958,6 +1135,10 @@ impl Transport {
         TransportError::Status {
             status,
             retry_after,
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             body,
         }
     }

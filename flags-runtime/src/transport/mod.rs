@@ -1,14 +1,17 @@
 //! HTTP for the runtime: the shared [`Transport`] of the remote providers, and the plumbing
 //! shared with the HTTP sources and `flags-build`'s sync (one TLS set-up, error messages that
-//! never carry a URL, URL redaction).
+//! never carry a URL, short summaries of HTTP error answers, URL redaction).
 //!
 //! A [`Transport`] wraps one `reqwest` client (rustls with `ring`) and adds what a flag service
 //! client needs on a bad network:
 //!
 //! - a timeout per attempt (connection, headers and body) and a connect timeout;
+//! - one deadline per call ([`TransportConfig::deadline`], by default the timeout) bounding
+//!   every attempt, every wait between attempts and the wait for an identical request in
+//!   flight: a caller never waits past it;
 //! - retries with capped exponential backoff and full jitter, honouring `Retry-After`, for
 //!   transport failures, body read failures, 5xx and 429 only (never 400, 401, 403, 404 nor
-//!   any other 4xx);
+//!   any other 4xx), each only when it can still finish before the deadline;
 //! - a circuit breaker ([`CircuitState`]), opened by consecutive transport/5xx failures;
 //! - a per-origin fail-fast window after a 429 with `Retry-After` ([`TransportError::RateLimited`]);
 //! - coalescing: identical requests in flight at the same time share one HTTP call;
@@ -26,7 +29,8 @@
 //! use flags_runtime::transport::{Request, TransportConfig};
 //!
 //! let transport = TransportConfig::new()
-//!     .timeout(Duration::from_secs(5))
+//!     .timeout(Duration::from_secs(2))
+//!     .deadline(Duration::from_secs(5)) // retries included
 //!     .retries(2)
 //!     .bearer_token("secret")
 //!     .build()?;
@@ -43,15 +47,18 @@
 mod breaker;
 mod client;
 mod retry;
+mod summary;
 mod tls;
 
 pub use breaker::CircuitState;
 pub use client::{
-    ConfigError, HeadersFactory, Method, Request, Response, Stream, Transport, TransportConfig,
+    ConfigError, MAX_DEADLINE, HeadersFactory, Method, Request, Response, Stream, Transport, TransportConfig,
     TransportError, TransportStats,
 };
 pub(crate) use retry::jitter;
 pub use retry::parse_retry_after;
+pub(crate) use summary::excerpt;
+pub use summary::{EXCERPT_CHARS, http_error_summary};
 
 use std::sync::Arc;
 
