@@ -91,9 +91,30 @@ impl Ofrep {
         self.header("Authorization", value)
     }
 
-    /// The timeout of one request (default 10 s, or `OFREP_TIMEOUT_MS`).
+    /// The timeout of one attempt (default 10 s, or `OFREP_TIMEOUT_MS`).
     pub fn timeout(mut self, timeout: Duration) -> Ofrep {
         self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// The time one evaluation (one flag, or every field of a struct, asked for concurrently)
+    /// or one bulk fetch may take in all, every attempt and every wait between retries
+    /// included; the caller has its answer, or its default with `GENERAL` and a message saying
+    /// so, by then. Default: the [`TransportConfig::deadline`] given to
+    /// [`Ofrep::transport`], which defaults to the timeout, so that by default a caller never
+    /// waits longer than the timeout and a retry happens only when the failed attempt left
+    /// time for it. Longer than the timeout, it makes room for retries of attempts that time
+    /// out. Must be positive and at most 24 hours (`build()` fails otherwise, with
+    /// [`OfrepConfigError::InvalidDeadline`]).
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// let provider = flags_runtime::remote::ofrep("http://localhost:8016")
+    ///     .timeout(Duration::from_secs(1))   // each attempt
+    ///     .deadline(Duration::from_secs(3)); // all attempts of one evaluation
+    /// ```
+    pub fn deadline(mut self, deadline: Duration) -> Ofrep {
+        self.options.deadline = Some(deadline);
         self
     }
 
@@ -123,8 +144,8 @@ impl Ofrep {
         self
     }
 
-    /// The transport's settings (retries, breaker, TLS, size limit); its timeout is replaced
-    /// by [`Ofrep::timeout`].
+    /// The transport's settings (retries, breaker, TLS, size limit, deadline); its timeout is
+    /// replaced by [`Ofrep::timeout`], and its deadline by [`Ofrep::deadline`] when set.
     pub fn transport(mut self, transport: TransportConfig) -> Ofrep {
         self.transport = transport;
         self
@@ -200,9 +221,17 @@ impl Flagship {
         self
     }
 
-    /// The timeout of one request (default 5 s).
+    /// The timeout of one attempt (default 5 s).
     pub fn timeout(mut self, timeout: Duration) -> Flagship {
         self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// The time one evaluation may take in all, retries and the waits between them included
+    /// (default: the timeout); see [`Ofrep::deadline`]. Fails `build()` with
+    /// [`FlagshipConfigError::InvalidDeadline`] unless positive and at most 24 hours.
+    pub fn deadline(mut self, deadline: Duration) -> Flagship {
+        self.options.deadline = Some(deadline);
         self
     }
 
@@ -224,7 +253,8 @@ impl Flagship {
         self
     }
 
-    /// See [`Ofrep::transport`]; timeout, retries and delay are replaced by this provider's.
+    /// See [`Ofrep::transport`]; timeout, retries and delay are replaced by this provider's, and
+    /// the deadline by [`Flagship::deadline`] when set.
     pub fn transport(mut self, transport: TransportConfig) -> Flagship {
         self.transport = transport;
         self
@@ -269,6 +299,9 @@ impl sealed::Sealed for Ofrep {
                 message: e.to_string(),
             })?;
         let mut transport = self.transport.timeout(config.timeout);
+        if let Some(deadline) = config.deadline {
+            transport = transport.deadline(deadline);
+        }
         for (name, value) in &config.headers {
             transport = transport.header(name.clone(), value.clone());
         }
@@ -295,12 +328,15 @@ impl sealed::Sealed for Flagship {
             origin: "the Flagship provider".to_owned(),
             message: e.to_string(),
         })?;
-        let transport = self
+        let mut transport = self
             .transport
             .timeout(config.timeout)
             .retries(config.retries)
-            .retry_delay(config.retry_delay)
-            .build()?;
+            .retry_delay(config.retry_delay);
+        if let Some(deadline) = config.deadline {
+            transport = transport.deadline(deadline);
+        }
+        let transport = transport.build()?;
         let name = format!(
             "Flagship `{}`",
             crate::wire::context::redacted(&config.evaluate_url)
@@ -524,7 +560,9 @@ impl Remote {
         }
     }
 
-    /// Refreshes now (bulk mode), waiting for the outcome.
+    /// Refreshes now (bulk mode), waiting for the outcome at most the deadline (a refresh
+    /// already in flight is waited for within it); the refresh lands even when it comes
+    /// later.
     pub(crate) fn refresh_blocking(&self) -> Result<(), crate::Error> {
         if !self.is_bulk() {
             return Ok(());
@@ -540,8 +578,17 @@ impl Remote {
             });
             return Ok(());
         }
-        self.run_blocking(async move { inner.refresh_bulk(Trigger::Poll).await })
-            .ok_or(crate::Error::ShutDown)?
+        let deadline = self.inner.transport.deadline();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Detached: the evaluation lands even when the caller stops waiting.
+        self.inner.runtime.spawn(async move {
+            let _ = tx.send(inner.refresh_bulk(Trigger::Poll).await);
+        });
+        match self.run_blocking(async move { tokio::time::timeout(deadline, rx).await }) {
+            Some(Ok(Ok(outcome))) => outcome,
+            Some(Err(_)) => Err(self.not_in_time("the refreshed evaluation")),
+            Some(Ok(Err(_))) | None => Err(crate::Error::ShutDown),
+        }
     }
 
     /// Bulk mode: switches to `context` and starts its evaluation; the returned receiver
@@ -582,32 +629,33 @@ impl Remote {
         Ok(rx)
     }
 
-    fn context_timeout(&self) -> crate::Error {
+    /// `what` has not arrived within the deadline.
+    fn not_in_time(&self, what: &str) -> crate::Error {
         crate::Error::Fetch {
             origin: self.inner.name.clone(),
             message: format!(
-                "the evaluation for the new context has not arrived within {} ms; reads answer \
-                 from the previous evaluation until it does",
-                self.inner.timeout().as_millis()
+                "{what} has not arrived within the deadline of {} ms; reads answer from the \
+                 previous evaluation until it does",
+                self.inner.transport.deadline().as_millis()
             ),
         }
     }
 
-    /// Bulk mode: changes the context and waits (at most the provider's timeout) for its
+    /// Bulk mode: changes the context and waits (at most the provider's deadline) for its
     /// evaluation; from the provider's own thread (an event handler), returns at once.
     pub(crate) fn set_context_blocking(&self, context: Context) -> Result<(), crate::Error> {
         let rx = self.begin_context_change(context)?;
         if std::thread::current().id() == self.inner.thread_id {
             return Ok(());
         }
-        let timeout = self.inner.timeout();
+        let timeout = self.inner.transport.deadline();
         let (tx, done) = std::sync::mpsc::channel();
         self.inner.runtime.spawn(async move {
             let _ = tx.send(tokio::time::timeout(timeout, rx).await);
         });
         match done.recv() {
             Ok(Ok(Ok(outcome))) => outcome,
-            Ok(Err(_)) => Err(self.context_timeout()),
+            Ok(Err(_)) => Err(self.not_in_time("the evaluation for the new context")),
             Ok(Ok(Err(_))) | Err(_) => Err(crate::Error::ShutDown),
         }
     }
@@ -615,13 +663,13 @@ impl Remote {
     /// [`Remote::set_context_blocking`] as a future, for any executor.
     pub(crate) async fn set_context(&self, context: Context) -> Result<(), crate::Error> {
         let rx = self.begin_context_change(context)?;
-        let timeout = self.inner.timeout();
+        let timeout = self.inner.transport.deadline();
         match self
             .run(async move { tokio::time::timeout(timeout, rx).await })
             .await
         {
             Some(Ok(Ok(outcome))) => outcome,
-            Some(Err(_)) => Err(self.context_timeout()),
+            Some(Err(_)) => Err(self.not_in_time("the evaluation for the new context")),
             Some(Ok(Err(_))) | None => Err(crate::Error::ShutDown),
         }
     }
@@ -645,19 +693,20 @@ impl Wanted {
 
 impl Inner {
     /// Resolves every `(flag, context)` pair, concurrently (identical requests are coalesced
-    /// by the transport), answering in the same order; the `bool` says whether an answer came
-    /// from the cache.
+    /// by the transport), answering in the same order, all within one deadline (the
+    /// transport's, from now); the `bool` says whether an answer came from the cache.
     pub(crate) async fn resolve_each(
         self: Arc<Self>,
         wanted: Vec<(Wanted, Arc<Context>)>,
     ) -> Vec<(Arc<Resolution>, bool)> {
+        let deadline = Instant::now() + self.transport.deadline();
         let mut tasks = Vec::with_capacity(wanted.len());
         for (want, ctx) in wanted {
             let inner = self.clone();
             let key = want.key.clone();
             tasks.push((
                 key,
-                tokio::spawn(async move { inner.resolve(&want, &ctx).await }),
+                tokio::spawn(async move { inner.resolve(&want, &ctx, deadline).await }),
             ));
         }
         let mut out = Vec::with_capacity(tasks.len());
@@ -678,20 +727,25 @@ impl Inner {
         out
     }
 
-    async fn resolve(&self, want: &Wanted, ctx: &Context) -> (Arc<Resolution>, bool) {
+    async fn resolve(
+        &self,
+        want: &Wanted,
+        ctx: &Context,
+        deadline: Instant,
+    ) -> (Arc<Resolution>, bool) {
         if let Some(cache) = &self.cache
             && let Some(hit) = cache.get(&want.key, want.ty, ctx)
         {
             return (hit, true);
         }
-        let resolution = Arc::new(self.fetch_one(&want.key, ctx).await);
+        let resolution = Arc::new(self.fetch_one(&want.key, ctx, deadline).await);
         if let Some(cache) = &self.cache {
             cache.insert(&want.key, want.ty, ctx, resolution.clone());
         }
         (resolution, false)
     }
 
-    async fn fetch_one(&self, key: &str, ctx: &Context) -> Resolution {
+    async fn fetch_one(&self, key: &str, ctx: &Context, deadline: Instant) -> Resolution {
         if self.stopped.load(Ordering::Relaxed) {
             return Resolution::error(
                 ErrorCode::ProviderNotReady,
@@ -715,12 +769,13 @@ impl Inner {
                     Ok((url, body)) => Request::post_json(url, body),
                     Err(error) => return from_error(error),
                 };
-                let (status, body) = match self.transport.send(request).await {
-                    Ok(response) => (response.status, response.body),
-                    Err(TransportError::Status { status, body, .. }) => (status, body),
+                let (status, content_type, body) = match answered(
+                    self.transport.send_until(request, deadline).await,
+                ) {
+                    Ok(answer) => answer,
                     Err(error) => return self.transport_failure(&error),
                 };
-                let answer = ofrep::parse_single(key, status, &body);
+                let answer = ofrep::parse_single(key, status, content_type.as_deref(), &body);
                 if answer.signal == Some(Signal::Fatal) {
                     self.go_fatal(&answer.resolution);
                 }
@@ -736,12 +791,13 @@ impl Inner {
                 for (name, value) in config.request_headers() {
                     request = request.header(name, value);
                 }
-                let (status, body) = match self.transport.send(request).await {
-                    Ok(response) => (response.status, response.body),
-                    Err(TransportError::Status { status, body, .. }) => (status, body),
+                let (status, content_type, body) = match answered(
+                    self.transport.send_until(request, deadline).await,
+                ) {
+                    Ok(answer) => answer,
                     Err(error) => return self.transport_failure(&error),
                 };
-                crate::wire::flagship::parse_evaluate(key, status, &body)
+                crate::wire::flagship::parse_evaluate(key, status, content_type.as_deref(), &body)
             }
             Protocol::OfrepBulk { .. } => match self.bulk.load_full() {
                 Some(bulk) => match bulk.flags.get(key) {
@@ -839,10 +895,18 @@ impl Inner {
             return Ok(());
         }
         let answer = match sent {
-            Ok(response) => ofrep::parse_bulk(response.status, &response.body, response.etag()),
-            Err(TransportError::Status { status, body, .. }) => {
-                ofrep::parse_bulk(status, &body, None)
-            }
+            Ok(response) => ofrep::parse_bulk(
+                response.status,
+                response.content_type(),
+                &response.body,
+                response.etag(),
+            ),
+            Err(TransportError::Status {
+                status,
+                content_type,
+                body,
+                ..
+            }) => ofrep::parse_bulk(status, content_type.as_deref(), &body, None),
             Err(error) => {
                 let message = error.to_string();
                 self.bulk_failed(&message, same_context);
@@ -913,14 +977,6 @@ impl Inner {
         }
     }
 
-    /// The timeout of one request (what a context change waits at most).
-    fn timeout(&self) -> Duration {
-        match &self.protocol {
-            Protocol::Ofrep(config) | Protocol::OfrepBulk { config, .. } => config.timeout,
-            Protocol::Flagship(config) => config.timeout,
-        }
-    }
-
     fn stop_requested(&self) -> bool {
         self.stop
             .lock()
@@ -946,6 +1002,27 @@ impl Inner {
             EventDetails::new(event, self.name.clone())
                 .with_message(format!("{}: {message}", self.name)),
         );
+    }
+}
+
+/// An answer to read (a success or an HTTP error status): status, content type and body; or
+/// the failure that left no answer.
+fn answered(
+    sent: Result<crate::transport::Response, TransportError>,
+) -> Result<(u16, Option<String>, bytes::Bytes), TransportError> {
+    match sent {
+        Ok(response) => Ok((
+            response.status,
+            response.content_type().map(str::to_owned),
+            response.body,
+        )),
+        Err(TransportError::Status {
+            status,
+            content_type,
+            body,
+            ..
+        }) => Ok((status, content_type, body)),
+        Err(error) => Err(error),
     }
 }
 

@@ -57,7 +57,7 @@ pub use client::{
 };
 pub(crate) use retry::jitter;
 pub use retry::parse_retry_after;
-pub(crate) use summary::excerpt;
+pub(crate) use summary::{excerpt, is_html};
 pub use summary::{EXCERPT_CHARS, http_error_summary};
 
 use std::sync::Arc;

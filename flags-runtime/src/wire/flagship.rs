@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::Value as J;
 
 use super::context::{self, Dates};
-use super::{Resolution, body_excerpt};
+use super::Resolution;
+use crate::transport::{excerpt, http_error_summary};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
 
@@ -53,6 +54,9 @@ pub(crate) struct FlagshipOptions {
     pub retries: Option<u32>,
     /// The base delay between attempts; default 1 s, capped at 30 s.
     pub retry_delay: Option<Duration>,
+    /// The deadline of one evaluation, retries included; default: the transport's (by
+    /// default the timeout).
+    pub deadline: Option<Duration>,
 }
 
 impl fmt::Debug for FlagshipOptions {
@@ -70,6 +74,7 @@ impl fmt::Debug for FlagshipOptions {
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -105,6 +110,15 @@ pub enum FlagshipConfigError {
     /// A zero timeout.
     #[error("`timeout` must be positive")]
     ZeroTimeout,
+    /// A deadline that is zero or longer than 24 hours.
+    #[error(
+        "`deadline` must be positive and at most 24 h (it is {} ms)",
+        deadline.as_millis()
+    )]
+    InvalidDeadline {
+        /// The deadline given.
+        deadline: Duration,
+    },
 }
 
 /// Validated Flagship settings.
@@ -122,6 +136,8 @@ pub(crate) struct FlagshipConfig {
     pub retries: u32,
     /// The base delay between attempts (≤ 30 s).
     pub retry_delay: Duration,
+    /// The deadline, when set.
+    pub deadline: Option<Duration>,
 }
 
 impl fmt::Debug for FlagshipConfig {
@@ -136,6 +152,7 @@ impl fmt::Debug for FlagshipConfig {
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -196,6 +213,11 @@ impl FlagshipOptions {
         if timeout.is_zero() {
             return Err(FlagshipConfigError::ZeroTimeout);
         }
+        if let Some(deadline) = self.deadline
+            && (deadline.is_zero() || deadline > crate::transport::MAX_DEADLINE)
+        {
+            return Err(FlagshipConfigError::InvalidDeadline { deadline });
+        }
         Ok(FlagshipConfig {
             evaluate_url,
             auth_token: self.auth_token.clone(),
@@ -206,6 +228,7 @@ impl FlagshipOptions {
                 .retry_delay
                 .unwrap_or(DEFAULT_RETRY_DELAY)
                 .min(MAX_RETRY_DELAY),
+            deadline: self.deadline,
         })
     }
 }
@@ -344,8 +367,14 @@ pub(crate) fn retryable_status(status: u16) -> bool {
 /// 200 → `{flagKey, value, variant?, reason?}` (`flagKey` and `value` required, else
 /// `PARSE_ERROR`; reason default `DEFAULT`, unknown reasons kept); 404 → `FLAG_NOT_FOUND`
 /// (the body's `errorDetails`, or its text); 400 → `GENERAL` (do not retry); a body that is
-/// not JSON → `PARSE_ERROR`; any other status → `GENERAL` `"HTTP <code>"`.
-pub(crate) fn parse_evaluate(flag_key: &str, status: u16, body: &[u8]) -> Resolution {
+/// not JSON → `PARSE_ERROR`; any other status → `GENERAL` with a short summary (`HTTP 503
+/// Service Unavailable: <excerpt>`, never an HTML page: `content_type` tells).
+pub(crate) fn parse_evaluate(
+    flag_key: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Resolution {
     if status == 200 {
         let fields = match serde_json::from_slice::<J>(body) {
             Ok(J::Object(fields)) => fields,
@@ -384,26 +413,22 @@ pub(crate) fn parse_evaluate(flag_key: &str, status: u16, body: &[u8]) -> Resolu
             metadata: FlagMetadata::empty(),
         };
     }
+    if status != 404 {
+        return Resolution::error(
+            ErrorCode::General,
+            http_error_summary(status, content_type, body),
+        );
+    }
     let details = match serde_json::from_slice::<J>(body) {
-        Ok(J::Object(fields)) => fields
-            .get("errorDetails")
-            .and_then(J::as_str)
-            .map(str::to_owned),
-        _ => None,
+        Ok(J::Object(fields)) => fields.get("errorDetails").and_then(J::as_str).map(excerpt),
+        _ if crate::transport::is_html(content_type, body) => None,
+        _ => Some(excerpt(&String::from_utf8_lossy(body))),
     }
-    .unwrap_or_else(|| body_excerpt(body));
-    match status {
-        404 => Resolution::error(
-            ErrorCode::FlagNotFound,
-            if details.is_empty() {
-                format!("flag `{flag_key}` not found")
-            } else {
-                details
-            },
-        ),
-        _ if details.is_empty() => Resolution::error(ErrorCode::General, format!("HTTP {status}")),
-        _ => Resolution::error(ErrorCode::General, format!("HTTP {status}: {details}")),
-    }
+    .filter(|d| !d.is_empty());
+    Resolution::error(
+        ErrorCode::FlagNotFound,
+        details.unwrap_or_else(|| format!("flag `{flag_key}` not found")),
+    )
 }
 
 #[cfg(test)]
@@ -747,16 +772,14 @@ mod tests {
 
     #[test]
     fn a_success_is_read() {
-        let r = parse_evaluate(
-            "f",
-            200,
+        let r = parse_evaluate("f", 200, None,
             br#"{"flagKey":"f","value":{"a":1},"variant":"v1","reason":"SPLIT","extra":true}"#,
         );
         assert_eq!(r.value, Some(json!({"a": 1})));
         assert_eq!(r.variant.as_deref(), Some("v1"));
         assert_eq!(r.reason, Reason::Split);
         assert_eq!(r.error, None);
-        let r = parse_evaluate("f", 200, br#"{"flagKey":"f","value":false,"variant":""}"#);
+        let r = parse_evaluate("f", 200, None, br#"{"flagKey":"f","value":false,"variant":""}"#);
         assert_eq!((r.reason, r.variant), (Reason::Default, None));
         for (name, reason) in [
             ("STATIC", Reason::Static),
@@ -767,17 +790,15 @@ mod tests {
             ("ROLLED_OUT", Reason::Other("ROLLED_OUT".into())),
         ] {
             let body = format!(r#"{{"flagKey":"f","value":1,"reason":"{name}"}}"#);
-            assert_eq!(parse_evaluate("f", 200, body.as_bytes()).reason, reason);
+            assert_eq!(parse_evaluate("f", 200, None, body.as_bytes()).reason, reason);
         }
-        let r = parse_evaluate("f", 200, br#"{"flagKey":"f","value":null}"#);
+        let r = parse_evaluate("f", 200, None, br#"{"flagKey":"f","value":null}"#);
         assert_eq!(r.value, Some(J::Null));
     }
 
     #[test]
     fn disabled_answers_serve_the_callers_default() {
-        let r = parse_evaluate(
-            "f",
-            200,
+        let r = parse_evaluate("f", 200, None,
             br#"{"flagKey":"f","value":true,"variant":"on","reason":"DISABLED"}"#,
         );
         let d = r.to_details(&crate::FlagKey::new("f", false));
@@ -797,41 +818,41 @@ mod tests {
             r#"{"flagKey":"f"}"#,
             r#"{"flagKey":1,"value":1}"#,
         ] {
-            let r = parse_evaluate("f", 200, body.as_bytes());
+            let r = parse_evaluate("f", 200, None, body.as_bytes());
             assert_eq!(r.error.unwrap().code, ErrorCode::ParseError, "{body}");
         }
     }
 
     #[test]
     fn statuses_map_to_error_codes() {
-        let e = parse_evaluate("f", 404, br#"{"errorDetails":"no flag f"}"#)
+        let e = parse_evaluate("f", 404, None, br#"{"errorDetails":"no flag f"}"#)
             .error
             .unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
             (ErrorCode::FlagNotFound, "no flag f")
         );
-        let e = parse_evaluate("f", 404, b"Not Found").error.unwrap();
+        let e = parse_evaluate("f", 404, None, b"Not Found").error.unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
             (ErrorCode::FlagNotFound, "Not Found")
         );
-        let e = parse_evaluate("f", 404, b"").error.unwrap();
+        let e = parse_evaluate("f", 404, None, b"").error.unwrap();
         assert_eq!(e.message, "flag `f` not found");
-        let e = parse_evaluate("f", 400, br#"{"errorDetails":"bad context"}"#)
+        let e = parse_evaluate("f", 400, None, br#"{"errorDetails":"bad context"}"#)
             .error
             .unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
-            (ErrorCode::General, "HTTP 400: bad context")
+            (ErrorCode::General, "HTTP 400 Bad Request: bad context")
         );
-        let e = parse_evaluate("f", 503, b"").error.unwrap();
+        let e = parse_evaluate("f", 503, None, b"").error.unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
-            (ErrorCode::General, "HTTP 503")
+            (ErrorCode::General, "HTTP 503 Service Unavailable")
         );
-        let e = parse_evaluate("f", 204, b"").error.unwrap();
-        assert_eq!(e.message, "HTTP 204");
+        let e = parse_evaluate("f", 204, None, b"").error.unwrap();
+        assert_eq!(e.message, "HTTP 204 No Content");
         assert!(!retryable_status(400) && !retryable_status(404) && !retryable_status(401));
         assert!(!retryable_status(403) && !retryable_status(200));
         assert!(retryable_status(500) && retryable_status(503) && retryable_status(429));

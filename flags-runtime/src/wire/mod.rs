@@ -214,17 +214,6 @@ pub(crate) fn metadata_map(value: Option<&serde_json::Value>) -> BTreeMap<String
     map
 }
 
-/// The start of a response body, for error messages: text, trimmed, at most 200 characters.
-pub(crate) fn body_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let mut out: String = text.chars().take(200).collect();
-    if text.chars().nth(200).is_some() {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -353,12 +342,5 @@ mod tests {
             Some(&MetadataValue::String("v1".into()))
         );
         assert_eq!(meta.get("n"), Some(&MetadataValue::Int(2)));
-    }
-
-    #[test]
-    fn body_excerpts_are_bounded() {
-        assert_eq!(body_excerpt(b"  oops \n"), "oops");
-        let long = "x".repeat(500);
-        assert_eq!(body_excerpt(long.as_bytes()).chars().count(), 201);
     }
 }

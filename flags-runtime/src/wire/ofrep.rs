@@ -10,7 +10,8 @@ use serde_json::Value as J;
 
 use super::bulk::BulkFlags;
 use super::context::{self, Dates};
-use super::{Resolution, body_excerpt, metadata_from_json, metadata_map};
+use super::{Resolution, metadata_from_json, metadata_map};
+use crate::transport::{excerpt, http_error_summary};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
 
@@ -113,8 +114,14 @@ pub(crate) struct Answer {
 /// 200 → the flag's resolution (without `value`: the caller's default); 400 → the body's
 /// `errorCode` (an unknown code → `GENERAL`); 404 → `FLAG_NOT_FOUND`; 401/403 → `GENERAL` and
 /// [`Signal::Fatal`]; 429 → `GENERAL` and [`Signal::RateLimited`]; 5xx and anything else →
-/// `GENERAL`; a body that is not JSON or not of the expected shape → `PARSE_ERROR`.
-pub(crate) fn parse_single(key: &str, status: u16, body: &[u8]) -> Answer {
+/// `GENERAL`; a body that is not JSON or not of the expected shape → `PARSE_ERROR`. Messages
+/// quote at most a short excerpt of the body, never an HTML page (`content_type` tells).
+pub(crate) fn parse_single(
+    key: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Answer {
     let answer = |resolution| Answer {
         resolution,
         signal: None,
@@ -140,7 +147,7 @@ pub(crate) fn parse_single(key: &str, status: u16, body: &[u8]) -> Answer {
                 .as_ref()
                 .and_then(|f| f.get("errorDetails"))
                 .and_then(J::as_str)
-                .map(str::to_owned);
+                .map(excerpt);
             let metadata = metadata_from_json(
                 fields.as_ref().and_then(|f| f.get("metadata")),
                 &Default::default(),
@@ -153,15 +160,18 @@ pub(crate) fn parse_single(key: &str, status: u16, body: &[u8]) -> Answer {
                 match fields.as_ref().and_then(|f| f.get("errorCode")) {
                     Some(J::String(code)) => {
                         let message = details.unwrap_or_else(|| {
-                            format!("the server could not evaluate flag `{key}` ({code})")
+                            format!(
+                                "the server could not evaluate flag `{key}` ({})",
+                                excerpt(code)
+                            )
                         });
                         Resolution::error(error_code(code), message)
                     }
                     _ => Resolution::error(
                         ErrorCode::ParseError,
                         format!(
-                            "HTTP 400 for flag `{key}` without an `errorCode`: {}",
-                            body_excerpt(body)
+                            "no `errorCode` in the answer for flag `{key}`: {}",
+                            http_error_summary(status, content_type, body)
                         ),
                     ),
                 }
@@ -169,14 +179,14 @@ pub(crate) fn parse_single(key: &str, status: u16, body: &[u8]) -> Answer {
             answer(resolution.with_metadata(metadata))
         }
         _ => {
-            let (resolution, signal) = failure(status, body);
+            let (resolution, signal) = failure(status, content_type, body);
             Answer { resolution, signal }
         }
     }
 }
 
 /// The failure of a status both endpoints share (401, 403, 429, 5xx, others).
-fn failure(status: u16, body: &[u8]) -> (Resolution, Option<Signal>) {
+fn failure(status: u16, content_type: Option<&str>, body: &[u8]) -> (Resolution, Option<Signal>) {
     let (message, signal) = match status {
         401 => ("unauthorized (HTTP 401)".to_owned(), Some(Signal::Fatal)),
         403 => ("forbidden (HTTP 403)".to_owned(), Some(Signal::Fatal)),
@@ -184,18 +194,7 @@ fn failure(status: u16, body: &[u8]) -> (Resolution, Option<Signal>) {
             "rate limited (HTTP 429)".to_owned(),
             Some(Signal::RateLimited),
         ),
-        _ => {
-            let details = match serde_json::from_slice::<J>(body) {
-                Ok(J::Object(f)) => f.get("errorDetails").and_then(J::as_str).map(str::to_owned),
-                _ => None,
-            }
-            .unwrap_or_else(|| body_excerpt(body));
-            if details.is_empty() {
-                (format!("HTTP {status}"), None)
-            } else {
-                (format!("HTTP {status}: {details}"), None)
-            }
-        }
+        _ => (http_error_summary(status, content_type, body), None),
     };
     (Resolution::error(ErrorCode::General, message), signal)
 }
@@ -325,7 +324,12 @@ pub(crate) enum BulkAnswer {
 }
 
 /// Reads the answer of `POST /ofrep/v1/evaluate/flags`; `etag` is the response's `ETag`.
-pub(crate) fn parse_bulk(status: u16, body: &[u8], etag: Option<&str>) -> BulkAnswer {
+pub(crate) fn parse_bulk(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    etag: Option<&str>,
+) -> BulkAnswer {
     let failed = |code, message: String| BulkAnswer::Failed {
         error: EvaluationError::new(code, message),
         signal: None,
@@ -390,16 +394,19 @@ pub(crate) fn parse_bulk(status: u16, body: &[u8], etag: Option<&str>) -> BulkAn
                 let details = fields
                     .get("errorDetails")
                     .and_then(J::as_str)
-                    .map_or_else(|| format!("the server reported {code}"), str::to_owned);
+                    .map_or_else(|| format!("the server reported {}", excerpt(code)), excerpt);
                 failed(error_code(code), details)
             }
             _ => failed(
                 ErrorCode::ParseError,
-                format!("HTTP 400 without an error body: {}", body_excerpt(body)),
+                format!(
+                    "no OFREP error in the answer: {}",
+                    http_error_summary(status, content_type, body)
+                ),
             ),
         },
         _ => {
-            let (resolution, signal) = failure(status, body);
+            let (resolution, signal) = failure(status, content_type, body);
             BulkAnswer::Failed {
                 error: resolution
                     .error
@@ -822,6 +829,15 @@ pub enum OfrepConfigError {
     /// The timeout is zero.
     #[error("the OFREP `timeout` must be positive")]
     ZeroTimeout,
+    /// The deadline is zero or longer than 24 hours.
+    #[error(
+        "the OFREP `deadline` must be positive and at most 24 h (it is {} ms)",
+        deadline.as_millis()
+    )]
+    InvalidDeadline {
+        /// The deadline given.
+        deadline: Duration,
+    },
 }
 
 /// OFREP options as given in code; unset fields come from the environment, then defaults.
@@ -833,6 +849,9 @@ pub(crate) struct OfrepOptions {
     pub headers: Vec<(String, String)>,
     /// The request timeout.
     pub timeout: Option<Duration>,
+    /// The deadline of one evaluation or bulk fetch, retries included (`None`: the
+    /// transport's, by default the timeout).
+    pub deadline: Option<Duration>,
 }
 
 impl fmt::Debug for OfrepOptions {
@@ -844,6 +863,7 @@ impl fmt::Debug for OfrepOptions {
                 &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -858,6 +878,8 @@ pub(crate) struct OfrepConfig {
     pub headers: Vec<(String, String)>,
     /// The request timeout.
     pub timeout: Duration,
+    /// The deadline, when set.
+    pub deadline: Option<Duration>,
 }
 
 impl fmt::Debug for OfrepConfig {
@@ -869,6 +891,7 @@ impl fmt::Debug for OfrepConfig {
                 &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
             .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -878,7 +901,8 @@ impl OfrepOptions {
     ///
     /// # Errors
     ///
-    /// No base URL, one that is not an absolute `http(s)` URL with a host, a zero timeout.
+    /// No base URL, one that is not an absolute `http(s)` URL with a host, a zero timeout, a
+    /// deadline that is zero or longer than 24 hours.
     pub(crate) fn resolve(&self, env: &OfrepEnv) -> Result<OfrepConfig, OfrepConfigError> {
         let base_url = self
             .base_url
@@ -893,6 +917,11 @@ impl OfrepOptions {
         if timeout.is_zero() {
             return Err(OfrepConfigError::ZeroTimeout);
         }
+        if let Some(deadline) = self.deadline
+            && (deadline.is_zero() || deadline > crate::transport::MAX_DEADLINE)
+        {
+            return Err(OfrepConfigError::InvalidDeadline { deadline });
+        }
         let mut headers: Vec<(String, String)> = env
             .headers
             .iter()
@@ -904,6 +933,7 @@ impl OfrepOptions {
             base_url: base(base_url).to_owned(),
             headers,
             timeout,
+            deadline: self.deadline,
         })
     }
 }
@@ -916,7 +946,7 @@ mod tests {
     use crate::details::MetadataValue;
 
     fn single(status: u16, body: &str) -> Answer {
-        parse_single("my-flag", status, body.as_bytes())
+        parse_single("my-flag", status, None, body.as_bytes())
     }
 
     #[test]
@@ -1089,15 +1119,15 @@ mod tests {
         let e = a.resolution.error.unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
-            (ErrorCode::General, "HTTP 500: db down")
+            (ErrorCode::General, "HTTP 500 Internal Server Error: db down")
         );
         assert_eq!(a.signal, None);
         let e = single(503, "").resolution.error.unwrap();
-        assert_eq!(e.message, "HTTP 503");
+        assert_eq!(e.message, "HTTP 503 Service Unavailable");
         let e = single(302, "moved").resolution.error.unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
-            (ErrorCode::General, "HTTP 302: moved")
+            (ErrorCode::General, "HTTP 302 Found: moved")
         );
     }
 
@@ -1137,7 +1167,7 @@ mod tests {
 
     #[test]
     fn a_bulk_success_maps_every_flag() {
-        let BulkAnswer::Updated(bulk) = parse_bulk(200, BULK.as_bytes(), Some("\"abc\"")) else {
+        let BulkAnswer::Updated(bulk) = parse_bulk(200, None, BULK.as_bytes(), Some("\"abc\"")) else {
             panic!("expected an update");
         };
         assert_eq!(bulk.etag.as_deref(), Some("\"abc\""));
@@ -1170,7 +1200,7 @@ mod tests {
 
     #[test]
     fn bulk_lookups_answer_locally() {
-        let BulkAnswer::Updated(bulk) = parse_bulk(200, BULK.as_bytes(), None) else {
+        let BulkAnswer::Updated(bulk) = parse_bulk(200, None, BULK.as_bytes(), None) else {
             panic!("expected an update");
         };
         let d = bulk.details(&crate::FlagKey::new("discount-banner", false));
@@ -1198,7 +1228,7 @@ mod tests {
 
     #[test]
     fn event_streams_resolve_and_never_print_their_url() {
-        let BulkAnswer::Updated(bulk) = parse_bulk(200, BULK.as_bytes(), None) else {
+        let BulkAnswer::Updated(bulk) = parse_bulk(200, None, BULK.as_bytes(), None) else {
             panic!("expected an update");
         };
         assert_eq!(bulk.etag, None);
@@ -1226,9 +1256,8 @@ mod tests {
 
     #[test]
     fn bulk_statuses() {
-        assert_eq!(parse_bulk(304, b"", None), BulkAnswer::NotModified);
-        let BulkAnswer::Failed { error, signal } = parse_bulk(
-            400,
+        assert_eq!(parse_bulk(304, None, b"", None), BulkAnswer::NotModified);
+        let BulkAnswer::Failed { error, signal } = parse_bulk(400, None,
             br#"{"errorCode":"INVALID_CONTEXT","errorDetails":"no key"}"#,
             None,
         ) else {
@@ -1239,7 +1268,7 @@ mod tests {
             (ErrorCode::InvalidContext, "no key", None)
         );
         let BulkAnswer::Failed { error, .. } =
-            parse_bulk(400, br#"{"errorCode":"VENDOR_THING"}"#, None)
+            parse_bulk(400, None, br#"{"errorCode":"VENDOR_THING"}"#, None)
         else {
             panic!()
         };
@@ -1251,18 +1280,18 @@ mod tests {
             (429, Some(Signal::RateLimited)),
             (500, None),
         ] {
-            let BulkAnswer::Failed { error, signal: s } = parse_bulk(status, b"", None) else {
+            let BulkAnswer::Failed { error, signal: s } = parse_bulk(status, None, b"", None) else {
                 panic!()
             };
             assert_eq!((error.code, s), (ErrorCode::General, signal), "{status}");
         }
         for body in ["", "[]", r#"{"flags": {}}"#, r#"{"nothing": 1}"#] {
-            let BulkAnswer::Failed { error, .. } = parse_bulk(200, body.as_bytes(), None) else {
+            let BulkAnswer::Failed { error, .. } = parse_bulk(200, None, body.as_bytes(), None) else {
                 panic!("{body}")
             };
             assert_eq!(error.code, ErrorCode::ParseError, "{body}");
         }
-        let BulkAnswer::Updated(empty) = parse_bulk(200, br#"{"flags": []}"#, Some("")) else {
+        let BulkAnswer::Updated(empty) = parse_bulk(200, None, br#"{"flags": []}"#, Some("")) else {
             panic!()
         };
         assert!(empty.flags.is_empty() && empty.etag.is_none());
