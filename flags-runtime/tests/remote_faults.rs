@@ -410,6 +410,8 @@ fn a_body_slower_than_the_timeout_gives_the_default_and_the_next_call_works() {
     let client = build(
         remote::ofrep(server.url(""))
             .timeout(Duration::from_millis(200))
+            // Room for the retry (by default the deadline is the timeout: no room).
+            .deadline(Duration::from_secs(2))
             .transport(quick().retries(1)),
     )
     .blocking();
@@ -854,7 +856,10 @@ fn flagship_statuses_and_bodies() {
         Reply::status(400).body(r#"{"errorDetails":"bad context"}"#),
     );
     let message = failed(&client.details(&LIMIT, &ctx), 10, ErrorCode::General);
-    assert!(message.contains("HTTP 400: bad context"), "{message}");
+    assert!(
+        message.contains("HTTP 400 Bad Request: bad context"),
+        "{message}"
+    );
     assert_eq!(server.count(), 2, "400 is not retried");
 
     for (n, reply) in [
@@ -1097,13 +1102,17 @@ fn ofrep_environment_variables_are_honoured() {
         let client = build(remote::ofrep_from_env()).blocking();
         let details = client.details(&LIMIT, &Context::new("u"));
         assert_eq!(details.value, 21, "{:?}", details.error);
-        // `OFREP_TIMEOUT_MS`: a slow flag times out.
+        // `OFREP_TIMEOUT_MS`: a slow flag times out, and with it the deadline (by default
+        // the timeout).
         let message = failed(
             &client.details(&THEME, &Context::new("u")),
             "light".to_owned(),
             ErrorCode::General,
         );
-        assert!(message.contains("timed out"), "{message}");
+        assert!(
+            message.contains("no answer within the deadline of 150 ms (1 attempt)"),
+            "{message}"
+        );
         assert!(!message.contains("env-SECRET"), "{message}");
         // Options set in code win: the base URL, the timeout and a header of the same name;
         // the other `OFREP_HEADERS` still apply.
@@ -1158,10 +1167,10 @@ fn ofrep_environment_variables_are_honoured() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
-    // The value, then the slow flag: the first attempt and the 2 default retries, each cut
-    // by the 150 ms of `OFREP_TIMEOUT_MS`.
+    // The value, then the slow flag: one attempt, cut by the 150 ms of `OFREP_TIMEOUT_MS`,
+    // which leaves no time for the default retries.
     assert_eq!(server.count_path(OFREP_LIMIT), 1);
-    assert_eq!(server.count_path("/ofrep/v1/evaluate/flags/theme"), 3);
+    assert_eq!(server.count_path("/ofrep/v1/evaluate/flags/theme"), 1);
     for request in server.requests() {
         assert_eq!(request.header("authorization"), Some("Bearer env-SECRET"));
         assert_eq!(request.header("x-tenant"), Some("blue"));

@@ -158,9 +158,11 @@ async fn a_body_slower_than_the_timeout_times_out_and_is_retried() {
         "/slow",
         Reply::json("[1,2,3,4,5,6,7,8,9,10]").slow_body(1, Duration::from_millis(200)),
     );
+    // A deadline with room for the retry (by default it is the timeout: no room).
     let transport = config()
         .retries(1)
         .timeout(Duration::from_millis(300))
+        .deadline(Duration::from_secs(2))
         .build()
         .unwrap();
     let error = transport
@@ -754,7 +756,7 @@ async fn a_5xx_retry_after_beyond_the_cap_ends_the_retries() {
     );
     assert_eq!(
         error.to_string(),
-        "the server answered 503 (retry after 3600 s)"
+        "the server answered HTTP 503 Service Unavailable (retry after 3600 s)"
     );
     assert_eq!(server.count(), 1);
     assert_eq!(

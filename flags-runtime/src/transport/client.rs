@@ -507,10 +507,10 @@ pub enum TransportError {
     /// call waited for an identical request in flight that did not finish in time. (A call
     /// whose last attempt failed otherwise, with no time left for a retry, returns that
     /// failure.)
-    #[error("no answer within the deadline of {} ms{}", millis_up(*waited), deadline_hint(*attempts, *joined))]
+    #[error("no answer within the deadline of {} ms{}", millis_up(*deadline), deadline_hint(*attempts, *joined))]
     DeadlineExceeded {
-        /// How long the call waited.
-        waited: Duration,
+        /// The time the call had: from its start to its deadline.
+        deadline: Duration,
         /// The attempts this call made.
         attempts: u32,
         /// Whether the call waited for an identical request in flight, sent by another caller.
@@ -596,7 +596,7 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
-/// Milliseconds, rounded up (a wait of 999.6 ms reads 1000 ms).
+/// Milliseconds, rounded up (999.6 ms reads 1000 ms).
 fn millis_up(duration: Duration) -> u128 {
     duration.as_nanos().div_ceil(1_000_000)
 }
@@ -841,7 +841,7 @@ impl Transport {
         self.check_limit(&prepared.origin)?;
         let attempts = AtomicU32::new(0);
         let cut_off = |joined: bool| TransportError::DeadlineExceeded {
-            waited: started.elapsed(),
+            deadline: deadline.saturating_duration_since(started),
             attempts: attempts.load(Ordering::Relaxed),
             joined,
         };
@@ -972,7 +972,7 @@ impl Transport {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Err(TransportError::DeadlineExceeded {
-                    waited: started.elapsed(),
+                    deadline: deadline.saturating_duration_since(started),
                     attempts: attempts.load(Ordering::Relaxed),
                     joined: false,
                 });
@@ -1002,7 +1002,7 @@ impl Transport {
             // A timeout with no time left for a retry is the deadline's doing.
             let out_of_time = |error: TransportError| match error {
                 TransportError::Timeout => TransportError::DeadlineExceeded {
-                    waited: started.elapsed(),
+                    deadline: deadline.saturating_duration_since(started),
                     attempts: attempts.load(Ordering::Relaxed),
                     joined: false,
                 },

@@ -549,6 +549,15 @@ mod tests {
             ..ids("a", "b")
         });
         assert_eq!(e, FlagshipConfigError::ZeroTimeout);
+        for deadline in [Duration::ZERO, Duration::from_secs(24 * 3600 + 1), Duration::MAX] {
+            let e = FlagshipOptions {
+                deadline: Some(deadline),
+                ..ids("a", "b")
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(e, FlagshipConfigError::InvalidDeadline { deadline });
+        }
         assert_eq!(
             FlagshipConfigError::MissingTarget.to_string(),
             "set `app_id` and `account_id`, or a full `endpoint`"

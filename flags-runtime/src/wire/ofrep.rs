@@ -1452,6 +1452,7 @@ mod tests {
             base_url: Some("https://code.example/".into()),
             headers: vec![("authorization".into(), "code".into())],
             timeout: Some(Duration::from_secs(3)),
+            deadline: None,
         };
         let config = options.resolve(&e).unwrap();
         assert_eq!(config.base_url, "https://code.example");
@@ -1497,5 +1498,22 @@ mod tests {
             zero.resolve(&OfrepEnv::default()).unwrap_err(),
             OfrepConfigError::ZeroTimeout
         );
+        for deadline in [Duration::ZERO, Duration::from_secs(24 * 3600 + 1), Duration::MAX] {
+            let bad = OfrepOptions {
+                base_url: Some("http://h".into()),
+                deadline: Some(deadline),
+                ..OfrepOptions::default()
+            };
+            let e = bad.resolve(&OfrepEnv::default()).unwrap_err();
+            assert_eq!(e, OfrepConfigError::InvalidDeadline { deadline });
+            assert!(e.to_string().contains("`deadline` must be positive"), "{e}");
+        }
+        let set = OfrepOptions {
+            base_url: Some("http://h".into()),
+            deadline: Some(Duration::from_secs(3)),
+            ..OfrepOptions::default()
+        };
+        let config = set.resolve(&OfrepEnv::default()).unwrap();
+        assert_eq!(config.deadline, Some(Duration::from_secs(3)));
     }
 }
