@@ -14,6 +14,9 @@ use crate::source::{Kind, Source};
 /// The largest answer accepted.
 pub(crate) const MAX_BODY: usize = 32 << 20;
 
+/// The most of an error answer's body read (for its summary; the rest is not read).
+const ERROR_BODY: usize = 16 << 10;
+
 /// Attempts per source: the first and two retries of transient failures (connection errors,
 /// timeouts, 429, 5xx).
 const ATTEMPTS: u32 = 3;
@@ -139,21 +142,15 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
                 format!("the answer is larger than {} MiB", MAX_BODY >> 20),
                 false,
             )),
-            Err(Failure::Status { status, detail, .. }) => {
+            Err(Failure::Status {
+                status, summary, ..
+            }) => {
                 let hint = match status {
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => credential_hint(source),
                     StatusCode::NOT_FOUND => "; check the URL, namespace or ids".to_owned(),
                     _ => String::new(),
                 };
-                let detail = if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {detail}")
-                };
-                Err(fail(
-                    format!("the server answered {status}{detail}{hint}"),
-                    true,
-                ))
+                Err(fail(format!("the server answered {summary}{hint}"), true))
             }
         };
     }
@@ -163,7 +160,8 @@ enum Failure {
     Transport(String),
     Status {
         status: StatusCode,
-        detail: String,
+        /// `HTTP 503 Service Unavailable: <the start of the body>`, short.
+        summary: String,
         retry_after: Option<Duration>,
     },
     TooLarge,
@@ -175,7 +173,8 @@ async fn exchange(request: reqwest::RequestBuilder) -> Result<Vec<u8>, Failure> 
         .await
         .map_err(|e| Failure::Transport(flags_runtime::transport::describe_error(&e)))?;
     let status = response.status();
-    if let Some(length) = response.content_length()
+    if status.is_success()
+        && let Some(length) = response.content_length()
         && length > MAX_BODY as u64
     {
         return Err(Failure::TooLarge);
@@ -183,6 +182,14 @@ async fn exchange(request: reqwest::RequestBuilder) -> Result<Vec<u8>, Failure> 
     let mut bytes = Vec::new();
     loop {
         match response.chunk().await {
+            Ok(Some(chunk)) if !status.is_success() => {
+                // An error page: its start is enough for the summary.
+                let room = ERROR_BODY - bytes.len();
+                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if bytes.len() >= ERROR_BODY {
+                    break;
+                }
+            }
             Ok(Some(chunk)) => {
                 if bytes.len() + chunk.len() > MAX_BODY {
                     return Err(Failure::TooLarge);
@@ -208,33 +215,19 @@ async fn exchange(request: reqwest::RequestBuilder) -> Result<Vec<u8>, Failure> 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     Err(Failure::Status {
         status,
-        detail: error_detail(&bytes),
+        summary: flags_runtime::transport::http_error_summary(
+            status.as_u16(),
+            content_type,
+            &bytes,
+        ),
         retry_after,
     })
-}
-
-/// What an error body says, briefly: a JSON `errorDetails` / `message` / `error.message`, or
-/// the start of the text.
-fn error_detail(body: &[u8]) -> String {
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        for pointer in ["/errorDetails", "/message", "/error/message", "/error"] {
-            if let Some(text) = value.pointer(pointer).and_then(Value::as_str) {
-                return shorten(text);
-            }
-        }
-        return String::new();
-    }
-    shorten(String::from_utf8_lossy(body).trim())
-}
-
-fn shorten(text: &str) -> String {
-    let mut out: String = text.chars().take(200).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out.replace(['\n', '\r'], " ")
 }
 
 fn credential_hint(source: &Source) -> String {
@@ -328,4 +321,72 @@ fn scrub(message: &str, secrets: &[String]) -> String {
         }
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use flags_test_support::server::{Reply, Server};
+
+    use super::*;
+
+    /// The message of a failed fetch of `reply`, and how many requests the server saw.
+    fn failure(reply: Reply) -> (String, usize) {
+        let server = Server::start(reply);
+        let source = Source::url(server.url("/flags.json"));
+        let result = fetch_all(&[&source]).remove(0);
+        match result {
+            Err(Error::Fetch {
+                message,
+                unreachable: true,
+                ..
+            }) => (message, server.count()),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("an error status fetched"),
+        }
+    }
+
+    #[test]
+    fn error_answers_are_summarised_in_one_short_line() {
+        let page = format!(
+            "<!DOCTYPE html>\n<html><body>{}</body></html>",
+            "<p>Something went wrong on our side.</p>\n".repeat(25_000)
+        );
+        assert!(page.len() > 1_000_000);
+        let (message, requests) = failure(
+            Reply::status(500)
+                .header("content-type", "text/html")
+                .body(&page),
+        );
+        assert_eq!(
+            message,
+            "the server answered HTTP 500 Internal Server Error (HTML body omitted)"
+        );
+        assert_eq!(requests, ATTEMPTS as usize, "a 500 is retried");
+
+        let text = "stack frame at worker::run (line 12)\n".repeat(2_700);
+        let (message, _) = failure(
+            Reply::status(503)
+                .header("content-type", "text/plain")
+                .body(&text),
+        );
+        assert!(message.chars().count() < 300, "{message}");
+        assert!(
+            message.starts_with(
+                "the server answered HTTP 503 Service Unavailable: stack frame at worker::run \
+                 (line 12) stack frame"
+            ),
+            "{message}"
+        );
+        assert!(message.ends_with('…') && !message.contains('\n'), "{message}");
+
+        // A JSON error says what its error field says; a 404 adds its hint.
+        let (message, requests) =
+            failure(Reply::status(404).body(r#"{"error":{"message":"no such namespace"}}"#));
+        assert_eq!(
+            message,
+            "the server answered HTTP 404 Not Found: no such namespace; check the URL, \
+             namespace or ids"
+        );
+        assert_eq!(requests, 1, "a 404 is not retried");
+    }
 }

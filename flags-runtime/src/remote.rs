@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError};
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
-use crate::transport::{Request, Transport, TransportConfig, TransportError};
+use crate::transport::{Deadline, Request, Transport, TransportConfig, TransportError};
 use crate::wire::Resolution;
 use crate::wire::cache::{CacheOptions, RemoteCache};
 use crate::wire::flagship::{FlagshipConfig, FlagshipOptions, FlagshipRequest};
@@ -699,7 +699,7 @@ impl Inner {
         self: Arc<Self>,
         wanted: Vec<(Wanted, Arc<Context>)>,
     ) -> Vec<(Arc<Resolution>, bool)> {
-        let deadline = Instant::now() + self.transport.deadline();
+        let deadline = Deadline::after(self.transport.deadline());
         let mut tasks = Vec::with_capacity(wanted.len());
         for (want, ctx) in wanted {
             let inner = self.clone();
@@ -731,7 +731,7 @@ impl Inner {
         &self,
         want: &Wanted,
         ctx: &Context,
-        deadline: Instant,
+        deadline: Deadline,
     ) -> (Arc<Resolution>, bool) {
         if let Some(cache) = &self.cache
             && let Some(hit) = cache.get(&want.key, want.ty, ctx)
@@ -745,7 +745,7 @@ impl Inner {
         (resolution, false)
     }
 
-    async fn fetch_one(&self, key: &str, ctx: &Context, deadline: Instant) -> Resolution {
+    async fn fetch_one(&self, key: &str, ctx: &Context, deadline: Deadline) -> Resolution {
         if self.stopped.load(Ordering::Relaxed) {
             return Resolution::error(
                 ErrorCode::ProviderNotReady,

@@ -271,8 +271,19 @@ async fn fetch(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let start = error_body_start(&mut response).await;
+            let summary = crate::transport::http_error_summary(
+                status.as_u16(),
+                content_type.as_deref(),
+                &start,
+            );
             return Fetched::Failed {
-                message: format!("`{origin}` answered {status}"),
+                message: format!("`{origin}` answered {summary}"),
                 retry_after,
             };
         }
@@ -311,6 +322,24 @@ async fn fetch(
         }
     }
     Fetched::Body { bytes, etag }
+}
+
+/// The most of an error answer's body read, for its summary.
+const ERROR_BODY: usize = 16 << 10;
+
+/// The start of an error answer's body (what arrives of it within the timeout).
+async fn error_body_start(response: &mut reqwest::Response) -> Vec<u8> {
+    let mut start = Vec::new();
+    while start.len() < ERROR_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = ERROR_BODY - start.len();
+                start.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    start
 }
 
 enum Either<A, B> {

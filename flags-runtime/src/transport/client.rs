@@ -11,6 +11,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::OnceCell;
 
 use super::breaker::{Breaker, CircuitState, Outcome};
+use super::deadline::Deadline;
 use super::retry::{MAX_DELAY, backoff, parse_retry_after};
 use super::summary::http_error_summary;
 use super::tls::{TlsOptions, client_config};
@@ -507,9 +508,10 @@ pub enum TransportError {
     /// call waited for an identical request in flight that did not finish in time. (A call
     /// whose last attempt failed otherwise, with no time left for a retry, returns that
     /// failure.)
-    #[error("no answer within the deadline of {} ms{}", millis_up(*deadline), deadline_hint(*attempts, *joined))]
+    #[error("no answer within the deadline of {} ms{}", deadline.as_millis(), deadline_hint(*attempts, *joined))]
     DeadlineExceeded {
-        /// The time the call had: from its start to its deadline.
+        /// The time the call (or the operation it belongs to) was given: its
+        /// [`Deadline::budget`].
         deadline: Duration,
         /// The attempts this call made.
         attempts: u32,
@@ -594,11 +596,6 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
     retry_after
         .map(|d| format!(" (retry after {} s)", d.as_secs()))
         .unwrap_or_default()
-}
-
-/// Milliseconds, rounded up (999.6 ms reads 1000 ms).
-fn millis_up(duration: Duration) -> u128 {
-    duration.as_nanos().div_ceil(1_000_000)
 }
 
 fn deadline_hint(attempts: u32, joined: bool) -> String {
@@ -819,11 +816,8 @@ impl Transport {
     /// 400 and above is a [`TransportError::Status`] (or [`TransportError::RateLimited`] for
     /// a 429 with `Retry-After`).
     pub async fn send(&self, request: Request) -> Result<Response, TransportError> {
-        let started = Instant::now();
-        let deadline = started
-            .checked_add(self.deadline())
-            .unwrap_or_else(|| started + MAX_DEADLINE);
-        self.send_until(request, deadline).await
+        self.send_until(request, Deadline::after(self.deadline()))
+            .await
     }
 
     /// [`send`](Self::send), answered by `deadline` rather than within the configured deadline
@@ -834,25 +828,24 @@ impl Transport {
     pub async fn send_until(
         &self,
         request: Request,
-        deadline: Instant,
+        deadline: Deadline,
     ) -> Result<Response, TransportError> {
-        let started = Instant::now();
         let prepared = self.prepare(request)?;
         self.check_limit(&prepared.origin)?;
         let attempts = AtomicU32::new(0);
         let cut_off = |joined: bool| TransportError::DeadlineExceeded {
-            deadline: deadline.saturating_duration_since(started),
+            deadline: deadline.budget(),
             attempts: attempts.load(Ordering::Relaxed),
             joined,
         };
-        if Instant::now() >= deadline {
+        if deadline.has_passed() {
             return Err(cut_off(false));
         }
-        let until = tokio::time::Instant::from_std(deadline);
+        let until = tokio::time::Instant::from_std(deadline.instant());
         if !self.inner.config.coalesce {
             // The attempts keep to the deadline themselves; this bounds what they cannot
             // (a name lookup that ignores its timeout, say).
-            let work = self.execute(&prepared, deadline, started, &attempts);
+            let work = self.execute(&prepared, deadline, &attempts);
             return match tokio::time::timeout_at(until, work).await {
                 Ok(result) => result,
                 Err(_) => Err(cut_off(false)),
@@ -886,7 +879,7 @@ impl Transport {
                 key: &key,
                 cell: &cell,
             };
-            self.execute(&prepared, deadline, started, &attempts).await
+            self.execute(&prepared, deadline, &attempts).await
         });
         match tokio::time::timeout_at(until, work).await {
             Ok(result) => result.clone(),
@@ -958,8 +951,7 @@ impl Transport {
     async fn execute(
         &self,
         request: &Prepared,
-        deadline: Instant,
-        started: Instant,
+        deadline: Deadline,
         attempts: &AtomicU32,
     ) -> Result<Response, TransportError> {
         let config = &self.inner.config;
@@ -969,10 +961,10 @@ impl Transport {
             if retry > 0 {
                 self.check_limit(&request.origin)?;
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = deadline.remaining();
             if remaining.is_zero() {
                 return Err(TransportError::DeadlineExceeded {
-                    deadline: deadline.saturating_duration_since(started),
+                    deadline: deadline.budget(),
                     attempts: attempts.load(Ordering::Relaxed),
                     joined: false,
                 });
@@ -1002,7 +994,7 @@ impl Transport {
             // A timeout with no time left for a retry is the deadline's doing.
             let out_of_time = |error: TransportError| match error {
                 TransportError::Timeout => TransportError::DeadlineExceeded {
-                    deadline: deadline.saturating_duration_since(started),
+                    deadline: deadline.budget(),
                     attempts: attempts.load(Ordering::Relaxed),
                     joined: false,
                 },
@@ -1029,7 +1021,7 @@ impl Transport {
                 return Err(error);
             }
             // Nor is a wait that would leave the retry too little time before the deadline.
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = deadline.remaining();
             if wait.saturating_add(min_retry_budget) > remaining {
                 tracing::debug!(
                     target: "flags",

@@ -46,11 +46,13 @@
 
 mod breaker;
 mod client;
+mod deadline;
 mod retry;
 mod summary;
 mod tls;
 
 pub use breaker::CircuitState;
+pub use deadline::Deadline;
 pub use client::{
     ConfigError, MAX_DEADLINE, HeadersFactory, Method, Request, Response, Stream, Transport, TransportConfig,
     TransportError, TransportStats,

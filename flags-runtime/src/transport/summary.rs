@@ -4,7 +4,7 @@
 use serde_json::Value as J;
 
 /// The most characters of a body (or of a JSON error's text) quoted in a message.
-pub const EXCERPT_CHARS: usize = 200;
+pub const EXCERPT_CHARS: usize = 160;
 
 /// `HTTP 503 Service Unavailable: <what the body says>`, on one line, for an error message.
 ///
@@ -33,7 +33,7 @@ pub const EXCERPT_CHARS: usize = 200;
 /// );
 /// assert_eq!(http_error_summary(599, None, b""), "HTTP 599");
 /// let long = http_error_summary(502, None, "x".repeat(10_000).as_bytes());
-/// assert!(long.chars().count() < 240 && long.ends_with('…'));
+/// assert!(long.chars().count() < 200 && long.ends_with('…'));
 /// ```
 pub fn http_error_summary(status: u16, content_type: Option<&str>, body: &[u8]) -> String {
     let mut out = format!("HTTP {status}");
@@ -118,7 +118,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn excerpts_are_one_trimmed_line_of_at_most_200_characters() {
+    fn excerpts_are_one_trimmed_line_of_at_most_excerpt_chars() {
         assert_eq!(excerpt("  a \r\n\t b  \n"), "a b");
         assert_eq!(excerpt("bell\u{7}less"), "bellless");
         assert_eq!(excerpt(""), "");
