@@ -1,6 +1,10 @@
 //! The typed API for sync code over any provider, remote ones included: each call waits for the
-//! answer (at most the provider's timeout, retries included). Not for use inside an async
-//! runtime: there, use [`Client::details_async`](crate::Client::details_async) and friends.
+//! answer at most the provider's deadline, every attempt and retry included (by default the
+//! timeout; see [`remote::Ofrep::deadline`](crate::remote::Ofrep::deadline)), then answers the
+//! caller's default with `GENERAL` and a message saying so. A struct's flags
+//! ([`Client::flags`]) are asked for concurrently and share one deadline. Not for use inside
+//! an async runtime: there, use [`Client::details_async`](crate::Client::details_async) and
+//! friends, which keep to the same deadline.
 //!
 //! ```no_run
 //! # #[cfg(feature = "http")] {

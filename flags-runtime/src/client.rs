@@ -503,8 +503,9 @@ impl Client {
     }
 
     /// [`Client::details`] as a future, for async code (OpenFeature 1.4.12). A per-evaluation
-    /// remote provider asks its service here, with the context the `before` hooks leave; in
-    /// bulk mode and in process nothing is waited for.
+    /// remote provider asks its service here, with the context the `before` hooks leave, and
+    /// answers within its deadline, retries included (else the caller's default with
+    /// `GENERAL`); in bulk mode and in process nothing is waited for.
     pub async fn details_async<T: FlagValue>(
         &self,
         key: impl Borrow<FlagKey<T>>,
@@ -529,8 +530,8 @@ impl Client {
     }
 
     /// [`Client::flags`] as a future: over a per-evaluation remote provider, every field's
-    /// flag is asked for concurrently (identical requests share one call); otherwise it is
-    /// [`Client::flags`].
+    /// flag is asked for concurrently (identical requests share one call), all within one
+    /// deadline; otherwise it is [`Client::flags`].
     pub async fn flags_async<S: Flags>(&self, ctx: &Context) -> S {
         #[cfg(feature = "http")]
         if let Some(remote) = self.per_evaluation() {
@@ -661,7 +662,9 @@ impl Client {
     /// Reloads the configuration from the source. On failure the client keeps serving the
     /// last good configuration and the error says what was wrong. A source polled in the
     /// background (HTTP) is fetched now, and this waits for the outcome (at most the source's
-    /// timeout); from an event handler of this client, it returns at once and the fetch follows.
+    /// timeout, or a remote bulk provider's deadline, after which the fetch still lands when
+    /// it arrives); from an event handler of this client, it returns at once and the fetch
+    /// follows.
     pub fn refresh(&self) -> Result<(), Error> {
         match &*self.inner {
             Backend::InProcess(provider) => provider.refresh(),
@@ -681,7 +684,8 @@ impl Client {
     /// Changes the context of a bulk-mode remote provider ([`remote::Ofrep::bulk`](crate::remote::Ofrep::bulk)):
     /// the service evaluates every flag for `context` (a request without `If-None-Match`,
     /// since the held `ETag` belongs to the previous context), and this waits for that
-    /// evaluation, at most the provider's timeout. Meanwhile reads answer from the previous
+    /// evaluation, at most the provider's deadline (by default its timeout, retries included).
+    /// Meanwhile reads answer from the previous
     /// evaluation; the provider reports `RECONCILING`, then `PROVIDER_CONTEXT_CHANGED` (with
     /// the keys whose evaluation differs) and `READY`, or `PROVIDER_ERROR` if the fetch fails
     /// (later polls retry it). After a timeout the evaluation still lands when it arrives.

@@ -14,6 +14,12 @@
 //!   every read is answered locally, in nanoseconds, sync or async; the provider refreshes with
 //!   `If-None-Match` (a `304` costs nothing). `client.flags::<S>()` costs no request.
 //!
+//! Every evaluation (one flag, or all the fields of a struct, asked for concurrently) and every
+//! bulk fetch has one deadline covering all its attempts and the waits between them: by
+//! default the timeout, longer with [`Ofrep::deadline`] / [`Flagship::deadline`] to make room
+//! for retries of attempts that time out. Past it, the caller has its default, with `GENERAL`
+//! and a message saying so.
+//!
 //! ```no_run
 //! # #[derive(Clone, Default)] struct Checkout;
 //! let client = flags_runtime::Client::builder()
