@@ -377,7 +377,10 @@ mod tests {
             ),
             "{message}"
         );
-        assert!(message.ends_with('…') && !message.contains('\n'), "{message}");
+        assert!(
+            message.ends_with('…') && !message.contains('\n'),
+            "{message}"
+        );
 
         // A JSON error says what its error field says; a 404 adds its hint.
         let (message, requests) =

@@ -775,12 +775,11 @@ impl Inner {
                     Ok((url, body)) => Request::post_json(url, body),
                     Err(error) => return from_error(error),
                 };
-                let (status, content_type, body) = match answered(
-                    self.transport.send_until(request, deadline).await,
-                ) {
-                    Ok(answer) => answer,
-                    Err(error) => return self.transport_failure(&error),
-                };
+                let (status, content_type, body) =
+                    match answered(self.transport.send_until(request, deadline).await) {
+                        Ok(answer) => answer,
+                        Err(error) => return self.transport_failure(&error),
+                    };
                 let answer = ofrep::parse_single(key, status, content_type.as_deref(), &body);
                 if answer.signal == Some(Signal::Fatal) {
                     self.go_fatal(&answer.resolution);
@@ -797,12 +796,11 @@ impl Inner {
                 for (name, value) in config.request_headers() {
                     request = request.header(name, value);
                 }
-                let (status, content_type, body) = match answered(
-                    self.transport.send_until(request, deadline).await,
-                ) {
-                    Ok(answer) => answer,
-                    Err(error) => return self.transport_failure(&error),
-                };
+                let (status, content_type, body) =
+                    match answered(self.transport.send_until(request, deadline).await) {
+                        Ok(answer) => answer,
+                        Err(error) => return self.transport_failure(&error),
+                    };
                 crate::wire::flagship::parse_evaluate(key, status, content_type.as_deref(), &body)
             }
             Protocol::OfrepBulk { .. } => match self.bulk.load_full() {

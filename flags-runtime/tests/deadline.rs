@@ -113,7 +113,11 @@ async fn async_evaluations_answer_the_default_within_the_timeout() {
     within(started, WITHIN_TIMEOUT);
     let message = past_the_deadline(&details, 10);
     assert!(message.starts_with("OFREP `"), "{message}");
-    assert_eq!(server.count(), 1, "no retry after an attempt that used the deadline");
+    assert_eq!(
+        server.count(),
+        1,
+        "no retry after an attempt that used the deadline"
+    );
 
     let started = Instant::now();
     assert_eq!(client.value_async(&ENABLED, &ctx).await, false);
@@ -459,14 +463,19 @@ fn deadlines_are_validated_with_a_typed_error() {
             .build()
             .unwrap_err();
         assert!(
-            error.to_string().contains("the OFREP `deadline` must be positive"),
+            error
+                .to_string()
+                .contains("the OFREP `deadline` must be positive"),
             "{error}"
         );
         let error = Client::builder()
             .remote(remote::flagship_endpoint("http://127.0.0.1:9/e").deadline(deadline))
             .build()
             .unwrap_err();
-        assert!(error.to_string().contains("`deadline` must be positive"), "{error}");
+        assert!(
+            error.to_string().contains("`deadline` must be positive"),
+            "{error}"
+        );
     }
     // The default is the timeout; the longest allowed is accepted.
     let transport = TransportConfig::new()
@@ -505,10 +514,17 @@ fn long_text() -> Reply {
 /// A short, one-line summary without the page.
 #[track_caller]
 fn short(message: &str, html: bool) {
-    assert!(message.chars().count() < 300, "{} chars: {message}", message.len());
+    assert!(
+        message.chars().count() < 300,
+        "{} chars: {message}",
+        message.len()
+    );
     assert!(!message.contains('\n'), "{message}");
     assert!(!message.contains("<p>"), "{message}");
-    assert!(message.contains("HTTP 500 Internal Server Error"), "{message}");
+    assert!(
+        message.contains("HTTP 500 Internal Server Error"),
+        "{message}"
+    );
     if html {
         assert!(message.contains("(HTML body omitted)"), "{message}");
     } else {
@@ -575,9 +591,7 @@ fn the_http_source_summarises_error_answers() {
         let server = FaultServer::start();
         server.route("GET", "/flags.json", reply);
         let client = Client::builder()
-            .in_process(
-                source::http(server.url("/flags.json")).interval(Duration::from_secs(3600)),
-            )
+            .in_process(source::http(server.url("/flags.json")).interval(Duration::from_secs(3600)))
             .build()
             .unwrap();
         let error = client.wait_ready(Duration::from_secs(10)).unwrap_err();

@@ -52,15 +52,15 @@ mod summary;
 mod tls;
 
 pub use breaker::CircuitState;
-pub use deadline::Deadline;
 pub use client::{
-    ConfigError, MAX_DEADLINE, HeadersFactory, Method, Request, Response, Stream, Transport, TransportConfig,
-    TransportError, TransportStats,
+    ConfigError, HeadersFactory, MAX_DEADLINE, Method, Request, Response, Stream, Transport,
+    TransportConfig, TransportError, TransportStats,
 };
+pub use deadline::Deadline;
 pub(crate) use retry::jitter;
 pub use retry::parse_retry_after;
-pub(crate) use summary::{excerpt, is_html};
 pub use summary::{EXCERPT_CHARS, http_error_summary};
+pub(crate) use summary::{excerpt, is_html};
 
 use std::sync::Arc;
 

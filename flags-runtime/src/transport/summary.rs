@@ -151,7 +151,11 @@ mod tests {
             "HTTP 502 Bad Gateway (HTML body omitted)"
         );
         assert_eq!(
-            http_error_summary(401, None, br#"{"errors":[{"code":10000,"message":"Authentication error"}]}"#),
+            http_error_summary(
+                401,
+                None,
+                br#"{"errors":[{"code":10000,"message":"Authentication error"}]}"#
+            ),
             "HTTP 401 Unauthorized: Authentication error"
         );
         assert_eq!(
@@ -170,7 +174,10 @@ mod tests {
         // A 1 MB page and a long text are both short.
         let page = format!("<html>{}</html>", "<p>lorem ipsum</p>\n".repeat(60_000));
         let summary = http_error_summary(500, Some("text/html"), page.as_bytes());
-        assert_eq!(summary, "HTTP 500 Internal Server Error (HTML body omitted)");
+        assert_eq!(
+            summary,
+            "HTTP 500 Internal Server Error (HTML body omitted)"
+        );
         let text = "a long line of log output ".repeat(40_000);
         let summary = http_error_summary(500, Some("text/plain"), text.as_bytes());
         assert!(summary.chars().count() < 300, "{summary}");

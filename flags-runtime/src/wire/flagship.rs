@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde_json::Value as J;
 
-use super::context::{self, Dates};
 use super::Resolution;
-use crate::transport::{excerpt, http_error_summary};
+use super::context::{self, Dates};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
+use crate::transport::{excerpt, http_error_summary};
 
 /// The default base URL.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com";
@@ -549,7 +549,11 @@ mod tests {
             ..ids("a", "b")
         });
         assert_eq!(e, FlagshipConfigError::ZeroTimeout);
-        for deadline in [Duration::ZERO, Duration::from_secs(24 * 3600 + 1), Duration::MAX] {
+        for deadline in [
+            Duration::ZERO,
+            Duration::from_secs(24 * 3600 + 1),
+            Duration::MAX,
+        ] {
             let e = FlagshipOptions {
                 deadline: Some(deadline),
                 ..ids("a", "b")
@@ -781,14 +785,22 @@ mod tests {
 
     #[test]
     fn a_success_is_read() {
-        let r = parse_evaluate("f", 200, None,
+        let r = parse_evaluate(
+            "f",
+            200,
+            None,
             br#"{"flagKey":"f","value":{"a":1},"variant":"v1","reason":"SPLIT","extra":true}"#,
         );
         assert_eq!(r.value, Some(json!({"a": 1})));
         assert_eq!(r.variant.as_deref(), Some("v1"));
         assert_eq!(r.reason, Reason::Split);
         assert_eq!(r.error, None);
-        let r = parse_evaluate("f", 200, None, br#"{"flagKey":"f","value":false,"variant":""}"#);
+        let r = parse_evaluate(
+            "f",
+            200,
+            None,
+            br#"{"flagKey":"f","value":false,"variant":""}"#,
+        );
         assert_eq!((r.reason, r.variant), (Reason::Default, None));
         for (name, reason) in [
             ("STATIC", Reason::Static),
@@ -799,7 +811,10 @@ mod tests {
             ("ROLLED_OUT", Reason::Other("ROLLED_OUT".into())),
         ] {
             let body = format!(r#"{{"flagKey":"f","value":1,"reason":"{name}"}}"#);
-            assert_eq!(parse_evaluate("f", 200, None, body.as_bytes()).reason, reason);
+            assert_eq!(
+                parse_evaluate("f", 200, None, body.as_bytes()).reason,
+                reason
+            );
         }
         let r = parse_evaluate("f", 200, None, br#"{"flagKey":"f","value":null}"#);
         assert_eq!(r.value, Some(J::Null));
@@ -807,7 +822,10 @@ mod tests {
 
     #[test]
     fn disabled_answers_serve_the_callers_default() {
-        let r = parse_evaluate("f", 200, None,
+        let r = parse_evaluate(
+            "f",
+            200,
+            None,
             br#"{"flagKey":"f","value":true,"variant":"on","reason":"DISABLED"}"#,
         );
         let d = r.to_details(&crate::FlagKey::new("f", false));

@@ -11,9 +11,9 @@ use serde_json::Value as J;
 use super::bulk::BulkFlags;
 use super::context::{self, Dates};
 use super::{Resolution, metadata_from_json, metadata_map};
-use crate::transport::{excerpt, http_error_summary};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
+use crate::transport::{excerpt, http_error_summary};
 
 /// The path of the bulk endpoint, after the base URL.
 pub(crate) const BULK_PATH: &str = "/ofrep/v1/evaluate/flags";
@@ -1119,7 +1119,10 @@ mod tests {
         let e = a.resolution.error.unwrap();
         assert_eq!(
             (e.code, e.message.as_ref()),
-            (ErrorCode::General, "HTTP 500 Internal Server Error: db down")
+            (
+                ErrorCode::General,
+                "HTTP 500 Internal Server Error: db down"
+            )
         );
         assert_eq!(a.signal, None);
         let e = single(503, "").resolution.error.unwrap();
@@ -1167,7 +1170,8 @@ mod tests {
 
     #[test]
     fn a_bulk_success_maps_every_flag() {
-        let BulkAnswer::Updated(bulk) = parse_bulk(200, None, BULK.as_bytes(), Some("\"abc\"")) else {
+        let BulkAnswer::Updated(bulk) = parse_bulk(200, None, BULK.as_bytes(), Some("\"abc\""))
+        else {
             panic!("expected an update");
         };
         assert_eq!(bulk.etag.as_deref(), Some("\"abc\""));
@@ -1257,7 +1261,9 @@ mod tests {
     #[test]
     fn bulk_statuses() {
         assert_eq!(parse_bulk(304, None, b"", None), BulkAnswer::NotModified);
-        let BulkAnswer::Failed { error, signal } = parse_bulk(400, None,
+        let BulkAnswer::Failed { error, signal } = parse_bulk(
+            400,
+            None,
             br#"{"errorCode":"INVALID_CONTEXT","errorDetails":"no key"}"#,
             None,
         ) else {
@@ -1280,18 +1286,21 @@ mod tests {
             (429, Some(Signal::RateLimited)),
             (500, None),
         ] {
-            let BulkAnswer::Failed { error, signal: s } = parse_bulk(status, None, b"", None) else {
+            let BulkAnswer::Failed { error, signal: s } = parse_bulk(status, None, b"", None)
+            else {
                 panic!()
             };
             assert_eq!((error.code, s), (ErrorCode::General, signal), "{status}");
         }
         for body in ["", "[]", r#"{"flags": {}}"#, r#"{"nothing": 1}"#] {
-            let BulkAnswer::Failed { error, .. } = parse_bulk(200, None, body.as_bytes(), None) else {
+            let BulkAnswer::Failed { error, .. } = parse_bulk(200, None, body.as_bytes(), None)
+            else {
                 panic!("{body}")
             };
             assert_eq!(error.code, ErrorCode::ParseError, "{body}");
         }
-        let BulkAnswer::Updated(empty) = parse_bulk(200, None, br#"{"flags": []}"#, Some("")) else {
+        let BulkAnswer::Updated(empty) = parse_bulk(200, None, br#"{"flags": []}"#, Some(""))
+        else {
             panic!()
         };
         assert!(empty.flags.is_empty() && empty.etag.is_none());
@@ -1498,7 +1507,11 @@ mod tests {
             zero.resolve(&OfrepEnv::default()).unwrap_err(),
             OfrepConfigError::ZeroTimeout
         );
-        for deadline in [Duration::ZERO, Duration::from_secs(24 * 3600 + 1), Duration::MAX] {
+        for deadline in [
+            Duration::ZERO,
+            Duration::from_secs(24 * 3600 + 1),
+            Duration::MAX,
+        ] {
             let bad = OfrepOptions {
                 base_url: Some("http://h".into()),
                 deadline: Some(deadline),
