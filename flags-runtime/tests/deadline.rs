@@ -120,7 +120,7 @@ async fn async_evaluations_answer_the_default_within_the_timeout() {
     );
 
     let started = Instant::now();
-    assert_eq!(client.value_async(&ENABLED, &ctx).await, false);
+    assert_eq!(client.value_async(&UPLOAD_LIMIT, &ctx).await, 10);
     within(started, WITHIN_TIMEOUT);
     assert_eq!(server.count(), 2);
 }
