@@ -357,36 +357,25 @@ impl Config {
         self.run(None)
     }
 
-    fn run(&self, mut directives: Option<&mut dyn Write>) -> Result<Synced, Error> {
-        let in_build_script = directives.is_some();
+    /// The lock file as committed, without reading any source: what `flags check` reports
+    /// unused flags against, and what `flags generate` and `flags export` read. Without
+    /// sources, the named file is the definitions (a lock, or any importable file). Never
+    /// writes anything.
+    pub fn read_lock(&self) -> Result<Manifest, Error> {
+        read_committed(&self.setup()?)
+    }
+
+    /// Where the crate, its sources and its lock are: from the builder, else `Cargo.toml`.
+    fn setup(&self) -> Result<Setup, Error> {
         let root = self
             .crate_root
             .clone()
             .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from));
-        let resolve = |p: &Path| match &root {
-            Some(root) if p.is_relative() => root.join(p),
-            _ => p.to_owned(),
-        };
-        let mut directive = |line: String| {
-            if let Some(out) = directives.as_mut() {
-                let _ = writeln!(out, "{line}");
-            }
-        };
-        for var in [CHECK_ENV, SYNC_ENV, OFFLINE_ENV, STRICT_ENV] {
-            directive(format!("cargo:rerun-if-env-changed={var}"));
-        }
-
         // The sources: given in code, else `[package.metadata.flags]`.
         let file_config = match (&root, self.cargo_metadata && self.sources.is_empty()) {
             (Some(root), true) => config_file::read(root)?,
             _ => None,
         };
-        if let (Some(root), Some(_)) = (&root, &file_config) {
-            directive(format!(
-                "cargo:rerun-if-changed={}",
-                root.join("Cargo.toml").display()
-            ));
-        }
         let (sources, file_strict) = match &file_config {
             Some(config) if self.sources.is_empty() => (config.sources.clone(), config.strict),
             _ => (self.sources.clone(), None),
@@ -399,9 +388,51 @@ impl Config {
             }
             _ => self.lock.clone(),
         };
-        let lock_path = resolve(&lock_written_as);
-        let lock_name = lock_written_as.display().to_string();
-        directive(format!("cargo:rerun-if-changed={}", lock_path.display()));
+        let lock_path = match &root {
+            Some(root) if lock_written_as.is_relative() => root.join(&lock_written_as),
+            _ => lock_written_as.clone(),
+        };
+        Ok(Setup {
+            cargo_toml: root
+                .as_ref()
+                .filter(|_| file_config.is_some())
+                .map(|root| root.join("Cargo.toml")),
+            root,
+            sources,
+            file_strict,
+            lock_name: lock_written_as.display().to_string(),
+            lock_written_as,
+            lock_path,
+        })
+    }
+
+    fn run(&self, mut directives: Option<&mut dyn Write>) -> Result<Synced, Error> {
+        let in_build_script = directives.is_some();
+        let mut directive = |line: String| {
+            if let Some(out) = directives.as_mut() {
+                let _ = writeln!(out, "{line}");
+            }
+        };
+        for var in [CHECK_ENV, SYNC_ENV, OFFLINE_ENV, STRICT_ENV] {
+            directive(format!("cargo:rerun-if-env-changed={var}"));
+        }
+        let setup = self.setup()?;
+        if let Some(cargo_toml) = &setup.cargo_toml {
+            directive(format!("cargo:rerun-if-changed={}", cargo_toml.display()));
+        }
+        directive(format!(
+            "cargo:rerun-if-changed={}",
+            setup.lock_path.display()
+        ));
+        let Setup {
+            root,
+            sources,
+            file_strict,
+            lock_name,
+            lock_path,
+            ..
+        } = &setup;
+        let lock_name = lock_name.clone();
 
         let check = self.check.unwrap_or_else(|| env_flag(CHECK_ENV));
         let refresh = self.refresh.unwrap_or_else(|| env_flag(SYNC_ENV));
@@ -410,25 +441,13 @@ impl Config {
             .unwrap_or_else(|| env_flag(OFFLINE_ENV) || env_flag("CARGO_NET_OFFLINE"));
         let strict = self
             .strict
-            .or(file_strict)
+            .or(*file_strict)
             .unwrap_or_else(|| env_flag(STRICT_ENV));
 
         // Without sources: the named file is the definitions (a lock, or any importable file).
         if sources.is_empty() {
-            let manifest = match std::fs::read_to_string(&lock_path) {
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(Error::MissingLock {
-                        lock: lock_name,
-                        hint: "configure a source in `[package.metadata.flags]` of `Cargo.toml` \
-                               (or with `Config::source`) and run `flags sync` to create it, \
-                               then commit it"
-                            .to_owned(),
-                    });
-                }
-                _ => read_definitions(&lock_path, &lock_written_as)?,
-            };
             return Ok(Synced {
-                manifest,
+                manifest: read_committed(&setup)?,
                 out_file: None,
                 lock_written: false,
                 lock_created: false,
@@ -438,7 +457,7 @@ impl Config {
             });
         }
 
-        for source in &sources {
+        for source in sources {
             if let Some(path) = source.file_path(root.as_deref()) {
                 directive(format!("cargo:rerun-if-changed={}", path.display()));
             }
@@ -453,7 +472,7 @@ impl Config {
                 lock_path.with_extension("always-refresh").display()
             ));
         }
-        let current_text = match std::fs::read_to_string(&lock_path) {
+        let current_text = match std::fs::read_to_string(lock_path) {
             Ok(text) => Some(text),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
@@ -470,10 +489,13 @@ impl Config {
             .map(|text| Manifest::from_lock_str(text, &lock_name))
             .transpose();
         let will_read_sources = !remote || (wants_network && !offline);
+        // Only a sync writes the lock: `flags sync`, or a build with `FLAGS_SYNC`. A check, a
+        // plain build and the commands that read the lock compare or read, never write.
+        let may_write = refresh && !check;
         let current = match parsed {
             Ok(current) => current,
             // A lock that cannot be read (an older format, a bad merge) is replaced by a sync.
-            Err(error) if will_read_sources && !check => {
+            Err(error) if will_read_sources && may_write => {
                 warnings.push(format!(
                     "{error}\nit is replaced with what the sources define"
                 ));
@@ -524,7 +546,7 @@ impl Config {
         }
 
         // Every source is read: files from disk, remote ones over the network.
-        let gathered = match gather(&sources, root.as_deref()) {
+        let gathered = match gather(sources, root.as_deref()) {
             Ok(gathered) => gathered,
             Err(error) => {
                 let unreachable = matches!(
@@ -599,9 +621,31 @@ impl Config {
                 },
             });
         }
+        if !may_write {
+            // A build that was not asked to sync: the lock is used as committed, and the
+            // difference is a warning (a file source was edited, `flags sync` was not run).
+            let Some(current) = current else {
+                return Err(Error::MissingLock {
+                    lock: lock_name,
+                    hint: "run `flags sync` in the crate (or the build with `FLAGS_SYNC=1`) to \
+                           create it from the sources in `Cargo.toml`, then commit it"
+                        .to_owned(),
+                });
+            };
+            warnings.push(drift_warning(&lock_name, &diff));
+            return Ok(Synced {
+                manifest: current,
+                out_file: None,
+                lock_written: false,
+                lock_created: false,
+                fetched: remote,
+                warnings,
+                diff: Diff::default(),
+            });
+        }
         let text = fresh.to_lock_string();
         if current_text.as_deref().map(|t| t.replace("\r\n", "\n")) != Some(text.clone()) {
-            write_atomic(&lock_path, &text)?;
+            write_atomic(lock_path, &text)?;
         }
         Ok(Synced {
             manifest: fresh,
@@ -613,6 +657,71 @@ impl Config {
             diff,
         })
     }
+}
+
+/// Where the crate, its sources and its lock are.
+struct Setup {
+    root: Option<PathBuf>,
+    /// `Cargo.toml`, when its `[package.metadata.flags]` was read.
+    cargo_toml: Option<PathBuf>,
+    sources: Vec<Source>,
+    file_strict: Option<bool>,
+    /// The lock as the user names it, relative to the crate root.
+    lock_written_as: PathBuf,
+    lock_name: String,
+    lock_path: PathBuf,
+}
+
+/// The lock as committed (without sources: the named definition file), read and nothing else.
+fn read_committed(setup: &Setup) -> Result<Manifest, Error> {
+    let text = match std::fs::read_to_string(&setup.lock_path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let hint = if setup.sources.is_empty() {
+                "configure a source in `[package.metadata.flags]` of `Cargo.toml` (or with \
+                 `Config::source`) and run `flags sync` to create it, then commit it"
+            } else {
+                "run `flags sync` in the crate (or the build with `FLAGS_SYNC=1`) to create it \
+                 from the sources in `Cargo.toml`, then commit it"
+            };
+            return Err(Error::MissingLock {
+                lock: setup.lock_name.clone(),
+                hint: hint.to_owned(),
+            });
+        }
+        Err(source) => {
+            return Err(flags_schema::Error::Io {
+                path: setup.lock_name.clone(),
+                source,
+            }
+            .into());
+        }
+    };
+    if setup.sources.is_empty() {
+        read_definitions_text(&text, &setup.lock_path, &setup.lock_written_as)
+    } else {
+        Ok(Manifest::from_lock_str(&text, &setup.lock_name)?)
+    }
+}
+
+/// The warning of a build that finds the lock out of date with its sources: the first
+/// changes, and the command that updates it.
+fn drift_warning(lock: &str, diff: &Diff) -> String {
+    const SHOWN: usize = 10;
+    let text = diff.to_string();
+    let mut out = format!("`{lock}` differs from its sources, and is used as it is:\n");
+    for line in text.lines().take(SHOWN) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let more = text.lines().count().saturating_sub(SHOWN);
+    if more > 0 {
+        out.push_str(&format!("  … and {more} more\n"));
+    }
+    out.push_str(
+        "run `flags sync` (or the build with `FLAGS_SYNC=1`) to update it, then commit it",
+    );
+    out
 }
 
 /// One imported manifest per source, in order, each with its provenance.
@@ -710,15 +819,20 @@ fn env_flag(var: &str) -> bool {
 /// written (relative), not by the machine's absolute path, so that a committed lock file is the
 /// same on every machine. A lock file keeps the provenance it carries.
 pub(crate) fn read_definitions(path: &Path, written: &Path) -> Result<Manifest, Error> {
-    let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| flags_schema::Error::Io {
         path: written.display().to_string(),
         source,
     })?;
-    if let Ok(lock) = Manifest::from_lock_str(&text, &origin) {
+    read_definitions_text(&text, path, written)
+}
+
+/// [`read_definitions`] of text already read.
+fn read_definitions_text(text: &str, path: &Path, written: &Path) -> Result<Manifest, Error> {
+    let origin = path.display().to_string();
+    if let Ok(lock) = Manifest::from_lock_str(text, &origin) {
         return Ok(lock);
     }
-    let mut manifest = flags_schema::import_str(&text, &written.display().to_string())?;
+    let mut manifest = flags_schema::import_str(text, &written.display().to_string())?;
     for provenance in &mut manifest.sources {
         provenance.location = Some(written.display().to_string());
     }

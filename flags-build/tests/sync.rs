@@ -280,9 +280,10 @@ fn source_creates_keeps_and_refreshes_the_lock() {
         .source(&source)
         .lock(&lock)
         .out_dir(&out)
-        .check(false);
+        .check(false)
+        .refresh(true);
 
-    // First run: the lock is created.
+    // First sync: the lock is created.
     let (result, directives) = run(&config);
     let synced = result.unwrap();
     assert!(synced.lock_written);
@@ -318,7 +319,7 @@ fn source_creates_keeps_and_refreshes_the_lock() {
     names.sort();
     assert_eq!(names, ["flags.json", "flags.lock.json", "out"]);
 
-    // Second run, nothing changed: the lock is not rewritten.
+    // Second sync, nothing changed: the lock is not rewritten.
     let old = age(&lock);
     let synced = run(&config).0.unwrap();
     assert!(!synced.lock_written);
@@ -357,7 +358,8 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .source(&source)
         .lock(&abs_lock)
         .out_dir(dir.join("out-abs"))
-        .check(false);
+        .check(false)
+        .refresh(true);
     let synced = run(&config).0.unwrap();
     let location = read_lock(&abs_lock).sources[0].clone().location.unwrap();
     assert_eq!(location, source.display().to_string());
@@ -375,7 +377,8 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .source(&relative_source)
         .lock(&relative_lock)
         .out_dir(dir.join("out-rel"))
-        .check(false);
+        .check(false)
+        .refresh(true);
     let (result, directives) = run(&config);
     let synced = result.unwrap();
     assert!(synced.lock_written);
@@ -426,6 +429,145 @@ fn lock_provenance_location_is_the_source_path_as_given() {
     );
 }
 
+#[test]
+fn a_build_not_asked_to_sync_reads_the_lock_and_never_writes_it() {
+    let dir = TempDir::new("plain-build");
+    let source = dir.write("flags.json", FLAGD);
+    let lock = dir.join("flags.lock.json");
+    let out = dir.join("out");
+    let out_file = out.join(OUT_DIR_FILE);
+    let build = Config::new()
+        .source(&source)
+        .lock(&lock)
+        .out_dir(&out)
+        .check(false)
+        .refresh(false);
+
+    // No lock: an error naming what creates it; nothing is created.
+    let error = run(&build).0.unwrap_err();
+    match &error {
+        Error::MissingLock { lock: l, hint } => {
+            assert_eq!(l, &lock.display().to_string());
+            assert!(hint.contains("`flags sync`"), "{hint}");
+            assert!(hint.contains("`FLAGS_SYNC=1`"), "{hint}");
+        }
+        other => panic!("expected `Error::MissingLock`, got {other:?}"),
+    }
+    assert!(!lock.exists(), "a build created the lock");
+    assert!(!out_file.exists());
+
+    // In step with its source: the macros read the lock, and nothing is said.
+    assert!(run(&build.clone().refresh(true)).0.unwrap().lock_written);
+    let committed = std::fs::read_to_string(&lock).unwrap();
+    let old = age(&lock);
+    let synced = run(&build).0.unwrap();
+    assert!(synced.warnings.is_empty(), "{:?}", synced.warnings);
+    assert!(!synced.lock_written);
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), committed);
+
+    // The source was edited: the lock is used as committed, byte for byte, and the build
+    // warns with the difference.
+    dir.write("flags.json", FLAGD_CHANGED);
+    let (result, directives) = run(&build);
+    let synced = result.unwrap();
+    assert!(!synced.lock_written && !synced.lock_created);
+    assert!(synced.diff.changes.is_empty(), "{}", synced.diff);
+    assert_eq!(keys(&synced.manifest), ["new-checkout", "upload-limit"]);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
+    assert_eq!(mtime(&lock), old, "a build touched the lock");
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), committed);
+    let [warning] = synced.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", synced.warnings)
+    };
+    assert_eq!(
+        warning,
+        &format!(
+            "`{}` differs from its sources, and is used as it is:\n  \
+             + added flag `greeting` (string)\n  \
+             ~ flag `new-checkout`: default false → true\n\
+             run `flags sync` (or the build with `FLAGS_SYNC=1`) to update it, then commit it",
+            lock.display()
+        )
+    );
+    // In a build script, one Cargo warning per line.
+    for line in warning.lines() {
+        assert!(
+            directives.contains(&format!("cargo:warning={line}")),
+            "{line} in {directives:?}"
+        );
+    }
+
+    // Many changes: the first ten, then how many more.
+    let many: Vec<String> = (0..20)
+        .map(|i| {
+            format!(
+                r#""extra-{i:02}": {{"state": "ENABLED", "variants": {{"on": true}}, "defaultVariant": "on"}}"#
+            )
+        })
+        .collect();
+    dir.write(
+        "flags.json",
+        &FLAGD.replacen("\"flags\": {", &format!("\"flags\": {{ {},", many.join(", ")), 1),
+    );
+    let synced = run(&build).0.unwrap();
+    let warning = &synced.warnings[0];
+    assert_eq!(warning.matches("+ added flag `extra-").count(), 10, "{warning}");
+    assert!(warning.contains("+ added flag `extra-09`"), "{warning}");
+    assert!(warning.contains("\n  … and 10 more\n"), "{warning}");
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
+
+    // A lock that cannot be read is an error, and stays as it is; a sync replaces it.
+    std::fs::write(&lock, "{ not a lock").unwrap();
+    let error = run(&build).0.unwrap_err();
+    assert!(matches!(error, Error::Schema(_)), "{error:?}");
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "{ not a lock");
+    let synced = run(&build.refresh(true)).0.unwrap();
+    assert!(synced.lock_written);
+    assert_eq!(keys(&read_lock(&lock)).len(), 22);
+}
+
+#[test]
+fn read_lock_reads_the_committed_lock_and_nothing_else() {
+    let dir = TempDir::new("read-lock");
+    let source = dir.write("flags.json", FLAGD);
+    let lock = dir.join("flags.lock.json");
+    let config = Config::new().source(&source).lock(&lock);
+
+    // No lock: what creates it.
+    let error = config.read_lock().unwrap_err();
+    match &error {
+        Error::MissingLock { hint, .. } => assert!(hint.contains("`flags sync`"), "{hint}"),
+        other => panic!("expected `Error::MissingLock`, got {other:?}"),
+    }
+    assert!(!lock.exists());
+
+    run(&config.clone().out_dir(dir.join("out")).refresh(true))
+        .0
+        .unwrap();
+    let committed = std::fs::read_to_string(&lock).unwrap();
+    // The source changes, then disappears: the lock is read as committed all the same.
+    dir.write("flags.json", FLAGD_CHANGED);
+    assert_eq!(
+        keys(&config.read_lock().unwrap()),
+        ["new-checkout", "upload-limit"]
+    );
+    std::fs::remove_file(&source).unwrap();
+    assert_eq!(config.read_lock().unwrap(), read_lock(&lock));
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
+
+    // Without a source, the named file is the definitions.
+    let flags = dir.write("defs.json", CLI_MANIFEST);
+    assert_eq!(
+        keys(&Config::new().lock(&flags).read_lock().unwrap()),
+        ["max-items"]
+    );
+    // An unreadable lock is an error naming it.
+    std::fs::write(&lock, "[]").unwrap();
+    let error = config.read_lock().unwrap_err();
+    assert!(matches!(error, Error::Schema(_)), "{error:?}");
+    assert!(error.to_string().contains(&lock.display().to_string()), "{error}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Check mode
 
@@ -435,7 +577,11 @@ fn check_with_a_stale_lock_fails_and_leaves_it_alone() {
     let source = dir.write("flags.json", FLAGD);
     let lock = dir.join("flags.lock.json");
     let out = dir.join("out");
-    let base = Config::new().source(&source).lock(&lock).out_dir(&out);
+    let base = Config::new()
+        .source(&source)
+        .lock(&lock)
+        .out_dir(&out)
+        .refresh(true);
     assert!(run(&base.clone().check(false)).0.unwrap().lock_written);
     let before = std::fs::read_to_string(&lock).unwrap();
     let old = age(&lock);
@@ -478,6 +624,13 @@ fn check_with_a_stale_lock_fails_and_leaves_it_alone() {
         "{directives:?}"
     );
 
+    // Check mode wins over a refresh: it never writes, whatever else is asked.
+    assert!(matches!(
+        run(&base.clone().check(true).refresh(true)).0,
+        Err(Error::Drift { .. })
+    ));
+    assert_eq!(mtime(&lock), old, "check mode touched the lock");
+
     // `.check(false)` overrides an earlier `.check(true)`: the lock is refreshed.
     let synced = run(&base.clone().check(true).check(false)).0.unwrap();
     assert!(synced.lock_written);
@@ -514,8 +667,8 @@ fn check_without_a_lock_is_missing_lock() {
     assert!(!lock.exists(), "check mode created the lock");
     assert!(!out.join(OUT_DIR_FILE).exists());
 
-    // Without check mode the same config creates it.
-    assert!(run(&config.check(false)).0.unwrap().lock_written);
+    // A sync creates it.
+    assert!(run(&config.check(false).refresh(true)).0.unwrap().lock_written);
     assert!(lock.exists());
 }
 
@@ -578,7 +731,8 @@ fn flags_check_env_sets_the_default_and_check_overrides_it() {
     let config = Config::new()
         .source(&source)
         .lock(&lock)
-        .out_dir(dir.join("out"));
+        .out_dir(dir.join("out"))
+        .refresh(true);
     let result = run(&config).0;
     if expect_check {
         assert!(
@@ -757,7 +911,8 @@ fn every_option_changes_the_outcome() {
         .source(&cli)
         .lock(&lock)
         .out_dir(dir.join("c"))
-        .check(false))
+        .check(false)
+        .refresh(true))
     .0
     .unwrap();
     assert!(with.lock_written);
@@ -768,7 +923,8 @@ fn every_option_changes_the_outcome() {
         .source(&flagd)
         .lock(&lock)
         .out_dir(dir.join("c"))
-        .check(false))
+        .check(false)
+        .refresh(true))
     .0
     .unwrap();
     assert!(with.lock_written);
@@ -784,10 +940,23 @@ fn every_option_changes_the_outcome() {
         .lock(&lock)
         .out_dir(dir.join("c"));
     assert!(matches!(
-        run(&config.clone().check(true)).0,
+        run(&config.clone().check(true).refresh(true)).0,
         Err(Error::Drift { .. })
     ));
-    assert!(run(&config.check(false)).0.unwrap().lock_written);
+    // `.refresh`: without it the lock is read (and the difference is a warning); with it the
+    // lock is written.
+    let before = std::fs::read_to_string(&lock).unwrap();
+    let read = run(&config.clone().check(false).refresh(false)).0.unwrap();
+    assert!(!read.lock_written);
+    assert_eq!(read.warnings.len(), 1, "{:?}", read.warnings);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), before);
+    assert!(
+        run(&config.check(false).refresh(true))
+            .0
+            .unwrap()
+            .lock_written
+    );
+    assert_ne!(std::fs::read_to_string(&lock).unwrap(), before);
 
     // The default lock is `flags.lock.json` in the crate root.
     assert_eq!(LOCK_FILE, "flags.lock.json");
