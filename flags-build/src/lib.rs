@@ -22,15 +22,17 @@
 //!
 //! # Offline by default
 //!
-//! A build reads the committed lock and never touches the network. Local file sources are
-//! re-imported on every build (that needs no network). Remote sources are fetched only when
-//! asked:
+//! A build reads the committed lock and never touches the network, and only a sync writes the
+//! lock. Local file sources are compared with the lock on every build (that needs no network):
+//! when they differ, the build warns with the difference and uses the lock as committed.
+//! Remote sources are fetched only when asked:
 //!
 //! | asked by | effect |
 //! | --- | --- |
 //! | `flags sync` | fetch every source, rewrite the lock when its content changed |
-//! | `flags check`, or `FLAGS_CHECK=1` in a build | fetch every source, fail when the lock differs (never write it) |
 //! | `FLAGS_SYNC=1` in a build | as `flags sync`, on every build while it is set |
+//! | `flags check`, or `FLAGS_CHECK=1` in a build | fetch every source, fail when the lock differs (never write it) |
+//! | a build, `flags generate`, `flags export` | read the lock (never write it) |
 //! | `FLAGS_OFFLINE=1` (or Cargo's `--offline`) | forbid the network even when asked: the lock is used |
 //! | `FLAGS_STRICT=1` | a source that cannot be reached is an error instead of a warning |
 //!
@@ -297,7 +299,9 @@ impl Config {
         self
     }
 
-    /// Fetch remote sources. Default: `FLAGS_SYNC`.
+    /// Sync: read every source (fetching remote ones) and rewrite the lock when its content
+    /// changed. Without it the lock is only read, never written. Check mode wins over it.
+    /// Default: `FLAGS_SYNC`.
     pub fn refresh(mut self, refresh: bool) -> Config {
         self.refresh = Some(refresh);
         self
@@ -350,9 +354,10 @@ impl Config {
         Ok(synced)
     }
 
-    /// The sync without a build script: updates (or, in check mode, checks) the lock file and
-    /// returns warnings instead of printing them; nothing is written to `OUT_DIR`. What the
-    /// `flags` command runs.
+    /// The sync without a build script: updates the lock file when asked to
+    /// ([`Config::refresh`]), checks it in check mode, else reads it; returns warnings instead
+    /// of printing them; nothing is written to `OUT_DIR`. What `flags sync` and `flags check`
+    /// run.
     pub fn sync_lock(&self) -> Result<Synced, Error> {
         self.run(None)
     }
