@@ -785,7 +785,8 @@ fn gather(sources: &[Source], root: Option<&Path>) -> Result<Vec<(String, Manife
             }
             .map_err(|error| Error::Fetch {
                 source_name: name.clone(),
-                message: error.to_string(),
+                // The source's name says where the document came from.
+                message: error.without_origin().to_string(),
                 unreachable: false,
             })?;
             let format = manifest
