@@ -76,7 +76,7 @@ mod time;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use flags_schema::{Manifest, OUT_DIR_FILE};
+use flags_schema::{Manifest, OUT_DIR_FILE, OUT_DIR_NAME_FILE};
 
 pub use diff::Diff;
 #[cfg(feature = "cli")]
@@ -198,8 +198,9 @@ pub enum Error {
 pub struct Synced {
     /// The definitions the macros will read: the lock as it now is.
     pub manifest: Manifest,
-    /// The file written for the macros (`$OUT_DIR/flags.lock.json`); `None` from
-    /// [`Config::sync_lock`].
+    /// The file written for the macros (`$OUT_DIR/flags.lock.json`, and beside it
+    /// `flags.lock.name` with the name messages give it: the lock as the crate names it);
+    /// `None` from [`Config::sync_lock`].
     pub out_file: Option<PathBuf>,
     /// Whether the committed lock file was (re)written.
     pub lock_written: bool,
@@ -349,6 +350,12 @@ impl Config {
         let text = synced.manifest.to_lock_string();
         if std::fs::read_to_string(&out_file).ok().as_deref() != Some(text.as_str()) {
             write_atomic(&out_file, &text)?;
+        }
+        // The name compile errors give the definitions: the crate's file, not this copy.
+        let name = self.setup()?.lock_name;
+        let name_file = out_dir.join(OUT_DIR_NAME_FILE);
+        if std::fs::read_to_string(&name_file).ok().as_deref() != Some(name.as_str()) {
+            write_atomic(&name_file, &name)?;
         }
         synced.out_file = Some(out_file);
         Ok(synced)
