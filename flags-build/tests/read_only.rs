@@ -180,7 +180,9 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "flagship",
         source: |base| {
-            format!(r#"{{ kind = "flagship", account-id = "acc", app-id = "app", base-url = "{base}" }}"#)
+            format!(
+                r#"{{ kind = "flagship", account-id = "acc", app-id = "app", base-url = "{base}" }}"#
+            )
         },
         before: r#"{"flags": {"new-checkout": {"key": "new-checkout", "enabled": true, "default_variation": "off", "variations": {"on": true, "off": false}, "rules": []}}}"#,
         after: r#"{"flags": {"new-checkout": {"key": "new-checkout", "enabled": true, "default_variation": "off", "variations": {"on": true, "off": false}, "rules": []},
@@ -256,7 +258,12 @@ fn every_state_of(kind: &Kind) {
 
     // In step: a sync creates the lock.
     let synced = krate.flags(&["sync"], &[]);
-    assert!(synced.status.success(), "{}: {}", kind.name, stderr(&synced));
+    assert!(
+        synced.status.success(),
+        "{}: {}",
+        kind.name,
+        stderr(&synced)
+    );
     assert!(krate.lock_bytes().is_some());
     let outputs = run_all_and_compare(kind.name, "in step", &krate, &out);
     assert_eq!(
@@ -275,7 +282,13 @@ fn every_state_of(kind: &Kind) {
     }
     let outputs = run_all_and_compare(kind.name, "drifted", &krate, &out);
     let check = check_of(&outputs);
-    assert_eq!(check.status.code(), Some(1), "{}: {}", kind.name, stderr(check));
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}: {}",
+        kind.name,
+        stderr(check)
+    );
     assert!(
         stderr(check).contains("+ added flag `extra` (boolean)"),
         "{}: {}",
@@ -324,10 +337,7 @@ fn no_command_but_sync_writes_the_lock_in_any_state_with_any_source() {
 
 #[test]
 fn check_reports_unused_and_unknown_flags_against_the_committed_lock() {
-    let krate = Crate::new(
-        "check-report",
-        r#"{ kind = "file", path = "flags.json" }"#,
-    );
+    let krate = Crate::new("check-report", r#"{ kind = "file", path = "flags.json" }"#);
     std::fs::write(krate.0.join("flags.json"), KINDS[0].before).unwrap();
     std::fs::write(
         krate.0.join("src/lib.rs"),

@@ -757,16 +757,17 @@ fn bad_answers_are_errors_even_with_a_lock() {
 fn a_bad_answer_names_its_source_once() {
     let server = Server::start(Reply::json(r#"{ "hello": "world" }"#));
     let url = server.url("/f.json");
-    let krate = Crate::new("bad-answer-once", &[format!(r#"{{ kind = "url", url = "{url}" }}"#)]);
+    let krate = Crate::new(
+        "bad-answer-once",
+        &[format!(r#"{{ kind = "url", url = "{url}" }}"#)],
+    );
 
     // Not a flag definition file: the URL once, at the front.
     let output = krate.flags(&["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
-        err.starts_with(&format!(
-            "error: url `{url}`: not a flag definition file: "
-        )),
+        err.starts_with(&format!("error: url `{url}`: not a flag definition file: ")),
         "{err}"
     );
     assert_eq!(err.matches(&url).count(), 1, "{err}");

@@ -507,11 +507,19 @@ fn a_build_not_asked_to_sync_reads_the_lock_and_never_writes_it() {
         .collect();
     dir.write(
         "flags.json",
-        &FLAGD.replacen("\"flags\": {", &format!("\"flags\": {{ {},", many.join(", ")), 1),
+        &FLAGD.replacen(
+            "\"flags\": {",
+            &format!("\"flags\": {{ {},", many.join(", ")),
+            1,
+        ),
     );
     let synced = run(&build).0.unwrap();
     let warning = &synced.warnings[0];
-    assert_eq!(warning.matches("+ added flag `extra-").count(), 10, "{warning}");
+    assert_eq!(
+        warning.matches("+ added flag `extra-").count(),
+        10,
+        "{warning}"
+    );
     assert!(warning.contains("+ added flag `extra-09`"), "{warning}");
     assert!(warning.contains("\n  … and 10 more\n"), "{warning}");
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
@@ -565,7 +573,10 @@ fn read_lock_reads_the_committed_lock_and_nothing_else() {
     std::fs::write(&lock, "[]").unwrap();
     let error = config.read_lock().unwrap_err();
     assert!(matches!(error, Error::Schema(_)), "{error:?}");
-    assert!(error.to_string().contains(&lock.display().to_string()), "{error}");
+    assert!(
+        error.to_string().contains(&lock.display().to_string()),
+        "{error}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -668,7 +679,12 @@ fn check_without_a_lock_is_missing_lock() {
     assert!(!out.join(OUT_DIR_FILE).exists());
 
     // A sync creates it.
-    assert!(run(&config.check(false).refresh(true)).0.unwrap().lock_written);
+    assert!(
+        run(&config.check(false).refresh(true))
+            .0
+            .unwrap()
+            .lock_written
+    );
     assert!(lock.exists());
 }
 

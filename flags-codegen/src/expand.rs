@@ -105,7 +105,9 @@ pub(crate) fn rebuild_tracking(located: &Located) -> TokenStream {
         .filter(|file| file.is_file())
         .map(|file| {
             let file = file.to_string_lossy().into_owned();
-            quote!(const _: &[u8] = ::core::include_bytes!(#file);)
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#file);
+            )
         });
     quote! {
         const _: () = {

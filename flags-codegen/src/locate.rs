@@ -562,7 +562,10 @@ mod tests {
             assert_eq!(located.display, "$OUT_DIR/flags.lock.json", "{bad:?}");
         }
         dir.write("out/flags.lock.name", &"x".repeat(5000));
-        assert_eq!(locate(None, &env).unwrap().display, "$OUT_DIR/flags.lock.json");
+        assert_eq!(
+            locate(None, &env).unwrap().display,
+            "$OUT_DIR/flags.lock.json"
+        );
 
         // An `OUT_DIR` without the file (a build script that does not sync) falls through.
         std::fs::remove_file(dir.join("out").join(OUT_DIR_FILE)).unwrap();

@@ -104,9 +104,7 @@ mod tests {
     #[test]
     fn a_long_quoted_value_keeps_its_prefix_and_what_follows() {
         let value = "x".repeat(1 << 20);
-        let message = bounded(format_args!(
-            "invalid type: string {value:?}, expected i64"
-        ));
+        let message = bounded(format_args!("invalid type: string {value:?}, expected i64"));
         assert_eq!(
             message,
             format!(
@@ -137,8 +135,14 @@ mod tests {
         let value = format!("{}\"{}", "a".repeat(10), "b".repeat(200));
         let message = bounded(format_args!("string {value:?}, expected bool"));
         assert!(message.ends_with("…\", expected bool"), "{message}");
-        assert!(message.starts_with("string \"aaaaaaaaaa\\\"bbb"), "{message}");
-        assert_eq!(message.chars().count(), "string \"".len() + QUOTED + 1 + "\", expected bool".len());
+        assert!(
+            message.starts_with("string \"aaaaaaaaaa\\\"bbb"),
+            "{message}"
+        );
+        assert_eq!(
+            message.chars().count(),
+            "string \"".len() + QUOTED + 1 + "\", expected bool".len()
+        );
     }
 
     #[test]
@@ -162,7 +166,9 @@ mod tests {
         assert_eq!(calls.get(), TOTAL / "word ".len() + 1);
 
         // Many quoted runs: the total still holds.
-        let many: Vec<String> = (0..1000).map(|i| format!("`{}`", "v".repeat(i % 90))).collect();
+        let many: Vec<String> = (0..1000)
+            .map(|i| format!("`{}`", "v".repeat(i % 90)))
+            .collect();
         let message = bounded(many.join(", "));
         assert_eq!(message.chars().count(), TOTAL + 1);
     }

@@ -3,8 +3,7 @@
 //! size and whichever provider read it (in process, in memory, OFREP per flag and in bulk).
 
 use flags_runtime::{
-    Client, Context, ErrorCode, EvaluationDetails, FlagKey, InMemory, InMemoryFlag, Reason,
-    source,
+    Client, Context, ErrorCode, EvaluationDetails, FlagKey, InMemory, InMemoryFlag, Reason, source,
 };
 use serde_json::{Value, json};
 
@@ -63,7 +62,12 @@ fn in_process_a_huge_string_read_as_a_number() {
     assert_eq!(details.value, 7);
     assert_short_mismatch(
         &details,
-        &["flag `big` cannot be read as `i64`", "\"START-abcd", "…\"", "expected i64"],
+        &[
+            "flag `big` cannot be read as `i64`",
+            "\"START-abcd",
+            "…\"",
+            "expected i64",
+        ],
     );
     // As a bool too.
     let details = client.details(&FlagKey::<bool>::new("big", true), &Context::anonymous());
@@ -81,7 +85,8 @@ fn in_process_a_huge_object_read_as_a_struct() {
     assert_eq!(details.value, default);
     assert_short_mismatch(&details, &["at `max`", "\"START-abcd", "expected i64"]);
     // An unknown field whose name holds megabytes (the path and the message name it).
-    let client = in_process(json!({ "limits": flag(json!({ "max": 3, huge(MIB): { huge(MIB): 1 } })) }));
+    let client =
+        in_process(json!({ "limits": flag(json!({ "max": 3, huge(MIB): { huge(MIB): 1 } })) }));
     let details = client.details(&key, &Context::anonymous());
     assert_short_mismatch(&details, &["unknown field `START-abcd"]);
 }
@@ -104,7 +109,10 @@ fn in_process_a_rule_that_names_a_huge_variant() {
 #[test]
 fn in_memory_a_huge_value_read_as_another_type() {
     let client = InMemory::new([
-        ("big", InMemoryFlag::new([("v", huge(4 * MIB))]).default_variant("v")),
+        (
+            "big",
+            InMemoryFlag::new([("v", huge(4 * MIB))]).default_variant("v"),
+        ),
         (
             "limits",
             InMemoryFlag::new([("v", json!({ "max": huge(4 * MIB) }))]).default_variant("v"),
@@ -113,7 +121,10 @@ fn in_memory_a_huge_value_read_as_another_type() {
     .client();
     let details = client.details(&FlagKey::<i64>::new("big", 7), &Context::anonymous());
     assert_eq!(details.value, 7);
-    assert_short_mismatch(&details, &["flag `big` cannot be read as `i64`", "\"START-abcd"]);
+    assert_short_mismatch(
+        &details,
+        &["flag `big` cannot be read as `i64`", "\"START-abcd"],
+    );
     let details = client.details(
         &FlagKey::<Limits>::new("limits", Limits { max: 1 }),
         &Context::anonymous(),
@@ -156,7 +167,10 @@ mod remote {
         let ctx = Context::new("u");
         let details = blocking.details(FlagKey::<i64>::new("big", 7), &ctx);
         assert_eq!(details.value, 7);
-        assert_short_mismatch(&details, &["flag `big` cannot be read as `i64`", "\"START-abcd"]);
+        assert_short_mismatch(
+            &details,
+            &["flag `big` cannot be read as `i64`", "\"START-abcd"],
+        );
         let details = blocking.details(FlagKey::<Limits>::new("limits", Limits { max: 1 }), &ctx);
         assert_short_mismatch(&details, &["at `max`", "\"START-abcd", "expected i64"]);
     }
@@ -183,7 +197,10 @@ mod remote {
         client.wait_ready(Duration::from_secs(10)).unwrap();
         let details = client.details(&FlagKey::<i64>::new("big", 7), &ctx);
         assert_eq!(details.value, 7);
-        assert_short_mismatch(&details, &["flag `big` cannot be read as `i64`", "\"START-abcd"]);
+        assert_short_mismatch(
+            &details,
+            &["flag `big` cannot be read as `i64`", "\"START-abcd"],
+        );
         let details = client.details(&FlagKey::<Limits>::new("limits", Limits { max: 1 }), &ctx);
         assert_short_mismatch(&details, &["\"START-abcd", "expected i64"]);
     }
