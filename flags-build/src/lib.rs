@@ -23,16 +23,16 @@
 //! # Offline by default
 //!
 //! A build reads the committed lock and never touches the network, and only a sync writes the
-//! lock. Local file sources are compared with the lock on every build (that needs no network):
-//! when they differ, the build warns with the difference and uses the lock as committed.
-//! Remote sources are fetched only when asked:
+//! lock. Local file sources are re-read on every build (that needs no network): when they
+//! differ from the lock, the build uses them, warns with the difference, and leaves the lock as
+//! it is for `flags sync` to update. Remote sources are fetched only when asked:
 //!
 //! | asked by | effect |
 //! | --- | --- |
 //! | `flags sync` | fetch every source, rewrite the lock when its content changed |
 //! | `FLAGS_SYNC=1` in a build | as `flags sync`, on every build while it is set |
 //! | `flags check`, or `FLAGS_CHECK=1` in a build | fetch every source, fail when the lock differs (never write it) |
-//! | a build, `flags generate`, `flags export` | read the lock (never write it) |
+//! | a build, `flags generate`, `flags export` | read the lock (never write it); a build re-reads local file sources |
 //! | `FLAGS_OFFLINE=1` (or Cargo's `--offline`) | forbid the network even when asked: the lock is used |
 //! | `FLAGS_STRICT=1` | a source that cannot be reached is an error instead of a warning |
 //!
@@ -196,11 +196,12 @@ pub enum Error {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Synced {
-    /// The definitions the macros will read: the lock as it now is.
+    /// The definitions the macros will read: the lock as it now is, or, in a build whose local
+    /// file sources differ from the lock, what they define.
     pub manifest: Manifest,
     /// The file written for the macros (`$OUT_DIR/flags.lock.json`, and beside it
-    /// `flags.lock.name` with the name messages give it: the lock as the crate names it);
-    /// `None` from [`Config::sync_lock`].
+    /// `flags.lock.name` with the name messages give it: the lock as the crate names it, or the
+    /// file sources read instead); `None` from [`Config::sync_lock`].
     pub out_file: Option<PathBuf>,
     /// Whether the committed lock file was (re)written.
     pub lock_written: bool,
@@ -213,6 +214,9 @@ pub struct Synced {
     pub warnings: Vec<String>,
     /// What changed in the lock (empty when nothing did).
     pub diff: Diff,
+    /// The name messages give these definitions: the lock as the crate names it, or the file
+    /// sources they were read from when a build uses those instead of the lock.
+    name: String,
 }
 
 /// Reads the lock at `path` (or any importable definition file) and the sources configured in
@@ -301,8 +305,8 @@ impl Config {
     }
 
     /// Sync: read every source (fetching remote ones) and rewrite the lock when its content
-    /// changed. Without it the lock is only read, never written. Check mode wins over it.
-    /// Default: `FLAGS_SYNC`.
+    /// changed. Without it the lock is never written: local file sources are read, remote ones
+    /// are not, and the lock stands for them. Check mode wins over it. Default: `FLAGS_SYNC`.
     pub fn refresh(mut self, refresh: bool) -> Config {
         self.refresh = Some(refresh);
         self
@@ -352,10 +356,9 @@ impl Config {
             write_atomic(&out_file, &text)?;
         }
         // The name compile errors give the definitions: the crate's file, not this copy.
-        let name = self.setup()?.lock_name;
         let name_file = out_dir.join(OUT_DIR_NAME_FILE);
-        if std::fs::read_to_string(&name_file).ok().as_deref() != Some(name.as_str()) {
-            write_atomic(&name_file, &name)?;
+        if std::fs::read_to_string(&name_file).ok().as_deref() != Some(synced.name.as_str()) {
+            write_atomic(&name_file, &synced.name)?;
         }
         synced.out_file = Some(out_file);
         Ok(synced)
@@ -466,6 +469,7 @@ impl Config {
                 fetched: false,
                 warnings: Vec::new(),
                 diff: Diff::default(),
+                name: lock_name,
             });
         }
 
@@ -506,11 +510,17 @@ impl Config {
         let may_write = refresh && !check;
         let current = match parsed {
             Ok(current) => current,
-            // A lock that cannot be read (an older format, a bad merge) is replaced by a sync.
-            Err(error) if will_read_sources && may_write => {
-                warnings.push(format!(
-                    "{error}\nit is replaced with what the sources define"
-                ));
+            // A lock that cannot be read (an older format, a bad merge) is replaced by a sync;
+            // a build not asked to sync reads the sources instead.
+            Err(error) if will_read_sources && !check => {
+                warnings.push(if may_write {
+                    format!("{error}\nit is replaced with what the sources define")
+                } else {
+                    format!(
+                        "{error}\nthis build reads its sources instead: run `flags sync` (or the \
+                         build with `FLAGS_SYNC=1`) to replace it, then commit it"
+                    )
+                });
                 None
             }
             Err(error) => return Err(error.into()),
@@ -554,6 +564,7 @@ impl Config {
                 fetched: false,
                 warnings,
                 diff: Diff::default(),
+                name: lock_name,
             });
         }
 
@@ -581,6 +592,7 @@ impl Config {
                             fetched: false,
                             warnings,
                             diff: Diff::default(),
+                            name: lock_name,
                         });
                     }
                     None if unreachable => {
@@ -617,6 +629,7 @@ impl Config {
                 fetched: remote,
                 warnings,
                 diff: Diff::default(),
+                name: lock_name,
             });
         }
         if check {
@@ -634,25 +647,32 @@ impl Config {
             });
         }
         if !may_write {
-            // A build that was not asked to sync: the lock is used as committed, and the
-            // difference is a warning (a file source was edited, `flags sync` was not run).
-            let Some(current) = current else {
-                return Err(Error::MissingLock {
-                    lock: lock_name,
-                    hint: "run `flags sync` in the crate (or the build with `FLAGS_SYNC=1`) to \
-                           create it from the sources in `Cargo.toml`, then commit it"
-                        .to_owned(),
-                });
-            };
-            warnings.push(drift_warning(&lock_name, &diff));
+            // A build not asked to sync never writes the lock. Its sources are local files
+            // here (remote ones are only read when asked), so the macros see them as they are
+            // now, and the difference from the lock is a warning: `flags sync` updates it.
+            match &current {
+                Some(_) => warnings.push(drift_warning(&lock_name, &diff)),
+                None if current_text.is_none() => warnings.push(format!(
+                    "`{lock_name}` does not exist; this build reads its sources instead: run \
+                     `flags sync` (or the build with `FLAGS_SYNC=1`) to create it, then commit it"
+                )),
+                // Unreadable: said above.
+                None => {}
+            }
+            let name = sources
+                .iter()
+                .filter_map(|source| source.recorded_location(None))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Ok(Synced {
-                manifest: current,
+                manifest: fresh,
                 out_file: None,
                 lock_written: false,
                 lock_created: false,
                 fetched: remote,
                 warnings,
                 diff: Diff::default(),
+                name,
             });
         }
         let text = fresh.to_lock_string();
@@ -667,6 +687,7 @@ impl Config {
             fetched: remote,
             warnings,
             diff,
+            name: lock_name,
         })
     }
 }
@@ -721,7 +742,7 @@ fn read_committed(setup: &Setup) -> Result<Manifest, Error> {
 fn drift_warning(lock: &str, diff: &Diff) -> String {
     const SHOWN: usize = 10;
     let text = diff.to_string();
-    let mut out = format!("`{lock}` differs from its sources, and is used as it is:\n");
+    let mut out = format!("`{lock}` differs from its sources, which this build reads instead:\n");
     for line in text.lines().take(SHOWN) {
         out.push_str(line);
         out.push('\n');

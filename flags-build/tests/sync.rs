@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use flags_build::{CHECK_ENV, Config, Error, OFFLINE_ENV, STRICT_ENV, SYNC_ENV, Synced};
-use flags_schema::{Format, LOCK_FILE, Manifest, OUT_DIR_FILE};
+use flags_schema::{Format, LOCK_FILE, Manifest, OUT_DIR_FILE, OUT_DIR_NAME_FILE};
 
 /// A directory under the system temp dir, unique per process and test, removed on drop.
 struct TempDir(PathBuf);
@@ -193,9 +193,19 @@ fn sync_of_a_flagd_file_writes_the_out_file() {
         std::fs::read_to_string(synced.out_file.as_deref().unwrap()).unwrap(),
         synced.manifest.to_lock_string()
     );
-    // The definition file itself is not touched, and nothing but the out file is written.
+    // The definition file itself is not touched, and nothing but the out file and its name
+    // (the file as the build script named it, for messages) is written.
     assert_eq!(std::fs::read_to_string(&flags).unwrap(), FLAGD);
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    let mut written: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    written.sort();
+    assert_eq!(written, [OUT_DIR_FILE, OUT_DIR_NAME_FILE]);
+    assert_eq!(
+        std::fs::read_to_string(out.join(OUT_DIR_NAME_FILE)).unwrap(),
+        flags.display().to_string()
+    );
 
     assert_eq!(
         directives,
@@ -430,12 +440,14 @@ fn lock_provenance_location_is_the_source_path_as_given() {
 }
 
 #[test]
-fn a_build_not_asked_to_sync_reads_the_lock_and_never_writes_it() {
+fn a_build_not_asked_to_sync_reads_file_sources_and_never_writes_the_lock() {
     let dir = TempDir::new("plain-build");
     let source = dir.write("flags.json", FLAGD);
     let lock = dir.join("flags.lock.json");
     let out = dir.join("out");
     let out_file = out.join(OUT_DIR_FILE);
+    let name_file = out.join(OUT_DIR_NAME_FILE);
+    let name = |path: &Path| std::fs::read_to_string(path).unwrap();
     let build = Config::new()
         .source(&source)
         .lock(&lock)
@@ -443,20 +455,29 @@ fn a_build_not_asked_to_sync_reads_the_lock_and_never_writes_it() {
         .check(false)
         .refresh(false);
 
-    // No lock: an error naming what creates it; nothing is created.
-    let error = run(&build).0.unwrap_err();
-    match &error {
-        Error::MissingLock { lock: l, hint } => {
-            assert_eq!(l, &lock.display().to_string());
-            assert!(hint.contains("`flags sync`"), "{hint}");
-            assert!(hint.contains("`FLAGS_SYNC=1`"), "{hint}");
-        }
-        other => panic!("expected `Error::MissingLock`, got {other:?}"),
-    }
+    // No lock: the macros read the source, messages name it, a warning says what creates the
+    // lock; the lock is not created.
+    let synced = run(&build).0.unwrap();
+    assert!(!synced.lock_written && !synced.lock_created);
     assert!(!lock.exists(), "a build created the lock");
-    assert!(!out_file.exists());
+    assert_eq!(
+        keys(&read_lock(&out_file)),
+        ["new-checkout", "upload-limit"]
+    );
+    assert_eq!(name(&name_file), source.display().to_string());
+    let [warning] = synced.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", synced.warnings)
+    };
+    assert_eq!(
+        warning,
+        &format!(
+            "`{}` does not exist; this build reads its sources instead: run `flags sync` (or \
+             the build with `FLAGS_SYNC=1`) to create it, then commit it",
+            lock.display()
+        )
+    );
 
-    // In step with its source: the macros read the lock, and nothing is said.
+    // In step with its source: the macros read the lock, named as such, and nothing is said.
     assert!(run(&build.clone().refresh(true)).0.unwrap().lock_written);
     let committed = std::fs::read_to_string(&lock).unwrap();
     let old = age(&lock);
@@ -464,25 +485,30 @@ fn a_build_not_asked_to_sync_reads_the_lock_and_never_writes_it() {
     assert!(synced.warnings.is_empty(), "{:?}", synced.warnings);
     assert!(!synced.lock_written);
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), committed);
+    assert_eq!(name(&name_file), lock.display().to_string());
 
-    // The source was edited: the lock is used as committed, byte for byte, and the build
-    // warns with the difference.
+    // The source was edited: the build sees the edit and warns with the difference; the lock
+    // stays byte for byte as committed.
     dir.write("flags.json", FLAGD_CHANGED);
     let (result, directives) = run(&build);
     let synced = result.unwrap();
     assert!(!synced.lock_written && !synced.lock_created);
     assert!(synced.diff.changes.is_empty(), "{}", synced.diff);
-    assert_eq!(keys(&synced.manifest), ["new-checkout", "upload-limit"]);
+    assert_eq!(
+        keys(&synced.manifest),
+        ["greeting", "new-checkout", "upload-limit"]
+    );
+    assert_eq!(read_lock(&out_file).flags, synced.manifest.flags);
+    assert_eq!(name(&name_file), source.display().to_string());
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
     assert_eq!(mtime(&lock), old, "a build touched the lock");
-    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), committed);
     let [warning] = synced.warnings.as_slice() else {
         panic!("one warning expected: {:?}", synced.warnings)
     };
     assert_eq!(
         warning,
         &format!(
-            "`{}` differs from its sources, and is used as it is:\n  \
+            "`{}` differs from its sources, which this build reads instead:\n  \
              + added flag `greeting` (string)\n  \
              ~ flag `new-checkout`: default false → true\n\
              run `flags sync` (or the build with `FLAGS_SYNC=1`) to update it, then commit it",
@@ -524,11 +550,24 @@ fn a_build_not_asked_to_sync_reads_the_lock_and_never_writes_it() {
     assert!(warning.contains("\n  … and 10 more\n"), "{warning}");
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
 
-    // A lock that cannot be read is an error, and stays as it is; a sync replaces it.
+    // A lock that cannot be read: the build reads the sources and says so; the lock stays as
+    // it is, and a sync replaces it.
     std::fs::write(&lock, "{ not a lock").unwrap();
-    let error = run(&build).0.unwrap_err();
-    assert!(matches!(error, Error::Schema(_)), "{error:?}");
+    let synced = run(&build).0.unwrap();
+    assert_eq!(synced.manifest.flags.len(), 22);
+    let [warning] = synced.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", synced.warnings)
+    };
+    assert!(
+        warning.contains("this build reads its sources instead"),
+        "{warning}"
+    );
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), "{ not a lock");
+    // Check mode does not read past it.
+    assert!(matches!(
+        run(&build.clone().check(true)).0,
+        Err(Error::Schema(_))
+    ));
     let synced = run(&build.refresh(true)).0.unwrap();
     assert!(synced.lock_written);
     assert_eq!(keys(&read_lock(&lock)).len(), 22);
@@ -959,11 +998,12 @@ fn every_option_changes_the_outcome() {
         run(&config.clone().check(true).refresh(true)).0,
         Err(Error::Drift { .. })
     ));
-    // `.refresh`: without it the lock is read (and the difference is a warning); with it the
-    // lock is written.
+    // `.refresh`: without it the lock is not written (the build reads the changed file and
+    // warns); with it the lock is written.
     let before = std::fs::read_to_string(&lock).unwrap();
     let read = run(&config.clone().check(false).refresh(false)).0.unwrap();
     assert!(!read.lock_written);
+    assert!(read.manifest.flags.contains_key("greeting"));
     assert_eq!(read.warnings.len(), 1, "{:?}", read.warnings);
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), before);
     assert!(
