@@ -107,9 +107,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Variables set for a command.
+type Vars = &'static [(&'static str, &'static str)];
+
 /// Every command but `sync`, with the environment it runs in. `FLAGS_SYNC=1` asks builds to
 /// sync; it must not make a command write either.
-const COMMANDS: &[(&[&str], &[(&str, &str)])] = &[
+const COMMANDS: &[(&[&str], Vars)] = &[
     (&["check"], &[]),
     (&["check", "--no-scan"], &[("FLAGS_SYNC", "1")]),
     (&["check", "--strict", "--no-scan"], &[]),

@@ -58,7 +58,7 @@ fn flag(value: Value) -> Value {
 #[test]
 fn in_process_a_huge_string_read_as_a_number() {
     let client = in_process(json!({ "big": flag(json!(huge(4 * MIB))) }));
-    let details = client.details(&FlagKey::<i64>::new("big", 7), &Context::anonymous());
+    let details = client.details(FlagKey::<i64>::new("big", 7), &Context::anonymous());
     assert_eq!(details.value, 7);
     assert_short_mismatch(
         &details,
@@ -70,7 +70,7 @@ fn in_process_a_huge_string_read_as_a_number() {
         ],
     );
     // As a bool too.
-    let details = client.details(&FlagKey::<bool>::new("big", true), &Context::anonymous());
+    let details = client.details(FlagKey::<bool>::new("big", true), &Context::anonymous());
     assert!(details.value);
     assert_short_mismatch(&details, &["\"START-abcd", "expected a boolean"]);
 }
@@ -98,7 +98,7 @@ fn in_process_a_rule_that_names_a_huge_variant() {
         "state": "ENABLED", "variants": { "a": 1 }, "defaultVariant": "a",
         "targeting": { "var": "choice" } } }));
     let ctx = Context::new("u").with("choice", huge(4 * MIB));
-    let details = client.details(&FlagKey::<i64>::new("pick", 0), &ctx);
+    let details = client.details(FlagKey::<i64>::new("pick", 0), &ctx);
     let error = details.error.expect("an error");
     assert_eq!(error.code, ErrorCode::General);
     let message = error.message;
@@ -119,14 +119,14 @@ fn in_memory_a_huge_value_read_as_another_type() {
         ),
     ])
     .client();
-    let details = client.details(&FlagKey::<i64>::new("big", 7), &Context::anonymous());
+    let details = client.details(FlagKey::<i64>::new("big", 7), &Context::anonymous());
     assert_eq!(details.value, 7);
     assert_short_mismatch(
         &details,
         &["flag `big` cannot be read as `i64`", "\"START-abcd"],
     );
     let details = client.details(
-        &FlagKey::<Limits>::new("limits", Limits { max: 1 }),
+        FlagKey::<Limits>::new("limits", Limits { max: 1 }),
         &Context::anonymous(),
     );
     assert_short_mismatch(&details, &["\"START-abcd", "expected i64"]);
@@ -195,13 +195,13 @@ mod remote {
             .build()
             .unwrap();
         client.wait_ready(Duration::from_secs(10)).unwrap();
-        let details = client.details(&FlagKey::<i64>::new("big", 7), &ctx);
+        let details = client.details(FlagKey::<i64>::new("big", 7), &ctx);
         assert_eq!(details.value, 7);
         assert_short_mismatch(
             &details,
             &["flag `big` cannot be read as `i64`", "\"START-abcd"],
         );
-        let details = client.details(&FlagKey::<Limits>::new("limits", Limits { max: 1 }), &ctx);
+        let details = client.details(FlagKey::<Limits>::new("limits", Limits { max: 1 }), &ctx);
         assert_short_mismatch(&details, &["\"START-abcd", "expected i64"]);
     }
 }
