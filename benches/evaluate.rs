@@ -1,4 +1,4 @@
-//! Evaluation cost against DESIGN §8's targets, with criterion.
+//! Evaluation cost against the targets of `docs/design.md`, with criterion.
 //!
 //! ```text
 //! cargo bench --bench evaluate                 # full run (figures worth quoting: idle machine)
@@ -27,7 +27,8 @@ enum Greeting {
     Casual,
 }
 
-/// Ten flags, as in DESIGN §8's `client.flags::<S>()` target, from a 1,000-flag configuration.
+/// Ten flags, as in the `client.flags::<S>()` target of `docs/design.md`, from a 1,000-flag
+/// configuration.
 #[allow(dead_code)] // read through `black_box`
 #[derive(Flags)]
 #[flags(schema = "benches/flags.json")]

@@ -1,5 +1,5 @@
-//! Remote evaluation against DESIGN §8's targets (feature `http`), with criterion and the
-//! fault-injecting server of the tests on 127.0.0.1.
+//! Remote evaluation against the targets of `docs/design.md` (feature `http`), with criterion
+//! and the fault-injecting server of the tests on 127.0.0.1.
 //!
 //! ```text
 //! cargo bench --bench remote --features http               # full run

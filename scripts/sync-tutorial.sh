@@ -2,10 +2,13 @@
 # The README's "Sync from a flag service" walk-through, run as written: install the `flags`
 # command, serve examples/flags.json over HTTP on 127.0.0.1, sync a new crate from it, build
 # the crate offline, then rename a flag on the "service" and check that `flags check` fails
-# (what CI runs). Uses the workspace's target directory, so it builds little after the tests.
+# (what CI runs). Uses the workspace's target directory (`CARGO_TARGET_DIR` when set), so it
+# builds little after the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -15,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "-- cargo install --path flags-build"
-CARGO_TARGET_DIR="$root/target" cargo install --quiet --debug --locked --offline \
+CARGO_TARGET_DIR="$target_dir" cargo install --quiet --debug --locked --offline \
   --path flags-build --root "$work/tools"
 flags="$work/tools/bin/flags"
 "$flags" --version
@@ -80,7 +83,7 @@ echo "-- flags sync"
 "$flags" sync
 test -f flags.lock.json
 echo "-- cargo run (offline: the build reads the lock)"
-CARGO_TARGET_DIR="$root/target/tmp/scratch-target" cargo run --quiet --offline
+CARGO_TARGET_DIR="$target_dir/tmp/scratch-target" cargo run --quiet --offline
 echo "-- flags check (in step)"
 "$flags" check
 

@@ -1,7 +1,8 @@
 //! End to end, as a user would: a scratch crate that depends on `flags` by path, with a build
 //! script that syncs a flagd file, is built with Cargo. A misspelt key fails with the nearest
-//! real key; the corrected struct compiles and evaluates; editing the flag file makes the next
-//! build see the change (Cargo's rebuild tracking).
+//! real key, naming the file; the corrected struct compiles and evaluates; editing the flag
+//! file makes the next build see the change (Cargo's rebuild tracking); no build writes the
+//! lock (only `flags sync` or a build with `FLAGS_SYNC=1` does).
 //!
 //! The crates live under Cargo's `CARGO_TARGET_TMPDIR` and share one target directory, so the
 //! dependencies compile once. Cargo runs `--offline` with this workspace's lock file: no network.
@@ -96,6 +97,7 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("FLAGS_SCHEMA")
         .env_remove("FLAGS_CHECK")
+        .env_remove("FLAGS_SYNC")
         .output()
         .expect("cargo runs")
 }
@@ -110,12 +112,13 @@ fn a_misspelt_key_fails_with_the_nearest_key_and_the_fixed_struct_evaluates() {
     let output = cargo(&dir, &["build"]);
     assert!(!output.status.success(), "a misspelt key compiled");
     let err = stderr(&output);
+    // The derive read the build script's copy of `flags.json`, and names that file.
     assert!(
-        err.contains("unknown flag `new-chekout`") && err.contains("did you mean `new-checkout`?"),
+        err.contains("unknown flag `new-chekout` in `flags.json`; did you mean `new-checkout`?"),
         "{err}"
     );
-    // The build script wrote the lock, and the derive read the build script's output.
-    assert!(dir.join("flags.lock.json").is_file());
+    // Only a sync writes the lock: the build leaves it to `flags sync`.
+    assert!(!dir.join("flags.lock.json").exists());
 
     std::fs::write(dir.join("src/main.rs"), main_rs("new-checkout")).unwrap();
     let output = cargo(&dir, &["run"]);
@@ -144,4 +147,6 @@ fn editing_the_flag_file_makes_the_next_build_see_it() {
     std::fs::write(dir.join("flags.json"), FLAGS_JSON).unwrap();
     let output = cargo(&dir, &["build"]);
     assert!(output.status.success(), "{}", stderr(&output));
+    // No build wrote the lock.
+    assert!(!dir.join("flags.lock.json").exists());
 }

@@ -22,15 +22,17 @@
 //!
 //! # Offline by default
 //!
-//! A build reads the committed lock and never touches the network. Local file sources are
-//! re-imported on every build (that needs no network). Remote sources are fetched only when
-//! asked:
+//! A build reads the committed lock and never touches the network, and only a sync writes the
+//! lock. Local file sources are re-read on every build (that needs no network): when they
+//! differ from the lock, the build uses them, warns with the difference, and leaves the lock as
+//! it is for `flags sync` to update. Remote sources are fetched only when asked:
 //!
 //! | asked by | effect |
 //! | --- | --- |
 //! | `flags sync` | fetch every source, rewrite the lock when its content changed |
-//! | `flags check`, or `FLAGS_CHECK=1` in a build | fetch every source, fail when the lock differs (never write it) |
 //! | `FLAGS_SYNC=1` in a build | as `flags sync`, on every build while it is set |
+//! | `flags check`, or `FLAGS_CHECK=1` in a build | fetch every source, fail when the lock differs (never write it) |
+//! | a build, `flags generate`, `flags export` | read the lock (never write it); a build re-reads local file sources |
 //! | `FLAGS_OFFLINE=1` (or Cargo's `--offline`) | forbid the network even when asked: the lock is used |
 //! | `FLAGS_STRICT=1` | a source that cannot be reached is an error instead of a warning |
 //!
@@ -74,7 +76,7 @@ mod time;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use flags_schema::{Manifest, OUT_DIR_FILE};
+use flags_schema::{Manifest, OUT_DIR_FILE, OUT_DIR_NAME_FILE};
 
 pub use diff::Diff;
 #[cfg(feature = "cli")]
@@ -194,10 +196,12 @@ pub enum Error {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Synced {
-    /// The definitions the macros will read: the lock as it now is.
+    /// The definitions the macros will read: the lock as it now is, or, in a build whose local
+    /// file sources differ from the lock, what they define.
     pub manifest: Manifest,
-    /// The file written for the macros (`$OUT_DIR/flags.lock.json`); `None` from
-    /// [`Config::sync_lock`].
+    /// The file written for the macros (`$OUT_DIR/flags.lock.json`, and beside it
+    /// `flags.lock.name` with the name messages give it: the lock as the crate names it, or the
+    /// file sources read instead); `None` from [`Config::sync_lock`].
     pub out_file: Option<PathBuf>,
     /// Whether the committed lock file was (re)written.
     pub lock_written: bool,
@@ -210,6 +214,9 @@ pub struct Synced {
     pub warnings: Vec<String>,
     /// What changed in the lock (empty when nothing did).
     pub diff: Diff,
+    /// The name messages give these definitions: the lock as the crate names it, or the file
+    /// sources they were read from when a build uses those instead of the lock.
+    name: String,
 }
 
 /// Reads the lock at `path` (or any importable definition file) and the sources configured in
@@ -297,7 +304,9 @@ impl Config {
         self
     }
 
-    /// Fetch remote sources. Default: `FLAGS_SYNC`.
+    /// Sync: read every source (fetching remote ones) and rewrite the lock when its content
+    /// changed. Without it the lock is never written: local file sources are read, remote ones
+    /// are not, and the lock stands for them. Check mode wins over it. Default: `FLAGS_SYNC`.
     pub fn refresh(mut self, refresh: bool) -> Config {
         self.refresh = Some(refresh);
         self
@@ -346,47 +355,42 @@ impl Config {
         if std::fs::read_to_string(&out_file).ok().as_deref() != Some(text.as_str()) {
             write_atomic(&out_file, &text)?;
         }
+        // The name compile errors give the definitions: the crate's file, not this copy.
+        let name_file = out_dir.join(OUT_DIR_NAME_FILE);
+        if std::fs::read_to_string(&name_file).ok().as_deref() != Some(synced.name.as_str()) {
+            write_atomic(&name_file, &synced.name)?;
+        }
         synced.out_file = Some(out_file);
         Ok(synced)
     }
 
-    /// The sync without a build script: updates (or, in check mode, checks) the lock file and
-    /// returns warnings instead of printing them; nothing is written to `OUT_DIR`. What the
-    /// `flags` command runs.
+    /// The sync without a build script: updates the lock file when asked to
+    /// ([`Config::refresh`]), checks it in check mode, else reads it; returns warnings instead
+    /// of printing them; nothing is written to `OUT_DIR`. What `flags sync` and `flags check`
+    /// run.
     pub fn sync_lock(&self) -> Result<Synced, Error> {
         self.run(None)
     }
 
-    fn run(&self, mut directives: Option<&mut dyn Write>) -> Result<Synced, Error> {
-        let in_build_script = directives.is_some();
+    /// The lock file as committed, without reading any source: what `flags check` reports
+    /// unused flags against, and what `flags generate` and `flags export` read. Without
+    /// sources, the named file is the definitions (a lock, or any importable file). Never
+    /// writes anything.
+    pub fn read_lock(&self) -> Result<Manifest, Error> {
+        read_committed(&self.setup()?)
+    }
+
+    /// Where the crate, its sources and its lock are: from the builder, else `Cargo.toml`.
+    fn setup(&self) -> Result<Setup, Error> {
         let root = self
             .crate_root
             .clone()
             .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from));
-        let resolve = |p: &Path| match &root {
-            Some(root) if p.is_relative() => root.join(p),
-            _ => p.to_owned(),
-        };
-        let mut directive = |line: String| {
-            if let Some(out) = directives.as_mut() {
-                let _ = writeln!(out, "{line}");
-            }
-        };
-        for var in [CHECK_ENV, SYNC_ENV, OFFLINE_ENV, STRICT_ENV] {
-            directive(format!("cargo:rerun-if-env-changed={var}"));
-        }
-
         // The sources: given in code, else `[package.metadata.flags]`.
         let file_config = match (&root, self.cargo_metadata && self.sources.is_empty()) {
             (Some(root), true) => config_file::read(root)?,
             _ => None,
         };
-        if let (Some(root), Some(_)) = (&root, &file_config) {
-            directive(format!(
-                "cargo:rerun-if-changed={}",
-                root.join("Cargo.toml").display()
-            ));
-        }
         let (sources, file_strict) = match &file_config {
             Some(config) if self.sources.is_empty() => (config.sources.clone(), config.strict),
             _ => (self.sources.clone(), None),
@@ -399,9 +403,51 @@ impl Config {
             }
             _ => self.lock.clone(),
         };
-        let lock_path = resolve(&lock_written_as);
-        let lock_name = lock_written_as.display().to_string();
-        directive(format!("cargo:rerun-if-changed={}", lock_path.display()));
+        let lock_path = match &root {
+            Some(root) if lock_written_as.is_relative() => root.join(&lock_written_as),
+            _ => lock_written_as.clone(),
+        };
+        Ok(Setup {
+            cargo_toml: root
+                .as_ref()
+                .filter(|_| file_config.is_some())
+                .map(|root| root.join("Cargo.toml")),
+            root,
+            sources,
+            file_strict,
+            lock_name: lock_written_as.display().to_string(),
+            lock_written_as,
+            lock_path,
+        })
+    }
+
+    fn run(&self, mut directives: Option<&mut dyn Write>) -> Result<Synced, Error> {
+        let in_build_script = directives.is_some();
+        let mut directive = |line: String| {
+            if let Some(out) = directives.as_mut() {
+                let _ = writeln!(out, "{line}");
+            }
+        };
+        for var in [CHECK_ENV, SYNC_ENV, OFFLINE_ENV, STRICT_ENV] {
+            directive(format!("cargo:rerun-if-env-changed={var}"));
+        }
+        let setup = self.setup()?;
+        if let Some(cargo_toml) = &setup.cargo_toml {
+            directive(format!("cargo:rerun-if-changed={}", cargo_toml.display()));
+        }
+        directive(format!(
+            "cargo:rerun-if-changed={}",
+            setup.lock_path.display()
+        ));
+        let Setup {
+            root,
+            sources,
+            file_strict,
+            lock_name,
+            lock_path,
+            ..
+        } = &setup;
+        let lock_name = lock_name.clone();
 
         let check = self.check.unwrap_or_else(|| env_flag(CHECK_ENV));
         let refresh = self.refresh.unwrap_or_else(|| env_flag(SYNC_ENV));
@@ -410,35 +456,24 @@ impl Config {
             .unwrap_or_else(|| env_flag(OFFLINE_ENV) || env_flag("CARGO_NET_OFFLINE"));
         let strict = self
             .strict
-            .or(file_strict)
+            .or(*file_strict)
             .unwrap_or_else(|| env_flag(STRICT_ENV));
 
         // Without sources: the named file is the definitions (a lock, or any importable file).
         if sources.is_empty() {
-            let manifest = match std::fs::read_to_string(&lock_path) {
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(Error::MissingLock {
-                        lock: lock_name,
-                        hint: "configure a source in `[package.metadata.flags]` of `Cargo.toml` \
-                               (or with `Config::source`) and run `flags sync` to create it, \
-                               then commit it"
-                            .to_owned(),
-                    });
-                }
-                _ => read_definitions(&lock_path, &lock_written_as)?,
-            };
             return Ok(Synced {
-                manifest,
+                manifest: read_committed(&setup)?,
                 out_file: None,
                 lock_written: false,
                 lock_created: false,
                 fetched: false,
                 warnings: Vec::new(),
                 diff: Diff::default(),
+                name: lock_name,
             });
         }
 
-        for source in &sources {
+        for source in sources {
             if let Some(path) = source.file_path(root.as_deref()) {
                 directive(format!("cargo:rerun-if-changed={}", path.display()));
             }
@@ -453,7 +488,7 @@ impl Config {
                 lock_path.with_extension("always-refresh").display()
             ));
         }
-        let current_text = match std::fs::read_to_string(&lock_path) {
+        let current_text = match std::fs::read_to_string(lock_path) {
             Ok(text) => Some(text),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
@@ -470,13 +505,22 @@ impl Config {
             .map(|text| Manifest::from_lock_str(text, &lock_name))
             .transpose();
         let will_read_sources = !remote || (wants_network && !offline);
+        // Only a sync writes the lock: `flags sync`, or a build with `FLAGS_SYNC`. A check, a
+        // plain build and the commands that read the lock compare or read, never write.
+        let may_write = refresh && !check;
         let current = match parsed {
             Ok(current) => current,
-            // A lock that cannot be read (an older format, a bad merge) is replaced by a sync.
+            // A lock that cannot be read (an older format, a bad merge) is replaced by a sync;
+            // a build not asked to sync reads the sources instead.
             Err(error) if will_read_sources && !check => {
-                warnings.push(format!(
-                    "{error}\nit is replaced with what the sources define"
-                ));
+                warnings.push(if may_write {
+                    format!("{error}\nit is replaced with what the sources define")
+                } else {
+                    format!(
+                        "{error}\nthis build reads its sources instead: run `flags sync` (or the \
+                         build with `FLAGS_SYNC=1`) to replace it, then commit it"
+                    )
+                });
                 None
             }
             Err(error) => return Err(error.into()),
@@ -520,11 +564,12 @@ impl Config {
                 fetched: false,
                 warnings,
                 diff: Diff::default(),
+                name: lock_name,
             });
         }
 
         // Every source is read: files from disk, remote ones over the network.
-        let gathered = match gather(&sources, root.as_deref()) {
+        let gathered = match gather(sources, root.as_deref()) {
             Ok(gathered) => gathered,
             Err(error) => {
                 let unreachable = matches!(
@@ -547,6 +592,7 @@ impl Config {
                             fetched: false,
                             warnings,
                             diff: Diff::default(),
+                            name: lock_name,
                         });
                     }
                     None if unreachable => {
@@ -583,6 +629,7 @@ impl Config {
                 fetched: remote,
                 warnings,
                 diff: Diff::default(),
+                name: lock_name,
             });
         }
         if check {
@@ -599,9 +646,38 @@ impl Config {
                 },
             });
         }
+        if !may_write {
+            // A build not asked to sync never writes the lock. Its sources are local files
+            // here (remote ones are only read when asked), so the macros see them as they are
+            // now, and the difference from the lock is a warning: `flags sync` updates it.
+            match &current {
+                Some(_) => warnings.push(drift_warning(&lock_name, &diff)),
+                None if current_text.is_none() => warnings.push(format!(
+                    "`{lock_name}` does not exist; this build reads its sources instead: run \
+                     `flags sync` (or the build with `FLAGS_SYNC=1`) to create it, then commit it"
+                )),
+                // Unreadable: said above.
+                None => {}
+            }
+            let name = sources
+                .iter()
+                .filter_map(|source| source.recorded_location(None))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Ok(Synced {
+                manifest: fresh,
+                out_file: None,
+                lock_written: false,
+                lock_created: false,
+                fetched: remote,
+                warnings,
+                diff: Diff::default(),
+                name,
+            });
+        }
         let text = fresh.to_lock_string();
         if current_text.as_deref().map(|t| t.replace("\r\n", "\n")) != Some(text.clone()) {
-            write_atomic(&lock_path, &text)?;
+            write_atomic(lock_path, &text)?;
         }
         Ok(Synced {
             manifest: fresh,
@@ -611,8 +687,74 @@ impl Config {
             fetched: remote,
             warnings,
             diff,
+            name: lock_name,
         })
     }
+}
+
+/// Where the crate, its sources and its lock are.
+struct Setup {
+    root: Option<PathBuf>,
+    /// `Cargo.toml`, when its `[package.metadata.flags]` was read.
+    cargo_toml: Option<PathBuf>,
+    sources: Vec<Source>,
+    file_strict: Option<bool>,
+    /// The lock as the user names it, relative to the crate root.
+    lock_written_as: PathBuf,
+    lock_name: String,
+    lock_path: PathBuf,
+}
+
+/// The lock as committed (without sources: the named definition file), read and nothing else.
+fn read_committed(setup: &Setup) -> Result<Manifest, Error> {
+    let text = match std::fs::read_to_string(&setup.lock_path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let hint = if setup.sources.is_empty() {
+                "configure a source in `[package.metadata.flags]` of `Cargo.toml` (or with \
+                 `Config::source`) and run `flags sync` to create it, then commit it"
+            } else {
+                "run `flags sync` in the crate (or the build with `FLAGS_SYNC=1`) to create it \
+                 from the sources in `Cargo.toml`, then commit it"
+            };
+            return Err(Error::MissingLock {
+                lock: setup.lock_name.clone(),
+                hint: hint.to_owned(),
+            });
+        }
+        Err(source) => {
+            return Err(flags_schema::Error::Io {
+                path: setup.lock_name.clone(),
+                source,
+            }
+            .into());
+        }
+    };
+    if setup.sources.is_empty() {
+        read_definitions_text(&text, &setup.lock_path, &setup.lock_written_as)
+    } else {
+        Ok(Manifest::from_lock_str(&text, &setup.lock_name)?)
+    }
+}
+
+/// The warning of a build that finds the lock out of date with its sources: the first
+/// changes, and the command that updates it.
+fn drift_warning(lock: &str, diff: &Diff) -> String {
+    const SHOWN: usize = 10;
+    let text = diff.to_string();
+    let mut out = format!("`{lock}` differs from its sources, which this build reads instead:\n");
+    for line in text.lines().take(SHOWN) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let more = text.lines().count().saturating_sub(SHOWN);
+    if more > 0 {
+        out.push_str(&format!("  … and {more} more\n"));
+    }
+    out.push_str(
+        "run `flags sync` (or the build with `FLAGS_SYNC=1`) to update it, then commit it",
+    );
+    out
 }
 
 /// One imported manifest per source, in order, each with its provenance.
@@ -671,7 +813,8 @@ fn gather(sources: &[Source], root: Option<&Path>) -> Result<Vec<(String, Manife
             }
             .map_err(|error| Error::Fetch {
                 source_name: name.clone(),
-                message: error.to_string(),
+                // The source's name says where the document came from.
+                message: error.without_origin().to_string(),
                 unreachable: false,
             })?;
             let format = manifest
@@ -710,15 +853,20 @@ fn env_flag(var: &str) -> bool {
 /// written (relative), not by the machine's absolute path, so that a committed lock file is the
 /// same on every machine. A lock file keeps the provenance it carries.
 pub(crate) fn read_definitions(path: &Path, written: &Path) -> Result<Manifest, Error> {
-    let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| flags_schema::Error::Io {
         path: written.display().to_string(),
         source,
     })?;
-    if let Ok(lock) = Manifest::from_lock_str(&text, &origin) {
+    read_definitions_text(&text, path, written)
+}
+
+/// [`read_definitions`] of text already read.
+fn read_definitions_text(text: &str, path: &Path, written: &Path) -> Result<Manifest, Error> {
+    let origin = path.display().to_string();
+    if let Ok(lock) = Manifest::from_lock_str(text, &origin) {
         return Ok(lock);
     }
-    let mut manifest = flags_schema::import_str(&text, &written.display().to_string())?;
+    let mut manifest = flags_schema::import_str(text, &written.display().to_string())?;
     for provenance in &mut manifest.sources {
         provenance.location = Some(written.display().to_string());
     }

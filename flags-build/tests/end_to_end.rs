@@ -4,8 +4,9 @@
 //!
 //! - `flags sync` creates the lock; the crate builds from it, and the build never connects;
 //! - a flag added on the server cannot be used until the sync: the build fails on the new
-//!   field, `flags check` fails and shows the flag; after `flags sync` both pass and the
-//!   program reads the flag;
+//!   field (naming the crate's `flags.lock.json`, not the build script's copy of it),
+//!   `flags check` fails and shows the flag; after `flags sync` both pass and the program
+//!   reads the flag;
 //! - `flags check` lists a flag no code uses, and fails with `--deny-unused`;
 //! - the code `flags generate` prints compiles in the crate;
 //! - a flag renamed on the server makes `flags check` fail (what CI runs);
@@ -207,11 +208,14 @@ fn a_flag_added_on_the_server_is_usable_after_flags_sync() {
     std::fs::write(scratch.dir.join("src/main.rs"), main_rs(true)).unwrap();
     let output = scratch.cargo(&["build"], &[]);
     assert!(!output.status.success(), "an unknown flag compiled");
+    // The macros read the build script's copy in `OUT_DIR`; the message names the crate's
+    // lock, never the copy in the build directory.
+    let err = stderr(&output);
     assert!(
-        stderr(&output).contains("unknown flag `greeting`"),
-        "{}",
-        stderr(&output)
+        err.contains("error: unknown flag `greeting` (named after the field) in `flags.lock.json`"),
+        "{err}"
     );
+    assert!(!err.contains("out/flags.lock.json"), "{err}");
     // ... and `flags check` fails, naming it, and the key the code uses that the lock lacks.
     let output = scratch.flags(&["check"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -296,7 +300,8 @@ fn a_flag_added_on_the_server_is_usable_after_flags_sync() {
     assert!(scratch.lock().contains("checkout-v2"));
     assert!(!output.status.success());
     assert!(
-        stderr(&output).contains("unknown flag `new-checkout`"),
+        stderr(&output)
+            .contains("unknown flag `new-checkout` (named after the field) in `flags.lock.json`"),
         "{}",
         stderr(&output)
     );

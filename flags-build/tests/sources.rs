@@ -754,6 +754,39 @@ fn bad_answers_are_errors_even_with_a_lock() {
 }
 
 #[test]
+fn a_bad_answer_names_its_source_once() {
+    let server = Server::start(Reply::json(r#"{ "hello": "world" }"#));
+    let url = server.url("/f.json");
+    let krate = Crate::new(
+        "bad-answer-once",
+        &[format!(r#"{{ kind = "url", url = "{url}" }}"#)],
+    );
+
+    // Not a flag definition file: the URL once, at the front.
+    let output = krate.flags(&["sync"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(&format!("error: url `{url}`: not a flag definition file: ")),
+        "{err}"
+    );
+    assert_eq!(err.matches(&url).count(), 1, "{err}");
+
+    // A flag that cannot be imported: the URL once, then the flag.
+    server.serve(Reply::json(
+        r#"{ "flags": { "mixed": { "state": "ENABLED", "variants": { "on": true, "n": 3 }, "defaultVariant": "on" } } }"#,
+    ));
+    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("url `{url}`: flag `mixed`: ")),
+        "{message}"
+    );
+    assert_eq!(message.matches(&url).count(), 1, "{message}");
+    assert!(!krate.lock_path().exists());
+}
+
+#[test]
 fn an_oversized_or_slow_answer_is_refused() {
     // Larger than the 32 MiB limit: refused on its announced length.
     let server = Server::start(Reply::json(&" ".repeat((32 << 20) + 1)));

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use flags_build::{CHECK_ENV, Config, Error, OFFLINE_ENV, STRICT_ENV, SYNC_ENV, Synced};
-use flags_schema::{Format, LOCK_FILE, Manifest, OUT_DIR_FILE};
+use flags_schema::{Format, LOCK_FILE, Manifest, OUT_DIR_FILE, OUT_DIR_NAME_FILE};
 
 /// A directory under the system temp dir, unique per process and test, removed on drop.
 struct TempDir(PathBuf);
@@ -193,9 +193,19 @@ fn sync_of_a_flagd_file_writes_the_out_file() {
         std::fs::read_to_string(synced.out_file.as_deref().unwrap()).unwrap(),
         synced.manifest.to_lock_string()
     );
-    // The definition file itself is not touched, and nothing but the out file is written.
+    // The definition file itself is not touched, and nothing but the out file and its name
+    // (the file as the build script named it, for messages) is written.
     assert_eq!(std::fs::read_to_string(&flags).unwrap(), FLAGD);
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    let mut written: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    written.sort();
+    assert_eq!(written, [OUT_DIR_FILE, OUT_DIR_NAME_FILE]);
+    assert_eq!(
+        std::fs::read_to_string(out.join(OUT_DIR_NAME_FILE)).unwrap(),
+        flags.display().to_string()
+    );
 
     assert_eq!(
         directives,
@@ -280,9 +290,10 @@ fn source_creates_keeps_and_refreshes_the_lock() {
         .source(&source)
         .lock(&lock)
         .out_dir(&out)
-        .check(false);
+        .check(false)
+        .refresh(true);
 
-    // First run: the lock is created.
+    // First sync: the lock is created.
     let (result, directives) = run(&config);
     let synced = result.unwrap();
     assert!(synced.lock_written);
@@ -318,7 +329,7 @@ fn source_creates_keeps_and_refreshes_the_lock() {
     names.sort();
     assert_eq!(names, ["flags.json", "flags.lock.json", "out"]);
 
-    // Second run, nothing changed: the lock is not rewritten.
+    // Second sync, nothing changed: the lock is not rewritten.
     let old = age(&lock);
     let synced = run(&config).0.unwrap();
     assert!(!synced.lock_written);
@@ -357,7 +368,8 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .source(&source)
         .lock(&abs_lock)
         .out_dir(dir.join("out-abs"))
-        .check(false);
+        .check(false)
+        .refresh(true);
     let synced = run(&config).0.unwrap();
     let location = read_lock(&abs_lock).sources[0].clone().location.unwrap();
     assert_eq!(location, source.display().to_string());
@@ -375,7 +387,8 @@ fn lock_provenance_location_is_the_source_path_as_given() {
         .source(&relative_source)
         .lock(&relative_lock)
         .out_dir(dir.join("out-rel"))
-        .check(false);
+        .check(false)
+        .refresh(true);
     let (result, directives) = run(&config);
     let synced = result.unwrap();
     assert!(synced.lock_written);
@@ -426,6 +439,185 @@ fn lock_provenance_location_is_the_source_path_as_given() {
     );
 }
 
+#[test]
+fn a_build_not_asked_to_sync_reads_file_sources_and_never_writes_the_lock() {
+    let dir = TempDir::new("plain-build");
+    let source = dir.write("flags.json", FLAGD);
+    let lock = dir.join("flags.lock.json");
+    let out = dir.join("out");
+    let out_file = out.join(OUT_DIR_FILE);
+    let name_file = out.join(OUT_DIR_NAME_FILE);
+    let name = |path: &Path| std::fs::read_to_string(path).unwrap();
+    let build = Config::new()
+        .source(&source)
+        .lock(&lock)
+        .out_dir(&out)
+        .check(false)
+        .refresh(false);
+
+    // No lock: the macros read the source, messages name it, a warning says what creates the
+    // lock; the lock is not created.
+    let synced = run(&build).0.unwrap();
+    assert!(!synced.lock_written && !synced.lock_created);
+    assert!(!lock.exists(), "a build created the lock");
+    assert_eq!(
+        keys(&read_lock(&out_file)),
+        ["new-checkout", "upload-limit"]
+    );
+    assert_eq!(name(&name_file), source.display().to_string());
+    let [warning] = synced.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", synced.warnings)
+    };
+    assert_eq!(
+        warning,
+        &format!(
+            "`{}` does not exist; this build reads its sources instead: run `flags sync` (or \
+             the build with `FLAGS_SYNC=1`) to create it, then commit it",
+            lock.display()
+        )
+    );
+
+    // In step with its source: the macros read the lock, named as such, and nothing is said.
+    assert!(run(&build.clone().refresh(true)).0.unwrap().lock_written);
+    let committed = std::fs::read_to_string(&lock).unwrap();
+    let old = age(&lock);
+    let synced = run(&build).0.unwrap();
+    assert!(synced.warnings.is_empty(), "{:?}", synced.warnings);
+    assert!(!synced.lock_written);
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), committed);
+    assert_eq!(name(&name_file), lock.display().to_string());
+
+    // The source was edited: the build sees the edit and warns with the difference; the lock
+    // stays byte for byte as committed.
+    dir.write("flags.json", FLAGD_CHANGED);
+    let (result, directives) = run(&build);
+    let synced = result.unwrap();
+    assert!(!synced.lock_written && !synced.lock_created);
+    assert!(synced.diff.changes.is_empty(), "{}", synced.diff);
+    assert_eq!(
+        keys(&synced.manifest),
+        ["greeting", "new-checkout", "upload-limit"]
+    );
+    assert_eq!(read_lock(&out_file).flags, synced.manifest.flags);
+    assert_eq!(name(&name_file), source.display().to_string());
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
+    assert_eq!(mtime(&lock), old, "a build touched the lock");
+    let [warning] = synced.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", synced.warnings)
+    };
+    assert_eq!(
+        warning,
+        &format!(
+            "`{}` differs from its sources, which this build reads instead:\n  \
+             + added flag `greeting` (string)\n  \
+             ~ flag `new-checkout`: default false → true\n\
+             run `flags sync` (or the build with `FLAGS_SYNC=1`) to update it, then commit it",
+            lock.display()
+        )
+    );
+    // In a build script, one Cargo warning per line.
+    for line in warning.lines() {
+        assert!(
+            directives.contains(&format!("cargo:warning={line}")),
+            "{line} in {directives:?}"
+        );
+    }
+
+    // Many changes: the first ten, then how many more.
+    let many: Vec<String> = (0..20)
+        .map(|i| {
+            format!(
+                r#""extra-{i:02}": {{"state": "ENABLED", "variants": {{"on": true}}, "defaultVariant": "on"}}"#
+            )
+        })
+        .collect();
+    dir.write(
+        "flags.json",
+        &FLAGD.replacen(
+            "\"flags\": {",
+            &format!("\"flags\": {{ {},", many.join(", ")),
+            1,
+        ),
+    );
+    let synced = run(&build).0.unwrap();
+    let warning = &synced.warnings[0];
+    assert_eq!(
+        warning.matches("+ added flag `extra-").count(),
+        10,
+        "{warning}"
+    );
+    assert!(warning.contains("+ added flag `extra-09`"), "{warning}");
+    assert!(warning.contains("\n  … and 10 more\n"), "{warning}");
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
+
+    // A lock that cannot be read: the build reads the sources and says so; the lock stays as
+    // it is, and a sync replaces it.
+    std::fs::write(&lock, "{ not a lock").unwrap();
+    let synced = run(&build).0.unwrap();
+    assert_eq!(synced.manifest.flags.len(), 22);
+    let [warning] = synced.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", synced.warnings)
+    };
+    assert!(
+        warning.contains("this build reads its sources instead"),
+        "{warning}"
+    );
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "{ not a lock");
+    // Check mode does not read past it.
+    assert!(matches!(
+        run(&build.clone().check(true)).0,
+        Err(Error::Schema(_))
+    ));
+    let synced = run(&build.refresh(true)).0.unwrap();
+    assert!(synced.lock_written);
+    assert_eq!(keys(&read_lock(&lock)).len(), 22);
+}
+
+#[test]
+fn read_lock_reads_the_committed_lock_and_nothing_else() {
+    let dir = TempDir::new("read-lock");
+    let source = dir.write("flags.json", FLAGD);
+    let lock = dir.join("flags.lock.json");
+    let config = Config::new().source(&source).lock(&lock);
+
+    // No lock: what creates it.
+    let error = config.read_lock().unwrap_err();
+    match &error {
+        Error::MissingLock { hint, .. } => assert!(hint.contains("`flags sync`"), "{hint}"),
+        other => panic!("expected `Error::MissingLock`, got {other:?}"),
+    }
+    assert!(!lock.exists());
+
+    run(&config.clone().out_dir(dir.join("out")).refresh(true))
+        .0
+        .unwrap();
+    let committed = std::fs::read_to_string(&lock).unwrap();
+    // The source changes, then disappears: the lock is read as committed all the same.
+    dir.write("flags.json", FLAGD_CHANGED);
+    assert_eq!(
+        keys(&config.read_lock().unwrap()),
+        ["new-checkout", "upload-limit"]
+    );
+    std::fs::remove_file(&source).unwrap();
+    assert_eq!(config.read_lock().unwrap(), read_lock(&lock));
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), committed);
+
+    // Without a source, the named file is the definitions.
+    let flags = dir.write("defs.json", CLI_MANIFEST);
+    assert_eq!(
+        keys(&Config::new().lock(&flags).read_lock().unwrap()),
+        ["max-items"]
+    );
+    // An unreadable lock is an error naming it.
+    std::fs::write(&lock, "[]").unwrap();
+    let error = config.read_lock().unwrap_err();
+    assert!(matches!(error, Error::Schema(_)), "{error:?}");
+    assert!(
+        error.to_string().contains(&lock.display().to_string()),
+        "{error}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Check mode
 
@@ -435,7 +627,11 @@ fn check_with_a_stale_lock_fails_and_leaves_it_alone() {
     let source = dir.write("flags.json", FLAGD);
     let lock = dir.join("flags.lock.json");
     let out = dir.join("out");
-    let base = Config::new().source(&source).lock(&lock).out_dir(&out);
+    let base = Config::new()
+        .source(&source)
+        .lock(&lock)
+        .out_dir(&out)
+        .refresh(true);
     assert!(run(&base.clone().check(false)).0.unwrap().lock_written);
     let before = std::fs::read_to_string(&lock).unwrap();
     let old = age(&lock);
@@ -478,6 +674,13 @@ fn check_with_a_stale_lock_fails_and_leaves_it_alone() {
         "{directives:?}"
     );
 
+    // Check mode wins over a refresh: it never writes, whatever else is asked.
+    assert!(matches!(
+        run(&base.clone().check(true).refresh(true)).0,
+        Err(Error::Drift { .. })
+    ));
+    assert_eq!(mtime(&lock), old, "check mode touched the lock");
+
     // `.check(false)` overrides an earlier `.check(true)`: the lock is refreshed.
     let synced = run(&base.clone().check(true).check(false)).0.unwrap();
     assert!(synced.lock_written);
@@ -514,8 +717,13 @@ fn check_without_a_lock_is_missing_lock() {
     assert!(!lock.exists(), "check mode created the lock");
     assert!(!out.join(OUT_DIR_FILE).exists());
 
-    // Without check mode the same config creates it.
-    assert!(run(&config.check(false)).0.unwrap().lock_written);
+    // A sync creates it.
+    assert!(
+        run(&config.check(false).refresh(true))
+            .0
+            .unwrap()
+            .lock_written
+    );
     assert!(lock.exists());
 }
 
@@ -578,7 +786,8 @@ fn flags_check_env_sets_the_default_and_check_overrides_it() {
     let config = Config::new()
         .source(&source)
         .lock(&lock)
-        .out_dir(dir.join("out"));
+        .out_dir(dir.join("out"))
+        .refresh(true);
     let result = run(&config).0;
     if expect_check {
         assert!(
@@ -757,7 +966,8 @@ fn every_option_changes_the_outcome() {
         .source(&cli)
         .lock(&lock)
         .out_dir(dir.join("c"))
-        .check(false))
+        .check(false)
+        .refresh(true))
     .0
     .unwrap();
     assert!(with.lock_written);
@@ -768,7 +978,8 @@ fn every_option_changes_the_outcome() {
         .source(&flagd)
         .lock(&lock)
         .out_dir(dir.join("c"))
-        .check(false))
+        .check(false)
+        .refresh(true))
     .0
     .unwrap();
     assert!(with.lock_written);
@@ -784,10 +995,24 @@ fn every_option_changes_the_outcome() {
         .lock(&lock)
         .out_dir(dir.join("c"));
     assert!(matches!(
-        run(&config.clone().check(true)).0,
+        run(&config.clone().check(true).refresh(true)).0,
         Err(Error::Drift { .. })
     ));
-    assert!(run(&config.check(false)).0.unwrap().lock_written);
+    // `.refresh`: without it the lock is not written (the build reads the changed file and
+    // warns); with it the lock is written.
+    let before = std::fs::read_to_string(&lock).unwrap();
+    let read = run(&config.clone().check(false).refresh(false)).0.unwrap();
+    assert!(!read.lock_written);
+    assert!(read.manifest.flags.contains_key("greeting"));
+    assert_eq!(read.warnings.len(), 1, "{:?}", read.warnings);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), before);
+    assert!(
+        run(&config.check(false).refresh(true))
+            .0
+            .unwrap()
+            .lock_written
+    );
+    assert_ne!(std::fs::read_to_string(&lock).unwrap(), before);
 
     // The default lock is `flags.lock.json` in the crate root.
     assert_eq!(LOCK_FILE, "flags.lock.json");

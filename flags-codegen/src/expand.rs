@@ -95,13 +95,24 @@ pub(crate) fn expand(
 }
 
 /// `include_bytes!` of the schema file and `option_env!` of the variable, so that Cargo
-/// recompiles the crate exactly when either changes.
+/// recompiles the crate exactly when either changes. For the build script's copy, the file
+/// naming what it copies too, since messages and docs quote that name.
 pub(crate) fn rebuild_tracking(located: &Located) -> TokenStream {
     let path = located.path.to_string_lossy();
     let var = flags_schema::SCHEMA_ENV;
+    let name_file = (located.route == crate::locate::Route::OutDir)
+        .then(|| located.path.with_file_name(flags_schema::OUT_DIR_NAME_FILE))
+        .filter(|file| file.is_file())
+        .map(|file| {
+            let file = file.to_string_lossy().into_owned();
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#file);
+            )
+        });
     quote! {
         const _: () = {
             const _: &[u8] = ::core::include_bytes!(#path);
+            #name_file
             const _: ::core::option::Option<&str> = ::core::option_env!(#var);
         };
     }

@@ -6,13 +6,16 @@
 //! | --- | --- | --- |
 //! | 1 | `#[flags(schema = "path")]` | relative to the crate root (`CARGO_MANIFEST_DIR`) |
 //! | 2 | the environment variable `FLAGS_SCHEMA` | absolute, or relative to the crate root |
-//! | 3 | `$OUT_DIR/flags.lock.json` | written by `flags_build::sync` in `build.rs` |
+//! | 3 | `$OUT_DIR/flags.lock.json` | written by `flags_build::sync` in `build.rs`; messages name the file it copies |
 //! | 4 | `flags.lock.json` in the crate root | the committed lock file |
 //! | 5 | `flags.lock.json` in each ancestor directory | up to the workspace root |
 //!
 //! Each route may name a lock file or any definition file `flags-schema` can import (a plain
 //! flagd `flags.json` works). Parsed schemas are cached per path and modification time, so a
 //! long-lived compiler process (rust-analyzer) parses a file once.
+//!
+//! Messages name files relative to the crate root when they are inside it, so that they read
+//! the same on every machine and whatever the target directory.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -21,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use flags_schema::{LOCK_FILE, Manifest, OUT_DIR_FILE, SCHEMA_ENV};
+use flags_schema::{LOCK_FILE, Manifest, OUT_DIR_FILE, OUT_DIR_NAME_FILE, SCHEMA_ENV};
 use proc_macro2::Span;
 
 /// The environment the macro runs in.
@@ -83,7 +86,8 @@ pub enum Route {
 pub struct Located {
     /// The absolute path of the file.
     pub path: PathBuf,
-    /// The path as messages show it.
+    /// The file as messages name it: relative to the crate root when inside it; for the build
+    /// script's copy in `OUT_DIR`, the file it copies, as the crate names it.
     pub display: String,
     /// How it was found.
     pub route: Route,
@@ -100,7 +104,8 @@ pub enum LocateError {
         route: Route,
         /// The path as written.
         written: String,
-        /// Where it was looked for.
+        /// Where it was looked for (not in the message: it is the path as written, resolved
+        /// against the crate root).
         path: PathBuf,
     },
     /// Nothing found on any route.
@@ -121,23 +126,39 @@ const FIX: &str = "to fix it, do one of:\n  \
     - set the environment variable `FLAGS_SCHEMA` to the path of a lock or flag definition file\n  \
     - name the file on the struct: `#[flags(schema = \"flags.json\")]`";
 
+/// Said of a relative path that was not found.
+const RELATIVE: &str = "the path is relative to the crate root, the directory of Cargo.toml";
+
 impl fmt::Display for LocateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LocateError::Missing {
                 route: Route::EnvVar,
                 written,
-                path,
-            } => write!(
-                f,
-                "schema file `{written}` named by the environment variable `{SCHEMA_ENV}` does not exist (looked at `{}`); set `{SCHEMA_ENV}` to an existing lock or flag definition file, or unset it",
-                path.display()
-            ),
-            LocateError::Missing { written, path, .. } => write!(
-                f,
-                "schema file `{written}` named by `#[flags(schema = ...)]` does not exist (looked at `{}`); the path is relative to the crate root, the directory of Cargo.toml",
-                path.display()
-            ),
+                ..
+            } => {
+                write!(
+                    f,
+                    "schema file `{written}` named by the environment variable `{SCHEMA_ENV}` does not exist"
+                )?;
+                if Path::new(written).is_relative() {
+                    write!(f, " ({RELATIVE})")?;
+                }
+                write!(
+                    f,
+                    "; set `{SCHEMA_ENV}` to an existing lock or flag definition file, or unset it"
+                )
+            }
+            LocateError::Missing { written, .. } => {
+                write!(
+                    f,
+                    "schema file `{written}` named by `#[flags(schema = ...)]` does not exist"
+                )?;
+                if Path::new(written).is_relative() {
+                    write!(f, "; {RELATIVE}")?;
+                }
+                Ok(())
+            }
             LocateError::NotFound { tried } => {
                 write!(f, "could not find the flag schema; looked at:")?;
                 for place in tried {
@@ -184,7 +205,11 @@ pub fn locate(explicit: Option<(String, Span)>, env: &Env) -> Result<Located, Lo
             if path.is_file() {
                 return load(path, Route::LockFile, env);
             }
-            tried.push(format!("`{}`: no such file", path.display()));
+            if Some(dir) == env.manifest_dir.as_deref() {
+                tried.push(format!("`{LOCK_FILE}` in the crate root: no such file"));
+            } else {
+                tried.push(format!("`{}`: no such file", path.display()));
+            }
             if is_workspace_root(dir) {
                 break;
             }
@@ -223,7 +248,10 @@ type Cache = HashMap<PathBuf, (Option<SystemTime>, u64, Arc<Manifest>)>;
 static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
 fn load(path: PathBuf, route: Route, env: &Env) -> Result<Located, LocateError> {
-    let display = env.display(&path);
+    let display = match route {
+        Route::OutDir => copied_from(&path),
+        _ => env.display(&path),
+    };
     let stamp = std::fs::metadata(&path)
         .ok()
         .map(|m| (m.modified().ok(), m.len()));
@@ -271,6 +299,18 @@ fn load(path: PathBuf, route: Route, env: &Env) -> Result<Located, LocateError> 
         route,
         manifest,
     })
+}
+
+/// The name of the file the build script copied to `out_file`, as the crate names it: what
+/// `flags_build::sync` wrote beside the copy. Without it (a build script of another version),
+/// the copy is named by its place, not by the machine's path.
+fn copied_from(out_file: &Path) -> String {
+    const LONGEST: usize = 4096;
+    std::fs::read_to_string(out_file.with_file_name(OUT_DIR_NAME_FILE))
+        .ok()
+        .map(|text| text.trim().to_owned())
+        .filter(|name| !name.is_empty() && name.len() <= LONGEST && !name.contains('\n'))
+        .unwrap_or_else(|| format!("$OUT_DIR/{OUT_DIR_FILE}"))
 }
 
 /// The candidate closest to `name`, for "did you mean" (case and separators ignored).
@@ -430,10 +470,12 @@ mod tests {
         }
         let message = error.to_string();
         assert!(message.contains(&format!("`{written}`")), "{message}");
-        assert!(
-            message.contains(&format!("`{}`", resolved.display())),
-            "{message}"
-        );
+        // A relative path is named as written, never with the crate root in front: the message
+        // is the same on every machine.
+        if Path::new(written).is_relative() {
+            let root = resolved.to_string_lossy().replace(written, "");
+            assert!(!message.contains(&root), "{message}");
+        }
         message
     }
 
@@ -444,8 +486,20 @@ mod tests {
         let error = locate(explicit("schemas/typo.json"), &env).unwrap_err();
         let resolved = dir.join("crate/schemas/typo.json");
         let message = assert_missing(&error, Route::Attribute, "schemas/typo.json", &resolved);
-        assert!(message.contains("#[flags(schema = ...)]"), "{message}");
-        assert!(message.contains("relative to the crate root"), "{message}");
+        assert_eq!(
+            message,
+            "schema file `schemas/typo.json` named by `#[flags(schema = ...)]` does not exist; \
+             the path is relative to the crate root, the directory of Cargo.toml"
+        );
+        // An absolute path: nothing said about the crate root.
+        let absolute = dir.join("elsewhere/typo.json");
+        let written = absolute.display().to_string();
+        let error = locate(explicit(&written), &env).unwrap_err();
+        let message = assert_missing(&error, Route::Attribute, &written, &absolute);
+        assert_eq!(
+            message,
+            format!("schema file `{written}` named by `#[flags(schema = ...)]` does not exist")
+        );
         // A directory is not a schema file.
         let error = locate(explicit("schemas"), &env).unwrap_err();
         assert!(matches!(error, LocateError::Missing { .. }), "{error:?}");
@@ -479,8 +533,12 @@ mod tests {
         let error = locate(None, &env).unwrap_err();
         let resolved = dir.join("crate/nope.json");
         let message = assert_missing(&error, Route::EnvVar, "nope.json", &resolved);
-        assert!(message.contains("`FLAGS_SCHEMA`"), "{message}");
-        assert!(message.contains("unset it"), "{message}");
+        assert_eq!(
+            message,
+            "schema file `nope.json` named by the environment variable `FLAGS_SCHEMA` does not \
+             exist (the path is relative to the crate root, the directory of Cargo.toml); set \
+             `FLAGS_SCHEMA` to an existing lock or flag definition file, or unset it"
+        );
     }
 
     #[test]
@@ -492,6 +550,22 @@ mod tests {
         assert_eq!(located.route, Route::OutDir);
         assert_eq!(keys(&located), ["from-out-dir"]);
         assert_eq!(located.path, dir.join("out").join(OUT_DIR_FILE));
+        // Named by the file it copies, as the build script wrote beside it; without that, by
+        // its place, never by the build directory's path.
+        assert_eq!(located.display, "$OUT_DIR/flags.lock.json");
+        dir.write("out/flags.lock.name", "config/flags.lock.json");
+        let located = locate(None, &env).unwrap();
+        assert_eq!(located.display, "config/flags.lock.json");
+        for bad in ["", "  \n", "two\nlines"] {
+            dir.write("out/flags.lock.name", bad);
+            let located = locate(None, &env).unwrap();
+            assert_eq!(located.display, "$OUT_DIR/flags.lock.json", "{bad:?}");
+        }
+        dir.write("out/flags.lock.name", &"x".repeat(5000));
+        assert_eq!(
+            locate(None, &env).unwrap().display,
+            "$OUT_DIR/flags.lock.json"
+        );
 
         // An `OUT_DIR` without the file (a build script that does not sync) falls through.
         std::fs::remove_file(dir.join("out").join(OUT_DIR_FILE)).unwrap();
@@ -556,10 +630,7 @@ mod tests {
         let LocateError::NotFound { tried } = &error else {
             panic!("expected `NotFound`, got {error:?}");
         };
-        let member_lock = format!(
-            "`{}`: no such file",
-            dir.join("ws/member/flags.lock.json").display()
-        );
+        let member_lock = "`flags.lock.json` in the crate root: no such file".to_owned();
         let ws_lock = format!(
             "`{}`: no such file",
             dir.join("ws/flags.lock.json").display()
@@ -599,7 +670,8 @@ mod tests {
             &[
                 "the environment variable `FLAGS_SCHEMA`: not set".to_owned(),
                 "`$OUT_DIR/flags.lock.json`: the build script did not write it (no `flags_build::sync` in build.rs?)".to_owned(),
-                format!("`{}`: no such file", dir.join("ws/member/flags.lock.json").display()),
+                // The crate root is named as such; ancestors by their path.
+                "`flags.lock.json` in the crate root: no such file".to_owned(),
                 format!("`{}`: no such file", dir.join("ws/flags.lock.json").display()),
             ]
         );

@@ -1,11 +1,32 @@
 //! A serde `Deserializer` over one scalar flag value, so that any `Deserialize` type can be
 //! read from a flag without going through JSON and, for scalars, without allocating.
 
-use serde::de::value::{BorrowedStrDeserializer, Error};
+use std::fmt;
+
+use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{Deserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
 use crate::key::FlagValueRef;
+
+/// Why a scalar could not be read: serde's message, quoting at most a prefix of the value
+/// (a string flag may hold megabytes), built without copying the rest.
+#[derive(Debug)]
+pub(crate) struct Error(pub(crate) String);
+
+impl serde::de::Error for Error {
+    fn custom<T: fmt::Display>(message: T) -> Error {
+        Error(crate::message::bounded(message))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
 
 pub(crate) struct Scalar<'a>(pub(crate) FlagValueRef<'a>);
 

@@ -12,7 +12,8 @@ pub enum Error {
     )]
     NoProvider,
     /// The source could not be read or its definitions are invalid.
-    #[error("could not load flag definitions from {origin}: {error}")]
+    // `origin` names the input, so the error's own name for it is left out.
+    #[error("could not load flag definitions from {origin}: {}", error.without_origin())]
     Load {
         /// The source, described.
         origin: String,

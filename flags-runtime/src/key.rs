@@ -92,8 +92,7 @@ pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError
     }
     match value {
         FlagValueRef::Object(object) => object.decode::<T>(),
-        scalar => T::deserialize(crate::de::Scalar(scalar))
-            .map_err(|e| ReadError(Cow::Owned(e.to_string()))),
+        scalar => T::deserialize(crate::de::Scalar(scalar)).map_err(|e| ReadError(Cow::Owned(e.0))),
     }
 }
 

@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod hooks;
 mod key;
+mod message;
 #[cfg(feature = "http")]
 mod prefetch;
 mod provider;

@@ -1,4 +1,4 @@
-//! The evaluation fast path allocates nothing (DESIGN.md §6): a typed read of a static scalar
+//! The evaluation fast path allocates nothing (`docs/design.md`): a typed read of a static scalar
 //! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
 //! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
 //! zero heap allocations once warm; so does a scalar read answered by the cache of a

@@ -1,6 +1,6 @@
-//! In-process evaluation semantics of `flags_runtime` (DESIGN.md §5–§6): values, variants,
-//! reasons, error codes and metadata of static flags; sources (inline JSON, files, OpenFeature
-//! CLI manifests, lock files); building and refreshing a client; contexts and values.
+//! In-process evaluation semantics of `flags_runtime`: values, variants, reasons, error codes
+//! and metadata of static flags; sources (inline JSON, files, OpenFeature CLI manifests, lock
+//! files); building and refreshing a client; contexts and values.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -249,7 +249,7 @@ fn float_flag_read_as_i64_is_a_type_mismatch() {
 
 #[test]
 fn integer_read_of_a_float_flag_takes_integral_values_only() {
-    // DESIGN §5: an integer request accepts an integral number that fits `i64`, whatever the
+    // An integer request accepts an integral number that fits `i64`, whatever the
     // flag's other variants are; the value served decides.
     let client = client(
         r#"{"flags": {"ratio": {"state": "ENABLED",

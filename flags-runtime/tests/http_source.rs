@@ -116,6 +116,34 @@ fn an_invalid_body_is_rejected_and_the_etag_is_not_advanced() {
 }
 
 #[test]
+fn a_document_that_is_not_flag_definitions_names_the_url_once() {
+    let server = Server::start(Reply::json(&limit("large", "")));
+    let client = ready(manual(&server));
+    server.serve(Reply::json(r#"{"hello": "world"}"#));
+    let text = client.refresh().unwrap_err().to_string();
+    let url = server.url("/flags.json");
+    assert!(
+        text.starts_with(&format!(
+            "could not load flag definitions from `{url}`: not a flag definition file: "
+        )),
+        "{text}"
+    );
+    assert_eq!(text.matches(&url).count(), 1, "{text}");
+    // A flag that cannot be read: the URL once, then the flag.
+    server.serve(Reply::json(
+        r#"{"flags": {"limit": {"state": "ENABLED", "variants": {"a": 1, "b": "x"}, "defaultVariant": "a"}}}"#,
+    ));
+    let text = client.refresh().unwrap_err().to_string();
+    assert!(
+        text.starts_with(&format!(
+            "could not load flag definitions from `{url}`: flag `limit`: "
+        )),
+        "{text}"
+    );
+    assert_eq!(text.matches(&url).count(), 1, "{text}");
+}
+
+#[test]
 fn stale_after_n_failed_polls_then_ready_on_recovery() {
     let server = Server::start(Reply::json(&limit("large", "")).etag("\"v1\""));
     let client = ready(manual(&server).stale_after(3));

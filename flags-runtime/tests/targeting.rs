@@ -1,4 +1,4 @@
-//! Targeting rules evaluated in process (DESIGN.md §6, openfeature-notes §3.3–3.7), end to end
+//! Targeting rules evaluated in process (flagd's rule language and operators), end to end
 //! through a client: values, variants, reasons and error codes, for every operator, with the
 //! reference evaluator's (`@openfeature/flagd-core`) coercions; and the flagd-schemas
 //! targeting fixtures.

@@ -97,6 +97,38 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The message without the file or input name it starts with, for a caller whose own
+    /// message names the input already (a sync names the source it fetched).
+    ///
+    /// ```
+    /// let value = serde_json::json!({ "hello": "world" });
+    /// let error = flags_schema::import(&value, "https://flags.example.com/f.json").unwrap_err();
+    /// assert!(error.to_string().starts_with("`https://flags.example.com/f.json`: not a flag definition file"));
+    /// assert!(error.without_origin().to_string().starts_with("not a flag definition file"));
+    /// ```
+    pub fn without_origin(&self) -> impl std::fmt::Display + '_ {
+        WithoutOrigin(self)
+    }
+}
+
+struct WithoutOrigin<'a>(&'a Error);
+
+impl std::fmt::Display for WithoutOrigin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Error::Json {
+                message,
+                line,
+                column,
+                ..
+            } => write!(f, "not valid JSON: {message}{}", position(line, column)),
+            Error::Flag { flag, problem, .. } => write!(f, "flag `{flag}`: {problem}"),
+            Error::Document { problem, .. } => write!(f, "{problem}"),
+            // The path read is part of the message, not a name put in front of it.
+            error @ Error::Io { .. } => write!(f, "{error}"),
+        }
+    }
 }
 
 /// What is wrong with a flag or a document.

@@ -63,6 +63,11 @@ pub const LOCK_FILE: &str = "flags.lock.json";
 /// The file name under `OUT_DIR` that `flags_build::sync` writes and the macros read.
 pub const OUT_DIR_FILE: &str = "flags.lock.json";
 
+/// The file beside [`OUT_DIR_FILE`] that holds the name of the definitions it copies, as the
+/// crate names them (the lock, `flags.lock.json`, or the definition file the build script
+/// read): compile errors name that file, not the copy in the build directory.
+pub const OUT_DIR_NAME_FILE: &str = "flags.lock.name";
+
 /// The environment variable that names a schema file for the macros (a lock file or any
 /// importable definition file). It takes precedence over `OUT_DIR` and the committed lock file.
 pub const SCHEMA_ENV: &str = "FLAGS_SCHEMA";

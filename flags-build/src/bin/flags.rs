@@ -253,15 +253,9 @@ fn check(config: Config, sub: &ArgMatches, root: &Path) -> Result<ExitCode, Stri
     })
 }
 
-/// The lock as it is, without fetching anything.
+/// The lock as committed: no source is read, nothing is written.
 fn read_lock(config: Config) -> Result<flags_schema::Manifest, String> {
-    config
-        .offline(true)
-        .check(false)
-        .refresh(false)
-        .sync_lock()
-        .map(|synced| synced.manifest)
-        .map_err(|e| e.to_string())
+    config.read_lock().map_err(|e| e.to_string())
 }
 
 fn print(text: &str) -> Result<(), String> {

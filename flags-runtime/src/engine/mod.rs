@@ -193,18 +193,20 @@ impl ObjectValue {
             return hit;
         }
         let decoded: Decoded<T> = serde_path_to_error::deserialize(&self.json).map_err(|e| {
-            let path = e.path().to_string();
-            let message = if path == "." {
+            // The path (keys of the object) and serde's message (which quotes the value) are
+            // bounded; the type name is the caller's.
+            let message = if e.path().iter().next().is_none() {
                 format!(
                     "the value does not fit `{}`: {}",
                     std::any::type_name::<T>(),
-                    e.inner()
+                    crate::message::bounded(e.inner())
                 )
             } else {
                 format!(
-                    "the value does not fit `{}` at `{path}`: {}",
+                    "the value does not fit `{}` at {}: {}",
                     std::any::type_name::<T>(),
-                    e.inner()
+                    crate::message::bounded(format_args!("`{}`", e.path())),
+                    crate::message::bounded(e.inner())
                 )
             };
             Arc::from(message)
@@ -574,8 +576,10 @@ impl Snapshot {
                 Err(_) => Resolution::Error(EvaluationError::new(
                     ErrorCode::General,
                     format!(
-                        "the targeting rule of flag `{}` chose `{name}`, which is not one of its variants",
-                        flag.key
+                        "the targeting rule of flag `{}` chose {}, which is not one of its variants",
+                        flag.key,
+                        // A name built from the context may be long.
+                        crate::message::bounded(format_args!("`{name}`"))
                     ),
                 )),
             }

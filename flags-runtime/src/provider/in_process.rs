@@ -403,7 +403,7 @@ impl Shared {
             Ok(manifest) => manifest,
             Err(error) => {
                 return Err(Error::Load {
-                    origin: self.describe_origin(from),
+                    origin: self.describe_origin(from, name),
                     error: Box::new(error),
                 });
             }
@@ -423,7 +423,7 @@ impl Shared {
                 Ok(snapshot) => snapshot,
                 Err(error) => {
                     return Err(Error::Compile {
-                        origin: self.describe_origin(from),
+                        origin: self.describe_origin(from, name),
                         error: Box::new(error),
                     });
                 }
@@ -507,10 +507,12 @@ impl Shared {
         }
     }
 
-    fn describe_origin(&self, from: Origin) -> String {
+    /// The input `name` came from, for messages; it names the input once (a live source's
+    /// description names its file or URL).
+    fn describe_origin(&self, from: Origin, name: &str) -> String {
         match from {
             Origin::Bootstrap => "the bootstrap configuration".to_owned(),
-            Origin::Persisted => "the persisted configuration".to_owned(),
+            Origin::Persisted => format!("the persisted configuration `{name}`"),
             Origin::Nothing | Origin::Live => self.describe.clone(),
         }
     }

@@ -102,7 +102,9 @@ impl MemValue {
             MemValue::Int(i) => FlagValueRef::Int(*i),
             MemValue::Float(f) => FlagValueRef::Float(*f),
             MemValue::Str(s) => FlagValueRef::Str(s),
-            MemValue::Json(json) => return T::deserialize(json).map_err(|e| e.to_string()),
+            MemValue::Json(json) => {
+                return T::deserialize(json).map_err(crate::message::bounded);
+            }
         };
         crate::key::read(scalar).map_err(|e| e.0.into_owned())
     }

@@ -166,17 +166,22 @@ pub fn decode<T: FlagValue>(value: &serde_json::Value) -> Result<T, String> {
                     FlagValueRef::Int(f as i64)
                 }
                 Some(f) => FlagValueRef::Float(f),
-                None => return T::deserialize(value).map_err(|e| e.to_string()),
+                None => {
+                    return T::deserialize(value).map_err(crate::message::bounded);
+                }
             },
         },
         J::String(s) => FlagValueRef::Str(s),
         J::Object(_) | J::Array(_) | J::Null => {
             return serde_path_to_error::deserialize(value).map_err(|e| {
-                let path = e.path().to_string();
-                if path == "." {
-                    e.inner().to_string()
+                if e.path().iter().next().is_none() {
+                    crate::message::bounded(e.inner())
                 } else {
-                    format!("at `{path}`: {}", e.inner())
+                    format!(
+                        "at {}: {}",
+                        crate::message::bounded(format_args!("`{}`", e.path())),
+                        crate::message::bounded(e.inner())
+                    )
                 }
             });
         }
