@@ -49,8 +49,8 @@ pub mod ofrep;
 pub mod openfeature_api;
 pub mod openfeature_cli;
 
-pub use detect::{Format, import, import_as, import_str, parse_str, read};
-pub use error::{Error, Problem, closest};
+pub use detect::{Format, Loaded, import, import_as, import_str, load_str, parse_str, read};
+pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
     SourceKind,
