@@ -67,6 +67,19 @@ fn run_config(config: &Value) -> Value {
         Ok(client) => client,
         Err(e) => return json!({ "id": id, "loaded": false, "error": e.to_string() }),
     };
+    // The load warnings, from the READY event (a handler added once the client is ready runs
+    // at once, with the warnings of the configuration served).
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = warnings.clone();
+    client.on(flags_runtime::ProviderEvent::Ready, move |details| {
+        let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
+        sink.extend(details.warnings.iter().map(|w| json!({
+            "flag": w.flag,
+            "kind": format!("{:?}", w.kind),
+            "message": w.message,
+        })));
+    });
+    let warnings: Vec<Value> = warnings.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let cases = config["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     // Evaluation must never panic; if it does, the case reports it instead of ending the run.
     let results: Vec<Value> = cases
@@ -83,7 +96,7 @@ fn run_config(config: &Value) -> Value {
                 })
         })
         .collect();
-    json!({ "id": id, "loaded": true, "results": results })
+    json!({ "id": id, "loaded": true, "warnings": warnings, "results": results })
 }
 
 /// The context of a case: `targetingKey` (a string) becomes the targeting key, every other
