@@ -95,6 +95,9 @@ const corrections = new Map(); // correction -> {cases, oursMatchesRaw}
 let totalCases = 0;
 let compared = 0;
 let loadChecks = 0;
+// Flags with a malformed rule -> whether the load warned about them (a rule whose malformed
+// part is computed, such as `sem_ver` with the operator from the context, gives none).
+const malformedFlags = new Map();
 const loadStats = { bothLoad: 0, bothReject: 0, notFlagd: 0, strictRejects: 0 };
 
 // A document without a `flags` object or array is no flag definition file: our sources read
@@ -152,6 +155,11 @@ for (const cfg of cases.configs) {
     if (flag && flag.state !== 'DISABLED' && (!flag.targeting || Object.keys(flag.targeting).length === 0)) ops.add('(static flag)');
     if (flag && (flag.defaultVariant === null || flag.defaultVariant === undefined)) ops.add('(null/absent defaultVariant)');
     if (!flag) ops.add('(flag not found)');
+    if (c.focus === 'malformed' || c.focus.startsWith('load:')) ops.add(`(${c.focus})`);
+    if (c.focus === 'malformed') {
+      const key = `${cfg.id}/${c.flag}`;
+      if (!malformedFlags.has(key)) malformedFlags.set(key, (r.warnings || []).some((w) => w.flag === c.flag));
+    }
     if (exp.errorCode === 'TYPE_MISMATCH') ops.add('(type mismatch)');
     if (exp.reason === 'ERROR' && exp.errorCode === 'GENERAL') ops.add('(result names no variant / runtime error)');
     const outcome = exp.reason + (exp.errorCode ? `/${exp.errorCode}` : '');
@@ -230,6 +238,10 @@ for (const [op, e] of opRows) {
 const missingOps = [...OPERATORS].filter((op) => !coverage.has(op));
 if (missingOps.length) console.log(`  operators never exercised: ${missingOps.join(' ')}`);
 console.log(`load level: ${loadChecks} configurations; both load ${loadStats.bothLoad} (of which flagd's strict schema validation rejects ${loadStats.strictRejects}; flags reports warnings for ${loadStats.warned || 0}), both reject ${loadStats.bothReject}, not a flag definition file (documented difference) ${loadStats.notFlagd}`);
+if (malformedFlags.size) {
+  const warned = [...malformedFlags.values()].filter(Boolean).length;
+  console.log(`malformed rules: ${malformedFlags.size} flags, ${warned} with a load warning naming them (the rest are malformed only once computed)`);
+}
 for (const [name, e] of corrections) {
   console.log(`spec correction ${name}: changes flagd-core's answer in ${e.cases} cases (flags agrees with the uncorrected answer in ${e.oursMatchesRaw})`);
 }

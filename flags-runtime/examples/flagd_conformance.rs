@@ -10,8 +10,10 @@
 //! each with cases `{id, flag, type, rust, default, context}`. Each configuration is loaded
 //! with `Client::builder().in_process(source::json(text)).build()`; each case is read with
 //! `client.details(&FlagKey::<T>::new(flag, default), &context)`, `T` being `rust`: `bool`,
-//! `String`, `i64`, `f64`, or `object` (a JSON object, `serde_json::Map`, so that a scalar
-//! flag read as an object is a type mismatch as in flagd-core).
+//! `String`, `i64`, `f64`, or `object`: what flagd-core's `object` type accepts, a JavaScript
+//! `typeof` of "object" (an object, an array or null: the untagged enum `Structure`), so that a
+//! scalar flag read as an object is a type mismatch as in flagd-core. The configuration's load
+//! warnings are written too (from the READY event).
 
 use std::io::Write;
 
@@ -140,14 +142,34 @@ fn run_case(client: &Client, case: &Value) -> Value {
         _ => eval(
             client,
             flag,
-            default.as_object().cloned().unwrap_or_default(),
+            Structure::Object(default.as_object().cloned().unwrap_or_default()),
             &ctx,
-            |v: &Map<String, Value>| Value::Object(v.clone()),
+            Structure::to_json,
         ),
     };
     let mut outcome = outcome;
     outcome["id"] = id;
     outcome
+}
+
+/// A value of flagd-core's `object` type: JavaScript's `typeof` says "object" for objects,
+/// arrays and null.
+#[derive(Clone, serde::Deserialize)]
+#[serde(untagged)]
+enum Structure {
+    Object(Map<String, Value>),
+    Array(Vec<Value>),
+    Null,
+}
+
+impl Structure {
+    fn to_json(&self) -> Value {
+        match self {
+            Structure::Object(map) => Value::Object(map.clone()),
+            Structure::Array(items) => Value::Array(items.clone()),
+            Structure::Null => Value::Null,
+        }
+    }
 }
 
 fn eval<T: FlagValue>(

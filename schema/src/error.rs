@@ -294,7 +294,8 @@ pub enum WarningKind {
 }
 
 impl Warning {
-    pub(crate) fn new(flag: Option<&str>, kind: WarningKind, message: impl Into<String>) -> Warning {
+    /// A warning about `flag` (or the document), of `kind`, saying `message`.
+    pub fn new(flag: Option<&str>, kind: WarningKind, message: impl Into<String>) -> Warning {
         Warning {
             flag: flag.map(str::to_owned),
             kind,

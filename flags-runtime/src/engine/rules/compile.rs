@@ -131,7 +131,7 @@ impl<'e> Compiler<'e> {
                 };
                 if deterministic {
                     let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
-                    return match (fold(&expr), mode) {
+                    return match (fold(&expr, mode), mode) {
                         (Ok(constant), _) => Ok(constant),
                         (Err(thrown), Mode::Compiled) => {
                             Err(format!("`{json}` cannot be evaluated: {}", thrown.0))
@@ -681,10 +681,17 @@ fn constant_list(items: Vec<Expr>) -> Expr {
     }
 }
 
-/// Computes a constant expression.
-fn fold(expr: &Expr) -> std::result::Result<Expr, eval::Thrown> {
+/// Computes a constant expression. In compiled form it is computed when the rule loads, where
+/// flagd's operators (which the reference evaluator deems constant only as `reduce`'s initial
+/// value) fail; the interpreter computes it when reached.
+fn fold(expr: &Expr, mode: Mode) -> std::result::Result<Expr, eval::Thrown> {
     let ctx = Context::default();
-    let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
+    let cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
+    let mut cx = if mode == Mode::Compiled {
+        cx.loading()
+    } else {
+        cx
+    };
     let value: Val<'_> = eval::eval(expr, &mut cx, &Val::Root)?;
     Ok(Expr::Const(value.to_value()))
 }
