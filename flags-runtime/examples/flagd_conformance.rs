@@ -75,11 +75,13 @@ fn run_config(config: &Value) -> Value {
     let sink = warnings.clone();
     client.on(flags_runtime::ProviderEvent::Ready, move |details| {
         let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
-        sink.extend(details.warnings.iter().map(|w| json!({
-            "flag": w.flag,
-            "kind": format!("{:?}", w.kind),
-            "message": w.message,
-        })));
+        sink.extend(details.warnings.iter().map(|w| {
+            json!({
+                "flag": w.flag,
+                "kind": format!("{:?}", w.kind),
+                "message": w.message,
+            })
+        }));
     });
     let warnings: Vec<Value> = warnings.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let cases = config["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);

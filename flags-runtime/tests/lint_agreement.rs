@@ -139,7 +139,13 @@ fn computed_calls() -> Vec<Json> {
         json!({ "var": "nope" }),
         json!({ "var": "version" }),
     ];
-    let literal = [json!("a"), json!(1), json!(null), json!("1.0.0"), json!("=")];
+    let literal = [
+        json!("a"),
+        json!(1),
+        json!(null),
+        json!("1.0.0"),
+        json!("="),
+    ];
     let mut calls = Vec::new();
     for a in computed.iter().chain(&literal) {
         for b in computed.iter().chain(&literal) {
@@ -213,7 +219,11 @@ fn literal_calls_are_always_null_exactly_when_the_lint_says_so() {
         null += usize::from(engine_null);
     }
     // Both kinds are well represented.
-    assert!(null > 200 && calls.len() - null > 100, "{null} of {}", calls.len());
+    assert!(
+        null > 200 && calls.len() - null > 100,
+        "{null} of {}",
+        calls.len()
+    );
 }
 
 #[test]
@@ -224,7 +234,10 @@ fn computed_calls_are_said_to_be_null_only_when_they_are() {
     for (call, engine_null) in calls.iter().zip(engine) {
         if lint_says_null(call) {
             said += 1;
-            assert!(engine_null, "the lint says {call} is always null; it is not");
+            assert!(
+                engine_null,
+                "the lint says {call} is always null; it is not"
+            );
         }
     }
     assert!(said > 20, "{said}");

@@ -4,8 +4,8 @@
 mod support;
 
 use flags_runtime::{
-    Client, Context, Error, ErrorCode, FlagKey, ProviderEvent, ProviderStatus, Reason,
-    WarningKind, source,
+    Client, Context, Error, ErrorCode, FlagKey, ProviderEvent, ProviderStatus, Reason, WarningKind,
+    source,
 };
 use support::{TempDir, limit, record};
 

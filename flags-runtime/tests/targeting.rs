@@ -785,7 +785,9 @@ fn load_warnings(client: &Client) -> Vec<LoadWarning> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     client.on(ProviderEvent::Ready, move |details| {
-        sink.lock().unwrap().extend(details.warnings.iter().cloned());
+        sink.lock()
+            .unwrap()
+            .extend(details.warnings.iter().cloned());
     });
     let warnings = seen.lock().unwrap().clone();
     warnings
@@ -839,7 +841,14 @@ fn negative_targeting_fixtures_load_and_evaluate_as_flagd_does() {
         let mut chosen = std::collections::BTreeSet::new();
         for i in 0..100 {
             let ctx = Context::new(format!("user-{i}"))
-                .with("id", if i % 2 == 0 { Value::from("abc0") } else { Value::from(0) })
+                .with(
+                    "id",
+                    if i % 2 == 0 {
+                        Value::from("abc0")
+                    } else {
+                        Value::from(0)
+                    },
+                )
                 .with("version", "2.0.0");
             let d = client.details(FlagKey::<String>::new("targeted", "code".into()), &ctx);
             assert_eq!(d.reason, *reason, "{name}: {d:?}");
@@ -858,14 +867,23 @@ fn negative_targeting_fixtures_load_and_evaluate_as_flagd_does() {
             );
         }
         // The other flag serves.
-        assert_eq!(client.value(FlagKey::<String>::new("other", "x".into()), &Context::anonymous()), "ON");
+        assert_eq!(
+            client.value(
+                FlagKey::<String>::new("other", "x".into()),
+                &Context::anonymous()
+            ),
+            "ON"
+        );
     }
 }
 
 #[test]
 fn malformed_calls_of_flagd_operators_give_null() {
     // `starts_with` / `ends_with` with one argument, or a non-string operand.
-    defaults(json!({ "starts_with": [{ "var": "email" }] }), json!({ "email": "a@b.c" }));
+    defaults(
+        json!({ "starts_with": [{ "var": "email" }] }),
+        json!({ "email": "a@b.c" }),
+    );
     defaults(json!({ "ends_with": "abc" }), json!({}));
     picks(
         json!({ "if": [{ "ends_with": [{ "var": "email" }, 0] }, "b", "c"] }),
@@ -882,8 +900,14 @@ fn malformed_calls_of_flagd_operators_give_null() {
             &[(json!({ "v": "1.0.0" }), "c")],
         );
     }
-    defaults(json!({ "sem_ver": [{ "var": "v" }, "="] }), json!({ "v": "1.0.0" }));
-    defaults(json!({ "sem_ver": ["1.0.0", "=", "1.0.0", "1.0.0"] }), json!({}));
+    defaults(
+        json!({ "sem_ver": [{ "var": "v" }, "="] }),
+        json!({ "v": "1.0.0" }),
+    );
+    defaults(
+        json!({ "sem_ver": ["1.0.0", "=", "1.0.0", "1.0.0"] }),
+        json!({}),
+    );
     for version in ["2.0.0.0", "not-a-version", "01.2.3", ""] {
         picks(
             json!({ "if": [{ "sem_ver": [{ "var": "v" }, "<", version] }, "b", "c"] }),
@@ -897,9 +921,18 @@ fn malformed_calls_of_flagd_operators_give_null() {
             json!({ "targetingKey": "user-1" }),
         );
     }
-    defaults(json!({ "fractional": [] }), json!({ "targetingKey": "user-1" }));
-    defaults(json!({ "fractional": [["a", 1, 2]] }), json!({ "targetingKey": "user-1" }));
-    defaults(json!({ "fractional": [5, ["a", 1]] }), json!({ "targetingKey": "user-1" }));
+    defaults(
+        json!({ "fractional": [] }),
+        json!({ "targetingKey": "user-1" }),
+    );
+    defaults(
+        json!({ "fractional": [["a", 1, 2]] }),
+        json!({ "targetingKey": "user-1" }),
+    );
+    defaults(
+        json!({ "fractional": [5, ["a", 1]] }),
+        json!({ "targetingKey": "user-1" }),
+    );
     defaults(
         json!({ "fractional": [["a", 0], ["b", 0]] }),
         json!({ "targetingKey": "user-1" }),
@@ -936,7 +969,10 @@ fn fractional_weights_and_bucketing_values_as_flagd_reads_them() {
         let d = details(&negative, &ctx);
         assert_eq!(d.variant, details(&without, &ctx).variant);
         seen.insert(d.variant.unwrap().to_string());
-        assert_eq!(details(&null_key, &ctx).variant, details(&shorthand, &ctx).variant);
+        assert_eq!(
+            details(&null_key, &ctx).variant,
+            details(&shorthand, &ctx).variant
+        );
         assert_eq!(details(&number_key, &ctx).reason, Reason::Default);
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["a", "c"]);
@@ -944,9 +980,7 @@ fn fractional_weights_and_bucketing_values_as_flagd_reads_them() {
 
 #[test]
 fn one_bad_flag_never_takes_the_others_down() {
-    let flag = |targeting: Json| {
-        json!({ "state": "ENABLED", "variants": { "a": "A", "b": "B" }, "defaultVariant": "a", "targeting": targeting })
-    };
+    let flag = |targeting: Json| json!({ "state": "ENABLED", "variants": { "a": "A", "b": "B" }, "defaultVariant": "a", "targeting": targeting });
     let config = json!({
         "$evaluators": { "staff": { "ends_with": [{ "var": "email" }] } },
         "flags": {
@@ -962,16 +996,24 @@ fn one_bad_flag_never_takes_the_others_down() {
         .build()
         .unwrap();
     let ctx = Context::new("u").with("plan", "pro").with("email", "a@b.c");
-    let read = |key: &str| outcome(&client.details(FlagKey::<String>::new(key.to_owned(), "code".into()), &ctx));
+    let read = |key: &str| {
+        outcome(&client.details(FlagKey::<String>::new(key.to_owned(), "code".into()), &ctx))
+    };
     // Unknown operator, `$ref` to no evaluator: that flag answers PARSE_ERROR.
     assert_eq!(read("unknown-operator").3, Some(ErrorCode::ParseError));
     assert_eq!(read("missing-evaluator").3, Some(ErrorCode::ParseError));
     // A malformed call in an evaluator: null, the else branch.
-    assert_eq!(read("malformed-evaluator"), ("A".into(), Some("a".into()), Reason::TargetingMatch, None));
+    assert_eq!(
+        read("malformed-evaluator"),
+        ("A".into(), Some("a".into()), Reason::TargetingMatch, None)
+    );
     // Variants of mixed types: each read as its type.
     assert_eq!(read("mixed").3, Some(ErrorCode::TypeMismatch));
     assert_eq!(client.value(FlagKey::<i64>::new("mixed", 0), &ctx), 7);
-    assert_eq!(read("fine"), ("B".into(), Some("b".into()), Reason::TargetingMatch, None));
+    assert_eq!(
+        read("fine"),
+        ("B".into(), Some("b".into()), Reason::TargetingMatch, None)
+    );
     // Each is reported once when the configuration loads, naming the flag.
     let warnings: Vec<(String, WarningKind)> = load_warnings(&client)
         .into_iter()

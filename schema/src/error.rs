@@ -361,7 +361,11 @@ pub(crate) fn describe_short(value: &Value) -> String {
         Value::String(s) => format!("a string (`{:?}`)", shorten(s)),
         Value::Number(n) => {
             let text = n.to_string();
-            let kind = if n.is_i64() || n.is_u64() { "an integer" } else { "a float" };
+            let kind = if n.is_i64() || n.is_u64() {
+                "an integer"
+            } else {
+                "a float"
+            };
             format!("{kind} (`{}`)", shorten(&text))
         }
         other => describe(other),

@@ -123,7 +123,12 @@ struct Reader<'w> {
 impl Reader<'_> {
     /// In strict mode, `problem` is the error; leniently, a warning saying `effect`, and the
     /// caller goes on as flagd does.
-    fn tolerate(&mut self, flag: Option<&str>, problem: Problem, effect: &str) -> Result<(), Problem> {
+    fn tolerate(
+        &mut self,
+        flag: Option<&str>,
+        problem: Problem,
+        effect: &str,
+    ) -> Result<(), Problem> {
         match &mut self.lenient {
             None => Err(problem),
             Some(warnings) => {
@@ -188,8 +193,12 @@ impl Reader<'_> {
         };
         for (key, flag) in entries {
             if key.is_empty() {
-                self.tolerate(Some(&key), Problem::EmptyKey, "flagd serves it under `\"\"`")
-                    .map_err(|p| Error::flag(origin, &key, p))?;
+                self.tolerate(
+                    Some(&key),
+                    Problem::EmptyKey,
+                    "flagd serves it under `\"\"`",
+                )
+                .map_err(|p| Error::flag(origin, &key, p))?;
             }
             if manifest.flags.contains_key(&key) {
                 return Err(Error::flag(origin, &key, Problem::DuplicateKey));
@@ -271,7 +280,11 @@ impl Reader<'_> {
     /// A flag's `variants`. flagd rejects a flag without them; leniently, other shapes read as
     /// flagd-core reads them (`Object.entries`): an array's entries are named by index, a
     /// scalar has none.
-    fn variants(&mut self, key: &str, variants: Option<Value>) -> Result<Map<String, Value>, Problem> {
+    fn variants(
+        &mut self,
+        key: &str,
+        variants: Option<Value>,
+    ) -> Result<Map<String, Value>, Problem> {
         let lenient = self.lenient.is_some();
         match variants {
             None if lenient => Err(Problem::MissingField { field: "variants" }),
@@ -715,8 +728,10 @@ mod tests {
     }
 
     fn lenient_flag(flag: Value) -> Result<(Flag, Vec<String>), Error> {
-        lenient(json!({ "flags": { "f": flag, "g": { "state": "ENABLED", "variants": { "x": 1 } } } }))
-            .map(|(mut manifest, warnings)| (manifest.flags.remove("f").unwrap(), warnings))
+        lenient(
+            json!({ "flags": { "f": flag, "g": { "state": "ENABLED", "variants": { "x": 1 } } } }),
+        )
+        .map(|(mut manifest, warnings)| (manifest.flags.remove("f").unwrap(), warnings))
     }
 
     #[test]
@@ -732,18 +747,30 @@ mod tests {
         assert_eq!(flag.default, Some(Value::Null));
         assert_eq!(flag.variants.len(), 4);
         assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings[0].starts_with("flag `f`: variants must all have one type: `a` is a boolean but `b` is a string"), "{warnings:?}");
-        assert!(warnings[1].starts_with("flag `f`: variant `c` is null"), "{warnings:?}");
+        assert!(
+            warnings[0].starts_with(
+                "flag `f`: variants must all have one type: `a` is a boolean but `b` is a string"
+            ),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].starts_with("flag `f`: variant `c` is null"),
+            "{warnings:?}"
+        );
         assert!(warnings[2].contains("`TYPE_MISMATCH`"), "{warnings:?}");
 
         // No variants; variants as an array (flagd names them by index).
         let (flag, warnings) = lenient_flag(json!({ "state": "ENABLED", "variants": {} })).unwrap();
         assert!(flag.variants.is_empty());
         assert_eq!(flag.default, None);
-        assert!(warnings[0].contains("serves the code default"), "{warnings:?}");
-        let (flag, _) =
-            lenient_flag(json!({ "state": "DISABLED", "variants": ["x", "y"], "defaultVariant": "1" }))
-                .unwrap();
+        assert!(
+            warnings[0].contains("serves the code default"),
+            "{warnings:?}"
+        );
+        let (flag, _) = lenient_flag(
+            json!({ "state": "DISABLED", "variants": ["x", "y"], "defaultVariant": "1" }),
+        )
+        .unwrap();
         assert_eq!(flag.default, Some(json!("y")));
 
         // Metadata that flag metadata cannot hold is left out; the rest is kept.
@@ -754,7 +781,10 @@ mod tests {
         .unwrap();
         assert_eq!(flag.metadata.len(), 1);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].contains("metadata `list` is an array") && warnings[0].ends_with("it is left out"));
+        assert!(
+            warnings[0].contains("metadata `list` is an array")
+                && warnings[0].ends_with("it is left out")
+        );
         let (manifest, warnings) = lenient(json!({
             "flags": {}, "metadata": { "v": 1, "bad": null }, "$evaluators": [1]
         }))
@@ -789,7 +819,10 @@ mod tests {
             assert_eq!(error.flag_key(), Some("f"));
             error.problem().cloned().unwrap()
         };
-        assert!(matches!(rejected(json!("on")), Problem::InvalidField { .. }));
+        assert!(matches!(
+            rejected(json!("on")),
+            Problem::InvalidField { .. }
+        ));
         assert_eq!(
             rejected(json!({ "state": "ON", "variants": { "a": 1 } })),
             Problem::InvalidState { found: "ON".into() }

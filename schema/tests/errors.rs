@@ -147,13 +147,17 @@ fn targeting_problems_are_warnings() {
             r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
                 "targeting": { "starts_with": [{ "var": "$flagd.key" }, "a"] } } } }"#
         ),
-        ["flag `f`: `$flagd.key` is not a property flagd provides (`$flagd.flagKey`, \
-          `$flagd.timestamp`): it is never set"]
+        [
+            "flag `f`: `$flagd.key` is not a property flagd provides (`$flagd.flagKey`, \
+          `$flagd.timestamp`): it is never set"
+        ]
     );
     assert_eq!(
         warnings(r#"{ "flags": {}, "$evaluators": { "a": { "sem_ver": [1, "=="] } } }"#),
-        ["evaluator `a`: `sem_ver` takes 3 arguments `[version, operator, version]`, found 2: \
-          it is always null"]
+        [
+            "evaluator `a`: `sem_ver` takes 3 arguments `[version, operator, version]`, found 2: \
+          it is always null"
+        ]
     );
 }
 

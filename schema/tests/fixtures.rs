@@ -449,12 +449,20 @@ fn every_negative_targeting_fixture_loads_with_a_warning() {
         let rule = load(&path);
         let manifest = flags_schema::import(&with_targeting(&rule), name)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(manifest.flags["targeted"].targeting, Some(rule.clone()), "{name}");
+        assert_eq!(
+            manifest.flags["targeted"].targeting,
+            Some(rule.clone()),
+            "{name}"
+        );
         let warnings = flagd::lint(&manifest);
         assert_eq!(warnings.len(), 1, "{name}: {warnings:?}");
         assert_eq!(warnings[0].flag.as_deref(), Some("targeted"), "{name}");
         assert_eq!(warnings[0].kind, *kind, "{name}: {}", warnings[0]);
-        assert!(warnings[0].message.contains(fragment), "{name}: {}", warnings[0]);
+        assert!(
+            warnings[0].message.contains(fragment),
+            "{name}: {}",
+            warnings[0]
+        );
         // The same on the rule alone.
         assert_eq!(
             flagd::lint_targeting(&rule, &BTreeMap::new())[0].message,

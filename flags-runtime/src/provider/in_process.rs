@@ -316,7 +316,9 @@ const LOGGED_WARNINGS: usize = 50;
 fn log_warnings(origin: &str, warnings: &[flags_schema::Warning]) {
     for warning in warnings.iter().take(LOGGED_WARNINGS) {
         match &warning.flag {
-            Some(flag) => tracing::warn!(target: "flags", flag = %flag, "{origin}: {}", warning.message),
+            Some(flag) => {
+                tracing::warn!(target: "flags", flag = %flag, "{origin}: {}", warning.message)
+            }
             None => tracing::warn!(target: "flags", "{origin}: {}", warning.message),
         }
     }

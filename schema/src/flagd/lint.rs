@@ -98,7 +98,10 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
         for name in walker.references {
             used.insert(name);
             for (kind, message) in by_evaluator.get(name).into_iter().flatten() {
-                findings.push((*kind, format!("in evaluator `{}`: {message}", shorten(name))));
+                findings.push((
+                    *kind,
+                    format!("in evaluator `{}`: {message}", shorten(name)),
+                ));
             }
         }
         push_capped(&mut out, Some(key), findings);
@@ -254,9 +257,13 @@ impl<'a> Walker<'a> {
             unknown => {
                 let suggestion = crate::closest(
                     unknown,
-                    OPERATORS.iter().chain(ALIASES).copied().filter(|op| *op != "$ref"),
+                    OPERATORS
+                        .iter()
+                        .chain(ALIASES)
+                        .copied()
+                        .filter(|op| *op != "$ref"),
                 )
-                .map(|s| format!("; did you mean `{s}`?"))
+                .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
                 return self.found(
                     WarningKind::ParseError,
@@ -299,7 +306,7 @@ impl<'a> Walker<'a> {
             }
             None => {
                 let suggestion = crate::closest(name, self.evaluators.keys().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 self.found(
                     WarningKind::ParseError,
@@ -363,7 +370,10 @@ impl<'a> Walker<'a> {
             )),
         };
         if let Some(problem) = problem {
-            self.found(WarningKind::AlwaysNull, format!("{problem}: it is always null"));
+            self.found(
+                WarningKind::AlwaysNull,
+                format!("{problem}: it is always null"),
+            );
         }
     }
 
@@ -405,7 +415,10 @@ impl<'a> Walker<'a> {
             )),
         };
         if let Some(problem) = problem {
-            self.found(WarningKind::AlwaysNull, format!("{problem}: it is always null"));
+            self.found(
+                WarningKind::AlwaysNull,
+                format!("{problem}: it is always null"),
+            );
         }
     }
 
@@ -441,7 +454,9 @@ fn fractional_problem(items: &[Value]) -> Option<Finding> {
     let null = |message: String| Some((WarningKind::AlwaysNull, message));
     let mut suspicious = None;
     let buckets = match items.first() {
-        None => return null("`fractional` needs at least one bucket `[variant, weight]`".to_owned()),
+        None => {
+            return null("`fractional` needs at least one bucket `[variant, weight]`".to_owned());
+        }
         Some(Value::String(key)) => {
             suspicious = Some((
                 WarningKind::Suspicious,
@@ -623,12 +638,14 @@ fn strict_version(text: &str) -> bool {
         Some((text, build)) => (text, Some(build)),
         None => (text, None),
     };
-    let build_ok = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let build_ok =
+        |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if build.is_some_and(|build| !build.split('.').all(build_ok)) {
         return false;
     }
     let pre_ok = |id: &str| {
-        build_ok(id) && (!id.bytes().all(|b| b.is_ascii_digit()) || id == "0" || !id.starts_with('0'))
+        build_ok(id)
+            && (!id.bytes().all(|b| b.is_ascii_digit()) || id == "0" || !id.starts_with('0'))
     };
     let (core, pre) = match text.split_once('-') {
         Some((core, pre)) => (core, Some(pre)),
@@ -666,7 +683,11 @@ mod tests {
     use super::*;
 
     fn evaluators() -> BTreeMap<String, Value> {
-        [("staff".to_owned(), json!({ "ends_with": [{ "var": "email" }, "@example.com"] }))].into()
+        [(
+            "staff".to_owned(),
+            json!({ "ends_with": [{ "var": "email" }, "@example.com"] }),
+        )]
+        .into()
     }
 
     /// The one warning of `rule`: its kind and message.
@@ -681,7 +702,10 @@ mod tests {
         let (kind, message) = warned(rule.clone());
         assert_eq!(kind, WarningKind::AlwaysNull, "{rule}: {message}");
         assert!(message.contains(fragment), "{rule}: {message}");
-        assert!(message.ends_with(": it is always null"), "{rule}: {message}");
+        assert!(
+            message.ends_with(": it is always null"),
+            "{rule}: {message}"
+        );
     }
 
     fn clean(rule: Value) {
@@ -695,11 +719,23 @@ mod tests {
         clean(json!({ "ends_with": ["abc", { "cat": ["a", "b"] }] }));
         // The list may be computed: judged when evaluated.
         clean(json!({ "ends_with": { "var": "pair" } }));
-        null(json!({ "starts_with": [{ "var": "email" }] }), "`starts_with` takes 2 arguments `[string, prefix]`, found 1");
+        null(
+            json!({ "starts_with": [{ "var": "email" }] }),
+            "`starts_with` takes 2 arguments `[string, prefix]`, found 1",
+        );
         null(json!({ "ends_with": ["a", "b", "c"] }), "found 3");
-        null(json!({ "ends_with": "abc" }), "`ends_with` takes `[string, suffix]`, found a string");
-        null(json!({ "ends_with": [{ "var": "id" }, 0] }), "the second argument of `ends_with` is an integer (`0`), not a string");
-        null(json!({ "starts_with": [null, "a"] }), "the first argument of `starts_with` is null");
+        null(
+            json!({ "ends_with": "abc" }),
+            "`ends_with` takes `[string, suffix]`, found a string",
+        );
+        null(
+            json!({ "ends_with": [{ "var": "id" }, 0] }),
+            "the second argument of `ends_with` is an integer (`0`), not a string",
+        );
+        null(
+            json!({ "starts_with": [null, "a"] }),
+            "the first argument of `starts_with` is null",
+        );
         null(json!({ "starts_with": [["a"], "a"] }), "is an array");
         // In one branch of an `if`: the rest of the rule is fine.
         null(
@@ -710,23 +746,52 @@ mod tests {
 
     #[test]
     fn sem_ver() {
-        for version in ["1.2.3", "v1.2", "V1", "2.0.0-beta.1+build.5", "1.0.0+20130313144700"] {
+        for version in [
+            "1.2.3",
+            "v1.2",
+            "V1",
+            "2.0.0-beta.1+build.5",
+            "1.0.0+20130313144700",
+        ] {
             clean(json!({ "sem_ver": [{ "var": "version" }, ">=", version] }));
             clean(json!({ "sem_ver": [version, "^", { "var": "version" }] }));
         }
         clean(json!({ "sem_ver": [1, "=", 1.2] }));
         clean(json!({ "sem_ver": ["1.0.0", { "var": "op" }, "1.0.0"] }));
-        for version in ["", "1..2", "1.2.3.4", "a.b.c", "1.2.3-", "1.2.3+", "v", "01.2.3"] {
-            null(json!({ "sem_ver": [{ "var": "version" }, "=", version] }), "is not a version `sem_ver` reads");
+        for version in [
+            "", "1..2", "1.2.3.4", "a.b.c", "1.2.3-", "1.2.3+", "v", "01.2.3",
+        ] {
+            null(
+                json!({ "sem_ver": [{ "var": "version" }, "=", version] }),
+                "is not a version `sem_ver` reads",
+            );
         }
-        null(json!({ "sem_ver": [null, "=", "1.0.0"] }), "`null` is not a version");
-        null(json!({ "sem_ver": [-1, "=", "1.0.0"] }), "`-1` is not a version");
-        null(json!({ "sem_ver": ["1.0.0", "="] }), "`sem_ver` takes 3 arguments `[version, operator, version]`, found 2");
-        null(json!({ "sem_ver": "1.0.0" }), "takes `[version, operator, version]`, found a string");
+        null(
+            json!({ "sem_ver": [null, "=", "1.0.0"] }),
+            "`null` is not a version",
+        );
+        null(
+            json!({ "sem_ver": [-1, "=", "1.0.0"] }),
+            "`-1` is not a version",
+        );
+        null(
+            json!({ "sem_ver": ["1.0.0", "="] }),
+            "`sem_ver` takes 3 arguments `[version, operator, version]`, found 2",
+        );
+        null(
+            json!({ "sem_ver": "1.0.0" }),
+            "takes `[version, operator, version]`, found a string",
+        );
         for op in ["==", "<>", "", "=~", "*"] {
-            null(json!({ "sem_ver": ["1.0.0", op, { "var": "version" }] }), &format!("unknown `sem_ver` operator `{op}`"));
+            null(
+                json!({ "sem_ver": ["1.0.0", op, { "var": "version" }] }),
+                &format!("unknown `sem_ver` operator `{op}`"),
+            );
         }
-        null(json!({ "sem_ver": ["1.0.0", 1, "1.0.0"] }), "unknown `sem_ver` operator `1`");
+        null(
+            json!({ "sem_ver": ["1.0.0", 1, "1.0.0"] }),
+            "unknown `sem_ver` operator `1`",
+        );
     }
 
     #[test]
@@ -744,24 +809,53 @@ mod tests {
         }
         null(json!({ "fractional": [] }), "needs at least one bucket");
         null(json!({ "fractional": "a" }), "found a string");
-        null(json!({ "fractional": [5, ["a", 1]] }), "starts with an integer (`5`), which is neither");
-        null(json!({ "fractional": [["a", 1, 2]] }), "found an array of 3 elements");
-        null(json!({ "fractional": [[]] }), "found an array of 0 elements");
-        null(json!({ "fractional": [["a", 1], "b"] }), "a `fractional` bucket is `[variant, weight]`, found a string");
+        null(
+            json!({ "fractional": [5, ["a", 1]] }),
+            "starts with an integer (`5`), which is neither",
+        );
+        null(
+            json!({ "fractional": [["a", 1, 2]] }),
+            "found an array of 3 elements",
+        );
+        null(
+            json!({ "fractional": [[]] }),
+            "found an array of 0 elements",
+        );
+        null(
+            json!({ "fractional": [["a", 1], "b"] }),
+            "a `fractional` bucket is `[variant, weight]`, found a string",
+        );
         null(json!({ "fractional": [["a", 1], null] }), "found null");
-        null(json!({ "fractional": [["a", 0.5]] }), "a `fractional` weight is a whole number, found a float (`0.5`)");
-        null(json!({ "fractional": [["a", "10"]] }), "found a string (`\"10\"`)");
+        null(
+            json!({ "fractional": [["a", 0.5]] }),
+            "a `fractional` weight is a whole number, found a float (`0.5`)",
+        );
+        null(
+            json!({ "fractional": [["a", "10"]] }),
+            "found a string (`\"10\"`)",
+        );
         null(json!({ "fractional": [["a", true]] }), "found a boolean");
-        null(json!({ "fractional": [[["a"], 1]] }), "the variant of a `fractional` bucket is a string");
-        null(json!({ "fractional": [["a", 2_147_483_647], ["b"]] }), "sum to more than 2,147,483,647");
+        null(
+            json!({ "fractional": [[["a"], 1]] }),
+            "the variant of a `fractional` bucket is a string",
+        );
+        null(
+            json!({ "fractional": [["a", 2_147_483_647], ["b"]] }),
+            "sum to more than 2,147,483,647",
+        );
         null(json!({ "fractional": [["a", 0], ["b", 0]] }), "sum to 0");
         null(json!({ "fractional": ["key"] }), "sum to 0");
         let (kind, message) = warned(json!({ "fractional": [["a", 25], ["b", -25], ["c", 25]] }));
         assert_eq!(kind, WarningKind::Suspicious);
-        assert_eq!(message, "the weight of variant `b` is negative (`-25`): it counts as 0");
+        assert_eq!(
+            message,
+            "the weight of variant `b` is negative (`-25`): it counts as 0"
+        );
         let (kind, message) = warned(json!({ "fractional": ["fixed-key", ["a", 1], ["b", 1]] }));
         assert_eq!(kind, WarningKind::Suspicious);
-        assert!(message.contains("buckets by the literal `fixed-key`: every subject lands in the same bucket"));
+        assert!(message.contains(
+            "buckets by the literal `fixed-key`: every subject lands in the same bucket"
+        ));
         // Null beats suspicious: only the worse problem of a call is reported.
         null(json!({ "fractional": [["a", -1], ["b", 0]] }), "sum to 0");
     }
@@ -775,19 +869,42 @@ mod tests {
         };
         clean(json!({ "if": [{ "$ref": "staff" }, "on", null] }));
         clean(json!({ "?:": [{ "not": [true] }, "on", "off"] }));
-        parse(json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] }), "unknown operator `nope`");
-        parse(json!({ "startsWith": ["a", "b"] }), "unknown operator `startsWith`; did you mean `starts_with`?");
-        parse(json!({ "$ref": "staf" }), "`$ref` names evaluator `staf`, which `$evaluators` does not define; did you mean `staff`?");
-        parse(json!({ "$ref": ["staff"] }), "`$ref` takes the name of an evaluator, found an array");
-        parse(json!({ "==": [1, 1], "!=": [1, 2] }), "one key, the operator; found `!=`, `==`");
+        parse(
+            json!({ "if": [{ "and": [{ "nope": [] }] }, "a"] }),
+            "unknown operator `nope`",
+        );
+        parse(
+            json!({ "startsWith": ["a", "b"] }),
+            "unknown operator `startsWith` (did you mean `starts_with`?)",
+        );
+        parse(
+            json!({ "$ref": "staf" }),
+            "`$ref` names evaluator `staf`, which `$evaluators` does not define (did you mean `staff`?)",
+        );
+        parse(
+            json!({ "$ref": ["staff"] }),
+            "`$ref` takes the name of an evaluator, found an array",
+        );
+        parse(
+            json!({ "==": [1, 1], "!=": [1, 2] }),
+            "one key, the operator; found `!=`, `==`",
+        );
         let (kind, message) = warned(json!({ "if": [{ "var": "$flagd.nope" }, "a", "b"] }));
         assert_eq!(kind, WarningKind::Suspicious);
         assert!(message.starts_with("`$flagd.nope` is not a property flagd provides"));
-        for ok in [json!({ "var": "$flagd.flagKey" }), json!({ "var": ["$flagd.timestamp", 0] }), json!({ "var": "$flagdish" }), json!({ "var": 0 })] {
+        for ok in [
+            json!({ "var": "$flagd.flagKey" }),
+            json!({ "var": ["$flagd.timestamp", 0] }),
+            json!({ "var": "$flagdish" }),
+            json!({ "var": 0 }),
+        ] {
             clean(ok);
         }
         // Problems inside computed arguments are found too.
-        null(json!({ "var": { "cat": [{ "sem_ver": ["1", "?", "2"] }] } }), "unknown `sem_ver` operator `?`");
+        null(
+            json!({ "var": { "cat": [{ "sem_ver": ["1", "?", "2"] }] } }),
+            "unknown `sem_ver` operator `?`",
+        );
     }
 
     #[test]
@@ -795,17 +912,21 @@ mod tests {
         for ignored in [json!(true), json!(1), json!(""), json!([])] {
             let (kind, message) = warned(ignored.clone());
             assert_eq!(kind, WarningKind::Suspicious);
-            assert!(message.ends_with("flagd ignores it"), "{ignored}: {message}");
+            assert!(
+                message.ends_with("flagd ignores it"),
+                "{ignored}: {message}"
+            );
         }
         let (_, message) = warned(json!("on"));
-        assert!(message.ends_with("flagd evaluates it as a value"), "{message}");
+        assert!(
+            message.ends_with("flagd evaluates it as a value"),
+            "{message}"
+        );
     }
 
     #[test]
     fn evaluators_are_reported_under_the_flags_using_them() {
-        let flag = |targeting: Value| {
-            json!({ "state": "ENABLED", "variants": { "a": true, "b": false }, "targeting": targeting })
-        };
+        let flag = |targeting: Value| json!({ "state": "ENABLED", "variants": { "a": true, "b": false }, "targeting": targeting });
         let manifest = crate::flagd::import(
             &json!({
                 "flags": {
@@ -837,7 +958,9 @@ mod tests {
 
     #[test]
     fn reports_are_bounded_and_short() {
-        let calls: Vec<Value> = (0..50).map(|i| json!({ "sem_ver": [i, "?", "1"] })).collect();
+        let calls: Vec<Value> = (0..50)
+            .map(|i| json!({ "sem_ver": [i, "?", "1"] }))
+            .collect();
         let manifest = crate::flagd::import(
             &json!({ "flags": { "f": { "state": "ENABLED", "variants": { "a": 1 }, "targeting": { "and": calls } } } }),
             "flags.json",
@@ -853,10 +976,33 @@ mod tests {
 
     #[test]
     fn versions() {
-        for ok in ["1.2.3", "v1.2.3", "V1.2.3", "vv1.2.3", "Vv1.2.3", "1", "1.2", " 1.2.3 ", "1.0.0-0", "1.0.0-x-y.1"] {
+        for ok in [
+            "1.2.3",
+            "v1.2.3",
+            "V1.2.3",
+            "vv1.2.3",
+            "Vv1.2.3",
+            "1",
+            "1.2",
+            " 1.2.3 ",
+            "1.0.0-0",
+            "1.0.0-x-y.1",
+        ] {
             assert!(is_sem_ver_version(ok), "{ok}");
         }
-        for bad in ["", "v", "vV1.2.3", "1.2.3.4", "01.2.3", "1.2.3-01", "1.2.3-", "1.2.3+", "1e3", "1.2.x", "9007199254740992.0.0"] {
+        for bad in [
+            "",
+            "v",
+            "vV1.2.3",
+            "1.2.3.4",
+            "01.2.3",
+            "1.2.3-01",
+            "1.2.3-",
+            "1.2.3+",
+            "1e3",
+            "1.2.x",
+            "9007199254740992.0.0",
+        ] {
             assert!(!is_sem_ver_version(bad), "{bad}");
         }
     }
