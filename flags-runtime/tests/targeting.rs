@@ -789,8 +789,7 @@ fn load_warnings(client: &Client) -> Vec<LoadWarning> {
             .unwrap()
             .extend(details.warnings.iter().cloned());
     });
-    let warnings = seen.lock().unwrap().clone();
-    warnings
+    seen.lock().unwrap().clone()
 }
 
 #[test]

@@ -59,7 +59,7 @@ use crate::{Warning, WarningKind};
 
 mod lint;
 
-pub use lint::{has_rule, is_sem_ver_version, lint, lint_targeting};
+pub use lint::{always_null, has_rule, is_sem_ver_version, lint, lint_targeting};
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
 ///

@@ -250,9 +250,11 @@ impl<'a> Walker<'a> {
         match name.as_str() {
             "$ref" => return self.reference(args),
             "var" => self.var(args),
-            "fractional" => self.fractional(args),
-            "sem_ver" => self.sem_ver(args),
-            "starts_with" | "ends_with" => self.affix(name, args),
+            "fractional" | "sem_ver" | "starts_with" | "ends_with" => {
+                if let Some((kind, message)) = call_problem(name, args) {
+                    self.found(kind, message);
+                }
+            }
             known if OPERATORS.contains(&known) || ALIASES.contains(&known) => {}
             unknown => {
                 let suggestion = crate::closest(
@@ -340,118 +342,132 @@ impl<'a> Walker<'a> {
             );
         }
     }
+}
 
-    /// `starts_with` / `ends_with`: two strings, else null.
-    fn affix(&mut self, name: &str, args: &Value) {
-        let what = if name == "starts_with" {
-            "prefix"
-        } else {
-            "suffix"
-        };
-        let problem = match args {
-            Value::Array(items) if items.len() != 2 => Some(format!(
-                "`{name}` takes 2 arguments `[string, {what}]`, found {}",
-                items.len()
-            )),
-            Value::Array(items) => items
-                .iter()
-                .zip(["first", "second"])
-                .find(|(item, _)| is_literal(item) && !item.is_string())
-                .map(|(item, which)| {
-                    format!(
-                        "the {which} argument of `{name}` is {}, not a string",
-                        describe_short(item)
-                    )
-                }),
+/// Whether a call of one of flagd's operators (`fractional`, `sem_ver`, `starts_with`,
+/// `ends_with`) with `args` evaluates to null whatever the context (its arguments are still
+/// computed, and can fail): what the lint reports as [`WarningKind::AlwaysNull`], and what the
+/// runtime's engine compiles such a call to. `fractional` is judged as flagd buckets today (by
+/// a string key, weights that are whole numbers).
+///
+/// ```
+/// use flags_schema::flagd::always_null;
+/// use serde_json::json;
+/// assert!(always_null("sem_ver", &json!([{ "var": "v" }, "==", "1.0.0"])));
+/// assert!(always_null("starts_with", &json!([{ "var": "email" }])));
+/// assert!(always_null("fractional", &json!([["a", 1.5], ["b", 1]])));
+/// assert!(!always_null("fractional", &json!([["a", -1], ["b", 1]]))); // -1 counts as 0
+/// assert!(!always_null("sem_ver", &json!([{ "var": "v" }, { "var": "op" }, "1.0.0"])));
+/// ```
+pub fn always_null(operator: &str, args: &Value) -> bool {
+    matches!(
+        call_problem(operator, args),
+        Some((WarningKind::AlwaysNull, _))
+    )
+}
+
+/// The problem of a call of one of flagd's operators: one that makes it always null, else a
+/// suspicious part; `None` for other operators.
+fn call_problem(operator: &str, args: &Value) -> Option<Finding> {
+    let problem = match operator {
+        "starts_with" | "ends_with" => affix_problem(operator, args),
+        "sem_ver" => sem_ver_problem(args),
+        "fractional" => match args {
+            Value::Array(items) => return fractional_problem(items),
             args if is_operation(args) => None,
             other => Some(format!(
-                "`{name}` takes `[string, {what}]`, found {}",
+                "`fractional` takes `[bucketing value, [variant, weight], ...]`, found {}",
                 describe_short(other)
             )),
-        };
-        if let Some(problem) = problem {
-            self.found(
-                WarningKind::AlwaysNull,
-                format!("{problem}: it is always null"),
-            );
-        }
-    }
+        },
+        _ => None,
+    };
+    problem.map(|problem| {
+        (
+            WarningKind::AlwaysNull,
+            format!("{problem}: it is always null"),
+        )
+    })
+}
 
-    /// `sem_ver [version, operator, version]`: null on anything it cannot read.
-    fn sem_ver(&mut self, args: &Value) {
-        let problem = match args {
-            Value::Array(items) => match items.as_slice() {
-                [left, operator, right] => [left, right]
-                    .into_iter()
-                    .filter(|side| is_literal(side))
-                    .filter_map(|side| js_string(side))
-                    .find(|text| !is_sem_ver_version(text))
-                    .map(|text| {
+/// `starts_with` / `ends_with`: two strings, else null.
+fn affix_problem(name: &str, args: &Value) -> Option<String> {
+    let what = if name == "starts_with" {
+        "prefix"
+    } else {
+        "suffix"
+    };
+    match args {
+        Value::Array(items) if items.len() != 2 => Some(format!(
+            "`{name}` takes 2 arguments `[string, {what}]`, found {}",
+            items.len()
+        )),
+        Value::Array(items) => items
+            .iter()
+            .zip(["first", "second"])
+            .find(|(item, _)| is_literal(item) && !item.is_string())
+            .map(|(item, which)| {
+                format!(
+                    "the {which} argument of `{name}` is {}, not a string",
+                    describe_short(item)
+                )
+            }),
+        args if is_operation(args) => None,
+        other => Some(format!(
+            "`{name}` takes `[string, {what}]`, found {}",
+            describe_short(other)
+        )),
+    }
+}
+
+/// `sem_ver [version, operator, version]`: null on anything it cannot read.
+fn sem_ver_problem(args: &Value) -> Option<String> {
+    match args {
+        Value::Array(items) => match items.as_slice() {
+            [left, operator, right] => [left, right]
+                .into_iter()
+                .filter(|side| is_literal(side))
+                .filter_map(js_string)
+                .find(|text| !is_sem_ver_version(text))
+                .map(|text| {
+                    format!(
+                        "`{}` is not a version `sem_ver` reads (such as `1.2.3`, `v2.0` or \
+                         `2.0.0-beta.1`)",
+                        shorten(&text)
+                    )
+                })
+                .or_else(|| {
+                    let op = js_string(operator).filter(|_| is_literal(operator))?;
+                    (!SEM_VER_OPERATORS.contains(&op.as_str())).then(|| {
                         format!(
-                            "`{}` is not a version `sem_ver` reads (such as `1.2.3`, `v2.0` or \
-                             `2.0.0-beta.1`)",
-                            shorten(&text)
+                            "unknown `sem_ver` operator `{}`; expected one of {}",
+                            shorten(&op),
+                            SEM_VER_OPERATORS.map(|o| format!("`{o}`")).join(", ")
                         )
                     })
-                    .or_else(|| {
-                        let op = js_string(operator).filter(|_| is_literal(operator))?;
-                        (!SEM_VER_OPERATORS.contains(&op.as_str())).then(|| {
-                            format!(
-                                "unknown `sem_ver` operator `{}`; expected one of {}",
-                                shorten(&op),
-                                SEM_VER_OPERATORS.map(|o| format!("`{o}`")).join(", ")
-                            )
-                        })
-                    }),
-                _ => Some(format!(
-                    "`sem_ver` takes 3 arguments `[version, operator, version]`, found {}",
-                    items.len()
-                )),
-            },
-            args if is_operation(args) => None,
-            other => Some(format!(
-                "`sem_ver` takes `[version, operator, version]`, found {}",
-                describe_short(other)
+                }),
+            _ => Some(format!(
+                "`sem_ver` takes 3 arguments `[version, operator, version]`, found {}",
+                items.len()
             )),
-        };
-        if let Some(problem) = problem {
-            self.found(
-                WarningKind::AlwaysNull,
-                format!("{problem}: it is always null"),
-            );
-        }
-    }
-
-    /// `fractional [bucketing value?, [variant, weight?], ...]`.
-    fn fractional(&mut self, args: &Value) {
-        let items = match args {
-            Value::Array(items) => items,
-            args if is_operation(args) => return,
-            other => {
-                return self.found(
-                    WarningKind::AlwaysNull,
-                    format!(
-                        "`fractional` takes `[bucketing value, [variant, weight], ...]`, found {}: \
-                         it is always null",
-                        describe_short(other)
-                    ),
-                );
-            }
-        };
-        match fractional_problem(items) {
-            Some((kind, message)) if kind == WarningKind::AlwaysNull => {
-                self.found(kind, format!("{message}: it is always null"));
-            }
-            Some((kind, message)) => self.found(kind, message),
-            None => {}
-        }
+        },
+        args if is_operation(args) => None,
+        other => Some(format!(
+            "`sem_ver` takes `[version, operator, version]`, found {}",
+            describe_short(other)
+        )),
     }
 }
 
 /// The first problem of a `fractional` call over the literal list `items`: one that makes it
 /// null, else a suspicious part.
 fn fractional_problem(items: &[Value]) -> Option<Finding> {
-    let null = |message: String| Some((WarningKind::AlwaysNull, message));
+    let null = |message: String| {
+        Some((
+            WarningKind::AlwaysNull,
+            format!("{message}: it is always null"),
+        ))
+    };
     let mut suspicious = None;
     let buckets = match items.first() {
         None => {

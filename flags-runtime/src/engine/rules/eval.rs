@@ -691,11 +691,15 @@ fn call<'a>(
             _ => {}
         }
     }
-    if matches!(func, Func::SemVer | Func::StartsWith | Func::EndsWith) {
+    if matches!(
+        func,
+        Func::SemVer | Func::StartsWith | Func::EndsWith | Func::Null
+    ) {
         let values = eval_args(args, cx, scope)?;
         cx.require_root(scope)?;
         return Ok(match func {
             Func::SemVer => super::semver::sem_ver(&values),
+            Func::Null => Val::Null,
             _ => match &*values {
                 [text, affix] => match (as_str(text), as_str(affix)) {
                     (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
@@ -771,7 +775,7 @@ fn call<'a>(
             let item = arg(1).cloned().unwrap_or(Val::Null);
             in_(&item, arg(0).unwrap_or(&Val::Null))
         }
-        Func::SemVer | Func::StartsWith | Func::EndsWith => Ok(Val::Null),
+        Func::SemVer | Func::StartsWith | Func::EndsWith | Func::Null => Ok(Val::Null),
     }
 }
 
