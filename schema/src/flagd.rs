@@ -307,7 +307,7 @@ impl Reader<'_> {
                 let problem = Problem::InvalidField {
                     field: "variants".to_owned(),
                     expected: "an object of values by variant name",
-                    found: describe(&other),
+                    found: describe_short(&other),
                 };
                 let (effect, variants) = match other {
                     Value::Array(items) => (
@@ -379,7 +379,7 @@ impl Reader<'_> {
                     Problem::InvalidField {
                         field: "metadata".to_owned(),
                         expected: "an object of booleans, strings or numbers",
-                        found: describe(value),
+                        found: describe_short(value),
                     },
                     "it is left out",
                 )?;
@@ -413,7 +413,7 @@ impl Reader<'_> {
             let problem = Problem::InvalidField {
                 field: "$evaluators".to_owned(),
                 expected: "an object of targeting rules by name",
-                found: describe(value),
+                found: describe_short(value),
             };
             if !value.is_null() || self.lenient.is_none() {
                 self.tolerate(None, problem, "it is left out")?;
