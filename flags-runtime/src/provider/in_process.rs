@@ -455,14 +455,22 @@ impl Shared {
                 }
             };
             // A rule that cannot be compiled, unless the lint already said why.
-            for failure in snapshot.rule_failures() {
-                let explained = warnings.iter().any(|w| {
-                    w.flag == failure.flag && w.kind == flags_schema::WarningKind::ParseError
-                });
-                if !explained {
-                    warnings.push(failure.clone());
-                }
-            }
+            let explained: std::collections::HashSet<&str> = warnings
+                .iter()
+                .filter(|w| w.kind == flags_schema::WarningKind::ParseError)
+                .filter_map(|w| w.flag.as_deref())
+                .collect();
+            let unexplained: Vec<_> = snapshot
+                .rule_failures()
+                .iter()
+                .filter(|f| {
+                    f.flag
+                        .as_deref()
+                        .is_none_or(|flag| !explained.contains(flag))
+                })
+                .cloned()
+                .collect();
+            warnings.extend(unexplained);
             log_warnings(&self.describe_origin(from), &warnings);
             self.events.set_warnings(warnings.clone());
             let snapshot = if from == Origin::Persisted {

@@ -14,6 +14,7 @@
 //! that yields null whatever the context; calls whose arguments are computed are judged when
 //! they are evaluated.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -80,9 +81,10 @@ pub fn has_rule(targeting: &Value) -> bool {
 /// ```
 pub fn lint(manifest: &Manifest) -> Vec<Warning> {
     let evaluators = &manifest.evaluators;
-    let mut by_evaluator: BTreeMap<&str, Vec<Finding>> = BTreeMap::new();
+    let suggestions = Cell::new(SUGGESTIONS);
+    let mut by_evaluator: BTreeMap<&str, Findings> = BTreeMap::new();
     for (name, rule) in evaluators {
-        let mut walker = Walker::new(evaluators, Some(name));
+        let mut walker = Walker::new(evaluators, Some(name), &suggestions);
         walker.value(rule);
         by_evaluator.insert(name, walker.findings);
     }
@@ -92,27 +94,33 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
         let Some(rule) = &flag.targeting else {
             continue;
         };
-        let mut walker = Walker::new(evaluators, None);
+        let mut walker = Walker::new(evaluators, None, &suggestions);
         walker.targeting(rule);
         let mut findings = walker.findings;
+        // Each evaluator's findings are at most `PER_FLAG`: the work is linear in the
+        // references, however many flags share a broken evaluator.
         for name in walker.references {
             used.insert(name);
-            for (kind, message) in by_evaluator.get(name).into_iter().flatten() {
-                findings.push((
-                    *kind,
-                    format!("in evaluator `{}`: {message}", shorten(name)),
-                ));
+            let Some(inside) = by_evaluator.get(name) else {
+                continue;
+            };
+            for (kind, message) in &inside.first {
+                findings.add(*kind, || {
+                    format!("in evaluator `{}`: {message}", shorten(name))
+                });
             }
+            findings.total += inside.total - inside.first.len();
         }
-        push_capped(&mut out, Some(key), findings);
+        findings.push_to(&mut out, Some(key));
     }
-    for (name, findings) in by_evaluator {
-        if !used.contains(name) && !findings.is_empty() {
-            let findings = findings
-                .into_iter()
-                .map(|(kind, message)| (kind, format!("evaluator `{}`: {message}", shorten(name))))
-                .collect();
-            push_capped(&mut out, None, findings);
+    for (name, inside) in by_evaluator {
+        if !used.contains(name) && inside.total > 0 {
+            let mut findings = Findings::default();
+            for (kind, message) in inside.first {
+                findings.add(kind, || format!("evaluator `{}`: {message}", shorten(name)));
+            }
+            findings.total = inside.total;
+            findings.push_to(&mut out, None);
         }
     }
     out
@@ -139,54 +147,97 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
 /// );
 /// ```
 pub fn lint_targeting(rule: &Value, evaluators: &BTreeMap<String, Value>) -> Vec<Warning> {
-    let mut walker = Walker::new(evaluators, None);
+    let suggestions = Cell::new(SUGGESTIONS);
+    let mut walker = Walker::new(evaluators, None, &suggestions);
     walker.targeting(rule);
-    walker
-        .findings
-        .into_iter()
-        .map(|(kind, message)| Warning::new(None, kind, message))
-        .collect()
+    let mut out = Vec::new();
+    walker.findings.push_to(&mut out, None);
+    out
 }
 
 /// What a walk found: the kind and the sentence.
 type Finding = (WarningKind, String);
 
-fn push_capped(out: &mut Vec<Warning>, flag: Option<&str>, findings: Vec<Finding>) {
-    let total = findings.len();
-    for (kind, message) in findings.into_iter().take(PER_FLAG) {
-        out.push(Warning::new(flag, kind, message));
+/// The first [`PER_FLAG`] findings of a walk, and how many there were.
+#[derive(Default)]
+struct Findings {
+    first: Vec<Finding>,
+    total: usize,
+}
+
+impl Findings {
+    /// Counts a finding, and keeps it (written by `message`) while fewer than `PER_FLAG` are.
+    fn add(&mut self, kind: WarningKind, message: impl FnOnce() -> String) {
+        if self.first.len() < PER_FLAG {
+            self.first.push((kind, message()));
+        }
+        self.total += 1;
     }
-    if total > PER_FLAG {
-        out.push(Warning::new(
-            flag,
-            WarningKind::Suspicious,
-            format!("and {} more problems", total - PER_FLAG),
-        ));
+
+    /// The warnings, and one more saying how many were left out.
+    fn push_to(self, out: &mut Vec<Warning>, flag: Option<&str>) {
+        let kept = self.first.len();
+        for (kind, message) in self.first {
+            out.push(Warning::new(flag, kind, message));
+        }
+        if self.total > kept {
+            out.push(Warning::new(
+                flag,
+                WarningKind::Suspicious,
+                format!("and {} more problems", self.total - kept),
+            ));
+        }
     }
 }
+
+/// At most this many "did you mean" suggestions per lint: each compares a name with every
+/// operator or evaluator name, which must not add up to quadratic work on a large broken
+/// configuration.
+const SUGGESTIONS: usize = 64;
 
 struct Walker<'a> {
     evaluators: &'a BTreeMap<String, Value>,
     /// The evaluator being walked: flagd substitutes references once, so a `$ref` inside an
     /// evaluator stays unresolved.
     evaluator: Option<&'a str>,
-    findings: Vec<Finding>,
-    /// The evaluators referred to, in order of first reference.
+    findings: Findings,
+    /// The evaluators referred to, in order of first reference, and as a set.
     references: Vec<&'a str>,
+    referenced: BTreeSet<&'a str>,
+    /// Suggestions left for this lint.
+    suggestions: &'a Cell<usize>,
 }
 
 impl<'a> Walker<'a> {
-    fn new(evaluators: &'a BTreeMap<String, Value>, evaluator: Option<&'a str>) -> Self {
+    fn new(
+        evaluators: &'a BTreeMap<String, Value>,
+        evaluator: Option<&'a str>,
+        suggestions: &'a Cell<usize>,
+    ) -> Self {
         Walker {
             evaluators,
             evaluator,
-            findings: Vec::new(),
+            findings: Findings::default(),
             references: Vec::new(),
+            referenced: BTreeSet::new(),
+            suggestions,
         }
     }
 
     fn found(&mut self, kind: WarningKind, message: String) {
-        self.findings.push((kind, message));
+        self.findings.add(kind, || message);
+    }
+
+    /// " (did you mean `x`?)" for the candidate closest to `name`, while suggestions are left.
+    fn suggest<'c>(&self, name: &str, candidates: impl Iterator<Item = &'c str>) -> String {
+        let left = self.suggestions.get();
+        if left == 0 {
+            return String::new();
+        }
+        self.suggestions.set(left - 1);
+        crate::closest(name, candidates)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default()
     }
 
     /// A flag's `targeting`.
@@ -257,16 +308,14 @@ impl<'a> Walker<'a> {
             }
             known if OPERATORS.contains(&known) || ALIASES.contains(&known) => {}
             unknown => {
-                let suggestion = crate::closest(
+                let suggestion = self.suggest(
                     unknown,
                     OPERATORS
                         .iter()
                         .chain(ALIASES)
                         .copied()
                         .filter(|op| *op != "$ref"),
-                )
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+                );
                 return self.found(
                     WarningKind::ParseError,
                     format!(
@@ -302,14 +351,12 @@ impl<'a> Walker<'a> {
         }
         match self.evaluators.get_key_value(name) {
             Some((name, _)) => {
-                if !self.references.contains(&name.as_str()) {
+                if self.referenced.insert(name) {
                     self.references.push(name);
                 }
             }
             None => {
-                let suggestion = crate::closest(name, self.evaluators.keys().map(String::as_str))
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let suggestion = self.suggest(name, self.evaluators.keys().map(String::as_str));
                 self.found(
                     WarningKind::ParseError,
                     format!(
@@ -988,6 +1035,40 @@ mod tests {
         let long = "x".repeat(10_000);
         let (_, message) = warned(json!({ "sem_ver": [long, "=", "1.0.0"] }));
         assert!(message.len() < 200, "{message}");
+    }
+
+    #[test]
+    fn a_shared_broken_evaluator_is_reported_within_bounds() {
+        // 300 flags share an evaluator with 300 malformed calls, and each refers to a missing
+        // evaluator too: every flag gets its first problems and a count, and only the first
+        // `SUGGESTIONS` missing names get a suggestion.
+        let calls: Vec<Value> = (0..300)
+            .map(|i| json!({ "starts_with": [i, "a"] }))
+            .collect();
+        let flags: serde_json::Map<String, Value> = (0..300)
+            .map(|i| {
+                let flag = json!({
+                    "state": "ENABLED", "variants": { "a": 1 },
+                    "targeting": { "and": [{ "$ref": format!("shard{i}") }, { "$ref": "shared" }] }
+                });
+                (format!("f{i:03}"), flag)
+            })
+            .collect();
+        let manifest = crate::flagd::import(
+            &json!({ "flags": flags, "$evaluators": { "shared": { "or": calls }, "shard": true } }),
+            "flags.json",
+        )
+        .unwrap();
+        let warnings = lint(&manifest);
+        assert_eq!(warnings.len(), 300 * (PER_FLAG + 1));
+        for per_flag in warnings.chunks(PER_FLAG + 1) {
+            assert_eq!(per_flag[PER_FLAG].message, "and 296 more problems");
+        }
+        let suggested = warnings
+            .iter()
+            .filter(|w| w.message.contains("did you mean `shard`?"))
+            .count();
+        assert_eq!(suggested, SUGGESTIONS);
     }
 
     #[test]
