@@ -81,8 +81,8 @@ pub use flags_runtime::{
     MetadataValue, ObjectValue, Reason, TestClient, Value, source,
 };
 pub use flags_runtime::{
-    CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId,
-    ProviderEvent, ProviderStatus, blocking,
+    CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId, LoadWarning,
+    ProviderEvent, ProviderStatus, WarningKind, blocking,
 };
 #[cfg(feature = "http")]
 pub use flags_runtime::{remote, transport};

@@ -35,6 +35,9 @@ jle.LogicEngine.prototype.addMethod = function (name, method, ...rest) {
         if (data[0] === null || data[0] === undefined) {
           CORRECT.hits.add('fractional-null-key');
           data = data.slice(1);
+          // What follows a null bucketing value are buckets: a string there is a malformed
+          // bucket (null), not the bucketing value.
+          if (typeof data[0] === 'string') return null;
         }
         if (typeof data[0] !== 'string') {
           const tk = context && context.targetingKey;

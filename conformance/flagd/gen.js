@@ -282,6 +282,107 @@ function variantRef(names) {
   return weighted([[8, () => pick(names)], [1, () => pick(['missing-variant', 'OFF', ''])], [1, () => null]]);
 }
 
+// ---------------------------------------------------------------- malformed rules
+// What flagd loads although it is not what it seems to say: calls of flagd's operators with
+// arguments they cannot use (null when evaluated), negative weights (counted as 0), literal or
+// null bucketing values, unknown operators and `$ref`s to no evaluator (PARSE_ERROR for that
+// flag), `$flagd` properties that do not exist, rules that are not objects. Each flag must
+// evaluate as flagd-core evaluates it, and the other flags of its configuration must serve.
+// Unknown operator names avoid json-logic-engine's own extra operators (`length`, `??`, `val`,
+// ...), which flagd-core evaluates and flagd's schema does not list; objects with several keys
+// are not generated either (flagd-core's result depends on the order of the keys in the file,
+// which a parsed document does not keep): see README.md.
+const UNKNOWN_OPS = ['unknown_op', 'startsWith', 'sem-ver', 'fractionl', 'ends_With', 'regex', 'bogus', 'StartsWith', 'log', 'contains'];
+
+function malformedAffix() {
+  const op = pick(['starts_with', 'ends_with']);
+  const subject = () => pick([{ var: 'email' }, { var: 'name' }, 'abc', { var: 'nope' }, { var: 'targetingKey' }]);
+  const args = weighted([
+    [2, () => []],
+    [3, () => [subject()]],
+    [2, () => [subject(), pick(['a', '@example.com', '']), pick(['x', 'b'])]],
+    [4, () => [subject(), pick([1, 0, true, false, null, ['a'], {}, 2.5])]],
+    [2, () => [pick([1, true, null, ['abc'], {}]), pick(['a', ''])]],
+    [2, () => pick(['abc', 5, null, true, {}])],
+    [2, () => [{ var: pick(['age', 'beta', 'tags', 'user', 'nope']) }, pick(['a', { var: 'plan' }])]],
+  ]);
+  return { [op]: args };
+}
+
+function malformedSemVer() {
+  const v = () => pick([{ var: 'version' }, { var: 'appVersion' }, '1.2.3', 'v1', '2.0.0', 1, 1.2]);
+  return {
+    sem_ver: weighted([
+      [2, () => pick([[], [v()], [v(), '=']])],
+      [1, () => [v(), '=', v(), '1.0.0']],
+      [4, () => [v(), pick(['==', '<>', '', '=~', '*', 'gt', '>>', 1, null, true, ' =', '= ', '^1']), v()]],
+      [4, () => [v(), pick(['=', '<', '>=', '^', '~', '!=']), pick(['2.0.0.0', 'not-a-version', '', 'v', '01.2.3', '1.2.3-', '1..2', null, true, -1, 1e21, [1], {}, 'V1.0', 'vv1.0.0'])]],
+      [1, () => [pick([null, 'x.y.z', false, '1.0.0-01']), '=', v()]],
+      [2, () => pick(['1.0.0', 1, null, {}])],
+      [1, () => [v(), { var: pick(['plan', 'nope']) }, v()]],
+    ]),
+  };
+}
+
+function malformedFractional(names) {
+  const name = () => pick(names);
+  const odd = () => weighted([
+    [3, () => [name(), -int(1, 50)]],
+    [2, () => [name(), pick(['10', true, null, [5], {}, 1.5, 0.1, -0.5])]],
+    [1, () => [name(), 1, 2]],
+    [1, () => []],
+    [1, () => pick(['a', 1, null, true])],
+    [1, () => [pick([[1], {}]), 1]],
+    [1, () => [name(), 2147483647]],
+    [1, () => [name(), 0]],
+    [1, () => [{ var: pick(['nope', 'plan']) }, 1]],
+  ]);
+  const buckets = [];
+  const n = int(1, 4);
+  for (let i = 0; i < n; i++) buckets.push(chance(0.5) ? [name(), int(0, 50)] : odd());
+  const by = weighted([
+    [3, () => undefined],
+    [2, () => null],
+    [2, () => pick(['fixed-key', 'élise', '', 'ceQdGm'])],
+    [2, () => pick([5, true, false, {}, 0])],
+    [3, () => ({ var: pick(['nope', 'age', 'beta', 'tags', 'user', 'email', 'targetingKey']) })],
+    [1, () => ({ if: [bool(0), { var: 'email' }, pick([null, 7])] })],
+  ]);
+  const args = by === undefined ? buckets : [by, ...buckets];
+  return { fractional: weighted([[12, () => args], [1, () => []], [1, () => pick(['a', 3, null, {}])]]) };
+}
+
+function malformedCondition(d, names) {
+  return weighted([
+    [4, malformedAffix],
+    [4, malformedSemVer],
+    [1, () => ({ '==': [malformedFractional(names), pick(names)] })],
+    [1, () => ({ [pick(UNKNOWN_OPS)]: pick([[1, 2], [{ var: 'email' }, 'a'], 'x', []]) })],
+    [1, () => ({ $ref: pick(['no-such-evaluator', 'Staff', 'ev0 ']) })],
+    [1, () => ({ $ref: pick([['x'], 1, null]) })],
+    [1, () => ({ var: pick(['$flagd.nope', '$flagd.flagkey', '$flagd.timestamp.x']) })],
+  ]);
+}
+
+// A variant-producing rule with a malformed part.
+function malformedRule(names, d) {
+  const bad = () => malformedCondition(d, names);
+  return weighted([
+    // In one branch of an `if` chain: the rest of the rule still decides.
+    [5, () => (chance(0.5)
+      ? { if: [bool(d), pick(names), bad(), pick(names), variantRef(names)] }
+      : { if: [bad(), pick(names), bool(d), pick(names), variantRef(names)] })],
+    [2, () => ({ if: [bad(), pick(names), variantRef(names)] })],
+    [3, () => malformedFractional(names)],
+    [1, () => ({ if: [bool(d), malformedFractional(names), variantRef(names)] })],
+    [2, () => ({ if: [{ [pick(['and', 'or'])]: [bool(d - 1), bad()] }, pick(names), variantRef(names)] })],
+    [1, () => ({ '!': bad() })],
+    [1, () => ({ if: [bool(d), pick(names), bad()] })],
+    // Targeting that is not an object: a value (a variant name), or nothing.
+    [1, () => pick([pick(names), [pick(names)], [pick(names), pick(names)], true, 1, 0, '', []])],
+  ]);
+}
+
 // A variant-producing rule for a focus category.
 function rule(focus, names, d) {
   switch (focus) {
@@ -322,6 +423,8 @@ function rule(focus, names, d) {
         [1, () => weird(d)],
         [1, () => ({ cat: [weird(d - 1)] })],
       ]);
+    case 'malformed':
+      return malformedRule(names, d);
     case 'flagd':
       return { if: [pick([
         { '>': [{ var: '$flagd.timestamp' }, pick([0, 1000000000, 1600000000])] },
@@ -379,7 +482,9 @@ const TYPES = [[3, 'boolean'], [3, 'string'], [2, 'number'], [1, 'object']];
 
 function makeFlag(key, category, evaluators) {
   const type = weighted(TYPES);
-  const focus = category === 'targeted' ? weighted(FOCUS) : category;
+  let focus = category === 'targeted' ? weighted(FOCUS) : category;
+  // A configuration with malformed rules also has flags without: they must serve.
+  if (category === 'malformed' && chance(0.4)) focus = weighted(FOCUS);
   let names = pick(NAME_SETS);
   if (focus === 'bool-result' && chance(0.7)) names = ['true', 'false'];
   if (focus === 'number-result' && chance(0.7)) names = ['1', '2', '3', '0'];
@@ -392,11 +497,12 @@ function makeFlag(key, category, evaluators) {
   if (!['static', 'disabled'].includes(focus)) {
     const depth = int(1, 3);
     let t = rule(focus, names, depth);
-    if (t === null || typeof t !== 'object' || Array.isArray(t)) t = { or: [t] };
-    if (evaluators && chance(0.5)) {
+    const valueRule = focus === 'malformed' && (t === null || typeof t !== 'object' || Array.isArray(t));
+    if (!valueRule && (t === null || typeof t !== 'object' || Array.isArray(t))) t = { or: [t] };
+    if (evaluators && !valueRule && chance(0.5)) {
       // Move a condition into a shared evaluator and reference it.
       const name = `ev${Object.keys(evaluators).length}${pick(['', '-shared', ' spaced', 'é'])}`;
-      let ev = chance(0.5) ? bool(depth) : t;
+      let ev = focus === 'malformed' && chance(0.5) ? malformedCondition(depth, names) : chance(0.5) ? bool(depth) : t;
       if (ev === null || typeof ev !== 'object' || Array.isArray(ev)) ev = { and: [ev] };
       evaluators[name] = ev;
       t = chance(0.5) ? { $ref: name } : { if: [{ $ref: name }, pick(names), variantRef(names)] };
@@ -457,7 +563,7 @@ function serialise(cfg) {
 
 function makeConfig(category, nFlags) {
   const cfg = { flags: {} };
-  const evaluators = category === 'targeted' && chance(0.35) ? {} : null;
+  const evaluators = (category === 'targeted' && chance(0.35)) || (category === 'malformed' && chance(0.5)) ? {} : null;
   const info = {};
   for (let i = 0; i < nFlags; i++) {
     const key = chance(0.9) ? `f${i}` : pick([`flag-é${i}`, `🚀${i}`, `with space ${i}`, `dotted.key.${i}`]);
@@ -477,6 +583,7 @@ const PLAN = [
   ['disabled', 30, [2, 4], 3],
   ['null-default', 30, [2, 4], 3],
   ['targeted', 1500, [2, 5], 5],
+  ['malformed', 600, [2, 4], 5],
 ];
 for (const [category, count, [lo, hi], ctxs] of PLAN) {
   for (let i = 0; i < count; i++) {
@@ -515,7 +622,9 @@ for (let i = 0; i < 25; i++) {
   addConfig('broken-rule', cfg, info, 2);
 }
 
-// Configurations that one evaluator or both should reject.
+// Configurations that flagd rejects (a bad `state`, no `variants`, a `defaultVariant` that names
+// no variant, not JSON), and ones it loads although its schema rejects them: both evaluators
+// must agree on the load, and on every evaluation of what loads.
 const INVALID = [
   ['bad-state', (c, k) => { c.flags[k].state = pick(['ON', 'enabled', '', null]); }],
   ['missing-state', (c, k) => { delete c.flags[k].state; }],
@@ -525,6 +634,12 @@ const INVALID = [
   ['mixed-variant-types', (c, k) => { c.flags[k].variants.zzz = pick([1, 'x', true, { o: 1 }]); }],
   ['array-variant', (c, k) => { c.flags[k].variants.zzz = [1, 2]; }],
   ['null-variant', (c, k) => { c.flags[k].variants.zzz = null; }],
+  ['structured-default', (c, k, info) => { c.flags[k].variants.zzz = pick([null, [1, 'a'], []]); c.flags[k].defaultVariant = 'zzz'; info[k].type = pick(['object', 'object', 'boolean', 'string']); }],
+  ['variants-array', (c, k) => { c.flags[k].variants = pick([['x', 'y'], [true]]); c.flags[k].defaultVariant = pick(['0', '1', null]); }],
+  ['falsy-default-variant', (c, k) => { c.flags[k].defaultVariant = pick([false, 0, '']); }],
+  ['truthy-default-variant', (c, k) => { c.flags[k].defaultVariant = pick([true, 1, ['a'], {}]); }],
+  ['empty-flag-key', (c, k) => { c.flags[''] = c.flags[k]; delete c.flags[k]; }],
+  ['evaluators-not-object', (c) => { c.$evaluators = pick([[{ '==': [1, 1] }], 'x', 1]); }],
   ['bad-flag-metadata', (c, k) => { c.flags[k].metadata = { nested: { x: 1 } }; }],
   ['bad-set-metadata', (c) => { c.metadata = { list: [1, 2] }; }],
   ['empty-default-variant', (c, k) => { c.flags[k].defaultVariant = ''; }],
@@ -555,7 +670,8 @@ for (let i = 0; i < INVALID.length * 5; i++) {
   const [name, mutate] = INVALID[i % INVALID.length];
   const { cfg, info } = makeConfig('static', 2);
   const key = Object.keys(cfg.flags)[0];
-  mutate(cfg, key);
+  mutate(cfg, key, info);
+  if (name === 'empty-flag-key') { info[''] = info[key]; delete info[key]; }
   for (const v of Object.values(info)) v.focus = `load:${name}`;
   if (cfg.flags && cfg.flags[key] && cfg.flags[key].variants && cfg.flags[key].variants.c === true) info[key].type = 'boolean';
   addConfig(`load:${name}`, cfg, info, 1);

@@ -18,6 +18,9 @@
 // - `fractional-null-key`: a first argument evaluating to null is dropped and the key falls back
 //   to flagKey + targetingKey; flagd-core treats the null as a malformed bucket (null result).
 //   A targeting key that is not a string gives null (flagd-core concatenates it).
+// - `metadata-scalars`: flag metadata holds booleans, strings and numbers (the OpenFeature
+//   specification's flag metadata, and flagd's schema); flagd-core passes other values through
+//   from the file, they are left out here (and we leave them out when loading, with a warning).
 //
 // FLAGD_CORE_INTERPRETED=1 evaluates with flagd-core's interpreter (`disableDynamicCodeGeneration`)
 // instead of its default compiled rules; the two modes do not always agree (see README.md).
@@ -59,8 +62,18 @@ function resolve(core, c) {
     variant: r.variant === undefined ? null : r.variant,
     reason: r.reason,
     errorCode: r.errorCode === undefined ? null : r.errorCode,
-    metadata: r.flagMetadata || {},
+    metadata: scalarMetadata(r.flagMetadata || {}),
   };
+}
+
+function scalarMetadata(metadata) {
+  if (!CORRECT.on) return metadata;
+  const out = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    else CORRECT.hits.add('metadata-scalars');
+  }
+  return out;
 }
 
 const started = Date.now();

@@ -10,8 +10,10 @@
 //! each with cases `{id, flag, type, rust, default, context}`. Each configuration is loaded
 //! with `Client::builder().in_process(source::json(text)).build()`; each case is read with
 //! `client.details(&FlagKey::<T>::new(flag, default), &context)`, `T` being `rust`: `bool`,
-//! `String`, `i64`, `f64`, or `object` (a JSON object, `serde_json::Map`, so that a scalar
-//! flag read as an object is a type mismatch as in flagd-core).
+//! `String`, `i64`, `f64`, or `object`: what flagd-core's `object` type accepts, a JavaScript
+//! `typeof` of "object" (an object, an array or null: the untagged enum `Structure`), so that a
+//! scalar flag read as an object is a type mismatch as in flagd-core. The configuration's load
+//! warnings are written too (from the READY event).
 
 use std::io::Write;
 
@@ -67,6 +69,21 @@ fn run_config(config: &Value) -> Value {
         Ok(client) => client,
         Err(e) => return json!({ "id": id, "loaded": false, "error": e.to_string() }),
     };
+    // The load warnings, from the READY event (a handler added once the client is ready runs
+    // at once, with the warnings of the configuration served).
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = warnings.clone();
+    client.on(flags_runtime::ProviderEvent::Ready, move |details| {
+        let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
+        sink.extend(details.warnings.iter().map(|w| {
+            json!({
+                "flag": w.flag,
+                "kind": format!("{:?}", w.kind),
+                "message": w.message,
+            })
+        }));
+    });
+    let warnings: Vec<Value> = warnings.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let cases = config["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     // Evaluation must never panic; if it does, the case reports it instead of ending the run.
     let results: Vec<Value> = cases
@@ -83,7 +100,7 @@ fn run_config(config: &Value) -> Value {
                 })
         })
         .collect();
-    json!({ "id": id, "loaded": true, "results": results })
+    json!({ "id": id, "loaded": true, "warnings": warnings, "results": results })
 }
 
 /// The context of a case: `targetingKey` (a string) becomes the targeting key, every other
@@ -127,14 +144,34 @@ fn run_case(client: &Client, case: &Value) -> Value {
         _ => eval(
             client,
             flag,
-            default.as_object().cloned().unwrap_or_default(),
+            Structure::Object(default.as_object().cloned().unwrap_or_default()),
             &ctx,
-            |v: &Map<String, Value>| Value::Object(v.clone()),
+            Structure::to_json,
         ),
     };
     let mut outcome = outcome;
     outcome["id"] = id;
     outcome
+}
+
+/// A value of flagd-core's `object` type: JavaScript's `typeof` says "object" for objects,
+/// arrays and null.
+#[derive(Clone, serde::Deserialize)]
+#[serde(untagged)]
+enum Structure {
+    Object(Map<String, Value>),
+    Array(Vec<Value>),
+    Null,
+}
+
+impl Structure {
+    fn to_json(&self) -> Value {
+        match self {
+            Structure::Object(map) => Value::Object(map.clone()),
+            Structure::Array(items) => Value::Array(items.clone()),
+            Structure::Null => Value::Null,
+        }
+    }
 }
 
 fn eval<T: FlagValue>(

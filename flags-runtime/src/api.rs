@@ -17,7 +17,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use crate::client::Backend;
 use crate::context::Context;
 use crate::details::ErrorCode;
-use crate::events::{EventDetails, Handler, HandlerId, ProviderEvent, ProviderStatus};
+use crate::events::{EventDetails, Events, Handler, HandlerId, ProviderEvent, ProviderStatus};
 use crate::hooks::Hook;
 
 /// Bit 0: API hooks are registered; bit 1: an API context is set; from bit 2 up: the number of
@@ -139,7 +139,7 @@ impl Api {
         lock(&STATE.handlers).push((id, event, handler.clone()));
         for backend in live_providers() {
             let events = backend.events();
-            if let Some(details) = late_details(event, events.status(), events.provider_name()) {
+            if let Some(details) = late_details(event, events) {
                 crate::events::run_isolated(&handler, &details);
             }
         }
@@ -168,21 +168,20 @@ impl Api {
 }
 
 /// The details a handler added late gets, if the provider is already in the state `event`
-/// leads to.
-pub(crate) fn late_details(
-    event: ProviderEvent,
-    status: ProviderStatus,
-    provider_name: &str,
-) -> Option<EventDetails> {
-    let code = match (event, status) {
+/// leads to; `READY` and `STALE` carry the warnings of the configuration served.
+pub(crate) fn late_details(event: ProviderEvent, events: &Events) -> Option<EventDetails> {
+    let code = match (event, events.status()) {
         (ProviderEvent::Ready, ProviderStatus::Ready)
         | (ProviderEvent::Stale, ProviderStatus::Stale)
         | (ProviderEvent::Error, ProviderStatus::Error) => None,
         (ProviderEvent::Error, ProviderStatus::Fatal) => Some(ErrorCode::ProviderFatal),
         _ => return None,
     };
-    let mut details = EventDetails::new(event, provider_name);
+    let mut details = EventDetails::new(event, events.provider_name());
     details.error_code = code;
+    if matches!(event, ProviderEvent::Ready | ProviderEvent::Stale) {
+        details.warnings = events.warnings();
+    }
     Some(details)
 }
 

@@ -11,6 +11,15 @@ use std::sync::{Arc, Mutex};
 
 use crate::details::ErrorCode;
 
+/// Something in a configuration that loaded but is probably not what was meant: a malformed
+/// operator call in a targeting rule (which evaluates to null, as in flagd), an unknown operator
+/// or a `$ref` to no evaluator (that flag answers `PARSE_ERROR`; the others serve), a flag
+/// whose variants or metadata flagd tolerates. Carried by the `READY` and
+/// `CONFIGURATION_CHANGED` events ([`EventDetails::warnings`]) and logged (`tracing`, target
+/// `flags`) when the configuration loads; `flags check` reports the same as a lint.
+pub use flags_schema::Warning as LoadWarning;
+pub use flags_schema::WarningKind;
+
 /// The status of a provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -119,6 +128,10 @@ pub struct EventDetails {
     pub message: Option<String>,
     /// The error code of an error event.
     pub error_code: Option<ErrorCode>,
+    /// What the configuration just loaded has that is probably not what was meant, flag by
+    /// flag (events that report a configuration: `READY`, `CONFIGURATION_CHANGED`, and `STALE`
+    /// when a persisted copy is served); empty otherwise.
+    pub warnings: Vec<LoadWarning>,
 }
 
 impl EventDetails {
@@ -131,6 +144,7 @@ impl EventDetails {
             flags_changed: Vec::new(),
             message: None,
             error_code: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -154,6 +168,13 @@ impl EventDetails {
         self.error_code = Some(code);
         self
     }
+
+    /// With the warnings of the configuration it reports.
+    #[must_use]
+    pub fn with_warnings(mut self, warnings: Vec<LoadWarning>) -> EventDetails {
+        self.warnings = warnings;
+        self
+    }
 }
 
 /// An event handler.
@@ -175,6 +196,8 @@ pub(crate) struct Events {
     status: AtomicU8,
     handlers: Mutex<Vec<(HandlerId, ProviderEvent, Handler)>>,
     next_id: AtomicU64,
+    /// The warnings of the configuration served, for handlers added late.
+    warnings: Mutex<Vec<LoadWarning>>,
 }
 
 impl fmt::Debug for Events {
@@ -193,7 +216,24 @@ impl Events {
             status: AtomicU8::new(status.to_u8()),
             handlers: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            warnings: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The warnings of the configuration served.
+    pub(crate) fn warnings(&self) -> Vec<LoadWarning> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Records the warnings of the configuration now served.
+    pub(crate) fn set_warnings(&self, warnings: Vec<LoadWarning>) {
+        *self
+            .warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = warnings;
     }
 
     pub(crate) fn provider_name(&self) -> &str {
@@ -244,7 +284,7 @@ impl Events {
     pub(crate) fn add_handler(&self, event: ProviderEvent, handler: Handler) -> HandlerId {
         let id = HandlerId(self.next_id.fetch_add(1, Ordering::Relaxed));
         self.lock().push((id, event, handler.clone()));
-        if let Some(details) = crate::api::late_details(event, self.status(), &self.provider_name) {
+        if let Some(details) = crate::api::late_details(event, self) {
             run_isolated(&handler, &details);
         }
         id

@@ -45,7 +45,9 @@ pub use details::{
 };
 pub use engine::{CompileError, EngineOptions, FractionalVersion, ObjectValue};
 pub use error::Error;
-pub use events::{EventDetails, Handler, HandlerId, ProviderEvent, ProviderStatus};
+pub use events::{
+    EventDetails, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus, WarningKind,
+};
 pub use hooks::{
     ClientMetadata, EvaluationOptions, Hook, HookContext, HookData, HookHints, ProviderMetadata,
 };

@@ -642,15 +642,17 @@ fn missing_file_is_a_load_error_naming_the_file() {
     assert!(message.contains(&path.display().to_string()), "{message}");
 }
 
-const MIXED: &str = r#"{"flags": {
+/// What flagd rejects too: a default variant that names no variant. (What flagd loads, such as
+/// variants of mixed types, loads with a warning: `tests/targeting.rs`.)
+const INVALID: &str = r#"{"flags": {
   "fine": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"},
-  "mixed-up": {"state": "ENABLED", "variants": {"on": true, "count": 3}, "defaultVariant": "on"}
+  "mixed-up": {"state": "ENABLED", "variants": {"on": true, "count": 3}, "defaultVariant": "off"}
 }}"#;
 
 #[test]
 fn invalid_definitions_are_a_load_error_naming_the_flag() {
     let error = Client::builder()
-        .in_process(source::json(MIXED))
+        .in_process(source::json(INVALID))
         .build()
         .unwrap_err();
     assert!(matches!(error, Error::Load { .. }), "{error:?}");
@@ -659,7 +661,7 @@ fn invalid_definitions_are_a_load_error_naming_the_flag() {
     assert!(message.contains("inline JSON"), "{message}");
 
     let dir = TempDir::new("invalid");
-    let path = dir.write("flags.json", MIXED);
+    let path = dir.write("flags.json", INVALID);
     let error = Client::builder()
         .in_process(source::file(&path))
         .build()
@@ -725,7 +727,7 @@ fn refresh_picks_up_a_changed_file_and_keeps_the_last_good_one() {
     );
 
     // An invalid file is rejected whole: the previous configuration stays.
-    dir.write("flags.json", MIXED);
+    dir.write("flags.json", INVALID);
     let error = client.refresh().unwrap_err();
     assert!(matches!(error, Error::Load { .. }), "{error:?}");
     assert!(error.to_string().contains("`mixed-up`"), "{error}");

@@ -71,7 +71,8 @@ fn an_invalid_body_is_rejected_and_the_etag_is_not_advanced() {
     assert_eq!(events.next().event, ProviderEvent::Ready);
 
     for body in [
-        r#"{"flags": {"limit": {"state": "ENABLED", "variants": {"a": 1, "b": "x"}, "defaultVariant": "a"}}}"#,
+        // What flagd rejects too: a default variant that names no variant.
+        r#"{"flags": {"limit": {"state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "c"}}}"#,
         "{\"flags\": ",
     ] {
         server.serve(Reply::json(body).etag_unconditional("\"bad\""));

@@ -4,7 +4,8 @@
 mod support;
 
 use flags_runtime::{
-    Client, Context, Error, ErrorCode, FlagKey, ProviderEvent, ProviderStatus, Reason, source,
+    Client, Context, Error, ErrorCode, FlagKey, ProviderEvent, ProviderStatus, Reason, WarningKind,
+    source,
 };
 use support::{TempDir, limit, record};
 
@@ -141,10 +142,68 @@ fn configuration_changed_lists_exactly_the_keys_added_removed_or_modified() {
     assert!(events.drain().is_empty());
 }
 
+/// What flagd rejects too: a state that is neither `ENABLED` nor `DISABLED`.
 const INVALID: &str = r#"{"flags": {
   "limit": {"state": "ENABLED", "variants": {"small": 10, "large": 100}, "defaultVariant": "large"},
-  "broken": {"state": "ENABLED", "variants": {"on": true, "count": 3}, "defaultVariant": "on"}
+  "broken": {"state": "ON", "variants": {"on": true}, "defaultVariant": "on"}
 }}"#;
+
+/// A flag whose `sem_ver` call has an unknown operator (null when evaluated) and one whose
+/// variants have two types: flagd loads both.
+const SUSPICIOUS: &str = r#"{"flags": {
+  "limit": {"state": "ENABLED", "variants": {"small": 10, "large": 100}, "defaultVariant": "large",
+            "targeting": {"if": [{"sem_ver": [{"var": "version"}, "==", "2.0.0"]}, "small"]}},
+  "mixed": {"state": "ENABLED", "variants": {"on": true, "count": 3}, "defaultVariant": "on"}
+}}"#;
+
+#[test]
+fn what_flagd_loads_loads_with_warnings_in_the_events() {
+    let dir = TempDir::new("warnings");
+    let path = dir.write("flags.json", SUSPICIOUS);
+    let client = Client::builder()
+        .in_process(source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    let events = record(&client);
+    let ready = events.next();
+    assert_eq!(ready.event, ProviderEvent::Ready);
+    let warnings: Vec<String> = ready.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("flag `mixed`: variants must all have one type"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("flag `limit`: unknown `sem_ver` operator `==`"),
+        "{warnings:?}"
+    );
+    assert_eq!(ready.warnings[1].kind, WarningKind::AlwaysNull);
+    // The flags serve: the malformed call is null, so the `if` gives null and the default
+    // variant serves.
+    let details = client.details(key(), &ctx().with("version", "2.0.0"));
+    assert_eq!((details.value, details.reason), (100, Reason::Default));
+
+    // An update: CONFIGURATION_CHANGED carries the warnings of the new configuration.
+    dir.write("flags.json", &SUSPICIOUS.replace(r#""==""#, r#""=""#));
+    client.refresh().unwrap();
+    let changed = events.next();
+    assert_eq!(changed.event, ProviderEvent::ConfigurationChanged);
+    assert_eq!(changed.flags_changed, ["limit"]);
+    assert_eq!(changed.warnings.len(), 1, "{:?}", changed.warnings);
+    assert_eq!(changed.warnings[0].flag.as_deref(), Some("mixed"));
+    assert_eq!(client.value(key(), &ctx().with("version", "2.0.0")), 10);
+
+    // A handler added now gets READY at once, with the warnings of what serves.
+    let late = record(&client);
+    assert_eq!(late.next().warnings, changed.warnings);
+
+    // A clean configuration: no warnings.
+    dir.write("flags.json", &limit("small", ""));
+    client.refresh().unwrap();
+    let changed = events.next();
+    assert_eq!(changed.event, ProviderEvent::ConfigurationChanged);
+    assert!(changed.warnings.is_empty(), "{:?}", changed.warnings);
+}
 
 #[test]
 fn an_invalid_update_is_rejected_whole_with_an_error_event_saying_why() {

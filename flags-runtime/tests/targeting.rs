@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::{Arc, Mutex};
+
 use flags_runtime::{
-    Client, Context, ErrorCode, EvaluationDetails, FlagKey, Reason, Value, source,
+    Client, Context, ErrorCode, EvaluationDetails, FlagKey, LoadWarning, ProviderEvent, Reason,
+    Value, WarningKind, source,
 };
 use serde_json::{Value as Json, json};
 
@@ -776,27 +779,254 @@ fn positive_targeting_fixtures_load_and_evaluate() {
     }
 }
 
+/// The warnings the READY event of `client` carries (a handler added once it is ready runs at
+/// once).
+fn load_warnings(client: &Client) -> Vec<LoadWarning> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    client.on(ProviderEvent::Ready, move |details| {
+        sink.lock()
+            .unwrap()
+            .extend(details.warnings.iter().cloned());
+    });
+    seen.lock().unwrap().clone()
+}
+
 #[test]
-fn negative_targeting_fixtures_are_rejected_naming_flag_and_problem() {
-    for path in fixtures("negative") {
-        let rule = fixture_rule(&path);
-        let error = Client::builder()
-            .in_process(source::json(config_with(&rule)))
+fn negative_targeting_fixtures_load_and_evaluate_as_flagd_does() {
+    // flagd's schema rejects these rules, but flagd loads them: so does the runtime, with a
+    // warning naming the flag, and each evaluates as `@openfeature/flagd-core` does (the
+    // expectations were taken from it). A malformed call of flagd's operators gives null, so
+    // the `if` around it takes its else branch, or the flag serves its default variant (reason
+    // DEFAULT); a negative weight counts as 0; a literal bucketing value puts every subject in
+    // one bucket.
+    use Reason::{Default as Dflt, TargetingMatch as Match};
+    let expected: [(&str, Option<&str>, Reason); 9] = [
+        ("fractional-decimal-weighting.json", Some("dflt"), Dflt),
+        ("fractional-invalid-bucketing.json", Some("diamonds"), Match),
+        ("fractional-invalid-weighting.json", Some("dflt"), Dflt),
+        ("fractional-negative-weighting.json", None, Match),
+        ("invalid-ends-with-param.json", Some("prefix"), Match),
+        ("invalid-flagd-props.json", Some("yes"), Match),
+        ("invalid-starts-with-param.json", Some("postfix"), Match),
+        ("sem-ver-invalid-range-specifier.json", Some("not"), Match),
+        ("sem-ver-invalid-ver-expression.json", Some("not"), Match),
+    ];
+    let files = fixtures("negative");
+    assert_eq!(files.len(), expected.len());
+    for path in files {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let (_, variant, reason) = expected.iter().find(|(file, ..)| *file == name).unwrap();
+        let names = [
+            "clubs", "diamonds", "hearts", "spades", "postfix", "prefix", "yes", "no", "equal",
+            "not", "dflt",
+        ];
+        let config = json!({ "flags": {
+            "targeted": {
+                "state": "ENABLED",
+                "variants": names.iter().map(|n| (n.to_string(), json!(n.to_uppercase()))).collect::<serde_json::Map<_, _>>(),
+                "defaultVariant": "dflt",
+                "targeting": fixture_rule(&path)
+            },
+            "other": { "state": "ENABLED", "variants": { "on": "ON" }, "defaultVariant": "on" }
+        } });
+        let client = Client::builder()
+            .in_process(source::json(config.to_string()))
             .build()
-            .map(|_| ())
-            .expect_err(&path.display().to_string());
-        let message = error.to_string();
-        assert!(
-            message.contains("`targeted`"),
-            "{}: {message}",
-            path.display()
-        );
-        assert!(
-            message.contains("invalid targeting"),
-            "{}: {message}",
-            path.display()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let warnings = load_warnings(&client);
+        assert_eq!(warnings.len(), 1, "{name}: {warnings:?}");
+        assert_eq!(warnings[0].flag.as_deref(), Some("targeted"), "{name}");
+        let mut chosen = std::collections::BTreeSet::new();
+        for i in 0..100 {
+            let ctx = Context::new(format!("user-{i}"))
+                .with(
+                    "id",
+                    if i % 2 == 0 {
+                        Value::from("abc0")
+                    } else {
+                        Value::from(0)
+                    },
+                )
+                .with("version", "2.0.0");
+            let d = client.details(FlagKey::<String>::new("targeted", "code".into()), &ctx);
+            assert_eq!(d.reason, *reason, "{name}: {d:?}");
+            assert_eq!(d.error_code(), None, "{name}: {d:?}");
+            if let Some(variant) = variant {
+                assert_eq!(d.variant.as_deref(), Some(*variant), "{name}");
+            }
+            chosen.insert(d.variant.unwrap().to_string());
+        }
+        if name == "fractional-negative-weighting.json" {
+            // `diamonds` weighs -25: it counts as 0 and is never chosen; the others are.
+            assert_eq!(
+                chosen.into_iter().collect::<Vec<_>>(),
+                ["clubs", "hearts", "spades"],
+                "{name}"
+            );
+        }
+        // The other flag serves.
+        assert_eq!(
+            client.value(
+                FlagKey::<String>::new("other", "x".into()),
+                &Context::anonymous()
+            ),
+            "ON"
         );
     }
+}
+
+#[test]
+fn malformed_calls_of_flagd_operators_give_null() {
+    // `starts_with` / `ends_with` with one argument, or a non-string operand.
+    defaults(
+        json!({ "starts_with": [{ "var": "email" }] }),
+        json!({ "email": "a@b.c" }),
+    );
+    defaults(json!({ "ends_with": "abc" }), json!({}));
+    picks(
+        json!({ "if": [{ "ends_with": [{ "var": "email" }, 0] }, "b", "c"] }),
+        &[(json!({ "email": "a0" }), "c")],
+    );
+    picks(
+        json!({ "if": [{ "starts_with": [null, "a"] }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    // `sem_ver` with an unknown operator, too few or too many arguments, a malformed version.
+    for op in ["==", "<>", "", "=~"] {
+        picks(
+            json!({ "if": [{ "sem_ver": [{ "var": "v" }, op, "1.0.0"] }, "b", "c"] }),
+            &[(json!({ "v": "1.0.0" }), "c")],
+        );
+    }
+    defaults(
+        json!({ "sem_ver": [{ "var": "v" }, "="] }),
+        json!({ "v": "1.0.0" }),
+    );
+    defaults(
+        json!({ "sem_ver": ["1.0.0", "=", "1.0.0", "1.0.0"] }),
+        json!({}),
+    );
+    for version in ["2.0.0.0", "not-a-version", "01.2.3", ""] {
+        picks(
+            json!({ "if": [{ "sem_ver": [{ "var": "v" }, "<", version] }, "b", "c"] }),
+            &[(json!({ "v": "1.0.0" }), "c")],
+        );
+    }
+    // `fractional` with a weight that is not a whole number, no buckets, a malformed bucket.
+    for weight in [json!("10"), json!(1.5), json!(null), json!(true)] {
+        defaults(
+            json!({ "fractional": [["a", 1], ["b", weight]] }),
+            json!({ "targetingKey": "user-1" }),
+        );
+    }
+    defaults(
+        json!({ "fractional": [] }),
+        json!({ "targetingKey": "user-1" }),
+    );
+    defaults(
+        json!({ "fractional": [["a", 1, 2]] }),
+        json!({ "targetingKey": "user-1" }),
+    );
+    defaults(
+        json!({ "fractional": [5, ["a", 1]] }),
+        json!({ "targetingKey": "user-1" }),
+    );
+    defaults(
+        json!({ "fractional": [["a", 0], ["b", 0]] }),
+        json!({ "targetingKey": "user-1" }),
+    );
+    // In one branch of an `if` chain: the other conditions still decide.
+    let chain = json!({ "if": [
+        { "==": [{ "var": "plan" }, "pro"] }, "b",
+        { "sem_ver": [{ "var": "v" }, "==", "1.0.0"] }, "c",
+        "1"
+    ] });
+    picks(
+        chain,
+        &[
+            (json!({ "plan": "pro", "v": "1.0.0" }), "b"),
+            (json!({ "plan": "free", "v": "1.0.0" }), "1"),
+        ],
+    );
+}
+
+#[test]
+fn fractional_weights_and_bucketing_values_as_flagd_reads_them() {
+    // A negative weight counts as 0: that variant is never chosen, the others are as if it
+    // were absent.
+    let negative = client_for(json!({ "fractional": [["a", 25], ["b", -25], ["c", 25]] }));
+    let without = client_for(json!({ "fractional": [["a", 25], ["c", 25]] }));
+    // A literal null bucketing value: the flag key and targeting key, as when it is left out.
+    let null_key = client_for(json!({ "fractional": [null, ["a", 1], ["b", 1], ["c", 1]] }));
+    let shorthand = client_for(json!({ "fractional": [["a", 1], ["b", 1], ["c", 1]] }));
+    // A computed bucketing value that is not a string (a number here): null.
+    let number_key = client_for(json!({ "fractional": [{ "var": "age" }, ["a", 1], ["b", 1]] }));
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..200 {
+        let ctx = Context::new(format!("user-{i}")).with("age", 30);
+        let d = details(&negative, &ctx);
+        assert_eq!(d.variant, details(&without, &ctx).variant);
+        seen.insert(d.variant.unwrap().to_string());
+        assert_eq!(
+            details(&null_key, &ctx).variant,
+            details(&shorthand, &ctx).variant
+        );
+        assert_eq!(details(&number_key, &ctx).reason, Reason::Default);
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["a", "c"]);
+}
+
+#[test]
+fn one_bad_flag_never_takes_the_others_down() {
+    let flag = |targeting: Json| json!({ "state": "ENABLED", "variants": { "a": "A", "b": "B" }, "defaultVariant": "a", "targeting": targeting });
+    let config = json!({
+        "$evaluators": { "staff": { "ends_with": [{ "var": "email" }] } },
+        "flags": {
+            "unknown-operator": flag(json!({ "if": [{ "startsWith": [{ "var": "email" }, "a"] }, "b", "a"] })),
+            "missing-evaluator": flag(json!({ "if": [{ "$ref": "staf" }, "b", "a"] })),
+            "malformed-evaluator": flag(json!({ "if": [{ "$ref": "staff" }, "b", "a"] })),
+            "mixed": { "state": "ENABLED", "variants": { "a": "A", "n": 7 }, "defaultVariant": "n" },
+            "fine": flag(json!({ "if": [{ "==": [{ "var": "plan" }, "pro"] }, "b", "a"] }))
+        }
+    });
+    let client = Client::builder()
+        .in_process(source::json(config.to_string()))
+        .build()
+        .unwrap();
+    let ctx = Context::new("u").with("plan", "pro").with("email", "a@b.c");
+    let read = |key: &str| {
+        outcome(&client.details(FlagKey::<String>::new(key.to_owned(), "code".into()), &ctx))
+    };
+    // Unknown operator, `$ref` to no evaluator: that flag answers PARSE_ERROR.
+    assert_eq!(read("unknown-operator").3, Some(ErrorCode::ParseError));
+    assert_eq!(read("missing-evaluator").3, Some(ErrorCode::ParseError));
+    // A malformed call in an evaluator: null, the else branch.
+    assert_eq!(
+        read("malformed-evaluator"),
+        ("A".into(), Some("a".into()), Reason::TargetingMatch, None)
+    );
+    // Variants of mixed types: each read as its type.
+    assert_eq!(read("mixed").3, Some(ErrorCode::TypeMismatch));
+    assert_eq!(client.value(FlagKey::<i64>::new("mixed", 0), &ctx), 7);
+    assert_eq!(
+        read("fine"),
+        ("B".into(), Some("b".into()), Reason::TargetingMatch, None)
+    );
+    // Each is reported once when the configuration loads, naming the flag.
+    let warnings: Vec<(String, WarningKind)> = load_warnings(&client)
+        .into_iter()
+        .map(|w| (w.flag.unwrap_or_default(), w.kind))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            ("mixed".to_owned(), WarningKind::Suspicious),
+            ("malformed-evaluator".to_owned(), WarningKind::AlwaysNull),
+            ("missing-evaluator".to_owned(), WarningKind::ParseError),
+            ("unknown-operator".to_owned(), WarningKind::ParseError),
+        ]
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Problem};
+use crate::error::{Error, Problem, Warning};
 use crate::manifest::{Manifest, Provenance, SourceKind};
 
 /// A format of flag definitions that this crate reads.
@@ -289,6 +289,11 @@ pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
 /// As [`import_str`].
 pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
     let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    parse_value(value, text, origin)
+}
+
+/// [`parse_str`] of the parsed `text`.
+fn parse_value(value: Value, text: &str, origin: &str) -> Result<Manifest, Error> {
     let manifest = match Format::detect(&value) {
         Some(Format::Lock) => {
             // One parse on the way that succeeds; the text again only for an error with a
@@ -307,6 +312,62 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
     };
     manifest.validate(origin)?;
     Ok(manifest)
+}
+
+/// A configuration read for evaluation ([`load_str`]): the definitions, and what in them loads
+/// but is probably not what was meant.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The definitions, without provenance (as [`parse_str`]).
+    pub manifest: Manifest,
+    /// What flagd tolerates in the document and the [lint](crate::flagd::lint) of its
+    /// targeting rules, flag by flag.
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads definitions for evaluation, as the flag service that serves them reads them: a flagd
+/// file loads whenever flagd loads it (`@openfeature/flagd-core`, which only logs schema
+/// problems), what flagd tolerates becoming a [`Warning`] (see [`crate::flagd`]'s lenient
+/// reading: variants of mixed types, no variants, metadata that is not scalar, ...), together
+/// with the [lint](crate::flagd::lint) of every targeting rule. Other formats are read as
+/// [`parse_str`] reads them.
+///
+/// The manifest of a flagd file is not [validated](Manifest::validate): it may not fit the
+/// typed API (a flag whose variants have several types). Build-time reading ([`import_str`])
+/// stays strict.
+///
+/// ```
+/// let loaded = flags_schema::load_str(r#"{"flags": {
+///     "mixed": { "state": "ENABLED", "variants": { "on": true, "label": "x" }, "defaultVariant": "on" },
+///     "fine": { "state": "ENABLED", "variants": { "a": 1 }, "defaultVariant": "a",
+///               "targeting": { "starts_with": [{ "var": "email" }] } }
+/// }}"#, "flags.json").unwrap();
+/// assert_eq!(loaded.manifest.flags.len(), 2);
+/// let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+/// assert_eq!(warnings.len(), 2);
+/// assert!(warnings[0].starts_with("flag `mixed`: variants must all have one type"));
+/// assert!(warnings[1].starts_with("flag `fine`: `starts_with` takes 2 arguments"));
+/// // Where flagd rejects the document, so does this.
+/// assert!(flags_schema::load_str(r#"{"flags": {"f": {"state": "ON", "variants": {"a": 1}}}}"#, "x").is_err());
+/// ```
+///
+/// # Errors
+///
+/// As [`parse_str`], but for flagd files only what flagd rejects: JSON that does not parse, a
+/// flag that is not an object or has no `variants`, an unknown `state`, a `defaultVariant` that
+/// names no variant.
+pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let mut warnings = Vec::new();
+    let manifest = match Format::detect(&value) {
+        Some(Format::Flagd) => crate::flagd::convert_lenient(value, origin, &mut warnings)?,
+        Some(Format::Lock) => Manifest::from_lock_value(&value, origin)
+            .or_else(|_| Manifest::from_lock_str(text, origin))?,
+        _ => parse_value(value, text, origin)?,
+    };
+    warnings.extend(crate::flagd::lint(&manifest));
+    Ok(Loaded { manifest, warnings })
 }
 
 /// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.

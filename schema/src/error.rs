@@ -278,6 +278,73 @@ pub enum Problem {
     },
 }
 
+/// Something in a definition file that loads, but is probably not what was meant: a targeting
+/// rule with a malformed operator call (which flagd evaluates to null), an unknown operator, a
+/// `$ref` to no evaluator (the flag answers `PARSE_ERROR`), or, when a flagd file is read as
+/// flagd reads it ([`crate::load_str`]), a flag whose variants or metadata flagd tolerates.
+///
+/// Displayed as `flag `key`: message` (or the message alone when no flag is concerned).
+///
+/// ```
+/// let warnings = flags_schema::flagd::lint(&flags_schema::import_str(r#"{
+///     "flags": { "beta": {
+///         "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": "off",
+///         "targeting": { "if": [{ "sem_ver": [{ "var": "version" }, "==", "2.0.0"] }, "on"] }
+///     } }
+/// }"#, "flags.json").unwrap());
+/// assert_eq!(warnings.len(), 1);
+/// assert_eq!(warnings[0].flag.as_deref(), Some("beta"));
+/// assert_eq!(warnings[0].kind, flags_schema::WarningKind::AlwaysNull);
+/// assert!(warnings[0].to_string().starts_with("flag `beta`: unknown `sem_ver` operator `==`"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Warning {
+    /// The flag concerned; `None` for the document (an evaluator no flag uses, flag-set
+    /// metadata).
+    pub flag: Option<String>,
+    /// What the problem does.
+    pub kind: WarningKind,
+    /// What is wrong, and what it does: lowercase, code in backticks, values shortened.
+    pub message: String,
+}
+
+/// What a [`Warning`]'s problem does when the flag is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// An operator call that evaluates to null whatever the context (flagd's custom operators
+    /// on arguments they cannot use): the enclosing `if` takes its else branch, or the flag
+    /// serves its default variant.
+    AlwaysNull,
+    /// The rule cannot be evaluated (an unknown operator, a `$ref` to no evaluator): the flag
+    /// answers `PARSE_ERROR`; the other flags are unaffected.
+    ParseError,
+    /// It evaluates, but differently from what it seems to say (a negative weight counts as 0,
+    /// a literal bucketing value puts everyone in one bucket, metadata that is dropped, ...).
+    Suspicious,
+}
+
+impl Warning {
+    /// A warning about `flag` (or the document), of `kind`, saying `message`.
+    pub fn new(flag: Option<&str>, kind: WarningKind, message: impl Into<String>) -> Warning {
+        Warning {
+            flag: flag.map(str::to_owned),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.flag {
+            Some(flag) => write!(f, "flag `{flag}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
 /// " at line L, column C", or nothing when the position is unknown (line 0).
 fn position(line: &usize, column: &usize) -> String {
     if *line == 0 {
@@ -316,6 +383,33 @@ pub(crate) fn describe(value: &Value) -> String {
         Value::String(s) => format!("a string (`{s:?}`)"),
         Value::Array(_) => "an array".to_owned(),
         Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// [`describe`], with strings and the written form of numbers cut to a few dozen characters,
+/// for messages that must stay short.
+pub(crate) fn describe_short(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("a string (`{:?}`)", shorten(s)),
+        Value::Number(n) => {
+            let text = n.to_string();
+            let kind = if n.is_i64() || n.is_u64() {
+                "an integer"
+            } else {
+                "a float"
+            };
+            format!("{kind} (`{}`)", shorten(&text))
+        }
+        other => describe(other),
+    }
+}
+
+/// At most 40 characters of `text`, with `…` when it was cut.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 

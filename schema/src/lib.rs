@@ -8,6 +8,7 @@
 //! | input | function |
 //! | --- | --- |
 //! | any of the below, detected from its shape | [`import`] / [`import_str`] / [`read`] |
+//! | the same, for evaluation: a flagd file read as flagd reads it, with [`Warning`]s | [`load_str`] |
 //! | a lock file written by `flags-build` | [`Manifest::from_lock_str`] |
 //! | a flagd flag-definition file (flags as map or array) | [`flagd::import`] |
 //! | an OpenFeature CLI manifest (`flagType`, `defaultValue`) | [`openfeature_cli::import`] |
@@ -19,7 +20,8 @@
 //!
 //! Every importer validates what it reads: an empty key, variants of mixed types, a default
 //! variant that is not among the variants, an unknown type, each is an [`Error`] naming the flag
-//! and the problem.
+//! and the problem. Targeting rules are not errors (flagd loads every rule): [`flagd::lint`]
+//! reports the ones that do not do what they seem to.
 //!
 //! ```
 //! let manifest = flags_schema::import_str(r#"{
@@ -49,8 +51,8 @@ pub mod ofrep;
 pub mod openfeature_api;
 pub mod openfeature_cli;
 
-pub use detect::{Format, import, import_as, import_str, parse_str, read};
-pub use error::{Error, Problem, closest};
+pub use detect::{Format, Loaded, import, import_as, import_str, load_str, parse_str, read};
+pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
     SourceKind,

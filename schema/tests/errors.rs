@@ -90,12 +90,6 @@ fn other_flag_problems() {
             "`flags.json`: flag `f`: unknown state `on`; expected `ENABLED` or `DISABLED`",
         ),
         (
-            r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
-                "targeting": { "starts_with": [{ "var": "$flagd.key" }, "a"] } } } }"#,
-            "`flags.json`: flag `f`: invalid targeting: `$flagd.key` is not a property flagd \
-             provides; expected `$flagd.flagKey`, `$flagd.timestamp`",
-        ),
-        (
             r#"{ "flags": [
                 { "key": "f", "state": "ENABLED", "variants": { "on": true } },
                 { "key": "f", "state": "ENABLED", "variants": { "off": false } }
@@ -135,10 +129,35 @@ fn document_problems() {
         error(r#"{ "flags": {}, "metadata": { "owner": null } }"#),
         "`flags.json`: metadata `owner` is null; metadata values are booleans, strings or numbers"
     );
+}
+
+/// Targeting problems load (flagd loads them); the lint names the flag (or the evaluator) and
+/// says what the problem does.
+#[test]
+fn targeting_problems_are_warnings() {
+    let warnings = |text: &str| -> Vec<String> {
+        let manifest = import_str(text, "flags.json").unwrap();
+        flags_schema::flagd::lint(&manifest)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
     assert_eq!(
-        error(r#"{ "flags": {}, "$evaluators": { "a": { "sem_ver": [1, "=="] } } }"#),
-        "`flags.json`: invalid targeting: in evaluator `a`: `sem_ver` takes 3 arguments \
-         `[version, operator, version]`, found 2"
+        warnings(
+            r#"{ "flags": { "f": { "state": "ENABLED", "variants": { "on": true },
+                "targeting": { "starts_with": [{ "var": "$flagd.key" }, "a"] } } } }"#
+        ),
+        [
+            "flag `f`: `$flagd.key` is not a property flagd provides (`$flagd.flagKey`, \
+          `$flagd.timestamp`): it is never set"
+        ]
+    );
+    assert_eq!(
+        warnings(r#"{ "flags": {}, "$evaluators": { "a": { "sem_ver": [1, "=="] } } }"#),
+        [
+            "evaluator `a`: `sem_ver` takes 3 arguments `[version, operator, version]`, found 2: \
+          it is always null"
+        ]
     );
 }
 

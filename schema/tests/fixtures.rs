@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flags_schema::{
-    Error, FlagType, Format, Manifest, MetadataValue, Problem, flagd, openfeature_cli,
+    Error, FlagType, Format, Manifest, MetadataValue, Problem, WarningKind, flagd, openfeature_cli,
 };
 use serde_json::{Value, json};
 
@@ -380,73 +380,93 @@ fn every_positive_targeting_fixture_imports() {
             "{}",
             path.display()
         );
+        // A rule flagd's schema accepts gives no warning.
+        let warnings = flagd::lint(&manifest);
+        assert!(warnings.is_empty(), "{}: {warnings:?}", path.display());
     }
 }
 
 #[test]
-fn every_negative_targeting_fixture_is_rejected() {
-    // Every negative targeting fixture is rejected; none is deliberately let through. Two are
-    // worth a note:
-    // - `fractional-invalid-bucketing.json` starts `fractional` with the literal string
-    //   `"invalid"`. flagd's evaluator would take a string there as the bucketing value, but
-    //   a constant puts every subject in the same bucket, and the schema allows only a rule
-    //   there, so it is certainly a mistake.
-    // - `sem-ver-invalid-ver-expression.json` compares with `2.0.0.0`. The check accepts the
-    //   lenient versions flagd's `sem_ver` accepts (`v1.2`, `1`, `2.0.0-beta+b`) and rejects
-    //   only what it can never match: four numeric parts here.
+fn every_negative_targeting_fixture_loads_with_a_warning() {
+    // flagd's schema rejects these rules, but flagd loads every one of them and evaluates it
+    // (its custom operators give null on arguments they cannot use; a negative weight counts
+    // as 0; a literal bucketing value is used as the key): each loads here too, and the lint
+    // says what it does. `fractional-invalid-bucketing.json` starts `fractional` with the
+    // literal `"invalid"`, which flagd takes as the bucketing value: every subject lands in the
+    // same bucket.
     let expected = [
         (
             "fractional-decimal-weighting.json",
-            "found a float (`25.5`)",
+            WarningKind::AlwaysNull,
+            "a `fractional` weight is a whole number, found a float (`25.5`)",
         ),
         (
             "fractional-invalid-bucketing.json",
-            "found a string (`\"invalid\"`)",
+            WarningKind::Suspicious,
+            "`fractional` buckets by the literal `invalid`",
         ),
         (
             "fractional-invalid-weighting.json",
+            WarningKind::AlwaysNull,
             "found a string (`\"25\"`)",
         ),
         (
             "fractional-negative-weighting.json",
-            "found an integer (`-25`)",
+            WarningKind::Suspicious,
+            "the weight of variant `diamonds` is negative (`-25`): it counts as 0",
         ),
         (
             "invalid-ends-with-param.json",
-            "the arguments of `ends_with` are strings or rules",
+            WarningKind::AlwaysNull,
+            "the second argument of `ends_with` is an integer (`0`), not a string",
         ),
         (
             "invalid-flagd-props.json",
+            WarningKind::Suspicious,
             "`$flagd.invalidProp` is not a property flagd provides",
         ),
         (
             "invalid-starts-with-param.json",
-            "the arguments of `starts_with` are strings or rules",
+            WarningKind::AlwaysNull,
+            "the second argument of `starts_with` is an integer (`0`), not a string",
         ),
         (
             "sem-ver-invalid-range-specifier.json",
+            WarningKind::AlwaysNull,
             "unknown `sem_ver` operator `*`",
         ),
         (
             "sem-ver-invalid-ver-expression.json",
-            "`2.0.0.0` is not a version for `sem_ver`",
+            WarningKind::AlwaysNull,
+            "`2.0.0.0` is not a version `sem_ver` reads",
         ),
     ];
     for path in json_files(&flagd_fixtures("targeting/negative")) {
         let name = file_name(&path);
-        let Some((_, fragment)) = expected.iter().find(|(file, _)| *file == name) else {
+        let Some((_, kind, fragment)) = expected.iter().find(|(file, ..)| *file == name) else {
             panic!("negative targeting fixture {name} has no expectation");
         };
-        let error = flags_schema::import(&with_targeting(&load(&path)), name).unwrap_err();
-        assert_eq!(error.flag_key(), Some("targeted"), "{name}");
-        let Some(Problem::InvalidTargeting { reason }) = error.problem() else {
-            panic!("{name}: {error:?}");
-        };
-        assert!(reason.contains(fragment), "{name}: {reason}");
-        // The checker is also usable on its own.
+        let rule = load(&path);
+        let manifest = flags_schema::import(&with_targeting(&rule), name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
-            flagd::validate_targeting(&load(&path), &BTreeMap::new()).as_ref(),
-            Err(reason),
+            manifest.flags["targeted"].targeting,
+            Some(rule.clone()),
+            "{name}"
+        );
+        let warnings = flagd::lint(&manifest);
+        assert_eq!(warnings.len(), 1, "{name}: {warnings:?}");
+        assert_eq!(warnings[0].flag.as_deref(), Some("targeted"), "{name}");
+        assert_eq!(warnings[0].kind, *kind, "{name}: {}", warnings[0]);
+        assert!(
+            warnings[0].message.contains(fragment),
+            "{name}: {}",
+            warnings[0]
+        );
+        // The same on the rule alone.
+        assert_eq!(
+            flagd::lint_targeting(&rule, &BTreeMap::new())[0].message,
+            warnings[0].message,
             "{name}"
         );
     }

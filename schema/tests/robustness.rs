@@ -117,6 +117,10 @@ fn importers_never_panic() {
             let _ = flags_schema::flagd::import(document, "fuzz");
             let _ = flags_schema::openfeature_cli::import(document, "fuzz");
             let _ = flags_schema::import_str(&document.to_string(), "fuzz");
+            // The runtime's reading, and the lint of whatever it loads.
+            if let Ok(loaded) = flags_schema::load_str(&document.to_string(), "fuzz") {
+                let _ = flags_schema::flagd::lint(&loaded.manifest);
+            }
         }
     }
     // The generator reaches valid documents too, not only the first error of each format.

@@ -2,15 +2,17 @@
 //!
 //! ```text
 //! flags sync        fetch the definitions from the sources, update the lock file
-//! flags check       fail when the lock differs from the sources; list unused and unknown flags
+//! flags check       fail when the lock differs from the sources; list unused and unknown flags;
+//!                   lint the targeting rules
 //! flags schema      print the JSON Schema of the lock file
 //! flags generate    print the Rust code `flags!` generates for the lock
 //! flags export      write the lock's flags as an OpenFeature CLI manifest
 //! ```
 //!
 //! The sources are those of `[package.metadata.flags]` in the crate's `Cargo.toml` (see
-//! `flags-build`'s docs). Exit status: 0 on success, 1 when `check` finds a difference, 2 on
-//! any error (bad arguments, bad configuration, an unreachable source in strict mode).
+//! `flags-build`'s docs). Exit status: 0 on success, 1 when `check` finds a difference (or,
+//! with `--deny-warnings`, a lint warning), 2 on any error (bad arguments, bad configuration,
+//! an unreachable source in strict mode).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -69,7 +71,11 @@ fn cli() -> Command {
                      removed, type, default or variants changed) when they differ. Then scan the \
                      crate's sources for the flags its #[derive(Flags)], #[derive(FlagVariant)], \
                      flags! modules and FlagKey::new calls use: flags of the lock used nowhere are \
-                     listed, and keys used in code that the lock lacks fail the check.",
+                     listed, and keys used in code that the lock lacks fail the check. The \
+                     targeting rules are linted: what flagd loads but evaluates differently from \
+                     what it seems to say (a malformed sem_ver, fractional, starts_with or \
+                     ends_with call, which gives null; an unknown operator or a $ref to no \
+                     evaluator, which makes the flag answer PARSE_ERROR) is a warning.",
                 )
                 .arg(offline)
                 .arg(strict)
@@ -85,6 +91,12 @@ fn cli() -> Command {
                         .long("no-scan")
                         .action(ArgAction::SetTrue)
                         .help("Do not scan the crate's sources for unused and unknown flags"),
+                )
+                .arg(
+                    Arg::new("deny-warnings")
+                        .long("deny-warnings")
+                        .action(ArgAction::SetTrue)
+                        .help("Fail when the lint of the targeting rules warns"),
                 ),
         )
         .subcommand(Command::new("schema").about("Print the JSON Schema of the lock file"))
@@ -237,6 +249,9 @@ fn check(config: Config, sub: &ArgMatches, root: &Path) -> Result<ExitCode, Stri
         }
         Err(error) => return Err(error.to_string()),
     };
+    if lint(&manifest) && sub.get_flag("deny-warnings") {
+        failed = true;
+    }
     if !sub.get_flag("no-scan") {
         let usage = flags_build::scan::scan(root, &manifest).map_err(|e| e.to_string())?;
         let report = flags_build::scan::report(&manifest, &usage);
@@ -251,6 +266,15 @@ fn check(config: Config, sub: &ArgMatches, root: &Path) -> Result<ExitCode, Stri
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints the lint of the targeting rules (one `warning:` line each); `true` when it warned.
+fn lint(manifest: &flags_schema::Manifest) -> bool {
+    let warnings = flags_schema::flagd::lint(manifest);
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    !warnings.is_empty()
 }
 
 /// The lock as committed: no source is read, nothing is written.

@@ -22,6 +22,7 @@ pub use table::key_hash;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
+use crate::events::{LoadWarning, WarningKind};
 use crate::key::{FlagKey, FlagValue, FlagValueRef, KeySlot, ReadError};
 
 /// A compiled configuration.
@@ -42,6 +43,8 @@ pub(crate) struct Snapshot {
     options: EngineOptions,
     /// The flag-set metadata, which a read of an unknown flag answers with.
     set_metadata: FlagMetadata,
+    /// The flags whose rule cannot be compiled, as load warnings.
+    rule_failures: Vec<LoadWarning>,
 }
 
 /// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
@@ -269,6 +272,23 @@ impl CompiledValue {
         })
     }
 
+    /// A variant's value: as [`CompiledValue::compile`], and an array or null (which a flagd
+    /// file may hold, and flagd serves as a structured value) as an [`ObjectValue`], which a
+    /// read decodes into its type (a typed read of another type answers `TYPE_MISMATCH`).
+    fn variant(
+        value: &serde_json::Value,
+        flag: &Arc<str>,
+        decoders: &Arc<Decoders>,
+    ) -> CompiledValue {
+        CompiledValue::compile(value, flag, decoders).unwrap_or_else(|| {
+            CompiledValue::Object(Arc::new(ObjectValue::new(
+                value.clone(),
+                flag.clone(),
+                decoders.clone(),
+            )))
+        })
+    }
+
     fn as_ref(&self) -> FlagValueRef<'_> {
         match self {
             CompiledValue::Bool(b) => FlagValueRef::Bool(*b),
@@ -319,9 +339,10 @@ pub struct CompileError {
 }
 
 impl Snapshot {
-    /// Compiles a validated manifest. A targeting rule that cannot be compiled (an unknown
-    /// operator, a `$ref` to no evaluator) does not fail the configuration: its flag answers
-    /// PARSE_ERROR, as flagd's does.
+    /// Compiles a manifest. A targeting rule that cannot be compiled (an unknown operator, a
+    /// `$ref` to no evaluator) does not fail the configuration: its flag answers PARSE_ERROR,
+    /// as flagd's does, and [`Snapshot::rule_failures`] lists it. A malformed call of flagd's
+    /// operators compiles to what flagd evaluates it to (null, mostly).
     pub(crate) fn compile(
         manifest: &Manifest,
         decoders: &Arc<Decoders>,
@@ -334,6 +355,7 @@ impl Snapshot {
             });
         }
         let mut flags = Vec::with_capacity(manifest.flags.len());
+        let mut rule_failures = Vec::new();
         for (key, flag) in &manifest.flags {
             let fail = |message: String| CompileError {
                 flag: key.clone(),
@@ -342,17 +364,17 @@ impl Snapshot {
             let shared_key: Arc<str> = Arc::from(key.as_str());
             let mut variants = Vec::with_capacity(flag.variants.len());
             for (name, value) in &flag.variants {
-                let value = CompiledValue::compile(value, &shared_key, decoders)
-                    .ok_or_else(|| fail(format!("variant `{name}` is not a flag value")))?;
+                let value = CompiledValue::variant(value, &shared_key, decoders);
                 variants.push(Variant {
                     name: Arc::from(name.as_str()),
                     value,
                 });
             }
+            // As flagd: `{}`, `[]`, `""`, numbers and booleans are no rule.
             let targeted = flag
                 .targeting
                 .as_ref()
-                .is_some_and(|rule| !rule.as_object().is_some_and(|o| o.is_empty()));
+                .is_some_and(flags_schema::flagd::has_rule);
             let fallback = match (&flag.default_variant, &flag.default) {
                 (Some(name), _) => {
                     let variant = variants.iter().find(|v| &*v.name == name).ok_or_else(|| {
@@ -373,7 +395,15 @@ impl Snapshot {
                     match Rule::compile(rule, &manifest.evaluators, options) {
                         Ok(rule) => Served::Targeted(Box::new(Targeted { rule, fallback })),
                         Err(message) => {
-                            tracing::warn!(target: "flags", flag = %key, "targeting rule cannot be evaluated: {message}");
+                            let warning = format!(
+                                "the targeting rule cannot be evaluated: {message}; the flag \
+                                 answers `PARSE_ERROR`"
+                            );
+                            rule_failures.push(LoadWarning::new(
+                                Some(key),
+                                WarningKind::ParseError,
+                                shorten(&warning, 300),
+                            ));
                             Served::Invalid(Arc::from(format!(
                                 "the targeting rule of flag `{key}` cannot be evaluated: {message}"
                             )))
@@ -402,9 +432,16 @@ impl Snapshot {
             stale: false,
             options: *options,
             set_metadata: FlagMetadata::new(manifest.metadata.clone()),
+            rule_failures,
         };
         snapshot.prewarm(decoders);
         Ok(snapshot)
+    }
+
+    /// One warning per flag whose targeting rule cannot be compiled (it answers
+    /// `PARSE_ERROR`), in key order.
+    pub(crate) fn rule_failures(&self) -> &[LoadWarning] {
+        &self.rule_failures
     }
 
     /// Decodes every object value of a flag as each type it was read as before, so that a value
@@ -437,6 +474,7 @@ impl Snapshot {
             stale: false,
             options: EngineOptions::default(),
             set_metadata: FlagMetadata::empty(),
+            rule_failures: Vec::new(),
         }
     }
 
@@ -585,6 +623,18 @@ impl Snapshot {
             }
         })
     }
+}
+
+/// At most `max` bytes of `text` (cut at a character boundary), with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// The message of a value that does not fit the type it is read as.

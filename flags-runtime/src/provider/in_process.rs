@@ -308,6 +308,29 @@ impl Drop for InProcess {
     }
 }
 
+/// At most this many load warnings are logged one by one per configuration; the rest are
+/// counted (the events carry them all).
+const LOGGED_WARNINGS: usize = 50;
+
+/// Logs the warnings of a configuration from `origin` (`tracing`, target `flags`).
+fn log_warnings(origin: &str, warnings: &[flags_schema::Warning]) {
+    for warning in warnings.iter().take(LOGGED_WARNINGS) {
+        match &warning.flag {
+            Some(flag) => {
+                tracing::warn!(target: "flags", flag = %flag, "{origin}: {}", warning.message)
+            }
+            None => tracing::warn!(target: "flags", "{origin}: {}", warning.message),
+        }
+    }
+    if warnings.len() > LOGGED_WARNINGS {
+        tracing::warn!(
+            target: "flags",
+            "{origin}: {} more warnings; the event reporting the configuration carries them all",
+            warnings.len() - LOGGED_WARNINGS
+        );
+    }
+}
+
 /// What a failed attempt was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -393,14 +416,17 @@ impl Shared {
         }
     }
 
-    /// Imports, compiles and swaps in `text` from `from`, then reports what changed. An
-    /// invalid configuration is rejected whole: the current one stays (the caller reports the
-    /// failure with [`Shared::failed`]). `name` names the text in messages. The runtime needs
-    /// no provenance: `parse_str` skips the content hash, a third of the load time of a large
+    /// Imports, compiles and swaps in `text` from `from`, then reports what changed. A flagd
+    /// file loads whenever flagd loads it: what flagd tolerates, and targeting that is
+    /// probably not what was meant, are warnings (logged once per new configuration and
+    /// carried by the event reporting it), not failures. A configuration that cannot load is
+    /// rejected whole: the current one stays (the caller reports the failure with
+    /// [`Shared::failed`]). `name` names the text in messages. The runtime needs no
+    /// provenance: `load_str` skips the content hash, a third of the load time of a large
     /// configuration.
     pub(crate) fn apply(&self, text: &str, name: &str, from: Origin) -> Result<(), Error> {
-        let manifest = match flags_schema::parse_str(text, name) {
-            Ok(manifest) => manifest,
+        let (manifest, mut warnings) = match flags_schema::load_str(text, name) {
+            Ok(loaded) => (loaded.manifest, loaded.warnings),
             Err(error) => {
                 return Err(Error::Load {
                     origin: self.describe_origin(from, name),
@@ -428,6 +454,25 @@ impl Shared {
                     });
                 }
             };
+            // A rule that cannot be compiled, unless the lint already said why.
+            let explained: std::collections::HashSet<&str> = warnings
+                .iter()
+                .filter(|w| w.kind == flags_schema::WarningKind::ParseError)
+                .filter_map(|w| w.flag.as_deref())
+                .collect();
+            let unexplained: Vec<_> = snapshot
+                .rule_failures()
+                .iter()
+                .filter(|f| {
+                    f.flag
+                        .as_deref()
+                        .is_none_or(|flag| !explained.contains(flag))
+                })
+                .cloned()
+                .collect();
+            warnings.extend(unexplained);
+            log_warnings(&self.describe_origin(from), &warnings);
+            self.events.set_warnings(warnings.clone());
             let snapshot = if from == Origin::Persisted {
                 snapshot.served_stale()
             } else {
@@ -456,11 +501,12 @@ impl Shared {
                 } else {
                     EventDetails::new(ProviderEvent::Ready, name)
                 };
-                events.push(event);
+                events.push(event.with_warnings(warnings));
             } else if !changed.is_empty() {
                 events.push(
                     EventDetails::new(ProviderEvent::ConfigurationChanged, name)
-                        .with_flags_changed(changed),
+                        .with_flags_changed(changed)
+                        .with_warnings(warnings),
                 );
             }
         }
@@ -472,7 +518,8 @@ impl Shared {
             {
                 events.insert(
                     0,
-                    EventDetails::new(ProviderEvent::Ready, self.events.provider_name()),
+                    EventDetails::new(ProviderEvent::Ready, self.events.provider_name())
+                        .with_warnings(self.events.warnings()),
                 );
             }
         }

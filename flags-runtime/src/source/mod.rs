@@ -9,9 +9,14 @@
 //! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
 //! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
 //! while the source is down serves that configuration (reason `STALE`) instead of defaults.
-//! An update that cannot be read or compiled is rejected whole: the configuration served stays,
-//! and a `PROVIDER_ERROR` event says why. [`Client::refresh`](crate::Client::refresh) reloads
-//! on demand.
+//! A flagd file loads whenever flagd loads it: a targeting rule with a malformed operator call
+//! evaluates as in flagd, a flag whose rule cannot be evaluated answers `PARSE_ERROR` while the
+//! others serve, and each such problem is a warning, logged and carried by the `READY` /
+//! `CONFIGURATION_CHANGED` event ([`EventDetails::warnings`](crate::EventDetails::warnings)).
+//! An update that cannot be read or compiled (what flagd rejects too: not JSON, an unknown
+//! `state`, a `defaultVariant` that names no variant) is rejected whole: the configuration
+//! served stays, and a `PROVIDER_ERROR` event says why.
+//! [`Client::refresh`](crate::Client::refresh) reloads on demand.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -38,6 +38,9 @@ pub(super) struct Compiler<'e> {
     /// operand against the last value stored in the reference evaluator's `prev` register, so
     /// the nodes that store there must do so. Elsewhere what they store is never read.
     track_prev: bool,
+    /// Whether a call of flagd's operators that is null whatever the context compiles to
+    /// [`Func::Null`] (always, but in the test checking that it changes no result).
+    null_calls: bool,
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -49,7 +52,15 @@ impl<'e> Compiler<'e> {
             options,
             depth: 0,
             track_prev: false,
+            null_calls: true,
         }
+    }
+
+    /// Compiles calls that are always null in full (see `null_calls`).
+    #[cfg(test)]
+    pub(super) fn in_full(mut self) -> Self {
+        self.null_calls = false;
+        self
     }
 
     pub(super) fn rule(&mut self, rule: &Json) -> Result<Expr> {
@@ -131,7 +142,7 @@ impl<'e> Compiler<'e> {
                 };
                 if deterministic {
                     let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
-                    return match (fold(&expr), mode) {
+                    return match (fold(&expr, mode), mode) {
                         (Ok(constant), _) => Ok(constant),
                         (Err(thrown), Mode::Compiled) => {
                             Err(format!("`{json}` cannot be evaluated: {}", thrown.0))
@@ -439,6 +450,16 @@ impl<'e> Compiler<'e> {
                     init,
                 }))
             }
+            // What flagd evaluates to null whatever the context (one definition with the lint:
+            // `always_null`): the arguments are still computed, as flagd computes them.
+            "fractional" | "sem_ver" | "starts_with" | "ends_with"
+                if self.null_calls
+                    && (name != "fractional"
+                        || self.options.fractional == super::FractionalVersion::V2)
+                    && flags_schema::flagd::always_null(name, args) =>
+            {
+                Expr::Call(Func::Null, self.args(args, mode)?)
+            }
             "fractional" => fractional::compile(self.args(args, mode)?, self.options),
             "sem_ver" => Expr::Call(Func::SemVer, self.args(args, mode)?),
             "starts_with" => Expr::Call(Func::StartsWith, self.args(args, mode)?),
@@ -681,10 +702,17 @@ fn constant_list(items: Vec<Expr>) -> Expr {
     }
 }
 
-/// Computes a constant expression.
-fn fold(expr: &Expr) -> std::result::Result<Expr, eval::Thrown> {
+/// Computes a constant expression. In compiled form it is computed when the rule loads, where
+/// flagd's operators (which the reference evaluator deems constant only as `reduce`'s initial
+/// value) fail; the interpreter computes it when reached.
+fn fold(expr: &Expr, mode: Mode) -> std::result::Result<Expr, eval::Thrown> {
     let ctx = Context::default();
-    let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
+    let cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
+    let mut cx = if mode == Mode::Compiled {
+        cx.loading()
+    } else {
+        cx
+    };
     let value: Val<'_> = eval::eval(expr, &mut cx, &Val::Root)?;
     Ok(Expr::Const(value.to_value()))
 }

@@ -120,6 +120,9 @@ pub(crate) struct Cx<'a> {
     /// which its comparisons check operands against.
     prev: Val<'a>,
     pub(super) fractional: FractionalVersion,
+    /// Computing a constant part when the rule loads: the reference evaluator calls flagd's
+    /// operators there without the evaluation context they need, and they fail.
+    loading: bool,
 }
 
 impl<'a> Cx<'a> {
@@ -130,7 +133,14 @@ impl<'a> Cx<'a> {
             timestamp: None,
             prev: Val::Null,
             fractional,
+            loading: false,
         }
+    }
+
+    /// For computing constant parts when a rule loads (see `loading`).
+    pub(super) fn loading(mut self) -> Self {
+        self.loading = true;
+        self
     }
 
     /// `$flagd.timestamp`: Unix seconds, read once per evaluation.
@@ -165,9 +175,13 @@ impl<'a> Cx<'a> {
         self.root_get("targetingKey")
     }
 
-    /// Whether `scope` is the evaluation context (flagd's operators read `$flagd` from it).
-    pub(super) fn require_root(scope: &Val<'_>) -> Result<(), Thrown> {
+    /// Whether flagd's operators can run: `scope` is the evaluation context (they read
+    /// `$flagd` and the logger from it), and the rule is not being loaded.
+    pub(super) fn require_root(&self, scope: &Val<'_>) -> Result<(), Thrown> {
         match scope {
+            _ if self.loading => Err(Thrown(
+                "flagd's operators cannot be computed when the rule loads",
+            )),
             Val::Root => Ok(()),
             _ => Err(Thrown(
                 "flagd's operators cannot be used inside `map`, `filter`, `all`, `some`, `none` or `reduce`",
@@ -578,7 +592,7 @@ fn affix<'a>(
 ) -> Result<Val<'a>, Thrown> {
     let text = eval(text, cx, scope)?;
     let affix = eval(affix, cx, scope)?;
-    Cx::require_root(scope)?;
+    cx.require_root(scope)?;
     Ok(match (as_str(&text), as_str(&affix)) {
         (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
             text.starts_with(affix)
@@ -621,7 +635,7 @@ fn call<'a>(
             (Func::StartsWith | Func::EndsWith, [text, affix]) => {
                 let text = eval(text, cx, scope)?;
                 let affix = eval(affix, cx, scope)?;
-                Cx::require_root(scope)?;
+                cx.require_root(scope)?;
                 return Ok(match (as_str(&text), as_str(&affix)) {
                     (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
                         text.starts_with(affix)
@@ -671,17 +685,21 @@ fn call<'a>(
                     eval(op, cx, scope)?,
                     eval(right, cx, scope)?,
                 ];
-                Cx::require_root(scope)?;
+                cx.require_root(scope)?;
                 return Ok(super::semver::sem_ver(&values));
             }
             _ => {}
         }
     }
-    if matches!(func, Func::SemVer | Func::StartsWith | Func::EndsWith) {
+    if matches!(
+        func,
+        Func::SemVer | Func::StartsWith | Func::EndsWith | Func::Null
+    ) {
         let values = eval_args(args, cx, scope)?;
-        Cx::require_root(scope)?;
+        cx.require_root(scope)?;
         return Ok(match func {
             Func::SemVer => super::semver::sem_ver(&values),
+            Func::Null => Val::Null,
             _ => match &*values {
                 [text, affix] => match (as_str(text), as_str(affix)) {
                     (Some(text), Some(affix)) => Val::Bool(if func == Func::StartsWith {
@@ -757,7 +775,7 @@ fn call<'a>(
             let item = arg(1).cloned().unwrap_or(Val::Null);
             in_(&item, arg(0).unwrap_or(&Val::Null))
         }
-        Func::SemVer | Func::StartsWith | Func::EndsWith => Ok(Val::Null),
+        Func::SemVer | Func::StartsWith | Func::EndsWith | Func::Null => Ok(Val::Null),
     }
 }
 

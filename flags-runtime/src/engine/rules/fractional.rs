@@ -274,11 +274,11 @@ pub(super) fn eval<'a>(
         && let (Some(first), FractionalVersion::V2) = (items.first(), cx.fractional)
     {
         if table.shorthand {
-            Cx::require_root(scope)?;
+            cx.require_root(scope)?;
             return Ok(shorthand(table, cx).unwrap_or(Val::Null));
         }
         let first = eval::eval(first, cx, scope)?;
-        Cx::require_root(scope)?;
+        cx.require_root(scope)?;
         return Ok(select_table(&first, table, cx).unwrap_or(Val::Null));
     }
     // Literal buckets: read in place, without an argument buffer.
@@ -288,12 +288,12 @@ pub(super) fn eval<'a>(
         let mut consts = Consts::new();
         if rest.iter().all(|item| consts.push(item)) {
             let first = eval::eval(first, cx, scope)?;
-            Cx::require_root(scope)?;
+            cx.require_root(scope)?;
             return Ok(select(&first, &consts, cx).unwrap_or(Val::Null));
         }
     }
     let args = eval::eval_args(&f.args, cx, scope)?;
-    Cx::require_root(scope)?;
+    cx.require_root(scope)?;
     let Some((first, rest)) = args.split_first() else {
         return Ok(Val::Null);
     };

@@ -195,6 +195,10 @@ pub(crate) enum Func {
     SemVer,
     StartsWith,
     EndsWith,
+    /// A call of flagd's operators that is null whatever the context
+    /// (`flags_schema::flagd::always_null`): its arguments are computed (and may fail), then
+    /// null.
+    Null,
     /// `!` / `!!` in their interpreted form over a computed operand list.
     Not,
     NotNot,
@@ -232,6 +236,20 @@ impl Rule {
         Ok(Rule { expr })
     }
 
+    /// [`Rule::compile`] without compiling calls that are always null to [`Func::Null`]: the
+    /// reference the shortcut is checked against.
+    #[cfg(test)]
+    pub(crate) fn compile_in_full(
+        targeting: &Json,
+        evaluators: &BTreeMap<String, Json>,
+        options: &EngineOptions,
+    ) -> Result<Rule, String> {
+        let expr = compile::Compiler::new(evaluators, *options)
+            .in_full()
+            .rule(targeting)?;
+        Ok(Rule { expr })
+    }
+
     /// Evaluates the rule for `flag_key` and `ctx`. `Err` is an evaluation failure (GENERAL).
     #[inline]
     pub(crate) fn evaluate<'a>(
@@ -264,3 +282,5 @@ pub(crate) fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R 
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_null_calls;

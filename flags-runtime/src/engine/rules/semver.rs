@@ -223,6 +223,57 @@ mod tests {
         }
     }
 
+    /// The lint (`flags check`, load warnings) says a literal is no version exactly when this
+    /// parser reads none: every string of up to 5 characters over an alphabet of the
+    /// characters that matter, and some longer ones.
+    #[test]
+    fn the_lint_reads_versions_as_the_engine_does() {
+        let alphabet: Vec<char> = "01.-+vV a\u{feff}".chars().collect();
+        let mut texts = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            let mut next = Vec::with_capacity(frontier.len() * alphabet.len());
+            for text in &frontier {
+                for c in &alphabet {
+                    let mut longer = text.clone();
+                    longer.push(*c);
+                    next.push(longer);
+                }
+            }
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        texts.extend(
+            [
+                "1.2.3",
+                "v1.2.3-beta.1+build.5",
+                "1.2.3-01",
+                "1.2.3-0a",
+                "12345678901234567",
+                "12345678901234567.5",
+                "1.12345678901234567",
+                "9007199254740991.0.0",
+                "9007199254740992.0.0",
+                "vv1.2.3",
+                "Vv1.2.3",
+                "vV1.2.3",
+                " 1.2.3 ",
+                "1.2.3+b..c",
+            ]
+            .map(str::to_owned),
+        );
+        texts.push(format!("1.2.3-{}", "a".repeat(300)));
+        texts.push(format!("{}1", " ".repeat(260)));
+        assert!(texts.len() > 100_000);
+        for text in &texts {
+            assert_eq!(
+                flags_schema::flagd::is_sem_ver_version(text),
+                parse(text).is_some(),
+                "{text:?}"
+            );
+        }
+    }
+
     #[test]
     fn numbers_are_versions() {
         assert_eq!(
