@@ -40,6 +40,7 @@
 
 mod detect;
 mod error;
+mod limits;
 pub mod flagd;
 pub mod flagship;
 pub mod flipt;
@@ -51,6 +52,7 @@ pub mod openfeature_cli;
 
 pub use detect::{Format, import, import_as, import_str, parse_str, read};
 pub use error::{Error, Problem, closest};
+pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
     SourceKind,
