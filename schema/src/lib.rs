@@ -40,11 +40,11 @@
 
 mod detect;
 mod error;
-mod limits;
 pub mod flagd;
 pub mod flagship;
 pub mod flipt;
 pub mod gofeatureflag;
+mod limits;
 mod manifest;
 pub mod ofrep;
 pub mod openfeature_api;

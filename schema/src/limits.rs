@@ -225,7 +225,10 @@ mod tests {
 
     #[test]
     fn nesting_up_to_the_limit_passes_and_one_more_level_fails_with_the_path() {
-        assert_eq!(check_nesting(&nested_arrays(MAX_NESTING), "targeting"), Ok(()));
+        assert_eq!(
+            check_nesting(&nested_arrays(MAX_NESTING), "targeting"),
+            Ok(())
+        );
         assert_eq!(check_nesting(&json!("scalar"), "default"), Ok(()));
         let Err(Problem::TooDeep { path, limit }) =
             check_nesting(&nested_arrays(MAX_NESTING + 1), "targeting")
@@ -250,7 +253,10 @@ mod tests {
         let Err(Problem::TooDeep { path, .. }) = check_nesting(&wide, "targeting") else {
             panic!("not rejected");
         };
-        assert!(path.starts_with("targeting.if[2].and[0].if[1].if[1]"), "{path}");
+        assert!(
+            path.starts_with("targeting.if[2].and[0].if[1].if[1]"),
+            "{path}"
+        );
         assert!(path.ends_with(".if[1].if[1]"), "{path}");
         let long_key = "k".repeat(1000);
         let mut value = json!(1);
@@ -286,10 +292,17 @@ mod tests {
     fn suggestions_spend_at_most_their_budget() {
         let candidates: Vec<String> = (0..10_000).map(|i| format!("evaluator-{i}")).collect();
         let mut work = 50_000;
-        let found = closest_within("evaluator-1x", candidates.iter().map(String::as_str), &mut work);
+        let found = closest_within(
+            "evaluator-1x",
+            candidates.iter().map(String::as_str),
+            &mut work,
+        );
         assert_eq!(work, 0);
         // Among the candidates compared before the budget ran out.
-        assert!(found.is_some_and(|f| f.starts_with("evaluator-1")), "{found:?}");
+        assert!(
+            found.is_some_and(|f| f.starts_with("evaluator-1")),
+            "{found:?}"
+        );
         let mut work = u64::MAX;
         let long = "e".repeat(SUGGEST_MAX_NAME + 1);
         assert_eq!(closest_within(&long, ["e"].into_iter(), &mut work), None);

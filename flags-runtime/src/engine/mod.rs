@@ -15,8 +15,8 @@ use flags_schema::{FlagState, Manifest};
 mod rules;
 mod table;
 
-use rules::Rule;
-pub use rules::{EngineOptions, FractionalVersion};
+pub use rules::{Budget, EngineOptions, FractionalVersion};
+use rules::{Library, Rule};
 pub(crate) use table::KeyTable;
 pub use table::key_hash;
 
@@ -90,6 +90,9 @@ struct Targeted {
     rule: Rule,
     /// The default variant's value (reason DEFAULT); `None`: the code default.
     fallback: Option<(CompiledValue, Option<Arc<str>>)>,
+    /// Whether an evaluation exceeding the rule's budget has been logged (once per flag and
+    /// configuration, not per evaluation).
+    over_budget_logged: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -332,6 +335,8 @@ impl Snapshot {
             });
         }
         let mut flags = Vec::with_capacity(manifest.flags.len());
+        // Shared by the rules: evaluators, and the budgets that keep compiling linear.
+        let mut library = Library::new(&manifest.evaluators);
         for (key, flag) in &manifest.flags {
             let fail = |message: String| CompileError {
                 flag: key.clone(),
@@ -368,8 +373,12 @@ impl Snapshot {
             let served = match (&flag.targeting, fallback) {
                 _ if flag.state == FlagState::Disabled => Served::CodeDefault(ReasonCode::Disabled),
                 (Some(rule), fallback) if targeted => {
-                    match Rule::compile(rule, &manifest.evaluators, options) {
-                        Ok(rule) => Served::Targeted(Box::new(Targeted { rule, fallback })),
+                    match Rule::compile_in(rule, &mut library, options) {
+                        Ok(rule) => Served::Targeted(Box::new(Targeted {
+                            rule,
+                            fallback,
+                            over_budget_logged: std::sync::atomic::AtomicBool::new(false),
+                        })),
                         Err(message) => {
                             tracing::warn!(target: "flags", flag = %key, "targeting rule cannot be evaluated: {message}");
                             Served::Invalid(Arc::from(format!(
@@ -539,6 +548,7 @@ impl Snapshot {
     ) -> Resolution<'s> {
         let result = match targeted.rule.evaluate(&flag.key, ctx, &self.options) {
             Ok(result) => result,
+            Err(rules::EXCEEDED) => return over_budget(flag, targeted, &self.options),
             Err(thrown) => {
                 return Resolution::Error(EvaluationError::new(
                     ErrorCode::General,
@@ -581,6 +591,29 @@ impl Snapshot {
             }
         })
     }
+}
+
+/// A rule that exceeded its evaluation budget: the caller's default with GENERAL, logged once
+/// per flag and configuration.
+#[cold]
+#[inline(never)]
+fn over_budget<'s>(
+    flag: &CompiledFlag,
+    targeted: &Targeted,
+    options: &EngineOptions,
+) -> Resolution<'s> {
+    let message = format!(
+        "the targeting rule of flag `{}` exceeded its evaluation budget ({} steps, {} bytes \
+         built); see `EngineOptions::budget`",
+        flag.key, options.budget.steps, options.budget.bytes
+    );
+    if !targeted
+        .over_budget_logged
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(target: "flags", flag = %flag.key, "{message}");
+    }
+    Resolution::Error(EvaluationError::new(ErrorCode::General, message))
 }
 
 /// The message of a value that does not fit the type it is read as.

@@ -1,14 +1,22 @@
 //! From JSON Logic to [`Expr`]: `$ref`s resolved, constant parts folded, paths split.
+//!
+//! Every step is bounded by the size of the input: whether a node is constant is worked out
+//! once per node (a memo by address), folding spends a budget linear in the rule, evaluators
+//! are copied into rules within a budget linear in the configuration and shared beyond it, and
+//! "did you mean" draws from a fixed budget per configuration.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::budget::{EXCEEDED, Meter, Size};
 use super::eval::{self, Cx, Val};
 use super::js;
 use super::{
-    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, RootName,
-    VarExpr, fractional,
+    Args, ArithOp, CompareOp, EngineOptions, Evaluator, Expr, Func, IterKind, Iteration, Mode,
+    RootName, VarExpr, fractional,
 };
 use crate::context::Context;
 use crate::value::Value;
@@ -30,50 +38,207 @@ fn is_known(name: &str) -> bool {
     known_operators().any(|op| op == name)
 }
 
-pub(super) struct Compiler<'e> {
+/// What the rules of one configuration share while they compile: the evaluators, how far
+/// each has been copied into rules, and the memos and budgets that keep compiling linear.
+pub(crate) struct Library<'e> {
     evaluators: &'e BTreeMap<String, Json>,
+    /// Evaluators compiled once and shared, by name, mode and `track_prev`.
+    shared: HashMap<(&'e str, Mode, bool), Result<Arc<Evaluator>>>,
+    /// The size of each evaluator, measured once.
+    sizes: HashMap<&'e str, Size>,
+    /// Whether a node of a rule or an evaluator is constant (`Compiler::deterministic`), by
+    /// its address and whether it is inside an iteration. Only nodes that live as long as the
+    /// library go in (see `Compiler::scratch`).
+    determinism: HashMap<(usize, bool), Result<bool>, BuildHasherDefault<AddressHasher>>,
+    /// Nodes of evaluators that may still be copied into rules: a fixed allowance plus twice
+    /// the size of each rule compiled. Beyond it, evaluators are shared.
+    inline_credit: u64,
+    /// What "did you mean" may still spend (see `flags_schema::closest_within`).
+    suggestions: u64,
+}
+
+/// Evaluator nodes any configuration may copy into its rules.
+const INLINE_ALLOWANCE: u64 = 16 * 1024;
+
+/// What all "did you mean" suggestions of one configuration may cost together: about a
+/// thousand comparisons of 64-character names.
+const SUGGESTION_WORK: u64 = 1 << 22;
+
+impl<'e> Library<'e> {
+    pub(crate) fn new(evaluators: &'e BTreeMap<String, Json>) -> Library<'e> {
+        Library {
+            evaluators,
+            shared: HashMap::new(),
+            sizes: HashMap::new(),
+            determinism: HashMap::default(),
+            inline_credit: INLINE_ALLOWANCE,
+            suggestions: SUGGESTION_WORK,
+        }
+    }
+
+    fn size(&mut self, name: &'e str, rule: &Json) -> Size {
+        *self.sizes.entry(name).or_insert_with(|| Size::of(rule))
+    }
+}
+
+/// The allowance, for tests.
+#[cfg(test)]
+pub(super) fn inline_allowance() -> u64 {
+    INLINE_ALLOWANCE
+}
+
+/// How many evaluators were compiled for sharing, for tests.
+#[cfg(test)]
+pub(super) fn shared_count(library: &Library<'_>) -> usize {
+    library.shared.len()
+}
+
+/// What is left of the suggestion budget, for tests.
+#[cfg(test)]
+pub(super) fn suggestion_work_left(library: &Library<'_>) -> u64 {
+    library.suggestions
+}
+
+/// Hashes addresses (the keys of `Library::determinism`): one multiply per word.
+#[derive(Default)]
+pub(crate) struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+pub(super) struct Compiler<'l, 'e> {
+    library: &'l mut Library<'e>,
     options: EngineOptions,
     depth: usize,
     /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
     /// operand against the last value stored in the reference evaluator's `prev` register, so
     /// the nodes that store there must do so. Elsewhere what they store is never read.
     track_prev: bool,
+    /// What folding constants may still spend in this rule.
+    fold: Meter,
+    /// The rule has a node that charges the evaluation budget (an iteration, a shared
+    /// evaluator).
+    metered: bool,
+    /// Compiling JSON built by the compiler (a rewritten idiom), which does not live as long as
+    /// the library: its nodes stay out of the memo.
+    scratch: u32,
+    /// Nodes the memo answered or recorded, for tests of linearity.
+    #[cfg(test)]
+    pub(super) visits: u64,
 }
 
 type Result<T> = std::result::Result<T, String>;
 
-impl<'e> Compiler<'e> {
-    pub(super) fn new(evaluators: &'e BTreeMap<String, Json>, options: EngineOptions) -> Self {
+impl<'l, 'e> Compiler<'l, 'e> {
+    /// A compiler for a rule of `size`.
+    pub(super) fn new(library: &'l mut Library<'e>, options: EngineOptions, size: Size) -> Self {
+        library.inline_credit = library.inline_credit.saturating_add(2 * size.nodes);
         Compiler {
-            evaluators,
+            library,
             options,
             depth: 0,
             track_prev: false,
+            fold: Meter::fold(size),
+            metered: false,
+            scratch: 0,
+            #[cfg(test)]
+            visits: 0,
         }
     }
 
-    pub(super) fn rule(&mut self, rule: &Json) -> Result<Expr> {
-        self.expr(rule, Mode::Compiled)
+    /// Compiles `rule`; also whether evaluations of it are metered.
+    pub(super) fn rule(&mut self, rule: &Json) -> Result<(Expr, bool)> {
+        let expr = self.expr(rule, Mode::Compiled)?;
+        Ok((expr, self.metered))
     }
 
-    /// The evaluator a `{"$ref": name}` names.
-    fn reference(&self, args: &Json) -> Result<&'e Json> {
+    /// The evaluator a `{"$ref": name}` names, and its name.
+    fn reference(&mut self, args: &Json) -> Result<(&'e str, &'e Json)> {
         let Json::String(name) = args else {
             return Err(format!(
-                "`$ref` takes the name of an evaluator, found `{args}`"
+                "`$ref` takes the name of an evaluator, found `{}`",
+                excerpt(args)
             ));
         };
-        if let Some(rule) = self.evaluators.get(name) {
-            return Ok(rule);
+        if let Some((name, rule)) = self.library.evaluators.get_key_value(name) {
+            return Ok((name, rule));
         }
-        let mut message =
-            format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
-        if let Some(suggestion) =
-            flags_schema::closest(name, self.evaluators.keys().map(String::as_str))
-        {
-            message.push_str(&format!("; did you mean `{suggestion}`?"));
+        let mut message = format!(
+            "`$ref` names evaluator `{}`, which `$evaluators` does not define",
+            shorten(name)
+        );
+        if let Some(suggestion) = flags_schema::closest_within(
+            name,
+            self.library.evaluators.keys().map(String::as_str),
+            &mut self.library.suggestions,
+        ) {
+            message.push_str(&format!("; did you mean `{}`?", shorten(suggestion)));
         }
         Err(message)
+    }
+
+    /// The evaluator `name` (`rule`) used at this point of a rule: copied into the rule while
+    /// the configuration's allowance lasts, else compiled once and shared (each evaluation of
+    /// the use then charges its size to the rule's budget).
+    fn evaluator(&mut self, name: &'e str, rule: &'e Json, mode: Mode) -> Result<Expr> {
+        let size = self.library.size(name, rule);
+        if size.nodes <= self.library.inline_credit {
+            self.library.inline_credit -= size.nodes;
+            self.fold.extend(size);
+            self.depth += 1;
+            let compiled = self.expr(rule, mode);
+            self.depth -= 1;
+            return compiled;
+        }
+        self.metered = true;
+        let key = (name, mode, self.track_prev);
+        if let Some(shared) = self.library.shared.get(&key) {
+            return shared.clone().map(Expr::Shared);
+        }
+        let mut inner = Compiler {
+            library: &mut *self.library,
+            options: self.options,
+            depth: 1,
+            track_prev: self.track_prev,
+            fold: Meter::fold(size),
+            metered: false,
+            scratch: 0,
+            #[cfg(test)]
+            visits: 0,
+        };
+        let shared = inner.expr(rule, mode).map(|expr| {
+            Arc::new(Evaluator {
+                expr,
+                nodes: size.nodes,
+            })
+        });
+        #[cfg(test)]
+        {
+            self.visits += inner.visits;
+        }
+        self.library.shared.insert(key, shared.clone());
+        shared.map(Expr::Shared)
     }
 
     fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
@@ -89,7 +254,14 @@ impl<'e> Compiler<'e> {
             Json::Object(map) => {
                 let mut entries = map.iter();
                 let (Some((name, args)), None) = (entries.next(), entries.next()) else {
-                    let keys: Vec<String> = map.keys().map(|k| format!("`{k}`")).collect();
+                    let mut keys: Vec<String> = map
+                        .keys()
+                        .take(3)
+                        .map(|k| format!("`{}`", shorten(k)))
+                        .collect();
+                    if map.len() > 3 {
+                        keys.push(format!("and {} more", map.len() - 3));
+                    }
                     return unknown(
                         format!(
                             "an operation is an object with one key, the operator; found {}",
@@ -99,7 +271,7 @@ impl<'e> Compiler<'e> {
                     );
                 };
                 if name == "$ref" {
-                    let target = match self.reference(args) {
+                    let (name, target) = match self.reference(args) {
                         Ok(target) => target,
                         Err(message) => return unknown(message, mode),
                     };
@@ -107,19 +279,17 @@ impl<'e> Compiler<'e> {
                         // flagd substitutes references once: one inside an evaluator stays.
                         return unknown(
                             format!(
-                                "`{json}` is inside an evaluator; evaluators cannot refer to \
-                                 evaluators"
+                                "`{}` is inside an evaluator; evaluators cannot refer to \
+                                 evaluators",
+                                excerpt(json)
                             ),
                             mode,
                         );
                     }
-                    self.depth += 1;
-                    let compiled = self.expr(target, mode);
-                    self.depth -= 1;
-                    return compiled;
+                    return self.evaluator(name, target, mode);
                 }
                 if !is_known(name) {
-                    return unknown(unknown_operator(name), mode);
+                    return unknown(self.unknown_operator(name), mode);
                 }
                 // The reference evaluator computes the constant parts of the rules it compiles
                 // when it compiles them (and fails the rule when one fails); the parts it
@@ -131,11 +301,15 @@ impl<'e> Compiler<'e> {
                 };
                 if deterministic {
                     let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
-                    return match (fold(&expr), mode) {
-                        (Ok(constant), _) => Ok(constant),
-                        (Err(thrown), Mode::Compiled) => {
-                            Err(format!("`{json}` cannot be evaluated: {}", thrown.0))
-                        }
+                    return match (self.fold(&expr), mode) {
+                        (Ok(Some(constant)), _) => Ok(constant),
+                        // Past the folding budget: left to evaluation, which is metered.
+                        (Ok(None), _) => Ok(expr),
+                        (Err(thrown), Mode::Compiled) => Err(format!(
+                            "`{}` cannot be evaluated: {}",
+                            excerpt(json),
+                            thrown.0
+                        )),
                         // The interpreter computes it when first reached.
                         (Err(thrown), Mode::Interpreted) => Ok(Expr::Throw(thrown.0)),
                     };
@@ -154,7 +328,32 @@ impl<'e> Compiler<'e> {
     /// Whether `json` depends on nothing but itself, so that it can be computed when the rule
     /// loads: the reference evaluator's `isDeterministic`, with its order of traversal (it fails
     /// on the unknown operators it meets).
-    fn deterministic(&self, json: &Json, inside_iterator: bool) -> Result<bool> {
+    ///
+    /// Each node of a configuration is worked out once: the answer for arrays and operations is
+    /// kept in the library's memo, so that compiling a node and then each of its operands does
+    /// not walk the operands again (which would be quadratic in the depth of the rule).
+    fn deterministic(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
+        if !matches!(json, Json::Array(_) | Json::Object(_)) {
+            return Ok(true);
+        }
+        let key = (std::ptr::from_ref(json) as usize, inside_iterator);
+        if self.scratch == 0 {
+            #[cfg(test)]
+            {
+                self.visits += 1;
+            }
+            if let Some(known) = self.library.determinism.get(&key) {
+                return known.clone();
+            }
+        }
+        let known = self.deterministic_node(json, inside_iterator);
+        if self.scratch == 0 {
+            self.library.determinism.insert(key, known.clone());
+        }
+        known
+    }
+
+    fn deterministic_node(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
         match json {
             Json::Array(items) => {
                 for item in items {
@@ -170,12 +369,11 @@ impl<'e> Compiler<'e> {
                 };
                 Ok(match name.as_str() {
                     "$ref" if self.depth == 0 => {
-                        let target = self.reference(args)?;
-                        let inner = Compiler {
-                            depth: 1,
-                            ..Compiler::new(self.evaluators, self.options)
-                        };
-                        inner.deterministic(target, inside_iterator)?
+                        let (_, target) = self.reference(args)?;
+                        self.depth += 1;
+                        let inner = self.deterministic(target, inside_iterator);
+                        self.depth -= 1;
+                        inner?
                     }
                     "var" => inside_iterator,
                     "missing" => matches!(args, Json::Array(a) if a.is_empty()),
@@ -196,7 +394,7 @@ impl<'e> Compiler<'e> {
                         }
                     }
                     known if is_known(known) => self.deterministic(args, inside_iterator)?,
-                    unknown => return Err(unknown_operator(unknown)),
+                    unknown => return Err(self.unknown_operator(unknown)),
                 })
             }
             _ => Ok(true),
@@ -431,6 +629,7 @@ impl<'e> Compiler<'e> {
                     _ => None,
                 };
 
+                self.metered = true;
                 Expr::Iterate(Box::new(Iteration {
                     kind,
                     mode,
@@ -502,10 +701,46 @@ impl<'e> Compiler<'e> {
                     init.cloned().unwrap_or(serde_json::json!(1))
                 };
                 let rewritten = serde_json::json!({ op: [{ op: selector }, init] });
-                Ok(Some(self.expr(&rewritten, mode)?))
+                // Built here, so dropped before the library: kept out of its memo.
+                self.scratch += 1;
+                let compiled = self.expr(&rewritten, mode);
+                self.scratch -= 1;
+                Ok(Some(compiled?))
             }
             _ => Ok(None),
         }
+    }
+
+    /// The message for an operator the engine does not know, with a suggestion while the
+    /// configuration's budget for them lasts.
+    fn unknown_operator(&mut self, name: &str) -> String {
+        let suggestion =
+            flags_schema::closest_within(name, known_operators(), &mut self.library.suggestions);
+        match suggestion {
+            Some(s) => format!("unknown operator `{}`; did you mean `{s}`?", shorten(name)),
+            None => format!("unknown operator `{}`", shorten(name)),
+        }
+    }
+
+    /// Computes a constant expression within what is left of the rule's folding budget:
+    /// `Ok(None)` when it would take more (steps of iterations, bytes of the result), and the
+    /// expression is left to evaluation. What the attempt spent is spent either way.
+    fn fold(&mut self, expr: &Expr) -> std::result::Result<Option<Expr>, eval::Thrown> {
+        let ctx = Context::default();
+        let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2, None);
+        cx.meter = self.fold;
+        let result = eval::eval(expr, &mut cx, &Val::Root);
+        let mut meter = cx.meter;
+        let folded = match result {
+            Ok(value) => match meter.bytes(&value) {
+                Ok(()) => Ok(Some(Expr::Const(value.to_value()))),
+                Err(_) => Ok(None),
+            },
+            Err(thrown) if thrown == EXCEEDED => Ok(None),
+            Err(thrown) => Err(thrown),
+        };
+        self.fold = meter;
+        folded
     }
 
     fn var(&mut self, args: &Json, mode: Mode) -> Result<Expr> {
@@ -575,12 +810,12 @@ impl<'e> Compiler<'e> {
             "/" => ArithOp::Div,
             _ => ArithOp::Rem,
         };
-        let items: Vec<Json> = match args {
-            Json::Array(items) => items.clone(),
+        let items: &[Json] = match args {
+            Json::Array(items) => items,
             Json::Object(_) => {
                 return Ok(Expr::ArithSpread(op, Box::new(self.expr(args, mode)?)));
             }
-            scalar => vec![scalar.clone()],
+            scalar => std::slice::from_ref(scalar),
         };
         let compiled = mode == Mode::Compiled;
         if compiled {
@@ -597,7 +832,7 @@ impl<'e> Compiler<'e> {
         if op == ArithOp::Div && items.len() == 1 {
             exprs.push(Expr::Const(Value::Float(1.0)));
         }
-        for item in &items {
+        for item in items {
             exprs.push(self.expr(item, mode)?);
         }
         if compiled {
@@ -614,7 +849,7 @@ impl<'e> Compiler<'e> {
                 let divisor = op == ArithOp::Div && (i > 0 || items.len() == 1);
                 let literal_object = matches!(json, Json::Object(map) if map.is_empty());
                 if matches!(json, Json::Array(_)) || literal_object {
-                    return Err(format!("`{name}` cannot compute with `{json}`"));
+                    return Err(format!("`{name}` cannot compute with `{}`", excerpt(json)));
                 }
                 let Expr::Const(value) = expr else { continue };
                 let number = match value {
@@ -624,7 +859,7 @@ impl<'e> Compiler<'e> {
                     _ => continue,
                 };
                 if number.is_nan() {
-                    return Err(format!("`{name}` cannot compute with `{json}`"));
+                    return Err(format!("`{name}` cannot compute with `{}`", excerpt(json)));
                 }
                 if divisor && number == 0.0 {
                     return Err(format!("`{name}` divides by zero"));
@@ -645,14 +880,6 @@ fn collapse(expr: Expr) -> Expr {
         return Expr::Throw(reason);
     }
     expr
-}
-
-/// The message for an operator the engine does not know, with a suggestion.
-fn unknown_operator(name: &str) -> String {
-    match flags_schema::closest(name, known_operators()) {
-        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
-        None => format!("unknown operator `{name}`"),
-    }
 }
 
 /// An unknown operator: fails the rule when it is compiled, or the evaluation when it is
@@ -681,10 +908,43 @@ fn constant_list(items: Vec<Expr>) -> Expr {
     }
 }
 
-/// Computes a constant expression.
-fn fold(expr: &Expr) -> std::result::Result<Expr, eval::Thrown> {
-    let ctx = Context::default();
-    let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
-    let value: Val<'_> = eval::eval(expr, &mut cx, &Val::Root)?;
-    Ok(Expr::Const(value.to_value()))
+/// A JSON value for a message: its text, cut at 64 bytes (without writing the rest).
+fn excerpt(json: &Json) -> String {
+    const MAX: usize = 64;
+    /// Takes bytes until it has `MAX`, then fails the write.
+    struct Cut(Vec<u8>);
+    impl std::io::Write for Cut {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = MAX + 1 - self.0.len();
+            if room == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            let n = buf.len().min(room);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut cut = Cut(Vec::new());
+    let whole = serde_json::to_writer(&mut cut, json).is_ok() && cut.0.len() <= MAX;
+    let text = String::from_utf8_lossy(&cut.0);
+    if whole {
+        text.into_owned()
+    } else {
+        let end = (0..=MAX)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}…", &text[..end])
+    }
+}
+
+/// A name for a message, cut at 64 characters.
+fn shorten(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        None => name.to_owned(),
+        Some((end, _)) => format!("{}…", &name[..end]),
+    }
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
+use super::budget::{Budget, Meter};
 use super::js::{self, as_str, falsy, is_array, is_object, to_js_string, to_number, truthy};
 use super::{
     Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, RootName,
@@ -120,16 +121,24 @@ pub(crate) struct Cx<'a> {
     /// which its comparisons check operands against.
     prev: Val<'a>,
     pub(super) fractional: FractionalVersion,
+    /// What is left of the rule's budget: charged by iterations and shared evaluators only.
+    pub(super) meter: Meter,
 }
 
 impl<'a> Cx<'a> {
-    pub(crate) fn new(ctx: &'a Context, flag_key: &'a str, fractional: FractionalVersion) -> Self {
+    pub(crate) fn new(
+        ctx: &'a Context,
+        flag_key: &'a str,
+        fractional: FractionalVersion,
+        budget: Option<Budget>,
+    ) -> Self {
         Cx {
             ctx,
             flag_key,
             timestamp: None,
             prev: Val::Null,
             fractional,
+            meter: Meter::new(budget),
         }
     }
 
@@ -435,6 +444,10 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             }
         }
         Expr::Iterate(iteration) => iterate(iteration, cx, scope),
+        Expr::Shared(evaluator) => {
+            cx.meter.steps(evaluator.nodes)?;
+            eval(&evaluator.expr, cx, scope)
+        }
         Expr::Throw(reason) => Err(Thrown(reason)),
     }
 }
@@ -854,6 +867,10 @@ fn every<'a>(it: &'a Iteration, selector: &Val<'a>, cx: &mut Cx<'a>) -> Result<V
     let mut result = Ok(Val::Bool(true));
     for i in 0..items.len() {
         let element = items.get(i).unwrap_or(Val::Null);
+        if let Err(exceeded) = cx.meter.steps(1).and_then(|()| cx.meter.bytes(&element)) {
+            result = Err(exceeded);
+            break;
+        }
         cx.prev = Val::Null;
         match eval(&it.mapper, cx, &element) {
             Ok(v) if truthy(&v) => {}
@@ -1279,7 +1296,14 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
         None => return Err(NOT_ITERABLE),
     };
     let len = items.map_or(0, Elements::len);
-    let at = |i: usize| items.and_then(|items| items.get(i)).unwrap_or(Val::Null);
+    // Each element visited is a step; an element copied out of a list built by the rule, and
+    // what the mapper builds from it, are bytes built.
+    let at = |i: usize, cx: &mut Cx<'a>| -> Result<Val<'a>, Thrown> {
+        cx.meter.steps(1)?;
+        let element = items.and_then(|items| items.get(i)).unwrap_or(Val::Null);
+        cx.meter.bytes(&element)?;
+        Ok(element)
+    };
     // Each call of the mapper has a `prev` of its own.
     let saved = std::mem::replace(&mut cx.prev, Val::Null);
     let result = (|| -> Result<Val<'a>, Thrown> {
@@ -1287,17 +1311,21 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             IterKind::Map => {
                 let mut out = Vec::with_capacity(len);
                 for i in 0..len {
+                    let element = at(i, cx)?;
                     cx.prev = Val::Null;
-                    out.push(eval(&it.mapper, cx, &at(i))?);
+                    let mapped = eval(&it.mapper, cx, &element)?;
+                    cx.meter.element(&mapped)?;
+                    out.push(mapped);
                 }
                 Ok(Val::List(out))
             }
             IterKind::Filter => {
                 let mut out = Vec::new();
                 for i in 0..len {
-                    let element = at(i);
+                    let element = at(i, cx)?;
                     cx.prev = Val::Null;
                     if truthy(&eval(&it.mapper, cx, &element)?) {
+                        cx.meter.element(&Val::Null)?;
                         out.push(element);
                     }
                 }
@@ -1306,8 +1334,9 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             IterKind::All | IterKind::Some | IterKind::None => {
                 let want = it.kind != IterKind::All;
                 for i in 0..len {
+                    let element = at(i, cx)?;
                     cx.prev = Val::Null;
-                    if truthy(&eval(&it.mapper, cx, &at(i))?) == want {
+                    if truthy(&eval(&it.mapper, cx, &element)?) == want {
                         return Ok(Val::Bool(it.kind == IterKind::Some));
                     }
                 }
@@ -1323,15 +1352,17 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
                     None if len == 0 => {
                         return Err(Thrown("`reduce` of an empty array without initial value"));
                     }
-                    None => (at(0), 1),
+                    None => (at(0, cx)?, 1),
                 };
                 for i in start..len {
                     let step = Val::Object(vec![
                         (Cow::Borrowed("accumulator"), accumulator),
-                        (Cow::Borrowed("current"), at(i)),
+                        (Cow::Borrowed("current"), at(i, cx)?),
                     ]);
                     cx.prev = Val::Null;
                     accumulator = eval(&it.mapper, cx, &step)?;
+                    // The accumulator is carried (and copied when read) into the next step.
+                    cx.meter.bytes(&accumulator)?;
                     check_depth(&accumulator)?;
                 }
                 Ok(accumulator)
