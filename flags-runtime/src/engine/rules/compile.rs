@@ -46,10 +46,12 @@ pub(crate) struct Library<'e> {
     shared: HashMap<(&'e str, Mode, bool), Result<Arc<Evaluator>>>,
     /// The size of each evaluator, measured once.
     sizes: HashMap<&'e str, Size>,
-    /// Whether a node of a rule or an evaluator is constant (`Compiler::deterministic`), by
-    /// its address and whether it is inside an iteration. Only nodes that live as long as the
+    /// Whether an operation of a rule or an evaluator is constant (`Compiler::deterministic`),
+    /// by its address, the low bit set inside an iteration. Only nodes that live as long as the
     /// library go in (see `Compiler::scratch`).
-    determinism: HashMap<(usize, bool), Result<bool>, BuildHasherDefault<AddressHasher>>,
+    determinism: HashMap<usize, Constancy, BuildHasherDefault<AddressHasher>>,
+    /// The messages of the nodes whose constancy cannot be worked out (unknown operators).
+    failures: HashMap<usize, String, BuildHasherDefault<AddressHasher>>,
     /// Nodes of evaluators that may still be copied into rules: a fixed allowance plus twice
     /// the size of each rule compiled. Beyond it, evaluators are shared.
     inline_credit: u64,
@@ -71,6 +73,7 @@ impl<'e> Library<'e> {
             shared: HashMap::new(),
             sizes: HashMap::new(),
             determinism: HashMap::default(),
+            failures: HashMap::default(),
             inline_credit: INLINE_ALLOWANCE,
             suggestions: SUGGESTION_WORK,
         }
@@ -97,6 +100,15 @@ pub(super) fn shared_count(library: &Library<'_>) -> usize {
 #[cfg(test)]
 pub(super) fn suggestion_work_left(library: &Library<'_>) -> u64 {
     library.suggestions
+}
+
+/// What the memo knows of a node.
+#[derive(Clone, Copy)]
+enum Constancy {
+    Constant,
+    Variable,
+    /// See `Library::failures`.
+    Fails,
 }
 
 /// Hashes addresses (the keys of `Library::determinism`): one multiply per word.
@@ -333,22 +345,42 @@ impl<'l, 'e> Compiler<'l, 'e> {
     /// kept in the library's memo, so that compiling a node and then each of its operands does
     /// not walk the operands again (which would be quadratic in the depth of the rule).
     fn deterministic(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
-        if !matches!(json, Json::Array(_) | Json::Object(_)) {
-            return Ok(true);
+        match json {
+            Json::Object(_) => self.memoized(json, inside_iterator),
+            _ => self.deterministic_node(json, inside_iterator),
         }
-        let key = (std::ptr::from_ref(json) as usize, inside_iterator);
+    }
+
+    /// [`Compiler::deterministic`] through the memo. Operations only: the operands of an
+    /// operation are worked out when it is, so an array is reached once per operation.
+    fn memoized(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
+        // A `Json` holds pointers, so its address is even: the low bit is free for the flag.
+        let key = std::ptr::from_ref(json) as usize | usize::from(inside_iterator);
         if self.scratch == 0 {
             #[cfg(test)]
             {
                 self.visits += 1;
             }
-            if let Some(known) = self.library.determinism.get(&key) {
-                return known.clone();
+            match self.library.determinism.get(&key) {
+                Some(Constancy::Constant) => return Ok(true),
+                Some(Constancy::Variable) => return Ok(false),
+                Some(Constancy::Fails) => {
+                    return Err(self.library.failures.get(&key).cloned().unwrap_or_default());
+                }
+                None => {}
             }
         }
         let known = self.deterministic_node(json, inside_iterator);
         if self.scratch == 0 {
-            self.library.determinism.insert(key, known.clone());
+            let constancy = match &known {
+                Ok(true) => Constancy::Constant,
+                Ok(false) => Constancy::Variable,
+                Err(message) => {
+                    self.library.failures.insert(key, message.clone());
+                    Constancy::Fails
+                }
+            };
+            self.library.determinism.insert(key, constancy);
         }
         known
     }
@@ -371,7 +403,9 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     "$ref" if self.depth == 0 => {
                         let (_, target) = self.reference(args)?;
                         self.depth += 1;
-                        let inner = self.deterministic(target, inside_iterator);
+                        // Through the memo whatever the evaluator is, so that each use does not
+                        // walk it again.
+                        let inner = self.memoized(target, inside_iterator);
                         self.depth -= 1;
                         inner?
                     }
