@@ -143,7 +143,7 @@ fn load(shape: &str, text: &str) -> Client {
 
 fn plain_serves(client: &Client, shape: &str) {
     let vip = Context::new("u").with("vip", true);
-    let details = client.details(&FlagKey::<String>::new("plain", "code".into()), &vip);
+    let details = client.details(FlagKey::<String>::new("plain", "code".into()), &vip);
     assert_eq!(
         (details.value.as_str(), details.reason),
         ("B", Reason::TargetingMatch),
@@ -174,7 +174,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn over_budget(client: &Client, key: &str, ctx: &Context) {
-    let details = client.details(&FlagKey::<String>::new(key.to_owned(), "code".into()), ctx);
+    let details = client.details(FlagKey::<String>::new(key.to_owned(), "code".into()), ctx);
     assert_eq!(details.value, "code", "{key}");
     assert_eq!(details.reason, Reason::Error, "{key}");
     assert_eq!(details.error_code(), Some(ErrorCode::General), "{key}");
@@ -257,7 +257,7 @@ fn a_reduce_doubling_over_a_context_list_stops_at_the_budget_and_is_logged_once(
     );
     // A short list is evaluated as before.
     let few = Context::new("u").with("items", Value::List(vec![Value::Int(1)]));
-    let details = client.details(&FlagKey::<String>::new("cat", "code".into()), &few);
+    let details = client.details(FlagKey::<String>::new("cat", "code".into()), &few);
     assert_eq!(
         (details.value.as_str(), details.reason),
         ("A", Reason::TargetingMatch)
@@ -285,7 +285,10 @@ fn deeply_nested_targeting_loads_within_the_bound_and_past_the_limit_is_rejected
             .in_process(source::json(text.clone()))
             .build()
     });
-    let message = result.err().expect("rejected").to_string();
+    let Err(error) = result else {
+        panic!("loaded a rule nested 80 levels deep");
+    };
+    let message = error.to_string();
     assert!(
         message.contains("flag `deeper`: `targeting.![0].and[0]"),
         "{message}"
@@ -331,7 +334,7 @@ fn long_unknown_names_load_within_the_bound_with_short_messages() {
     let client = load("long names", &document(flags, evaluators));
     for key in ["missing-ref", "unknown-operator"] {
         let details = client.details(
-            &FlagKey::<String>::new(key.to_owned(), "code".into()),
+            FlagKey::<String>::new(key.to_owned(), "code".into()),
             &Context::new("u"),
         );
         assert_eq!(details.error_code(), Some(ErrorCode::ParseError), "{key}");
@@ -357,7 +360,7 @@ fn many_uses_of_a_large_evaluator_load_within_the_bound() {
         .collect();
     let client = load("many uses", &document(flags, evaluators));
     let hit = Context::new("u").with("n", 7);
-    let details = client.details(&FlagKey::<String>::new("f1999", "code".into()), &hit);
+    let details = client.details(FlagKey::<String>::new("f1999", "code".into()), &hit);
     assert_eq!(
         (details.value.as_str(), details.reason),
         ("B", Reason::TargetingMatch)

@@ -2,6 +2,33 @@
 //!
 //! A configuration is compiled once when it arrives; evaluation reads the snapshot without
 //! locks and, for scalar flags, without allocating.
+//!
+//! # Bounded work
+//!
+//! A configuration comes from a flag service, a file in git or a proxy, any of which may be
+//! broken or hostile: loading it (at start or as an update) and evaluating it cost work bounded
+//! by its size, and what does not fit is refused or metered rather than attempted.
+//!
+//! - Loading (parse, validate, compile) takes time and memory linear in the document, with no
+//!   super-linear step: `tests/bounded.rs` holds it to at most 128 × the text in bytes
+//!   allocated and 96 × at the peak, plus 1 MiB, on generated hostile shapes. Most of that is
+//!   `serde_json::Value` itself (up to about 60 × for a document of small objects).
+//! - Rules and values nest at most [`flags_schema::MAX_NESTING`] (64) arrays and objects; a
+//!   document nesting deeper is rejected whole, naming the flag and the path, and an update
+//!   that does so leaves the current configuration serving.
+//! - Constant parts of a rule are folded when it loads only within a budget linear in the rule
+//!   (1,024 steps plus one per node; 16 KiB plus 8 bytes per byte of its text): a constant
+//!   that would be larger, such as a `reduce` doubling its accumulator, is left to evaluation.
+//! - Evaluators (`$ref`) are copied into the rules using them while the copies total at most
+//!   16 Ki nodes plus twice the nodes of the rules; beyond that an evaluator is compiled once
+//!   and shared, each use charging its size to the evaluation budget.
+//! - "Did you mean" compares names of at most 64 characters, within one budget per
+//!   configuration (about a thousand comparisons).
+//! - Evaluating a rule without iterations visits each node once: its cost is bounded by the
+//!   sizes of the rule and the context, and nothing meters it. A rule with an iteration (or a
+//!   shared evaluator) is evaluated against a [`Budget`] fixed at load (default 100,000 steps
+//!   and 1 MiB built); past it the flag answers the caller's default with reason `ERROR`, code
+//!   `GENERAL`, logged once per flag and configuration.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
