@@ -53,7 +53,6 @@ use serde_json::{Map, Value};
 
 use crate::detect::{Format, finish};
 use crate::error::{Error, Problem, describe};
-use crate::limits::{check_nesting, shorten};
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
@@ -178,13 +177,6 @@ fn import_flag(
             });
         }
     };
-    // Checked before anything walks them recursively.
-    for (name, value) in &variants {
-        check_nesting(value, &format!("variants.{}", shorten(name, 24)))?;
-    }
-    if let Some(rule) = fields.get("targeting") {
-        check_nesting(rule, "targeting")?;
-    }
     let flag_type = variants_type(&variants)?;
     let mut flag = Flag::new(flag_type, None);
     flag.state = state;
@@ -319,7 +311,6 @@ fn import_evaluators(value: &Value) -> Result<BTreeMap<String, Value>, Problem> 
                 reason: "evaluator names in `$evaluators` must not be empty".to_owned(),
             });
         }
-        check_nesting(rule, &format!("$evaluators.{}", shorten(name, 24)))?;
         check_rule(rule, None).map_err(|reason| Problem::InvalidTargeting {
             reason: format!("in evaluator `{name}`: {reason}"),
         })?;

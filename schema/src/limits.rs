@@ -38,13 +38,17 @@ pub const SUGGEST_MAX_NAME: usize = 64;
 const SUGGEST_MAX_CANDIDATE: usize = 2 * SUGGEST_MAX_NAME;
 
 /// Checks that `value` nests at most [`MAX_NESTING`] arrays and objects; `at` names it in the
-/// error (`targeting`, `variants.big`). Iterative, so a value of any depth is checked without
-/// recursion.
-pub(crate) fn check_nesting(value: &Value, at: &str) -> Result<(), Problem> {
-    let mut stack: Vec<(Segment<'_>, Children<'_>)> = Vec::new();
-    if let Some(children) = Children::of(value) {
-        stack.push((Segment::Root, children));
+/// error (`targeting`, `variants.big`), and is called only then. The check recurses at most
+/// [`MAX_NESTING`] levels whatever the depth of `value`; the path of a value past the limit is
+/// then found without recursion.
+pub(crate) fn check_nesting(value: &Value, at: impl FnOnce() -> String) -> Result<(), Problem> {
+    if within(value, MAX_NESTING) {
+        return Ok(());
     }
+    let Some(children) = Children::of(value) else {
+        return Ok(());
+    };
+    let mut stack: Vec<(Segment<'_>, Children<'_>)> = vec![(Segment::Root, children)];
     while let Some((_, children)) = stack.last_mut() {
         let Some((segment, child)) = children.next() else {
             stack.pop();
@@ -56,13 +60,22 @@ pub(crate) fn check_nesting(value: &Value, at: &str) -> Result<(), Problem> {
         if stack.len() == MAX_NESTING {
             let segments = stack.iter().map(|(s, _)| s).skip(1).chain([&segment]);
             return Err(Problem::TooDeep {
-                path: render_path(at, segments),
+                path: render_path(&at(), segments),
                 limit: MAX_NESTING,
             });
         }
         stack.push((segment, grandchildren));
     }
     Ok(())
+}
+
+/// Whether `value` nests at most `levels` arrays and objects (recursing at most that deep).
+fn within(value: &Value, levels: usize) -> bool {
+    match value {
+        Value::Array(items) => levels > 0 && items.iter().all(|v| within(v, levels - 1)),
+        Value::Object(map) => levels > 0 && map.values().all(|v| within(v, levels - 1)),
+        _ => true,
+    }
 }
 
 /// One step of a path into a value.
@@ -226,12 +239,12 @@ mod tests {
     #[test]
     fn nesting_up_to_the_limit_passes_and_one_more_level_fails_with_the_path() {
         assert_eq!(
-            check_nesting(&nested_arrays(MAX_NESTING), "targeting"),
+            check_nesting(&nested_arrays(MAX_NESTING), || "targeting".into()),
             Ok(())
         );
-        assert_eq!(check_nesting(&json!("scalar"), "default"), Ok(()));
+        assert_eq!(check_nesting(&json!("scalar"), || "default".into()), Ok(()));
         let Err(Problem::TooDeep { path, limit }) =
-            check_nesting(&nested_arrays(MAX_NESTING + 1), "targeting")
+            check_nesting(&nested_arrays(MAX_NESTING + 1), || "targeting".into())
         else {
             panic!("not rejected");
         };
@@ -250,7 +263,7 @@ mod tests {
             value = json!({ "if": [true, value] });
         }
         let wide = json!({ "if": [1, 2, { "and": [value] }] });
-        let Err(Problem::TooDeep { path, .. }) = check_nesting(&wide, "targeting") else {
+        let Err(Problem::TooDeep { path, .. }) = check_nesting(&wide, || "targeting".into()) else {
             panic!("not rejected");
         };
         assert!(
@@ -263,7 +276,8 @@ mod tests {
         for _ in 0..=MAX_NESTING {
             value = json!({ long_key.clone(): value });
         }
-        let Err(Problem::TooDeep { path, .. }) = check_nesting(&value, "variants.v") else {
+        let Err(Problem::TooDeep { path, .. }) = check_nesting(&value, || "variants.v".into())
+        else {
             panic!("not rejected");
         };
         assert!(path.len() < 600, "{} bytes", path.len());
@@ -279,7 +293,7 @@ mod tests {
             value = Value::Array(vec![value]);
         }
         assert!(matches!(
-            check_nesting(&value, "targeting"),
+            check_nesting(&value, || "targeting".into()),
             Err(Problem::TooDeep { .. })
         ));
         let mut current = value;

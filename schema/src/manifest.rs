@@ -363,7 +363,7 @@ impl Manifest {
     /// and values nested at most [`MAX_NESTING`](crate::MAX_NESTING) levels.
     pub fn validate(&self, origin: &str) -> Result<(), Error> {
         for (name, rule) in &self.evaluators {
-            crate::limits::check_nesting(rule, &format!("$evaluators.{}", shorten(name, 24)))
+            crate::limits::check_nesting(rule, || format!("$evaluators.{}", shorten(name, 24)))
                 .map_err(|problem| Error::document(origin, problem))?;
         }
         for (key, flag) in &self.flags {
@@ -546,13 +546,13 @@ impl Flag {
     /// [`MAX_NESTING`](crate::MAX_NESTING) levels.
     pub(crate) fn check_nesting(&self) -> Result<(), Problem> {
         if let Some(rule) = &self.targeting {
-            crate::limits::check_nesting(rule, "targeting")?;
+            crate::limits::check_nesting(rule, || "targeting".to_owned())?;
         }
         for (name, value) in &self.variants {
-            crate::limits::check_nesting(value, &format!("variants.{}", shorten(name, 24)))?;
+            crate::limits::check_nesting(value, || format!("variants.{}", shorten(name, 24)))?;
         }
         if let Some(default) = &self.default {
-            crate::limits::check_nesting(default, "default")?;
+            crate::limits::check_nesting(default, || "default".to_owned())?;
         }
         Ok(())
     }

@@ -141,37 +141,52 @@ impl Hasher for AddressHasher {
 
 pub(super) struct Compiler<'l, 'e> {
     library: &'l mut Library<'e>,
+    /// The rule (or evaluator) being compiled.
+    root: &'e Json,
     options: EngineOptions,
     depth: usize,
     /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
     /// operand against the last value stored in the reference evaluator's `prev` register, so
     /// the nodes that store there must do so. Elsewhere what they store is never read.
     track_prev: bool,
-    /// What folding constants may still spend in this rule.
-    fold: Meter,
+    /// What folding constants may still spend in this rule; measured from the rule when first
+    /// needed (most rules fold nothing).
+    fold: Option<Meter>,
+    /// How deep in arrays and objects the node being compiled is.
+    level: usize,
     /// The rule has a node that charges the evaluation budget (an iteration, a shared
     /// evaluator).
     metered: bool,
     /// Compiling JSON built by the compiler (a rewritten idiom), which does not live as long as
     /// the library: its nodes stay out of the memo.
     scratch: u32,
-    /// Nodes the memo answered or recorded, for tests of linearity.
+    /// Nodes whose constancy was worked out, for tests of linearity.
     #[cfg(test)]
     pub(super) visits: u64,
 }
 
+/// From this depth on, constancy goes through the memo. Above it, a node's constancy is worked
+/// out again by each of its (at most this many) ancestors, which is cheaper than the memo for
+/// the rules people write.
+const MEMO_DEPTH: usize = 12;
+
 type Result<T> = std::result::Result<T, String>;
 
 impl<'l, 'e> Compiler<'l, 'e> {
-    /// A compiler for a rule of `size`.
-    pub(super) fn new(library: &'l mut Library<'e>, options: EngineOptions, size: Size) -> Self {
-        library.inline_credit = library.inline_credit.saturating_add(2 * size.nodes);
+    /// A compiler for the rule `root`.
+    pub(super) fn new(
+        library: &'l mut Library<'e>,
+        options: EngineOptions,
+        root: &'e Json,
+    ) -> Self {
         Compiler {
             library,
+            root,
             options,
             depth: 0,
             track_prev: false,
-            fold: Meter::fold(size),
+            fold: None,
+            level: 0,
             metered: false,
             scratch: 0,
             #[cfg(test)]
@@ -179,10 +194,21 @@ impl<'l, 'e> Compiler<'l, 'e> {
         }
     }
 
-    /// Compiles `rule`; also whether evaluations of it are metered.
-    pub(super) fn rule(&mut self, rule: &Json) -> Result<(Expr, bool)> {
-        let expr = self.expr(rule, Mode::Compiled)?;
+    /// Compiles the rule; also whether evaluations of it are metered.
+    pub(super) fn rule(&mut self) -> Result<(Expr, bool)> {
+        let expr = self.expr(self.root, Mode::Compiled)?;
         Ok((expr, self.metered))
+    }
+
+    /// The rule's folding budget. Measuring the rule the first time also adds twice its size
+    /// to the configuration's allowance for copying evaluators.
+    fn fold_meter(&mut self) -> &mut Meter {
+        let (library, root) = (&mut *self.library, self.root);
+        self.fold.get_or_insert_with(|| {
+            let size = Size::of(root);
+            library.inline_credit = library.inline_credit.saturating_add(2 * size.nodes);
+            Meter::fold(size)
+        })
     }
 
     /// The evaluator a `{"$ref": name}` names, and its name.
@@ -215,9 +241,10 @@ impl<'l, 'e> Compiler<'l, 'e> {
     /// the use then charges its size to the rule's budget).
     fn evaluator(&mut self, name: &'e str, rule: &'e Json, mode: Mode) -> Result<Expr> {
         let size = self.library.size(name, rule);
+        self.fold_meter();
         if size.nodes <= self.library.inline_credit {
             self.library.inline_credit -= size.nodes;
-            self.fold.extend(size);
+            self.fold_meter().extend(size);
             self.depth += 1;
             let compiled = self.expr(rule, mode);
             self.depth -= 1;
@@ -230,10 +257,12 @@ impl<'l, 'e> Compiler<'l, 'e> {
         }
         let mut inner = Compiler {
             library: &mut *self.library,
+            root: rule,
             options: self.options,
             depth: 1,
             track_prev: self.track_prev,
-            fold: Meter::fold(size),
+            fold: Some(Meter::fold(size)),
+            level: self.level,
             metered: false,
             scratch: 0,
             #[cfg(test)]
@@ -254,6 +283,16 @@ impl<'l, 'e> Compiler<'l, 'e> {
     }
 
     fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
+        if !matches!(json, Json::Array(_) | Json::Object(_)) {
+            return self.expr_node(json, mode);
+        }
+        self.level += 1;
+        let expr = self.expr_node(json, mode);
+        self.level -= 1;
+        expr
+    }
+
+    fn expr_node(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
         match json {
             Json::Array(items) => {
                 let items = items
@@ -345,22 +384,28 @@ impl<'l, 'e> Compiler<'l, 'e> {
     /// kept in the library's memo, so that compiling a node and then each of its operands does
     /// not walk the operands again (which would be quadratic in the depth of the rule).
     fn deterministic(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
+        self.deterministic_at(json, inside_iterator, self.level)
+    }
+
+    /// [`Compiler::deterministic`] of a node `depth` levels deep.
+    fn deterministic_at(
+        &mut self,
+        json: &Json,
+        inside_iterator: bool,
+        depth: usize,
+    ) -> Result<bool> {
         match json {
-            Json::Object(_) => self.memoized(json, inside_iterator),
-            _ => self.deterministic_node(json, inside_iterator),
+            Json::Object(_) if depth >= MEMO_DEPTH => self.memoized(json, inside_iterator, depth),
+            _ => self.deterministic_node(json, inside_iterator, depth),
         }
     }
 
     /// [`Compiler::deterministic`] through the memo. Operations only: the operands of an
     /// operation are worked out when it is, so an array is reached once per operation.
-    fn memoized(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
+    fn memoized(&mut self, json: &Json, inside_iterator: bool, depth: usize) -> Result<bool> {
         // A `Json` holds pointers, so its address is even: the low bit is free for the flag.
         let key = std::ptr::from_ref(json) as usize | usize::from(inside_iterator);
         if self.scratch == 0 {
-            #[cfg(test)]
-            {
-                self.visits += 1;
-            }
             match self.library.determinism.get(&key) {
                 Some(Constancy::Constant) => return Ok(true),
                 Some(Constancy::Variable) => return Ok(false),
@@ -370,7 +415,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 None => {}
             }
         }
-        let known = self.deterministic_node(json, inside_iterator);
+        let known = self.deterministic_node(json, inside_iterator, depth);
         if self.scratch == 0 {
             let constancy = match &known {
                 Ok(true) => Constancy::Constant,
@@ -385,11 +430,21 @@ impl<'l, 'e> Compiler<'l, 'e> {
         known
     }
 
-    fn deterministic_node(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
+    fn deterministic_node(
+        &mut self,
+        json: &Json,
+        inside_iterator: bool,
+        depth: usize,
+    ) -> Result<bool> {
+        #[cfg(test)]
+        {
+            self.visits += 1;
+        }
+        let below = depth + 1;
         match json {
             Json::Array(items) => {
                 for item in items {
-                    if !self.deterministic(item, inside_iterator)? {
+                    if !self.deterministic_at(item, inside_iterator, below)? {
                         return Ok(false);
                     }
                 }
@@ -405,7 +460,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                         self.depth += 1;
                         // Through the memo whatever the evaluator is, so that each use does not
                         // walk it again.
-                        let inner = self.memoized(target, inside_iterator);
+                        let inner = self.memoized(target, inside_iterator, below);
                         self.depth -= 1;
                         inner?
                     }
@@ -420,14 +475,16 @@ impl<'l, 'e> Compiler<'l, 'e> {
                             _ => (None, None),
                         };
                         (match selector {
-                            Some(s) => self.deterministic(s, inside_iterator)?,
+                            Some(s) => self.deterministic_at(s, inside_iterator, below + 1)?,
                             None => true,
                         }) && match mapper {
-                            Some(m) => self.deterministic(m, true)?,
+                            Some(m) => self.deterministic_at(m, true, below + 1)?,
                             None => true,
                         }
                     }
-                    known if is_known(known) => self.deterministic(args, inside_iterator)?,
+                    known if is_known(known) => {
+                        self.deterministic_at(args, inside_iterator, below)?
+                    }
                     unknown => return Err(self.unknown_operator(unknown)),
                 })
             }
@@ -761,8 +818,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
     /// expression is left to evaluation. What the attempt spent is spent either way.
     fn fold(&mut self, expr: &Expr) -> std::result::Result<Option<Expr>, eval::Thrown> {
         let ctx = Context::default();
-        let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2, None);
-        cx.meter = self.fold;
+        let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2, *self.fold_meter());
         let result = eval::eval(expr, &mut cx, &Val::Root);
         let mut meter = cx.meter;
         let folded = match result {
@@ -773,7 +829,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
             Err(thrown) if thrown == EXCEEDED => Ok(None),
             Err(thrown) => Err(thrown),
         };
-        self.fold = meter;
+        self.fold = Some(meter);
         folded
     }
 

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
-use super::budget::{Budget, Meter};
+use super::budget::Meter;
 use super::js::{self, as_str, falsy, is_array, is_object, to_js_string, to_number, truthy};
 use super::{
     Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, RootName,
@@ -130,7 +130,7 @@ impl<'a> Cx<'a> {
         ctx: &'a Context,
         flag_key: &'a str,
         fractional: FractionalVersion,
-        budget: Option<Budget>,
+        meter: Meter,
     ) -> Self {
         Cx {
             ctx,
@@ -138,7 +138,7 @@ impl<'a> Cx<'a> {
             timestamp: None,
             prev: Val::Null,
             fractional,
-            meter: Meter::new(budget),
+            meter,
         }
     }
 

@@ -94,9 +94,10 @@ pub enum FractionalVersion {
 #[derive(Debug)]
 pub(crate) struct Rule {
     expr: Expr,
-    /// The budget of each evaluation, when the rule has a node that charges one (an iteration,
-    /// a shared evaluator); `None`: nothing in the rule is metered.
-    budget: Option<Budget>,
+    /// What each evaluation starts with: the budget, when the rule has a node that charges one
+    /// (an iteration, a shared evaluator); else a meter that nothing charges. Ready-made, so
+    /// that an evaluation copies it.
+    meter: budget::Meter,
 }
 
 /// An evaluator (`$ref`) compiled once per configuration and shared by the rules using it,
@@ -276,18 +277,17 @@ impl Rule {
         library: &mut Library<'e>,
         options: &EngineOptions,
     ) -> Result<Rule, String> {
-        let size = budget::Size::of(targeting);
-        let (expr, metered) = compile::Compiler::new(library, *options, size).rule(targeting)?;
+        let (expr, metered) = compile::Compiler::new(library, *options, targeting).rule()?;
         Ok(Rule {
             expr,
-            budget: metered.then_some(options.budget),
+            meter: budget::Meter::new(metered.then_some(options.budget)),
         })
     }
 
     /// Whether evaluations are metered (the rule loops or uses a shared evaluator).
     #[cfg(test)]
     pub(crate) fn metered(&self) -> bool {
-        self.budget.is_some()
+        self.meter != budget::Meter::new(None)
     }
 
     /// Evaluates the rule for `flag_key` and `ctx`. `Err` is an evaluation failure (GENERAL);
@@ -299,7 +299,7 @@ impl Rule {
         ctx: &'a Context,
         options: &EngineOptions,
     ) -> Result<Val<'a>, eval::Thrown> {
-        let mut cx = eval::Cx::new(ctx, flag_key, options.fractional, self.budget);
+        let mut cx = eval::Cx::new(ctx, flag_key, options.fractional, self.meter);
         eval::eval(&self.expr, &mut cx, &Val::Root)
     }
 }
