@@ -417,11 +417,54 @@ fn hostile_updates_through_a_refresh_stay_within_the_bound() {
         json!({}),
     );
     std::fs::write(&path, &doubling).unwrap();
-    let (result, allocated, _) = measure(|| client.refresh());
+    let (result, allocated, peak) = measure(|| client.refresh());
     result.unwrap();
     assert!(allocated <= load_bound(&doubling), "{allocated}");
+    assert!(peak <= peak_bound(&doubling), "{peak}");
     over_budget(&client, "doubling", &Context::new("u"));
     plain_serves(&client, "doubling update");
+
+    // The other shapes, one update each: within the bound, the other flags serving.
+    let long = "n".repeat(1 << 20);
+    let big: Vec<Json> = (0..1000)
+        .map(|i| json!({ "==": [{ "var": "n" }, i] }))
+        .collect();
+    let many_uses = (0..2000)
+        .map(|i| {
+            (
+                format!("f{i}"),
+                flag(json!({ "if": [{ "$ref": "big" }, "b"] })),
+            )
+        })
+        .collect();
+    let updates = [
+        (
+            "long names",
+            document(
+                one("doubling", json!({ "if": [{ "$ref": long.clone() }, "b"] })),
+                json!({ long.clone() + "x": { "var": "x" } }),
+            ),
+        ),
+        (
+            "long path",
+            document(
+                one("doubling", json!({ "var": vec!["s"; 200_000].join(".") })),
+                json!({}),
+            ),
+        ),
+        (
+            "many uses",
+            document(many_uses, json!({ "big": { "or": big } })),
+        ),
+    ];
+    for (shape, text) in updates {
+        std::fs::write(&path, &text).unwrap();
+        let (result, allocated, peak) = measure(|| client.refresh());
+        result.unwrap_or_else(|e| panic!("{shape}: {e}"));
+        assert!(allocated <= load_bound(&text), "{shape}: {allocated}");
+        assert!(peak <= peak_bound(&text), "{shape}: {peak}");
+        plain_serves(&client, shape);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

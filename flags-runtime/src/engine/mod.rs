@@ -23,7 +23,7 @@
 //!   16 Ki nodes plus twice the nodes of the rules; beyond that an evaluator is compiled once
 //!   and shared, each use charging its size to the evaluation budget.
 //! - "Did you mean" compares names of at most 64 characters, within one budget per
-//!   configuration (about a thousand comparisons).
+//!   configuration (about a thousand comparisons of such names, more of shorter ones).
 //! - Evaluating a rule without iterations visits each node once: its cost is bounded by the
 //!   sizes of the rule and the context, and nothing meters it. A rule with an iteration (or a
 //!   shared evaluator) is evaluated against a [`Budget`] fixed at load (default 100,000 steps
