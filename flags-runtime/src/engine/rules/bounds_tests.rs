@@ -214,10 +214,10 @@ fn evaluators_used_many_times_are_copied_up_to_an_allowance_then_shared() {
     let compiled = Rule::compile_in(&rule, &mut library, &EngineOptions::default()).unwrap();
     assert!(compiled.metered());
     let size = Size::of(&evaluators["big"]);
-    let copies = super::compile::inline_allowance() / size.nodes + 1;
+    let copies = super::library::inline_allowance() / size.nodes + 1;
     assert!(copies < 20, "{copies}");
     // The evaluator is compiled once more for sharing, whatever the number of uses.
-    assert_eq!(super::compile::shared_count(&library), 1);
+    assert_eq!(super::library::shared_count(&library), 1);
     // Evaluated: each shared use charges the evaluator's size. 1,000 uses × 2,000 nodes pass
     // the default budget; a context that fails the first use stops early and is answered.
     let options = EngineOptions::default();
@@ -259,7 +259,7 @@ fn suggestions_draw_from_one_budget_per_configuration() {
     // The first ones are suggested, until the configuration's budget is spent.
     assert!(suggested[0], "no suggestion at all");
     assert!(!suggested[199], "the budget never ran out");
-    assert_eq!(super::compile::suggestion_work_left(&library), 0);
+    assert_eq!(super::library::suggestion_work_left(&library), 0);
 }
 
 #[test]

@@ -1,24 +1,22 @@
 //! From JSON Logic to [`Expr`]: `$ref`s resolved, constant parts folded, paths split.
 //!
-//! Every step is bounded by the size of the input: whether a node is constant is worked out
-//! once per node (a memo by address), folding spends a budget linear in the rule, evaluators
-//! are copied into rules within a budget linear in the configuration and shared beyond it, and
-//! "did you mean" draws from a fixed budget per configuration.
+//! Every step is bounded by the size of the input (see `library.rs`): constancy is worked out
+//! a bounded number of times per node, folding spends a budget linear in the rule, evaluators
+//! are copied into rules within an allowance linear in the configuration and shared beyond
+//! it, and "did you mean" draws from a fixed budget per configuration.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::budget::{EXCEEDED, Meter, Size};
-use super::eval::{self, Cx, Val};
+use super::budget::Meter;
+use super::eval;
 use super::js;
+use super::library::{Library, excerpt, shorten};
 use super::{
-    Args, ArithOp, CompareOp, EngineOptions, Evaluator, Expr, Func, IterKind, Iteration, Mode,
-    RootName, VarExpr, fractional,
+    Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, RootName,
+    VarExpr, fractional,
 };
-use crate::context::Context;
 use crate::value::Value;
 
 /// The reference evaluator's aliases of flagd's operators, which it accepts too.
@@ -26,7 +24,7 @@ const ALIASES: &[&str] = &["?:", "not", "every"];
 
 /// The operators the reference evaluator knows: flagd's (`$ref` is resolved before) and the
 /// aliases.
-fn known_operators() -> impl Iterator<Item = &'static str> {
+pub(super) fn known_operators() -> impl Iterator<Item = &'static str> {
     flags_schema::flagd::OPERATORS
         .iter()
         .copied()
@@ -38,137 +36,31 @@ fn is_known(name: &str) -> bool {
     known_operators().any(|op| op == name)
 }
 
-/// What the rules of one configuration share while they compile: the evaluators, how far
-/// each has been copied into rules, and the memos and budgets that keep compiling linear.
-pub(crate) struct Library<'e> {
-    evaluators: &'e BTreeMap<String, Json>,
-    /// Evaluators compiled once and shared, by name, mode and `track_prev`.
-    shared: HashMap<(&'e str, Mode, bool), Result<Arc<Evaluator>>>,
-    /// The size of each evaluator, measured once.
-    sizes: HashMap<&'e str, Size>,
-    /// Whether an operation of a rule or an evaluator is constant (`Compiler::deterministic`),
-    /// by its address, the low bit set inside an iteration. Only nodes that live as long as the
-    /// library go in (see `Compiler::scratch`).
-    determinism: HashMap<usize, Constancy, BuildHasherDefault<AddressHasher>>,
-    /// The messages of the nodes whose constancy cannot be worked out (unknown operators).
-    failures: HashMap<usize, String, BuildHasherDefault<AddressHasher>>,
-    /// Nodes of evaluators that may still be copied into rules: a fixed allowance plus twice
-    /// the size of each rule compiled. Beyond it, evaluators are shared.
-    inline_credit: u64,
-    /// What "did you mean" may still spend (see `flags_schema::closest_within`).
-    suggestions: u64,
-}
-
-/// Evaluator nodes any configuration may copy into its rules.
-const INLINE_ALLOWANCE: u64 = 16 * 1024;
-
-/// What all "did you mean" suggestions of one configuration may cost together: about a
-/// thousand comparisons of 64-character names.
-const SUGGESTION_WORK: u64 = 1 << 22;
-
-impl<'e> Library<'e> {
-    pub(crate) fn new(evaluators: &'e BTreeMap<String, Json>) -> Library<'e> {
-        Library {
-            evaluators,
-            shared: HashMap::new(),
-            sizes: HashMap::new(),
-            determinism: HashMap::default(),
-            failures: HashMap::default(),
-            inline_credit: INLINE_ALLOWANCE,
-            suggestions: SUGGESTION_WORK,
-        }
-    }
-
-    fn size(&mut self, name: &'e str, rule: &Json) -> Size {
-        *self.sizes.entry(name).or_insert_with(|| Size::of(rule))
-    }
-}
-
-/// The allowance, for tests.
-#[cfg(test)]
-pub(super) fn inline_allowance() -> u64 {
-    INLINE_ALLOWANCE
-}
-
-/// How many evaluators were compiled for sharing, for tests.
-#[cfg(test)]
-pub(super) fn shared_count(library: &Library<'_>) -> usize {
-    library.shared.len()
-}
-
-/// What is left of the suggestion budget, for tests.
-#[cfg(test)]
-pub(super) fn suggestion_work_left(library: &Library<'_>) -> u64 {
-    library.suggestions
-}
-
-/// What the memo knows of a node.
-#[derive(Clone, Copy)]
-enum Constancy {
-    Constant,
-    Variable,
-    /// See `Library::failures`.
-    Fails,
-}
-
-/// Hashes addresses (the keys of `Library::determinism`): one multiply per word.
-#[derive(Default)]
-pub(crate) struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.write_u64(u64::from(n));
-    }
-}
-
 pub(super) struct Compiler<'l, 'e> {
-    library: &'l mut Library<'e>,
+    pub(super) library: &'l mut Library<'e>,
     /// The rule (or evaluator) being compiled.
-    root: &'e Json,
-    options: EngineOptions,
-    depth: usize,
+    pub(super) root: &'e Json,
+    pub(super) options: EngineOptions,
+    pub(super) depth: usize,
     /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
     /// operand against the last value stored in the reference evaluator's `prev` register, so
     /// the nodes that store there must do so. Elsewhere what they store is never read.
-    track_prev: bool,
+    pub(super) track_prev: bool,
     /// What folding constants may still spend in this rule; measured from the rule when first
     /// needed (most rules fold nothing).
-    fold: Option<Meter>,
+    pub(super) fold: Option<Meter>,
     /// How deep in arrays and objects the node being compiled is.
-    level: usize,
+    pub(super) level: usize,
     /// The rule has a node that charges the evaluation budget (an iteration, a shared
     /// evaluator).
-    metered: bool,
+    pub(super) metered: bool,
     /// Compiling JSON built by the compiler (a rewritten idiom), which does not live as long as
     /// the library: its nodes stay out of the memo.
-    scratch: u32,
+    pub(super) scratch: u32,
     /// Nodes whose constancy was worked out, for tests of linearity.
     #[cfg(test)]
     pub(super) visits: u64,
 }
-
-/// From this depth on, constancy goes through the memo. Above it, a node's constancy is worked
-/// out again by each of its (at most this many) ancestors, which is cheaper than the memo for
-/// the rules people write.
-const MEMO_DEPTH: usize = 12;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -200,17 +92,6 @@ impl<'l, 'e> Compiler<'l, 'e> {
         Ok((expr, self.metered))
     }
 
-    /// The rule's folding budget. Measuring the rule the first time also adds twice its size
-    /// to the configuration's allowance for copying evaluators.
-    fn fold_meter(&mut self) -> &mut Meter {
-        let (library, root) = (&mut *self.library, self.root);
-        self.fold.get_or_insert_with(|| {
-            let size = Size::of(root);
-            library.inline_credit = library.inline_credit.saturating_add(2 * size.nodes);
-            Meter::fold(size)
-        })
-    }
-
     /// The evaluator a `{"$ref": name}` names, and its name.
     fn reference(&mut self, args: &Json) -> Result<(&'e str, &'e Json)> {
         let Json::String(name) = args else {
@@ -236,53 +117,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
         Err(message)
     }
 
-    /// The evaluator `name` (`rule`) used at this point of a rule: copied into the rule while
-    /// the configuration's allowance lasts, else compiled once and shared (each evaluation of
-    /// the use then charges its size to the rule's budget).
-    fn evaluator(&mut self, name: &'e str, rule: &'e Json, mode: Mode) -> Result<Expr> {
-        let size = self.library.size(name, rule);
-        self.fold_meter();
-        if size.nodes <= self.library.inline_credit {
-            self.library.inline_credit -= size.nodes;
-            self.fold_meter().extend(size);
-            self.depth += 1;
-            let compiled = self.expr(rule, mode);
-            self.depth -= 1;
-            return compiled;
-        }
-        self.metered = true;
-        let key = (name, mode, self.track_prev);
-        if let Some(shared) = self.library.shared.get(&key) {
-            return shared.clone().map(Expr::Shared);
-        }
-        let mut inner = Compiler {
-            library: &mut *self.library,
-            root: rule,
-            options: self.options,
-            depth: 1,
-            track_prev: self.track_prev,
-            fold: Some(Meter::fold(size)),
-            level: self.level,
-            metered: false,
-            scratch: 0,
-            #[cfg(test)]
-            visits: 0,
-        };
-        let shared = inner.expr(rule, mode).map(|expr| {
-            Arc::new(Evaluator {
-                expr,
-                nodes: size.nodes,
-            })
-        });
-        #[cfg(test)]
-        {
-            self.visits += inner.visits;
-        }
-        self.library.shared.insert(key, shared.clone());
-        shared.map(Expr::Shared)
-    }
-
-    fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
+    pub(super) fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
         if !matches!(json, Json::Array(_) | Json::Object(_)) {
             return self.expr_node(json, mode);
         }
@@ -376,61 +211,9 @@ impl<'l, 'e> Compiler<'l, 'e> {
         }
     }
 
-    /// Whether `json` depends on nothing but itself, so that it can be computed when the rule
-    /// loads: the reference evaluator's `isDeterministic`, with its order of traversal (it fails
-    /// on the unknown operators it meets).
-    ///
-    /// Each node of a configuration is worked out once: the answer for arrays and operations is
-    /// kept in the library's memo, so that compiling a node and then each of its operands does
-    /// not walk the operands again (which would be quadratic in the depth of the rule).
-    fn deterministic(&mut self, json: &Json, inside_iterator: bool) -> Result<bool> {
-        self.deterministic_at(json, inside_iterator, self.level)
-    }
-
-    /// [`Compiler::deterministic`] of a node `depth` levels deep.
-    fn deterministic_at(
-        &mut self,
-        json: &Json,
-        inside_iterator: bool,
-        depth: usize,
-    ) -> Result<bool> {
-        match json {
-            Json::Object(_) if depth >= MEMO_DEPTH => self.memoized(json, inside_iterator, depth),
-            _ => self.deterministic_node(json, inside_iterator, depth),
-        }
-    }
-
-    /// [`Compiler::deterministic`] through the memo. Operations only: the operands of an
-    /// operation are worked out when it is, so an array is reached once per operation.
-    fn memoized(&mut self, json: &Json, inside_iterator: bool, depth: usize) -> Result<bool> {
-        // A `Json` holds pointers, so its address is even: the low bit is free for the flag.
-        let key = std::ptr::from_ref(json) as usize | usize::from(inside_iterator);
-        if self.scratch == 0 {
-            match self.library.determinism.get(&key) {
-                Some(Constancy::Constant) => return Ok(true),
-                Some(Constancy::Variable) => return Ok(false),
-                Some(Constancy::Fails) => {
-                    return Err(self.library.failures.get(&key).cloned().unwrap_or_default());
-                }
-                None => {}
-            }
-        }
-        let known = self.deterministic_node(json, inside_iterator, depth);
-        if self.scratch == 0 {
-            let constancy = match &known {
-                Ok(true) => Constancy::Constant,
-                Ok(false) => Constancy::Variable,
-                Err(message) => {
-                    self.library.failures.insert(key, message.clone());
-                    Constancy::Fails
-                }
-            };
-            self.library.determinism.insert(key, constancy);
-        }
-        known
-    }
-
-    fn deterministic_node(
+    /// One step of [`Compiler::deterministic`]: the node itself, its operands through
+    /// [`Compiler::deterministic_at`].
+    pub(super) fn deterministic_node(
         &mut self,
         json: &Json,
         inside_iterator: bool,
@@ -802,37 +585,6 @@ impl<'l, 'e> Compiler<'l, 'e> {
         }
     }
 
-    /// The message for an operator the engine does not know, with a suggestion while the
-    /// configuration's budget for them lasts.
-    fn unknown_operator(&mut self, name: &str) -> String {
-        let suggestion =
-            flags_schema::closest_within(name, known_operators(), &mut self.library.suggestions);
-        match suggestion {
-            Some(s) => format!("unknown operator `{}`; did you mean `{s}`?", shorten(name)),
-            None => format!("unknown operator `{}`", shorten(name)),
-        }
-    }
-
-    /// Computes a constant expression within what is left of the rule's folding budget:
-    /// `Ok(None)` when it would take more (steps of iterations, bytes of the result), and the
-    /// expression is left to evaluation. What the attempt spent is spent either way.
-    fn fold(&mut self, expr: &Expr) -> std::result::Result<Option<Expr>, eval::Thrown> {
-        let ctx = Context::default();
-        let mut cx = Cx::new(&ctx, "", super::FractionalVersion::V2, *self.fold_meter());
-        let result = eval::eval(expr, &mut cx, &Val::Root);
-        let mut meter = cx.meter;
-        let folded = match result {
-            Ok(value) => match meter.bytes(&value) {
-                Ok(()) => Ok(Some(Expr::Const(value.to_value()))),
-                Err(_) => Ok(None),
-            },
-            Err(thrown) if thrown == EXCEEDED => Ok(None),
-            Err(thrown) => Err(thrown),
-        };
-        self.fold = Some(meter);
-        folded
-    }
-
     fn var(&mut self, args: &Json, mode: Mode) -> Result<Expr> {
         // The literal forms: a path (string or number), or `[path, default]`.
         let (key, default) = match args {
@@ -995,46 +747,5 @@ fn constant_list(items: Vec<Expr>) -> Expr {
         ))
     } else {
         Expr::Array(items)
-    }
-}
-
-/// A JSON value for a message: its text, cut at 64 bytes (without writing the rest).
-fn excerpt(json: &Json) -> String {
-    const MAX: usize = 64;
-    /// Takes bytes until it has `MAX`, then fails the write.
-    struct Cut(Vec<u8>);
-    impl std::io::Write for Cut {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let room = MAX + 1 - self.0.len();
-            if room == 0 {
-                return Err(std::io::ErrorKind::WriteZero.into());
-            }
-            let n = buf.len().min(room);
-            self.0.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut cut = Cut(Vec::new());
-    let whole = serde_json::to_writer(&mut cut, json).is_ok() && cut.0.len() <= MAX;
-    let text = String::from_utf8_lossy(&cut.0);
-    if whole {
-        text.into_owned()
-    } else {
-        let end = (0..=MAX)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        format!("{}…", &text[..end])
-    }
-}
-
-/// A name for a message, cut at 64 characters.
-fn shorten(name: &str) -> String {
-    match name.char_indices().nth(64) {
-        None => name.to_owned(),
-        Some((end, _)) => format!("{}…", &name[..end]),
     }
 }

@@ -34,12 +34,13 @@ mod compile;
 mod eval;
 mod fractional;
 mod js;
+mod library;
 mod semver;
 
 pub use budget::Budget;
 pub(crate) use budget::EXCEEDED;
-pub(crate) use compile::Library;
 pub(crate) use eval::Val;
+pub(crate) use library::Library;
 
 /// Options of the in-process engine.
 ///
