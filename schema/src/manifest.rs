@@ -362,10 +362,7 @@ impl Manifest {
     /// variants and default of the flag's type, a default variant among the variants, rules
     /// and values nested at most [`MAX_NESTING`](crate::MAX_NESTING) levels.
     pub fn validate(&self, origin: &str) -> Result<(), Error> {
-        for (name, rule) in &self.evaluators {
-            crate::limits::check_nesting(rule, || format!("$evaluators.{}", shorten(name, 24)))
-                .map_err(|problem| Error::document(origin, problem))?;
-        }
+        self.check_nesting(origin)?;
         for (key, flag) in &self.flags {
             flag.validate(key)
                 .map_err(|problem| Error::flag(origin, key, problem))?;
@@ -380,6 +377,26 @@ impl Manifest {
                     },
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Checks that targeting rules, evaluators and flag values nest at most
+    /// [`MAX_NESTING`](crate::MAX_NESTING) arrays and objects ([`Manifest::validate`] does, and
+    /// so does the runtime before it compiles a configuration, however it was read).
+    ///
+    /// # Errors
+    ///
+    /// [`Problem::TooDeep`] naming the path, in an [`Error::Flag`] for a flag's rule or value,
+    /// in an [`Error::Document`] for an evaluator.
+    pub fn check_nesting(&self, origin: &str) -> Result<(), Error> {
+        for (name, rule) in &self.evaluators {
+            crate::limits::check_nesting(rule, || format!("$evaluators.{}", shorten(name, 24)))
+                .map_err(|problem| Error::document(origin, problem))?;
+        }
+        for (key, flag) in &self.flags {
+            flag.check_nesting()
+                .map_err(|problem| Error::flag(origin, key, problem))?;
         }
         Ok(())
     }
@@ -505,7 +522,6 @@ impl Flag {
         if key.is_empty() {
             return Err(Problem::EmptyKey);
         }
-        self.check_nesting()?;
         for (name, value) in &self.variants {
             if !self.flag_type.accepts(value) {
                 return Err(Problem::VariantTypeMismatch {

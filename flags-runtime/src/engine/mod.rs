@@ -15,7 +15,8 @@
 //!   `serde_json::Value` itself (up to about 60 × for a document of small objects).
 //! - Rules and values nest at most [`flags_schema::MAX_NESTING`] (64) arrays and objects; a
 //!   document nesting deeper is rejected whole, naming the flag and the path, and an update
-//!   that does so leaves the current configuration serving.
+//!   that does so leaves the current configuration serving. The importers check it, and
+//!   [`Snapshot::compile`] again, whatever read the configuration.
 //! - Constant parts of a rule are folded when it loads only within a budget linear in the rule
 //!   (1,024 steps plus one per node; 16 KiB plus 8 bytes per byte of its text): a constant
 //!   that would be larger, such as a `reduce` doubling its accumulator, is left to evaluation.
@@ -340,8 +341,9 @@ pub(crate) struct Resolved<'s> {
 
 /// A configuration that cannot be compiled.
 #[derive(Debug, thiserror::Error)]
-#[error("flag `{flag}`: {message}")]
+#[error("{}{message}", if flag.is_empty() { String::new() } else { format!("flag `{flag}`: ") })]
 pub struct CompileError {
+    /// Empty for a problem of the whole configuration.
     flag: String,
     message: String,
 }
@@ -349,7 +351,8 @@ pub struct CompileError {
 impl Snapshot {
     /// Compiles a validated manifest. A targeting rule that cannot be compiled (an unknown
     /// operator, a `$ref` to no evaluator) does not fail the configuration: its flag answers
-    /// PARSE_ERROR, as flagd's does.
+    /// PARSE_ERROR, as flagd's does. Rules and values nesting past
+    /// [`flags_schema::MAX_NESTING`] fail it.
     pub(crate) fn compile(
         manifest: &Manifest,
         decoders: &Arc<Decoders>,
@@ -359,6 +362,16 @@ impl Snapshot {
             return Err(CompileError {
                 flag: String::new(),
                 message: "more flags than this version can index".to_owned(),
+            });
+        }
+        // Checked here whatever read the configuration: compiling and evaluating recurse as
+        // deep as rules nest.
+        if let Err(error) = manifest.check_nesting("") {
+            return Err(CompileError {
+                flag: error.flag_key().unwrap_or_default().to_owned(),
+                message: error
+                    .problem()
+                    .map_or_else(|| error.to_string(), ToString::to_string),
             });
         }
         let mut flags = Vec::with_capacity(manifest.flags.len());

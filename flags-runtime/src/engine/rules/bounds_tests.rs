@@ -326,3 +326,31 @@ fn long_var_paths_and_strings_compile_in_one_pass() {
         Ok(Val::Bool(true))
     ));
 }
+
+#[test]
+fn configurations_nesting_past_the_limit_are_refused_however_they_were_read() {
+    // A manifest built without `validate` (as a lenient reader may hand it over).
+    let mut rule = json!({ "var": "x" });
+    for _ in 0..40 {
+        rule = json!({ "!": [rule] });
+    }
+    let mut flag = flags_schema::Flag::new(flags_schema::FlagType::Boolean, None);
+    flag.variants = [("on".to_owned(), json!(true))].into();
+    flag.targeting = Some(rule.clone());
+    let mut manifest = flags_schema::Manifest::new();
+    manifest.flags.insert("deep".to_owned(), flag);
+    let decoders = std::sync::Arc::default();
+    let error = crate::engine::Snapshot::compile(&manifest, &decoders, &EngineOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("flag `deep`: `targeting.![0].![0]"),
+        "{error}"
+    );
+    manifest.flags.get_mut("deep").unwrap().targeting = None;
+    manifest.evaluators.insert("staff".to_owned(), rule);
+    let error = crate::engine::Snapshot::compile(&manifest, &decoders, &EngineOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("`$evaluators.staff.![0]"), "{error}");
+}
