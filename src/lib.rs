@@ -76,13 +76,13 @@ pub use flags_runtime::{
     with_transaction_context, with_transaction_context_async,
 };
 pub use flags_runtime::{
+    Budget, CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId,
+    LoadWarning, ProviderEvent, ProviderStatus, WarningKind, blocking,
+};
+pub use flags_runtime::{
     Client, ClientBuilder, Context, Error, ErrorCode, Evaluation, EvaluationDetails,
     EvaluationError, FlagKey, FlagMetadata, FlagType, FlagValue, FlagValueRef, FlagVariant, Flags,
     MetadataValue, ObjectValue, Reason, TestClient, Value, source,
-};
-pub use flags_runtime::{
-    CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId, LoadWarning,
-    ProviderEvent, ProviderStatus, WarningKind, blocking,
 };
 #[cfg(feature = "http")]
 pub use flags_runtime::{remote, transport};

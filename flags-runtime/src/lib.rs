@@ -43,7 +43,7 @@ pub use context::Context;
 pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
-pub use engine::{CompileError, EngineOptions, FractionalVersion, ObjectValue};
+pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion, ObjectValue};
 pub use error::Error;
 pub use events::{
     EventDetails, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus, WarningKind,

@@ -232,6 +232,18 @@ pub enum Problem {
         /// What is wrong.
         reason: String,
     },
+    /// A targeting rule, an evaluator or a flag value nests arrays and objects deeper than
+    /// [`MAX_NESTING`](crate::MAX_NESTING) levels.
+    #[error(
+        "`{path}` is nested more than {limit} levels deep; rules and values may nest at most {limit} arrays and objects"
+    )]
+    TooDeep {
+        /// Where the value past the limit is, from the flag (`targeting.if[0]...`) or from
+        /// `$evaluators`, shortened for long paths.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
     /// A required field is absent.
     #[error("missing field `{field}`")]
     MissingField {
@@ -414,32 +426,22 @@ pub(crate) fn shorten(text: &str) -> String {
 }
 
 /// The candidate most similar to `key` (Jaro-Winkler ≥ 0.8 after lowercasing and dropping
-/// `-`, `_` and `.`), for "did you mean" messages; `None` when nothing is close enough.
+/// `-`, `_` and `.`, or a few edits), for "did you mean" messages; `None` when nothing is close
+/// enough.
+///
+/// The cost is bounded by the number of candidates: a name longer than
+/// [`SUGGEST_MAX_NAME`](crate::SUGGEST_MAX_NAME) characters gets no suggestion and longer
+/// candidates are skipped, so each comparison costs at most a fixed amount. A caller suggesting
+/// many names against candidates it does not control uses
+/// [`closest_within`](crate::closest_within), which also caps the total.
+///
+/// ```
+/// let keys = ["new-checkout", "dark-mode"];
+/// assert_eq!(flags_schema::closest("new-chekout", keys.into_iter()), Some("new-checkout"));
+/// assert_eq!(flags_schema::closest("newCheckout", keys.into_iter()), Some("new-checkout"));
+/// assert_eq!(flags_schema::closest("unrelated", keys.into_iter()), None);
+/// ```
 pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let key = normalise(key);
-    let mut best: Option<(&str, (usize, f64))> = None;
-    for candidate in candidates {
-        let normalised = normalise(candidate);
-        // Jaro-Winkler finds long keys with a slip; the edit distance (with transpositions)
-        // finds short ones, where Jaro-Winkler is harsh (`kye` for `key`).
-        let edits = strsim::osa_distance(&key, &normalised);
-        let similarity = strsim::jaro_winkler(&key, &normalised);
-        let close = similarity >= 0.8 || edits <= (key.chars().count() / 4).max(1);
-        if !close || edits >= key.chars().count().max(normalised.chars().count()) {
-            continue;
-        }
-        let score = (edits, similarity);
-        if best.is_none_or(|(_, (e, s))| edits < e || (edits == e && similarity > s)) {
-            best = Some((candidate, score));
-        }
-    }
-    best.map(|(c, _)| c)
-}
-
-/// Lowercase, separators dropped, so that `newCheckout` finds `new-checkout`.
-fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '-' | '_' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut unbounded = u64::MAX;
+    crate::limits::closest_within(key, candidates, &mut unbounded)
 }

@@ -46,6 +46,7 @@ pub mod flagd;
 pub mod flagship;
 pub mod flipt;
 pub mod gofeatureflag;
+mod limits;
 mod manifest;
 pub mod ofrep;
 pub mod openfeature_api;
@@ -53,6 +54,7 @@ pub mod openfeature_cli;
 
 pub use detect::{Format, Loaded, import, import_as, import_str, load_str, parse_str, read};
 pub use error::{Error, Problem, Warning, WarningKind, closest};
+pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
     SourceKind,

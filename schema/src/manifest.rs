@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Problem};
+use crate::limits::shorten;
 
 /// The version of the lock file format this crate reads and writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -358,8 +359,10 @@ impl Manifest {
     }
 
     /// Checks the rules every manifest keeps, whatever it was imported from: non-empty keys,
-    /// variants and default of the flag's type, a default variant among the variants.
+    /// variants and default of the flag's type, a default variant among the variants, rules
+    /// and values nested at most [`MAX_NESTING`](crate::MAX_NESTING) levels.
     pub fn validate(&self, origin: &str) -> Result<(), Error> {
+        self.check_nesting(origin)?;
         for (key, flag) in &self.flags {
             flag.validate(key)
                 .map_err(|problem| Error::flag(origin, key, problem))?;
@@ -374,6 +377,26 @@ impl Manifest {
                     },
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Checks that targeting rules, evaluators and flag values nest at most
+    /// [`MAX_NESTING`](crate::MAX_NESTING) arrays and objects ([`Manifest::validate`] does, and
+    /// so does the runtime before it compiles a configuration, however it was read).
+    ///
+    /// # Errors
+    ///
+    /// [`Problem::TooDeep`] naming the path, in an [`Error::Flag`] for a flag's rule or value,
+    /// in an [`Error::Document`] for an evaluator.
+    pub fn check_nesting(&self, origin: &str) -> Result<(), Error> {
+        for (name, rule) in &self.evaluators {
+            crate::limits::check_nesting(rule, || format!("$evaluators.{}", shorten(name, 24)))
+                .map_err(|problem| Error::document(origin, problem))?;
+        }
+        for (key, flag) in &self.flags {
+            flag.check_nesting()
+                .map_err(|problem| Error::flag(origin, key, problem))?;
         }
         Ok(())
     }
@@ -531,6 +554,21 @@ impl Flag {
                 expected: self.flag_type,
                 found: crate::error::describe(default),
             });
+        }
+        Ok(())
+    }
+
+    /// Checks that the targeting rule, the variants and the default nest at most
+    /// [`MAX_NESTING`](crate::MAX_NESTING) levels.
+    pub(crate) fn check_nesting(&self) -> Result<(), Problem> {
+        if let Some(rule) = &self.targeting {
+            crate::limits::check_nesting(rule, || "targeting".to_owned())?;
+        }
+        for (name, value) in &self.variants {
+            crate::limits::check_nesting(value, || format!("variants.{}", shorten(name, 24)))?;
+        }
+        if let Some(default) = &self.default {
+            crate::limits::check_nesting(default, || "default".to_owned())?;
         }
         Ok(())
     }

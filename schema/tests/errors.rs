@@ -176,3 +176,71 @@ fn errors_expose_flag_and_problem() {
         })
     );
 }
+
+/// `levels` operations `{"!": [...]}` around a `var`: two levels of nesting each.
+fn nested_rule(levels: usize) -> serde_json::Value {
+    let mut rule = serde_json::json!({ "var": "plan" });
+    for _ in 0..levels {
+        rule = serde_json::json!({ "!": [rule] });
+    }
+    rule
+}
+
+#[test]
+fn rules_and_values_nested_past_the_limit_reject_the_document_naming_the_path() {
+    let limit = flags_schema::MAX_NESTING;
+    // Within the limit: the `if` and its array, 30 operations, the `var` object (63 levels).
+    let at_limit = serde_json::json!({ "flags": { "deep": {
+        "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": "off",
+        "targeting": { "if": [nested_rule(limit / 2 - 2), "on", "off"] },
+    } } });
+    assert!(flags_schema::import(&at_limit, "flags.json").is_ok());
+
+    let past = serde_json::json!({ "flags": { "deep": {
+        "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": "off",
+        "targeting": { "if": [nested_rule(limit / 2 - 1), "on", "off"] },
+    } } });
+    let message = error(&past.to_string());
+    assert_eq!(
+        message,
+        "`flags.json`: flag `deep`: `targeting.if[0].![0].![0].![0].….![0].![0].![0].![0]` is \
+         nested more than 64 levels deep; rules and values may nest at most 64 arrays and \
+         objects"
+    );
+
+    // An object variant.
+    let mut value = serde_json::json!({ "leaf": true });
+    for _ in 0..limit {
+        value = serde_json::json!({ "next": value });
+    }
+    let document = serde_json::json!({ "flags": { "config": {
+        "state": "ENABLED", "variants": { "big": value }, "defaultVariant": "big",
+    } } });
+    let message = error(&document.to_string());
+    assert!(
+        message.starts_with("`flags.json`: flag `config`: `variants.big.next.next"),
+        "{message}"
+    );
+    assert!(message.len() < 400, "{message}");
+
+    // An evaluator: the document is rejected, even if no flag uses it.
+    let document = serde_json::json!({
+        "$evaluators": { "staff": { "if": [nested_rule(limit / 2), true, false] } },
+        "flags": { "f": { "state": "ENABLED", "variants": { "on": true } } },
+    });
+    let message = error(&document.to_string());
+    assert!(
+        message.starts_with("`flags.json`: `$evaluators.staff.if[0].![0]"),
+        "{message}"
+    );
+
+    // A lock file is held to the same limit.
+    let mut manifest = flags_schema::import(&at_limit, "flags.json").unwrap();
+    manifest.flags.get_mut("deep").unwrap().targeting = Some(nested_rule(limit / 2 + 1));
+    let text = manifest.to_lock_string();
+    let message = error(&text);
+    assert!(
+        message.starts_with("`flags.json`: flag `deep`: `targeting.![0]"),
+        "{message}"
+    );
+}

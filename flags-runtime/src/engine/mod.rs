@@ -2,6 +2,34 @@
 //!
 //! A configuration is compiled once when it arrives; evaluation reads the snapshot without
 //! locks and, for scalar flags, without allocating.
+//!
+//! # Bounded work
+//!
+//! A configuration comes from a flag service, a file in git or a proxy, any of which may be
+//! broken or hostile: loading it (at start or as an update) and evaluating it cost work bounded
+//! by its size, and what does not fit is refused or metered rather than attempted.
+//!
+//! - Loading (parse, validate, compile) takes time and memory linear in the document, with no
+//!   super-linear step: `tests/bounded.rs` holds it to at most 128 × the text in bytes
+//!   allocated and 96 × at the peak, plus 1 MiB, on generated hostile shapes. Most of that is
+//!   `serde_json::Value` itself (up to about 60 × for a document of small objects).
+//! - Rules and values nest at most [`flags_schema::MAX_NESTING`] (64) arrays and objects; a
+//!   document nesting deeper is rejected whole, naming the flag and the path, and an update
+//!   that does so leaves the current configuration serving. The importers check it, and
+//!   [`Snapshot::compile`] again, whatever read the configuration.
+//! - Constant parts of a rule are folded when it loads only within a budget linear in the rule
+//!   (1,024 steps plus one per node; 16 KiB plus 8 bytes per byte of its text): a constant
+//!   that would be larger, such as a `reduce` doubling its accumulator, is left to evaluation.
+//! - Evaluators (`$ref`) are copied into the rules using them while the copies total at most
+//!   16 Ki nodes plus twice the nodes of the rules; beyond that an evaluator is compiled once
+//!   and shared, each use charging its size to the evaluation budget.
+//! - "Did you mean" compares names of at most 64 characters, within one budget per
+//!   configuration (about a thousand comparisons of such names, more of shorter ones).
+//! - Evaluating a rule without iterations visits each node once: its cost is bounded by the
+//!   sizes of the rule and the context, and nothing meters it. A rule with an iteration (or a
+//!   shared evaluator) is evaluated against a [`Budget`] fixed at load (default 100,000 steps
+//!   and 1 MiB built); past it the flag answers the caller's default with reason `ERROR`, code
+//!   `GENERAL`, logged once per flag and configuration.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
@@ -15,8 +43,8 @@ use flags_schema::{FlagState, Manifest};
 mod rules;
 mod table;
 
-use rules::Rule;
-pub use rules::{EngineOptions, FractionalVersion};
+pub use rules::{Budget, EngineOptions, FractionalVersion};
+use rules::{Library, Rule};
 pub(crate) use table::KeyTable;
 pub use table::key_hash;
 
@@ -93,6 +121,9 @@ struct Targeted {
     rule: Rule,
     /// The default variant's value (reason DEFAULT); `None`: the code default.
     fallback: Option<(CompiledValue, Option<Arc<str>>)>,
+    /// Whether an evaluation exceeding the rule's budget has been logged (once per flag and
+    /// configuration, not per evaluation).
+    over_budget_logged: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -332,8 +363,9 @@ pub(crate) struct Resolved<'s> {
 
 /// A configuration that cannot be compiled.
 #[derive(Debug, thiserror::Error)]
-#[error("flag `{flag}`: {message}")]
+#[error("{}{message}", if flag.is_empty() { String::new() } else { format!("flag `{flag}`: ") })]
 pub struct CompileError {
+    /// Empty for a problem of the whole configuration.
     flag: String,
     message: String,
 }
@@ -342,7 +374,8 @@ impl Snapshot {
     /// Compiles a manifest. A targeting rule that cannot be compiled (an unknown operator, a
     /// `$ref` to no evaluator) does not fail the configuration: its flag answers PARSE_ERROR,
     /// as flagd's does, and [`Snapshot::rule_failures`] lists it. A malformed call of flagd's
-    /// operators compiles to what flagd evaluates it to (null, mostly).
+    /// operators compiles to what flagd evaluates it to (null, mostly). Rules and values
+    /// nesting past [`flags_schema::MAX_NESTING`] fail it.
     pub(crate) fn compile(
         manifest: &Manifest,
         decoders: &Arc<Decoders>,
@@ -354,8 +387,20 @@ impl Snapshot {
                 message: "more flags than this version can index".to_owned(),
             });
         }
+        // Checked here whatever read the configuration: compiling and evaluating recurse as
+        // deep as rules nest.
+        if let Err(error) = manifest.check_nesting("") {
+            return Err(CompileError {
+                flag: error.flag_key().unwrap_or_default().to_owned(),
+                message: error
+                    .problem()
+                    .map_or_else(|| error.to_string(), ToString::to_string),
+            });
+        }
         let mut flags = Vec::with_capacity(manifest.flags.len());
         let mut rule_failures = Vec::new();
+        // Shared by the rules: evaluators, and the budgets that keep compiling linear.
+        let mut library = Library::new(&manifest.evaluators);
         for (key, flag) in &manifest.flags {
             let fail = |message: String| CompileError {
                 flag: key.clone(),
@@ -392,8 +437,12 @@ impl Snapshot {
             let served = match (&flag.targeting, fallback) {
                 _ if flag.state == FlagState::Disabled => Served::CodeDefault(ReasonCode::Disabled),
                 (Some(rule), fallback) if targeted => {
-                    match Rule::compile(rule, &manifest.evaluators, options) {
-                        Ok(rule) => Served::Targeted(Box::new(Targeted { rule, fallback })),
+                    match Rule::compile_in(rule, &mut library, options) {
+                        Ok(rule) => Served::Targeted(Box::new(Targeted {
+                            rule,
+                            fallback,
+                            over_budget_logged: std::sync::atomic::AtomicBool::new(false),
+                        })),
                         Err(message) => {
                             let warning = format!(
                                 "the targeting rule cannot be evaluated: {message}; the flag \
@@ -579,6 +628,7 @@ impl Snapshot {
     ) -> Resolution<'s> {
         let result = match targeted.rule.evaluate(&flag.key, ctx, &self.options) {
             Ok(result) => result,
+            Err(rules::EXCEEDED) => return over_budget(flag, targeted, &self.options),
             Err(thrown) => {
                 return Resolution::Error(EvaluationError::new(
                     ErrorCode::General,
@@ -635,6 +685,29 @@ fn shorten(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// A rule that exceeded its evaluation budget: the caller's default with GENERAL, logged once
+/// per flag and configuration.
+#[cold]
+#[inline(never)]
+fn over_budget<'s>(
+    flag: &CompiledFlag,
+    targeted: &Targeted,
+    options: &EngineOptions,
+) -> Resolution<'s> {
+    let message = format!(
+        "the targeting rule of flag `{}` exceeded its evaluation budget ({} steps, {} bytes \
+         built); see `EngineOptions::budget`",
+        flag.key, options.budget.steps, options.budget.bytes
+    );
+    if !targeted
+        .over_budget_logged
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(target: "flags", flag = %flag.key, "{message}");
+    }
+    Resolution::Error(EvaluationError::new(ErrorCode::General, message))
 }
 
 /// The message of a value that does not fit the type it is read as.

@@ -471,7 +471,7 @@ impl Shared {
                 .cloned()
                 .collect();
             warnings.extend(unexplained);
-            log_warnings(&self.describe_origin(from), &warnings);
+            log_warnings(&self.describe_origin(from, name), &warnings);
             self.events.set_warnings(warnings.clone());
             let snapshot = if from == Origin::Persisted {
                 snapshot.served_stale()

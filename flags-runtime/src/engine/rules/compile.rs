@@ -1,16 +1,22 @@
 //! From JSON Logic to [`Expr`]: `$ref`s resolved, constant parts folded, paths split.
+//!
+//! Every step is bounded by the size of the input (see `library.rs`): constancy is worked out
+//! a bounded number of times per node, folding spends a budget linear in the rule, evaluators
+//! are copied into rules within an allowance linear in the configuration and shared beyond
+//! it, and "did you mean" draws from a fixed budget per configuration.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::eval::{self, Cx, Val};
+use super::budget::Meter;
+use super::eval;
 use super::js;
+use super::library::{Library, excerpt, shorten};
 use super::{
     Args, ArithOp, CompareOp, EngineOptions, Expr, Func, IterKind, Iteration, Mode, RootName,
     VarExpr, fractional,
 };
-use crate::context::Context;
 use crate::value::Value;
 
 /// The reference evaluator's aliases of flagd's operators, which it accepts too.
@@ -18,7 +24,7 @@ const ALIASES: &[&str] = &["?:", "not", "every"];
 
 /// The operators the reference evaluator knows: flagd's (`$ref` is resolved before) and the
 /// aliases.
-fn known_operators() -> impl Iterator<Item = &'static str> {
+pub(super) fn known_operators() -> impl Iterator<Item = &'static str> {
     flags_schema::flagd::OPERATORS
         .iter()
         .copied()
@@ -30,29 +36,57 @@ fn is_known(name: &str) -> bool {
     known_operators().any(|op| op == name)
 }
 
-pub(super) struct Compiler<'e> {
-    evaluators: &'e BTreeMap<String, Json>,
-    options: EngineOptions,
-    depth: usize,
+pub(super) struct Compiler<'l, 'e> {
+    pub(super) library: &'l mut Library<'e>,
+    /// The rule (or evaluator) being compiled.
+    pub(super) root: &'e Json,
+    pub(super) options: EngineOptions,
+    pub(super) depth: usize,
     /// Inside an operand (after the first) of a compiled comparison: the comparison checks the
     /// operand against the last value stored in the reference evaluator's `prev` register, so
     /// the nodes that store there must do so. Elsewhere what they store is never read.
-    track_prev: bool,
+    pub(super) track_prev: bool,
+    /// What folding constants may still spend in this rule; measured from the rule when first
+    /// needed (most rules fold nothing).
+    pub(super) fold: Option<Meter>,
+    /// How deep in arrays and objects the node being compiled is.
+    pub(super) level: usize,
+    /// The rule has a node that charges the evaluation budget (an iteration, a shared
+    /// evaluator).
+    pub(super) metered: bool,
+    /// Compiling JSON built by the compiler (a rewritten idiom), which does not live as long as
+    /// the library: its nodes stay out of the memo.
+    pub(super) scratch: u32,
+    /// Nodes whose constancy was worked out, for tests of linearity.
+    #[cfg(test)]
+    pub(super) visits: u64,
     /// Whether a call of flagd's operators that is null whatever the context compiles to
     /// [`Func::Null`] (always, but in the test checking that it changes no result).
-    null_calls: bool,
+    pub(super) null_calls: bool,
 }
 
 type Result<T> = std::result::Result<T, String>;
 
-impl<'e> Compiler<'e> {
-    pub(super) fn new(evaluators: &'e BTreeMap<String, Json>, options: EngineOptions) -> Self {
+impl<'l, 'e> Compiler<'l, 'e> {
+    /// A compiler for the rule `root`.
+    pub(super) fn new(
+        library: &'l mut Library<'e>,
+        options: EngineOptions,
+        root: &'e Json,
+    ) -> Self {
         Compiler {
-            evaluators,
+            library,
+            root,
             options,
             depth: 0,
             track_prev: false,
             null_calls: true,
+            fold: None,
+            level: 0,
+            metered: false,
+            scratch: 0,
+            #[cfg(test)]
+            visits: 0,
         }
     }
 
@@ -63,31 +97,48 @@ impl<'e> Compiler<'e> {
         self
     }
 
-    pub(super) fn rule(&mut self, rule: &Json) -> Result<Expr> {
-        self.expr(rule, Mode::Compiled)
+    /// Compiles the rule; also whether evaluations of it are metered.
+    pub(super) fn rule(&mut self) -> Result<(Expr, bool)> {
+        let expr = self.expr(self.root, Mode::Compiled)?;
+        Ok((expr, self.metered))
     }
 
-    /// The evaluator a `{"$ref": name}` names.
-    fn reference(&self, args: &Json) -> Result<&'e Json> {
+    /// The evaluator a `{"$ref": name}` names, and its name.
+    fn reference(&mut self, args: &Json) -> Result<(&'e str, &'e Json)> {
         let Json::String(name) = args else {
             return Err(format!(
-                "`$ref` takes the name of an evaluator, found `{args}`"
+                "`$ref` takes the name of an evaluator, found `{}`",
+                excerpt(args)
             ));
         };
-        if let Some(rule) = self.evaluators.get(name) {
-            return Ok(rule);
+        if let Some((name, rule)) = self.library.evaluators.get_key_value(name) {
+            return Ok((name, rule));
         }
-        let mut message =
-            format!("`$ref` names evaluator `{name}`, which `$evaluators` does not define");
-        if let Some(suggestion) =
-            flags_schema::closest(name, self.evaluators.keys().map(String::as_str))
-        {
-            message.push_str(&format!("; did you mean `{suggestion}`?"));
+        let mut message = format!(
+            "`$ref` names evaluator `{}`, which `$evaluators` does not define",
+            shorten(name)
+        );
+        if let Some(suggestion) = flags_schema::closest_within(
+            name,
+            self.library.evaluators.keys().map(String::as_str),
+            &mut self.library.suggestions,
+        ) {
+            message.push_str(&format!("; did you mean `{}`?", shorten(suggestion)));
         }
         Err(message)
     }
 
-    fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
+    pub(super) fn expr(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
+        if !matches!(json, Json::Array(_) | Json::Object(_)) {
+            return self.expr_node(json, mode);
+        }
+        self.level += 1;
+        let expr = self.expr_node(json, mode);
+        self.level -= 1;
+        expr
+    }
+
+    fn expr_node(&mut self, json: &Json, mode: Mode) -> Result<Expr> {
         match json {
             Json::Array(items) => {
                 let items = items
@@ -100,7 +151,14 @@ impl<'e> Compiler<'e> {
             Json::Object(map) => {
                 let mut entries = map.iter();
                 let (Some((name, args)), None) = (entries.next(), entries.next()) else {
-                    let keys: Vec<String> = map.keys().map(|k| format!("`{k}`")).collect();
+                    let mut keys: Vec<String> = map
+                        .keys()
+                        .take(3)
+                        .map(|k| format!("`{}`", shorten(k)))
+                        .collect();
+                    if map.len() > 3 {
+                        keys.push(format!("and {} more", map.len() - 3));
+                    }
                     return unknown(
                         format!(
                             "an operation is an object with one key, the operator; found {}",
@@ -110,7 +168,7 @@ impl<'e> Compiler<'e> {
                     );
                 };
                 if name == "$ref" {
-                    let target = match self.reference(args) {
+                    let (name, target) = match self.reference(args) {
                         Ok(target) => target,
                         Err(message) => return unknown(message, mode),
                     };
@@ -118,19 +176,17 @@ impl<'e> Compiler<'e> {
                         // flagd substitutes references once: one inside an evaluator stays.
                         return unknown(
                             format!(
-                                "`{json}` is inside an evaluator; evaluators cannot refer to \
-                                 evaluators"
+                                "`{}` is inside an evaluator; evaluators cannot refer to \
+                                 evaluators",
+                                excerpt(json)
                             ),
                             mode,
                         );
                     }
-                    self.depth += 1;
-                    let compiled = self.expr(target, mode);
-                    self.depth -= 1;
-                    return compiled;
+                    return self.evaluator(name, target, mode);
                 }
                 if !is_known(name) {
-                    return unknown(unknown_operator(name), mode);
+                    return unknown(self.unknown_operator(name), mode);
                 }
                 // The reference evaluator computes the constant parts of the rules it compiles
                 // when it compiles them (and fails the rule when one fails); the parts it
@@ -142,11 +198,15 @@ impl<'e> Compiler<'e> {
                 };
                 if deterministic {
                     let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
-                    return match (fold(&expr, mode), mode) {
-                        (Ok(constant), _) => Ok(constant),
-                        (Err(thrown), Mode::Compiled) => {
-                            Err(format!("`{json}` cannot be evaluated: {}", thrown.0))
-                        }
+                    return match (self.fold(&expr, mode), mode) {
+                        (Ok(Some(constant)), _) => Ok(constant),
+                        // Past the folding budget: left to evaluation, which is metered.
+                        (Ok(None), _) => Ok(expr),
+                        (Err(thrown), Mode::Compiled) => Err(format!(
+                            "`{}` cannot be evaluated: {}",
+                            excerpt(json),
+                            thrown.0
+                        )),
                         // The interpreter computes it when first reached.
                         (Err(thrown), Mode::Interpreted) => Ok(Expr::Throw(thrown.0)),
                     };
@@ -162,14 +222,23 @@ impl<'e> Compiler<'e> {
         }
     }
 
-    /// Whether `json` depends on nothing but itself, so that it can be computed when the rule
-    /// loads: the reference evaluator's `isDeterministic`, with its order of traversal (it fails
-    /// on the unknown operators it meets).
-    fn deterministic(&self, json: &Json, inside_iterator: bool) -> Result<bool> {
+    /// One step of [`Compiler::deterministic`]: the node itself, its operands through
+    /// [`Compiler::deterministic_at`].
+    pub(super) fn deterministic_node(
+        &mut self,
+        json: &Json,
+        inside_iterator: bool,
+        depth: usize,
+    ) -> Result<bool> {
+        #[cfg(test)]
+        {
+            self.visits += 1;
+        }
+        let below = depth + 1;
         match json {
             Json::Array(items) => {
                 for item in items {
-                    if !self.deterministic(item, inside_iterator)? {
+                    if !self.deterministic_at(item, inside_iterator, below)? {
                         return Ok(false);
                     }
                 }
@@ -181,12 +250,13 @@ impl<'e> Compiler<'e> {
                 };
                 Ok(match name.as_str() {
                     "$ref" if self.depth == 0 => {
-                        let target = self.reference(args)?;
-                        let inner = Compiler {
-                            depth: 1,
-                            ..Compiler::new(self.evaluators, self.options)
-                        };
-                        inner.deterministic(target, inside_iterator)?
+                        let (_, target) = self.reference(args)?;
+                        self.depth += 1;
+                        // Through the memo whatever the evaluator is, so that each use does not
+                        // walk it again.
+                        let inner = self.memoized(target, inside_iterator, below);
+                        self.depth -= 1;
+                        inner?
                     }
                     "var" => inside_iterator,
                     "missing" => matches!(args, Json::Array(a) if a.is_empty()),
@@ -199,15 +269,17 @@ impl<'e> Compiler<'e> {
                             _ => (None, None),
                         };
                         (match selector {
-                            Some(s) => self.deterministic(s, inside_iterator)?,
+                            Some(s) => self.deterministic_at(s, inside_iterator, below + 1)?,
                             None => true,
                         }) && match mapper {
-                            Some(m) => self.deterministic(m, true)?,
+                            Some(m) => self.deterministic_at(m, true, below + 1)?,
                             None => true,
                         }
                     }
-                    known if is_known(known) => self.deterministic(args, inside_iterator)?,
-                    unknown => return Err(unknown_operator(unknown)),
+                    known if is_known(known) => {
+                        self.deterministic_at(args, inside_iterator, below)?
+                    }
+                    unknown => return Err(self.unknown_operator(unknown)),
                 })
             }
             _ => Ok(true),
@@ -442,6 +514,7 @@ impl<'e> Compiler<'e> {
                     _ => None,
                 };
 
+                self.metered = true;
                 Expr::Iterate(Box::new(Iteration {
                     kind,
                     mode,
@@ -523,7 +596,11 @@ impl<'e> Compiler<'e> {
                     init.cloned().unwrap_or(serde_json::json!(1))
                 };
                 let rewritten = serde_json::json!({ op: [{ op: selector }, init] });
-                Ok(Some(self.expr(&rewritten, mode)?))
+                // Built here, so dropped before the library: kept out of its memo.
+                self.scratch += 1;
+                let compiled = self.expr(&rewritten, mode);
+                self.scratch -= 1;
+                Ok(Some(compiled?))
             }
             _ => Ok(None),
         }
@@ -596,12 +673,12 @@ impl<'e> Compiler<'e> {
             "/" => ArithOp::Div,
             _ => ArithOp::Rem,
         };
-        let items: Vec<Json> = match args {
-            Json::Array(items) => items.clone(),
+        let items: &[Json] = match args {
+            Json::Array(items) => items,
             Json::Object(_) => {
                 return Ok(Expr::ArithSpread(op, Box::new(self.expr(args, mode)?)));
             }
-            scalar => vec![scalar.clone()],
+            scalar => std::slice::from_ref(scalar),
         };
         let compiled = mode == Mode::Compiled;
         if compiled {
@@ -618,7 +695,7 @@ impl<'e> Compiler<'e> {
         if op == ArithOp::Div && items.len() == 1 {
             exprs.push(Expr::Const(Value::Float(1.0)));
         }
-        for item in &items {
+        for item in items {
             exprs.push(self.expr(item, mode)?);
         }
         if compiled {
@@ -635,7 +712,7 @@ impl<'e> Compiler<'e> {
                 let divisor = op == ArithOp::Div && (i > 0 || items.len() == 1);
                 let literal_object = matches!(json, Json::Object(map) if map.is_empty());
                 if matches!(json, Json::Array(_)) || literal_object {
-                    return Err(format!("`{name}` cannot compute with `{json}`"));
+                    return Err(format!("`{name}` cannot compute with `{}`", excerpt(json)));
                 }
                 let Expr::Const(value) = expr else { continue };
                 let number = match value {
@@ -645,7 +722,7 @@ impl<'e> Compiler<'e> {
                     _ => continue,
                 };
                 if number.is_nan() {
-                    return Err(format!("`{name}` cannot compute with `{json}`"));
+                    return Err(format!("`{name}` cannot compute with `{}`", excerpt(json)));
                 }
                 if divisor && number == 0.0 {
                     return Err(format!("`{name}` divides by zero"));
@@ -666,14 +743,6 @@ fn collapse(expr: Expr) -> Expr {
         return Expr::Throw(reason);
     }
     expr
-}
-
-/// The message for an operator the engine does not know, with a suggestion.
-fn unknown_operator(name: &str) -> String {
-    match flags_schema::closest(name, known_operators()) {
-        Some(s) => format!("unknown operator `{name}`; did you mean `{s}`?"),
-        None => format!("unknown operator `{name}`"),
-    }
 }
 
 /// An unknown operator: fails the rule when it is compiled, or the evaluation when it is
@@ -700,19 +769,4 @@ fn constant_list(items: Vec<Expr>) -> Expr {
     } else {
         Expr::Array(items)
     }
-}
-
-/// Computes a constant expression. In compiled form it is computed when the rule loads, where
-/// flagd's operators (which the reference evaluator deems constant only as `reduce`'s initial
-/// value) fail; the interpreter computes it when reached.
-fn fold(expr: &Expr, mode: Mode) -> std::result::Result<Expr, eval::Thrown> {
-    let ctx = Context::default();
-    let cx = Cx::new(&ctx, "", super::FractionalVersion::V2);
-    let mut cx = if mode == Mode::Compiled {
-        cx.loading()
-    } else {
-        cx
-    };
-    let value: Val<'_> = eval::eval(expr, &mut cx, &Val::Root)?;
-    Ok(Expr::Const(value.to_value()))
 }

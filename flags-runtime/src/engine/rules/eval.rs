@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
+use super::budget::Meter;
 use super::js::{self, as_str, falsy, is_array, is_object, to_js_string, to_number, truthy};
 use super::{
     Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, RootName,
@@ -123,10 +124,17 @@ pub(crate) struct Cx<'a> {
     /// Computing a constant part when the rule loads: the reference evaluator calls flagd's
     /// operators there without the evaluation context they need, and they fail.
     loading: bool,
+    /// What is left of the rule's budget: charged by iterations and shared evaluators only.
+    pub(super) meter: Meter,
 }
 
 impl<'a> Cx<'a> {
-    pub(crate) fn new(ctx: &'a Context, flag_key: &'a str, fractional: FractionalVersion) -> Self {
+    pub(crate) fn new(
+        ctx: &'a Context,
+        flag_key: &'a str,
+        fractional: FractionalVersion,
+        meter: Meter,
+    ) -> Self {
         Cx {
             ctx,
             flag_key,
@@ -134,6 +142,7 @@ impl<'a> Cx<'a> {
             prev: Val::Null,
             fractional,
             loading: false,
+            meter,
         }
     }
 
@@ -449,6 +458,10 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             }
         }
         Expr::Iterate(iteration) => iterate(iteration, cx, scope),
+        Expr::Shared(evaluator) => {
+            cx.meter.steps(evaluator.nodes)?;
+            eval(&evaluator.expr, cx, scope)
+        }
         Expr::Throw(reason) => Err(Thrown(reason)),
     }
 }
@@ -872,6 +885,10 @@ fn every<'a>(it: &'a Iteration, selector: &Val<'a>, cx: &mut Cx<'a>) -> Result<V
     let mut result = Ok(Val::Bool(true));
     for i in 0..items.len() {
         let element = items.get(i).unwrap_or(Val::Null);
+        if let Err(exceeded) = cx.meter.steps(1).and_then(|()| cx.meter.bytes(&element)) {
+            result = Err(exceeded);
+            break;
+        }
         cx.prev = Val::Null;
         match eval(&it.mapper, cx, &element) {
             Ok(v) if truthy(&v) => {}
@@ -1297,7 +1314,14 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
         None => return Err(NOT_ITERABLE),
     };
     let len = items.map_or(0, Elements::len);
-    let at = |i: usize| items.and_then(|items| items.get(i)).unwrap_or(Val::Null);
+    // Each element visited is a step; an element copied out of a list built by the rule, and
+    // what the mapper builds from it, are bytes built.
+    let at = |i: usize, cx: &mut Cx<'a>| -> Result<Val<'a>, Thrown> {
+        cx.meter.steps(1)?;
+        let element = items.and_then(|items| items.get(i)).unwrap_or(Val::Null);
+        cx.meter.bytes(&element)?;
+        Ok(element)
+    };
     // Each call of the mapper has a `prev` of its own.
     let saved = std::mem::replace(&mut cx.prev, Val::Null);
     let result = (|| -> Result<Val<'a>, Thrown> {
@@ -1305,17 +1329,21 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             IterKind::Map => {
                 let mut out = Vec::with_capacity(len);
                 for i in 0..len {
+                    let element = at(i, cx)?;
                     cx.prev = Val::Null;
-                    out.push(eval(&it.mapper, cx, &at(i))?);
+                    let mapped = eval(&it.mapper, cx, &element)?;
+                    cx.meter.element(&mapped)?;
+                    out.push(mapped);
                 }
                 Ok(Val::List(out))
             }
             IterKind::Filter => {
                 let mut out = Vec::new();
                 for i in 0..len {
-                    let element = at(i);
+                    let element = at(i, cx)?;
                     cx.prev = Val::Null;
                     if truthy(&eval(&it.mapper, cx, &element)?) {
+                        cx.meter.element(&Val::Null)?;
                         out.push(element);
                     }
                 }
@@ -1324,8 +1352,9 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             IterKind::All | IterKind::Some | IterKind::None => {
                 let want = it.kind != IterKind::All;
                 for i in 0..len {
+                    let element = at(i, cx)?;
                     cx.prev = Val::Null;
-                    if truthy(&eval(&it.mapper, cx, &at(i))?) == want {
+                    if truthy(&eval(&it.mapper, cx, &element)?) == want {
                         return Ok(Val::Bool(it.kind == IterKind::Some));
                     }
                 }
@@ -1341,15 +1370,17 @@ fn iterate<'a>(it: &'a Iteration, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
                     None if len == 0 => {
                         return Err(Thrown("`reduce` of an empty array without initial value"));
                     }
-                    None => (at(0), 1),
+                    None => (at(0, cx)?, 1),
                 };
                 for i in start..len {
                     let step = Val::Object(vec![
                         (Cow::Borrowed("accumulator"), accumulator),
-                        (Cow::Borrowed("current"), at(i)),
+                        (Cow::Borrowed("current"), at(i, cx)?),
                     ]);
                     cx.prev = Val::Null;
                     accumulator = eval(&it.mapper, cx, &step)?;
+                    // The accumulator is carried (and copied when read) into the next step.
+                    cx.meter.bytes(&accumulator)?;
                     check_depth(&accumulator)?;
                 }
                 Ok(accumulator)

@@ -9,11 +9,19 @@
 //! comparisons check their operands against the last value computed); nodes record which form
 //! applies ([`Mode`]).
 //!
+//! Work is bounded by the size of the configuration, whoever wrote it. Compiling a rule takes
+//! time and memory linear in the rule: each node is checked for constancy once (a memo), a
+//! constant is folded only within a budget linear in the rule (else it is left to evaluation),
+//! evaluators (`$ref`) are copied into rules within a budget linear in the configuration and
+//! shared beyond it, and "did you mean" suggestions draw from a fixed budget per
+//! configuration. Rules that can loop are evaluated against a [`Budget`] (see `budget.rs`).
+//!
 //! Why an enum tree rather than closures: a `match` over a compact enum keeps the whole rule in
 //! a few cache lines and lets the compiler inline the hot operators (`var`, comparisons, the
 //! string operators); the measured cost of an `ends_with` rule is a few tens of nanoseconds,
 //! well under the target, with nothing a closure tree would remove.
 
+#[cfg(test)]
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
@@ -21,26 +29,34 @@ use serde_json::Value as Json;
 use crate::context::Context;
 use crate::value::Value;
 
+mod budget;
 mod compile;
 mod eval;
 mod fractional;
 mod js;
+mod library;
 mod semver;
 
+pub use budget::Budget;
+pub(crate) use budget::EXCEEDED;
 pub(crate) use eval::Val;
+pub(crate) use library::Library;
 
 /// Options of the in-process engine.
 ///
 /// ```
-/// use flags_runtime::{EngineOptions, FractionalVersion};
+/// use flags_runtime::{Budget, EngineOptions, FractionalVersion};
 /// let options = EngineOptions::default();
 /// assert_eq!(options.fractional, FractionalVersion::V2);
+/// assert_eq!(options.budget, Budget::default());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct EngineOptions {
     /// How `fractional` maps a bucketing value to a bucket.
     pub fractional: FractionalVersion,
+    /// What one evaluation of a rule that loops may spend.
+    pub budget: Budget,
 }
 
 impl EngineOptions {
@@ -48,6 +64,13 @@ impl EngineOptions {
     #[must_use]
     pub fn with_fractional(mut self, version: FractionalVersion) -> EngineOptions {
         self.fractional = version;
+        self
+    }
+
+    /// The options with the evaluation budget of rules that loop set (see [`Budget`]).
+    #[must_use]
+    pub fn with_budget(mut self, budget: Budget) -> EngineOptions {
+        self.budget = budget;
         self
     }
 }
@@ -72,12 +95,25 @@ pub enum FractionalVersion {
 #[derive(Debug)]
 pub(crate) struct Rule {
     expr: Expr,
+    /// What each evaluation starts with: the budget, when the rule has a node that charges one
+    /// (an iteration, a shared evaluator); else a meter that nothing charges. Ready-made, so
+    /// that an evaluation copies it.
+    meter: budget::Meter,
+}
+
+/// An evaluator (`$ref`) compiled once per configuration and shared by the rules using it,
+/// once copying it into them would pass the configuration's expansion budget.
+#[derive(Debug)]
+pub(crate) struct Evaluator {
+    expr: Expr,
+    /// Its nodes: what each use charges to the evaluation budget.
+    nodes: u64,
 }
 
 /// How a node is evaluated: as the reference evaluator's compiled JavaScript, or by its
 /// interpreter (for constant parts, folded when the rule loads, and the operands of an `if`
 /// with fewer than three arguments).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Mode {
     Compiled,
     Interpreted,
@@ -117,6 +153,8 @@ pub(crate) enum Expr {
     MissingSome(Box<Expr>, Vec<Value>),
     Iterate(Box<Iteration>),
     Fractional(Box<fractional::Fractional>),
+    /// A shared evaluator.
+    Shared(std::sync::Arc<Evaluator>),
     /// Fails when evaluated, with a fixed reason.
     Throw(&'static str),
 }
@@ -227,13 +265,13 @@ pub(crate) struct Iteration {
 impl Rule {
     /// Compiles `targeting`, with `$ref`s resolved from `evaluators`. The error is a sentence
     /// saying why the rule cannot be evaluated (PARSE_ERROR when the flag is read).
+    #[cfg(test)]
     pub(crate) fn compile(
         targeting: &Json,
         evaluators: &BTreeMap<String, Json>,
         options: &EngineOptions,
     ) -> Result<Rule, String> {
-        let expr = compile::Compiler::new(evaluators, *options).rule(targeting)?;
-        Ok(Rule { expr })
+        Rule::compile_in(targeting, &mut Library::new(evaluators), options)
     }
 
     /// [`Rule::compile`] without compiling calls that are always null to [`Func::Null`]: the
@@ -244,13 +282,39 @@ impl Rule {
         evaluators: &BTreeMap<String, Json>,
         options: &EngineOptions,
     ) -> Result<Rule, String> {
-        let expr = compile::Compiler::new(evaluators, *options)
+        let mut library = Library::new(evaluators);
+        let (expr, metered) = compile::Compiler::new(&mut library, *options, targeting)
             .in_full()
-            .rule(targeting)?;
-        Ok(Rule { expr })
+            .rule()?;
+        Ok(Rule {
+            expr,
+            meter: budget::Meter::new(metered.then_some(options.budget)),
+        })
     }
 
-    /// Evaluates the rule for `flag_key` and `ctx`. `Err` is an evaluation failure (GENERAL).
+    /// [`Rule::compile`] with the evaluators, and the budgets shared by the rules of one
+    /// configuration, in `library`. The rule lives as long as the library, whose memo knows
+    /// its nodes by address.
+    pub(crate) fn compile_in<'e>(
+        targeting: &'e Json,
+        library: &mut Library<'e>,
+        options: &EngineOptions,
+    ) -> Result<Rule, String> {
+        let (expr, metered) = compile::Compiler::new(library, *options, targeting).rule()?;
+        Ok(Rule {
+            expr,
+            meter: budget::Meter::new(metered.then_some(options.budget)),
+        })
+    }
+
+    /// Whether evaluations are metered (the rule loops or uses a shared evaluator).
+    #[cfg(test)]
+    pub(crate) fn metered(&self) -> bool {
+        self.meter != budget::Meter::new(None)
+    }
+
+    /// Evaluates the rule for `flag_key` and `ctx`. `Err` is an evaluation failure (GENERAL);
+    /// [`EXCEEDED`] when the rule spent its budget.
     #[inline]
     pub(crate) fn evaluate<'a>(
         &'a self,
@@ -258,7 +322,7 @@ impl Rule {
         ctx: &'a Context,
         options: &EngineOptions,
     ) -> Result<Val<'a>, eval::Thrown> {
-        let mut cx = eval::Cx::new(ctx, flag_key, options.fractional);
+        let mut cx = eval::Cx::new(ctx, flag_key, options.fractional, self.meter);
         eval::eval(&self.expr, &mut cx, &Val::Root)
     }
 }
@@ -280,6 +344,8 @@ pub(crate) fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R 
     }
 }
 
+#[cfg(test)]
+mod bounds_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
