@@ -81,7 +81,7 @@ pub fn has_rule(targeting: &Value) -> bool {
 /// ```
 pub fn lint(manifest: &Manifest) -> Vec<Warning> {
     let evaluators = &manifest.evaluators;
-    let suggestions = Cell::new(SUGGESTIONS);
+    let suggestions = Cell::new((SUGGESTIONS, SUGGESTION_WORK));
     let mut by_evaluator: BTreeMap<&str, Findings> = BTreeMap::new();
     for (name, rule) in evaluators {
         let mut walker = Walker::new(evaluators, Some(name), &suggestions);
@@ -147,7 +147,7 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
 /// );
 /// ```
 pub fn lint_targeting(rule: &Value, evaluators: &BTreeMap<String, Value>) -> Vec<Warning> {
-    let suggestions = Cell::new(SUGGESTIONS);
+    let suggestions = Cell::new((SUGGESTIONS, SUGGESTION_WORK));
     let mut walker = Walker::new(evaluators, None, &suggestions);
     walker.targeting(rule);
     let mut out = Vec::new();
@@ -195,6 +195,11 @@ impl Findings {
 /// configuration.
 const SUGGESTIONS: usize = 64;
 
+/// The work all suggestions of one lint may do together, in the units of
+/// [`closest_within`](crate::closest_within) (characters of one name by characters of the
+/// other): with many candidates, 64 comparisons with every one of them are already too many.
+const SUGGESTION_WORK: u64 = 1 << 20;
+
 struct Walker<'a> {
     evaluators: &'a BTreeMap<String, Value>,
     /// The evaluator being walked: flagd substitutes references once, so a `$ref` inside an
@@ -205,14 +210,14 @@ struct Walker<'a> {
     references: Vec<&'a str>,
     referenced: BTreeSet<&'a str>,
     /// Suggestions left for this lint.
-    suggestions: &'a Cell<usize>,
+    suggestions: &'a Cell<(usize, u64)>,
 }
 
 impl<'a> Walker<'a> {
     fn new(
         evaluators: &'a BTreeMap<String, Value>,
         evaluator: Option<&'a str>,
-        suggestions: &'a Cell<usize>,
+        suggestions: &'a Cell<(usize, u64)>,
     ) -> Self {
         Walker {
             evaluators,
@@ -230,12 +235,13 @@ impl<'a> Walker<'a> {
 
     /// " (did you mean `x`?)" for the candidate closest to `name`, while suggestions are left.
     fn suggest<'c>(&self, name: &str, candidates: impl Iterator<Item = &'c str>) -> String {
-        let left = self.suggestions.get();
+        let (left, mut work) = self.suggestions.get();
         if left == 0 {
             return String::new();
         }
-        self.suggestions.set(left - 1);
-        crate::closest(name, candidates)
+        let suggestion = crate::closest_within(name, candidates, &mut work);
+        self.suggestions.set((left - 1, work));
+        suggestion
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default()
     }
