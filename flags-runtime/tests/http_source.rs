@@ -132,7 +132,7 @@ fn a_document_that_is_not_flag_definitions_names_the_url_once() {
     assert_eq!(text.matches(&url).count(), 1, "{text}");
     // A flag that cannot be read: the URL once, then the flag.
     server.serve(Reply::json(
-        r#"{"flags": {"limit": {"state": "ENABLED", "variants": {"a": 1, "b": "x"}, "defaultVariant": "a"}}}"#,
+        r#"{"flags": {"limit": {"state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "c"}}}"#,
     ));
     let text = client.refresh().unwrap_err().to_string();
     assert!(

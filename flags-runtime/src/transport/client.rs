@@ -976,7 +976,14 @@ impl Transport {
             self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
             attempts.fetch_add(1, Ordering::Relaxed);
             let budget = config.timeout.min(remaining);
-            let result = self.attempt(request, budget).await;
+            // The attempt's own timer ends no later than the deadline, so when both end in the
+            // same tick the caller's cut-off (which polls the attempt first) sees the attempt's
+            // timeout, and the breaker hears of it.
+            let attempt_until = (tokio::time::Instant::now() + config.timeout)
+                .min(tokio::time::Instant::from_std(deadline.instant()));
+            let result = tokio::time::timeout_at(attempt_until, self.attempt(request, budget))
+                .await
+                .unwrap_or(Err(TransportError::Timeout));
             let error = match result {
                 Ok(response) => {
                     permit.report(Outcome::Success);
