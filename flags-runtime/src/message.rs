@@ -23,6 +23,15 @@ pub(crate) fn bounded(message: impl fmt::Display) -> String {
     sink.out
 }
 
+/// `text` cut to its first `max` characters, with `…` when cut: for names and sentences quoted
+/// whole in a message.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
 #[derive(Default)]
 struct Bounded {
     out: String,

@@ -418,11 +418,7 @@ pub(crate) fn describe_short(value: &Value) -> String {
 
 /// At most 40 characters of `text`, with `…` when it was cut.
 pub(crate) fn shorten(text: &str) -> String {
-    const MAX: usize = 40;
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
+    crate::limits::shorten(text, 40)
 }
 
 /// The candidate most similar to `key` (Jaro-Winkler ≥ 0.8 after lowercasing and dropping

@@ -451,7 +451,7 @@ impl Snapshot {
                             rule_failures.push(LoadWarning::new(
                                 Some(key),
                                 WarningKind::ParseError,
-                                shorten(&warning, 300),
+                                crate::message::cut(&warning, 300),
                             ));
                             Served::Invalid(Arc::from(format!(
                                 "the targeting rule of flag `{key}` cannot be evaluated: {message}"
@@ -673,18 +673,6 @@ impl Snapshot {
             }
         })
     }
-}
-
-/// At most `max` bytes of `text` (cut at a character boundary), with `…` when cut.
-fn shorten(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 /// A rule that exceeded its evaluation budget: the caller's default with GENERAL, logged once

@@ -322,8 +322,5 @@ pub(super) fn excerpt(json: &Json) -> String {
 
 /// A name for a message, cut at 64 characters.
 pub(super) fn shorten(name: &str) -> String {
-    match name.char_indices().nth(64) {
-        None => name.to_owned(),
-        Some((end, _)) => format!("{}…", &name[..end]),
-    }
+    crate::message::cut(name, 64)
 }
