@@ -1165,3 +1165,101 @@ fn the_builder_selects_the_fractional_version() {
         }
     }
 }
+
+/// Arithmetic over one computed operand (`{"-": {"var": "xs"}}`), as flagd-core compiles it:
+/// the array is folded with `reduce`, each operand and partial result checked, but not the
+/// final result, so that two strings give a silent NaN (false), where three fail. Expected
+/// values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn arithmetic_over_a_computed_array_is_a_reduce_with_an_unchecked_result() {
+    let rule = |op: &str| json!({ "if": [{ op: { "var": "xs" } }, "b", "c"] });
+    picks(
+        rule("-"),
+        &[
+            (json!({ "xs": ["nope", "email"] }), "c"),
+            (json!({ "xs": ["5", "2"] }), "b"),
+            (json!({ "xs": ["x"] }), "c"),
+        ],
+    );
+    fails(
+        rule("-"),
+        json!({ "xs": ["x", "y", "z"] }),
+        ErrorCode::General,
+    );
+    fails(rule("-"), json!({ "xs": [] }), ErrorCode::General);
+    picks(
+        json!({ "if": [{ "-": { "missing": ["p", "q"] } }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    picks(rule("*"), &[(json!({ "xs": ["x"] }), "c")]);
+    fails(rule("*"), json!({ "xs": ["x", "y"] }), ErrorCode::General);
+    fails(rule("*"), json!({ "xs": "3" }), ErrorCode::General);
+    // `/`: a divisor is checked for falsiness before it is a number ("0" divides).
+    picks(
+        rule("/"),
+        &[
+            (json!({ "xs": ["4", "0"] }), "b"),
+            (json!({ "xs": ["4", "x"] }), "c"),
+            (json!({ "xs": ["0"] }), "b"),
+            (json!({ "xs": ["x"] }), "c"),
+        ],
+    );
+    fails(rule("/"), json!({ "xs": [4, 0, 2] }), ErrorCode::General);
+    picks(rule("%"), &[(json!({ "xs": [5, 0] }), "c")]);
+    fails(rule("%"), json!({ "xs": [5, 0, 1] }), ErrorCode::General);
+    fails(rule("%"), json!({ "xs": [5] }), ErrorCode::General);
+    picks(rule("+"), &[(json!({ "xs": ["x", "y"] }), "c")]);
+}
+
+/// The interpreter (which computes constant parts when a rule loads) computes a constant rule
+/// of `filter` once, against no data, and keeps all or nothing without looking at the array.
+/// Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn filter_by_a_constant_rule_keeps_all_or_nothing() {
+    let init_key = json!({ "reduce": [null, { "var": "current" }, { "var": "targetingKey" }] });
+    picks(
+        json!({ "if": [{ "filter": [24, init_key] }, "b", "c"] }),
+        &[(json!({ "targetingKey": "k" }), "c")],
+    );
+    picks(
+        json!({ "if": [{ "filter": [24, { "reduce": [null, { "var": "current" }, true] }] }, "b", "c"] }),
+        &[(json!({}), "b")],
+    );
+    picks(
+        json!({ "if": [{ "var": "x" }, "b", { "filter": [24, init_key] }, "c", "a"] }),
+        &[(json!({ "x": false }), "a")],
+    );
+    // The constant rule itself fails: so does the rule, when it loads.
+    fails(
+        json!({ "if": [{ "var": "x" }, "b", { "filter": [24, { "reduce": [null, { "var": "current" }] }] }, "c", "a"] }),
+        json!({ "x": false }),
+        ErrorCode::ParseError,
+    );
+}
+
+/// `map` without a rule maps each element to `undefined` (the interpreter's), which is NaN as
+/// a number and nothing in a `cat`. Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn map_without_a_rule_yields_undefined() {
+    let rule = |condition: Json| json!({ "if": [{ "var": "x" }, "b", condition, "c", "a"] });
+    // `undefined - undefined` is NaN, which fails the constant when the rule loads.
+    fails(
+        rule(json!({ "-": { "map": [[[1, 2], [3]]] } })),
+        json!({ "x": false }),
+        ErrorCode::ParseError,
+    );
+    fails(
+        rule(json!({ "+": { "map": [[1, 2]] } })),
+        json!({ "x": false }),
+        ErrorCode::ParseError,
+    );
+    // The negation of one element is not checked: NaN, false.
+    picks(
+        rule(json!({ "-": { "map": [[[1, 2]]] } })),
+        &[(json!({ "x": false }), "a")],
+    );
+    picks(
+        rule(json!({ "cat": { "map": [[1]] } })),
+        &[(json!({ "x": false }), "a")],
+    );
+}

@@ -17,6 +17,10 @@ use crate::value::Value;
 #[derive(Debug, Clone)]
 pub(crate) enum Val<'a> {
     Null,
+    /// JavaScript's `undefined`: what `map` without a rule maps each element to (the
+    /// interpreter's). Read as null everywhere but where JavaScript tells them apart: `+x`
+    /// is NaN, and a constant keeps it as null.
+    Undefined,
     Bool(bool),
     Num(f64),
     Str(&'a str),
@@ -47,7 +51,7 @@ impl<'a> Val<'a> {
     /// An owned copy, for constants folded when the rule loads.
     pub(crate) fn to_value(&self) -> Value {
         match self {
-            Val::Null => Value::Null,
+            Val::Null | Val::Undefined => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => Value::Float(*n),
             Val::Str(s) => Value::String((*s).to_owned()),
@@ -61,6 +65,16 @@ impl<'a> Val<'a> {
                     .collect(),
             ),
             Val::Root => Value::Map(Default::default()),
+        }
+    }
+
+    /// Whether this is `undefined` or a list or an object built by the rule holding one.
+    pub(crate) fn holds_undefined(&self) -> bool {
+        match self {
+            Val::Undefined => true,
+            Val::List(items) => items.iter().any(Val::holds_undefined),
+            Val::Object(entries) => entries.iter().any(|(_, v)| v.holds_undefined()),
+            _ => false,
         }
     }
 
@@ -365,6 +379,7 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
         | Expr::Call(..)
         | Expr::If(_)
         | Expr::Fractional(_) => eval(expr, cx, scope),
+        Expr::Undefined => Ok(Val::Undefined),
         Expr::IfShort(items) => match items.as_slice() {
             [] => Ok(Val::Null),
             [only] => eval(only, cx, scope),
@@ -406,9 +421,12 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             }
             arithmetic(*op, &values)
         }
-        Expr::ArithSpread(op, operand) => {
+        Expr::ArithSpread(op, mode, operand) => {
             let value = eval(operand, cx, scope)?;
-            arithmetic_spread(*op, &value)
+            match mode {
+                Mode::Compiled => arithmetic_spread_compiled(*op, &value),
+                Mode::Interpreted => arithmetic_spread(*op, &value),
+            }
         }
         Expr::Concat(items) => concat(items, cx, scope),
         Expr::Array(items) => {
@@ -628,12 +646,12 @@ fn call<'a>(
         // (nulls skipped), null fails, anything else is written as a string.
         let value = eval(operand, cx, scope)?;
         return match (&value, value.elements()) {
-            (Val::Null, _) => Err(Thrown("`cat` of null")),
+            (Val::Null | Val::Undefined, _) => Err(Thrown("`cat` of null")),
             (_, Some(items)) => {
                 let mut out = String::new();
                 for i in 0..items.len() {
                     let item = items.get(i).unwrap_or(Val::Null);
-                    if !matches!(item, Val::Null) {
+                    if !matches!(item, Val::Null | Val::Undefined) {
                         js::write_js_string(&mut out, &item);
                     }
                 }
@@ -772,7 +790,7 @@ fn call<'a>(
             }
             let mut out = String::new();
             for value in values.iter() {
-                if !matches!(value, Val::Null) {
+                if !matches!(value, Val::Null | Val::Undefined) {
                     js::write_js_string(&mut out, value);
                 }
             }
@@ -1108,19 +1126,14 @@ fn divisor(value: &Val<'_>) -> Result<f64, Thrown> {
     }
 }
 
-/// An arithmetic operator over one computed operand: an array is the operand list.
+/// An arithmetic operator over one computed operand, interpreted: an array is the operand
+/// list (the negation of one element is not checked, `-["a"]` is NaN).
 fn arithmetic_spread(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Thrown> {
     match value.elements() {
         Some(items) => {
             let values: Vec<Val<'_>> = (0..items.len()).filter_map(|i| items.get(i)).collect();
-            match op {
-                ArithOp::Add => {
-                    let mut sum = 0.0;
-                    for v in &values {
-                        sum += operand(v)?;
-                    }
-                    Ok(Val::Num(sum))
-                }
+            match (op, values.as_slice()) {
+                (ArithOp::Sub, [only]) if !is_object(only) => Ok(Val::Num(-to_number(only))),
                 _ => arithmetic(op, &values),
             }
         }
@@ -1130,6 +1143,77 @@ fn arithmetic_spread(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Throw
             _ => Err(INVALID_ARGUMENTS),
         },
     }
+}
+
+/// An arithmetic operator over one computed operand, as the reference evaluator compiles it:
+/// an array is folded with `reduce`, each operand (and each partial result) passed through
+/// `precoerceNumber`, and the final result is not checked, so that `["a", "b"]` gives a silent
+/// NaN. Anything else than an array is one operand (`+`, `-`) or fails (`*`, `/`, `%`).
+fn arithmetic_spread_compiled(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Thrown> {
+    let Some(items) = value.elements() else {
+        return match op {
+            ArithOp::Add => checked(operand(value)?),
+            ArithOp::Sub => checked(-operand(value)?),
+            _ => Err(INVALID_ARGUMENTS),
+        };
+    };
+    let len = items.len();
+    let item = |i: usize| items.get(i).unwrap_or(Val::Null);
+    // `+precoerceNumber(x)` of a number already computed.
+    let number = |n: f64| if n.is_nan() { Err(NOT_A_NUMBER) } else { Ok(n) };
+    // `b || NaN`: a falsy divisor fails.
+    let divisor = |v: Val<'_>| {
+        if falsy(&v) {
+            Err(NOT_A_NUMBER)
+        } else {
+            operand(&v)
+        }
+    };
+    let result = match op {
+        // `prev.reduce((a, b) => (+a) + (+precoerceNumber(b)), 0)`
+        ArithOp::Add => {
+            let mut sum = 0.0;
+            for i in 0..len {
+                sum += operand(&item(i))?;
+            }
+            sum
+        }
+        // `prev.reduce((a, b) => (+precoerceNumber(a)) * (+precoerceNumber(b)), 1)`
+        ArithOp::Mul => {
+            let mut product = 1.0;
+            for i in 0..len {
+                product = number(product)? * operand(&item(i))?;
+            }
+            product
+        }
+        // One element: `-precoerceNumber(prev[0])`; else a `reduce` from the first element.
+        ArithOp::Sub | ArithOp::Div | ArithOp::Rem => {
+            let least = if op == ArithOp::Rem { 2 } else { 1 };
+            if len < least {
+                return Err(INVALID_ARGUMENTS);
+            }
+            if len == 1 {
+                return Ok(Val::Num(match op {
+                    ArithOp::Sub => -operand(&item(0))?,
+                    // `1 / precoerceNumber(prev[0] || NaN)`
+                    _ => 1.0 / divisor(item(0))?,
+                }));
+            }
+            // The first step reads the first element as it is; the next ones the result of
+            // the previous step, which fails when NaN.
+            let mut result = operand(&item(0))?;
+            for i in 1..len {
+                let left = if i == 1 { result } else { number(result)? };
+                result = match op {
+                    ArithOp::Sub => left - operand(&item(i))?,
+                    ArithOp::Div => left / divisor(item(i))?,
+                    _ => left % operand(&item(i))?,
+                };
+            }
+            result
+        }
+    };
+    Ok(Val::Num(result))
 }
 
 fn is_str_or_null(value: &Val<'_>) -> bool {

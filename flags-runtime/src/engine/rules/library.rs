@@ -275,6 +275,8 @@ impl<'e> Compiler<'_, 'e> {
         let result = eval::eval(expr, &mut cx, &Val::Root);
         let mut meter = cx.meter;
         let folded = match result {
+            // A constant holds JSON values: one with `undefined` is computed when reached.
+            Ok(value) if value.holds_undefined() => Ok(None),
             Ok(value) => match meter.bytes(&value) {
                 Ok(()) => Ok(Some(Expr::Const(value.to_value()))),
                 Err(_) => Ok(None),
