@@ -1263,3 +1263,30 @@ fn map_without_a_rule_yields_undefined() {
         &[(json!({ "x": false }), "a")],
     );
 }
+
+/// Compiled `+` and `-` of one computed operand store it in the register that compiled
+/// comparisons check their next operand against (`prev`), as flagd-core's generated code does.
+/// Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn compiled_arithmetic_of_a_computed_operand_stores_it_for_comparisons() {
+    let sem_ver = json!({ "sem_ver": ["1.2.3", "^", { "var": "v" }] });
+    for op in ["-", "+"] {
+        // The operand (null) replaces the `var` read inside it: `-1 < null` is true.
+        picks(
+            json!({ "if": [{ "<": [{ "var": "a" }, { op: sem_ver }] }, "b", "c"] }),
+            &[(json!({ "a": -1, "v": "v" }), "b")],
+        );
+    }
+    picks(
+        json!({ "if": [{ "<": [false, true, { "-": sem_ver }, "x"] }, "b", "c"] }),
+        &[(json!({ "v": "v" }), "c")],
+    );
+    // An array operand is then checked, and fails the comparison.
+    for xs in [json!(["5", "2"]), json!(["x", "y"])] {
+        fails(
+            json!({ "if": [{ "<": [{ "var": "a" }, { "-": { "var": "xs" } }] }, "b", "c"] }),
+            json!({ "a": -1, "xs": xs }),
+            ErrorCode::General,
+        );
+    }
+}

@@ -704,11 +704,11 @@ impl<'l, 'e> Compiler<'l, 'e> {
         let items: &[Json] = match args {
             Json::Array(items) => items,
             Json::Object(_) => {
-                return Ok(Expr::ArithSpread(
-                    op,
-                    mode,
-                    Box::new(self.expr(args, mode)?),
-                ));
+                let store = mode == Mode::Compiled
+                    && self.track_prev
+                    && matches!(op, ArithOp::Add | ArithOp::Sub | ArithOp::Div);
+                let operand = Box::new(self.expr(args, mode)?);
+                return Ok(Expr::ArithSpread(op, mode, store, operand));
             }
             scalar => std::slice::from_ref(scalar),
         };

@@ -421,12 +421,16 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             }
             arithmetic(*op, &values)
         }
-        Expr::ArithSpread(op, mode, operand) => {
+        Expr::ArithSpread(op, mode, store, operand) => {
             let value = eval(operand, cx, scope)?;
-            match mode {
+            let result = match mode {
                 Mode::Compiled => arithmetic_spread_compiled(*op, &value),
                 Mode::Interpreted => arithmetic_spread(*op, &value),
+            };
+            if *store {
+                cx.prev = value;
             }
+            result
         }
         Expr::Concat(items) => concat(items, cx, scope),
         Expr::Array(items) => {

@@ -145,8 +145,9 @@ pub(crate) enum Expr {
     Not(Box<Expr>, bool),
     Compare(CompareOp, Mode, Vec<Expr>),
     Arith(ArithOp, Vec<Expr>),
-    /// An arithmetic operator whose operand list is computed.
-    ArithSpread(ArithOp, Mode, Box<Expr>),
+    /// An arithmetic operator whose operand list is computed; whether the operand is stored
+    /// in `prev` (compiled `+`, `-` and `/` store it).
+    ArithSpread(ArithOp, Mode, bool, Box<Expr>),
     /// `cat` over a literal list, compiled form: JavaScript `+` concatenation.
     Concat(Vec<Expr>),
     /// An operator whose arguments are all computed first.
