@@ -1290,3 +1290,50 @@ fn compiled_arithmetic_of_a_computed_operand_stores_it_for_comparisons() {
         );
     }
 }
+
+/// Constant parts are computed by flagd-core's interpreter when the rule loads, which reads a
+/// single operand of `!`, `!!`, `+` and `-` as the operand itself unless it is a literal array,
+/// and divides as JavaScript does, failing only on a falsy divisor or a result of NaN or
+/// +Infinity. Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn constant_parts_read_single_operands_and_divide_as_the_interpreter() {
+    let after = |condition: Json| json!({ "if": [{ "var": "x" }, "a", condition, "b", "c"] });
+    let x = || json!({ "x": false });
+    picks(
+        json!({ "if": [{ "!": [[null]] }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    picks(
+        json!({ "if": [{ "!!": [[null]] }, "b", "c"] }),
+        &[(json!({}), "b")],
+    );
+    picks(
+        json!({ "if": [{ "!": [[0]] }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    picks(after(json!({ "!": [[null]] })), &[(x(), "c")]);
+    // `-` of one operation is `-` of its value: of an array, its difference.
+    picks(
+        after(json!({ "-": [{ "if": [true, [3, 1], 0] }] })),
+        &[(x(), "b")],
+    );
+    picks(after(json!({ "-": [{ "map": [[null]] }] })), &[(x(), "c")]);
+    fails(
+        after(json!({ "+": [{ "map": [[null]] }] })),
+        x(),
+        ErrorCode::ParseError,
+    );
+    // " " is truthy, and `-24.6 / 0` is -Infinity; "0" gives +Infinity.
+    picks(after(json!({ "/": [-24.6, " "] })), &[(x(), "b")]);
+    fails(after(json!({ "/": [6, "0"] })), x(), ErrorCode::ParseError);
+    fails(after(json!({ "/": [6, 0] })), x(), ErrorCode::ParseError);
+    // Compiled, the literal " " is a zero divisor.
+    fails(
+        after(json!({ "/": [{ "var": "n" }, " "] })),
+        json!({ "x": false, "n": 1 }),
+        ErrorCode::ParseError,
+    );
+    // A constant array as the rule of `filter` keeps all or nothing too.
+    picks(after(json!({ "filter": [{}, [null]] })), &[(x(), "c")]);
+    picks(after(json!({ "filter": [24, []] })), &[(x(), "c")]);
+}

@@ -362,9 +362,11 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     (Json::Object(_), Mode::Compiled) => {
                         Expr::Not(Box::new(self.expr(args, mode)?), negate)
                     }
-                    (Json::Array(items), Mode::Interpreted) if items.len() == 1 => {
-                        // The interpreter unwraps a single operand, then takes the first
-                        // element of an array value.
+                    (Json::Array(items), Mode::Interpreted)
+                        if items.len() == 1 && !items[0].is_array() =>
+                    {
+                        // The interpreter unwraps a single operand (not a literal array), then
+                        // takes the first element of an array value.
                         let func = if negate { Func::Not } else { Func::NotNot };
                         Expr::Call(func, Args::Spread(Box::new(self.expr(&items[0], mode)?)))
                     }
@@ -497,7 +499,8 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 let mut constant_mapper = None;
                 if !compiled
                     && kind == IterKind::Filter
-                    && let [selector, mapper @ Json::Object(_)] = items.as_slice()
+                    && let [selector, mapper @ (Json::Object(_) | Json::Array(_))] =
+                        items.as_slice()
                     && matches!(self.deterministic(mapper, false), Ok(true))
                 {
                     let outer = self.track_prev;
@@ -702,7 +705,6 @@ impl<'l, 'e> Compiler<'l, 'e> {
             _ => ArithOp::Rem,
         };
         let items: &[Json] = match args {
-            Json::Array(items) => items,
             Json::Object(_) => {
                 let store = mode == Mode::Compiled
                     && self.track_prev
@@ -710,6 +712,16 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 let operand = Box::new(self.expr(args, mode)?);
                 return Ok(Expr::ArithSpread(op, mode, store, operand));
             }
+            // The interpreter reads `+` and `-` of one operation as of the operation itself.
+            Json::Array(items)
+                if mode == Mode::Interpreted
+                    && matches!(op, ArithOp::Add | ArithOp::Sub)
+                    && matches!(items.as_slice(), [Json::Object(_)]) =>
+            {
+                let operand = Box::new(self.expr(&items[0], mode)?);
+                return Ok(Expr::ArithSpread(op, mode, false, operand));
+            }
+            Json::Array(items) => items,
             scalar => std::slice::from_ref(scalar),
         };
         let compiled = mode == Mode::Compiled;
@@ -761,7 +773,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 }
             }
         }
-        Ok(Expr::Arith(op, exprs))
+        Ok(Expr::Arith(op, mode, exprs))
     }
 }
 

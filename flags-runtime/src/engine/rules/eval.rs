@@ -414,12 +414,12 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             Mode::Compiled => compare_compiled(*op, items, cx, scope),
             Mode::Interpreted => compare_interpreted(*op, items, cx, scope),
         },
-        Expr::Arith(op, items) => {
+        Expr::Arith(op, mode, items) => {
             let mut values = ArgBuf::new();
             for item in items {
                 values.push(eval(item, cx, scope)?);
             }
-            arithmetic(*op, &values)
+            arithmetic(*op, *mode, &values)
         }
         Expr::ArithSpread(op, mode, store, operand) => {
             let value = eval(operand, cx, scope)?;
@@ -1069,8 +1069,33 @@ fn checked(n: f64) -> Result<Val<'static>, Thrown> {
     }
 }
 
-fn arithmetic(op: ArithOp, values: &[Val<'_>]) -> Result<Val<'static>, Thrown> {
+fn arithmetic(op: ArithOp, mode: Mode, values: &[Val<'_>]) -> Result<Val<'static>, Thrown> {
     match op {
+        // The interpreter's `/` fails on a falsy divisor (before it is a number: `" "`
+        // divides) and on a result of NaN or +Infinity.
+        ArithOp::Div if mode == Mode::Interpreted => match values {
+            [] => Err(INVALID_ARGUMENTS),
+            [only] => {
+                let n = operand(only)?;
+                if n == 0.0 || n.is_nan() {
+                    return Err(NOT_A_NUMBER);
+                }
+                Ok(Val::Num(1.0 / n))
+            }
+            [first, rest @ ..] => {
+                let mut result = operand(first)?;
+                for v in rest {
+                    if falsy(v) {
+                        return Err(NOT_A_NUMBER);
+                    }
+                    result /= operand(v)?;
+                }
+                if result == f64::INFINITY {
+                    return Err(NOT_A_NUMBER);
+                }
+                checked(result)
+            }
+        },
         ArithOp::Add => {
             let mut sum = 0.0;
             for v in values {
@@ -1138,7 +1163,7 @@ fn arithmetic_spread(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Throw
             let values: Vec<Val<'_>> = (0..items.len()).filter_map(|i| items.get(i)).collect();
             match (op, values.as_slice()) {
                 (ArithOp::Sub, [only]) if !is_object(only) => Ok(Val::Num(-to_number(only))),
-                _ => arithmetic(op, &values),
+                _ => arithmetic(op, Mode::Interpreted, &values),
             }
         }
         None => match op {

@@ -144,7 +144,7 @@ pub(crate) enum Expr {
     /// `!` (`true`) or `!!` (`false`) of the operand's truthiness.
     Not(Box<Expr>, bool),
     Compare(CompareOp, Mode, Vec<Expr>),
-    Arith(ArithOp, Vec<Expr>),
+    Arith(ArithOp, Mode, Vec<Expr>),
     /// An arithmetic operator whose operand list is computed; whether the operand is stored
     /// in `prev` (compiled `+`, `-` and `/` store it).
     ArithSpread(ArithOp, Mode, bool, Box<Expr>),
