@@ -1337,3 +1337,26 @@ fn constant_parts_read_single_operands_and_divide_as_the_interpreter() {
     picks(after(json!({ "filter": [{}, [null]] })), &[(x(), "c")]);
     picks(after(json!({ "filter": [24, []] })), &[(x(), "c")]);
 }
+
+/// flagd-core computes constant parts (here the initial value of a `reduce`, which it deems
+/// constant whatever it reads) against no data: `$flagd` is not there yet, so its properties
+/// are null. Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn constant_parts_are_computed_without_flagd_properties() {
+    let init = |value: Json| json!({ "reduce": [[], { "var": "current" }, value] });
+    let key = json!({ "var": "$flagd.flagKey" });
+    picks(
+        json!({ "if": [{ "var": "x" }, "a", { "===": [init(key.clone()), null] }, "b", "c"] }),
+        &[(json!({ "x": false }), "b")],
+    );
+    picks(
+        json!({ "if": [{ "===": [init(key.clone()), null] }, "b", "c"] }),
+        &[(json!({}), "b")],
+    );
+    // `substr` of null fails, when the rule loads.
+    fails(
+        json!({ "if": [{ "reduce": [{ "if": [] }, { "var": "current" }, { "substr": [key, 2] }] }, "b", "c"] }),
+        json!({}),
+        ErrorCode::ParseError,
+    );
+}

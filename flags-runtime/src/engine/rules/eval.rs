@@ -138,6 +138,9 @@ pub(crate) struct Cx<'a> {
     /// Computing a constant part when the rule loads: the reference evaluator calls flagd's
     /// operators there without the evaluation context they need, and they fail.
     loading: bool,
+    /// Computing a constant: the reference evaluator computes constants against no data at
+    /// all, without `$flagd`.
+    no_data: bool,
     /// What is left of the rule's budget: charged by iterations and shared evaluators only.
     pub(super) meter: Meter,
 }
@@ -156,6 +159,7 @@ impl<'a> Cx<'a> {
             prev: Val::Null,
             fractional,
             loading: false,
+            no_data: false,
             meter,
         }
     }
@@ -163,6 +167,12 @@ impl<'a> Cx<'a> {
     /// For computing constant parts when a rule loads (see `loading`).
     pub(super) fn loading(mut self) -> Self {
         self.loading = true;
+        self
+    }
+
+    /// For computing a constant part of a rule (see `no_data`).
+    pub(super) fn without_data(mut self) -> Self {
+        self.no_data = true;
         self
     }
 
@@ -182,6 +192,7 @@ impl<'a> Cx<'a> {
                 Some(key) => Some(Val::Str(key)),
                 None => self.ctx.get(name).map(Val::of),
             },
+            "$flagd" if self.no_data => None,
             "$flagd" => {
                 let timestamp = self.timestamp();
                 Some(Val::Object(vec![
