@@ -1165,3 +1165,198 @@ fn the_builder_selects_the_fractional_version() {
         }
     }
 }
+
+/// Arithmetic over one computed operand (`{"-": {"var": "xs"}}`), as flagd-core compiles it:
+/// the array is folded with `reduce`, each operand and partial result checked, but not the
+/// final result, so that two strings give a silent NaN (false), where three fail. Expected
+/// values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn arithmetic_over_a_computed_array_is_a_reduce_with_an_unchecked_result() {
+    let rule = |op: &str| json!({ "if": [{ op: { "var": "xs" } }, "b", "c"] });
+    picks(
+        rule("-"),
+        &[
+            (json!({ "xs": ["nope", "email"] }), "c"),
+            (json!({ "xs": ["5", "2"] }), "b"),
+            (json!({ "xs": ["x"] }), "c"),
+        ],
+    );
+    fails(
+        rule("-"),
+        json!({ "xs": ["x", "y", "z"] }),
+        ErrorCode::General,
+    );
+    fails(rule("-"), json!({ "xs": [] }), ErrorCode::General);
+    picks(
+        json!({ "if": [{ "-": { "missing": ["p", "q"] } }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    picks(rule("*"), &[(json!({ "xs": ["x"] }), "c")]);
+    fails(rule("*"), json!({ "xs": ["x", "y"] }), ErrorCode::General);
+    fails(rule("*"), json!({ "xs": "3" }), ErrorCode::General);
+    // `/`: a divisor is checked for falsiness before it is a number ("0" divides).
+    picks(
+        rule("/"),
+        &[
+            (json!({ "xs": ["4", "0"] }), "b"),
+            (json!({ "xs": ["4", "x"] }), "c"),
+            (json!({ "xs": ["0"] }), "b"),
+            (json!({ "xs": ["x"] }), "c"),
+        ],
+    );
+    fails(rule("/"), json!({ "xs": [4, 0, 2] }), ErrorCode::General);
+    picks(rule("%"), &[(json!({ "xs": [5, 0] }), "c")]);
+    fails(rule("%"), json!({ "xs": [5, 0, 1] }), ErrorCode::General);
+    fails(rule("%"), json!({ "xs": [5] }), ErrorCode::General);
+    picks(rule("+"), &[(json!({ "xs": ["x", "y"] }), "c")]);
+}
+
+/// The interpreter (which computes constant parts when a rule loads) computes a constant rule
+/// of `filter` once, against no data, and keeps all or nothing without looking at the array.
+/// Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn filter_by_a_constant_rule_keeps_all_or_nothing() {
+    let init_key = json!({ "reduce": [null, { "var": "current" }, { "var": "targetingKey" }] });
+    picks(
+        json!({ "if": [{ "filter": [24, init_key] }, "b", "c"] }),
+        &[(json!({ "targetingKey": "k" }), "c")],
+    );
+    picks(
+        json!({ "if": [{ "filter": [24, { "reduce": [null, { "var": "current" }, true] }] }, "b", "c"] }),
+        &[(json!({}), "b")],
+    );
+    picks(
+        json!({ "if": [{ "var": "x" }, "b", { "filter": [24, init_key] }, "c", "a"] }),
+        &[(json!({ "x": false }), "a")],
+    );
+    // The constant rule itself fails: so does the rule, when it loads.
+    fails(
+        json!({ "if": [{ "var": "x" }, "b", { "filter": [24, { "reduce": [null, { "var": "current" }] }] }, "c", "a"] }),
+        json!({ "x": false }),
+        ErrorCode::ParseError,
+    );
+}
+
+/// `map` without a rule maps each element to `undefined` (the interpreter's), which is NaN as
+/// a number and nothing in a `cat`. Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn map_without_a_rule_yields_undefined() {
+    let rule = |condition: Json| json!({ "if": [{ "var": "x" }, "b", condition, "c", "a"] });
+    // `undefined - undefined` is NaN, which fails the constant when the rule loads.
+    fails(
+        rule(json!({ "-": { "map": [[[1, 2], [3]]] } })),
+        json!({ "x": false }),
+        ErrorCode::ParseError,
+    );
+    fails(
+        rule(json!({ "+": { "map": [[1, 2]] } })),
+        json!({ "x": false }),
+        ErrorCode::ParseError,
+    );
+    // The negation of one element is not checked: NaN, false.
+    picks(
+        rule(json!({ "-": { "map": [[[1, 2]]] } })),
+        &[(json!({ "x": false }), "a")],
+    );
+    picks(
+        rule(json!({ "cat": { "map": [[1]] } })),
+        &[(json!({ "x": false }), "a")],
+    );
+}
+
+/// Compiled `+` and `-` of one computed operand store it in the register that compiled
+/// comparisons check their next operand against (`prev`), as flagd-core's generated code does.
+/// Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn compiled_arithmetic_of_a_computed_operand_stores_it_for_comparisons() {
+    let sem_ver = json!({ "sem_ver": ["1.2.3", "^", { "var": "v" }] });
+    for op in ["-", "+"] {
+        // The operand (null) replaces the `var` read inside it: `-1 < null` is true.
+        picks(
+            json!({ "if": [{ "<": [{ "var": "a" }, { op: sem_ver }] }, "b", "c"] }),
+            &[(json!({ "a": -1, "v": "v" }), "b")],
+        );
+    }
+    picks(
+        json!({ "if": [{ "<": [false, true, { "-": sem_ver }, "x"] }, "b", "c"] }),
+        &[(json!({ "v": "v" }), "c")],
+    );
+    // An array operand is then checked, and fails the comparison.
+    for xs in [json!(["5", "2"]), json!(["x", "y"])] {
+        fails(
+            json!({ "if": [{ "<": [{ "var": "a" }, { "-": { "var": "xs" } }] }, "b", "c"] }),
+            json!({ "a": -1, "xs": xs }),
+            ErrorCode::General,
+        );
+    }
+}
+
+/// Constant parts are computed by flagd-core's interpreter when the rule loads, which reads a
+/// single operand of `!`, `!!`, `+` and `-` as the operand itself unless it is a literal array,
+/// and divides as JavaScript does, failing only on a falsy divisor or a result of NaN or
+/// +Infinity. Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn constant_parts_read_single_operands_and_divide_as_the_interpreter() {
+    let after = |condition: Json| json!({ "if": [{ "var": "x" }, "a", condition, "b", "c"] });
+    let x = || json!({ "x": false });
+    picks(
+        json!({ "if": [{ "!": [[null]] }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    picks(
+        json!({ "if": [{ "!!": [[null]] }, "b", "c"] }),
+        &[(json!({}), "b")],
+    );
+    picks(
+        json!({ "if": [{ "!": [[0]] }, "b", "c"] }),
+        &[(json!({}), "c")],
+    );
+    picks(after(json!({ "!": [[null]] })), &[(x(), "c")]);
+    // `-` of one operation is `-` of its value: of an array, its difference.
+    picks(
+        after(json!({ "-": [{ "if": [true, [3, 1], 0] }] })),
+        &[(x(), "b")],
+    );
+    picks(after(json!({ "-": [{ "map": [[null]] }] })), &[(x(), "c")]);
+    fails(
+        after(json!({ "+": [{ "map": [[null]] }] })),
+        x(),
+        ErrorCode::ParseError,
+    );
+    // " " is truthy, and `-24.6 / 0` is -Infinity; "0" gives +Infinity.
+    picks(after(json!({ "/": [-24.6, " "] })), &[(x(), "b")]);
+    fails(after(json!({ "/": [6, "0"] })), x(), ErrorCode::ParseError);
+    fails(after(json!({ "/": [6, 0] })), x(), ErrorCode::ParseError);
+    // Compiled, the literal " " is a zero divisor.
+    fails(
+        after(json!({ "/": [{ "var": "n" }, " "] })),
+        json!({ "x": false, "n": 1 }),
+        ErrorCode::ParseError,
+    );
+    // A constant array as the rule of `filter` keeps all or nothing too.
+    picks(after(json!({ "filter": [{}, [null]] })), &[(x(), "c")]);
+    picks(after(json!({ "filter": [24, []] })), &[(x(), "c")]);
+}
+
+/// flagd-core computes constant parts (here the initial value of a `reduce`, which it deems
+/// constant whatever it reads) against no data: `$flagd` is not there yet, so its properties
+/// are null. Expected values from `@openfeature/flagd-core` 4.0.1.
+#[test]
+fn constant_parts_are_computed_without_flagd_properties() {
+    let init = |value: Json| json!({ "reduce": [[], { "var": "current" }, value] });
+    let key = json!({ "var": "$flagd.flagKey" });
+    picks(
+        json!({ "if": [{ "var": "x" }, "a", { "===": [init(key.clone()), null] }, "b", "c"] }),
+        &[(json!({ "x": false }), "b")],
+    );
+    picks(
+        json!({ "if": [{ "===": [init(key.clone()), null] }, "b", "c"] }),
+        &[(json!({}), "b")],
+    );
+    // `substr` of null fails, when the rule loads.
+    fails(
+        json!({ "if": [{ "reduce": [{ "if": [] }, { "var": "current" }, { "substr": [key, 2] }] }, "b", "c"] }),
+        json!({}),
+        ErrorCode::ParseError,
+    );
+}

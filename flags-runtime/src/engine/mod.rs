@@ -639,7 +639,7 @@ impl Snapshot {
                 ));
             }
         };
-        if matches!(result, rules::Val::Null) {
+        if matches!(result, rules::Val::Null | rules::Val::Undefined) {
             return match &targeted.fallback {
                 Some((value, variant)) => Resolution::Value {
                     value: value.as_ref(),

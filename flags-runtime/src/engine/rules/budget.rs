@@ -205,7 +205,13 @@ fn weight(value: &Val<'_>, limit: u64) -> u64 {
             }
         }
         // Borrowed from the rule or the context, or a scalar.
-        Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::Ref(_) | Val::Root => {}
+        Val::Null
+        | Val::Undefined
+        | Val::Bool(_)
+        | Val::Num(_)
+        | Val::Str(_)
+        | Val::Ref(_)
+        | Val::Root => {}
     }
     total
 }

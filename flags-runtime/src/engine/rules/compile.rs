@@ -362,9 +362,11 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     (Json::Object(_), Mode::Compiled) => {
                         Expr::Not(Box::new(self.expr(args, mode)?), negate)
                     }
-                    (Json::Array(items), Mode::Interpreted) if items.len() == 1 => {
-                        // The interpreter unwraps a single operand, then takes the first
-                        // element of an array value.
+                    (Json::Array(items), Mode::Interpreted)
+                        if items.len() == 1 && !items[0].is_array() =>
+                    {
+                        // The interpreter unwraps a single operand (not a literal array), then
+                        // takes the first element of an array value.
                         let func = if negate { Func::Not } else { Func::NotNot };
                         Expr::Call(func, Args::Spread(Box::new(self.expr(&items[0], mode)?)))
                     }
@@ -492,6 +494,32 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 if !compiled && let Some(idiom) = self.interpreted_idiom(kind, items)? {
                     return Ok(idiom);
                 }
+                // The interpreter computes a constant rule of `filter` once, before looking at
+                // the array (against no data): its truthiness keeps all or nothing.
+                let mut constant_mapper = None;
+                if !compiled
+                    && kind == IterKind::Filter
+                    && let [selector, mapper @ (Json::Object(_) | Json::Array(_))] =
+                        items.as_slice()
+                    && matches!(self.deterministic(mapper, false), Ok(true))
+                {
+                    let outer = self.track_prev;
+                    self.track_prev = false;
+                    let mapper = self.expr(mapper, mode);
+                    self.track_prev = outer;
+                    match mapper? {
+                        Expr::Const(value) => {
+                            return Ok(if js::truthy(&super::Val::of(&value)) {
+                                self.expr(selector, mode)?
+                            } else {
+                                Expr::Const(Value::List(Vec::new()))
+                            });
+                        }
+                        thrown @ Expr::Throw(_) => return Ok(thrown),
+                        // Past the folding budget: computed per element.
+                        other => constant_mapper = Some(other),
+                    }
+                }
                 // The reference evaluator cannot compile an iteration without a rule.
                 if compiled && items.len() < 2 {
                     return Err(format!("`{name}` takes `[array, rule]`"));
@@ -503,9 +531,12 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 // The mapper is a function of its own, with its own `prev`.
                 let outer = self.track_prev;
                 self.track_prev = false;
-                let mapper = match items.get(1) {
-                    Some(m) => self.expr(m, mode),
-                    None => Ok(Expr::Const(Value::Null)),
+                let mapper = match (constant_mapper, items.get(1)) {
+                    (Some(mapper), _) => Ok(mapper),
+                    (None, Some(m)) => self.expr(m, mode),
+                    // The interpreter maps each element to the missing rule itself.
+                    (None, None) if kind == IterKind::Map => Ok(Expr::Undefined),
+                    (None, None) => Ok(Expr::Const(Value::Null)),
                 };
                 self.track_prev = outer;
                 let mapper = mapper?;
@@ -674,10 +705,23 @@ impl<'l, 'e> Compiler<'l, 'e> {
             _ => ArithOp::Rem,
         };
         let items: &[Json] = match args {
-            Json::Array(items) => items,
             Json::Object(_) => {
-                return Ok(Expr::ArithSpread(op, Box::new(self.expr(args, mode)?)));
+                let store = mode == Mode::Compiled
+                    && self.track_prev
+                    && matches!(op, ArithOp::Add | ArithOp::Sub | ArithOp::Div);
+                let operand = Box::new(self.expr(args, mode)?);
+                return Ok(Expr::ArithSpread(op, mode, store, operand));
             }
+            // The interpreter reads `+` and `-` of one operation as of the operation itself.
+            Json::Array(items)
+                if mode == Mode::Interpreted
+                    && matches!(op, ArithOp::Add | ArithOp::Sub)
+                    && matches!(items.as_slice(), [Json::Object(_)]) =>
+            {
+                let operand = Box::new(self.expr(&items[0], mode)?);
+                return Ok(Expr::ArithSpread(op, mode, false, operand));
+            }
+            Json::Array(items) => items,
             scalar => std::slice::from_ref(scalar),
         };
         let compiled = mode == Mode::Compiled;
@@ -729,7 +773,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 }
             }
         }
-        Ok(Expr::Arith(op, exprs))
+        Ok(Expr::Arith(op, mode, exprs))
     }
 }
 

@@ -17,6 +17,10 @@ use crate::value::Value;
 #[derive(Debug, Clone)]
 pub(crate) enum Val<'a> {
     Null,
+    /// JavaScript's `undefined`: what `map` without a rule maps each element to (the
+    /// interpreter's). Read as null everywhere but where JavaScript tells them apart: `+x`
+    /// is NaN, and a constant keeps it as null.
+    Undefined,
     Bool(bool),
     Num(f64),
     Str(&'a str),
@@ -47,7 +51,7 @@ impl<'a> Val<'a> {
     /// An owned copy, for constants folded when the rule loads.
     pub(crate) fn to_value(&self) -> Value {
         match self {
-            Val::Null => Value::Null,
+            Val::Null | Val::Undefined => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => Value::Float(*n),
             Val::Str(s) => Value::String((*s).to_owned()),
@@ -61,6 +65,16 @@ impl<'a> Val<'a> {
                     .collect(),
             ),
             Val::Root => Value::Map(Default::default()),
+        }
+    }
+
+    /// Whether this is `undefined` or a list or an object built by the rule holding one.
+    pub(crate) fn holds_undefined(&self) -> bool {
+        match self {
+            Val::Undefined => true,
+            Val::List(items) => items.iter().any(Val::holds_undefined),
+            Val::Object(entries) => entries.iter().any(|(_, v)| v.holds_undefined()),
+            _ => false,
         }
     }
 
@@ -124,6 +138,9 @@ pub(crate) struct Cx<'a> {
     /// Computing a constant part when the rule loads: the reference evaluator calls flagd's
     /// operators there without the evaluation context they need, and they fail.
     loading: bool,
+    /// Computing a constant: the reference evaluator computes constants against no data at
+    /// all, without `$flagd`.
+    no_data: bool,
     /// What is left of the rule's budget: charged by iterations and shared evaluators only.
     pub(super) meter: Meter,
 }
@@ -142,6 +159,7 @@ impl<'a> Cx<'a> {
             prev: Val::Null,
             fractional,
             loading: false,
+            no_data: false,
             meter,
         }
     }
@@ -149,6 +167,12 @@ impl<'a> Cx<'a> {
     /// For computing constant parts when a rule loads (see `loading`).
     pub(super) fn loading(mut self) -> Self {
         self.loading = true;
+        self
+    }
+
+    /// For computing a constant part of a rule (see `no_data`).
+    pub(super) fn without_data(mut self) -> Self {
+        self.no_data = true;
         self
     }
 
@@ -168,6 +192,7 @@ impl<'a> Cx<'a> {
                 Some(key) => Some(Val::Str(key)),
                 None => self.ctx.get(name).map(Val::of),
             },
+            "$flagd" if self.no_data => None,
             "$flagd" => {
                 let timestamp = self.timestamp();
                 Some(Val::Object(vec![
@@ -365,6 +390,7 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
         | Expr::Call(..)
         | Expr::If(_)
         | Expr::Fractional(_) => eval(expr, cx, scope),
+        Expr::Undefined => Ok(Val::Undefined),
         Expr::IfShort(items) => match items.as_slice() {
             [] => Ok(Val::Null),
             [only] => eval(only, cx, scope),
@@ -399,16 +425,23 @@ fn eval_other<'a>(expr: &'a Expr, cx: &mut Cx<'a>, scope: &Val<'a>) -> Result<Va
             Mode::Compiled => compare_compiled(*op, items, cx, scope),
             Mode::Interpreted => compare_interpreted(*op, items, cx, scope),
         },
-        Expr::Arith(op, items) => {
+        Expr::Arith(op, mode, items) => {
             let mut values = ArgBuf::new();
             for item in items {
                 values.push(eval(item, cx, scope)?);
             }
-            arithmetic(*op, &values)
+            arithmetic(*op, *mode, &values)
         }
-        Expr::ArithSpread(op, operand) => {
+        Expr::ArithSpread(op, mode, store, operand) => {
             let value = eval(operand, cx, scope)?;
-            arithmetic_spread(*op, &value)
+            let result = match mode {
+                Mode::Compiled => arithmetic_spread_compiled(*op, &value),
+                Mode::Interpreted => arithmetic_spread(*op, &value),
+            };
+            if *store {
+                cx.prev = value;
+            }
+            result
         }
         Expr::Concat(items) => concat(items, cx, scope),
         Expr::Array(items) => {
@@ -628,12 +661,12 @@ fn call<'a>(
         // (nulls skipped), null fails, anything else is written as a string.
         let value = eval(operand, cx, scope)?;
         return match (&value, value.elements()) {
-            (Val::Null, _) => Err(Thrown("`cat` of null")),
+            (Val::Null | Val::Undefined, _) => Err(Thrown("`cat` of null")),
             (_, Some(items)) => {
                 let mut out = String::new();
                 for i in 0..items.len() {
                     let item = items.get(i).unwrap_or(Val::Null);
-                    if !matches!(item, Val::Null) {
+                    if !matches!(item, Val::Null | Val::Undefined) {
                         js::write_js_string(&mut out, &item);
                     }
                 }
@@ -772,7 +805,7 @@ fn call<'a>(
             }
             let mut out = String::new();
             for value in values.iter() {
-                if !matches!(value, Val::Null) {
+                if !matches!(value, Val::Null | Val::Undefined) {
                     js::write_js_string(&mut out, value);
                 }
             }
@@ -1047,8 +1080,33 @@ fn checked(n: f64) -> Result<Val<'static>, Thrown> {
     }
 }
 
-fn arithmetic(op: ArithOp, values: &[Val<'_>]) -> Result<Val<'static>, Thrown> {
+fn arithmetic(op: ArithOp, mode: Mode, values: &[Val<'_>]) -> Result<Val<'static>, Thrown> {
     match op {
+        // The interpreter's `/` fails on a falsy divisor (before it is a number: `" "`
+        // divides) and on a result of NaN or +Infinity.
+        ArithOp::Div if mode == Mode::Interpreted => match values {
+            [] => Err(INVALID_ARGUMENTS),
+            [only] => {
+                let n = operand(only)?;
+                if n == 0.0 || n.is_nan() {
+                    return Err(NOT_A_NUMBER);
+                }
+                Ok(Val::Num(1.0 / n))
+            }
+            [first, rest @ ..] => {
+                let mut result = operand(first)?;
+                for v in rest {
+                    if falsy(v) {
+                        return Err(NOT_A_NUMBER);
+                    }
+                    result /= operand(v)?;
+                }
+                if result == f64::INFINITY {
+                    return Err(NOT_A_NUMBER);
+                }
+                checked(result)
+            }
+        },
         ArithOp::Add => {
             let mut sum = 0.0;
             for v in values {
@@ -1108,20 +1166,15 @@ fn divisor(value: &Val<'_>) -> Result<f64, Thrown> {
     }
 }
 
-/// An arithmetic operator over one computed operand: an array is the operand list.
+/// An arithmetic operator over one computed operand, interpreted: an array is the operand
+/// list (the negation of one element is not checked, `-["a"]` is NaN).
 fn arithmetic_spread(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Thrown> {
     match value.elements() {
         Some(items) => {
             let values: Vec<Val<'_>> = (0..items.len()).filter_map(|i| items.get(i)).collect();
-            match op {
-                ArithOp::Add => {
-                    let mut sum = 0.0;
-                    for v in &values {
-                        sum += operand(v)?;
-                    }
-                    Ok(Val::Num(sum))
-                }
-                _ => arithmetic(op, &values),
+            match (op, values.as_slice()) {
+                (ArithOp::Sub, [only]) if !is_object(only) => Ok(Val::Num(-to_number(only))),
+                _ => arithmetic(op, Mode::Interpreted, &values),
             }
         }
         None => match op {
@@ -1130,6 +1183,77 @@ fn arithmetic_spread(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Throw
             _ => Err(INVALID_ARGUMENTS),
         },
     }
+}
+
+/// An arithmetic operator over one computed operand, as the reference evaluator compiles it:
+/// an array is folded with `reduce`, each operand (and each partial result) passed through
+/// `precoerceNumber`, and the final result is not checked, so that `["a", "b"]` gives a silent
+/// NaN. Anything else than an array is one operand (`+`, `-`) or fails (`*`, `/`, `%`).
+fn arithmetic_spread_compiled(op: ArithOp, value: &Val<'_>) -> Result<Val<'static>, Thrown> {
+    let Some(items) = value.elements() else {
+        return match op {
+            ArithOp::Add => checked(operand(value)?),
+            ArithOp::Sub => checked(-operand(value)?),
+            _ => Err(INVALID_ARGUMENTS),
+        };
+    };
+    let len = items.len();
+    let item = |i: usize| items.get(i).unwrap_or(Val::Null);
+    // `+precoerceNumber(x)` of a number already computed.
+    let number = |n: f64| if n.is_nan() { Err(NOT_A_NUMBER) } else { Ok(n) };
+    // `b || NaN`: a falsy divisor fails.
+    let divisor = |v: Val<'_>| {
+        if falsy(&v) {
+            Err(NOT_A_NUMBER)
+        } else {
+            operand(&v)
+        }
+    };
+    let result = match op {
+        // `prev.reduce((a, b) => (+a) + (+precoerceNumber(b)), 0)`
+        ArithOp::Add => {
+            let mut sum = 0.0;
+            for i in 0..len {
+                sum += operand(&item(i))?;
+            }
+            sum
+        }
+        // `prev.reduce((a, b) => (+precoerceNumber(a)) * (+precoerceNumber(b)), 1)`
+        ArithOp::Mul => {
+            let mut product = 1.0;
+            for i in 0..len {
+                product = number(product)? * operand(&item(i))?;
+            }
+            product
+        }
+        // One element: `-precoerceNumber(prev[0])`; else a `reduce` from the first element.
+        ArithOp::Sub | ArithOp::Div | ArithOp::Rem => {
+            let least = if op == ArithOp::Rem { 2 } else { 1 };
+            if len < least {
+                return Err(INVALID_ARGUMENTS);
+            }
+            if len == 1 {
+                return Ok(Val::Num(match op {
+                    ArithOp::Sub => -operand(&item(0))?,
+                    // `1 / precoerceNumber(prev[0] || NaN)`
+                    _ => 1.0 / divisor(item(0))?,
+                }));
+            }
+            // The first step reads the first element as it is; the next ones the result of
+            // the previous step, which fails when NaN.
+            let mut result = operand(&item(0))?;
+            for i in 1..len {
+                let left = if i == 1 { result } else { number(result)? };
+                result = match op {
+                    ArithOp::Sub => left - operand(&item(i))?,
+                    ArithOp::Div => left / divisor(item(i))?,
+                    _ => left % operand(&item(i))?,
+                };
+            }
+            result
+        }
+    };
+    Ok(Val::Num(result))
 }
 
 fn is_str_or_null(value: &Val<'_>) -> bool {

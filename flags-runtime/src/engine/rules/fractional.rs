@@ -558,7 +558,7 @@ pub(crate) mod cbor {
 
     fn val(out: &mut Vec<u8>, v: &Val<'_>) -> Option<()> {
         match v {
-            Val::Null => out.push(0xf6),
+            Val::Null | Val::Undefined => out.push(0xf6),
             Val::Bool(false) => out.push(0xf4),
             Val::Bool(true) => out.push(0xf5),
             Val::Num(n) => number(out, *n),

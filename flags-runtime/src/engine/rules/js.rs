@@ -13,7 +13,7 @@ use crate::value::Value;
 /// objects are false.
 pub(crate) fn truthy(value: &Val<'_>) -> bool {
     match value {
-        Val::Null => false,
+        Val::Null | Val::Undefined => false,
         Val::Bool(b) => *b,
         Val::Num(n) => *n != 0.0 && !n.is_nan(),
         Val::Str(s) => !s.is_empty(),
@@ -31,7 +31,7 @@ pub(crate) fn truthy(value: &Val<'_>) -> bool {
 /// JavaScript's `!value` (plain falsiness, where arrays and objects are true).
 pub(crate) fn falsy(value: &Val<'_>) -> bool {
     match value {
-        Val::Null => true,
+        Val::Null | Val::Undefined => true,
         Val::Bool(b) => !*b,
         Val::Num(n) => *n == 0.0 || n.is_nan(),
         Val::Str(s) => s.is_empty(),
@@ -66,6 +66,7 @@ pub(crate) fn as_str<'v>(value: &'v Val<'_>) -> Option<&'v str> {
 pub(crate) fn to_number(value: &Val<'_>) -> f64 {
     match value {
         Val::Null => 0.0,
+        Val::Undefined => f64::NAN,
         Val::Bool(b) => f64::from(u8::from(*b)),
         Val::Num(n) => *n,
         Val::Str(s) => string_to_number(s),
@@ -251,6 +252,7 @@ pub(crate) fn to_js_string<'v>(value: &'v Val<'_>) -> Cow<'v, str> {
 pub(crate) fn write_js_string(out: &mut String, value: &Val<'_>) {
     match value {
         Val::Null => out.push_str("null"),
+        Val::Undefined => out.push_str("undefined"),
         Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Val::Num(n) => write_number(out, *n),
         Val::Str(s) => out.push_str(s),
@@ -270,7 +272,7 @@ pub(crate) fn write_js_string(out: &mut String, value: &Val<'_>) {
                 if i > 0 {
                     out.push(',');
                 }
-                if !matches!(item, Val::Null) {
+                if !matches!(item, Val::Null | Val::Undefined) {
                     write_js_string(out, item);
                 }
             }

@@ -263,7 +263,7 @@ impl<'e> Compiler<'_, 'e> {
         mode: Mode,
     ) -> std::result::Result<Option<Expr>, eval::Thrown> {
         let ctx = Context::default();
-        let cx = Cx::new(&ctx, "", super::FractionalVersion::V2, *self.fold_meter());
+        let cx = Cx::new(&ctx, "", super::FractionalVersion::V2, *self.fold_meter()).without_data();
         // In compiled form it is computed when the rule loads, where flagd's operators (which
         // the reference evaluator deems constant only as `reduce`'s initial value) fail; the
         // interpreter computes it when reached.
@@ -275,6 +275,8 @@ impl<'e> Compiler<'_, 'e> {
         let result = eval::eval(expr, &mut cx, &Val::Root);
         let mut meter = cx.meter;
         let folded = match result {
+            // A constant holds JSON values: one with `undefined` is computed when reached.
+            Ok(value) if value.holds_undefined() => Ok(None),
             Ok(value) => match meter.bytes(&value) {
                 Ok(()) => Ok(Some(Expr::Const(value.to_value()))),
                 Err(_) => Ok(None),

@@ -124,6 +124,8 @@ pub(crate) enum Mode {
 pub(crate) enum Expr {
     /// A value known when the rule loads.
     Const(Value),
+    /// JavaScript's `undefined`: the rule of a `map` that has none (interpreted form).
+    Undefined,
     /// An array literal with computed elements.
     Array(Vec<Expr>),
     /// `var` of one attribute of the context (no dots, no default, not `targetingKey` or
@@ -142,9 +144,10 @@ pub(crate) enum Expr {
     /// `!` (`true`) or `!!` (`false`) of the operand's truthiness.
     Not(Box<Expr>, bool),
     Compare(CompareOp, Mode, Vec<Expr>),
-    Arith(ArithOp, Vec<Expr>),
-    /// An arithmetic operator whose operand list is computed.
-    ArithSpread(ArithOp, Box<Expr>),
+    Arith(ArithOp, Mode, Vec<Expr>),
+    /// An arithmetic operator whose operand list is computed; whether the operand is stored
+    /// in `prev` (compiled `+`, `-` and `/` store it).
+    ArithSpread(ArithOp, Mode, bool, Box<Expr>),
     /// `cat` over a literal list, compiled form: JavaScript `+` concatenation.
     Concat(Vec<Expr>),
     /// An operator whose arguments are all computed first.
