@@ -219,6 +219,22 @@ pub struct Synced {
     name: String,
 }
 
+impl Synced {
+    /// Definitions read (from the lock or the sources) with nothing written.
+    fn read(manifest: Manifest, fetched: bool, warnings: Vec<String>, name: String) -> Synced {
+        Synced {
+            manifest,
+            out_file: None,
+            lock_written: false,
+            lock_created: false,
+            fetched,
+            warnings,
+            diff: Diff::default(),
+            name,
+        }
+    }
+}
+
 /// Reads the lock at `path` (or any importable definition file) and the sources configured in
 /// `Cargo.toml`, and writes what the macros read into `OUT_DIR`. Relative paths are relative
 /// to the crate root. See the crate docs for when the network is used.
@@ -461,16 +477,12 @@ impl Config {
 
         // Without sources: the named file is the definitions (a lock, or any importable file).
         if sources.is_empty() {
-            return Ok(Synced {
-                manifest: read_committed(&setup)?,
-                out_file: None,
-                lock_written: false,
-                lock_created: false,
-                fetched: false,
-                warnings: Vec::new(),
-                diff: Diff::default(),
-                name: lock_name,
-            });
+            return Ok(Synced::read(
+                read_committed(&setup)?,
+                false,
+                Vec::new(),
+                lock_name,
+            ));
         }
 
         for source in sources {
@@ -556,16 +568,7 @@ impl Config {
                 }
                 warnings.push(message);
             }
-            return Ok(Synced {
-                manifest: current,
-                out_file: None,
-                lock_written: false,
-                lock_created: false,
-                fetched: false,
-                warnings,
-                diff: Diff::default(),
-                name: lock_name,
-            });
+            return Ok(Synced::read(current, false, warnings, lock_name));
         }
 
         // Every source is read: files from disk, remote ones over the network.
@@ -584,16 +587,7 @@ impl Config {
                         warnings.push(format!(
                             "{error}\n`{lock_name}` is used as it is (set `{STRICT_ENV}=1` to make this an error)"
                         ));
-                        return Ok(Synced {
-                            manifest: current,
-                            out_file: None,
-                            lock_written: false,
-                            lock_created: false,
-                            fetched: false,
-                            warnings,
-                            diff: Diff::default(),
-                            name: lock_name,
-                        });
+                        return Ok(Synced::read(current, false, warnings, lock_name));
                     }
                     None if unreachable => {
                         return Err(Error::MissingLock {
@@ -621,16 +615,7 @@ impl Config {
         if unchanged {
             let current = current.unwrap_or_default();
             // Line endings may be rewritten by a checkout (CRLF on Windows); the text is kept.
-            return Ok(Synced {
-                manifest: current,
-                out_file: None,
-                lock_written: false,
-                lock_created: false,
-                fetched: remote,
-                warnings,
-                diff: Diff::default(),
-                name: lock_name,
-            });
+            return Ok(Synced::read(current, remote, warnings, lock_name));
         }
         if check {
             return Err(match current {
@@ -664,16 +649,7 @@ impl Config {
                 .filter_map(|source| source.recorded_location(None))
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Ok(Synced {
-                manifest: fresh,
-                out_file: None,
-                lock_written: false,
-                lock_created: false,
-                fetched: remote,
-                warnings,
-                diff: Diff::default(),
-                name,
-            });
+            return Ok(Synced::read(fresh, remote, warnings, name));
         }
         let text = fresh.to_lock_string();
         if current_text.as_deref().map(|t| t.replace("\r\n", "\n")) != Some(text.clone()) {
