@@ -11,7 +11,7 @@ use flags_schema::Manifest;
 /// let manifest = flags_schema::import_str(r#"{ "flags": {
 ///     "new-checkout": { "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": "off" }
 /// } }"#, "flags.json").unwrap();
-/// let code = flags_build::generate(&manifest, "app_flags", "::flags").unwrap();
+/// let code = flags_cli::generate(&manifest, "app_flags", "::flags").unwrap();
 /// assert!(code.contains("pub mod app_flags"));
 /// assert!(code.contains("pub const NEW_CHECKOUT"));
 /// ```

@@ -20,7 +20,7 @@ impl Crate {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "flags-build-read-only-{}-{n}-{name}",
+            "flags-cli-read-only-{}-{n}-{name}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
@@ -315,7 +315,7 @@ fn every_state_of(kind: &Kind) {
 
 fn tempdir_for(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
-        "flags-build-read-only-out-{}-{name}",
+        "flags-cli-read-only-out-{}-{name}",
         std::process::id()
     ))
 }

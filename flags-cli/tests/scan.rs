@@ -1,11 +1,10 @@
-//! `flags_build::scan` on the fixture crates of `tests/fixtures/scan/`: every rule that marks a
+//! `flags_cli::scan` on the fixture crates of `tests/fixtures/scan/`: every rule that marks a
 //! flag used, the files left out or unparsed, and the stale report.
-#![cfg(feature = "cli")]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flags_build::scan::{self, ScanError, StaleReport, Usage};
+use flags_cli::scan::{self, ScanError, StaleReport, Usage};
 use flags_schema::Manifest;
 
 fn fixture(name: &str) -> PathBuf {
