@@ -17,9 +17,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "-- cargo install --path flags-build"
+echo "-- cargo install --path flags-cli"
 CARGO_TARGET_DIR="$target_dir" cargo install --quiet --debug --locked --offline \
-  --path flags-build --root "$work/tools"
+  --path flags-cli --root "$work/tools"
 flags="$work/tools/bin/flags"
 "$flags" --version
 
