@@ -41,7 +41,7 @@ impl StaleReport {
     }
 }
 
-/// Compares what [`scan`] found with the manifest.
+/// Compares what [`scan`](fn@super::scan) found with the manifest.
 pub fn report(manifest: &Manifest, usage: &Usage) -> StaleReport {
     let used: BTreeSet<&str> = usage.used.keys().map(String::as_str).collect();
     StaleReport {
