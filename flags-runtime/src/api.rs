@@ -14,11 +14,11 @@ use std::task::{Context as TaskContext, Poll};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 
-use crate::client::Backend;
 use crate::context::Context;
 use crate::details::ErrorCode;
 use crate::events::{EventDetails, Events, Handler, HandlerId, ProviderEvent, ProviderStatus};
 use crate::hooks::Hook;
+use crate::provider::Provider;
 
 /// Bit 0: API hooks are registered; bit 1: an API context is set; from bit 2 up: the number of
 /// transaction scopes open in the process. Zero means none of the machinery is in use.
@@ -34,7 +34,7 @@ struct ApiState {
     handlers: Mutex<Vec<(HandlerId, ProviderEvent, Handler)>>,
     next_id: AtomicU64,
     /// The providers of the live clients, for late handlers and [`Api::shutdown`].
-    providers: Mutex<Vec<Weak<Backend>>>,
+    providers: Mutex<Vec<Weak<dyn Provider>>>,
     /// Serialises changes of hooks and context, so that `ACTIVE` reflects the last one.
     changing: Mutex<()>,
 }
@@ -186,13 +186,13 @@ pub(crate) fn late_details(event: ProviderEvent, events: &Events) -> Option<Even
 }
 
 /// Records a client's provider, for API-level late handlers and shutdown.
-pub(crate) fn register(backend: &Arc<Backend>) {
+pub(crate) fn register(provider: Weak<dyn Provider>) {
     let mut providers = lock(&STATE.providers);
     providers.retain(|p| p.strong_count() > 0);
-    providers.push(Arc::downgrade(backend));
+    providers.push(provider);
 }
 
-fn live_providers() -> Vec<Arc<Backend>> {
+fn live_providers() -> Vec<Arc<dyn Provider>> {
     lock(&STATE.providers)
         .iter()
         .filter_map(Weak::upgrade)
