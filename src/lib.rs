@@ -93,9 +93,9 @@ pub use flags_runtime::{remote, transport};
 // OpenFeature's API: global hooks and context, events, transaction context, telemetry.
 pub use flags_runtime::{
     Api, ClientMetadata, EvaluationOptions, EventDetails, Events, Handler, HandlerId, Hook,
-    HookContext, HookData, HookHints, LoadWarning, ProviderEvent, ProviderMetadata,
-    ProviderStatus, TransactionScope, WarningKind, api, telemetry, transaction_context,
-    with_transaction_context, with_transaction_context_async,
+    HookContext, HookData, HookHints, LoadWarning, ProviderEvent, ProviderMetadata, ProviderStatus,
+    TransactionScope, WarningKind, api, telemetry, transaction_context, with_transaction_context,
+    with_transaction_context_async,
 };
 
 #[doc(hidden)]

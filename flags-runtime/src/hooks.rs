@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::api::isolated;
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
 use crate::key::{FlagKey, FlagType, FlagValue};
@@ -646,4 +645,9 @@ fn to_dynamic<T: Any>(
         error: details.error.clone(),
         flag_metadata: details.flag_metadata.clone(),
     }
+}
+
+/// Runs user code (a hook, a rule of the in-memory provider), turning a panic into `None`.
+pub(crate) fn isolated<R>(f: impl FnOnce() -> R) -> Option<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }

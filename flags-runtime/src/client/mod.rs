@@ -72,14 +72,9 @@ impl Backend {
     }
 }
 
-/// The API's registry of live providers holds clients' backends as providers.
-impl Provider for Backend {
+impl crate::api::Registered for Backend {
     fn events(&self) -> &Events {
         self.provider().events()
-    }
-
-    fn read(&self, read: &mut dyn FnMut(crate::provider::View<'_>)) {
-        self.provider().read(read);
     }
 
     fn shutdown(&self) {
@@ -254,8 +249,7 @@ impl Client {
     pub(crate) fn from_backend(backend: Backend) -> Client {
         let provider_hooks = !backend.hooks().is_empty();
         let inner = Arc::new(backend);
-        let weak: std::sync::Weak<dyn Provider> =
-            Arc::downgrade(&inner) as std::sync::Weak<Backend>;
+        let weak: std::sync::Weak<Backend> = Arc::downgrade(&inner);
         crate::api::register(weak);
         Client {
             inner,

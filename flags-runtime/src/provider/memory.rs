@@ -457,13 +457,13 @@ impl MemoryView<'_> {
         };
         let chosen = match &flag.rule {
             Rule::None => None,
-            Rule::Evaluator(evaluate) => match crate::api::isolated(|| evaluate(ctx)) {
+            Rule::Evaluator(evaluate) => match crate::hooks::isolated(|| evaluate(ctx)) {
                 Some(name) => name
                     .filter(|name| !name.is_empty())
                     .map(|name| (name, Reason::TargetingMatch)),
                 None => return panicked(),
             },
-            Rule::Resolver(resolve) => match crate::api::isolated(|| resolve(ctx)) {
+            Rule::Resolver(resolve) => match crate::hooks::isolated(|| resolve(ctx)) {
                 None => return panicked(),
                 Some((Some(name), reason)) if !name.is_empty() => Some((name, reason)),
                 Some((_, reason)) => {
