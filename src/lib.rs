@@ -69,23 +69,34 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Declaring flags: the derives, and the types a flag is read as.
 pub use flags_macro::{FlagVariant, Flags};
 pub use flags_runtime::{
-    Api, ClientMetadata, EvaluationOptions, Hook, HookContext, HookData, HookHints, InMemory,
-    InMemoryFlag, ProviderMetadata, TransactionScope, api, telemetry, transaction_context,
-    with_transaction_context, with_transaction_context_async,
+    FlagKey, FlagType, FlagValue, FlagValueRef, FlagVariant, Flags, ObjectValue, Value,
 };
-pub use flags_runtime::{
-    Budget, CompileError, EngineOptions, EventDetails, FractionalVersion, Handler, HandlerId,
-    LoadWarning, ProviderEvent, ProviderStatus, WarningKind, blocking,
-};
+
+// Evaluating: the client, the context, what an evaluation answers.
 pub use flags_runtime::{
     Client, ClientBuilder, Context, Error, ErrorCode, Evaluation, EvaluationDetails,
-    EvaluationError, FlagKey, FlagMetadata, FlagType, FlagValue, FlagValueRef, FlagVariant, Flags,
-    MetadataValue, ObjectValue, Reason, TestClient, Value, source,
+    EvaluationError, FlagMetadata, MetadataValue, Reason, blocking,
+};
+
+// Where flags come from: sources for the in-process engine and its options, the provider
+// seam (bring your own), the in-memory and test providers, remote evaluation.
+pub use flags_runtime::{
+    Budget, CompileError, EngineOptions, FractionalVersion, InMemory, InMemoryFlag, TestClient,
+    provider, source,
 };
 #[cfg(feature = "http")]
 pub use flags_runtime::{remote, transport};
+
+// OpenFeature's API: global hooks and context, events, transaction context, telemetry.
+pub use flags_runtime::{
+    Api, ClientMetadata, EvaluationOptions, EventDetails, Events, Handler, HandlerId, Hook,
+    HookContext, HookData, HookHints, LoadWarning, ProviderEvent, ProviderMetadata, ProviderStatus,
+    TransactionScope, WarningKind, api, telemetry, transaction_context, with_transaction_context,
+    with_transaction_context_async,
+};
 
 #[doc(hidden)]
 pub mod __private {

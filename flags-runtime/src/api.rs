@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
@@ -14,7 +13,6 @@ use std::task::{Context as TaskContext, Poll};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 
-use crate::client::Backend;
 use crate::context::Context;
 use crate::details::ErrorCode;
 use crate::events::{EventDetails, Events, Handler, HandlerId, ProviderEvent, ProviderStatus};
@@ -22,6 +20,14 @@ use crate::hooks::Hook;
 
 /// Bit 0: API hooks are registered; bit 1: an API context is set; from bit 2 up: the number of
 /// transaction scopes open in the process. Zero means none of the machinery is in use.
+/// A live client's provider, as the API sees it: for late handlers and [`Api::shutdown`].
+pub(crate) trait Registered: Send + Sync {
+    /// The provider's status and handlers.
+    fn events(&self) -> &Events;
+    /// Shuts the provider down.
+    fn shutdown(&self);
+}
+
 pub(crate) static ACTIVE: AtomicUsize = AtomicUsize::new(0);
 
 pub(crate) const HOOKS_BIT: usize = 1;
@@ -34,7 +40,7 @@ struct ApiState {
     handlers: Mutex<Vec<(HandlerId, ProviderEvent, Handler)>>,
     next_id: AtomicU64,
     /// The providers of the live clients, for late handlers and [`Api::shutdown`].
-    providers: Mutex<Vec<Weak<Backend>>>,
+    providers: Mutex<Vec<Weak<dyn Registered>>>,
     /// Serialises changes of hooks and context, so that `ACTIVE` reflects the last one.
     changing: Mutex<()>,
 }
@@ -186,13 +192,13 @@ pub(crate) fn late_details(event: ProviderEvent, events: &Events) -> Option<Even
 }
 
 /// Records a client's provider, for API-level late handlers and shutdown.
-pub(crate) fn register(backend: &Arc<Backend>) {
+pub(crate) fn register(provider: Weak<dyn Registered>) {
     let mut providers = lock(&STATE.providers);
     providers.retain(|p| p.strong_count() > 0);
-    providers.push(Arc::downgrade(backend));
+    providers.push(provider);
 }
 
-fn live_providers() -> Vec<Arc<Backend>> {
+fn live_providers() -> Vec<Arc<dyn Registered>> {
     lock(&STATE.providers)
         .iter()
         .filter_map(Weak::upgrade)
@@ -314,9 +320,4 @@ impl<F> Drop for TransactionScope<F> {
     fn drop(&mut self) {
         ACTIVE.fetch_sub(TRANSACTION_UNIT, Ordering::Relaxed);
     }
-}
-
-/// Runs `f`, turning a panic into `None`.
-pub(crate) fn isolated<R>(f: impl FnOnce() -> R) -> Option<R> {
-    catch_unwind(AssertUnwindSafe(f)).ok()
 }

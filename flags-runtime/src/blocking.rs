@@ -53,10 +53,9 @@ impl Client {
         key: impl Borrow<FlagKey<T>>,
         ctx: &Context,
     ) -> EvaluationDetails<T> {
-        #[cfg(feature = "http")]
-        if let Some(remote) = self.client.per_evaluation() {
+        if let Some(provider) = self.client.fetching() {
             let key = key.borrow();
-            let planned = self.client.plan_one(key, ctx).fetch_blocking(remote);
+            let planned = self.client.plan_one(key, ctx).fetch_blocking(provider);
             return self.client.finish_one(planned, key);
         }
         self.client.details(key, ctx)
@@ -65,9 +64,8 @@ impl Client {
     /// Every flag of a `#[derive(Flags)]` struct; over a per-evaluation remote provider the
     /// flags are asked for concurrently.
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
-        #[cfg(feature = "http")]
-        if let Some(remote) = self.client.per_evaluation() {
-            let planned = self.client.plan_flags::<S>(ctx).fetch_blocking(remote);
+        if let Some(provider) = self.client.fetching() {
+            let planned = self.client.plan_flags::<S>(ctx).fetch_blocking(provider);
             let merged = self.client.merged_context_owned(ctx);
             return self.client.finish_flags(planned, &merged);
         }

@@ -190,8 +190,9 @@ impl HandlerId {
     }
 }
 
-/// One provider's status and handlers.
-pub(crate) struct Events {
+/// One provider's status and event handlers: a [`Provider`](crate::provider::Provider) owns one,
+/// moves its status and emits its events through it; clients register their handlers on it.
+pub struct Events {
     provider_name: String,
     status: AtomicU8,
     handlers: Mutex<Vec<(HandlerId, ProviderEvent, Handler)>>,
@@ -210,7 +211,8 @@ impl fmt::Debug for Events {
 }
 
 impl Events {
-    pub(crate) fn new(provider_name: impl Into<String>, status: ProviderStatus) -> Events {
+    /// The events of the provider named `provider_name`, starting in `status`.
+    pub fn new(provider_name: impl Into<String>, status: ProviderStatus) -> Events {
         Events {
             provider_name: provider_name.into(),
             status: AtomicU8::new(status.to_u8()),
@@ -221,38 +223,41 @@ impl Events {
     }
 
     /// The warnings of the configuration served.
-    pub(crate) fn warnings(&self) -> Vec<LoadWarning> {
+    pub fn warnings(&self) -> Vec<LoadWarning> {
         self.warnings
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
 
-    /// Records the warnings of the configuration now served.
-    pub(crate) fn set_warnings(&self, warnings: Vec<LoadWarning>) {
+    /// Records the warnings of the configuration now served (handlers added later see them
+    /// in their READY details).
+    pub fn set_warnings(&self, warnings: Vec<LoadWarning>) {
         *self
             .warnings
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = warnings;
     }
 
-    pub(crate) fn provider_name(&self) -> &str {
+    /// The provider's name.
+    pub fn provider_name(&self) -> &str {
         &self.provider_name
     }
 
-    pub(crate) fn status(&self) -> ProviderStatus {
+    /// The provider's status.
+    pub fn status(&self) -> ProviderStatus {
         ProviderStatus::from_u8(self.status.load(Ordering::Acquire))
     }
 
     /// Sets the status without an event (shutdown returns a provider to `NOT_READY`).
-    pub(crate) fn set_status(&self, status: ProviderStatus) {
+    pub fn set_status(&self, status: ProviderStatus) {
         self.status.store(status.to_u8(), Ordering::Release);
     }
 
     /// Updates the status the event implies, then runs the handlers of its kind, each isolated:
     /// a panicking handler does not stop the others. Handlers run on the calling thread, outside
     /// any lock.
-    pub(crate) fn emit(&self, details: EventDetails) {
+    pub fn emit(&self, details: EventDetails) {
         let status = match details.event {
             ProviderEvent::Ready => Some(ProviderStatus::Ready),
             ProviderEvent::Stale => Some(ProviderStatus::Stale),

@@ -16,8 +16,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::api::isolated;
-use crate::client::View;
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
 use crate::key::{FlagKey, FlagType, FlagValue};
@@ -383,7 +381,6 @@ pub(crate) fn flag_type_of(value: &Value) -> Option<FlagType> {
 
 /// One evaluation that has hooks to run.
 pub(crate) struct Invocation<'a, T> {
-    pub(crate) view: View<'a>,
     pub(crate) key: &'a FlagKey<T>,
     /// API, transaction, client and invocation contexts, merged.
     pub(crate) context: &'a Context,
@@ -393,9 +390,11 @@ pub(crate) struct Invocation<'a, T> {
 }
 
 /// Evaluates with `hooks` (in `before` order), as OpenFeature 4.4 orders and isolates them.
+/// `resolve` resolves the flag for the context the `before` hooks leave.
 pub(crate) fn run<T: FlagValue>(
     hooks: Vec<Arc<dyn Hook>>,
     invocation: &Invocation<'_, T>,
+    resolve: impl FnOnce(&Context) -> (EvaluationDetails<T>, Option<Value>),
 ) -> EvaluationDetails<T> {
     let pending = Pending::begin(
         hooks,
@@ -405,9 +404,7 @@ pub(crate) fn run<T: FlagValue>(
         invocation.client.clone(),
         Arc::from(invocation.provider),
     );
-    let resolved = pending
-        .context()
-        .map(|context| invocation.view.details_dyn(invocation.key, context, true));
+    let resolved = pending.context().map(resolve);
     pending.finish(resolved)
 }
 
@@ -648,4 +645,9 @@ fn to_dynamic<T: Any>(
         error: details.error.clone(),
         flag_metadata: details.flag_metadata.clone(),
     }
+}
+
+/// Runs user code (a hook, a rule of the in-memory provider), turning a panic into `None`.
+pub(crate) fn isolated<R>(f: impl FnOnce() -> R) -> Option<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }

@@ -19,9 +19,7 @@ mod events;
 mod hooks;
 mod key;
 mod message;
-#[cfg(feature = "http")]
-mod prefetch;
-mod provider;
+pub mod provider;
 #[cfg(feature = "http")]
 pub mod remote;
 pub mod source;
@@ -46,7 +44,8 @@ pub use details::{
 pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion, ObjectValue};
 pub use error::Error;
 pub use events::{
-    EventDetails, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus, WarningKind,
+    EventDetails, Events, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus,
+    WarningKind,
 };
 pub use hooks::{
     ClientMetadata, EvaluationOptions, Hook, HookContext, HookData, HookHints, ProviderMetadata,

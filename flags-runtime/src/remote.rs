@@ -34,10 +34,12 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::context::Context;
+use crate::details::EvaluationDetails;
 use crate::details::{ErrorCode, EvaluationError};
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
+use crate::key::{FlagKey, FlagValue};
+use crate::provider::{Fetched, Provider, Query, Resolution, View, ViewKind};
 use crate::transport::{Deadline, Request, Transport, TransportConfig, TransportError};
-use crate::wire::Resolution;
 use crate::wire::cache::{CacheOptions, RemoteCache};
 use crate::wire::flagship::{FlagshipConfig, FlagshipOptions, FlagshipRequest};
 use crate::wire::ofrep::{
@@ -364,17 +366,17 @@ pub(crate) enum Protocol {
 /// A running remote provider: its runtime thread, transport, cache and state. Not nameable
 /// outside the crate.
 pub struct Remote {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) name: String,
-    pub(crate) events: Events,
+struct Inner {
+    name: String,
+    events: Events,
     transport: Transport,
     protocol: Protocol,
-    pub(crate) cache: Option<RemoteCache>,
+    cache: Option<RemoteCache>,
     /// Bulk mode: the last good evaluations.
-    pub(crate) bulk: crate::wire::bulk::BulkCell,
+    bulk: crate::wire::bulk::BulkCell,
     /// 401/403 seen: no more requests.
     fatal: AtomicBool,
     /// Shut down: no more requests (a task may still run until the runtime stops).
@@ -490,14 +492,6 @@ impl Remote {
             });
         }
         Ok(Remote { inner })
-    }
-
-    pub(crate) fn events(&self) -> &Events {
-        &self.inner.events
-    }
-
-    pub(crate) fn describe(&self) -> String {
-        self.inner.name.clone()
     }
 
     pub(crate) fn is_bulk(&self) -> bool {
@@ -681,38 +675,19 @@ impl Remote {
     }
 }
 
-/// One flag to resolve: its key and the type read (for the cache key).
-#[derive(Clone)]
-pub(crate) struct Wanted {
-    pub(crate) key: Arc<str>,
-    pub(crate) ty: std::any::TypeId,
-}
-
-impl Wanted {
-    pub(crate) fn of<T: crate::key::FlagValue>(key: &crate::key::FlagKey<T>) -> Wanted {
-        Wanted {
-            key: Arc::from(key.key()),
-            ty: std::any::TypeId::of::<T>(),
-        }
-    }
-}
-
 impl Inner {
     /// Resolves every `(flag, context)` pair, concurrently (identical requests are coalesced
     /// by the transport), answering in the same order, all within one deadline (the
     /// transport's, from now); the `bool` says whether an answer came from the cache.
-    pub(crate) async fn resolve_each(
-        self: Arc<Self>,
-        wanted: Vec<(Wanted, Arc<Context>)>,
-    ) -> Vec<(Arc<Resolution>, bool)> {
+    async fn resolve_each(self: Arc<Self>, queries: Vec<Query>) -> Vec<Fetched> {
         let deadline = Deadline::after(self.transport.deadline());
-        let mut tasks = Vec::with_capacity(wanted.len());
-        for (want, ctx) in wanted {
+        let mut tasks = Vec::with_capacity(queries.len());
+        for query in queries {
             let inner = self.clone();
-            let key = want.key.clone();
+            let key = query.key.clone();
             tasks.push((
                 key,
-                tokio::spawn(async move { inner.resolve(&want, &ctx, deadline).await }),
+                tokio::spawn(async move { inner.resolve(&query, deadline).await }),
             ));
         }
         let mut out = Vec::with_capacity(tasks.len());
@@ -724,31 +699,33 @@ impl Inner {
                      `headers_factory`?)",
                     self.name
                 );
-                (
-                    Arc::new(Resolution::error(ErrorCode::General, message)),
-                    false,
-                )
+                Fetched {
+                    resolution: Arc::new(Resolution::error(ErrorCode::General, message)),
+                    cached: false,
+                }
             }));
         }
         out
     }
 
-    async fn resolve(
-        &self,
-        want: &Wanted,
-        ctx: &Context,
-        deadline: Deadline,
-    ) -> (Arc<Resolution>, bool) {
+    async fn resolve(&self, query: &Query, deadline: Deadline) -> Fetched {
+        let ctx = &query.context;
         if let Some(cache) = &self.cache
-            && let Some(hit) = cache.get(&want.key, want.ty, ctx)
+            && let Some(hit) = cache.get(&query.key, query.type_id, ctx)
         {
-            return (hit, true);
+            return Fetched {
+                resolution: hit,
+                cached: true,
+            };
         }
-        let resolution = Arc::new(self.fetch_one(&want.key, ctx, deadline).await);
+        let resolution = Arc::new(self.fetch_one(&query.key, ctx, deadline).await);
         if let Some(cache) = &self.cache {
-            cache.insert(&want.key, want.ty, ctx, resolution.clone());
+            cache.insert(&query.key, query.type_id, ctx, resolution.clone());
         }
-        (resolution, false)
+        Fetched {
+            resolution,
+            cached: false,
+        }
     }
 
     async fn fetch_one(&self, key: &str, ctx: &Context, deadline: Deadline) -> Resolution {
@@ -820,7 +797,7 @@ impl Inner {
     }
 
     /// `true` once the service refused the credentials (FATAL).
-    pub(crate) fn is_fatal(&self) -> bool {
+    fn is_fatal(&self) -> bool {
         self.fatal.load(Ordering::Relaxed)
     }
 
@@ -1011,6 +988,165 @@ impl Inner {
 
 /// An answer to read (a success or an HTTP error status): status, content type and body; or
 /// the failure that left no answer.
+impl Provider for Remote {
+    fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    fn read(&self, read: &mut dyn FnMut(View<'_>)) {
+        let inner = &*self.inner;
+        if self.is_bulk() {
+            inner.bulk.with(|bulk| {
+                read(View(ViewKind::Remote(RemoteView {
+                    inner,
+                    bulk,
+                    bulk_mode: true,
+                })));
+            });
+        } else {
+            // Per-evaluation mode has no bulk evaluation: nothing to load.
+            read(View(ViewKind::Remote(RemoteView {
+                inner,
+                bulk: None,
+                bulk_mode: false,
+            })));
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.inner.name.clone()
+    }
+
+    fn kind(&self) -> &'static str {
+        "remote evaluation"
+    }
+
+    fn flag_count(&self) -> usize {
+        self.inner.bulk.load().as_ref().map_or(0, |b| b.flags.len())
+    }
+
+    fn refresh(&self) -> Result<(), crate::Error> {
+        self.refresh_blocking()
+    }
+
+    fn wait_ready(&self, timeout: Duration) -> Result<(), crate::Error> {
+        Remote::wait_ready(self, timeout)
+    }
+
+    fn shutdown(&self) {
+        Remote::shutdown(self);
+    }
+
+    fn set_context(&self, context: Context) -> Result<(), crate::Error> {
+        self.set_context_blocking(context)
+    }
+
+    fn set_context_async(
+        &self,
+        context: Context,
+    ) -> crate::provider::BoxFuture<'_, Result<(), crate::Error>> {
+        Box::pin(Remote::set_context(self, context))
+    }
+
+    fn fetches(&self) -> bool {
+        !self.is_bulk()
+    }
+
+    fn fetch(
+        &self,
+        queries: Vec<Query>,
+    ) -> crate::provider::BoxFuture<'static, Option<Vec<Fetched>>> {
+        let inner = self.inner.clone();
+        let runtime = self.inner.runtime.clone();
+        Box::pin(async move { runtime.spawn(inner.resolve_each(queries)).await.ok() })
+    }
+
+    fn fetch_blocking(&self, queries: Vec<Query>) -> Option<Vec<Fetched>> {
+        let inner = self.inner.clone();
+        self.run_blocking(inner.resolve_each(queries))
+    }
+}
+
+/// A remote provider's answers read without waiting: the bulk evaluation, or the cache.
+#[derive(Clone, Copy)]
+pub(crate) struct RemoteView<'a> {
+    inner: &'a Inner,
+    bulk: Option<&'a crate::wire::ofrep::Bulk>,
+    bulk_mode: bool,
+}
+
+impl RemoteView<'_> {
+    /// The value alone: in bulk mode, read straight from the held evaluation, without
+    /// building details.
+    #[inline]
+    pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
+        if self.bulk_mode {
+            return match self.bulk {
+                Some(bulk) => bulk.flags.value(key),
+                None => key.default_value(),
+            };
+        }
+        // A cache hit: the value stored decoded, without building details.
+        if !self.inner.is_fatal()
+            && let Some(value) = self.inner.cache.as_ref().and_then(|c| c.value(key, ctx))
+        {
+            return value;
+        }
+        self.details(key, ctx, false).0.value
+    }
+
+    pub(crate) fn details<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+        dynamic: bool,
+    ) -> (EvaluationDetails<T>, Option<crate::Value>) {
+        let raw = |r: &Resolution| if dynamic { r.raw_value() } else { None };
+        if self.bulk_mode {
+            return match self.bulk {
+                Some(bulk) => (bulk.details(key), bulk.flags.get(key.key()).and_then(raw)),
+                None => (
+                    Resolution::error(
+                        ErrorCode::ProviderNotReady,
+                        format!(
+                            "{}: the bulk evaluation has not arrived yet",
+                            self.inner.name
+                        ),
+                    )
+                    .to_details(key),
+                    None,
+                ),
+            };
+        }
+        if self.inner.is_fatal() {
+            return (
+                Resolution::error(
+                    ErrorCode::ProviderFatal,
+                    format!(
+                        "{} refused the credentials; the provider stopped (FATAL)",
+                        self.inner.name
+                    ),
+                )
+                .to_details(key),
+                None,
+            );
+        }
+        if let Some(details) = self.inner.cache.as_ref().and_then(|c| c.details(key, ctx)) {
+            return (details, None);
+        }
+        let message = format!(
+            "`{}` is evaluated remotely by {}: use `details_async` or `flags_async`, or \
+             `flags::blocking::Client` in sync code (this call never waits for the network)",
+            key.key(),
+            self.inner.name
+        );
+        (
+            Resolution::error(ErrorCode::General, message).to_details(key),
+            None,
+        )
+    }
+}
+
 fn answered(
     sent: Result<crate::transport::Response, TransportError>,
 ) -> Result<(u16, Option<String>, bytes::Bytes), TransportError> {

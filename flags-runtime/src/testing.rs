@@ -1,35 +1,13 @@
 //! Typed test doubles: a client whose flags are set in code, with typed keys and values.
 
 use std::any::Any;
-use std::borrow::{Borrow, Cow};
-use std::collections::HashMap;
+use std::borrow::Borrow;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-
 use crate::client::{Backend, Client};
-use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
 use crate::key::{FlagKey, FlagValue};
-
-/// The values set on a test client, by key.
-pub(crate) type Values = HashMap<Cow<'static, str>, Arc<dyn Any + Send + Sync>>;
-
-/// The backend of a test client: swapped whole on every `set`, read lock-free.
-pub(crate) struct TestValues {
-    values: ArcSwap<Values>,
-    events: crate::events::Events,
-}
-
-impl TestValues {
-    pub(crate) fn events(&self) -> &crate::events::Events {
-        &self.events
-    }
-
-    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Values>> {
-        self.values.load()
-    }
-}
+use crate::provider::test_values::{TestValues, Values};
 
 /// A [`Client`] for unit tests, from [`Client::for_tests`]: flags answer their code default
 /// until [`set`](TestClient::set). Dereferences to [`Client`], so it can be passed wherever a
@@ -63,12 +41,9 @@ impl std::fmt::Debug for TestClient {
 
 impl TestClient {
     pub(crate) fn new() -> TestClient {
-        let values = Arc::new(TestValues {
-            values: ArcSwap::from_pointee(HashMap::new()),
-            events: crate::events::Events::new("test values", crate::events::ProviderStatus::Ready),
-        });
+        let values = Arc::new(TestValues::new());
         TestClient {
-            client: Client::from_backend(Backend::Test(values.clone())),
+            client: Client::from_backend(Backend::Provider(values.clone())),
             values,
         }
     }
@@ -106,7 +81,7 @@ impl TestClient {
         self.client.clone()
     }
 
-    fn values(&self) -> &ArcSwap<Values> {
+    fn values(&self) -> &arc_swap::ArcSwap<Values> {
         &self.values.values
     }
 }
@@ -122,46 +97,5 @@ impl Deref for TestClient {
 impl From<TestClient> for Client {
     fn from(test: TestClient) -> Client {
         test.client
-    }
-}
-
-pub(crate) trait TestRead {
-    fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T;
-    fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T>;
-}
-
-impl TestRead for Values {
-    fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
-        match self.get(key.key()).map(|v| v.downcast_ref::<T>()) {
-            Some(Some(value)) => value.clone(),
-            _ => key.default_value(),
-        }
-    }
-
-    fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T> {
-        let (value, reason, error) = match self.get(key.key()).map(|v| v.downcast_ref::<T>()) {
-            Some(Some(value)) => (value.clone(), Reason::Static, None),
-            Some(None) => (
-                key.default_value(),
-                Reason::Error,
-                Some(EvaluationError::new(
-                    ErrorCode::TypeMismatch,
-                    format!(
-                        "flag `{}` was set to a value of another type than `{}`",
-                        key.key(),
-                        std::any::type_name::<T>()
-                    ),
-                )),
-            ),
-            None => (key.default_value(), Reason::Default, None),
-        };
-        EvaluationDetails {
-            flag_key: key.key_cow().clone(),
-            value,
-            variant: None,
-            reason,
-            error,
-            flag_metadata: FlagMetadata::empty(),
-        }
     }
 }

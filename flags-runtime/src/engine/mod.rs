@@ -50,8 +50,8 @@ pub use table::key_hash;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
-use crate::events::{LoadWarning, WarningKind};
 use crate::key::{FlagKey, FlagValue, FlagValueRef, KeySlot, ReadError};
+use flags_schema::{Warning as LoadWarning, WarningKind};
 
 /// A compiled configuration.
 #[derive(Debug)]

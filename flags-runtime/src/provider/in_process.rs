@@ -238,11 +238,6 @@ impl InProcess {
         }
     }
 
-    /// The provider's status and event handlers.
-    pub(crate) fn events(&self) -> &Arc<Events> {
-        &self.shared.events
-    }
-
     pub(crate) fn describe(&self) -> String {
         self.shared.describe.clone()
     }
@@ -296,6 +291,40 @@ impl InProcess {
         self.worker
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl super::Provider for InProcess {
+    fn events(&self) -> &Events {
+        &self.shared.events
+    }
+
+    fn read(&self, read: &mut dyn FnMut(super::View<'_>)) {
+        self.with_snapshot(|snapshot| read(super::View::snapshot(snapshot)));
+    }
+
+    fn describe(&self) -> String {
+        InProcess::describe(self)
+    }
+
+    fn kind(&self) -> &'static str {
+        "in-process evaluation"
+    }
+
+    fn flag_count(&self) -> usize {
+        self.snapshot().len()
+    }
+
+    fn refresh(&self) -> Result<(), Error> {
+        InProcess::refresh(self)
+    }
+
+    fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
+        InProcess::wait_ready(self, timeout)
+    }
+
+    fn shutdown(&self) {
+        InProcess::shutdown(self);
     }
 }
 

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::client::{Backend, Client};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
@@ -281,12 +280,6 @@ impl InMemory {
         InMemory::build(flags, self.shared.events.status(), hooks)
     }
 
-    /// A client evaluating these flags. Each call makes a new client (with hooks and context
-    /// of its own) on this provider.
-    pub fn client(&self) -> Client {
-        Client::from_backend(Backend::Memory(self.clone()))
-    }
-
     /// Replaces every flag; emits `PROVIDER_CONFIGURATION_CHANGED` with the keys of the old
     /// and the new set (OpenFeature Appendix A).
     pub fn set_flags<K: Into<String>>(&self, flags: impl IntoIterator<Item = (K, InMemoryFlag)>) {
@@ -354,25 +347,35 @@ impl InMemory {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
 
-    pub(crate) fn shutdown(&self) {
-        self.shared.events.set_status(ProviderStatus::NotReady);
-    }
-
-    pub(crate) fn events(&self) -> &Events {
+impl super::Provider for InMemory {
+    fn events(&self) -> &Events {
         &self.shared.events
     }
 
-    pub(crate) fn hooks(&self) -> &[Arc<dyn Hook>] {
+    fn read(&self, read: &mut dyn FnMut(super::View<'_>)) {
+        let flags = self.shared.flags.load();
+        read(super::View(super::view::Kind::Memory(MemoryView {
+            flags: &flags,
+            status: self.shared.events.status(),
+        })));
+    }
+
+    fn kind(&self) -> &'static str {
+        "in-memory flags"
+    }
+
+    fn describe(&self) -> String {
+        "in-memory flags".to_owned()
+    }
+
+    fn hooks(&self) -> &[Arc<dyn Hook>] {
         &self.shared.hooks
     }
 
-    pub(crate) fn with_view<R>(&self, f: impl FnOnce(MemoryView<'_>) -> R) -> R {
-        let flags = self.shared.flags.load();
-        f(MemoryView {
-            flags: &flags,
-            status: self.shared.events.status(),
-        })
+    fn flag_count(&self) -> usize {
+        self.len()
     }
 }
 
@@ -454,13 +457,13 @@ impl MemoryView<'_> {
         };
         let chosen = match &flag.rule {
             Rule::None => None,
-            Rule::Evaluator(evaluate) => match crate::api::isolated(|| evaluate(ctx)) {
+            Rule::Evaluator(evaluate) => match crate::hooks::isolated(|| evaluate(ctx)) {
                 Some(name) => name
                     .filter(|name| !name.is_empty())
                     .map(|name| (name, Reason::TargetingMatch)),
                 None => return panicked(),
             },
-            Rule::Resolver(resolve) => match crate::api::isolated(|| resolve(ctx)) {
+            Rule::Resolver(resolve) => match crate::hooks::isolated(|| resolve(ctx)) {
                 None => return panicked(),
                 Some((Some(name), reason)) if !name.is_empty() => Some((name, reason)),
                 Some((_, reason)) => {

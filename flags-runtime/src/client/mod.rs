@@ -9,17 +9,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use arc_swap::{ArcSwap, ArcSwapOption};
 
 use crate::context::Context;
-use crate::details::{EvaluationDetails, FlagMetadata, Reason};
-use crate::engine::{Resolution, Resolved, Snapshot};
+use crate::details::EvaluationDetails;
 use crate::error::Error;
 use crate::events::{EventDetails, Events, HandlerId, ProviderEvent, ProviderStatus};
 use crate::hooks::{ClientMetadata, EvaluationOptions, Hook, NO_OPTIONS};
 use crate::key::{FlagKey, FlagValue};
-use crate::provider::InProcess;
-use crate::provider::memory::{InMemory, MemoryView};
+use crate::provider::memory::InMemory;
+use crate::provider::{InProcess, Provider};
 use crate::source::Source;
-use crate::testing::{TestClient, TestRead, TestValues};
-use crate::value::Value;
+use crate::testing::TestClient;
+
+mod prefetch;
+mod view;
+
+pub(crate) use view::View;
 
 /// Evaluates flags. Cheap to clone (shared), `Send + Sync`; evaluation never blocks, never
 /// panics and never fails: a problem gives the caller's default with an error code.
@@ -41,43 +44,41 @@ pub struct Client {
     state: Arc<ClientState>,
 }
 
+/// The client's provider. The in-process engine is called directly (its reads are the
+/// fast path: nanoseconds, no virtual call); every other provider through [`Provider`].
 pub(crate) enum Backend {
     InProcess(InProcess),
-    Test(Arc<TestValues>),
-    Memory(InMemory),
-    #[cfg(feature = "http")]
-    Remote(crate::remote::Remote),
+    Provider(Arc<dyn Provider>),
 }
 
 impl Backend {
-    /// The provider's status and handlers.
-    pub(crate) fn events(&self) -> &Events {
+    /// The provider, as the trait.
+    #[inline]
+    pub(crate) fn provider(&self) -> &dyn Provider {
         match self {
-            Backend::InProcess(provider) => provider.events(),
-            Backend::Test(values) => values.events(),
-            Backend::Memory(provider) => provider.events(),
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.events(),
+            Backend::InProcess(provider) => provider,
+            Backend::Provider(provider) => &**provider,
         }
     }
 
-    /// Shuts the provider down: it reports `NOT_READY` afterwards.
-    pub(crate) fn shutdown(&self) {
-        match self {
-            Backend::InProcess(provider) => provider.shutdown(),
-            Backend::Test(values) => values.events().set_status(ProviderStatus::NotReady),
-            Backend::Memory(provider) => provider.shutdown(),
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.shutdown(),
-        }
+    /// The provider's status and handlers.
+    pub(crate) fn events(&self) -> &Events {
+        self.provider().events()
     }
 
     /// Hooks the provider brings (OpenFeature 2.3.1).
     fn hooks(&self) -> &[Arc<dyn Hook>] {
-        match self {
-            Backend::Memory(provider) => provider.hooks(),
-            _ => &[],
-        }
+        self.provider().hooks()
+    }
+}
+
+impl crate::api::Registered for Backend {
+    fn events(&self) -> &Events {
+        self.provider().events()
+    }
+
+    fn shutdown(&self) {
+        self.provider().shutdown();
     }
 }
 
@@ -121,13 +122,7 @@ impl ClientState {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let provider = match &*self.inner {
-            Backend::InProcess(p) => p.describe(),
-            Backend::Test(_) => "test values".to_owned(),
-            Backend::Memory(_) => "in-memory flags".to_owned(),
-            #[cfg(feature = "http")]
-            Backend::Remote(p) => p.describe(),
-        };
+        let provider = self.inner.provider().describe();
         f.debug_struct("Client")
             .field("provider", &provider)
             .field("domain", &self.state.metadata.domain)
@@ -142,6 +137,7 @@ pub struct ClientBuilder {
     source: Option<Box<dyn Source>>,
     #[cfg(feature = "http")]
     remote: Option<Box<dyn crate::remote::sealed::Sealed>>,
+    provider: Option<Arc<dyn Provider>>,
     domain: Option<Arc<str>>,
     engine: crate::engine::EngineOptions,
 }
@@ -173,6 +169,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Evaluates through `provider`: a provider of your own (see [`crate::provider`]).
+    /// [`ClientBuilder::remote`] takes precedence when both are set; this one over
+    /// [`ClientBuilder::in_process`].
+    pub fn provider(mut self, provider: impl Provider) -> ClientBuilder {
+        self.provider = Some(Arc::new(provider));
+        self
+    }
+
     /// Names the client's domain, reported to hooks in [`ClientMetadata`].
     pub fn domain(mut self, domain: impl Into<Arc<str>>) -> ClientBuilder {
         self.domain = Some(domain.into());
@@ -199,121 +203,27 @@ impl ClientBuilder {
     /// or its definitions are invalid.
     pub fn build(self) -> Result<Client, Error> {
         #[cfg(feature = "http")]
-        let backend = match (self.remote, self.source) {
-            (Some(remote), _) => Backend::Remote(remote.start()?),
+        if let Some(remote) = self.remote {
+            let remote: Arc<dyn Provider> = Arc::new(remote.start()?);
+            return Ok(ClientBuilder::finish_with(
+                self.domain,
+                Backend::Provider(remote),
+            ));
+        }
+        let backend = match (self.provider, self.source) {
+            (Some(provider), _) => Backend::Provider(provider),
             (None, Some(source)) => Backend::InProcess(InProcess::start(source, self.engine)?),
             (None, None) => return Err(Error::NoProvider),
         };
-        #[cfg(not(feature = "http"))]
-        let backend = {
-            let source = self.source.ok_or(Error::NoProvider)?;
-            Backend::InProcess(InProcess::start(source, self.engine)?)
-        };
+        Ok(ClientBuilder::finish_with(self.domain, backend))
+    }
+
+    fn finish_with(domain: Option<Arc<str>>, backend: Backend) -> Client {
         let mut client = Client::from_backend(backend);
-        if let Some(domain) = self.domain {
+        if let Some(domain) = domain {
             client = client.with_domain(domain);
         }
-        Ok(client)
-    }
-}
-
-/// What evaluation reads from: one configuration version.
-#[derive(Clone, Copy)]
-pub(crate) enum View<'a> {
-    Snapshot(&'a Snapshot),
-    Test(&'a crate::testing::Values),
-    Memory(MemoryView<'a>),
-    #[cfg(feature = "http")]
-    Remote(RemoteView<'a>),
-    /// Records which flags are read, running `before` hooks and answering defaults (the
-    /// first pass of a per-evaluation remote read, see [`crate::prefetch`]).
-    #[cfg(feature = "http")]
-    Plan(&'a crate::prefetch::Plan<'a>),
-    /// Answers what the first pass recorded, from what the service answered.
-    #[cfg(feature = "http")]
-    Answers(&'a crate::prefetch::Answers),
-}
-
-/// A remote provider's answers read without waiting: the bulk evaluation, or the cache.
-#[cfg(feature = "http")]
-#[derive(Clone, Copy)]
-pub(crate) struct RemoteView<'a> {
-    inner: &'a crate::remote::Inner,
-    bulk: Option<&'a crate::wire::ofrep::Bulk>,
-    bulk_mode: bool,
-}
-
-#[cfg(feature = "http")]
-impl RemoteView<'_> {
-    /// The value alone: in bulk mode, read straight from the held evaluation, without
-    /// building details.
-    #[inline]
-    fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
-        if self.bulk_mode {
-            return match self.bulk {
-                Some(bulk) => bulk.flags.value(key),
-                None => key.default_value(),
-            };
-        }
-        // A cache hit: the value stored decoded, without building details.
-        if !self.inner.is_fatal()
-            && let Some(value) = self.inner.cache.as_ref().and_then(|c| c.value(key, ctx))
-        {
-            return value;
-        }
-        self.details(key, ctx, false).0.value
-    }
-
-    fn details<T: FlagValue>(
-        self,
-        key: &FlagKey<T>,
-        ctx: &Context,
-        dynamic: bool,
-    ) -> (EvaluationDetails<T>, Option<Value>) {
-        use crate::wire::Resolution as R;
-        let raw = |r: &R| if dynamic { r.raw_value() } else { None };
-        if self.bulk_mode {
-            return match self.bulk {
-                Some(bulk) => (bulk.details(key), bulk.flags.get(key.key()).and_then(raw)),
-                None => (
-                    R::error(
-                        crate::details::ErrorCode::ProviderNotReady,
-                        format!(
-                            "{}: the bulk evaluation has not arrived yet",
-                            self.inner.name
-                        ),
-                    )
-                    .to_details(key),
-                    None,
-                ),
-            };
-        }
-        if self.inner.is_fatal() {
-            return (
-                R::error(
-                    crate::details::ErrorCode::ProviderFatal,
-                    format!(
-                        "{} refused the credentials; the provider stopped (FATAL)",
-                        self.inner.name
-                    ),
-                )
-                .to_details(key),
-                None,
-            );
-        }
-        if let Some(details) = self.inner.cache.as_ref().and_then(|c| c.details(key, ctx)) {
-            return (details, None);
-        }
-        let message = format!(
-            "`{}` is evaluated remotely by {}: use `details_async` or `flags_async`, or \
-             `flags::blocking::Client` in sync code (this call never waits for the network)",
-            key.key(),
-            self.inner.name
-        );
-        (
-            R::error(crate::details::ErrorCode::General, message).to_details(key),
-            None,
-        )
+        client
     }
 }
 
@@ -339,7 +249,8 @@ impl Client {
     pub(crate) fn from_backend(backend: Backend) -> Client {
         let provider_hooks = !backend.hooks().is_empty();
         let inner = Arc::new(backend);
-        crate::api::register(&inner);
+        let weak: std::sync::Weak<Backend> = Arc::downgrade(&inner);
+        crate::api::register(weak);
         Client {
             inner,
             state: Arc::new(ClientState::new(provider_hooks, ClientMetadata::default())),
@@ -419,24 +330,24 @@ impl Client {
     #[inline]
     fn with_view<R>(&self, f: impl FnOnce(View<'_>) -> R) -> R {
         match &*self.inner {
-            Backend::InProcess(provider) => provider.with_snapshot(|s| f(View::Snapshot(s))),
-            Backend::Test(values) => f(View::Test(&values.load())),
-            Backend::Memory(provider) => provider.with_view(|v| f(View::Memory(v))),
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) if provider.is_bulk() => provider.inner.bulk.with(|bulk| {
-                f(View::Remote(RemoteView {
-                    inner: &provider.inner,
-                    bulk,
-                    bulk_mode: true,
-                }))
-            }),
-            // Per-evaluation mode has no bulk evaluation: nothing to load.
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => f(View::Remote(RemoteView {
-                inner: &provider.inner,
-                bulk: None,
-                bulk_mode: false,
-            })),
+            Backend::InProcess(provider) => {
+                provider.with_snapshot(|s| f(View::Provider(crate::provider::View::snapshot(s))))
+            }
+            Backend::Provider(provider) => {
+                let mut f = Some(f);
+                let mut out = None;
+                provider.read(&mut |view| {
+                    if let Some(f) = f.take() {
+                        out = Some(f(View::Provider(view)));
+                    }
+                });
+                match (out, f) {
+                    (Some(out), _) => out,
+                    // The provider did not call back: every read answers GENERAL.
+                    (None, Some(f)) => f(View::Provider(crate::provider::View::of(&view::Silent))),
+                    (None, None) => unreachable!("`f` runs at most once and its result is kept"),
+                }
+            }
         }
     }
 
@@ -511,10 +422,9 @@ impl Client {
         key: impl Borrow<FlagKey<T>>,
         ctx: &Context,
     ) -> EvaluationDetails<T> {
-        #[cfg(feature = "http")]
-        if let Some(remote) = self.per_evaluation() {
+        if let Some(provider) = self.fetching() {
             let key = key.borrow();
-            let planned = self.plan_one(key, ctx).fetch(remote).await;
+            let planned = self.plan_one(key, ctx).fetch(provider).await;
             return self.finish_one(planned, key);
         }
         self.details(key, ctx)
@@ -533,37 +443,32 @@ impl Client {
     /// flag is asked for concurrently (identical requests share one call), all within one
     /// deadline; otherwise it is [`Client::flags`].
     pub async fn flags_async<S: Flags>(&self, ctx: &Context) -> S {
-        #[cfg(feature = "http")]
-        if let Some(remote) = self.per_evaluation() {
-            let planned = self.plan_flags::<S>(ctx).fetch(remote).await;
+        if let Some(provider) = self.fetching() {
+            let planned = self.plan_flags::<S>(ctx).fetch(provider).await;
             let merged = self.merged_context_owned(ctx);
             return self.finish_flags(planned, &merged);
         }
         self.flags(ctx)
     }
 
-    #[cfg(feature = "http")]
     pub(crate) fn merged_context_owned(&self, ctx: &Context) -> Context {
         self.merged_context(ctx).into_owned()
     }
 
-    /// The provider, when it evaluates each flag remotely.
-    #[cfg(feature = "http")]
-    pub(crate) fn per_evaluation(&self) -> Option<&crate::remote::Remote> {
+    /// The provider, when it asks a service for each evaluation.
+    pub(crate) fn fetching(&self) -> Option<&dyn Provider> {
         match &*self.inner {
-            Backend::Remote(remote) if !remote.is_bulk() => Some(remote),
+            Backend::Provider(provider) if provider.fetches() => Some(&**provider),
             _ => None,
         }
     }
 
     /// The provider's name, as hooks see it.
-    #[cfg(feature = "http")]
     pub(crate) fn provider_name(&self) -> &str {
         self.inner.events().provider_name()
     }
 
     /// Evaluates `S` against `view` in `ctx`, hooks left to the view.
-    #[cfg(feature = "http")]
     pub(crate) fn evaluate_in<S: Flags>(view: View<'_>, ctx: &Context) -> S {
         S::evaluate(&Evaluation {
             view,
@@ -612,13 +517,13 @@ impl Client {
         crate::hooks::run(
             hooks,
             &crate::hooks::Invocation {
-                view,
                 key,
                 context: merged,
                 hints: &options.hints,
                 client: &self.state.metadata,
                 provider: self.inner.events().provider_name(),
             },
+            |context| view.details_dyn(key, context, true),
         )
     }
 
@@ -666,19 +571,7 @@ impl Client {
     /// it arrives); from an event handler of this client, it returns at once and the fetch
     /// follows.
     pub fn refresh(&self) -> Result<(), Error> {
-        match &*self.inner {
-            Backend::InProcess(provider) => provider.refresh(),
-            Backend::Test(_) => Err(Error::Unsupported {
-                operation: "refresh",
-                provider: "test values",
-            }),
-            Backend::Memory(_) => Err(Error::Unsupported {
-                operation: "refresh",
-                provider: "in-memory flags",
-            }),
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.refresh_blocking(),
-        }
+        self.inner.provider().refresh()
     }
 
     /// Changes the context of a bulk-mode remote provider ([`remote::Ofrep::bulk`](crate::remote::Ofrep::bulk)):
@@ -697,14 +590,7 @@ impl Client {
     /// [`Error::Unsupported`] for any other provider; [`Error::Fetch`] when the evaluation
     /// failed or did not arrive in time; [`Error::ShutDown`] after shutdown.
     pub fn set_bulk_context(&self, context: Context) -> Result<(), Error> {
-        match &*self.inner {
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.set_context_blocking(context),
-            _ => {
-                let _ = context;
-                Err(self.no_bulk_context())
-            }
-        }
+        self.inner.provider().set_context(context)
     }
 
     /// [`Client::set_bulk_context`] as a future (any executor).
@@ -713,27 +599,7 @@ impl Client {
     ///
     /// As [`Client::set_bulk_context`].
     pub async fn set_bulk_context_async(&self, context: Context) -> Result<(), Error> {
-        match &*self.inner {
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.set_context(context).await,
-            _ => {
-                let _ = context;
-                Err(self.no_bulk_context())
-            }
-        }
-    }
-
-    fn no_bulk_context(&self) -> Error {
-        Error::Unsupported {
-            operation: "set_bulk_context",
-            provider: match &*self.inner {
-                Backend::InProcess(_) => "in-process evaluation",
-                Backend::Test(_) => "test values",
-                Backend::Memory(_) => "in-memory flags",
-                #[cfg(feature = "http")]
-                Backend::Remote(_) => "remote evaluation",
-            },
-        }
+        self.inner.provider().set_context_async(context).await
     }
 
     /// Waits until the provider's first attempt at its source has settled, at most
@@ -742,12 +608,7 @@ impl Client {
     /// configuration, if any, else the caller's defaults). Sources read in `build()` are
     /// settled already. Blocks the calling thread: not for use inside an async runtime.
     pub fn wait_ready(&self, timeout: std::time::Duration) -> Result<(), Error> {
-        match &*self.inner {
-            Backend::InProcess(provider) => provider.wait_ready(timeout),
-            Backend::Test(_) | Backend::Memory(_) => Ok(()),
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider.wait_ready(timeout),
-        }
+        self.inner.provider().wait_ready(timeout)
     }
 
     /// The provider's status. A test client is ready until shut down.
@@ -758,7 +619,7 @@ impl Client {
     /// Shuts the provider down (OpenFeature 2.5): its background work stops and it reports
     /// `NOT_READY`. Every clone of the client shares the provider.
     pub fn shutdown(&self) {
-        self.inner.shutdown();
+        self.inner.provider().shutdown();
     }
 
     /// Runs `handler` on every `event` of this client's provider; when the provider is already
@@ -778,18 +639,7 @@ impl Client {
 
     /// The number of flags in the current configuration (set flags, for a test client).
     pub fn flag_count(&self) -> usize {
-        match &*self.inner {
-            Backend::InProcess(provider) => provider.snapshot().len(),
-            Backend::Test(values) => values.load().len(),
-            Backend::Memory(provider) => provider.len(),
-            #[cfg(feature = "http")]
-            Backend::Remote(provider) => provider
-                .inner
-                .bulk
-                .load()
-                .as_ref()
-                .map_or(0, |b| b.flags.len()),
-        }
+        self.inner.provider().flag_count()
     }
 }
 
@@ -844,123 +694,10 @@ impl fmt::Debug for Evaluation<'_> {
     }
 }
 
-impl View<'_> {
-    #[inline]
-    pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
-        match self {
-            View::Snapshot(snapshot) => match snapshot.resolve(key, ctx).resolution {
-                Resolution::Value { value, .. } => {
-                    crate::key::read(value).unwrap_or_else(|_| key.default_value())
-                }
-                Resolution::CodeDefault { .. } | Resolution::Error(_) => key.default_value(),
-            },
-            View::Test(values) => values.value(key),
-            View::Memory(memory) => memory.details(key, ctx, false).0.value,
-            #[cfg(feature = "http")]
-            View::Remote(remote) => remote.value(key, ctx),
-            #[cfg(feature = "http")]
-            View::Plan(plan) => {
-                plan.record(key, ctx);
-                key.default_value()
-            }
-            #[cfg(feature = "http")]
-            View::Answers(answers) => answers.details(key, false).0.value,
-        }
+impl InMemory {
+    /// A client evaluating these flags. Each call makes a new client (with hooks and context
+    /// of its own) on this provider.
+    pub fn client(&self) -> Client {
+        Client::from_backend(Backend::Provider(Arc::new(self.clone())))
     }
-
-    pub(crate) fn details<T: FlagValue>(
-        self,
-        key: &FlagKey<T>,
-        ctx: &Context,
-    ) -> EvaluationDetails<T> {
-        self.details_dyn(key, ctx, false).0
-    }
-
-    /// The details, and with `dynamic`, the flag's value as the provider holds it (when the
-    /// value came from the flag), for hooks.
-    pub(crate) fn details_dyn<T: FlagValue>(
-        self,
-        key: &FlagKey<T>,
-        ctx: &Context,
-        dynamic: bool,
-    ) -> (EvaluationDetails<T>, Option<Value>) {
-        match self {
-            View::Snapshot(snapshot) => details_in(snapshot, key, ctx, dynamic),
-            View::Test(values) => (values.details(key), None),
-            View::Memory(memory) => memory.details(key, ctx, dynamic),
-            #[cfg(feature = "http")]
-            View::Remote(remote) => remote.details(key, ctx, dynamic),
-            #[cfg(feature = "http")]
-            View::Answers(answers) => answers.details(key, dynamic),
-            #[cfg(feature = "http")]
-            View::Plan(plan) => {
-                plan.record(key, ctx);
-                (
-                    EvaluationDetails {
-                        flag_key: key.key_cow().clone(),
-                        value: key.default_value(),
-                        variant: None,
-                        reason: Reason::Default,
-                        error: None,
-                        flag_metadata: FlagMetadata::empty(),
-                    },
-                    None,
-                )
-            }
-        }
-    }
-}
-
-fn details_in<T: FlagValue>(
-    snapshot: &Snapshot,
-    key: &FlagKey<T>,
-    ctx: &Context,
-    dynamic: bool,
-) -> (EvaluationDetails<T>, Option<Value>) {
-    let Resolved {
-        resolution,
-        metadata,
-    } = snapshot.resolve(key, ctx);
-    let flag_metadata = metadata.cloned().unwrap_or_else(FlagMetadata::empty);
-    let flag_key = key.key_cow().clone();
-    let mut raw = None;
-    let (value, variant, reason, error) = match resolution {
-        Resolution::Value {
-            value,
-            variant,
-            reason,
-        } => match crate::key::read::<T>(value) {
-            Ok(v) => {
-                if dynamic {
-                    raw = Some(Value::from(value.to_json()));
-                }
-                (v, variant.cloned(), snapshot.reason(reason), None)
-            }
-            Err(error) => (
-                key.default_value(),
-                None,
-                Reason::Error,
-                Some(crate::engine::type_mismatch(
-                    key.key(),
-                    std::any::type_name::<T>(),
-                    &error,
-                )),
-            ),
-        },
-        Resolution::CodeDefault { reason } => {
-            (key.default_value(), None, snapshot.reason(reason), None)
-        }
-        Resolution::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
-    };
-    (
-        EvaluationDetails {
-            flag_key,
-            value,
-            variant,
-            reason,
-            error,
-            flag_metadata,
-        },
-        raw,
-    )
 }

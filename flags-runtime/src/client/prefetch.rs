@@ -12,24 +12,25 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use crate::client::{Client, Flags, View};
+use super::{Client, Flags, View};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, FlagMetadata, Reason};
 use crate::hooks::{Hook, HookHints, Pending};
 use crate::key::{FlagKey, FlagValue};
-use crate::remote::{Remote, Wanted};
+use crate::provider::{Fetched, Provider, Query};
 use crate::value::Value;
-use crate::wire::Resolution;
 
 /// One planned read.
 struct Item {
-    want: Wanted,
+    /// The flag's key and the type read.
+    key: Arc<str>,
+    type_id: std::any::TypeId,
     /// What to ask with; `None` when a `before` hook failed (nothing is asked).
     context: Option<Arc<Context>>,
     /// The hooks' state between `before` and the rest (a `Pending<T>`), when hooks apply.
     pending: Option<Box<dyn Any + Send>>,
-    /// The service's answer and whether it came from the cache.
-    answer: Option<(Arc<Resolution>, bool)>,
+    /// The service's answer.
+    answer: Option<Fetched>,
 }
 
 /// What the plan found: the reads to answer, in order. Sent across `await`s.
@@ -70,7 +71,8 @@ impl Plan<'_> {
             (context, Some(Box::new(pending) as Box<dyn Any + Send>))
         };
         self.items.borrow_mut().push(Item {
-            want: Wanted::of(key),
+            key: Arc::from(key.key()),
+            type_id: std::any::TypeId::of::<T>(),
             context,
             pending,
             answer: None,
@@ -96,10 +98,10 @@ impl Answers {
             let mut items = self.items.borrow_mut();
             let next = self.next.get();
             let at = match items.get(next) {
-                Some(Some(item)) if *item.want.key == *key.key() => Some(next),
+                Some(Some(item)) if *item.key == *key.key() => Some(next),
                 _ => items
                     .iter()
-                    .position(|i| i.as_ref().is_some_and(|i| *i.want.key == *key.key())),
+                    .position(|i| i.as_ref().is_some_and(|i| *i.key == *key.key())),
             };
             at.and_then(|at| {
                 self.next.set(at + 1);
@@ -118,7 +120,7 @@ impl Answers {
         };
         let hooked = item.pending.is_some();
         let resolved = match (&item.answer, &item.context) {
-            (Some((resolution, cached)), _) => {
+            (Some(Fetched { resolution, cached }), _) => {
                 let details = if *cached {
                     resolution.to_cached_details(key)
                 } else {
@@ -170,15 +172,21 @@ fn failure<T: FlagValue>(
 
 impl Planned {
     /// What to ask the service, in order.
-    fn requests(&self) -> Vec<(Wanted, Arc<Context>)> {
+    fn requests(&self) -> Vec<Query> {
         self.items
             .iter()
-            .filter_map(|i| i.context.clone().map(|c| (i.want.clone(), c)))
+            .filter_map(|i| {
+                i.context.clone().map(|context| Query {
+                    key: i.key.clone(),
+                    type_id: i.type_id,
+                    context,
+                })
+            })
             .collect()
     }
 
     /// Files the answers to [`Planned::requests`], in the same order.
-    fn answered(&mut self, answers: Vec<(Arc<Resolution>, bool)>) {
+    fn answered(&mut self, answers: Vec<Fetched>) {
         let mut answers = answers.into_iter();
         for item in self.items.iter_mut().filter(|i| i.context.is_some()) {
             item.answer = answers.next();
@@ -187,25 +195,23 @@ impl Planned {
 
     /// Asks the service for every planned read, concurrently (identical requests share one
     /// call), and waits asynchronously.
-    pub(crate) async fn fetch(mut self, remote: &Remote) -> Planned {
+    pub(crate) async fn fetch(mut self, provider: &dyn Provider) -> Planned {
         let requests = self.requests();
-        if !requests.is_empty() {
-            let inner = remote.inner.clone();
-            if let Some(answers) = remote.run(inner.resolve_each(requests)).await {
-                self.answered(answers);
-            }
+        if !requests.is_empty()
+            && let Some(answers) = provider.fetch(requests).await
+        {
+            self.answered(answers);
         }
         self
     }
 
     /// [`Planned::fetch`], blocking this thread.
-    pub(crate) fn fetch_blocking(mut self, remote: &Remote) -> Planned {
+    pub(crate) fn fetch_blocking(mut self, provider: &dyn Provider) -> Planned {
         let requests = self.requests();
-        if !requests.is_empty() {
-            let inner = remote.inner.clone();
-            if let Some(answers) = remote.run_blocking(inner.resolve_each(requests)) {
-                self.answered(answers);
-            }
+        if !requests.is_empty()
+            && let Some(answers) = provider.fetch_blocking(requests)
+        {
+            self.answered(answers);
         }
         self
     }

@@ -1,0 +1,156 @@
+//! What a provider hands the client for one read: a configuration version, read as the
+//! caller's type. The runtime's providers are read through borrowing paths that allocate
+//! nothing for scalars; any other provider through [`Configuration`].
+
+use crate::context::Context;
+use crate::details::{EvaluationDetails, Reason};
+use crate::engine::{Resolution as EngineAnswer, Resolved, Snapshot};
+use crate::key::{FlagKey, FlagValue};
+use crate::value::Value;
+
+use super::Configuration;
+use super::memory::MemoryView;
+use super::test_values::TestView;
+
+/// One configuration version of a provider, handed to the client by [`Provider::read`]
+/// (see [`View::of`]).
+///
+/// [`Provider::read`]: super::Provider::read
+#[derive(Clone, Copy)]
+pub struct View<'a>(pub(crate) Kind<'a>);
+
+#[derive(Clone, Copy)]
+pub(crate) enum Kind<'a> {
+    /// The in-process engine's snapshot.
+    Snapshot(&'a Snapshot),
+    Test(TestView<'a>),
+    Memory(MemoryView<'a>),
+    #[cfg(feature = "http")]
+    Remote(crate::remote::RemoteView<'a>),
+    /// Any other provider.
+    Configuration(&'a dyn Configuration),
+}
+
+impl<'a> View<'a> {
+    /// The view of a provider that answers through [`Configuration`].
+    pub fn of(configuration: &'a dyn Configuration) -> View<'a> {
+        View(Kind::Configuration(configuration))
+    }
+
+    pub(crate) fn snapshot(snapshot: &'a Snapshot) -> View<'a> {
+        View(Kind::Snapshot(snapshot))
+    }
+
+    /// The flag's value for `ctx`, or the key's default.
+    #[inline]
+    pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
+        match self.0 {
+            Kind::Snapshot(snapshot) => snapshot_value(snapshot, key, ctx),
+            Kind::Test(values) => values.value(key),
+            Kind::Memory(memory) => memory.details(key, ctx, false).0.value,
+            #[cfg(feature = "http")]
+            Kind::Remote(remote) => remote.value(key, ctx),
+            Kind::Configuration(configuration) => {
+                configuration.resolve(key.key(), ctx).to_details(key).value
+            }
+        }
+    }
+
+    /// The details, and with `dynamic`, the flag's value as the provider holds it (when the
+    /// value came from the flag), for hooks.
+    pub(crate) fn details_dyn<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+        dynamic: bool,
+    ) -> (EvaluationDetails<T>, Option<Value>) {
+        match self.0 {
+            Kind::Snapshot(snapshot) => snapshot_details(snapshot, key, ctx, dynamic),
+            Kind::Test(values) => (values.details(key), None),
+            Kind::Memory(memory) => memory.details(key, ctx, dynamic),
+            #[cfg(feature = "http")]
+            Kind::Remote(remote) => remote.details(key, ctx, dynamic),
+            Kind::Configuration(configuration) => {
+                let resolution = configuration.resolve(key.key(), ctx);
+                let raw = if dynamic {
+                    resolution.raw_value()
+                } else {
+                    None
+                };
+                (resolution.to_details(key), raw)
+            }
+        }
+    }
+}
+
+/// A value read from the engine's snapshot.
+#[inline]
+pub(crate) fn snapshot_value<T: FlagValue>(
+    snapshot: &Snapshot,
+    key: &FlagKey<T>,
+    ctx: &Context,
+) -> T {
+    match snapshot.resolve(key, ctx).resolution {
+        EngineAnswer::Value { value, .. } => {
+            crate::key::read(value).unwrap_or_else(|_| key.default_value())
+        }
+        EngineAnswer::CodeDefault { .. } | EngineAnswer::Error(_) => key.default_value(),
+    }
+}
+
+/// Details read from the engine's snapshot.
+pub(crate) fn snapshot_details<T: FlagValue>(
+    snapshot: &Snapshot,
+    key: &FlagKey<T>,
+    ctx: &Context,
+    dynamic: bool,
+) -> (EvaluationDetails<T>, Option<Value>) {
+    let Resolved {
+        resolution,
+        metadata,
+    } = snapshot.resolve(key, ctx);
+    let flag_metadata = metadata
+        .cloned()
+        .unwrap_or_else(crate::details::FlagMetadata::empty);
+    let flag_key = key.key_cow().clone();
+    let mut raw = None;
+    let (value, variant, reason, error) = match resolution {
+        EngineAnswer::Value {
+            value,
+            variant,
+            reason,
+        } => match crate::key::read::<T>(value) {
+            Ok(v) => {
+                if dynamic {
+                    raw = Some(Value::from(value.to_json()));
+                }
+                (v, variant.cloned(), snapshot.reason(reason), None)
+            }
+            Err(error) => (
+                key.default_value(),
+                None,
+                Reason::Error,
+                Some(crate::engine::type_mismatch(
+                    key.key(),
+                    std::any::type_name::<T>(),
+                    &error,
+                )),
+            ),
+        },
+        EngineAnswer::CodeDefault { reason } => {
+            (key.default_value(), None, snapshot.reason(reason), None)
+        }
+        EngineAnswer::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
+    };
+    (
+        EvaluationDetails {
+            flag_key,
+            value,
+            variant,
+            reason,
+            error,
+            flag_metadata,
+        },
+        raw,
+    )
+}
