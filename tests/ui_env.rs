@@ -5,7 +5,7 @@
 //! No message depends on where the target directory is (trybuild builds the cases in a crate
 //! under it): files inside the crate root are named relative to it. The message of a schema
 //! read from a build script's copy in `OUT_DIR` is checked by a real build script, in
-//! `flags-build/tests/end_to_end.rs` (setting `OUT_DIR` here would leak into the build scripts
+//! `flags-cli/tests/end_to_end.rs` (setting `OUT_DIR` here would leak into the build scripts
 //! of dependencies, which then rebuild).
 
 #[test]
