@@ -91,29 +91,31 @@ impl fmt::Debug for BulkCell {
 /// The evaluations of a bulk answer, by key.
 pub(crate) struct BulkFlags {
     /// In the order the server listed them (the last of a repeated key wins).
-    entries: Vec<Entry>,
+    entries: Vec<BulkEntry>,
     table: KeyTable,
     /// Unique among snapshots and bulk answers: key slots cache indexes per generation.
     generation: u32,
 }
 
-struct Entry {
+/// One flag of a bulk answer.
+struct BulkEntry {
     key: Arc<str>,
     hash: u64,
     resolution: Resolution,
     /// The value as reads take it, decoded when the answer arrived.
-    served: Served,
+    served: BulkServed,
 }
 
 /// What a read of a flag gets, decided when the answer arrives.
-enum Served {
+enum BulkServed {
     /// The server's value.
-    Value(Decoded),
+    Value(BulkValue),
     /// The caller's default: an error, a disabled flag, or a success without a value.
     CodeDefault,
 }
 
-enum Decoded {
+/// A server value as reads take it, decoded when the answer arrived.
+enum BulkValue {
     Bool(bool),
     Int(i64),
     Float(f64),
@@ -137,12 +139,12 @@ impl BulkFlags {
         let mut keep = keep.into_iter();
         items.retain(|_| keep.next().unwrap_or(false));
         let decoders = Arc::new(Decoders::default());
-        let entries: Vec<Entry> = items
+        let entries: Vec<BulkEntry> = items
             .into_iter()
             .map(|(key, resolution)| {
                 let key: Arc<str> = Arc::from(key);
-                let served = Served::of(&key, &resolution, &decoders);
-                Entry {
+                let served = BulkServed::of(&key, &resolution, &decoders);
+                BulkEntry {
                     hash: key_hash(&key),
                     key,
                     resolution,
@@ -198,7 +200,7 @@ impl BulkFlags {
     }
 
     #[inline]
-    fn entry<T>(&self, key: &FlagKey<T>) -> Option<&Entry> {
+    fn entry<T>(&self, key: &FlagKey<T>) -> Option<&BulkEntry> {
         let index = self.find(key.key(), key.hash(), key.slot())?;
         self.entries.get(index)
     }
@@ -208,8 +210,8 @@ impl BulkFlags {
     #[inline]
     pub(crate) fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
         match self.entry(key) {
-            Some(Entry {
-                served: Served::Value(decoded),
+            Some(BulkEntry {
+                served: BulkServed::Value(decoded),
                 resolution,
                 ..
             }) => decoded
@@ -225,44 +227,44 @@ impl BulkFlags {
         let entry = self.entry(key)?;
         Some(entry.resolution.details_decoded(key, None, |_| {
             match &entry.served {
-                Served::Value(decoded) => decoded
+                BulkServed::Value(decoded) => decoded
                     .read(&entry.resolution)
                     .map_err(|e| e.0.into_owned()),
                 // Not reached: a resolution served as the code default has no value to read.
-                Served::CodeDefault => Err("no value".to_owned()),
+                BulkServed::CodeDefault => Err("no value".to_owned()),
             }
         }))
     }
 }
 
-impl Served {
-    fn of(key: &Arc<str>, resolution: &Resolution, decoders: &Arc<Decoders>) -> Served {
+impl BulkServed {
+    fn of(key: &Arc<str>, resolution: &Resolution, decoders: &Arc<Decoders>) -> BulkServed {
         let value = match &resolution.value {
             Some(value) if resolution.error.is_none() && resolution.reason != Reason::Disabled => {
                 value
             }
-            _ => return Served::CodeDefault,
+            _ => return BulkServed::CodeDefault,
         };
-        Served::Value(match value {
-            J::Bool(b) => Decoded::Bool(*b),
+        BulkServed::Value(match value {
+            J::Bool(b) => BulkValue::Bool(*b),
             J::Number(n) => match n.as_i64() {
-                Some(i) => Decoded::Int(i),
+                Some(i) => BulkValue::Int(i),
                 // The engine's number rule (`wire::decode`): integral values that fit are
                 // integers, whatever their spelling.
                 None => match n.as_f64() {
                     Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
-                        Decoded::Int(f as i64)
+                        BulkValue::Int(f as i64)
                     }
-                    Some(f) => Decoded::Float(f),
-                    None => Decoded::Object(Arc::new(ObjectValue::new(
+                    Some(f) => BulkValue::Float(f),
+                    None => BulkValue::Object(Arc::new(ObjectValue::new(
                         value.clone(),
                         key.clone(),
                         decoders.clone(),
                     ))),
                 },
             },
-            J::String(_) => Decoded::Str,
-            J::Object(_) | J::Array(_) | J::Null => Decoded::Object(Arc::new(ObjectValue::new(
+            J::String(_) => BulkValue::Str,
+            J::Object(_) | J::Array(_) | J::Null => BulkValue::Object(Arc::new(ObjectValue::new(
                 value.clone(),
                 key.clone(),
                 decoders.clone(),
@@ -271,18 +273,18 @@ impl Served {
     }
 }
 
-impl Decoded {
+impl BulkValue {
     #[inline]
     fn read<T: FlagValue>(&self, resolution: &Resolution) -> Result<T, ReadError> {
         let value = match self {
-            Decoded::Bool(b) => FlagValueRef::Bool(*b),
-            Decoded::Int(i) => FlagValueRef::Int(*i),
-            Decoded::Float(f) => FlagValueRef::Float(*f),
-            Decoded::Str => match &resolution.value {
+            BulkValue::Bool(b) => FlagValueRef::Bool(*b),
+            BulkValue::Int(i) => FlagValueRef::Int(*i),
+            BulkValue::Float(f) => FlagValueRef::Float(*f),
+            BulkValue::Str => match &resolution.value {
                 Some(J::String(s)) => FlagValueRef::Str(s),
                 _ => return Err(ReadError(std::borrow::Cow::Borrowed("no string value"))),
             },
-            Decoded::Object(object) => FlagValueRef::Object(object),
+            BulkValue::Object(object) => FlagValueRef::Object(object),
         };
         crate::key::read(value)
     }
