@@ -215,13 +215,13 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     // Each constant caches its flag's index in a static of its own (see `KeySlot`).
     .map(|ctor| {
         quote! {
-            #ctor.__with_slot({
+            #krate::__private::with_slot(#ctor, {
                 static SLOT: #krate::__private::KeySlot = #krate::__private::KeySlot::new();
                 &SLOT
             })
         }
     })
-    .unwrap_or_else(|| quote!(#krate::__private::FlagKey::__fallback(#key)));
+    .unwrap_or_else(|| quote!(#krate::__private::fallback_key(#key)));
     let docs = docs(field, located);
     let deprecated = field.flag.deprecated.then(|| {
         let note = deprecation_note(&field.key, field.flag, &located.display);
