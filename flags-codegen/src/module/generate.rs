@@ -102,8 +102,9 @@ pub struct FlagNames {
     pub types: Vec<String>,
 }
 
-/// The names `flags!` gives every flag of `manifest`, in key order. A flag whose names cannot
-/// be made is left out (the macro reports it and generates an empty module).
+/// The names `flags!` gives every flag of `manifest`, in key order. A flag the macro leaves
+/// out is left out here too: one whose names cannot be made, or collide with those of a flag
+/// before it in key order (the macro reports it and generates the others).
 pub fn flag_names(manifest: &flags_schema::Manifest) -> Vec<FlagNames> {
     let located = Located {
         path: std::path::PathBuf::new(),

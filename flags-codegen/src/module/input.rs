@@ -1,18 +1,15 @@
 //! The input of `flags!`: the `flags` crate's path, the module's attributes, visibility and name.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, quote};
+use quote::quote;
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
-use syn::{Attribute, Ident, LitStr, Token, Visibility};
+use syn::{Attribute, Ident, Token, Visibility};
 
+use crate::attr::{Attrs, Place};
 use crate::errors::Errors;
 
 /// How the macro is written, for messages.
 pub(super) const USAGE: &str = "flags::flags!(pub mod app_flags);";
-
-/// The keys `#[flags(...)]` takes on the module.
-const MODULE_KEYS: &[&str] = &["schema"];
 
 /// A `flags!` invocation as written in a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +26,10 @@ pub struct Invocation {
 pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
     let (attrs, _vis, ident) = (|input: ParseStream<'_>| parse_module(input)).parse2(tokens)?;
     let mut errors = Errors::new();
-    let (_, schema) = module_attrs(&attrs, &mut errors);
+    let (_, flags_attrs) = module_attrs(&attrs, &mut errors);
     Ok(Invocation {
         module: ident.to_string(),
-        schema: schema.map(|s| s.value()),
+        schema: flags_attrs.schema.map(|s| s.value()),
     })
 }
 
@@ -110,82 +107,21 @@ fn parse_module(input: ParseStream<'_>) -> syn::Result<(Vec<Attribute>, Visibili
     Ok((attrs, vis, ident))
 }
 
-/// Splits the module's attributes into those kept on the module and the `schema` named by
-/// `#[flags(schema = "...")]`.
-pub(super) fn module_attrs(
-    attrs: &[Attribute],
-    errors: &mut Errors,
-) -> (Vec<Attribute>, Option<LitStr>) {
-    let mut kept = Vec::new();
-    let mut schema: Option<LitStr> = None;
-    for attr in attrs {
-        if !attr.path().is_ident("flags") {
-            kept.push(attr.clone());
-            continue;
-        }
-        if !matches!(attr.meta, syn::Meta::List(_)) {
-            errors.push(syn::Error::new(
-                attr.meta.span(),
-                "expected `#[flags(schema = \"path\")]` on a `flags!` module",
-            ));
-            continue;
-        }
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("schema") {
-                let expr: syn::Expr = meta
-                    .value()
-                    .map_err(|_| meta.error("expected a string: write `schema = \"flags.json\"`"))?
-                    .parse()?;
-                let lit = match expr {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(lit),
-                        ..
-                    }) => lit,
-                    other => {
-                        return Err(syn::Error::new(
-                            other.span(),
-                            "expected a string literal: write `schema = \"flags.json\"`",
-                        ));
-                    }
-                };
-                if schema.is_some() {
-                    errors.push(meta.error("duplicate `schema`; give it once"));
-                } else {
-                    schema = Some(lit);
-                }
-            } else {
-                let name = meta.path.to_token_stream().to_string().replace(' ', "");
-                let accepted = MODULE_KEYS
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                errors.push(syn::Error::new(
-                    meta.path.span(),
-                    format!(
-                        "unknown attribute `{name}` on a `flags!` module; it takes {accepted}: write `#[flags(schema = \"flags.json\")]`"
-                    ),
-                ));
-                // Skip the value so that parsing goes on.
-                if meta.input.peek(Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                } else if meta.input.peek(syn::token::Paren) {
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    let _: TokenStream = content.parse()?;
-                }
-            }
-            Ok(())
-        });
-        if let Err(error) = result {
-            errors.push(error);
-        }
-    }
-    (kept, schema)
+/// Splits the module's attributes into those kept on the module and `#[flags(...)]`, read
+/// by the derives' grammar at [`Place::Module`].
+pub(super) fn module_attrs(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute>, Attrs) {
+    let kept = attrs
+        .iter()
+        .filter(|attr| !attr.path().is_ident("flags"))
+        .cloned()
+        .collect();
+    (kept, Attrs::parse(attrs, Place::Module, errors))
 }
 
 #[cfg(test)]
 mod tests {
+    use quote::ToTokens;
+
     use super::*;
     use crate::module::test_support::*;
 
@@ -204,9 +140,12 @@ mod tests {
         assert_eq!(input.vis.to_token_stream().to_string(), "pub (crate)");
         assert_eq!(input.attrs.len(), 3);
         let mut errors = Errors::new();
-        let (kept, schema) = module_attrs(&input.attrs, &mut errors);
+        let (kept, flags_attrs) = module_attrs(&input.attrs, &mut errors);
         assert!(errors.is_empty());
-        assert_eq!(schema.map(|s| s.value()).as_deref(), Some("f.json"));
+        assert_eq!(
+            flags_attrs.schema.map(|s| s.value()).as_deref(),
+            Some("f.json")
+        );
         // The doc comment and `allow` stay on the module; `#[flags]` does not.
         assert_eq!(kept.len(), 2);
         assert!(kept[0].path().is_ident("doc"));

@@ -24,6 +24,11 @@
 //! variants next to the `All` struct) are compile errors naming both flags: renaming either
 //! silently would make the name of a flag depend on which other flags exist.
 //!
+//! On errors the module is still generated, with every flag that has no error of its own (the
+//! first of two colliding flags in key order keeps the name), so that a mistake is one
+//! compile error and not also an unknown item at every use of the other flags. The module's
+//! `#[flags(...)]` is read by the derives' grammar ([`crate::attr`]).
+//!
 //! The output depends on nothing but the input and the schema: maps are ordered, so the same
 //! schema gives byte-identical tokens.
 
@@ -50,20 +55,32 @@ pub use generate::{FlagNames, flag_names, generate};
 pub use input::{Invocation, parse_invocation};
 
 /// Expands `flags!`. `input` is `<path of the flags crate> ; <attributes> <vis> mod <name> [;]`.
-/// Never fails: errors become `compile_error!`s at the offending tokens, next to an empty
-/// module so that the module's name still resolves.
+/// Never fails: errors become `compile_error!`s at the offending tokens, next to the module
+/// with every flag that has no error of its own (an empty module when there is no schema to
+/// read), so that each mistake is one error and not also an unknown item at every use.
 pub fn flags_module(input: TokenStream) -> TokenStream {
+    flags_module_in(input, &locate::Env::from_process())
+}
+
+/// [`flags_module`] in `env`.
+fn flags_module_in(input: TokenStream, env: &locate::Env) -> TokenStream {
     let input = match parse(input) {
         Ok(input) => input,
         Err(error) => return error.to_compile_error(),
     };
     let mut errors = Errors::new();
-    let (attrs, schema) = module_attrs(&input.attrs, &mut errors);
-    let explicit = schema.as_ref().map(|s| (s.value(), s.span()));
-    let located = match locate::locate(explicit, &locate::Env::from_process()) {
+    let (kept, attrs) = module_attrs(&input.attrs, &mut errors);
+    let explicit = attrs.schema.as_ref().map(|s| (s.value(), s.span()));
+    let located = match locate::locate(explicit, env) {
         Ok(located) => Some(located),
+        // A `#[flags(...)]` with an error and no `schema`: the search that replaced a
+        // misspelt `schema` failing is not a second mistake.
+        Err(_) if attrs.invalid && attrs.schema.is_none() => None,
         Err(error) => {
-            let span = schema.as_ref().map_or(input.ident.span(), LitStr::span);
+            let span = attrs
+                .schema
+                .as_ref()
+                .map_or(input.ident.span(), LitStr::span);
             errors.push(syn::Error::new(span, error.to_string()));
             None
         }
@@ -71,35 +88,28 @@ pub fn flags_module(input: TokenStream) -> TokenStream {
     let model = located
         .as_ref()
         .map(|located| Model::build(located, input.ident.span(), &mut errors));
-    match (errors.is_empty(), &located, model) {
-        (true, Some(located), Some(model)) => expand(&input, &attrs, located, &model, true),
+    let mut out = errors.into_compile_errors();
+    match (&located, &model) {
+        (Some(located), Some(model)) => out.extend(expand(&input, &kept, located, model, true)),
         _ => {
-            let mut out = errors.into_compile_errors();
             let vis = &input.vis;
             let ident = &input.ident;
-            // Track the schema even on error, so that fixing it triggers a rebuild.
-            let tracking = match &located {
-                Some(located) => crate::expand::rebuild_tracking(located),
-                None => {
-                    let var = flags_schema::SCHEMA_ENV;
-                    quote!(
-                        const _: ::core::option::Option<&str> = ::core::option_env!(#var);
-                    )
-                }
-            };
+            // Track the variable even on error, so that setting it triggers a rebuild.
+            let var = flags_schema::SCHEMA_ENV;
             out.extend(quote! {
-                #(#attrs)*
+                #(#kept)*
                 #vis mod #ident {}
-                #tracking
+                const _: ::core::option::Option<&str> = ::core::option_env!(#var);
             });
-            out
         }
     }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::test_support::*;
+    use crate::locate;
 
     #[test]
     fn module_attribute_errors_are_all_reported() {
@@ -111,14 +121,50 @@ mod tests {
             errors,
             [
                 "duplicate `schema`; give it once",
-                "unknown attribute `shema` on a `flags!` module; it takes `schema`: write `#[flags(schema = \"flags.json\")]`",
-                "unknown attribute `crate` on a `flags!` module; it takes `schema`: write `#[flags(schema = \"flags.json\")]`",
-                "expected `#[flags(schema = \"path\")]` on a `flags!` module",
-                "expected a string literal: write `schema = \"flags.json\"`",
+                "unknown attribute `shema` on a `flags!` module; expected one of `schema`; did you mean `schema`?",
+                "unknown attribute `crate` on a `flags!` module; expected one of `schema`",
+                "expected `#[flags(...)]` with one of `schema`",
+                "expected a string literal: write `schema = \"flags.lock.json\"`",
             ]
         );
-        // The module is still there, empty, so that its name resolves.
+        // The module is still there with every flag of the schema the first `schema` names,
+        // so that uses of its items add no errors.
+        assert!(output.contains("mod m {"), "{output}");
+        assert!(output.contains("pub const NEW_CHECKOUT :"), "{output}");
+        assert!(output.contains("pub struct All {"), "{output}");
+    }
+
+    #[test]
+    fn a_wrong_attribute_without_schema_is_one_error() {
+        let run_in = |input: &str, env: &locate::Env| {
+            super::flags_module_in(input.parse().unwrap(), env).to_string()
+        };
+        // No schema anywhere: the misspelt `schema` is the error, not the failed search.
+        let output = run_in(
+            "$crate; #[flags(shema = \"f.json\")] mod m;",
+            &locate::Env::default(),
+        );
+        assert_eq!(
+            messages(&output),
+            [
+                "unknown attribute `shema` on a `flags!` module; expected one of `schema`; did you mean `schema`?"
+            ]
+        );
         assert!(output.contains("mod m { }"), "{output}");
+        // Found by the search: the module has its flags.
+        let env = locate::Env {
+            schema_var: Some(FIXTURE.into()),
+            ..locate::Env::default()
+        };
+        let output = run_in("$crate; #[flags(shema = \"f.json\")] mod m;", &env);
+        assert_eq!(messages(&output).len(), 1, "{output}");
+        assert!(output.contains("pub const NEW_CHECKOUT :"), "{output}");
+        // A `schema` that names no file is a mistake of its own.
+        let output = run_in(
+            "$crate; #[flags(schema = \"no/such.json\", crate = \"x\")] mod m;",
+            &locate::Env::default(),
+        );
+        assert_eq!(messages(&output).len(), 2, "{output}");
     }
 
     #[test]

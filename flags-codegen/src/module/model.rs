@@ -84,7 +84,10 @@ impl Names {
 }
 
 impl<'a> Model<'a> {
-    /// Names everything; pushes an error for each name that cannot be made or collides.
+    /// Names everything; pushes an error for each name that cannot be made or collides. A flag
+    /// with an error is left out, the others are kept: the macro still generates them, so that
+    /// a wrong flag is one error and not also an unknown item at every use of the others. Of
+    /// two flags that collide, the first in key order keeps the name.
     pub(super) fn build(located: &'a Located, span: Span, errors: &mut Errors) -> Model<'a> {
         let mut consts = Names::new("the constant `{}`", RENAME_FLAG);
         let mut fields = Names::new("the field `{}` of `All`", RENAME_FLAG);
@@ -94,6 +97,7 @@ impl<'a> Model<'a> {
             .insert("All".to_owned(), "the struct of every flag".to_owned());
         let mut flags = Vec::with_capacity(located.manifest.flags.len());
         for (key, flag) in &located.manifest.flags {
+            let before = errors.len();
             let Some(field) = ident::rust_name(key, Case::Snake, "flag") else {
                 errors.push(syn::Error::new(
                     span,
@@ -144,6 +148,9 @@ impl<'a> Model<'a> {
                     }
                 }
             };
+            if errors.len() > before {
+                continue;
+            }
             flags.push(FlagItem {
                 key,
                 flag,
@@ -254,18 +261,34 @@ mod tests {
                 format!("the struct of `theme` in object flag `ui` and the struct of object flag `ui-theme` both become the type `UiTheme`; {RENAME_FLAG}"),
             ]
         );
+        // The flags without errors are generated, the first of two colliding ones included;
+        // the others are left out, so that no name is declared twice.
+        for item in [
+            "pub const NEW_CHECKOUT : :: flags :: __private :: FlagKey < bool > = All :: NEW_CHECKOUT ;",
+            "pub const UI : :: flags :: __private :: FlagKey < Ui > = All :: UI ;",
+            "pub struct Ui {",
+            "pub struct UiTheme {",
+            "pub new_checkout : bool ,",
+            "pub ui : Ui ,",
+        ] {
+            assert_eq!(output.matches(item).count(), 1, "{item:?} in {output}");
+        }
+        for left_out in ["pub const ALL :", "pub enum Hero", "UI_THEME", "pub hero :"] {
+            assert!(!output.contains(left_out), "{left_out:?} in {output}");
+        }
     }
 
     #[test]
     fn names_that_cannot_be_identifiers_are_errors() {
         let boolean = flag(r#"{"a": true, "b": false}"#, "\"a\"");
         let json = format!(
-            r#"{{"flags": {{"---": {boolean}, "ok": {}, "obj": {}}}}}"#,
+            r#"{{"flags": {{"---": {boolean}, "ok": {}, "obj": {}, "fine": {boolean}}}}}"#,
             flag(r#"{"1": "one", "---": "none"}"#, "\"1\""),
             flag(r#"{"a": {"fooBar": 1, "foo_bar": 2}}"#, "\"a\""),
         );
         let path = schema_file("not-identifiers", &json);
-        let errors = messages(&with_schema(path.to_str().unwrap()));
+        let output = with_schema(path.to_str().unwrap());
+        let errors = messages(&output);
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(
             errors[0].starts_with("flag `---` cannot become a Rust name"),
@@ -279,5 +302,10 @@ mod tests {
             errors[2].starts_with("variant `---` of flag `ok` cannot become a Rust enum variant"),
             "{errors:?}"
         );
+        // The flag without errors is generated; the others are left out.
+        assert!(output.contains("pub const FINE :"), "{output}");
+        assert!(output.contains("pub fine : bool ,"), "{output}");
+        assert!(!output.contains("pub const OK :"), "{output}");
+        assert!(!output.contains("pub const OBJ :"), "{output}");
     }
 }
