@@ -5,16 +5,16 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::Attribute;
 
-use super::ident;
 use super::input::Input;
 use super::model::{EnumDef, FlagItem, Model, ValueType};
+use super::naming;
 use super::shape::{self, RustType, StructDef};
 use crate::Overrides;
 use crate::locate::Located;
 
 /// The module for a schema already located and named without errors. `tracked`: with the
 /// `include_bytes!`/`option_env!` that make Cargo rebuild when the schema changes.
-pub(super) fn expand(
+pub(super) fn expand_module(
     input: &Input,
     attrs: &[Attribute],
     located: &Located,
@@ -44,19 +44,19 @@ pub(super) fn expand(
         let value_ty = match &item.value {
             ValueType::Scalar(ty) => ty.tokens(krate),
             ValueType::Enum(def) => {
-                let name = ident::ident(&def.name, span);
+                let name = naming::ident(&def.name, span);
                 types.extend(enum_tokens(item.key, def, located, krate, span, tracked));
                 quote!(#name)
             }
-            ValueType::Object(plan) => {
-                for def in &plan.structs {
+            ValueType::Object(object) => {
+                for def in &object.structs {
                     needs_serde = true;
                     types.extend(struct_tokens(item.key, def, krate, span));
                 }
-                if let RustType::Struct(root) = &plan.root {
+                if let RustType::Struct(root) = &object.root {
                     // The shape the struct was generated from: the derive compares it with the
                     // flag of any field declared with this type.
-                    let root = ident::ident(root, span);
+                    let root = naming::ident(root, span);
                     let canonical = shape::flag_shape(item.flag);
                     types.extend(quote! {
                         impl #root {
@@ -65,7 +65,7 @@ pub(super) fn expand(
                         }
                     });
                 }
-                plan.root.tokens(krate)
+                object.root.tokens(krate)
             }
         };
         let ty = if item.flag.default.is_none() {
@@ -73,8 +73,8 @@ pub(super) fn expand(
         } else {
             value_ty
         };
-        let konst = ident::ident(&item.konst, span);
-        let field = ident::ident(&item.field, span);
+        let konst = naming::ident(&item.konst, span);
+        let field = naming::ident(&item.field, span);
         let key = item.key;
         body.extend(quote! {
             #(#[doc = #docs])*
@@ -161,7 +161,7 @@ fn flag_docs(item: &FlagItem<'_>, display: &str) -> Vec<String> {
     let ty = match &item.value {
         ValueType::Scalar(ty) => format!("`{ty}`"),
         ValueType::Enum(def) => format!("[`{}`]", def.name),
-        ValueType::Object(plan) => match &plan.root {
+        ValueType::Object(object) => match &object.root {
             RustType::Struct(name) => format!("[`{name}`]"),
             other => format!("`{other}`"),
         },
@@ -217,13 +217,13 @@ fn enum_tokens(
     span: Span,
     tracked: bool,
 ) -> TokenStream {
-    let name = ident::ident(&def.name, span);
+    let name = naming::ident(&def.name, span);
     let doc = format!(" The values of string flag `{key}`: a `match` over them is exhaustive.");
     let variants: Vec<TokenStream> = def
         .variants
         .iter()
         .map(|variant| {
-            let ident = ident::ident(&variant.ident, span);
+            let ident = naming::ident(&variant.ident, span);
             let names = variant
                 .names
                 .iter()
@@ -235,7 +235,7 @@ fn enum_tokens(
         })
         .collect();
     let renamed = def.variants.iter().map(|variant| {
-        let ident = ident::ident(&variant.ident, span);
+        let ident = naming::ident(&variant.ident, span);
         let value = &variant.value;
         quote!(#[flags(rename = #value)] #ident)
     });
@@ -267,14 +267,14 @@ fn enum_tokens(
 
 /// A struct of an object flag, deserialized through the `flags` crate's serde.
 fn struct_tokens(key: &str, def: &StructDef, krate: &TokenStream, span: Span) -> TokenStream {
-    let name = ident::ident(&def.name, span);
+    let name = naming::ident(&def.name, span);
     let doc = if def.path.is_empty() {
         format!(" The value of object flag `{key}`.")
     } else {
         format!(" `{}` in the value of object flag `{key}`.", def.path)
     };
     let fields = def.fields.iter().map(|field| {
-        let ident = ident::ident(&field.ident, span);
+        let ident = naming::ident(&field.ident, span);
         let ty = field.ty.tokens(krate);
         let presence = if field.seen == field.of {
             if field.optional {

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Ident, LitStr};
 
-use super::expand::expand;
+use super::expand::expand_module;
 use super::input::Input;
 use super::model::{Model, ValueType};
 use crate::errors::Errors;
@@ -54,7 +54,7 @@ pub fn generate(
     if !errors.is_empty() {
         return Err(errors.into_messages());
     }
-    let tokens = expand(&input, &[], &located, &model, false);
+    let tokens = expand_module(&input, &[], &located, &model, false);
     // The derives inside report through `compile_error!`; they should find nothing in a model
     // built without errors, but a message must never end up in a file that then fails to build.
     let reported = compile_errors(&tokens);
@@ -124,8 +124,8 @@ pub fn flag_names(manifest: &flags_schema::Manifest) -> Vec<FlagNames> {
             types: match &item.value {
                 ValueType::Scalar(_) => Vec::new(),
                 ValueType::Enum(def) => vec![def.name.clone()],
-                ValueType::Object(plan) => {
-                    plan.structs.iter().map(|def| def.name.clone()).collect()
+                ValueType::Object(object) => {
+                    object.structs.iter().map(|def| def.name.clone()).collect()
                 }
             },
         })

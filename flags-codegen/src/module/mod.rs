@@ -34,9 +34,9 @@
 
 mod expand;
 mod generate;
-mod ident;
 mod input;
 mod model;
+mod naming;
 pub(crate) mod shape;
 #[cfg(test)]
 mod test_support;
@@ -47,7 +47,7 @@ use syn::LitStr;
 
 use crate::errors::Errors;
 use crate::locate;
-use expand::expand;
+use expand::expand_module;
 use input::{module_attrs, parse};
 use model::Model;
 
@@ -90,7 +90,9 @@ fn flags_module_in(input: TokenStream, env: &locate::Env) -> TokenStream {
         .map(|located| Model::build(located, input.ident.span(), &mut errors));
     let mut out = errors.into_compile_errors();
     match (&located, &model) {
-        (Some(located), Some(model)) => out.extend(expand(&input, &kept, located, model, true)),
+        (Some(located), Some(model)) => {
+            out.extend(expand_module(&input, &kept, located, model, true))
+        }
         _ => {
             let vis = &input.vis;
             let ident = &input.ident;

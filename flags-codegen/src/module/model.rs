@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use flags_schema::{Flag, FlagType};
 use proc_macro2::Span;
 
-use super::ident::{self, Case};
-use super::shape::{self, Plan, RustType, StructDef};
+use super::naming::{self, Case};
+use super::shape::{self, ObjectTypes, RustType, StructDef};
 use crate::errors::Errors;
 use crate::locate::Located;
 
@@ -30,7 +30,7 @@ pub(super) struct FlagItem<'a> {
 pub(super) enum ValueType {
     Scalar(RustType),
     Enum(EnumDef),
-    Object(Plan),
+    Object(ObjectTypes),
 }
 
 pub(super) struct EnumDef {
@@ -46,7 +46,7 @@ pub(super) struct EnumVariant {
 }
 
 /// The names already given in one namespace, with what took them, for collision messages.
-struct Names {
+struct Namespace {
     /// The name in messages, `{}` standing for it: "the constant `{}`".
     what: &'static str,
     /// How to fix a collision.
@@ -57,9 +57,9 @@ struct Names {
 /// How to fix two flags that collide.
 pub(super) const RENAME_FLAG: &str = "rename one of them in the flag definitions, or read these flags with `#[derive(Flags)]`, which takes any field name";
 
-impl Names {
-    fn new(what: &'static str, fix: &'static str) -> Names {
-        Names {
+impl Namespace {
+    fn new(what: &'static str, fix: &'static str) -> Namespace {
+        Namespace {
             what,
             fix,
             taken: BTreeMap::new(),
@@ -84,21 +84,21 @@ impl Names {
 }
 
 impl<'a> Model<'a> {
-    /// Names everything; pushes an error for each name that cannot be made or collides. A flag
+    /// Namespace everything; pushes an error for each name that cannot be made or collides. A flag
     /// with an error is left out, the others are kept: the macro still generates them, so that
     /// a wrong flag is one error and not also an unknown item at every use of the others. Of
     /// two flags that collide, the first in key order keeps the name.
     pub(super) fn build(located: &'a Located, span: Span, errors: &mut Errors) -> Model<'a> {
-        let mut consts = Names::new("the constant `{}`", RENAME_FLAG);
-        let mut fields = Names::new("the field `{}` of `All`", RENAME_FLAG);
-        let mut types = Names::new("the type `{}`", RENAME_FLAG);
+        let mut consts = Namespace::new("the constant `{}`", RENAME_FLAG);
+        let mut fields = Namespace::new("the field `{}` of `All`", RENAME_FLAG);
+        let mut types = Namespace::new("the type `{}`", RENAME_FLAG);
         types
             .taken
             .insert("All".to_owned(), "the struct of every flag".to_owned());
         let mut flags = Vec::with_capacity(located.manifest.flags.len());
         for (key, flag) in &located.manifest.flags {
             let before = errors.len();
-            let Some(field) = ident::rust_name(key, Case::Snake, "flag") else {
+            let Some(field) = naming::rust_name(key, Case::Snake, "flag") else {
                 errors.push(syn::Error::new(
                     span,
                     format!(
@@ -107,8 +107,8 @@ impl<'a> Model<'a> {
                 ));
                 continue;
             };
-            let konst = ident::const_name(&field);
-            if !ident::is_ident(&konst) || !ident::is_ident(&type_name(&field)) {
+            let konst = naming::const_name(&field);
+            if !naming::is_ident(&konst) || !naming::is_ident(&type_name(&field)) {
                 errors.push(syn::Error::new(
                     span,
                     format!(
@@ -132,12 +132,12 @@ impl<'a> Model<'a> {
                 FlagType::Object => {
                     let name = type_name(&field);
                     let values = flag.variants.values().chain(flag.default.as_ref());
-                    match shape::plan(key, &name, values) {
-                        Ok(plan) => {
-                            for def in &plan.structs {
+                    match shape::object_types(key, &name, values) {
+                        Ok(object) => {
+                            for def in &object.structs {
                                 types.take(&def.name, struct_owner(key, def), span, errors);
                             }
-                            ValueType::Object(plan)
+                            ValueType::Object(object)
                         }
                         Err(messages) => {
                             for message in messages {
@@ -188,7 +188,7 @@ fn struct_owner(key: &str, def: &StructDef) -> String {
 fn enum_def(key: &str, flag: &Flag, field: &str, span: Span, errors: &mut Errors) -> EnumDef {
     let name = type_name(field);
     let mut variants: Vec<EnumVariant> = Vec::new();
-    let mut idents = Names::new(
+    let mut idents = Namespace::new(
         "the enum variant `{}`",
         "rename one of them in the flag definitions",
     );
@@ -201,7 +201,7 @@ fn enum_def(key: &str, flag: &Flag, field: &str, span: Span, errors: &mut Errors
             existing.names.push(variant.clone());
             continue;
         }
-        let Some(ident) = ident::rust_name(variant, Case::UpperCamel, "variant") else {
+        let Some(ident) = naming::rust_name(variant, Case::UpperCamel, "variant") else {
             errors.push(syn::Error::new(
                 span,
                 format!(

@@ -1,7 +1,7 @@
 //! The Rust types `flags!` generates for object flags, inferred from the values the flag can
 //! take (its variants and its default).
 //!
-//! Every value is folded into one [`Ty`], key by key:
+//! Every value is folded into one [`Shape`], key by key:
 //!
 //! | seen at a key | Rust type |
 //! | --- | --- |
@@ -25,12 +25,12 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use super::ident::{Case, is_ident, rust_name};
+use super::naming::{Case, is_ident, rust_name};
 
 /// The unified type of every value seen at one place (a key of an object, the elements of an
 /// array).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Ty {
+pub(crate) struct Shape {
     kind: Kind,
     /// Some value there was `null`.
     nullable: bool,
@@ -44,7 +44,7 @@ enum Kind {
     Int,
     Float,
     Str,
-    Array(Box<Ty>),
+    Array(Box<Shape>),
     Object(Obj),
     /// Values of kinds that do not unify.
     Mixed,
@@ -56,15 +56,15 @@ struct Obj {
     /// How many objects were seen.
     samples: usize,
     /// Each key: the unified type of its values and in how many objects it appeared.
-    fields: BTreeMap<String, (Ty, usize)>,
+    fields: BTreeMap<String, (Shape, usize)>,
 }
 
-impl Ty {
+impl Shape {
     /// The type of one value.
-    pub(crate) fn of(value: &Value) -> Ty {
+    pub(crate) fn of(value: &Value) -> Shape {
         let kind = match value {
             Value::Null => {
-                return Ty {
+                return Shape {
                     kind: Kind::Unknown,
                     nullable: true,
                 };
@@ -73,34 +73,34 @@ impl Ty {
             Value::Number(n) if n.is_i64() => Kind::Int,
             Value::Number(_) => Kind::Float,
             Value::String(_) => Kind::Str,
-            Value::Array(items) => Kind::Array(Box::new(Ty::infer(items))),
+            Value::Array(items) => Kind::Array(Box::new(Shape::infer(items))),
             Value::Object(map) => Kind::Object(Obj {
                 samples: 1,
                 fields: map
                     .iter()
-                    .map(|(k, v)| (k.clone(), (Ty::of(v), 1)))
+                    .map(|(k, v)| (k.clone(), (Shape::of(v), 1)))
                     .collect(),
             }),
         };
-        Ty {
+        Shape {
             kind,
             nullable: false,
         }
     }
 
     /// The unified type of `values`; [`Kind::Unknown`] when there are none.
-    pub(crate) fn infer<'a>(values: impl IntoIterator<Item = &'a Value>) -> Ty {
+    pub(crate) fn infer<'a>(values: impl IntoIterator<Item = &'a Value>) -> Shape {
         values.into_iter().fold(
-            Ty {
+            Shape {
                 kind: Kind::Unknown,
                 nullable: false,
             },
-            |ty, value| ty.unify(Ty::of(value)),
+            |shape, value| shape.unify(Shape::of(value)),
         )
     }
 
     /// The type holding the values of both.
-    fn unify(self, other: Ty) -> Ty {
+    fn unify(self, other: Shape) -> Shape {
         let kind = match (self.kind, other.kind) {
             (Kind::Unknown, kind) | (kind, Kind::Unknown) => kind,
             (Kind::Mixed, _) | (_, Kind::Mixed) => Kind::Mixed,
@@ -120,7 +120,7 @@ impl Ty {
             (a, b) if a == b => a,
             _ => Kind::Mixed,
         };
-        Ty {
+        Shape {
             kind,
             nullable: self.nullable || other.nullable,
         }
@@ -129,10 +129,10 @@ impl Ty {
 
 /// The canonical shape of an object flag's values (its variants and default).
 pub(crate) fn flag_shape(flag: &flags_schema::Flag) -> String {
-    Ty::infer(flag.variants.values().chain(flag.default.as_ref())).canonical()
+    Shape::infer(flag.variants.values().chain(flag.default.as_ref())).canonical()
 }
 
-impl Ty {
+impl Shape {
     /// A canonical text of the shape, independent of how many values were seen and of the
     /// order of keys: `{density:int,panels:[str],title:str?}`. `flags!` stamps it on the struct
     /// it generates for an object flag, and the derive compares it with the shape of the flag a
@@ -275,7 +275,7 @@ impl FieldDef {
 
 /// The types generated for one object flag.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Plan {
+pub(crate) struct ObjectTypes {
     /// The type of the flag's values: [`RustType::Struct`] named after the flag, or
     /// `serde_json::Value` when the schema gives no value to learn a shape from.
     pub(crate) root: RustType,
@@ -283,44 +283,44 @@ pub(crate) struct Plan {
     pub(crate) structs: Vec<StructDef>,
 }
 
-/// Plans the structs of an object flag named `name` (UpperCamel, already an identifier) from
+/// The structs of an object flag named `name` (UpperCamel, already an identifier), from
 /// the values it can take. Errors (two keys converting to one field name) are messages that
 /// the caller places; every error of the flag is returned, not only the first.
-pub(crate) fn plan<'a>(
+pub(crate) fn object_types<'a>(
     flag: &str,
     name: &str,
     values: impl IntoIterator<Item = &'a Value>,
-) -> Result<Plan, Vec<String>> {
-    let ty = Ty::infer(values);
-    let mut planner = Planner {
+) -> Result<ObjectTypes, Vec<String>> {
+    let shape = Shape::infer(values);
+    let mut builder = StructBuilder {
         flag,
         structs: Vec::new(),
         errors: Vec::new(),
     };
-    let root = match ty.kind {
+    let root = match shape.kind {
         Kind::Object(obj) => {
-            planner.object(name, String::new(), obj);
+            builder.object(name, String::new(), obj);
             RustType::Struct(name.to_owned())
         }
         _ => RustType::Json,
     };
-    if planner.errors.is_empty() {
-        Ok(Plan {
+    if builder.errors.is_empty() {
+        Ok(ObjectTypes {
             root,
-            structs: planner.structs,
+            structs: builder.structs,
         })
     } else {
-        Err(planner.errors)
+        Err(builder.errors)
     }
 }
 
-struct Planner<'a> {
+struct StructBuilder<'a> {
     flag: &'a str,
     structs: Vec<StructDef>,
     errors: Vec<String>,
 }
 
-impl Planner<'_> {
+impl StructBuilder<'_> {
     /// Adds the struct `name` for `obj`, then those of its nested objects.
     fn object(&mut self, name: &str, path: String, obj: Obj) {
         let index = self.structs.len();
@@ -390,7 +390,7 @@ impl Planner<'_> {
             Kind::Float => RustType::F64,
             Kind::Str => RustType::String,
             Kind::Array(element) => {
-                let Ty { kind, nullable } = *element;
+                let Shape { kind, nullable } = *element;
                 let inner = self.ty(name, format!("{path}[]"), kind);
                 let inner = if nullable && inner != RustType::Json {
                     RustType::Option(Box::new(inner))
@@ -413,18 +413,18 @@ mod tests {
 
     use super::*;
 
-    fn plan_of(values: &[Value]) -> Plan {
-        plan("ui-config", "UiConfig", values).unwrap()
+    fn types_of(values: &[Value]) -> ObjectTypes {
+        object_types("ui-config", "UiConfig", values).unwrap()
     }
 
     /// `name: Type` of every field of struct `name`, with `?` for optional fields and the
     /// serde name when it differs.
-    fn fields(plan: &Plan, name: &str) -> Vec<String> {
-        let def = plan
+    fn fields(types: &ObjectTypes, name: &str) -> Vec<String> {
+        let def = types
             .structs
             .iter()
             .find(|s| s.name == name)
-            .unwrap_or_else(|| panic!("no struct {name} in {plan:#?}"));
+            .unwrap_or_else(|| panic!("no struct {name} in {types:#?}"));
         def.fields
             .iter()
             .map(|f| {
@@ -434,37 +434,37 @@ mod tests {
             .collect()
     }
 
-    fn names(plan: &Plan) -> Vec<&str> {
-        plan.structs.iter().map(|s| s.name.as_str()).collect()
+    fn names(types: &ObjectTypes) -> Vec<&str> {
+        types.structs.iter().map(|s| s.name.as_str()).collect()
     }
 
     #[test]
     fn one_value_gives_one_field_per_key() {
-        let plan = plan_of(&[json!({"density": 2, "title": "Hi", "dark": true, "ratio": 0.5})]);
-        assert_eq!(plan.root, RustType::Struct("UiConfig".into()));
-        assert_eq!(names(&plan), ["UiConfig"]);
+        let types = types_of(&[json!({"density": 2, "title": "Hi", "dark": true, "ratio": 0.5})]);
+        assert_eq!(types.root, RustType::Struct("UiConfig".into()));
+        assert_eq!(names(&types), ["UiConfig"]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             ["dark: bool", "density: i64", "ratio: f64", "title: String"]
         );
     }
 
     #[test]
     fn keys_absent_from_some_variants_are_options() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"density": 2, "title": "Compact"}),
             json!({"density": 1, "banner": "Hello"}),
             json!({"density": 1}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "banner: Option<String>",
                 "density: i64",
                 "title: Option<String>"
             ]
         );
-        let def = &plan.structs[0];
+        let def = &types.structs[0];
         let banner = &def.fields[0];
         assert!(banner.optional);
         assert_eq!((banner.seen, banner.of), (1, 3));
@@ -473,29 +473,29 @@ mod tests {
 
     #[test]
     fn integers_and_floats_unify_to_f64() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"a": 1, "b": 1, "c": 1.5}),
             json!({"a": 2, "b": 2.5, "c": 3}),
         ]);
-        assert_eq!(fields(&plan, "UiConfig"), ["a: i64", "b: f64", "c: f64"]);
+        assert_eq!(fields(&types, "UiConfig"), ["a: i64", "b: f64", "c: f64"]);
         // Beyond `i64`: a float.
-        let plan = plan_of(&[json!({"big": u64::MAX})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["big: f64"]);
+        let types = types_of(&[json!({"big": u64::MAX})]);
+        assert_eq!(fields(&types, "UiConfig"), ["big: f64"]);
     }
 
     #[test]
     fn nested_objects_become_nested_structs() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"theme": {"primary": "#fff", "colors": {"bg": "black"}}}),
             json!({"theme": {"primary": "#000", "accent": "red", "colors": {"bg": "white", "fg": 1}}}),
         ]);
         assert_eq!(
-            names(&plan),
+            names(&types),
             ["UiConfig", "UiConfigTheme", "UiConfigThemeColors"]
         );
-        assert_eq!(fields(&plan, "UiConfig"), ["theme: UiConfigTheme"]);
+        assert_eq!(fields(&types, "UiConfig"), ["theme: UiConfigTheme"]);
         assert_eq!(
-            fields(&plan, "UiConfigTheme"),
+            fields(&types, "UiConfigTheme"),
             [
                 "accent: Option<String>",
                 "colors: UiConfigThemeColors",
@@ -503,23 +503,23 @@ mod tests {
             ]
         );
         assert_eq!(
-            fields(&plan, "UiConfigThemeColors"),
+            fields(&types, "UiConfigThemeColors"),
             ["bg: String", "fg: Option<i64>"]
         );
-        assert_eq!(plan.structs[2].path, "theme.colors");
+        assert_eq!(types.structs[2].path, "theme.colors");
         // A nested object absent from some values is an optional struct.
-        let plan = plan_of(&[json!({"theme": {"x": 1}}), json!({})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["theme: Option<UiConfigTheme>"]);
+        let types = types_of(&[json!({"theme": {"x": 1}}), json!({})]);
+        assert_eq!(fields(&types, "UiConfig"), ["theme: Option<UiConfigTheme>"]);
     }
 
     #[test]
     fn arrays_unify_their_elements() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"ints": [1, 2], "nums": [1], "strs": ["a"], "mixed": [1, "a"], "empty": [], "nested": [[1], [2.5]]}),
             json!({"ints": [], "nums": [0.5], "strs": ["b", "c"], "mixed": [], "empty": [], "nested": []}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "empty: Vec<serde_json::Value>",
                 "ints: Vec<i64>",
@@ -530,29 +530,29 @@ mod tests {
             ]
         );
         // Arrays of objects: one struct for the elements, named after the field.
-        let plan = plan_of(&[json!({"items": [{"id": 1, "label": "a"}, {"id": 2}]})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["items: Vec<UiConfigItems>"]);
+        let types = types_of(&[json!({"items": [{"id": 1, "label": "a"}, {"id": 2}]})]);
+        assert_eq!(fields(&types, "UiConfig"), ["items: Vec<UiConfigItems>"]);
         assert_eq!(
-            fields(&plan, "UiConfigItems"),
+            fields(&types, "UiConfigItems"),
             ["id: i64", "label: Option<String>"]
         );
-        assert_eq!(plan.structs[1].path, "items[]");
+        assert_eq!(types.structs[1].path, "items[]");
         // Elements that are sometimes null.
-        let plan = plan_of(&[json!({"xs": [1, null]})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["xs: Vec<Option<i64>>"]);
+        let types = types_of(&[json!({"xs": [1, null]})]);
+        assert_eq!(fields(&types, "UiConfig"), ["xs: Vec<Option<i64>>"]);
         // An array here, a string there.
-        let plan = plan_of(&[json!({"x": [1]}), json!({"x": "one"})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["x: serde_json::Value"]);
+        let types = types_of(&[json!({"x": [1]}), json!({"x": "one"})]);
+        assert_eq!(fields(&types, "UiConfig"), ["x: serde_json::Value"]);
     }
 
     #[test]
     fn null_and_mixed_kinds() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"only_null": null, "nullable": 1, "mixed": 1, "obj_or_int": {"a": 1}, "sometimes_null": null}),
             json!({"only_null": null, "nullable": null, "mixed": "one", "obj_or_int": 2}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "mixed: serde_json::Value",
                 "nullable: Option<i64>",
@@ -562,16 +562,16 @@ mod tests {
             ]
         );
         // No struct for the object that unified with an integer.
-        assert_eq!(names(&plan), ["UiConfig"]);
+        assert_eq!(names(&types), ["UiConfig"]);
     }
 
     #[test]
     fn key_renames() {
-        let plan = plan_of(&[json!({
+        let types = types_of(&[json!({
             "maxItems": 1, "HTTPTimeout": 2, "dash-key": 3, "plain": 4, "3d": true, "with space": 5
         })]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "field_3d: bool as \"3d\"",
                 "http_timeout: i64 as \"HTTPTimeout\"",
@@ -585,11 +585,11 @@ mod tests {
 
     #[test]
     fn keyword_field_names_are_raw() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"type": "a", "match": 1, "self": true, "crate": 1, "union": 0, "gen": 1}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "crate_: i64 as \"crate\"",
                 "r#gen: i64",
@@ -603,7 +603,7 @@ mod tests {
 
     #[test]
     fn colliding_keys_are_errors_naming_both() {
-        let errors = plan(
+        let errors = object_types(
             "ui-config",
             "UiConfig",
             &[json!({"fooBar": 1, "foo_bar": 2, "nested": {"a-b": 1, "a_b": 2}})],
@@ -616,7 +616,7 @@ mod tests {
                 "keys `a-b` and `a_b` of object flag `ui-config` both become field `a_b` of `UiConfigNested`; rename one of them in the flag definitions",
             ]
         );
-        let errors = plan("f", "F", &[json!({"---": 1})]).unwrap_err();
+        let errors = object_types("f", "F", &[json!({"---": 1})]).unwrap_err();
         assert_eq!(
             errors,
             [
@@ -627,19 +627,19 @@ mod tests {
 
     #[test]
     fn no_values_or_no_object_gives_json() {
-        let plan = plan("f", "F", &[]).unwrap();
-        assert_eq!(plan.root, RustType::Json);
-        assert!(plan.structs.is_empty());
+        let types = object_types("f", "F", &[]).unwrap();
+        assert_eq!(types.root, RustType::Json);
+        assert!(types.structs.is_empty());
     }
 
     #[test]
     fn deterministic_whatever_the_order_of_values() {
         let a = json!({"b": 1, "a": {"y": 1, "x": [1]}});
         let b = json!({"a": {"x": [2.5], "z": "s"}, "c": null});
-        let one = plan("f", "F", [&a, &b]).unwrap();
-        let two = plan("f", "F", [&b, &a]).unwrap();
+        let one = object_types("f", "F", [&a, &b]).unwrap();
+        let two = object_types("f", "F", [&b, &a]).unwrap();
         assert_eq!(one, two);
-        assert_eq!(one, plan("f", "F", [&a, &b]).unwrap());
+        assert_eq!(one, object_types("f", "F", [&a, &b]).unwrap());
         assert_eq!(
             fields(&one, "F"),
             ["a: FA", "b: Option<i64>", "c: Option<serde_json::Value>"]
