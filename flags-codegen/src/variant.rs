@@ -19,7 +19,7 @@ use crate::errors::Errors;
 use crate::expand::rebuild_tracking;
 use crate::locate::{self, Located};
 
-/// Expands `#[derive(FlagVariant)]`. Never fails: errors become `compile_error!`s, with the
+/// Expands `#[derive(FlagVariant)]`, for `flags-macro`. Never fails: errors become `compile_error!`s, with the
 /// trait impls still emitted (from the variants as written) so that uses add no errors.
 pub fn derive_flag_variant(input: TokenStream) -> TokenStream {
     match syn::parse2::<DeriveInput>(input) {

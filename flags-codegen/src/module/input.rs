@@ -22,7 +22,7 @@ pub struct Invocation {
 }
 
 /// Reads the input of a `flags!` invocation as a user writes it (`pub mod app_flags;`, with
-/// attributes); an error when the macro would reject it.
+/// attributes), for `flags check`; an error when the macro would reject it.
 pub fn parse_invocation(tokens: TokenStream) -> syn::Result<Invocation> {
     let (attrs, _vis, ident) = (|input: ParseStream<'_>| parse_module(input)).parse2(tokens)?;
     let mut errors = Errors::new();

@@ -54,7 +54,7 @@ use model::Model;
 pub use generate::{FlagNames, flag_names, generate};
 pub use input::{Invocation, parse_invocation};
 
-/// Expands `flags!`. `input` is `<path of the flags crate> ; <attributes> <vis> mod <name> [;]`.
+/// Expands `flags!`, for `flags-macro`. `input` is `<path of the flags crate> ; <attributes> <vis> mod <name> [;]`.
 /// Never fails: errors become `compile_error!`s at the offending tokens, next to the module
 /// with every flag that has no error of its own (an empty module when there is no schema to
 /// read), so that each mistake is one error and not also an unknown item at every use.
