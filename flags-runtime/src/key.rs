@@ -9,7 +9,8 @@ pub use flags_schema::FlagType;
 
 // Defined with the rest of what generated code names; `crate::key::KeySlot` is the path the
 // engine uses.
-pub(crate) use crate::__private::{KeySlot, SchemaDefault};
+pub(crate) use crate::__private::KeySlot;
+use crate::__private::SchemaDefault;
 use crate::engine::{ObjectValue, key_hash};
 
 /// A flag value as the engine holds it, borrowed for the duration of one read.
