@@ -1,4 +1,4 @@
-//! Generated code stays clean under strict lints: this file derives under
+//! Generated code stays clean under strict lints: this file derives and calls `flags!` under
 //! `#![deny(...)]` and must compile without a warning (`cargo clippy --all-targets -D warnings`
 //! checks the clippy part in CI).
 #![deny(
@@ -62,10 +62,34 @@ pub struct Checkout {
     pub note: String,
 }
 
+flags::flags! {
+    /// Every flag of the `flags!` fixture: keywords, digits, enums, nested and optional
+    /// structs, deprecated flags, flags without default.
+    #[flags(schema = "tests/fixtures/app_flags.json")]
+    pub mod app_flags;
+}
+
+// In a private module: every item is `pub` in it, as the derive's constants are in their
+// struct's `impl`.
+flags::flags! {
+    #[flags(schema = "tests/fixtures/derive.json")]
+    mod private_flags;
+}
+
 #[test]
 fn derives_under_strict_lints() {
     let client = flags::Client::for_tests().set(Checkout::HERO, Hero::Carousel);
     let checkout: Checkout = client.flags(&flags::Context::anonymous());
     assert_eq!(checkout.hero, Hero::Carousel);
     assert!(checkout.enabled);
+}
+
+#[test]
+fn flags_macro_under_strict_lints() {
+    let client = flags::Client::for_tests().set(app_flags::HERO, app_flags::Hero::Carousel);
+    let all: app_flags::All = client.flags(&flags::Context::anonymous());
+    assert_eq!(all.hero, app_flags::Hero::Carousel);
+    assert_eq!(all.r#type, app_flags::Type::B);
+    let all: private_flags::All = client.flags(&flags::Context::anonymous());
+    assert!(all.new_checkout);
 }

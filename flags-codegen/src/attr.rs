@@ -12,6 +12,7 @@
 //! | field | `skip` | none | not a flag: `Default::default()` |
 //! | variant | `rename` | `"value"` | the value it reads; default: the variant name under `rename_all` |
 //! | variant | `other` | none | the catch-all for values no other variant reads |
+//! | `flags!` module | `schema` | `"path"` | the lock or definition file, relative to the crate root |
 
 use heck::{
     ToKebabCase, ToLowerCamelCase, ToShoutyKebabCase, ToShoutySnakeCase, ToSnakeCase,
@@ -35,6 +36,8 @@ pub enum Place {
     Field,
     /// On a variant of an enum deriving `FlagVariant`.
     Variant,
+    /// On the module of `flags!`.
+    Module,
 }
 
 impl Place {
@@ -45,6 +48,7 @@ impl Place {
             Place::Enum => &["crate", "schema", "rename_all", "key"],
             Place::Field => &["key", "default", "skip"],
             Place::Variant => &["rename", "other"],
+            Place::Module => &["schema"],
         }
     }
 
@@ -54,8 +58,13 @@ impl Place {
             Place::Enum => "on an enum",
             Place::Field => "on a field",
             Place::Variant => "on a variant",
+            Place::Module => "on a `flags!` module",
         }
     }
+
+    /// The places of the derives' attributes, where a key misplaced among them is pointed to
+    /// its place.
+    const DERIVES: [Place; 4] = [Place::Struct, Place::Enum, Place::Field, Place::Variant];
 }
 
 /// How names become keys or values (serde's names for the same rules).
@@ -249,9 +258,11 @@ fn once<T>(
 
 fn unknown_key(meta: &ParseNestedMeta<'_>, name: &str, place: Place) -> syn::Error {
     let accepted = place.keys();
-    let elsewhere = [Place::Struct, Place::Enum, Place::Field, Place::Variant]
+    // A key of the derives is no hint on a `flags!` module, which takes its crate path from
+    // `flags!` and its names from the schema.
+    let elsewhere = Place::DERIVES
         .into_iter()
-        .filter(|p| *p != place && p.keys().contains(&name))
+        .filter(|p| Place::DERIVES.contains(&place) && *p != place && p.keys().contains(&name))
         .map(Place::name)
         .collect::<Vec<_>>();
     let hint = if !elsewhere.is_empty() {

@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
 use crate::errors::Errors;
-use crate::resolve::{Default, LiteralValue, Resolved, ResolvedField};
+use crate::resolve::{FieldDefault, LiteralValue, Resolved, ResolvedField};
 
 pub(crate) fn check(container: &Container<'_>, resolved: &Resolved<'_>, errors: &mut Errors) {
     for field in &container.fields {
@@ -102,7 +102,7 @@ fn default_literal_has_flag_type(field: &ResolvedField<'_>, errors: &mut Errors)
     if field.field.option_inner().is_some() {
         return; // `option_takes_no_default` reports it
     }
-    let Default::Literal { value, span } = &field.default else {
+    let FieldDefault::Literal { value, span } = &field.default else {
         return;
     };
     let flag_type = field.flag.flag_type;
@@ -140,7 +140,7 @@ fn default_among_variants(field: &ResolvedField<'_>, errors: &mut Errors) {
     if field.field.option_inner().is_some() {
         return; // `option_takes_no_default` reports it
     }
-    let Default::Literal {
+    let FieldDefault::Literal {
         value: LiteralValue::Str(s),
         span,
     } = &field.default
@@ -175,7 +175,7 @@ fn default_among_variants(field: &ResolvedField<'_>, errors: &mut Errors) {
 /// Without a default in code or in the schema, there is nothing to serve when the flag cannot
 /// be evaluated; ask for one rather than invent a zero value.
 fn default_exists(field: &ResolvedField<'_>, errors: &mut Errors) {
-    if !matches!(field.default, Default::Missing) {
+    if !matches!(field.default, FieldDefault::Missing) {
         return;
     }
     errors.push(syn::Error::new(

@@ -11,7 +11,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
 use crate::locate::Located;
-use crate::resolve::{Default, LiteralValue, Resolved, ResolvedField};
+use crate::resolve::{FieldDefault, LiteralValue, Resolved, ResolvedField};
 
 /// The path of the `flags` crate in generated code.
 pub(crate) fn krate(container: &Container<'_>) -> TokenStream {
@@ -175,15 +175,15 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     // trait's `on_unimplemented`) lands on the field.
     let checks = checks(field, krate);
     let value = match (&field.default, f.option_inner()) {
-        (Default::None, Some(inner)) => {
+        (FieldDefault::None, Some(inner)) => {
             let ctor = format_ident!("{kind}_key_optional", span = span);
             Some(quote_spanned!(inner.span()=> #krate::__private::#ctor::<#inner>(#key #checks)))
         }
-        (Default::Expr(expr), _) => {
+        (FieldDefault::Expr(expr), _) => {
             let ctor = format_ident!("{kind}_key_with", span = span);
             Some(quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, || #expr #checks)))
         }
-        (Default::Schema(json), _) if flag_type == FlagType::Object => {
+        (FieldDefault::Schema(json), _) if flag_type == FlagType::Object => {
             let ctor = format_ident!("object_key", span = span);
             let text = json.to_string();
             Some(quote_spanned! {ty.span()=>
@@ -195,12 +195,12 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
                 })
             })
         }
-        (Default::Schema(json), _) => schema_literal(flag_type, json).map(|lit| {
+        (FieldDefault::Schema(json), _) => schema_literal(flag_type, json).map(|lit| {
             let ctor = format_ident!("{kind}_key", span = span);
             quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty>(#key, #lit #checks))
         }),
         (
-            Default::Literal {
+            FieldDefault::Literal {
                 value,
                 span: lit_span,
             },
@@ -215,13 +215,13 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     // Each constant caches its flag's index in a static of its own (see `KeySlot`).
     .map(|ctor| {
         quote! {
-            #ctor.__with_slot({
+            #krate::__private::with_slot(#ctor, {
                 static SLOT: #krate::__private::KeySlot = #krate::__private::KeySlot::new();
                 &SLOT
             })
         }
     })
-    .unwrap_or_else(|| quote!(#krate::__private::FlagKey::__fallback(#key)));
+    .unwrap_or_else(|| quote!(#krate::__private::fallback_key(#key)));
     let docs = docs(field, located);
     let deprecated = field.flag.deprecated.then(|| {
         let note = deprecation_note(&field.key, field.flag, &located.display);
@@ -325,12 +325,12 @@ fn checks(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
                 .filter_map(|(name, v)| Some((format!("variant `{name}`"), v.as_i64()?)))
                 .collect();
             match &field.default {
-                Default::Schema(v) => {
+                FieldDefault::Schema(v) => {
                     if let Some(i) = v.as_i64() {
                         values.push(("the schema's default".to_owned(), i));
                     }
                 }
-                Default::Literal {
+                FieldDefault::Literal {
                     value: LiteralValue::Int(i),
                     ..
                 } => values.push(("the default".to_owned(), *i)),
@@ -429,10 +429,12 @@ fn docs(field: &ResolvedField<'_>, located: &Located) -> Vec<String> {
         docs.push(String::new());
     }
     let default = match &field.default {
-        Default::Schema(value) => format!("default `{value}` from the schema"),
-        Default::Literal { .. } | Default::Expr(_) => "default written in code".to_owned(),
-        Default::None => "`None` when it defers to the code".to_owned(),
-        Default::Missing => "no default".to_owned(),
+        FieldDefault::Schema(value) => format!("default `{value}` from the schema"),
+        FieldDefault::Literal { .. } | FieldDefault::Expr(_) => {
+            "default written in code".to_owned()
+        }
+        FieldDefault::None => "`None` when it defers to the code".to_owned(),
+        FieldDefault::Missing => "no default".to_owned(),
     };
     docs.push(format!(
         " Flag `{}` ({}, {default}), checked against `{}`.",

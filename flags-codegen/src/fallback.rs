@@ -23,7 +23,7 @@ pub(crate) fn fallback(
         let key = field.attrs.key.as_ref().map_or_else(|| field.name(), |k| k.value());
         quote! {
             #[doc = " Flag key (the derive reported an error)."]
-            #vis const #name: #krate::__private::FlagKey<#ty> = #krate::__private::FlagKey::__fallback(#key);
+            #vis const #name: #krate::__private::FlagKey<#ty> = #krate::__private::fallback_key(#key);
         }
     });
     // Track the schema even on error, so that fixing it triggers a rebuild.

@@ -1,13 +1,27 @@
-//! The code generator behind the `flags` macros, as a plain library so that it can be tested
-//! and reused (the macros are thin shims over it).
+//! The implementation of the `flags` macros (`#[derive(Flags)]`, `#[derive(FlagVariant)]`,
+//! `flags!`) and of the `flags` command's code generation, as a plain library so that it can be
+//! tested and shared (the proc-macro crate `flags-macro` is a thin shim over it).
 //!
-//! Phases, one module each: [`attr`] (the syntax of `#[flags(...)]`) → `ast` (the typed
-//! model of the input) → `resolve` (each field against the schema) → `check` (rules across
-//! fields) → `expand`; `fallback` is what is emitted when there are errors, `errors` collects
-//! them all so that a user sees every mistake in one build. [`locate`] finds the schema.
+//! **Not a stable API.** This crate is an implementation detail of `flags-macro` and the
+//! `flags` command, published only because they depend on it (as `serde_derive_internals` is
+//! for serde, or prost's internal crates are for `prost-build`). Its items may change or go in
+//! any release, patch releases included; the versions of the `flags` crates are pinned to each
+//! other exactly (`=x.y.z`) for that reason. Use the `flags` crate and its macros instead.
 //!
-//! For tools (the `flags` command): [`keys`] gives the flag keys a derive input names, and
-//! [`module`] the names `flags!` generates and the module as a file (`flags generate`).
+//! Phases, one module each: [`attr`] (the syntax of `#[flags(...)]`, on the derives' inputs
+//! and on the `flags!` module) → `ast` (the typed model of a derive's input) → `resolve` (each
+//! field against the schema) → `check` (rules across fields) → `expand`; `fallback` is what
+//! is emitted when there are errors, `errors` collects them all so that a user sees every
+//! mistake in one build. [`locate`] finds the schema. [`module`] is `flags!`: its input, its
+//! name model, the shapes of object flags, its expansion.
+//!
+//! Who uses the public items:
+//!
+//! | item | used by |
+//! | --- | --- |
+//! | [`derive_flags`], [`derive_flag_variant`], [`module::flags_module`] | `flags-macro` |
+//! | [`module::generate`], [`module::flag_names`], [`module::parse_invocation`], [`keys`] | the `flags` command (`flags generate`, `flags check`) |
+//! | [`attr`], [`locate`] | this crate; public for their docs (the attribute and search tables) |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -40,7 +54,7 @@ pub(crate) struct Overrides {
     pub(crate) untracked: bool,
 }
 
-/// Expands `#[derive(Flags)]`. Never fails: errors become `compile_error!` invocations at the
+/// Expands `#[derive(Flags)]`, for `flags-macro`. Never fails: errors become `compile_error!` invocations at the
 /// offending tokens, together with stub items so that each mistake is reported once.
 pub fn derive_flags(input: TokenStream) -> TokenStream {
     match syn::parse2::<syn::DeriveInput>(input) {

@@ -48,7 +48,8 @@ impl Env {
         }
     }
 
-    fn resolve(&self, path: &Path) -> PathBuf {
+    /// `path`, relative to the crate root unless absolute.
+    fn absolute(&self, path: &Path) -> PathBuf {
         match &self.manifest_dir {
             Some(dir) if path.is_relative() => dir.join(path),
             _ => path.to_owned(),
@@ -176,12 +177,12 @@ impl std::error::Error for LocateError {}
 /// Finds and parses the schema. `explicit` is the value of `#[flags(schema = ...)]`.
 pub fn locate(explicit: Option<(String, Span)>, env: &Env) -> Result<Located, LocateError> {
     if let Some((written, _)) = explicit {
-        let path = env.resolve(Path::new(&written));
+        let path = env.absolute(Path::new(&written));
         return load_required(path, written, Route::Attribute, env);
     }
     if let Some(var) = &env.schema_var {
         let written = var.to_string_lossy().into_owned();
-        let path = env.resolve(Path::new(var));
+        let path = env.absolute(Path::new(var));
         return load_required(path, written, Route::EnvVar, env);
     }
     let mut tried = vec![format!("the environment variable `{SCHEMA_ENV}`: not set")];

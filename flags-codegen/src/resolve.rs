@@ -18,11 +18,11 @@ pub(crate) struct ResolvedField<'a> {
     pub(crate) field: &'a Field<'a>,
     pub(crate) key: String,
     pub(crate) flag: &'a Flag,
-    pub(crate) default: Default<'a>,
+    pub(crate) default: FieldDefault<'a>,
 }
 
 /// Where a field's default comes from.
-pub(crate) enum Default<'a> {
+pub(crate) enum FieldDefault<'a> {
     /// The schema's default value (checked against the flag type by `flags-schema`).
     Schema(&'a serde_json::Value),
     /// A literal in `#[flags(default = ...)]`, already converted to the flag's JSON form when it
@@ -124,17 +124,17 @@ pub(crate) fn resolve<'a>(
         };
         let default = match &field.attrs.default {
             Some(expr) => match LiteralValue::from_expr(expr) {
-                Some(value) => Default::Literal {
+                Some(value) => FieldDefault::Literal {
                     value,
                     span: expr.span(),
                 },
-                None => Default::Expr(expr),
+                None => FieldDefault::Expr(expr),
             },
             // `None` is an `Option` field's default: the flag deferred to the code.
-            None if field.option_inner().is_some() => Default::None,
+            None if field.option_inner().is_some() => FieldDefault::None,
             None => match &flag.default {
-                Some(value) => Default::Schema(value),
-                None => Default::Missing,
+                Some(value) => FieldDefault::Schema(value),
+                None => FieldDefault::Missing,
             },
         };
         fields.push(ResolvedField {

@@ -19,7 +19,7 @@ use crate::errors::Errors;
 use crate::expand::rebuild_tracking;
 use crate::locate::{self, Located};
 
-/// Expands `#[derive(FlagVariant)]`. Never fails: errors become `compile_error!`s, with the
+/// Expands `#[derive(FlagVariant)]`, for `flags-macro`. Never fails: errors become `compile_error!`s, with the
 /// trait impls still emitted (from the variants as written) so that uses add no errors.
 pub fn derive_flag_variant(input: TokenStream) -> TokenStream {
     match syn::parse2::<DeriveInput>(input) {
@@ -28,7 +28,8 @@ pub fn derive_flag_variant(input: TokenStream) -> TokenStream {
     }
 }
 
-struct Variant<'a> {
+/// A variant of the enum and the value of the flag it reads.
+struct VariantValue<'a> {
     ident: &'a Ident,
     /// Reported already (a variant with fields, a second catch-all): left out of the impls.
     invalid: bool,
@@ -36,6 +37,7 @@ struct Variant<'a> {
     value: Option<String>,
     /// Where errors about its value point: the `rename` literal, else the variant name.
     span: Span,
+    /// The catch-all, `#[flags(other)]`.
     other: bool,
 }
 
@@ -89,7 +91,7 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
             (Some(rename), None) => Some(rename.value()),
             (None, None) => Some(rule.apply(name.strip_prefix("r#").unwrap_or(&name))),
         };
-        variants.push(Variant {
+        variants.push(VariantValue {
             ident: &variant.ident,
             invalid,
             value,
@@ -100,7 +102,7 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
             other: vattrs.other.is_some(),
         });
     }
-    check_shape(ident, &mut variants, &mut errors);
+    check_distinct(ident, &mut variants, &mut errors);
 
     let located = match &overrides.located {
         Some(located) => Some(located.clone()),
@@ -121,7 +123,7 @@ pub(crate) fn derive_flag_variant_with(input: &DeriveInput, overrides: &Override
         check_against_flag(ident, &attrs, &key, &variants, located, &mut errors);
     }
     let mut out = errors.into_compile_errors();
-    out.extend(expand(ident, &variants, &key, &krate));
+    out.extend(expand_impls(ident, &variants, &key, &krate));
     if let Some(located) = &located
         && !overrides.untracked
     {
@@ -139,7 +141,7 @@ pub(crate) fn enum_key(ident: &Ident, attrs: &Attrs) -> String {
 }
 
 /// One catch-all at most, and no two variants reading one value.
-fn check_shape(ident: &Ident, variants: &mut [Variant<'_>], errors: &mut Errors) {
+fn check_distinct(ident: &Ident, variants: &mut [VariantValue<'_>], errors: &mut Errors) {
     let mut first_other: Option<&Ident> = None;
     for variant in variants.iter_mut().filter(|v| v.other) {
         match first_other {
@@ -175,7 +177,7 @@ fn check_against_flag(
     ident: &Ident,
     attrs: &Attrs,
     key: &str,
-    variants: &[Variant<'_>],
+    variants: &[VariantValue<'_>],
     located: &Located,
     errors: &mut Errors,
 ) {
@@ -250,7 +252,12 @@ fn check_against_flag(
     }
 }
 
-fn expand(ident: &Ident, variants: &[Variant<'_>], key: &str, krate: &TokenStream) -> TokenStream {
+fn expand_impls(
+    ident: &Ident,
+    variants: &[VariantValue<'_>],
+    key: &str,
+    krate: &TokenStream,
+) -> TokenStream {
     let named: Vec<(&Ident, &str)> = variants
         .iter()
         .filter(|v| !v.invalid)
@@ -279,7 +286,7 @@ fn expand(ident: &Ident, variants: &[Variant<'_>], key: &str, krate: &TokenStrea
     let closed = other.is_none();
     // For a schema default that no variant reads (ruled out at compile time), the first variant;
     // an enum without variants has nothing to return, and no value can name one.
-    let fallback = match variants.iter().find(|v| !v.invalid) {
+    let first_variant = match variants.iter().find(|v| !v.invalid) {
         Some(first) => {
             let first = first.ident;
             quote!(Self::#first)
@@ -327,7 +334,7 @@ fn expand(ident: &Ident, variants: &[Variant<'_>], key: &str, krate: &TokenStrea
             fn from_static_str(value: &'static str) -> Self {
                 match <Self as #krate::FlagVariant>::from_value(value) {
                     ::core::option::Option::Some(variant) => variant,
-                    ::core::option::Option::None => #fallback,
+                    ::core::option::Option::None => #first_variant,
                 }
             }
         }

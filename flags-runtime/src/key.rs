@@ -2,12 +2,15 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::DeserializeOwned;
 
 pub use flags_schema::FlagType;
 
+// Defined with the rest of what generated code names; `crate::key::KeySlot` is the path the
+// engine uses.
+pub(crate) use crate::__private::KeySlot;
+use crate::__private::SchemaDefault;
 use crate::engine::{ObjectValue, key_hash};
 
 /// A flag value as the engine holds it, borrowed for the duration of one read.
@@ -117,44 +120,10 @@ pub struct FlagKey<T> {
     default: DefaultRepr<T>,
 }
 
-/// Where a generated key constant caches the index of its flag in a snapshot: the snapshot's
-/// generation in the high 32 bits, the index in the low 32. Generated code declares one
-/// `static` per key constant; every copy of the constant points at it, so after the first read
-/// of a configuration, a read finds its flag with one atomic load and one compare.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct KeySlot(AtomicU64);
-
-impl KeySlot {
-    /// An empty slot (generation 0 is never a snapshot's).
-    #[allow(clippy::new_without_default)] // a `const fn` for statics; `Default` is not const
-    pub const fn new() -> KeySlot {
-        KeySlot(AtomicU64::new(0))
-    }
-
-    /// The cached index, if it was cached for `generation`.
-    #[inline]
-    pub(crate) fn get(&self, generation: u32) -> Option<usize> {
-        let cached = self.0.load(Ordering::Relaxed);
-        ((cached >> 32) as u32 == generation).then_some(cached as u32 as usize)
-    }
-
-    /// Caches `index` for `generation`.
-    #[inline]
-    pub(crate) fn set(&self, generation: u32, index: usize) {
-        self.0.store(
-            (u64::from(generation) << 32) | (index as u64 & 0xffff_ffff),
-            Ordering::Relaxed,
-        );
-    }
-}
-
 impl<T> FlagKey<T> {
-    #[doc(hidden)]
-    /// Used by generated code in a crate that does not compile: the derive reported an error
-    /// and emits this stub so that uses of the key do not add errors of their own. A program
-    /// containing it never builds, so its default is never computed.
-    pub const fn __fallback(key: &'static str) -> FlagKey<T> {
+    /// A stub, for generated code in a crate that does not compile (see
+    /// `__private::fallback_key`): its default is never computed.
+    pub(crate) const fn stub(key: &'static str) -> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
             hash: key_hash(key),
@@ -174,9 +143,9 @@ impl<T> FlagKey<T> {
         }
     }
 
-    #[doc(hidden)]
-    /// Used by generated code: a default taken from the schema, converted into `T` by `convert`.
-    pub const fn __from_schema(
+    /// A default taken from the schema, converted into `T` by `convert` (for the key
+    /// constructors of `__private`).
+    pub(crate) const fn from_schema(
         key: &'static str,
         value: SchemaDefault,
         convert: fn(SchemaDefault) -> T,
@@ -194,9 +163,8 @@ impl<T> FlagKey<T> {
         &self.key
     }
 
-    #[doc(hidden)]
-    /// Used by generated code: this key caches its flag's index in `slot`.
-    pub const fn __with_slot(mut self, slot: &'static KeySlot) -> FlagKey<T> {
+    /// This key, caching its flag's index in `slot` (see `__private::with_slot`).
+    pub(crate) const fn with_slot(mut self, slot: &'static KeySlot) -> FlagKey<T> {
         self.slot = Some(slot);
         self
     }
@@ -221,20 +189,6 @@ impl<T> FlagKey<T> {
 
 fn never<T>() -> T {
     unreachable!("a stub key exists only in a crate that failed to compile")
-}
-
-#[doc(hidden)]
-/// A schema default as generated code stores it in a `const`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SchemaDefault {
-    /// A boolean.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A float.
-    Float(f64),
-    /// A string.
-    Str(&'static str),
 }
 
 /// How a key holds its default: built in a `const` (from the schema or a function), or owned.

@@ -1,9 +1,7 @@
 //! The Rust types `flags!` generates for object flags, inferred from the values the flag can
-//! take (its variants and its default), and the Rust names it gives flags, fields and variants.
+//! take (its variants and its default).
 //!
-//! # Shapes
-//!
-//! Every value is folded into one [`Ty`], key by key:
+//! Every value is folded into one [`Shape`], key by key:
 //!
 //! | seen at a key | Rust type |
 //! | --- | --- |
@@ -18,31 +16,21 @@
 //!
 //! A key present in every value is a plain field; a key absent from some values, or `null` in
 //! some of them (next to values of one type), is an `Option<T>` field with `#[serde(default)]`.
-//!
-//! # Names
-//!
-//! [`rust_name`] turns a flag key, a variant name or a JSON key into an identifier: heck's
-//! conversion to the case asked for; a name that starts with a digit gets a word in front
-//! (`3d-mode` → `FLAG_3D_MODE`, `flag_3d_mode`, `Flag3dMode`); a Rust keyword becomes a raw
-//! identifier (`type` → `r#type`), or gets a trailing `_` where Rust forbids raw identifiers
-//! (`self` → `self_`); `Self` as a type or variant name gets the word in front. Names that
-//! still are not identifiers (nothing alphanumeric, characters Rust does not accept) are
-//! `None`, and callers report them. Two names that convert to the same identifier are a
-//! compile error naming both, never renamed silently: a suffix would depend on which other
-//! keys exist, and a key added to the schema would then rename code that compiled before.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
+use super::naming::{Case, is_ident, rust_name};
+
 /// The unified type of every value seen at one place (a key of an object, the elements of an
 /// array).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Ty {
+pub(crate) struct Shape {
     kind: Kind,
     /// Some value there was `null`.
     nullable: bool,
@@ -56,7 +44,7 @@ enum Kind {
     Int,
     Float,
     Str,
-    Array(Box<Ty>),
+    Array(Box<Shape>),
     Object(Obj),
     /// Values of kinds that do not unify.
     Mixed,
@@ -68,15 +56,15 @@ struct Obj {
     /// How many objects were seen.
     samples: usize,
     /// Each key: the unified type of its values and in how many objects it appeared.
-    fields: BTreeMap<String, (Ty, usize)>,
+    fields: BTreeMap<String, (Shape, usize)>,
 }
 
-impl Ty {
+impl Shape {
     /// The type of one value.
-    pub(crate) fn of(value: &Value) -> Ty {
+    pub(crate) fn of(value: &Value) -> Shape {
         let kind = match value {
             Value::Null => {
-                return Ty {
+                return Shape {
                     kind: Kind::Unknown,
                     nullable: true,
                 };
@@ -85,34 +73,34 @@ impl Ty {
             Value::Number(n) if n.is_i64() => Kind::Int,
             Value::Number(_) => Kind::Float,
             Value::String(_) => Kind::Str,
-            Value::Array(items) => Kind::Array(Box::new(Ty::infer(items))),
+            Value::Array(items) => Kind::Array(Box::new(Shape::infer(items))),
             Value::Object(map) => Kind::Object(Obj {
                 samples: 1,
                 fields: map
                     .iter()
-                    .map(|(k, v)| (k.clone(), (Ty::of(v), 1)))
+                    .map(|(k, v)| (k.clone(), (Shape::of(v), 1)))
                     .collect(),
             }),
         };
-        Ty {
+        Shape {
             kind,
             nullable: false,
         }
     }
 
     /// The unified type of `values`; [`Kind::Unknown`] when there are none.
-    pub(crate) fn infer<'a>(values: impl IntoIterator<Item = &'a Value>) -> Ty {
+    pub(crate) fn infer<'a>(values: impl IntoIterator<Item = &'a Value>) -> Shape {
         values.into_iter().fold(
-            Ty {
+            Shape {
                 kind: Kind::Unknown,
                 nullable: false,
             },
-            |ty, value| ty.unify(Ty::of(value)),
+            |shape, value| shape.unify(Shape::of(value)),
         )
     }
 
     /// The type holding the values of both.
-    fn unify(self, other: Ty) -> Ty {
+    fn unify(self, other: Shape) -> Shape {
         let kind = match (self.kind, other.kind) {
             (Kind::Unknown, kind) | (kind, Kind::Unknown) => kind,
             (Kind::Mixed, _) | (_, Kind::Mixed) => Kind::Mixed,
@@ -132,7 +120,7 @@ impl Ty {
             (a, b) if a == b => a,
             _ => Kind::Mixed,
         };
-        Ty {
+        Shape {
             kind,
             nullable: self.nullable || other.nullable,
         }
@@ -141,10 +129,10 @@ impl Ty {
 
 /// The canonical shape of an object flag's values (its variants and default).
 pub(crate) fn flag_shape(flag: &flags_schema::Flag) -> String {
-    Ty::infer(flag.variants.values().chain(flag.default.as_ref())).canonical()
+    Shape::infer(flag.variants.values().chain(flag.default.as_ref())).canonical()
 }
 
-impl Ty {
+impl Shape {
     /// A canonical text of the shape, independent of how many values were seen and of the
     /// order of keys: `{density:int,panels:[str],title:str?}`. `flags!` stamps it on the struct
     /// it generates for an object flag, and the derive compares it with the shape of the flag a
@@ -287,7 +275,7 @@ impl FieldDef {
 
 /// The types generated for one object flag.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Plan {
+pub(crate) struct ObjectTypes {
     /// The type of the flag's values: [`RustType::Struct`] named after the flag, or
     /// `serde_json::Value` when the schema gives no value to learn a shape from.
     pub(crate) root: RustType,
@@ -295,44 +283,44 @@ pub(crate) struct Plan {
     pub(crate) structs: Vec<StructDef>,
 }
 
-/// Plans the structs of an object flag named `name` (UpperCamel, already an identifier) from
+/// The structs of an object flag named `name` (UpperCamel, already an identifier), from
 /// the values it can take. Errors (two keys converting to one field name) are messages that
 /// the caller places; every error of the flag is returned, not only the first.
-pub(crate) fn plan<'a>(
+pub(crate) fn object_types<'a>(
     flag: &str,
     name: &str,
     values: impl IntoIterator<Item = &'a Value>,
-) -> Result<Plan, Vec<String>> {
-    let ty = Ty::infer(values);
-    let mut planner = Planner {
+) -> Result<ObjectTypes, Vec<String>> {
+    let shape = Shape::infer(values);
+    let mut builder = StructBuilder {
         flag,
         structs: Vec::new(),
         errors: Vec::new(),
     };
-    let root = match ty.kind {
+    let root = match shape.kind {
         Kind::Object(obj) => {
-            planner.object(name, String::new(), obj);
+            builder.object(name, String::new(), obj);
             RustType::Struct(name.to_owned())
         }
         _ => RustType::Json,
     };
-    if planner.errors.is_empty() {
-        Ok(Plan {
+    if builder.errors.is_empty() {
+        Ok(ObjectTypes {
             root,
-            structs: planner.structs,
+            structs: builder.structs,
         })
     } else {
-        Err(planner.errors)
+        Err(builder.errors)
     }
 }
 
-struct Planner<'a> {
+struct StructBuilder<'a> {
     flag: &'a str,
     structs: Vec<StructDef>,
     errors: Vec<String>,
 }
 
-impl Planner<'_> {
+impl StructBuilder<'_> {
     /// Adds the struct `name` for `obj`, then those of its nested objects.
     fn object(&mut self, name: &str, path: String, obj: Obj) {
         let index = self.structs.len();
@@ -402,7 +390,7 @@ impl Planner<'_> {
             Kind::Float => RustType::F64,
             Kind::Str => RustType::String,
             Kind::Array(element) => {
-                let Ty { kind, nullable } = *element;
+                let Shape { kind, nullable } = *element;
                 let inner = self.ty(name, format!("{path}[]"), kind);
                 let inner = if nullable && inner != RustType::Json {
                     RustType::Option(Box::new(inner))
@@ -419,107 +407,24 @@ impl Planner<'_> {
     }
 }
 
-/// The case of a generated name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Case {
-    /// Fields: `new_checkout`.
-    Snake,
-    /// Types and enum variants: `NewCheckout`.
-    UpperCamel,
-}
-
-impl Case {
-    fn convert(self, name: &str) -> String {
-        match self {
-            Case::Snake => name.to_snake_case(),
-            Case::UpperCamel => name.to_upper_camel_case(),
-        }
-    }
-}
-
-/// Keywords Rust reserves (2024 edition), which a plain identifier cannot be.
-const KEYWORDS: &[&str] = &[
-    "Self", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
-    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if",
-    "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
-    "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
-    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
-];
-
-/// Keywords that cannot be raw identifiers either.
-const NOT_RAW: &[&str] = &["Self", "crate", "self", "super"];
-
-/// The identifier for `name` in `case`, as a string (`r#type` for keywords); `prefix` (a
-/// lowercase word) goes in front of names that start with a digit, and of `Self`. `None` when
-/// no identifier can be made; see the module docs for the rules.
-pub(crate) fn rust_name(name: &str, case: Case, prefix: &str) -> Option<String> {
-    let mut converted = case.convert(name);
-    if converted.is_empty() {
-        return None;
-    }
-    if converted.starts_with(|c: char| c.is_ascii_digit())
-        || (case == Case::UpperCamel && converted == "Self")
-    {
-        converted = case.convert(&format!("{prefix} {name}"));
-    }
-    if KEYWORDS.contains(&converted.as_str()) {
-        converted = if NOT_RAW.contains(&converted.as_str()) {
-            format!("{converted}_")
-        } else {
-            format!("r#{converted}")
-        };
-    }
-    // Rejects what the lexer does not take (characters outside XID) and keywords left over.
-    syn::parse_str::<syn::Ident>(&converted).ok()?;
-    Some(converted)
-}
-
-/// The constant of a field made by [`rust_name`]: `NEW_CHECKOUT` for `new_checkout`, `TYPE`
-/// for `r#type`; the name `#[derive(Flags)]` gives the field's key constant. Never a keyword:
-/// Rust's are lowercase or `Self`.
-pub(crate) fn const_name(field: &str) -> String {
-    field
-        .strip_prefix("r#")
-        .unwrap_or(field)
-        .to_shouty_snake_case()
-}
-
-/// An identifier from a name made by [`rust_name`].
-/// Names are checked with [`is_ident`] where they are made; should one slip through, it gives
-/// a name that fails to resolve rather than a panic in the compiler.
-pub(crate) fn ident(name: &str, span: proc_macro2::Span) -> syn::Ident {
-    match syn::parse_str::<syn::Ident>(name) {
-        Ok(mut ident) => {
-            ident.set_span(span);
-            ident
-        }
-        Err(_) => syn::Ident::new("__flags_invalid_name", span),
-    }
-}
-
-/// Whether `name` is an identifier (`r#type` included, bare keywords not).
-pub(crate) fn is_ident(name: &str) -> bool {
-    syn::parse_str::<syn::Ident>(name).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
 
-    fn plan_of(values: &[Value]) -> Plan {
-        plan("ui-config", "UiConfig", values).unwrap()
+    fn types_of(values: &[Value]) -> ObjectTypes {
+        object_types("ui-config", "UiConfig", values).unwrap()
     }
 
     /// `name: Type` of every field of struct `name`, with `?` for optional fields and the
     /// serde name when it differs.
-    fn fields(plan: &Plan, name: &str) -> Vec<String> {
-        let def = plan
+    fn fields(types: &ObjectTypes, name: &str) -> Vec<String> {
+        let def = types
             .structs
             .iter()
             .find(|s| s.name == name)
-            .unwrap_or_else(|| panic!("no struct {name} in {plan:#?}"));
+            .unwrap_or_else(|| panic!("no struct {name} in {types:#?}"));
         def.fields
             .iter()
             .map(|f| {
@@ -529,37 +434,37 @@ mod tests {
             .collect()
     }
 
-    fn names(plan: &Plan) -> Vec<&str> {
-        plan.structs.iter().map(|s| s.name.as_str()).collect()
+    fn names(types: &ObjectTypes) -> Vec<&str> {
+        types.structs.iter().map(|s| s.name.as_str()).collect()
     }
 
     #[test]
     fn one_value_gives_one_field_per_key() {
-        let plan = plan_of(&[json!({"density": 2, "title": "Hi", "dark": true, "ratio": 0.5})]);
-        assert_eq!(plan.root, RustType::Struct("UiConfig".into()));
-        assert_eq!(names(&plan), ["UiConfig"]);
+        let types = types_of(&[json!({"density": 2, "title": "Hi", "dark": true, "ratio": 0.5})]);
+        assert_eq!(types.root, RustType::Struct("UiConfig".into()));
+        assert_eq!(names(&types), ["UiConfig"]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             ["dark: bool", "density: i64", "ratio: f64", "title: String"]
         );
     }
 
     #[test]
     fn keys_absent_from_some_variants_are_options() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"density": 2, "title": "Compact"}),
             json!({"density": 1, "banner": "Hello"}),
             json!({"density": 1}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "banner: Option<String>",
                 "density: i64",
                 "title: Option<String>"
             ]
         );
-        let def = &plan.structs[0];
+        let def = &types.structs[0];
         let banner = &def.fields[0];
         assert!(banner.optional);
         assert_eq!((banner.seen, banner.of), (1, 3));
@@ -568,29 +473,29 @@ mod tests {
 
     #[test]
     fn integers_and_floats_unify_to_f64() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"a": 1, "b": 1, "c": 1.5}),
             json!({"a": 2, "b": 2.5, "c": 3}),
         ]);
-        assert_eq!(fields(&plan, "UiConfig"), ["a: i64", "b: f64", "c: f64"]);
+        assert_eq!(fields(&types, "UiConfig"), ["a: i64", "b: f64", "c: f64"]);
         // Beyond `i64`: a float.
-        let plan = plan_of(&[json!({"big": u64::MAX})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["big: f64"]);
+        let types = types_of(&[json!({"big": u64::MAX})]);
+        assert_eq!(fields(&types, "UiConfig"), ["big: f64"]);
     }
 
     #[test]
     fn nested_objects_become_nested_structs() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"theme": {"primary": "#fff", "colors": {"bg": "black"}}}),
             json!({"theme": {"primary": "#000", "accent": "red", "colors": {"bg": "white", "fg": 1}}}),
         ]);
         assert_eq!(
-            names(&plan),
+            names(&types),
             ["UiConfig", "UiConfigTheme", "UiConfigThemeColors"]
         );
-        assert_eq!(fields(&plan, "UiConfig"), ["theme: UiConfigTheme"]);
+        assert_eq!(fields(&types, "UiConfig"), ["theme: UiConfigTheme"]);
         assert_eq!(
-            fields(&plan, "UiConfigTheme"),
+            fields(&types, "UiConfigTheme"),
             [
                 "accent: Option<String>",
                 "colors: UiConfigThemeColors",
@@ -598,23 +503,23 @@ mod tests {
             ]
         );
         assert_eq!(
-            fields(&plan, "UiConfigThemeColors"),
+            fields(&types, "UiConfigThemeColors"),
             ["bg: String", "fg: Option<i64>"]
         );
-        assert_eq!(plan.structs[2].path, "theme.colors");
+        assert_eq!(types.structs[2].path, "theme.colors");
         // A nested object absent from some values is an optional struct.
-        let plan = plan_of(&[json!({"theme": {"x": 1}}), json!({})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["theme: Option<UiConfigTheme>"]);
+        let types = types_of(&[json!({"theme": {"x": 1}}), json!({})]);
+        assert_eq!(fields(&types, "UiConfig"), ["theme: Option<UiConfigTheme>"]);
     }
 
     #[test]
     fn arrays_unify_their_elements() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"ints": [1, 2], "nums": [1], "strs": ["a"], "mixed": [1, "a"], "empty": [], "nested": [[1], [2.5]]}),
             json!({"ints": [], "nums": [0.5], "strs": ["b", "c"], "mixed": [], "empty": [], "nested": []}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "empty: Vec<serde_json::Value>",
                 "ints: Vec<i64>",
@@ -625,29 +530,29 @@ mod tests {
             ]
         );
         // Arrays of objects: one struct for the elements, named after the field.
-        let plan = plan_of(&[json!({"items": [{"id": 1, "label": "a"}, {"id": 2}]})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["items: Vec<UiConfigItems>"]);
+        let types = types_of(&[json!({"items": [{"id": 1, "label": "a"}, {"id": 2}]})]);
+        assert_eq!(fields(&types, "UiConfig"), ["items: Vec<UiConfigItems>"]);
         assert_eq!(
-            fields(&plan, "UiConfigItems"),
+            fields(&types, "UiConfigItems"),
             ["id: i64", "label: Option<String>"]
         );
-        assert_eq!(plan.structs[1].path, "items[]");
+        assert_eq!(types.structs[1].path, "items[]");
         // Elements that are sometimes null.
-        let plan = plan_of(&[json!({"xs": [1, null]})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["xs: Vec<Option<i64>>"]);
+        let types = types_of(&[json!({"xs": [1, null]})]);
+        assert_eq!(fields(&types, "UiConfig"), ["xs: Vec<Option<i64>>"]);
         // An array here, a string there.
-        let plan = plan_of(&[json!({"x": [1]}), json!({"x": "one"})]);
-        assert_eq!(fields(&plan, "UiConfig"), ["x: serde_json::Value"]);
+        let types = types_of(&[json!({"x": [1]}), json!({"x": "one"})]);
+        assert_eq!(fields(&types, "UiConfig"), ["x: serde_json::Value"]);
     }
 
     #[test]
     fn null_and_mixed_kinds() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"only_null": null, "nullable": 1, "mixed": 1, "obj_or_int": {"a": 1}, "sometimes_null": null}),
             json!({"only_null": null, "nullable": null, "mixed": "one", "obj_or_int": 2}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "mixed: serde_json::Value",
                 "nullable: Option<i64>",
@@ -657,16 +562,16 @@ mod tests {
             ]
         );
         // No struct for the object that unified with an integer.
-        assert_eq!(names(&plan), ["UiConfig"]);
+        assert_eq!(names(&types), ["UiConfig"]);
     }
 
     #[test]
     fn key_renames() {
-        let plan = plan_of(&[json!({
+        let types = types_of(&[json!({
             "maxItems": 1, "HTTPTimeout": 2, "dash-key": 3, "plain": 4, "3d": true, "with space": 5
         })]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "field_3d: bool as \"3d\"",
                 "http_timeout: i64 as \"HTTPTimeout\"",
@@ -680,11 +585,11 @@ mod tests {
 
     #[test]
     fn keyword_field_names_are_raw() {
-        let plan = plan_of(&[
+        let types = types_of(&[
             json!({"type": "a", "match": 1, "self": true, "crate": 1, "union": 0, "gen": 1}),
         ]);
         assert_eq!(
-            fields(&plan, "UiConfig"),
+            fields(&types, "UiConfig"),
             [
                 "crate_: i64 as \"crate\"",
                 "r#gen: i64",
@@ -698,7 +603,7 @@ mod tests {
 
     #[test]
     fn colliding_keys_are_errors_naming_both() {
-        let errors = plan(
+        let errors = object_types(
             "ui-config",
             "UiConfig",
             &[json!({"fooBar": 1, "foo_bar": 2, "nested": {"a-b": 1, "a_b": 2}})],
@@ -711,7 +616,7 @@ mod tests {
                 "keys `a-b` and `a_b` of object flag `ui-config` both become field `a_b` of `UiConfigNested`; rename one of them in the flag definitions",
             ]
         );
-        let errors = plan("f", "F", &[json!({"---": 1})]).unwrap_err();
+        let errors = object_types("f", "F", &[json!({"---": 1})]).unwrap_err();
         assert_eq!(
             errors,
             [
@@ -722,19 +627,19 @@ mod tests {
 
     #[test]
     fn no_values_or_no_object_gives_json() {
-        let plan = plan("f", "F", &[]).unwrap();
-        assert_eq!(plan.root, RustType::Json);
-        assert!(plan.structs.is_empty());
+        let types = object_types("f", "F", &[]).unwrap();
+        assert_eq!(types.root, RustType::Json);
+        assert!(types.structs.is_empty());
     }
 
     #[test]
     fn deterministic_whatever_the_order_of_values() {
         let a = json!({"b": 1, "a": {"y": 1, "x": [1]}});
         let b = json!({"a": {"x": [2.5], "z": "s"}, "c": null});
-        let one = plan("f", "F", [&a, &b]).unwrap();
-        let two = plan("f", "F", [&b, &a]).unwrap();
+        let one = object_types("f", "F", [&a, &b]).unwrap();
+        let two = object_types("f", "F", [&b, &a]).unwrap();
         assert_eq!(one, two);
-        assert_eq!(one, plan("f", "F", [&a, &b]).unwrap());
+        assert_eq!(one, object_types("f", "F", [&a, &b]).unwrap());
         assert_eq!(
             fields(&one, "F"),
             ["a: FA", "b: Option<i64>", "c: Option<serde_json::Value>"]
@@ -743,47 +648,6 @@ mod tests {
             fields(&one, "FA"),
             ["x: Vec<f64>", "y: Option<i64>", "z: Option<String>"]
         );
-    }
-
-    #[test]
-    fn names_in_each_case() {
-        let cases = [
-            (
-                "new-checkout",
-                "new_checkout",
-                "NewCheckout",
-                "NEW_CHECKOUT",
-            ),
-            ("newCheckout", "new_checkout", "NewCheckout", "NEW_CHECKOUT"),
-            ("type", "r#type", "Type", "TYPE"),
-            ("self", "self_", "FlagSelf", "SELF"),
-            ("3d-mode", "flag_3d_mode", "Flag3dMode", "FLAG_3D_MODE"),
-            ("a.b/c", "a_b_c", "ABC", "A_B_C"),
-            ("union", "union", "Union", "UNION"),
-        ];
-        for (name, snake, camel, shouty) in cases {
-            assert_eq!(
-                rust_name(name, Case::Snake, "flag").as_deref(),
-                Some(snake),
-                "{name}"
-            );
-            assert_eq!(
-                rust_name(name, Case::UpperCamel, "flag").as_deref(),
-                Some(camel),
-                "{name}"
-            );
-            assert_eq!(const_name(snake), shouty, "{name}");
-        }
-        assert_eq!(rust_name("---", Case::Snake, "flag"), None);
-        assert_eq!(rust_name("", Case::UpperCamel, "flag"), None);
-        assert_eq!(
-            rust_name("1", Case::UpperCamel, "variant").as_deref(),
-            Some("Variant1")
-        );
-        // Made identifiers turn into tokens without panicking, raw ones included.
-        for name in ["r#type", "self_", "Flag3dMode"] {
-            let _ = ident(name, proc_macro2::Span::call_site());
-        }
     }
 
     #[test]
