@@ -9,43 +9,11 @@ pub use serde;
 pub use serde_json;
 pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::client::{Evaluation, Flags};
-pub use crate::key::FlagKey;
 use crate::key::FlagValue;
+pub use crate::key::{FlagKey, KeySlot, SchemaDefault};
 use crate::variant::FlagVariant;
-
-/// Where a generated key constant caches the index of its flag in a snapshot: the snapshot's
-/// generation in the high 32 bits, the index in the low 32. Generated code declares one
-/// `static` per key constant; every copy of the constant points at it, so after the first read
-/// of a configuration, a read finds its flag with one atomic load and one compare.
-#[derive(Debug)]
-pub struct KeySlot(AtomicU64);
-
-impl KeySlot {
-    /// An empty slot (generation 0 is never a snapshot's).
-    #[allow(clippy::new_without_default)] // a `const fn` for statics; `Default` is not const
-    pub const fn new() -> KeySlot {
-        KeySlot(AtomicU64::new(0))
-    }
-
-    /// The cached index, if it was cached for `generation`.
-    #[inline]
-    pub(crate) fn get(&self, generation: u32) -> Option<usize> {
-        let cached = self.0.load(Ordering::Relaxed);
-        ((cached >> 32) as u32 == generation).then_some(cached as u32 as usize)
-    }
-
-    /// Caches `index` for `generation`.
-    #[inline]
-    pub(crate) fn set(&self, generation: u32, index: usize) {
-        self.0.store(
-            (u64::from(generation) << 32) | (index as u64 & 0xffff_ffff),
-            Ordering::Relaxed,
-        );
-    }
-}
 
 /// `key`, caching its flag's index in `slot`: every key constant the derive generates goes
 /// through this, with a `static` slot of its own.
@@ -58,19 +26,6 @@ pub const fn with_slot<T>(key: FlagKey<T>, slot: &'static KeySlot) -> FlagKey<T>
 /// containing it never builds, so its default is never computed.
 pub const fn fallback_key<T>(key: &'static str) -> FlagKey<T> {
     FlagKey::stub(key)
-}
-
-/// A schema default as generated code stores it in a `const`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SchemaDefault {
-    /// A boolean.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A float.
-    Float(f64),
-    /// A string.
-    Str(&'static str),
 }
 
 /// Types that can hold a boolean flag.

@@ -3,14 +3,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::de::DeserializeOwned;
 
 pub use flags_schema::FlagType;
 
-// Defined with the rest of what generated code names; `crate::key::KeySlot` is the path the
-// engine uses.
-pub(crate) use crate::__private::KeySlot;
-use crate::__private::SchemaDefault;
 use crate::engine::{ObjectValue, key_hash};
 
 /// A flag value as the engine holds it, borrowed for the duration of one read.
@@ -252,4 +250,50 @@ impl<T> fmt::Debug for FlagKey<T> {
             .field("type", &std::any::type_name::<T>())
             .finish_non_exhaustive()
     }
+}
+
+/// Where a generated key constant caches the index of its flag in a snapshot: the snapshot's
+/// generation in the high 32 bits, the index in the low 32. Generated code declares one
+/// `static` per key constant; every copy of the constant points at it, so after the first read
+/// of a configuration, a read finds its flag with one atomic load and one compare.
+#[doc(hidden)] // generated code names it through `__private`
+#[derive(Debug)]
+pub struct KeySlot(AtomicU64);
+
+impl KeySlot {
+    /// An empty slot (generation 0 is never a snapshot's).
+    #[allow(clippy::new_without_default)] // a `const fn` for statics; `Default` is not const
+    pub const fn new() -> KeySlot {
+        KeySlot(AtomicU64::new(0))
+    }
+
+    /// The cached index, if it was cached for `generation`.
+    #[inline]
+    pub(crate) fn get(&self, generation: u32) -> Option<usize> {
+        let cached = self.0.load(Ordering::Relaxed);
+        ((cached >> 32) as u32 == generation).then_some(cached as u32 as usize)
+    }
+
+    /// Caches `index` for `generation`.
+    #[inline]
+    pub(crate) fn set(&self, generation: u32, index: usize) {
+        self.0.store(
+            (u64::from(generation) << 32) | (index as u64 & 0xffff_ffff),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// A schema default as generated code stores it in a `const`.
+#[doc(hidden)] // generated code names it through `__private`
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SchemaDefault {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(&'static str),
 }
