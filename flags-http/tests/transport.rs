@@ -1,14 +1,11 @@
 //! The shared HTTP transport against the fault-injecting server on 127.0.0.1: retries,
 //! `Retry-After`, the circuit breaker, coalescing, limits, headers, secrets and TLS.
-#![cfg(feature = "http")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use flags_runtime::transport::{
-    CircuitState, ConfigError, Request, Transport, TransportConfig, TransportError,
-};
+use flags_http::{CircuitState, ConfigError, Request, Transport, TransportConfig, TransportError};
 use flags_test_support::fault::{FaultServer, Reply, TestPki};
 
 const PATH: &str = "/ofrep/v1/evaluate/flags";
