@@ -3,7 +3,7 @@
 //! size limit, retries of transient failures with backoff and `Retry-After`), with credentials
 //! read from the environment at the last moment and never echoed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flags_http::{
     MAX_DEADLINE, Method, Request, TransportConfig, TransportError, http_error_summary,
@@ -149,6 +149,14 @@ fn failure(
         TransportError::TooLarge { .. } => fail(
             format!("the answer is larger than {} MiB", MAX_BODY >> 20),
             false,
+        ),
+        TransportError::RateLimited { until } => fail(
+            format!(
+                "the server answered {}; no request before its `Retry-After` passes (in {} ms)",
+                http_error_summary(429, None, b""),
+                until.saturating_duration_since(Instant::now()).as_millis()
+            ),
+            true,
         ),
         TransportError::InvalidRequest { message } => fail(message.clone(), false),
         other => fail(other.to_string(), true),
