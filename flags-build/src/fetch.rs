@@ -85,16 +85,18 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
         unreachable,
     };
     flags_http::check_url(&url).map_err(|e| fail(format!("invalid URL: {e}"), false))?;
+    // The transport refuses a zero timeout; the shortest one times every attempt out at once,
+    // as a zero timeout always did.
+    let timeout = source.timeout.max(Duration::from_nanos(1));
     // Each attempt has the source's timeout, and the waits between them fit in what is left.
-    let deadline = source
-        .timeout
+    let deadline = timeout
         .saturating_mul(ATTEMPTS)
         .saturating_add(WAIT_ROOM.saturating_mul(ATTEMPTS - 1))
         .min(MAX_DEADLINE);
     let mut config = TransportConfig::new()
-        .timeout(source.timeout)
+        .timeout(timeout)
         .deadline(deadline)
-        .connect_timeout(source.timeout.min(Duration::from_secs(10)))
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
         .retries(ATTEMPTS - 1)
         .retry_delay(RETRY_DELAY)
         .max_body(MAX_BODY as u64)

@@ -68,9 +68,12 @@ pub(crate) fn start(shared: Arc<Shared>, config: HttpConfig) -> Result<Worker, E
 /// its headers after `Accept` (a header of the same name replaces an earlier one). Redirects
 /// may leave the origin only when no credential would follow them.
 fn transport_config(config: &HttpConfig) -> Result<TransportConfig, String> {
+    // The transport refuses a zero timeout; the shortest one fails every poll at once, as a
+    // zero timeout always did.
+    let timeout = config.timeout.max(Duration::from_nanos(1));
     let mut transport = TransportConfig::new()
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
+        .timeout(timeout)
+        .connect_timeout(timeout)
         .retries(0)
         // The transport refuses a zero limit; one byte is no flag file either.
         .max_body(u64::try_from(config.max_body.max(1)).unwrap_or(u64::MAX))
