@@ -1,11 +1,14 @@
 //! Fetching remote sources (feature `http`): one blocking call per sync, on a current-thread
-//! runtime of its own, with a timeout, a response size limit, a few retries of transient
-//! failures, and credentials read from the environment at the last moment and never echoed.
+//! runtime of its own, through `flags-http`'s transport (a timeout per attempt, a response
+//! size limit, retries of transient failures with backoff and `Retry-After`), with credentials
+//! read from the environment at the last moment and never echoed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
+use flags_http::{
+    MAX_DEADLINE, Method, Request, TransportConfig, TransportError, http_error_summary,
+    is_header_name, is_header_value,
+};
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -14,12 +17,17 @@ use crate::source::{Kind, Source};
 /// The largest answer accepted.
 pub(crate) const MAX_BODY: usize = 32 << 20;
 
-/// The most of an error answer's body read (for its summary; the rest is not read).
-const ERROR_BODY: usize = 16 << 10;
-
 /// Attempts per source: the first and two retries of transient failures (connection errors,
 /// timeouts, 429, 5xx).
 const ATTEMPTS: u32 = 3;
+
+/// The base of the backoff between attempts (the waits are at most 200 ms, then 400 ms, unless
+/// the server's `Retry-After` asks for more).
+const RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// Room in the deadline for each wait between attempts (the transport waits for a
+/// `Retry-After` only when it asks for no more than the timeout).
+const WAIT_ROOM: Duration = Duration::from_secs(5);
 
 /// What a source answered: its body, parsed.
 pub(crate) struct Answer {
@@ -76,158 +84,85 @@ async fn fetch(source: &Source) -> Result<Answer, Error> {
         message: scrub(&message, &secrets),
         unreachable,
     };
-    let parsed = reqwest::Url::parse(&url).map_err(|e| fail(format!("invalid URL: {e}"), false))?;
-    let has_credentials = !secrets.is_empty();
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(flags_runtime::transport::tls_config())
-        .timeout(source.timeout)
-        .connect_timeout(source.timeout.min(Duration::from_secs(10)))
+    flags_http::check_url(&url).map_err(|e| fail(format!("invalid URL: {e}"), false))?;
+    // The transport refuses a zero timeout; the shortest one times every attempt out at once,
+    // as a zero timeout always did.
+    let timeout = source.timeout.max(Duration::from_nanos(1));
+    // Each attempt has the source's timeout, and the waits between them fit in what is left.
+    let deadline = timeout
+        .saturating_mul(ATTEMPTS)
+        .saturating_add(WAIT_ROOM.saturating_mul(ATTEMPTS - 1))
+        .min(MAX_DEADLINE);
+    let mut config = TransportConfig::new()
+        .timeout(timeout)
+        .deadline(deadline)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .retries(ATTEMPTS - 1)
+        .retry_delay(RETRY_DELAY)
+        .max_body(MAX_BODY as u64)
         .user_agent(concat!("flags-build/", env!("CARGO_PKG_VERSION")))
         // Credentials never follow a redirect to another origin.
-        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            let same_origin = attempt
-                .previous()
-                .first()
-                .is_some_and(|first| first.origin() == attempt.url().origin());
-            if attempt.previous().len() >= 5 {
-                attempt.error("more than 5 redirects")
-            } else if has_credentials && !same_origin {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        }))
-        .build()
-        .map_err(|e| fail(flags_runtime::transport::describe_error(&e), true))?;
-
-    let (method, body) = request_body(source);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut request = client
-            .request(method.clone(), parsed.clone())
-            .headers(headers.clone());
-        if let Some(body) = &body {
-            request = request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
-        }
-        let outcome = exchange(request).await;
-        let retry = match &outcome {
-            Err(Failure::Transport(_)) => true,
-            Err(Failure::Status { status, .. }) => {
-                *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-            }
-            _ => false,
-        };
-        if retry && attempt < ATTEMPTS {
-            let wait = match &outcome {
-                Err(Failure::Status {
-                    retry_after: Some(after),
-                    ..
-                }) => (*after).min(Duration::from_secs(5)),
-                _ => Duration::from_millis(200 << (attempt - 1)),
-            };
-            tokio::time::sleep(wait).await;
-            continue;
-        }
-        return match outcome {
-            Ok(bytes) => {
-                let document: Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| fail(format!("the answer is not JSON: {e}"), false))?;
-                Ok(Answer { url, document })
-            }
-            Err(Failure::Transport(message)) => Err(fail(message, true)),
-            Err(Failure::TooLarge) => Err(fail(
-                format!("the answer is larger than {} MiB", MAX_BODY >> 20),
-                false,
-            )),
-            Err(Failure::Status {
-                status, summary, ..
-            }) => {
-                let hint = match status {
-                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => credential_hint(source),
-                    StatusCode::NOT_FOUND => "; check the URL, namespace or ids".to_owned(),
-                    _ => String::new(),
-                };
-                Err(fail(format!("the server answered {summary}{hint}"), true))
-            }
-        };
+        .cross_origin_redirects(secrets.is_empty());
+    for (name, value) in headers {
+        config = config.header(name, value);
     }
+    let transport = config.build().map_err(|e| fail(e.to_string(), false))?;
+
+    let request = match request_body(source) {
+        (Method::POST, Some(body)) => Request::post_json(url.as_str(), body.to_string()),
+        (method, _) => Request::new(method, url.as_str()),
+    };
+    let response = match transport.send(request).await {
+        Ok(response) if (200..300).contains(&response.status) => response,
+        // A redirect not followed, say.
+        Ok(response) => {
+            let summary =
+                http_error_summary(response.status, response.content_type(), &response.body);
+            return Err(fail(format!("the server answered {summary}"), true));
+        }
+        Err(error) => return Err(failure(source, &error, &fail)),
+    };
+    let document: Value = serde_json::from_slice(&response.body)
+        .map_err(|e| fail(format!("the answer is not JSON: {e}"), false))?;
+    Ok(Answer { url, document })
 }
 
-enum Failure {
-    Transport(String),
-    Status {
-        status: StatusCode,
-        /// `HTTP 503 Service Unavailable: <the start of the body>`, short.
-        summary: String,
-        retry_after: Option<Duration>,
-    },
-    TooLarge,
-}
-
-async fn exchange(request: reqwest::RequestBuilder) -> Result<Vec<u8>, Failure> {
-    let mut response = request
-        .send()
-        .await
-        .map_err(|e| Failure::Transport(flags_runtime::transport::describe_error(&e)))?;
-    let status = response.status();
-    if status.is_success()
-        && let Some(length) = response.content_length()
-        && length > MAX_BODY as u64
-    {
-        return Err(Failure::TooLarge);
-    }
-    let mut bytes = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) if !status.is_success() => {
-                // An error page: its start is enough for the summary.
-                let room = ERROR_BODY - bytes.len();
-                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if bytes.len() >= ERROR_BODY {
-                    break;
-                }
-            }
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > MAX_BODY {
-                    return Err(Failure::TooLarge);
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(error) if status.is_success() => {
-                return Err(Failure::Transport(format!(
-                    "the answer broke off: {}",
-                    flags_runtime::transport::describe_error(&error)
-                )));
-            }
-            Err(_) => break,
-        }
-    }
-    if status.is_success() {
-        return Ok(bytes);
-    }
-    let retry_after = response
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    Err(Failure::Status {
-        status,
-        summary: flags_runtime::transport::http_error_summary(
-            status.as_u16(),
+/// The error of a request that failed for good.
+fn failure(
+    source: &Source,
+    error: &TransportError,
+    fail: &impl Fn(String, bool) -> Error,
+) -> Error {
+    match error {
+        TransportError::Status {
+            status,
             content_type,
-            &bytes,
+            body,
+            ..
+        } => {
+            let summary = http_error_summary(*status, content_type.as_deref(), body);
+            let hint = match status {
+                401 | 403 => credential_hint(source),
+                404 => "; check the URL, namespace or ids".to_owned(),
+                _ => String::new(),
+            };
+            fail(format!("the server answered {summary}{hint}"), true)
+        }
+        TransportError::TooLarge { .. } => fail(
+            format!("the answer is larger than {} MiB", MAX_BODY >> 20),
+            false,
         ),
-        retry_after,
-    })
+        TransportError::RateLimited { until } => fail(
+            format!(
+                "the server answered {}; no request before its `Retry-After` passes (in {} ms)",
+                http_error_summary(429, None, b""),
+                until.saturating_duration_since(Instant::now()).as_millis()
+            ),
+            true,
+        ),
+        TransportError::InvalidRequest { message } => fail(message.clone(), false),
+        other => fail(other.to_string(), true),
+    }
 }
 
 fn credential_hint(source: &Source) -> String {
@@ -258,55 +193,61 @@ fn request_body(source: &Source) -> (Method, Option<Value>) {
     }
 }
 
+/// Request headers, in order (a later one replaces an earlier one of the same name).
+type Headers = Vec<(String, String)>;
+
 /// The request headers, and the secret values in them (to scrub from messages).
-fn headers(source: &Source) -> Result<(HeaderMap, Vec<String>), Error> {
-    let mut map = HeaderMap::new();
-    map.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+fn headers(source: &Source) -> Result<(Headers, Vec<String>), Error> {
+    let mut map: Headers = vec![("accept".to_owned(), "application/json".to_owned())];
     if let Kind::Flipt { environment, .. } = &source.kind {
         // The snapshot format version this importer reads.
-        map.insert(
-            HeaderName::from_static("x-flipt-accept-server-version"),
-            HeaderValue::from_static("1.47.0"),
-        );
+        map.push((
+            "x-flipt-accept-server-version".to_owned(),
+            "1.47.0".to_owned(),
+        ));
         if let Some(environment) = environment {
-            let value = HeaderValue::from_str(environment).map_err(|_| Error::InvalidSource {
-                source_name: source.to_string(),
-                message: "the Flipt environment is not a valid header value".to_owned(),
-            })?;
-            map.insert(HeaderName::from_static("x-flipt-environment"), value);
+            if !is_header_value(environment) {
+                return Err(Error::InvalidSource {
+                    source_name: source.to_string(),
+                    message: "the Flipt environment is not a valid header value".to_owned(),
+                });
+            }
+            map.push(("x-flipt-environment".to_owned(), environment.clone()));
         }
     }
     let mut secrets = Vec::new();
-    let mut secret = |name: HeaderName, var: &str, prefix: &str| -> Result<(), Error> {
+    let mut secret = |name: &str, var: &str, prefix: &str| -> Result<(), Error> {
         let value = std::env::var(var).map_err(|_| Error::MissingEnv {
             var: var.to_owned(),
             what: format!("the credentials of {source}"),
         })?;
-        let mut header = HeaderValue::from_str(&format!("{prefix}{value}")).map_err(|_| {
-            Error::InvalidSource {
+        let header = format!("{prefix}{value}");
+        if !is_header_value(&header) {
+            return Err(Error::InvalidSource {
                 source_name: source.to_string(),
                 message: format!("the value of `{var}` is not a valid header value"),
-            }
-        })?;
-        header.set_sensitive(true);
+            });
+        }
         if !value.is_empty() {
             secrets.push(value);
         }
-        map.insert(name, header);
+        map.push((name.to_owned(), header));
         Ok(())
     };
     let c = &source.credentials;
     if let Some(var) = &c.bearer_env {
-        secret(header::AUTHORIZATION, var, "Bearer ")?;
+        secret("authorization", var, "Bearer ")?;
     }
     if let Some(var) = &c.api_key_env {
-        secret(HeaderName::from_static("x-api-key"), var, "")?;
+        secret("x-api-key", var, "")?;
     }
     for (name, var) in &c.header_envs {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::InvalidSource {
-            source_name: source.to_string(),
-            message: format!("`{name}` is not a valid header name"),
-        })?;
+        if !is_header_name(name) {
+            return Err(Error::InvalidSource {
+                source_name: source.to_string(),
+                message: format!("`{name}` is not a valid header name"),
+            });
+        }
         secret(name, var, "")?;
     }
     Ok((map, secrets))

@@ -486,10 +486,7 @@ fn flagship_definitions_url(endpoint: &str) -> Option<String> {
 }
 
 /// The URL without user information, query or fragment.
-pub(crate) fn redact(url: &str) -> String {
-    let without_query = url.split(['?', '#']).next().unwrap_or(url);
-    strip_user_info(without_query)
-}
+pub(crate) use flags_http::redact_url as redact;
 
 /// The URL without user information.
 pub(crate) fn strip_user_info(url: &str) -> String {

@@ -10,10 +10,12 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use flags_http::{
+    Request, Transport, TransportConfig, TransportError, UrlError, check_url, http_error_summary,
+    is_header_name, is_header_value, jitter, redact_url,
+};
 use tokio::sync::mpsc;
 
 use super::in_process::{Failure, Origin, Shared};
@@ -27,30 +29,13 @@ pub(crate) fn start(shared: Arc<Shared>, config: HttpConfig) -> Result<Worker, E
         origin: shared.describe().to_owned(),
         message,
     };
-    let url = reqwest::Url::parse(&config.url)
-        .map_err(|error| invalid(format!("not a valid URL: {error}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(format!(
-            "the scheme `{}` is not supported; use `https` or `http`",
-            url.scheme()
-        )));
-    }
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    if let Some(token) = &config.bearer {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.0))
-            .map_err(|_| invalid("the bearer token is not a valid header value".to_owned()))?;
-        value.set_sensitive(true);
-        headers.insert(header::AUTHORIZATION, value);
-    }
-    for (name, value) in &config.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| invalid(format!("`{name}` is not a valid header name")))?;
-        let mut value = HeaderValue::from_str(&value.0)
-            .map_err(|_| invalid(format!("the value of header `{name}` is not valid")))?;
-        value.set_sensitive(true);
-        headers.insert(name, value);
-    }
+    check_url(&config.url).map_err(|error| {
+        invalid(match error {
+            UrlError::Unparsable { reason } => format!("not a valid URL: {reason}"),
+            other => other.to_string(),
+        })
+    })?;
+    let transport = transport_config(&config).map_err(invalid)?;
     let (tx, rx) = mpsc::unbounded_channel::<Command>();
     let worker_shared = shared.clone();
     Worker::spawn(
@@ -70,12 +55,47 @@ pub(crate) fn start(shared: Arc<Shared>, config: HttpConfig) -> Result<Worker, E
                     return;
                 }
             };
-            runtime.block_on(run(&worker_shared, &config, url, headers, rx));
+            runtime.block_on(run(&worker_shared, &config, transport, rx));
             // Without waiting for a name lookup still running on the blocking pool.
             runtime.shutdown_background();
         },
     )
     .map_err(|error| invalid(format!("cannot start the polling thread: {error}")))
+}
+
+/// The shared transport's settings for polling: one attempt per poll (the next poll is the
+/// retry), the source's timeout for connecting and for the whole request, its body limit, and
+/// its headers after `Accept` (a header of the same name replaces an earlier one). Redirects
+/// may leave the origin only when no credential would follow them.
+fn transport_config(config: &HttpConfig) -> Result<TransportConfig, String> {
+    // The transport refuses a zero timeout; the shortest one fails every poll at once, as a
+    // zero timeout always did.
+    let timeout = config.timeout.max(Duration::from_nanos(1));
+    let mut transport = TransportConfig::new()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .retries(0)
+        // The transport refuses a zero limit; one byte is no flag file either.
+        .max_body(u64::try_from(config.max_body.max(1)).unwrap_or(u64::MAX))
+        .cross_origin_redirects(config.bearer.is_none() && config.headers.is_empty())
+        .header("accept", "application/json");
+    if let Some(token) = &config.bearer {
+        let value = format!("Bearer {}", token.0);
+        if !is_header_value(&value) {
+            return Err("the bearer token is not a valid header value".to_owned());
+        }
+        transport = transport.header("authorization", value);
+    }
+    for (name, value) in &config.headers {
+        if !is_header_name(name) {
+            return Err(format!("`{name}` is not a valid header name"));
+        }
+        if !is_header_value(&value.0) {
+            return Err(format!("the value of header `{name}` is not valid"));
+        }
+        transport = transport.header(name.as_str(), &*value.0);
+    }
+    Ok(transport)
 }
 
 /// What one poll found.
@@ -95,19 +115,18 @@ enum Fetched {
 async fn run(
     shared: &Shared,
     config: &HttpConfig,
-    url: reqwest::Url,
-    headers: HeaderMap,
+    transport: TransportConfig,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let client = match http_client(config, headers) {
-        Ok(client) => client,
-        Err(message) => {
-            shared.fatal(message);
+    let transport = match transport.build() {
+        Ok(transport) => transport,
+        Err(error) => {
+            shared.fatal(format!("cannot set up the HTTP client: {error}"));
             return;
         }
     };
     // Names the body in messages: the URL without credentials.
-    let name = crate::transport::redact_url(url.as_str());
+    let name = redact_url(&config.url);
     let mut etag: Option<String> = None;
     let mut waiting: Vec<std::sync::mpsc::Sender<Result<(), Failed>>> = Vec::new();
     let mut delay = Duration::ZERO;
@@ -124,7 +143,7 @@ async fn run(
             return;
         }
         let fetched = {
-            let mut fetch = pin!(fetch(&client, &url, config, etag.as_deref()));
+            let mut fetch = pin!(fetch(&transport, config, &name, etag.as_deref()));
             loop {
                 match race(fetch.as_mut(), commands.recv()).await {
                     Either::Left(fetched) => break fetched,
@@ -196,150 +215,79 @@ async fn run(
 
 /// The interval plus a random jitter, or longer when the server asked for it.
 fn next_delay(config: &HttpConfig, retry_after: Option<Duration>) -> Duration {
-    let jitter = config.jitter();
-    let extra = match u64::try_from(jitter.as_millis()) {
-        Ok(0) | Err(_) => Duration::ZERO,
-        Ok(max) => Duration::from_millis(random() % (max + 1)),
-    };
-    (config.interval + extra).max(retry_after.unwrap_or_default())
+    (config.interval + jitter(config.jitter())).max(retry_after.unwrap_or_default())
 }
 
-/// A random number, from the standard library's randomly keyed hasher.
-fn random() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    hasher.finish()
-}
-
-fn http_client(config: &HttpConfig, headers: HeaderMap) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(crate::transport::tls_config())
-        .default_headers(headers)
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .user_agent(concat!("flags/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| {
-            format!(
-                "cannot set up the HTTP client: {}",
-                crate::transport::describe_error(&error)
-            )
-        })
-}
-
+/// One poll: `GET` with `If-None-Match`, through the transport (its breaker, rate-limit
+/// window and deadline). `origin` names the URL in messages.
 async fn fetch(
-    client: &reqwest::Client,
-    url: &reqwest::Url,
+    transport: &Transport,
     config: &HttpConfig,
+    origin: &str,
     etag: Option<&str>,
 ) -> Fetched {
-    let origin = crate::transport::redact_url(url.as_str());
-    let mut request = client.get(url.clone());
-    if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
-        request = request.header(header::IF_NONE_MATCH, etag);
+    let mut request = Request::get(config.url.as_str());
+    if let Some(etag) = etag {
+        request = request.header("if-none-match", etag);
     }
-    let mut response = match request.send().await {
-        Ok(response) => response,
-        Err(error) => {
-            return Fetched::Failed {
-                message: format!(
-                    "cannot reach `{origin}`: {}",
-                    crate::transport::describe_error(&error)
-                ),
-                retry_after: None,
-            };
-        }
+    let failed = |message: String| Fetched::Failed {
+        message,
+        retry_after: None,
     };
-    let status = response.status();
-    match status {
-        StatusCode::NOT_MODIFIED => return Fetched::NotModified,
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-            return Fetched::Fatal(format!(
+    match transport.send(request).await {
+        Ok(response) if response.is_not_modified() => Fetched::NotModified,
+        Ok(response) if (200..300).contains(&response.status) => Fetched::Body {
+            etag: response.etag().map(str::to_owned),
+            bytes: response.body.into(),
+        },
+        // A redirect not followed, say.
+        Ok(response) => failed(format!(
+            "`{origin}` answered {}",
+            http_error_summary(response.status, response.content_type(), &response.body)
+        )),
+        Err(TransportError::Status { status, .. }) if status == 401 || status == 403 => {
+            let status = http_error_summary(status, None, b"");
+            let status = status.trim_start_matches("HTTP ");
+            Fetched::Fatal(format!(
                 "`{origin}` refused the credentials ({status}); polling stopped"
-            ));
+            ))
         }
-        _ if !status.is_success() => {
-            let retry_after = response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let content_type = response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let start = error_body_start(&mut response).await;
-            let summary = crate::transport::http_error_summary(
-                status.as_u16(),
-                content_type.as_deref(),
-                &start,
-            );
-            return Fetched::Failed {
-                message: format!("`{origin}` answered {summary}"),
-                retry_after,
-            };
-        }
-        _ => {}
-    }
-    let etag = response
-        .headers()
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut bytes = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > config.max_body {
-                    return Fetched::Failed {
-                        message: format!(
-                            "`{origin}` sent a body larger than {} bytes",
-                            config.max_body
-                        ),
-                        retry_after: None,
-                    };
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(error) => {
-                return Fetched::Failed {
-                    message: format!(
-                        "cannot read the body from `{origin}`: {}",
-                        crate::transport::describe_error(&error)
-                    ),
-                    retry_after: None,
-                };
+        Err(TransportError::Status {
+            status,
+            retry_after,
+            content_type,
+            body,
+        }) => Fetched::Failed {
+            message: format!(
+                "`{origin}` answered {}",
+                http_error_summary(status, content_type.as_deref(), &body)
+            ),
+            retry_after,
+        },
+        Err(TransportError::RateLimited { until }) => {
+            let wait = until.saturating_duration_since(Instant::now());
+            Fetched::Failed {
+                message: format!(
+                    "`{origin}` answered {}; no request before its `Retry-After` passes (in {} ms)",
+                    http_error_summary(429, None, b""),
+                    wait.as_millis()
+                ),
+                retry_after: Some(wait),
             }
         }
-    }
-    Fetched::Body { bytes, etag }
-}
-
-/// The most of an error answer's body read, for its summary.
-const ERROR_BODY: usize = 16 << 10;
-
-/// The start of an error answer's body (what arrives of it within the timeout).
-async fn error_body_start(response: &mut reqwest::Response) -> Vec<u8> {
-    let mut start = Vec::new();
-    while start.len() < ERROR_BODY {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = ERROR_BODY - start.len();
-                start.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            Ok(None) | Err(_) => break,
+        Err(TransportError::TooLarge { .. }) => failed(format!(
+            "`{origin}` sent a body larger than {} bytes",
+            config.max_body
+        )),
+        Err(TransportError::Body { message }) => {
+            failed(format!("cannot read the body from `{origin}`: {message}"))
         }
+        Err(TransportError::Timeout | TransportError::DeadlineExceeded { .. }) => failed(format!(
+            "cannot reach `{origin}`: timed out after {} ms",
+            config.timeout.as_millis()
+        )),
+        Err(error) => failed(format!("cannot reach `{origin}`: {error}")),
     }
-    start
 }
 
 enum Either<A, B> {

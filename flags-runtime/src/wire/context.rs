@@ -1,8 +1,10 @@
 //! The evaluation context on the wire, and the text encodings the protocols need:
-//! percent-encoding, ISO 8601 date-times, numbers as JavaScript prints them.
+//! percent-encoding, ISO 8601 date-times (written by `flags_http::date`), numbers as
+//! JavaScript prints them.
 
 use std::fmt::Write as _;
-use std::time::SystemTime;
+
+use flags_http::date::iso8601;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError};
@@ -95,63 +97,6 @@ pub(crate) fn value_to_json(value: &Value, dates: Dates) -> serde_json::Value {
         ),
         (other, _) => other.to_json(),
     }
-}
-
-/// A point in time as ISO 8601 in UTC, as JavaScript's `Date.prototype.toISOString` writes it
-/// but without the milliseconds when they are zero: `2024-02-07T12:00:00Z`,
-/// `2024-02-07T12:00:00.250Z`. Sub-millisecond precision is dropped (towards the past).
-/// Years outside 0..=9999 use the extended form `+012345` / `-000001`.
-pub(crate) fn iso8601(t: SystemTime) -> String {
-    let (secs, nanos) = match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => (d.as_secs() as i128, d.subsec_nanos()),
-        Err(e) => {
-            let d = e.duration();
-            let (s, n) = (d.as_secs() as i128, d.subsec_nanos());
-            if n == 0 {
-                (-s, 0)
-            } else {
-                (-s - 1, 1_000_000_000 - n)
-            }
-        }
-    };
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    let mut out = String::with_capacity(24);
-    if (0..=9999).contains(&year) {
-        let _ = write!(out, "{year:04}");
-    } else {
-        let sign = if year < 0 { '-' } else { '+' };
-        let _ = write!(out, "{sign}{:06}", year.unsigned_abs());
-    }
-    let _ = write!(
-        out,
-        "-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    );
-    let millis = nanos / 1_000_000;
-    if millis != 0 {
-        let _ = write!(out, ".{millis:03}");
-    }
-    out.push('Z');
-    out
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i128) -> (i128, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i128::from(month <= 2);
-    (year, month, day)
 }
 
 /// A finite number as JavaScript's `String(x)` writes it: shortest round-trip digits, no `.0`
@@ -298,24 +243,12 @@ pub(crate) fn origin(url: &str) -> Option<String> {
 
 /// The URL without user information, query or fragment (where credentials hide), for
 /// `Debug` and logs.
-pub(crate) fn redacted(url: &str) -> String {
-    let Some(origin) = origin(url) else {
-        return "(not a URL)".to_owned();
-    };
-    let rest = url.split_once("://").map_or("", |(_, r)| r);
-    let tail = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
-    let path = if tail.starts_with('/') {
-        tail.split(['?', '#']).next().unwrap_or("")
-    } else {
-        ""
-    };
-    format!("{origin}{path}")
-}
+pub(crate) use flags_http::redact_url as redacted;
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::time::Duration;
+    use std::time::{Duration, SystemTime};
 
     use serde_json::json;
 
@@ -366,29 +299,6 @@ mod tests {
         );
         let unix = serde_json::Value::Object(to_json(&ctx, Dates::UnixSeconds).unwrap());
         assert_eq!(unix, json!({"t": 1_707_307_200, "l": [1_707_307_200]}));
-    }
-
-    #[test]
-    fn iso8601_vectors() {
-        let at = |secs: i64, nanos: u32| {
-            if secs >= 0 {
-                SystemTime::UNIX_EPOCH + Duration::new(secs as u64, nanos)
-            } else {
-                SystemTime::UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-                    + Duration::new(0, nanos)
-            }
-        };
-        assert_eq!(iso8601(at(0, 0)), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(at(951_782_400, 0)), "2000-02-29T00:00:00Z");
-        assert_eq!(
-            iso8601(at(1_709_210_096, 250_999_999)),
-            "2024-02-29T12:34:56.250Z"
-        );
-        assert_eq!(iso8601(at(-1, 0)), "1969-12-31T23:59:59Z");
-        assert_eq!(iso8601(at(-1, 500_000_000)), "1969-12-31T23:59:59.500Z");
-        assert_eq!(iso8601(at(253_402_300_799, 0)), "9999-12-31T23:59:59Z");
-        assert_eq!(iso8601(at(253_402_300_800, 0)), "+010000-01-01T00:00:00Z");
-        assert_eq!(iso8601(at(-62_167_219_201, 0)), "-000001-12-31T23:59:59Z");
     }
 
     #[test]

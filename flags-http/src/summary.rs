@@ -17,7 +17,7 @@ pub const EXCERPT_CHARS: usize = 160;
 /// number only.
 ///
 /// ```
-/// use flags_runtime::transport::http_error_summary;
+/// use flags_http::http_error_summary;
 ///
 /// assert_eq!(
 ///     http_error_summary(503, Some("text/plain"), b"  upstream\n  down  "),
@@ -58,7 +58,7 @@ pub fn http_error_summary(status: u16, content_type: Option<&str>, body: &[u8]) 
 
 /// Whether the body is a web page: the content type names HTML, or the text starts with `<`
 /// (an HTML or XML document, whatever the server labelled it).
-pub(crate) fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
+pub fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
     let labelled = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html"));
     let text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     labelled || text.trim_ascii_start().first() == Some(&b'<')
@@ -86,7 +86,7 @@ fn body_gist(body: &[u8]) -> String {
 
 /// `text` on one line (whitespace runs as one space, control characters dropped), trimmed,
 /// at most [`EXCERPT_CHARS`] characters, with `…` when cut.
-pub(crate) fn excerpt(text: &str) -> String {
+pub fn excerpt(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(EXCERPT_CHARS * 4 + 3));
     let mut kept = 0;
     let mut pending_space = false;

@@ -1,4 +1,4 @@
-//! The rustls configuration of a [`Transport`](super::Transport): platform roots, extra roots
+//! The rustls configuration of a [`Transport`](crate::Transport): platform roots, extra roots
 //! from PEM, and a client identity for mutual TLS.
 
 use std::sync::Arc;
@@ -6,18 +6,51 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::ConfigError;
+use crate::ConfigError;
 
-/// What the TLS set-up was asked for.
-pub(super) struct TlsOptions<'a> {
-    pub(super) roots_pem: &'a [Vec<u8>],
-    pub(super) built_in_roots: bool,
-    pub(super) identity: Option<&'a (Vec<u8>, Vec<u8>)>,
+/// rustls with the `ring` provider and the platform's certificate verifier; without
+/// platform roots, no root at all (plain `http` still works; `https` fails with a clear error).
+fn default_config() -> rustls::ClientConfig {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = || {
+        rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+    };
+    let config = builder()
+        .and_then(|b| b.with_platform_verifier())
+        .map(|b| b.with_no_client_auth());
+    let mut config = match config {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::warn!(target: "flags", "no platform certificate verifier: {error}");
+            match builder() {
+                Ok(b) => b
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth(),
+                Err(_) => rustls::ClientConfig::builder_with_provider(provider.clone())
+                    .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+                    .unwrap_or_else(|_| unreachable!("ring supports the default versions"))
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth(),
+            }
+        }
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
 }
 
-pub(super) fn client_config(options: &TlsOptions<'_>) -> Result<rustls::ClientConfig, ConfigError> {
+/// What the TLS set-up was asked for.
+pub(crate) struct TlsOptions<'a> {
+    pub(crate) roots_pem: &'a [Vec<u8>],
+    pub(crate) built_in_roots: bool,
+    pub(crate) identity: Option<&'a (Vec<u8>, Vec<u8>)>,
+}
+
+/// The rustls configuration for `options`.
+pub(crate) fn client_config(options: &TlsOptions<'_>) -> Result<rustls::ClientConfig, ConfigError> {
     if options.roots_pem.is_empty() && options.built_in_roots && options.identity.is_none() {
-        return Ok(super::tls_config());
+        return Ok(default_config());
     }
     let mut roots = Vec::new();
     for pem in options.roots_pem {

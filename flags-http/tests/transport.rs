@@ -1,14 +1,11 @@
 //! The shared HTTP transport against the fault-injecting server on 127.0.0.1: retries,
 //! `Retry-After`, the circuit breaker, coalescing, limits, headers, secrets and TLS.
-#![cfg(feature = "http")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use flags_runtime::transport::{
-    CircuitState, ConfigError, Request, Transport, TransportConfig, TransportError,
-};
+use flags_http::{CircuitState, ConfigError, Request, Transport, TransportConfig, TransportError};
 use flags_test_support::fault::{FaultServer, Reply, TestPki};
 
 const PATH: &str = "/ofrep/v1/evaluate/flags";
@@ -795,4 +792,42 @@ async fn a_cancelled_leader_does_not_strand_its_coalesced_followers() {
     transport.send(post(&server, "{}")).await.unwrap();
     assert_eq!(server.count(), 3);
     assert_eq!(transport.stats().coalesced, 1);
+}
+
+#[tokio::test]
+async fn redirects_stay_within_the_origin_unless_asked() {
+    let other = FaultServer::start();
+    other.route("GET", "/target", Reply::json(r#"{"flags":[]}"#));
+    let server = FaultServer::start();
+    server
+        .route(
+            "GET",
+            "/same",
+            Reply::status(302).header("location", "/target"),
+        )
+        .route("GET", "/target", Reply::json("{}"))
+        .route(
+            "GET",
+            "/away",
+            Reply::status(302).header("location", &other.url("/target")),
+        );
+
+    let transport = config().build().unwrap();
+    let same = transport.send(Request::get(server.url("/same"))).await;
+    assert_eq!(same.unwrap().status, 200, "followed within the origin");
+    let away = transport
+        .send(Request::get(server.url("/away")))
+        .await
+        .unwrap();
+    assert_eq!(away.status, 302, "returned as it is");
+    assert_eq!(other.count(), 0);
+
+    let transport = config().cross_origin_redirects(true).build().unwrap();
+    let away = transport
+        .send(Request::get(server.url("/away")))
+        .await
+        .unwrap();
+    assert_eq!(away.status, 200);
+    assert_eq!(&away.body[..], br#"{"flags":[]}"#);
+    assert_eq!(other.count(), 1);
 }

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 /// The instant by which an operation must have its answer, and the time it was given (which
 /// messages name: "no answer within the deadline of 1000 ms"). Several calls of one operation
-/// (the flags of one struct, say) share one, through [`Transport::send_until`](super::Transport::send_until).
+/// (the flags of one struct, say) share one, through [`Transport::send_until`](crate::Transport::send_until).
 ///
 /// ```
 /// use std::time::Duration;
-/// use flags_runtime::transport::Deadline;
+/// use flags_http::Deadline;
 ///
 /// let deadline = Deadline::after(Duration::from_secs(2));
 /// assert_eq!(deadline.budget(), Duration::from_secs(2));
@@ -28,7 +28,7 @@ impl Deadline {
         match now.checked_add(budget) {
             Some(at) => Deadline { at, budget },
             None => {
-                let budget = super::MAX_DEADLINE;
+                let budget = crate::MAX_DEADLINE;
                 Deadline {
                     at: now + budget,
                     budget,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 pub enum CircuitState {
     /// Requests go through; consecutive failures are counted.
     Closed,
-    /// Requests fail fast with [`TransportError::CircuitOpen`](super::TransportError), without
+    /// Requests fail fast with [`TransportError::CircuitOpen`](crate::TransportError), without
     /// I/O, until the open period ends.
     Open,
     /// The open period ended: the next request is a probe (one at a time) whose outcome closes
@@ -27,7 +27,7 @@ enum State {
 
 /// How an attempt ended, for the breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
+pub(crate) enum Outcome {
     /// The server answered (any status below 500).
     Success,
     /// A transport failure or a 5xx.
@@ -37,7 +37,7 @@ pub(super) enum Outcome {
 }
 
 #[derive(Debug)]
-pub(super) struct Breaker {
+pub(crate) struct Breaker {
     /// `0`: disabled.
     threshold: u32,
     open_for: Duration,
@@ -46,14 +46,14 @@ pub(super) struct Breaker {
 
 /// The right to make one attempt; reports its outcome (neutral when dropped unreported, e.g.
 /// when the caller's future is cancelled, so that a cancelled probe frees the slot).
-pub(super) struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     breaker: &'a Breaker,
     probe: bool,
     reported: bool,
 }
 
 impl Breaker {
-    pub(super) fn new(threshold: u32, open_for: Duration) -> Breaker {
+    pub(crate) fn new(threshold: u32, open_for: Duration) -> Breaker {
         Breaker {
             threshold,
             open_for,
@@ -66,7 +66,7 @@ impl Breaker {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn state(&self) -> CircuitState {
+    pub(crate) fn state(&self) -> CircuitState {
         match *self.lock() {
             State::Closed { .. } => CircuitState::Closed,
             State::Open { until } if Instant::now() < until => CircuitState::Open,
@@ -75,7 +75,7 @@ impl Breaker {
     }
 
     /// A permit, or how long until the circuit may let a request through.
-    pub(super) fn acquire(&self) -> Result<Permit<'_>, Duration> {
+    pub(crate) fn acquire(&self) -> Result<Permit<'_>, Duration> {
         let permit = |probe| Permit {
             breaker: self,
             probe,
@@ -141,7 +141,7 @@ impl Breaker {
 }
 
 impl Permit<'_> {
-    pub(super) fn report(mut self, outcome: Outcome) {
+    pub(crate) fn report(mut self, outcome: Outcome) {
         self.reported = true;
         self.breaker.record(self.probe, outcome);
     }
