@@ -55,7 +55,7 @@ use crate::detect::{Format, finish};
 use crate::error::{Error, Problem, describe, describe_short, shorten};
 
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
-use crate::{Warning, WarningKind};
+use crate::{Targeting, Warning, WarningKind};
 
 mod lint;
 
@@ -262,7 +262,7 @@ impl Reader<'_> {
         flag.targeting = match fields.remove("targeting") {
             None | Some(Value::Null) => None,
             Some(Value::Object(rule)) if rule.is_empty() => None,
-            Some(rule) => Some(rule),
+            Some(rule) => Some(Targeting::flagd(rule)),
         };
         if let Some(metadata) = fields.get("metadata") {
             flag.metadata = self.metadata(Some(key), metadata)?;
@@ -640,7 +640,10 @@ mod tests {
         let manifest =
             import_one(json!({ "state": "ENABLED", "variants": { "a": 1 }, "targeting": "a" }))
                 .unwrap();
-        assert_eq!(manifest.flags["f"].targeting, Some(json!("a")));
+        assert_eq!(
+            manifest.flags["f"].targeting,
+            Some(Targeting::flagd(json!("a")))
+        );
         assert!(matches!(
             problem(json!({ "state": "ENABLED", "variants": { "a": 1 }, "metadata": [] })),
             Problem::InvalidField { field, .. } if field == "metadata"

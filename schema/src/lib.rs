@@ -51,6 +51,7 @@ mod manifest;
 pub mod ofrep;
 pub mod openfeature_api;
 pub mod openfeature_cli;
+mod targeting;
 
 pub use detect::{Format, Loaded, import, import_as, import_str, load_str, parse_str, read};
 pub use error::{Error, Problem, Warning, WarningKind, closest};
@@ -59,6 +60,7 @@ pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
     SourceKind,
 };
+pub use targeting::{Dialect, Targeting};
 
 /// The file name of the lock file that `flags-build` keeps in the crate root and that the
 /// macros look for when nothing else names a schema.

@@ -419,7 +419,7 @@ impl Snapshot {
             let targeted = flag
                 .targeting
                 .as_ref()
-                .is_some_and(flags_schema::flagd::has_rule);
+                .is_some_and(|t| flags_schema::flagd::has_rule(&t.rule));
             let fallback = match (&flag.default_variant, &flag.default) {
                 (Some(name), _) => {
                     let variant = variants.iter().find(|v| &*v.name == name).ok_or_else(|| {
@@ -437,7 +437,7 @@ impl Snapshot {
             let served = match (&flag.targeting, fallback) {
                 _ if flag.state == FlagState::Disabled => Served::CodeDefault(ReasonCode::Disabled),
                 (Some(rule), fallback) if targeted => {
-                    match Rule::compile_in(rule, &mut library, options) {
+                    match Rule::compile_in(&rule.rule, &mut library, options) {
                         Ok(rule) => Served::Targeted(Box::new(Targeted {
                             rule,
                             fallback,

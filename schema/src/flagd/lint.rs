@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::{ALIASES, OPERATORS};
 use crate::error::{Warning, WarningKind, describe_short, shorten};
 use crate::manifest::Manifest;
+use crate::targeting::Dialect;
 
 /// The properties flagd adds to the evaluation context under `$flagd`.
 const FLAGD_PROPERTIES: [&str; 2] = ["$flagd.flagKey", "$flagd.timestamp"];
@@ -91,7 +92,13 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
     let mut used = BTreeSet::new();
     let mut out = Vec::new();
     for (key, flag) in &manifest.flags {
-        let Some(rule) = &flag.targeting else {
+        // Other dialects have grammars of their own.
+        let Some(rule) = flag
+            .targeting
+            .as_ref()
+            .filter(|t| t.dialect == Dialect::Flagd)
+            .map(|t| &t.rule)
+        else {
             continue;
         };
         let mut walker = Walker::new(evaluators, None, &suggestions);
