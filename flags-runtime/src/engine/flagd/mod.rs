@@ -14,7 +14,7 @@
 //! constant is folded only within a budget linear in the rule (else it is left to evaluation),
 //! evaluators (`$ref`) are copied into rules within a budget linear in the configuration and
 //! shared beyond it, and "did you mean" suggestions draw from a fixed budget per
-//! configuration. Rules that can loop are evaluated against a [`Budget`] (see `budget.rs`).
+//! configuration. Rules that can loop are evaluated against a [`Budget`](super::Budget) (see `budget.rs`).
 //!
 //! Why an enum tree rather than closures: a `match` over a compact enum keeps the whole rule in
 //! a few cache lines and lets the compiler inline the hot operators (`var`, comparisons, the
@@ -26,6 +26,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use super::EngineOptions;
+use super::rule::RuleFailure;
 use crate::context::Context;
 use crate::value::Value;
 
@@ -37,43 +39,9 @@ mod js;
 mod library;
 mod semver;
 
-pub use budget::Budget;
 pub(crate) use budget::EXCEEDED;
 pub(crate) use eval::Val;
 pub(crate) use library::Library;
-
-/// Options of the in-process engine.
-///
-/// ```
-/// use flags_runtime::{Budget, EngineOptions, FractionalVersion};
-/// let options = EngineOptions::default();
-/// assert_eq!(options.fractional, FractionalVersion::V2);
-/// assert_eq!(options.budget, Budget::default());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct EngineOptions {
-    /// How `fractional` maps a bucketing value to a bucket.
-    pub fractional: FractionalVersion,
-    /// What one evaluation of a rule that loops may spend.
-    pub budget: Budget,
-}
-
-impl EngineOptions {
-    /// The options with `fractional` set.
-    #[must_use]
-    pub fn with_fractional(mut self, version: FractionalVersion) -> EngineOptions {
-        self.fractional = version;
-        self
-    }
-
-    /// The options with the evaluation budget of rules that loop set (see [`Budget`]).
-    #[must_use]
-    pub fn with_budget(mut self, budget: Budget) -> EngineOptions {
-        self.budget = budget;
-        self
-    }
-}
 
 /// The bucketing algorithm of `fractional`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -330,9 +298,30 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// [`Rule::evaluate`], read as the engine reads a rule's result: null (or `undefined`)
+    /// decides nothing, anything else names a variant as JavaScript's `toString` writes it
+    /// (see [`variant_name`]), which `choose` gets.
+    #[inline]
+    pub(crate) fn choose<R>(
+        &self,
+        flag_key: &str,
+        ctx: &Context,
+        options: &EngineOptions,
+        choose: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, RuleFailure> {
+        match self.evaluate(flag_key, ctx, options) {
+            Ok(Val::Null | Val::Undefined) => Ok(None),
+            Ok(result) => Ok(Some(variant_name(&result, choose))),
+            Err(EXCEEDED) => Err(RuleFailure::OverBudget),
+            Err(thrown) => Err(RuleFailure::Failed(thrown.0)),
+        }
+    }
+}
+
 /// The variant a targeting result names, as JavaScript's `toString` writes it: `f` gets the
 /// name (borrowed for strings and booleans; numbers are written on the stack).
-pub(crate) fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
+fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
     match result {
         Val::Str(s) => f(s),
         Val::String(s) => f(s),

@@ -9,6 +9,7 @@ use serde_json::{Value as Json, json};
 use super::budget::{EXCEEDED, Size};
 use super::compile::Compiler;
 use super::*;
+use crate::engine::Budget;
 
 fn compile(rule: &Json) -> Rule {
     Rule::compile(rule, &BTreeMap::new(), &EngineOptions::default()).unwrap()
