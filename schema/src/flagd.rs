@@ -57,9 +57,13 @@ use crate::error::{Error, Problem, describe, describe_short, shorten};
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
 use crate::{Targeting, Warning, WarningKind};
 
+mod calls;
+pub mod grammar;
 mod lint;
 
-pub use lint::{always_null, has_rule, is_sem_ver_version, lint, lint_targeting};
+pub use calls::always_null;
+pub use grammar::{ALIASES, OPERATORS, has_rule, is_sem_ver_version};
+pub use lint::{lint, lint_targeting};
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
 ///
@@ -517,54 +521,6 @@ pub(crate) fn import_metadata(value: &Value) -> Result<Metadata, Problem> {
         })
         .collect()
 }
-
-/// The operators a flagd targeting rule may use: JSON Logic's, flagd's own (`fractional`,
-/// `sem_ver`, `starts_with`, `ends_with`) and `$ref`, as listed by flagd's `targeting.json`.
-/// JSON Logic's `?:` and `log` are not among them.
-pub const OPERATORS: &[&str] = &[
-    "var",
-    "missing",
-    "missing_some",
-    "if",
-    "==",
-    "===",
-    "!=",
-    "!==",
-    ">",
-    ">=",
-    "<",
-    "<=",
-    "!",
-    "!!",
-    "or",
-    "and",
-    "+",
-    "-",
-    "*",
-    "/",
-    "%",
-    "max",
-    "min",
-    "merge",
-    "cat",
-    "substr",
-    "in",
-    "map",
-    "filter",
-    "all",
-    "none",
-    "some",
-    "reduce",
-    "fractional",
-    "sem_ver",
-    "starts_with",
-    "ends_with",
-    "$ref",
-];
-
-/// Other names for flagd operators that flagd's JSON Logic evaluator (`json-logic-engine`)
-/// accepts too: `?:` for `if`, `not` for `!`, `every` for `all`.
-pub const ALIASES: &[&str] = &["?:", "not", "every"];
 
 #[cfg(test)]
 mod tests {

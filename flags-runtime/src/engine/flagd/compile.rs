@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use flags_schema::flagd::grammar::{FLAGD_CONTEXT, Operator};
 use serde_json::Value as Json;
 
 use super::budget::Meter;
@@ -18,23 +19,6 @@ use super::{
     VarExpr, fractional,
 };
 use crate::value::Value;
-
-/// The reference evaluator's aliases of flagd's operators, which it accepts too.
-const ALIASES: &[&str] = &["?:", "not", "every"];
-
-/// The operators the reference evaluator knows: flagd's (`$ref` is resolved before) and the
-/// aliases.
-pub(super) fn known_operators() -> impl Iterator<Item = &'static str> {
-    flags_schema::flagd::OPERATORS
-        .iter()
-        .copied()
-        .filter(|op| *op != "$ref")
-        .chain(ALIASES.iter().copied())
-}
-
-fn is_known(name: &str) -> bool {
-    known_operators().any(|op| op == name)
-}
 
 pub(super) struct Compiler<'l, 'e> {
     pub(super) library: &'l mut Library<'e>,
@@ -167,7 +151,8 @@ impl<'l, 'e> Compiler<'l, 'e> {
                         mode,
                     );
                 };
-                if name == "$ref" {
+                let operator = Operator::parse(name);
+                if operator == Some(Operator::Ref) {
                     let (name, target) = match self.reference(args) {
                         Ok(target) => target,
                         Err(message) => return unknown(message, mode),
@@ -185,9 +170,9 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     }
                     return self.evaluator(name, target, mode);
                 }
-                if !is_known(name) {
+                let Some(operator) = operator else {
                     return unknown(self.unknown_operator(name), mode);
-                }
+                };
                 // The reference evaluator computes the constant parts of the rules it compiles
                 // when it compiles them (and fails the rule when one fails); the parts it
                 // interprets are computed when reached.
@@ -197,7 +182,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     (Err(_), Mode::Interpreted) => return Ok(Expr::Throw("unknown operator")),
                 };
                 if deterministic {
-                    let expr = collapse(self.operation(name, args, Mode::Interpreted)?);
+                    let expr = collapse(self.operation(operator, name, args, Mode::Interpreted)?);
                     return match (self.fold(&expr, mode), mode) {
                         (Ok(Some(constant)), _) => Ok(constant),
                         // Past the folding budget: left to evaluation, which is metered.
@@ -211,7 +196,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                         (Err(thrown), Mode::Interpreted) => Ok(Expr::Throw(thrown.0)),
                     };
                 }
-                let expr = self.operation(name, args, mode)?;
+                let expr = self.operation(operator, name, args, mode)?;
                 Ok(if mode == Mode::Interpreted {
                     collapse(expr)
                 } else {
@@ -248,8 +233,8 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 let Some((name, args)) = map.iter().next() else {
                     return Ok(true);
                 };
-                Ok(match name.as_str() {
-                    "$ref" if self.depth == 0 => {
+                Ok(match Operator::parse(name) {
+                    Some(Operator::Ref) if self.depth == 0 => {
                         let (_, target) = self.reference(args)?;
                         self.depth += 1;
                         // Through the memo whatever the evaluator is, so that each use does not
@@ -258,12 +243,12 @@ impl<'l, 'e> Compiler<'l, 'e> {
                         self.depth -= 1;
                         inner?
                     }
-                    "var" => inside_iterator,
-                    "missing" => matches!(args, Json::Array(a) if a.is_empty()),
-                    "missing_some" | "fractional" | "sem_ver" | "starts_with" | "ends_with" => {
-                        false
-                    }
-                    "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => {
+                    Some(Operator::Var) => inside_iterator,
+                    Some(Operator::Missing) => matches!(args, Json::Array(a) if a.is_empty()),
+                    // They read the context.
+                    Some(Operator::MissingSome) => false,
+                    Some(operator) if operator.is_flagd() => false,
+                    Some(operator) if operator.is_iteration() => {
                         let (selector, mapper) = match args {
                             Json::Array(items) => (items.first(), items.get(1)),
                             _ => (None, None),
@@ -276,10 +261,11 @@ impl<'l, 'e> Compiler<'l, 'e> {
                             None => true,
                         }
                     }
-                    known if is_known(known) => {
+                    // A `$ref` inside an evaluator is unknown, as below.
+                    Some(operator) if operator != Operator::Ref => {
                         self.deterministic_at(args, inside_iterator, below)?
                     }
-                    unknown => return Err(self.unknown_operator(unknown)),
+                    _ => return Err(self.unknown_operator(name)),
                 })
             }
             _ => Ok(true),
@@ -305,11 +291,19 @@ impl<'l, 'e> Compiler<'l, 'e> {
         items.iter().map(|item| self.expr(item, mode)).collect()
     }
 
-    fn operation(&mut self, name: &str, args: &Json, mode: Mode) -> Result<Expr> {
+    /// Compiles a call of `operator`, which the rule writes `name` (the operator's name or an
+    /// alias).
+    fn operation(
+        &mut self,
+        operator: Operator,
+        name: &str,
+        args: &Json,
+        mode: Mode,
+    ) -> Result<Expr> {
         let compiled = mode == Mode::Compiled;
-        Ok(match name {
-            "var" => self.var(args, mode)?,
-            "if" | "?:" => match args {
+        Ok(match operator {
+            Operator::Var => self.var(args, mode)?,
+            Operator::If => match args {
                 Json::Array(items) if compiled && items.len() >= 3 => {
                     let mut items = self.list(items, mode)?;
                     if items.len() % 2 == 0 {
@@ -331,7 +325,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 }
                 _ => Expr::Throw("`if` takes an array of arguments"),
             },
-            "and" | "or" => match args {
+            Operator::And | Operator::Or => match args {
                 Json::Array(items) if items.is_empty() => Expr::Const(Value::Null),
                 Json::Array(items) => {
                     let items = self.list(items, mode)?;
@@ -341,7 +335,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     } else {
                         Mode::Interpreted
                     };
-                    if name == "and" {
+                    if operator == Operator::And {
                         Expr::And(mode, items)
                     } else {
                         Expr::Or(mode, items)
@@ -349,8 +343,8 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 }
                 _ => Expr::Throw("`and` / `or` take an array of arguments"),
             },
-            "!" | "not" | "!!" => {
-                let negate = name != "!!";
+            Operator::Not | Operator::NotNot => {
+                let negate = operator == Operator::Not;
                 match (args, mode) {
                     (Json::Array(items), Mode::Compiled) => {
                         let operand = match items.first() {
@@ -376,15 +370,22 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     }
                 }
             }
-            "==" | "===" | "!=" | "!==" | "<" | "<=" | ">" | ">=" => {
-                let op = match name {
-                    "==" => CompareOp::Eq,
-                    "===" => CompareOp::StrictEq,
-                    "!=" => CompareOp::Ne,
-                    "!==" => CompareOp::StrictNe,
-                    "<" => CompareOp::Lt,
-                    "<=" => CompareOp::Le,
-                    ">" => CompareOp::Gt,
+            Operator::Eq
+            | Operator::StrictEq
+            | Operator::Ne
+            | Operator::StrictNe
+            | Operator::Lt
+            | Operator::Le
+            | Operator::Gt
+            | Operator::Ge => {
+                let op = match operator {
+                    Operator::Eq => CompareOp::Eq,
+                    Operator::StrictEq => CompareOp::StrictEq,
+                    Operator::Ne => CompareOp::Ne,
+                    Operator::StrictNe => CompareOp::StrictNe,
+                    Operator::Lt => CompareOp::Lt,
+                    Operator::Le => CompareOp::Le,
+                    Operator::Gt => CompareOp::Gt,
                     _ => CompareOp::Ge,
                 };
                 match args {
@@ -402,8 +403,10 @@ impl<'l, 'e> Compiler<'l, 'e> {
                     _ => Expr::Throw("a comparison takes at least two arguments"),
                 }
             }
-            "+" | "-" | "*" | "/" | "%" => self.arithmetic(name, args, mode)?,
-            "cat" => match (args, mode) {
+            Operator::Add | Operator::Sub | Operator::Mul | Operator::Div | Operator::Rem => {
+                self.arithmetic(operator, name, args, mode)?
+            }
+            Operator::Cat => match (args, mode) {
                 // One operand: the interpreter's `cat` of one value.
                 (Json::Object(_), _) => {
                     Expr::Call(Func::CatOne, Args::Spread(Box::new(self.expr(args, mode)?)))
@@ -422,7 +425,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
             },
             // The compiled `in` computes its second operand, then its first, and reads no
             // other.
-            "in" => match args {
+            Operator::In => match args {
                 Json::Array(items) if compiled => {
                     let container = match items.get(1) {
                         Some(c) => self.expr(c, mode)?,
@@ -436,11 +439,11 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 }
                 _ => Expr::Call(Func::In, self.args(args, mode)?),
             },
-            "substr" => Expr::Call(Func::Substr, self.args(args, mode)?),
-            "merge" => Expr::Call(Func::Merge, self.args(args, mode)?),
-            "min" => Expr::Call(Func::Min, self.args(args, mode)?),
-            "max" => Expr::Call(Func::Max, self.args(args, mode)?),
-            "missing" => {
+            Operator::Substr => Expr::Call(Func::Substr, self.args(args, mode)?),
+            Operator::Merge => Expr::Call(Func::Merge, self.args(args, mode)?),
+            Operator::Min => Expr::Call(Func::Min, self.args(args, mode)?),
+            Operator::Max => Expr::Call(Func::Max, self.args(args, mode)?),
+            Operator::Missing => {
                 let literal_key = |k: &Json| k.as_str().is_some_and(|k| !k.contains('.'));
                 let literal = match args {
                     Json::Array(keys) => {
@@ -455,7 +458,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 };
                 Expr::Call(func, self.args(args, mode)?)
             }
-            "missing_some" => match args {
+            Operator::MissingSome => match args {
                 Json::Array(items) => match items.as_slice() {
                     [need, Json::Array(options), ..] => {
                         // The compiled form answers the last value stored in `prev`, which
@@ -476,13 +479,18 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 }
                 _ => Expr::Throw("`missing_some` takes `[count, [keys]]`"),
             },
-            "map" | "filter" | "all" | "every" | "some" | "none" | "reduce" => {
-                let kind = match name {
-                    "map" => IterKind::Map,
-                    "filter" => IterKind::Filter,
-                    "all" | "every" => IterKind::All,
-                    "some" => IterKind::Some,
-                    "none" => IterKind::None,
+            Operator::Map
+            | Operator::Filter
+            | Operator::All
+            | Operator::SomeOf
+            | Operator::NoneOf
+            | Operator::Reduce => {
+                let kind = match operator {
+                    Operator::Map => IterKind::Map,
+                    Operator::Filter => IterKind::Filter,
+                    Operator::All => IterKind::All,
+                    Operator::SomeOf => IterKind::Some,
+                    Operator::NoneOf => IterKind::None,
                     _ => IterKind::Reduce,
                 };
                 let Json::Array(items) = args else {
@@ -556,19 +564,21 @@ impl<'l, 'e> Compiler<'l, 'e> {
             }
             // What flagd evaluates to null whatever the context (one definition with the lint:
             // `always_null`): the arguments are still computed, as flagd computes them.
-            "fractional" | "sem_ver" | "starts_with" | "ends_with"
+            Operator::Fractional | Operator::SemVer | Operator::StartsWith | Operator::EndsWith
                 if self.null_calls
-                    && (name != "fractional"
+                    && (operator != Operator::Fractional
                         || self.options.fractional == super::FractionalVersion::V2)
-                    && flags_schema::flagd::always_null(name, args) =>
+                    && flags_schema::flagd::always_null(operator.name(), args) =>
             {
                 Expr::Call(Func::Null, self.args(args, mode)?)
             }
-            "fractional" => fractional::compile(self.args(args, mode)?, self.options),
-            "sem_ver" => Expr::Call(Func::SemVer, self.args(args, mode)?),
-            "starts_with" => Expr::Call(Func::StartsWith, self.args(args, mode)?),
-            "ends_with" => Expr::Call(Func::EndsWith, self.args(args, mode)?),
-            other => return Err(format!("unknown operator `{other}`")),
+            Operator::Fractional => fractional::compile(self.args(args, mode)?, self.options),
+            Operator::SemVer => Expr::Call(Func::SemVer, self.args(args, mode)?),
+            Operator::StartsWith => Expr::Call(Func::StartsWith, self.args(args, mode)?),
+            Operator::EndsWith => Expr::Call(Func::EndsWith, self.args(args, mode)?),
+            // `$ref` is resolved before; an operator the grammar gained and this compiler does
+            // not know (the test `every_operator_of_the_grammar_compiles` fails first).
+            _ => return Err(format!("unknown operator `{}`", shorten(name))),
         })
     }
 
@@ -598,7 +608,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
             }
             (IterKind::Reduce, [selector, mapper, rest @ ..]) => {
                 let Some((op, operands)) = mapper.as_object().and_then(|m| {
-                    ["+", "*"]
+                    [Operator::Add.name(), Operator::Mul.name()]
                         .into_iter()
                         .find_map(|op| m.get(op).map(|operands| (op, operands)))
                 }) else {
@@ -607,7 +617,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
                 let names: Vec<Option<&str>> = match operands.as_array() {
                     Some(pair) if pair.len() == 2 => pair
                         .iter()
-                        .map(|o| o.get("var").and_then(Json::as_str))
+                        .map(|o| o.get(Operator::Var.name()).and_then(Json::as_str))
                         .collect(),
                     _ => return Ok(None),
                 };
@@ -677,7 +687,7 @@ impl<'l, 'e> Compiler<'l, 'e> {
             };
         let special = match path.first().map(|p| &**p) {
             Some("targetingKey") => RootName::TargetingKey,
-            Some("$flagd") => RootName::Flagd,
+            Some(FLAGD_CONTEXT) => RootName::Flagd,
             _ => RootName::Attribute,
         };
         if let ([name], None, RootName::Attribute) = (path.as_slice(), &default, special) {
@@ -696,12 +706,18 @@ impl<'l, 'e> Compiler<'l, 'e> {
         })))
     }
 
-    fn arithmetic(&mut self, name: &str, args: &Json, mode: Mode) -> Result<Expr> {
-        let op = match name {
-            "+" => ArithOp::Add,
-            "-" => ArithOp::Sub,
-            "*" => ArithOp::Mul,
-            "/" => ArithOp::Div,
+    fn arithmetic(
+        &mut self,
+        operator: Operator,
+        name: &str,
+        args: &Json,
+        mode: Mode,
+    ) -> Result<Expr> {
+        let op = match operator {
+            Operator::Add => ArithOp::Add,
+            Operator::Sub => ArithOp::Sub,
+            Operator::Mul => ArithOp::Mul,
+            Operator::Div => ArithOp::Div,
             _ => ArithOp::Rem,
         };
         let items: &[Json] = match args {

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
+use flags_schema::flagd::grammar::{FLAGD_CONTEXT, FlagdProperty, Operator};
+
 use super::budget::Meter;
 use super::js::{self, as_str, falsy, is_array, is_object, to_js_string, to_number, truthy};
 use super::{
@@ -192,12 +194,18 @@ impl<'a> Cx<'a> {
                 Some(key) => Some(Val::Str(key)),
                 None => self.ctx.get(name).map(Val::of),
             },
-            "$flagd" if self.no_data => None,
-            "$flagd" => {
+            FLAGD_CONTEXT if self.no_data => None,
+            FLAGD_CONTEXT => {
                 let timestamp = self.timestamp();
                 Some(Val::Object(vec![
-                    (Cow::Borrowed("flagKey"), Val::Str(self.flag_key)),
-                    (Cow::Borrowed("timestamp"), Val::Num(timestamp)),
+                    (
+                        Cow::Borrowed(FlagdProperty::FlagKey.name()),
+                        Val::Str(self.flag_key),
+                    ),
+                    (
+                        Cow::Borrowed(FlagdProperty::Timestamp.name()),
+                        Val::Num(timestamp),
+                    ),
                 ]))
             }
             _ => self.ctx.get(name).map(Val::of),
@@ -309,10 +317,11 @@ fn lookup<'a>(cx: &mut Cx<'a>, scope: &Val<'a>, path: &[Box<str>]) -> Option<Val
     let (first, rest) = path.split_first()?;
     // `$flagd.flagKey` / `$flagd.timestamp` without building the `$flagd` object.
     let mut current = match (scope, &**first, rest.first()) {
-        (Val::Root, "$flagd", Some(property)) => {
-            let value = match &**property {
-                "flagKey" => Val::Str(cx.flag_key),
-                "timestamp" => Val::Num(cx.timestamp()),
+        (Val::Root, FLAGD_CONTEXT, Some(property)) => {
+            let value = match FlagdProperty::parse(property)? {
+                FlagdProperty::FlagKey => Val::Str(cx.flag_key),
+                FlagdProperty::Timestamp => Val::Num(cx.timestamp()),
+                // A property the grammar gained and this evaluator does not provide.
                 _ => return None,
             };
             return walk(cx, value, &rest[1..]);
@@ -626,6 +635,11 @@ pub(crate) fn eval_args<'a>(
     }
     Ok(out)
 }
+
+// The patterns `[text, affix]` below are the arity of `starts_with` and `ends_with` in the
+// grammar.
+const _: () = assert!(matches!(Operator::StartsWith.arity(), Some(2)));
+const _: () = assert!(matches!(Operator::EndsWith.arity(), Some(2)));
 
 /// `starts_with` / `ends_with` of two operands.
 #[inline]
