@@ -40,21 +40,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod detect;
 mod error;
 pub mod flagd;
-pub mod flagship;
-pub mod flipt;
-pub mod gofeatureflag;
+mod import;
 mod limits;
 mod manifest;
-pub mod ofrep;
-pub mod openfeature_api;
-pub mod openfeature_cli;
 mod targeting;
 
-pub use detect::{Format, Loaded, import, import_as, import_str, load_str, parse_str, read};
 pub use error::{Error, Problem, Warning, WarningKind, closest};
+pub use import::{
+    Format, Loaded, flagship, flipt, gofeatureflag, import, import_as, import_str, load_str, ofrep,
+    openfeature_api, openfeature_cli, parse_str, read,
+};
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,

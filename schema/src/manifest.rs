@@ -110,7 +110,7 @@ impl fmt::Display for SourceKind {
     }
 }
 
-pub use crate::detect::Format;
+pub use crate::import::Format;
 
 /// One flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
