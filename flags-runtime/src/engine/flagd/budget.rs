@@ -9,7 +9,8 @@
 //! many times, when it is shared rather than copied into the rule. Those are the places that
 //! charge a [`Meter`]; a rule that has none of them never touches it.
 
-use super::eval::{Thrown, Val};
+use super::Val;
+use super::eval::Thrown;
 use crate::engine::Budget;
 
 /// Why a metered evaluation stopped.

@@ -2,7 +2,8 @@
 
 use flags_schema::flagd::grammar;
 
-use super::eval::{self, Cx, Thrown, Val};
+use super::Val;
+use super::eval::{self, Cx, Thrown};
 use super::js::{self, as_str};
 use super::{Args, EngineOptions, Expr, FractionalVersion};
 use crate::value::Value;
@@ -464,7 +465,7 @@ fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> 
 
 /// Deterministic CBOR (RFC 8949 §4.2.1) of a bucketing value, for `fractional` v3.
 pub(crate) mod cbor {
-    use super::super::eval::Val;
+    use super::super::Val;
     use crate::value::Value;
 
     /// The encoding, or `None` for values CBOR cannot carry here.

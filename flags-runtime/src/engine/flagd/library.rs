@@ -10,9 +10,10 @@ use std::sync::Arc;
 use flags_schema::flagd::grammar::operator_names;
 use serde_json::Value as Json;
 
+use super::Val;
 use super::budget::{EXCEEDED, Meter, Size};
 use super::compile::Compiler;
-use super::eval::{self, Cx, Val};
+use super::eval::{self, Cx};
 use super::{Evaluator, Expr, Mode};
 use crate::context::Context;
 

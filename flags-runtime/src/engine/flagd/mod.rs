@@ -4,7 +4,7 @@
 //!
 //! The semantics are those of the reference evaluator, `@openfeature/flagd-core` (on
 //! `json-logic-engine`), including its JavaScript coercions: see `js.rs` for values and
-//! `eval.rs` for operators. Where that evaluator compiles a rule into JavaScript, some
+//! `eval/` for operators. Where that evaluator compiles a rule into JavaScript, some
 //! operators behave differently from their interpreted form (for example `cat` prints `null`,
 //! comparisons check their operands against the last value computed); nodes record which form
 //! applies ([`Mode`]).
@@ -15,6 +15,19 @@
 //! evaluators (`$ref`) are copied into rules within a budget linear in the configuration and
 //! shared beyond it, and "did you mean" suggestions draw from a fixed budget per
 //! configuration. Rules that can loop are evaluated against a [`Budget`](super::Budget) (see `budget.rs`).
+//!
+//! | file | job |
+//! | --- | --- |
+//! | `mod.rs` | the compiled rule ([`Rule`]) and its expression tree ([`Expr`]) |
+//! | `compile/` | from JSON Logic to [`Expr`]: the walk and constant folding (`mod.rs`), each operator (`operators.rs`) |
+//! | `library.rs` | what the rules of a configuration share while they compile: evaluators, memos, budgets |
+//! | `eval/` | evaluation, by kind of operator |
+//! | `val.rs`, `js.rs` | the values a rule computes, and JavaScript's coercions and comparisons of them |
+//! | `budget.rs` | the evaluation budget of rules that loop, and the compiler's budgets |
+//! | `fractional.rs`, `semver.rs` | flagd's `fractional` and `sem_ver` |
+//!
+//! The grammar (operator names, flagd's operators' arguments, versions, buckets) is
+//! `flags_schema::flagd::grammar`, which the import-time lint uses too.
 //!
 //! Why an enum tree rather than closures: a `match` over a compact enum keeps the whole rule in
 //! a few cache lines and lets the compiler inline the hot operators (`var`, comparisons, the
@@ -38,10 +51,11 @@ mod fractional;
 mod js;
 mod library;
 mod semver;
+mod val;
 
 pub(crate) use budget::EXCEEDED;
-pub(crate) use eval::Val;
 pub(crate) use library::Library;
+pub(crate) use val::Val;
 
 /// The bucketing algorithm of `fractional`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use flags_schema::flagd::grammar::{Operator, SemVer, SemVerOp};
 
-use super::eval::Val;
+use super::Val;
 use super::js::to_js_string;
 
 // The pattern `[left, op, right]` below is `sem_ver`'s arity in the grammar.
