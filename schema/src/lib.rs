@@ -2,8 +2,9 @@
 //! types against at compile time, and what the lock file (`flags.lock.json`) holds.
 //!
 //! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
-//! variants, description, state, metadata, and (for in-process evaluation) its targeting rule.
-//! It is produced by one of the importers:
+//! variants, description, state, metadata, and (for in-process evaluation) its [`Targeting`]
+//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic so far, whose grammar
+//! is [`flagd::grammar`]). It is produced by one of the importers:
 //!
 //! | input | function |
 //! | --- | --- |
