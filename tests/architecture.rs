@@ -124,15 +124,44 @@ fn the_build_helper_never_depends_on_the_runtime() {
     never(
         "flags-build",
         false,
-        &[
-            "clap",
-            "syn",
-            "prettyplease",
-            "proc-macro2",
-            "flags-codegen",
-        ],
+        &["clap", "prettyplease", "flags-codegen", "flags-runtime"],
         "its default features are what every user's build script compiles; the command line is flags-cli",
     );
+    // syn and proc-macro2 come with serde's and thiserror's derives; flags-build itself must
+    // not parse Rust.
+    let direct = direct_dependencies("flags-build");
+    for name in ["syn", "proc-macro2", "quote"] {
+        assert!(
+            !direct.contains(name),
+            "flags-build must not depend on {name} itself (parsing Rust is flags-cli's job)"
+        );
+    }
+}
+
+/// The crates `package` names in its own `[dependencies]` with default features.
+fn direct_dependencies(package: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "depth",
+            "-p",
+        ])
+        .arg(package)
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo tree -p {package} failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix('1'))
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The `.rs` files of a crate's `src/`, by module path (`a/b.rs` and `a/b/mod.rs` are `a::b`).

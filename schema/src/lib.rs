@@ -2,8 +2,9 @@
 //! types against at compile time, and what the lock file (`flags.lock.json`) holds.
 //!
 //! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
-//! variants, description, state, metadata, and (for in-process evaluation) its targeting rule.
-//! It is produced by one of the importers:
+//! variants, description, state, metadata, and (for in-process evaluation) its [`Targeting`]
+//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic so far, whose grammar
+//! is [`flagd::grammar`]). It is produced by one of the importers:
 //!
 //! | input | function |
 //! | --- | --- |
@@ -40,25 +41,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod detect;
 mod error;
 pub mod flagd;
-pub mod flagship;
-pub mod flipt;
-pub mod gofeatureflag;
+mod import;
 mod limits;
 mod manifest;
-pub mod ofrep;
-pub mod openfeature_api;
-pub mod openfeature_cli;
+mod targeting;
 
-pub use detect::{Format, Loaded, import, import_as, import_str, load_str, parse_str, read};
 pub use error::{Error, Problem, Warning, WarningKind, closest};
+pub use import::{
+    Format, Loaded, flagship, flipt, gofeatureflag, import, import_as, import_str, load_str, ofrep,
+    openfeature_api, openfeature_cli, parse_str, read,
+};
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{
     FORMAT_VERSION, Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue, Provenance,
     SourceKind,
 };
+pub use targeting::{Dialect, Targeting};
 
 /// The file name of the lock file that `flags-build` keeps in the crate root and that the
 /// macros look for when nothing else names a schema.

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Problem};
 use crate::limits::shorten;
+use crate::targeting::{Dialect, Targeting};
 
 /// The version of the lock file format this crate reads and writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -109,47 +110,173 @@ impl fmt::Display for SourceKind {
     }
 }
 
-pub use crate::detect::Format;
+/// A format of flag definitions that this crate reads.
+///
+/// Serialised (in the lock file's provenance) as `"lock"`, `"flagd"`, `"openfeature-cli"`,
+/// `"openfeature-api"`, `"ofrep"`, `"flipt"`, `"go-feature-flag"` or `"flagship"`.
+///
+/// ```
+/// use flags_schema::Format;
+///
+/// let value = serde_json::json!({ "flags": { "beta": { "flagType": "boolean", "defaultValue": false } } });
+/// assert_eq!(Format::detect(&value), Some(Format::OpenfeatureCli));
+/// assert_eq!(Format::OpenfeatureCli.to_string(), "openfeature-cli");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Format {
+    /// A lock file written by this crate ([`Manifest::to_lock_string`]).
+    Lock,
+    /// A flagd flag-definition file: `flags.<key>.{state, variants, defaultVariant, targeting}`,
+    /// flags as a map or as an array of flags with a `key`.
+    Flagd,
+    /// An OpenFeature CLI flag manifest: `flags.<key>.{flagType, defaultValue, description}`.
+    OpenfeatureCli,
+    /// An OFREP bulk evaluation response: `flags[].{key, value, variant, reason, metadata}`
+    /// or `flags[].{key, errorCode, errorDetails}`.
+    Ofrep,
+    /// A Flipt namespace snapshot: `namespace.key` and `flags[].{key, type, enabled,
+    /// defaultVariant, rules}`.
+    Flipt,
+    /// A GO Feature Flag relay proxy flag configuration: `flags.<key>.{variations,
+    /// defaultRule, disable, metadata}`.
+    GoFeatureFlag,
+    /// Cloudflare Flagship flag definitions: `flags.<key>.{enabled, variations,
+    /// default_variation, rules}`.
+    Flagship,
+    /// The OpenFeature manifest management API's manifest (`GET /openfeature/v0/manifest`):
+    /// `flags[].{key, type, defaultValue, description}`.
+    OpenfeatureApi,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "FlagRepr", into = "FlagRepr")]
 pub struct Flag {
     /// The type of every value the flag can take.
-    #[serde(rename = "type")]
     pub flag_type: FlagType,
+    /// The value served when no rule decides: the default variant's value. Absent when the
+    /// flag defers to the default written in code (flagd `defaultVariant: null`).
+    pub default: Option<Value>,
+    /// The name of the default variant, when the flag has variants.
+    pub default_variant: Option<String>,
+    /// The values the flag can take, by variant name.
+    pub variants: BTreeMap<String, Value>,
+    /// What the flag is for; becomes the doc comment of generated code.
+    pub description: Option<String>,
+    /// The flag is on its way out: generated code marks it `#[deprecated]`.
+    pub deprecated: bool,
+    /// Whether the flag is served; a disabled flag evaluates to the code default.
+    pub state: FlagState,
+    /// Flag metadata, returned with every evaluation.
+    pub metadata: Metadata,
+    /// The targeting rule, kept as written, and its dialect. In the lock file, the rule is the
+    /// flag's `targeting` and the dialect its `dialect` (left out for flagd's).
+    pub targeting: Option<Targeting>,
+}
+
+/// A [`Flag`] as the lock file writes it: the targeting rule and its dialect side by side.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FlagRepr {
+    /// The type of every value the flag can take.
+    #[serde(rename = "type")]
+    flag_type: FlagType,
     /// The value served when no rule decides: the default variant's value. Absent when the
     /// flag defers to the default written in code (flagd `defaultVariant: null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "json-schema", schemars(with = "Option<serde_json::Value>"))]
-    pub default: Option<Value>,
+    default: Option<Value>,
     /// The name of the default variant, when the flag has variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_variant: Option<String>,
+    default_variant: Option<String>,
     /// The values the flag can take, by variant name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(
         feature = "json-schema",
         schemars(with = "BTreeMap<String, serde_json::Value>")
     )]
-    pub variants: BTreeMap<String, Value>,
+    variants: BTreeMap<String, Value>,
     /// What the flag is for; becomes the doc comment of generated code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    description: Option<String>,
     /// The flag is on its way out: generated code marks it `#[deprecated]`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub deprecated: bool,
+    deprecated: bool,
     /// Whether the flag is served; a disabled flag evaluates to the code default.
     #[serde(default, skip_serializing_if = "FlagState::is_enabled")]
-    pub state: FlagState,
+    state: FlagState,
     /// Flag metadata, returned with every evaluation.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: Metadata,
-    /// The targeting rule (JSON Logic, flagd dialect), kept as written.
+    metadata: Metadata,
+    /// The targeting rule, kept as written, in the language `dialect` names (flagd's JSON
+    /// Logic when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "json-schema", schemars(with = "Option<serde_json::Value>"))]
-    pub targeting: Option<Value>,
+    targeting: Option<Value>,
+    /// The language of `targeting`; absent for flagd's, the only one so far.
+    #[serde(default, skip_serializing_if = "Dialect::is_flagd")]
+    dialect: Dialect,
+}
+
+impl TryFrom<FlagRepr> for Flag {
+    type Error = String;
+
+    fn try_from(repr: FlagRepr) -> Result<Flag, String> {
+        let targeting = match repr.targeting {
+            Some(rule) => Some(Targeting::new(repr.dialect, rule)),
+            None if repr.dialect.is_flagd() => None,
+            None => {
+                return Err(format!(
+                    "field `dialect` (`{}`) names the language of `targeting`, which the flag \
+                     does not have",
+                    repr.dialect
+                ));
+            }
+        };
+        Ok(Flag {
+            flag_type: repr.flag_type,
+            default: repr.default,
+            default_variant: repr.default_variant,
+            variants: repr.variants,
+            description: repr.description,
+            deprecated: repr.deprecated,
+            state: repr.state,
+            metadata: repr.metadata,
+            targeting,
+        })
+    }
+}
+
+impl From<Flag> for FlagRepr {
+    fn from(flag: Flag) -> FlagRepr {
+        let (targeting, dialect) = match flag.targeting {
+            Some(Targeting { dialect, rule }) => (Some(rule), dialect),
+            None => (None, Dialect::Flagd),
+        };
+        FlagRepr {
+            flag_type: flag.flag_type,
+            default: flag.default,
+            default_variant: flag.default_variant,
+            variants: flag.variants,
+            description: flag.description,
+            deprecated: flag.deprecated,
+            state: flag.state,
+            metadata: flag.metadata,
+            targeting,
+            dialect,
+        }
+    }
 }
 
 /// The type of a flag's values.
@@ -561,8 +688,8 @@ impl Flag {
     /// Checks that the targeting rule, the variants and the default nest at most
     /// [`MAX_NESTING`](crate::MAX_NESTING) levels.
     pub(crate) fn check_nesting(&self) -> Result<(), Problem> {
-        if let Some(rule) = &self.targeting {
-            crate::limits::check_nesting(rule, || "targeting".to_owned())?;
+        if let Some(targeting) = &self.targeting {
+            crate::limits::check_nesting(&targeting.rule, || "targeting".to_owned())?;
         }
         for (name, value) in &self.variants {
             crate::limits::check_nesting(value, || format!("variants.{}", shorten(name, 24)))?;

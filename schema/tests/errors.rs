@@ -236,7 +236,8 @@ fn rules_and_values_nested_past_the_limit_reject_the_document_naming_the_path() 
 
     // A lock file is held to the same limit.
     let mut manifest = flags_schema::import(&at_limit, "flags.json").unwrap();
-    manifest.flags.get_mut("deep").unwrap().targeting = Some(nested_rule(limit / 2 + 1));
+    manifest.flags.get_mut("deep").unwrap().targeting =
+        Some(flags_schema::Targeting::flagd(nested_rule(limit / 2 + 1)));
     let text = manifest.to_lock_string();
     let message = error(&text);
     assert!(

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flags_schema::{
-    Error, FlagType, Format, Manifest, MetadataValue, Problem, WarningKind, flagd, openfeature_cli,
+    Dialect, Error, FlagType, Format, Manifest, MetadataValue, Problem, Targeting, WarningKind,
+    flagd, openfeature_cli,
 };
 use serde_json::{Value, json};
 
@@ -100,7 +101,11 @@ fn assert_matches_document(manifest: &Manifest, document: &Value, path: &Path) {
             }
             Some(other) => panic!("{key}: defaultVariant {other}"),
         }
-        assert_eq!(flag.targeting.as_ref(), source.get("targeting"), "{key}");
+        assert_eq!(
+            flag.targeting.clone(),
+            source.get("targeting").cloned().map(Targeting::flagd),
+            "{key}"
+        );
         assert_eq!(
             flag.metadata.len(),
             source
@@ -182,13 +187,16 @@ fn targeting_and_evaluators_are_kept() {
     );
     assert_eq!(
         manifest.flags["fibAlgo"].targeting,
-        Some(json!({ "if": [{ "$ref": "emailWithFaas" }, "binet", null] }))
+        Some(Targeting::flagd(
+            json!({ "if": [{ "$ref": "emailWithFaas" }, "binet", null] })
+        ))
     );
     assert_eq!(manifest.flags["myBoolFlag"].targeting, None);
 
     let manifest = read_ok(&flagd_fixtures("flags/positive/with-valid-targeting.json"));
     let targeting = manifest.flags["targetedFlag"].targeting.as_ref().unwrap();
-    assert_eq!(targeting["if"][0]["ends_with"][1], "@company.com");
+    assert_eq!(targeting.dialect, Dialect::Flagd);
+    assert_eq!(targeting.rule["if"][0]["ends_with"][1], "@company.com");
 }
 
 #[test]
@@ -308,7 +316,7 @@ fn every_negative_flagd_fixture_fails_with_its_problem() {
             let manifest = read_ok(&path);
             assert_eq!(
                 manifest.flags["targetedFlag"].targeting,
-                Some(json!({ "not-a-real-rule": [1, 2] }))
+                Some(Targeting::flagd(json!({ "not-a-real-rule": [1, 2] })))
             );
             continue;
         }
@@ -376,7 +384,7 @@ fn every_positive_targeting_fixture_imports() {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(
             manifest.flags["targeted"].targeting,
-            Some(rule),
+            Some(Targeting::flagd(rule)),
             "{}",
             path.display()
         );
@@ -451,7 +459,7 @@ fn every_negative_targeting_fixture_loads_with_a_warning() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             manifest.flags["targeted"].targeting,
-            Some(rule.clone()),
+            Some(Targeting::flagd(rule.clone())),
             "{name}"
         );
         let warnings = flagd::lint(&manifest);

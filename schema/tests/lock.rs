@@ -1,6 +1,8 @@
 //! The lock file: its text, its round trip, its version and its content hash.
 
-use flags_schema::{FORMAT_VERSION, Format, Manifest, Problem, Provenance, SourceKind, import_str};
+use flags_schema::{
+    Dialect, FORMAT_VERSION, Format, Manifest, Problem, Provenance, SourceKind, import_str,
+};
 use serde_json::{Value, json};
 
 /// A manifest with a bit of everything, imported from a flagd document.
@@ -248,4 +250,49 @@ fn parse_str_is_import_str_without_provenance() {
             .unwrap_err()
             .to_string()
     );
+}
+
+/// The committed lock files of the repository read and write back byte for byte: flagd's
+/// dialect, the default, is not written.
+#[test]
+fn committed_lock_files_write_back_unchanged() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = root.join("flags.lock.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let manifest = Manifest::from_lock_str(&text, "flags.lock.json").unwrap();
+    assert!(
+        manifest
+            .flags
+            .values()
+            .filter_map(|flag| flag.targeting.as_ref())
+            .all(|targeting| targeting.dialect == Dialect::Flagd)
+    );
+    assert_eq!(manifest.to_lock_string(), text);
+}
+
+#[test]
+fn the_dialect_of_targeting() {
+    let lock = |flag: Value| {
+        json!({ "formatVersion": FORMAT_VERSION, "flags": { "f": flag } }).to_string()
+    };
+    // Written out, flagd's dialect reads as when it is left out, and is left out again.
+    let explicit = lock(json!({
+        "type": "boolean", "variants": { "on": true }, "targeting": { "var": "x" },
+        "dialect": "flagd"
+    }));
+    let manifest = Manifest::from_lock_str(&explicit, "flags.lock.json").unwrap();
+    let targeting = manifest.flags["f"].targeting.as_ref().unwrap();
+    assert_eq!(targeting.dialect, Dialect::Flagd);
+    assert_eq!(targeting.rule, json!({ "var": "x" }));
+    assert!(!manifest.to_lock_string().contains("dialect"));
+    // A dialect this version does not know, or a dialect without a rule, is an error.
+    let unknown = lock(json!({
+        "type": "boolean", "targeting": { "var": "x" }, "dialect": "cel"
+    }));
+    let message = Manifest::from_lock_str(&unknown, "flags.lock.json")
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("unknown variant `cel`"), "{message}");
+    let alone = lock(json!({ "type": "boolean", "dialect": "flagd" }));
+    assert!(Manifest::from_lock_str(&alone, "flags.lock.json").is_ok());
 }

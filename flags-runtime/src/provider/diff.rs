@@ -47,7 +47,7 @@ fn uses_any(flag: &Flag, evaluators: &BTreeMap<String, Value>, names: &BTreeSet<
     };
     let mut seen = BTreeSet::new();
     let mut pending = Vec::new();
-    refs(targeting, &mut pending);
+    refs(&targeting.rule, &mut pending);
     while let Some(name) = pending.pop() {
         if names.contains(name.as_str()) {
             return true;

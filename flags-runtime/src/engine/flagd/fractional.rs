@@ -1,12 +1,18 @@
 //! `fractional`: a deterministic pseudorandom split of subjects into weighted buckets.
 
-use super::eval::{self, Cx, Thrown, Val};
+use flags_schema::flagd::grammar;
+
+use super::Val;
+use super::eval::{self, Cx, Thrown};
 use super::js::{self, as_str};
 use super::{Args, EngineOptions, Expr, FractionalVersion};
 use crate::value::Value;
 
-/// The largest total weight.
-const MAX_WEIGHT: f64 = i32::MAX as f64;
+/// The largest total weight (the grammar's, which the lint checks literal weights against).
+const MAX_WEIGHT: f64 = grammar::MAX_TOTAL_WEIGHT;
+
+/// v1 scales the hash, read as a signed 32-bit integer, by the largest one.
+const I32_MAX: f64 = i32::MAX as f64;
 
 #[derive(Debug)]
 pub(crate) struct Fractional {
@@ -236,19 +242,18 @@ fn murmur3_streaming(parts: &[&[u8]]) -> u32 {
     h
 }
 
-/// A bucket: its variant (a string, number, boolean or null) and weight.
+/// A bucket: its variant (a string, number, boolean or null) and weight, as the grammar shapes
+/// buckets (`[variant]` or `[variant, weight]`) and counts weights.
 fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
     let (variant, weight) = match value {
-        Val::Ref(Value::List(items)) => match items.as_slice() {
-            [variant] => (Val::of(variant), None),
-            [variant, weight] => (Val::of(variant), Some(Val::of(weight))),
-            _ => return None,
-        },
-        Val::List(items) => match items.as_slice() {
-            [variant] => (variant.clone(), None),
-            [variant, weight] => (variant.clone(), Some(weight.clone())),
-            _ => return None,
-        },
+        Val::Ref(Value::List(items)) => {
+            let (variant, weight) = grammar::bucket(items)?;
+            (Val::of(variant), weight.map(Val::of))
+        }
+        Val::List(items) => {
+            let (variant, weight) = grammar::bucket(items)?;
+            (variant.clone(), weight.cloned())
+        }
         _ => return None,
     };
     if !matches!(
@@ -258,8 +263,8 @@ fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
         return None;
     }
     let weight = match weight {
-        None => 1.0,
-        Some(Val::Num(w)) if w.is_finite() && w.fract() == 0.0 => w.max(0.0),
+        None => grammar::DEFAULT_WEIGHT,
+        Some(Val::Num(w)) => grammar::bucket_weight(w)?,
         Some(_) => return None,
     };
     Some((variant, weight))
@@ -446,7 +451,7 @@ fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> 
     if total == 0.0 {
         return None;
     }
-    let point = f64::from((hash as i32).unsigned_abs()) / MAX_WEIGHT * 100.0;
+    let point = f64::from((hash as i32).unsigned_abs()) / I32_MAX * 100.0;
     let mut cumulative = 0.0;
     for i in 0..buckets.count() {
         let (variant, weight) = bucket(&buckets.at(i))?;
@@ -460,7 +465,7 @@ fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> 
 
 /// Deterministic CBOR (RFC 8949 §4.2.1) of a bucketing value, for `fractional` v3.
 pub(crate) mod cbor {
-    use super::super::eval::Val;
+    use super::super::Val;
     use crate::value::Value;
 
     /// The encoding, or `None` for values CBOR cannot carry here.

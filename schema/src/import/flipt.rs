@@ -52,7 +52,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::detect::{Format, finish};
+use super::walk;
+use super::{Format, finish};
 use crate::error::{Error, Problem, describe};
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, MetadataValue};
 
@@ -70,13 +71,13 @@ pub const NAMESPACE_METADATA: &str = "flagSetId";
 /// duplicate key; an [`Error::Document`] for an entry without a string `key`, a `namespace`
 /// that is not an object, or a document without a `flags` array.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    finish(convert(value, origin)?, Format::Flipt, origin)
+    finish(convert(value.clone(), origin)?, Format::Flipt, origin)
 }
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
-pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    let document = crate::ofrep::document(value, origin, "a Flipt namespace snapshot")?;
-    let flags = crate::ofrep::flags_array(document, origin)?;
+pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
+    let mut document = walk::document(value, origin, "a Flipt namespace snapshot")?;
+    let flags = walk::keyed_flags(&mut document, origin)?;
     let mut manifest = Manifest::new();
     match document.get("namespace") {
         None | Some(Value::Null) => {}
@@ -99,17 +100,13 @@ pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
             ));
         }
     }
-    for (index, entry) in flags.iter().enumerate() {
-        let (key, fields) =
-            crate::ofrep::entry_key(index, entry).map_err(|p| Error::document(origin, p))?;
-        if key.is_empty() {
-            return Err(Error::flag(origin, key, Problem::EmptyKey));
-        }
-        if manifest.flags.contains_key(key) {
-            return Err(Error::flag(origin, key, Problem::DuplicateKey));
-        }
-        let flag = import_flag(fields).map_err(|p| Error::flag(origin, key, p))?;
-        manifest.flags.insert(key.to_owned(), flag);
+    for entry in flags {
+        let (key, fields) = entry?;
+        let flag = walk::non_empty(&key)
+            .and_then(|()| walk::unseen(&manifest, &key))
+            .and_then(|()| import_flag(&fields))
+            .map_err(|p| Error::flag(origin, &key, p))?;
+        manifest.flags.insert(key, flag);
     }
     Ok(manifest)
 }

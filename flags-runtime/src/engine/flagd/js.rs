@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use super::eval::Val;
+use super::Val;
 use crate::value::Value;
 
 /// `json-logic-engine`'s truthiness: JavaScript's, except that empty arrays and empty plain

@@ -4,7 +4,7 @@
 //!
 //! The semantics are those of the reference evaluator, `@openfeature/flagd-core` (on
 //! `json-logic-engine`), including its JavaScript coercions: see `js.rs` for values and
-//! `eval.rs` for operators. Where that evaluator compiles a rule into JavaScript, some
+//! `eval/` for operators. Where that evaluator compiles a rule into JavaScript, some
 //! operators behave differently from their interpreted form (for example `cat` prints `null`,
 //! comparisons check their operands against the last value computed); nodes record which form
 //! applies ([`Mode`]).
@@ -14,7 +14,20 @@
 //! constant is folded only within a budget linear in the rule (else it is left to evaluation),
 //! evaluators (`$ref`) are copied into rules within a budget linear in the configuration and
 //! shared beyond it, and "did you mean" suggestions draw from a fixed budget per
-//! configuration. Rules that can loop are evaluated against a [`Budget`] (see `budget.rs`).
+//! configuration. Rules that can loop are evaluated against a [`Budget`](super::Budget) (see `budget.rs`).
+//!
+//! | file | job |
+//! | --- | --- |
+//! | `mod.rs` | the compiled rule ([`Rule`]) and its expression tree ([`Expr`]) |
+//! | `compile/` | from JSON Logic to [`Expr`]: the walk and constant folding (`mod.rs`), each operator (`operators.rs`) |
+//! | `library.rs` | what the rules of a configuration share while they compile: evaluators, memos, budgets |
+//! | `eval/` | evaluation, by kind of operator |
+//! | `val.rs`, `js.rs` | the values a rule computes, and JavaScript's coercions and comparisons of them |
+//! | `budget.rs` | the evaluation budget of rules that loop, and the compiler's budgets |
+//! | `fractional.rs`, `semver.rs` | flagd's `fractional` and `sem_ver` |
+//!
+//! The grammar (operator names, flagd's operators' arguments, versions, buckets) is
+//! `flags_schema::flagd::grammar`, which the import-time lint uses too.
 //!
 //! Why an enum tree rather than closures: a `match` over a compact enum keeps the whole rule in
 //! a few cache lines and lets the compiler inline the hot operators (`var`, comparisons, the
@@ -26,6 +39,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use super::EngineOptions;
+use super::rule::RuleFailure;
 use crate::context::Context;
 use crate::value::Value;
 
@@ -36,44 +51,11 @@ mod fractional;
 mod js;
 mod library;
 mod semver;
+mod val;
 
-pub use budget::Budget;
 pub(crate) use budget::EXCEEDED;
-pub(crate) use eval::Val;
 pub(crate) use library::Library;
-
-/// Options of the in-process engine.
-///
-/// ```
-/// use flags_runtime::{Budget, EngineOptions, FractionalVersion};
-/// let options = EngineOptions::default();
-/// assert_eq!(options.fractional, FractionalVersion::V2);
-/// assert_eq!(options.budget, Budget::default());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct EngineOptions {
-    /// How `fractional` maps a bucketing value to a bucket.
-    pub fractional: FractionalVersion,
-    /// What one evaluation of a rule that loops may spend.
-    pub budget: Budget,
-}
-
-impl EngineOptions {
-    /// The options with `fractional` set.
-    #[must_use]
-    pub fn with_fractional(mut self, version: FractionalVersion) -> EngineOptions {
-        self.fractional = version;
-        self
-    }
-
-    /// The options with the evaluation budget of rules that loop set (see [`Budget`]).
-    #[must_use]
-    pub fn with_budget(mut self, budget: Budget) -> EngineOptions {
-        self.budget = budget;
-        self
-    }
-}
+pub(crate) use val::Val;
 
 /// The bucketing algorithm of `fractional`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -330,9 +312,30 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// [`Rule::evaluate`], read as the engine reads a rule's result: null (or `undefined`)
+    /// decides nothing, anything else names a variant as JavaScript's `toString` writes it
+    /// (see [`variant_name`]), which `choose` gets.
+    #[inline]
+    pub(crate) fn choose<R>(
+        &self,
+        flag_key: &str,
+        ctx: &Context,
+        options: &EngineOptions,
+        choose: impl FnOnce(&str) -> R,
+    ) -> Result<Option<R>, RuleFailure> {
+        match self.evaluate(flag_key, ctx, options) {
+            Ok(Val::Null | Val::Undefined) => Ok(None),
+            Ok(result) => Ok(Some(variant_name(&result, choose))),
+            Err(EXCEEDED) => Err(RuleFailure::OverBudget),
+            Err(thrown) => Err(RuleFailure::Failed(thrown.0)),
+        }
+    }
+}
+
 /// The variant a targeting result names, as JavaScript's `toString` writes it: `f` gets the
 /// name (borrowed for strings and booleans; numbers are written on the stack).
-pub(crate) fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
+fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
     match result {
         Val::Str(s) => f(s),
         Val::String(s) => f(s),

@@ -34,10 +34,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::detect::{Format, finish};
+use super::shared::typed_flag;
+use super::walk;
+use super::{Format, finish};
 use crate::error::{Error, Problem};
 use crate::manifest::{Flag, Manifest};
-use crate::openfeature_cli::typed_flag;
 
 /// Imports a manifest from the OpenFeature manifest management API; `origin` names it in
 /// errors and in the provenance.
@@ -52,25 +53,24 @@ use crate::openfeature_cli::typed_flag;
 /// nor `null`, an empty or duplicate key; an [`Error::Document`] for an entry without a string
 /// `key`, or a document without a `flags` array.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    finish(convert(value, origin)?, Format::OpenfeatureApi, origin)
+    finish(
+        convert(value.clone(), origin)?,
+        Format::OpenfeatureApi,
+        origin,
+    )
 }
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
-pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    let document = crate::ofrep::document(value, origin, "an OpenFeature manifest API response")?;
-    let flags = crate::ofrep::flags_array(document, origin)?;
+pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
+    let mut document = walk::document(value, origin, "an OpenFeature manifest API response")?;
     let mut manifest = Manifest::new();
-    for (index, entry) in flags.iter().enumerate() {
-        let (key, fields) =
-            crate::ofrep::entry_key(index, entry).map_err(|p| Error::document(origin, p))?;
-        if key.is_empty() {
-            return Err(Error::flag(origin, key, Problem::EmptyKey));
-        }
-        if manifest.flags.contains_key(key) {
-            return Err(Error::flag(origin, key, Problem::DuplicateKey));
-        }
-        let flag = import_flag(fields).map_err(|p| Error::flag(origin, key, p))?;
-        manifest.flags.insert(key.to_owned(), flag);
+    for entry in walk::keyed_flags(&mut document, origin)? {
+        let (key, fields) = entry?;
+        let flag = walk::non_empty(&key)
+            .and_then(|()| walk::unseen(&manifest, &key))
+            .and_then(|()| import_flag(&fields))
+            .map_err(|p| Error::flag(origin, &key, p))?;
+        manifest.flags.insert(key, flag);
     }
     Ok(manifest)
 }

@@ -37,8 +37,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::detect::{Format, finish};
-use crate::error::{Error, Problem, describe};
+use super::shared::{flag_object, typed_flag};
+use super::walk::{self, Listing};
+use super::{Format, finish};
+use crate::error::{Error, Problem};
 use crate::manifest::{Flag, FlagType, Manifest};
 
 /// The `$schema` that [`export`] writes: the CLI's manifest schema.
@@ -57,137 +59,34 @@ pub const SCHEMA_URL: &str = "https://raw.githubusercontent.com/open-feature/cli
 /// `defaultValue`, an unknown type name, or a default that is not of the flag's type; an
 /// [`Error::Document`] when `flags` is missing or not an object.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    finish(convert(value, origin)?, Format::OpenfeatureCli, origin)
+    finish(
+        convert(value.clone(), origin)?,
+        Format::OpenfeatureCli,
+        origin,
+    )
 }
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
-pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    let Value::Object(document) = value else {
-        return Err(Error::document(
-            origin,
-            Problem::UnknownFormat {
-                hint: format!(
-                    "an OpenFeature CLI manifest is an object with `flags`, found {}",
-                    describe(value)
-                ),
-            },
-        ));
-    };
-    let flags = match document.get("flags") {
-        Some(Value::Object(flags)) => flags,
-        Some(other) => {
-            return Err(Error::document(
-                origin,
-                Problem::InvalidField {
-                    field: "flags".to_owned(),
-                    expected: "an object of flags by key",
-                    found: describe(other),
-                },
-            ));
-        }
-        None => {
-            return Err(Error::document(
-                origin,
-                Problem::MissingField { field: "flags" },
-            ));
-        }
-    };
+pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
+    let mut document = walk::document(value, origin, "an OpenFeature CLI manifest")?;
     let mut manifest = Manifest::new();
-    for (key, flag) in flags {
-        if key.is_empty() {
-            return Err(Error::flag(origin, key, Problem::EmptyKey));
-        }
-        let flag = import_flag(key, flag).map_err(|problem| Error::flag(origin, key, problem))?;
-        manifest.flags.insert(key.clone(), flag);
+    for entry in walk::flags(&mut document, origin, Listing::Map)? {
+        let (key, flag) = entry?;
+        let flag = walk::non_empty(&key)
+            .and_then(|()| import_flag(&key, &flag))
+            .map_err(|problem| Error::flag(origin, &key, problem))?;
+        manifest.flags.insert(key, flag);
     }
     Ok(manifest)
 }
 
 fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {
-    let Value::Object(fields) = value else {
-        return Err(Problem::InvalidField {
-            field: format!("flags.{key}"),
-            expected: "a flag object with `flagType` and `defaultValue`",
-            found: describe(value),
-        });
-    };
+    let fields = flag_object(
+        key,
+        value,
+        "a flag object with `flagType` and `defaultValue`",
+    )?;
     typed_flag(fields, "flagType")
-}
-
-/// A flag of the OpenFeature CLI's shape: its type in `type_field`, a `defaultValue` of that
-/// type (integral floats of integer flags normalised), and an optional `description`. The
-/// OpenFeature manifest API names the type field `type`.
-pub(crate) fn typed_flag(
-    fields: &serde_json::Map<String, Value>,
-    type_field: &'static str,
-) -> Result<Flag, Problem> {
-    let flag_type = match fields.get(type_field) {
-        None => return Err(Problem::MissingField { field: type_field }),
-        Some(Value::String(name)) => parse_type(name)?,
-        Some(other) => {
-            return Err(Problem::InvalidField {
-                field: type_field.to_owned(),
-                expected: "a type name such as `boolean`",
-                found: describe(other),
-            });
-        }
-    };
-    let Some(default) = fields.get("defaultValue") else {
-        return Err(Problem::MissingField {
-            field: "defaultValue",
-        });
-    };
-    let default = normalise_default(flag_type, default);
-    if !flag_type.accepts(&default) {
-        return Err(Problem::DefaultTypeMismatch {
-            expected: flag_type,
-            found: describe(&default),
-        });
-    }
-    let mut flag = Flag::new(flag_type, Some(default));
-    flag.description = match fields.get("description") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(description)) => Some(description.clone()),
-        Some(other) => {
-            return Err(Problem::InvalidField {
-                field: "description".to_owned(),
-                expected: "a string or null",
-                found: describe(other),
-            });
-        }
-    };
-    Ok(flag)
-}
-
-/// A type name as the CLI's loader reads it.
-pub(crate) fn parse_type(name: &str) -> Result<FlagType, Problem> {
-    match name {
-        "boolean" | "bool" | "Boolean" => Ok(FlagType::Boolean),
-        "string" | "String" => Ok(FlagType::String),
-        "integer" | "Integer" => Ok(FlagType::Integer),
-        "float" | "Float" | "Number" => Ok(FlagType::Float),
-        "object" | "Object" | "JSON" => Ok(FlagType::Object),
-        _ => Err(Problem::UnknownType {
-            found: name.to_owned(),
-        }),
-    }
-}
-
-/// An integer flag's default written as a whole float (`50.0`, an integer for JSON Schema)
-/// becomes the integer.
-pub(crate) fn normalise_default(flag_type: FlagType, default: &Value) -> Value {
-    // `i64::MAX as f64` rounds up to 2^63, so the upper bound is exclusive; within the bounds a
-    // whole float converts exactly.
-    if flag_type == FlagType::Integer
-        && !default.is_i64()
-        && let Some(float) = default.as_f64()
-        && float.fract() == 0.0
-        && float >= i64::MIN as f64
-        && float < i64::MAX as f64
-    {
-        return Value::from(float as i64);
-    }
-    default.clone()
 }
 
 /// Writes a manifest as an OpenFeature CLI flag manifest: `$schema`, and per flag its

@@ -9,6 +9,7 @@ use serde_json::{Value as Json, json};
 use super::budget::{EXCEEDED, Size};
 use super::compile::Compiler;
 use super::*;
+use crate::engine::Budget;
 
 fn compile(rule: &Json) -> Rule {
     Rule::compile(rule, &BTreeMap::new(), &EngineOptions::default()).unwrap()
@@ -336,7 +337,7 @@ fn configurations_nesting_past_the_limit_are_refused_however_they_were_read() {
     }
     let mut flag = flags_schema::Flag::new(flags_schema::FlagType::Boolean, None);
     flag.variants = [("on".to_owned(), json!(true))].into();
-    flag.targeting = Some(rule.clone());
+    flag.targeting = Some(flags_schema::Targeting::flagd(rule.clone()));
     let mut manifest = flags_schema::Manifest::new();
     manifest.flags.insert("deep".to_owned(), flag);
     let decoders = std::sync::Arc::default();

@@ -46,9 +46,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::detect::{Format, finish};
+use super::walk;
+use super::{Format, finish, shared};
 use crate::error::{Error, Problem, describe};
-use crate::manifest::{Flag, FlagState, FlagType, Manifest, MetadataValue};
+use crate::manifest::{Flag, FlagState, FlagType, Manifest};
 
 /// The `errorCode` of an entry for a flag the service does not have: skipped, not an error.
 pub const FLAG_NOT_FOUND: &str = "FLAG_NOT_FOUND";
@@ -66,30 +67,29 @@ pub const FLAG_NOT_FOUND: &str = "FLAG_NOT_FOUND";
 /// `null`, invalid metadata, an empty or duplicate key; an [`Error::Document`] for an entry
 /// without a string `key`, invalid flag-set `metadata`, or a document without a `flags` array.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    finish(convert(value, origin)?, Format::Ofrep, origin)
+    finish(convert(value.clone(), origin)?, Format::Ofrep, origin)
 }
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
-pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    let document = document(value, origin, "an OFREP bulk evaluation response")?;
-    let flags = flags_array(document, origin)?;
+pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
+    let mut document = walk::document(value, origin, "an OFREP bulk evaluation response")?;
+    let flags = walk::keyed_flags(&mut document, origin)?;
     let mut manifest = Manifest::new();
     if let Some(metadata) = document.get("metadata") {
-        manifest.metadata =
-            crate::flagd::import_metadata(metadata).map_err(|p| Error::document(origin, p))?;
+        manifest.metadata = shared::metadata(metadata).map_err(|p| Error::document(origin, p))?;
     }
-    for (index, entry) in flags.iter().enumerate() {
-        let (key, fields) = entry_key(index, entry).map_err(|p| Error::document(origin, p))?;
-        if key.is_empty() {
-            return Err(Error::flag(origin, key, Problem::EmptyKey));
-        }
-        let Some(flag) = import_entry(fields).map_err(|p| Error::flag(origin, key, p))? else {
+    for entry in flags {
+        let (key, fields) = entry?;
+        // An entry is read before its key is checked for repeats: a flag the service does not
+        // have repeats nothing.
+        let flag = walk::non_empty(&key)
+            .and_then(|()| import_entry(&fields))
+            .map_err(|p| Error::flag(origin, &key, p))?;
+        let Some(flag) = flag else {
             continue;
         };
-        if manifest.flags.contains_key(key) {
-            return Err(Error::flag(origin, key, Problem::DuplicateKey));
-        }
-        manifest.flags.insert(key.to_owned(), flag);
+        walk::unseen(&manifest, &key).map_err(|p| Error::flag(origin, &key, p))?;
+        manifest.flags.insert(key, flag);
     }
     Ok(manifest)
 }
@@ -156,80 +156,10 @@ fn import_entry(fields: &Map<String, Value>) -> Result<Option<Flag>, Problem> {
         flag.state = FlagState::Disabled;
     }
     if let Some(metadata) = fields.get("metadata") {
-        flag.metadata = crate::flagd::import_metadata(metadata)?;
-        if let Some(MetadataValue::String(description)) = flag.metadata.get("description") {
-            flag.description = Some(description.clone());
-        }
-        flag.deprecated = matches!(
-            flag.metadata.get("deprecated"),
-            Some(MetadataValue::Bool(true))
-        );
+        flag.metadata = shared::metadata(metadata)?;
+        shared::describe_from_metadata(&mut flag);
     }
     Ok(Some(flag))
-}
-
-/// The top-level object of a document; `what` names the format in the error.
-pub(crate) fn document<'a>(
-    value: &'a Value,
-    origin: &str,
-    what: &str,
-) -> Result<&'a Map<String, Value>, Error> {
-    match value {
-        Value::Object(document) => Ok(document),
-        other => Err(Error::document(
-            origin,
-            Problem::UnknownFormat {
-                hint: format!(
-                    "{what} is an object with `flags`, found {}",
-                    describe(other)
-                ),
-            },
-        )),
-    }
-}
-
-/// The `flags` array of a document whose flags are an array of objects with a `key`.
-pub(crate) fn flags_array<'a>(
-    document: &'a Map<String, Value>,
-    origin: &str,
-) -> Result<&'a [Value], Error> {
-    match document.get("flags") {
-        Some(Value::Array(flags)) => Ok(flags),
-        Some(other) => Err(Error::document(
-            origin,
-            Problem::InvalidField {
-                field: "flags".to_owned(),
-                expected: "an array of flags with a `key`",
-                found: describe(other),
-            },
-        )),
-        None => Err(Error::document(
-            origin,
-            Problem::MissingField { field: "flags" },
-        )),
-    }
-}
-
-/// The `key` and the fields of the entry at `index` of a `flags` array.
-pub(crate) fn entry_key(
-    index: usize,
-    entry: &Value,
-) -> Result<(&str, &Map<String, Value>), Problem> {
-    let Value::Object(fields) = entry else {
-        return Err(Problem::InvalidField {
-            field: format!("flags[{index}]"),
-            expected: "a flag object with a `key`",
-            found: describe(entry),
-        });
-    };
-    match fields.get("key") {
-        Some(Value::String(key)) => Ok((key, fields)),
-        found => Err(Problem::InvalidField {
-            field: format!("flags[{index}].key"),
-            expected: "a string",
-            found: found.map_or_else(|| "none".to_owned(), describe),
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -237,6 +167,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::manifest::MetadataValue;
 
     fn one(entry: Value) -> Result<Manifest, Error> {
         import(&json!({ "flags": [entry] }), "ofrep")

@@ -666,3 +666,24 @@ fn odd_shapes() {
         "parse",
     );
 }
+
+/// Every operator of the grammar (which the lint accepts) is one this compiler knows: a call
+/// of each, however malformed, never fails as an unknown operator.
+#[test]
+fn every_operator_of_the_grammar_compiles() {
+    use flags_schema::flagd::grammar::{ALIASES, Operator};
+    let names = Operator::ALL
+        .iter()
+        .filter(|op| **op != Operator::Ref)
+        .map(|op| op.name())
+        .chain(ALIASES.iter().copied());
+    for name in names {
+        for args in [json!([]), json!([1, 2, 3]), json!({ "var": "x" })] {
+            let rule = json!({ name: args });
+            if let Err(message) = Rule::compile(&rule, &BTreeMap::new(), &EngineOptions::default())
+            {
+                assert!(!message.contains("unknown operator"), "{rule}: {message}");
+            }
+        }
+    }
+}

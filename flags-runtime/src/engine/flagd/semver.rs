@@ -1,110 +1,18 @@
-//! `sem_ver [version, operator, version]`, with the reference evaluator's lenient parsing:
-//! one leading `v`/`V` dropped, surrounding white space ignored, `1` and `1.2` read as
-//! `1.0.0` and `1.2.0`, build metadata ignored, pre-releases sorting before their release.
+//! `sem_ver [version, operator, version]`: versions read as the reference evaluator reads them
+//! (`flags_schema::flagd::grammar::SemVer`, which the lint reads them with too: one leading
+//! `v`/`V` dropped, surrounding white space ignored, `1` and `1.2` read as `1.0.0` and
+//! `1.2.0`, build metadata ignored), compared by semantic-version precedence, pre-releases
+//! sorting before their release.
 
 use std::cmp::Ordering;
 
-use super::eval::Val;
+use flags_schema::flagd::grammar::{Operator, SemVer, SemVerOp};
+
+use super::Val;
 use super::js::to_js_string;
 
-/// `Number.MAX_SAFE_INTEGER`: larger version numbers are invalid.
-const MAX_SAFE: u64 = 9_007_199_254_740_991;
-
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Version<'s> {
-    major: u64,
-    minor: u64,
-    patch: u64,
-    /// Dot-separated pre-release identifiers, without the `-`; empty for a release.
-    pre: &'s str,
-}
-
-/// A canonical number: `0` or digits without a leading zero, at most `MAX_SAFE`.
-fn number(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return None;
-    }
-    s.parse::<u64>().ok().filter(|n| *n <= MAX_SAFE)
-}
-
-fn is_pre_identifier(id: &str) -> bool {
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return false;
-    }
-    // Numeric identifiers have no leading zero.
-    !id.bytes().all(|b| b.is_ascii_digit()) || id == "0" || !id.starts_with('0')
-}
-
-fn is_build_identifier(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// A strict `MAJOR.MINOR.PATCH[-pre][+build]`, with an optional `v`.
-fn strict(text: &str) -> Option<Version<'_>> {
-    let text = text.strip_prefix('v').unwrap_or(text);
-    let (text, build) = match text.split_once('+') {
-        Some((text, build)) => (text, Some(build)),
-        None => (text, None),
-    };
-    if let Some(build) = build
-        && !build.split('.').all(is_build_identifier)
-    {
-        return None;
-    }
-    let (core, pre) = match text.split_once('-') {
-        Some((core, pre)) => (core, pre),
-        None => (text, ""),
-    };
-    if (!pre.is_empty() || text.len() != core.len()) && !pre.split('.').all(is_pre_identifier) {
-        return None;
-    }
-    let mut parts = core.split('.');
-    let version = Version {
-        major: number(parts.next()?)?,
-        minor: number(parts.next()?)?,
-        patch: number(parts.next()?)?,
-        pre,
-    };
-    parts.next().is_none().then_some(version)
-}
-
-/// Parses a version as flagd's `sem_ver` does.
-pub(crate) fn parse(raw: &str) -> Option<Version<'_>> {
-    let text = raw.strip_prefix(['v', 'V']).unwrap_or(raw);
-    if text.len() > 256 {
-        return None;
-    }
-    let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if let Some(version) = strict(trimmed) {
-        return Some(version);
-    }
-    // `1` or `1.2`, read as `1.0.0` / `1.2.0` (npm semver's `coerce`, which takes numbers of
-    // at most 16 digits: a longer minor is ignored, a longer major skipped for the minor).
-    let (major, minor) = match text.split_once('.') {
-        Some((major, minor)) => (major, Some(minor)),
-        None => (text, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(major) || !minor.is_none_or(digits) {
-        return None;
-    }
-    let short = |s: &&str| s.len() <= 16;
-    let (major, minor) = if short(&major) {
-        (major, minor.filter(short))
-    } else {
-        (minor.filter(short)?, None)
-    };
-    Some(Version {
-        major: number(major)?,
-        minor: match minor {
-            Some(minor) => number(minor)?,
-            None => 0,
-        },
-        patch: 0,
-        pre: "",
-    })
-}
+// The pattern `[left, op, right]` below is `sem_ver`'s arity in the grammar.
+const _: () = assert!(matches!(Operator::SemVer.arity(), Some(3)));
 
 fn compare_identifiers(a: &str, b: &str) -> Ordering {
     let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
@@ -123,7 +31,7 @@ fn compare_identifiers(a: &str, b: &str) -> Ordering {
 }
 
 /// Semantic-version precedence (build metadata ignored).
-pub(crate) fn compare(a: &Version<'_>, b: &Version<'_>) -> Ordering {
+pub(crate) fn compare(a: &SemVer<'_>, b: &SemVer<'_>) -> Ordering {
     (a.major, a.minor, a.patch)
         .cmp(&(b.major, b.minor, b.patch))
         .then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {
@@ -151,19 +59,21 @@ pub(crate) fn sem_ver(args: &[Val<'_>]) -> Val<'static> {
         return Val::Null;
     };
     let (left, right) = (to_js_string(left), to_js_string(right));
-    let (Some(a), Some(b)) = (parse(&left), parse(&right)) else {
+    let (Some(a), Some(b)) = (SemVer::parse(&left), SemVer::parse(&right)) else {
         return Val::Null;
     };
     let order = compare(&a, &b);
-    Val::Bool(match &*to_js_string(op) {
-        "=" => order == Ordering::Equal,
-        "!=" => order != Ordering::Equal,
-        "<" => order == Ordering::Less,
-        "<=" => order != Ordering::Greater,
-        ">" => order == Ordering::Greater,
-        ">=" => order != Ordering::Less,
-        "^" => a.major == b.major,
-        "~" => a.major == b.major && a.minor == b.minor,
+    Val::Bool(match SemVerOp::parse(&to_js_string(op)) {
+        Some(SemVerOp::Eq) => order == Ordering::Equal,
+        Some(SemVerOp::Ne) => order != Ordering::Equal,
+        Some(SemVerOp::Lt) => order == Ordering::Less,
+        Some(SemVerOp::Le) => order != Ordering::Greater,
+        Some(SemVerOp::Gt) => order == Ordering::Greater,
+        Some(SemVerOp::Ge) => order != Ordering::Less,
+        Some(SemVerOp::Caret) => a.major == b.major,
+        Some(SemVerOp::Tilde) => a.major == b.major && a.minor == b.minor,
+        // A comparison the grammar gained and this evaluator does not know (the test
+        // `every_comparison_of_the_grammar_is_evaluated` fails first), or none.
         _ => return Val::Null,
     })
 }
@@ -223,8 +133,8 @@ mod tests {
         }
     }
 
-    /// The lint (`flags check`, load warnings) says a literal is no version exactly when this
-    /// parser reads none: every string of up to 5 characters over an alphabet of the
+    /// The lint (`flags check`, load warnings) says a literal is no version exactly when
+    /// `sem_ver` reads none: every string of up to 5 characters over an alphabet of the
     /// characters that matter, and some longer ones.
     #[test]
     fn the_lint_reads_versions_as_the_engine_does() {
@@ -265,12 +175,24 @@ mod tests {
         texts.push(format!("1.2.3-{}", "a".repeat(300)));
         texts.push(format!("{}1", " ".repeat(260)));
         assert!(texts.len() > 100_000);
+        // Both read versions with the grammar's `SemVer::parse`; this holds the engine's
+        // evaluation (the arguments as JavaScript strings, then parsed) to the lint's answer.
         for text in &texts {
+            let evaluated = sem_ver(&[Val::Str(text), Val::Str("="), Val::Str("0.0.0")]);
             assert_eq!(
                 flags_schema::flagd::is_sem_ver_version(text),
-                parse(text).is_some(),
+                matches!(evaluated, Val::Bool(_)),
                 "{text:?}"
             );
+        }
+    }
+
+    /// Every comparison the grammar (and so the lint) accepts is one this evaluator computes.
+    #[test]
+    fn every_comparison_of_the_grammar_is_evaluated() {
+        for op in SemVerOp::ALL {
+            let result = sem_ver(&[Val::Str("1.0.0"), Val::Str(op.symbol()), Val::Str("1.0.0")]);
+            assert!(matches!(result, Val::Bool(_)), "{op:?}");
         }
     }
 

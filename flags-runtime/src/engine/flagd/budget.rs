@@ -9,50 +9,9 @@
 //! many times, when it is shared rather than copied into the rule. Those are the places that
 //! charge a [`Meter`]; a rule that has none of them never touches it.
 
-use super::eval::{Thrown, Val};
-
-/// What one evaluation of a targeting rule may spend when the rule loops (`map`, `filter`,
-/// `all`, `some`, `none`, `reduce`) or uses a large shared evaluator: steps (one per element an
-/// iteration visits, and the size of a shared evaluator per use) and bytes built (the values
-/// an iteration produces and carries from one element to the next).
-///
-/// A rule that exceeds it answers the caller's default with reason `ERROR` and code `GENERAL`
-/// ("the targeting rule of flag `f` exceeded its evaluation budget ..."), logged once per flag
-/// and configuration; the other flags are unaffected. Rules without loops are not metered:
-/// their cost is bounded by their size and the context's. The budget is fixed when a
-/// configuration loads, from [`EngineOptions::budget`](super::EngineOptions::budget).
-///
-/// ```
-/// use flags_runtime::{Budget, EngineOptions};
-/// let budget = Budget::default();
-/// assert_eq!((budget.steps, budget.bytes), (100_000, 1 << 20));
-/// let options = EngineOptions::default().with_budget(Budget::new(10_000, 64 * 1024));
-/// assert_eq!(options.budget.steps, 10_000);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Budget {
-    /// Steps per evaluation (default 100,000).
-    pub steps: u32,
-    /// Bytes built per evaluation (default 1 MiB).
-    pub bytes: u32,
-}
-
-impl Default for Budget {
-    fn default() -> Budget {
-        Budget {
-            steps: 100_000,
-            bytes: 1 << 20,
-        }
-    }
-}
-
-impl Budget {
-    /// A budget of `steps` steps and `bytes` bytes per evaluation.
-    pub fn new(steps: u32, bytes: u32) -> Budget {
-        Budget { steps, bytes }
-    }
-}
+use super::Val;
+use super::eval::Thrown;
+use crate::engine::Budget;
 
 /// Why a metered evaluation stopped.
 pub(crate) const EXCEEDED: Thrown = Thrown("the rule exceeded its evaluation budget");

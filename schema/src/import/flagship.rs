@@ -51,9 +51,10 @@
 
 use serde_json::Value;
 
-use crate::detect::{Format, finish};
+use super::shared::{flag_object, variant, variations};
+use super::walk::{self, Listing};
+use super::{Format, finish};
 use crate::error::{Error, Problem, describe};
-use crate::gofeatureflag::{convert_flags, flag_object, variant, variations};
 use crate::manifest::{Flag, FlagState, Manifest};
 
 /// Imports Cloudflare Flagship flag definitions; `origin` names them in errors and in the
@@ -69,17 +70,21 @@ use crate::manifest::{Flag, FlagState, Manifest};
 /// no variation, a field of the wrong JSON type, an empty key; an [`Error::Document`] for a
 /// document without a `flags` object.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    finish(convert(value, origin)?, Format::Flagship, origin)
+    finish(convert(value.clone(), origin)?, Format::Flagship, origin)
 }
 
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
-pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    convert_flags(
-        value,
-        origin,
-        "a Flagship definitions document",
-        import_flag,
-    )
+pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
+    let mut document = walk::document(value, origin, "a Flagship definitions document")?;
+    let mut manifest = Manifest::new();
+    for entry in walk::flags(&mut document, origin, Listing::Map)? {
+        let (key, flag) = entry?;
+        let flag = walk::non_empty(&key)
+            .and_then(|()| import_flag(&key, &flag))
+            .map_err(|problem| Error::flag(origin, &key, problem))?;
+        manifest.flags.insert(key, flag);
+    }
+    Ok(manifest)
 }
 
 fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {

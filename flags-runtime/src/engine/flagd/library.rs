@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use flags_schema::flagd::grammar::operator_names;
 use serde_json::Value as Json;
 
+use super::Val;
 use super::budget::{EXCEEDED, Meter, Size};
-use super::compile::{Compiler, known_operators};
-use super::eval::{self, Cx, Val};
+use super::compile::Compiler;
+use super::eval::{self, Cx};
 use super::{Evaluator, Expr, Mode};
 use crate::context::Context;
 
@@ -247,7 +249,7 @@ impl<'e> Compiler<'_, 'e> {
     /// configuration's budget for them lasts.
     pub(super) fn unknown_operator(&mut self, name: &str) -> String {
         let suggestion =
-            flags_schema::closest_within(name, known_operators(), &mut self.library.suggestions);
+            flags_schema::closest_within(name, operator_names(), &mut self.library.suggestions);
         match suggestion {
             Some(s) => format!("unknown operator `{}`; did you mean `{s}`?", shorten(name)),
             None => format!("unknown operator `{}`", shorten(name)),

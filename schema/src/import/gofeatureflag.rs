@@ -51,13 +51,13 @@
 //! assert_eq!(ratio.state, flags_schema::FlagState::Disabled);
 //! ```
 
-use std::collections::BTreeMap;
+use serde_json::Value;
 
-use serde_json::{Map, Value};
-
-use crate::detect::{Format, finish};
+use super::shared::{flag_object, variant, variations};
+use super::walk::{self, Listing};
+use super::{Format, finish};
 use crate::error::{Error, Problem, describe};
-use crate::manifest::{Flag, FlagState, FlagType, Manifest, MetadataValue};
+use crate::manifest::{Flag, FlagState, Manifest, MetadataValue};
 
 /// Imports a GO Feature Flag relay proxy flag configuration; `origin` names it in errors and in
 /// the provenance.
@@ -72,35 +72,23 @@ use crate::manifest::{Flag, FlagState, FlagType, Manifest, MetadataValue};
 /// the wrong JSON type, an empty key; an [`Error::Document`] for a document without a `flags`
 /// object.
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    finish(convert(value, origin)?, Format::GoFeatureFlag, origin)
-}
-
-/// The manifest of a document of this format, not yet validated nor stamped with provenance.
-pub(crate) fn convert(value: &Value, origin: &str) -> Result<Manifest, Error> {
-    convert_flags(
-        value,
+    finish(
+        convert(value.clone(), origin)?,
+        Format::GoFeatureFlag,
         origin,
-        "a GO Feature Flag configuration",
-        import_flag,
     )
 }
 
-/// A manifest from a document whose `flags` object maps keys to flags that `import_flag`
-/// reads (`what` names the document in errors).
-pub(crate) fn convert_flags(
-    value: &Value,
-    origin: &str,
-    what: &str,
-    import_flag: fn(&str, &Value) -> Result<Flag, Problem>,
-) -> Result<Manifest, Error> {
-    let document = crate::ofrep::document(value, origin, what)?;
+/// The manifest of a document of this format, not yet validated nor stamped with provenance.
+pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
+    let mut document = walk::document(value, origin, "a GO Feature Flag configuration")?;
     let mut manifest = Manifest::new();
-    for (key, flag) in flags_map(document, origin)? {
-        if key.is_empty() {
-            return Err(Error::flag(origin, key, Problem::EmptyKey));
-        }
-        let flag = import_flag(key, flag).map_err(|problem| Error::flag(origin, key, problem))?;
-        manifest.flags.insert(key.clone(), flag);
+    for entry in walk::flags(&mut document, origin, Listing::Map)? {
+        let (key, flag) = entry?;
+        let flag = walk::non_empty(&key)
+            .and_then(|()| import_flag(&key, &flag))
+            .map_err(|problem| Error::flag(origin, &key, problem))?;
+        manifest.flags.insert(key, flag);
     }
     Ok(manifest)
 }
@@ -168,95 +156,12 @@ fn import_flag(key: &str, value: &Value) -> Result<Flag, Problem> {
     Ok(flag)
 }
 
-/// The `flags` object of a document whose flags are a map from key to flag.
-pub(crate) fn flags_map<'a>(
-    document: &'a Map<String, Value>,
-    origin: &str,
-) -> Result<&'a Map<String, Value>, Error> {
-    match document.get("flags") {
-        Some(Value::Object(flags)) => Ok(flags),
-        Some(other) => Err(Error::document(
-            origin,
-            Problem::InvalidField {
-                field: "flags".to_owned(),
-                expected: "an object of flags by key",
-                found: describe(other),
-            },
-        )),
-        None => Err(Error::document(
-            origin,
-            Problem::MissingField { field: "flags" },
-        )),
-    }
-}
-
-/// The fields of a flag; `expected` says what a flag is, for the error.
-pub(crate) fn flag_object<'a>(
-    key: &str,
-    value: &'a Value,
-    expected: &'static str,
-) -> Result<&'a Map<String, Value>, Problem> {
-    match value {
-        Value::Object(fields) => Ok(fields),
-        other => Err(Problem::InvalidField {
-            field: format!("flags.{key}"),
-            expected,
-            found: describe(other),
-        }),
-    }
-}
-
-/// The variations under `field` (required, at least one) and their one type: integers and
-/// floats widen to float ([`FlagType::unify`]), any other mix is
-/// [`Problem::MixedVariantTypes`] naming the first variation and the one that differs.
-pub(crate) fn variations(
-    fields: &Map<String, Value>,
-    field: &'static str,
-) -> Result<(FlagType, BTreeMap<String, Value>), Problem> {
-    let variations = match fields.get(field) {
-        None | Some(Value::Null) => return Err(Problem::MissingField { field }),
-        Some(Value::Object(variations)) if variations.is_empty() => {
-            return Err(Problem::InvalidField {
-                field: field.to_owned(),
-                expected: "an object with at least one variation",
-                found: "an empty object".to_owned(),
-            });
-        }
-        Some(Value::Object(variations)) => variations,
-        Some(other) => {
-            return Err(Problem::InvalidField {
-                field: field.to_owned(),
-                expected: "an object of values by variation name",
-                found: describe(other),
-            });
-        }
-    };
-    let unified = crate::flagd::variants_type(variations)?;
-    let variants = variations
-        .iter()
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    Ok((unified, variants))
-}
-
-/// The value of variation `name`, or [`Problem::DefaultVariantNotFound`] listing those there are.
-pub(crate) fn variant<'a>(
-    variants: &'a BTreeMap<String, Value>,
-    name: &str,
-) -> Result<&'a Value, Problem> {
-    variants
-        .get(name)
-        .ok_or_else(|| Problem::DefaultVariantNotFound {
-            variant: name.to_owned(),
-            available: variants.keys().cloned().collect(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::manifest::FlagType;
 
     fn one(flag: Value) -> Result<Manifest, Error> {
         import(&json!({ "flags": { "f": flag } }), "relay")

@@ -1,0 +1,79 @@
+//! The options of the in-process engine, whatever the dialect of the rules it evaluates.
+
+use super::flagd::FractionalVersion;
+
+/// Options of the in-process engine.
+///
+/// ```
+/// use flags_runtime::{Budget, EngineOptions, FractionalVersion};
+/// let options = EngineOptions::default();
+/// assert_eq!(options.fractional, FractionalVersion::V2);
+/// assert_eq!(options.budget, Budget::default());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// How `fractional` maps a bucketing value to a bucket.
+    pub fractional: FractionalVersion,
+    /// What one evaluation of a rule that loops may spend.
+    pub budget: Budget,
+}
+
+impl EngineOptions {
+    /// The options with `fractional` set.
+    #[must_use]
+    pub fn with_fractional(mut self, version: FractionalVersion) -> EngineOptions {
+        self.fractional = version;
+        self
+    }
+
+    /// The options with the evaluation budget of rules that loop set (see [`Budget`]).
+    #[must_use]
+    pub fn with_budget(mut self, budget: Budget) -> EngineOptions {
+        self.budget = budget;
+        self
+    }
+}
+
+/// What one evaluation of a targeting rule may spend when the rule loops (`map`, `filter`,
+/// `all`, `some`, `none`, `reduce`) or uses a large shared evaluator: steps (one per element an
+/// iteration visits, and the size of a shared evaluator per use) and bytes built (the values
+/// an iteration produces and carries from one element to the next).
+///
+/// A rule that exceeds it answers the caller's default with reason `ERROR` and code `GENERAL`
+/// ("the targeting rule of flag `f` exceeded its evaluation budget ..."), logged once per flag
+/// and configuration; the other flags are unaffected. Rules without loops are not metered:
+/// their cost is bounded by their size and the context's. The budget is fixed when a
+/// configuration loads, from [`EngineOptions::budget`].
+///
+/// ```
+/// use flags_runtime::{Budget, EngineOptions};
+/// let budget = Budget::default();
+/// assert_eq!((budget.steps, budget.bytes), (100_000, 1 << 20));
+/// let options = EngineOptions::default().with_budget(Budget::new(10_000, 64 * 1024));
+/// assert_eq!(options.budget.steps, 10_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Budget {
+    /// Steps per evaluation (default 100,000).
+    pub steps: u32,
+    /// Bytes built per evaluation (default 1 MiB).
+    pub bytes: u32,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            steps: 100_000,
+            bytes: 1 << 20,
+        }
+    }
+}
+
+impl Budget {
+    /// A budget of `steps` steps and `bytes` bytes per evaluation.
+    pub fn new(steps: u32, bytes: u32) -> Budget {
+        Budget { steps, bytes }
+    }
+}

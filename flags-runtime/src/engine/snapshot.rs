@@ -1,0 +1,406 @@
+//! The compiled configuration: every flag with what a read of it gets, indexed by key.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use flags_schema::{FlagState, Manifest};
+
+use super::rule::{CompiledRule, RuleCompiler, RuleFailure};
+use super::table::{KeyTable, key_hash};
+use super::value::{CompiledValue, Decoders};
+use super::{CompileError, EngineOptions, ReasonCode, Resolution, Resolved, next_generation};
+use crate::context::Context;
+use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
+use crate::key::{FlagKey, KeySlot};
+use flags_schema::{Warning as LoadWarning, WarningKind};
+
+/// A compiled configuration.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    /// In key order.
+    flags: Vec<CompiledFlag>,
+    table: KeyTable,
+    /// Unique among the snapshots of this process (never 0): key slots cache indexes per
+    /// generation.
+    generation: u32,
+    /// Set when the provider cannot serve at all (not ready yet, or fatally failed): every
+    /// read answers the caller's default with this error code and message.
+    gate: Option<(ErrorCode, Arc<str>)>,
+    /// Set on a snapshot served from a persisted copy while the source is unreachable:
+    /// successful reads report reason `STALE` (see [`Snapshot::reason`]).
+    stale: bool,
+    options: EngineOptions,
+    /// The flag-set metadata, which a read of an unknown flag answers with.
+    set_metadata: FlagMetadata,
+    /// The flags whose rule cannot be compiled, as load warnings.
+    rule_failures: Vec<LoadWarning>,
+}
+
+#[derive(Debug)]
+struct CompiledFlag {
+    key: Arc<str>,
+    hash: u64,
+    /// What a read gets, decided when the configuration loads: the read copies it out without
+    /// following another pointer.
+    answer: Answer,
+    /// Every variant (for targeting, and decoding object values at load).
+    variants: Vec<Variant>,
+    metadata: FlagMetadata,
+}
+
+/// What a read of a flag gets, decided when the configuration loads: a value, the caller's
+/// default, a rule to run, or an error.
+#[derive(Debug)]
+enum Answer {
+    /// A value: the default variant's (reason STATIC), or a default without variant.
+    Value {
+        value: CompiledValue,
+        variant: Option<Arc<str>>,
+    },
+    /// The caller's default, successfully: a disabled flag (DISABLED) or one that defers to
+    /// the code (DEFAULT).
+    CodeDefault(ReasonCode),
+    /// The flag has a targeting rule, evaluated per read.
+    Targeted(Box<Targeted>),
+    /// The flag's targeting rule cannot be evaluated (PARSE_ERROR, with this message).
+    Invalid(Arc<str>),
+}
+
+/// A targeting rule and what the flag serves when the rule chooses nothing.
+#[derive(Debug)]
+struct Targeted {
+    rule: CompiledRule,
+    /// The default variant's value (reason DEFAULT); `None`: the code default.
+    fallback: Option<(CompiledValue, Option<Arc<str>>)>,
+    /// Whether an evaluation exceeding the rule's budget has been logged (once per flag and
+    /// configuration, not per evaluation).
+    over_budget_logged: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug)]
+struct Variant {
+    name: Arc<str>,
+    value: CompiledValue,
+}
+
+impl Snapshot {
+    /// Compiles a manifest. A targeting rule that cannot be compiled (an unknown operator, a
+    /// `$ref` to no evaluator) does not fail the configuration: its flag answers PARSE_ERROR,
+    /// as flagd's does, and [`Snapshot::rule_failures`] lists it. A malformed call of flagd's
+    /// operators compiles to what flagd evaluates it to (null, mostly). Rules and values
+    /// nesting past [`flags_schema::MAX_NESTING`] fail it.
+    pub(crate) fn compile(
+        manifest: &Manifest,
+        decoders: &Arc<Decoders>,
+        options: &EngineOptions,
+    ) -> Result<Snapshot, CompileError> {
+        if u32::try_from(manifest.flags.len()).is_err() {
+            return Err(CompileError {
+                flag: String::new(),
+                message: "more flags than this version can index".to_owned(),
+            });
+        }
+        // Checked here whatever read the configuration: compiling and evaluating recurse as
+        // deep as rules nest.
+        if let Err(error) = manifest.check_nesting("") {
+            return Err(CompileError {
+                flag: error.flag_key().unwrap_or_default().to_owned(),
+                message: error
+                    .problem()
+                    .map_or_else(|| error.to_string(), ToString::to_string),
+            });
+        }
+        let mut flags = Vec::with_capacity(manifest.flags.len());
+        let mut rule_failures = Vec::new();
+        // What the rules share while they compile (flagd's: evaluators, and the budgets that
+        // keep compiling linear).
+        let mut rules = RuleCompiler::new(manifest);
+        for (key, flag) in &manifest.flags {
+            let fail = |message: String| CompileError {
+                flag: key.clone(),
+                message,
+            };
+            let shared_key: Arc<str> = Arc::from(key.as_str());
+            let mut variants = Vec::with_capacity(flag.variants.len());
+            for (name, value) in &flag.variants {
+                let value = CompiledValue::variant(value, &shared_key, decoders);
+                variants.push(Variant {
+                    name: Arc::from(name.as_str()),
+                    value,
+                });
+            }
+            let fallback = match (&flag.default_variant, &flag.default) {
+                (Some(name), _) => {
+                    let variant = variants.iter().find(|v| &*v.name == name).ok_or_else(|| {
+                        fail(format!("default variant `{name}` is not a variant"))
+                    })?;
+                    Some((variant.value.clone(), Some(variant.name.clone())))
+                }
+                (None, Some(value)) => Some((
+                    CompiledValue::compile(value, &shared_key, decoders)
+                        .ok_or_else(|| fail("the default is not a flag value".to_owned()))?,
+                    None,
+                )),
+                (None, None) => None,
+            };
+            // A disabled flag's rule is not compiled: it is never evaluated.
+            let rule = match &flag.targeting {
+                Some(targeting) if flag.state == FlagState::Enabled => {
+                    rules.compile(targeting, options)
+                }
+                _ => Ok(None),
+            };
+            let answer = match (rule, fallback) {
+                _ if flag.state == FlagState::Disabled => Answer::CodeDefault(ReasonCode::Disabled),
+                (Ok(Some(rule)), fallback) => Answer::Targeted(Box::new(Targeted {
+                    rule,
+                    fallback,
+                    over_budget_logged: std::sync::atomic::AtomicBool::new(false),
+                })),
+                (Err(message), _) => {
+                    let warning = format!(
+                        "the targeting rule cannot be evaluated: {message}; the flag answers \
+                         `PARSE_ERROR`"
+                    );
+                    rule_failures.push(LoadWarning::new(
+                        Some(key),
+                        WarningKind::ParseError,
+                        crate::message::cut(&warning, 300),
+                    ));
+                    Answer::Invalid(Arc::from(format!(
+                        "the targeting rule of flag `{key}` cannot be evaluated: {message}"
+                    )))
+                }
+                (Ok(None), Some((value, variant))) => Answer::Value { value, variant },
+                (Ok(None), None) => Answer::CodeDefault(ReasonCode::Default),
+            };
+            let mut metadata = manifest.metadata.clone();
+            metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+            flags.push(CompiledFlag {
+                hash: key_hash(&shared_key),
+                key: shared_key,
+                answer,
+                variants,
+                metadata: FlagMetadata::new(metadata),
+            });
+        }
+        let table = KeyTable::build(flags.iter().map(|f| f.hash));
+        let snapshot = Snapshot {
+            flags,
+            table,
+            generation: next_generation(),
+            gate: None,
+            stale: false,
+            options: *options,
+            set_metadata: FlagMetadata::new(manifest.metadata.clone()),
+            rule_failures,
+        };
+        snapshot.prewarm(decoders);
+        Ok(snapshot)
+    }
+
+    /// One warning per flag whose targeting rule cannot be compiled (it answers
+    /// `PARSE_ERROR`), in key order.
+    pub(crate) fn rule_failures(&self) -> &[LoadWarning] {
+        &self.rule_failures
+    }
+
+    /// Decodes every object value of a flag as each type it was read as before, so that a value
+    /// that does not fit is reported now, when the configuration loads.
+    fn prewarm(&self, decoders: &Decoders) {
+        for (key, _, decode) in decoders.snapshot() {
+            let Some(flag) = self.get(&key, key_hash(&key), None) else {
+                continue;
+            };
+            let served = match &flag.answer {
+                Answer::Value { value, .. } => Some(value),
+                _ => None,
+            };
+            for value in flag.variants.iter().map(|v| &v.value).chain(served) {
+                if let CompiledValue::Object(object) = value {
+                    decode(object);
+                }
+            }
+        }
+    }
+
+    /// A snapshot without flags whose every read fails with `code`: `PROVIDER_NOT_READY`
+    /// before the first configuration arrives, `PROVIDER_FATAL` after an unrecoverable error.
+    pub(crate) fn gated(code: ErrorCode, message: impl Into<Arc<str>>) -> Snapshot {
+        Snapshot {
+            flags: Vec::new(),
+            table: KeyTable::build(std::iter::empty()),
+            generation: next_generation(),
+            gate: Some((code, message.into())),
+            stale: false,
+            options: EngineOptions::default(),
+            set_metadata: FlagMetadata::empty(),
+            rule_failures: Vec::new(),
+        }
+    }
+
+    /// This snapshot, its successful reads reporting reason `STALE` (but `DISABLED`): for a
+    /// configuration served from a persisted copy while the source cannot be reached.
+    pub(crate) fn served_stale(mut self) -> Snapshot {
+        self.stale = true;
+        self
+    }
+
+    /// The reason a successful read from this snapshot reports for `code`.
+    pub(crate) fn reason(&self, code: ReasonCode) -> crate::details::Reason {
+        if self.stale && code != ReasonCode::Disabled {
+            crate::details::Reason::Stale
+        } else {
+            code.into()
+        }
+    }
+
+    /// The number of flags.
+    pub(crate) fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// The flag `key`, whose hash is `hash`: from the key's slot when it cached the index for
+    /// this snapshot (one atomic load), else from the table (then cached).
+    #[inline]
+    fn get(&self, key: &str, hash: u64, slot: Option<&KeySlot>) -> Option<&CompiledFlag> {
+        if let Some(index) = slot.and_then(|slot| slot.get(self.generation)) {
+            // A slot belongs to one key: the hash guards against a generation that wrapped.
+            if let Some(flag) = self.flags.get(index).filter(|f| f.hash == hash) {
+                return Some(flag);
+            }
+        }
+        let index = self
+            .table
+            .find(hash, |i| self.flags.get(i).is_some_and(|f| &*f.key == key))?;
+        if let Some(slot) = slot {
+            slot.set(self.generation, index);
+        }
+        self.flags.get(index)
+    }
+
+    /// Resolves a key for `ctx`. Whether the value fits the requested type is for the reader.
+    #[inline]
+    pub(crate) fn resolve<T>(&self, key: &FlagKey<T>, ctx: &Context) -> Resolved<'_> {
+        let (hash, slot) = (key.hash(), key.slot());
+        let key = key.key();
+        let Some(flag) = self.get(key, hash, slot) else {
+            // A gated snapshot has no flags: the gate is checked on this path only, off the
+            // path of reads that find their flag.
+            if let Some((code, message)) = &self.gate {
+                return Resolved {
+                    resolution: Resolution::Error(EvaluationError::new(
+                        *code,
+                        Cow::Owned(message.to_string()),
+                    )),
+                    metadata: None,
+                };
+            }
+            return Resolved {
+                resolution: Resolution::Error(EvaluationError::new(
+                    ErrorCode::FlagNotFound,
+                    format!("no flag `{key}` in the configuration"),
+                )),
+                // As flagd: the flag set's metadata.
+                metadata: Some(&self.set_metadata),
+            };
+        };
+        let metadata = Some(&flag.metadata);
+        let resolution = match &flag.answer {
+            Answer::Value { value, variant } => Resolution::Value {
+                value: value.as_ref(),
+                variant: variant.as_ref(),
+                reason: ReasonCode::Static,
+            },
+            Answer::CodeDefault(reason) => Resolution::CodeDefault { reason: *reason },
+            Answer::Targeted(targeted) => self.evaluate(flag, targeted, ctx),
+            Answer::Invalid(message) => Resolution::Error(EvaluationError::new(
+                ErrorCode::ParseError,
+                Cow::Owned(message.to_string()),
+            )),
+        };
+        Resolved {
+            resolution,
+            metadata,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Runs a flag's targeting rule and maps what it chooses to a variant: nothing chosen gives
+    /// the default variant (reason DEFAULT) or the code default; the name of a variant gives it
+    /// (TARGETING_MATCH); another name, or a failed evaluation, is an error (GENERAL).
+    #[inline]
+    fn evaluate<'s>(
+        &'s self,
+        flag: &'s CompiledFlag,
+        targeted: &'s Targeted,
+        ctx: &Context,
+    ) -> Resolution<'s> {
+        let chosen = targeted
+            .rule
+            .evaluate(&flag.key, ctx, &self.options, |name| {
+                match flag
+                    .variants
+                    .binary_search_by(|v| v.name.as_ref().cmp(name))
+                {
+                    Ok(i) => Resolution::Value {
+                        value: flag.variants[i].value.as_ref(),
+                        variant: Some(&flag.variants[i].name),
+                        reason: ReasonCode::TargetingMatch,
+                    },
+                    Err(_) => Resolution::Error(EvaluationError::new(
+                        ErrorCode::General,
+                        format!(
+                            "the targeting rule of flag `{}` chose {}, which is not one of its \
+                             variants",
+                            flag.key,
+                            // A name built from the context may be long.
+                            crate::message::bounded(format_args!("`{name}`"))
+                        ),
+                    )),
+                }
+            });
+        match chosen {
+            Ok(Some(resolution)) => resolution,
+            Ok(None) => match &targeted.fallback {
+                Some((value, variant)) => Resolution::Value {
+                    value: value.as_ref(),
+                    variant: variant.as_ref(),
+                    reason: ReasonCode::Default,
+                },
+                None => Resolution::CodeDefault {
+                    reason: ReasonCode::Default,
+                },
+            },
+            Err(RuleFailure::OverBudget) => over_budget(flag, targeted, &self.options),
+            Err(RuleFailure::Failed(reason)) => Resolution::Error(EvaluationError::new(
+                ErrorCode::General,
+                format!("the targeting rule of flag `{}` failed: {reason}", flag.key),
+            )),
+        }
+    }
+}
+
+/// A rule that exceeded its evaluation budget: the caller's default with GENERAL, logged once
+/// per flag and configuration.
+#[cold]
+#[inline(never)]
+fn over_budget<'s>(
+    flag: &CompiledFlag,
+    targeted: &Targeted,
+    options: &EngineOptions,
+) -> Resolution<'s> {
+    let message = format!(
+        "the targeting rule of flag `{}` exceeded its evaluation budget ({} steps, {} bytes \
+         built); see `EngineOptions::budget`",
+        flag.key, options.budget.steps, options.budget.bytes
+    );
+    if !targeted
+        .over_budget_logged
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(target: "flags", flag = %flag.key, "{message}");
+    }
+    Resolution::Error(EvaluationError::new(ErrorCode::General, message))
+}

@@ -1,0 +1,319 @@
+//! Reading flag definitions: recognising their format ([`detect`]) and dispatching them to
+//! its importer, one module per format. The importers share the walk over a document's flags
+//! (`walk.rs`) and the readers of fields several formats have (`shared.rs`); none borrows from
+//! another.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Problem, Warning};
+use crate::manifest::{Manifest, Provenance, SourceKind};
+
+mod detect;
+pub(crate) mod flagd;
+pub mod flagship;
+pub mod flipt;
+pub mod gofeatureflag;
+pub mod ofrep;
+pub mod openfeature_api;
+pub mod openfeature_cli;
+mod shared;
+mod walk;
+
+pub use detect::Format;
+use detect::unknown_hint;
+
+/// Recognises the format of a document ([`Format::detect`]) and imports it.
+///
+/// `origin` names the input in error messages and is recorded as the location in the
+/// manifest's [`Provenance`], together with the format and the content hash. A lock file keeps
+/// the provenance it carries.
+///
+/// ```
+/// let value = serde_json::json!({
+///     "flags": { "beta": { "flagType": "boolean", "defaultValue": false } }
+/// });
+/// let manifest = flags_schema::import(&value, "flags.json").unwrap();
+/// let source = &manifest.sources[0];
+/// assert_eq!(source.format, flags_schema::Format::OpenfeatureCli);
+/// assert_eq!(source.location.as_deref(), Some("flags.json"));
+/// ```
+///
+/// # Errors
+///
+/// [`Problem::UnknownFormat`] when the document matches no format, otherwise whatever the
+/// format's importer reports.
+pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
+    match Format::detect(value) {
+        Some(format) => import_as(format, value, origin),
+        None => Err(Error::document(
+            origin,
+            Problem::UnknownFormat {
+                hint: unknown_hint(value),
+            },
+        )),
+    }
+}
+
+/// Imports a document known to be in `format`, without looking at its shape: what a sync uses
+/// for a flag service's answer, whose format the endpoint fixes.
+///
+/// ```
+/// use flags_schema::Format;
+///
+/// let answer = serde_json::json!({ "flags": [{ "key": "beta", "value": true, "reason": "STATIC" }] });
+/// let manifest = flags_schema::import_as(Format::Ofrep, &answer, "http://localhost:8016").unwrap();
+/// assert_eq!(manifest.flags["beta"].flag_type, flags_schema::FlagType::Boolean);
+/// ```
+///
+/// # Errors
+///
+/// Whatever the format's importer reports.
+pub fn import_as(format: Format, value: &Value, origin: &str) -> Result<Manifest, Error> {
+    match format {
+        Format::Lock => Manifest::from_lock_value(value, origin),
+        format => finish(convert(format, value.clone(), origin)?, format, origin),
+    }
+}
+
+/// The manifest of a document in `format`, not yet validated nor stamped with provenance (a
+/// lock file's as it is, validated): the one place that knows every format's importer.
+fn convert(format: Format, value: Value, origin: &str) -> Result<Manifest, Error> {
+    match format {
+        Format::Lock => Manifest::from_lock_value(&value, origin),
+        Format::Flagd => flagd::convert(value, origin),
+        Format::OpenfeatureCli => openfeature_cli::convert(value, origin),
+        Format::Ofrep => ofrep::convert(value, origin),
+        Format::Flipt => flipt::convert(value, origin),
+        Format::GoFeatureFlag => gofeatureflag::convert(value, origin),
+        Format::Flagship => flagship::convert(value, origin),
+        Format::OpenfeatureApi => openfeature_api::convert(value, origin),
+    }
+}
+
+/// Parses JSON text and [`import`]s it.
+///
+/// ```
+/// let manifest = flags_schema::import_str(
+///     r#"{ "flags": { "limit": { "flagType": "integer", "defaultValue": 10 } } }"#,
+///     "flags.json",
+/// ).unwrap();
+/// assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Json`] for a syntax error, with its line and column; otherwise as [`import`].
+pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    match Format::detect(&value) {
+        // Parsed again from the text so that errors in the structure carry a line and column.
+        Some(Format::Lock) => Manifest::from_lock_str(text, origin),
+        _ => import(&value, origin),
+    }
+}
+
+/// [`import_str`] without provenance: the manifest is validated the same, but `sources` is
+/// empty and no content hash is computed. What the macros use: they read the schema on every
+/// build, and only need its flags.
+///
+/// ```
+/// let manifest = flags_schema::parse_str(
+///     r#"{ "flags": { "limit": { "flagType": "integer", "defaultValue": 10 } } }"#,
+///     "flags.json",
+/// ).unwrap();
+/// assert!(manifest.sources.is_empty() && manifest.content_hash.is_none());
+/// assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
+/// ```
+///
+/// # Errors
+///
+/// As [`import_str`].
+pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    parse_value(value, text, origin)
+}
+
+/// [`parse_str`] of the parsed `text`.
+fn parse_value(value: Value, text: &str, origin: &str) -> Result<Manifest, Error> {
+    let manifest = match Format::detect(&value) {
+        Some(Format::Lock) => {
+            // One parse on the way that succeeds; the text again only for an error with a
+            // line and column.
+            return Manifest::from_lock_value(&value, origin)
+                .or_else(|_| Manifest::from_lock_str(text, origin));
+        }
+        Some(format) => convert(format, value, origin)?,
+        None => return import(&value, origin),
+    };
+    manifest.validate(origin)?;
+    Ok(manifest)
+}
+
+/// A configuration read for evaluation ([`load_str`]): the definitions, and what in them loads
+/// but is probably not what was meant.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The definitions, without provenance (as [`parse_str`]).
+    pub manifest: Manifest,
+    /// What flagd tolerates in the document and the [lint](crate::flagd::lint) of its
+    /// targeting rules, flag by flag.
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads definitions for evaluation, as the flag service that serves them reads them: a flagd
+/// file loads whenever flagd loads it (`@openfeature/flagd-core`, which only logs schema
+/// problems), what flagd tolerates becoming a [`Warning`] (see [`crate::flagd`]'s lenient
+/// reading: variants of mixed types, no variants, metadata that is not scalar, ...), together
+/// with the [lint](crate::flagd::lint) of every targeting rule. Other formats are read as
+/// [`parse_str`] reads them.
+///
+/// The manifest of a flagd file is not [validated](Manifest::validate): it may not fit the
+/// typed API (a flag whose variants have several types). Build-time reading ([`import_str`])
+/// stays strict.
+///
+/// ```
+/// let loaded = flags_schema::load_str(r#"{"flags": {
+///     "mixed": { "state": "ENABLED", "variants": { "on": true, "label": "x" }, "defaultVariant": "on" },
+///     "fine": { "state": "ENABLED", "variants": { "a": 1 }, "defaultVariant": "a",
+///               "targeting": { "starts_with": [{ "var": "email" }] } }
+/// }}"#, "flags.json").unwrap();
+/// assert_eq!(loaded.manifest.flags.len(), 2);
+/// let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+/// assert_eq!(warnings.len(), 2);
+/// assert!(warnings[0].starts_with("flag `mixed`: variants must all have one type"));
+/// assert!(warnings[1].starts_with("flag `fine`: `starts_with` takes 2 arguments"));
+/// // Where flagd rejects the document, so does this.
+/// assert!(flags_schema::load_str(r#"{"flags": {"f": {"state": "ON", "variants": {"a": 1}}}}"#, "x").is_err());
+/// ```
+///
+/// # Errors
+///
+/// As [`parse_str`], but for flagd files only what flagd rejects: JSON that does not parse, a
+/// flag that is not an object or has no `variants`, an unknown `state`, a `defaultVariant` that
+/// names no variant.
+pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let mut warnings = Vec::new();
+    let manifest = match Format::detect(&value) {
+        Some(Format::Flagd) => flagd::convert_lenient(value, origin, &mut warnings)?,
+        Some(Format::Lock) => Manifest::from_lock_value(&value, origin)
+            .or_else(|_| Manifest::from_lock_str(text, origin))?,
+        _ => parse_value(value, text, origin)?,
+    };
+    warnings.extend(crate::flagd::lint(&manifest));
+    Ok(Loaded { manifest, warnings })
+}
+
+/// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.
+///
+/// ```no_run
+/// let manifest = flags_schema::read("flags.lock.json")?;
+/// # Ok::<(), flags_schema::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the path when the file cannot be read; otherwise as [`import_str`].
+pub fn read(path: impl AsRef<Path>) -> Result<Manifest, Error> {
+    let path = path.as_ref();
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: origin.clone(),
+        source,
+    })?;
+    import_str(&text, &origin)
+}
+
+/// Validates an imported manifest and records where it came from: the last step of every
+/// importer but the lock file's.
+pub(crate) fn finish(
+    mut manifest: Manifest,
+    format: Format,
+    origin: &str,
+) -> Result<Manifest, Error> {
+    manifest.validate(origin)?;
+    manifest.content_hash = Some(manifest.compute_hash());
+    manifest.sources = vec![Provenance {
+        kind: SourceKind::File,
+        format,
+        location: Some(origin.to_owned()),
+        fetched_at: None,
+    }];
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn unknown_format_says_what_was_expected() {
+        let error = import(&json!({ "toggles": {} }), "x.json").unwrap_err();
+        assert!(
+            matches!(error.problem(), Some(Problem::UnknownFormat { .. })),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains("`flags.<key>.variants`"), "{message}");
+        assert!(message.contains("`flags.<key>.flagType`"), "{message}");
+        assert!(message.contains("`formatVersion`"), "{message}");
+        assert!(message.contains("without `flags`"), "{message}");
+        let error = import(&json!([1]), "x.json").unwrap_err();
+        assert!(error.to_string().ends_with("found an array"), "{error}");
+    }
+
+    #[test]
+    fn parse_str_reads_service_responses_without_provenance() {
+        let cases = [
+            (r#"{ "flags": [{ "key": "a", "value": 1 }] }"#, json!(1)),
+            (
+                r#"{ "namespace": { "key": "n" }, "flags": [{ "key": "a", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }] }"#,
+                json!(true),
+            ),
+            (
+                r#"{ "flags": { "a": { "variations": { "x": "s" }, "defaultRule": { "variation": "x" } } } }"#,
+                json!("s"),
+            ),
+            (
+                r#"{ "flags": { "a": { "default_variation": "x", "variations": { "x": 2.5 } } } }"#,
+                json!(2.5),
+            ),
+            (
+                r#"{ "flags": [{ "key": "a", "type": "object", "defaultValue": {} }] }"#,
+                json!({}),
+            ),
+        ];
+        for (text, default) in cases {
+            let parsed = parse_str(text, "x.json").unwrap();
+            assert!(parsed.sources.is_empty() && parsed.content_hash.is_none());
+            assert_eq!(parsed.flags["a"].default, Some(default), "{text}");
+            let mut imported = import_str(text, "x.json").unwrap();
+            assert!(std::mem::take(&mut imported.sources).len() == 1);
+            assert!(imported.content_hash.take().is_some());
+            assert_eq!(parsed, imported, "{text}");
+        }
+        // And validates: a variant flag whose default variant is not a variation.
+        let error = parse_str(
+            r#"{ "flags": { "a": { "default_variation": "y", "variations": { "x": 1 } } } }"#,
+            "x.json",
+        )
+        .unwrap_err();
+        assert_eq!(error.flag_key(), Some("a"));
+    }
+
+    #[test]
+    fn read_reports_the_path() {
+        let error = read("/nonexistent/dir/flags.json").unwrap_err();
+        assert!(matches!(error, Error::Io { .. }));
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not read `/nonexistent/dir/flags.json`: ")
+        );
+    }
+}
