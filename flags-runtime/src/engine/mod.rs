@@ -60,6 +60,7 @@ mod value;
 pub use flagd::FractionalVersion;
 pub use options::{Budget, EngineOptions};
 pub(crate) use snapshot::Snapshot;
+#[cfg(feature = "http")]
 pub(crate) use table::KeyTable;
 pub use table::key_hash;
 pub(crate) use value::Decoders;
