@@ -67,7 +67,7 @@
 //! Each may name a lock file or a flag definition file (flagd, OpenFeature CLI manifest).
 //! Cargo recompiles when the file or the variable changes.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 // Declaring flags: the derives, and the types a flag is read as.
 pub use flags_macro::{FlagVariant, Flags};

@@ -58,7 +58,7 @@
 //! fetched. It is rewritten (atomically) only when the definitions or the sources change, so a
 //! sync that finds nothing new leaves it, and its fetch time, alone.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 // The examples are build scripts: their `fn main` is what the reader copies.
 #![allow(clippy::needless_doctest_main)]
 

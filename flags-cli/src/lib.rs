@@ -21,7 +21,7 @@
 //! stable API.
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod args;
 mod commands;

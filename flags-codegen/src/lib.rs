@@ -23,7 +23,7 @@
 //! | [`module::generate`], [`module::flag_names`], [`module::parse_invocation`], [`keys`] | the `flags` command (`flags generate`, `flags check`) |
 //! | [`attr`], [`locate`] | this crate; public for their docs (the attribute and search tables) |
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod ast;
 pub mod attr;

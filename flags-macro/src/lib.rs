@@ -1,6 +1,7 @@
 //! Procedural macros of [`flags`](https://docs.rs/flags). A thin shim: the work is done by
 //! `flags-codegen`. Use them through the `flags` crate: `#[derive(flags::Flags)]`.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 use proc_macro::TokenStream;
 

@@ -5,7 +5,7 @@
 //! macros. The in-process provider compiles flag definitions once into an immutable snapshot
 //! and evaluates against it without locks.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod api;
 pub mod blocking;

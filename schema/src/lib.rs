@@ -39,7 +39,7 @@
 //! assert_eq!(flag.default, Some(serde_json::json!(false)));
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod error;
 pub mod flagd;

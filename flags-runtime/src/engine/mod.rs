@@ -62,7 +62,7 @@ pub use options::{Budget, EngineOptions};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;
-pub use table::key_hash;
+pub(crate) use table::key_hash;
 pub(crate) use value::Decoders;
 pub use value::ObjectValue;
 

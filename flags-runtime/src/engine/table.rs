@@ -7,7 +7,7 @@
 /// The hash of a flag key: FNV-1a, finished with a multiply-xorshift so that every bit of the
 /// result depends on every bit of the key (the table masks the low bits). A `const fn`, so
 /// that generated key constants carry it.
-pub const fn key_hash(key: &str) -> u64 {
+pub(crate) const fn key_hash(key: &str) -> u64 {
     let bytes = key.as_bytes();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::details::{FlagMetadata, MetadataValue};
 
-pub use crate::provider::Resolution;
+pub(crate) use crate::provider::Resolution;
 pub(crate) use crate::provider::resolution::decode;
 
 /// Flag metadata from a JSON object: booleans, strings and numbers kept, other values skipped
