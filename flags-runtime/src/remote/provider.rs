@@ -1,0 +1,163 @@
+//! The remote provider as the client sees it: the [`Provider`] implementation, and the reads
+//! answered without waiting (the bulk evaluation, or the cache).
+
+use super::*;
+
+impl Provider for Remote {
+    fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    fn read(&self, read: &mut dyn FnMut(View<'_>)) {
+        let inner = &*self.inner;
+        if self.is_bulk() {
+            inner.bulk.with(|bulk| {
+                read(View(ViewKind::Remote(RemoteView {
+                    inner,
+                    bulk,
+                    bulk_mode: true,
+                })));
+            });
+        } else {
+            // Per-evaluation mode has no bulk evaluation: nothing to load.
+            read(View(ViewKind::Remote(RemoteView {
+                inner,
+                bulk: None,
+                bulk_mode: false,
+            })));
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.inner.name.clone()
+    }
+
+    fn kind(&self) -> &'static str {
+        "remote evaluation"
+    }
+
+    fn flag_count(&self) -> usize {
+        self.inner.bulk.load().as_ref().map_or(0, |b| b.flags.len())
+    }
+
+    fn refresh(&self) -> Result<(), crate::Error> {
+        self.refresh_blocking()
+    }
+
+    fn wait_ready(&self, timeout: Duration) -> Result<(), crate::Error> {
+        Remote::wait_ready(self, timeout)
+    }
+
+    fn shutdown(&self) {
+        Remote::shutdown(self);
+    }
+
+    fn set_context(&self, context: Context) -> Result<(), crate::Error> {
+        self.set_context_blocking(context)
+    }
+
+    fn set_context_async(
+        &self,
+        context: Context,
+    ) -> crate::provider::BoxFuture<'_, Result<(), crate::Error>> {
+        Box::pin(Remote::set_context(self, context))
+    }
+
+    fn fetches(&self) -> bool {
+        !self.is_bulk()
+    }
+
+    fn fetch(
+        &self,
+        queries: Vec<Query>,
+    ) -> crate::provider::BoxFuture<'static, Option<Vec<Fetched>>> {
+        let inner = self.inner.clone();
+        let runtime = self.inner.runtime.clone();
+        Box::pin(async move { runtime.spawn(inner.resolve_each(queries)).await.ok() })
+    }
+
+    fn fetch_blocking(&self, queries: Vec<Query>) -> Option<Vec<Fetched>> {
+        let inner = self.inner.clone();
+        self.run_blocking(inner.resolve_each(queries))
+    }
+}
+
+/// A remote provider's answers read without waiting: the bulk evaluation, or the cache.
+#[derive(Clone, Copy)]
+pub(crate) struct RemoteView<'a> {
+    inner: &'a Inner,
+    bulk: Option<&'a crate::wire::ofrep::Bulk>,
+    bulk_mode: bool,
+}
+
+impl RemoteView<'_> {
+    /// The value alone: in bulk mode, read straight from the held evaluation, without
+    /// building details.
+    #[inline]
+    pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
+        if self.bulk_mode {
+            return match self.bulk {
+                Some(bulk) => bulk.flags.value(key),
+                None => key.default_value(),
+            };
+        }
+        // A cache hit: the value stored decoded, without building details.
+        if !self.inner.is_fatal()
+            && let Some(value) = self.inner.cache.as_ref().and_then(|c| c.value(key, ctx))
+        {
+            return value;
+        }
+        self.details(key, ctx, false).0.value
+    }
+
+    pub(crate) fn details<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+        dynamic: bool,
+    ) -> (EvaluationDetails<T>, Option<crate::Value>) {
+        let raw = |r: &Resolution| if dynamic { r.raw_value() } else { None };
+        if self.bulk_mode {
+            return match self.bulk {
+                Some(bulk) => (bulk.details(key), bulk.flags.get(key.key()).and_then(raw)),
+                None => (
+                    Resolution::error(
+                        ErrorCode::ProviderNotReady,
+                        format!(
+                            "{}: the bulk evaluation has not arrived yet",
+                            self.inner.name
+                        ),
+                    )
+                    .to_details(key),
+                    None,
+                ),
+            };
+        }
+        if self.inner.is_fatal() {
+            return (
+                Resolution::error(
+                    ErrorCode::ProviderFatal,
+                    format!(
+                        "{} refused the credentials; the provider stopped (FATAL)",
+                        self.inner.name
+                    ),
+                )
+                .to_details(key),
+                None,
+            );
+        }
+        if let Some(details) = self.inner.cache.as_ref().and_then(|c| c.details(key, ctx)) {
+            return (details, None);
+        }
+        let message = format!(
+            "`{}` is evaluated remotely by {}: use `details_async` or `flags_async`, or \
+             `flags::blocking::Client` in sync code (this call never waits for the network)",
+            key.key(),
+            self.inner.name
+        );
+        (
+            Resolution::error(ErrorCode::General, message).to_details(key),
+            None,
+        )
+    }
+}
