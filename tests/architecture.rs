@@ -6,32 +6,31 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The crate names in the normal dependency tree of `package` (itself included).
-fn tree(package: &str, all_features: bool) -> BTreeSet<String> {
+/// The output of `cargo tree -p package -e normal` with `args`, one line per crate.
+fn cargo_tree(package: &str, args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
-    command
+    let output = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--offline",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "-p",
-        ])
-        .arg(package);
-    if all_features {
-        command.arg("--all-features");
-    }
-    let output = command.output().expect("cargo runs");
+        .args(["tree", "--offline", "-e", "normal", "-p", package])
+        .args(args)
+        .output()
+        .expect("cargo runs");
     assert!(
         output.status.success(),
         "cargo tree -p {package} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout)
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The crate names in the normal dependency tree of `package` (itself included).
+fn tree(package: &str, all_features: bool) -> BTreeSet<String> {
+    let features: &[&str] = if all_features {
+        &["--all-features"]
+    } else {
+        &[]
+    };
+    cargo_tree(package, &[&["--prefix", "none"], features].concat())
         .lines()
         .filter_map(|line| line.split_whitespace().next())
         .map(str::to_owned)
@@ -140,23 +139,7 @@ fn the_build_helper_never_depends_on_the_runtime() {
 
 /// The crates `package` names in its own `[dependencies]` with default features.
 fn direct_dependencies(package: &str) -> BTreeSet<String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--offline",
-            "-e",
-            "normal",
-            "--prefix",
-            "depth",
-            "-p",
-        ])
-        .arg(package)
-        .output()
-        .expect("cargo runs");
-    assert!(output.status.success(), "cargo tree -p {package} failed");
-    String::from_utf8_lossy(&output.stdout)
+    cargo_tree(package, &["--prefix", "depth", "--depth", "1"])
         .lines()
         .filter_map(|line| line.strip_prefix('1'))
         .filter_map(|line| line.split_whitespace().next())
