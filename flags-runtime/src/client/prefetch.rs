@@ -4,7 +4,7 @@
 //! once, asynchronously or blocking), **finish** (answer each read, and run the `after`,
 //! `error` and `finally` hooks around the answer).
 //!
-//! A struct is planned by evaluating it against [`View::Plan`], which records each field's flag
+//! A struct is planned by evaluating it against [`View::Recording`], which records each field's flag
 //! and answers defaults, and finished by evaluating it again against [`View::Answers`], which
 //! hands each field the answer fetched for it, in the same order.
 
@@ -38,8 +38,8 @@ pub(crate) struct Planned {
     items: Vec<Item>,
 }
 
-/// The recording pass: [`View::Plan`].
-pub(crate) struct Plan<'a> {
+/// The recording pass: [`View::Recording`].
+pub(crate) struct Recording<'a> {
     client: &'a Client,
     /// The hooks that apply (empty: none), in `before` order.
     hooks: Vec<Arc<dyn Hook>>,
@@ -48,7 +48,7 @@ pub(crate) struct Plan<'a> {
     items: RefCell<Vec<Item>>,
 }
 
-impl Plan<'_> {
+impl Recording<'_> {
     /// Records a read of `key` in `ctx` (the merged context), running the `before` hooks.
     pub(crate) fn record<T: FlagValue>(&self, key: &FlagKey<T>, ctx: &Context) {
         let (context, pending) = if self.hooks.is_empty() {
@@ -220,13 +220,13 @@ impl Planned {
 impl Client {
     fn plan_with<R>(&self, ctx: &Context, f: impl FnOnce(View<'_>, &Context) -> R) -> Planned {
         let merged = Arc::new(self.merged_context_owned(ctx));
-        let plan = Plan {
+        let plan = Recording {
             client: self,
             hooks: self.hooks_for(&crate::hooks::NO_OPTIONS),
             context: merged.clone(),
             items: RefCell::new(Vec::new()),
         };
-        f(View::Plan(&plan), &merged);
+        f(View::Recording(&plan), &merged);
         Planned {
             items: plan.items.into_inner(),
         }

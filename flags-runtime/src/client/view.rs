@@ -7,7 +7,7 @@ use crate::key::{FlagKey, FlagValue};
 use crate::provider::{Configuration, Resolution};
 use crate::value::Value;
 
-use super::prefetch::{Answers, Plan};
+use super::prefetch::{Answers, Recording};
 
 /// What evaluation reads from.
 #[derive(Clone, Copy)]
@@ -16,7 +16,7 @@ pub(crate) enum View<'a> {
     Provider(crate::provider::View<'a>),
     /// Records which flags are read, running `before` hooks and answering defaults (the
     /// first pass of a read that asks a service, see [`super::prefetch`]).
-    Plan(&'a Plan<'a>),
+    Recording(&'a Recording<'a>),
     /// Answers what the first pass recorded, from what the service answered.
     Answers(&'a Answers),
 }
@@ -26,7 +26,7 @@ impl View<'_> {
     pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
         match self {
             View::Provider(view) => view.value(key, ctx),
-            View::Plan(plan) => {
+            View::Recording(plan) => {
                 plan.record(key, ctx);
                 key.default_value()
             }
@@ -53,7 +53,7 @@ impl View<'_> {
         match self {
             View::Provider(view) => view.details_dyn(key, ctx, dynamic),
             View::Answers(answers) => answers.details(key, dynamic),
-            View::Plan(plan) => {
+            View::Recording(plan) => {
                 plan.record(key, ctx);
                 (
                     EvaluationDetails {

@@ -91,7 +91,7 @@ pub(crate) enum ReasonCode {
 
 /// The outcome of resolving one flag, borrowing from the snapshot.
 #[derive(Debug)]
-pub(crate) enum Resolution<'s> {
+pub(crate) enum Outcome<'s> {
     /// A value from the configuration.
     Value {
         value: FlagValueRef<'s>,
@@ -106,7 +106,7 @@ pub(crate) enum Resolution<'s> {
 
 /// A resolved flag plus its metadata.
 pub(crate) struct Resolved<'s> {
-    pub(crate) resolution: Resolution<'s>,
+    pub(crate) resolution: Outcome<'s>,
     pub(crate) metadata: Option<&'s FlagMetadata>,
 }
 

@@ -8,7 +8,7 @@ use flags_schema::{FlagState, Manifest};
 use super::rule::{CompiledRule, RuleCompiler, RuleFailure};
 use super::table::{KeyTable, key_hash};
 use super::value::{CompiledValue, Decoders};
-use super::{CompileError, EngineOptions, ReasonCode, Resolution, Resolved, next_generation};
+use super::{CompileError, EngineOptions, Outcome, ReasonCode, Resolved, next_generation};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
 use crate::key::{FlagKey, KeySlot};
@@ -289,7 +289,7 @@ impl Snapshot {
             // path of reads that find their flag.
             if let Some((code, message)) = &self.gate {
                 return Resolved {
-                    resolution: Resolution::Error(EvaluationError::new(
+                    resolution: Outcome::Error(EvaluationError::new(
                         *code,
                         Cow::Owned(message.to_string()),
                     )),
@@ -297,7 +297,7 @@ impl Snapshot {
                 };
             }
             return Resolved {
-                resolution: Resolution::Error(EvaluationError::new(
+                resolution: Outcome::Error(EvaluationError::new(
                     ErrorCode::FlagNotFound,
                     format!("no flag `{key}` in the configuration"),
                 )),
@@ -307,14 +307,14 @@ impl Snapshot {
         };
         let metadata = Some(&flag.metadata);
         let resolution = match &flag.answer {
-            Answer::Value { value, variant } => Resolution::Value {
+            Answer::Value { value, variant } => Outcome::Value {
                 value: value.as_ref(),
                 variant: variant.as_ref(),
                 reason: ReasonCode::Static,
             },
-            Answer::CodeDefault(reason) => Resolution::CodeDefault { reason: *reason },
+            Answer::CodeDefault(reason) => Outcome::CodeDefault { reason: *reason },
             Answer::Targeted(targeted) => self.evaluate(flag, targeted, ctx),
-            Answer::Invalid(message) => Resolution::Error(EvaluationError::new(
+            Answer::Invalid(message) => Outcome::Error(EvaluationError::new(
                 ErrorCode::ParseError,
                 Cow::Owned(message.to_string()),
             )),
@@ -336,7 +336,7 @@ impl Snapshot {
         flag: &'s CompiledFlag,
         targeted: &'s Targeted,
         ctx: &Context,
-    ) -> Resolution<'s> {
+    ) -> Outcome<'s> {
         let chosen = targeted
             .rule
             .evaluate(&flag.key, ctx, &self.options, |name| {
@@ -344,12 +344,12 @@ impl Snapshot {
                     .variants
                     .binary_search_by(|v| v.name.as_ref().cmp(name))
                 {
-                    Ok(i) => Resolution::Value {
+                    Ok(i) => Outcome::Value {
                         value: flag.variants[i].value.as_ref(),
                         variant: Some(&flag.variants[i].name),
                         reason: ReasonCode::TargetingMatch,
                     },
-                    Err(_) => Resolution::Error(EvaluationError::new(
+                    Err(_) => Outcome::Error(EvaluationError::new(
                         ErrorCode::General,
                         format!(
                             "the targeting rule of flag `{}` chose {}, which is not one of its \
@@ -364,17 +364,17 @@ impl Snapshot {
         match chosen {
             Ok(Some(resolution)) => resolution,
             Ok(None) => match &targeted.fallback {
-                Some((value, variant)) => Resolution::Value {
+                Some((value, variant)) => Outcome::Value {
                     value: value.as_ref(),
                     variant: variant.as_ref(),
                     reason: ReasonCode::Default,
                 },
-                None => Resolution::CodeDefault {
+                None => Outcome::CodeDefault {
                     reason: ReasonCode::Default,
                 },
             },
             Err(RuleFailure::OverBudget) => over_budget(flag, targeted, &self.options),
-            Err(RuleFailure::Failed(reason)) => Resolution::Error(EvaluationError::new(
+            Err(RuleFailure::Failed(reason)) => Outcome::Error(EvaluationError::new(
                 ErrorCode::General,
                 format!("the targeting rule of flag `{}` failed: {reason}", flag.key),
             )),
@@ -390,7 +390,7 @@ fn over_budget<'s>(
     flag: &CompiledFlag,
     targeted: &Targeted,
     options: &EngineOptions,
-) -> Resolution<'s> {
+) -> Outcome<'s> {
     let message = format!(
         "the targeting rule of flag `{}` exceeded its evaluation budget ({} steps, {} bytes \
          built); see `EngineOptions::budget`",
@@ -402,5 +402,5 @@ fn over_budget<'s>(
     {
         tracing::warn!(target: "flags", flag = %flag.key, "{message}");
     }
-    Resolution::Error(EvaluationError::new(ErrorCode::General, message))
+    Outcome::Error(EvaluationError::new(ErrorCode::General, message))
 }

@@ -4,7 +4,7 @@
 
 use crate::context::Context;
 use crate::details::{EvaluationDetails, Reason};
-use crate::engine::{Resolution as EngineAnswer, Resolved, Snapshot};
+use crate::engine::{Outcome as EngineAnswer, Resolved, Snapshot};
 use crate::key::{FlagKey, FlagValue};
 use crate::value::Value;
 
