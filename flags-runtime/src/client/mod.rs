@@ -44,10 +44,14 @@ pub struct Client {
     state: Arc<ClientState>,
 }
 
-/// The client's provider. The in-process engine is called directly (its reads are the
-/// fast path: nanoseconds, no virtual call); every other provider through [`Provider`].
+/// The client's provider. The runtime's two providers whose reads cost nanoseconds, the
+/// in-process engine and a remote provider (its bulk evaluation and cache), are called
+/// without a virtual call, through a generic read of one configuration version; every other
+/// provider through [`Provider`].
 pub(crate) enum Backend {
     InProcess(InProcess),
+    #[cfg(feature = "http")]
+    Remote(crate::remote::Remote),
     Provider(Arc<dyn Provider>),
 }
 
@@ -57,6 +61,8 @@ impl Backend {
     pub(crate) fn provider(&self) -> &dyn Provider {
         match self {
             Backend::InProcess(provider) => provider,
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider,
             Backend::Provider(provider) => &**provider,
         }
     }
@@ -204,11 +210,8 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         #[cfg(feature = "http")]
         if let Some(remote) = self.remote {
-            let remote: Arc<dyn Provider> = Arc::new(remote.start()?);
-            return Ok(ClientBuilder::finish_with(
-                self.domain,
-                Backend::Provider(remote),
-            ));
+            let remote = Backend::Remote(remote.start()?);
+            return Ok(ClientBuilder::finish_with(self.domain, remote));
         }
         let backend = match (self.provider, self.source) {
             (Some(provider), _) => Backend::Provider(provider),
@@ -333,6 +336,8 @@ impl Client {
             Backend::InProcess(provider) => {
                 provider.with_snapshot(|s| f(View::Provider(crate::provider::View::snapshot(s))))
             }
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) => provider.with_view(|view| f(View::Provider(view))),
             Backend::Provider(provider) => {
                 let mut f = Some(f);
                 let mut out = None;
@@ -458,6 +463,8 @@ impl Client {
     /// The provider, when it asks a service for each evaluation.
     pub(crate) fn fetching(&self) -> Option<&dyn Provider> {
         match &*self.inner {
+            #[cfg(feature = "http")]
+            Backend::Remote(provider) if provider.fetches() => Some(provider),
             Backend::Provider(provider) if provider.fetches() => Some(&**provider),
             _ => None,
         }

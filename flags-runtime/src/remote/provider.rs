@@ -3,29 +3,38 @@
 
 use super::*;
 
+impl Remote {
+    /// Runs `f` on what reads answer from without waiting: the held bulk evaluation, or the
+    /// cache. Generic, so that the client reads a remote provider without a virtual call.
+    #[inline]
+    pub(crate) fn with_view<R>(&self, f: impl FnOnce(View<'_>) -> R) -> R {
+        let inner = &*self.inner;
+        if self.is_bulk() {
+            inner.bulk.with(|bulk| {
+                f(View(ViewKind::Remote(RemoteView {
+                    inner,
+                    bulk,
+                    bulk_mode: true,
+                })))
+            })
+        } else {
+            // Per-evaluation mode has no bulk evaluation: nothing to load.
+            f(View(ViewKind::Remote(RemoteView {
+                inner,
+                bulk: None,
+                bulk_mode: false,
+            })))
+        }
+    }
+}
+
 impl Provider for Remote {
     fn events(&self) -> &Events {
         &self.inner.events
     }
 
     fn read(&self, read: &mut dyn FnMut(View<'_>)) {
-        let inner = &*self.inner;
-        if self.is_bulk() {
-            inner.bulk.with(|bulk| {
-                read(View(ViewKind::Remote(RemoteView {
-                    inner,
-                    bulk,
-                    bulk_mode: true,
-                })));
-            });
-        } else {
-            // Per-evaluation mode has no bulk evaluation: nothing to load.
-            read(View(ViewKind::Remote(RemoteView {
-                inner,
-                bulk: None,
-                bulk_mode: false,
-            })));
-        }
+        self.with_view(read);
     }
 
     fn describe(&self) -> String {
