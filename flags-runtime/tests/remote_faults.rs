@@ -708,8 +708,14 @@ fn flagship_on(server: &FaultServer) -> remote::Flagship {
 fn flagship_retries_are_capped_at_ten() {
     let server = FaultServer::start();
     server.route("*", FLAGSHIP, Reply::status(503));
-    // The default breaker leaves room for every attempt of one request.
-    let client = build(flagship_on(&server).retries(50)).blocking();
+    // The default breaker leaves room for every attempt of one request; the deadline is long
+    // enough that only the cap ends the attempts, however loaded the machine.
+    let client = build(
+        flagship_on(&server)
+            .retries(50)
+            .deadline(Duration::from_secs(60)),
+    )
+    .blocking();
     let message = failed(
         &client.details(&LIMIT, &Context::new("u")),
         10,
@@ -719,7 +725,7 @@ fn flagship_retries_are_capped_at_ten() {
     assert_eq!(server.count(), 11, "the first attempt and 10 retries");
 
     // The default: one retry.
-    let client = build(flagship_on(&server)).blocking();
+    let client = build(flagship_on(&server).deadline(Duration::from_secs(60))).blocking();
     let _ = client.details(&LIMIT, &Context::new("u"));
     assert_eq!(server.count(), 13);
 }
@@ -838,7 +844,12 @@ fn flagship_post_for_nested_or_null_contexts_and_invalid_contexts_send_nothing()
 #[test]
 fn flagship_statuses_and_bodies() {
     let server = FaultServer::start();
-    let client = build(flagship_on(&server).retries(3)).blocking();
+    let client = build(
+        flagship_on(&server)
+            .retries(3)
+            .deadline(Duration::from_secs(60)),
+    )
+    .blocking();
     let ctx = Context::new("u");
 
     server.route(
