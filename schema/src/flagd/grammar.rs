@@ -473,6 +473,7 @@ pub fn bucket<T>(parts: &[T]) -> Option<(&T, Option<&T>)> {
 
 /// What a `fractional` weight counts for: a whole number, a negative one as 0; `None` for a
 /// fraction or a number that is not finite, which makes the call null.
+#[inline]
 pub fn bucket_weight(weight: f64) -> Option<f64> {
     (weight.is_finite() && weight.fract() == 0.0).then(|| weight.max(0.0))
 }
