@@ -29,13 +29,18 @@ pub enum Dialect {
     /// `ends_with`) and `$ref` to the manifest's evaluators, as flagd evaluates it.
     #[default]
     Flagd,
+    /// Cloudflare Flagship's rules, as its data plane evaluates them: the rule is
+    /// `{"account_id": "<account>", "rules": [<rule>, ...]}`, the flag's `rules` as the
+    /// definitions wrote them with the account whose id seeds the rollout hash.
+    Flagship,
 }
 
 impl Dialect {
-    /// The name used in the lock file and in messages: `flagd`.
+    /// The name used in the lock file and in messages: `flagd`, `flagship`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Dialect::Flagd => "flagd",
+            Dialect::Flagship => "flagship",
         }
     }
 
