@@ -179,98 +179,338 @@ fn modules(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
     out
 }
 
-/// The code of a file without its comments and its `#[cfg(test)] mod tests` (test modules
-/// may import what they test from anywhere).
-fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => text,
-    };
-    text.lines()
-        .map(|line| match line.find("//") {
-            Some(at) => &line[..at],
-            None => line,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The module paths a file names: `crate::a::b`, `super::c`, and the items of
-/// `use crate::{a::X, b}`.
-fn named_paths(module: &[String], text: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    // The identifiers of a path, up to the first segment that does not end where the next
-    // `::` starts (`a::B;` is `[a, B]`).
-    let path_at = |rest: &str| -> Vec<String> {
-        let mut path = Vec::new();
-        for segment in rest.split("::") {
-            let ident: String = segment
+/// `text` with its comments removed and the insides of its string and character literals
+/// blanked, so that what remains is code (a `"{"` or a `// crate::x` is not).
+fn strip_literals(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == '"' || (c == 'r' && matches!(next, Some('"' | '#'))) {
+            // A string, or a raw string `r#"..."#` (not an identifier ending in `r`).
+            let ident_before = out
                 .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            let whole = ident.len() == segment.len();
-            if ident.is_empty() {
-                break;
+                .next_back()
+                .is_some_and(|p| p.is_alphanumeric() || p == '_');
+            if c == 'r' && ident_before {
+                out.push(c);
+                i += 1;
+                continue;
             }
-            path.push(ident);
-            if !whole {
-                break;
+            let mut hashes = 0;
+            let mut j = i + usize::from(c == 'r');
+            while chars.get(j) == Some(&'#') {
+                hashes += 1;
+                j += 1;
             }
-        }
-        path
-    };
-    for (at, _) in text.match_indices("crate::") {
-        let boundary = text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        if !boundary {
-            continue;
-        }
-        let rest = &text[at + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find("};").unwrap_or(group.len());
-            for item in group[..end].split(',') {
-                out.push(path_at(item.trim()));
+            if chars.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            j += 1;
+            while j < chars.len() {
+                if c == '"' && chars[j] == '\\' {
+                    j += 2;
+                    continue;
+                }
+                if chars[j] == '"' && (0..hashes).all(|h| chars.get(j + 1 + h) == Some(&'#')) {
+                    j += 1 + hashes;
+                    break;
+                }
+                j += 1;
+            }
+            out.push_str("\"\"");
+            i = j;
+        } else if c == '\'' {
+            // A character literal (`'x'`, `'\''`, `'\u{7f}'`), not a lifetime (`'a`).
+            let end = if next == Some('\\') {
+                (i + 3..chars.len()).find(|&j| chars[j] == '\'')
+            } else if chars.get(i + 2) == Some(&'\'') {
+                Some(i + 2)
+            } else {
+                None
+            };
+            match end {
+                Some(end) => {
+                    out.push_str("' '");
+                    i = end + 1;
+                }
+                None => {
+                    out.push(c);
+                    i += 1;
+                }
             }
         } else {
-            out.push(path_at(rest));
+            out.push(c);
+            i += 1;
         }
-    }
-    for (at, _) in text.match_indices("super::") {
-        let boundary = text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
-        if !boundary {
-            continue;
-        }
-        let mut path: Vec<String> = module[..module.len().saturating_sub(1)].to_vec();
-        path.extend(path_at(&text[at + "super::".len()..]));
-        out.push(path);
     }
     out
 }
 
-/// The files of `src` and the files each one imports from.
-fn import_graph(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
-    let modules = modules(src);
-    let mut graph = BTreeMap::new();
-    for (module, path) in &modules {
-        let text = code(&std::fs::read_to_string(path).expect("readable"));
-        let mut edges = BTreeSet::new();
-        for named in named_paths(module, &text) {
-            // The longest prefix that is a file.
-            for n in (1..=named.len()).rev() {
-                if modules.contains_key(&named[..n]) {
-                    if named[..n] != module[..] {
-                        edges.insert(named[..n].to_vec());
-                    }
+/// The code of a file without its comments, its literals' contents, its `#[cfg(test)]`
+/// modules (test modules may import what they test from anywhere) and the paths of
+/// `pub(in path)` visibilities.
+fn code(text: &str) -> String {
+    let mut text = strip_literals(text);
+    while let Some(at) = text.find("pub(in ") {
+        let end = text[at..].find(')').map_or(text.len(), |e| at + e + 1);
+        text.replace_range(at..end, "pub");
+    }
+    // `#[cfg(test)] mod name { ... }`, braces matched.
+    while let Some(at) = text.find("#[cfg(test)]") {
+        let rest = text[at + "#[cfg(test)]".len()..].trim_start();
+        let rest = ["pub(crate) ", "pub(super) ", "pub "]
+            .iter()
+            .find_map(|p| rest.strip_prefix(p))
+            .unwrap_or(rest);
+        let Some(name) = rest.strip_prefix("mod ") else {
+            text.replace_range(at..at + "#[cfg(test)]".len(), "");
+            continue;
+        };
+        let Some(open) = name.find(['{', ';']) else {
+            break;
+        };
+        let open = text.len() - name.len() + open;
+        let mut end = open + 1;
+        if text.as_bytes()[open] == b'{' {
+            let mut depth = 1;
+            for (i, c) in text[open + 1..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    end = open + 1 + i + 1;
                     break;
                 }
             }
         }
-        graph.insert(module.clone(), edges);
+        text.replace_range(at..end, "");
+    }
+    text
+}
+
+/// The identifiers of the path at the start of `rest`, up to the first segment that does not
+/// end where the next `::` starts (`a::B;` is `[a, B]`; `a::{` is `[a]`).
+fn path_at(rest: &str) -> Vec<String> {
+    let mut path = Vec::new();
+    for segment in rest.split("::") {
+        let ident: String = segment
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let whole = ident.len() == segment.len();
+        if ident.is_empty() {
+            break;
+        }
+        path.push(ident);
+        if !whole {
+            break;
+        }
+    }
+    path
+}
+
+/// One leaf of a `use` tree: its path as written (without a trailing `*`), and the name it
+/// brings into scope (the last segment, or its alias).
+struct UseLeaf {
+    path: Vec<String>,
+    name: String,
+}
+
+/// The leaves of every `use` of a file: `use a::{b, c::{d as e}}` is `a::b` (`b`) and `a::c::d`
+/// (`e`).
+fn use_leaves(text: &str) -> Vec<UseLeaf> {
+    fn expand(tree: &str, prefix: &str, out: &mut Vec<UseLeaf>) {
+        let tree = tree.trim();
+        let Some(open) = tree.find('{') else {
+            let (path, alias) = match tree.split_once(" as ") {
+                Some((path, alias)) => (path.trim(), Some(alias.trim())),
+                None => (tree, None),
+            };
+            let full = format!("{prefix}{path}");
+            let path: Vec<String> = full
+                .split("::")
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && *s != "*")
+                .map(str::to_owned)
+                .collect();
+            let name = alias
+                .map(str::to_owned)
+                .or_else(|| path.last().cloned())
+                .unwrap_or_default();
+            if !path.is_empty() {
+                out.push(UseLeaf { path, name });
+            }
+            return;
+        };
+        let prefix = format!("{prefix}{}", &tree[..open]);
+        let body = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        let (mut depth, mut start) = (0, 0);
+        for (i, c) in body.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    expand(&body[start..i], &prefix, out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        expand(&body[start..], &prefix, out);
+    }
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("use ") {
+        let boundary = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == ';' || c == '}' || c == ')');
+        let after = &rest[at + "use ".len()..];
+        let Some(end) = after.find(';') else {
+            break;
+        };
+        if boundary {
+            expand(
+                &after[..end]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                "",
+                &mut out,
+            );
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// `path` as written in `module`, made absolute (from the crate root): `crate::`, `self::`,
+/// `super::` and a child module's name are ours; anything else (`std`, a dependency) is `None`.
+fn absolute(
+    module: &[String],
+    path: &[String],
+    modules: &BTreeMap<Vec<String>, PathBuf>,
+) -> Option<Vec<String>> {
+    let first = path.first()?;
+    match first.as_str() {
+        "crate" => Some(path[1..].to_vec()),
+        "self" => Some([module, &path[1..]].concat()),
+        "super" => {
+            let ups = path.iter().take_while(|s| *s == "super").count();
+            let base = &module[..module.len().checked_sub(ups)?];
+            Some([base, &path[ups..]].concat())
+        }
+        _ => {
+            let child = [module, &path[..1]].concat();
+            modules
+                .contains_key(&child)
+                .then(|| [module, path].concat())
+        }
+    }
+}
+
+/// The files of `src` and the files each one imports from: every path a file names through
+/// `use` (with `crate::`, `self::`, `super::` or a child module) or inline (`crate::a::f()`),
+/// taken to the file that defines what it names, following re-exports (`pub use`).
+fn import_graph(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
+    let modules = modules(src);
+    let texts: BTreeMap<&Vec<String>, String> = modules
+        .iter()
+        .map(|(module, path)| {
+            (
+                module,
+                code(&std::fs::read_to_string(path).expect("readable")),
+            )
+        })
+        .collect();
+    // What each file's `use`s bring into scope: (file, name) → the absolute path it names.
+    let mut imported: BTreeMap<(Vec<String>, String), Vec<String>> = BTreeMap::new();
+    for (module, text) in &texts {
+        for leaf in use_leaves(text) {
+            if let Some(path) = absolute(module, &leaf.path, &modules) {
+                imported.insert(((*module).clone(), leaf.name), path);
+            }
+        }
+    }
+    // The file defining what `path` names: the longest prefix that is a file, unless that
+    // file only imports the next segment, which is then followed (a few steps at most).
+    fn resolve(
+        path: &[String],
+        modules: &BTreeMap<Vec<String>, PathBuf>,
+        imported: &BTreeMap<(Vec<String>, String), Vec<String>>,
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        let n = (1..=path.len())
+            .rev()
+            .find(|n| modules.contains_key(&path[..*n]))?;
+        let file = path[..n].to_vec();
+        if n < path.len() && depth < 10 {
+            if let Some(target) = imported.get(&(file.clone(), path[n].clone())) {
+                let followed = [target.as_slice(), &path[n + 1..]].concat();
+                if followed != path {
+                    if let Some(defining) = resolve(&followed, modules, imported, depth + 1) {
+                        return Some(defining);
+                    }
+                }
+            }
+        }
+        Some(file)
+    }
+    let mut graph = BTreeMap::new();
+    for (module, text) in &texts {
+        let mut named: Vec<Vec<String>> = use_leaves(text)
+            .into_iter()
+            .filter_map(|leaf| absolute(module, &leaf.path, &modules))
+            .collect();
+        for keyword in ["crate::", "super::"] {
+            for (at, _) in text.match_indices(keyword) {
+                let boundary = text[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+                let rest = &text[at + keyword.len()..];
+                let mut path = vec![keyword.trim_end_matches(':').to_owned()];
+                path.extend(path_at(rest));
+                let after = &rest[path_at(rest).join("::").len()..];
+                let group = after.starts_with("::{") || after.starts_with('{');
+                if boundary && !group {
+                    named.extend(absolute(module, &path, &modules));
+                }
+            }
+        }
+        let edges = named
+            .iter()
+            .filter_map(|path| resolve(path, &modules, &imported, 0))
+            .filter(|file| file != *module)
+            .collect();
+        graph.insert((*module).clone(), edges);
     }
     graph
 }
@@ -349,9 +589,27 @@ fn no_import_circle_of_more_than_three_files() {
         if !src.is_dir() {
             continue;
         }
-        for circle in circles(&import_graph(&src)) {
+        let graph = import_graph(&src);
+        for circle in circles(&graph) {
             if circle.len() > 3 {
-                long.push(format!("{krate}: {}", circle.join(", ")));
+                // Each file, and the files of the circle it imports.
+                let inside: Vec<String> = circle
+                    .iter()
+                    .map(|file| {
+                        let key: Vec<String> = file.split('/').map(str::to_owned).collect();
+                        let to: Vec<String> = graph[&key]
+                            .iter()
+                            .map(|m| m.join("/"))
+                            .filter(|m| circle.contains(m))
+                            .collect();
+                        format!("  {file} -> {}", to.join(", "))
+                    })
+                    .collect();
+                long.push(format!(
+                    "{krate}: {}\n{}",
+                    circle.join(", "),
+                    inside.join("\n")
+                ));
             }
         }
     }
@@ -380,15 +638,77 @@ fn circles_are_found() {
     })
     .collect();
     assert_eq!(circles(&graph), vec![vec!["a", "b", "c"]]);
-    let text = "use crate::{a::X, b};\nuse super::c::Y;\nlet z = crate::d::f();";
-    let named = named_paths(&["m".to_owned(), "n".to_owned()], text);
+    let leaves: Vec<(String, String)> =
+        use_leaves("pub use a::{b, c::{d as e, f::*}};\nuse super::g;\nfn reuse() {}")
+            .into_iter()
+            .map(|leaf| (leaf.path.join("::"), leaf.name))
+            .collect();
     assert_eq!(
-        named,
-        vec![
-            vec!["a".to_owned(), "X".to_owned()],
-            vec!["b".to_owned()],
-            vec!["d".to_owned(), "f".to_owned()],
-            vec!["m".to_owned(), "c".to_owned(), "Y".to_owned()],
+        leaves,
+        [
+            ("a::b", "b"),
+            ("a::c::d", "e"),
+            ("a::c::f", "f"),
+            ("super::g", "g")
         ]
+        .map(|(p, n)| (p.to_owned(), n.to_owned()))
     );
+    let text = code(
+        "use x::Y; // crate::commented\npub(in crate::m) fn f() {}\n#[cfg(test)]\nmod tests {\n    use crate::z;\n    fn g() { if true {} }\n}\nfn h() {}",
+    );
+    assert!(!text.contains("crate::"), "{text}");
+    assert!(text.contains("fn h()"), "{text}");
+    // Braces and paths inside literals and comments are not code.
+    let text = code(
+        "#[cfg(test)]\nmod tests {\n    const OPEN: &str = \"{ crate::a\";\n    const C: char = '{';\n    /* } */\n    use crate::z;\n}\nfn h<'a>(x: &'a str) { let r = r#\"}\"#; }",
+    );
+    assert!(!text.contains("crate::"), "{text}");
+    assert!(text.contains("fn h<'a>"), "{text}");
+}
+
+/// A crate laid out in a temporary directory: `(relative path, text)` per file.
+fn scratch_crate(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let root =
+        std::env::temp_dir().join(format!("flags-architecture-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("writable");
+        std::fs::write(path, text).expect("writable");
+    }
+    root
+}
+
+#[test]
+fn imports_are_followed_to_the_defining_file() {
+    // `a` re-exports `Thing` from its child `a::inner`; `b` names it through `a`; `a::inner`
+    // imports `b` back: a circle of `b` and `a/inner` (not `a`), found through the re-export.
+    // `a` names its child relatively (`use inner::...`).
+    let root = scratch_crate(
+        "reexport",
+        &[
+            ("lib.rs", "mod a;\nmod b;\n"),
+            ("a/mod.rs", "mod inner;\npub(crate) use inner::Thing;\n"),
+            (
+                "a/inner.rs",
+                "use crate::b::User;\npub(crate) struct Thing;\n",
+            ),
+            (
+                "b.rs",
+                "use crate::a::Thing as Renamed;\npub(crate) struct User;\n",
+            ),
+        ],
+    );
+    let graph = import_graph(&root);
+    let _ = std::fs::remove_dir_all(&root);
+    let edges = |m: &str| -> Vec<String> {
+        graph[&m.split('/').map(str::to_owned).collect::<Vec<_>>()]
+            .iter()
+            .map(|e| e.join("/"))
+            .collect()
+    };
+    assert_eq!(edges("b"), ["a/inner"]);
+    assert_eq!(edges("a"), ["a/inner"]);
+    assert_eq!(edges("a/inner"), ["b"]);
+    assert_eq!(circles(&graph), vec![vec!["a/inner", "b"]]);
 }

@@ -5,96 +5,26 @@ use std::fmt;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::de::DeserializeOwned;
-
 pub use flags_schema::FlagType;
 
-use crate::engine::{ObjectValue, key_hash};
+pub(crate) use crate::flag_value::{FlagValue, FlagValueRef};
 
-/// A flag value as the engine holds it, borrowed for the duration of one read.
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub enum FlagValueRef<'a> {
-    /// A boolean.
-    Bool(bool),
-    /// A whole number that fits `i64`.
-    Int(i64),
-    /// Any other number.
-    Float(f64),
-    /// A string.
-    Str(&'a str),
-    /// A JSON object, with the values already decoded from it.
-    Object(&'a ObjectValue),
-}
-
-impl FlagValueRef<'_> {
-    /// The flag type this value belongs to.
-    pub fn flag_type(&self) -> FlagType {
-        match self {
-            FlagValueRef::Bool(_) => FlagType::Boolean,
-            FlagValueRef::Int(_) => FlagType::Integer,
-            FlagValueRef::Float(_) => FlagType::Float,
-            FlagValueRef::Str(_) => FlagType::String,
-            FlagValueRef::Object(_) => FlagType::Object,
-        }
+/// The hash of a flag key: FNV-1a, finished with a multiply-xorshift so that every bit of the
+/// result depends on every bit of the key (the table masks the low bits). A `const fn`, so
+/// that generated key constants carry it.
+pub(crate) const fn key_hash(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
     }
-
-    /// The value as JSON.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            FlagValueRef::Bool(b) => serde_json::Value::Bool(*b),
-            FlagValueRef::Int(i) => serde_json::Value::from(*i),
-            FlagValueRef::Float(f) => serde_json::Value::from(*f),
-            FlagValueRef::Str(s) => serde_json::Value::from(*s),
-            FlagValueRef::Object(o) => o.json().clone(),
-        }
-    }
-}
-
-/// A Rust type a flag can be read as: any type serde can deserialize, cloneable and shareable
-/// across threads.
-///
-/// - boolean flags: `bool`;
-/// - integer flags: `i64`, `i32`, `u32`, `u64`, `usize` and the other integers (a value that
-///   does not fit is a `TYPE_MISMATCH`);
-/// - float flags: `f64`, `f32` (integer flags read as floats too);
-/// - string flags: `String`, `Arc<str>`, `Box<str>`, and enums deriving `FlagVariant`;
-/// - object flags: any `serde::Deserialize` type, or `serde_json::Value` for untyped objects;
-/// - `Option<T>` of any of these.
-///
-/// Scalars are read without allocating; objects are decoded once per configuration and type,
-/// then cloned (read an `Arc<T>`... field as `T` and keep it small, or clone cheaply).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot hold a flag value",
-    label = "flag values are read into owned, cloneable, thread-safe types that serde can deserialize",
-    note = "derive `Clone` (and `serde::Deserialize` for object flags, or `FlagVariant` for the values of a string flag)"
-)]
-pub trait FlagValue: DeserializeOwned + Clone + Send + Sync + 'static {}
-
-impl<T: DeserializeOwned + Clone + Send + Sync + 'static> FlagValue for T {}
-
-/// Why a flag value could not be read as the requested type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ReadError(pub(crate) Cow<'static, str>);
-
-/// Reads a flag value as `T`.
-#[inline]
-pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError> {
-    // The common scalar types, without going through serde: the downcast is a comparison of
-    // type ids that the compiler decides for each `T`.
-    let direct = match &value {
-        FlagValueRef::Bool(b) => (b as &dyn std::any::Any).downcast_ref::<T>(),
-        FlagValueRef::Int(i) => (i as &dyn std::any::Any).downcast_ref::<T>(),
-        FlagValueRef::Float(f) => (f as &dyn std::any::Any).downcast_ref::<T>(),
-        _ => None,
-    };
-    if let Some(value) = direct {
-        return Ok(value.clone());
-    }
-    match value {
-        FlagValueRef::Object(object) => object.decode::<T>(),
-        scalar => T::deserialize(crate::de::Scalar(scalar)).map_err(|e| ReadError(Cow::Owned(e.0))),
-    }
+    hash ^= hash >> 32;
+    hash = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    hash ^= hash >> 29;
+    hash
 }
 
 /// A typed flag key: the key string, the default written in code, and the value type.

@@ -16,6 +16,7 @@ mod details;
 mod engine;
 mod error;
 mod events;
+mod flag_value;
 mod hooks;
 mod key;
 mod message;
@@ -41,16 +42,17 @@ pub use context::Context;
 pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
-pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion, ObjectValue};
+pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion};
 pub use error::Error;
 pub use events::{
     EventDetails, Events, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus,
     WarningKind,
 };
+pub use flag_value::{FlagValue, FlagValueRef, ObjectValue};
 pub use hooks::{
     ClientMetadata, EvaluationOptions, Hook, HookContext, HookData, HookHints, ProviderMetadata,
 };
-pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};
+pub use key::{FlagKey, FlagType};
 pub use provider::memory::{InMemory, InMemoryFlag};
 pub use testing::TestClient;
 pub use value::Value;

@@ -99,3 +99,18 @@ impl From<TestClient> for Client {
         test.client
     }
 }
+
+impl Client {
+    /// A client for unit tests: every flag answers its code default (reason `DEFAULT`) until
+    /// set, with typed keys and values, so tests stay compile-checked.
+    ///
+    /// ```
+    /// # use flags_runtime::{Client, Context, FlagKey};
+    /// let enabled = FlagKey::<bool>::new("new-checkout", false);
+    /// let client = Client::for_tests().set(&enabled, true);
+    /// assert!(client.value(&enabled, &Context::anonymous()));
+    /// ```
+    pub fn for_tests() -> TestClient {
+        TestClient::new()
+    }
+}

@@ -17,7 +17,6 @@ use crate::key::{FlagKey, FlagValue};
 use crate::provider::memory::InMemory;
 use crate::provider::{InProcess, Provider};
 use crate::source::Source;
-use crate::testing::TestClient;
 
 mod prefetch;
 mod view;
@@ -234,19 +233,6 @@ impl Client {
     /// A builder.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
-    }
-
-    /// A client for unit tests: every flag answers its code default (reason `DEFAULT`) until
-    /// set, with typed keys and values, so tests stay compile-checked.
-    ///
-    /// ```
-    /// # use flags_runtime::{Client, Context, FlagKey};
-    /// let enabled = FlagKey::<bool>::new("new-checkout", false);
-    /// let client = Client::for_tests().set(&enabled, true);
-    /// assert!(client.value(&enabled, &Context::anonymous()));
-    /// ```
-    pub fn for_tests() -> TestClient {
-        TestClient::new()
     }
 
     pub(crate) fn from_backend(backend: Backend) -> Client {

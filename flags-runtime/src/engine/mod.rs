@@ -8,9 +8,10 @@
 //! | file | job |
 //! | --- | --- |
 //! | `snapshot.rs` | the compiled configuration: per flag, what a read gets; resolving a key |
-//! | `table.rs` | the key index and the key hash that `FlagKey`s carry |
-//! | `value.rs` | flag values as the snapshot holds them, object values with their decodes |
-//! | `options.rs` | [`EngineOptions`] and the evaluation [`Budget`] |
+//! | `table.rs` | the key index over the key hashes that `FlagKey`s carry (`crate::key::key_hash`) |
+//! | `value.rs` | flag values as the snapshot holds them (object values and their decodes are `crate::flag_value`) |
+//! | `options.rs` | [`EngineOptions`], the evaluation [`Budget`], [`FractionalVersion`] |
+//! | `outcome.rs` | what a read answers ([`Outcome`]), a [`CompileError`] |
 //! | `rule.rs` | the seam to the rule dialects: [`CompiledRule`](rule::CompiledRule), one variant per dialect |
 //! | `flagd/` | flagd's dialect (JSON Logic and flagd's operators): compiler and evaluator |
 //!
@@ -46,97 +47,17 @@
 //!   and 1 MiB built); past it the flag answers the caller's default with reason `ERROR`, code
 //!   `GENERAL`, logged once per flag and configuration.
 
-use std::borrow::Cow;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 mod flagd;
 mod options;
+mod outcome;
 mod rule;
 mod snapshot;
 mod table;
 mod value;
 
-pub use flagd::FractionalVersion;
-pub use options::{Budget, EngineOptions};
+pub use options::{Budget, EngineOptions, FractionalVersion};
+pub use outcome::CompileError;
+pub(crate) use outcome::{Outcome, ReasonCode, Resolved, next_generation, type_mismatch};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;
-pub(crate) use table::key_hash;
-pub(crate) use value::Decoders;
-pub use value::ObjectValue;
-
-use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
-use crate::key::{FlagValueRef, ReadError};
-
-/// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
-pub(crate) fn next_generation() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    loop {
-        let generation = NEXT.fetch_add(1, Ordering::Relaxed);
-        if generation != 0 {
-            return generation;
-        }
-    }
-}
-
-/// Why a resolution produced its value; mapped to [`crate::Reason`] when details are built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReasonCode {
-    Static,
-    Default,
-    Disabled,
-    TargetingMatch,
-}
-
-/// The outcome of resolving one flag, borrowing from the snapshot.
-#[derive(Debug)]
-pub(crate) enum Outcome<'s> {
-    /// A value from the configuration.
-    Value {
-        value: FlagValueRef<'s>,
-        variant: Option<&'s Arc<str>>,
-        reason: ReasonCode,
-    },
-    /// The caller's default, successfully (disabled flag, or a flag that defers to code).
-    CodeDefault { reason: ReasonCode },
-    /// The caller's default, because something went wrong.
-    Error(EvaluationError),
-}
-
-/// A resolved flag plus its metadata.
-pub(crate) struct Resolved<'s> {
-    pub(crate) resolution: Outcome<'s>,
-    pub(crate) metadata: Option<&'s FlagMetadata>,
-}
-
-/// A configuration that cannot be compiled.
-#[derive(Debug, thiserror::Error)]
-#[error("{}{message}", if flag.is_empty() { String::new() } else { format!("flag `{flag}`: ") })]
-pub struct CompileError {
-    /// Empty for a problem of the whole configuration.
-    flag: String,
-    message: String,
-}
-
-/// The message of a value that does not fit the type it is read as.
-pub(crate) fn type_mismatch(key: &str, type_name: &str, error: &ReadError) -> EvaluationError {
-    EvaluationError::new(
-        ErrorCode::TypeMismatch,
-        Cow::Owned(format!(
-            "flag `{key}` cannot be read as `{type_name}`: {}",
-            error.0
-        )),
-    )
-}
-
-impl From<ReasonCode> for crate::details::Reason {
-    fn from(code: ReasonCode) -> crate::details::Reason {
-        match code {
-            ReasonCode::Static => crate::details::Reason::Static,
-            ReasonCode::Default => crate::details::Reason::Default,
-            ReasonCode::Disabled => crate::details::Reason::Disabled,
-            ReasonCode::TargetingMatch => crate::details::Reason::TargetingMatch,
-        }
-    }
-}

@@ -1,7 +1,5 @@
 //! The options of the in-process engine, whatever the dialect of the rules it evaluates.
 
-use super::flagd::FractionalVersion;
-
 /// Options of the in-process engine.
 ///
 /// ```
@@ -76,4 +74,20 @@ impl Budget {
     pub fn new(steps: u32, bytes: u32) -> Budget {
         Budget { steps, bytes }
     }
+}
+
+/// The bucketing algorithm of `fractional`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FractionalVersion {
+    /// The original algorithm: the hash as a signed 32-bit integer, scaled to a percentage and
+    /// compared with cumulative percentages of the weights.
+    V1,
+    /// Current flagd: `(hash as u64 * total_weight) >> 32` over the UTF-8 bytes of the
+    /// bucketing key (the flag key followed by the targeting key by default).
+    #[default]
+    V2,
+    /// flagd's proposed successor: the same bucket arithmetic over the deterministic CBOR
+    /// encoding of the bucketing value (by default the array `[flagKey, targetingKey]`).
+    V3,
 }

@@ -10,6 +10,7 @@ use flags_schema::{Dialect, Manifest, Targeting};
 
 use super::EngineOptions;
 use super::flagd;
+use super::outcome::RuleFailure;
 use crate::context::Context;
 
 /// A targeting rule, compiled by its dialect's compiler.
@@ -17,15 +18,6 @@ use crate::context::Context;
 pub(crate) enum CompiledRule {
     /// A flagd rule: JSON Logic with flagd's operators.
     Flagd(flagd::Rule),
-}
-
-/// Why a rule gave no variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RuleFailure {
-    /// The evaluation spent the budget of [`EngineOptions::budget`].
-    OverBudget,
-    /// The evaluation failed, for this reason (the flag answers `GENERAL`).
-    Failed(&'static str),
 }
 
 /// What the rules of one configuration share while they compile, per dialect (flagd's: the

@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use flags_schema::{FlagState, Manifest};
 
-use super::rule::{CompiledRule, RuleCompiler, RuleFailure};
-use super::table::{KeyTable, key_hash};
-use super::value::{CompiledValue, Decoders};
+use super::outcome::RuleFailure;
+use super::rule::{CompiledRule, RuleCompiler};
+use super::table::KeyTable;
+use super::value::CompiledValue;
 use super::{CompileError, EngineOptions, Outcome, ReasonCode, Resolved, next_generation};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
-use crate::key::{FlagKey, KeySlot};
+use crate::flag_value::Decoders;
+use crate::key::{FlagKey, KeySlot, key_hash};
 use flags_schema::{Warning as LoadWarning, WarningKind};
 
 /// A compiled configuration.

@@ -2,25 +2,7 @@
 //!
 //! Every `FlagKey` carries the hash of its key, computed at compile time for the keys the
 //! derive generates (and once, at construction, for keys made at run time), so a read hashes
-//! nothing: it masks the hash, compares it, then the key.
-
-/// The hash of a flag key: FNV-1a, finished with a multiply-xorshift so that every bit of the
-/// result depends on every bit of the key (the table masks the low bits). A `const fn`, so
-/// that generated key constants carry it.
-pub(crate) const fn key_hash(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash ^= bytes[i] as u64;
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        i += 1;
-    }
-    hash ^= hash >> 32;
-    hash = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    hash ^= hash >> 29;
-    hash
-}
+//! nothing: it masks the hash ([`crate::key::key_hash`]), compares it, then the key.
 
 /// Open addressing with linear probing: each slot holds a key hash and `index + 1` of its
 /// flag (0: empty). At least twice as many slots as flags, a power of two.
@@ -67,6 +49,7 @@ impl KeyTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::key_hash;
 
     #[test]
     fn finds_every_key_and_no_other() {

@@ -18,9 +18,10 @@ use flags_schema::Manifest;
 use super::worker::{Failed, Worker};
 use super::{diff, persist};
 use crate::details::ErrorCode;
-use crate::engine::{Decoders, Snapshot};
+use crate::engine::Snapshot;
 use crate::error::Error;
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
+use crate::flag_value::Decoders;
 use crate::source::{Kind, Options, Plan, Source};
 
 /// How long shutting down waits for the background thread.

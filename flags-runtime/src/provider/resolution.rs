@@ -177,5 +177,5 @@ pub(crate) fn decode<T: FlagValue>(value: &serde_json::Value) -> Result<T, Strin
             });
         }
     };
-    crate::key::read(scalar).map_err(|e| e.0.into_owned())
+    crate::flag_value::read(scalar).map_err(|e| e.0.into_owned())
 }

@@ -1,16 +1,21 @@
 //! What a provider hands the client for one read: a configuration version, read as the
 //! caller's type. The runtime's providers are read through borrowing paths that allocate
-//! nothing for scalars; any other provider through [`Configuration`].
+//! nothing for scalars (the engine's snapshot, a remote provider's bulk evaluation or cache,
+//! in-memory flags, a test client's values); any other provider through [`Configuration`].
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::context::Context;
-use crate::details::{EvaluationDetails, Reason};
+use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
 use crate::engine::{Outcome as EngineAnswer, Resolved, Snapshot};
 use crate::key::{FlagKey, FlagValue};
 use crate::value::Value;
 
-use super::Configuration;
 use super::memory::MemoryView;
-use super::test_values::TestView;
+use super::resolution::Resolution;
 
 /// One configuration version of a provider, handed to the client by [`Provider::read`]
 /// (see [`View::of`]).
@@ -92,7 +97,7 @@ pub(crate) fn snapshot_value<T: FlagValue>(
 ) -> T {
     match snapshot.resolve(key, ctx).resolution {
         EngineAnswer::Value { value, .. } => {
-            crate::key::read(value).unwrap_or_else(|_| key.default_value())
+            crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
         }
         EngineAnswer::CodeDefault { .. } | EngineAnswer::Error(_) => key.default_value(),
     }
@@ -119,7 +124,7 @@ pub(crate) fn snapshot_details<T: FlagValue>(
             value,
             variant,
             reason,
-        } => match crate::key::read::<T>(value) {
+        } => match crate::flag_value::read::<T>(value) {
             Ok(v) => {
                 if dynamic {
                     raw = Some(Value::from(value.to_json()));
@@ -153,4 +158,56 @@ pub(crate) fn snapshot_details<T: FlagValue>(
         },
         raw,
     )
+}
+
+/// One configuration version of a provider, read through the owned [`Resolution`] it
+/// answers: the simple way to implement [`Provider::read`] (see the [module example](super)).
+/// The runtime's own providers read through faster, borrowing paths.
+pub trait Configuration {
+    /// The answer for flag `flag` in `ctx`. The client reads the value as the caller's type
+    /// (a value that does not fit answers `TYPE_MISMATCH` with the caller's default).
+    fn resolve(&self, flag: &str, ctx: &Context) -> Resolution;
+}
+
+/// The values set on a test client, by key.
+pub(crate) type Values = HashMap<Cow<'static, str>, Arc<dyn Any + Send + Sync>>;
+
+/// One version of a test client's values, read by the client.
+#[derive(Clone, Copy)]
+pub(crate) struct TestView<'a>(pub(super) &'a Values);
+
+impl TestView<'_> {
+    pub(crate) fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
+        match self.0.get(key.key()).map(|v| v.downcast_ref::<T>()) {
+            Some(Some(value)) => value.clone(),
+            _ => key.default_value(),
+        }
+    }
+
+    pub(crate) fn details<T: FlagValue>(&self, key: &FlagKey<T>) -> EvaluationDetails<T> {
+        let (value, reason, error) = match self.0.get(key.key()).map(|v| v.downcast_ref::<T>()) {
+            Some(Some(value)) => (value.clone(), Reason::Static, None),
+            Some(None) => (
+                key.default_value(),
+                Reason::Error,
+                Some(EvaluationError::new(
+                    ErrorCode::TypeMismatch,
+                    format!(
+                        "flag `{}` was set to a value of another type than `{}`",
+                        key.key(),
+                        std::any::type_name::<T>()
+                    ),
+                )),
+            ),
+            None => (key.default_value(), Reason::Default, None),
+        };
+        EvaluationDetails {
+            flag_key: key.key_cow().clone(),
+            value,
+            variant: None,
+            reason,
+            error,
+            flag_metadata: FlagMetadata::empty(),
+        }
+    }
 }

@@ -34,11 +34,9 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::context::Context;
-use crate::details::EvaluationDetails;
 use crate::details::{ErrorCode, EvaluationError};
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
-use crate::key::{FlagKey, FlagValue};
-use crate::provider::{Fetched, Provider, Query, Resolution, View, ViewKind};
+use crate::provider::{Fetched, Query, Resolution};
 use crate::transport::{Deadline, Request, Transport, TransportConfig, TransportError};
 use crate::wire::cache::{CacheOptions, RemoteCache};
 use crate::wire::flagship::{FlagshipConfig, FlagshipOptions, FlagshipRequest};
@@ -50,8 +48,9 @@ mod bulk;
 mod provider;
 mod resolve;
 mod running;
+mod view;
 
-pub(crate) use provider::RemoteView;
+pub(crate) use view::RemoteView;
 
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;

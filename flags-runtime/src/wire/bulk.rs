@@ -19,8 +19,9 @@ use serde_json::Value as J;
 use super::Resolution;
 use super::ofrep::Bulk;
 use crate::details::{EvaluationDetails, Reason};
-use crate::engine::{Decoders, KeyTable, ObjectValue, key_hash, next_generation};
-use crate::key::{FlagKey, FlagValue, FlagValueRef, ReadError};
+use crate::engine::{KeyTable, next_generation};
+use crate::flag_value::{Decoders, FlagValue, FlagValueRef, ObjectValue, ReadError};
+use crate::key::{FlagKey, key_hash};
 
 /// Where a bulk provider publishes its last good evaluation, for reads from any thread.
 pub(crate) struct BulkCell {
@@ -286,7 +287,7 @@ impl BulkValue {
             },
             BulkValue::Object(object) => FlagValueRef::Object(object),
         };
-        crate::key::read(value)
+        crate::flag_value::read(value)
     }
 }
 

@@ -6,10 +6,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+#[allow(unused_imports)]
+use super::ast::*;
 use super::budget::{EXCEEDED, Size};
 use super::compile::Compiler;
 use super::*;
 use crate::engine::Budget;
+use crate::engine::FractionalVersion;
+use crate::value::Value;
 
 fn compile(rule: &Json) -> Rule {
     Rule::compile(rule, &BTreeMap::new(), &EngineOptions::default()).unwrap()

@@ -10,7 +10,7 @@
 //! charge a [`Meter`]; a rule that has none of them never touches it.
 
 use super::Val;
-use super::eval::Thrown;
+use super::thrown::Thrown;
 use crate::engine::Budget;
 
 /// Why a metered evaluation stopped.

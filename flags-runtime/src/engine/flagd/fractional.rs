@@ -3,9 +3,11 @@
 use flags_schema::flagd::grammar;
 
 use super::Val;
-use super::eval::{self, Cx, Thrown};
+use super::ast::{Args, Expr, Fractional, Table};
+use super::eval::{self, Cx};
 use super::js::{self, as_str};
-use super::{Args, EngineOptions, Expr, FractionalVersion};
+use super::thrown::Thrown;
+use crate::engine::{EngineOptions, FractionalVersion};
 use crate::value::Value;
 
 /// The largest total weight (the grammar's, which the lint checks literal weights against).
@@ -13,24 +15,6 @@ const MAX_WEIGHT: f64 = grammar::MAX_TOTAL_WEIGHT;
 
 /// v1 scales the hash, read as a signed 32-bit integer, by the largest one.
 const I32_MAX: f64 = i32::MAX as f64;
-
-#[derive(Debug)]
-pub(crate) struct Fractional {
-    args: Args,
-    /// With v2 and literal buckets after the first argument: those buckets, checked when the
-    /// rule loads.
-    table: Option<Table>,
-}
-
-/// Literal buckets: `None` when one of them is not a valid bucket (the result is null).
-#[derive(Debug)]
-struct Table {
-    buckets: Option<Vec<(Value, u64)>>,
-    total: f64,
-    /// The first argument is a literal array: the shorthand form, whose buckets (the first
-    /// included) are all in `buckets`.
-    shorthand: bool,
-}
 
 pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
     let table = match &args {
@@ -465,7 +449,7 @@ fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> 
 
 /// Deterministic CBOR (RFC 8949 §4.2.1) of a bucketing value, for `fractional` v3.
 pub(crate) mod cbor {
-    use super::super::Val;
+    use crate::engine::flagd::Val;
     use crate::value::Value;
 
     /// The encoding, or `None` for values CBOR cannot carry here.

@@ -11,10 +11,10 @@ use flags_schema::flagd::grammar::operator_names;
 use serde_json::Value as Json;
 
 use super::Val;
+use super::ast::{Evaluator, Expr, Mode};
 use super::budget::{EXCEEDED, Meter, Size};
 use super::compile::Compiler;
 use super::eval::{self, Cx};
-use super::{Evaluator, Expr, Mode};
 use crate::context::Context;
 
 type Result<T> = std::result::Result<T, String>;
@@ -263,9 +263,15 @@ impl<'e> Compiler<'_, 'e> {
         &mut self,
         expr: &Expr,
         mode: Mode,
-    ) -> std::result::Result<Option<Expr>, eval::Thrown> {
+    ) -> std::result::Result<Option<Expr>, super::thrown::Thrown> {
         let ctx = Context::default();
-        let cx = Cx::new(&ctx, "", super::FractionalVersion::V2, *self.fold_meter()).without_data();
+        let cx = Cx::new(
+            &ctx,
+            "",
+            crate::engine::FractionalVersion::V2,
+            *self.fold_meter(),
+        )
+        .without_data();
         // In compiled form it is computed when the rule loads, where flagd's operators (which
         // the reference evaluator deems constant only as `reduce`'s initial value) fail; the
         // interpreter computes it when reached.

@@ -18,10 +18,12 @@
 //!
 //! | file | job |
 //! | --- | --- |
-//! | `mod.rs` | the compiled rule ([`Rule`]) and its expression tree ([`Expr`]) |
+//! | `mod.rs` | the compiled rule ([`Rule`]) |
+//! | `ast.rs` | its expression tree ([`Expr`]) |
 //! | `compile/` | from JSON Logic to [`Expr`]: the walk and constant folding (`mod.rs`), each operator (`operators.rs`) |
 //! | `library.rs` | what the rules of a configuration share while they compile: evaluators, memos, budgets |
 //! | `eval/` | evaluation, by kind of operator |
+//! | `thrown.rs` | how an evaluation fails |
 //! | `val.rs`, `js.rs` | the values a rule computes, and JavaScript's coercions and comparisons of them |
 //! | `budget.rs` | the evaluation budget of rules that loop, and the compiler's budgets |
 //! | `fractional.rs`, `semver.rs` | flagd's `fractional` and `sem_ver` |
@@ -40,10 +42,10 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::EngineOptions;
-use super::rule::RuleFailure;
+use super::outcome::RuleFailure;
 use crate::context::Context;
-use crate::value::Value;
 
+mod ast;
 mod budget;
 mod compile;
 mod eval;
@@ -51,27 +53,14 @@ mod fractional;
 mod js;
 mod library;
 mod semver;
+mod thrown;
 mod val;
 
 pub(crate) use budget::EXCEEDED;
 pub(crate) use library::Library;
 pub(crate) use val::Val;
 
-/// The bucketing algorithm of `fractional`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum FractionalVersion {
-    /// The original algorithm: the hash as a signed 32-bit integer, scaled to a percentage and
-    /// compared with cumulative percentages of the weights.
-    V1,
-    /// Current flagd: `(hash as u64 * total_weight) >> 32` over the UTF-8 bytes of the
-    /// bucketing key (the flag key followed by the targeting key by default).
-    #[default]
-    V2,
-    /// flagd's proposed successor: the same bucket arithmetic over the deterministic CBOR
-    /// encoding of the bucketing value (by default the array `[flagKey, targetingKey]`).
-    V3,
-}
+use ast::Expr;
 
 /// A compiled targeting rule.
 #[derive(Debug)]
@@ -81,170 +70,6 @@ pub(crate) struct Rule {
     /// (an iteration, a shared evaluator); else a meter that nothing charges. Ready-made, so
     /// that an evaluation copies it.
     meter: budget::Meter,
-}
-
-/// An evaluator (`$ref`) compiled once per configuration and shared by the rules using it,
-/// once copying it into them would pass the configuration's expansion budget.
-#[derive(Debug)]
-pub(crate) struct Evaluator {
-    expr: Expr,
-    /// Its nodes: what each use charges to the evaluation budget.
-    nodes: u64,
-}
-
-/// How a node is evaluated: as the reference evaluator's compiled JavaScript, or by its
-/// interpreter (for constant parts, folded when the rule loads, and the operands of an `if`
-/// with fewer than three arguments).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Mode {
-    Compiled,
-    Interpreted,
-}
-
-/// A compiled expression.
-#[derive(Debug)]
-pub(crate) enum Expr {
-    /// A value known when the rule loads.
-    Const(Value),
-    /// JavaScript's `undefined`: the rule of a `map` that has none (interpreted form).
-    Undefined,
-    /// An array literal with computed elements.
-    Array(Vec<Expr>),
-    /// `var` of one attribute of the context (no dots, no default, not `targetingKey` or
-    /// `$flagd`), the common case; whether the value is stored in `prev`.
-    Attribute(Box<str>, bool),
-    /// `var` with a literal path.
-    Var(Box<VarExpr>),
-    /// `var` whose path is computed (always interpreted).
-    VarComputed(Args),
-    /// `if` / `?:`: conditions and branches, an odd count (compiled form).
-    If(Vec<Expr>),
-    /// `if` with fewer than three arguments (interpreted form).
-    IfShort(Vec<Expr>),
-    And(Mode, Vec<Expr>),
-    Or(Mode, Vec<Expr>),
-    /// `!` (`true`) or `!!` (`false`) of the operand's truthiness.
-    Not(Box<Expr>, bool),
-    Compare(CompareOp, Mode, Vec<Expr>),
-    Arith(ArithOp, Mode, Vec<Expr>),
-    /// An arithmetic operator whose operand list is computed; whether the operand is stored
-    /// in `prev` (compiled `+`, `-` and `/` store it).
-    ArithSpread(ArithOp, Mode, bool, Box<Expr>),
-    /// `cat` over a literal list, compiled form: JavaScript `+` concatenation.
-    Concat(Vec<Expr>),
-    /// An operator whose arguments are all computed first.
-    Call(Func, Args),
-    /// `missing_some`: the count needed (computed) and the literal keys.
-    MissingSome(Box<Expr>, Vec<Value>),
-    Iterate(Box<Iteration>),
-    Fractional(Box<fractional::Fractional>),
-    /// A shared evaluator.
-    Shared(std::sync::Arc<Evaluator>),
-    /// Fails when evaluated, with a fixed reason.
-    Throw(&'static str),
-}
-
-/// The arguments of an operator: a literal list, or one expression whose value (an array, or
-/// a single value) is the list.
-#[derive(Debug)]
-pub(crate) enum Args {
-    List(Vec<Expr>),
-    Spread(Box<Expr>),
-}
-
-#[derive(Debug)]
-pub(crate) struct VarExpr {
-    /// Path segments; empty for the whole scope.
-    path: Box<[Box<str>]>,
-    default: Option<Expr>,
-    mode: Mode,
-    /// Whether the value is stored in `prev` (see `Compiler::track_prev`).
-    track_prev: bool,
-    /// What the first segment names when read from the evaluation context.
-    root: RootName,
-    /// The interpreter's two- and three-segment paths (`a && a.b && a.b.c`): a falsy value on
-    /// the way is the result.
-    stop_at_falsy: bool,
-}
-
-/// What the first segment of a `var` path names in the evaluation context.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RootName {
-    Attribute,
-    TargetingKey,
-    Flagd,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CompareOp {
-    Eq,
-    StrictEq,
-    Ne,
-    StrictNe,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArithOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
-
-/// Operators evaluated over their computed arguments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Func {
-    In,
-    /// `in` as compiled: `[container, item]`, the container computed first.
-    InCompiled,
-    Substr,
-    Merge,
-    Min,
-    Max,
-    /// `cat` in its interpreted form (skips null).
-    Cat,
-    /// The interpreter's `cat` of a single value: a string is itself, an array is joined,
-    /// anything else is written as a string (null fails).
-    CatOne,
-    Missing,
-    /// `missing` of one or two literal keys without dots, which the reference evaluator
-    /// compiles to a bare conditional expression (see `concat` in `eval.rs`).
-    MissingLiteral,
-    SemVer,
-    StartsWith,
-    EndsWith,
-    /// A call of flagd's operators that is null whatever the context
-    /// (`flags_schema::flagd::always_null`): its arguments are computed (and may fail), then
-    /// null.
-    Null,
-    /// `!` / `!!` in their interpreted form over a computed operand list.
-    Not,
-    NotNot,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IterKind {
-    Map,
-    Filter,
-    All,
-    Some,
-    None,
-    Reduce,
-}
-
-#[derive(Debug)]
-pub(crate) struct Iteration {
-    kind: IterKind,
-    mode: Mode,
-    selector: Expr,
-    mapper: Expr,
-    /// `reduce`'s initial value (absent: JavaScript's `reduce` without one).
-    init: Option<Expr>,
 }
 
 impl Rule {
@@ -306,7 +131,7 @@ impl Rule {
         flag_key: &'a str,
         ctx: &'a Context,
         options: &EngineOptions,
-    ) -> Result<Val<'a>, eval::Thrown> {
+    ) -> Result<Val<'a>, thrown::Thrown> {
         let mut cx = eval::Cx::new(ctx, flag_key, options.fractional, self.meter);
         eval::eval(&self.expr, &mut cx, &Val::Root)
     }

@@ -4,7 +4,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+#[allow(unused_imports)]
+use super::ast::*;
 use super::*;
+use crate::engine::FractionalVersion;
+use crate::value::Value;
 
 /// The outcome of a rule: `Ok(json)` of its result, `Err("general")` when the evaluation
 /// fails, `Err("parse")` when the rule does not compile.

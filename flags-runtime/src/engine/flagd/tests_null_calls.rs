@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
+#[allow(unused_imports)]
+use super::ast::*;
 use super::*;
+use crate::value::Value;
 
 fn outcome(rule: &Result<Rule, String>, ctx: &Context) -> Result<Value, &'static str> {
     let rule = rule.as_ref().map_err(|_| "parse")?;

@@ -97,7 +97,7 @@ impl CacheEntry {
         };
         match exact {
             Some(value) => Ok(value.clone()),
-            None => crate::key::read(scalar).map_err(drop),
+            None => crate::flag_value::read(scalar).map_err(drop),
         }
     }
 }

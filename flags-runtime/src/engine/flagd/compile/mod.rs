@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use flags_schema::flagd::grammar::Operator;
 use serde_json::Value as Json;
 
+use super::ast::{Args, Expr, Mode};
 use super::budget::Meter;
 use super::library::{Library, excerpt, shorten};
-use super::{Args, EngineOptions, Expr, Mode};
+use crate::engine::EngineOptions;
 use crate::value::Value;
 
 pub(super) struct Compiler<'l, 'e> {

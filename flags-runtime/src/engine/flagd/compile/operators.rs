@@ -5,13 +5,14 @@ use flags_schema::flagd::grammar::{FLAGD_CONTEXT, Operator};
 use serde_json::Value as Json;
 
 use super::{Compiler, Result};
+use crate::engine::FractionalVersion;
+use crate::engine::flagd::ast::{
+    Args, ArithOp, CompareOp, Expr, Func, IterKind, Iteration, Mode, RootName, VarExpr,
+};
 use crate::engine::flagd::eval;
 use crate::engine::flagd::js;
 use crate::engine::flagd::library::{excerpt, shorten};
-use crate::engine::flagd::{
-    Args, ArithOp, CompareOp, Expr, FractionalVersion, Func, IterKind, Iteration, Mode, RootName,
-    Val, VarExpr, fractional,
-};
+use crate::engine::flagd::{Val, fractional};
 use crate::value::Value;
 
 impl Compiler<'_, '_> {

@@ -2,10 +2,10 @@
 //! operand whose array is the list, each as the reference evaluator compiles it and as its
 //! interpreter computes it. Operands are numbers after `precoerceNumber`: NaN and objects fail.
 
-use super::{INVALID_ARGUMENTS, NOT_A_NUMBER, Thrown};
+use crate::engine::flagd::ast::{ArithOp, Mode};
 use crate::engine::flagd::js::{falsy, is_object, to_number};
+use crate::engine::flagd::thrown::{INVALID_ARGUMENTS, NOT_A_NUMBER, Thrown};
 use crate::engine::flagd::val::Val;
-use crate::engine::flagd::{ArithOp, Mode};
 
 /// `precoerceNumber`: NaN and objects (arrays included) fail.
 pub(super) fn precoerce(value: &Val<'_>) -> Result<(), Thrown> {

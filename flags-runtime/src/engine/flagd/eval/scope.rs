@@ -6,11 +6,11 @@ use std::time::SystemTime;
 
 use flags_schema::flagd::grammar::{FLAGD_CONTEXT, FlagdProperty};
 
-use super::Thrown;
 use crate::context::Context;
-use crate::engine::flagd::FractionalVersion;
+use crate::engine::FractionalVersion;
 use crate::engine::flagd::budget::Meter;
 use crate::engine::flagd::js;
+use crate::engine::flagd::thrown::Thrown;
 use crate::engine::flagd::val::Val;
 use crate::value::Value;
 

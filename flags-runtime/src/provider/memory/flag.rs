@@ -1,16 +1,13 @@
-//! The in-memory provider (OpenFeature Appendix A): flags given in code, with variants, a
-//! default variant and an optional function of the context choosing the variant.
+//! The flags of the in-memory provider: variants, a default variant and an optional function
+//! of the context choosing the variant; and how a version of them answers a read.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
-use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
-use crate::hooks::Hook;
+use crate::events::ProviderStatus;
 use crate::key::{FlagKey, FlagValue, FlagValueRef};
 use crate::value::Value;
 
@@ -105,7 +102,7 @@ impl MemValue {
                 return T::deserialize(json).map_err(crate::message::bounded);
             }
         };
-        crate::key::read(scalar).map_err(|e| e.0.into_owned())
+        crate::flag_value::read(scalar).map_err(|e| e.0.into_owned())
     }
 
     fn to_value(&self) -> Value {
@@ -184,7 +181,7 @@ impl InMemoryFlag {
     }
 
     /// Same definition (rules compared by identity).
-    fn same(&self, other: &InMemoryFlag) -> bool {
+    pub(super) fn same(&self, other: &InMemoryFlag) -> bool {
         let rules = match (&self.rule, &other.rule) {
             (Rule::None, Rule::None) => true,
             (Rule::Evaluator(a), Rule::Evaluator(b)) => Arc::ptr_eq(a, b),
@@ -199,191 +196,13 @@ impl InMemoryFlag {
     }
 }
 
-type FlagMap = HashMap<String, InMemoryFlag>;
-
-/// The in-memory provider: flags defined in code, evaluated from memory, replaceable at run
-/// time (each change emits `PROVIDER_CONFIGURATION_CHANGED` with the changed keys). Cheap to
-/// clone (shared); the clients it makes see every change.
-///
-/// ```
-/// use flags_runtime::{Context, FlagKey, InMemory, InMemoryFlag, ProviderEvent};
-/// use std::sync::{Arc, Mutex};
-/// let flags = InMemory::new([("limit", InMemoryFlag::new([("low", 10), ("high", 100)]).default_variant("low"))]);
-/// let client = flags.client();
-/// let limit = FlagKey::<i64>::new("limit", 1);
-/// assert_eq!(client.value(&limit, &Context::anonymous()), 10);
-///
-/// let changed = Arc::new(Mutex::new(Vec::new()));
-/// let seen = changed.clone();
-/// client.on(ProviderEvent::ConfigurationChanged, move |e| seen.lock().unwrap().extend(e.flags_changed.clone()));
-/// flags.set_flag("limit", InMemoryFlag::new([("low", 10), ("high", 100)]).default_variant("high"));
-/// assert_eq!(client.value(&limit, &Context::anonymous()), 100);
-/// assert_eq!(*changed.lock().unwrap(), ["limit"]);
-/// ```
-#[derive(Clone)]
-pub struct InMemory {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    flags: ArcSwap<FlagMap>,
-    events: Events,
-    hooks: Vec<Arc<dyn Hook>>,
-}
-
-impl fmt::Debug for InMemory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemory")
-            .field("flags", &self.len())
-            .field("status", &self.shared.events.status())
-            .finish()
-    }
-}
-
-impl InMemory {
-    /// A provider serving `flags`, ready.
-    pub fn new<K: Into<String>>(flags: impl IntoIterator<Item = (K, InMemoryFlag)>) -> InMemory {
-        InMemory::build(flags, ProviderStatus::Ready, Vec::new())
-    }
-
-    fn build<K: Into<String>>(
-        flags: impl IntoIterator<Item = (K, InMemoryFlag)>,
-        status: ProviderStatus,
-        hooks: Vec<Arc<dyn Hook>>,
-    ) -> InMemory {
-        let flags: FlagMap = flags.into_iter().map(|(k, f)| (k.into(), f)).collect();
-        InMemory {
-            shared: Arc::new(Shared {
-                flags: ArcSwap::from_pointee(flags),
-                events: Events::new("in-memory", status),
-                hooks,
-            }),
-        }
-    }
-
-    /// The same flags in a new provider that starts in `status` instead of `READY`: reads
-    /// answer `PROVIDER_NOT_READY` in `NOT_READY` and `PROVIDER_FATAL` in `FATAL`, as
-    /// OpenFeature's client short-circuit does.
-    #[must_use]
-    pub fn with_status(&self, status: ProviderStatus) -> InMemory {
-        let flags = FlagMap::clone(&self.shared.flags.load());
-        InMemory::build(flags, status, self.shared.hooks.clone())
-    }
-
-    /// The same flags in a new provider with a provider hook (run after invocation hooks in
-    /// `before`, first in the other stages).
-    #[must_use]
-    pub fn with_hook(&self, hook: impl Hook) -> InMemory {
-        let flags = FlagMap::clone(&self.shared.flags.load());
-        let mut hooks = self.shared.hooks.clone();
-        hooks.push(Arc::new(hook));
-        InMemory::build(flags, self.shared.events.status(), hooks)
-    }
-
-    /// Replaces every flag; emits `PROVIDER_CONFIGURATION_CHANGED` with the keys of the old
-    /// and the new set (OpenFeature Appendix A).
-    pub fn set_flags<K: Into<String>>(&self, flags: impl IntoIterator<Item = (K, InMemoryFlag)>) {
-        let next: FlagMap = flags.into_iter().map(|(k, f)| (k.into(), f)).collect();
-        let previous = self.shared.flags.swap(Arc::new(next));
-        let current = self.shared.flags.load();
-        let keys: BTreeSet<String> = previous.keys().chain(current.keys()).cloned().collect();
-        self.changed(keys.into_iter().collect());
-    }
-
-    /// Adds or replaces one flag; emits `PROVIDER_CONFIGURATION_CHANGED` with its key when its
-    /// definition changed.
-    pub fn set_flag(&self, key: impl Into<String>, flag: InMemoryFlag) {
-        let key = key.into();
-        let mut changed = false;
-        self.shared.flags.rcu(|current| {
-            let mut next = FlagMap::clone(current);
-            changed = next.get(&key).is_none_or(|old| !old.same(&flag));
-            next.insert(key.clone(), flag.clone());
-            next
-        });
-        if changed {
-            self.changed(vec![key]);
-        }
-    }
-
-    /// Removes one flag; emits `PROVIDER_CONFIGURATION_CHANGED` with its key when it existed.
-    pub fn remove_flag(&self, key: &str) {
-        let mut removed = false;
-        self.shared.flags.rcu(|current| {
-            let mut next = FlagMap::clone(current);
-            removed = next.remove(key).is_some();
-            next
-        });
-        if removed {
-            self.changed(vec![key.to_owned()]);
-        }
-    }
-
-    fn changed(&self, keys: Vec<String>) {
-        self.emit(
-            EventDetails::new(ProviderEvent::ConfigurationChanged, "in-memory")
-                .with_flags_changed(keys),
-        );
-    }
-
-    /// Emits an event as the provider (for tests of handlers): the status follows the event
-    /// (READY, STALE, ERROR, or FATAL for an error with code `PROVIDER_FATAL`), then the
-    /// client and API handlers run.
-    pub fn emit(&self, details: EventDetails) {
-        self.shared.events.emit(details);
-    }
-
-    /// The provider's status.
-    pub fn status(&self) -> ProviderStatus {
-        self.shared.events.status()
-    }
-
-    /// The number of flags.
-    pub fn len(&self) -> usize {
-        self.shared.flags.load().len()
-    }
-
-    /// `true` when there is no flag.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl super::Provider for InMemory {
-    fn events(&self) -> &Events {
-        &self.shared.events
-    }
-
-    fn read(&self, read: &mut dyn FnMut(super::View<'_>)) {
-        let flags = self.shared.flags.load();
-        read(super::View(super::view::Kind::Memory(MemoryView {
-            flags: &flags,
-            status: self.shared.events.status(),
-        })));
-    }
-
-    fn kind(&self) -> &'static str {
-        "in-memory flags"
-    }
-
-    fn describe(&self) -> String {
-        "in-memory flags".to_owned()
-    }
-
-    fn hooks(&self) -> &[Arc<dyn Hook>] {
-        &self.shared.hooks
-    }
-
-    fn flag_count(&self) -> usize {
-        self.len()
-    }
-}
+pub(super) type FlagMap = HashMap<String, InMemoryFlag>;
 
 /// One version of an in-memory provider's flags.
 #[derive(Clone, Copy)]
 pub(crate) struct MemoryView<'a> {
-    flags: &'a FlagMap,
-    status: ProviderStatus,
+    pub(super) flags: &'a FlagMap,
+    pub(super) status: ProviderStatus,
 }
 
 impl MemoryView<'_> {

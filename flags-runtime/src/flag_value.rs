@@ -1,0 +1,228 @@
+//! Flag values as a read sees them: borrowed scalars and objects ([`FlagValueRef`]), the Rust
+//! types they are read as ([`FlagValue`]), and object values that remember what they have been
+//! decoded into ([`ObjectValue`]).
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use serde::de::DeserializeOwned;
+
+use flags_schema::FlagType;
+
+/// A flag value as the engine holds it, borrowed for the duration of one read.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum FlagValueRef<'a> {
+    /// A boolean.
+    Bool(bool),
+    /// A whole number that fits `i64`.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// A string.
+    Str(&'a str),
+    /// A JSON object, with the values already decoded from it.
+    Object(&'a ObjectValue),
+}
+
+impl FlagValueRef<'_> {
+    /// The flag type this value belongs to.
+    pub fn flag_type(&self) -> FlagType {
+        match self {
+            FlagValueRef::Bool(_) => FlagType::Boolean,
+            FlagValueRef::Int(_) => FlagType::Integer,
+            FlagValueRef::Float(_) => FlagType::Float,
+            FlagValueRef::Str(_) => FlagType::String,
+            FlagValueRef::Object(_) => FlagType::Object,
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            FlagValueRef::Bool(b) => serde_json::Value::Bool(*b),
+            FlagValueRef::Int(i) => serde_json::Value::from(*i),
+            FlagValueRef::Float(f) => serde_json::Value::from(*f),
+            FlagValueRef::Str(s) => serde_json::Value::from(*s),
+            FlagValueRef::Object(o) => o.json().clone(),
+        }
+    }
+}
+
+/// A Rust type a flag can be read as: any type serde can deserialize, cloneable and shareable
+/// across threads.
+///
+/// - boolean flags: `bool`;
+/// - integer flags: `i64`, `i32`, `u32`, `u64`, `usize` and the other integers (a value that
+///   does not fit is a `TYPE_MISMATCH`);
+/// - float flags: `f64`, `f32` (integer flags read as floats too);
+/// - string flags: `String`, `Arc<str>`, `Box<str>`, and enums deriving `FlagVariant`;
+/// - object flags: any `serde::Deserialize` type, or `serde_json::Value` for untyped objects;
+/// - `Option<T>` of any of these.
+///
+/// Scalars are read without allocating; objects are decoded once per configuration and type,
+/// then cloned (read an `Arc<T>`... field as `T` and keep it small, or clone cheaply).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a flag value",
+    label = "flag values are read into owned, cloneable, thread-safe types that serde can deserialize",
+    note = "derive `Clone` (and `serde::Deserialize` for object flags, or `FlagVariant` for the values of a string flag)"
+)]
+pub trait FlagValue: DeserializeOwned + Clone + Send + Sync + 'static {}
+
+impl<T: DeserializeOwned + Clone + Send + Sync + 'static> FlagValue for T {}
+
+/// Why a flag value could not be read as the requested type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadError(pub(crate) Cow<'static, str>);
+
+/// Reads a flag value as `T`.
+#[inline]
+pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError> {
+    // The common scalar types, without going through serde: the downcast is a comparison of
+    // type ids that the compiler decides for each `T`.
+    let direct = match &value {
+        FlagValueRef::Bool(b) => (b as &dyn std::any::Any).downcast_ref::<T>(),
+        FlagValueRef::Int(i) => (i as &dyn std::any::Any).downcast_ref::<T>(),
+        FlagValueRef::Float(f) => (f as &dyn std::any::Any).downcast_ref::<T>(),
+        _ => None,
+    };
+    if let Some(value) = direct {
+        return Ok(value.clone());
+    }
+    match value {
+        FlagValueRef::Object(object) => object.decode::<T>(),
+        scalar => T::deserialize(crate::de::Scalar(scalar)).map_err(|e| ReadError(Cow::Owned(e.0))),
+    }
+}
+
+/// An object flag value, with what it has been decoded into: each Rust type it is read as is
+/// decoded once per configuration, so that an object read costs a clone, and a value that does
+/// not fit the type is reported once (with the serde path of the problem), not per read.
+pub struct ObjectValue {
+    json: serde_json::Value,
+    /// The flag it belongs to and the provider's registry of decoders, so that a type read
+    /// once is decoded eagerly in every later configuration.
+    flag: Arc<str>,
+    decoders: Arc<Decoders>,
+    /// `(type, Result<T, message>)` per type read so far. Appended by copy-on-write, read
+    /// lock-free.
+    decoded: ArcSwap<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl std::fmt::Debug for ObjectValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectValue")
+            .field("json", &self.json)
+            .finish_non_exhaustive()
+    }
+}
+
+type Decoded<T> = Result<T, Arc<str>>;
+
+/// Decodes an object value as `T` into its cache.
+fn prewarm<T: FlagValue>(value: &ObjectValue) {
+    let _ = value.decode::<T>();
+}
+
+/// Which flags have been read as which object types, by one provider: each new configuration
+/// decodes them when it loads, so that a value that does not fit is reported then, once.
+#[derive(Default)]
+pub(crate) struct Decoders {
+    entries: std::sync::Mutex<Vec<Decoder>>,
+}
+
+/// A flag, a type it was read as, and the function decoding a value as that type.
+pub(crate) type Decoder = (Arc<str>, TypeId, fn(&ObjectValue));
+
+impl Decoders {
+    /// Cold: runs once per flag and type, on the first decode.
+    fn register(&self, flag: &Arc<str>, id: TypeId, decode: fn(&ObjectValue)) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !entries.iter().any(|(f, t, _)| f == flag && *t == id) {
+            entries.push((flag.clone(), id, decode));
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<Decoder> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl ObjectValue {
+    pub(crate) fn new(
+        json: serde_json::Value,
+        flag: Arc<str>,
+        decoders: Arc<Decoders>,
+    ) -> ObjectValue {
+        ObjectValue {
+            json,
+            flag,
+            decoders,
+            decoded: ArcSwap::from_pointee(Vec::new()),
+        }
+    }
+
+    /// The object as JSON.
+    pub fn json(&self) -> &serde_json::Value {
+        &self.json
+    }
+
+    /// The object as `T`, decoded on first use and cached.
+    pub(crate) fn decode<T: FlagValue>(&self) -> Result<T, ReadError> {
+        let id = TypeId::of::<T>();
+        if let Some(hit) = self.cached::<T>(id) {
+            return hit;
+        }
+        let decoded: Decoded<T> = serde_path_to_error::deserialize(&self.json).map_err(|e| {
+            // The path (keys of the object) and serde's message (which quotes the value) are
+            // bounded; the type name is the caller's.
+            let message = if e.path().iter().next().is_none() {
+                format!(
+                    "the value does not fit `{}`: {}",
+                    std::any::type_name::<T>(),
+                    crate::message::bounded(e.inner())
+                )
+            } else {
+                format!(
+                    "the value does not fit `{}` at {}: {}",
+                    std::any::type_name::<T>(),
+                    crate::message::bounded(format_args!("`{}`", e.path())),
+                    crate::message::bounded(e.inner())
+                )
+            };
+            Arc::from(message)
+        });
+        if let Err(message) = &decoded {
+            tracing::warn!(target: "flags", flag = %self.flag, "object flag value cannot be read: {message}");
+        }
+        self.decoders.register(&self.flag, id, prewarm::<T>);
+        let entry: Arc<dyn Any + Send + Sync> = Arc::new(decoded.clone());
+        self.decoded.rcu(|current| {
+            let mut next = Vec::clone(current);
+            if !next.iter().any(|(t, _)| *t == id) {
+                next.push((id, entry.clone()));
+            }
+            next
+        });
+        decoded.map_err(|m| ReadError(Cow::Owned(m.to_string())))
+    }
+
+    fn cached<T: FlagValue>(&self, id: TypeId) -> Option<Result<T, ReadError>> {
+        let cache = self.decoded.load();
+        let (_, entry) = cache.iter().find(|(t, _)| *t == id)?;
+        let decoded = entry.downcast_ref::<Decoded<T>>()?;
+        Some(
+            decoded
+                .clone()
+                .map_err(|m| ReadError(Cow::Owned(m.to_string()))),
+        )
+    }
+}
