@@ -3,68 +3,18 @@
 //! The syncs that run the `flags` command (every source kind, credentials from the
 //! environment, offline, the command's messages) are in `flags-cli/tests/sources.rs`.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use flags_build::{Config, Error};
+use flags_test_support::fake_crate::FakeCrate;
 use flags_test_support::server::{Reply, Server};
 
-/// A fake crate under the system temp dir, removed on drop.
-struct Crate(PathBuf);
-
-impl Crate {
-    /// A crate whose `[package.metadata.flags]` has `sources` (TOML array items).
-    fn new(name: &str, sources: &[String]) -> Crate {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "flags-build-sources-{}-{n}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        let krate = Crate(dir);
-        krate.set_sources(sources);
-        std::fs::write(krate.0.join("src/lib.rs"), "").unwrap();
-        krate
-    }
-
-    fn set_sources(&self, sources: &[String]) {
-        let manifest = format!(
-            "[package]\nname = \"fake\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-             [package.metadata.flags]\nsources = [\n{}\n]\n",
-            sources
-                .iter()
-                .map(|s| format!("    {s},"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        std::fs::write(self.0.join("Cargo.toml"), manifest).unwrap();
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn lock_path(&self) -> PathBuf {
-        self.0.join("flags.lock.json")
-    }
-
-    /// A `Config` for this crate, without this process's switches.
-    fn config(&self) -> Config {
-        Config::new()
-            .crate_root(&self.0)
-            .check(false)
-            .refresh(false)
-            .offline(false)
-            .strict(false)
-    }
-}
-
-impl Drop for Crate {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A `Config` for `krate`, without this process's switches.
+fn config(krate: &FakeCrate) -> Config {
+    Config::new()
+        .crate_root(krate.path())
+        .check(false)
+        .refresh(false)
+        .offline(false)
+        .strict(false)
 }
 
 const FLAGD: &str = r#"{
@@ -77,7 +27,8 @@ const FLAGD: &str = r#"{
 #[test]
 fn a_build_asked_to_sync_fetches_and_reruns_while_asked() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "build-sources",
         "build-sync",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
@@ -85,8 +36,7 @@ fn a_build_asked_to_sync_fetches_and_reruns_while_asked() {
         )],
     );
     let mut directives = Vec::new();
-    let synced = krate
-        .config()
+    let synced = config(&krate)
         .refresh(true)
         .out_dir(krate.path().join("out"))
         .sync_to(&mut directives)
@@ -106,19 +56,20 @@ fn a_build_asked_to_sync_fetches_and_reruns_while_asked() {
 #[test]
 fn server_errors_are_retried_and_client_errors_are_not() {
     let server = Server::start(Reply::status(503));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "build-sources",
         "retries",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
             server.url("/f.json")
         )],
     );
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(error.to_string().contains("503"), "{error}");
     assert_eq!(server.count(), 3, "a first attempt and two retries");
 
     server.serve(Reply::status(404).body("no such file"));
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(
         error.to_string().contains("404 Not Found: no such file"),
         "{error}"
@@ -128,7 +79,7 @@ fn server_errors_are_retried_and_client_errors_are_not() {
     // A transient failure then success: the sync succeeds.
     server.serve(Reply::status(500));
     server.then(Reply::json(FLAGD));
-    let synced = krate.config().refresh(true).sync_lock().unwrap();
+    let synced = config(&krate).refresh(true).sync_lock().unwrap();
     assert!(synced.lock_written);
     assert_eq!(server.count(), 6);
 }
@@ -136,7 +87,8 @@ fn server_errors_are_retried_and_client_errors_are_not() {
 #[test]
 fn bad_answers_are_errors_even_with_a_lock() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "build-sources",
         "bad-answers",
         &[format!(
             r#"{{ kind = "ofrep", url = "{}" }}"#,
@@ -144,7 +96,7 @@ fn bad_answers_are_errors_even_with_a_lock() {
         )],
     );
     // An OFREP endpoint that answers a flagd file.
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(
         error
             .to_string()
@@ -153,13 +105,13 @@ fn bad_answers_are_errors_even_with_a_lock() {
     );
     // Not JSON.
     server.serve(Reply::status(200).body("<html>"));
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(error.to_string().contains("not JSON"), "{error}");
     // Invalid definitions: the flag is named.
     server.serve(Reply::json(
         r#"{ "flags": [ { "key": "broken", "value": [1, 2], "reason": "STATIC" } ] }"#,
     ));
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(error.to_string().contains("broken"), "{error}");
     assert!(!krate.lock_path().exists());
 }
@@ -168,14 +120,15 @@ fn bad_answers_are_errors_even_with_a_lock() {
 fn an_oversized_or_slow_answer_is_refused() {
     // Larger than the 32 MiB limit: refused on its announced length.
     let server = Server::start(Reply::json(&" ".repeat((32 << 20) + 1)));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "build-sources",
         "oversized",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
             server.url("/f.json")
         )],
     );
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
     assert!(
         matches!(
@@ -190,14 +143,15 @@ fn an_oversized_or_slow_answer_is_refused() {
 
     // Slower than the source's timeout: a transport failure, so a warning while a lock exists.
     let server = Server::start(Reply::json(FLAGD).delay(std::time::Duration::from_millis(800)));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "build-sources",
         "slow",
         &[format!(
             r#"{{ kind = "url", url = "{}", timeout-ms = 100 }}"#,
             server.url("/f.json")
         )],
     );
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     assert!(error.to_string().contains("timed out"), "{error}");
     assert!(!krate.lock_path().exists());
 }

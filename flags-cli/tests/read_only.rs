@@ -4,103 +4,35 @@
 //! served by a server the test starts on 127.0.0.1. And `flags check` reports unused and
 //! unknown flags against the lock as committed.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
 use flags_build::Config;
+use flags_test_support::fake_crate::FakeCrate;
 use flags_test_support::server::{Reply, Server};
 
-/// A fake crate under the system temp dir, removed on drop.
-struct Crate(PathBuf);
-
-impl Crate {
-    fn new(name: &str, source: &str) -> Crate {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "flags-cli-read-only-{}-{n}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"fake\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-                 [package.metadata.flags]\nsources = [\n    {source},\n]\n"
-            ),
-        )
-        .unwrap();
-        std::fs::write(dir.join("src/lib.rs"), "").unwrap();
-        Crate(dir)
-    }
-
-    fn lock_path(&self) -> PathBuf {
-        self.0.join("flags.lock.json")
-    }
-
-    /// The lock's bytes, `None` when there is none.
-    fn lock_bytes(&self) -> Option<Vec<u8>> {
-        std::fs::read(self.lock_path()).ok()
-    }
-
-    /// Every file of the crate with its bytes: a command that writes anything shows here.
-    fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    walk(&path, root, out);
-                } else {
-                    let bytes = std::fs::read(&path).unwrap();
-                    out.insert(path.strip_prefix(root).unwrap().to_owned(), bytes);
-                }
-            }
-        }
-        let mut out = BTreeMap::new();
-        walk(&self.0, &self.0, &mut out);
-        out
-    }
-
-    /// Runs `flags <args>` in the crate with `env` (and none of this process's `FLAGS_*`).
-    fn flags(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_flags"));
-        command.args(args).current_dir(&self.0);
-        for var in [
-            "FLAGS_SYNC",
-            "FLAGS_CHECK",
-            "FLAGS_OFFLINE",
-            "FLAGS_STRICT",
-            "CARGO_NET_OFFLINE",
-            "CARGO_MANIFEST_DIR",
-        ] {
-            command.env_remove(var);
-        }
-        command.envs(env.iter().copied());
-        command.output().expect("the flags command runs")
-    }
-
-    /// A build of the crate by `flags_build::sync`, not asked to sync (`check`: with
-    /// `FLAGS_CHECK`), with its out dir outside the crate.
-    fn build(&self, out: &Path, check: bool) -> Result<(), flags_build::Error> {
-        Config::new()
-            .crate_root(&self.0)
-            .out_dir(out)
-            .check(check)
-            .refresh(false)
-            .offline(false)
-            .strict(false)
-            .sync_to(&mut Vec::new())
-            .map(drop)
-    }
+/// A crate with one source.
+fn fake_crate(name: &str, source: &str) -> FakeCrate {
+    FakeCrate::new("cli-read-only", name, &[source.to_owned()])
 }
 
-impl Drop for Crate {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// `flags <args>` run in `krate` with `env` (and none of this process's switches).
+fn flags(krate: &FakeCrate, args: &[&str], env: &[(&str, &str)]) -> Output {
+    krate.run(env!("CARGO_BIN_EXE_flags"), args, env)
+}
+
+/// A build of `krate` by `flags_build::sync`, not asked to sync (`check`: with `FLAGS_CHECK`),
+/// with its out dir outside the crate.
+fn build(krate: &FakeCrate, out: &Path, check: bool) -> Result<(), flags_build::Error> {
+    Config::new()
+        .crate_root(krate.path())
+        .out_dir(out)
+        .check(check)
+        .refresh(false)
+        .offline(false)
+        .strict(false)
+        .sync_to(&mut Vec::new())
+        .map(drop)
 }
 
 fn stderr(output: &Output) -> String {
@@ -195,12 +127,12 @@ const KINDS: &[Kind] = &[
 
 /// Runs every command but `sync`, and two builds, in `krate`; asserts that no file of the
 /// crate changed (the lock included, or its absence). Returns the outputs of the commands.
-fn run_all_and_compare(kind: &str, state: &str, krate: &Crate, out: &Path) -> Vec<Output> {
+fn run_all_and_compare(kind: &str, state: &str, krate: &FakeCrate, out: &Path) -> Vec<Output> {
     let before = krate.files();
     let lock = krate.lock_bytes();
     let mut outputs = Vec::new();
     for (args, env) in COMMANDS {
-        let output = krate.flags(args, env);
+        let output = flags(&krate, args, env);
         // Errors are fine (a missing lock, an unreachable source in strict mode); a crash is
         // not.
         assert!(
@@ -220,7 +152,7 @@ fn run_all_and_compare(kind: &str, state: &str, krate: &Crate, out: &Path) -> Ve
         outputs.push(output);
     }
     for check in [false, true] {
-        let _ = krate.build(out, check);
+        let _ = build(&krate, out, check);
         assert_eq!(
             krate.lock_bytes(),
             lock,
@@ -246,11 +178,11 @@ fn check_of(outputs: &[Output]) -> &Output {
 
 fn every_state_of(kind: &Kind) {
     let server = Server::start(Reply::json(kind.before));
-    let krate = Crate::new(kind.name, &(kind.source)(&server.url("")));
+    let krate = fake_crate(kind.name, &(kind.source)(&server.url("")));
     let out = tempdir_for(kind.name);
     let is_file = kind.name == "file";
     if is_file {
-        std::fs::write(krate.0.join("flags.json"), kind.before).unwrap();
+        std::fs::write(krate.path().join("flags.json"), kind.before).unwrap();
     }
 
     // No lock.
@@ -260,7 +192,7 @@ fn every_state_of(kind: &Kind) {
     assert!(err.contains("does not exist"), "{}: {err}", kind.name);
 
     // In step: a sync creates the lock.
-    let synced = krate.flags(&["sync"], &[]);
+    let synced = flags(&krate, &["sync"], &[]);
     assert!(
         synced.status.success(),
         "{}: {}",
@@ -279,7 +211,7 @@ fn every_state_of(kind: &Kind) {
 
     // Drifted: the source defines `extra`; check says so.
     if is_file {
-        std::fs::write(krate.0.join("flags.json"), kind.after).unwrap();
+        std::fs::write(krate.path().join("flags.json"), kind.after).unwrap();
     } else {
         server.serve(Reply::json(kind.after));
     }
@@ -301,7 +233,7 @@ fn every_state_of(kind: &Kind) {
 
     // The source cannot be reached (a file that is gone, a server that is down).
     if is_file {
-        std::fs::remove_file(krate.0.join("flags.json")).unwrap();
+        std::fs::remove_file(krate.path().join("flags.json")).unwrap();
     }
     server.stop();
     run_all_and_compare(kind.name, "unreachable", &krate, &out);
@@ -340,18 +272,18 @@ fn no_command_but_sync_writes_the_lock_in_any_state_with_any_source() {
 
 #[test]
 fn check_reports_unused_and_unknown_flags_against_the_committed_lock() {
-    let krate = Crate::new("check-report", r#"{ kind = "file", path = "flags.json" }"#);
-    std::fs::write(krate.0.join("flags.json"), KINDS[0].before).unwrap();
+    let krate = fake_crate("check-report", r#"{ kind = "file", path = "flags.json" }"#);
+    std::fs::write(krate.path().join("flags.json"), KINDS[0].before).unwrap();
     std::fs::write(
-        krate.0.join("src/lib.rs"),
+        krate.path().join("src/lib.rs"),
         "pub const EXTRA: flags::FlagKey<bool> = flags::FlagKey::new(\"extra\", false);\n",
     )
     .unwrap();
-    assert!(krate.flags(&["sync"], &[]).status.success());
+    assert!(flags(&krate, &["sync"], &[]).status.success());
     let committed = krate.lock_bytes();
 
     // In step: `new-checkout` is unused, `extra` is unknown to the lock.
-    let output = krate.flags(&["check"], &[]);
+    let output = flags(&krate, &["check"], &[]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
@@ -367,11 +299,11 @@ fn check_reports_unused_and_unknown_flags_against_the_committed_lock() {
     // and its report is still against the committed lock (read from it, not from the source,
     // and the lock is not rewritten to make it so).
     std::fs::write(
-        krate.0.join("flags.json"),
+        krate.path().join("flags.json"),
         r#"{"flags": {"extra": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}}}"#,
     )
     .unwrap();
-    let output = krate.flags(&["check"], &[]);
+    let output = flags(&krate, &["check"], &[]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("- removed flag `new-checkout`"), "{err}");
@@ -387,8 +319,8 @@ fn check_reports_unused_and_unknown_flags_against_the_committed_lock() {
     assert_eq!(krate.lock_bytes(), committed);
 
     // After a sync, the report follows the new lock.
-    assert!(krate.flags(&["sync"], &[]).status.success());
-    let output = krate.flags(&["check"], &[]);
+    assert!(flags(&krate, &["sync"], &[]).status.success());
+    let output = flags(&krate, &["check"], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("every flag in the lock is used"),

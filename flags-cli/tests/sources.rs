@@ -5,103 +5,33 @@
 //! `flags_build::Config` directly. What a build script's sync alone does with a remote source
 //! (retries, bad, oversized and slow answers) is tested in `flags-build/tests/sources.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flags_build::{Config, Error, Source};
 use flags_schema::{Format, Manifest, SourceKind};
+use flags_test_support::fake_crate::FakeCrate;
 use flags_test_support::server::{Reply, Server};
 use serde_json::{Value, json};
 
-/// A fake crate under the system temp dir, removed on drop.
-struct Crate(PathBuf);
-
-impl Crate {
-    /// A crate whose `[package.metadata.flags]` has `sources` (TOML array items).
-    fn new(name: &str, sources: &[String]) -> Crate {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "flags-cli-sources-{}-{n}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        let krate = Crate(dir);
-        krate.set_sources(sources);
-        std::fs::write(krate.0.join("src/lib.rs"), "").unwrap();
-        krate
-    }
-
-    fn set_sources(&self, sources: &[String]) {
-        let manifest = format!(
-            "[package]\nname = \"fake\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-             [package.metadata.flags]\nsources = [\n{}\n]\n",
-            sources
-                .iter()
-                .map(|s| format!("    {s},"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        std::fs::write(self.0.join("Cargo.toml"), manifest).unwrap();
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn lock_path(&self) -> PathBuf {
-        self.0.join("flags.lock.json")
-    }
-
-    fn lock_text(&self) -> String {
-        std::fs::read_to_string(self.lock_path()).unwrap()
-    }
-
-    fn lock(&self) -> Manifest {
-        Manifest::from_lock_str(&self.lock_text(), "flags.lock.json").unwrap()
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.0.join(name), text).unwrap();
-    }
-
-    /// Runs `flags <args>` in the crate with `env` (and nothing of this process's `FLAGS_*`).
-    fn flags(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_flags"));
-        command.args(args).current_dir(&self.0);
-        for var in [
-            "FLAGS_SYNC",
-            "FLAGS_CHECK",
-            "FLAGS_OFFLINE",
-            "FLAGS_STRICT",
-            "CARGO_NET_OFFLINE",
-            "SOURCE_DATE_EPOCH",
-            "CARGO_MANIFEST_DIR",
-        ] {
-            command.env_remove(var);
-        }
-        command.env("SOURCE_DATE_EPOCH", "1795000000");
-        command.envs(env.iter().copied());
-        command.output().expect("the flags command runs")
-    }
-
-    /// A `Config` for this crate, without this process's switches.
-    fn config(&self) -> Config {
-        Config::new()
-            .crate_root(&self.0)
-            .check(false)
-            .refresh(false)
-            .offline(false)
-            .strict(false)
-    }
+/// `flags <args>` run in `krate` with `env` (and none of this process's switches).
+fn flags(krate: &FakeCrate, args: &[&str], env: &[(&str, &str)]) -> Output {
+    krate.run(env!("CARGO_BIN_EXE_flags"), args, env)
 }
 
-impl Drop for Crate {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The lock `krate` has.
+fn lock_of(krate: &FakeCrate) -> Manifest {
+    Manifest::from_lock_str(&krate.lock_text(), "flags.lock.json").unwrap()
+}
+
+/// A `Config` for `krate`, without this process's switches.
+fn config(krate: &FakeCrate) -> Config {
+    Config::new()
+        .crate_root(krate.path())
+        .check(false)
+        .refresh(false)
+        .offline(false)
+        .strict(false)
 }
 
 fn stderr(output: &Output) -> String {
@@ -148,13 +78,15 @@ const FLAGD_MORE: &str = r#"{
 fn a_flag_file_over_http_with_a_token_from_the_environment() {
     let server = Server::start(Reply::json(FLAGD));
     let url = server.url("/config/flags.json?ref=main");
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "url",
         &[format!(
             r#"{{ kind = "url", url = "{url}", token-env = "TEST_FLAGS_TOKEN", headers = {{ "X-Team" = "TEST_TEAM" }} }}"#
         )],
     );
-    let output = krate.flags(
+    let output = flags(
+        &krate,
         &["sync"],
         &[
             ("TEST_FLAGS_TOKEN", "tok-abc123"),
@@ -162,7 +94,7 @@ fn a_flag_file_over_http_with_a_token_from_the_environment() {
         ],
     );
     assert_success(&output);
-    let lock = krate.lock();
+    let lock = lock_of(&krate);
     assert_eq!(keys(&lock), ["new-checkout", "upload-limit"]);
     let [source] = lock.sources.as_slice() else {
         panic!("{:?}", lock.sources)
@@ -194,18 +126,19 @@ fn a_flag_file_over_http_with_a_token_from_the_environment() {
 #[test]
 fn the_lock_is_rewritten_only_when_the_definitions_change() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "unchanged",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
             server.url("/f.json")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[]));
+    assert_success(&flags(&krate, &["sync"], &[]));
     let first = krate.lock_text();
 
     // A later fetch of the same definitions keeps the lock, and its fetch time, as it is.
-    let output = krate.flags(&["sync"], &[("SOURCE_DATE_EPOCH", "1800000000")]);
+    let output = flags(&krate, &["sync"], &[("SOURCE_DATE_EPOCH", "1800000000")]);
     assert_success(&output);
     assert!(
         stderr(&output).contains("up to date"),
@@ -216,14 +149,14 @@ fn the_lock_is_rewritten_only_when_the_definitions_change() {
 
     // New definitions: rewritten, with the new fetch time, and the change is shown.
     server.serve(Reply::json(FLAGD_MORE));
-    let output = krate.flags(&["sync"], &[("SOURCE_DATE_EPOCH", "1800000000")]);
+    let output = flags(&krate, &["sync"], &[("SOURCE_DATE_EPOCH", "1800000000")]);
     assert_success(&output);
     assert!(
         stderr(&output).contains("+ added flag `greeting` (string)"),
         "{}",
         stderr(&output)
     );
-    let lock = krate.lock();
+    let lock = lock_of(&krate);
     assert_eq!(keys(&lock), ["greeting", "new-checkout", "upload-limit"]);
     assert_eq!(
         lock.sources[0].fetched_at.as_deref(),
@@ -240,15 +173,20 @@ fn openfeature_manifest_api() {
             { "key": "page-size", "type": "integer", "defaultValue": 20, "description": "Items per page" }
         ] }"#,
     ));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "openfeature-api",
         &[format!(
             r#"{{ kind = "openfeature-api", url = "{}/", token-env = "TEST_MANIFEST_TOKEN" }}"#,
             server.url("")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[("TEST_MANIFEST_TOKEN", "m-token")]));
-    let lock = krate.lock();
+    assert_success(&flags(
+        &krate,
+        &["sync"],
+        &[("TEST_MANIFEST_TOKEN", "m-token")],
+    ));
+    let lock = lock_of(&krate);
     assert_eq!(keys(&lock), ["page-size", "search-rollout"]);
     assert_eq!(
         lock.flags["page-size"].flag_type,
@@ -274,15 +212,16 @@ fn ofrep_bulk_evaluation_under_the_configured_context() {
             { "key": "banner", "value": { "title": "Sale" }, "reason": "DEFAULT", "variant": "sale" }
         ] }"#,
     ));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "ofrep",
         &[format!(
             r#"{{ kind = "ofrep", url = "{}", context = {{ targetingKey = "build", plan = "premium" }}, api-key-env = "TEST_OFREP_KEY" }}"#,
             server.url("")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[("TEST_OFREP_KEY", "k-1")]));
-    let lock = krate.lock();
+    assert_success(&flags(&krate, &["sync"], &[("TEST_OFREP_KEY", "k-1")]));
+    let lock = lock_of(&krate);
     use flags_schema::FlagType::*;
     let types: Vec<_> = lock.flags.values().map(|f| f.flag_type).collect();
     // banner, beta, page-size (integral → integer), rate.
@@ -311,15 +250,20 @@ fn flipt_namespace_snapshot() {
               "rules": [ { "distributions": [ { "variantKey": "dark", "rollout": 50 } ] } ] }
         ] }"#,
     ));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "flipt",
         &[format!(
             r#"{{ kind = "flipt", url = "{}", namespace = "shop", environment = "production", reference = "main", token-env = "TEST_FLIPT_TOKEN" }}"#,
             server.url("")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[("TEST_FLIPT_TOKEN", "f-token")]));
-    let lock = krate.lock();
+    assert_success(&flags(
+        &krate,
+        &["sync"],
+        &[("TEST_FLIPT_TOKEN", "f-token")],
+    ));
+    let lock = lock_of(&krate);
     assert_eq!(keys(&lock), ["new-checkout", "theme"]);
     assert_eq!(lock.flags["theme"].default, Some(json!("light")));
     assert_eq!(lock.sources[0].kind, SourceKind::Flipt);
@@ -344,15 +288,16 @@ fn go_feature_flag_relay_proxy() {
             "page-size": { "variations": { "small": 10, "big": 50 }, "defaultRule": { "percentage": { "small": 50, "big": 50 } } }
         } }"#,
     ));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "goff",
         &[format!(
             r#"{{ kind = "go-feature-flag", url = "{}", flags = ["new-checkout", "page-size"], api-key-env = "TEST_GOFF_KEY" }}"#,
             server.url("")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[("TEST_GOFF_KEY", "g-key")]));
-    let lock = krate.lock();
+    assert_success(&flags(&krate, &["sync"], &[("TEST_GOFF_KEY", "g-key")]));
+    let lock = lock_of(&krate);
     assert_eq!(lock.flags["new-checkout"].default, Some(json!(false)));
     // A split default rule defers to the code default.
     assert_eq!(lock.flags["page-size"].default, None);
@@ -375,15 +320,16 @@ fn cloudflare_flagship_definitions() {
                               "variations": { "on": true, "off": false }, "rules": [] }
         } }"#,
     ));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "flagship",
         &[format!(
             r#"{{ kind = "flagship", account-id = "acc/1", app-id = "my app", base-url = "{}", token-env = "TEST_CF_TOKEN" }}"#,
             server.url("")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[("TEST_CF_TOKEN", "cf-token")]));
-    assert_eq!(keys(&krate.lock()), ["new-checkout"]);
+    assert_success(&flags(&krate, &["sync"], &[("TEST_CF_TOKEN", "cf-token")]));
+    assert_eq!(keys(&lock_of(&krate)), ["new-checkout"]);
     let request = &server.exchanges()[0].request;
     assert_eq!(
         request.path,
@@ -392,14 +338,15 @@ fn cloudflare_flagship_definitions() {
     assert_eq!(request.header("authorization"), Some("Bearer cf-token"));
 
     // The same from a full evaluate endpoint.
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "flagship-endpoint",
         &[format!(
             r#"{{ kind = "flagship", endpoint = "{}" }}"#,
             server.url("/edge/app/evaluate")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[]));
+    assert_success(&flags(&krate, &["sync"], &[]));
     assert_eq!(server.exchanges()[1].request.path, "/edge/app/definitions");
 }
 
@@ -408,7 +355,8 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
     let server = Server::start(Reply::json(
         r#"{ "flags": [ { "key": "page-size", "type": "integer", "defaultValue": 20 } ] }"#,
     ));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "merge",
         &[
             r#"{ kind = "file", path = "flags.json" }"#.to_owned(),
@@ -419,8 +367,8 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
         ],
     );
     krate.write("flags.json", FLAGD);
-    assert_success(&krate.flags(&["sync"], &[]));
-    let lock = krate.lock();
+    assert_success(&flags(&krate, &["sync"], &[]));
+    let lock = lock_of(&krate);
     assert_eq!(keys(&lock), ["new-checkout", "page-size", "upload-limit"]);
     let kinds: Vec<_> = lock.sources.iter().map(|s| s.kind).collect();
     assert_eq!(kinds, [SourceKind::File, SourceKind::OpenfeatureApi]);
@@ -432,7 +380,7 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
     server.serve(Reply::json(
         r#"{ "flags": [ { "key": "upload-limit", "type": "string", "defaultValue": "big" } ] }"#,
     ));
-    let output = krate.flags(&["sync"], &[]);
+    let output = flags(&krate, &["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
@@ -442,7 +390,7 @@ fn sources_are_merged_and_a_type_conflict_is_an_error() {
         "{err}"
     );
     assert_eq!(
-        keys(&krate.lock()),
+        keys(&lock_of(&krate)),
         ["new-checkout", "page-size", "upload-limit"]
     );
 }
@@ -455,14 +403,15 @@ fn credentials_never_reach_messages_or_the_lock() {
     // The server echoes what it was sent, as a careless one might.
     let server =
         Server::start(Reply::status(401).body(r#"{ "errorDetails": "bad token tok-SECRET-42" }"#));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "secret",
         &[format!(
             r#"{{ kind = "url", url = "{}", token-env = "TEST_SECRET_TOKEN" }}"#,
             server.url("/flags.json")
         )],
     );
-    let output = krate.flags(&["sync"], &[("TEST_SECRET_TOKEN", "tok-SECRET-42")]);
+    let output = flags(&krate, &["sync"], &[("TEST_SECRET_TOKEN", "tok-SECRET-42")]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("401"), "{err}");
@@ -472,7 +421,8 @@ fn credentials_never_reach_messages_or_the_lock() {
     assert!(!krate.lock_path().exists());
 
     // A credential in a URL written in the configuration is refused before any request.
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "userinfo",
         &[format!(
             r#"{{ kind = "url", url = "http://user:pw@{}/flags.json" }}"#,
@@ -480,7 +430,7 @@ fn credentials_never_reach_messages_or_the_lock() {
         )],
     );
     let before = server.connections();
-    let output = krate.flags(&["sync"], &[]);
+    let output = flags(&krate, &["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("carries credentials"), "{err}");
@@ -488,14 +438,15 @@ fn credentials_never_reach_messages_or_the_lock() {
     assert_eq!(server.connections(), before);
 
     // An unset variable is named, with what it is for.
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "unset",
         &[format!(
             r#"{{ kind = "url", url = "{}", token-env = "TEST_UNSET_VAR_XYZ" }}"#,
             server.url("/flags.json")
         )],
     );
-    let err = stderr(&krate.flags(&["sync"], &[]));
+    let err = stderr(&flags(&krate, &["sync"], &[]));
     assert!(
         err.contains("`TEST_UNSET_VAR_XYZ` is not set; it holds the credentials of url"),
         "{err}"
@@ -509,16 +460,17 @@ fn credentials_never_reach_messages_or_the_lock() {
 #[test]
 fn a_signed_url_from_the_environment_is_recorded_without_its_query() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "url-env",
         &[r#"{ kind = "url", url-env = "TEST_SIGNED_URL" }"#.to_owned()],
     );
     let signed = server.url("/bucket/flags.json?X-Signature=abcdef123456");
-    assert_success(&krate.flags(&["sync"], &[("TEST_SIGNED_URL", &signed)]));
+    assert_success(&flags(&krate, &["sync"], &[("TEST_SIGNED_URL", &signed)]));
     let text = krate.lock_text();
     assert!(!text.contains("abcdef123456"), "{text}");
     assert_eq!(
-        krate.lock().sources[0].location.as_deref(),
+        lock_of(&krate).sources[0].location.as_deref(),
         Some(server.url("/bucket/flags.json").as_str())
     );
     assert_eq!(
@@ -533,7 +485,8 @@ fn a_signed_url_from_the_environment_is_recorded_without_its_query() {
 #[test]
 fn an_offline_build_never_connects() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "offline",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
@@ -541,35 +494,33 @@ fn an_offline_build_never_connects() {
         )],
     );
     // No lock, not asked: an error naming the command, and no connection.
-    let error = krate.config().sync_lock().unwrap_err();
+    let error = config(&krate).sync_lock().unwrap_err();
     assert!(matches!(error, Error::MissingLock { .. }), "{error:?}");
     assert!(error.to_string().contains("`flags sync`"), "{error}");
     assert_eq!(server.connections(), 0);
 
     // Asked, but offline: still none.
-    let error = krate
-        .config()
+    let error = config(&krate)
         .refresh(true)
         .offline(true)
         .sync_lock()
         .unwrap_err();
     assert!(error.to_string().contains("forbidden"), "{error}");
-    let output = krate.flags(&["sync"], &[("FLAGS_OFFLINE", "1")]);
+    let output = flags(&krate, &["sync"], &[("FLAGS_OFFLINE", "1")]);
     assert_eq!(output.status.code(), Some(2));
-    let output = krate.flags(&["sync", "--offline"], &[]);
+    let output = flags(&krate, &["sync", "--offline"], &[]);
     assert_eq!(output.status.code(), Some(2));
-    let output = krate.flags(&["sync"], &[("CARGO_NET_OFFLINE", "true")]);
+    let output = flags(&krate, &["sync"], &[("CARGO_NET_OFFLINE", "true")]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(server.connections(), 0);
 
     // With a lock, a build (not asked) reads it and connects to nothing.
-    assert_success(&krate.flags(&["sync"], &[]));
+    assert_success(&flags(&krate, &["sync"], &[]));
     let connections = server.connections();
     assert_eq!(connections, 1);
     let out = krate.path().join("out");
     let mut directives = Vec::new();
-    let synced = krate
-        .config()
+    let synced = config(&krate)
         .out_dir(&out)
         .sync_to(&mut directives)
         .unwrap();
@@ -577,8 +528,7 @@ fn an_offline_build_never_connects() {
     assert_eq!(keys(&synced.manifest), ["new-checkout", "upload-limit"]);
     assert!(out.join("flags.lock.json").is_file());
     // Check mode offline: a warning, no connection.
-    let synced = krate
-        .config()
+    let synced = config(&krate)
         .check(true)
         .offline(true)
         .sync_lock()
@@ -591,8 +541,7 @@ fn an_offline_build_never_connects() {
     assert_eq!(server.connections(), connections);
     // ... and an error when strict.
     assert!(
-        krate
-            .config()
+        config(&krate)
             .check(true)
             .offline(true)
             .strict(true)
@@ -602,7 +551,7 @@ fn an_offline_build_never_connects() {
     assert_eq!(server.connections(), connections);
 
     // Asked: it connects.
-    let synced = krate.config().refresh(true).sync_lock().unwrap();
+    let synced = config(&krate).refresh(true).sync_lock().unwrap();
     assert!(synced.fetched);
     assert_eq!(server.connections(), connections + 1);
     let text = String::from_utf8(directives).unwrap();
@@ -615,18 +564,19 @@ fn an_offline_build_never_connects() {
 #[test]
 fn an_unreachable_source_warns_while_a_lock_exists() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "unreachable",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
             server.url("/f.json")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[]));
+    assert_success(&flags(&krate, &["sync"], &[]));
     let before = krate.lock_text();
     server.stop();
 
-    let output = krate.flags(&["sync"], &[]);
+    let output = flags(&krate, &["sync"], &[]);
     assert_success(&output);
     let err = stderr(&output);
     assert!(err.starts_with("warning: url `http://127.0.0.1:"), "{err}");
@@ -634,8 +584,7 @@ fn an_unreachable_source_warns_while_a_lock_exists() {
     assert_eq!(krate.lock_text(), before);
     // In a build script the warning goes to Cargo.
     let mut directives = Vec::new();
-    krate
-        .config()
+    config(&krate)
         .refresh(true)
         .out_dir(krate.path().join("out"))
         .sync_to(&mut directives)
@@ -647,15 +596,15 @@ fn an_unreachable_source_warns_while_a_lock_exists() {
     );
 
     // Strict: an error.
-    let output = krate.flags(&["sync", "--strict"], &[]);
+    let output = flags(&krate, &["sync", "--strict"], &[]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let output = krate.flags(&["sync"], &[("FLAGS_STRICT", "1")]);
+    let output = flags(&krate, &["sync"], &[("FLAGS_STRICT", "1")]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(krate.lock_text(), before);
 
     // No lock: an error that says how to make one.
     std::fs::remove_file(krate.lock_path()).unwrap();
-    let output = krate.flags(&["sync"], &[]);
+    let output = flags(&krate, &["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
@@ -668,13 +617,14 @@ fn an_unreachable_source_warns_while_a_lock_exists() {
 fn a_bad_answer_names_its_source_once() {
     let server = Server::start(Reply::json(r#"{ "hello": "world" }"#));
     let url = server.url("/f.json");
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "bad-answer-once",
         &[format!(r#"{{ kind = "url", url = "{url}" }}"#)],
     );
 
     // Not a flag definition file: the URL once, at the front.
-    let output = krate.flags(&["sync"], &[]);
+    let output = flags(&krate, &["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
@@ -687,7 +637,7 @@ fn a_bad_answer_names_its_source_once() {
     server.serve(Reply::json(
         r#"{ "flags": { "mixed": { "state": "ENABLED", "variants": { "on": true, "n": 3 }, "defaultVariant": "on" } } }"#,
     ));
-    let error = krate.config().refresh(true).sync_lock().unwrap_err();
+    let error = config(&krate).refresh(true).sync_lock().unwrap_err();
     let message = error.to_string();
     assert!(
         message.starts_with(&format!("url `{url}`: flag `mixed`: ")),
@@ -703,15 +653,16 @@ fn a_bad_answer_names_its_source_once() {
 #[test]
 fn check_fails_on_drift_with_a_readable_diff() {
     let server = Server::start(Reply::json(FLAGD));
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "check",
         &[format!(
             r#"{{ kind = "url", url = "{}" }}"#,
             server.url("/f.json")
         )],
     );
-    assert_success(&krate.flags(&["sync"], &[]));
-    assert_success(&krate.flags(&["check", "--no-scan"], &[]));
+    assert_success(&flags(&krate, &["sync"], &[]));
+    assert_success(&flags(&krate, &["check", "--no-scan"], &[]));
 
     let renamed = FLAGD_MORE
         .replace("new-checkout", "checkout-v2")
@@ -722,7 +673,7 @@ fn check_fails_on_drift_with_a_readable_diff() {
         );
     server.serve(Reply::json(&renamed));
     let before = krate.lock_text();
-    let output = krate.flags(&["check", "--no-scan"], &[]);
+    let output = flags(&krate, &["check", "--no-scan"], &[]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     for line in [
@@ -737,13 +688,14 @@ fn check_fails_on_drift_with_a_readable_diff() {
     }
     assert_eq!(krate.lock_text(), before, "check wrote the lock");
 
-    assert_success(&krate.flags(&["sync"], &[]));
-    assert_success(&krate.flags(&["check", "--no-scan"], &[]));
+    assert_success(&flags(&krate, &["sync"], &[]));
+    assert_success(&flags(&krate, &["check", "--no-scan"], &[]));
 }
 
 #[test]
 fn help_schema_export_and_errors() {
-    let krate = Crate::new(
+    let krate = FakeCrate::new(
+        "cli-sources",
         "cmd",
         &[r#"{ kind = "file", path = "flags.json" }"#.to_owned()],
     );
@@ -756,13 +708,13 @@ fn help_schema_export_and_errors() {
         &["generate", "--help"],
         &["export", "--help"],
     ] {
-        let output = krate.flags(args, &[]);
+        let output = flags(&krate, args, &[]);
         assert_success(&output);
         let out = String::from_utf8_lossy(&output.stdout);
         assert!(out.contains("Usage: flags"), "{args:?}: {out}");
     }
 
-    let output = krate.flags(&["schema"], &[]);
+    let output = flags(&krate, &["schema"], &[]);
     assert_success(&output);
     let committed = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/manifest.schema.json"),
@@ -770,15 +722,16 @@ fn help_schema_export_and_errors() {
     .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
 
-    assert_success(&krate.flags(&["sync"], &[]));
-    let output = krate.flags(&["export", "--format", "openfeature"], &[]);
+    assert_success(&flags(&krate, &["sync"], &[]));
+    let output = flags(&krate, &["export", "--format", "openfeature"], &[]);
     assert_success(&output);
     let exported: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         exported["flags"]["upload-limit"],
         json!({ "flagType": "integer", "defaultValue": 100 })
     );
-    let output = krate.flags(
+    let output = flags(
+        &krate,
         &["export", "--format", "openfeature", "-o", "manifest.json"],
         &[],
     );
@@ -789,16 +742,16 @@ fn help_schema_export_and_errors() {
     assert_eq!(written, exported);
     // And what is exported imports back to the same flags and types.
     let back = flags_schema::import(&written, "manifest.json").unwrap();
-    assert_eq!(keys(&back), keys(&krate.lock()));
+    assert_eq!(keys(&back), keys(&lock_of(&krate)));
 
-    let output = krate.flags(&["export", "--format", "yaml"], &[]);
+    let output = flags(&krate, &["export", "--format", "yaml"], &[]);
     assert_eq!(output.status.code(), Some(2));
-    let output = krate.flags(&["frobnicate"], &[]);
+    let output = flags(&krate, &["frobnicate"], &[]);
     assert_eq!(output.status.code(), Some(2));
 
     // A bad configuration is named.
     krate.set_sources(&[r#"{ kind = "ftp" }"#.to_owned()]);
-    let output = krate.flags(&["sync"], &[]);
+    let output = flags(&krate, &["sync"], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("unknown kind `ftp`"),

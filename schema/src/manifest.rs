@@ -224,7 +224,7 @@ struct FlagRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "json-schema", schemars(with = "Option<serde_json::Value>"))]
     targeting: Option<Value>,
-    /// The language of `targeting`; absent for flagd's, the only one so far.
+    /// The language of `targeting`; absent for flagd's, the default.
     #[serde(default, skip_serializing_if = "Dialect::is_flagd")]
     dialect: Dialect,
 }

@@ -1,8 +1,10 @@
 //! Test support shared by the workspace's test suites; not published.
 //!
 //! [`server`]: a scripted HTTP/1.1 server on 127.0.0.1 that records what it is sent.
+//! [`fake_crate`]: a crate in a temporary directory, and the `flags` command run in it.
 //! [`fault`]: a concurrent, fault-injecting HTTP/1.1 server (hyper), optionally over TLS with
 //! certificates generated on the fly, for the transport and the remote providers.
 
+pub mod fake_crate;
 pub mod fault;
 pub mod server;

@@ -387,15 +387,7 @@ pub(super) fn concat<'a>(
                 if js::compare(&Val::Num(left), &need) == Some(Ordering::Less) {
                     return Ok(cx.prev.clone());
                 }
-                let mut rest = String::new();
-                for item in &items[i + 1..] {
-                    js::write_js_string(&mut rest, &eval(item, cx, scope)?);
-                }
-                return Ok(if i + 1 == items.len() {
-                    Val::List(Vec::new())
-                } else {
-                    Val::String(rest)
-                });
+                return cat_after_missing(&items[i + 1..], cx, scope);
             }
             Expr::Call(Func::MissingLiteral, Args::List(keys)) => {
                 // `(S + ctx[k1]) === undefined ? ... : ctx[k2] === undefined ? [k2] : [] + rest`
@@ -404,15 +396,7 @@ pub(super) fn concat<'a>(
                 {
                     return Ok(Val::List(vec![Val::Str(second)]));
                 }
-                let mut rest = String::new();
-                for item in &items[i + 1..] {
-                    js::write_js_string(&mut rest, &eval(item, cx, scope)?);
-                }
-                return Ok(if i + 1 == items.len() {
-                    Val::List(Vec::new())
-                } else {
-                    Val::String(rest)
-                });
+                return cat_after_missing(&items[i + 1..], cx, scope);
             }
             _ => js::write_js_string(&mut out, &eval(item, cx, scope)?),
         }
@@ -462,4 +446,21 @@ fn js_add<'a>(a: &Val<'a>, b: &Val<'a>) -> Val<'a> {
     } else {
         Val::Num(to_number(a) + to_number(b))
     }
+}
+
+/// What the compiled `cat` answers after a `missing` that found every key: the empty list
+/// when it was the last operand, else the operands after it, written as strings.
+fn cat_after_missing<'a>(
+    rest: &'a [Expr],
+    cx: &mut Cx<'a>,
+    scope: &Val<'a>,
+) -> Result<Val<'a>, Thrown> {
+    if rest.is_empty() {
+        return Ok(Val::List(Vec::new()));
+    }
+    let mut out = String::new();
+    for item in rest {
+        js::write_js_string(&mut out, &eval(item, cx, scope)?);
+    }
+    Ok(Val::String(out))
 }
