@@ -471,14 +471,15 @@ fn import_graph(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
             .rev()
             .find(|n| modules.contains_key(&path[..*n]))?;
         let file = path[..n].to_vec();
-        if n < path.len() && depth < 10 {
-            if let Some(target) = imported.get(&(file.clone(), path[n].clone())) {
-                let followed = [target.as_slice(), &path[n + 1..]].concat();
-                if followed != path {
-                    if let Some(defining) = resolve(&followed, modules, imported, depth + 1) {
-                        return Some(defining);
-                    }
-                }
+        if n < path.len()
+            && depth < 10
+            && let Some(target) = imported.get(&(file.clone(), path[n].clone()))
+        {
+            let followed = [target.as_slice(), &path[n + 1..]].concat();
+            if followed != path
+                && let Some(defining) = resolve(&followed, modules, imported, depth + 1)
+            {
+                return Some(defining);
             }
         }
         Some(file)

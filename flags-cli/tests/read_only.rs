@@ -132,7 +132,7 @@ fn run_all_and_compare(kind: &str, state: &str, krate: &FakeCrate, out: &Path) -
     let lock = krate.lock_bytes();
     let mut outputs = Vec::new();
     for (args, env) in COMMANDS {
-        let output = flags(&krate, args, env);
+        let output = flags(krate, args, env);
         // Errors are fine (a missing lock, an unreachable source in strict mode); a crash is
         // not.
         assert!(
@@ -152,7 +152,7 @@ fn run_all_and_compare(kind: &str, state: &str, krate: &FakeCrate, out: &Path) -
         outputs.push(output);
     }
     for check in [false, true] {
-        let _ = build(&krate, out, check);
+        let _ = build(krate, out, check);
         assert_eq!(
             krate.lock_bytes(),
             lock,

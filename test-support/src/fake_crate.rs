@@ -107,7 +107,7 @@ impl FakeCrate {
     }
 
     /// Runs `program` (the `flags` command: `env!("CARGO_BIN_EXE_flags")`) with `args` in
-    /// the crate, with `env` and none of this process's switches ([`SWITCHES`]), at the sync
+    /// the crate, with `env` and none of this process's `FLAGS_*` and Cargo switches, at the sync
     /// time [`SYNC_EPOCH`].
     pub fn run(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(program);

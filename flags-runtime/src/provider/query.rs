@@ -7,7 +7,7 @@ use crate::context::Context;
 
 use super::resolution::Resolution;
 
-/// One flag a provider is asked for by [`Provider::fetch`]: its key, the Rust type the
+/// One flag a provider is asked for by [`Provider::fetch`](crate::provider::Provider::fetch): its key, the Rust type the
 /// caller reads (providers that cache answers key them by it) and the context, with what
 /// `before` hooks added.
 #[derive(Clone)]

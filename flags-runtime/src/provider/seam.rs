@@ -21,7 +21,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// Only [`Provider::events`] and [`Provider::read`] are required. Every other method has a
 /// default fit for a provider that holds its flags in memory and needs no background work.
-/// A provider never panics on bad data: it answers an error [`Resolution`] and the client
+/// A provider never panics on bad data: it answers an error [`Resolution`](crate::provider::Resolution) and the client
 /// serves the caller's default.
 pub trait Provider: Send + Sync + 'static {
     /// The provider's status and event handlers. The provider owns them: it moves the status

@@ -161,7 +161,7 @@ pub(crate) fn snapshot_details<T: FlagValue>(
 }
 
 /// One configuration version of a provider, read through the owned [`Resolution`] it
-/// answers: the simple way to implement [`Provider::read`] (see the [module example](super)).
+/// answers: the simple way to implement [`Provider::read`](crate::provider::Provider::read) (see the [module example](super)).
 /// The runtime's own providers read through faster, borrowing paths.
 pub trait Configuration {
     /// The answer for flag `flag` in `ctx`. The client reads the value as the caller's type

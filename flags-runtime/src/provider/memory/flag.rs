@@ -24,7 +24,7 @@ enum Rule {
     Resolver(Resolver),
 }
 
-/// A flag of an [`InMemory`] provider.
+/// A flag of an [`InMemory`](super::InMemory) provider.
 ///
 /// ```
 /// use flags_runtime::{Context, FlagKey, InMemory, InMemoryFlag, Reason};
