@@ -62,6 +62,17 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A Cloudflare Flagship provider or source is misconfigured (no ids, an endpoint that is
+    /// not an evaluate URL, a refresh interval out of bounds, ...; feature `http`).
+    #[cfg(feature = "http")]
+    #[error("cannot use {origin}: {error}")]
+    Flagship {
+        /// The provider or source, described without credentials.
+        origin: String,
+        /// What is wrong.
+        #[source]
+        error: crate::remote::FlagshipConfigError,
+    },
     /// The provider is not ready: it has no configuration from its source yet, or it failed.
     #[error("the provider is {status}: {message}")]
     NotReady {

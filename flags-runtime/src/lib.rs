@@ -52,6 +52,7 @@ pub use hooks::{
 };
 pub use key::{FlagKey, FlagType, FlagValue, FlagValueRef};
 pub use provider::memory::{InMemory, InMemoryFlag};
+pub use source::Format;
 pub use testing::TestClient;
 pub use value::Value;
 pub use variant::FlagVariant;

@@ -339,9 +339,9 @@ impl sealed::Sealed for Ofrep {
 
 impl sealed::Sealed for Flagship {
     fn start(self: Box<Self>) -> Result<Remote, crate::Error> {
-        let config = self.options.validate().map_err(|e| crate::Error::Source {
+        let config = self.options.validate().map_err(|error| crate::Error::Flagship {
             origin: "the Flagship provider".to_owned(),
-            message: e.to_string(),
+            error,
         })?;
         let mut transport = self
             .transport

@@ -110,6 +110,25 @@ pub enum FlagshipConfigError {
     /// A zero timeout.
     #[error("`timeout` must be positive")]
     ZeroTimeout,
+    /// Local evaluation with an `endpoint` whose path does not end in `/evaluate`: the
+    /// definitions URL cannot be derived from it.
+    #[error(
+        "`endpoint` must be a Flagship evaluate URL (its path ending in `/evaluate`) so that \
+         the definitions URL (`.../definitions`) can be derived from it"
+    )]
+    NotAnEvaluateEndpoint,
+    /// A refresh interval that is zero or longer than the longest allowed.
+    #[error(
+        "`refresh_interval` must be positive and at most {} h (it is {} ms)",
+        max.as_secs() / 3600,
+        interval.as_millis()
+    )]
+    InvalidRefreshInterval {
+        /// The interval given.
+        interval: Duration,
+        /// The longest allowed.
+        max: Duration,
+    },
     /// A deadline that is zero or longer than 24 hours.
     #[error(
         "`deadline` must be positive and at most 24 h (it is {} ms)",
@@ -231,6 +250,66 @@ impl FlagshipOptions {
             deadline: self.deadline,
         })
     }
+}
+
+/// The definitions URL of local evaluation: `{base}/client/v4/accounts/{account}/flagship/apps/{app}/definitions`
+/// (ids percent-encoded, no character left as it is but the unreserved ones; `base` without
+/// its trailing slashes, [`DEFAULT_BASE_URL`] when `None`), or `endpoint`, a full evaluate URL,
+/// whose path's `/evaluate` (trailing slashes aside) becomes `/definitions`, its query kept.
+///
+/// # Errors
+///
+/// An empty id, an endpoint or base URL without an `http(s)` scheme and a host, an endpoint
+/// whose path does not end in `/evaluate`.
+pub(crate) fn definitions_url(
+    account_id: &str,
+    app_id: &str,
+    base_url: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<String, FlagshipConfigError> {
+    // The account seeds the rollouts: needed with an endpoint too.
+    if account_id.is_empty() {
+        return Err(FlagshipConfigError::EmptyId {
+            field: "account_id",
+        });
+    }
+    if let Some(endpoint) = endpoint {
+        let endpoint = endpoint.trim();
+        context::check_http_url(endpoint).map_err(|problem| FlagshipConfigError::InvalidUrl {
+            field: "endpoint",
+            problem,
+        })?;
+        // The path runs from the first `/` after the authority to the query or fragment.
+        let after_scheme = endpoint.find("://").map_or(0, |i| i + 3);
+        let end = endpoint[after_scheme..]
+            .find(['?', '#'])
+            .map_or(endpoint.len(), |i| after_scheme + i);
+        let (url, rest) = endpoint.split_at(end);
+        let path_start = url[after_scheme..]
+            .find('/')
+            .map_or(url.len(), |i| after_scheme + i);
+        let (origin, path) = url.split_at(path_start);
+        let Some(stem) = path.trim_end_matches('/').strip_suffix("/evaluate") else {
+            return Err(FlagshipConfigError::NotAnEvaluateEndpoint);
+        };
+        return Ok(format!("{origin}{stem}/definitions{rest}"));
+    }
+    if app_id.is_empty() {
+        return Err(FlagshipConfigError::EmptyId { field: "app_id" });
+    }
+    let base = base_url
+        .map(str::trim)
+        .unwrap_or(DEFAULT_BASE_URL)
+        .trim_end_matches('/');
+    context::check_http_url(base).map_err(|problem| FlagshipConfigError::InvalidUrl {
+        field: "base_url",
+        problem,
+    })?;
+    Ok(format!(
+        "{base}/client/v4/accounts/{}/flagship/apps/{}/definitions",
+        context::encode(account_id),
+        context::encode(app_id)
+    ))
 }
 
 impl FlagshipConfig {
