@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flags_schema::{
-    Dialect, Error, Flag, FlagState, FlagType, Format, Manifest, Metadata, MetadataValue, flagship, flipt,
-    gofeatureflag, ofrep, openfeature_api,
+    Dialect, Error, Flag, FlagState, FlagType, Format, Manifest, Metadata, MetadataValue, flagship,
+    flipt, gofeatureflag, ofrep, openfeature_api,
 };
 use serde_json::{Value, json};
 
@@ -544,7 +544,10 @@ fn flagship_definitions_with_an_account_carry_their_rules() {
     // Without an account, the lock is what it has always been: no rules, no dialect.
     let plain_lock = without.to_lock_string();
     assert!(!plain_lock.contains("dialect"), "{plain_lock}");
-    assert!(plain_lock.contains("\"format\": \"flagship\""), "{plain_lock}");
+    assert!(
+        plain_lock.contains("\"format\": \"flagship\""),
+        "{plain_lock}"
+    );
 }
 
 #[test]

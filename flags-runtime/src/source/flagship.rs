@@ -251,9 +251,7 @@ impl FlagshipSource {
 
 impl fmt::Debug for FlagshipSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |url: &Option<String>| {
-            url.as_deref().map(crate::transport::redact_url)
-        };
+        let redacted = |url: &Option<String>| url.as_deref().map(crate::transport::redact_url);
         f.debug_struct("FlagshipSource")
             .field("account_id", &self.account_id)
             .field("app_id", &self.app_id)
@@ -317,7 +315,10 @@ mod tests {
             ("https://h/x/evaluate", "https://h/x/definitions"),
             ("https://h/x/evaluate/", "https://h/x/definitions"),
             ("https://h/evaluate?v=1", "https://h/definitions?v=1"),
-            (" http://h:8080/a/evaluate// ", "http://h:8080/a/definitions"),
+            (
+                " http://h:8080/a/evaluate// ",
+                "http://h:8080/a/definitions",
+            ),
         ] {
             assert_eq!(
                 url(flagship("acc", "").endpoint(endpoint)).unwrap(),
@@ -369,7 +370,10 @@ mod tests {
 
     #[test]
     fn settings_are_checked_and_the_token_never_shows() {
-        for interval in [Duration::ZERO, MAX_REFRESH_INTERVAL + Duration::from_nanos(1)] {
+        for interval in [
+            Duration::ZERO,
+            MAX_REFRESH_INTERVAL + Duration::from_nanos(1),
+        ] {
             let error = flagship("acc", "app")
                 .refresh_interval(interval)
                 .config()

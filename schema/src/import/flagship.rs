@@ -254,7 +254,10 @@ impl Lenient<'_, '_> {
         self.warnings.push(Warning::new(
             Some(self.key),
             WarningKind::Suspicious,
-            format!("{}; {effect}", crate::limits::shorten(&problem.to_string(), MAX_MESSAGE)),
+            format!(
+                "{}; {effect}",
+                crate::limits::shorten(&problem.to_string(), MAX_MESSAGE)
+            ),
         ));
     }
 
@@ -521,9 +524,18 @@ mod tests {
         let keys: Vec<&str> = broken.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["empty", "list", "no-variations", "number", "typo", "undecided"]
+            [
+                "empty",
+                "list",
+                "no-variations",
+                "number",
+                "typo",
+                "undecided"
+            ]
         );
-        assert!(broken["typo"].starts_with("default variant `c` is not among the variants (`a`, `b`)"));
+        assert!(
+            broken["typo"].starts_with("default variant `c` is not among the variants (`a`, `b`)")
+        );
         assert_eq!(broken["undecided"], "missing field `default_variation`");
         assert_eq!(broken["no-variations"], "missing field `variations`");
         assert!(broken["list"].starts_with("field `variations` must be an object"));
@@ -551,8 +563,16 @@ mod tests {
         assert_eq!(about("typo").len(), 1);
         assert!(about("typo")[0].ends_with("the flag answers `PARSE_ERROR`"));
         assert_eq!(about("mixed").len(), 3, "{warnings:?}");
-        assert!(about("truthy").iter().any(|w| w.contains("the flag is enabled")));
-        assert!(about("truthy").iter().any(|w| w.contains("the flag has no rules")));
+        assert!(
+            about("truthy")
+                .iter()
+                .any(|w| w.contains("the flag is enabled"))
+        );
+        assert!(
+            about("truthy")
+                .iter()
+                .any(|w| w.contains("the flag has no rules"))
+        );
         assert!(about("silent")[0].contains("missing field `enabled`; the flag is disabled"));
         assert!(about("ok").is_empty());
     }
@@ -561,26 +581,35 @@ mod tests {
     fn lenient_reading_checks_the_shape_and_bounds_messages() {
         let mut warnings = Vec::new();
         let mut broken = BTreeMap::new();
-        for document in [json!([]), json!({}), json!({ "flags": [] }), json!({ "flags": 1 })] {
-            assert!(
-                convert_lenient(document, "d", "acc", &mut warnings, &mut broken).is_err()
-            );
+        for document in [
+            json!([]),
+            json!({}),
+            json!({ "flags": [] }),
+            json!({ "flags": 1 }),
+        ] {
+            assert!(convert_lenient(document, "d", "acc", &mut warnings, &mut broken).is_err());
         }
-        let error =
-            convert_lenient(json!({ "flags": {} }), "d", "", &mut warnings, &mut broken)
-                .unwrap_err();
+        let error = convert_lenient(json!({ "flags": {} }), "d", "", &mut warnings, &mut broken)
+            .unwrap_err();
         assert_eq!(error.problem(), Some(&Problem::AccountIdRequired));
-        assert!(error.to_string().contains(
-            "set `.format(flags::Format::Flagship { account_id: .. })` on the source"
-        ));
+        assert!(
+            error.to_string().contains(
+                "set `.format(flags::Format::Flagship { account_id: .. })` on the source"
+            )
+        );
         // Long names and many variations: the message stays short.
         let long = "v".repeat(10_000);
-        let variations: serde_json::Map<String, Value> =
-            (0..1000).map(|i| (format!("{long}{i}"), json!(i))).collect();
+        let variations: serde_json::Map<String, Value> = (0..1000)
+            .map(|i| (format!("{long}{i}"), json!(i)))
+            .collect();
         let (_, warnings, broken) = lenient(json!({ "flags": { "f": {
             "enabled": true, "default_variation": long, "variations": variations
         } } }));
-        assert!(broken["f"].chars().count() <= MAX_MESSAGE + 1, "{}", broken["f"]);
+        assert!(
+            broken["f"].chars().count() <= MAX_MESSAGE + 1,
+            "{}",
+            broken["f"]
+        );
         assert!(warnings[0].len() < 400, "{}", warnings[0]);
     }
 }
