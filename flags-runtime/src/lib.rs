@@ -42,7 +42,7 @@ pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
 pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion, ObjectValue};
-pub use error::Error;
+pub use error::{Error, LoadProblem};
 pub use events::{
     EventDetails, Events, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus,
     WarningKind,

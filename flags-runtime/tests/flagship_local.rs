@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use flags_runtime::LoadProblem as Problem;
 use flags_runtime::remote::FlagshipConfigError;
 use flags_runtime::{
     Client, Context, Error, ErrorCode, FlagKey, Format, ProviderEvent, ProviderStatus, Reason,
     WarningKind, source,
 };
-use flags_schema::Problem;
 use flags_test_support::fault::{FaultServer, Reply};
 use serde_json::{Value, json};
 use support::{PATIENCE, TempDir, record};

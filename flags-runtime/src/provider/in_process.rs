@@ -168,7 +168,7 @@ impl InProcess {
             #[cfg(feature = "http")]
             Kind::Http(config) => {
                 shared.serve_fallback()?;
-                Some(super::poll::start(shared.clone(), config)?)
+                Some(super::poll::start(shared.clone(), *config)?)
             }
         };
         Ok(InProcess {

@@ -287,7 +287,7 @@ impl sealed::Sealed for FlagshipSource {
         })?;
         Ok(Plan {
             describe,
-            kind: Kind::Http(config),
+            kind: Kind::Http(Box::new(config)),
             options,
         })
     }

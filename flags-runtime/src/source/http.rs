@@ -233,7 +233,7 @@ impl sealed::Sealed for HttpSource {
     fn plan(self: Box<Self>) -> Result<Plan, Error> {
         Ok(Plan {
             describe: self.describe(),
-            kind: Kind::Http(self.config),
+            kind: Kind::Http(Box::new(self.config)),
             options: self.options,
         })
     }

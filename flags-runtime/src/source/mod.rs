@@ -21,8 +21,8 @@
 //! # Ok::<(), flags_runtime::Error>(())
 //! ```
 //!
-//! Read without it, Flagship definitions fail to load ([`Error::Load`](crate::Error::Load),
-//! whose problem is [`AccountIdRequired`](flags_schema::Problem::AccountIdRequired)), and the
+//! Read without it, Flagship definitions fail to load ([`Error::Load`],
+//! whose problem is [`LoadProblem::AccountIdRequired`](crate::LoadProblem::AccountIdRequired)), and the
 //! configuration served stays. In Flagship definitions a flag whose own definition is broken
 //! (no variations, a default variation that names none) answers `PARSE_ERROR` while the
 //! others serve, with a warning as below.
@@ -94,7 +94,7 @@ pub(crate) enum Kind {
     },
     /// A flag file polled over HTTP.
     #[cfg(feature = "http")]
-    Http(http::HttpConfig),
+    Http(Box<http::HttpConfig>),
 }
 
 /// What every live source can add.
