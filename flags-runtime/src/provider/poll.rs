@@ -1,10 +1,11 @@
-//! Polling a flag file over HTTP: one background thread per provider, running a
-//! current-thread tokio runtime.
+//! Polling a flag file (`source::http`) or Flagship's definitions (`source::flagship`) over
+//! HTTP: one background thread per provider, running a current-thread tokio runtime.
 //!
 //! Each poll sends `If-None-Match` with the ETag of the configuration in use; `304` means
-//! nothing to do. The ETag of a response is kept only once its configuration has been
-//! compiled and swapped in, so an invalid body is fetched (and rejected) again rather than
-//! skipped for good.
+//! nothing to do; a response without an ETag makes the next polls unconditional. The ETag of
+//! a response is kept only once its configuration has been compiled and swapped in, so an
+//! invalid body is fetched (and rejected) again rather than skipped for good. A poll still in
+//! flight when the provider stops is dropped: it never applies.
 
 use std::future::Future;
 use std::pin::pin;

@@ -169,7 +169,7 @@ fn import_flag(key: &str, value: &Value, account: Option<&str>) -> Result<Flag, 
     }
     if let Some(account) = account {
         flag.targeting = match fields.get("rules") {
-            Some(Value::Array(rules)) => targeting(account, rules),
+            Some(Value::Array(rules)) => targeting(account, rules.clone()),
             None | Some(Value::Null) => None,
             Some(other) => {
                 return Err(Problem::InvalidField {
@@ -185,11 +185,11 @@ fn import_flag(key: &str, value: &Value, account: Option<&str>) -> Result<Flag, 
 
 /// The targeting of a flag with these rules (none for no rules): the rules as written, with
 /// the account whose id seeds their rollouts.
-fn targeting(account_id: &str, rules: &[Value]) -> Option<Targeting> {
+fn targeting(account_id: &str, rules: Vec<Value>) -> Option<Targeting> {
     (!rules.is_empty()).then(|| {
         let mut rule = Map::new();
         rule.insert("account_id".to_owned(), Value::from(account_id));
-        rule.insert("rules".to_owned(), Value::Array(rules.to_vec()));
+        rule.insert("rules".to_owned(), Value::Array(rules));
         Targeting::new(Dialect::Flagship, Value::Object(rule))
     })
 }
@@ -273,7 +273,7 @@ impl Lenient<'_, '_> {
         };
         flag.state = self.state(fields.get("enabled"));
         flag.targeting = match fields.remove("rules") {
-            Some(Value::Array(rules)) => targeting(account_id, &rules),
+            Some(Value::Array(rules)) => targeting(account_id, rules),
             None | Some(Value::Null) => None,
             Some(other) => {
                 self.suspicious(
