@@ -61,7 +61,7 @@ pub const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// this source has no per-evaluation cache; the cache is the remote provider's
 /// ([`remote::Flagship::cache`](crate::remote::Flagship::cache)), for HTTP mode only:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0599
 /// let source = flags_runtime::source::flagship("my-account", "my-app")
 ///     .cache(std::time::Duration::from_secs(60), 1000); // no such method
 /// ```
