@@ -78,14 +78,14 @@ pub use flags_runtime::{
 // Evaluating: the client, the context, what an evaluation answers.
 pub use flags_runtime::{
     Client, ClientBuilder, Context, Error, ErrorCode, Evaluation, EvaluationDetails,
-    EvaluationError, FlagMetadata, MetadataValue, Reason, blocking,
+    EvaluationError, FlagMetadata, LoadProblem, MetadataValue, Reason, blocking,
 };
 
 // Where flags come from: sources for the in-process engine and its options, the provider
 // seam (bring your own), the in-memory and test providers, remote evaluation.
 pub use flags_runtime::{
-    Budget, CompileError, EngineOptions, FractionalVersion, InMemory, InMemoryFlag, TestClient,
-    provider, source,
+    Budget, CompileError, EngineOptions, Format, FractionalVersion, InMemory, InMemoryFlag,
+    TestClient, provider, source,
 };
 #[cfg(feature = "http")]
 pub use flags_runtime::{remote, transport};

@@ -49,9 +49,9 @@ pub(crate) fn gather(
                 .recorded_location(Some(&answer.url))
                 .unwrap_or_else(|| name.clone());
             let detected = flags_schema::Format::detect(&answer.document);
-            if let (Some(expected), Some(found)) = (source.expected_format(), detected)
-                && expected != found
-                && found != flags_schema::Format::Lock
+            if let (Some(expected), Some(found)) = (source.expected_format(), &detected)
+                && expected.as_str() != found.as_str()
+                && *found != flags_schema::Format::Lock
             {
                 return Err(Error::Fetch {
                     source_name: name,
@@ -74,7 +74,9 @@ pub(crate) fn gather(
             let format = manifest
                 .sources
                 .first()
-                .map_or(detected.unwrap_or(flags_schema::Format::Lock), |p| p.format);
+                .map_or(detected.unwrap_or(flags_schema::Format::Lock), |p| {
+                    p.format.clone()
+                });
             manifest.sources = vec![flags_schema::Provenance {
                 kind: source.kind(),
                 format,

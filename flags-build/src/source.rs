@@ -269,7 +269,10 @@ impl Source {
             Kind::Ofrep { .. } => Some(Format::Ofrep),
             Kind::Flipt { .. } => Some(Format::Flipt),
             Kind::GoFeatureFlag { .. } => Some(Format::GoFeatureFlag),
-            Kind::Flagship(_) => Some(Format::Flagship),
+            // No account id: the lock records the flags without their rules.
+            Kind::Flagship(_) => Some(Format::Flagship {
+                account_id: String::new(),
+            }),
         }
     }
 

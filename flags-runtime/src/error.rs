@@ -1,5 +1,20 @@
 //! Errors of the setup API.
 
+/// What is wrong with definitions that do not load ([`Error::Load`]'s
+/// [`problem`](flags_schema::Error::problem)): for example
+/// [`LoadProblem::AccountIdRequired`] for Cloudflare Flagship definitions read without
+/// `.format(Format::Flagship { account_id })`.
+///
+/// ```
+/// use flags_runtime::{Client, Error, LoadProblem, source};
+/// let definitions = r#"{"flags": {"beta": {"enabled": true, "default_variation": "on",
+///     "variations": {"on": true}}}}"#;
+/// let error = Client::builder().in_process(source::json(definitions)).build().unwrap_err();
+/// assert!(matches!(&error, Error::Load { error, .. }
+///     if error.problem() == Some(&LoadProblem::AccountIdRequired)));
+/// ```
+pub use flags_schema::Problem as LoadProblem;
+
 /// Why a client could not be built or refreshed. Evaluation itself never fails: see
 /// [`EvaluationDetails`](crate::EvaluationDetails).
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +76,17 @@ pub enum Error {
         origin: String,
         /// What is wrong.
         message: String,
+    },
+    /// A Cloudflare Flagship provider or source is misconfigured (no ids, an endpoint that is
+    /// not an evaluate URL, a refresh interval out of bounds, ...; feature `http`).
+    #[cfg(feature = "http")]
+    #[error("cannot use {origin}: {error}")]
+    Flagship {
+        /// The provider or source, described without credentials.
+        origin: String,
+        /// What is wrong.
+        #[source]
+        error: crate::wire::flagship::config_error::FlagshipConfigError,
     },
     /// The provider is not ready: it has no configuration from its source yet, or it failed.
     #[error("the provider is {status}: {message}")]

@@ -43,7 +43,7 @@ pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
 pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion};
-pub use error::Error;
+pub use error::{Error, LoadProblem};
 pub use events::{
     EventDetails, Events, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus,
     WarningKind,
@@ -54,6 +54,7 @@ pub use hooks::{
 };
 pub use key::{FlagKey, FlagType};
 pub use provider::memory::{InMemory, InMemoryFlag};
+pub use source::Format;
 pub use testing::TestClient;
 pub use value::Value;
 pub use variant::FlagVariant;

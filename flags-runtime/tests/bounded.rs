@@ -499,3 +499,58 @@ impl tracing::Subscriber for Capture {
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
 }
+
+#[test]
+fn flagship_definitions_load_within_the_bound_broken_flags_included() {
+    let _serial = serial();
+    let long = "v".repeat(1 << 16);
+    let flags: serde_json::Map<String, Json> = (0..2000)
+        .map(|i| {
+            let flag = match i % 4 {
+                0 => json!({ "enabled": true, "default_variation": "a",
+                             "variations": { "a": "A", "b": "B" },
+                             "rules": [{ "conditions": [{ "attribute": "email",
+                                 "operator": "ends_with", "value": "@example.com" }],
+                                 "serve_variation": "b", "rollout": { "percentage": 50 } }] }),
+                // Broken: a default variation that names none, long.
+                1 => json!({ "enabled": true, "default_variation": long,
+                             "variations": { "a": "A" } }),
+                2 => json!({ "enabled": true, "variations": [1, 2, 3] }),
+                _ => json!({ "enabled": true, "default_variation": "a",
+                             "variations": { "a": "A", "b": 2, "c": [long] }, "rules": [] }),
+            };
+            (format!("flag-{i}"), flag)
+        })
+        .collect();
+    let text = json!({ "flags": flags }).to_string();
+    let (client, allocated, peak) = measure(|| {
+        Client::builder()
+            .in_process(
+                source::json(text.clone()).format(flags_runtime::Format::Flagship {
+                    account_id: "acc".into(),
+                }),
+            )
+            .build()
+    });
+    let client = client.unwrap();
+    assert!(
+        allocated <= load_bound(&text),
+        "{allocated} for {}",
+        text.len()
+    );
+    assert!(peak <= peak_bound(&text), "{peak} for {}", text.len());
+    let broken = client.details(
+        FlagKey::<String>::new("flag-1", "code".into()),
+        &Context::new("u"),
+    );
+    assert_eq!(broken.error_code(), Some(ErrorCode::ParseError));
+    assert!(broken.error_message().unwrap().len() < 400);
+    let served = client.details(
+        FlagKey::<String>::new("flag-3", "code".into()),
+        &Context::new("u"),
+    );
+    assert_eq!(
+        (served.value.as_str(), served.reason),
+        ("A", Reason::Static)
+    );
+}

@@ -276,6 +276,14 @@ pub enum Problem {
         /// Why, and what was expected.
         hint: String,
     },
+    /// Cloudflare Flagship definitions read for evaluation ([`crate::load_str`],
+    /// [`crate::load_as`]) without the id of their account, which seeds the hash of their
+    /// rollouts: they cannot be evaluated as Flagship evaluates them.
+    #[error(
+        "Flagship definitions cannot be evaluated without the account id that seeds their \
+         rollouts; set `.format(flags::Format::Flagship {{ account_id: .. }})` on the source"
+    )]
+    AccountIdRequired,
     /// An OFREP bulk evaluation answered the flag with an error instead of a value, so its type
     /// cannot be inferred.
     #[error(

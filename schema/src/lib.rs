@@ -10,6 +10,7 @@
 //! | --- | --- |
 //! | any of the below, detected from its shape | [`import`] / [`import_str`] / [`read`] |
 //! | the same, for evaluation: a flagd file read as flagd reads it, with [`Warning`]s | [`load_str`] |
+//! | a document in a format given, for evaluation (Flagship definitions with their account) | [`load_as`] |
 //! | a lock file written by `flags-build` | [`Manifest::from_lock_str`] |
 //! | a flagd flag-definition file (flags as map or array) | [`flagd::import`] |
 //! | an OpenFeature CLI manifest (`flagType`, `defaultValue`) | [`openfeature_cli::import`] |
@@ -50,8 +51,8 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, flagship, flipt, gofeatureflag, import, import_as, import_str, load_str, ofrep,
-    openfeature_api, openfeature_cli, parse_str, read,
+    Format, Loaded, flagship, flipt, gofeatureflag, import, import_as, import_str, load_as,
+    load_str, ofrep, openfeature_api, openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{

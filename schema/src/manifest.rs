@@ -55,7 +55,9 @@ pub struct Manifest {
 pub struct Provenance {
     /// How the definitions were obtained: a local file, a URL, a flag service's API.
     pub kind: SourceKind,
-    /// The format the definitions were imported from.
+    /// The format the definitions were imported from (its name: a Flagship account id is not
+    /// recorded).
+    #[cfg_attr(feature = "json-schema", schemars(with = "FormatName"))]
     pub format: Format,
     /// The file or URL they were read from, without credentials (no user information, no
     /// query string).
@@ -110,10 +112,12 @@ impl fmt::Display for SourceKind {
     }
 }
 
-/// A format of flag definitions that this crate reads.
+/// A format of flag definitions that this crate reads, with what reading it needs.
 ///
-/// Serialised (in the lock file's provenance) as `"lock"`, `"flagd"`, `"openfeature-cli"`,
-/// `"openfeature-api"`, `"ofrep"`, `"flipt"`, `"go-feature-flag"` or `"flagship"`.
+/// Recorded in the lock file's provenance by its name alone ([`Format::as_str`]): `"lock"`,
+/// `"flagd"`, `"openfeature-cli"`, `"openfeature-api"`, `"ofrep"`, `"flipt"`,
+/// `"go-feature-flag"` or `"flagship"`. The account id of [`Format::Flagship`] is not recorded:
+/// read back, it is empty.
 ///
 /// ```
 /// use flags_schema::Format;
@@ -121,12 +125,59 @@ impl fmt::Display for SourceKind {
 /// let value = serde_json::json!({ "flags": { "beta": { "flagType": "boolean", "defaultValue": false } } });
 /// assert_eq!(Format::detect(&value), Some(Format::OpenfeatureCli));
 /// assert_eq!(Format::OpenfeatureCli.to_string(), "openfeature-cli");
+/// let flagship = Format::Flagship { account_id: "my-account".into() };
+/// assert_eq!(flagship.as_str(), "flagship");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "FormatName", from = "FormatName")]
 #[non_exhaustive]
 pub enum Format {
+    /// A lock file written by this crate ([`Manifest::to_lock_string`]).
+    Lock,
+    /// A flagd flag-definition file: `flags.<key>.{state, variants, defaultVariant, targeting}`,
+    /// flags as a map or as an array of flags with a `key`.
+    Flagd,
+    /// An OpenFeature CLI flag manifest: `flags.<key>.{flagType, defaultValue, description}`.
+    OpenfeatureCli,
+    /// An OFREP bulk evaluation response: `flags[].{key, value, variant, reason, metadata}`
+    /// or `flags[].{key, errorCode, errorDetails}`.
+    Ofrep,
+    /// A Flipt namespace snapshot: `namespace.key` and `flags[].{key, type, enabled,
+    /// defaultVariant, rules}`.
+    Flipt,
+    /// A GO Feature Flag relay proxy flag configuration: `flags.<key>.{variations,
+    /// defaultRule, disable, metadata}`.
+    GoFeatureFlag,
+    /// Cloudflare Flagship flag definitions: `flags.<key>.{enabled, variations,
+    /// default_variation, rules}`, of the account `account_id`.
+    ///
+    /// The account id seeds the hash of the rules' rollouts, so the rules are read only with
+    /// one: with an empty `account_id` (what [`Format::detect`] gives, and what a lock file's
+    /// provenance reads back as) the flags are read without their rules, as the lock file
+    /// records them; with an account id, each flag's rules become its targeting, in
+    /// [Flagship's dialect](crate::Dialect::Flagship). See [`crate::flagship`].
+    Flagship {
+        /// The id of the Cloudflare account the definitions belong to; empty when unknown.
+        account_id: String,
+    },
+    /// The OpenFeature manifest management API's manifest (`GET /openfeature/v0/manifest`):
+    /// `flags[].{key, type, defaultValue, description}`.
+    OpenfeatureApi,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format of flag definitions, by name: how the lock file's provenance records a
+/// [`Format`].
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "json-schema", schemars(rename = "Format"))]
+#[serde(rename_all = "kebab-case")]
+enum FormatName {
     /// A lock file written by this crate ([`Manifest::to_lock_string`]).
     Lock,
     /// A flagd flag-definition file: `flags.<key>.{state, variants, defaultVariant, targeting}`,
@@ -151,9 +202,35 @@ pub enum Format {
     OpenfeatureApi,
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl From<Format> for FormatName {
+    fn from(format: Format) -> FormatName {
+        match format {
+            Format::Lock => FormatName::Lock,
+            Format::Flagd => FormatName::Flagd,
+            Format::OpenfeatureCli => FormatName::OpenfeatureCli,
+            Format::Ofrep => FormatName::Ofrep,
+            Format::Flipt => FormatName::Flipt,
+            Format::GoFeatureFlag => FormatName::GoFeatureFlag,
+            Format::Flagship { .. } => FormatName::Flagship,
+            Format::OpenfeatureApi => FormatName::OpenfeatureApi,
+        }
+    }
+}
+
+impl From<FormatName> for Format {
+    fn from(name: FormatName) -> Format {
+        match name {
+            FormatName::Lock => Format::Lock,
+            FormatName::Flagd => Format::Flagd,
+            FormatName::OpenfeatureCli => Format::OpenfeatureCli,
+            FormatName::Ofrep => Format::Ofrep,
+            FormatName::Flipt => Format::Flipt,
+            FormatName::GoFeatureFlag => Format::GoFeatureFlag,
+            FormatName::Flagship => Format::Flagship {
+                account_id: String::new(),
+            },
+            FormatName::OpenfeatureApi => Format::OpenfeatureApi,
+        }
     }
 }
 

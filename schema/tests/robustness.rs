@@ -111,6 +111,7 @@ fn importers_never_panic() {
             json!({ "flags": { "f": document.clone() } }),
             json!({ "flags": { "f": { "state": "ENABLED", "variants": { "a": true }, "targeting": document.clone() } } }),
             json!({ "formatVersion": 2, "flags": { "f": document.clone() } }),
+            json!({ "flags": { "f": { "enabled": true, "default_variation": "a", "variations": { "a": true }, "rules": document.clone() } } }),
         ];
         for document in &documents {
             imported += usize::from(flags_schema::import(document, "fuzz").is_ok());
@@ -121,6 +122,12 @@ fn importers_never_panic() {
             if let Ok(loaded) = flags_schema::load_str(&document.to_string(), "fuzz") {
                 let _ = flags_schema::flagd::lint(&loaded.manifest);
             }
+            // Flagship definitions read with their account, strictly and for evaluation.
+            let flagship = flags_schema::Format::Flagship {
+                account_id: "acc".into(),
+            };
+            let _ = flags_schema::import_as(flagship.clone(), document, "fuzz");
+            let _ = flags_schema::load_as(flagship, &document.to_string(), "fuzz");
         }
     }
     // The generator reaches valid documents too, not only the first error of each format.

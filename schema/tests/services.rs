@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flags_schema::{
-    Error, Flag, FlagState, FlagType, Format, Manifest, Metadata, MetadataValue, flagship, flipt,
-    gofeatureflag, ofrep, openfeature_api,
+    Dialect, Error, Flag, FlagState, FlagType, Format, Manifest, Metadata, MetadataValue, flagship,
+    flipt, gofeatureflag, ofrep, openfeature_api,
 };
 use serde_json::{Value, json};
 
@@ -490,7 +490,64 @@ fn flagship_definitions() {
         .collect();
     assert_eq!(manifest.flags, expected);
     assert!(manifest.metadata.is_empty());
-    check_common("flagship-definitions.json", Format::Flagship, &manifest);
+    check_common(
+        "flagship-definitions.json",
+        Format::Flagship {
+            account_id: String::new(),
+        },
+        &manifest,
+    );
+}
+
+#[test]
+fn flagship_definitions_with_an_account_carry_their_rules() {
+    let document = load("flagship-definitions.json");
+    let without = flagship::import(&document, "flagship").unwrap();
+    let format = Format::Flagship {
+        account_id: "acc".into(),
+    };
+    let with = flags_schema::import_as(format.clone(), &document, "flagship").unwrap();
+    assert_eq!(with.sources[0].format, format);
+    assert_eq!(with.flags.len(), without.flags.len());
+    for (key, flag) in &with.flags {
+        let rules = &document["flags"][key]["rules"];
+        let plain = &without.flags[key];
+        assert_eq!(plain.targeting, None, "{key}: no rules without an account");
+        match rules.as_array() {
+            Some(rules) if !rules.is_empty() => {
+                let targeting = flag.targeting.as_ref().unwrap();
+                assert_eq!(targeting.dialect, Dialect::Flagship, "{key}");
+                assert_eq!(
+                    targeting.rule,
+                    json!({ "account_id": "acc", "rules": rules }),
+                    "{key}"
+                );
+            }
+            _ => assert_eq!(flag.targeting, None, "{key}"),
+        }
+        // The rest is as without an account (every fixture flag says `enabled`).
+        let mut rest = flag.clone();
+        rest.targeting = None;
+        assert_eq!(&rest, plain, "{key}");
+    }
+    // The rules survive the lock file, in their dialect; the provenance keeps the name only.
+    let lock = with.to_lock_string();
+    assert!(lock.contains("\"dialect\": \"flagship\""), "{lock}");
+    let back = Manifest::from_lock_str(&lock, "flags.lock.json").unwrap();
+    assert_eq!(back.flags, with.flags);
+    assert_eq!(
+        back.sources[0].format,
+        Format::Flagship {
+            account_id: String::new()
+        }
+    );
+    // Without an account, the lock is what it has always been: no rules, no dialect.
+    let plain_lock = without.to_lock_string();
+    assert!(!plain_lock.contains("dialect"), "{plain_lock}");
+    assert!(
+        plain_lock.contains("\"format\": \"flagship\""),
+        "{plain_lock}"
+    );
 }
 
 #[test]

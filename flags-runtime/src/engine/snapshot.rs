@@ -248,6 +248,27 @@ impl Snapshot {
         self
     }
 
+    /// This snapshot, the flags of `broken` answering `PARSE_ERROR` with why: flags whose own
+    /// definition was found broken when the configuration loaded
+    /// (`flags_schema::Loaded::broken`), while the others serve.
+    pub(crate) fn with_broken(
+        mut self,
+        broken: &std::collections::BTreeMap<String, String>,
+    ) -> Snapshot {
+        if broken.is_empty() {
+            return self;
+        }
+        for flag in &mut self.flags {
+            if let Some(why) = broken.get(&*flag.key) {
+                flag.answer = Answer::Invalid(Arc::from(format!(
+                    "flag `{}` cannot be evaluated: {why}",
+                    flag.key
+                )));
+            }
+        }
+        self
+    }
+
     /// The reason a successful read from this snapshot reports for `code`.
     pub(crate) fn reason(&self, code: ReasonCode) -> crate::details::Reason {
         if self.stale && code != ReasonCode::Disabled {

@@ -40,6 +40,29 @@ pub(crate) fn changed_keys(old: &Manifest, new: &Manifest) -> Vec<String> {
         .collect()
 }
 
+/// [`changed_keys`], plus the flags whose reason for not being served (`broken`, see
+/// `flags_schema::Loaded::broken`) changed, in key order.
+pub(crate) fn changed_keys_broken(
+    old: &Manifest,
+    new: &Manifest,
+    old_broken: &BTreeMap<String, String>,
+    new_broken: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut keys = changed_keys(old, new);
+    if old_broken != new_broken {
+        keys.extend(
+            old_broken
+                .keys()
+                .chain(new_broken.keys())
+                .filter(|key| old_broken.get(*key) != new_broken.get(*key))
+                .cloned(),
+        );
+        keys.sort();
+        keys.dedup();
+    }
+    keys
+}
+
 /// Whether `flag`'s targeting refers to one of `names`, directly or through other evaluators.
 fn uses_any(flag: &Flag, evaluators: &BTreeMap<String, Value>, names: &BTreeSet<&str>) -> bool {
     let Some(targeting) = &flag.targeting else {

@@ -8,6 +8,7 @@
 //! transition is an event; `CONFIGURATION_CHANGED` lists the keys whose definitions changed.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -81,6 +82,8 @@ pub(crate) enum Origin {
 struct State {
     /// The definitions served, for change detection.
     current: Option<Manifest>,
+    /// The flags of `current` that cannot be served, with why (see `Loaded::broken`).
+    broken: BTreeMap<String, String>,
     origin: Origin,
     /// Consecutive failed refreshes.
     failures: u32,
@@ -107,7 +110,7 @@ impl InProcess {
             describe,
             kind,
             options,
-        } = source.plan();
+        } = source.plan()?;
         let reload = match &kind {
             Kind::Inline(text) => Reload::Inline(text.clone()),
             Kind::File { path, .. } => Reload::File(path.clone()),
@@ -129,6 +132,7 @@ impl InProcess {
             reload,
             state: Mutex::new(State {
                 current: None,
+                broken: BTreeMap::new(),
                 origin: Origin::Nothing,
                 failures: 0,
                 last_error: None,
@@ -165,7 +169,7 @@ impl InProcess {
             #[cfg(feature = "http")]
             Kind::Http(config) => {
                 shared.serve_fallback()?;
-                Some(super::poll::start(shared.clone(), config)?)
+                Some(super::poll::start(shared.clone(), *config)?)
             }
         };
         Ok(InProcess {
@@ -446,17 +450,23 @@ impl Shared {
         }
     }
 
-    /// Imports, compiles and swaps in `text` from `from`, then reports what changed. A flagd
-    /// file loads whenever flagd loads it: what flagd tolerates, and targeting that is
-    /// probably not what was meant, are warnings (logged once per new configuration and
-    /// carried by the event reporting it), not failures. A configuration that cannot load is
-    /// rejected whole: the current one stays (the caller reports the failure with
+    /// Imports, compiles and swaps in `text` from `from`, then reports what changed. The text
+    /// is read in the source's format, or in the format its shape says. A flagd file loads
+    /// whenever flagd loads it, Flagship definitions whenever Flagship loads them: what they
+    /// tolerate, and targeting that is probably not what was meant, are warnings (logged once
+    /// per new configuration and carried by the event reporting it), not failures, and a flag
+    /// whose own definition is broken answers `PARSE_ERROR`. A configuration that cannot load
+    /// is rejected whole: the current one stays (the caller reports the failure with
     /// [`Shared::failed`]). `name` names the text in messages. The runtime needs no
-    /// provenance: `load_str` skips the content hash, a third of the load time of a large
+    /// provenance: loading skips the content hash, a third of the load time of a large
     /// configuration.
     pub(crate) fn apply(&self, text: &str, name: &str, from: Origin) -> Result<(), Error> {
-        let (manifest, mut warnings) = match flags_schema::load_str(text, name) {
-            Ok(loaded) => (loaded.manifest, loaded.warnings),
+        let loaded = match &self.options.format {
+            Some(format) => flags_schema::load_as(format.clone(), text, name),
+            None => flags_schema::load_str(text, name),
+        };
+        let (manifest, mut warnings, broken) = match loaded {
+            Ok(loaded) => (loaded.manifest, loaded.warnings, loaded.broken),
             Err(error) => {
                 return Err(Error::Load {
                     origin: self.describe_origin(from, name),
@@ -470,13 +480,14 @@ impl Shared {
             return Err(Error::ShutDown);
         }
         let unchanged = state.origin == from
+            && state.broken == broken
             && state
                 .current
                 .as_ref()
                 .is_some_and(|current| diff::same_content(current, &manifest));
         if !unchanged {
             let snapshot = match Snapshot::compile(&manifest, &self.decoders, &self.engine) {
-                Ok(snapshot) => snapshot,
+                Ok(snapshot) => snapshot.with_broken(&broken),
                 Err(error) => {
                     return Err(Error::Compile {
                         origin: self.describe_origin(from, name),
@@ -510,11 +521,14 @@ impl Shared {
             };
             self.swap(snapshot);
             let changed = match &state.current {
-                Some(previous) => diff::changed_keys(previous, &manifest),
+                Some(previous) => {
+                    diff::changed_keys_broken(previous, &manifest, &state.broken, &broken)
+                }
                 None => Vec::new(),
             };
             let first = state.origin == Origin::Nothing;
             state.current = Some(manifest);
+            state.broken = broken;
             state.origin = from;
             let name = self.events.provider_name();
             if first {

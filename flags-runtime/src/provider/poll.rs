@@ -1,10 +1,11 @@
-//! Polling a flag file over HTTP: one background thread per provider, running a
-//! current-thread tokio runtime.
+//! Polling a flag file (`source::http`) or Flagship's definitions (`source::flagship`) over
+//! HTTP: one background thread per provider, running a current-thread tokio runtime.
 //!
 //! Each poll sends `If-None-Match` with the ETag of the configuration in use; `304` means
-//! nothing to do. The ETag of a response is kept only once its configuration has been
-//! compiled and swapped in, so an invalid body is fetched (and rejected) again rather than
-//! skipped for good.
+//! nothing to do; a response without an ETag makes the next polls unconditional. The ETag of
+//! a response is kept only once its configuration has been compiled and swapped in, so an
+//! invalid body is fetched (and rejected) again rather than skipped for good. A poll still in
+//! flight when the provider stops is dropped: it never applies.
 
 use std::future::Future;
 use std::pin::pin;
@@ -63,21 +64,27 @@ pub(crate) fn start(shared: Arc<Shared>, config: HttpConfig) -> Result<Worker, E
     .map_err(|error| invalid(format!("cannot start the polling thread: {error}")))
 }
 
-/// The shared transport's settings for polling: one attempt per poll (the next poll is the
-/// retry), the source's timeout for connecting and for the whole request, its body limit, and
-/// its headers after `Accept` (a header of the same name replaces an earlier one). Redirects
-/// may leave the origin only when no credential would follow them.
+/// The shared transport's settings for polling, over the source's own (breaker, TLS): the
+/// source's attempts per poll (a plain flag file: one, the next poll is the retry), its timeout
+/// for connecting and for each attempt, its body limit, and its headers after `Accept` (a
+/// header of the same name replaces an earlier one). Redirects may leave the origin only when
+/// no credential would follow them.
 fn transport_config(config: &HttpConfig) -> Result<TransportConfig, String> {
     // The transport refuses a zero timeout; the shortest one fails every poll at once, as a
     // zero timeout always did.
     let timeout = config.timeout.max(Duration::from_nanos(1));
-    let mut transport = TransportConfig::new()
+    let credentials =
+        config.bearer.is_some() || !config.headers.is_empty() || config.headers_factory.is_some();
+    let mut transport = config
+        .transport
+        .clone()
         .timeout(timeout)
         .connect_timeout(timeout)
-        .retries(0)
+        .retries(config.retries)
+        .retry_delay(config.retry_delay)
         // The transport refuses a zero limit; one byte is no flag file either.
         .max_body(u64::try_from(config.max_body.max(1)).unwrap_or(u64::MAX))
-        .cross_origin_redirects(config.bearer.is_none() && config.headers.is_empty())
+        .cross_origin_redirects(!credentials)
         .header("accept", "application/json");
     if let Some(token) = &config.bearer {
         let value = format!("Bearer {}", token.0);
@@ -215,25 +222,43 @@ async fn run(
 
 /// The interval plus a random jitter, or longer when the server asked for it.
 fn next_delay(config: &HttpConfig, retry_after: Option<Duration>) -> Duration {
-    (config.interval + jitter(config.jitter())).max(retry_after.unwrap_or_default())
+    config
+        .interval
+        .saturating_add(jitter(config.jitter()))
+        .max(retry_after.unwrap_or_default())
 }
 
 /// One poll: `GET` with `If-None-Match`, through the transport (its breaker, rate-limit
-/// window and deadline). `origin` names the URL in messages.
+/// window and deadline), with the headers factory's headers when there is one (over the
+/// token; `If-None-Match` stays the poll's). `origin` names the URL in messages.
 async fn fetch(
     transport: &Transport,
     config: &HttpConfig,
     origin: &str,
     etag: Option<&str>,
 ) -> Fetched {
-    let mut request = Request::get(config.url.as_str());
-    if let Some(etag) = etag {
-        request = request.header("if-none-match", etag);
-    }
     let failed = |message: String| Fetched::Failed {
         message,
         retry_after: None,
     };
+    let mut request = Request::get(config.url.as_str());
+    if let Some(factory) = &config.headers_factory {
+        // User code: a panic fails this poll, not the polling thread.
+        let Ok(headers) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory()))
+        else {
+            return failed(format!(
+                "the headers factory panicked; `{origin}` was not asked"
+            ));
+        };
+        for (name, value) in headers {
+            if etag.is_none() || !name.eq_ignore_ascii_case("if-none-match") {
+                request = request.header(name, value);
+            }
+        }
+    }
+    if let Some(etag) = etag {
+        request = request.header("if-none-match", etag);
+    }
     match transport.send(request).await {
         Ok(response) if response.is_not_modified() => Fetched::NotModified,
         Ok(response) if (200..300).contains(&response.status) => Fetched::Body {

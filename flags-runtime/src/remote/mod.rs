@@ -338,10 +338,13 @@ impl sealed::Sealed for Ofrep {
 
 impl sealed::Sealed for Flagship {
     fn start(self: Box<Self>) -> Result<Remote, crate::Error> {
-        let config = self.options.validate().map_err(|e| crate::Error::Source {
-            origin: "the Flagship provider".to_owned(),
-            message: e.to_string(),
-        })?;
+        let config = self
+            .options
+            .validate()
+            .map_err(|error| crate::Error::Flagship {
+                origin: "the Flagship provider".to_owned(),
+                error,
+            })?;
         let mut transport = self
             .transport
             .timeout(config.timeout)

@@ -5,9 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Kind, Options, Plan, Source, sealed};
+use flags_http::{HeadersFactory, TransportConfig};
 
-/// A flag file (any importable JSON format) polled over HTTP(S), with `If-None-Match` so that
+use super::{Format, Kind, Options, Plan, Source, sealed};
+use crate::error::Error;
+
+/// A flag file (any importable JSON format, detected or set with [`HttpSource::format`])
+/// polled over HTTP(S), with `If-None-Match` so that
 /// an unchanged file costs a `304`. `build()` returns at once; the first fetch runs in the
 /// background (until it succeeds, reads answer `PROVIDER_NOT_READY`, or the
 /// [bootstrap](HttpSource::bootstrap) or [persisted](HttpSource::persist) configuration);
@@ -31,15 +35,7 @@ use super::{Kind, Options, Plan, Source, sealed};
 /// ```
 pub fn http(url: impl Into<String>) -> HttpSource {
     HttpSource {
-        config: HttpConfig {
-            url: url.into(),
-            interval: DEFAULT_INTERVAL,
-            jitter: None,
-            timeout: DEFAULT_TIMEOUT,
-            bearer: None,
-            headers: Vec::new(),
-            max_body: DEFAULT_MAX_BODY,
-        },
+        config: HttpConfig::new(url.into(), DEFAULT_INTERVAL, DEFAULT_TIMEOUT),
         options: Options::default(),
     }
 }
@@ -71,6 +67,8 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// How a document is polled over HTTP: a flag file's ([`http()`]) or Flagship's definitions
+/// ([`flagship()`](super::flagship())).
 #[derive(Clone)]
 pub(crate) struct HttpConfig {
     pub(crate) url: String,
@@ -81,10 +79,35 @@ pub(crate) struct HttpConfig {
     pub(crate) bearer: Option<Secret>,
     /// Header values are secrets too (API keys travel in headers).
     pub(crate) headers: Vec<(String, Secret)>,
+    /// Headers computed for each request, merged over the others (but `If-None-Match`).
+    pub(crate) headers_factory: Option<HeadersFactory>,
     pub(crate) max_body: usize,
+    /// The transport's other settings (breaker, TLS, deadline); timeout, retries, body limit
+    /// and headers are this config's.
+    pub(crate) transport: TransportConfig,
+    /// Attempts after a failed one within one poll (0: the next poll is the retry).
+    pub(crate) retries: u32,
+    /// The base of the backoff between those attempts.
+    pub(crate) retry_delay: Duration,
 }
 
 impl HttpConfig {
+    pub(crate) fn new(url: String, interval: Duration, timeout: Duration) -> HttpConfig {
+        HttpConfig {
+            url,
+            interval,
+            jitter: None,
+            timeout,
+            bearer: None,
+            headers: Vec::new(),
+            headers_factory: None,
+            max_body: DEFAULT_MAX_BODY,
+            transport: TransportConfig::new(),
+            retries: 0,
+            retry_delay: Duration::ZERO,
+        }
+    }
+
     pub(crate) fn jitter(&self) -> Duration {
         self.jitter.unwrap_or(self.interval / 10)
     }
@@ -102,8 +125,11 @@ impl fmt::Debug for HttpConfig {
                 "headers",
                 &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
+            .field("headers_factory", &self.headers_factory.is_some())
             .field("max_body", &self.max_body)
-            .finish()
+            .field("retries", &self.retries)
+            .field("retry_delay", &self.retry_delay)
+            .finish_non_exhaustive()
     }
 }
 
@@ -172,6 +198,13 @@ impl HttpSource {
         self.options.stale_after = failures.max(1);
         self
     }
+
+    /// Reads each body (and the bootstrap and persisted copies) in `format` instead of
+    /// detecting it from each document; see [`FileSource::format`](super::FileSource::format).
+    pub fn format(mut self, format: Format) -> HttpSource {
+        self.options.format = Some(format);
+        self
+    }
 }
 
 #[cfg(test)]
@@ -197,11 +230,11 @@ impl Source for HttpSource {
 }
 
 impl sealed::Sealed for HttpSource {
-    fn plan(self: Box<Self>) -> Plan {
-        Plan {
+    fn plan(self: Box<Self>) -> Result<Plan, Error> {
+        Ok(Plan {
             describe: self.describe(),
-            kind: Kind::Http(self.config),
+            kind: Kind::Http(Box::new(self.config)),
             options: self.options,
-        }
+        })
     }
 }

@@ -5,6 +5,27 @@
 //! | [`file()`] | in `build()`, synchronously | watched: every change is applied (debounced) |
 //! | [`json()`] | in `build()`, synchronously | fixed |
 //! | `http()` (feature `http`) | in the background; `build()` returns at once | polled with `If-None-Match` |
+//! | `flagship()` (feature `http`) | Cloudflare Flagship's definitions, in the background | polled with `If-None-Match` |
+//!
+//! Every source reads any format the runtime knows: the format is detected from the document
+//! when its shape says it (flagd, OpenFeature CLI manifest, lock file, ...), or set with
+//! `.format(..)` ([`Format`]), which its bootstrap and persisted copies are read in too.
+//! Cloudflare Flagship definitions always need it, with the account id that seeds their
+//! rollouts:
+//!
+//! ```no_run
+//! let client = flags_runtime::Client::builder()
+//!     .in_process(flags_runtime::source::file("definitions.json")
+//!         .format(flags_runtime::Format::Flagship { account_id: "my-account".into() }))
+//!     .build()?;
+//! # Ok::<(), flags_runtime::Error>(())
+//! ```
+//!
+//! Read without it, Flagship definitions fail to load ([`Error::Load`],
+//! whose problem is [`LoadProblem::AccountIdRequired`](crate::LoadProblem::AccountIdRequired)), and the
+//! configuration served stays. In Flagship definitions a flag whose own definition is broken
+//! (no variations, a default variation that names none) answers `PARSE_ERROR` while the
+//! others serve, with a warning as below.
 //!
 //! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
 //! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
@@ -22,13 +43,21 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::error::Error;
+pub use flags_schema::Format;
+
+#[cfg(feature = "http")]
+mod flagship;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 
 #[cfg(feature = "http")]
+pub use flagship::{DEFAULT_REFRESH_INTERVAL, FlagshipSource, MAX_REFRESH_INTERVAL, flagship};
+#[cfg(feature = "http")]
 pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
 
-/// A place flag definitions come from: [`file()`], [`json()`] or `http()` (feature `http`).
+/// A place flag definitions come from: [`file()`], [`json()`], or `http()` and `flagship()`
+/// (feature `http`).
 /// Give one to [`ClientBuilder::in_process`](crate::ClientBuilder::in_process).
 ///
 /// This trait is sealed: the sources are the ones this module builds.
@@ -40,8 +69,8 @@ pub trait Source: Send + 'static + sealed::Sealed {
 pub(crate) mod sealed {
     /// What the provider needs to run a source; not nameable outside the crate.
     pub trait Sealed {
-        /// Turns the source into its plan.
-        fn plan(self: Box<Self>) -> Plan;
+        /// Turns the source into its plan; `Err` for settings that cannot work.
+        fn plan(self: Box<Self>) -> Result<Plan, crate::Error>;
     }
 
     /// How a provider obtains its configuration and keeps it current.
@@ -65,7 +94,7 @@ pub(crate) enum Kind {
     },
     /// A flag file polled over HTTP.
     #[cfg(feature = "http")]
-    Http(http::HttpConfig),
+    Http(Box<http::HttpConfig>),
 }
 
 /// What every live source can add.
@@ -77,6 +106,9 @@ pub(crate) struct Options {
     pub(crate) persist: Option<PathBuf>,
     /// Consecutive failed refreshes after which the provider is `STALE`.
     pub(crate) stale_after: u32,
+    /// The format of what the source delivers (and of its bootstrap and persisted copies);
+    /// `None`: detected from each document.
+    pub(crate) format: Option<Format>,
 }
 
 impl Default for Options {
@@ -85,6 +117,7 @@ impl Default for Options {
             bootstrap: None,
             persist: None,
             stale_after: DEFAULT_STALE_AFTER,
+            format: None,
         }
     }
 }
@@ -101,12 +134,14 @@ impl fmt::Debug for Options {
             .field("bootstrap", &self.bootstrap.as_ref().map(|b| b.len()))
             .field("persist", &self.persist)
             .field("stale_after", &self.stale_after)
+            .field("format", &self.format)
             .finish()
     }
 }
 
-/// A local flag file: a flagd flag-definition file, an OpenFeature CLI manifest or a lock file,
-/// detected from its contents. It is read when the client is built (an unreadable or invalid
+/// A local flag file: a flagd flag-definition file, an OpenFeature CLI manifest, a lock file or
+/// any other format the runtime knows, detected from its contents or set with
+/// [`FileSource::format`]. It is read when the client is built (an unreadable or invalid
 /// file fails `build()`, unless a [bootstrap](FileSource::bootstrap) or a
 /// [persisted](FileSource::persist) configuration can serve meanwhile), then watched: each
 /// change is applied once the file has been quiet for a moment, including editors that save
@@ -181,6 +216,20 @@ impl FileSource {
         self.options.stale_after = failures.max(1);
         self
     }
+
+    /// Reads the file (and the bootstrap and persisted copies) in `format` instead of
+    /// detecting it from each document: what Cloudflare Flagship definitions need, with their
+    /// account id.
+    ///
+    /// ```no_run
+    /// use flags_runtime::{Format, source};
+    /// let source = source::file("definitions.json")
+    ///     .format(Format::Flagship { account_id: "my-account".into() });
+    /// ```
+    pub fn format(mut self, format: Format) -> FileSource {
+        self.options.format = Some(format);
+        self
+    }
 }
 
 impl fmt::Debug for FileSource {
@@ -200,15 +249,15 @@ impl Source for FileSource {
 }
 
 impl sealed::Sealed for FileSource {
-    fn plan(self: Box<Self>) -> Plan {
-        Plan {
+    fn plan(self: Box<Self>) -> Result<Plan, Error> {
+        Ok(Plan {
             describe: self.describe(),
             kind: Kind::File {
                 path: self.path,
                 watch: self.watch,
             },
             options: self.options,
-        }
+        })
     }
 }
 
@@ -222,7 +271,10 @@ impl sealed::Sealed for FileSource {
 /// assert!(client.value(&dark, &flags_runtime::Context::anonymous()));
 /// ```
 pub fn json(text: impl Into<String>) -> JsonSource {
-    JsonSource { text: text.into() }
+    JsonSource {
+        text: text.into(),
+        format: None,
+    }
 }
 
 /// Flag definitions held in memory as JSON text; see [`json()`].
@@ -230,12 +282,37 @@ pub fn json(text: impl Into<String>) -> JsonSource {
 #[must_use]
 pub struct JsonSource {
     text: String,
+    format: Option<Format>,
+}
+
+impl JsonSource {
+    /// Reads the text in `format` instead of detecting it: what Cloudflare Flagship
+    /// definitions need, with their account id.
+    ///
+    /// ```
+    /// use flags_runtime::{Client, Context, FlagKey, Format, Reason, source};
+    /// let definitions = r#"{"flags": {"dark-mode": {"key": "dark-mode", "enabled": true,
+    ///     "default_variation": "on", "variations": {"on": true, "off": false}, "rules": []}}}"#;
+    /// let client = Client::builder()
+    ///     .in_process(source::json(definitions)
+    ///         .format(Format::Flagship { account_id: "my-account".into() }))
+    ///     .build()?;
+    /// let details = client.details(&FlagKey::<bool>::new("dark-mode", false), &Context::anonymous());
+    /// assert!(details.value);
+    /// assert_eq!(details.reason, Reason::Static);
+    /// # Ok::<(), flags_runtime::Error>(())
+    /// ```
+    pub fn format(mut self, format: Format) -> JsonSource {
+        self.format = Some(format);
+        self
+    }
 }
 
 impl fmt::Debug for JsonSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonSource")
             .field("len", &self.text.len())
+            .field("format", &self.format)
             .finish()
     }
 }
@@ -247,11 +324,14 @@ impl Source for JsonSource {
 }
 
 impl sealed::Sealed for JsonSource {
-    fn plan(self: Box<Self>) -> Plan {
-        Plan {
+    fn plan(self: Box<Self>) -> Result<Plan, Error> {
+        Ok(Plan {
             describe: self.describe(),
             kind: Kind::Inline(self.text),
-            options: Options::default(),
-        }
+            options: Options {
+                format: self.format,
+                ..Options::default()
+            },
+        })
     }
 }

@@ -9,7 +9,7 @@ use crate::manifest::Manifest;
 impl Format {
     /// The name used in the lock file and in messages: `lock`, `flagd`, `openfeature-cli`,
     /// `ofrep`, `flipt`, `go-feature-flag`, `flagship`, `openfeature-api`.
-    pub const fn as_str(self) -> &'static str {
+    pub const fn as_str(&self) -> &'static str {
         match self {
             Format::Lock => "lock",
             Format::Flagd => "flagd",
@@ -17,7 +17,7 @@ impl Format {
             Format::Ofrep => "ofrep",
             Format::Flipt => "flipt",
             Format::GoFeatureFlag => "go-feature-flag",
-            Format::Flagship => "flagship",
+            Format::Flagship { .. } => "flagship",
             Format::OpenfeatureApi => "openfeature-api",
         }
     }
@@ -37,7 +37,8 @@ impl Format {
     ///      [flagd file](Format::Flagd);
     ///    - else one entry with `defaultValue` (and so no `variants`) makes a CLI manifest;
     ///    - else one entry with `default_variation` makes
-    ///      [Flagship definitions](Format::Flagship) (which also have `variations`);
+    ///      [Flagship definitions](Format::Flagship) (which also have `variations`), of an
+    ///      unknown account (`account_id` empty);
     ///    - else one entry with `variations` makes a
     ///      [GO Feature Flag configuration](Format::GoFeatureFlag).
     /// 5. `flags` as an array (key in each flag), looking at the entries that are objects:
@@ -75,7 +76,9 @@ impl Format {
                 } else if entries().any(|flag| flag.contains_key("defaultValue")) {
                     Some(Format::OpenfeatureCli)
                 } else if entries().any(|flag| flag.contains_key("default_variation")) {
-                    Some(Format::Flagship)
+                    Some(Format::Flagship {
+                        account_id: String::new(),
+                    })
                 } else if entries().any(|flag| flag.contains_key("variations")) {
                     Some(Format::GoFeatureFlag)
                 } else {
@@ -267,7 +270,12 @@ mod tests {
         let flagship = json!({ "flags": { "a": {
             "enabled": true, "default_variation": "on", "variations": { "on": true }
         } } });
-        assert_eq!(Format::detect(&flagship), Some(Format::Flagship));
+        assert_eq!(
+            Format::detect(&flagship),
+            Some(Format::Flagship {
+                account_id: String::new()
+            })
+        );
         let goff = json!({ "flags": { "a": { "variations": { "on": true } } } });
         assert_eq!(Format::detect(&goff), Some(Format::GoFeatureFlag));
         // flagd and CLI fields come first.
@@ -287,10 +295,12 @@ mod tests {
             Format::Ofrep,
             Format::Flipt,
             Format::GoFeatureFlag,
-            Format::Flagship,
+            Format::Flagship {
+                account_id: String::new(),
+            },
             Format::OpenfeatureApi,
         ] {
-            let serialised = serde_json::to_value(format).unwrap();
+            let serialised = serde_json::to_value(&format).unwrap();
             assert_eq!(serialised, json!(format.as_str()));
             assert_eq!(format.to_string(), format.as_str());
             assert_eq!(
@@ -298,6 +308,11 @@ mod tests {
                 format
             );
         }
+        // The account is not recorded: the provenance keeps the format's name.
+        let flagship = Format::Flagship {
+            account_id: "acc".into(),
+        };
+        assert_eq!(serde_json::to_value(&flagship).unwrap(), json!("flagship"));
         assert_eq!(Format::GoFeatureFlag.as_str(), "go-feature-flag");
         assert_eq!(Format::OpenfeatureApi.as_str(), "openfeature-api");
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::walk::{self, Listing};
 use super::{Format, finish, shared};
 use crate::error::{Error, Problem, describe, describe_short, shorten};
-use crate::manifest::{Flag, FlagState, FlagType, Manifest, Metadata, MetadataValue};
+use crate::manifest::{Flag, FlagState, Manifest, Metadata, MetadataValue};
 use crate::{Targeting, Warning, WarningKind};
 
 /// Imports a flagd flag-definition file; `origin` names it in errors and in the provenance.
@@ -137,7 +137,13 @@ impl Reader<'_> {
         let variants = self.variants(key, fields.remove("variants"))?;
         let flag_type = match &self.lenient {
             None => shared::variants_type(&variants)?,
-            Some(_) => self.lenient_type(key, &variants),
+            Some(_) => shared::lenient_type(&variants, |problem| {
+                let _ = self.tolerate(
+                    Some(key),
+                    problem,
+                    "flagd serves it as it is; a read of another type answers `TYPE_MISMATCH`",
+                );
+            }),
         };
         let mut flag = Flag::new(flag_type, None);
         flag.state = state;
@@ -234,46 +240,6 @@ impl Reader<'_> {
         }
     }
 
-    /// The type of a flag read leniently: the variants' common type, else the first typed
-    /// variant's, each variant of another type (or none) reported.
-    fn lenient_type(&mut self, key: &str, variants: &Map<String, Value>) -> FlagType {
-        let mut first: Option<(&str, FlagType)> = None;
-        let mut unified = None;
-        for (name, value) in variants {
-            let problem = match (FlagType::of(value), first) {
-                (None, _) => Problem::InvalidVariantValue {
-                    variant: name.clone(),
-                    found: describe_short(value),
-                },
-                (Some(value_type), None) => {
-                    first = Some((name, value_type));
-                    unified = Some(value_type);
-                    continue;
-                }
-                (Some(value_type), Some((first_name, first_type))) => {
-                    match unified.and_then(|u: FlagType| u.unify(value_type)) {
-                        Some(u) => {
-                            unified = Some(u);
-                            continue;
-                        }
-                        None => Problem::MixedVariantTypes {
-                            first: first_name.to_owned(),
-                            first_type,
-                            variant: name.clone(),
-                            found: describe_short(value),
-                        },
-                    }
-                }
-            };
-            let _ = self.tolerate(
-                Some(key),
-                problem,
-                "flagd serves it as it is; a read of another type answers `TYPE_MISMATCH`",
-            );
-        }
-        unified.unwrap_or(FlagType::Object)
-    }
-
     /// Flag or flag-set metadata (`flag` is `None`). Leniently, what is not an object is left
     /// out, and so are values that are not booleans, strings or numbers.
     fn metadata(&mut self, flag: Option<&str>, value: &Value) -> Result<Metadata, Problem> {
@@ -359,6 +325,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::manifest::FlagType;
 
     fn import_one(flag: Value) -> Result<Manifest, Error> {
         import(&json!({ "flags": { "f": flag } }), "flags.json")

@@ -3,6 +3,7 @@
 //! (`walk.rs`) and the readers of fields several formats have (`shared.rs`); none borrows from
 //! another.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
@@ -47,13 +48,18 @@ use detect::unknown_hint;
 pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
     match Format::detect(value) {
         Some(format) => import_as(format, value, origin),
-        None => Err(Error::document(
-            origin,
-            Problem::UnknownFormat {
-                hint: unknown_hint(value),
-            },
-        )),
+        None => Err(unknown(value, origin)),
     }
+}
+
+/// The error of a document of no known format.
+fn unknown(value: &Value, origin: &str) -> Error {
+    Error::document(
+        origin,
+        Problem::UnknownFormat {
+            hint: unknown_hint(value),
+        },
+    )
 }
 
 /// Imports a document known to be in `format`, without looking at its shape: what a sync uses
@@ -73,13 +79,13 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
 pub fn import_as(format: Format, value: &Value, origin: &str) -> Result<Manifest, Error> {
     match format {
         Format::Lock => Manifest::from_lock_value(value, origin),
-        format => finish(convert(format, value.clone(), origin)?, format, origin),
+        format => finish(convert(&format, value.clone(), origin)?, format, origin),
     }
 }
 
 /// The manifest of a document in `format`, not yet validated nor stamped with provenance (a
 /// lock file's as it is, validated): the one place that knows every format's importer.
-fn convert(format: Format, value: Value, origin: &str) -> Result<Manifest, Error> {
+fn convert(format: &Format, value: Value, origin: &str) -> Result<Manifest, Error> {
     match format {
         Format::Lock => Manifest::from_lock_value(&value, origin),
         Format::Flagd => flagd::convert(value, origin),
@@ -87,7 +93,7 @@ fn convert(format: Format, value: Value, origin: &str) -> Result<Manifest, Error
         Format::Ofrep => ofrep::convert(value, origin),
         Format::Flipt => flipt::convert(value, origin),
         Format::GoFeatureFlag => gofeatureflag::convert(value, origin),
-        Format::Flagship => flagship::convert(value, origin),
+        Format::Flagship { account_id } => flagship::convert(value, origin, account_id),
         Format::OpenfeatureApi => openfeature_api::convert(value, origin),
     }
 }
@@ -144,31 +150,36 @@ fn parse_value(value: Value, text: &str, origin: &str) -> Result<Manifest, Error
             return Manifest::from_lock_value(&value, origin)
                 .or_else(|_| Manifest::from_lock_str(text, origin));
         }
-        Some(format) => convert(format, value, origin)?,
+        Some(format) => convert(&format, value, origin)?,
         None => return import(&value, origin),
     };
     manifest.validate(origin)?;
     Ok(manifest)
 }
 
-/// A configuration read for evaluation ([`load_str`]): the definitions, and what in them loads
-/// but is probably not what was meant.
+/// A configuration read for evaluation ([`load_str`], [`load_as`]): the definitions, what in
+/// them loads but is probably not what was meant, and the flags that cannot be served.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Loaded {
     /// The definitions, without provenance (as [`parse_str`]).
     pub manifest: Manifest,
-    /// What flagd tolerates in the document and the [lint](crate::flagd::lint) of its
-    /// targeting rules, flag by flag.
+    /// What flagd and Flagship tolerate in the document, the flags that cannot be served,
+    /// and the [lint](crate::flagd::lint) of flagd's targeting rules, flag by flag.
     pub warnings: Vec<Warning>,
+    /// The flags whose own definition is broken (a Flagship flag without variations, or whose
+    /// default variation names none), by key, with why: each is in the manifest as far as it
+    /// could be read, and answers `PARSE_ERROR` when evaluated, while the other flags serve.
+    pub broken: BTreeMap<String, String>,
 }
 
 /// Reads definitions for evaluation, as the flag service that serves them reads them: a flagd
 /// file loads whenever flagd loads it (`@openfeature/flagd-core`, which only logs schema
 /// problems), what flagd tolerates becoming a [`Warning`] (see [`crate::flagd`]'s lenient
 /// reading: variants of mixed types, no variants, metadata that is not scalar, ...), together
-/// with the [lint](crate::flagd::lint) of every targeting rule. Other formats are read as
-/// [`parse_str`] reads them.
+/// with the [lint](crate::flagd::lint) of every targeting rule. Flagship definitions need the
+/// id of their account, which this cannot know: read them with [`load_as`]. Other formats are
+/// read as [`parse_str`] reads them.
 ///
 /// The manifest of a flagd file is not [validated](Manifest::validate): it may not fit the
 /// typed API (a flag whose variants have several types). Build-time reading ([`import_str`])
@@ -193,18 +204,73 @@ pub struct Loaded {
 ///
 /// As [`parse_str`], but for flagd files only what flagd rejects: JSON that does not parse, a
 /// flag that is not an object or has no `variants`, an unknown `state`, a `defaultVariant` that
-/// names no variant.
+/// names no variant; [`Problem::AccountIdRequired`] for Flagship definitions.
 pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
     let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    match Format::detect(&value) {
+        Some(format) => load_value(format, value, text, origin),
+        None => Err(unknown(&value, origin)),
+    }
+}
+
+/// [`load_str`] of a document known to be in `format`, without looking at its shape: what a
+/// source whose format is set reads. Flagship definitions are read for the account of
+/// [`Format::Flagship`], as Flagship loads them: only the document's shape is checked, and a
+/// flag whose own definition is broken is listed in [`Loaded::broken`] (see
+/// [`crate::flagship`]).
+///
+/// ```
+/// use flags_schema::Format;
+///
+/// let loaded = flags_schema::load_as(
+///     Format::Flagship { account_id: "my-account".into() },
+///     r#"{"flags": {
+///         "beta": {"enabled": true, "default_variation": "off", "variations": {"on": true, "off": false}},
+///         "typo": {"enabled": true, "default_variation": "of", "variations": {"on": true, "off": false}}
+///     }}"#,
+///     "definitions.json",
+/// ).unwrap();
+/// assert_eq!(loaded.manifest.flags.len(), 2);
+/// assert!(loaded.broken["typo"].starts_with("default variant `of` is not among the variants"));
+/// // Without the account, the rollouts cannot be computed.
+/// let error = flags_schema::load_as(
+///     Format::Flagship { account_id: String::new() }, r#"{"flags": {}}"#, "definitions.json",
+/// ).unwrap_err();
+/// assert_eq!(error.problem(), Some(&flags_schema::Problem::AccountIdRequired));
+/// ```
+///
+/// # Errors
+///
+/// As [`load_str`] for a document of that format; [`Problem::AccountIdRequired`] for
+/// [`Format::Flagship`] with an empty account id.
+pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    load_value(format, value, text, origin)
+}
+
+/// [`load_as`] of the parsed `text`.
+fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<Loaded, Error> {
     let mut warnings = Vec::new();
-    let manifest = match Format::detect(&value) {
-        Some(Format::Flagd) => flagd::convert_lenient(value, origin, &mut warnings)?,
-        Some(Format::Lock) => Manifest::from_lock_value(&value, origin)
+    let mut broken = BTreeMap::new();
+    let manifest = match &format {
+        Format::Flagd => flagd::convert_lenient(value, origin, &mut warnings)?,
+        Format::Flagship { account_id } => {
+            flagship::convert_lenient(value, origin, account_id, &mut warnings, &mut broken)?
+        }
+        Format::Lock => Manifest::from_lock_value(&value, origin)
             .or_else(|_| Manifest::from_lock_str(text, origin))?,
-        _ => parse_value(value, text, origin)?,
+        _ => {
+            let manifest = convert(&format, value, origin)?;
+            manifest.validate(origin)?;
+            manifest
+        }
     };
     warnings.extend(crate::flagd::lint(&manifest));
-    Ok(Loaded { manifest, warnings })
+    Ok(Loaded {
+        manifest,
+        warnings,
+        broken,
+    })
 }
 
 /// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Problem, describe};
+use crate::error::{Problem, describe, describe_short};
 use crate::manifest::{Flag, FlagType, Metadata, MetadataValue};
 
 /// Flag or flag-set metadata: an object of booleans, strings and numbers (flagd and OFREP).
@@ -71,6 +71,46 @@ pub(super) fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, P
         }
     }
     Ok(unified)
+}
+
+/// The type of variants read leniently, for evaluation (flagd and Flagship serve any value):
+/// their common type, else the first typed variant's; `tolerate` gets each variant of another
+/// type, or of none (an array or null).
+pub(super) fn lenient_type<'v>(
+    variants: impl IntoIterator<Item = (&'v String, &'v Value)>,
+    mut tolerate: impl FnMut(Problem),
+) -> FlagType {
+    let mut first: Option<(&str, FlagType)> = None;
+    let mut unified = None;
+    for (name, value) in variants {
+        let problem = match (FlagType::of(value), first) {
+            (None, _) => Problem::InvalidVariantValue {
+                variant: name.clone(),
+                found: describe_short(value),
+            },
+            (Some(value_type), None) => {
+                first = Some((name, value_type));
+                unified = Some(value_type);
+                continue;
+            }
+            (Some(value_type), Some((first_name, first_type))) => {
+                match unified.and_then(|u: FlagType| u.unify(value_type)) {
+                    Some(u) => {
+                        unified = Some(u);
+                        continue;
+                    }
+                    None => Problem::MixedVariantTypes {
+                        first: first_name.to_owned(),
+                        first_type,
+                        variant: name.clone(),
+                        found: describe_short(value),
+                    },
+                }
+            }
+        };
+        tolerate(problem);
+    }
+    unified.unwrap_or(FlagType::Object)
 }
 
 /// The fields of a flag; `expected` says what a flag is, for the error.

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use serde_json::Value as J;
 
+pub(crate) mod config_error;
+
+pub use config_error::FlagshipConfigError;
+
 use super::Resolution;
 use super::context::{self, Dates};
 use crate::context::Context;
@@ -77,48 +81,6 @@ impl fmt::Debug for FlagshipOptions {
             .field("deadline", &self.deadline)
             .finish()
     }
-}
-
-/// Invalid Flagship options: what to fix. URLs are never repeated (they may carry
-/// credentials).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FlagshipConfigError {
-    /// Neither `app_id` nor `endpoint`.
-    #[error("set `app_id` and `account_id`, or a full `endpoint`")]
-    MissingTarget,
-    /// Both `app_id` and `endpoint`.
-    #[error("`app_id` and `endpoint` exclude each other; set one of them")]
-    AppIdAndEndpoint,
-    /// `app_id` without `account_id`.
-    #[error("`account_id` is required with `app_id`")]
-    MissingAccountId,
-    /// An empty id.
-    #[error("`{field}` is empty")]
-    EmptyId {
-        /// `app_id` or `account_id`.
-        field: &'static str,
-    },
-    /// The endpoint or base URL is not usable.
-    #[error("`{field}` {problem}")]
-    InvalidUrl {
-        /// `endpoint` or `base_url`.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: &'static str,
-    },
-    /// A zero timeout.
-    #[error("`timeout` must be positive")]
-    ZeroTimeout,
-    /// A deadline that is zero or longer than 24 hours.
-    #[error(
-        "`deadline` must be positive and at most 24 h (it is {} ms)",
-        deadline.as_millis()
-    )]
-    InvalidDeadline {
-        /// The deadline given.
-        deadline: Duration,
-    },
 }
 
 /// Validated Flagship settings.
@@ -231,6 +193,66 @@ impl FlagshipOptions {
             deadline: self.deadline,
         })
     }
+}
+
+/// The definitions URL of local evaluation: `{base}/client/v4/accounts/{account}/flagship/apps/{app}/definitions`
+/// (ids percent-encoded, no character left as it is but the unreserved ones; `base` without
+/// its trailing slashes, [`DEFAULT_BASE_URL`] when `None`), or `endpoint`, a full evaluate URL,
+/// whose path's `/evaluate` (trailing slashes aside) becomes `/definitions`, its query kept.
+///
+/// # Errors
+///
+/// An empty id, an endpoint or base URL without an `http(s)` scheme and a host, an endpoint
+/// whose path does not end in `/evaluate`.
+pub(crate) fn definitions_url(
+    account_id: &str,
+    app_id: &str,
+    base_url: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<String, FlagshipConfigError> {
+    // The account seeds the rollouts: needed with an endpoint too.
+    if account_id.is_empty() {
+        return Err(FlagshipConfigError::EmptyId {
+            field: "account_id",
+        });
+    }
+    if let Some(endpoint) = endpoint {
+        let endpoint = endpoint.trim();
+        context::check_http_url(endpoint).map_err(|problem| FlagshipConfigError::InvalidUrl {
+            field: "endpoint",
+            problem,
+        })?;
+        // The path runs from the first `/` after the authority to the query or fragment.
+        let after_scheme = endpoint.find("://").map_or(0, |i| i + 3);
+        let end = endpoint[after_scheme..]
+            .find(['?', '#'])
+            .map_or(endpoint.len(), |i| after_scheme + i);
+        let (url, rest) = endpoint.split_at(end);
+        let path_start = url[after_scheme..]
+            .find('/')
+            .map_or(url.len(), |i| after_scheme + i);
+        let (origin, path) = url.split_at(path_start);
+        let Some(stem) = path.trim_end_matches('/').strip_suffix("/evaluate") else {
+            return Err(FlagshipConfigError::NotAnEvaluateEndpoint);
+        };
+        return Ok(format!("{origin}{stem}/definitions{rest}"));
+    }
+    if app_id.is_empty() {
+        return Err(FlagshipConfigError::EmptyId { field: "app_id" });
+    }
+    let base = base_url
+        .map(str::trim)
+        .unwrap_or(DEFAULT_BASE_URL)
+        .trim_end_matches('/');
+    context::check_http_url(base).map_err(|problem| FlagshipConfigError::InvalidUrl {
+        field: "base_url",
+        problem,
+    })?;
+    Ok(format!(
+        "{base}/client/v4/accounts/{}/flagship/apps/{}/definitions",
+        context::encode(account_id),
+        context::encode(app_id)
+    ))
 }
 
 impl FlagshipConfig {
