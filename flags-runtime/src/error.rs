@@ -26,6 +26,19 @@ pub enum Error {
          client builder"
     )]
     NoProvider,
+    /// More than one provider was set on the client builder (`in_process`, `remote`,
+    /// `provider`): a client reads through one.
+    #[error(
+        "`{first}` and `{second}` were both set on the client builder, but a client reads through \
+         one provider; keep one (definitions evaluated in process need no remote cache), or build \
+         a client for each"
+    )]
+    TwoProviders {
+        /// The builder method of one provider (`in_process`, `remote` or `provider`).
+        first: &'static str,
+        /// The builder method of the other.
+        second: &'static str,
+    },
     /// The source could not be read or its definitions are invalid.
     // `origin` names the input, so the error's own name for it is left out.
     #[error("could not load flag definitions from {origin}: {}", error.without_origin())]

@@ -393,6 +393,36 @@ fn an_evaluate_endpoint_gives_the_definitions_url_and_bad_settings_are_typed_err
 }
 
 #[test]
+fn local_mode_with_the_remote_cache_is_refused_at_build_saying_why() {
+    let server = FaultServer::start();
+    let error = Client::builder()
+        .in_process(source::flagship(ACCOUNT, "app").base_url(server.url("")))
+        .remote(
+            flags_runtime::remote::flagship(ACCOUNT, "app")
+                .base_url(server.url(""))
+                .cache(Duration::from_secs(60), 100),
+        )
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::TwoProviders {
+                first: "in_process",
+                second: "remote"
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("reads through one provider"), "{message}");
+    assert!(message.contains("need no remote cache"), "{message}");
+    // Nothing started: no request was sent.
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.count(), 0);
+}
+
+#[test]
 fn the_first_fetch_runs_in_the_background_and_reads_before_it_are_not_ready() {
     let server = FaultServer::start();
     let (reply, gate) = Reply::json(&limits("large")).gated();

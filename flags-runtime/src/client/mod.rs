@@ -206,7 +206,28 @@ impl ClientBuilder {
 
     /// Loads the configuration and returns the client; fails when the source cannot be read
     /// or its definitions are invalid.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoProvider`] when no provider was set, [`Error::TwoProviders`] when more than
+    /// one was (`in_process` with `remote`, say: a Flagship app read in process has nothing
+    /// for a remote cache to keep); the errors of starting the provider.
     pub fn build(self) -> Result<Client, Error> {
+        #[cfg(feature = "http")]
+        let remote_set = self.remote.is_some();
+        #[cfg(not(feature = "http"))]
+        let remote_set = false;
+        let set: Vec<&'static str> = [
+            ("in_process", self.source.is_some()),
+            ("remote", remote_set),
+            ("provider", self.provider.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        if let [first, second, ..] = set[..] {
+            return Err(Error::TwoProviders { first, second });
+        }
         #[cfg(feature = "http")]
         if let Some(remote) = self.remote {
             let remote = Backend::Remote(remote.start()?);
