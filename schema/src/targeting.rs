@@ -33,14 +33,20 @@ pub enum Dialect {
     /// `{"account_id": "<account>", "rules": [<rule>, ...]}`, the flag's `rules` as the
     /// definitions wrote them with the account whose id seeds the rollout hash.
     Flagship,
+    /// Flipt's rules and rollouts, as Flipt's engine evaluates them: the rule is
+    /// `{"namespace": "<namespace>", "flag": <flag>}`, the flag as Flipt's namespace snapshot
+    /// holds it (camelCase: `type`, `enabled`, `defaultVariant`, `rules[]` and `rollouts[]` with
+    /// their segments and constraints inlined, distributions with their variant attachments).
+    Flipt,
 }
 
 impl Dialect {
-    /// The name used in the lock file and in messages: `flagd`, `flagship`.
+    /// The name used in the lock file and in messages: `flagd`, `flagship`, `flipt`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Dialect::Flagd => "flagd",
             Dialect::Flagship => "flagship",
+            Dialect::Flipt => "flipt",
         }
     }
 
