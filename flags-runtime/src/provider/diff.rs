@@ -64,8 +64,10 @@ pub(crate) fn changed_keys_broken(
 }
 
 /// Whether `flag`'s targeting refers to one of `names`, directly or through other evaluators.
+/// Only flagd's dialect has evaluators (`$ref`); a rule of another dialect refers to none,
+/// whatever its values hold.
 fn uses_any(flag: &Flag, evaluators: &BTreeMap<String, Value>, names: &BTreeSet<&str>) -> bool {
-    let Some(targeting) = &flag.targeting else {
+    let Some(targeting) = flag.targeting.as_ref().filter(|t| t.dialect.is_flagd()) else {
         return false;
     };
     let mut seen = BTreeSet::new();
