@@ -127,6 +127,18 @@ mod tests {
         assert_eq!(changed_keys(&old, &new), ["direct"]);
         assert!(changed_keys(&old, &old).is_empty());
         assert!(same_content(&old, &old.clone()));
+
+        // The same rule in another dialect refers to no evaluator.
+        let as_flagship = |mut manifest: Manifest| {
+            let flag = manifest.flags.get_mut("direct").unwrap();
+            let rule = flag.targeting.take().unwrap().rule;
+            flag.targeting = Some(flags_schema::Targeting::new(
+                flags_schema::Dialect::Flagship,
+                rule,
+            ));
+            manifest
+        };
+        assert!(changed_keys(&as_flagship(old), &as_flagship(new)).is_empty());
     }
 
     #[test]
