@@ -12,7 +12,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 
 mod detect;
 pub(crate) mod flagd;
-pub mod flagship;
+pub(crate) mod flagship;
 pub mod flipt;
 pub mod gofeatureflag;
 pub mod ofrep;
@@ -204,6 +204,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
         _ => parse_value(value, text, origin)?,
     };
     warnings.extend(crate::flagd::lint(&manifest));
+    warnings.extend(crate::flagship::lint(&manifest));
     Ok(Loaded { manifest, warnings })
 }
 
