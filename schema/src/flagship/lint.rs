@@ -82,7 +82,7 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
 /// assert!(lint(json!([{ "conditions": [], "serve_variation": "on", "rollout": { "percentage": 20 } }])).is_empty());
 /// assert_eq!(
 ///     lint(json!([{ "conditions": [{ "attribute": "plan", "operator": "in", "value": "pro" }], "serve_variation": "on" }]))[0].message,
-///     "rule 1, condition 1: `in` takes an array value, found a string: the condition never matches",
+///     "rule 1, condition 1: `in` takes an array value, found a string (`\"pro\"`): the condition never matches",
 /// );
 /// ```
 pub fn lint_targeting(targeting: &Value, variants: &BTreeMap<String, Value>) -> Vec<Warning> {
