@@ -84,8 +84,8 @@ pub use flags_runtime::{
 // Where flags come from: sources for the in-process engine and its options, the provider
 // seam (bring your own), the in-memory and test providers, remote evaluation.
 pub use flags_runtime::{
-    Budget, CompileError, EngineOptions, FractionalVersion, InMemory, InMemoryFlag, TestClient,
-    provider, source,
+    Budget, CompileError, EngineOptions, FractionalVersion, InMemory, InMemoryFlag,
+    MissingRolloutKey, TestClient, provider, source,
 };
 #[cfg(feature = "http")]
 pub use flags_runtime::{remote, transport};

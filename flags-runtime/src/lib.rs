@@ -41,7 +41,9 @@ pub use context::Context;
 pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
-pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion, ObjectValue};
+pub use engine::{
+    Budget, CompileError, EngineOptions, FractionalVersion, MissingRolloutKey, ObjectValue,
+};
 pub use error::Error;
 pub use events::{
     EventDetails, Events, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus,

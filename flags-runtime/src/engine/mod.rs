@@ -13,6 +13,8 @@
 //! | `options.rs` | [`EngineOptions`] and the evaluation [`Budget`] |
 //! | `rule.rs` | the seam to the rule dialects: [`CompiledRule`](rule::CompiledRule), one variant per dialect |
 //! | `flagd/` | flagd's dialect (JSON Logic and flagd's operators): compiler and evaluator |
+//! | `flagship/` | Cloudflare Flagship's rules: compiler and evaluator |
+//! | `murmur3.rs`, `js_number.rs` | what dialects share: the seeded MurmurHash3, JavaScript's number text |
 //!
 //! The grammar of a dialect (which operators exist, what their arguments are) is defined once
 //! in `flags-schema` (for flagd, `flags_schema::flagd::grammar`), which its import-time
@@ -51,6 +53,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 mod flagd;
+mod flagship;
+mod js_number;
+mod murmur3;
 mod options;
 mod rule;
 mod snapshot;
@@ -58,7 +63,7 @@ mod table;
 mod value;
 
 pub use flagd::FractionalVersion;
-pub use options::{Budget, EngineOptions};
+pub use options::{Budget, EngineOptions, MissingRolloutKey};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;
@@ -87,6 +92,8 @@ pub(crate) enum ReasonCode {
     Default,
     Disabled,
     TargetingMatch,
+    /// A rule matched within a rollout under 100 %.
+    Split,
 }
 
 /// The outcome of resolving one flag, borrowing from the snapshot.
@@ -137,6 +144,7 @@ impl From<ReasonCode> for crate::details::Reason {
             ReasonCode::Default => crate::details::Reason::Default,
             ReasonCode::Disabled => crate::details::Reason::Disabled,
             ReasonCode::TargetingMatch => crate::details::Reason::TargetingMatch,
+            ReasonCode::Split => crate::details::Reason::Split,
         }
     }
 }

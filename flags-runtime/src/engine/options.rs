@@ -17,6 +17,8 @@ pub struct EngineOptions {
     pub fractional: FractionalVersion,
     /// What one evaluation of a rule that loops may spend.
     pub budget: Budget,
+    /// What a Flagship rollout does with a context that lacks the attribute it buckets by.
+    pub missing_rollout_key: MissingRolloutKey,
 }
 
 impl EngineOptions {
@@ -27,12 +29,44 @@ impl EngineOptions {
         self
     }
 
+    /// The options with what a Flagship rollout does with a context that lacks the attribute
+    /// it buckets by set (see [`MissingRolloutKey`]).
+    #[must_use]
+    pub fn with_missing_rollout_key(mut self, missing: MissingRolloutKey) -> EngineOptions {
+        self.missing_rollout_key = missing;
+        self
+    }
+
     /// The options with the evaluation budget of rules that loop set (see [`Budget`]).
     #[must_use]
     pub fn with_budget(mut self, budget: Budget) -> EngineOptions {
         self.budget = budget;
         self
     }
+}
+
+/// What a Flagship rollout under 100 % does with a context in which the attribute it buckets
+/// by (`targetingKey` unless the rollout names another) is missing or `null`.
+///
+/// Flagship's data plane draws a random bucket for every such evaluation, so that the same
+/// context may be in the rollout once and out of it the next time; that is the default, for
+/// answers identical to Flagship's. [`MissingRolloutKey::NotInRollout`] keeps such contexts
+/// out of every partial rollout instead (the rule does not match; the next rule is tried).
+///
+/// ```
+/// use flags_runtime::{EngineOptions, MissingRolloutKey};
+/// assert_eq!(EngineOptions::default().missing_rollout_key, MissingRolloutKey::RandomBucket);
+/// let sticky = EngineOptions::default().with_missing_rollout_key(MissingRolloutKey::NotInRollout);
+/// assert_eq!(sticky.missing_rollout_key, MissingRolloutKey::NotInRollout);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MissingRolloutKey {
+    /// A random bucket per evaluation, as Flagship's data plane does.
+    #[default]
+    RandomBucket,
+    /// Not in the rollout: the rule does not match.
+    NotInRollout,
 }
 
 /// What one evaluation of a targeting rule may spend when the rule loops (`map`, `filter`,
