@@ -219,6 +219,7 @@ case("attribute-not-string", flag([rule([cond(1, "equals", "pro")])]), {"1": "pr
 case("rule-order-first-wins", flag([rule([cond("plan", "equals", "pro")], "off"), rule([], "on")]), {"plan": "pro"})
 case("rule-order-falls-through", flag([rule([cond("plan", "equals", "pro")], "off"), rule([], "on")]), {"plan": "free"})
 case("rule-not-object-skipped", flag(["nope", rule([])]))
+case("only-rules-not-objects", flag(["nope", 1]), about="rules, all skipped: DEFAULT, not STATIC")
 
 # Rollouts.
 split = {"percentage": 50}

@@ -11,7 +11,7 @@ CASES.json: {"cases": [{name, account, flag, context, type, default}, ...]} (see
 (DISABLED: the caller's default and the default variation's name; a definition error:
 PARSE_ERROR; a value of the wrong type: TYPE_MISMATCH, as its `_typecheck_flag_value` decides),
 one per distinct outcome when the case draws random buckets (a rollout without its attribute):
-each draw is tried at the bottom and at the top of the range.
+every sequence of draws at the bottom and at the top of the range is tried.
 """
 
 import importlib.util
@@ -79,31 +79,31 @@ def resolve(engine, case):
 
 
 def outcomes(engine, case):
-    """Every outcome of the case: one when it draws no random bucket, else one per pattern of
-    low / high draws (the first 4 draws varied, the rest low)."""
-    draws = []
-
-    def fake(pattern):
-        def draw():
-            i = len(draws)
-            draws.append(i)
-            high = i < 4 and (pattern >> i) & 1
-            return 0.9999999 if high else 0.0
-        return draw
-
+    """Every outcome of the case: one when it draws no random bucket, else one per sequence of
+    draws at the bottom or the top of the range (every sequence, explored depth first; at
+    most 256 evaluations)."""
     seen = []
+    pending = [[]]
+    runs = 0
     real = random.random
     try:
-        random.random = fake(0)
-        first = resolve(engine, case)
-        seen.append(first)
-        count = len(draws)
-        for pattern in range(1, 1 << min(count, 4)):
-            draws.clear()
-            random.random = fake(pattern)
+        while pending and runs < 256:
+            prefix = pending.pop()
+            taken = []
+
+            def draw():
+                high = prefix[len(taken)] if len(taken) < len(prefix) else False
+                taken.append(high)
+                return 0.9999999 if high else 0.0
+
+            random.random = draw
             outcome = resolve(engine, case)
+            runs += 1
             if outcome not in seen:
                 seen.append(outcome)
+            # Every draw this run took low, past the prefix, could have been high.
+            for j in range(len(prefix), len(taken)):
+                pending.append(taken[:j] + [True])
     finally:
         random.random = real
     return seen

@@ -24,8 +24,8 @@ fn every_case_answers_as_flagship() {
     assert!(cases.len() >= 200, "{} cases", cases.len());
     let flags = cases.iter().enumerate().map(|(i, case)| {
         let account = case["account"].as_str().expect("account");
-        let flag = flag(account, &case["flag"])
-            .unwrap_or_else(|e| panic!("case `{}`: {e}", case["name"]));
+        let flag =
+            flag(account, &case["flag"]).unwrap_or_else(|e| panic!("case `{}`: {e}", case["name"]));
         (flag_key(i), flag)
     });
     let client = client(flags).expect("the cases load");
@@ -99,7 +99,10 @@ fn murmur_vectors_decide_rollouts() {
 fn seeded(seed: u32) -> (String, String) {
     // murmur3("aaaabbbbccccdddd1111222233334444:rollout_test", 0) = 3744267545, % 100 = 45.
     if seed == 45 {
-        return ("aaaabbbbccccdddd1111222233334444".into(), "rollout_test".into());
+        return (
+            "aaaabbbbccccdddd1111222233334444".into(),
+            "rollout_test".into(),
+        );
     }
     for i in 0.. {
         let key = format!("k{i}");

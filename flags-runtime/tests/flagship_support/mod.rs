@@ -91,7 +91,9 @@ pub fn read(client: &Client, key: &str, case: &Value) -> Value {
     let default = &case["default"];
     let key = key.to_owned();
     match case["type"].as_str().unwrap_or_default() {
-        "boolean" => eval(client, key, default.as_bool().unwrap_or(false), &ctx, |v| json!(v)),
+        "boolean" => eval(client, key, default.as_bool().unwrap_or(false), &ctx, |v| {
+            json!(v)
+        }),
         "string" => eval(
             client,
             key,
@@ -99,8 +101,12 @@ pub fn read(client: &Client, key: &str, case: &Value) -> Value {
             &ctx,
             |v| json!(v),
         ),
-        "integer" => eval(client, key, default.as_i64().unwrap_or(0), &ctx, |v| json!(v)),
-        "float" => eval(client, key, default.as_f64().unwrap_or(0.0), &ctx, |v| json!(v)),
+        "integer" => eval(client, key, default.as_i64().unwrap_or(0), &ctx, |v| {
+            json!(v)
+        }),
+        "float" => eval(client, key, default.as_f64().unwrap_or(0.0), &ctx, |v| {
+            json!(v)
+        }),
         _ => eval(
             client,
             key,

@@ -42,6 +42,7 @@ pub(crate) fn compile(
     }
     Ok(Rules {
         rules: rules.into_boxed_slice(),
+        written: !flag.rules.is_empty(),
     })
 }
 

@@ -40,6 +40,9 @@ pub(crate) use compile::compile;
 #[derive(Debug)]
 pub(crate) struct Rules {
     rules: Box<[Rule]>,
+    /// Whether the definitions have rules at all (some may be skipped): without, the flag is
+    /// static; with only skipped ones, it serves its default (reason DEFAULT).
+    written: bool,
 }
 
 /// One rule: conditions (all must match), an optional rollout, what it serves.
@@ -86,9 +89,9 @@ pub(crate) enum Decision<'r> {
 }
 
 impl Rules {
-    /// Whether there are no rules: the flag is static.
+    /// Whether the definitions have no rules: the flag is static.
     pub(crate) fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        !self.written
     }
 
     /// Runs the rules in order for `ctx`: the decision of the first that matches, `None` when
