@@ -327,3 +327,54 @@ mod tests {
         }
     }
 }
+
+/// Ours against node's own `String(x)`, `Number(x)` and `Date.parse` on the edge values of
+/// `conformance/flagship/js-edges.json` (written by `node_check.js`; `run.sh` writes a fresh
+/// one and names it in `FLAGSHIP_JS_EDGES`).
+#[cfg(test)]
+mod node {
+    use serde_json::Value as Json;
+
+    use super::*;
+
+    fn number(value: &Json) -> f64 {
+        match value {
+            Json::String(s) if s == "NaN" => f64::NAN,
+            Json::String(s) if s == "Infinity" => f64::INFINITY,
+            Json::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+            other => other.as_f64().unwrap_or(f64::NAN),
+        }
+    }
+
+    #[test]
+    fn node_agrees() {
+        let path = std::env::var("FLAGSHIP_JS_EDGES").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/flagship/js-edges.json").into()
+        });
+        let file = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let doc: Json = serde_json::from_str(&file).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let mut wrong = Vec::new();
+        for entry in doc["string"].as_array().into_iter().flatten() {
+            let n = number(&entry[0]);
+            let ours = text(&Value::Float(n)).map(|t| t.as_str().to_owned());
+            if ours.as_deref() != entry[1].as_str() {
+                wrong.push(format!("String({n:?}): node {}, ours {ours:?}", entry[1]));
+            }
+        }
+        for entry in doc["number"].as_array().into_iter().flatten() {
+            let s = entry[0].as_str().unwrap_or_default();
+            let (node, ours) = (number(&entry[1]), text_to_number(s));
+            if !(node == ours || node.is_nan() && ours.is_nan()) {
+                wrong.push(format!("Number({s:?}): node {node:?}, ours {ours:?}"));
+            }
+        }
+        for entry in doc["date"].as_array().into_iter().flatten() {
+            let s = entry["text"].as_str().unwrap_or_default();
+            let ours = parse_date_ms(s);
+            if ours != entry["ours"].as_i64() {
+                wrong.push(format!("Date.parse({s:?}): expected {}, ours {ours:?}", entry["ours"]));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
