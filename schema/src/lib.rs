@@ -3,8 +3,9 @@
 //!
 //! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
 //! variants, description, state, metadata, and (for in-process evaluation) its [`Targeting`]
-//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic so far, whose grammar
-//! is [`flagd::grammar`]). It is produced by one of the importers:
+//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic, whose grammar is
+//! [`flagd::grammar`], or Cloudflare Flagship's rules, [`flagship::grammar`]). It is produced
+//! by one of the importers:
 //!
 //! | input | function |
 //! | --- | --- |
@@ -21,8 +22,8 @@
 //!
 //! Every importer validates what it reads: an empty key, variants of mixed types, a default
 //! variant that is not among the variants, an unknown type, each is an [`Error`] naming the flag
-//! and the problem. Targeting rules are not errors (flagd loads every rule): [`flagd::lint`]
-//! reports the ones that do not do what they seem to.
+//! and the problem. Targeting rules are not errors (flagd and Flagship load every rule):
+//! [`flagd::lint`] and [`flagship::lint`] report the ones that do not do what they seem to.
 //!
 //! ```
 //! let manifest = flags_schema::import_str(r#"{

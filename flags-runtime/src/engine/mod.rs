@@ -17,8 +17,8 @@
 //! | `murmur3.rs`, `js_number.rs` | what dialects share: the seeded MurmurHash3, JavaScript's number text |
 //!
 //! The grammar of a dialect (which operators exist, what their arguments are) is defined once
-//! in `flags-schema` (for flagd, `flags_schema::flagd::grammar`), which its import-time
-//! checks and its compiler here both use.
+//! in `flags-schema` (`flags_schema::flagd::grammar`, `flags_schema::flagship::grammar`), which
+//! its import-time checks and its compiler here both use.
 //!
 //! # Bounded work
 //!

@@ -349,7 +349,11 @@ mod node {
     #[test]
     fn node_agrees() {
         let path = std::env::var("FLAGSHIP_JS_EDGES").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/flagship/js-edges.json").into()
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../conformance/flagship/js-edges.json"
+            )
+            .into()
         });
         let file = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let doc: Json = serde_json::from_str(&file).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -372,7 +376,10 @@ mod node {
             let s = entry["text"].as_str().unwrap_or_default();
             let ours = parse_date_ms(s);
             if ours != entry["ours"].as_i64() {
-                wrong.push(format!("Date.parse({s:?}): expected {}, ours {ours:?}", entry["ours"]));
+                wrong.push(format!(
+                    "Date.parse({s:?}): expected {}, ours {ours:?}",
+                    entry["ours"]
+                ));
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
