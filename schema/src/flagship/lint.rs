@@ -188,7 +188,7 @@ impl<'a> Walker<'a> {
             });
         }
         for (i, condition) in rule.conditions.iter().enumerate() {
-            self.condition(&format!("rule {n}, condition {}", i + 1), condition, 0);
+            self.condition(&format!("rule {n}, condition {}", i + 1), condition);
         }
         match variation_name(rule.serve_variation) {
             Some(name) if self.variants.contains_key(name.as_ref()) => {}
@@ -246,7 +246,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn condition(&mut self, at: &str, condition: &Value, depth: usize) {
+    fn condition(&mut self, at: &str, condition: &Value) {
         match Condition::read(condition) {
             Condition::NotObject => self.findings.add(WarningKind::Suspicious, || {
                 format!(
@@ -266,7 +266,7 @@ impl<'a> Walker<'a> {
                     }),
                     Some(clauses) => {
                         for (i, clause) in clauses.iter().enumerate() {
-                            self.condition(&format!("{at}, clause {}", i + 1), clause, depth + 1);
+                            self.condition(&format!("{at}, clause {}", i + 1), clause);
                         }
                     }
                 }
