@@ -63,7 +63,8 @@ mod table;
 mod value;
 
 pub use flagd::FractionalVersion;
-pub use options::{Budget, EngineOptions, MissingRolloutKey};
+pub use flagship::MissingRolloutKey;
+pub use options::{Budget, EngineOptions};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;

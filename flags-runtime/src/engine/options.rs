@@ -1,6 +1,7 @@
 //! The options of the in-process engine, whatever the dialect of the rules it evaluates.
 
 use super::flagd::FractionalVersion;
+use super::flagship::MissingRolloutKey;
 
 /// Options of the in-process engine.
 ///
@@ -43,30 +44,6 @@ impl EngineOptions {
         self.budget = budget;
         self
     }
-}
-
-/// What a Flagship rollout under 100 % does with a context in which the attribute it buckets
-/// by (`targetingKey` unless the rollout names another) is missing or `null`.
-///
-/// Flagship's data plane draws a random bucket for every such evaluation, so that the same
-/// context may be in the rollout once and out of it the next time; that is the default, for
-/// answers identical to Flagship's. [`MissingRolloutKey::NotInRollout`] keeps such contexts
-/// out of every partial rollout instead (the rule does not match; the next rule is tried).
-///
-/// ```
-/// use flags_runtime::{EngineOptions, MissingRolloutKey};
-/// assert_eq!(EngineOptions::default().missing_rollout_key, MissingRolloutKey::RandomBucket);
-/// let sticky = EngineOptions::default().with_missing_rollout_key(MissingRolloutKey::NotInRollout);
-/// assert_eq!(sticky.missing_rollout_key, MissingRolloutKey::NotInRollout);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum MissingRolloutKey {
-    /// A random bucket per evaluation, as Flagship's data plane does.
-    #[default]
-    RandomBucket,
-    /// Not in the rollout: the rule does not match.
-    NotInRollout,
 }
 
 /// What one evaluation of a targeting rule may spend when the rule loops (`map`, `filter`,

@@ -4,10 +4,9 @@
 use std::cell::Cell;
 use std::hash::BuildHasher as _;
 
-use super::Split;
 use super::eval::Attr;
+use super::{MissingRolloutKey, Split};
 use crate::engine::murmur3::murmur3;
-use crate::engine::options::MissingRolloutKey;
 
 /// `ceil(2^32 / 100)`: the hash's quotient by 100 divided by this is the bucket's fraction.
 const QUOTIENT_RANGE: f64 = 42_949_673.0;

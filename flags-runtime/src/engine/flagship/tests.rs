@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
-use super::{Decision, Rules, compile};
+use super::{Decision, MissingRolloutKey, Rules, compile};
 use crate::context::Context;
-use crate::engine::options::MissingRolloutKey;
 
 fn rules(rules: Json) -> Rules {
     let variants: BTreeMap<String, Json> =
