@@ -122,9 +122,18 @@ def main():
             case["expectedOneOf"] = found
     for vector in doc.get("murmur", []):
         vector["hash"] = engine.murmurhash3(vector["input"] * vector.get("repeat", 1), vector["seed"])
+    # One case per line: a change to a case reads as a one-line diff.
     with open(out_path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+        f.write("{\n")
+        for i, (name, items) in enumerate(doc.items()):
+            if not isinstance(items, list):
+                comma = "," if i + 1 < len(doc) else ""
+                f.write(f" {json.dumps(name)}: {json.dumps(items, ensure_ascii=False)}{comma}\n")
+                continue
+            f.write(f" {json.dumps(name)}: [\n")
+            f.write(",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items))
+            f.write("\n ]" + ("," if i + 1 < len(doc) else "") + "\n")
+        f.write("}\n")
 
 
 if __name__ == "__main__":
