@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Groups: `static` (typed reads of flags without rules), `targeting` (an `ends_with` rule and
-//! `fractional` rollouts), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
+//! `fractional` rollouts), `flagship` (Cloudflare Flagship's rules: static, one `ends_with`
+//! condition, a 50 % rollout), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
 //! same read on one and on two threads; compare the throughputs), `load` (parse, validate and
 //! compile a 10,000-flag configuration). `benches/README.md` has the measured table.
 
@@ -121,6 +122,75 @@ fn targeting(c: &mut Criterion) {
     });
     group.bench_function("fractional, bucketing by cat of attributes", |b| {
         b.iter(|| client.value(black_box(&by_email), &staff));
+    });
+    group.finish();
+}
+
+/// Flagship flags as its importer builds them (the rules in Flagship's dialect), from a lock file:
+/// static, one `ends_with` condition, a 50 % rollout by targeting key.
+fn flagship_client() -> Client {
+    use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
+    use serde_json::json;
+    let flag = |rules: serde_json::Value| {
+        let mut flag = Flag::new(FlagType::Boolean, Some(json!(false)));
+        flag.variants = [
+            ("on".to_owned(), json!(true)),
+            ("off".to_owned(), json!(false)),
+        ]
+        .into();
+        flag.default_variant = Some("off".to_owned());
+        if rules.as_array().is_some_and(|r| !r.is_empty()) {
+            flag.targeting = Some(Targeting::new(
+                Dialect::Flagship,
+                json!({ "account_id": "aaaabbbbccccdddd1111222233334444", "rules": rules }),
+            ));
+        }
+        flag
+    };
+    let mut manifest = Manifest::new();
+    manifest.flags.insert("fs-static".into(), flag(json!([])));
+    manifest.flags.insert(
+        "fs-ends-with".into(),
+        flag(
+            json!([{ "conditions": [{ "attribute": "email", "operator": "ends_with",
+                                       "value": "@example.com" }], "serve_variation": "on" }]),
+        ),
+    );
+    manifest.flags.insert(
+        "rollout_test".into(),
+        flag(
+            json!([{ "conditions": [], "serve_variation": "on", "rollout": { "percentage": 50 } }]),
+        ),
+    );
+    Client::builder()
+        .in_process(flags::source::json(manifest.to_lock_string()))
+        .build()
+        .expect("the Flagship flags load")
+}
+
+fn flagship(c: &mut Criterion) {
+    let client = flagship_client();
+    let staff = Context::new("0").with("email", "ada@example.com");
+    let other = Context::new("2").with("email", "bob@elsewhere.org");
+    let fixed = FlagKey::<bool>::new("fs-static", false);
+    let ends_with = FlagKey::<bool>::new("fs-ends-with", false);
+    let rollout = FlagKey::<bool>::new("rollout_test", false);
+
+    let mut group = c.benchmark_group("flagship");
+    group.bench_function("static bool", |b| {
+        b.iter(|| client.value(black_box(&fixed), &staff));
+    });
+    group.bench_function("ends_with condition, matching", |b| {
+        b.iter(|| client.value(black_box(&ends_with), &staff));
+    });
+    group.bench_function("ends_with condition, not matching", |b| {
+        b.iter(|| client.value(black_box(&ends_with), &other));
+    });
+    group.bench_function("50 % rollout by targeting key, in (SPLIT)", |b| {
+        b.iter(|| client.value(black_box(&rollout), &staff));
+    });
+    group.bench_function("50 % rollout by targeting key, out (DEFAULT)", |b| {
+        b.iter(|| client.value(black_box(&rollout), &other));
     });
     group.finish();
 }
@@ -252,6 +322,7 @@ criterion_group!(
     benches,
     static_reads,
     targeting,
+    flagship,
     whole_struct,
     threads,
     load

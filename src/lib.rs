@@ -85,7 +85,7 @@ pub use flags_runtime::{
 // seam (bring your own), the in-memory and test providers, remote evaluation.
 pub use flags_runtime::{
     Budget, CompileError, EngineOptions, Format, FractionalVersion, InMemory, InMemoryFlag,
-    TestClient, provider, source,
+    MissingRolloutKey, TestClient, provider, source,
 };
 #[cfg(feature = "http")]
 pub use flags_runtime::{remote, transport};

@@ -242,6 +242,50 @@ fn scalar_evaluation_does_not_allocate() {
     });
     assert_eq!(n, 0, "1000 rounds of targeted reads allocated {n} times");
 
+    // Flagship's rules: static, one `ends_with` condition, a 50 % rollout (by a string key, by
+    // a number written on the stack, and without the key: a random bucket).
+    let flagship = flagship_client();
+    let fs_static = FlagKey::<bool>::new("fs-static", false);
+    let fs_ends_with = FlagKey::<bool>::new("fs-ends-with", false);
+    let fs_rollout = FlagKey::<bool>::new("rollout_test", false);
+    let split_ctx = Context::new("0")
+        .with("email", "ada@example.com")
+        .with("n", 12.5);
+    for (key, reason) in [
+        (&fs_static, Reason::Static),
+        (&fs_ends_with, Reason::TargetingMatch),
+        (&fs_rollout, Reason::Split),
+    ] {
+        assert_eq!(
+            flagship.details(key, &split_ctx).reason,
+            reason,
+            "{}",
+            key.key()
+        );
+        assert!(flagship.value(key, &split_ctx), "{}", key.key());
+    }
+    for (key, what) in [
+        (&fs_static, "a static Flagship flag"),
+        (&fs_ends_with, "a Flagship `ends_with` rule"),
+        (&fs_rollout, "a Flagship 50 % rollout"),
+    ] {
+        let n = allocations(|| flagship.value(key, &split_ctx));
+        assert_eq!(n, 0, "{what} allocated {n} times");
+    }
+    let by_number = FlagKey::<bool>::new("fs-rollout-by-number", false);
+    let _ = flagship.value(&by_number, &split_ctx);
+    let _ = flagship.value(&fs_rollout, &anonymous);
+    let n = allocations(|| {
+        let mut on = 0;
+        for i in 0..1000 {
+            let ctx = if i % 2 == 0 { &split_ctx } else { &anonymous };
+            on += u32::from(flagship.value(&by_number, ctx))
+                + u32::from(flagship.value(&fs_rollout, ctx));
+        }
+        on
+    });
+    assert_eq!(n, 0, "1000 rounds of Flagship rollouts allocated {n} times");
+
     // The measured results are the flags' values, not defaults.
     assert!(allocations(|| client.value(&dark_mode, &ctx)) == 0 && client.value(&dark_mode, &ctx));
 
@@ -384,4 +428,51 @@ fn remote_cache_hits_do_not_allocate(ctx: &Context) {
     assert!(allocations(|| client.value(&beta, &someone_else)) > 0);
     assert!(!client.value(&beta, &someone_else));
     assert_eq!(server.count(), 3, "every read after the first was a hit");
+}
+
+/// Three Flagship flags (static, an `ends_with` rule, 50 % rollouts), in Flagship's dialect as
+/// its importer builds them, served from a lock file.
+fn flagship_client() -> Client {
+    use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
+    use serde_json::json;
+    let flag = |rules: serde_json::Value| {
+        let mut flag = Flag::new(FlagType::Boolean, Some(json!(false)));
+        flag.variants = [
+            ("on".to_owned(), json!(true)),
+            ("off".to_owned(), json!(false)),
+        ]
+        .into();
+        flag.default_variant = Some("off".to_owned());
+        if rules.as_array().is_some_and(|r| !r.is_empty()) {
+            flag.targeting = Some(Targeting::new(
+                Dialect::Flagship,
+                json!({ "account_id": "aaaabbbbccccdddd1111222233334444", "rules": rules }),
+            ));
+        }
+        flag.default_variant = Some("off".to_owned());
+        flag
+    };
+    let mut static_flag = flag(json!([]));
+    static_flag.default_variant = Some("on".to_owned());
+    static_flag.default = Some(json!(true));
+    let mut manifest = Manifest::new();
+    manifest.flags.insert("fs-static".into(), static_flag);
+    manifest.flags.insert(
+        "fs-ends-with".into(),
+        flag(json!([{ "conditions": [{ "attribute": "email", "operator": "ends_with", "value": "@example.com" }], "serve_variation": "on" }])),
+    );
+    manifest.flags.insert(
+        "rollout_test".into(),
+        flag(
+            json!([{ "conditions": [], "serve_variation": "on", "rollout": { "percentage": 50 } }]),
+        ),
+    );
+    manifest.flags.insert(
+        "fs-rollout-by-number".into(),
+        flag(json!([{ "conditions": [], "serve_variation": "on", "rollout": { "percentage": 50, "attribute": "n" } }])),
+    );
+    Client::builder()
+        .in_process(source::json(manifest.to_lock_string()))
+        .build()
+        .expect("the Flagship flags load")
 }

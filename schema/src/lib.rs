@@ -3,8 +3,9 @@
 //!
 //! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
 //! variants, description, state, metadata, and (for in-process evaluation) its [`Targeting`]
-//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic so far, whose grammar
-//! is [`flagd::grammar`]). It is produced by one of the importers:
+//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic, whose grammar is
+//! [`flagd::grammar`], or Cloudflare Flagship's rules, [`flagship::grammar`]). It is produced
+//! by one of the importers:
 //!
 //! | input | function |
 //! | --- | --- |
@@ -22,8 +23,8 @@
 //!
 //! Every importer validates what it reads: an empty key, variants of mixed types, a default
 //! variant that is not among the variants, an unknown type, each is an [`Error`] naming the flag
-//! and the problem. Targeting rules are not errors (flagd loads every rule): [`flagd::lint`]
-//! reports the ones that do not do what they seem to.
+//! and the problem. Targeting rules are not errors (flagd and Flagship load every rule):
+//! [`flagd::lint`] and [`flagship::lint`] report the ones that do not do what they seem to.
 //!
 //! ```
 //! let manifest = flags_schema::import_str(r#"{
@@ -44,6 +45,7 @@
 
 mod error;
 pub mod flagd;
+pub mod flagship;
 mod import;
 mod limits;
 mod manifest;
@@ -51,8 +53,8 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, flagship, flipt, gofeatureflag, import, import_as, import_str, load_as,
-    load_str, ofrep, openfeature_api, openfeature_cli, parse_str, read,
+    Format, Loaded, flipt, gofeatureflag, import, import_as, import_str, load_as, load_str, ofrep,
+    openfeature_api, openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{

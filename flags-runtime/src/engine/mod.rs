@@ -14,10 +14,12 @@
 //! | `outcome.rs` | what a read answers ([`Outcome`]), a [`CompileError`] |
 //! | `rule.rs` | the seam to the rule dialects: [`CompiledRule`](rule::CompiledRule), one variant per dialect |
 //! | `flagd/` | flagd's dialect (JSON Logic and flagd's operators): compiler and evaluator |
+//! | `flagship/` | Cloudflare Flagship's rules: compiler and evaluator |
+//! | `murmur3.rs`, `js_number.rs` | what dialects share: the seeded MurmurHash3, JavaScript's number text |
 //!
 //! The grammar of a dialect (which operators exist, what their arguments are) is defined once
-//! in `flags-schema` (for flagd, `flags_schema::flagd::grammar`), which its import-time
-//! checks and its compiler here both use.
+//! in `flags-schema` (`flags_schema::flagd::grammar`, `flags_schema::flagship::grammar`), which
+//! its import-time checks and its compiler here both use.
 //!
 //! # Bounded work
 //!
@@ -48,6 +50,9 @@
 //!   `GENERAL`, logged once per flag and configuration.
 
 mod flagd;
+mod flagship;
+mod js_number;
+mod murmur3;
 mod options;
 mod outcome;
 mod rule;
@@ -55,6 +60,7 @@ mod snapshot;
 mod table;
 mod value;
 
+pub use flagship::MissingRolloutKey;
 pub use options::{Budget, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
 pub(crate) use outcome::{Outcome, ReasonCode, Resolved, next_generation, type_mismatch};

@@ -1,5 +1,7 @@
 //! The options of the in-process engine, whatever the dialect of the rules it evaluates.
 
+use super::flagship::MissingRolloutKey;
+
 /// Options of the in-process engine.
 ///
 /// ```
@@ -15,6 +17,8 @@ pub struct EngineOptions {
     pub fractional: FractionalVersion,
     /// What one evaluation of a rule that loops may spend.
     pub budget: Budget,
+    /// What a Flagship rollout does with a context that lacks the attribute it buckets by.
+    pub missing_rollout_key: MissingRolloutKey,
 }
 
 impl EngineOptions {
@@ -22,6 +26,14 @@ impl EngineOptions {
     #[must_use]
     pub fn with_fractional(mut self, version: FractionalVersion) -> EngineOptions {
         self.fractional = version;
+        self
+    }
+
+    /// The options with what a Flagship rollout does with a context that lacks the attribute
+    /// it buckets by set (see [`MissingRolloutKey`]).
+    #[must_use]
+    pub fn with_missing_rollout_key(mut self, missing: MissingRolloutKey) -> EngineOptions {
+        self.missing_rollout_key = missing;
         self
     }
 

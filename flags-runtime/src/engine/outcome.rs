@@ -25,6 +25,8 @@ pub(crate) enum ReasonCode {
     Default,
     Disabled,
     TargetingMatch,
+    /// A rule matched within a rollout under 100 %.
+    Split,
 }
 
 /// The outcome of resolving one flag, borrowing from the snapshot.
@@ -75,6 +77,7 @@ impl From<ReasonCode> for crate::details::Reason {
             ReasonCode::Default => crate::details::Reason::Default,
             ReasonCode::Disabled => crate::details::Reason::Disabled,
             ReasonCode::TargetingMatch => crate::details::Reason::TargetingMatch,
+            ReasonCode::Split => crate::details::Reason::Split,
         }
     }
 }

@@ -2,15 +2,18 @@
 //! its dialect's compiler into a [`CompiledRule`], and a read runs it through one `match`.
 //!
 //! The snapshot, its key table and the key slots know nothing of a dialect; each dialect has a
-//! folder of its own (`flagd/`) with its compiler and evaluator. Adding a dialect adds a
+//! folder of its own (`flagd/`, `flagship/`) with its compiler and evaluator. Adding a dialect adds a
 //! variant to [`CompiledRule`], a field to [`RuleCompiler`] for what its rules share while a
 //! configuration compiles, and an arm to each `match` below.
 
+use std::collections::BTreeMap;
+
 use flags_schema::{Dialect, Manifest, Targeting};
 
-use super::EngineOptions;
 use super::flagd;
+use super::flagship;
 use super::outcome::RuleFailure;
+use super::{EngineOptions, ReasonCode};
 use crate::context::Context;
 
 /// A targeting rule, compiled by its dialect's compiler.
@@ -18,6 +21,18 @@ use crate::context::Context;
 pub(crate) enum CompiledRule {
     /// A flagd rule: JSON Logic with flagd's operators.
     Flagd(flagd::Rule),
+    /// Cloudflare Flagship's rules.
+    Flagship(flagship::Rules),
+}
+
+/// What a rule chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Choice<'r> {
+    /// The variant of this name, and why (TARGETING_MATCH or SPLIT).
+    Variant(&'r str, ReasonCode),
+    /// The part of the rule the evaluation reached is malformed: the flag answers
+    /// `PARSE_ERROR`, for this reason.
+    Malformed(&'r str),
 }
 
 /// What the rules of one configuration share while they compile, per dialect (flagd's: the
@@ -34,12 +49,15 @@ impl<'e> RuleCompiler<'e> {
         }
     }
 
-    /// Compiles a flag's targeting. `Ok(None)` when its dialect reads it as no rule (flagd:
-    /// `{}`, `[]`, `""`, numbers, booleans): the flag serves its default variant. `Err` is a
-    /// sentence saying why the rule cannot be evaluated (the flag answers `PARSE_ERROR`).
+    /// Compiles the targeting of flag `key`, whose variants are `variants`. `Ok(None)` when
+    /// its dialect reads it as no rule (flagd: `{}`, `[]`, `""`, numbers, booleans; Flagship:
+    /// no rules): the flag serves its default variant. `Err` is a sentence saying why the rule
+    /// cannot be evaluated (the flag answers `PARSE_ERROR`).
     pub(crate) fn compile(
         &mut self,
+        key: &str,
         targeting: &'e Targeting,
+        variants: &BTreeMap<String, serde_json::Value>,
         options: &EngineOptions,
     ) -> Result<Option<CompiledRule>, String> {
         match targeting.dialect {
@@ -50,6 +68,8 @@ impl<'e> RuleCompiler<'e> {
                 flagd::Rule::compile_in(&targeting.rule, &mut self.flagd, options)
                     .map(|rule| Some(CompiledRule::Flagd(rule)))
             }
+            Dialect::Flagship => flagship::compile(key, &targeting.rule, variants)
+                .map(|rules| (!rules.is_empty()).then_some(CompiledRule::Flagship(rules))),
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
             )),
@@ -59,17 +79,34 @@ impl<'e> RuleCompiler<'e> {
 
 impl CompiledRule {
     /// Runs the rule for `flag_key` and `ctx`: `Ok(None)` when it decides nothing (the flag
-    /// serves its default), else `choose` of the name of the variant it picks.
+    /// serves its default), else `choose` of what it picks.
     #[inline]
     pub(crate) fn evaluate<R>(
         &self,
         flag_key: &str,
         ctx: &Context,
         options: &EngineOptions,
-        choose: impl FnOnce(&str) -> R,
+        choose: impl FnOnce(Choice<'_>) -> R,
     ) -> Result<Option<R>, RuleFailure> {
         match self {
-            CompiledRule::Flagd(rule) => rule.choose(flag_key, ctx, options, choose),
+            CompiledRule::Flagd(rule) => rule.choose(flag_key, ctx, options, |name| {
+                choose(Choice::Variant(name, ReasonCode::TargetingMatch))
+            }),
+            CompiledRule::Flagship(rules) => Ok(rules
+                .decide(ctx, options.missing_rollout_key)
+                .map(|decision| {
+                    choose(match decision {
+                        flagship::Decision::Serve { variation, split } => Choice::Variant(
+                            variation,
+                            if split {
+                                ReasonCode::Split
+                            } else {
+                                ReasonCode::TargetingMatch
+                            },
+                        ),
+                        flagship::Decision::Malformed(why) => Choice::Malformed(why),
+                    })
+                })),
         }
     }
 }

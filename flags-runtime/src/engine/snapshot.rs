@@ -6,7 +6,7 @@ use std::sync::Arc;
 use flags_schema::{FlagState, Manifest};
 
 use super::outcome::RuleFailure;
-use super::rule::{CompiledRule, RuleCompiler};
+use super::rule::{Choice, CompiledRule, RuleCompiler};
 use super::table::KeyTable;
 use super::value::CompiledValue;
 use super::{CompileError, EngineOptions, Outcome, ReasonCode, Resolved, next_generation};
@@ -148,7 +148,7 @@ impl Snapshot {
             // A disabled flag's rule is not compiled: it is never evaluated.
             let rule = match &flag.targeting {
                 Some(targeting) if flag.state == FlagState::Enabled => {
-                    rules.compile(targeting, options)
+                    rules.compile(key, targeting, &flag.variants, options)
                 }
                 _ => Ok(None),
             };
@@ -362,7 +362,11 @@ impl Snapshot {
     ) -> Outcome<'s> {
         let chosen = targeted
             .rule
-            .evaluate(&flag.key, ctx, &self.options, |name| {
+            .evaluate(&flag.key, ctx, &self.options, |choice| {
+                let (name, reason) = match choice {
+                    Choice::Variant(name, reason) => (name, reason),
+                    Choice::Malformed(why) => return malformed(flag, why),
+                };
                 match flag
                     .variants
                     .binary_search_by(|v| v.name.as_ref().cmp(name))
@@ -370,7 +374,7 @@ impl Snapshot {
                     Ok(i) => Outcome::Value {
                         value: flag.variants[i].value.as_ref(),
                         variant: Some(&flag.variants[i].name),
-                        reason: ReasonCode::TargetingMatch,
+                        reason,
                     },
                     Err(_) => Outcome::Error(EvaluationError::new(
                         ErrorCode::General,
@@ -403,6 +407,20 @@ impl Snapshot {
             )),
         }
     }
+}
+
+/// A rule whose part the evaluation reached is malformed (a Flagship rule serving a variation
+/// that does not exist): the caller's default with PARSE_ERROR.
+#[cold]
+#[inline(never)]
+fn malformed<'s>(flag: &CompiledFlag, why: &str) -> Outcome<'s> {
+    Outcome::Error(EvaluationError::new(
+        ErrorCode::ParseError,
+        format!(
+            "the targeting rule of flag `{}` cannot be evaluated: {why}",
+            flag.key
+        ),
+    ))
 }
 
 /// A rule that exceeded its evaluation budget: the caller's default with GENERAL, logged once

@@ -13,7 +13,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 
 mod detect;
 pub(crate) mod flagd;
-pub mod flagship;
+pub(crate) mod flagship;
 pub mod flipt;
 pub mod gofeatureflag;
 pub mod ofrep;
@@ -266,6 +266,7 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
         }
     };
     warnings.extend(crate::flagd::lint(&manifest));
+    warnings.extend(crate::flagship::lint(&manifest));
     Ok(Loaded {
         manifest,
         warnings,

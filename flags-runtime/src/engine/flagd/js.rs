@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 
 use super::Val;
+pub(crate) use crate::engine::js_number::{StackStr, string_to_number, write_number};
 use crate::value::Value;
 
 /// `json-logic-engine`'s truthiness: JavaScript's, except that empty arrays and empty plain
@@ -72,159 +72,6 @@ pub(crate) fn to_number(value: &Val<'_>) -> f64 {
         Val::Str(s) => string_to_number(s),
         Val::String(s) => string_to_number(s),
         other => string_to_number(&to_js_string(other)),
-    }
-}
-
-/// JavaScript's `StringToNumber`: whitespace trimmed, empty is 0, decimal literals,
-/// `Infinity`, and unsigned `0x` / `0o` / `0b` literals; anything else is NaN.
-pub(crate) fn string_to_number(text: &str) -> f64 {
-    let s = text.trim_matches(is_js_whitespace);
-    if s.is_empty() {
-        return 0.0;
-    }
-    for (prefix, radix) in [
-        ("0x", 16),
-        ("0X", 16),
-        ("0o", 8),
-        ("0O", 8),
-        ("0b", 2),
-        ("0B", 2),
-    ] {
-        if let Some(digits) = s.strip_prefix(prefix) {
-            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-                return f64::NAN;
-            }
-            return digits.chars().fold(0.0, |acc, c| {
-                acc * f64::from(radix) + f64::from(c.to_digit(radix).unwrap_or(0))
-            });
-        }
-    }
-    let (sign, body) = match s.as_bytes()[0] {
-        b'+' => (1.0, &s[1..]),
-        b'-' => (-1.0, &s[1..]),
-        _ => (1.0, s),
-    };
-    if body == "Infinity" {
-        return sign * f64::INFINITY;
-    }
-    if !is_decimal_literal(body) {
-        return f64::NAN;
-    }
-    body.parse::<f64>().map_or(f64::NAN, |n| sign * n)
-}
-
-/// `digits [. digits] [e [+-] digits]` or `. digits [exponent]`, without sign.
-fn is_decimal_literal(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    let int_start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() {
-        i += 1;
-    }
-    let int_digits = i - int_start;
-    let mut frac_digits = 0;
-    if i < bytes.len() && bytes[i] == b'.' {
-        i += 1;
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        frac_digits = i - start;
-    }
-    if int_digits == 0 && frac_digits == 0 {
-        return false;
-    }
-    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
-        i += 1;
-        if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    i == bytes.len()
-}
-
-/// JavaScript's white space and line terminators (what `String.prototype.trim` removes).
-fn is_js_whitespace(c: char) -> bool {
-    matches!(
-        c,
-        '\u{9}' | '\u{a}' | '\u{b}' | '\u{c}' | '\u{d}' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-/// A number as JavaScript's `Number.prototype.toString()` writes it.
-pub(crate) fn write_number(out: &mut impl std::fmt::Write, n: f64) {
-    if n.is_nan() {
-        let _ = out.write_str("NaN");
-        return;
-    }
-    if n == 0.0 {
-        let _ = out.write_str("0");
-        return;
-    }
-    if n.is_infinite() {
-        let _ = out.write_str(if n > 0.0 { "Infinity" } else { "-Infinity" });
-        return;
-    }
-    if n.fract() == 0.0 && n.abs() < 1e21 {
-        // Exact integers below 2^63 print directly.
-        if n.abs() < 9.0e18 {
-            let _ = write!(out, "{}", n as i64);
-            return;
-        }
-    }
-    // Shortest round-trip digits and exponent, from Rust's `{:e}` (also shortest).
-    let mut buf = StackStr::<40>::new();
-    let _ = write!(buf, "{:e}", n.abs());
-    let text = buf.as_str();
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let mut digits = StackStr::<24>::new();
-    for c in mantissa.chars().filter(|c| *c != '.') {
-        let _ = digits.write_char(c);
-    }
-    let digits = digits.as_str();
-    let k = digits.len() as i32;
-    let point = exponent + 1; // JavaScript's n
-    if n < 0.0 {
-        let _ = out.write_char('-');
-    }
-    if k <= point && point <= 21 {
-        let _ = out.write_str(digits);
-        for _ in 0..(point - k) {
-            let _ = out.write_char('0');
-        }
-    } else if 0 < point && point <= 21 {
-        let (int, frac) = digits.split_at(point as usize);
-        let _ = write!(out, "{int}.{frac}");
-    } else if -6 < point && point <= 0 {
-        let _ = out.write_str("0.");
-        for _ in 0..(-point) {
-            let _ = out.write_char('0');
-        }
-        let _ = out.write_str(digits);
-    } else {
-        let e = point - 1;
-        let sign = if e < 0 { '-' } else { '+' };
-        let (first, rest) = digits.split_at(1);
-        if rest.is_empty() {
-            let _ = write!(out, "{first}e{sign}{}", e.abs());
-        } else {
-            let _ = write!(out, "{first}.{rest}e{sign}{}", e.abs());
-        }
     }
 }
 
@@ -387,37 +234,6 @@ pub(crate) fn utf16_slice(s: &str, start: usize, end: usize) -> Cow<'_, str> {
     let end = end.min(units.len());
     let start = start.min(end);
     Cow::Owned(String::from_utf16_lossy(&units[start..end]))
-}
-
-/// A fixed-capacity string on the stack, for formatting without allocating.
-pub(crate) struct StackStr<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> StackStr<N> {
-    pub(crate) fn new() -> Self {
-        StackStr {
-            buf: [0; N],
-            len: 0,
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl<const N: usize> std::fmt::Write for StackStr<N> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        if end > N {
-            return Err(std::fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

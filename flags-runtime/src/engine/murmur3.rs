@@ -1,0 +1,208 @@
+//! MurmurHash3 x86 32-bit with a seed: the rollout hash of flagd's `fractional` (seed 0) and of
+//! Flagship's rollouts (seeded per flag). A leaf: it imports nothing from the engine.
+
+/// MurmurHash3 x86 32-bit with `seed`, over the concatenation of `parts` (so that a key made
+/// of several pieces is hashed without building it).
+#[inline]
+pub(crate) fn murmur3(parts: &[&[u8]], seed: u32) -> u32 {
+    let mut h: u32 = seed;
+    let mut carry = [0u8; 4];
+    let mut carried = 0;
+    let mut len = 0usize;
+    for part in parts {
+        len += part.len();
+        let mut bytes: &[u8] = part;
+        if carried > 0 {
+            let take = (4 - carried).min(bytes.len());
+            carry[carried..carried + take].copy_from_slice(&bytes[..take]);
+            carried += take;
+            bytes = &bytes[take..];
+            if carried < 4 {
+                continue;
+            }
+            h = murmur3_round(h, u32::from_le_bytes(carry));
+        }
+        let mut blocks = bytes.chunks_exact(4);
+        for block in &mut blocks {
+            h = murmur3_round(
+                h,
+                u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+            );
+        }
+        let rest = blocks.remainder();
+        carry[..rest.len()].copy_from_slice(rest);
+        carried = rest.len();
+    }
+    murmur3_finish(h, &carry[..carried], len)
+}
+
+const C1: u32 = 0xcc9e_2d51;
+const C2: u32 = 0x1b87_3593;
+
+#[inline]
+fn murmur3_round(h: u32, k: u32) -> u32 {
+    let k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    (h ^ k)
+        .rotate_left(13)
+        .wrapping_mul(5)
+        .wrapping_add(0xe654_6b64)
+}
+
+#[inline]
+fn murmur3_finish(mut h: u32, tail: &[u8], len: usize) -> u32 {
+    if !tail.is_empty() {
+        let mut k: u32 = 0;
+        for (i, byte) in tail.iter().enumerate() {
+            k |= u32::from(*byte) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    }
+    h ^= len as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+/// MurmurHash3 x86 32-bit over one slice (the reference for the chunked form).
+#[cfg(test)]
+fn murmur3_slice(bytes: &[u8], seed: u32) -> u32 {
+    let mut h = seed;
+    let mut blocks = bytes.chunks_exact(4);
+    for block in &mut blocks {
+        h = murmur3_round(
+            h,
+            u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+        );
+    }
+    murmur3_finish(h, blocks.remainder(), bytes.len())
+}
+
+/// Byte-at-a-time MurmurHash3, to check the chunked form against.
+#[cfg(test)]
+fn murmur3_streaming(parts: &[&[u8]], seed: u32) -> u32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+    let mut h: u32 = seed;
+    let mut len = 0usize;
+    let mut block = [0u8; 4];
+    let mut filled = 0;
+    let mix = |h: u32, k: u32| -> u32 {
+        let k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+        (h ^ k)
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64)
+    };
+    for part in parts {
+        for &byte in *part {
+            block[filled] = byte;
+            filled += 1;
+            len += 1;
+            if filled == 4 {
+                h = mix(h, u32::from_le_bytes(block));
+                filled = 0;
+            }
+        }
+    }
+    if filled > 0 {
+        let mut k: u32 = 0;
+        for (i, byte) in block[..filled].iter().enumerate() {
+            k |= u32::from(*byte) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    }
+    h ^= len as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn murmur3_vectors() {
+        assert_eq!(murmur3(&[b"ejOoVL"], 0), 0x0000_0000);
+        assert_eq!(murmur3(&[b"ceQdGm"], 0), 0xFFFF_FFFF);
+        assert_eq!(murmur3(&[b""], 0), 0);
+        // Reference values of MurmurHash3_x86_32 with seed 0.
+        assert_eq!(murmur3(&[b"hello"], 0), 0x248b_fa47);
+        assert_eq!(
+            murmur3(&[b"The quick brown fox jumps over the lazy dog"], 0),
+            0x2e4f_f723
+        );
+        // Chunking does not change the hash.
+        assert_eq!(murmur3(&[b"hel", b"lo"], 0), murmur3(&[b"hello"], 0));
+        assert_eq!(murmur3(&[b"", b"ejOo", b"VL"], 0), 0);
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "flag-key-user-1234567",
+            "é😀",
+        ] {
+            let (a, b) = text.as_bytes().split_at(text.len() / 2);
+            assert_eq!(
+                murmur3(&[a, b], 0),
+                murmur3_streaming(&[text.as_bytes()], 0)
+            );
+        }
+        for text in ["", "abc", "abcdefgh", "abcdefghi"] {
+            for i in 0..=text.len() {
+                for j in i..=text.len() {
+                    let parts = [
+                        &text.as_bytes()[..i],
+                        &text.as_bytes()[i..j],
+                        &text.as_bytes()[j..],
+                    ];
+                    assert_eq!(
+                        murmur3(&parts, 0),
+                        murmur3_slice(text.as_bytes(), 0),
+                        "{text} {i} {j}"
+                    );
+                }
+            }
+        }
+        let long = "x".repeat(300);
+        assert_eq!(
+            murmur3(&[b"k", long.as_bytes()], 0),
+            murmur3_streaming(&[b"k", long.as_bytes()], 0)
+        );
+    }
+
+    /// The vectors of Flagship's conformance file (seeded, over UTF-8).
+    #[test]
+    fn seeded_vectors() {
+        let hash = |text: &str, seed| murmur3(&[text.as_bytes()], seed);
+        assert_eq!(hash("", 0), 0);
+        assert_eq!(hash("hello", 0), 613_153_351);
+        assert_eq!(hash("hello", 42), 3_806_057_185);
+        assert_eq!(hash("🚀🎉", 0), 727_794_551);
+        assert_eq!(hash("日本語", 45), 1_482_885_209);
+        assert_eq!(
+            hash("aaaabbbbccccdddd1111222233334444:rollout_test", 0),
+            3_744_267_545
+        );
+        assert_eq!(hash(&"a".repeat(1000), 7), 4_253_212_744);
+        for seed in [0, 1, 45, u32::MAX] {
+            for text in ["", "a", "abcde", "é😀x"] {
+                let (a, b) = text.as_bytes().split_at(text.len() / 2);
+                assert_eq!(murmur3(&[a, b], seed), murmur3_slice(text.as_bytes(), seed));
+                assert_eq!(
+                    murmur3(&[a, b], seed),
+                    murmur3_streaming(&[text.as_bytes()], seed)
+                );
+            }
+        }
+    }
+}
