@@ -92,3 +92,21 @@ pub fn json_schema() -> String {
     text.push('\n');
     text
 }
+
+/// The lint of every flag's targeting rule, each by its dialect's grammar
+/// ([`flagd::lint`], [`flagship::lint`]): what loads but does not do what it seems to.
+///
+/// ```
+/// let manifest = flags_schema::import_str(
+///     r#"{"flags": {"f": {"state": "ENABLED", "variants": {"on": true, "off": false},
+///        "defaultVariant": "off", "targeting": {"if": [{"starts_with": [{"var": "email"}]}, "on"]}}}}"#,
+///     "flags.json",
+/// )?;
+/// assert_eq!(flags_schema::lint(&manifest).len(), 1);
+/// # Ok::<(), flags_schema::Error>(())
+/// ```
+pub fn lint(manifest: &Manifest) -> Vec<Warning> {
+    let mut warnings = flagd::lint(manifest);
+    warnings.extend(flagship::lint(manifest));
+    warnings
+}

@@ -169,7 +169,7 @@ fn import_flag(key: &str, value: &Value, account: Option<&str>) -> Result<Flag, 
     }
     if let Some(account) = account {
         flag.targeting = match fields.get("rules") {
-            Some(Value::Array(rules)) => targeting(account, rules.clone()),
+            Some(Value::Array(rules)) => targeting(account, key, fields.get("key"), rules.clone()),
             None | Some(Value::Null) => None,
             Some(other) => {
                 return Err(Problem::InvalidField {
@@ -185,10 +185,23 @@ fn import_flag(key: &str, value: &Value, account: Option<&str>) -> Result<Flag, 
 
 /// The targeting of a flag with these rules (none for no rules): the rules as written, with
 /// the account whose id seeds their rollouts.
-fn targeting(account_id: &str, rules: Vec<Value>) -> Option<Targeting> {
+///
+/// The data plane seeds a flag's rollouts with the definition's own `key` field; when it
+/// differs from the key the flag is listed under, it is kept as the rule's `key`.
+fn targeting(
+    account_id: &str,
+    listed_as: &str,
+    own_key: Option<&Value>,
+    rules: Vec<Value>,
+) -> Option<Targeting> {
     (!rules.is_empty()).then(|| {
         let mut rule = Map::new();
         rule.insert("account_id".to_owned(), Value::from(account_id));
+        if let Some(Value::String(own)) = own_key
+            && own != listed_as
+        {
+            rule.insert("key".to_owned(), Value::from(own.as_str()));
+        }
         rule.insert("rules".to_owned(), Value::Array(rules));
         Targeting::new(Dialect::Flagship, Value::Object(rule))
     })
@@ -273,7 +286,7 @@ impl Lenient<'_, '_> {
         };
         flag.state = self.state(fields.get("enabled"));
         flag.targeting = match fields.remove("rules") {
-            Some(Value::Array(rules)) => targeting(account_id, rules),
+            Some(Value::Array(rules)) => targeting(account_id, self.key, fields.get("key"), rules),
             None | Some(Value::Null) => None,
             Some(other) => {
                 self.suspicious(
@@ -492,6 +505,29 @@ mod tests {
             "{error}"
         );
         assert_eq!(one(odd).unwrap().flags["f"].targeting, None);
+        // The definition's own key seeds the rollouts: kept when it differs from the listing.
+        for (own, kept) in [
+            (json!("f"), None),
+            (json!("renamed"), Some(json!("renamed"))),
+        ] {
+            let document = json!({ "flags": { "f": {
+                "key": own, "enabled": true, "default_variation": "a",
+                "variations": { "a": 1 }, "rules": rules
+            }}});
+            let strict = crate::import_as(
+                Format::Flagship {
+                    account_id: "acc".into(),
+                },
+                &document,
+                "flagship",
+            )
+            .unwrap();
+            let (lenient, _, _) = lenient(document);
+            for manifest in [strict, lenient] {
+                let rule = &manifest.flags["f"].targeting.as_ref().unwrap().rule;
+                assert_eq!(rule.get("key"), kept.as_ref(), "{rule}");
+            }
+        }
     }
 
     fn lenient(document: Value) -> (Manifest, Vec<String>, BTreeMap<String, String>) {

@@ -265,8 +265,7 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
             manifest
         }
     };
-    warnings.extend(crate::flagd::lint(&manifest));
-    warnings.extend(crate::flagship::lint(&manifest));
+    warnings.extend(crate::lint(&manifest));
     Ok(Loaded {
         manifest,
         warnings,
