@@ -38,15 +38,23 @@ pub enum Dialect {
     /// holds it (camelCase: `type`, `enabled`, `defaultVariant`, `rules[]` and `rollouts[]` with
     /// their segments and constraints inlined, distributions with their variant attachments).
     Flipt,
+    /// GO Feature Flag's rules, as its engine evaluates them: the rule is
+    /// `{"flag": <flag>}`, the flag as GO Feature Flag's configuration holds it, read into JSON
+    /// (`variations`, `targeting[]` with `query` and `variation` / `percentage` /
+    /// `progressiveRollout` / `disable`, `defaultRule`, `disable`, `bucketingKey`,
+    /// `scheduledRollout`, `experimentation`, `version`, `metadata`, `trackEvents`).
+    GoFeatureFlag,
 }
 
 impl Dialect {
-    /// The name used in the lock file and in messages: `flagd`, `flagship`, `flipt`.
+    /// The name used in the lock file and in messages: `flagd`, `flagship`, `flipt`,
+    /// `go-feature-flag`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Dialect::Flagd => "flagd",
             Dialect::Flagship => "flagship",
             Dialect::Flipt => "flipt",
+            Dialect::GoFeatureFlag => "go-feature-flag",
         }
     }
 
