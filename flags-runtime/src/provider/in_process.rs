@@ -6,6 +6,8 @@
 //! `STALE` when serving a persisted copy, or after `stale_after` consecutive failed refreshes
 //! (then `READY` on recovery); `FATAL` when the source refuses the credentials. Each
 //! transition is an event; `CONFIGURATION_CHANGED` lists the keys whose definitions changed.
+//! With [`ErrorStrategy::Fail`], every failure of the source is an `ERROR` and gates the reads
+//! (they answer `GENERAL`) until the source succeeds again.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,7 +25,7 @@ use crate::engine::Snapshot;
 use crate::error::Error;
 use crate::events::{EventDetails, Events, ProviderEvent, ProviderStatus};
 use crate::flag_value::Decoders;
-use crate::source::{Kind, Options, Plan, Source};
+use crate::source::{ErrorStrategy, Format, Kind, Options, Plan, Source};
 
 /// How long shutting down waits for the background thread.
 pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(1);
@@ -82,6 +84,10 @@ pub(crate) enum Origin {
 struct State {
     /// The definitions served, for change detection.
     current: Option<Manifest>,
+    /// The text they were read from, for [`InProcess::export`].
+    text: Option<Arc<str>>,
+    /// With [`ErrorStrategy::Fail`], while the source fails: the snapshot the gate replaced.
+    gated: Option<Arc<Snapshot>>,
     /// The flags of `current` that cannot be served, with why (see `Loaded::broken`).
     broken: BTreeMap<String, String>,
     origin: Origin,
@@ -115,7 +121,7 @@ impl InProcess {
             Kind::Inline(text) => Reload::Inline(text.clone()),
             Kind::File { path, .. } => Reload::File(path.clone()),
             #[cfg(feature = "http")]
-            Kind::Http(_) => Reload::Background,
+            Kind::Http(_) | Kind::Stream { .. } => Reload::Background,
         };
         let shared = Arc::new(Shared {
             describe: describe.clone(),
@@ -132,6 +138,8 @@ impl InProcess {
             reload,
             state: Mutex::new(State {
                 current: None,
+                text: None,
+                gated: None,
                 broken: BTreeMap::new(),
                 origin: Origin::Nothing,
                 failures: 0,
@@ -170,6 +178,15 @@ impl InProcess {
             Kind::Http(config) => {
                 shared.serve_fallback()?;
                 Some(super::poll::start(shared.clone(), *config)?)
+            }
+            #[cfg(feature = "http")]
+            Kind::Stream {
+                config,
+                idle,
+                decode,
+            } => {
+                shared.serve_fallback()?;
+                Some(super::stream::start(shared.clone(), *config, idle, decode)?)
             }
         };
         Ok(InProcess {
@@ -247,6 +264,37 @@ impl InProcess {
         self.shared.describe.clone()
     }
 
+    /// The configuration served, as a document the source accepts back as its bootstrap: the
+    /// text it was read from or, for a Flipt namespace read with its namespace, the snapshot
+    /// Flipt's client engine would export (see [`flags_schema::flipt::engine_snapshot`]).
+    /// With [`ErrorStrategy::Fail`] while the source fails, the last good one.
+    pub(crate) fn export(&self) -> Result<String, Error> {
+        if self.shared.is_closed() {
+            return Err(Error::ShutDown);
+        }
+        let state = self.shared.lock();
+        let Some(text) = state.text.clone() else {
+            return Err(Error::NotReady {
+                status: self.shared.events.status(),
+                message: state.last_error.clone().unwrap_or_else(|| {
+                    format!("no configuration from {} yet", self.shared.describe)
+                }),
+            });
+        };
+        drop(state);
+        match &self.shared.options.format {
+            Some(Format::Flipt { namespace }) if !namespace.is_empty() => {
+                flags_schema::flipt::engine_snapshot_str(&text, namespace, "the configuration")
+                    .map(|snapshot| snapshot.to_string())
+                    .map_err(|error| Error::Load {
+                        origin: self.shared.describe.clone(),
+                        error: Box::new(error),
+                    })
+            }
+            _ => Ok(text.to_string()),
+        }
+    }
+
     /// Waits until the first attempt at the source has settled, at most `timeout`; `Ok` when
     /// the provider is then `READY`.
     pub(crate) fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
@@ -322,6 +370,10 @@ impl super::Provider for InProcess {
 
     fn refresh(&self) -> Result<(), Error> {
         InProcess::refresh(self)
+    }
+
+    fn snapshot(&self) -> Result<String, Error> {
+        InProcess::export(self)
     }
 
     fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
@@ -485,6 +537,14 @@ impl Shared {
                 .current
                 .as_ref()
                 .is_some_and(|current| diff::same_content(current, &manifest));
+        if from == Origin::Live {
+            // The source answers again: the snapshot the gate replaced serves again, unless
+            // a new one replaces it below.
+            if let Some(held) = state.gated.take() {
+                self.snapshot.store(held);
+                self.version.fetch_add(1, Ordering::Release);
+            }
+        }
         if !unchanged {
             let snapshot = match Snapshot::compile(&manifest, &self.decoders, &self.engine) {
                 Ok(snapshot) => snapshot.with_broken(&broken),
@@ -528,6 +588,7 @@ impl Shared {
             };
             let first = state.origin == Origin::Nothing;
             state.current = Some(manifest);
+            state.text = Some(Arc::from(text));
             state.broken = broken;
             state.origin = from;
             let name = self.events.provider_name();
@@ -617,6 +678,10 @@ impl Shared {
         }
         state.failures = 0;
         state.last_error = None;
+        if let Some(held) = state.gated.take() {
+            self.snapshot.store(held);
+            self.version.fetch_add(1, Ordering::Release);
+        }
         let recover = state.origin == Origin::Live && self.events.status() != ProviderStatus::Ready;
         drop(state);
         if recover {
@@ -654,7 +719,37 @@ impl Shared {
         state.failures = state.failures.saturating_add(1);
         let status = self.events.status();
         let name = self.events.provider_name();
+        let fail = self.options.error_strategy == ErrorStrategy::Fail;
+        if fail {
+            // Reads answer an error until the source succeeds again.
+            let gate = Snapshot::gated(
+                ErrorCode::General,
+                format!(
+                    "{} is failing and its error strategy is `Fail`: {}",
+                    self.describe,
+                    crate::message::cut(&message, 300)
+                ),
+            );
+            let replaced = self.snapshot.swap(Arc::new(gate));
+            self.version.fetch_add(1, Ordering::Release);
+            if state.gated.is_none() {
+                state.gated = Some(replaced);
+            }
+        }
         let event = match (kind, state.origin) {
+            _ if fail => {
+                let repeated =
+                    status == ProviderStatus::Error && state.last_error.as_ref() == Some(&message);
+                let code = match kind {
+                    Failure::Rejected => ErrorCode::ParseError,
+                    Failure::Unreachable => ErrorCode::General,
+                };
+                (!repeated).then(|| {
+                    EventDetails::new(ProviderEvent::Error, name)
+                        .with_message(message.clone())
+                        .with_error_code(code)
+                })
+            }
             // Serving a persisted copy: already stale.
             (Failure::Unreachable, Origin::Persisted) => None,
             (Failure::Unreachable, Origin::Live) => (status == ProviderStatus::Ready

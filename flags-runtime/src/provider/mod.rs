@@ -54,6 +54,8 @@ mod poll;
 mod query;
 pub(crate) mod resolution;
 mod seam;
+#[cfg(feature = "http")]
+mod stream;
 pub(crate) mod test_values;
 pub(crate) mod thread_cache;
 mod view;
@@ -64,6 +66,8 @@ pub(crate) use in_process::InProcess;
 pub use query::{Fetched, Query};
 pub use resolution::Resolution;
 pub use seam::{BoxFuture, Provider};
+#[cfg(feature = "http")]
+pub(crate) use stream::Decode;
 #[cfg(feature = "http")]
 pub(crate) use view::Kind as ViewKind;
 pub use view::{Configuration, View};

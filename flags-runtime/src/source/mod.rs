@@ -6,6 +6,7 @@
 //! | [`json()`] | in `build()`, synchronously | fixed |
 //! | `http()` (feature `http`) | in the background; `build()` returns at once | polled with `If-None-Match` |
 //! | `flagship()` (feature `http`) | Cloudflare Flagship's definitions, in the background | polled with `If-None-Match` |
+//! | `flipt()` (feature `http`) | a Flipt namespace snapshot, in the background | polled with `If-None-Match`, or streamed |
 //!
 //! Every source reads any format the runtime knows: the format is detected from the document
 //! when its shape says it (flagd, OpenFeature CLI manifest, lock file, ...), or set with
@@ -27,9 +28,16 @@
 //! (no variations, a default variation that names none) answers `PARSE_ERROR` while the
 //! others serve, with a warning as below.
 //!
+//! A Flipt namespace snapshot (the server's document, or the snapshot Flipt's client engine
+//! exports, as JSON or base64) is evaluated with its rules given the namespace:
+//! `.format(Format::Flipt { namespace: "checkout".into() })`; detected without it, its flags
+//! serve their defaults.
+//!
 //! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
 //! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
 //! while the source is down serves that configuration (reason `STALE`) instead of defaults.
+//! [`Client::snapshot`](crate::Client::snapshot) returns the configuration served, as a
+//! document the same source accepts back as its bootstrap.
 //! A flagd file loads whenever flagd loads it: a targeting rule with a malformed operator call
 //! evaluates as in flagd, a flag whose rule cannot be evaluated answers `PARSE_ERROR` while the
 //! others serve, and each such problem is a warning, logged and carried by the `READY` /
@@ -49,15 +57,19 @@ pub use flags_schema::Format;
 #[cfg(feature = "http")]
 mod flagship;
 #[cfg(feature = "http")]
+mod flipt;
+#[cfg(feature = "http")]
 pub(crate) mod http;
 
 #[cfg(feature = "http")]
 pub use flagship::{DEFAULT_REFRESH_INTERVAL, FlagshipSource, MAX_REFRESH_INTERVAL, flagship};
 #[cfg(feature = "http")]
+pub use flipt::{FliptSource, flipt};
+#[cfg(feature = "http")]
 pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
 
-/// A place flag definitions come from: [`file()`], [`json()`], or `http()` and `flagship()`
-/// (feature `http`).
+/// A place flag definitions come from: [`file()`], [`json()`], or `http()`, `flagship()` and
+/// `flipt()` (feature `http`).
 /// Give one to [`ClientBuilder::in_process`](crate::ClientBuilder::in_process).
 ///
 /// This trait is sealed: the sources are the ones this module builds.
@@ -95,6 +107,38 @@ pub(crate) enum Kind {
     /// A flag file polled over HTTP.
     #[cfg(feature = "http")]
     Http(Box<http::HttpConfig>),
+    /// Newline-delimited states read from a long-lived HTTP response, each a whole
+    /// configuration; a stream silent for `idle` is presumed dead.
+    #[cfg(feature = "http")]
+    Stream {
+        config: Box<http::HttpConfig>,
+        idle: Duration,
+        /// Reads a line: the configuration's text, or why the line is not one.
+        decode: crate::provider::Decode,
+    },
+}
+
+/// What a live source's provider does while its source fails (after a successful start or
+/// not): Flipt's client SDKs' `error_strategy`.
+///
+/// ```no_run
+/// # #[cfg(feature = "http")] {
+/// use flags_runtime::source::{self, ErrorStrategy};
+/// let source = source::flipt("https://flipt.internal:8080").error_strategy(ErrorStrategy::Fail);
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorStrategy {
+    /// Keep serving the last good configuration (or the bootstrap or persisted one): reads
+    /// answer as before, with reason `STALE` once the provider is `STALE` (after
+    /// `stale_after` failures in a row). The default.
+    #[default]
+    Fallback,
+    /// Fail evaluations while the source fails: from the first failed fetch (or rejected
+    /// update) until the next success, every read answers the caller's default with
+    /// `GENERAL` and why, and the provider is in `ERROR`.
+    Fail,
 }
 
 /// What every live source can add.
@@ -109,6 +153,8 @@ pub(crate) struct Options {
     /// The format of what the source delivers (and of its bootstrap and persisted copies);
     /// `None`: detected from each document.
     pub(crate) format: Option<Format>,
+    /// What reads answer while the source fails.
+    pub(crate) error_strategy: ErrorStrategy,
 }
 
 impl Default for Options {
@@ -118,6 +164,7 @@ impl Default for Options {
             persist: None,
             stale_after: DEFAULT_STALE_AFTER,
             format: None,
+            error_strategy: ErrorStrategy::Fallback,
         }
     }
 }
@@ -135,6 +182,7 @@ impl fmt::Debug for Options {
             .field("persist", &self.persist)
             .field("stale_after", &self.stale_after)
             .field("format", &self.format)
+            .field("error_strategy", &self.error_strategy)
             .finish()
     }
 }

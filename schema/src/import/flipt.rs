@@ -103,7 +103,9 @@ use crate::error::{Error, Problem, describe};
 use crate::manifest::{Flag, FlagState, FlagType, Manifest, MetadataValue};
 use crate::{Dialect, Targeting, Warning, WarningKind};
 
-pub use super::flipt_engine::{ENGINE_SNAPSHOT_VERSION, engine_snapshot, to_base64};
+pub use super::flipt_engine::{
+    ENGINE_SNAPSHOT_VERSION, engine_snapshot, engine_snapshot_str, to_base64,
+};
 
 /// The flag-set metadata key that holds the namespace key.
 pub const NAMESPACE_METADATA: &str = "flagSetId";

@@ -294,6 +294,33 @@ fn segments(value: Option<Value>, field: impl Fn() -> String) -> Result<Value, P
     Ok(Value::Array(out))
 }
 
+/// [`engine_snapshot`] of a snapshot's text: the server's document or the engine's snapshot,
+/// as JSON or base64.
+///
+/// ```
+/// let text = r#"{"namespace": {"key": "checkout"}, "flags": []}"#;
+/// let snapshot = flags_schema::flipt::engine_snapshot_str(text, "checkout", "snapshot.json")?;
+/// assert_eq!(snapshot["namespace"]["key"], "checkout");
+/// let encoded = flags_schema::flipt::to_base64(&snapshot.to_string());
+/// assert_eq!(flags_schema::flipt::engine_snapshot_str(&encoded, "checkout", "snapshot")?, snapshot);
+/// # Ok::<(), flags_schema::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Json`] when the text is neither JSON nor base64 of JSON.
+pub fn engine_snapshot_str(text: &str, namespace: &str, origin: &str) -> Result<Value, Error> {
+    let document: Value = match serde_json::from_str(text) {
+        Ok(document) => document,
+        Err(error) => match from_base64(text) {
+            Some(decoded) => serde_json::from_str(&decoded)
+                .map_err(|e| Error::json(&format!("{origin} (base64)"), &e))?,
+            None => return Err(Error::json(origin, &error)),
+        },
+    };
+    Ok(engine_snapshot(&document, namespace))
+}
+
 /// An optional array (absent and `null` are empty).
 fn array(value: Option<Value>, field: impl FnOnce() -> String) -> Result<Vec<Value>, Problem> {
     match value {
@@ -326,7 +353,8 @@ fn not_an_object(field: String, value: &Value) -> Problem {
 /// match type other than `ALL` as `ANY`, a constraint type it does not know as `UNKNOWN`.
 /// Flipt's engine refuses a document whose flags lack what it requires (a `name`, `enabled`,
 /// a distribution's `rollout`, ...); this converts every flag, as far as it is there. A flag
-/// entry that is not an object with a string `key` is left out.
+/// entry that is not an object with a string `key` is left out. Given the engine's snapshot,
+/// it writes it again (its flags that cannot be read left out).
 ///
 /// ```
 /// let document = serde_json::json!({
@@ -343,6 +371,28 @@ fn not_an_object(field: String, value: &Value) -> Problem {
 /// );
 /// ```
 pub fn engine_snapshot(document: &Value, namespace: &str) -> Value {
+    if let Value::Object(object) = document
+        && is_engine_snapshot(object)
+    {
+        // Already the engine's: read as the server's document, then written again.
+        let Ok(ServerFlags {
+            namespace: key,
+            flags,
+        }) = server_flags(object.clone(), "")
+        else {
+            return engine_snapshot(&Value::Null, namespace);
+        };
+        let mut server = Map::new();
+        if let Some(key) = key {
+            server.insert("namespace".to_owned(), serde_json::json!({ "key": key }));
+        }
+        let flags = flags
+            .into_iter()
+            .filter_map(|(_, flag)| flag.ok().map(Value::Object))
+            .collect();
+        server.insert("flags".to_owned(), Value::Array(flags));
+        return engine_snapshot(&Value::Object(server), namespace);
+    }
     let key = document
         .get("namespace")
         .and_then(|n| n.get("key"))
