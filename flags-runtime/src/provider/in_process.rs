@@ -266,14 +266,15 @@ impl InProcess {
 
     /// The configuration served, as a document the source accepts back as its bootstrap: the
     /// text it was read from or, for a Flipt namespace read with its namespace, the snapshot
-    /// Flipt's client engine would export (see [`flags_schema::flipt::engine_snapshot`]).
-    /// With [`ErrorStrategy::Fail`] while the source fails, the last good one.
+    /// Flipt's client engine would export (see [`flags_schema::flipt::engine_snapshot`]),
+    /// without the flags whose definition is broken. With [`ErrorStrategy::Fail`] while the
+    /// source fails, the last good one.
     pub(crate) fn export(&self) -> Result<String, Error> {
         if self.shared.is_closed() {
             return Err(Error::ShutDown);
         }
         let state = self.shared.lock();
-        let Some(text) = state.text.clone() else {
+        let (Some(text), Some(manifest)) = (&state.text, &state.current) else {
             return Err(Error::NotReady {
                 status: self.shared.events.status(),
                 message: state.last_error.clone().unwrap_or_else(|| {
@@ -281,15 +282,25 @@ impl InProcess {
                 }),
             });
         };
-        drop(state);
         match &self.shared.options.format {
             Some(Format::Flipt { namespace }) if !namespace.is_empty() => {
-                flags_schema::flipt::engine_snapshot_str(&text, namespace, "the configuration")
-                    .map(|snapshot| snapshot.to_string())
-                    .map_err(|error| Error::Load {
-                        origin: self.shared.describe.clone(),
-                        error: Box::new(error),
-                    })
+                // Each flag read is its own targeting, as the server listed it.
+                let flags: Vec<serde_json::Value> = manifest
+                    .flags
+                    .values()
+                    .filter_map(|flag| flag.targeting.as_ref())
+                    .filter(|targeting| targeting.dialect == flags_schema::Dialect::Flipt)
+                    .filter_map(|targeting| targeting.rule.get("flag").cloned())
+                    .collect();
+                let key = match manifest
+                    .metadata
+                    .get(flags_schema::flipt::NAMESPACE_METADATA)
+                {
+                    Some(flags_schema::MetadataValue::String(key)) => key.as_str(),
+                    _ => namespace.as_str(),
+                };
+                let document = serde_json::json!({ "namespace": { "key": key }, "flags": flags });
+                Ok(flags_schema::flipt::engine_snapshot(&document, namespace).to_string())
             }
             _ => Ok(text.to_string()),
         }

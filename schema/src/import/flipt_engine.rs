@@ -352,9 +352,11 @@ fn not_an_object(field: String, value: &Value) -> Problem {
 /// percentages and rollouts as 32-bit floats, a segment operator other than `AND` as `OR`, a
 /// match type other than `ALL` as `ANY`, a constraint type it does not know as `UNKNOWN`.
 /// Flipt's engine refuses a document whose flags lack what it requires (a `name`, `enabled`,
-/// a distribution's `rollout`, ...); this converts every flag, as far as it is there. A flag
-/// entry that is not an object with a string `key` is left out. Given the engine's snapshot,
-/// it writes it again (its flags that cannot be read left out).
+/// a distribution's `rollout`, ...); this converts every flag as this crate reads it (no
+/// `type` is a variant flag, no `enabled` is `false`), as far as it is there. A flag entry
+/// that is not an object with a string `key`, of an unknown `type` or whose `enabled` is not a
+/// boolean is left out. Given the engine's snapshot, it writes it again (its flags that
+/// cannot be read left out).
 ///
 /// ```
 /// let document = serde_json::json!({
@@ -407,10 +409,26 @@ pub fn engine_snapshot(document: &Value, namespace: &str) -> Value {
         let Some(key) = flag.get("key").and_then(Value::as_str) else {
             continue;
         };
+        // As this crate reads a flag: no type is a variant flag, no `enabled` is false; a flag
+        // of another type, or whose `enabled` is not a boolean, is left out.
+        let kind = match flag.get("type") {
+            None | Some(Value::Null) => "VARIANT_FLAG_TYPE",
+            Some(Value::String(kind))
+                if kind == "BOOLEAN_FLAG_TYPE" || kind == "VARIANT_FLAG_TYPE" =>
+            {
+                kind.as_str()
+            }
+            Some(_) => continue,
+        };
+        let enabled = match flag.get("enabled") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(enabled)) => *enabled,
+            Some(_) => continue,
+        };
         let mut out = Map::new();
         out.insert("key".to_owned(), Value::from(key));
-        copy(flag, "enabled", &mut out, "enabled");
-        copy(flag, "type", &mut out, "type");
+        out.insert("enabled".to_owned(), Value::Bool(enabled));
+        out.insert("type".to_owned(), Value::from(kind));
         copy(flag, "description", &mut out, "description");
         if let Some(Value::Object(variant)) = flag.get("defaultVariant") {
             let mut default = Map::new();
