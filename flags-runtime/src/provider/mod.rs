@@ -54,6 +54,7 @@ mod poll;
 mod query;
 pub(crate) mod resolution;
 mod seam;
+mod shared;
 #[cfg(feature = "http")]
 mod stream;
 pub(crate) mod test_values;
@@ -66,8 +67,6 @@ pub(crate) use in_process::InProcess;
 pub use query::{Fetched, Query};
 pub use resolution::Resolution;
 pub use seam::{BoxFuture, Provider};
-#[cfg(feature = "http")]
-pub(crate) use stream::Decode;
 #[cfg(feature = "http")]
 pub(crate) use view::Kind as ViewKind;
 pub use view::{Configuration, View};

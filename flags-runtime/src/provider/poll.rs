@@ -21,7 +21,7 @@ use flags_http::{
 };
 use tokio::sync::mpsc;
 
-use super::in_process::{Failure, Origin, Shared};
+use super::shared::{Failure, Origin, Shared};
 use super::worker::{Command, Failed, Worker};
 use crate::error::Error;
 use crate::source::http::HttpConfig;

@@ -19,14 +19,14 @@ use flags_http::{
 };
 use tokio::sync::mpsc;
 
-use super::in_process::{Failure, Origin, Shared};
 use super::poll::{Either, race, transport_config};
+use super::shared::{Failure, Origin, Shared};
 use super::worker::{Command, Failed, Worker};
 use crate::error::Error;
 use crate::source::http::HttpConfig;
 
 /// Reads one line of the stream: the configuration's text, or why the line is not one.
-pub(crate) type Decode = fn(&str) -> Result<String, String>;
+type Decode = fn(&str) -> Result<String, String>;
 
 /// The shortest wait before opening the stream again.
 pub(crate) const MIN_RECONNECT: Duration = Duration::from_millis(50);

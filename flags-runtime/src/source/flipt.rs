@@ -10,7 +10,9 @@ use std::time::Duration;
 use flags_http::TransportConfig;
 
 use super::http::{DEFAULT_MAX_BODY, HttpConfig, Secret};
-use super::{ErrorStrategy, Format, Kind, Options, Plan, Source, sealed};
+use flags_schema::Format;
+
+use super::plan::{ErrorStrategy, Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
 use crate::wire::flipt::{
     ACCEPT_SERVER_VERSION, ACCEPT_SERVER_VERSION_HEADER, ENVIRONMENT_HEADER, snapshot_url,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use flags_http::{HeadersFactory, TransportConfig};
 
-use super::{Format, Kind, Options, Plan, Source, sealed};
+use flags_schema::Format;
+
+use super::plan::{Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
 
 /// A flag file (any importable JSON format, detected or set with [`HttpSource::format`])
