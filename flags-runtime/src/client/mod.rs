@@ -592,10 +592,9 @@ impl Client {
     /// bootstrap (`.bootstrap(..)`): the document as the source delivered it, or, for a Flipt
     /// namespace ([`source::flipt`](crate::source::flipt()), or any source read with
     /// [`Format::Flipt`](crate::Format::Flipt) and a namespace), the snapshot Flipt's client
-    /// engine exports (snake_case JSON; base64-encoded with
-    /// `flags_schema::flipt::to_base64`, it is what Flipt's client SDKs take as their
-    /// `snapshot` option). Persist it, ship it with a deployment, or start another process
-    /// from it while the service is unreachable. While a source with
+    /// engine exports (snake_case JSON; in standard base64 with padding, it is what Flipt's
+    /// client SDKs take as their `snapshot` option). Persist it, ship it with a deployment, or
+    /// start another process from it while the service is unreachable. While a source with
     /// [`ErrorStrategy::Fail`](crate::source::ErrorStrategy::Fail) fails, the last good one.
     ///
     /// ```

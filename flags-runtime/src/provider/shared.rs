@@ -258,9 +258,8 @@ impl Shared {
                 .current
                 .as_ref()
                 .is_some_and(|current| diff::same_content(current, &manifest));
-        if from == Origin::Live {
-            // The source answers again: the snapshot the gate replaced serves again, unless
-            // a new one replaces it below.
+        if unchanged && from == Origin::Live {
+            // The source answers again: the snapshot the gate replaced serves again.
             if let Some(held) = state.gated.take() {
                 self.snapshot.store(held);
                 self.version.fetch_add(1, Ordering::Release);
@@ -300,7 +299,16 @@ impl Shared {
             } else {
                 snapshot
             };
-            self.swap(snapshot);
+            // A gate of the error strategy is lifted by the new snapshot (or, from a bootstrap
+            // or persisted copy, stays until the source answers).
+            if from == Origin::Live {
+                state.gated = None;
+                self.swap(snapshot);
+            } else if let Some(held) = state.gated.as_mut() {
+                *held = Arc::new(snapshot);
+            } else {
+                self.swap(snapshot);
+            }
             let changed = match &state.current {
                 Some(previous) => {
                     diff::changed_keys_broken(previous, &manifest, &state.broken, &broken)

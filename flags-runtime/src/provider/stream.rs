@@ -323,8 +323,8 @@ impl Streaming<'_> {
 }
 
 /// The wait before opening the stream again after `empty` connections in a row that delivered
-/// nothing: `base` doubled per such connection, between [`MIN_RECONNECT`] and
-/// [`MAX_RECONNECT`], its upper half at random.
+/// nothing: `base` doubled per such connection up to [`MAX_RECONNECT`], its upper half at
+/// random, and never less than [`MIN_RECONNECT`].
 pub(crate) fn reconnect_delay(base: Duration, empty: u32) -> Duration {
     let base = base.clamp(MIN_RECONNECT, MAX_RECONNECT);
     let ceiling = base
@@ -332,7 +332,7 @@ pub(crate) fn reconnect_delay(base: Duration, empty: u32) -> Duration {
         .unwrap_or(MAX_RECONNECT)
         .min(MAX_RECONNECT);
     let half = ceiling / 2;
-    half + flags_http::jitter(ceiling - half)
+    (half + flags_http::jitter(ceiling - half)).max(MIN_RECONNECT)
 }
 
 #[cfg(test)]
@@ -353,7 +353,7 @@ mod tests {
                 "{third:?}"
             );
             // Never a loop: a zero base still waits; never more than the cap.
-            assert!(reconnect_delay(Duration::ZERO, 0) >= MIN_RECONNECT / 2);
+            assert!(reconnect_delay(Duration::ZERO, 0) >= MIN_RECONNECT);
             assert!(reconnect_delay(Duration::from_secs(3600), 0) <= MAX_RECONNECT);
             assert!(reconnect_delay(Duration::from_secs(1), u32::MAX) >= MAX_RECONNECT / 2);
         }
