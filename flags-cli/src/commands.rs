@@ -123,7 +123,8 @@ fn check(config: Config, sub: &ArgMatches, root: &Path) -> Result<ExitCode, Stri
 
 /// Prints the lint of the targeting rules (one `warning:` line each); `true` when it warned.
 fn lint(manifest: &flags_schema::Manifest) -> bool {
-    let warnings = flags_schema::flagd::lint(manifest);
+    let mut warnings = flags_schema::flagd::lint(manifest);
+    warnings.extend(flags_schema::flipt::lint(manifest));
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }

@@ -44,6 +44,7 @@
 
 mod error;
 pub mod flagd;
+pub mod flipt;
 mod import;
 mod limits;
 mod manifest;
@@ -51,7 +52,7 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, flagship, flipt, gofeatureflag, import, import_as, import_str, load_as,
+    Format, Loaded, flagship, gofeatureflag, import, import_as, import_str, load_as,
     load_str, ofrep, openfeature_api, openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};

@@ -266,6 +266,7 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
         }
     };
     warnings.extend(crate::flagd::lint(&manifest));
+    warnings.extend(crate::flipt::lint(&manifest));
     Ok(Loaded {
         manifest,
         warnings,
