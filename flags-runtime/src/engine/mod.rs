@@ -14,6 +14,7 @@
 //! | `outcome.rs` | what a read answers ([`Outcome`]), a [`CompileError`] |
 //! | `rule.rs` | the seam to the rule dialects: [`CompiledRule`](rule::CompiledRule), one variant per dialect |
 //! | `flagd/` | flagd's dialect (JSON Logic and flagd's operators): compiler and evaluator |
+//! | `flipt/` | Flipt's dialect (a namespace snapshot's rules and rollouts): compiler and evaluator |
 //!
 //! The grammar of a dialect (which operators exist, what their arguments are) is defined once
 //! in `flags-schema` (for flagd, `flags_schema::flagd::grammar`), which its import-time
@@ -48,6 +49,7 @@
 //!   `GENERAL`, logged once per flag and configuration.
 
 mod flagd;
+mod flipt;
 mod options;
 mod outcome;
 mod rule;
@@ -57,7 +59,7 @@ mod value;
 
 pub use options::{Budget, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
-pub(crate) use outcome::{Outcome, ReasonCode, Resolved, next_generation, type_mismatch};
+pub(crate) use outcome::{Meta, Outcome, ReasonCode, Resolved, next_generation, type_mismatch};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;

@@ -99,6 +99,14 @@ pub(crate) fn snapshot_value<T: FlagValue>(
         EngineAnswer::Value { value, .. } => {
             crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
         }
+        EngineAnswer::Variant {
+            key: variant,
+            attachment,
+            ..
+        } => crate::flag_value::read_variant(variant, attachment)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| key.default_value()),
         EngineAnswer::CodeDefault { .. } | EngineAnswer::Error(_) => key.default_value(),
     }
 }
@@ -114,9 +122,7 @@ pub(crate) fn snapshot_details<T: FlagValue>(
         resolution,
         metadata,
     } = snapshot.resolve(key, ctx);
-    let flag_metadata = metadata
-        .cloned()
-        .unwrap_or_else(crate::details::FlagMetadata::empty);
+    let flag_metadata = metadata.to_metadata();
     let flag_key = key.key_cow().clone();
     let mut raw = None;
     let (value, variant, reason, error) = match resolution {
@@ -130,6 +136,33 @@ pub(crate) fn snapshot_details<T: FlagValue>(
                     raw = Some(Value::from(value.to_json()));
                 }
                 (v, variant.cloned(), snapshot.reason(reason), None)
+            }
+            Err(error) => (
+                key.default_value(),
+                None,
+                Reason::Error,
+                Some(crate::engine::type_mismatch(
+                    key.key(),
+                    std::any::type_name::<T>(),
+                    &error,
+                )),
+            ),
+        },
+        EngineAnswer::Variant {
+            key: name,
+            attachment,
+            reason,
+        } => match crate::flag_value::read_variant::<T>(name, attachment) {
+            Ok(read) => {
+                let structured = crate::flag_value::reads_structured::<T>();
+                if dynamic && (read.is_some()) {
+                    raw = Some(Value::from(match attachment {
+                        Some(attachment) if structured => attachment.json().clone(),
+                        _ => serde_json::Value::from(&**name),
+                    }));
+                }
+                let value = read.unwrap_or_else(|| key.default_value());
+                (value, Some(name.clone()), snapshot.reason(reason), None)
             }
             Err(error) => (
                 key.default_value(),

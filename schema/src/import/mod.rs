@@ -14,7 +14,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 mod detect;
 pub(crate) mod flagd;
 pub mod flagship;
-pub mod flipt;
+pub(crate) mod flipt;
 pub mod gofeatureflag;
 pub mod ofrep;
 pub mod openfeature_api;

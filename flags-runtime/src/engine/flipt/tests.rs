@@ -1,0 +1,1 @@
+//! Typed context values as Flipt compares them, and what the compiled rules keep.
