@@ -8,7 +8,8 @@
 #   REPORT=path.md bash conformance/flipt/run.sh # also write the comparison
 #
 # Steps: a virtualenv in conformance/flipt/.venv with flipt-client installed from the
-# committed requirements (--require-hashes); generate snapshots + cases (gen.py, seeded,
+# committed requirements (--require-hashes); check the expectations of cases.json (which cargo
+# test runs through our API) against flipt-client (check_cases.py); generate snapshots + cases (gen.py, seeded,
 # deterministic); evaluate them with Flipt's engine (oracle.py, which serves each snapshot on
 # 127.0.0.1) and with flags (the `flipt_conformance` example, one process); compare
 # (compare.py). Prints "N cases, M disagreements" and the first disagreements in full; exits
@@ -29,6 +30,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
   -r requirements.txt </dev/null
+
+echo "== cases.json: its expectations against flipt-client"
+.venv/bin/python check_cases.py cases.json
 
 echo "== generate (seed $seed, $documents snapshots)"
 .venv/bin/python gen.py "$out/cases.json" "$seed" "$documents"

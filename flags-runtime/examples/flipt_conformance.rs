@@ -42,7 +42,9 @@ fn main() {
         .iter()
         .map(|document| {
             Client::builder()
-                .in_process(flags_runtime::source::json(manifest(document).to_lock_string()))
+                .in_process(flags_runtime::source::json(
+                    manifest(document).to_lock_string(),
+                ))
                 .build()
                 .map_err(|e| e.to_string())
         })
@@ -88,7 +90,11 @@ fn manifest(document: &Value) -> Manifest {
         "flagSetId".to_owned(),
         MetadataValue::String(namespace.to_owned()),
     );
-    for flag in document["flags"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+    for flag in document["flags"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
         let Some(key) = flag["key"].as_str() else {
             continue;
         };

@@ -202,7 +202,11 @@ impl<'de> serde::Deserializer<'de> for Probe {
     }
 
     #[inline]
-    fn deserialize_tuple<V: serde::de::Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, Asked> {
+    fn deserialize_tuple<V: serde::de::Visitor<'de>>(
+        self,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value, Asked> {
         Err(Asked::Structured)
     }
 

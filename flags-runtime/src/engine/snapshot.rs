@@ -167,11 +167,13 @@ impl Snapshot {
                 _ if flag.state == FlagState::Disabled && !decides_disabled => {
                     Answer::CodeDefault(ReasonCode::Disabled)
                 }
-                (Ok(Some(Compiled::Rule(rule))), fallback) => Answer::Targeted(Box::new(Targeted {
-                    rule,
-                    fallback,
-                    over_budget_logged: std::sync::atomic::AtomicBool::new(false),
-                })),
+                (Ok(Some(Compiled::Rule(rule))), fallback) => {
+                    Answer::Targeted(Box::new(Targeted {
+                        rule,
+                        fallback,
+                        over_budget_logged: std::sync::atomic::AtomicBool::new(false),
+                    }))
+                }
                 (Err(message), _) => {
                     let warning = format!(
                         "the targeting rule cannot be evaluated: {message}; the flag answers \

@@ -239,7 +239,16 @@ pub const NUMBER_OPERATORS: &[&str] = &[
 /// The operators of boolean constraints.
 pub const BOOLEAN_OPERATORS: &[&str] = &["true", "false", "present", "notpresent"];
 /// The operators of datetime constraints.
-pub const DATETIME_OPERATORS: &[&str] = &["eq", "neq", "lt", "lte", "gt", "gte", "present", "notpresent"];
+pub const DATETIME_OPERATORS: &[&str] = &[
+    "eq",
+    "neq",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "present",
+    "notpresent",
+];
 
 /// A 32-bit integer as Flipt's engine parses one: an optional `+` or `-`, then ASCII digits
 /// (leading zeros allowed); no spaces, no decimals, no exponent, nothing out of range.
@@ -342,7 +351,10 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     }
     let mut at = 19;
     if b.get(at) == Some(&b'.') {
-        let fraction = b[at + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        let fraction = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
         if fraction == 0 {
             return None;
         }
@@ -466,10 +478,7 @@ impl Flag {
                     let at = format!("{at}.threshold");
                     let fields = object(threshold, &at)?;
                     Rollout::Threshold {
-                        percentage: float(
-                            fields.get("percentage"),
-                            &format!("{at}.percentage"),
-                        )?,
+                        percentage: float(fields.get("percentage"), &format!("{at}.percentage"))?,
                         value: required_bool(fields, "value", &at)?,
                     }
                 }
@@ -703,7 +712,10 @@ mod tests {
         );
         assert!(parse_datetime("0000-01-01T00:00:00Z").unwrap() < 0);
         assert!(parse_datetime("9999-12-31T23:59:59Z").is_some());
-        assert_eq!(parse_datetime("2024-02-29T00:00:00Z").map(|s| s % 86_400), Some(0));
+        assert_eq!(
+            parse_datetime("2024-02-29T00:00:00Z").map(|s| s % 86_400),
+            Some(0)
+        );
         assert_eq!(parse_datetime("2023-02-29T00:00:00Z"), None);
     }
 
@@ -732,7 +744,10 @@ mod tests {
         assert_eq!(flag.rules[0].segments[0].match_type, MatchType::Any);
         assert_eq!(flag.rules[0].segments[0].constraints[0].value, "");
         for (flag, message) in [
-            (json!({ "enabled": "yes" }), "enabled: expected a boolean, found a string"),
+            (
+                json!({ "enabled": "yes" }),
+                "enabled: expected a boolean, found a string",
+            ),
             (
                 json!({ "rules": [{ "distributions": [{ "variantKey": "a" }] }] }),
                 "rules[0].distributions[0].rollout: expected a number, found none",
@@ -745,7 +760,10 @@ mod tests {
                 json!({ "rollouts": [{ "threshold": { "percentage": 5 } }] }),
                 "rollouts[0].threshold.value: expected a boolean, found none",
             ),
-            (json!({ "defaultVariant": {} }), "defaultVariant.key: expected a string, found none"),
+            (
+                json!({ "defaultVariant": {} }),
+                "defaultVariant.key: expected a string, found none",
+            ),
             (json!([]), "the flag: expected an object, found an array"),
         ] {
             assert_eq!(Flag::parse(&flag).unwrap_err(), message);
@@ -761,11 +779,17 @@ mod tests {
         .unwrap();
         assert_eq!(
             flag.rollouts[0],
-            Rollout::Threshold { percentage: 33.333_333_333_f64 as f32, value: true }
+            Rollout::Threshold {
+                percentage: 33.333_333_333_f64 as f32,
+                value: true
+            }
         );
         assert_eq!(
             flag.rollouts[1],
-            Rollout::Threshold { percentage: f32::INFINITY, value: true }
+            Rollout::Threshold {
+                percentage: f32::INFINITY,
+                value: true
+            }
         );
     }
 }

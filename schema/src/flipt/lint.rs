@@ -187,8 +187,9 @@ fn lint_segments(
             let value = constraint.value.as_str();
             let problem = match constraint.kind {
                 ConstraintType::Unknown => Some(match segment.match_type {
-                    MatchType::All => "a constraint of unknown type: the segment never matches"
-                        .to_owned(),
+                    MatchType::All => {
+                        "a constraint of unknown type: the segment never matches".to_owned()
+                    }
                     MatchType::Any => "a constraint of unknown type: the segment does not match \
                                        unless a constraint before it does"
                         .to_owned(),
@@ -307,9 +308,15 @@ mod tests {
         manifest.flags.insert("f".to_owned(), entry);
         let found = lint(&manifest);
         assert_eq!(found[0].kind, WarningKind::ParseError);
-        assert_eq!(found[0].message, "enabled: expected a boolean, found a string");
+        assert_eq!(
+            found[0].message,
+            "enabled: expected a boolean, found a string"
+        );
         let many: Vec<Value> = (0..65).map(|i| json!({ "key": format!("s{i}") })).collect();
         let error = rule_flag(&json!({ "flag": { "rules": [{ "segments": many }] } })).unwrap_err();
-        assert_eq!(error, "rules[0] has 65 segments; this engine evaluates at most 64");
+        assert_eq!(
+            error,
+            "rules[0] has 65 segments; this engine evaluates at most 64"
+        );
     }
 }

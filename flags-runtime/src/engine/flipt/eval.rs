@@ -39,7 +39,10 @@ enum Test {
     /// An unknown constraint type: the segment does not match once it is reached.
     UnknownType,
     /// A string test of a property (`entity: false`) or of the entity id.
-    Str { op: StrOp, entity: bool },
+    Str {
+        op: StrOp,
+        entity: bool,
+    },
     Num(NumOp),
     Bool(BoolOp),
     DateTime(DateTimeOp),
@@ -137,12 +140,19 @@ impl Segments {
         metadata: &crate::details::FlagMetadata,
     ) -> Segments {
         let unique = grammar::unique_segments(segments);
-        let keys = unique.iter().map(|s| std::sync::Arc::from(s.key.as_str())).collect();
+        let keys = unique
+            .iter()
+            .map(|s| std::sync::Arc::from(s.key.as_str()))
+            .collect();
         let list = unique
             .iter()
             .map(|segment| Segment {
                 match_type: segment.match_type,
-                constraints: segment.constraints.iter().map(Constraint::compile).collect(),
+                constraints: segment
+                    .constraints
+                    .iter()
+                    .map(Constraint::compile)
+                    .collect(),
             })
             .collect();
         Segments {
@@ -386,7 +396,11 @@ pub(super) fn write_rfc3339(out: &mut impl std::fmt::Write, time: SystemTime) ->
         Err(e) => {
             let d = e.duration();
             let (s, n) = (d.as_secs() as i64, d.subsec_nanos());
-            if n == 0 { (-s, 0) } else { (-s - 1, 1_000_000_000 - n) }
+            if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000_000 - n)
+            }
         }
     };
     let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));

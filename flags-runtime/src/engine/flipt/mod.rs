@@ -165,12 +165,16 @@ impl Flag {
         let flag = flags_schema::flipt::rule_flag(rule)?;
         let variant = |v: &grammar::Variant| Variant {
             key: Arc::from(v.key.as_str()),
-            attachment: v.attachment.as_deref().filter(|a| !a.is_empty()).map(|text| {
-                // An attachment that is not JSON (Flipt's server refuses those) reads as its
-                // text.
-                let json = serde_json::from_str(text).unwrap_or_else(|_| Json::from(text));
-                Arc::new(ObjectValue::new(json, key.clone(), decoders.clone()))
-            }),
+            attachment: v
+                .attachment
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .map(|text| {
+                    // An attachment that is not JSON (Flipt's server refuses those) reads as its
+                    // text.
+                    let json = serde_json::from_str(text).unwrap_or_else(|_| Json::from(text));
+                    Arc::new(ObjectValue::new(json, key.clone(), decoders.clone()))
+                }),
         };
         let kind = match flag.kind {
             FlagKind::Boolean => Kind::Boolean {
@@ -206,8 +210,11 @@ impl Flag {
                     .rules
                     .iter()
                     .map(|rule| {
-                        let positive: Vec<&grammar::Distribution> =
-                            rule.distributions.iter().filter(|d| d.rollout > 0.0).collect();
+                        let positive: Vec<&grammar::Distribution> = rule
+                            .distributions
+                            .iter()
+                            .filter(|d| d.rollout > 0.0)
+                            .collect();
                         let pick = match positive.as_slice() {
                             [] => Pick::Default,
                             [one] => Pick::One(variant(&one.variant)),
