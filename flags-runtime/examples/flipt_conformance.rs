@@ -141,7 +141,7 @@ fn manifest(document: &Value) -> Manifest {
 /// attributes typed (`{"$datetime": seconds, "nanos": n}` is a date and time).
 fn context(case: &Value, index: usize) -> Context {
     let entity = case["entity"].as_str().unwrap_or_default();
-    let mut ctx = if entity.is_empty() && index % 2 == 0 {
+    let mut ctx = if entity.is_empty() && index.is_multiple_of(2) {
         Context::anonymous()
     } else {
         Context::new(entity)
@@ -172,11 +172,11 @@ fn run_case(client: &Client, case: &Value, index: usize) -> Value {
     let ctx = context(case, index);
     if case["kind"] == "variant" {
         let key = client.details(
-            &FlagKey::<String>::new(flag.clone(), "<default>".to_owned()),
+            FlagKey::<String>::new(flag.clone(), "<default>".to_owned()),
             &ctx,
         );
         let attachment = client.details(
-            &FlagKey::<Value>::new(flag, json!({ "<default>": true })),
+            FlagKey::<Value>::new(flag, json!({ "<default>": true })),
             &ctx,
         );
         json!({
@@ -184,8 +184,8 @@ fn run_case(client: &Client, case: &Value, index: usize) -> Value {
             "attachment": outcome(&attachment, Clone::clone),
         })
     } else {
-        let when_false = client.details(&FlagKey::<bool>::new(flag.clone(), false), &ctx);
-        let when_true = client.details(&FlagKey::<bool>::new(flag, true), &ctx);
+        let when_false = client.details(FlagKey::<bool>::new(flag.clone(), false), &ctx);
+        let when_true = client.details(FlagKey::<bool>::new(flag, true), &ctx);
         let mut out = outcome(&when_false, |v| json!(v));
         if when_false.value != when_true.value {
             out["value"] = json!("<default>");

@@ -297,21 +297,28 @@ fn flipt_reads_do_not_allocate() {
     use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
     use serde_json::json;
     let flipt = |flag: serde_json::Value| {
-        Some(Targeting::new(Dialect::Flipt, json!({ "namespace": "default", "flag": flag })))
+        Some(Targeting::new(
+            Dialect::Flipt,
+            json!({ "namespace": "default", "flag": flag }),
+        ))
     };
     let mut manifest = Manifest::new();
     let mut colour = Flag::new(FlagType::String, None);
     colour.variants.insert("red".into(), json!("red"));
     colour.variants.insert("blue".into(), json!("blue"));
-    colour.targeting = flipt(json!({ "key": "colour", "type": "VARIANT_FLAG_TYPE", "enabled": true,
+    colour.targeting = flipt(
+        json!({ "key": "colour", "type": "VARIANT_FLAG_TYPE", "enabled": true,
         "rules": [{ "segmentOperator": "OR_SEGMENT_OPERATOR",
             "segments": [{ "key": "pro", "matchType": "ALL_SEGMENT_MATCH_TYPE", "constraints": [
                 { "type": "STRING_CONSTRAINT_COMPARISON_TYPE", "property": "plan", "operator": "eq", "value": "premium" }] }],
-            "distributions": [{ "variantKey": "red", "rollout": 50 }, { "variantKey": "blue", "rollout": 50 }] }] }));
+            "distributions": [{ "variantKey": "red", "rollout": 50 }, { "variantKey": "blue", "rollout": 50 }] }] }),
+    );
     manifest.flags.insert("colour".into(), colour);
     let mut half = Flag::new(FlagType::Boolean, Some(json!(false)));
-    half.targeting = flipt(json!({ "key": "half", "type": "BOOLEAN_FLAG_TYPE", "enabled": false,
-        "rollouts": [{ "threshold": { "percentage": 99, "value": true } }] }));
+    half.targeting = flipt(
+        json!({ "key": "half", "type": "BOOLEAN_FLAG_TYPE", "enabled": false,
+        "rollouts": [{ "threshold": { "percentage": 99, "value": true } }] }),
+    );
     manifest.flags.insert("half".into(), half);
     let mut on = Flag::new(FlagType::Boolean, Some(json!(true)));
     on.targeting = flipt(json!({ "key": "on", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }));
@@ -331,13 +338,19 @@ fn flipt_reads_do_not_allocate() {
     assert_eq!(client.details(&on, &ctx).reason, Reason::Default);
     assert!(client.value(&on, &ctx));
     let n = allocations(|| client.value(&colour, &ctx));
-    assert_eq!(n, 0, "a Flipt variant flag read as an enum allocated {n} times");
+    assert_eq!(
+        n, 0,
+        "a Flipt variant flag read as an enum allocated {n} times"
+    );
     let n = allocations(|| client.value(&half, &ctx));
     assert_eq!(n, 0, "a Flipt threshold rollout allocated {n} times");
     let n = allocations(|| client.value(&on, &ctx));
     assert_eq!(n, 0, "a static Flipt boolean flag allocated {n} times");
     let n = allocations(|| client.value(&colour_name, &ctx));
-    assert_eq!(n, 1, "a Flipt variant flag read as a String allocated {n} times");
+    assert_eq!(
+        n, 1,
+        "a Flipt variant flag read as a String allocated {n} times"
+    );
     // With and without the attribute the segment reads.
     let other = Context::new("user-2");
     let n = allocations(|| {

@@ -118,8 +118,8 @@ fn the_conformance_cases() {
         let ctx = context(&case["entity"], &case["context"]);
         let got = match case["read"].as_str() {
             Some("bool") => {
-                let details = client.details(&FlagKey::<bool>::new(key.clone(), false), &ctx);
-                let other = client.value(&FlagKey::<bool>::new(key, true), &ctx);
+                let details = client.details(FlagKey::<bool>::new(key.clone(), false), &ctx);
+                let other = client.value(FlagKey::<bool>::new(key, true), &ctx);
                 let is_default = details.value != other;
                 outcome(details, |v| {
                     if is_default {
@@ -131,13 +131,13 @@ fn the_conformance_cases() {
             }
             Some("json") => outcome(
                 client.details(
-                    &FlagKey::<Json>::new(key, json!({ "<default>": true })),
+                    FlagKey::<Json>::new(key, json!({ "<default>": true })),
                     &ctx,
                 ),
                 Clone::clone,
             ),
             _ => outcome(
-                client.details(&FlagKey::<String>::new(key, "<default>".to_owned()), &ctx),
+                client.details(FlagKey::<String>::new(key, "<default>".to_owned()), &ctx),
                 |v| json!(v),
             ),
         };
@@ -324,13 +324,13 @@ fn flipt_flags_beside_flagd_flags_and_their_load_warnings() {
     assert!(about("theme").is_empty() && about("pro-only").is_empty());
 
     let ctx = Context::new("user-1").with("plan", "pro").with("hour", 9);
-    assert!(client.value(&FlagKey::<bool>::new("pro-only", false), &ctx));
-    assert!(client.value(&FlagKey::<bool>::new("odd", false), &ctx));
+    assert!(client.value(FlagKey::<bool>::new("pro-only", false), &ctx));
+    assert!(client.value(FlagKey::<bool>::new("odd", false), &ctx));
     assert_eq!(
-        client.value(&FlagKey::<String>::new("theme", String::new()), &ctx),
+        client.value(FlagKey::<String>::new("theme", String::new()), &ctx),
         "light"
     );
-    let details = client.details(&FlagKey::<bool>::new("broken", true), &ctx);
+    let details = client.details(FlagKey::<bool>::new("broken", true), &ctx);
     assert!(details.value);
     assert_eq!(details.error.map(|e| e.code), Some(ErrorCode::ParseError));
 }
@@ -354,8 +354,8 @@ fn hooks_see_the_value_served_key_or_attachment() {
     let client = client(&[theme()]);
     client.add_hook(Seen(seen.clone()));
     let ctx = Context::new("user-1").with("hour", 9);
-    let _ = client.value(&FlagKey::<String>::new("theme", String::new()), &ctx);
-    let _ = client.value(&FlagKey::<Json>::new("theme", Json::Null), &ctx);
+    let _ = client.value(FlagKey::<String>::new("theme", String::new()), &ctx);
+    let _ = client.value(FlagKey::<Json>::new("theme", Json::Null), &ctx);
     assert_eq!(
         *seen.lock().unwrap(),
         [

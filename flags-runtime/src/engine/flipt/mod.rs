@@ -306,7 +306,7 @@ impl Flag {
                 } => {
                     let percentage = *percentage;
                     // Below or at 0 % nobody, above 99 % everybody: no hash needed.
-                    if !(percentage > 0.0) {
+                    if percentage.is_nan() || percentage <= 0.0 {
                         continue;
                     }
                     if percentage <= 99.0 {
@@ -314,7 +314,7 @@ impl Flag {
                             return self.answer(Outcome::Error(self.missing_key()));
                         }
                         let bucket = hash::crc32(entity, &self.key) % 100;
-                        if !((bucket as f32) < percentage) {
+                        if bucket as f32 >= percentage {
                             continue;
                         }
                     }
