@@ -3,8 +3,9 @@
 //!
 //! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
 //! variants, description, state, metadata, and (for in-process evaluation) its [`Targeting`]
-//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic so far, whose grammar
-//! is [`flagd::grammar`]). It is produced by one of the importers:
+//! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic, whose grammar is
+//! [`flagd::grammar`]; Flipt's rules and rollouts, [`flipt::grammar`]; Cloudflare Flagship's
+//! rules). It is produced by one of the importers:
 //!
 //! | input | function |
 //! | --- | --- |
