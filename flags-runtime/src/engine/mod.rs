@@ -59,7 +59,9 @@ mod value;
 
 pub use options::{Budget, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
-pub(crate) use outcome::{Meta, Outcome, ReasonCode, Resolved, next_generation, type_mismatch};
+pub(crate) use outcome::{
+    Meta, Outcome, ReasonCode, Resolved, WholeRule, next_generation, type_mismatch,
+};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;

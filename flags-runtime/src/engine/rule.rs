@@ -15,7 +15,7 @@ use flags_schema::{Dialect, Manifest, Targeting};
 use super::EngineOptions;
 use super::flagd;
 use super::flipt;
-use super::outcome::{Resolved, RuleFailure};
+use super::outcome::{Resolved, RuleFailure, WholeRule};
 use crate::context::Context;
 use crate::details::FlagMetadata;
 use crate::flag_value::{Decoders, ObjectValue};
@@ -36,15 +36,15 @@ pub(crate) enum FlagRule {
     Flipt(flipt::Flag),
 }
 
-impl FlagRule {
-    /// The read of the flag for `ctx`.
-    #[inline]
-    pub(crate) fn resolve<'s>(&'s self, ctx: &Context) -> Resolved<'s> {
+impl WholeRule for FlagRule {
+    fn resolve<'s>(&'s self, ctx: &Context) -> Resolved<'s> {
         match self {
             FlagRule::Flipt(flag) => flag.resolve(ctx),
         }
     }
+}
 
+impl FlagRule {
     /// The object values the rule may serve (Flipt's attachments), to decode them when the
     /// configuration loads.
     pub(crate) fn objects(&self) -> Vec<&ObjectValue> {

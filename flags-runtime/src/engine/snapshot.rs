@@ -353,7 +353,7 @@ impl Snapshot {
             },
             Answer::CodeDefault(reason) => Outcome::CodeDefault { reason: *reason },
             Answer::Targeted(targeted) => self.evaluate(flag, targeted, ctx),
-            Answer::Whole(rule) => return rule.resolve(ctx),
+            Answer::Whole(rule) => Outcome::Deferred(&**rule),
             Answer::Invalid(message) => Outcome::Error(EvaluationError::new(
                 ErrorCode::ParseError,
                 Cow::Owned(message.to_string()),
