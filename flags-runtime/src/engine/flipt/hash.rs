@@ -25,11 +25,16 @@ const TABLE: [u32; 256] = {
 /// CRC-32 (IEEE) of `first` followed by `second`, without joining them.
 #[inline]
 pub(super) fn crc32(first: &str, second: &str) -> u32 {
-    let mut crc = !0u32;
-    for &byte in first.as_bytes().iter().chain(second.as_bytes()) {
+    !update(update(!0, first.as_bytes()), second.as_bytes())
+}
+
+/// One slice at a time: a chained iterator costs twice the instructions per byte.
+#[inline]
+fn update(mut crc: u32, bytes: &[u8]) -> u32 {
+    for &byte in bytes {
         crc = TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8);
     }
-    !crc
+    crc
 }
 
 /// The cumulative buckets (out of 1,000) of distributions with these positive rollouts, as
