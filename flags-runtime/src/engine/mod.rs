@@ -42,6 +42,8 @@
 //!   and shared, each use charging its size to the evaluation budget.
 //! - "Did you mean" compares names of at most 64 characters, within one budget per
 //!   configuration (about a thousand comparisons of such names, more of shorter ones).
+//! - A Flipt rule (`flipt/`) has no loops: a read visits each rule, rollout, segment and
+//!   constraint at most once, at most 64 segments a rule.
 //! - Evaluating a rule without iterations visits each node once: its cost is bounded by the
 //!   sizes of the rule and the context, and nothing meters it. A rule with an iteration (or a
 //!   shared evaluator) is evaluated against a [`Budget`] fixed at load (default 100,000 steps

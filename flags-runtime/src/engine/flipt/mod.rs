@@ -9,22 +9,26 @@
 //!
 //! - **Variant flags** (a `String` flag of variant keys): rules in order; a rule's segments
 //!   combined by its operator (`OR`: at least one; `AND`: all; no segments: `OR` never
-//!   matches, `AND` always does), each segment's constraints by its match type (`ALL`,
-//!   `ANY`). In the first rule that matches, the distributions with a positive rollout split
+//!   matches, `AND` always does; of two segments with one key, the last counts), each
+//!   segment's constraints by its match type (`ALL`, `ANY`). In the first rule that matches, the distributions with a positive rollout split
 //!   the entities: `crc32(flag key + entity id) % 1000` against cumulative buckets computed
 //!   in 32-bit floats (each rollout scaled to its share of their total, the last bucket
 //!   1000).
 //! - **Boolean flags**: rollouts in order; a threshold matches when
 //!   `crc32(entity id + flag key) % 100` is below its percentage (32-bit floats), a segment
 //!   rollout as a rule's segments do; the first that matches gives its value, else the flag's
-//!   `enabled`.
+//!   `enabled`. Only a disabled flag without any rollout answers `false` at once (a rollout
+//!   with neither threshold nor segment is skipped, but counts).
 //! - **Constraints** compare a context attribute as a string (see below) or the entity id:
 //!   numbers are 32-bit integers (`+5` and `007` read; ` 5`, `5.0`, `1e1` do not, and then
-//!   every operator is false), `isoneof` lists are JSON arrays (a string list holding any
-//!   escape cannot be read: `isoneof` false, `isnotoneof` true), booleans are exactly `true`
-//!   or `false`, datetimes are RFC 3339 compared in whole seconds. A missing attribute reads
-//!   as `""`, which only `empty`, `notempty`, `present` and `notpresent` test; a constraint
-//!   of unknown type fails its segment when it is reached, an unknown operator is false.
+//!   every operator is false), `isoneof` lists are JSON arrays (a string list that cannot be
+//!   read, because it is not an array of strings or holds any escape, makes `isoneof` false
+//!   and `isnotoneof` true; a number list that cannot be read makes both false), booleans
+//!   are exactly `true` or `false`, datetimes are RFC 3339 compared in whole seconds
+//!   ([`parse_datetime`](flags_schema::flipt::grammar::parse_datetime) says which). A missing
+//!   attribute reads as `""`, which only `empty`, `notempty`, `present` and `notpresent`
+//!   test; a constraint of unknown type fails its segment when it is reached (under `ANY`, a
+//!   constraint before it that holds wins), an unknown operator is false.
 //!
 //! The entity id is the context's targeting key. Where bucketing needs it (a split between two
 //! or more variants, a threshold strictly between 0 % and 99 %) and the context has none or
@@ -68,6 +72,11 @@
 //! | `Value::DateTime` | RFC 3339 in UTC (`"2024-03-10T12:30:45Z"`, with the fraction when there is one) |
 //! | `Value::Null`, `Value::List`, `Value::Map`, missing | `""` |
 //!
+//! Where issue 15 and Flipt's engine disagreed, this follows the engine: a rule that matches
+//! without a positive distribution serves the default variant (`TARGETING_MATCH`), not the
+//! caller's default; the two rules above about lists and unknown types; a disabled boolean
+//! flag whose only rollout is empty evaluates it (`DEFAULT`).
+//!
 //! # Deliberate differences from Flipt's engine
 //!
 //! - No targeting key where bucketing needs one is an error, not the hash of the flag key alone.
@@ -77,6 +86,9 @@
 //!   `segmentOperator` `OR`, `value` `""`) where Flipt's engine requires them.
 //! - A rule or rollout with more than 64 segments answers `PARSE_ERROR`.
 //! - The matched segment keys are sorted (Flipt's order is that of a hash map).
+//! - A flag read as the other type (a variant flag as `bool`) whose answer is the caller's
+//!   default answers it without error, as every flag that defers to the code does; Flipt's
+//!   engine refuses the evaluation of the wrong type whatever it would answer.
 
 mod eval;
 mod hash;
