@@ -15,6 +15,7 @@ import datetime
 import json
 import random
 import sys
+import zlib
 
 PROPERTIES = ["plan", "age", "beta", "signup", "email", "n"]
 STRINGS = ["pro", "free", "", "a", "ab", "abc", "pr", "o", "x\"y", "Pro", "team", "ab]", " pro"]
@@ -137,9 +138,27 @@ def with_attachment(rng, variant, field):
     return variant
 
 
-def distributions(rng):
+# Shares too small for a bucket, so that boundaries repeat: with the entity's bucket, the
+# boundary the binary search lands on among equal ones decides the variant.
+TIES = [([50, 0.01, 49.99], 499), ([30, 0.02, 0.02, 69.96], 299), ([0.04, 99.96], 0),
+        ([10, 0.04, 0.04, 0.04, 89.88], 99)]
+
+
+def entity_in_bucket(flag_key, bucket):
+    """An entity id whose bucket (crc32 of flag key + entity, mod 1000) is `bucket`."""
+    k = 0
+    while zlib.crc32(f"{flag_key}t{k}".encode()) % 1000 != bucket:
+        k += 1
+    return f"t{k}"
+
+
+def distributions(rng, ties=None):
     shape = rng.random()
     n = rng.randint(2, 5)
+    if ties is not None and shape < 0.1:
+        tie = rng.choice(TIES)
+        ties.append(tie)
+        return [{"variantKey": k, "rollout": r} for k, r in zip("abcde", tie[0])]
     if shape < 0.15:
         return []
     if shape < 0.3:
@@ -162,15 +181,22 @@ def distributions(rng):
             for i, r in enumerate(rollouts)]
 
 
-def variant_flag(rng, key):
+def variant_flag(rng, key, ties):
     flag = {"key": key, "name": key, "type": "VARIANT_FLAG_TYPE",
             "enabled": rng.random() > 0.12}
     if rng.random() < 0.7:
         flag["defaultVariant"] = with_attachment(rng, {"id": "dv", "key": "dflt"}, "attachment")
     flag["rules"] = [{"rank": i + 1, "segmentOperator": segment_operator(rng),
                       "segments": [segment(rng) for _ in range(rng.choice([0, 1, 1, 1, 2, 3]))],
-                      "distributions": distributions(rng)}
+                      "distributions": distributions(rng, ties)}
                      for i in range(rng.choice([0, 1, 1, 2, 3]))]
+    if ties:
+        # The tie must be reached: a first rule that matches whoever asks splits as it does.
+        flag["enabled"] = True
+        flag["rules"].insert(0, {"rank": 0, "segmentOperator": "AND_SEGMENT_OPERATOR",
+                                 "segments": [], "distributions": [
+                                     {"variantKey": k, "rollout": r}
+                                     for k, r in zip("abcde", ties[0][0])]})
     return flag
 
 
@@ -236,9 +262,14 @@ def generate(seed, documents, flags_per_document=20, contexts_per_flag=3):
     for d in range(documents):
         namespace = f"ns{d}"
         flags = []
+        tied = {}
         for f in range(flags_per_document):
             key = f"flag-{d}-{f}"
-            flags.append(boolean_flag(rng, key) if rng.random() < 0.4 else variant_flag(rng, key))
+            ties = []
+            flags.append(boolean_flag(rng, key) if rng.random() < 0.4
+                         else variant_flag(rng, key, ties))
+            if ties:
+                tied[key] = ties[0][1]
         docs.append({"namespace": {"key": namespace}, "flags": flags})
         for flag in flags:
             kind = "boolean" if flag["type"] == "BOOLEAN_FLAG_TYPE" else "variant"
@@ -247,6 +278,8 @@ def generate(seed, documents, flags_per_document=20, contexts_per_flag=3):
                 r = rng.random()
                 entity = "" if r < 0.04 else (rng.choice(ENTITIES) if r < 0.5
                                               else f"e{rng.randrange(100000)}")
+                if flag["key"] in tied and r >= 0.04:
+                    entity = entity_in_bucket(flag["key"], tied[flag["key"]])
                 asked = kind if rng.random() > 0.02 else ("variant" if kind == "boolean"
                                                            else "boolean")
                 cases.append({"doc": d, "flag": flag["key"], "kind": asked, "entity": entity,
