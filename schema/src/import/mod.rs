@@ -14,7 +14,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 mod detect;
 pub(crate) mod flagd;
 pub(crate) mod flagship;
-pub mod flipt;
+pub(crate) mod flipt;
 mod flipt_engine;
 pub mod gofeatureflag;
 pub mod ofrep;
