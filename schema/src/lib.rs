@@ -44,6 +44,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod error;
+mod findings;
 pub mod flagd;
 pub mod flagship;
 pub mod flipt;

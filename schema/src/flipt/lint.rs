@@ -16,11 +16,9 @@ use super::grammar::{
     parse_datetime, parse_i32, string_list, unique_segments,
 };
 use crate::error::{Warning, WarningKind, shorten};
+use crate::findings::Findings;
 use crate::manifest::Manifest;
 use crate::targeting::Dialect;
-
-/// At most this many warnings per flag; one more line says how many were left out.
-const PER_FLAG: usize = 5;
 
 /// The most segments one rule or rollout may have: the runtime's engine keeps which ones
 /// matched in a 64-bit mask.
@@ -60,17 +58,11 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
             Ok(parsed) => lint_flag(&parsed, &mut found),
             Err(message) => found.push((WarningKind::ParseError, message)),
         }
-        let extra = found.len().saturating_sub(PER_FLAG);
-        for (kind, message) in found.into_iter().take(PER_FLAG) {
-            warnings.push(Warning::new(Some(key), kind, message));
+        let mut findings = Findings::default();
+        for (kind, message) in found {
+            findings.add(kind, || message);
         }
-        if extra > 0 {
-            warnings.push(Warning::new(
-                Some(key),
-                WarningKind::Suspicious,
-                format!("{extra} more warnings of this flag left out"),
-            ));
-        }
+        findings.push_to(&mut warnings, Some(key));
     }
     warnings
 }
@@ -294,7 +286,7 @@ mod tests {
         assert!(found[2].contains("unknown type: the segment never matches"));
         assert!(found[3].contains("unknown operator `eq`"));
         assert!(found[4].contains("not an RFC 3339"));
-        assert_eq!(found[5], "1 more warnings of this flag left out");
+        assert_eq!(found[5], "and 1 more problems");
     }
 
     #[test]
