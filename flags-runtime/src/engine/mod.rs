@@ -68,7 +68,7 @@ pub use flagship::MissingRolloutKey;
 pub use options::{Budget, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
 pub(crate) use outcome::{
-    Meta, Outcome, ReasonCode, Resolved, WholeRule, next_generation, type_mismatch,
+    Meta, Outcome, ReasonCode, Resolved, Served, WholeRule, next_generation, type_mismatch,
 };
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]

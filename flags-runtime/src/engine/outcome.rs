@@ -61,7 +61,29 @@ pub(crate) enum Outcome<'s> {
 /// A rule that decides the whole read of its flag (see [`Outcome::Deferred`]); its resolution
 /// is never `Deferred`.
 pub(crate) trait WholeRule: std::fmt::Debug + Send + Sync {
+    /// The whole answer, for details.
     fn resolve<'s>(&'s self, ctx: &crate::context::Context) -> Resolved<'s>;
+    /// The value only, for reads of values: what [`WholeRule::resolve`] answers, without
+    /// reason, metadata or error, returned in registers.
+    fn serve<'s>(&'s self, ctx: &crate::context::Context) -> Served<'s>;
+}
+
+/// What a [`WholeRule`] serves a read of its value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Served<'s> {
+    Bool(bool),
+    Variant(&'s KeyedVariant),
+    /// The caller's default (no variant, or an error that a read of the value does not
+    /// report).
+    Default,
+}
+
+/// A variant of a dialect whose variants are keys with an attachment (Flipt's).
+#[derive(Debug)]
+pub(crate) struct KeyedVariant {
+    pub(crate) key: Arc<str>,
+    /// `None`: absent or empty.
+    pub(crate) attachment: Option<Arc<ObjectValue>>,
 }
 
 /// A resolved flag plus its metadata.

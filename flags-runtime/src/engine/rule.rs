@@ -16,7 +16,7 @@ use flags_schema::{Dialect, Manifest, Targeting};
 use super::flagd;
 use super::flagship;
 use super::flipt;
-use super::outcome::{Resolved, RuleFailure, WholeRule};
+use super::outcome::{Resolved, RuleFailure, Served, WholeRule};
 use super::{EngineOptions, ReasonCode};
 use crate::context::Context;
 use crate::details::FlagMetadata;
@@ -54,6 +54,12 @@ impl WholeRule for FlagRule {
     fn resolve<'s>(&'s self, ctx: &Context) -> Resolved<'s> {
         match self {
             FlagRule::Flipt(flag) => flag.resolve(ctx),
+        }
+    }
+
+    fn serve<'s>(&'s self, ctx: &Context) -> Served<'s> {
+        match self {
+            FlagRule::Flipt(flag) => flag.serve(ctx),
         }
     }
 }

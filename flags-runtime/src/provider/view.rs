@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
-use crate::engine::{Outcome as EngineAnswer, Resolved, Snapshot, WholeRule};
+use crate::engine::{Outcome as EngineAnswer, Resolved, Served, Snapshot, WholeRule};
 use crate::key::{FlagKey, FlagValue};
 use crate::value::Value;
 
@@ -109,21 +109,18 @@ pub(crate) fn snapshot_value<T: FlagValue>(
 /// A value read from a flag whose rule decides the whole read (Flipt's), out of line.
 #[inline(never)]
 fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Context) -> T {
-    match rule.resolve(ctx).resolution {
-        EngineAnswer::Value { value, .. } => {
-            crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
+    match rule.serve(ctx) {
+        Served::Bool(value) => {
+            crate::flag_value::read(crate::flag_value::FlagValueRef::Bool(value))
+                .unwrap_or_else(|_| key.default_value())
         }
-        EngineAnswer::Variant {
-            key: variant,
-            attachment,
-            ..
-        } => crate::flag_value::read_variant(variant, attachment)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| key.default_value()),
-        EngineAnswer::CodeDefault { .. } | EngineAnswer::Error(_) | EngineAnswer::Deferred(_) => {
-            key.default_value()
+        Served::Variant(variant) => {
+            crate::flag_value::read_variant(&variant.key, variant.attachment.as_deref())
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| key.default_value())
         }
+        Served::Default => key.default_value(),
     }
 }
 

@@ -100,7 +100,7 @@ use std::sync::Arc;
 use flags_schema::flipt::grammar::{self, FlagKind};
 use serde_json::Value as Json;
 
-use super::outcome::{Meta, Outcome, ReasonCode, Resolved};
+use super::outcome::{KeyedVariant as Variant, Meta, Outcome, ReasonCode, Resolved, Served};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
 use crate::flag_value::{Decoders, FlagValueRef, ObjectValue};
@@ -109,8 +109,10 @@ use eval::Segments;
 /// A Flipt flag, compiled: what every read of it evaluates.
 #[derive(Debug)]
 pub(crate) struct Flag {
-    /// The flag key the hashes use.
+    /// The flag key, for messages.
     key: Arc<str>,
+    /// The flag key's part of the hashes.
+    crc: hash::KeyCrc,
     /// The flag's metadata, for answers without segments.
     metadata: FlagMetadata,
     kind: Kind,
@@ -132,17 +134,34 @@ enum Kind {
     },
 }
 
-/// A variant key and its attachment (`None`: absent or empty).
-#[derive(Debug)]
-struct Variant {
-    key: Arc<str>,
-    attachment: Option<Arc<ObjectValue>>,
-}
-
 #[derive(Debug)]
 enum Rollout {
-    Threshold { percentage: f32, value: bool },
-    Segment { segments: Segments, value: bool },
+    /// A threshold above 99 %: everybody, no hash needed.
+    Everyone {
+        value: bool,
+    },
+    /// A threshold of `p` %, 0 < `p` ≤ 99: the entities whose bucket (0..100) is below
+    /// `⌈p⌉`. Flipt compares the bucket and `p` as 32-bit floats, `bucket < p`: for an
+    /// integer bucket, the same. A threshold at or below 0 % (or NaN) matches nobody and is
+    /// left out when the flag compiles.
+    Threshold {
+        below: u32,
+        value: bool,
+    },
+    Segment {
+        segments: Segments,
+        value: bool,
+    },
+}
+
+/// What a flag decides for a context, before it is read (a value) or resolved (details).
+enum Decision<'s> {
+    Bool(bool, ReasonCode),
+    /// A variant, or none (the default variant that the flag does not have): the caller's
+    /// default.
+    Variant(Option<&'s Variant>, ReasonCode),
+    /// Bucketing needs an entity id, and the context has none.
+    MissingKey,
 }
 
 #[derive(Debug)]
@@ -197,10 +216,19 @@ impl Flag {
                     .iter()
                     .filter_map(|rollout| match rollout {
                         grammar::Rollout::Threshold { percentage, value } => {
-                            Some(Rollout::Threshold {
-                                percentage: *percentage,
-                                value: *value,
-                            })
+                            let (percentage, value) = (*percentage, *value);
+                            if percentage.is_nan() || percentage <= 0.0 {
+                                // Nobody: skipped, as Flipt's engine compares it to no bucket.
+                                None
+                            } else if percentage > 99.0 {
+                                Some(Rollout::Everyone { value })
+                            } else {
+                                // 1..=99: exact in 32 bits.
+                                Some(Rollout::Threshold {
+                                    below: percentage.ceil() as u32,
+                                    value,
+                                })
+                            }
                         }
                         grammar::Rollout::Segment {
                             operator,
@@ -247,6 +275,7 @@ impl Flag {
         };
         Ok(Flag {
             key: key.clone(),
+            crc: hash::KeyCrc::new(key),
             metadata: metadata.clone(),
             kind,
         })
@@ -270,10 +299,45 @@ impl Flag {
             .collect()
     }
 
-    /// Evaluates the flag for `ctx`.
-    #[inline]
+    /// Evaluates the flag for `ctx`: its whole answer, for details.
     pub(crate) fn resolve<'s>(&'s self, ctx: &Context) -> Resolved<'s> {
+        let (decision, metadata) = self.decide(ctx);
+        let resolution = match decision {
+            Decision::Bool(value, reason) => Outcome::Value {
+                value: FlagValueRef::Bool(value),
+                variant: None,
+                reason,
+            },
+            Decision::Variant(Some(variant), reason) => Outcome::Variant {
+                key: &variant.key,
+                attachment: variant.attachment.as_deref(),
+                reason,
+            },
+            Decision::Variant(None, reason) => Outcome::CodeDefault { reason },
+            Decision::MissingKey => Outcome::Error(self.missing_key()),
+        };
+        Resolved {
+            resolution,
+            metadata,
+        }
+    }
+
+    /// Evaluates the flag for `ctx`: its value only, for reads of values.
+    pub(crate) fn serve<'s>(&'s self, ctx: &Context) -> Served<'s> {
+        match self.decide(ctx).0 {
+            Decision::Bool(value, _) => Served::Bool(value),
+            Decision::Variant(Some(variant), _) => Served::Variant(variant),
+            Decision::Variant(None, _) | Decision::MissingKey => Served::Default,
+        }
+    }
+
+    /// What the flag decides for `ctx`, and the metadata of the answer: written once for
+    /// [`Flag::resolve`] and [`Flag::serve`], and inlined into each (a read of the value
+    /// builds no metadata).
+    #[inline(always)]
+    fn decide<'s>(&'s self, ctx: &Context) -> (Decision<'s>, Meta<'s>) {
         let entity = ctx.targeting_key().unwrap_or("");
+        let flag = Meta::Flag(&self.metadata);
         match &self.kind {
             Kind::Boolean {
                 enabled,
@@ -281,125 +345,70 @@ impl Flag {
                 rollouts,
             } => {
                 if *off {
-                    return self.answer(Outcome::Value {
-                        value: FlagValueRef::Bool(false),
-                        variant: None,
-                        reason: ReasonCode::Disabled,
-                    });
+                    return (Decision::Bool(false, ReasonCode::Disabled), flag);
                 }
-                self.boolean(*enabled, rollouts, ctx, entity)
+                for rollout in rollouts {
+                    match rollout {
+                        Rollout::Everyone { value } => {
+                            return (Decision::Bool(*value, ReasonCode::Split), flag);
+                        }
+                        Rollout::Threshold { below, value } => {
+                            if entity.is_empty() {
+                                return (Decision::MissingKey, flag);
+                            }
+                            if self.crc.key_last(entity) % 100 < *below {
+                                return (Decision::Bool(*value, ReasonCode::Split), flag);
+                            }
+                        }
+                        Rollout::Segment { segments, value } => {
+                            if let Some(mask) = segments.matches(ctx, entity) {
+                                return (
+                                    Decision::Bool(*value, ReasonCode::TargetingMatch),
+                                    Meta::Segments(&segments.meta, mask),
+                                );
+                            }
+                        }
+                    }
+                }
+                (Decision::Bool(*enabled, ReasonCode::Default), flag)
             }
             Kind::Variant {
                 enabled,
                 default,
                 rules,
-            } => self.variant(*enabled, default.as_ref(), rules, ctx, entity),
-        }
-    }
-
-    #[inline]
-    fn boolean<'s>(
-        &'s self,
-        enabled: bool,
-        rollouts: &'s [Rollout],
-        ctx: &Context,
-        entity: &str,
-    ) -> Resolved<'s> {
-        let value = |value: bool, reason: ReasonCode| Outcome::Value {
-            value: FlagValueRef::Bool(value),
-            variant: None,
-            reason,
-        };
-        for rollout in rollouts {
-            match rollout {
-                Rollout::Threshold {
-                    percentage,
-                    value: served,
-                } => {
-                    let percentage = *percentage;
-                    // Below or at 0 % nobody, above 99 % everybody: no hash needed.
-                    if percentage.is_nan() || percentage <= 0.0 {
+            } => {
+                let default = default.as_ref();
+                if !enabled {
+                    return (Decision::Variant(default, ReasonCode::Disabled), flag);
+                }
+                for rule in rules {
+                    let Some(mask) = rule.segments.matches(ctx, entity) else {
                         continue;
-                    }
-                    if percentage <= 99.0 {
-                        if entity.is_empty() {
-                            return self.answer(Outcome::Error(self.missing_key()));
+                    };
+                    let decision = match &rule.pick {
+                        Pick::Default => Decision::Variant(default, ReasonCode::TargetingMatch),
+                        Pick::One(variant) => {
+                            Decision::Variant(Some(variant), ReasonCode::TargetingMatch)
                         }
-                        let bucket = hash::crc32(entity, &self.key) % 100;
-                        if bucket as f32 >= percentage {
-                            continue;
+                        Pick::Split { buckets, variants } => {
+                            if entity.is_empty() {
+                                Decision::MissingKey
+                            } else {
+                                let bucket = self.crc.key_first(entity) % 1000;
+                                // The last bucket is 1000: every bucket lands on a variant.
+                                match variants.get(hash::pick(buckets, bucket)) {
+                                    Some(variant) => {
+                                        Decision::Variant(Some(variant), ReasonCode::Split)
+                                    }
+                                    None => Decision::Variant(default, ReasonCode::Default),
+                                }
+                            }
                         }
-                    }
-                    return self.answer(value(*served, ReasonCode::Split));
+                    };
+                    return (decision, Meta::Segments(&rule.segments.meta, mask));
                 }
-                Rollout::Segment {
-                    segments,
-                    value: served,
-                } => {
-                    if let Some(mask) = segments.matches(ctx, entity) {
-                        return Resolved {
-                            resolution: value(*served, ReasonCode::TargetingMatch),
-                            metadata: Meta::Segments(&segments.meta, mask),
-                        };
-                    }
-                }
+                (Decision::Variant(default, ReasonCode::Default), flag)
             }
-        }
-        self.answer(value(enabled, ReasonCode::Default))
-    }
-
-    #[inline]
-    fn variant<'s>(
-        &'s self,
-        enabled: bool,
-        default: Option<&'s Variant>,
-        rules: &'s [Rule],
-        ctx: &Context,
-        entity: &str,
-    ) -> Resolved<'s> {
-        let serve = |variant: Option<&'s Variant>, reason: ReasonCode| match variant {
-            Some(variant) => Outcome::Variant {
-                key: &variant.key,
-                attachment: variant.attachment.as_deref(),
-                reason,
-            },
-            None => Outcome::CodeDefault { reason },
-        };
-        if !enabled {
-            return self.answer(serve(default, ReasonCode::Disabled));
-        }
-        for rule in rules {
-            let Some(mask) = rule.segments.matches(ctx, entity) else {
-                continue;
-            };
-            let resolution = match &rule.pick {
-                Pick::Default => serve(default, ReasonCode::TargetingMatch),
-                Pick::One(variant) => serve(Some(variant), ReasonCode::TargetingMatch),
-                Pick::Split { buckets, variants } => {
-                    if entity.is_empty() {
-                        Outcome::Error(self.missing_key())
-                    } else {
-                        let bucket = hash::crc32(&self.key, entity) % 1000;
-                        // The last bucket is 1000: every bucket lands on a variant.
-                        match variants.get(hash::pick(buckets, bucket)) {
-                            Some(variant) => serve(Some(variant), ReasonCode::Split),
-                            None => serve(default, ReasonCode::Default),
-                        }
-                    }
-                }
-            };
-            return Resolved {
-                resolution,
-                metadata: Meta::Segments(&rule.segments.meta, mask),
-            };
-        }
-        self.answer(serve(default, ReasonCode::Default))
-    }
-
-    fn answer<'s>(&'s self, resolution: Outcome<'s>) -> Resolved<'s> {
-        Resolved {
-            resolution,
-            metadata: Meta::Flag(&self.metadata),
         }
     }
 

@@ -161,3 +161,39 @@ fn attachments_and_segment_metadata_are_built_when_the_rule_compiles() {
         }
     ));
 }
+
+#[test]
+fn thresholds_compare_buckets_as_flipt_does_in_32_bit_floats() {
+    let percentages = [
+        -5.0, 0.0, 0.01, 0.5, 1.0, 12.25, 33.3, 49.999, 50.0, 50.5, 66.6, 98.99999, 99.0, 99.00001,
+        99.5, 100.0, 150.0,
+    ];
+    for percentage in percentages {
+        let flag = flag(
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": false, "rollouts": [
+            { "threshold": { "percentage": percentage, "value": true } }
+        ] }),
+        );
+        for entity in (0..400).map(|i| format!("user-{i}")) {
+            // As Flipt's engine: above 99 % everybody, at or below 0 % nobody, else the
+            // bucket of `entity + key` compared with the percentage as 32-bit floats.
+            let percentage = percentage as f32;
+            let bucket = hash::KeyCrc::new("f").key_last(&entity) % 100;
+            let expected = percentage > 99.0 || (percentage > 0.0 && (bucket as f32) < percentage);
+            let ctx = Context::new(entity.as_str());
+            let served = matches!(flag.serve(&ctx), Served::Bool(true));
+            assert_eq!(
+                served, expected,
+                "{percentage} % of {entity} (bucket {bucket})"
+            );
+            let resolved = matches!(
+                flag.resolve(&ctx).resolution,
+                Outcome::Value {
+                    value: FlagValueRef::Bool(true),
+                    ..
+                }
+            );
+            assert_eq!(resolved, expected, "{percentage} % of {entity}");
+        }
+    }
+}
