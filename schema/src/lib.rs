@@ -46,6 +46,7 @@
 mod error;
 pub mod flagd;
 pub mod flagship;
+pub mod gofeatureflag;
 mod import;
 mod limits;
 mod manifest;
@@ -53,7 +54,7 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, flipt, gofeatureflag, import, import_as, import_str, load_as, load_str, ofrep,
+    Format, Loaded, flipt, import, import_as, import_str, load_as, load_str, ofrep,
     openfeature_api, openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};

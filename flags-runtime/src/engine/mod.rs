@@ -15,6 +15,7 @@
 //! | `rule.rs` | the seam to the rule dialects: [`CompiledRule`](rule::CompiledRule), one variant per dialect |
 //! | `flagd/` | flagd's dialect (JSON Logic and flagd's operators): compiler and evaluator |
 //! | `flagship/` | Cloudflare Flagship's rules: compiler and evaluator |
+//! | `gofeatureflag/` | GO Feature Flag's flags (query language, splits, scheduled rollouts): compiler and evaluator |
 //! | `murmur3.rs`, `js_number.rs` | what dialects share: the seeded MurmurHash3, JavaScript's number text |
 //!
 //! The grammar of a dialect (which operators exist, what their arguments are) is defined once
@@ -51,6 +52,7 @@
 
 mod flagd;
 mod flagship;
+mod gofeatureflag;
 mod js_number;
 mod murmur3;
 mod options;
@@ -61,7 +63,7 @@ mod table;
 mod value;
 
 pub use flagship::MissingRolloutKey;
-pub use options::{Budget, EngineOptions, FractionalVersion};
+pub use options::{Budget, Clock, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
 pub(crate) use outcome::{Outcome, ReasonCode, Resolved, next_generation, type_mismatch};
 pub(crate) use snapshot::Snapshot;

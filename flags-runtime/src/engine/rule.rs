@@ -12,9 +12,11 @@ use flags_schema::{Dialect, Manifest, Targeting};
 
 use super::flagd;
 use super::flagship;
+use super::gofeatureflag;
 use super::outcome::RuleFailure;
 use super::{EngineOptions, ReasonCode};
 use crate::context::Context;
+use crate::details::{ErrorCode, FlagMetadata};
 
 /// A targeting rule, compiled by its dialect's compiler.
 #[derive(Debug)]
@@ -23,6 +25,8 @@ pub(crate) enum CompiledRule {
     Flagd(flagd::Rule),
     /// Cloudflare Flagship's rules.
     Flagship(flagship::Rules),
+    /// A GO Feature Flag flag: its rules, default rule and scheduled steps.
+    GoFeatureFlag(Box<gofeatureflag::Flag>),
 }
 
 /// What a rule chose.
@@ -33,6 +37,11 @@ pub(crate) enum Choice<'r> {
     /// The part of the rule the evaluation reached is malformed: the flag answers
     /// `PARSE_ERROR`, for this reason.
     Malformed(&'r str),
+    /// The caller's default, successfully, for this reason (GO Feature Flag: a disabled flag,
+    /// a variation without value).
+    CodeDefault(ReasonCode),
+    /// The caller's default with this error code and message.
+    Failed(ErrorCode, &'static str),
 }
 
 /// What the rules of one configuration share while they compile, per dialect (flagd's: the
@@ -70,6 +79,8 @@ impl<'e> RuleCompiler<'e> {
             }
             Dialect::Flagship => flagship::compile(key, &targeting.rule, variants)
                 .map(|rules| (!rules.is_empty()).then_some(CompiledRule::Flagship(rules))),
+            Dialect::GoFeatureFlag => gofeatureflag::compile(key, &targeting.rule, options)
+                .map(|flag| Some(CompiledRule::GoFeatureFlag(Box::new(flag)))),
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
             )),
@@ -79,33 +90,54 @@ impl<'e> RuleCompiler<'e> {
 
 impl CompiledRule {
     /// Runs the rule for `flag_key` and `ctx`: `Ok(None)` when it decides nothing (the flag
-    /// serves its default), else `choose` of what it picks.
+    /// serves its default), else `choose` of what it picks, with the metadata of the rule that
+    /// picked when it has its own (GO Feature Flag's `evaluatedRuleName`).
     #[inline]
-    pub(crate) fn evaluate<R>(
-        &self,
+    pub(crate) fn evaluate<'r, R>(
+        &'r self,
         flag_key: &str,
         ctx: &Context,
         options: &EngineOptions,
-        choose: impl FnOnce(Choice<'_>) -> R,
+        choose: impl FnOnce(Choice<'_>, Option<&'r FlagMetadata>) -> R,
     ) -> Result<Option<R>, RuleFailure> {
         match self {
             CompiledRule::Flagd(rule) => rule.choose(flag_key, ctx, options, |name| {
-                choose(Choice::Variant(name, ReasonCode::TargetingMatch))
+                choose(Choice::Variant(name, ReasonCode::TargetingMatch), None)
             }),
+            CompiledRule::GoFeatureFlag(flag) => {
+                Ok(Some(match flag.decide(flag_key, ctx, options.clock) {
+                    gofeatureflag::Decision::Serve {
+                        variation,
+                        reason,
+                        metadata,
+                    } => choose(Choice::Variant(variation, reason), Some(metadata)),
+                    gofeatureflag::Decision::CodeDefault { reason, metadata } => {
+                        choose(Choice::CodeDefault(reason), Some(metadata))
+                    }
+                    gofeatureflag::Decision::Error {
+                        code,
+                        message,
+                        metadata,
+                    } => choose(Choice::Failed(code, message), Some(metadata)),
+                }))
+            }
             CompiledRule::Flagship(rules) => Ok(rules
                 .decide(ctx, options.missing_rollout_key)
                 .map(|decision| {
-                    choose(match decision {
-                        flagship::Decision::Serve { variation, split } => Choice::Variant(
-                            variation,
-                            if split {
-                                ReasonCode::Split
-                            } else {
-                                ReasonCode::TargetingMatch
-                            },
-                        ),
-                        flagship::Decision::Malformed(why) => Choice::Malformed(why),
-                    })
+                    choose(
+                        match decision {
+                            flagship::Decision::Serve { variation, split } => Choice::Variant(
+                                variation,
+                                if split {
+                                    ReasonCode::Split
+                                } else {
+                                    ReasonCode::TargetingMatch
+                                },
+                            ),
+                            flagship::Decision::Malformed(why) => Choice::Malformed(why),
+                        },
+                        None,
+                    )
                 })),
         }
     }

@@ -145,15 +145,23 @@ impl Snapshot {
                 )),
                 (None, None) => None,
             };
-            // A disabled flag's rule is not compiled: it is never evaluated.
+            // A disabled flag's rule is not compiled: it is never evaluated. GO Feature Flag's
+            // flags decide their own state (a scheduled step may enable one; a missing key is
+            // reported before `disable`).
+            let own_state = flag
+                .targeting
+                .as_ref()
+                .is_some_and(|t| t.dialect == flags_schema::Dialect::GoFeatureFlag);
             let rule = match &flag.targeting {
-                Some(targeting) if flag.state == FlagState::Enabled => {
+                Some(targeting) if flag.state == FlagState::Enabled || own_state => {
                     rules.compile(key, targeting, &flag.variants, options)
                 }
                 _ => Ok(None),
             };
             let answer = match (rule, fallback) {
-                _ if flag.state == FlagState::Disabled => Answer::CodeDefault(ReasonCode::Disabled),
+                _ if flag.state == FlagState::Disabled && !own_state => {
+                    Answer::CodeDefault(ReasonCode::Disabled)
+                }
                 (Ok(Some(rule)), fallback) => Answer::Targeted(Box::new(Targeted {
                     rule,
                     fallback,
@@ -328,7 +336,7 @@ impl Snapshot {
                 metadata: Some(&self.set_metadata),
             };
         };
-        let metadata = Some(&flag.metadata);
+        let mut metadata = Some(&flag.metadata);
         let resolution = match &flag.answer {
             Answer::Value { value, variant } => Outcome::Value {
                 value: value.as_ref(),
@@ -336,7 +344,13 @@ impl Snapshot {
                 reason: ReasonCode::Static,
             },
             Answer::CodeDefault(reason) => Outcome::CodeDefault { reason: *reason },
-            Answer::Targeted(targeted) => self.evaluate(flag, targeted, ctx),
+            Answer::Targeted(targeted) => {
+                let (resolution, own) = self.evaluate(flag, targeted, ctx);
+                if own.is_some() {
+                    metadata = own;
+                }
+                resolution
+            }
             Answer::Invalid(message) => Outcome::Error(EvaluationError::new(
                 ErrorCode::ParseError,
                 Cow::Owned(message.to_string()),
@@ -359,13 +373,19 @@ impl Snapshot {
         flag: &'s CompiledFlag,
         targeted: &'s Targeted,
         ctx: &Context,
-    ) -> Outcome<'s> {
+    ) -> (Outcome<'s>, Option<&'s FlagMetadata>) {
+        let mut own = None;
         let chosen = targeted
             .rule
-            .evaluate(&flag.key, ctx, &self.options, |choice| {
+            .evaluate(&flag.key, ctx, &self.options, |choice, metadata| {
+                own = metadata;
                 let (name, reason) = match choice {
                     Choice::Variant(name, reason) => (name, reason),
                     Choice::Malformed(why) => return malformed(flag, why),
+                    Choice::CodeDefault(reason) => return Outcome::CodeDefault { reason },
+                    Choice::Failed(code, message) => {
+                        return Outcome::Error(EvaluationError::new(code, message));
+                    }
                 };
                 match flag
                     .variants
@@ -388,7 +408,7 @@ impl Snapshot {
                     )),
                 }
             });
-        match chosen {
+        let resolution = match chosen {
             Ok(Some(resolution)) => resolution,
             Ok(None) => match &targeted.fallback {
                 Some((value, variant)) => Outcome::Value {
@@ -405,7 +425,8 @@ impl Snapshot {
                 ErrorCode::General,
                 format!("the targeting rule of flag `{}` failed: {reason}", flag.key),
             )),
-        }
+        };
+        (resolution, own)
     }
 }
 

@@ -15,7 +15,7 @@ mod detect;
 pub(crate) mod flagd;
 pub(crate) mod flagship;
 pub mod flipt;
-pub mod gofeatureflag;
+pub(crate) mod gofeatureflag;
 pub mod ofrep;
 pub mod openfeature_api;
 pub mod openfeature_cli;

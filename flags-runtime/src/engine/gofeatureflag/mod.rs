@@ -1,0 +1,576 @@
+//! GO Feature Flag's flags, compiled once when a configuration loads and evaluated per read as
+//! its engine (`go-feature-flag/modules/core`, shipped as WASI in its providers) evaluates them.
+//!
+//! | file | job |
+//! | --- | --- |
+//! | `mod.rs` | the compiled flag: scheduled phases, rules in order, the default rule, reasons |
+//! | `query.rs` | the query language (`flags_schema::gofeatureflag::query`) |
+//! | `time.rs` | RFC 3339 instants, and "now" for one evaluation |
+//!
+//! A flag is compiled into one phase per scheduled step (the flag with the steps up to it
+//! overlaid); a read picks the phase of "now". "Now" is the context attribute
+//! `gofeatureflag.currentDateTime` when it is an RFC 3339 instant, else the engine's clock
+//! ([`EngineOptions::clock`](super::EngineOptions::clock)), read once, only by flags whose
+//! answer depends on time.
+//!
+//! Bucketing: FNV-1a-32 of the flag key followed by the bucketing value, modulo the sum of the
+//! percentages × 1000, buckets in reverse-lexicographic order of variation name; a progressive
+//! rollout on a 100,000 scale.
+
+use std::collections::BTreeMap;
+
+use flags_schema::MetadataValue;
+use flags_schema::gofeatureflag::query::{self as grammar, Query};
+use serde_json::{Map, Value as Json};
+
+use super::{Clock, ReasonCode};
+use crate::context::Context;
+use crate::details::{ErrorCode, FlagMetadata};
+use crate::value::Value;
+
+mod query;
+mod time;
+
+/// A compiled GO Feature Flag flag.
+#[derive(Debug)]
+pub(crate) struct Flag {
+    /// `phases[i]` applies from `dates[i - 1]` (the first always).
+    phases: Box<[Phase]>,
+    /// The dates of the scheduled steps, in nanoseconds since the epoch, sorted.
+    dates: Box<[i128]>,
+    /// Whether some rule of some phase splits: then a bucketing value is required.
+    needs_bucketing: bool,
+    /// Whether the answer depends on "now".
+    uses_time: bool,
+}
+
+#[derive(Debug)]
+struct Phase {
+    disabled: bool,
+    /// The experimentation window, both ends included (outside: DISABLED).
+    window: Option<(Option<i128>, Option<i128>)>,
+    bucketing_key: Option<Box<str>>,
+    rules: Box<[Rule]>,
+    default: Option<Rule>,
+    /// The variations whose value is `null` (served as the caller's default).
+    nulls: Box<[Box<str>]>,
+    /// The variations of the phase, sorted.
+    names: Box<[Box<str>]>,
+    metadata: FlagMetadata,
+}
+
+#[derive(Debug)]
+struct Rule {
+    disabled: bool,
+    condition: Condition,
+    serve: Serve,
+    metadata: FlagMetadata,
+    /// The metadata of a split, with GO Feature Flag's own reason.
+    split_metadata: FlagMetadata,
+}
+
+#[derive(Debug)]
+enum Condition {
+    Always,
+    Never,
+    Query(grammar::Expr),
+    JsonLogic(Box<super::flagd::Rule>),
+}
+
+#[derive(Debug)]
+enum Serve {
+    Variation(Box<str>),
+    Percentage {
+        /// (variation, start, end) in reverse-lexicographic order of name.
+        buckets: Box<[(Box<str>, f64, f64)]>,
+        max: u32,
+    },
+    Progressive {
+        initial: Box<str>,
+        end: Box<str>,
+        start_s: i64,
+        end_s: i64,
+        from: f64,
+        to: f64,
+        start: i128,
+        stop: i128,
+    },
+    /// Nothing can be served (a rule without variation, an invalid rollout).
+    Invalid,
+}
+
+/// What a flag answers for a context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Decision<'r> {
+    /// Serve this variation.
+    Serve {
+        variation: &'r str,
+        reason: ReasonCode,
+        metadata: &'r FlagMetadata,
+    },
+    /// The caller's default, successfully (disabled, or a variation without value).
+    CodeDefault {
+        reason: ReasonCode,
+        metadata: &'r FlagMetadata,
+    },
+    /// The caller's default with an error.
+    Error {
+        code: ErrorCode,
+        message: &'static str,
+        metadata: &'r FlagMetadata,
+    },
+}
+
+/// Compiles the targeting `{"flag": <flag>}`.
+pub(crate) fn compile(
+    key: &str,
+    targeting: &Json,
+    options: &super::EngineOptions,
+) -> Result<Flag, String> {
+    let Some(Json::Object(flag)) = targeting.get("flag") else {
+        return Err("the rule holds no `flag` object".to_owned());
+    };
+    let mut steps: Vec<(i128, &Map<String, Json>)> = match flag.get("scheduledRollout") {
+        Some(Json::Array(steps)) => steps
+            .iter()
+            .filter_map(|s| {
+                let s = s.as_object()?;
+                Some((time::parse(s.get("date")?.as_str()?)?, s))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    steps.sort_by_key(|(date, _)| *date);
+    let mut current = flag.clone();
+    let mut phases = vec![phase(key, &current, options)?];
+    for (_, step) in &steps {
+        overlay(&mut current, step);
+        phases.push(phase(key, &current, options)?);
+    }
+    let needs_bucketing = phases.iter().any(|p| {
+        p.rules
+            .iter()
+            .chain(&p.default)
+            .any(|r| !matches!(r.serve, Serve::Variation(_)) && splits(&r.serve))
+    }) || splits_json(flag);
+    let uses_time = !steps.is_empty()
+        || phases.iter().any(|p| {
+            p.window.is_some()
+                || p.rules
+                    .iter()
+                    .chain(&p.default)
+                    .any(|r| matches!(r.serve, Serve::Progressive { .. }))
+        });
+    Ok(Flag {
+        phases: phases.into_boxed_slice(),
+        dates: steps.iter().map(|(d, _)| *d).collect(),
+        needs_bucketing,
+        uses_time,
+    })
+}
+
+fn splits(serve: &Serve) -> bool {
+    matches!(serve, Serve::Percentage { .. } | Serve::Progressive { .. })
+}
+
+/// Whether a rule of the flag as written splits (also a rollout that cannot be compiled).
+fn splits_json(flag: &Map<String, Json>) -> bool {
+    let rule_splits = |r: &Json| {
+        r.get("percentage").is_some_and(|p| !p.is_null())
+            || r.get("progressiveRollout").is_some_and(|p| !p.is_null())
+    };
+    let rules = flag
+        .get("targeting")
+        .and_then(Json::as_array)
+        .is_some_and(|rules| rules.iter().any(rule_splits));
+    let steps = flag
+        .get("scheduledRollout")
+        .and_then(Json::as_array)
+        .is_some_and(|steps| steps.iter().filter_map(Json::as_object).any(splits_json));
+    rules || flag.get("defaultRule").is_some_and(rule_splits) || steps
+}
+
+/// Overlays a scheduled step on the flag: variations and the default rule field by field,
+/// targeting rules by name (new ones appended), anything else replaced.
+fn overlay(flag: &mut Map<String, Json>, step: &Map<String, Json>) {
+    for (field, value) in step {
+        match (field.as_str(), flag.get_mut(field), value) {
+            ("date", ..) => {}
+            (
+                "variations" | "defaultRule" | "metadata",
+                Some(Json::Object(old)),
+                Json::Object(new),
+            ) => {
+                for (k, v) in new {
+                    old.insert(k.clone(), v.clone());
+                }
+            }
+            ("targeting", Some(Json::Array(old)), Json::Array(new)) => {
+                for rule in new {
+                    let name = rule.get("name").and_then(Json::as_str);
+                    let found = name.and_then(|n| {
+                        old.iter_mut()
+                            .find(|r| r.get("name").and_then(Json::as_str) == Some(n))
+                    });
+                    match (found, rule) {
+                        (Some(Json::Object(old)), Json::Object(new)) => {
+                            for (k, v) in new {
+                                old.insert(k.clone(), v.clone());
+                            }
+                        }
+                        _ => old.push(rule.clone()),
+                    }
+                }
+            }
+            _ => {
+                flag.insert(field.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn phase(
+    key: &str,
+    flag: &Map<String, Json>,
+    options: &super::EngineOptions,
+) -> Result<Phase, String> {
+    let mut metadata: BTreeMap<String, MetadataValue> = BTreeMap::new();
+    if let Some(Json::Object(m)) = flag.get("metadata") {
+        for (k, v) in m {
+            if let Some(v) = MetadataValue::from_json(v) {
+                metadata.insert(k.clone(), v);
+            }
+        }
+    }
+    if let Some(Json::String(version)) = flag.get("version")
+        && !version.is_empty()
+    {
+        metadata
+            .entry("version".to_owned())
+            .or_insert_with(|| MetadataValue::String(version.clone()));
+    }
+    let rule_of = |value: &Json, default: bool| -> Result<Rule, String> {
+        rule(key, value, default, &metadata, options)
+    };
+    let rules = match flag.get("targeting") {
+        Some(Json::Array(rules)) => rules
+            .iter()
+            .map(|r| rule_of(r, false))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    let default = match flag.get("defaultRule") {
+        Some(r @ Json::Object(_)) => Some(rule_of(r, true)?),
+        _ => None,
+    };
+    let window = match flag.get("experimentation") {
+        Some(Json::Object(w)) => Some((
+            w.get("start").and_then(Json::as_str).and_then(time::parse),
+            w.get("end").and_then(Json::as_str).and_then(time::parse),
+        )),
+        _ => None,
+    };
+    let (mut names, mut nulls) = (Vec::new(), Vec::new());
+    if let Some(Json::Object(variations)) = flag.get("variations") {
+        for (name, value) in variations {
+            names.push(Box::from(name.as_str()));
+            if value.is_null() {
+                nulls.push(Box::from(name.as_str()));
+            }
+        }
+    }
+    names.sort();
+    Ok(Phase {
+        disabled: flag.get("disable") == Some(&Json::Bool(true)),
+        window,
+        bucketing_key: flag
+            .get("bucketingKey")
+            .and_then(Json::as_str)
+            .filter(|k| !k.is_empty())
+            .map(Box::from),
+        rules: rules.into_boxed_slice(),
+        default,
+        nulls: nulls.into_boxed_slice(),
+        names: names.into_boxed_slice(),
+        metadata: FlagMetadata::new(metadata),
+    })
+}
+
+fn rule(
+    _key: &str,
+    value: &Json,
+    default: bool,
+    base: &BTreeMap<String, MetadataValue>,
+    options: &super::EngineOptions,
+) -> Result<Rule, String> {
+    let mut metadata = base.clone();
+    if let Some(Json::String(name)) = value.get("name")
+        && !default
+    {
+        metadata.insert(
+            "evaluatedRuleName".to_owned(),
+            MetadataValue::String(name.clone()),
+        );
+    }
+    let mut split_metadata = metadata.clone();
+    split_metadata.insert(
+        "gofeatureflagReason".to_owned(),
+        MetadataValue::String("TARGETING_MATCH_SPLIT".to_owned()),
+    );
+    let condition = match value.get("query") {
+        None | Some(Json::Null) => Condition::Always,
+        Some(Json::String(q)) => match grammar::json_logic(q) {
+            Some(logic) => match super::flagd::Rule::compile(&logic, &BTreeMap::new(), options) {
+                Ok(rule) => Condition::JsonLogic(Box::new(rule)),
+                Err(_) => Condition::Never,
+            },
+            None => match grammar::parse(q) {
+                Query::Always => Condition::Always,
+                Query::Never => Condition::Never,
+                Query::Expr(expr) => Condition::Query(expr),
+            },
+        },
+        Some(_) => Condition::Never,
+    };
+    Ok(Rule {
+        disabled: value.get("disable") == Some(&Json::Bool(true)),
+        condition,
+        serve: serve(value),
+        metadata: FlagMetadata::new(metadata),
+        split_metadata: FlagMetadata::new(split_metadata),
+    })
+}
+
+fn serve(rule: &Json) -> Serve {
+    if let Some(Json::Object(p)) = rule.get("progressiveRollout") {
+        return progressive(p).unwrap_or(Serve::Invalid);
+    }
+    if let Some(Json::Object(p)) = rule.get("percentage")
+        && !p.is_empty()
+    {
+        let mut entries: Vec<(&String, f64)> = p
+            .iter()
+            .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+            .collect();
+        entries.sort_by(|a, b| b.0.cmp(a.0));
+        let mut start = 0.0;
+        let mut buckets = Vec::with_capacity(entries.len());
+        let mut sum = 0.0;
+        for (name, p) in &entries {
+            sum += p;
+            let end = start + p * 1000.0;
+            buckets.push((Box::from(name.as_str()), start, end));
+            start = end;
+        }
+        let max = (sum * 1000.0) as u32;
+        if max == 0 {
+            return Serve::Invalid;
+        }
+        return Serve::Percentage {
+            buckets: buckets.into_boxed_slice(),
+            max,
+        };
+    }
+    match rule.get("variation") {
+        Some(Json::String(name)) => Serve::Variation(Box::from(name.as_str())),
+        _ => Serve::Invalid,
+    }
+}
+
+fn progressive(p: &Map<String, Json>) -> Option<Serve> {
+    let step = |field: &str| -> Option<(Box<str>, i128, Option<f64>)> {
+        let s = p.get(field)?.as_object()?;
+        Some((
+            Box::from(s.get("variation")?.as_str()?),
+            time::parse(s.get("date")?.as_str()?)?,
+            s.get("percentage").and_then(Json::as_f64),
+        ))
+    };
+    let (initial, start, from) = step("initial")?;
+    let (end, stop, to) = step("end")?;
+    if stop <= start {
+        return None;
+    }
+    Some(Serve::Progressive {
+        initial,
+        end,
+        start_s: time::unix_seconds(start),
+        end_s: time::unix_seconds(stop),
+        from: from.unwrap_or(0.0) * 1000.0,
+        to: to.unwrap_or(100.0) * 1000.0,
+        start,
+        stop,
+    })
+}
+
+/// FNV-1a, 32 bits, of the concatenation of `parts`.
+pub(crate) fn fnv1a32(parts: &[&[u8]]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for part in parts {
+        for byte in *part {
+            hash ^= u32::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    }
+    hash
+}
+
+impl Flag {
+    /// What the flag answers for `ctx`.
+    pub(crate) fn decide(&self, flag_key: &str, ctx: &Context, clock: Clock) -> Decision<'_> {
+        let now = if self.uses_time {
+            time::now(ctx, clock)
+        } else {
+            0
+        };
+        let index = self.dates.partition_point(|date| *date <= now);
+        let Some(phase) = self.phases.get(index) else {
+            // Unreachable: one phase per date, plus the first.
+            return Decision::Error {
+                code: ErrorCode::General,
+                message: "no phase",
+                metadata: &EMPTY,
+            };
+        };
+        let bucketing = match &phase.bucketing_key {
+            Some(attribute) => match ctx.get(attribute) {
+                Some(Value::String(s)) => s.as_str(),
+                _ => "",
+            },
+            None => ctx.targeting_key().unwrap_or(""),
+        };
+        if self.needs_bucketing && bucketing.is_empty() {
+            return Decision::Error {
+                code: ErrorCode::TargetingKeyMissing,
+                message: "the flag splits by a targeting or bucketing key, which the context lacks",
+                metadata: &phase.metadata,
+            };
+        }
+        let outside = phase.window.is_some_and(|(start, end)| {
+            start.is_some_and(|s| now < s) || end.is_some_and(|e| now > e)
+        });
+        if phase.disabled || outside {
+            return Decision::CodeDefault {
+                reason: ReasonCode::Disabled,
+                metadata: &phase.metadata,
+            };
+        }
+        for rule in &phase.rules {
+            if rule.disabled || !rule.applies(flag_key, ctx) {
+                continue;
+            }
+            let Some(variation) = rule.serve.pick(flag_key, bucketing, now) else {
+                continue;
+            };
+            let (reason, metadata) = if splits(&rule.serve) {
+                (ReasonCode::Split, &rule.split_metadata)
+            } else {
+                (ReasonCode::TargetingMatch, &rule.metadata)
+            };
+            return phase.serve(variation, reason, metadata);
+        }
+        let Some(default) = &phase.default else {
+            return Decision::Error {
+                code: ErrorCode::General,
+                message: "the flag has no default rule",
+                metadata: &phase.metadata,
+            };
+        };
+        match default.serve.pick(flag_key, bucketing, now) {
+            Some(variation) => {
+                let reason = if splits(&default.serve) {
+                    ReasonCode::Split
+                } else if phase.rules.is_empty() {
+                    ReasonCode::Static
+                } else {
+                    ReasonCode::Default
+                };
+                phase.serve(variation, reason, &default.metadata)
+            }
+            None => Decision::Error {
+                code: ErrorCode::General,
+                message: "the default rule serves no variation",
+                metadata: &phase.metadata,
+            },
+        }
+    }
+}
+
+static EMPTY: FlagMetadata = FlagMetadata::empty();
+
+impl Phase {
+    fn serve<'r>(
+        &'r self,
+        variation: &'r str,
+        reason: ReasonCode,
+        metadata: &'r FlagMetadata,
+    ) -> Decision<'r> {
+        let known = self
+            .names
+            .binary_search_by(|n| (**n).cmp(variation))
+            .is_ok();
+        if !known || self.nulls.iter().any(|n| &**n == variation) {
+            return Decision::CodeDefault { reason, metadata };
+        }
+        Decision::Serve {
+            variation,
+            reason,
+            metadata,
+        }
+    }
+}
+
+impl Rule {
+    fn applies(&self, flag_key: &str, ctx: &Context) -> bool {
+        match &self.condition {
+            Condition::Always => true,
+            Condition::Never => false,
+            Condition::Query(expr) => query::matches(expr, ctx),
+            Condition::JsonLogic(rule) => rule
+                .evaluate(flag_key, ctx, &super::EngineOptions::default())
+                .is_ok_and(|v| super::flagd::truthy(&v)),
+        }
+    }
+}
+
+impl Serve {
+    fn pick(&self, flag_key: &str, bucketing: &str, now: i128) -> Option<&str> {
+        match self {
+            Serve::Variation(name) => Some(name),
+            Serve::Invalid => None,
+            Serve::Percentage { buckets, max } => {
+                let hash = f64::from(fnv1a32(&[flag_key.as_bytes(), bucketing.as_bytes()]) % max);
+                buckets
+                    .iter()
+                    .find(|(_, start, end)| hash >= *start && hash < *end)
+                    .map(|(name, ..)| &**name)
+            }
+            Serve::Progressive {
+                initial,
+                end,
+                start_s,
+                end_s,
+                from,
+                to,
+                start,
+                stop,
+            } => {
+                if now < *start {
+                    return Some(initial);
+                }
+                if now > *stop {
+                    return Some(end);
+                }
+                let hash = fnv1a32(&[flag_key.as_bytes(), bucketing.as_bytes()]) % 100_000;
+                let per_second = (to - from) / (end_s - start_s) as f64;
+                let elapsed = time::unix_seconds(now) - start_s;
+                let current = elapsed as f64 * per_second + from;
+                Some(if f64::from(hash) < current.trunc() {
+                    end
+                } else {
+                    initial
+                })
+            }
+        }
+    }
+}

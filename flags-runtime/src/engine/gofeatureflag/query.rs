@@ -1,0 +1,175 @@
+//! The query language evaluated as GO Feature Flag's engine evaluates it (the grammar is
+//! `flags_schema::gofeatureflag::query`).
+//!
+//! What the literal's kind allows decides the comparison: a string literal compares strings
+//! ignoring case (but `in` is exact), an integer literal truncates a decimal attribute, a
+//! decimal literal widens an integer one, a boolean compares booleans; an attribute of another
+//! kind does not match. A comparison the engine does not support for the literal's kind
+//! (`co` of a number, `lt` of a boolean, any order of `null`) makes the whole query false, as
+//! soon as the evaluation reaches it. An attribute whose parent is absent is the value the
+//! previous comparison looked at; one whose parent is not an object crashes the engine (the
+//! query does not match).
+
+use flags_schema::gofeatureflag::query::{Expr, Literal, Op};
+
+use crate::context::Context;
+use crate::value::Value;
+
+/// An attribute as the engine sees it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Attr<'c> {
+    Missing,
+    Str(&'c str),
+    Bool(bool),
+    Value(&'c Value),
+}
+
+/// Why an evaluation stopped: the whole query is false.
+pub(super) struct Abort;
+
+/// Evaluates `expr` for `ctx`.
+pub(super) fn matches(expr: &Expr, ctx: &Context) -> bool {
+    let mut last = Attr::Missing;
+    eval(expr, ctx, &mut last).unwrap_or(false)
+}
+
+fn eval<'c>(expr: &Expr, ctx: &'c Context, last: &mut Attr<'c>) -> Result<bool, Abort> {
+    Ok(match expr {
+        Expr::And(left, right) => eval(left, ctx, last)? && eval(right, ctx, last)?,
+        Expr::Or(left, right) => eval(left, ctx, last)? || eval(right, ctx, last)?,
+        Expr::Not(inner) => !eval(inner, ctx, last)?,
+        Expr::Present(path) => {
+            *last = lookup(ctx, path, *last)?;
+            !matches!(*last, Attr::Missing | Attr::Value(Value::Null))
+        }
+        Expr::Compare { path, op, value } => {
+            // The engine rejects the operator for the literal before reading the attribute.
+            if !supported(*op, value) {
+                return Err(Abort);
+            }
+            *last = lookup(ctx, path, *last)?;
+            compare(*last, *op, value)
+        }
+    })
+}
+
+/// The attribute `path` names: `key` is the targeting key (empty when there is none),
+/// `anonymous` a boolean attribute of that name or `false`.
+fn lookup<'c>(ctx: &'c Context, path: &[String], last: Attr<'c>) -> Result<Attr<'c>, Abort> {
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(Attr::Missing);
+    };
+    let top = match first.as_str() {
+        "key" => Attr::Str(ctx.targeting_key().unwrap_or("")),
+        "targetingKey" => match ctx.targeting_key() {
+            Some(key) => Attr::Str(key),
+            None => ctx.get(first).map_or(Attr::Missing, Attr::Value),
+        },
+        "anonymous" => Attr::Bool(matches!(ctx.get(first), Some(Value::Bool(true)))),
+        _ => ctx.get(first).map_or(Attr::Missing, Attr::Value),
+    };
+    let mut current = top;
+    for segment in rest {
+        current = match current {
+            Attr::Missing | Attr::Value(Value::Null) => return Ok(last),
+            Attr::Value(Value::Map(map)) => map.get(segment).map_or(Attr::Missing, Attr::Value),
+            _ => return Err(Abort),
+        };
+    }
+    Ok(current)
+}
+
+fn supported(op: Op, value: &Literal) -> bool {
+    let text = matches!(op, Op::Co | Op::Sw | Op::Ew);
+    match value {
+        Literal::Str(_) | Literal::Strs(_) => true,
+        Literal::Int(_) | Literal::Float(_) | Literal::Ints(_) | Literal::Floats(_) => !text,
+        Literal::Bool(_) | Literal::Null => matches!(op, Op::Eq | Op::Ne),
+    }
+}
+
+/// A number as the engine holds a JSON number (a float64).
+fn number(attr: Attr<'_>) -> Option<f64> {
+    match attr {
+        Attr::Value(Value::Int(i)) => Some(*i as f64),
+        Attr::Value(Value::Float(f)) => Some(*f),
+        _ => None,
+    }
+}
+
+fn text(attr: Attr<'_>) -> Option<&str> {
+    match attr {
+        Attr::Str(s) => Some(s),
+        Attr::Value(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Go's `int(f)`: toward zero, saturating.
+fn truncate(f: f64) -> i64 {
+    f as i64
+}
+
+fn order<T: PartialOrd>(op: Op, left: T, right: T) -> bool {
+    match op {
+        Op::Eq => left == right,
+        Op::Ne => left != right,
+        Op::Lt => left < right,
+        Op::Gt => left > right,
+        Op::Le => left <= right,
+        Op::Ge => left >= right,
+        _ => false,
+    }
+}
+
+fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
+    match value {
+        Literal::Null => {
+            let absent = matches!(attr, Attr::Missing | Attr::Value(Value::Null));
+            if op == Op::Eq { absent } else { !absent }
+        }
+        Literal::Bool(b) => {
+            let actual = match attr {
+                Attr::Bool(a) => a,
+                Attr::Value(Value::Bool(a)) => *a,
+                _ => return false,
+            };
+            if op == Op::Eq {
+                actual == *b
+            } else {
+                actual != *b
+            }
+        }
+        Literal::Int(i) => number(attr).is_some_and(|n| op != Op::In && order(op, truncate(n), *i)),
+        Literal::Float(f) => number(attr).is_some_and(|n| op != Op::In && order(op, n, *f)),
+        Literal::Str(s) => {
+            let Some(actual) = text(attr) else {
+                return false;
+            };
+            let (actual, expected) = (lower(actual), lower(s));
+            match op {
+                Op::Co => actual.contains(&*expected),
+                Op::Sw => actual.starts_with(&*expected),
+                Op::Ew => actual.ends_with(&*expected),
+                Op::In => false,
+                _ => order(op, &*actual, &*expected),
+            }
+        }
+        Literal::Strs(items) => {
+            op == Op::In && text(attr).is_some_and(|a| items.iter().any(|i| i == a))
+        }
+        Literal::Ints(items) => {
+            op == Op::In && number(attr).is_some_and(|n| items.contains(&truncate(n)))
+        }
+        Literal::Floats(items) => op == Op::In && number(attr).is_some_and(|n| items.contains(&n)),
+    }
+}
+
+/// Go's `strings.ToLower`, borrowed when the text has no upper case.
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}

@@ -1,0 +1,421 @@
+//! GO Feature Flag's query language (the `query` of a targeting rule), read as its engine reads
+//! it: `email ew "@example.com" and (plan in ["pro", "team"] or not beta pr)`.
+//!
+//! The engine's parser is strict about spacing (one space between tokens) and lenient about
+//! the end: it keeps the longest query that parses and ignores what follows (`x eq 1 junk` is
+//! `x eq 1`). `and` and `or` have the same precedence and group left to right; `not` before a
+//! parenthesis negates the parenthesis, elsewhere it negates everything after it.
+//!
+//! ```
+//! use flags_schema::gofeatureflag::query::{Query, parse};
+//! assert!(matches!(parse(""), Query::Always));
+//! assert!(matches!(parse("email eq \"a\" and"), Query::Never));
+//! assert!(matches!(parse("email eq \"a\" trailing words"), Query::Expr(_)));
+//! ```
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    /// An empty query: every context matches.
+    Always,
+    /// A query the engine cannot read (or crashes on): no context matches.
+    Never,
+    /// A query to evaluate.
+    Expr(Expr),
+}
+
+/// An expression of the query language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// Both sides (the right one only evaluated when the left holds).
+    And(Box<Expr>, Box<Expr>),
+    /// Either side (the right one only evaluated when the left fails).
+    Or(Box<Expr>, Box<Expr>),
+    /// The negation.
+    Not(Box<Expr>),
+    /// `attr pr`: the attribute is present and not null.
+    Present(Vec<String>),
+    /// `attr op value`.
+    Compare {
+        /// The attribute's path (`a.b.c`).
+        path: Vec<String>,
+        /// The operator.
+        op: Op,
+        /// The literal compared with.
+        value: Literal,
+    },
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `eq`, `==`
+    Eq,
+    /// `ne`, `!=`
+    Ne,
+    /// `lt`, `<`
+    Lt,
+    /// `gt`, `>`
+    Gt,
+    /// `le`, `<=`
+    Le,
+    /// `ge`, `>=`
+    Ge,
+    /// `co`: contains
+    Co,
+    /// `sw`: starts with
+    Sw,
+    /// `ew`: ends with
+    Ew,
+    /// `in`: one of a list
+    In,
+}
+
+/// A literal of the query language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// `"text"`, as written between the quotes (escapes are kept, as the engine keeps them).
+    Str(String),
+    /// An integer.
+    Int(i64),
+    /// A number with a decimal point.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// A list of strings.
+    Strs(Vec<String>),
+    /// A list of integers.
+    Ints(Vec<i64>),
+    /// A list of decimal numbers.
+    Floats(Vec<f64>),
+}
+
+/// Whether a query is JSON Logic rather than the query language: it is a JSON object.
+pub fn json_logic(query: &str) -> Option<serde_json::Value> {
+    if !query.trim_start().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Value>(query)
+        .ok()
+        .filter(serde_json::Value::is_object)
+}
+
+/// Parses a query of the query language.
+pub fn parse(query: &str) -> Query {
+    if query.is_empty() {
+        return Query::Always;
+    }
+    let mut parser = Parser {
+        s: query.as_bytes(),
+        at: 0,
+        depth: 0,
+    };
+    match parser.query() {
+        Ok(expr) => Query::Expr(expr),
+        Err(()) => Query::Never,
+    }
+}
+
+/// How deep parentheses and `not` may nest.
+const MAX_DEPTH: u32 = 64;
+
+struct Parser<'a> {
+    s: &'a [u8],
+    at: usize,
+    depth: u32,
+}
+
+impl Parser<'_> {
+    fn rest(&self) -> &[u8] {
+        self.s.get(self.at..).unwrap_or_default()
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        if self.rest().starts_with(token.as_bytes()) {
+            self.at += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `unary (' and ' unary | ' or ' unary)*`, left to right; stops where the text no longer
+    /// continues a query.
+    fn query(&mut self) -> Result<Expr, ()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(());
+        }
+        let mut left = self.unary()?;
+        loop {
+            let save = self.at;
+            if self.eat(" and") {
+                if !self.eat(" ") {
+                    // A dangling `and` crashes the engine.
+                    return Err(());
+                }
+                let right = self.unary()?;
+                left = Expr::And(Box::new(left), Box::new(right));
+            } else if self.eat(" or ") {
+                match self.unary() {
+                    Ok(right) => left = Expr::Or(Box::new(left), Box::new(right)),
+                    Err(()) => {
+                        self.at = save;
+                        break;
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ()> {
+        if self.eat("not ") {
+            if self.rest().starts_with(b"(") {
+                let inner = self.paren()?;
+                return Ok(Expr::Not(Box::new(inner)));
+            }
+            let inner = self.query()?;
+            return Ok(Expr::Not(Box::new(inner)));
+        }
+        if self.rest().starts_with(b"(") {
+            return self.paren();
+        }
+        let path = self.path()?;
+        if !self.eat(" ") {
+            return Err(());
+        }
+        if self.eat("pr") || self.eat("PR") {
+            return Ok(Expr::Present(path));
+        }
+        let op = self.op()?;
+        if !self.eat(" ") {
+            return Err(());
+        }
+        let value = self.literal()?;
+        Ok(Expr::Compare { path, op, value })
+    }
+
+    fn paren(&mut self) -> Result<Expr, ()> {
+        self.eat("(");
+        let inner = self.query()?;
+        if self.eat(")") { Ok(inner) } else { Err(()) }
+    }
+
+    fn path(&mut self) -> Result<Vec<String>, ()> {
+        let mut path = Vec::new();
+        loop {
+            let start = self.at;
+            match self.rest().first() {
+                Some(c) if c.is_ascii_alphabetic() => self.at += 1,
+                _ => return Err(()),
+            }
+            while let Some(&c) = self.rest().first() {
+                if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':') {
+                    self.at += 1;
+                } else {
+                    break;
+                }
+            }
+            let name = std::str::from_utf8(&self.s[start..self.at]).map_err(|_| ())?;
+            path.push(name.to_owned());
+            if !self.eat(".") {
+                return Ok(path);
+            }
+        }
+    }
+
+    fn op(&mut self) -> Result<Op, ()> {
+        const OPS: [(&str, Op); 26] = [
+            ("eq", Op::Eq),
+            ("EQ", Op::Eq),
+            ("==", Op::Eq),
+            ("ne", Op::Ne),
+            ("NE", Op::Ne),
+            ("!=", Op::Ne),
+            ("lt", Op::Lt),
+            ("LT", Op::Lt),
+            ("<=", Op::Le),
+            ("<", Op::Lt),
+            ("gt", Op::Gt),
+            ("GT", Op::Gt),
+            (">=", Op::Ge),
+            (">", Op::Gt),
+            ("le", Op::Le),
+            ("LE", Op::Le),
+            ("ge", Op::Ge),
+            ("GE", Op::Ge),
+            ("co", Op::Co),
+            ("CO", Op::Co),
+            ("sw", Op::Sw),
+            ("SW", Op::Sw),
+            ("ew", Op::Ew),
+            ("EW", Op::Ew),
+            ("in", Op::In),
+            ("IN", Op::In),
+        ];
+        for (token, op) in OPS {
+            if self.eat(token) {
+                return Ok(op);
+            }
+        }
+        Err(())
+    }
+
+    fn literal(&mut self) -> Result<Literal, ()> {
+        if self.eat("true") {
+            return Ok(Literal::Bool(true));
+        }
+        if self.eat("false") {
+            return Ok(Literal::Bool(false));
+        }
+        if self.eat("null") {
+            return Ok(Literal::Null);
+        }
+        match self.rest().first() {
+            Some(b'"') => self.string().map(Literal::Str),
+            Some(b'[') => self.list(),
+            Some(c) if c.is_ascii_digit() || *c == b'-' => self.number(),
+            _ => Err(()),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, ()> {
+        self.eat("\"");
+        let start = self.at;
+        loop {
+            match self.rest().first() {
+                None => return Err(()),
+                Some(b'"') => break,
+                Some(b'\\') => self.at += 2,
+                Some(_) => self.at += 1,
+            }
+        }
+        let text = self.s.get(start..self.at).ok_or(())?;
+        self.at += 1;
+        String::from_utf8(text.to_vec()).map_err(|_| ())
+    }
+
+    fn number(&mut self) -> Result<Literal, ()> {
+        let start = self.at;
+        self.eat("-");
+        let digits = self.at;
+        while self.rest().first().is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        if self.at == digits {
+            return Err(());
+        }
+        let mut float = false;
+        if self.rest().first() == Some(&b'.') && self.rest().get(1).is_some_and(u8::is_ascii_digit)
+        {
+            float = true;
+            self.at += 1;
+            while self.rest().first().is_some_and(u8::is_ascii_digit) {
+                self.at += 1;
+            }
+        }
+        let text = std::str::from_utf8(&self.s[start..self.at]).map_err(|_| ())?;
+        if float {
+            text.parse().map(Literal::Float).map_err(|_| ())
+        } else {
+            text.parse().map(Literal::Int).map_err(|_| ())
+        }
+    }
+
+    fn list(&mut self) -> Result<Literal, ()> {
+        self.eat("[");
+        let mut items = Vec::new();
+        loop {
+            while self.eat(" ") {}
+            items.push(self.literal()?);
+            while self.eat(" ") {}
+            if self.eat("]") {
+                break;
+            }
+            if !self.eat(",") {
+                return Err(());
+            }
+        }
+        let mut strs = Vec::new();
+        let mut ints = Vec::new();
+        let mut floats = Vec::new();
+        for item in items {
+            match item {
+                Literal::Str(s) => strs.push(s),
+                Literal::Int(i) => ints.push(i),
+                Literal::Float(f) => floats.push(f),
+                _ => return Err(()),
+            }
+        }
+        // A list mixes no kinds.
+        match (strs.is_empty(), ints.is_empty(), floats.is_empty()) {
+            (false, true, true) => Ok(Literal::Strs(strs)),
+            (true, false, true) => Ok(Literal::Ints(ints)),
+            (true, true, false) => Ok(Literal::Floats(floats)),
+            _ => Err(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(path: &str, op: Op, value: Literal) -> Expr {
+        Expr::Compare {
+            path: path.split('.').map(str::to_owned).collect(),
+            op,
+            value,
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(
+            parse("a.b eq 1 and c in [\"x\", \"y\"] or d pr"),
+            Query::Expr(Expr::Or(
+                Box::new(Expr::And(
+                    Box::new(cmp("a.b", Op::Eq, Literal::Int(1))),
+                    Box::new(cmp(
+                        "c",
+                        Op::In,
+                        Literal::Strs(vec!["x".into(), "y".into()])
+                    ))
+                )),
+                Box::new(Expr::Present(vec!["d".into()]))
+            ))
+        );
+        assert_eq!(
+            parse("not x eq 1.5 and y eq true"),
+            Query::Expr(Expr::Not(Box::new(Expr::And(
+                Box::new(cmp("x", Op::Eq, Literal::Float(1.5))),
+                Box::new(cmp("y", Op::Eq, Literal::Bool(true)))
+            ))))
+        );
+        assert_eq!(
+            parse("x eq 1 or"),
+            Query::Expr(cmp("x", Op::Eq, Literal::Int(1)))
+        );
+        for never in [
+            "x  eq 1",
+            "x eq",
+            "garbage",
+            "1x eq 1",
+            "x in [1.5,2]",
+            "x eq v1.2",
+            "(x eq 1",
+        ] {
+            assert_eq!(parse(never), Query::Never, "{never}");
+        }
+        assert!(json_logic("{\"==\": [1, 1]}").is_some());
+        assert!(json_logic("x eq 1").is_none());
+        let deep = format!("{}x eq 1{}", "(".repeat(100), ")".repeat(100));
+        assert_eq!(parse(&deep), Query::Never);
+    }
+}
