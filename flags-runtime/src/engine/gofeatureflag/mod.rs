@@ -574,3 +574,13 @@ impl Serve {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fnv1a32_as_the_engine() {
+        // The vector of GO Feature Flag's documentation.
+        assert_eq!(super::fnv1a32(&[b"my-flag", b"user-1"]) % 100_000, 33_501);
+        assert_eq!(super::fnv1a32(&[]), 0x811c_9dc5);
+    }
+}

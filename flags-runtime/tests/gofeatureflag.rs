@@ -1,0 +1,113 @@
+//! GO Feature Flag's flags through the public API, with answers taken from its own engine
+//! (the WASI build of `conformance/gofeatureflag/`).
+
+use flags_runtime::{Client, Context, EvaluationDetails, FlagKey};
+use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
+use serde_json::{Value, json};
+
+/// A flag as the importer makes it, its targeting the flag object in GO Feature Flag's
+/// dialect.
+fn flag(object: Value) -> Flag {
+    let mut flag = Flag::new(FlagType::String, None);
+    if let Some(variations) = object["variations"].as_object() {
+        flag.variants = variations
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+    }
+    flag.targeting = Some(Targeting::new(
+        Dialect::GoFeatureFlag,
+        json!({ "flag": object }),
+    ));
+    flag
+}
+
+fn client(flags: Vec<(&str, Value)>) -> Client {
+    let mut manifest = Manifest::new();
+    for (key, object) in flags {
+        manifest.flags.insert(key.to_owned(), flag(object));
+    }
+    Client::builder()
+        .in_process(flags_runtime::source::json(manifest.to_lock_string()))
+        .build()
+        .unwrap()
+}
+
+fn read(client: &Client, key: &str, ctx: &Context) -> EvaluationDetails<String> {
+    client.details(FlagKey::new(key.to_owned(), "dflt".to_owned()), ctx)
+}
+
+#[test]
+fn answers_as_its_engine() {
+    let ab = json!({ "a": "A", "b": "B" });
+    let client = client(vec![
+        (
+            "rule",
+            json!({ "variations": ab, "metadata": { "m": 1 }, "version": "1.2",
+                "targeting": [{ "name": "r1", "query": "email ew \"@x.com\"", "variation": "a" }],
+                "defaultRule": { "variation": "b" } }),
+        ),
+        (
+            "static",
+            json!({ "variations": ab, "defaultRule": { "variation": "b" } }),
+        ),
+        (
+            "split",
+            json!({ "variations": ab, "defaultRule": { "percentage": { "a": 50, "b": 50 } } }),
+        ),
+        (
+            "off",
+            json!({ "variations": ab, "disable": true,
+                "defaultRule": { "percentage": { "a": 50, "b": 50 } } }),
+        ),
+        (
+            "null",
+            json!({ "variations": { "a": null, "b": "B" }, "defaultRule": { "variation": "a" } }),
+        ),
+    ]);
+    let user = Context::new("u1").with("email", "q@X.COM");
+    let rule = read(&client, "rule", &user);
+    assert_eq!(
+        (rule.value.as_str(), rule.reason.as_str()),
+        ("A", "TARGETING_MATCH")
+    );
+    assert_eq!(
+        rule.flag_metadata.get("evaluatedRuleName"),
+        Some(&flags_schema::MetadataValue::String("r1".into()))
+    );
+    assert_eq!(
+        rule.flag_metadata.get("version"),
+        Some(&flags_schema::MetadataValue::String("1.2".into()))
+    );
+    let miss = read(&client, "rule", &Context::new("u1"));
+    assert_eq!(
+        (miss.value.as_str(), miss.reason.as_str()),
+        ("B", "DEFAULT")
+    );
+    let fixed = read(&client, "static", &Context::anonymous());
+    assert_eq!(
+        (fixed.value.as_str(), fixed.reason.as_str()),
+        ("B", "STATIC")
+    );
+    let split = read(&client, "split", &user);
+    assert_eq!(
+        (split.value.as_str(), split.reason.as_str()),
+        ("B", "SPLIT")
+    );
+    let off = read(&client, "off", &Context::anonymous());
+    assert_eq!(
+        off.error_code().map(|c| c.as_str()),
+        Some("TARGETING_KEY_MISSING")
+    );
+    let off = read(&client, "off", &user);
+    assert_eq!(
+        (off.value.as_str(), off.reason.as_str()),
+        ("dflt", "DISABLED")
+    );
+    let null = read(&client, "null", &user);
+    assert_eq!(
+        (null.value.as_str(), null.reason.as_str()),
+        ("dflt", "STATIC")
+    );
+}
