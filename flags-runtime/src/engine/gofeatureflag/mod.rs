@@ -84,6 +84,9 @@ enum Serve {
         /// (variation, start, end) in reverse-lexicographic order of name.
         buckets: Box<[(Box<str>, f64, f64)]>,
         max: u32,
+        /// Whether the answer is a split: not when some variation gets exactly 100 (then the
+        /// engine reports the rule's plain reason).
+        dynamic: bool,
     },
     Progressive {
         initial: Box<str>,
@@ -148,10 +151,12 @@ pub(crate) fn compile(
         phases.push(phase(key, &current, options)?);
     }
     let needs_bucketing = phases.iter().any(|p| {
-        p.rules
-            .iter()
-            .chain(&p.default)
-            .any(|r| !matches!(r.serve, Serve::Variation(_)) && splits(&r.serve))
+        p.rules.iter().chain(&p.default).any(|r| {
+                matches!(
+                    r.serve,
+                    Serve::Percentage { .. } | Serve::Progressive { .. }
+                )
+            })
     }) || splits_json(flag);
     let uses_time = !steps.is_empty()
         || phases.iter().any(|p| {
@@ -169,8 +174,12 @@ pub(crate) fn compile(
     })
 }
 
+/// Whether the engine reports serving `serve` as a split.
 fn splits(serve: &Serve) -> bool {
-    matches!(serve, Serve::Percentage { .. } | Serve::Progressive { .. })
+    matches!(
+        serve,
+        Serve::Percentage { dynamic: true, .. } | Serve::Progressive { .. }
+    )
 }
 
 /// Whether a rule of the flag as written splits (also a rollout that cannot be compiled).
@@ -369,6 +378,7 @@ fn serve(rule: &Json) -> Serve {
         return Serve::Percentage {
             buckets: buckets.into_boxed_slice(),
             max,
+            dynamic: !entries.iter().any(|(_, p)| *p == 100.0),
         };
     }
     match rule.get("variation") {
@@ -439,7 +449,7 @@ impl Flag {
             },
             None => ctx.targeting_key().unwrap_or(""),
         };
-        if self.needs_bucketing && bucketing.is_empty() {
+        if (self.needs_bucketing || phase.bucketing_key.is_some()) && bucketing.is_empty() {
             return Decision::Error {
                 code: ErrorCode::TargetingKeyMissing,
                 message: "the flag splits by a targeting or bucketing key, which the context lacks",
@@ -538,7 +548,7 @@ impl Serve {
         match self {
             Serve::Variation(name) => Some(name),
             Serve::Invalid => None,
-            Serve::Percentage { buckets, max } => {
+            Serve::Percentage { buckets, max, .. } => {
                 let hash = f64::from(fnv1a32(&[flag_key.as_bytes(), bucketing.as_bytes()]) % max);
                 buckets
                     .iter()
