@@ -105,10 +105,13 @@ def serve(r, names, allow_split=True):
     roll = r.random()
     if allow_split and roll < 0.3:
         chosen = r.sample(names, r.randint(1, len(names)))
-        weights = [r.choice([0, 10, 25, 50, 33.3, 100]) for _ in chosen]
-        if r.random() < 0.7 and sum(weights) > 0:
-            total = sum(weights)
-            weights = [w * 100 / total for w in weights]
+        weights = [r.choice([0, 10, 25, 50, 33, 100]) for _ in chosen]
+        if r.random() < 0.7:
+            # Whole shares summing to 100 (decimal shares that do not sum exactly make the
+            # engine's answer depend on Go's map order: README.md).
+            weights = [0] * len(chosen)
+            for _ in range(100):
+                weights[r.randrange(len(chosen))] += 1
         return {"percentage": dict(zip(chosen, weights))}
     if allow_split and roll < 0.4:
         start, end = sorted(r.sample(INSTANTS, 2))
@@ -170,10 +173,6 @@ def flag(r, kind):
                 step["disable"] = r.random() < 0.5
             elif roll < 0.7:
                 step["targeting"] = [rule(r, names, r.randint(0, 3))]
-            elif roll < 0.85:
-                extra = r.choice(["new", names[0]])
-                step["variations"] = {extra: value_of(r, kind, 9)}
-                step["defaultRule"] = {"variation": extra}
             else:
                 step["version"] = "3"
             steps.append(step)

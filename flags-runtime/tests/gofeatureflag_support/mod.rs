@@ -122,7 +122,10 @@ pub fn expected_outcome(case: &Value) -> Value {
         Some(code) if !code.is_empty() => {
             // The provider's mapping: codes outside OpenFeature's are GENERAL.
             let code = match code {
-                "FLAG_NOT_FOUND" | "TYPE_MISMATCH" | "TARGETING_KEY_MISSING" | "INVALID_CONTEXT"
+                "FLAG_NOT_FOUND"
+                | "TYPE_MISMATCH"
+                | "TARGETING_KEY_MISSING"
+                | "INVALID_CONTEXT"
                 | "PARSE_ERROR" => code,
                 _ => "GENERAL",
             };

@@ -204,7 +204,12 @@ impl Parser<'_> {
     fn paren(&mut self) -> Result<Expr, ()> {
         self.eat("(");
         let inner = self.query()?;
-        if self.eat(")") { Ok(inner) } else { Err(()) }
+        // The engine accepts a parenthesis left open at the end of the query.
+        if self.eat(")") || self.rest().is_empty() {
+            Ok(inner)
+        } else {
+            Err(())
+        }
     }
 
     fn path(&mut self) -> Result<Vec<String>, ()> {

@@ -152,11 +152,11 @@ pub(crate) fn compile(
     }
     let needs_bucketing = phases.iter().any(|p| {
         p.rules.iter().chain(&p.default).any(|r| {
-                matches!(
-                    r.serve,
-                    Serve::Percentage { .. } | Serve::Progressive { .. }
-                )
-            })
+            matches!(
+                r.serve,
+                Serve::Percentage { .. } | Serve::Progressive { .. }
+            )
+        })
     }) || splits_json(flag);
     let uses_time = !steps.is_empty()
         || phases.iter().any(|p| {
@@ -329,7 +329,10 @@ fn rule(
     let condition = match value.get("query") {
         None | Some(Json::Null) => Condition::Always,
         Some(Json::String(q)) => match grammar::json_logic(q) {
-            Some(logic) => match super::flagd::Rule::compile(&logic, &BTreeMap::new(), options) {
+            Some(mut logic) => match {
+                targeting_key_as_key(&mut logic);
+                super::flagd::Rule::compile(&logic, &BTreeMap::new(), options)
+            } {
                 Ok(rule) => Condition::JsonLogic(Box::new(rule)),
                 Err(_) => Condition::Never,
             },
@@ -348,6 +351,30 @@ fn rule(
         metadata: FlagMetadata::new(metadata),
         split_metadata: FlagMetadata::new(split_metadata),
     })
+}
+
+/// GO Feature Flag's JSON Logic names the targeting key `key`; flagd's, `targetingKey`.
+fn targeting_key_as_key(logic: &mut Json) {
+    match logic {
+        Json::Object(map) => {
+            if let Some(var) = map.get_mut("var") {
+                match var {
+                    Json::String(name) if name == "key" => *name = "targetingKey".to_owned(),
+                    Json::Array(items) => {
+                        if let Some(Json::String(name)) = items.first_mut()
+                            && name == "key"
+                        {
+                            *name = "targetingKey".to_owned();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            map.values_mut().for_each(targeting_key_as_key);
+        }
+        Json::Array(items) => items.iter_mut().for_each(targeting_key_as_key),
+        _ => {}
+    }
 }
 
 fn serve(rule: &Json) -> Serve {
@@ -442,20 +469,28 @@ impl Flag {
                 metadata: &EMPTY,
             };
         };
+        // A bucketing key must name a string attribute (empty is fine); without one, the
+        // targeting key is needed (non-empty) only by a flag that splits.
         let bucketing = match &phase.bucketing_key {
             Some(attribute) => match ctx.get(attribute) {
-                Some(Value::String(s)) => s.as_str(),
-                _ => "",
+                Some(Value::String(s)) if !s.is_empty() || !self.needs_bucketing => {
+                    Some(s.as_str())
+                }
+                _ => None,
             },
-            None => ctx.targeting_key().unwrap_or(""),
+            None => match ctx.targeting_key() {
+                Some(key) if !key.is_empty() => Some(key),
+                _ if self.needs_bucketing => None,
+                _ => Some(""),
+            },
         };
-        if (self.needs_bucketing || phase.bucketing_key.is_some()) && bucketing.is_empty() {
+        let Some(bucketing) = bucketing else {
             return Decision::Error {
                 code: ErrorCode::TargetingKeyMissing,
-                message: "the flag splits by a targeting or bucketing key, which the context lacks",
+                message: "the flag needs a targeting or bucketing key, which the context lacks",
                 metadata: &phase.metadata,
             };
-        }
+        };
         let outside = phase.window.is_some_and(|(start, end)| {
             start.is_some_and(|s| now < s) || end.is_some_and(|e| now > e)
         });
@@ -568,9 +603,8 @@ impl Serve {
                 if now < *start {
                     return Some(initial);
                 }
-                if now > *stop {
-                    return Some(end);
-                }
+                // After the end, the split stays at the end's share.
+                let now = now.min(*stop);
                 let hash = fnv1a32(&[flag_key.as_bytes(), bucketing.as_bytes()]) % 100_000;
                 let per_second = (to - from) / (end_s - start_s) as f64;
                 let elapsed = time::unix_seconds(now) - start_s;
