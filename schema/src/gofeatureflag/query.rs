@@ -414,10 +414,16 @@ mod tests {
             "1x eq 1",
             "x in [1.5,2]",
             "x eq v1.2",
-            "(x eq 1",
+            "(x eq 1 junk",
         ] {
             assert_eq!(parse(never), Query::Never, "{never}");
         }
+        // The engine closes a parenthesis left open at the end (its answer to
+        // `(plan eq "pro"`).
+        assert_eq!(
+            parse("(x eq 1"),
+            Query::Expr(cmp("x", Op::Eq, Literal::Int(1)))
+        );
         assert!(json_logic("{\"==\": [1, 1]}").is_some());
         assert!(json_logic("x eq 1").is_none());
         let deep = format!("{}x eq 1{}", "(".repeat(100), ")".repeat(100));
