@@ -329,13 +329,13 @@ fn rule(
     let condition = match value.get("query") {
         None | Some(Json::Null) => Condition::Always,
         Some(Json::String(q)) => match grammar::json_logic(q) {
-            Some(mut logic) => match {
+            Some(mut logic) => {
                 targeting_key_as_key(&mut logic);
-                super::flagd::Rule::compile(&logic, &BTreeMap::new(), options)
-            } {
-                Ok(rule) => Condition::JsonLogic(Box::new(rule)),
-                Err(_) => Condition::Never,
-            },
+                match super::flagd::Rule::compile(&logic, &BTreeMap::new(), options) {
+                    Ok(rule) => Condition::JsonLogic(Box::new(rule)),
+                    Err(_) => Condition::Never,
+                }
+            }
             None => match grammar::parse(q) {
                 Query::Always => Condition::Always,
                 Query::Never => Condition::Never,
