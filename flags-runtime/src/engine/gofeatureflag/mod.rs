@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `mod.rs` | the compiled flag: scheduled phases, rules in order, the default rule, reasons |
 //! | `query.rs` | the query language (`flags_schema::gofeatureflag::query`) |
+//! | `jsonlogic.rs` | JSON Logic queries, as its Go JSON Logic library answers them |
 //! | `time.rs` | RFC 3339 instants, and "now" for one evaluation |
 //!
 //! A flag is compiled into one phase per scheduled step (the flag with the steps up to it
@@ -28,6 +29,7 @@ use crate::context::Context;
 use crate::details::{ErrorCode, FlagMetadata};
 use crate::value::Value;
 
+mod jsonlogic;
 mod query;
 mod time;
 
@@ -74,6 +76,9 @@ enum Condition {
     Always,
     Never,
     Query(grammar::Expr),
+    /// JSON Logic with the operators of `jsonlogic.rs`, evaluated as the engine does.
+    Logic(Json),
+    /// JSON Logic with other operators, left to flagd's evaluator.
     JsonLogic(Box<super::flagd::Rule>),
 }
 
@@ -329,6 +334,7 @@ fn rule(
     let condition = match value.get("query") {
         None | Some(Json::Null) => Condition::Always,
         Some(Json::String(q)) => match grammar::json_logic(q) {
+            Some(logic) if jsonlogic::supported(&logic) => Condition::Logic(logic),
             Some(mut logic) => {
                 targeting_key_as_key(&mut logic);
                 match super::flagd::Rule::compile(&logic, &BTreeMap::new(), options) {
@@ -571,6 +577,7 @@ impl Rule {
             Condition::Always => true,
             Condition::Never => false,
             Condition::Query(expr) => query::matches(expr, ctx),
+            Condition::Logic(logic) => jsonlogic::matches(logic, ctx),
             Condition::JsonLogic(rule) => rule
                 .evaluate(flag_key, ctx, &super::EngineOptions::default())
                 .is_ok_and(|v| super::flagd::truthy(&v)),
