@@ -102,8 +102,8 @@ fn eval<'a>(logic: &'a Json, ctx: &Context) -> Cow<'a, Json> {
     }
 }
 
-/// `{"var": path}` or `{"var": [path, default]}`: `key` (and `targetingKey`) is the targeting
-/// key, a dotted path goes into objects (and arrays by index), `""` is the whole context.
+/// `{"var": path}` or `{"var": [path, default]}`: `key` is the targeting key (`""` when there
+/// is none), `anonymous` is `true` only when that attribute is `true`; a dotted path goes into objects (and arrays by index), `""` is the whole context.
 fn var<'a>(args: &'a [Json], ctx: &Context) -> Cow<'a, Json> {
     let path = args.first().map(|a| eval(a, ctx));
     let path = match path.as_deref() {
@@ -117,10 +117,18 @@ fn var<'a>(args: &'a [Json], ctx: &Context) -> Cow<'a, Json> {
     } else {
         let mut segments = path.split('.');
         let first = segments.next().unwrap_or_default();
-        let mut value = if first == "key" || first == "targetingKey" {
-            ctx.targeting_key().map(|k| Json::String(k.to_owned()))
-        } else {
-            ctx.get(first).map(crate::value::Value::to_json)
+        let attribute = || ctx.get(first).map(crate::value::Value::to_json);
+        let mut value = match first {
+            "key" => Some(Json::String(ctx.targeting_key().unwrap_or("").to_owned())),
+            "targetingKey" => ctx
+                .targeting_key()
+                .map(|k| Json::String(k.to_owned()))
+                .or_else(attribute),
+            "anonymous" => Some(Json::Bool(matches!(
+                ctx.get(first),
+                Some(crate::value::Value::Bool(true))
+            ))),
+            _ => attribute(),
         };
         for segment in segments {
             value = match value {
@@ -251,8 +259,13 @@ mod tests {
         assert!(holds(json!({"in": [0, {"var": "tags"}]}), &ctx));
         assert!(holds(json!({"in": ["a", {"var": "tags"}]}), &ctx));
         assert!(!holds(json!({"in": [true, [1]]}), &ctx));
-        // `key` is the targeting key.
+        // `key` is the targeting key (`""` without one); `anonymous` is `false` unless `true`.
         assert!(holds(json!({"==": [{"var": "key"}, "u1"]}), &ctx));
+        assert!(holds(
+            json!({"===": [{"var": "key"}, ""]}),
+            &Context::anonymous()
+        ));
+        assert!(holds(json!({"===": [{"var": "anonymous"}, false]}), &ctx));
         assert!(!supported(&json!({"if": [true, 1, 2]})));
     }
 }
