@@ -204,8 +204,8 @@ fn splits_json(flag: &Map<String, Json>) -> bool {
     rules || flag.get("defaultRule").is_some_and(rule_splits) || steps
 }
 
-/// Overlays a scheduled step on the flag: variations and the default rule field by field,
-/// targeting rules by name (new ones appended), anything else replaced.
+/// Overlays a scheduled step on the flag: variations, metadata and the default rule merged
+/// deeply, targeting rules by name (merged deeply; new ones appended), anything else replaced.
 fn overlay(flag: &mut Map<String, Json>, step: &Map<String, Json>) {
     for (field, value) in step {
         match (field.as_str(), flag.get_mut(field), value) {
@@ -214,11 +214,7 @@ fn overlay(flag: &mut Map<String, Json>, step: &Map<String, Json>) {
                 "variations" | "defaultRule" | "metadata",
                 Some(Json::Object(old)),
                 Json::Object(new),
-            ) => {
-                for (k, v) in new {
-                    old.insert(k.clone(), v.clone());
-                }
-            }
+            ) => merge(old, new),
             ("targeting", Some(Json::Array(old)), Json::Array(new)) => {
                 for rule in new {
                     let name = rule.get("name").and_then(Json::as_str);
@@ -227,17 +223,26 @@ fn overlay(flag: &mut Map<String, Json>, step: &Map<String, Json>) {
                             .find(|r| r.get("name").and_then(Json::as_str) == Some(n))
                     });
                     match (found, rule) {
-                        (Some(Json::Object(old)), Json::Object(new)) => {
-                            for (k, v) in new {
-                                old.insert(k.clone(), v.clone());
-                            }
-                        }
+                        (Some(Json::Object(old)), Json::Object(new)) => merge(old, new),
                         _ => old.push(rule.clone()),
                     }
                 }
             }
             _ => {
                 flag.insert(field.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Merges `new` into `old` deeply: objects field by field (a rule's `percentage` keeps the
+/// shares the step does not name), anything else replaced.
+fn merge(old: &mut Map<String, Json>, new: &Map<String, Json>) {
+    for (k, v) in new {
+        match (old.get_mut(k), v) {
+            (Some(Json::Object(old)), Json::Object(new)) => merge(old, new),
+            _ => {
+                old.insert(k.clone(), v.clone());
             }
         }
     }
