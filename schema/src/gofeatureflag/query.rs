@@ -347,22 +347,37 @@ impl Parser<'_> {
                 return Err(());
             }
         }
-        let mut strs = Vec::new();
-        let mut ints = Vec::new();
-        let mut floats = Vec::new();
-        for item in items {
-            match item {
-                Literal::Str(s) => strs.push(s),
-                Literal::Int(i) => ints.push(i),
-                Literal::Float(f) => floats.push(f),
-                _ => return Err(()),
-            }
-        }
-        // A list mixes no kinds.
-        match (strs.is_empty(), ints.is_empty(), floats.is_empty()) {
-            (false, true, true) => Ok(Literal::Strs(strs)),
-            (true, false, true) => Ok(Literal::Ints(ints)),
-            (true, true, false) => Ok(Literal::Floats(floats)),
+        // The engine's list is of the kind of its first and last items (its parser drops the
+        // items of another kind in between); when those two differ, or are not strings or
+        // numbers, it crashes (the query does not match).
+        match (items.first(), items.last()) {
+            (Some(Literal::Str(_)), Some(Literal::Str(_))) => Ok(Literal::Strs(
+                items
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        Literal::Str(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
+            (Some(Literal::Int(_)), Some(Literal::Int(_))) => Ok(Literal::Ints(
+                items
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        Literal::Int(n) => Some(n),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
+            (Some(Literal::Float(_)), Some(Literal::Float(_))) => Ok(Literal::Floats(
+                items
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        Literal::Float(f) => Some(f),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
             _ => Err(()),
         }
     }
@@ -378,6 +393,25 @@ mod tests {
             op,
             value,
         }
+    }
+
+    #[test]
+    fn mixed_lists() {
+        // The kind of the first and last items; items of another kind in between are dropped.
+        assert_eq!(
+            parse("c in [\"x\", 65, true, \"y\"]"),
+            Query::Expr(cmp(
+                "c",
+                Op::In,
+                Literal::Strs(vec!["x".into(), "y".into()])
+            ))
+        );
+        assert_eq!(
+            parse("c in [1, 1.5, 2]"),
+            Query::Expr(cmp("c", Op::In, Literal::Ints(vec![1, 2])))
+        );
+        assert_eq!(parse("c in [\"x\", 65]"), Query::Never);
+        assert_eq!(parse("c in [true]"), Query::Never);
     }
 
     #[test]
