@@ -84,6 +84,9 @@ pub enum Literal {
     Bool(bool),
     /// `null`.
     Null,
+    /// A list the engine cannot read (its first and last items are not of one kind among
+    /// strings, integers and decimals): evaluating the comparison crashes the engine.
+    Invalid,
     /// A list of strings.
     Strs(Vec<String>),
     /// A list of integers.
@@ -378,7 +381,7 @@ impl Parser<'_> {
                     })
                     .collect(),
             )),
-            _ => Err(()),
+            _ => Ok(Literal::Invalid),
         }
     }
 }
@@ -410,8 +413,18 @@ mod tests {
             parse("c in [1, 1.5, 2]"),
             Query::Expr(cmp("c", Op::In, Literal::Ints(vec![1, 2])))
         );
-        assert_eq!(parse("c in [\"x\", 65]"), Query::Never);
-        assert_eq!(parse("c in [true]"), Query::Never);
+        assert_eq!(
+            parse("c in [\"x\", 65]"),
+            Query::Expr(cmp("c", Op::In, Literal::Invalid))
+        );
+        assert_eq!(
+            parse("x in [1.5,2]"),
+            Query::Expr(cmp("x", Op::In, Literal::Invalid))
+        );
+        assert_eq!(
+            parse("c in [true]"),
+            Query::Expr(cmp("c", Op::In, Literal::Invalid))
+        );
     }
 
     #[test]
@@ -446,7 +459,6 @@ mod tests {
             "x eq",
             "garbage",
             "1x eq 1",
-            "x in [1.5,2]",
             "x eq v1.2",
             "(x eq 1 junk",
         ] {

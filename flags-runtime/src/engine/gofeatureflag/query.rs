@@ -85,6 +85,7 @@ fn supported(op: Op, value: &Literal) -> bool {
         Literal::Str(_) | Literal::Strs(_) => true,
         Literal::Int(_) | Literal::Float(_) | Literal::Ints(_) | Literal::Floats(_) => !text,
         Literal::Bool(_) | Literal::Null => matches!(op, Op::Eq | Op::Ne),
+        Literal::Invalid => false,
     }
 }
 
@@ -158,10 +159,12 @@ fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
         Literal::Strs(items) => {
             op == Op::In && text(attr).is_some_and(|a| items.iter().any(|i| i == a))
         }
+        // `in` compares numbers exactly (no truncation, unlike the other operators).
         Literal::Ints(items) => {
-            op == Op::In && number(attr).is_some_and(|n| items.contains(&truncate(n)))
+            op == Op::In && number(attr).is_some_and(|n| items.iter().any(|&i| i as f64 == n))
         }
         Literal::Floats(items) => op == Op::In && number(attr).is_some_and(|n| items.contains(&n)),
+        Literal::Invalid => false,
     }
 }
 
