@@ -111,3 +111,48 @@ fn answers_as_its_engine() {
         ("dflt", "STATIC")
     );
 }
+
+#[test]
+fn shares_steps_and_json_logic_as_its_engine() {
+    let ab = json!({ "a": "A", "b": "B" });
+    let at = |date: &str| {
+        Context::new("u1").with(
+            "gofeatureflag",
+            flags_runtime::Value::from(json!({ "currentDateTime": date })),
+        )
+    };
+    let client = client(vec![
+        (
+            "zero",
+            json!({ "variations": ab, "defaultRule": { "variation": "b" },
+                "targeting": [{ "query": "", "percentage": { "a": 0, "b": 0 } }] }),
+        ),
+        (
+            "step",
+            json!({ "variations": ab, "defaultRule": { "variation": "b" },
+                "targeting": [{ "name": "r", "percentage": { "a": 100, "b": 0 } }],
+                "scheduledRollout": [{ "date": "2025-01-01T00:00:00Z",
+                    "targeting": [{ "name": "r", "percentage": { "a": 0 } }] }] }),
+        ),
+        (
+            "logic",
+            json!({ "variations": ab, "defaultRule": { "variation": "b" },
+                "targeting": [{ "query": "{\"!=\":[{\"var\":\"nothing\"},true]}",
+                    "variation": "a" }] }),
+        ),
+    ]);
+    // A matching rule whose shares are all 0 fails the evaluation.
+    let zero = read(&client, "zero", &Context::new("u1"));
+    assert_eq!(zero.error_code().map(|c| c.as_str()), Some("GENERAL"));
+    // A step's percentage keeps the shares it does not name: `b` still has 0, `a` now 0.
+    let before = read(&client, "step", &at("2024-06-01T00:00:00Z"));
+    assert_eq!(before.value, "A");
+    let after = read(&client, "step", &at("2025-06-01T00:00:00Z"));
+    assert_eq!(after.error_code().map(|c| c.as_str()), Some("GENERAL"));
+    // A missing attribute is null in JSON Logic: it differs from `true`.
+    let logic = read(&client, "logic", &Context::new("u1"));
+    assert_eq!(
+        (logic.value.as_str(), logic.reason.as_str()),
+        ("A", "TARGETING_MATCH")
+    );
+}

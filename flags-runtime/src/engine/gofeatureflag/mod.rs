@@ -105,6 +105,9 @@ enum Serve {
     },
     /// Nothing can be served (a rule without variation, an invalid rollout).
     Invalid,
+    /// A percentage whose shares are all 0: a targeting rule that matches with it fails the
+    /// evaluation (the engine's error), a default rule serves nothing.
+    NoShare,
 }
 
 /// What a flag answers for a context.
@@ -411,7 +414,7 @@ fn serve(rule: &Json) -> Serve {
         }
         let max = (sum * 1000.0) as u32;
         if max == 0 {
-            return Serve::Invalid;
+            return Serve::NoShare;
         }
         return Serve::Percentage {
             buckets: buckets.into_boxed_slice(),
@@ -515,6 +518,13 @@ impl Flag {
             if rule.disabled || !rule.applies(flag_key, ctx) {
                 continue;
             }
+            if matches!(rule.serve, Serve::NoShare) {
+                return Decision::Error {
+                    code: ErrorCode::General,
+                    message: "the matching rule's percentages are all 0",
+                    metadata: &phase.metadata,
+                };
+            }
             let Some(variation) = rule.serve.pick(flag_key, bucketing, now) else {
                 continue;
             };
@@ -594,7 +604,7 @@ impl Serve {
     fn pick(&self, flag_key: &str, bucketing: &str, now: i128) -> Option<&str> {
         match self {
             Serve::Variation(name) => Some(name),
-            Serve::Invalid => None,
+            Serve::Invalid | Serve::NoShare => None,
             Serve::Percentage { buckets, max, .. } => {
                 let hash = f64::from(fnv1a32(&[flag_key.as_bytes(), bucketing.as_bytes()]) % max);
                 buckets
