@@ -8,7 +8,8 @@
 //!
 //! Groups: `static` (typed reads of flags without rules), `targeting` (an `ends_with` rule and
 //! `fractional` rollouts), `flagship` (Cloudflare Flagship's rules: static, one `ends_with`
-//! condition, a 50 % rollout), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
+//! condition, a 50 % rollout), `flipt` (Flipt's dialect: a variant flag with one segment rule,
+//! a boolean threshold rollout, a static boolean flag), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
 //! same read on one and on two threads; compare the throughputs), `load` (parse, validate and
 //! compile a 10,000-flag configuration). `benches/README.md` has the measured table.
 
@@ -195,6 +196,78 @@ fn flagship(c: &mut Criterion) {
     group.finish();
 }
 
+/// The flags of `conformance/flipt/bench.py`, which times Flipt's own client on the same cases.
+fn flipt_flags() -> String {
+    use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
+    use serde_json::json;
+    let flipt = |flag: serde_json::Value| {
+        Some(Targeting::new(
+            Dialect::Flipt,
+            json!({ "namespace": "default", "flag": flag }),
+        ))
+    };
+    let mut manifest = Manifest::new();
+    let mut colour = Flag::new(FlagType::String, None);
+    for key in ["red", "blue"] {
+        colour.variants.insert(key.into(), json!(key));
+    }
+    colour.targeting = flipt(json!({
+        "key": "colour", "type": "VARIANT_FLAG_TYPE", "enabled": true,
+        "rules": [{ "segmentOperator": "OR_SEGMENT_OPERATOR",
+            "segments": [{ "key": "pro", "matchType": "ALL_SEGMENT_MATCH_TYPE", "constraints": [
+                { "type": "STRING_CONSTRAINT_COMPARISON_TYPE", "property": "plan", "operator": "eq", "value": "premium" }
+            ] }],
+            "distributions": [{ "variantKey": "red", "rollout": 50 }, { "variantKey": "blue", "rollout": 50 }] }]
+    }));
+    manifest.flags.insert("colour".into(), colour);
+    let mut half = Flag::new(FlagType::Boolean, Some(json!(false)));
+    half.targeting = flipt(json!({
+        "key": "half", "type": "BOOLEAN_FLAG_TYPE", "enabled": false,
+        "rollouts": [{ "threshold": { "percentage": 50, "value": true } }]
+    }));
+    manifest.flags.insert("half".into(), half);
+    let mut on = Flag::new(FlagType::Boolean, Some(json!(true)));
+    on.targeting = flipt(json!({ "key": "on", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }));
+    manifest.flags.insert("on".into(), on);
+    manifest.to_lock_string()
+}
+
+fn flipt(c: &mut Criterion) {
+    #[derive(Clone, Copy, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Colour {
+        Red,
+        Blue,
+    }
+    let client = Client::builder()
+        .in_process(flags::source::json(flipt_flags()))
+        .build()
+        .expect("the Flipt flags load");
+    let ctx = Context::new("user-123").with("plan", "premium");
+    let colour = FlagKey::<Colour>::new("colour", Colour::Red);
+    let colour_name = FlagKey::<String>::new("colour", String::new());
+    let half = FlagKey::<bool>::new("half", false);
+    let on = FlagKey::<bool>::new("on", false);
+
+    let mut group = c.benchmark_group("flipt");
+    group.bench_function("variant, one segment rule, read as an enum", |b| {
+        b.iter(|| client.value(black_box(&colour), &ctx));
+    });
+    group.bench_function(
+        "variant, one segment rule, String (allocates the string)",
+        |b| {
+            b.iter(|| client.value(black_box(&colour_name), &ctx));
+        },
+    );
+    group.bench_function("boolean, threshold rollout", |b| {
+        b.iter(|| client.value(black_box(&half), &ctx));
+    });
+    group.bench_function("boolean, static", |b| {
+        b.iter(|| client.value(black_box(&on), &ctx));
+    });
+    group.finish();
+}
+
 fn whole_struct(c: &mut Criterion) {
     let client = client();
     let ctx = Context::new("user-123").with("plan", "premium");
@@ -323,6 +396,7 @@ criterion_group!(
     static_reads,
     targeting,
     flagship,
+    flipt,
     whole_struct,
     threads,
     load

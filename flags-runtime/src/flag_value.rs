@@ -97,6 +97,140 @@ pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError
     }
 }
 
+/// Reads a variant of a dialect whose variants are keys with an attachment (Flipt's) as `T`:
+/// a type that reads structured data (a struct, a map, a sequence, `serde_json::Value`) gets
+/// the attachment decoded (`Ok(None)` when there is none), any other type the key, as a
+/// string flag's value.
+#[inline]
+pub(crate) fn read_variant<T: FlagValue>(
+    key: &str,
+    attachment: Option<&ObjectValue>,
+) -> Result<Option<T>, ReadError> {
+    if reads_structured::<T>() {
+        attachment.map(ObjectValue::decode::<T>).transpose()
+    } else {
+        read::<T>(FlagValueRef::Str(key)).map(Some)
+    }
+}
+
+/// Whether `T` reads structured data rather than a scalar or a string: which method of a
+/// deserializer `T`'s `Deserialize` calls, asked without data. The answer is known for each
+/// `T` when it is compiled (`String` asks for a string), so the question costs nothing.
+#[inline]
+pub(crate) fn reads_structured<T: FlagValue>() -> bool {
+    matches!(T::deserialize(Probe), Err(Asked::Structured))
+}
+
+/// A deserializer that holds no data and answers what it was asked for.
+struct Probe;
+
+#[derive(Debug)]
+enum Asked {
+    Scalar,
+    Structured,
+    /// `T` failed for a reason of its own.
+    Other,
+}
+
+impl std::fmt::Display for Asked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("asked")
+    }
+}
+
+impl std::error::Error for Asked {}
+
+impl serde::de::Error for Asked {
+    fn custom<M: std::fmt::Display>(_: M) -> Asked {
+        Asked::Other
+    }
+}
+
+macro_rules! asked {
+    ($answer:ident: $($method:ident)*) => {
+        $(
+            #[inline]
+            fn $method<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Asked> {
+                Err(Asked::$answer)
+            }
+        )*
+    };
+}
+
+impl<'de> serde::Deserializer<'de> for Probe {
+    type Error = Asked;
+
+    asked!(Scalar: deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_unit
+        deserialize_identifier deserialize_ignored_any);
+    asked!(Structured: deserialize_any deserialize_seq deserialize_map);
+
+    #[inline]
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Asked> {
+        visitor.visit_some(self)
+    }
+
+    #[inline]
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Asked> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    #[inline]
+    fn deserialize_unit_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: V,
+    ) -> Result<V::Value, Asked> {
+        Err(Asked::Scalar)
+    }
+
+    /// An enum reads a variant's name, as a string flag's value.
+    #[inline]
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Asked> {
+        Err(Asked::Scalar)
+    }
+
+    #[inline]
+    fn deserialize_tuple<V: serde::de::Visitor<'de>>(
+        self,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value, Asked> {
+        Err(Asked::Structured)
+    }
+
+    #[inline]
+    fn deserialize_tuple_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value, Asked> {
+        Err(Asked::Structured)
+    }
+
+    #[inline]
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Asked> {
+        Err(Asked::Structured)
+    }
+}
+
 /// An object flag value, with what it has been decoded into: each Rust type it is read as is
 /// decoded once per configuration, so that an object read costs a clone, and a value that does
 /// not fit the type is reported once (with the serde path of the problem), not per read.

@@ -1,8 +1,9 @@
 //! The evaluation fast path allocates nothing (`docs/design.md`): a typed read of a static scalar
 //! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
 //! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
-//! zero heap allocations once warm; so does a scalar read answered by the cache of a
-//! per-evaluation remote provider (feature `http`).
+//! zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
+//! static boolean flag), and a scalar read answered by the cache of a per-evaluation remote
+//! provider (feature `http`).
 //!
 //! A counting global allocator wraps the system allocator and counts only on the thread that
 //! turned counting on, so the test harness's other threads do not disturb the count. The file
@@ -319,10 +320,93 @@ fn scalar_evaluation_does_not_allocate() {
     let n = allocations(|| memory.value(&upload_limit, &ctx));
     assert_eq!(n, 0, "in-memory `value` allocated {n} times");
 
+    flipt_reads_do_not_allocate();
+
     #[cfg(feature = "http")]
     remote_cache_hits_do_not_allocate(&ctx);
     #[cfg(feature = "http")]
     bulk_reads_do_not_allocate(&ctx);
+}
+
+/// Flipt's dialect: a variant flag with one segment rule (read as an enum of its variant
+/// keys), a boolean threshold rollout, a static boolean flag; a `String` read allocates only
+/// the string.
+fn flipt_reads_do_not_allocate() {
+    #[derive(Clone, Copy, PartialEq, Debug, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Colour {
+        Red,
+        Blue,
+    }
+    use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
+    use serde_json::json;
+    let flipt = |flag: serde_json::Value| {
+        Some(Targeting::new(
+            Dialect::Flipt,
+            json!({ "namespace": "default", "flag": flag }),
+        ))
+    };
+    let mut manifest = Manifest::new();
+    let mut colour = Flag::new(FlagType::String, None);
+    colour.variants.insert("red".into(), json!("red"));
+    colour.variants.insert("blue".into(), json!("blue"));
+    colour.targeting = flipt(
+        json!({ "key": "colour", "type": "VARIANT_FLAG_TYPE", "enabled": true,
+        "rules": [{ "segmentOperator": "OR_SEGMENT_OPERATOR",
+            "segments": [{ "key": "pro", "matchType": "ALL_SEGMENT_MATCH_TYPE", "constraints": [
+                { "type": "STRING_CONSTRAINT_COMPARISON_TYPE", "property": "plan", "operator": "eq", "value": "premium" }] }],
+            "distributions": [{ "variantKey": "red", "rollout": 50 }, { "variantKey": "blue", "rollout": 50 }] }] }),
+    );
+    manifest.flags.insert("colour".into(), colour);
+    let mut half = Flag::new(FlagType::Boolean, Some(json!(false)));
+    half.targeting = flipt(
+        json!({ "key": "half", "type": "BOOLEAN_FLAG_TYPE", "enabled": false,
+        "rollouts": [{ "threshold": { "percentage": 99, "value": true } }] }),
+    );
+    manifest.flags.insert("half".into(), half);
+    let mut on = Flag::new(FlagType::Boolean, Some(json!(true)));
+    on.targeting = flipt(json!({ "key": "on", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }));
+    manifest.flags.insert("on".into(), on);
+    let lock = manifest.to_lock_string();
+    let client = Client::builder()
+        .in_process(source::json(lock))
+        .build()
+        .unwrap();
+    let colour = FlagKey::<Colour>::new("colour", Colour::Red);
+    let colour_name = FlagKey::<String>::new("colour", String::new());
+    let half = FlagKey::<bool>::new("half", false);
+    let on = FlagKey::<bool>::new("on", false);
+    let ctx = Context::new("user-1").with("plan", "premium");
+    assert_eq!(client.details(&colour, &ctx).reason, Reason::Split);
+    assert_eq!(client.details(&half, &ctx).reason, Reason::Split);
+    assert_eq!(client.details(&on, &ctx).reason, Reason::Default);
+    assert!(client.value(&on, &ctx));
+    let n = allocations(|| client.value(&colour, &ctx));
+    assert_eq!(
+        n, 0,
+        "a Flipt variant flag read as an enum allocated {n} times"
+    );
+    let n = allocations(|| client.value(&half, &ctx));
+    assert_eq!(n, 0, "a Flipt threshold rollout allocated {n} times");
+    let n = allocations(|| client.value(&on, &ctx));
+    assert_eq!(n, 0, "a static Flipt boolean flag allocated {n} times");
+    let n = allocations(|| client.value(&colour_name, &ctx));
+    assert_eq!(
+        n, 1,
+        "a Flipt variant flag read as a String allocated {n} times"
+    );
+    // With and without the attribute the segment reads.
+    let other = Context::new("user-2");
+    let n = allocations(|| {
+        let mut count = 0;
+        for i in 0..1000 {
+            let ctx = if i % 2 == 0 { &ctx } else { &other };
+            count += usize::from(client.value(&colour, ctx) == Colour::Blue);
+            count += usize::from(client.value(&half, ctx)) + usize::from(client.value(&on, ctx));
+        }
+        count
+    });
+    assert_eq!(n, 0, "1000 rounds of Flipt reads allocated {n} times");
 }
 
 /// An OFREP client in bulk mode: once the evaluation is held, scalar reads and a struct of

@@ -4,8 +4,8 @@
 //! A [`Manifest`] is a map from flag key to [`Flag`]: its [`FlagType`], its default value, its
 //! variants, description, state, metadata, and (for in-process evaluation) its [`Targeting`]
 //! rule, tagged with the [`Dialect`] it is written in (flagd's JSON Logic, whose grammar is
-//! [`flagd::grammar`], or Cloudflare Flagship's rules, [`flagship::grammar`]). It is produced
-//! by one of the importers:
+//! [`flagd::grammar`]; Flipt's rules and rollouts, [`flipt::grammar`]; Cloudflare Flagship's
+//! rules, [`flagship::grammar`]). It is produced by one of the importers:
 //!
 //! | input | function |
 //! | --- | --- |
@@ -44,8 +44,10 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod error;
+mod findings;
 pub mod flagd;
 pub mod flagship;
+pub mod flipt;
 pub mod gofeatureflag;
 mod import;
 mod limits;
@@ -54,7 +56,7 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, flipt, import, import_as, import_str, load_as, load_str, ofrep,
+    Format, Loaded, import, import_as, import_str, load_as, load_str, ofrep,
     openfeature_api, openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
@@ -95,7 +97,8 @@ pub fn json_schema() -> String {
 }
 
 /// The lint of every flag's targeting rule, each by its dialect's grammar
-/// ([`flagd::lint`], [`flagship::lint`]): what loads but does not do what it seems to.
+/// ([`flagd::lint`], [`flagship::lint`], [`flipt::lint`]): what loads but does not do what it
+/// seems to.
 ///
 /// ```
 /// let manifest = flags_schema::import_str(
@@ -109,5 +112,6 @@ pub fn json_schema() -> String {
 pub fn lint(manifest: &Manifest) -> Vec<Warning> {
     let mut warnings = flagd::lint(manifest);
     warnings.extend(flagship::lint(manifest));
+    warnings.extend(flipt::lint(manifest));
     warnings
 }

@@ -17,6 +17,7 @@
 //! | `flagship/` | Cloudflare Flagship's rules: compiler and evaluator |
 //! | `gofeatureflag/` | GO Feature Flag's flags (query language, splits, scheduled rollouts): compiler and evaluator |
 //! | `murmur3.rs`, `js_number.rs` | what dialects share: the seeded MurmurHash3, JavaScript's number text |
+//! | `flipt/` | Flipt's dialect (a namespace snapshot's rules and rollouts): compiler and evaluator |
 //!
 //! The grammar of a dialect (which operators exist, what their arguments are) is defined once
 //! in `flags-schema` (`flags_schema::flagd::grammar`, `flags_schema::flagship::grammar`), which
@@ -44,6 +45,8 @@
 //!   and shared, each use charging its size to the evaluation budget.
 //! - "Did you mean" compares names of at most 64 characters, within one budget per
 //!   configuration (about a thousand comparisons of such names, more of shorter ones).
+//! - A Flipt rule (`flipt/`) has no loops: a read visits each rule, rollout, segment and
+//!   constraint at most once, at most 64 segments a rule.
 //! - Evaluating a rule without iterations visits each node once: its cost is bounded by the
 //!   sizes of the rule and the context, and nothing meters it. A rule with an iteration (or a
 //!   shared evaluator) is evaluated against a [`Budget`] fixed at load (default 100,000 steps
@@ -52,6 +55,7 @@
 
 mod flagd;
 mod flagship;
+mod flipt;
 mod gofeatureflag;
 mod js_number;
 mod murmur3;
@@ -65,7 +69,9 @@ mod value;
 pub use flagship::MissingRolloutKey;
 pub use options::{Budget, Clock, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
-pub(crate) use outcome::{Outcome, ReasonCode, Resolved, next_generation, type_mismatch};
+pub(crate) use outcome::{
+    Meta, Outcome, ReasonCode, Resolved, WholeRule, next_generation, type_mismatch,
+};
 pub(crate) use snapshot::Snapshot;
 #[cfg(feature = "http")]
 pub(crate) use table::KeyTable;

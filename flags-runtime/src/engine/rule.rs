@@ -2,21 +2,26 @@
 //! its dialect's compiler into a [`CompiledRule`], and a read runs it through one `match`.
 //!
 //! The snapshot, its key table and the key slots know nothing of a dialect; each dialect has a
-//! folder of its own (`flagd/`, `flagship/`) with its compiler and evaluator. Adding a dialect adds a
-//! variant to [`CompiledRule`], a field to [`RuleCompiler`] for what its rules share while a
-//! configuration compiles, and an arm to each `match` below.
+//! folder of its own (`flagd/`, `flagship/`, `flipt/`) with its compiler and evaluator. Adding
+//! a dialect adds a variant to [`CompiledRule`], a field to [`RuleCompiler`] for what its rules
+//! share while a configuration compiles, and an arm to each `match` below. A dialect whose rule
+//! decides the whole read (values, reasons, metadata, what a disabled flag serves: Flipt's)
+//! adds a variant to [`FlagRule`] instead.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use flags_schema::{Dialect, Manifest, Targeting};
 
 use super::flagd;
 use super::flagship;
+use super::flipt;
 use super::gofeatureflag;
-use super::outcome::RuleFailure;
+use super::outcome::{Resolved, RuleFailure, WholeRule};
 use super::{EngineOptions, ReasonCode};
 use crate::context::Context;
 use crate::details::{ErrorCode, FlagMetadata};
+use crate::flag_value::{Decoders, ObjectValue};
 
 /// A targeting rule, compiled by its dialect's compiler.
 #[derive(Debug)]
@@ -44,6 +49,39 @@ pub(crate) enum Choice<'r> {
     Failed(ErrorCode, &'static str),
 }
 
+/// A rule that decides the whole read of its flag, whatever the flag's state: Flipt's, whose
+/// boolean flags evaluate their rollouts even when disabled and whose disabled variant flags
+/// serve their default variant.
+#[derive(Debug)]
+pub(crate) enum FlagRule {
+    /// A flag of Flipt's namespace snapshot.
+    Flipt(flipt::Flag),
+}
+
+impl WholeRule for FlagRule {
+    fn resolve<'s>(&'s self, ctx: &Context) -> Resolved<'s> {
+        match self {
+            FlagRule::Flipt(flag) => flag.resolve(ctx),
+        }
+    }
+}
+
+impl FlagRule {
+    /// The object values the rule may serve (Flipt's attachments), to decode them when the
+    /// configuration loads.
+    pub(crate) fn objects(&self) -> Vec<&ObjectValue> {
+        match self {
+            FlagRule::Flipt(flag) => flag.attachments(),
+        }
+    }
+}
+
+/// A compiled targeting rule: one that chooses a variant, or one that decides the whole read.
+pub(crate) enum Compiled {
+    Rule(CompiledRule),
+    Flag(FlagRule),
+}
+
 /// What the rules of one configuration share while they compile, per dialect (flagd's: the
 /// evaluators, and the budgets that keep compiling linear in the configuration).
 pub(crate) struct RuleCompiler<'e> {
@@ -58,29 +96,40 @@ impl<'e> RuleCompiler<'e> {
         }
     }
 
-    /// Compiles the targeting of flag `key`, whose variants are `variants`. `Ok(None)` when
-    /// its dialect reads it as no rule (flagd: `{}`, `[]`, `""`, numbers, booleans; Flagship:
-    /// no rules): the flag serves its default variant. `Err` is a sentence saying why the rule
-    /// cannot be evaluated (the flag answers `PARSE_ERROR`).
+    /// Whether rules of `dialect` are compiled for disabled flags too (they decide what a
+    /// disabled flag serves).
+    pub(crate) fn decides_disabled(dialect: Dialect) -> bool {
+        matches!(dialect, Dialect::Flipt | Dialect::GoFeatureFlag)
+    }
+
+    /// Compiles the targeting of flag `key` (with its `variants` and `metadata`). `Ok(None)`
+    /// when its dialect reads it as no rule (flagd: `{}`, `[]`, `""`, numbers, booleans;
+    /// Flagship: no rules): the flag serves its default variant. `Err` is a sentence saying why
+    /// the rule cannot be evaluated (the flag answers `PARSE_ERROR`).
     pub(crate) fn compile(
         &mut self,
-        key: &str,
         targeting: &'e Targeting,
+        key: &Arc<str>,
         variants: &BTreeMap<String, serde_json::Value>,
+        metadata: &FlagMetadata,
+        decoders: &Arc<Decoders>,
         options: &EngineOptions,
-    ) -> Result<Option<CompiledRule>, String> {
+    ) -> Result<Option<Compiled>, String> {
         match targeting.dialect {
             Dialect::Flagd => {
                 if !flags_schema::flagd::has_rule(&targeting.rule) {
                     return Ok(None);
                 }
                 flagd::Rule::compile_in(&targeting.rule, &mut self.flagd, options)
-                    .map(|rule| Some(CompiledRule::Flagd(rule)))
+                    .map(|rule| Some(Compiled::Rule(CompiledRule::Flagd(rule))))
             }
-            Dialect::Flagship => flagship::compile(key, &targeting.rule, variants)
-                .map(|rules| (!rules.is_empty()).then_some(CompiledRule::Flagship(rules))),
+            Dialect::Flagship => flagship::compile(key, &targeting.rule, variants).map(|rules| {
+                (!rules.is_empty()).then_some(Compiled::Rule(CompiledRule::Flagship(rules)))
+            }),
+            Dialect::Flipt => flipt::Flag::compile(&targeting.rule, key, metadata, decoders)
+                .map(|flag| Some(Compiled::Flag(FlagRule::Flipt(flag)))),
             Dialect::GoFeatureFlag => gofeatureflag::compile(key, &targeting.rule, options)
-                .map(|flag| Some(CompiledRule::GoFeatureFlag(Box::new(flag)))),
+                .map(|flag| Some(Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag))))),
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
             )),

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use flags_schema::{FlagState, Manifest};
 
 use super::outcome::RuleFailure;
-use super::rule::{Choice, CompiledRule, RuleCompiler};
+use super::rule::{Choice, Compiled, CompiledRule, FlagRule, RuleCompiler};
 use super::table::KeyTable;
 use super::value::CompiledValue;
-use super::{CompileError, EngineOptions, Outcome, ReasonCode, Resolved, next_generation};
+use super::{CompileError, EngineOptions, Meta, Outcome, ReasonCode, Resolved, next_generation};
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
 use crate::flag_value::Decoders;
@@ -64,6 +64,8 @@ enum Answer {
     CodeDefault(ReasonCode),
     /// The flag has a targeting rule, evaluated per read.
     Targeted(Box<Targeted>),
+    /// The flag's rule decides the whole read (Flipt's), whatever the flag's state.
+    Whole(Box<FlagRule>),
     /// The flag's targeting rule cannot be evaluated (PARSE_ERROR, with this message).
     Invalid(Arc<str>),
 }
@@ -145,28 +147,40 @@ impl Snapshot {
                 )),
                 (None, None) => None,
             };
-            // A disabled flag's rule is not compiled: it is never evaluated. GO Feature Flag's
-            // flags decide their own state (a scheduled step may enable one; a missing key is
-            // reported before `disable`).
-            let own_state = flag
+            let mut metadata = manifest.metadata.clone();
+            metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let metadata = FlagMetadata::new(metadata);
+            // A disabled flag's rule is not compiled: it is never evaluated (but in a dialect
+            // whose rule decides what a disabled flag serves: Flipt's; GO Feature Flag's, where a
+            // scheduled step may enable a flag and a missing key is reported before `disable`).
+            let decides_disabled = flag
                 .targeting
                 .as_ref()
-                .is_some_and(|t| t.dialect == flags_schema::Dialect::GoFeatureFlag);
+                .is_some_and(|t| RuleCompiler::decides_disabled(t.dialect));
             let rule = match &flag.targeting {
-                Some(targeting) if flag.state == FlagState::Enabled || own_state => {
-                    rules.compile(key, targeting, &flag.variants, options)
-                }
+                Some(targeting) if flag.state == FlagState::Enabled || decides_disabled => rules
+                    .compile(
+                        targeting,
+                        &shared_key,
+                        &flag.variants,
+                        &metadata,
+                        decoders,
+                        options,
+                    ),
                 _ => Ok(None),
             };
             let answer = match (rule, fallback) {
-                _ if flag.state == FlagState::Disabled && !own_state => {
+                (Ok(Some(Compiled::Flag(rule))), _) => Answer::Whole(Box::new(rule)),
+                _ if flag.state == FlagState::Disabled && !decides_disabled => {
                     Answer::CodeDefault(ReasonCode::Disabled)
                 }
-                (Ok(Some(rule)), fallback) => Answer::Targeted(Box::new(Targeted {
-                    rule,
-                    fallback,
-                    over_budget_logged: std::sync::atomic::AtomicBool::new(false),
-                })),
+                (Ok(Some(Compiled::Rule(rule))), fallback) => {
+                    Answer::Targeted(Box::new(Targeted {
+                        rule,
+                        fallback,
+                        over_budget_logged: std::sync::atomic::AtomicBool::new(false),
+                    }))
+                }
                 (Err(message), _) => {
                     let warning = format!(
                         "the targeting rule cannot be evaluated: {message}; the flag answers \
@@ -184,14 +198,12 @@ impl Snapshot {
                 (Ok(None), Some((value, variant))) => Answer::Value { value, variant },
                 (Ok(None), None) => Answer::CodeDefault(ReasonCode::Default),
             };
-            let mut metadata = manifest.metadata.clone();
-            metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
             flags.push(CompiledFlag {
                 hash: key_hash(&shared_key),
                 key: shared_key,
                 answer,
                 variants,
-                metadata: FlagMetadata::new(metadata),
+                metadata,
             });
         }
         let table = KeyTable::build(flags.iter().map(|f| f.hash));
@@ -230,6 +242,9 @@ impl Snapshot {
                 if let CompiledValue::Object(object) = value {
                     decode(object);
                 }
+            }
+            if let Answer::Whole(rule) = &flag.answer {
+                rule.objects().into_iter().for_each(decode);
             }
         }
     }
@@ -324,7 +339,7 @@ impl Snapshot {
                         *code,
                         Cow::Owned(message.to_string()),
                     )),
-                    metadata: None,
+                    metadata: Meta::None,
                 };
             }
             return Resolved {
@@ -333,10 +348,10 @@ impl Snapshot {
                     format!("no flag `{key}` in the configuration"),
                 )),
                 // As flagd: the flag set's metadata.
-                metadata: Some(&self.set_metadata),
+                metadata: Meta::Flag(&self.set_metadata),
             };
         };
-        let mut metadata = Some(&flag.metadata);
+        let mut metadata = Meta::Flag(&flag.metadata);
         let resolution = match &flag.answer {
             Answer::Value { value, variant } => Outcome::Value {
                 value: value.as_ref(),
@@ -346,11 +361,12 @@ impl Snapshot {
             Answer::CodeDefault(reason) => Outcome::CodeDefault { reason: *reason },
             Answer::Targeted(targeted) => {
                 let (resolution, own) = self.evaluate(flag, targeted, ctx);
-                if own.is_some() {
-                    metadata = own;
+                if let Some(own) = own {
+                    metadata = Meta::Flag(own);
                 }
                 resolution
             }
+            Answer::Whole(rule) => Outcome::Deferred(&**rule),
             Answer::Invalid(message) => Outcome::Error(EvaluationError::new(
                 ErrorCode::ParseError,
                 Cow::Owned(message.to_string()),
@@ -430,20 +446,6 @@ impl Snapshot {
     }
 }
 
-/// A rule whose part the evaluation reached is malformed (a Flagship rule serving a variation
-/// that does not exist): the caller's default with PARSE_ERROR.
-#[cold]
-#[inline(never)]
-fn malformed<'s>(flag: &CompiledFlag, why: &str) -> Outcome<'s> {
-    Outcome::Error(EvaluationError::new(
-        ErrorCode::ParseError,
-        format!(
-            "the targeting rule of flag `{}` cannot be evaluated: {why}",
-            flag.key
-        ),
-    ))
-}
-
 /// A rule that exceeded its evaluation budget: the caller's default with GENERAL, logged once
 /// per flag and configuration.
 #[cold]
@@ -465,4 +467,18 @@ fn over_budget<'s>(
         tracing::warn!(target: "flags", flag = %flag.key, "{message}");
     }
     Outcome::Error(EvaluationError::new(ErrorCode::General, message))
+}
+
+/// A rule whose part the evaluation reached is malformed (a Flagship rule serving a variation
+/// that does not exist): the caller's default with PARSE_ERROR.
+#[cold]
+#[inline(never)]
+fn malformed<'s>(flag: &CompiledFlag, why: &str) -> Outcome<'s> {
+    Outcome::Error(EvaluationError::new(
+        ErrorCode::ParseError,
+        format!(
+            "the targeting rule of flag `{}` cannot be evaluated: {why}",
+            flag.key
+        ),
+    ))
 }

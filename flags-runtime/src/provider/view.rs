@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
-use crate::engine::{Outcome as EngineAnswer, Resolved, Snapshot};
+use crate::engine::{Outcome as EngineAnswer, Resolved, Snapshot, WholeRule};
 use crate::key::{FlagKey, FlagValue};
 use crate::value::Value;
 
@@ -99,7 +99,31 @@ pub(crate) fn snapshot_value<T: FlagValue>(
         EngineAnswer::Value { value, .. } => {
             crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
         }
-        EngineAnswer::CodeDefault { .. } | EngineAnswer::Error(_) => key.default_value(),
+        EngineAnswer::Deferred(rule) => deferred_value(rule, key, ctx),
+        EngineAnswer::Variant { .. }
+        | EngineAnswer::CodeDefault { .. }
+        | EngineAnswer::Error(_) => key.default_value(),
+    }
+}
+
+/// A value read from a flag whose rule decides the whole read (Flipt's), out of line.
+#[inline(never)]
+fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Context) -> T {
+    match rule.resolve(ctx).resolution {
+        EngineAnswer::Value { value, .. } => {
+            crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
+        }
+        EngineAnswer::Variant {
+            key: variant,
+            attachment,
+            ..
+        } => crate::flag_value::read_variant(variant, attachment)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| key.default_value()),
+        EngineAnswer::CodeDefault { .. } | EngineAnswer::Error(_) | EngineAnswer::Deferred(_) => {
+            key.default_value()
+        }
     }
 }
 
@@ -110,13 +134,40 @@ pub(crate) fn snapshot_details<T: FlagValue>(
     ctx: &Context,
     dynamic: bool,
 ) -> (EvaluationDetails<T>, Option<Value>) {
+    match snapshot.resolve(key, ctx) {
+        Resolved {
+            resolution: EngineAnswer::Deferred(rule),
+            ..
+        } => deferred_details(snapshot, key, rule, ctx, dynamic),
+        resolved => details_of(snapshot, key, resolved, dynamic),
+    }
+}
+
+/// Details read from a flag whose rule decides the whole read (Flipt's), out of line.
+#[inline(never)]
+fn deferred_details<T: FlagValue>(
+    snapshot: &Snapshot,
+    key: &FlagKey<T>,
+    rule: &dyn WholeRule,
+    ctx: &Context,
+    dynamic: bool,
+) -> (EvaluationDetails<T>, Option<Value>) {
+    details_of(snapshot, key, rule.resolve(ctx), dynamic)
+}
+
+/// The details of a resolution (inlined into the read of every flag but Flipt's).
+#[inline(always)]
+fn details_of<T: FlagValue>(
+    snapshot: &Snapshot,
+    key: &FlagKey<T>,
+    resolved: Resolved<'_>,
+    dynamic: bool,
+) -> (EvaluationDetails<T>, Option<Value>) {
     let Resolved {
         resolution,
         metadata,
-    } = snapshot.resolve(key, ctx);
-    let flag_metadata = metadata
-        .cloned()
-        .unwrap_or_else(crate::details::FlagMetadata::empty);
+    } = resolved;
+    let flag_metadata = metadata.to_metadata();
     let flag_key = key.key_cow().clone();
     let mut raw = None;
     let (value, variant, reason, error) = match resolution {
@@ -142,9 +193,38 @@ pub(crate) fn snapshot_details<T: FlagValue>(
                 )),
             ),
         },
+        EngineAnswer::Variant {
+            key: name,
+            attachment,
+            reason,
+        } => match crate::flag_value::read_variant::<T>(name, attachment) {
+            Ok(read) => {
+                let structured = crate::flag_value::reads_structured::<T>();
+                if dynamic && (read.is_some()) {
+                    raw = Some(Value::from(match attachment {
+                        Some(attachment) if structured => attachment.json().clone(),
+                        _ => serde_json::Value::from(&**name),
+                    }));
+                }
+                let value = read.unwrap_or_else(|| key.default_value());
+                (value, Some(name.clone()), snapshot.reason(reason), None)
+            }
+            Err(error) => (
+                key.default_value(),
+                None,
+                Reason::Error,
+                Some(crate::engine::type_mismatch(
+                    key.key(),
+                    std::any::type_name::<T>(),
+                    &error,
+                )),
+            ),
+        },
         EngineAnswer::CodeDefault { reason } => {
             (key.default_value(), None, snapshot.reason(reason), None)
         }
+        // Resolved by `snapshot_details`.
+        EngineAnswer::Deferred(_) => (key.default_value(), None, Reason::Unknown, None),
         EngineAnswer::Error(error) => (key.default_value(), None, Reason::Error, Some(error)),
     };
     (

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use flags_http::{HeadersFactory, TransportConfig};
 
-use super::{Format, Kind, Options, Plan, Source, sealed};
+use flags_schema::Format;
+
+use super::plan::{Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
 
 /// A flag file (any importable JSON format, detected or set with [`HttpSource::format`])
@@ -67,8 +69,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How a document is polled over HTTP: a flag file's ([`http()`]) or Flagship's definitions
-/// ([`flagship()`](super::flagship())).
+/// How a document is polled (or streamed) over HTTP: a flag file's ([`http()`]), Flagship's
+/// definitions ([`flagship()`](super::flagship())), a Flipt namespace
+/// ([`flipt()`](super::flipt())).
 #[derive(Clone)]
 pub(crate) struct HttpConfig {
     pub(crate) url: String,
@@ -89,6 +92,11 @@ pub(crate) struct HttpConfig {
     pub(crate) retries: u32,
     /// The base of the backoff between those attempts.
     pub(crate) retry_delay: Duration,
+    /// The most one poll may take, its attempts and waits included; `None`: the timeout.
+    pub(crate) deadline: Option<Duration>,
+    /// Forget the ETag after a failed poll, so that the next one is unconditional (Flipt's
+    /// clients: a validator kept across an outage could pin an old state).
+    pub(crate) forget_etag_on_error: bool,
 }
 
 impl HttpConfig {
@@ -105,6 +113,8 @@ impl HttpConfig {
             transport: TransportConfig::new(),
             retries: 0,
             retry_delay: Duration::ZERO,
+            deadline: None,
+            forget_etag_on_error: false,
         }
     }
 
@@ -129,6 +139,8 @@ impl fmt::Debug for HttpConfig {
             .field("max_body", &self.max_body)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
+            .field("deadline", &self.deadline)
+            .field("forget_etag_on_error", &self.forget_etag_on_error)
             .finish_non_exhaustive()
     }
 }

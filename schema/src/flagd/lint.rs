@@ -26,12 +26,9 @@ use serde_json::{Map, Value};
 use super::calls::call_problem;
 use super::grammar::{FLAGD_CONTEXT, FlagdProperty, Operator, has_rule, operator_names};
 use crate::error::{Warning, WarningKind, describe_short, shorten};
+use crate::findings::Findings;
 use crate::manifest::Manifest;
 use crate::targeting::Dialect;
-
-/// At most this many warnings per flag (or unused evaluator); one more line says how many
-/// were left out, so that a large broken configuration gives a bounded report.
-const PER_FLAG: usize = 5;
 
 /// The warnings of every targeting rule of `manifest`, flag by flag in key order, then for the
 /// evaluators no flag uses. A problem inside an evaluator is reported under each flag that
@@ -137,40 +134,7 @@ pub fn lint_targeting(rule: &Value, evaluators: &BTreeMap<String, Value>) -> Vec
     out
 }
 
-/// What a walk found: the kind and the sentence.
-pub(super) type Finding = (WarningKind, String);
-
-/// The first [`PER_FLAG`] findings of a walk, and how many there were.
-#[derive(Default)]
-struct Findings {
-    first: Vec<Finding>,
-    total: usize,
-}
-
-impl Findings {
-    /// Counts a finding, and keeps it (written by `message`) while fewer than `PER_FLAG` are.
-    fn add(&mut self, kind: WarningKind, message: impl FnOnce() -> String) {
-        if self.first.len() < PER_FLAG {
-            self.first.push((kind, message()));
-        }
-        self.total += 1;
-    }
-
-    /// The warnings, and one more saying how many were left out.
-    fn push_to(self, out: &mut Vec<Warning>, flag: Option<&str>) {
-        let kept = self.first.len();
-        for (kind, message) in self.first {
-            out.push(Warning::new(flag, kind, message));
-        }
-        if self.total > kept {
-            out.push(Warning::new(
-                flag,
-                WarningKind::Suspicious,
-                format!("and {} more problems", self.total - kept),
-            ));
-        }
-    }
-}
+pub(super) use crate::findings::Finding;
 
 /// At most this many "did you mean" suggestions per lint: each compares a name with every
 /// operator or evaluator name, which must not add up to quadratic work on a large broken

@@ -18,11 +18,9 @@ use super::grammar::{
     is_primitive, is_scalar, variation_name,
 };
 use crate::error::{Warning, WarningKind, describe, shorten};
+use crate::findings::Findings;
 use crate::manifest::Manifest;
 use crate::targeting::Dialect;
-
-/// At most this many warnings per flag; one more line says how many were left out.
-const PER_FLAG: usize = 5;
 
 /// The "did you mean" work all suggestions of one lint may do together (see
 /// [`closest_within`](crate::closest_within)).
@@ -92,36 +90,6 @@ pub fn lint_targeting(targeting: &Value, variants: &BTreeMap<String, Value>) -> 
     let mut out = Vec::new();
     walker.findings.push_to(&mut out, None);
     out
-}
-
-/// The first [`PER_FLAG`] findings of a walk, and how many there were.
-#[derive(Default)]
-struct Findings {
-    first: Vec<(WarningKind, String)>,
-    total: usize,
-}
-
-impl Findings {
-    fn add(&mut self, kind: WarningKind, message: impl FnOnce() -> String) {
-        if self.first.len() < PER_FLAG {
-            self.first.push((kind, message()));
-        }
-        self.total += 1;
-    }
-
-    fn push_to(self, out: &mut Vec<Warning>, flag: Option<&str>) {
-        let kept = self.first.len();
-        for (kind, message) in self.first {
-            out.push(Warning::new(flag, kind, message));
-        }
-        if self.total > kept {
-            out.push(Warning::new(
-                flag,
-                WarningKind::Suspicious,
-                format!("and {} more problems", self.total - kept),
-            ));
-        }
-    }
 }
 
 struct Walker<'a> {

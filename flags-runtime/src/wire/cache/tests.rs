@@ -483,7 +483,11 @@ fn threads_hammering_the_cache_see_only_their_own_answers() {
                     match cache.get(flag, BOOL, &ctx) {
                         Some(r) => {
                             let expected = json!(format!("{flag}/{user}/{}", t % 2));
-                            assert_eq!(r.value.as_ref(), Some(&expected));
+                            assert_eq!(
+                                r.value.as_ref(),
+                                Some(&expected),
+                                "thread {t}, round {i}: another context's answer"
+                            );
                             hits += 1;
                         }
                         None => {
@@ -503,18 +507,22 @@ fn threads_hammering_the_cache_see_only_their_own_answers() {
         })
         .collect();
     let hits: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    assert!(cache.len() <= 64);
+    assert!(cache.len() <= 64, "{} entries", cache.len());
     assert!(hits > 0, "some lookups hit");
     // The slots and the index agree after all that.
     let table = cache.read();
     let mut live = 0;
     for (at, slot) in table.slots.iter().enumerate() {
         if let Some(entry) = slot {
-            assert_eq!(table.index.get(&entry.hash), Some(&at));
+            assert_eq!(table.index.get(&entry.hash), Some(&at), "slot {at}");
             live += 1;
         } else {
-            assert!(table.free.contains(&at));
+            assert!(table.free.contains(&at), "slot {at} empty but not free");
         }
     }
-    assert_eq!((live, table.index.len()), (table.len, table.len));
+    assert_eq!(
+        (live, table.index.len()),
+        (table.len, table.len),
+        "live slots and index entries against the count"
+    );
 }

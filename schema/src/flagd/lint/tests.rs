@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::findings::PER_FLAG;
 
 fn evaluators() -> BTreeMap<String, Value> {
     [(
