@@ -67,8 +67,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How a document is polled over HTTP: a flag file's ([`http()`]) or Flagship's definitions
-/// ([`flagship()`](super::flagship())).
+/// How a document is polled over HTTP: a flag file's ([`http()`]), Flagship's definitions
+/// ([`flagship()`](super::flagship())), a GO Feature Flag relay's configuration
+/// ([`go_feature_flag()`](super::go_feature_flag())).
 #[derive(Clone)]
 pub(crate) struct HttpConfig {
     pub(crate) url: String,
@@ -89,6 +90,9 @@ pub(crate) struct HttpConfig {
     pub(crate) retries: u32,
     /// The base of the backoff between those attempts.
     pub(crate) retry_delay: Duration,
+    /// A JSON body: each poll is a `POST` with it (GO Feature Flag's configuration API);
+    /// `None`: a `GET`.
+    pub(crate) post_json: Option<bytes::Bytes>,
 }
 
 impl HttpConfig {
@@ -105,6 +109,7 @@ impl HttpConfig {
             transport: TransportConfig::new(),
             retries: 0,
             retry_delay: Duration::ZERO,
+            post_json: None,
         }
     }
 
@@ -129,6 +134,7 @@ impl fmt::Debug for HttpConfig {
             .field("max_body", &self.max_body)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
+            .field("post_json", &self.post_json.as_ref().map(|b| b.len()))
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@
 //! | [`json()`] | in `build()`, synchronously | fixed |
 //! | `http()` (feature `http`) | in the background; `build()` returns at once | polled with `If-None-Match` |
 //! | `flagship()` (feature `http`) | Cloudflare Flagship's definitions, in the background | polled with `If-None-Match` |
+//! | `go_feature_flag()` (feature `http`) | a GO Feature Flag relay's configuration, in the background | polled (`POST`) with `If-None-Match` |
 //!
 //! Every source reads any format the runtime knows: the format is detected from the document
 //! when its shape says it (flagd, OpenFeature CLI manifest, lock file, ...), or set with
@@ -26,6 +27,10 @@
 //! configuration served stays. In Flagship definitions a flag whose own definition is broken
 //! (no variations, a default variation that names none) answers `PARSE_ERROR` while the
 //! others serve, with a warning as below.
+//!
+//! A GO Feature Flag configuration (the relay's answer, or a flag file in JSON, YAML with the
+//! `yaml` feature, or TOML with the `toml` feature) is detected, or read as such with
+//! `.format(Format::GoFeatureFlag)`; each flag is evaluated as GO Feature Flag's engine does.
 //!
 //! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
 //! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
@@ -49,10 +54,16 @@ pub use flags_schema::Format;
 #[cfg(feature = "http")]
 mod flagship;
 #[cfg(feature = "http")]
+mod go_feature_flag;
+#[cfg(feature = "http")]
 pub(crate) mod http;
 
 #[cfg(feature = "http")]
 pub use flagship::{DEFAULT_REFRESH_INTERVAL, FlagshipSource, MAX_REFRESH_INTERVAL, flagship};
+#[cfg(feature = "http")]
+pub use go_feature_flag::{
+    DEFAULT_POLL_INTERVAL, DEFAULT_RELAY_TIMEOUT, GoFeatureFlagSource, go_feature_flag,
+};
 #[cfg(feature = "http")]
 pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
 
