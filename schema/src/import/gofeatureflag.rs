@@ -167,9 +167,12 @@ fn relay_shape(value: Value) -> Value {
     }
 }
 
+/// A field's name, the JSON type it must have (for the message) and its test.
+type FieldType = (&'static str, &'static str, fn(&Value) -> bool);
+
 /// The fields of a GO Feature Flag flag and the JSON type each must have (or `null`): a
 /// field of another type is what GO Feature Flag fails to unmarshal.
-const FIELD_TYPES: [(&str, &str, fn(&Value) -> bool); 10] = [
+const FIELD_TYPES: [FieldType; 10] = [
     ("variations", "an object", Value::is_object),
     ("targeting", "an array of rules", Value::is_array),
     ("defaultRule", "a rule object", Value::is_object),
