@@ -312,3 +312,51 @@ fn typed_test_doubles_need_no_strings() {
     }
     assert!(!enabled(&client));
 }
+
+/// The variant keys of a Flipt variant flag (`examples/flipt.json`): the default variant and
+/// the variants its rules distribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagVariant)]
+#[flags(schema = "examples/flipt.json", key = "theme")]
+enum StoreTheme {
+    Light,
+    Dark,
+}
+
+/// A Flipt namespace typed: boolean flags as `bool`, a variant flag as an enum of its variant
+/// keys (or as `String`, below).
+#[derive(Flags)]
+#[flags(schema = "examples/flipt.json")]
+struct Storefront {
+    #[flags(key = "new-checkout")]
+    checkout: bool,
+    theme: StoreTheme,
+    maintenance: bool,
+}
+
+#[derive(Flags)]
+#[flags(schema = "examples/flipt.json")]
+struct StorefrontKeys {
+    theme: String,
+}
+
+#[test]
+fn a_flipt_namespace_reads_typed() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flipt.json");
+    // Read without its namespace, as the lock records it: each flag serves its default.
+    let client = Client::builder()
+        .in_process(flags::source::file(path))
+        .build()
+        .unwrap();
+    let front: Storefront = client.flags(&Context::new("u-1"));
+    assert!(!front.checkout);
+    assert_eq!(front.theme, StoreTheme::Light);
+    assert!(!front.maintenance);
+    let keys: StorefrontKeys = client.flags(&Context::new("u-1"));
+    assert_eq!(keys.theme, "light");
+    let details = client.details(Storefront::THEME, &Context::new("u-1"));
+    assert_eq!(details.variant.as_deref(), Some("light"));
+    // The typed test double over the same keys.
+    let test = Client::for_tests().set(Storefront::THEME, StoreTheme::Dark);
+    let front: Storefront = test.client().flags(&Context::anonymous());
+    assert_eq!(front.theme, StoreTheme::Dark);
+}

@@ -267,7 +267,9 @@ impl Source {
             Kind::File(_) | Kind::Url(_) => None,
             Kind::OpenfeatureApi(_) => Some(Format::OpenfeatureApi),
             Kind::Ofrep { .. } => Some(Format::Ofrep),
-            Kind::Flipt { .. } => Some(Format::Flipt),
+            Kind::Flipt { .. } => Some(Format::Flipt {
+                namespace: String::new(),
+            }),
             Kind::GoFeatureFlag { .. } => Some(Format::GoFeatureFlag),
             // No account id: the lock records the flags without their rules.
             Kind::Flagship(_) => Some(Format::Flagship {

@@ -47,6 +47,7 @@ pub struct TransportConfig {
     pub(crate) roots_pem: Vec<Vec<u8>>,
     pub(crate) built_in_roots: bool,
     pub(crate) identity: Option<(Vec<u8>, Vec<u8>)>,
+    pub(crate) skip_hostname: bool,
     pub(crate) user_agent: String,
     pub(crate) cross_origin_redirects: bool,
 }
@@ -69,6 +70,7 @@ impl Default for TransportConfig {
             roots_pem: Vec::new(),
             built_in_roots: true,
             identity: None,
+            skip_hostname: false,
             user_agent: concat!("flags/", env!("CARGO_PKG_VERSION")).to_owned(),
             cross_origin_redirects: false,
         }
@@ -208,6 +210,16 @@ impl TransportConfig {
         self
     }
 
+    /// Accepts a server certificate issued for another name than the URL's host (default
+    /// `false`); its chain is still verified against the trusted roots, and mutual TLS works
+    /// as usual. For servers reached by an address their certificate does not name (an IP
+    /// address, an internal alias): Flipt's `insecure_skip_hostname_verify`. There is no option
+    /// to skip the chain's verification.
+    pub fn tls_skip_hostname_verification(mut self, skip: bool) -> Self {
+        self.skip_hostname = skip;
+        self
+    }
+
     /// Whether redirects to another origin are followed (default `false`: a redirect leaving
     /// the origin of the request is returned as it is, its 3xx status included). Turn it on
     /// only for requests that carry no credentials: the configured headers follow a redirect
@@ -262,6 +274,7 @@ impl TransportConfig {
             roots_pem: &self.roots_pem,
             built_in_roots: self.built_in_roots,
             identity: self.identity.as_ref(),
+            skip_hostname: self.skip_hostname,
         })?;
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -312,6 +325,7 @@ impl fmt::Debug for TransportConfig {
                 "client_identity",
                 &self.identity.as_ref().map(|_| "<redacted>"),
             )
+            .field("skip_hostname_verification", &self.skip_hostname)
             .field("user_agent", &self.user_agent)
             .field("cross_origin_redirects", &self.cross_origin_redirects)
             .finish()

@@ -1,6 +1,7 @@
 //! HTTP for [`flags`](https://docs.rs/flags): the one transport of the runtime's remote
 //! providers, its HTTP polling and `flags-build`'s sync, and the helpers they share (URL
-//! redaction, HTTP dates, the SSE parser, short summaries of error answers). One retry policy,
+//! redaction, HTTP dates, the SSE parser and the NDJSON line reader, short summaries of error
+//! answers). One retry policy,
 //! one redaction, one date parser. Users reach the transport as `flags::transport`.
 //!
 //! A [`Transport`] wraps one HTTP client (`reqwest`, rustls with `ring`; neither appears in
@@ -22,8 +23,8 @@
 //! - a custom CA and a client identity (mutual TLS).
 //!
 //! [`Transport::open_stream`] opens a long-lived response (server-sent events, read with
-//! [`sse::SseParser`]) with the same client, headers and TLS, and reads its body as it
-//! arrives.
+//! [`sse::SseParser`]; newline-delimited JSON, read with [`ndjson::NdjsonReader`]) with the
+//! same client, headers and TLS, and reads its body as it arrives.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,12 +48,13 @@
 //! ```
 //!
 //! Without the `client` feature (on by default), only what needs no I/O is built: [`date`],
-//! [`redact_url`], [`sse`], [`backoff`], [`jitter`] and [`parse_retry_after`], with no
+//! [`redact_url`], [`sse`], [`ndjson`], [`backoff`], [`jitter`] and [`parse_retry_after`], with no
 //! dependency at all.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod date;
+pub mod ndjson;
 mod redact;
 mod retry;
 pub mod sse;

@@ -1,10 +1,14 @@
 //! The rustls configuration of a [`Transport`](crate::Transport): platform roots, extra roots
-//! from PEM, and a client identity for mutual TLS.
+//! from PEM, a client identity for mutual TLS, and the hostname check that can be skipped
+//! (the chain is always verified).
 
 use std::sync::Arc;
 
+use rustls::DigitallySignedStruct;
+use rustls::SignatureScheme;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use crate::ConfigError;
 
@@ -45,11 +49,17 @@ pub(crate) struct TlsOptions<'a> {
     pub(crate) roots_pem: &'a [Vec<u8>],
     pub(crate) built_in_roots: bool,
     pub(crate) identity: Option<&'a (Vec<u8>, Vec<u8>)>,
+    /// Accept a certificate valid for another name (its chain still verified).
+    pub(crate) skip_hostname: bool,
 }
 
 /// The rustls configuration for `options`.
 pub(crate) fn client_config(options: &TlsOptions<'_>) -> Result<rustls::ClientConfig, ConfigError> {
-    if options.roots_pem.is_empty() && options.built_in_roots && options.identity.is_none() {
+    if options.roots_pem.is_empty()
+        && options.built_in_roots
+        && options.identity.is_none()
+        && !options.skip_hostname
+    {
         return Ok(default_config());
     }
     let mut roots = Vec::new();
@@ -72,7 +82,19 @@ pub(crate) fn client_config(options: &TlsOptions<'_>) -> Result<rustls::ClientCo
         .map_err(|e| ConfigError::Tls {
             message: e.to_string(),
         })?;
-    let builder = if !options.built_in_roots {
+    if !options.built_in_roots && roots.is_empty() {
+        return Err(ConfigError::Certificate {
+            message: "`tls_built_in_roots(false)` leaves no root to trust; add one with \
+                      `add_root_certificate_pem`"
+                .to_owned(),
+        });
+    }
+    let builder = if options.skip_hostname {
+        let inner = chain_verifier(roots, options.built_in_roots, provider.clone())?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyHostname(inner)))
+    } else if !options.built_in_roots {
         if roots.is_empty() {
             return Err(ConfigError::Certificate {
                 message: "`tls_built_in_roots(false)` leaves no root to trust; add one with \
@@ -114,6 +136,97 @@ pub(crate) fn client_config(options: &TlsOptions<'_>) -> Result<rustls::ClientCo
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The verifier of the certificate chain: the platform's (trusting `roots` too), or `roots`
+/// alone.
+fn chain_verifier(
+    roots: Vec<CertificateDer<'static>>,
+    built_in_roots: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, ConfigError> {
+    #[cfg(not(target_os = "android"))]
+    if built_in_roots {
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider)
+            .map_err(|e| ConfigError::Certificate {
+                message: e.to_string(),
+            })?;
+        return Ok(Arc::new(verifier));
+    }
+    #[cfg(target_os = "android")]
+    if built_in_roots && roots.is_empty() {
+        let verifier =
+            rustls_platform_verifier::Verifier::new(provider).map_err(|e| ConfigError::Tls {
+                message: e.to_string(),
+            })?;
+        return Ok(Arc::new(verifier));
+    }
+    let _ = built_in_roots;
+    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(store(roots)?), provider)
+        .build()
+        .map(|verifier| verifier as Arc<dyn ServerCertVerifier>)
+        .map_err(|e| ConfigError::Certificate {
+            message: e.to_string(),
+        })
+}
+
+/// Verifies the chain with the verifier it wraps and accepts a certificate issued for another
+/// name: `insecure_skip_hostname_verify` of Flipt's clients, for servers reached by an address
+/// their certificate does not name.
+#[derive(Debug)]
+struct AnyHostname(Arc<dyn ServerCertVerifier>);
+
+impl ServerCertVerifier for AnyHostname {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            // The name is checked once the chain is found valid.
+            Err(rustls::Error::InvalidCertificate(
+                NotValidForName | NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.0.requires_raw_public_keys()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+        self.0.root_hint_subjects()
+    }
 }
 
 fn store(roots: Vec<CertificateDer<'static>>) -> Result<rustls::RootCertStore, ConfigError> {

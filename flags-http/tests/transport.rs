@@ -666,6 +666,61 @@ async fn custom_ca_and_mutual_tls() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn the_hostname_check_can_be_skipped_but_not_the_chain() {
+    let pki = TestPki::generate();
+    let server = FaultServer::start_tls(pki.other_host_server_config(true));
+    server.route("GET", "/", Reply::json("{}"));
+    let url = server.url("/");
+    let trusting = || {
+        config()
+            .add_root_certificate_pem(pki.ca_pem.clone())
+            .client_identity_pem(pki.client_cert_pem.clone(), pki.client_key_pem.clone())
+    };
+    // Issued for `elsewhere.flags.test`, reached as 127.0.0.1: refused by default.
+    let error = trusting()
+        .build()
+        .unwrap()
+        .send(Request::get(url.clone()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Tls { .. }), "{error:?}");
+    // Accepted with the check skipped, from the platform's roots and the CA or the CA alone;
+    // mutual TLS still works.
+    for built_in in [true, false] {
+        let transport = trusting()
+            .tls_built_in_roots(built_in)
+            .tls_skip_hostname_verification(true)
+            .build()
+            .unwrap();
+        let response = transport.send(Request::get(url.clone())).await.unwrap();
+        assert_eq!(response.status, 200);
+    }
+    // The chain is still verified: without the CA, refused.
+    let error = config()
+        .tls_skip_hostname_verification(true)
+        .client_identity_pem(pki.client_cert_pem.clone(), pki.client_key_pem.clone())
+        .build()
+        .unwrap()
+        .send(Request::get(url.clone()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Tls { .. }), "{error:?}");
+    let other = TestPki::generate();
+    let error = config()
+        .add_root_certificate_pem(other.ca_pem.clone())
+        .tls_built_in_roots(false)
+        .tls_skip_hostname_verification(true)
+        .client_identity_pem(pki.client_cert_pem.clone(), pki.client_key_pem.clone())
+        .build()
+        .unwrap()
+        .send(Request::get(url))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Tls { .. }), "{error:?}");
+    assert_eq!(server.count(), 2);
+}
+
 #[test]
 fn one_transport_works_from_current_thread_and_multi_thread_runtimes() {
     let server = FaultServer::start();

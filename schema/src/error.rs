@@ -309,6 +309,18 @@ pub enum Problem {
          rollouts; set `.format(flags::Format::Flagship {{ account_id: .. }})` on the source"
     )]
     AccountIdRequired,
+    /// A Flipt snapshot read for one namespace ([`Format::Flipt`](crate::Format::Flipt)) whose
+    /// `namespace.key` names another.
+    #[error(
+        "the snapshot is of namespace `{found}`, not `{expected}` as the source says; read it \
+         with `Format::Flipt {{ namespace: \"{found}\" }}` or fetch namespace `{expected}`"
+    )]
+    NamespaceMismatch {
+        /// The namespace the source reads.
+        expected: String,
+        /// The namespace the snapshot names, shortened.
+        found: String,
+    },
     /// An OFREP bulk evaluation answered the flag with an error instead of a value, so its type
     /// cannot be inferred.
     #[error(

@@ -116,8 +116,8 @@ impl fmt::Display for SourceKind {
 ///
 /// Recorded in the lock file's provenance by its name alone ([`Format::as_str`]): `"lock"`,
 /// `"flagd"`, `"openfeature-cli"`, `"openfeature-api"`, `"ofrep"`, `"flipt"`,
-/// `"go-feature-flag"` or `"flagship"`. The account id of [`Format::Flagship`] is not recorded:
-/// read back, it is empty.
+/// `"go-feature-flag"` or `"flagship"`. The account id of [`Format::Flagship`] and the namespace
+/// of [`Format::Flipt`] are not recorded: read back, they are empty.
 ///
 /// ```
 /// use flags_schema::Format;
@@ -142,9 +142,19 @@ pub enum Format {
     /// An OFREP bulk evaluation response: `flags[].{key, value, variant, reason, metadata}`
     /// or `flags[].{key, errorCode, errorDetails}`.
     Ofrep,
-    /// A Flipt namespace snapshot: `namespace.key` and `flags[].{key, type, enabled,
-    /// defaultVariant, rules}`.
-    Flipt,
+    /// A Flipt namespace snapshot: the server's document (`namespace.key` and `flags[].{key,
+    /// type, enabled, defaultVariant, rules, rollouts}`, camelCase) or the one Flipt's client
+    /// engine exports (`namespace.{key, flags, eval_rules, eval_rollouts,
+    /// eval_distributions}`, snake_case, as JSON or base64), of the namespace `namespace`.
+    ///
+    /// With an empty `namespace` (what [`Format::detect`] gives, and what a lock file's
+    /// provenance reads back as) the flags are read without their rules and rollouts, as the
+    /// lock file records them; with a namespace, each flag whole becomes its targeting, in
+    /// [Flipt's dialect](crate::Dialect::Flipt). See [`crate::flipt`].
+    Flipt {
+        /// The key of the namespace the snapshot belongs to; empty when unknown.
+        namespace: String,
+    },
     /// A GO Feature Flag relay proxy flag configuration: `flags.<key>.{variations,
     /// defaultRule, disable, metadata}`.
     GoFeatureFlag,
@@ -209,7 +219,7 @@ impl From<Format> for FormatName {
             Format::Flagd => FormatName::Flagd,
             Format::OpenfeatureCli => FormatName::OpenfeatureCli,
             Format::Ofrep => FormatName::Ofrep,
-            Format::Flipt => FormatName::Flipt,
+            Format::Flipt { .. } => FormatName::Flipt,
             Format::GoFeatureFlag => FormatName::GoFeatureFlag,
             Format::Flagship { .. } => FormatName::Flagship,
             Format::OpenfeatureApi => FormatName::OpenfeatureApi,
@@ -224,7 +234,9 @@ impl From<FormatName> for Format {
             FormatName::Flagd => Format::Flagd,
             FormatName::OpenfeatureCli => Format::OpenfeatureCli,
             FormatName::Ofrep => Format::Ofrep,
-            FormatName::Flipt => Format::Flipt,
+            FormatName::Flipt => Format::Flipt {
+                namespace: String::new(),
+            },
             FormatName::GoFeatureFlag => Format::GoFeatureFlag,
             FormatName::Flagship => Format::Flagship {
                 account_id: String::new(),

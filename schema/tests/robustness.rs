@@ -112,6 +112,8 @@ fn importers_never_panic() {
             json!({ "flags": { "f": { "state": "ENABLED", "variants": { "a": true }, "targeting": document.clone() } } }),
             json!({ "formatVersion": 2, "flags": { "f": document.clone() } }),
             json!({ "flags": { "f": { "enabled": true, "default_variation": "a", "variations": { "a": true }, "rules": document.clone() } } }),
+            json!({ "namespace": { "key": "ns" }, "flags": [document.clone(), { "key": "f", "rules": document.clone(), "defaultVariant": document.clone() }] }),
+            json!({ "namespace": { "key": "ns", "flags": { "f": document.clone() }, "eval_rules": { "f": document.clone() }, "eval_rollouts": { "f": document.clone() }, "eval_distributions": document.clone() } }),
         ];
         for document in &documents {
             imported += usize::from(flags_schema::import(document, "fuzz").is_ok());
@@ -128,6 +130,13 @@ fn importers_never_panic() {
             };
             let _ = flags_schema::import_as(flagship.clone(), document, "fuzz");
             let _ = flags_schema::load_as(flagship, &document.to_string(), "fuzz");
+            // Flipt snapshots read for a namespace, and exported as Flipt's engine would.
+            let flipt = flags_schema::Format::Flipt {
+                namespace: "ns".into(),
+            };
+            let _ = flags_schema::import_as(flipt.clone(), document, "fuzz");
+            let _ = flags_schema::load_as(flipt, &document.to_string(), "fuzz");
+            let _ = flags_schema::flipt::engine_snapshot(document, "ns");
         }
     }
     // The generator reaches valid documents too, not only the first error of each format.

@@ -260,7 +260,13 @@ fn flipt_snapshot() {
         metadata(json!({ flipt::NAMESPACE_METADATA: "storefront" }))
     );
     assert!(manifest.flags.values().all(|f| f.targeting.is_none()));
-    check_common("flipt-snapshot.json", Format::Flipt, &manifest);
+    check_common(
+        "flipt-snapshot.json",
+        Format::Flipt {
+            namespace: String::new(),
+        },
+        &manifest,
+    );
 }
 
 #[test]
@@ -705,4 +711,123 @@ fn formats_agree_on_types() {
         assert_eq!(goff.flags[key].flag_type, flag_type, "{key}");
         assert_eq!(flagship.flags[key].flag_type, flag_type, "{key}");
     }
+}
+
+/// The namespace document and what Flipt's client engine exports for it
+/// (`flipt-engine-snapshot.json`, from `flipt-client` 1.4.5): the export is computed as the
+/// engine computes it, read back it gives the same flags, and each flag is its targeting when
+/// read for the namespace.
+#[test]
+fn flipt_engine_snapshot() {
+    let document = load("flipt-namespace.json");
+    let exported = load("flipt-engine-snapshot.json");
+    assert_eq!(flipt::engine_snapshot(&document, "checkout"), exported);
+
+    // Detected as Flipt; without the namespace, the same flags as the document's.
+    let unknown = Format::Flipt {
+        namespace: String::new(),
+    };
+    assert_eq!(Format::detect(&exported), Some(unknown));
+    let from_document = flipt::import(&document, "flipt-namespace.json").unwrap();
+    let from_export = flipt::import(&exported, "flipt-engine-snapshot.json").unwrap();
+    assert_eq!(from_export.flags, from_document.flags);
+    assert_eq!(from_export.metadata, from_document.metadata);
+    assert!(from_export.flags.values().all(|f| f.targeting.is_none()));
+    let theme = &from_export.flags["theme"];
+    assert_eq!(theme.default_variant.as_deref(), Some("light"));
+    assert_eq!(
+        theme.variants.keys().collect::<Vec<_>>(),
+        ["contrast", "dark", "light"]
+    );
+    assert_eq!(from_export.flags["copy"].state, FlagState::Disabled);
+    assert_eq!(from_export.flags["new-checkout"].default, Some(json!(true)));
+
+    // With the namespace, each flag whole: the engine's snapshot read back as the server's
+    // document exports to the same snapshot.
+    let format = Format::Flipt {
+        namespace: "checkout".into(),
+    };
+    let manifest = flags_schema::import_as(format.clone(), &exported, "snapshot").unwrap();
+    let mut flags = Vec::new();
+    for (key, flag) in &manifest.flags {
+        let targeting = flag.targeting.as_ref().unwrap();
+        assert_eq!(targeting.dialect, Dialect::Flipt);
+        assert_eq!(targeting.rule["namespace"], json!("checkout"));
+        assert_eq!(targeting.rule["flag"]["key"], json!(key));
+        flags.push(targeting.rule["flag"].clone());
+    }
+    let read_back = json!({ "namespace": { "key": "checkout" }, "flags": flags });
+    assert_eq!(flipt::engine_snapshot(&read_back, "checkout"), exported);
+    // The server's rules in order, with their distributions; the rollouts typed by what they
+    // hold.
+    let theme = &manifest.flags["theme"].targeting.as_ref().unwrap().rule["flag"];
+    assert_eq!(theme["rules"][0]["segmentOperator"], "OR_SEGMENT_OPERATOR");
+    assert_eq!(theme["rules"][0]["segments"][0]["key"], "beta");
+    assert_eq!(
+        theme["rules"][0]["distributions"][0],
+        json!({ "variantKey": "dark", "rollout": 33.34,
+                "variantAttachment": "{\"background\":\"#111111\"}" })
+    );
+    assert_eq!(theme["rules"][1]["segments"], json!([]));
+    assert_eq!(
+        theme["defaultVariant"],
+        json!({ "id": "v-light", "key": "light", "attachment": "{\"background\":\"#ffffff\"}" })
+    );
+    let checkout = &manifest.flags["new-checkout"]
+        .targeting
+        .as_ref()
+        .unwrap()
+        .rule["flag"];
+    assert_eq!(
+        checkout["rollouts"][1],
+        json!({ "threshold": { "percentage": 33.333332, "value": true } })
+    );
+    assert_eq!(
+        checkout["rollouts"][2]["segment"]["segmentOperator"],
+        "OR_SEGMENT_OPERATOR"
+    );
+
+    // The document read for the namespace keeps each flag as written.
+    let manifest = flags_schema::import_as(format.clone(), &document, "doc").unwrap();
+    for flag in document["flags"].as_array().unwrap() {
+        let key = flag["key"].as_str().unwrap();
+        let targeting = manifest.flags[key].targeting.as_ref().unwrap();
+        assert_eq!(
+            targeting.rule,
+            json!({ "namespace": "checkout", "flag": flag })
+        );
+    }
+
+    // Base64, as Flipt's client SDKs hand it around, read for evaluation.
+    let encoded = flipt::to_base64(&exported.to_string());
+    let loaded = flags_schema::load_as(format, &encoded, "snapshot.b64").unwrap();
+    assert_eq!(loaded.manifest.flags.len(), 4);
+    assert!(loaded.broken.is_empty());
+}
+
+#[test]
+fn flipt_snapshot_of_another_namespace() {
+    let format = Format::Flipt {
+        namespace: "payments".into(),
+    };
+    for name in ["flipt-namespace.json", "flipt-engine-snapshot.json"] {
+        let error = flags_schema::import_as(format.clone(), &load(name), name).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("the snapshot is of namespace `checkout`, not `payments`"),
+            "{error}"
+        );
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        assert!(flags_schema::load_as(format.clone(), &text, name).is_err());
+    }
+    // A document naming no namespace is the source's.
+    let format = Format::Flipt {
+        namespace: "payments".into(),
+    };
+    let manifest = flags_schema::import_as(format, &json!({ "flags": [] }), "doc").unwrap();
+    assert_eq!(
+        manifest.metadata,
+        metadata(json!({ flipt::NAMESPACE_METADATA: "payments" }))
+    );
 }

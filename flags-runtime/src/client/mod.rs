@@ -588,6 +588,37 @@ impl Client {
         self.inner.provider().refresh()
     }
 
+    /// The configuration this client serves, as a document its source accepts back as its
+    /// bootstrap (`.bootstrap(..)`): the document as the source delivered it, or, for a Flipt
+    /// namespace ([`source::flipt`](crate::source::flipt()), or any source read with
+    /// [`Format::Flipt`](crate::Format::Flipt) and a namespace), the snapshot Flipt's client
+    /// engine exports (snake_case JSON; in standard base64 with padding, it is what Flipt's
+    /// client SDKs take as their `snapshot` option). Persist it, ship it with a deployment, or
+    /// start another process from it while the service is unreachable. While a source with
+    /// [`ErrorStrategy::Fail`](crate::source::ErrorStrategy::Fail) fails, the last good one.
+    ///
+    /// ```
+    /// use flags_runtime::{Client, Context, FlagKey, source};
+    /// let text = r#"{"flags": {"beta": {"state": "ENABLED", "variants": {"on": true, "off": false},
+    ///     "defaultVariant": "on"}}}"#;
+    /// let client = Client::builder().in_process(source::json(text)).build()?;
+    /// let copy = Client::builder()
+    ///     .in_process(source::file("/nonexistent/flags.json").bootstrap(client.snapshot()?))
+    ///     .build()?;
+    /// assert!(copy.value(&FlagKey::<bool>::new("beta", false), &Context::anonymous()));
+    /// # Ok::<(), flags_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotReady`] before the first configuration, [`Error::ShutDown`] after shutdown,
+    /// [`Error::Unsupported`] for a provider that evaluates remotely or holds no document (a
+    /// test client, a provider of your own that does not implement
+    /// [`Provider::snapshot`](crate::provider::Provider::snapshot)).
+    pub fn snapshot(&self) -> Result<String, Error> {
+        self.inner.provider().snapshot()
+    }
+
     /// Changes the context of a bulk-mode remote provider ([`remote::Ofrep::bulk`](crate::remote::Ofrep::bulk)):
     /// the service evaluates every flag for `context` (a request without `If-None-Match`,
     /// since the held `ETag` belongs to the previous context), and this waits for that

@@ -54,6 +54,9 @@ mod poll;
 mod query;
 pub(crate) mod resolution;
 mod seam;
+mod shared;
+#[cfg(feature = "http")]
+mod stream;
 pub(crate) mod test_values;
 pub(crate) mod thread_cache;
 mod view;

@@ -1,12 +1,14 @@
-//! Polling a flag file (`source::http`) or Flagship's definitions (`source::flagship`) over
-//! HTTP: one background thread per provider, running a current-thread tokio runtime.
+//! Polling a flag file (`source::http`), Flagship's definitions (`source::flagship`) or a Flipt
+//! namespace (`source::flipt`) over HTTP: one background thread per provider, running a
+//! current-thread tokio runtime.
 //!
 //! Each poll sends `If-None-Match` with the ETag of the configuration in use; `304` means
 //! nothing to do (and is a protocol error in answer to an unconditional request); a response
 //! without an ETag makes the next polls unconditional. The ETag of
 //! a response is kept only once its configuration has been compiled and swapped in, so an
-//! invalid body is fetched (and rejected) again rather than skipped for good. A poll still in
-//! flight when the provider stops is dropped: it never applies.
+//! invalid body is fetched (and rejected) again rather than skipped for good; a source that
+//! asks for it (Flipt's) forgets it after any failed poll. A poll still in flight when the
+//! provider stops is dropped: it never applies.
 
 use std::future::Future;
 use std::pin::pin;
@@ -20,7 +22,7 @@ use flags_http::{
 };
 use tokio::sync::mpsc;
 
-use super::in_process::{Failure, Origin, Shared};
+use super::shared::{Failure, Origin, Shared};
 use super::worker::{Command, Failed, Worker};
 use crate::error::Error;
 use crate::source::http::HttpConfig;
@@ -70,7 +72,7 @@ pub(crate) fn start(shared: Arc<Shared>, config: HttpConfig) -> Result<Worker, E
 /// for connecting and for each attempt, its body limit, and its headers after `Accept` (a
 /// header of the same name replaces an earlier one). Redirects may leave the origin only when
 /// no credential would follow them.
-fn transport_config(config: &HttpConfig) -> Result<TransportConfig, String> {
+pub(crate) fn transport_config(config: &HttpConfig) -> Result<TransportConfig, String> {
     // The transport refuses a zero timeout; the shortest one fails every poll at once, as a
     // zero timeout always did.
     let timeout = config.timeout.max(Duration::from_nanos(1));
@@ -87,6 +89,9 @@ fn transport_config(config: &HttpConfig) -> Result<TransportConfig, String> {
         .max_body(u64::try_from(config.max_body.max(1)).unwrap_or(u64::MAX))
         .cross_origin_redirects(!credentials)
         .header("accept", "application/json");
+    if let Some(deadline) = config.deadline {
+        transport = transport.deadline(deadline.clamp(timeout, flags_http::MAX_DEADLINE));
+    }
     if let Some(token) = &config.bearer {
         let value = format!("Bearer {}", token.0);
         if !is_header_value(&value) {
@@ -217,6 +222,9 @@ async fn run(
             }
             return;
         }
+        if outcome.is_err() && config.forget_etag_on_error {
+            etag = None;
+        }
         delay = next_delay(config, retry_after);
     }
 }
@@ -326,13 +334,13 @@ async fn fetch(
     }
 }
 
-enum Either<A, B> {
+pub(crate) enum Either<A, B> {
     Left(A),
     Right(B),
 }
 
 /// Whichever of `a` and `b` finishes first (`a` when both are ready); the other is dropped.
-async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+pub(crate) async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
     let mut a = pin!(a);
     let mut b = pin!(b);
     std::future::poll_fn(|cx| {

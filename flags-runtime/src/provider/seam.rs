@@ -75,6 +75,19 @@ pub trait Provider: Send + Sync + 'static {
         })
     }
 
+    /// The configuration the provider serves, as a document its source accepts back as a
+    /// bootstrap (see [`Client::snapshot`](crate::Client::snapshot)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] by default.
+    fn snapshot(&self) -> Result<String, Error> {
+        Err(Error::Unsupported {
+            operation: "snapshot",
+            provider: self.kind(),
+        })
+    }
+
     /// Waits at most `timeout` for the provider's first configuration; ready at once by
     /// default.
     ///

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode};
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use super::in_process::Shared;
+use super::shared::Shared;
 use super::worker::{Command, Failed, Worker};
 use crate::error::Error;
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use flags_http::TransportConfig;
 
 use super::http::{HttpConfig, Secret};
-use super::{Format, Kind, Options, Plan, Source, sealed};
+use flags_schema::Format;
+
+use super::plan::{Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
 use crate::wire::flagship::{
     DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, FlagshipConfigError, HeadersFactory,
@@ -78,7 +80,7 @@ pub fn flagship(account_id: impl Into<String>, app_id: impl Into<String>) -> Fla
         timeout: DEFAULT_TIMEOUT,
         retries: DEFAULT_RETRIES,
         retry_delay: DEFAULT_RETRY_DELAY,
-        max_body: super::DEFAULT_MAX_BODY,
+        max_body: super::http::DEFAULT_MAX_BODY,
         transport: TransportConfig::new(),
         options: Options::default(),
     }

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use flags_http::TransportConfig;
 
-use super::http::{HttpConfig, Secret};
-use super::{Format, Kind, Options, Plan, Source, sealed};
+use flags_schema::Format;
+
+use super::http::{DEFAULT_MAX_BODY, HttpConfig, Secret};
+use super::plan::{Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
 
 /// How often the configuration is polled, unless set: GO Feature Flag's providers' default.
@@ -65,7 +67,7 @@ pub fn go_feature_flag(endpoint: impl Into<String>) -> GoFeatureFlagSource {
         flags: Vec::new(),
         interval: DEFAULT_POLL_INTERVAL,
         timeout: DEFAULT_RELAY_TIMEOUT,
-        max_body: super::DEFAULT_MAX_BODY,
+        max_body: DEFAULT_MAX_BODY,
         transport: TransportConfig::new(),
         options: Options::default(),
     }
@@ -132,7 +134,7 @@ impl GoFeatureFlagSource {
         self
     }
 
-    /// The largest body accepted (default [`DEFAULT_MAX_BODY`](super::DEFAULT_MAX_BODY)); a
+    /// The largest body accepted (default [`DEFAULT_MAX_BODY`]); a
     /// larger one is a failed poll.
     pub fn max_body_size(mut self, bytes: usize) -> GoFeatureFlagSource {
         self.max_body = bytes;

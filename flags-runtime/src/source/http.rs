@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use flags_http::{HeadersFactory, TransportConfig};
 
-use super::{Format, Kind, Options, Plan, Source, sealed};
+use flags_schema::Format;
+
+use super::plan::{Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
 
 /// A flag file (any importable JSON format, detected or set with [`HttpSource::format`])
@@ -67,8 +69,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How a document is polled over HTTP: a flag file's ([`http()`]), Flagship's definitions
-/// ([`flagship()`](super::flagship())), a GO Feature Flag relay's configuration
+/// How a document is polled (or streamed) over HTTP: a flag file's ([`http()`]), Flagship's
+/// definitions ([`flagship()`](super::flagship())), a Flipt namespace
+/// ([`flipt()`](super::flipt())), a GO Feature Flag relay's configuration
 /// ([`go_feature_flag()`](super::go_feature_flag())).
 #[derive(Clone)]
 pub(crate) struct HttpConfig {
@@ -90,6 +93,11 @@ pub(crate) struct HttpConfig {
     pub(crate) retries: u32,
     /// The base of the backoff between those attempts.
     pub(crate) retry_delay: Duration,
+    /// The most one poll may take, its attempts and waits included; `None`: the timeout.
+    pub(crate) deadline: Option<Duration>,
+    /// Forget the ETag after a failed poll, so that the next one is unconditional (Flipt's
+    /// clients: a validator kept across an outage could pin an old state).
+    pub(crate) forget_etag_on_error: bool,
     /// A JSON body: each poll is a `POST` with it (GO Feature Flag's configuration API);
     /// `None`: a `GET`.
     pub(crate) post_json: Option<bytes::Bytes>,
@@ -109,6 +117,8 @@ impl HttpConfig {
             transport: TransportConfig::new(),
             retries: 0,
             retry_delay: Duration::ZERO,
+            deadline: None,
+            forget_etag_on_error: false,
             post_json: None,
         }
     }
@@ -134,6 +144,8 @@ impl fmt::Debug for HttpConfig {
             .field("max_body", &self.max_body)
             .field("retries", &self.retries)
             .field("retry_delay", &self.retry_delay)
+            .field("deadline", &self.deadline)
+            .field("forget_etag_on_error", &self.forget_etag_on_error)
             .field("post_json", &self.post_json.as_ref().map(|b| b.len()))
             .finish_non_exhaustive()
     }

@@ -6,6 +6,7 @@
 //! | [`json()`] | in `build()`, synchronously | fixed |
 //! | `http()` (feature `http`) | in the background; `build()` returns at once | polled with `If-None-Match` |
 //! | `flagship()` (feature `http`) | Cloudflare Flagship's definitions, in the background | polled with `If-None-Match` |
+//! | `flipt()` (feature `http`) | a Flipt namespace snapshot, in the background | polled with `If-None-Match`, or streamed |
 //! | `go_feature_flag()` (feature `http`) | a GO Feature Flag relay's configuration, in the background | polled (`POST`) with `If-None-Match` |
 //!
 //! Every source reads any format the runtime knows: the format is detected from the document
@@ -28,6 +29,10 @@
 //! (no variations, a default variation that names none) answers `PARSE_ERROR` while the
 //! others serve, with a warning as below.
 //!
+//! A Flipt namespace snapshot (the server's document, or the snapshot Flipt's client engine
+//! exports, as JSON or base64) is evaluated with its rules given the namespace:
+//! `.format(Format::Flipt { namespace: "checkout".into() })`; detected without it, its flags
+//! serve their defaults.
 //! A GO Feature Flag configuration (the relay's answer, or a flag file in JSON, YAML with the
 //! `yaml` feature, or TOML with the `toml` feature) is detected, or read as such with
 //! `.format(Format::GoFeatureFlag)`; each flag is evaluated as GO Feature Flag's engine does.
@@ -35,6 +40,8 @@
 //! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
 //! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
 //! while the source is down serves that configuration (reason `STALE`) instead of defaults.
+//! [`Client::snapshot`](crate::Client::snapshot) returns the configuration served, as a
+//! document the same source accepts back as its bootstrap.
 //! A flagd file loads whenever flagd loads it: a targeting rule with a malformed operator call
 //! evaluates as in flagd, a flag whose rule cannot be evaluated answers `PARSE_ERROR` while the
 //! others serve, and each such problem is a warning, logged and carried by the `READY` /
@@ -54,101 +61,28 @@ pub use flags_schema::Format;
 #[cfg(feature = "http")]
 mod flagship;
 #[cfg(feature = "http")]
+mod flipt;
+#[cfg(feature = "http")]
 mod go_feature_flag;
 #[cfg(feature = "http")]
 pub(crate) mod http;
+mod plan;
 
 #[cfg(feature = "http")]
 pub use flagship::{DEFAULT_REFRESH_INTERVAL, FlagshipSource, MAX_REFRESH_INTERVAL, flagship};
+#[cfg(feature = "http")]
+pub use flipt::{FliptSource, flipt};
 #[cfg(feature = "http")]
 pub use go_feature_flag::{
     DEFAULT_POLL_INTERVAL, DEFAULT_RELAY_TIMEOUT, GoFeatureFlagSource, go_feature_flag,
 };
 #[cfg(feature = "http")]
 pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
-
-/// A place flag definitions come from: [`file()`], [`json()`], or `http()` and `flagship()`
-/// (feature `http`).
-/// Give one to [`ClientBuilder::in_process`](crate::ClientBuilder::in_process).
-///
-/// This trait is sealed: the sources are the ones this module builds.
-pub trait Source: Send + 'static + sealed::Sealed {
-    /// A description for messages: a path, or a URL without credentials.
-    fn describe(&self) -> String;
-}
-
-pub(crate) mod sealed {
-    /// What the provider needs to run a source; not nameable outside the crate.
-    pub trait Sealed {
-        /// Turns the source into its plan; `Err` for settings that cannot work.
-        fn plan(self: Box<Self>) -> Result<Plan, crate::Error>;
-    }
-
-    /// How a provider obtains its configuration and keeps it current.
-    pub struct Plan {
-        pub(crate) describe: String,
-        pub(crate) kind: super::Kind,
-        pub(crate) options: super::Options,
-    }
-}
-
-pub(crate) use sealed::Plan;
-
-/// The ways configuration arrives.
-pub(crate) enum Kind {
-    /// Text given in code.
-    Inline(String),
-    /// A local file, watched when `watch` is set (with that debounce).
-    File {
-        path: PathBuf,
-        watch: Option<Duration>,
-    },
-    /// A flag file polled over HTTP.
-    #[cfg(feature = "http")]
-    Http(Box<http::HttpConfig>),
-}
-
-/// What every live source can add.
-#[derive(Clone)]
-pub(crate) struct Options {
-    /// Served until the source delivers.
-    pub(crate) bootstrap: Option<String>,
-    /// Where the last applied configuration is kept.
-    pub(crate) persist: Option<PathBuf>,
-    /// Consecutive failed refreshes after which the provider is `STALE`.
-    pub(crate) stale_after: u32,
-    /// The format of what the source delivers (and of its bootstrap and persisted copies);
-    /// `None`: detected from each document.
-    pub(crate) format: Option<Format>,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            bootstrap: None,
-            persist: None,
-            stale_after: DEFAULT_STALE_AFTER,
-            format: None,
-        }
-    }
-}
-
-/// Consecutive failed refreshes after which a provider reports `STALE`, unless set.
-pub const DEFAULT_STALE_AFTER: u32 = 3;
+pub use plan::{DEFAULT_STALE_AFTER, ErrorStrategy, Source};
+pub(crate) use plan::{Kind, Options, Plan, sealed};
 
 /// How long a watched file must stay quiet after a change before it is read, unless set.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(50);
-
-impl fmt::Debug for Options {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Options")
-            .field("bootstrap", &self.bootstrap.as_ref().map(|b| b.len()))
-            .field("persist", &self.persist)
-            .field("stale_after", &self.stale_after)
-            .field("format", &self.format)
-            .finish()
-    }
-}
 
 /// A local flag file: a flagd flag-definition file, an OpenFeature CLI manifest, a lock file or
 /// any other format the runtime knows, detected from its contents or set with

@@ -1,11 +1,12 @@
-//! Remote evaluation: the wire protocols (OFREP, Cloudflare Flagship) as pure codecs, and the
-//! cache of single-flag evaluations. Nothing here does I/O: the providers send what these
-//! modules build and hand back what the server answered.
+//! Remote evaluation: the wire protocols (OFREP, Cloudflare Flagship, Flipt's snapshots) as
+//! pure codecs, and the cache of single-flag evaluations. Nothing here does I/O: the providers
+//! send what these modules build and hand back what the server answered.
 
 pub(crate) mod bulk;
 pub(crate) mod cache;
 pub(crate) mod context;
 pub(crate) mod flagship;
+pub(crate) mod flipt;
 pub(crate) mod ofrep;
 
 use std::collections::BTreeMap;

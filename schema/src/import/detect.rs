@@ -15,7 +15,7 @@ impl Format {
             Format::Flagd => "flagd",
             Format::OpenfeatureCli => "openfeature-cli",
             Format::Ofrep => "ofrep",
-            Format::Flipt => "flipt",
+            Format::Flipt { .. } => "flipt",
             Format::GoFeatureFlag => "go-feature-flag",
             Format::Flagship { .. } => "flagship",
             Format::OpenfeatureApi => "openfeature-api",
@@ -31,8 +31,10 @@ impl Format {
     ///    A GO Feature Flag flag file (its flags at the top level, one with `variations`, and no
     ///    `flags` unless that is a flag: [`is_flag_file`](crate::gofeatureflag::is_flag_file))
     ///    makes a [GO Feature Flag configuration](Format::GoFeatureFlag).
-    /// 3. A top-level `namespace` object with `flags` as an array makes a
-    ///    [Flipt snapshot](Format::Flipt): only Flipt names a namespace.
+    /// 3. A top-level `namespace` object with `flags` as an array (the server's document), or
+    ///    a `namespace` object holding `flags` as an object or `eval_rules` (the snapshot
+    ///    Flipt's client engine exports), makes a [Flipt snapshot](Format::Flipt) of an
+    ///    unknown namespace (`namespace` empty): only Flipt names a namespace.
     /// 4. `flags` as an object (key → flag), looking at the entries that are objects:
     ///    - one entry with `flagType` makes an [OpenFeature CLI manifest](Format::OpenfeatureCli):
     ///      `flagType` is the CLI's required field and means nothing to flagd;
@@ -67,10 +69,13 @@ impl Format {
         if super::gofeatureflag::is_flag_file(value) {
             return Some(Format::GoFeatureFlag);
         }
-        if document.get("namespace").is_some_and(Value::is_object)
-            && document.get("flags").is_some_and(Value::is_array)
+        if let Some(Value::Object(namespace)) = document.get("namespace")
+            && (document.get("flags").is_some_and(Value::is_array)
+                || crate::import::flipt_engine::is_engine_namespace(namespace))
         {
-            return Some(Format::Flipt);
+            return Some(Format::Flipt {
+                namespace: String::new(),
+            });
         }
         let by_shape = match document.get("flags")? {
             Value::Object(flags) => {
@@ -246,13 +251,22 @@ mod tests {
 
     #[test]
     fn detects_service_responses() {
+        let unknown_namespace = Some(Format::Flipt {
+            namespace: String::new(),
+        });
         let flipt = json!({ "namespace": { "key": "default" }, "flags": [] });
-        assert_eq!(Format::detect(&flipt), Some(Format::Flipt));
+        assert_eq!(Format::detect(&flipt), unknown_namespace);
         // Flipt's flags carry neither `value` nor `variants`: the namespace decides.
         let flipt = json!({ "namespace": { "key": "default" }, "flags": [
             { "key": "a", "type": "BOOLEAN_FLAG_TYPE", "enabled": true }
         ] });
-        assert_eq!(Format::detect(&flipt), Some(Format::Flipt));
+        assert_eq!(Format::detect(&flipt), unknown_namespace);
+        // The snapshot Flipt's client engine exports: the flags inside the namespace.
+        let engine = json!({ "version": 1, "namespace": { "key": "default", "flags": {},
+            "eval_rules": {}, "eval_rollouts": {}, "eval_distributions": {} } });
+        assert_eq!(Format::detect(&engine), unknown_namespace);
+        let engine = json!({ "namespace": { "key": "default", "eval_rules": {} } });
+        assert_eq!(Format::detect(&engine), unknown_namespace);
         // A `namespace` that is not an object is not Flipt's.
         let not_flipt = json!({ "namespace": "default", "flags": [] });
         assert_eq!(Format::detect(&not_flipt), Some(Format::Flagd));
@@ -299,7 +313,9 @@ mod tests {
             Format::Flagd,
             Format::OpenfeatureCli,
             Format::Ofrep,
-            Format::Flipt,
+            Format::Flipt {
+                namespace: String::new(),
+            },
             Format::GoFeatureFlag,
             Format::Flagship {
                 account_id: String::new(),
@@ -319,6 +335,10 @@ mod tests {
             account_id: "acc".into(),
         };
         assert_eq!(serde_json::to_value(&flagship).unwrap(), json!("flagship"));
+        let flipt = Format::Flipt {
+            namespace: "checkout".into(),
+        };
+        assert_eq!(serde_json::to_value(&flipt).unwrap(), json!("flipt"));
         assert_eq!(Format::GoFeatureFlag.as_str(), "go-feature-flag");
         assert_eq!(Format::OpenfeatureApi.as_str(), "openfeature-api");
     }

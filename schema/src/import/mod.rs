@@ -15,6 +15,7 @@ mod detect;
 pub(crate) mod flagd;
 pub(crate) mod flagship;
 pub mod flipt;
+mod flipt_engine;
 pub mod gofeatureflag;
 pub mod ofrep;
 pub mod openfeature_api;
@@ -94,7 +95,7 @@ fn convert(format: &Format, value: Value, origin: &str) -> Result<Manifest, Erro
         Format::Flagd => flagd::convert(value, origin),
         Format::OpenfeatureCli => openfeature_cli::convert(value, origin),
         Format::Ofrep => ofrep::convert(value, origin),
-        Format::Flipt => flipt::convert(value, origin),
+        Format::Flipt { namespace } => flipt::convert(value, origin, namespace),
         Format::GoFeatureFlag => gofeatureflag::convert(value, origin),
         Format::Flagship { account_id } => flagship::convert(value, origin, account_id),
         Format::OpenfeatureApi => openfeature_api::convert(value, origin),
@@ -170,11 +171,11 @@ fn parse_value(value: Value, text: &str, origin: &str) -> Result<Manifest, Error
 pub struct Loaded {
     /// The definitions, without provenance (as [`parse_str`]).
     pub manifest: Manifest,
-    /// What flagd and Flagship tolerate in the document, the flags that cannot be served,
+    /// What flagd, Flagship and Flipt tolerate in the document, the flags that cannot be served,
     /// and the [lint](crate::flagd::lint) of flagd's targeting rules, flag by flag.
     pub warnings: Vec<Warning>,
     /// The flags whose own definition is broken (a Flagship flag without variations, or whose
-    /// default variation names none), by key, with why: each is in the manifest as far as it
+    /// default variation names none; a Flipt flag of an unknown type), by key, with why: each is in the manifest as far as it
     /// could be read, and answers `PARSE_ERROR` when evaluated, while the other flags serve.
     pub broken: BTreeMap<String, String>,
 }
@@ -222,10 +223,12 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 
 /// [`load_str`] of a document known to be in `format`, without looking at its shape: what a
 /// source whose format is set reads. Flagship definitions are read for the account of
-/// [`Format::Flagship`], as Flagship loads them: only the document's shape is checked, and a
-/// flag whose own definition is broken is listed in [`Loaded::broken`] (see
-/// [`crate::flagship`]). A GO Feature Flag configuration or flag file (JSON, YAML or TOML) is
-/// read with each flag whole as its targeting, as its engine reads it (see [`gofeatureflag`]).
+/// [`Format::Flagship`], as Flagship loads them, and a Flipt snapshot for the namespace of
+/// [`Format::Flipt`] (the server's document or the engine's snapshot, as JSON or base64): only
+/// the document's shape is checked, and a flag whose own definition is broken is listed in
+/// [`Loaded::broken`] (see [`crate::flagship`], [`crate::flipt`]). A GO Feature Flag
+/// configuration or flag file (JSON, YAML or TOML) is read with each flag whole as its
+/// targeting, as its engine reads it (see [`gofeatureflag`]).
 ///
 /// ```
 /// use flags_schema::Format;
@@ -252,7 +255,24 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 /// As [`load_str`] for a document of that format; [`Problem::AccountIdRequired`] for
 /// [`Format::Flagship`] with an empty account id.
 pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error> {
-    let value = text::document(text, origin, Some(&format))?;
+    let value: Value = match text::document(text, origin, Some(&format)) {
+        Ok(value) => value,
+        Err(error) => {
+            // Flipt's client SDKs hand their snapshot around base64-encoded.
+            let decoded = match format {
+                Format::Flipt { .. } => flipt_engine::from_base64(text),
+                _ => None,
+            };
+            match decoded {
+                Some(decoded) => {
+                    let value = serde_json::from_str(&decoded)
+                        .map_err(|e| Error::json(&format!("{origin} (base64)"), &e))?;
+                    return load_value(format, value, &decoded, origin);
+                }
+                None => return Err(error),
+            }
+        }
+    };
     load_value(format, value, text, origin)
 }
 
@@ -264,6 +284,9 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
         Format::Flagd => flagd::convert_lenient(value, origin, &mut warnings)?,
         Format::Flagship { account_id } => {
             flagship::convert_lenient(value, origin, account_id, &mut warnings, &mut broken)?
+        }
+        Format::Flipt { namespace } if !namespace.is_empty() => {
+            flipt::convert_lenient(value, origin, namespace, &mut warnings, &mut broken)?
         }
         Format::GoFeatureFlag => {
             gofeatureflag::convert_lenient(value, origin, &mut warnings, &mut broken)?

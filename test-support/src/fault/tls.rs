@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 /// Certificates made for one test: a CA, a server certificate for `127.0.0.1` and
-/// `localhost`, and a client certificate, all signed by the CA (ECDSA P-256, `ring`).
+/// `localhost`, one for another name only, and a client certificate, all signed by the CA
+/// (ECDSA P-256, `ring`).
 pub struct TestPki {
     /// The CA certificate, PEM.
     pub ca_pem: String,
@@ -11,6 +12,10 @@ pub struct TestPki {
     pub server_cert_pem: String,
     /// The server's private key, PEM.
     pub server_key_pem: String,
+    /// A server certificate for `elsewhere.flags.test` only (not valid for 127.0.0.1), PEM.
+    pub other_host_cert_pem: String,
+    /// Its private key, PEM.
+    pub other_host_key_pem: String,
     /// The client's certificate, PEM.
     pub client_cert_pem: String,
     /// The client's private key, PEM.
@@ -50,6 +55,11 @@ impl TestPki {
             ExtendedKeyUsagePurpose::ServerAuth,
             "flags test server",
         );
+        let (other_host_cert_pem, other_host_key_pem) = leaf(
+            vec!["elsewhere.flags.test".to_owned()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+            "flags test server elsewhere",
+        );
         let (client_cert_pem, client_key_pem) = leaf(
             vec!["client.flags.test".to_owned()],
             ExtendedKeyUsagePurpose::ClientAuth,
@@ -59,6 +69,8 @@ impl TestPki {
             ca_pem,
             server_cert_pem,
             server_key_pem,
+            other_host_cert_pem,
+            other_host_key_pem,
             client_cert_pem,
             client_key_pem,
         }
@@ -67,6 +79,29 @@ impl TestPki {
     /// A rustls server configuration (`ring`, HTTP/1.1) presenting the server certificate;
     /// with `require_client_cert`, clients must present a certificate signed by the CA.
     pub fn server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
+        self.config_for(
+            &self.server_cert_pem,
+            &self.server_key_pem,
+            require_client_cert,
+        )
+    }
+
+    /// [`server_config`](Self::server_config) presenting the certificate of
+    /// `elsewhere.flags.test`, which a client reaching 127.0.0.1 finds issued for another name.
+    pub fn other_host_server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
+        self.config_for(
+            &self.other_host_cert_pem,
+            &self.other_host_key_pem,
+            require_client_cert,
+        )
+    }
+
+    fn config_for(
+        &self,
+        cert_pem: &str,
+        key_pem: &str,
+        require_client_cert: bool,
+    ) -> Arc<rustls::ServerConfig> {
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -86,10 +121,8 @@ impl TestPki {
         } else {
             builder.with_no_client_auth()
         };
-        let chain = vec![
-            CertificateDer::from_pem_slice(self.server_cert_pem.as_bytes()).expect("server PEM"),
-        ];
-        let key = PrivateKeyDer::from_pem_slice(self.server_key_pem.as_bytes()).expect("key PEM");
+        let chain = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("server PEM")];
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key PEM");
         let mut config = builder
             .with_single_cert(chain, key)
             .expect("server certificate");
