@@ -6,7 +6,8 @@ attributes, variations of every type (and without value).
 
     python3 gen.py out.json SEED COUNT
 
-Writes `{"cases": [{name, flagKey, flag, context, type, default}]}`; each case has its own
+Writes `{"cases": [{name, flagKey, flag, context, type, default, enrichment?}]}` (the relay's
+`evaluationContextEnrichment` on a fifth of the cases); each case has its own
 flag key (the key seeds the buckets).
 """
 
@@ -207,6 +208,27 @@ def context(r):
     return ctx
 
 
+def enrichment(r):
+    """The relay's evaluationContextEnrichment for a share of the cases: attributes the rules
+    read, a `targetingKey` (never the key), a `gofeatureflag` namespace (never "now")."""
+    if r.random() >= 0.2:
+        return None
+    out = {}
+    for attr, pool in [
+        ("plan", ["pro", "free", "team"]),
+        ("country", ["fr", "us"]),
+        ("teamId", ["t1", "t9", ""]),
+        ("age", [18, 70]),
+        ("anonymous", [True, False]),
+        ("targetingKey", ["enriched"]),
+        ("company", [{"name": "Acme"}, {"size": 30}]),
+        ("gofeatureflag", [{"currentDateTime": "2031-01-01T00:00:00Z"}, {"env": "prod"}]),
+    ]:
+        if r.random() < 0.35:
+            out[attr] = r.choice(pool)
+    return out
+
+
 def default_of(kind):
     return {"boolean": False, "string": "dflt", "integer": -1, "float": -1.5,
             "object": {"default": True}}[kind]
@@ -218,8 +240,12 @@ def main():
     cases = []
     for i in range(count):
         kind = r.choice(TYPES)
-        cases.append({"name": f"gen-{seed}-{i}", "flagKey": f"flag-{i:05d}", "flag": flag(r, kind),
-                      "context": context(r), "type": kind, "default": default_of(kind)})
+        case = {"name": f"gen-{seed}-{i}", "flagKey": f"flag-{i:05d}", "flag": flag(r, kind),
+                "context": context(r), "type": kind, "default": default_of(kind)}
+        extra = enrichment(r)
+        if extra is not None:
+            case["enrichment"] = extra
+        cases.append(case)
     with open(target, "w") as out:
         json.dump({"cases": cases}, out)
 

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! `EXPECTED.json` is `oracle.py`'s output: cases `{name, flagKey, flag, context, type,
-//! default}` with the engine's answer in `expected`. All cases' flags are served by one client
+//! default, enrichment?}` with the engine's answer in `expected`. All cases' flags are served by one client
 //! (see `tests/gofeatureflag_support/mod.rs`). Cases where the engine traps are counted, not
 //! compared. Prints "N cases, M disagreements" and the first `SHOW` (default 30) disagreements
 //! in full; exits 1 on any.
@@ -36,7 +36,7 @@ fn main() {
     let flags = cases.iter().map(|case| {
         (
             case["flagKey"].as_str().unwrap_or_default().to_owned(),
-            flag(&case["flag"]),
+            flag(&case["flag"], &case["enrichment"]),
         )
     });
     let client = client(flags).unwrap_or_else(|e| {
@@ -55,8 +55,8 @@ fn main() {
             .unwrap_or_else(|_| serde_json::json!({ "reason": "PANIC" }));
         if !agrees(&expected, &ours) {
             disagreements.push(format!(
-                "{}\n  flag:     {}\n  context:  {}\n  type:     {}\n  engine:   {}\n  expected: {expected}\n  ours:     {ours}",
-                case["name"], case["flag"], case["context"], case["type"], case["expected"]
+                "{}\n  flag:     {}\n  context:  {}\n  enriched: {}\n  type:     {}\n  engine:   {}\n  expected: {expected}\n  ours:     {ours}",
+                case["name"], case["flag"], case["context"], case["enrichment"], case["type"], case["expected"]
             ));
         }
     }

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 /// The flag of a flag object: variants from its variations (those with a value), typed as
 /// their values unify (a string flag when none do), its targeting the object itself.
-pub fn flag(object: &Value) -> Flag {
+pub fn flag(object: &Value, enrichment: &Value) -> Flag {
     let mut flag_type: Option<FlagType> = None;
     let mut variants = std::collections::BTreeMap::new();
     if let Some(variations) = object["variations"].as_object() {
@@ -33,10 +33,12 @@ pub fn flag(object: &Value) -> Flag {
     }
     let mut flag = Flag::new(flag_type.unwrap_or(FlagType::String), None);
     flag.variants = variants.into_iter().collect();
-    flag.targeting = Some(Targeting::new(
-        Dialect::GoFeatureFlag,
-        json!({ "flag": object }),
-    ));
+    let rule = if enrichment.is_object() {
+        json!({ "flag": object, "evaluationContextEnrichment": enrichment })
+    } else {
+        json!({ "flag": object })
+    };
+    flag.targeting = Some(Targeting::new(Dialect::GoFeatureFlag, rule));
     flag
 }
 

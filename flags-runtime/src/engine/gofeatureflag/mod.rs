@@ -11,8 +11,13 @@
 //! A flag is compiled into one phase per scheduled step (the flag with the steps up to it
 //! overlaid); a read picks the phase of "now". "Now" is the context attribute
 //! `gofeatureflag.currentDateTime` when it is an RFC 3339 instant, else the engine's clock
-//! ([`EngineOptions::clock`](super::EngineOptions::clock)), read once, only by flags whose
-//! answer depends on time.
+//! ([`EngineOptions::clock`](super::EngineOptions::clock)), read at most once per read, only by
+//! flags whose answer depends on time.
+//!
+//! The relay's `evaluationContextEnrichment` is laid over the caller's context as the engine
+//! does: attribute by attribute (a map replaced whole), never as the targeting key, after the
+//! phase and the experimentation window are chosen with the caller's "now" (a progressive
+//! rollout reads "now" from the enriched context).
 //!
 //! Bucketing: FNV-1a-32 of the flag key followed by the bucketing value, modulo the sum of the
 //! percentages × 1000, buckets in reverse-lexicographic order of variation name; a progressive
@@ -44,6 +49,9 @@ pub(crate) struct Flag {
     needs_bucketing: bool,
     /// Whether the answer depends on "now".
     uses_time: bool,
+    /// The relay's `evaluationContextEnrichment`: attributes laid over the caller's for
+    /// targeting and bucketing (not for "now", and never as the targeting key).
+    enrichment: Option<Context>,
 }
 
 #[derive(Debug)]
@@ -179,7 +187,22 @@ pub(crate) fn compile(
         dates: steps.iter().map(|(d, _)| *d).collect(),
         needs_bucketing,
         uses_time,
+        enrichment: enrichment(targeting),
     })
+}
+
+/// The attributes of the relay's `evaluationContextEnrichment` beside the flag, as the engine
+/// merges them: each replaces the caller's attribute of that name whole (no deep merge); a
+/// `targetingKey` is not one (the engine's evaluation context keeps the caller's key apart).
+fn enrichment(targeting: &Json) -> Option<Context> {
+    let Some(Json::Object(attributes)) = targeting.get("evaluationContextEnrichment") else {
+        return None;
+    };
+    let mut context = Context::anonymous();
+    for (name, value) in attributes.iter().filter(|(name, _)| *name != "targetingKey") {
+        context.set(name.clone(), Value::from(value.clone()));
+    }
+    (!context.is_empty()).then_some(context)
 }
 
 /// Whether the engine reports serving `serve` as a split.
@@ -469,10 +492,41 @@ pub(crate) fn fnv1a32(parts: &[&[u8]]) -> u32 {
 impl Flag {
     /// What the flag answers for `ctx`.
     pub(crate) fn decide(&self, flag_key: &str, ctx: &Context, clock: Clock) -> Decision<'_> {
-        let now = if self.uses_time {
-            time::now(ctx, clock)
-        } else {
-            0
+        // "Now" is the context's instant, else the clock's (read at most once). The engine
+        // picks the scheduled phase and checks the experimentation window with the caller's
+        // context, then lays the enrichment over it: a progressive rollout reads "now" from
+        // the enriched context.
+        let enriched;
+        let (ctx, now, rollout_now) = match &self.enrichment {
+            None => {
+                let now = if self.uses_time {
+                    time::of_context(ctx).unwrap_or_else(|| time::read(clock))
+                } else {
+                    0
+                };
+                (ctx, now, now)
+            }
+            Some(enrichment) => {
+                // A copy of the context per read, only for a relay that sends an enrichment.
+                enriched = ctx.merged(enrichment);
+                let (now, rollout_now) = if self.uses_time {
+                    let mut wall = None;
+                    let mut instant = |of: Option<i128>| {
+                        of.unwrap_or_else(|| *wall.get_or_insert_with(|| time::read(clock)))
+                    };
+                    (
+                        instant(time::of_context(ctx)),
+                        instant(time::of_context(&enriched)),
+                    )
+                } else {
+                    (0, 0)
+                };
+                (&enriched, now, rollout_now)
+            }
+        };
+        let scope = query::Scope {
+            ctx,
+            enrichment: self.enrichment.as_ref(),
         };
         let index = self.dates.partition_point(|date| *date <= now);
         let Some(phase) = self.phases.get(index) else {
@@ -515,7 +569,7 @@ impl Flag {
             };
         }
         for rule in &phase.rules {
-            if rule.disabled || !rule.applies(flag_key, ctx) {
+            if rule.disabled || !rule.applies(flag_key, scope) {
                 continue;
             }
             if matches!(rule.serve, Serve::NoShare) {
@@ -525,7 +579,7 @@ impl Flag {
                     metadata: &phase.metadata,
                 };
             }
-            let Some(variation) = rule.serve.pick(flag_key, bucketing, now) else {
+            let Some(variation) = rule.serve.pick(flag_key, bucketing, rollout_now) else {
                 continue;
             };
             let (reason, metadata) = if splits(&rule.serve) {
@@ -542,7 +596,7 @@ impl Flag {
                 metadata: &phase.metadata,
             };
         };
-        match default.serve.pick(flag_key, bucketing, now) {
+        match default.serve.pick(flag_key, bucketing, rollout_now) {
             Some(variation) => {
                 let reason = if splits(&default.serve) {
                     ReasonCode::Split
@@ -587,11 +641,12 @@ impl Phase {
 }
 
 impl Rule {
-    fn applies(&self, flag_key: &str, ctx: &Context) -> bool {
+    fn applies(&self, flag_key: &str, scope: query::Scope<'_>) -> bool {
+        let ctx = scope.ctx;
         match &self.condition {
             Condition::Always => true,
             Condition::Never => false,
-            Condition::Query(expr) => query::matches(expr, ctx),
+            Condition::Query(expr) => query::matches(expr, scope),
             Condition::Logic(logic) => jsonlogic::matches(logic, ctx),
             Condition::JsonLogic(rule) => rule
                 .evaluate(flag_key, ctx, &super::EngineOptions::default())

@@ -8,7 +8,9 @@
 //! (`co` of a number, `lt` of a boolean, any order of `null`) makes the whole query false, as
 //! soon as the evaluation reaches it. An attribute whose parent is absent is the value the
 //! previous comparison looked at; one whose parent is not an object crashes the engine (the
-//! query does not match).
+//! query does not match). The engine holds the caller's top-level numbers as integers when
+//! they are whole, but nested ones and those of the relay's enrichment as floats, which `in` an
+//! integer list never finds.
 
 use flags_schema::gofeatureflag::query::{Expr, Literal, Op};
 
@@ -21,33 +23,57 @@ pub(super) enum Attr<'c> {
     Missing,
     Str(&'c str),
     Bool(bool),
+    /// A top-level attribute of the caller's context.
     Value(&'c Value),
+    /// A value the engine holds as decoded JSON: nested in an attribute, or laid over the
+    /// caller's by the relay's enrichment.
+    Decoded(&'c Value),
+}
+
+impl<'c> Attr<'c> {
+    fn value(self) -> Option<&'c Value> {
+        match self {
+            Attr::Value(v) | Attr::Decoded(v) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// Why an evaluation stopped: the whole query is false.
 pub(super) struct Abort;
 
-/// Evaluates `expr` for `ctx`.
-pub(super) fn matches(expr: &Expr, ctx: &Context) -> bool {
-    let mut last = Attr::Missing;
-    eval(expr, ctx, &mut last).unwrap_or(false)
+/// Where the attributes of a query come from: the context (the enrichment laid over the
+/// caller's) and the enrichment alone, to tell its attributes apart.
+#[derive(Clone, Copy)]
+pub(super) struct Scope<'c> {
+    pub(super) ctx: &'c Context,
+    pub(super) enrichment: Option<&'c Context>,
 }
 
-fn eval<'c>(expr: &Expr, ctx: &'c Context, last: &mut Attr<'c>) -> Result<bool, Abort> {
+/// Evaluates `expr` in `scope`.
+pub(super) fn matches(expr: &Expr, scope: Scope<'_>) -> bool {
+    let mut last = Attr::Missing;
+    eval(expr, scope, &mut last).unwrap_or(false)
+}
+
+fn eval<'c>(expr: &Expr, scope: Scope<'c>, last: &mut Attr<'c>) -> Result<bool, Abort> {
     Ok(match expr {
-        Expr::And(left, right) => eval(left, ctx, last)? && eval(right, ctx, last)?,
-        Expr::Or(left, right) => eval(left, ctx, last)? || eval(right, ctx, last)?,
-        Expr::Not(inner) => !eval(inner, ctx, last)?,
+        Expr::And(left, right) => eval(left, scope, last)? && eval(right, scope, last)?,
+        Expr::Or(left, right) => eval(left, scope, last)? || eval(right, scope, last)?,
+        Expr::Not(inner) => !eval(inner, scope, last)?,
         Expr::Present(path) => {
-            *last = lookup(ctx, path, *last)?;
-            !matches!(*last, Attr::Missing | Attr::Value(Value::Null))
+            *last = lookup(scope, path, *last)?;
+            !matches!(
+                *last,
+                Attr::Missing | Attr::Value(Value::Null) | Attr::Decoded(Value::Null)
+            )
         }
         Expr::Compare { path, op, value } => {
             // The engine rejects the operator for the literal before reading the attribute.
             if !supported(*op, value) {
                 return Err(Abort);
             }
-            *last = lookup(ctx, path, *last)?;
+            *last = lookup(scope, path, *last)?;
             compare(*last, *op, value)
         }
     })
@@ -55,24 +81,34 @@ fn eval<'c>(expr: &Expr, ctx: &'c Context, last: &mut Attr<'c>) -> Result<bool, 
 
 /// The attribute `path` names: `key` is the targeting key (empty when there is none),
 /// `anonymous` a boolean attribute of that name or `false`.
-fn lookup<'c>(ctx: &'c Context, path: &[String], last: Attr<'c>) -> Result<Attr<'c>, Abort> {
+fn lookup<'c>(scope: Scope<'c>, path: &[String], last: Attr<'c>) -> Result<Attr<'c>, Abort> {
     let Some((first, rest)) = path.split_first() else {
         return Ok(Attr::Missing);
+    };
+    let ctx = scope.ctx;
+    let attribute = |name: &str| match ctx.get(name) {
+        None => Attr::Missing,
+        Some(v) if scope.enrichment.is_some_and(|e| e.get(name).is_some()) => Attr::Decoded(v),
+        Some(v) => Attr::Value(v),
     };
     let top = match first.as_str() {
         "key" => Attr::Str(ctx.targeting_key().unwrap_or("")),
         "targetingKey" => match ctx.targeting_key() {
             Some(key) => Attr::Str(key),
-            None => ctx.get(first).map_or(Attr::Missing, Attr::Value),
+            None => attribute(first),
         },
         "anonymous" => Attr::Bool(matches!(ctx.get(first), Some(Value::Bool(true)))),
-        _ => ctx.get(first).map_or(Attr::Missing, Attr::Value),
+        _ => attribute(first),
     };
     let mut current = top;
     for segment in rest {
         current = match current {
-            Attr::Missing | Attr::Value(Value::Null) => return Ok(last),
-            Attr::Value(Value::Map(map)) => map.get(segment).map_or(Attr::Missing, Attr::Value),
+            Attr::Missing => return Ok(last),
+            Attr::Value(v) | Attr::Decoded(v) => match v {
+                Value::Null => return Ok(last),
+                Value::Map(map) => map.get(segment).map_or(Attr::Missing, Attr::Decoded),
+                _ => return Err(Abort),
+            },
             _ => return Err(Abort),
         };
     }
@@ -91,9 +127,9 @@ fn supported(op: Op, value: &Literal) -> bool {
 
 /// A number as the engine holds a JSON number (a float64).
 fn number(attr: Attr<'_>) -> Option<f64> {
-    match attr {
-        Attr::Value(Value::Int(i)) => Some(*i as f64),
-        Attr::Value(Value::Float(f)) => Some(*f),
+    match attr.value()? {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
         _ => None,
     }
 }
@@ -101,7 +137,7 @@ fn number(attr: Attr<'_>) -> Option<f64> {
 fn text(attr: Attr<'_>) -> Option<&str> {
     match attr {
         Attr::Str(s) => Some(s),
-        Attr::Value(Value::String(s)) => Some(s),
+        Attr::Value(Value::String(s)) | Attr::Decoded(Value::String(s)) => Some(s),
         _ => None,
     }
 }
@@ -126,13 +162,16 @@ fn order<T: PartialOrd>(op: Op, left: T, right: T) -> bool {
 fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
     match value {
         Literal::Null => {
-            let absent = matches!(attr, Attr::Missing | Attr::Value(Value::Null));
+            let absent = matches!(
+                attr,
+                Attr::Missing | Attr::Value(Value::Null) | Attr::Decoded(Value::Null)
+            );
             if op == Op::Eq { absent } else { !absent }
         }
         Literal::Bool(b) => {
             let actual = match attr {
                 Attr::Bool(a) => a,
-                Attr::Value(Value::Bool(a)) => *a,
+                Attr::Value(Value::Bool(a)) | Attr::Decoded(Value::Bool(a)) => *a,
                 _ => return false,
             };
             if op == Op::Eq {
@@ -159,9 +198,13 @@ fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
         Literal::Strs(items) => {
             op == Op::In && text(attr).is_some_and(|a| items.iter().any(|i| i == a))
         }
-        // `in` compares numbers exactly (no truncation, unlike the other operators).
+        // `in` compares numbers exactly (no truncation, unlike the other operators), and an
+        // integer list only with the caller's top-level numbers (the engine's other numbers are
+        // floats, never equal to an integer).
         Literal::Ints(items) => {
-            op == Op::In && number(attr).is_some_and(|n| items.iter().any(|&i| i as f64 == n))
+            op == Op::In
+                && matches!(attr, Attr::Value(_))
+                && number(attr).is_some_and(|n| items.iter().any(|&i| i as f64 == n))
         }
         Literal::Floats(items) => op == Op::In && number(attr).is_some_and(|n| items.contains(&n)),
         Literal::Invalid => false,

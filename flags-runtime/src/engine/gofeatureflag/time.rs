@@ -6,15 +6,18 @@ use super::super::Clock;
 use crate::context::Context;
 use crate::value::Value;
 
-/// "Now" for one evaluation: the context's `gofeatureflag.currentDateTime` when it parses,
-/// else the clock.
-pub(super) fn now(ctx: &Context, clock: Clock) -> i128 {
+/// The instant a context names: its `gofeatureflag.currentDateTime`, when that parses.
+pub(super) fn of_context(ctx: &Context) -> Option<i128> {
     if let Some(Value::Map(namespace)) = ctx.get("gofeatureflag")
         && let Some(Value::String(text)) = namespace.get("currentDateTime")
-        && let Some(instant) = parse(text)
     {
-        return instant;
+        return parse(text);
     }
+    None
+}
+
+/// The clock's "now".
+pub(super) fn read(clock: Clock) -> i128 {
     let now = match clock {
         Clock::System => SystemTime::now(),
         Clock::Fixed(at) => at,
