@@ -174,6 +174,16 @@ def flag(r, kind):
                 step["disable"] = r.random() < 0.5
             elif roll < 0.7:
                 step["targeting"] = [rule(r, names, r.randint(0, 3))]
+            elif roll < 0.85:
+                # New values for some variations, a new variation, or one without value.
+                changed = {n: value_of(r, kind, r.randint(0, 9)) for n in r.sample(names, 1)}
+                if r.random() < 0.3:
+                    changed["fresh"] = value_of(r, kind, 5)
+                    if r.random() < 0.5:
+                        step["defaultRule"] = {"variation": "fresh"}
+                if r.random() < 0.1:
+                    changed[r.choice(names)] = None
+                step["variations"] = changed
             else:
                 step["version"] = "3"
             steps.append(step)

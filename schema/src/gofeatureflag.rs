@@ -6,4 +6,4 @@
 
 pub mod query;
 
-pub use crate::import::gofeatureflag::import;
+pub use crate::import::gofeatureflag::{import, is_flag_file};

@@ -18,6 +18,7 @@ use super::flagship;
 use super::flipt;
 use super::gofeatureflag;
 use super::outcome::{Resolved, RuleFailure, WholeRule};
+use super::value::CompiledValue;
 use super::{EngineOptions, ReasonCode};
 use crate::context::Context;
 use crate::details::{ErrorCode, FlagMetadata};
@@ -47,6 +48,14 @@ pub(crate) enum Choice<'r> {
     CodeDefault(ReasonCode),
     /// The caller's default with this error code and message.
     Failed(ErrorCode, &'static str),
+}
+
+/// What a rule that answers more than a variant name adds to its choice (GO Feature Flag's):
+/// the metadata of the rule that chose, and the value of a variation a scheduled step changed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Own<'r> {
+    pub(crate) metadata: &'r FlagMetadata,
+    pub(crate) value: Option<&'r (Arc<str>, CompiledValue)>,
 }
 
 /// A rule that decides the whole read of its flag, whatever the flag's state: Flipt's, whose
@@ -128,7 +137,7 @@ impl<'e> RuleCompiler<'e> {
             }),
             Dialect::Flipt => flipt::Flag::compile(&targeting.rule, key, metadata, decoders)
                 .map(|flag| Some(Compiled::Flag(FlagRule::Flipt(flag)))),
-            Dialect::GoFeatureFlag => gofeatureflag::compile(key, &targeting.rule, options)
+            Dialect::GoFeatureFlag => gofeatureflag::compile(key, &targeting.rule, options, decoders)
                 .map(|flag| Some(Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag))))),
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
@@ -147,27 +156,29 @@ impl CompiledRule {
         flag_key: &str,
         ctx: &Context,
         options: &EngineOptions,
-        choose: impl FnOnce(Choice<'_>, Option<&'r FlagMetadata>) -> R,
+        choose: impl FnOnce(Choice<'_>, Option<Own<'r>>) -> R,
     ) -> Result<Option<R>, RuleFailure> {
         match self {
             CompiledRule::Flagd(rule) => rule.choose(flag_key, ctx, options, |name| {
                 choose(Choice::Variant(name, ReasonCode::TargetingMatch), None)
             }),
             CompiledRule::GoFeatureFlag(flag) => {
+                let own = |metadata, value| Some(Own { metadata, value });
                 Ok(Some(match flag.decide(flag_key, ctx, options.clock) {
                     gofeatureflag::Decision::Serve {
                         variation,
+                        value,
                         reason,
                         metadata,
-                    } => choose(Choice::Variant(variation, reason), Some(metadata)),
+                    } => choose(Choice::Variant(variation, reason), own(metadata, value)),
                     gofeatureflag::Decision::CodeDefault { reason, metadata } => {
-                        choose(Choice::CodeDefault(reason), Some(metadata))
+                        choose(Choice::CodeDefault(reason), own(metadata, None))
                     }
                     gofeatureflag::Decision::Error {
                         code,
                         message,
                         metadata,
-                    } => choose(Choice::Failed(code, message), Some(metadata)),
+                    } => choose(Choice::Failed(code, message), own(metadata, None)),
                 }))
             }
             CompiledRule::Flagship(rules) => Ok(rules

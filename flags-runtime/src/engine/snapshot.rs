@@ -393,9 +393,18 @@ impl Snapshot {
         let mut own = None;
         let chosen = targeted
             .rule
-            .evaluate(&flag.key, ctx, &self.options, |choice, metadata| {
-                own = metadata;
+            .evaluate(&flag.key, ctx, &self.options, |choice, extra| {
+                own = extra.map(|extra| extra.metadata);
                 let (name, reason) = match choice {
+                    Choice::Variant(_, reason)
+                        if let Some((variant, value)) = extra.and_then(|extra| extra.value) =>
+                    {
+                        return Outcome::Value {
+                            value: value.as_ref(),
+                            variant: Some(variant),
+                            reason,
+                        };
+                    }
                     Choice::Variant(name, reason) => (name, reason),
                     Choice::Malformed(why) => return malformed(flag, why),
                     Choice::CodeDefault(reason) => return Outcome::CodeDefault { reason },

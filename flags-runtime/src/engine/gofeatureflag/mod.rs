@@ -24,14 +24,17 @@
 //! rollout on a 100,000 scale.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use flags_schema::MetadataValue;
 use flags_schema::gofeatureflag::query::{self as grammar, Query};
 use serde_json::{Map, Value as Json};
 
+use super::value::CompiledValue;
 use super::{Clock, ReasonCode};
 use crate::context::Context;
 use crate::details::{ErrorCode, FlagMetadata};
+use crate::flag_value::Decoders;
 use crate::value::Value;
 
 mod jsonlogic;
@@ -66,6 +69,9 @@ struct Phase {
     nulls: Box<[Box<str>]>,
     /// The variations of the phase, sorted.
     names: Box<[Box<str>]>,
+    /// The variations a scheduled step gave a value the flag's own variations do not have
+    /// (the flag's variants serve the others), sorted by name.
+    values: Box<[(Arc<str>, CompiledValue)]>,
     metadata: FlagMetadata,
 }
 
@@ -121,9 +127,10 @@ enum Serve {
 /// What a flag answers for a context.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Decision<'r> {
-    /// Serve this variation.
+    /// Serve this variation (with this value, when a scheduled step changed it).
     Serve {
         variation: &'r str,
+        value: Option<&'r (Arc<str>, CompiledValue)>,
         reason: ReasonCode,
         metadata: &'r FlagMetadata,
     },
@@ -140,11 +147,12 @@ pub(crate) enum Decision<'r> {
     },
 }
 
-/// Compiles the targeting `{"flag": <flag>}`.
+/// Compiles the targeting `{"flag": <flag>}` of flag `key`.
 pub(crate) fn compile(
-    key: &str,
+    key: &Arc<str>,
     targeting: &Json,
     options: &super::EngineOptions,
+    decoders: &Arc<Decoders>,
 ) -> Result<Flag, String> {
     let Some(Json::Object(flag)) = targeting.get("flag") else {
         return Err("the rule holds no `flag` object".to_owned());
@@ -162,9 +170,25 @@ pub(crate) fn compile(
     steps.sort_by_key(|(date, _)| *date);
     let mut current = flag.clone();
     let mut phases = vec![phase(key, &current, options)?];
+    let own = flag.get("variations").and_then(Json::as_object);
     for (_, step) in &steps {
         overlay(&mut current, step);
-        phases.push(phase(key, &current, options)?);
+        let mut phase = phase(key, &current, options)?;
+        if let Some(Json::Object(variations)) = current.get("variations") {
+            let mut values: Vec<(Arc<str>, CompiledValue)> = variations
+                .iter()
+                .filter(|(name, value)| {
+                    !value.is_null() && own.and_then(|own| own.get(*name)) != Some(*value)
+                })
+                .map(|(name, value)| {
+                    let value = CompiledValue::variant(value, key, decoders);
+                    (Arc::from(name.as_str()), value)
+                })
+                .collect();
+            values.sort_by(|a, b| a.0.cmp(&b.0));
+            phase.values = values.into_boxed_slice();
+        }
+        phases.push(phase);
     }
     let needs_bucketing = phases.iter().any(|p| {
         p.rules.iter().chain(&p.default).any(|r| {
@@ -337,6 +361,7 @@ fn phase(
         default,
         nulls: nulls.into_boxed_slice(),
         names: names.into_boxed_slice(),
+        values: Box::default(),
         metadata: FlagMetadata::new(metadata),
     })
 }
@@ -632,8 +657,14 @@ impl Phase {
         if !known || self.nulls.iter().any(|n| &**n == variation) {
             return Decision::CodeDefault { reason, metadata };
         }
+        let value = self
+            .values
+            .binary_search_by(|(name, _)| (**name).cmp(variation))
+            .ok()
+            .map(|i| &self.values[i]);
         Decision::Serve {
             variation,
+            value,
             reason,
             metadata,
         }
