@@ -252,6 +252,10 @@ def main():
         kind = r.choice(TYPES)
         case = {"name": f"gen-{seed}-{i}", "flagKey": f"flag-{i:05d}", "flag": flag(r, kind),
                 "context": context(r), "type": kind, "default": default_of(kind)}
+        if r.random() < 0.03:
+            # Read as another type: the provider's type check.
+            case["type"] = r.choice(TYPES)
+            case["default"] = default_of(case["type"])
         extra = enrichment(r)
         if extra is not None:
             case["enrichment"] = extra

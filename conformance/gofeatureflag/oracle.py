@@ -1,6 +1,7 @@
 """GO Feature Flag's own engine (its WASI build, from gofeatureflag-python-provider 1.3.0) on
 the cases of a file: reads `{"cases": [{"flagKey", "flag", "context", ...}]}` and writes the
-same cases, each with the engine's answer in `expected`.
+same cases, each with the engine's answer in `expected`. Where the WASI build traps, the
+answer is the relay's (`"relay": true`, see `relay`) when it can be had, else `{"trap": true}`.
 
 The module is driven as its host protocol says (top of the provider's `wasm/evaluate_wasm.py`):
 the input JSON is written into memory from `malloc`, `evaluate(ptr, len)` answers
@@ -53,6 +54,9 @@ class Engine:
         self.free = exports["free"]
         self.call = exports["evaluate"]
 
+    def evaluate_case(self, case):
+        return evaluate_case(self, case)
+
     def evaluate(self, payload):
         data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         ptr = self.malloc(self.store, len(data) + 1)
@@ -69,6 +73,13 @@ class Engine:
 
 
 def evaluate(engine, case):
+    answer = engine.evaluate_case(case)
+    if answer.get("trap"):
+        return relay(engine, case) or answer
+    return answer
+
+
+def evaluate_case(engine, case):
     return engine.evaluate(
         {
             "flagKey": case["flagKey"],
@@ -80,6 +91,37 @@ def evaluate(engine, case):
             },
         }
     )
+
+
+NEVER = '{"==":[1,2]}'
+
+
+def relay(engine, case):
+    """GO Feature Flag's relay on a case where the WASI build traps: its native engine takes a
+    rule whose query crashes for not matching. Each enabled rule's query is evaluated alone
+    (same context); those that trap are replaced by a query that never matches and the flag is
+    evaluated again. Flags with scheduled steps (whose rules at "now" differ) stay traps."""
+    flag = case["flag"]
+    rules = flag.get("targeting")
+    if "scheduledRollout" in flag or not isinstance(rules, list):
+        return None
+    names = sorted((flag.get("variations") or {}).keys()) or ["x"]
+    patched = []
+    for rule in rules:
+        if not isinstance(rule, dict) or rule.get("disable") is True or "query" not in rule:
+            patched.append(rule)
+            continue
+        probe = dict(case, flag={"variations": flag.get("variations"),
+                                 "targeting": [{"query": rule["query"], "variation": names[0]}],
+                                 "defaultRule": {"variation": names[0]}})
+        if engine.evaluate_case(probe).get("trap"):
+            rule = dict(rule, query=NEVER)
+        patched.append(rule)
+    answer = engine.evaluate_case(dict(case, flag=dict(flag, targeting=patched)))
+    if answer.get("trap"):
+        return None
+    answer["relay"] = True
+    return answer
 
 
 def main():

@@ -1,5 +1,9 @@
 //! GO Feature Flag's flags through the public API, with answers taken from its own engine
-//! (the WASI build of `conformance/gofeatureflag/`).
+//! (the WASI build of `conformance/gofeatureflag/`): `conformance/gofeatureflag/cases.json`
+//! (each expectation the engine's, checked by `run.sh`) read through the importer, and cases
+//! written here.
+
+mod gofeatureflag_support;
 
 use flags_runtime::{Client, Context, EvaluationDetails, FlagKey};
 use flags_schema::{Dialect, Flag, FlagType, Manifest, Targeting};
@@ -155,4 +159,46 @@ fn shares_steps_and_json_logic_as_its_engine() {
         (logic.value.as_str(), logic.reason.as_str()),
         ("A", "TARGETING_MATCH")
     );
+}
+
+/// Every case of `conformance/gofeatureflag/cases.json`, each flag read as the relay serves it
+/// (`{"flags": {..}, "evaluationContextEnrichment": {..}}`) through the importer.
+#[test]
+fn the_conformance_cases() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../conformance/gofeatureflag/cases.json");
+    let text = std::fs::read_to_string(&path).expect("conformance/gofeatureflag/cases.json");
+    let cases: Value = serde_json::from_str(&text).expect("cases.json is JSON");
+    let cases = cases["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 100, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in cases {
+        let key = case["flagKey"].as_str().expect("flagKey");
+        let mut document = json!({ "flags": { key: case["flag"] } });
+        if case["enrichment"].is_object() {
+            document["evaluationContextEnrichment"] = case["enrichment"].clone();
+        }
+        let client = Client::builder()
+            .in_process(
+                flags_runtime::source::json(document.to_string())
+                    .format(flags_runtime::Format::GoFeatureFlag),
+            )
+            .build()
+            .expect("the case loads");
+        let expected = gofeatureflag_support::expected_outcome(case);
+        assert_ne!(
+            expected["trap"],
+            json!(true),
+            "{}: the engine trapped",
+            case["name"]
+        );
+        let ours = gofeatureflag_support::read(&client, case);
+        if !gofeatureflag_support::agrees(&expected, &ours) {
+            failures.push(format!(
+                "{}: expected {expected}, ours {ours}",
+                case["name"]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

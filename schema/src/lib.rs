@@ -56,8 +56,8 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, import, import_as, import_str, load_as, load_str, ofrep,
-    openfeature_api, openfeature_cli, parse_str, read,
+    Format, Loaded, import, import_as, import_str, load_as, load_str, ofrep, openfeature_api,
+    openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{

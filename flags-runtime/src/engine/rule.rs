@@ -137,8 +137,10 @@ impl<'e> RuleCompiler<'e> {
             }),
             Dialect::Flipt => flipt::Flag::compile(&targeting.rule, key, metadata, decoders)
                 .map(|flag| Some(Compiled::Flag(FlagRule::Flipt(flag)))),
-            Dialect::GoFeatureFlag => gofeatureflag::compile(key, &targeting.rule, options, decoders)
-                .map(|flag| Some(Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag))))),
+            Dialect::GoFeatureFlag => {
+                gofeatureflag::compile(key, &targeting.rule, options, decoders)
+                    .map(|flag| Some(Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag)))))
+            }
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
             )),

@@ -113,8 +113,9 @@ fn eval<T: FlagValue>(
 }
 
 /// The engine's answer as GO Feature Flag's provider reads it: an error code gives the caller's
-/// default with that code (reason ERROR); otherwise the value (`null`: the caller's default),
-/// the reason and the variation.
+/// default with that code (reason ERROR), so does a value of another type than the case reads
+/// (TYPE_MISMATCH); otherwise the value (`null`: the caller's default), the reason and the
+/// variation.
 pub fn expected_outcome(case: &Value) -> Value {
     let answer = &case["expected"];
     if answer["trap"] == json!(true) {
@@ -135,6 +136,9 @@ pub fn expected_outcome(case: &Value) -> Value {
                 "value": case["default"], "variant": null, "reason": "ERROR", "errorCode": code,
             })
         }
+        _ if !answer["value"].is_null() && !of_type(&answer["value"], &case["type"]) => json!({
+            "value": case["default"], "variant": null, "reason": "ERROR", "errorCode": "TYPE_MISMATCH",
+        }),
         _ => {
             let served = !answer["value"].is_null();
             json!({
@@ -149,6 +153,18 @@ pub fn expected_outcome(case: &Value) -> Value {
                 "errorCode": null,
             })
         }
+    }
+}
+
+/// Whether the provider takes `value` for a value of `kind`: a bool is never a number, a
+/// whole number is an integer (`3.0` too) and a float.
+fn of_type(value: &Value, kind: &Value) -> bool {
+    match kind.as_str().unwrap_or_default() {
+        "boolean" => value.is_boolean(),
+        "string" => value.is_string(),
+        "integer" => value.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "float" => value.is_number(),
+        _ => value.is_object(),
     }
 }
 

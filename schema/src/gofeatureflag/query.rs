@@ -339,9 +339,16 @@ impl Parser<'_> {
     fn list(&mut self) -> Result<Literal, ()> {
         self.eat("[");
         let mut items = Vec::new();
+        let mut negative_first = false;
         loop {
             while self.eat(" ") {}
-            items.push(self.literal()?);
+            let negative = self.rest().first() == Some(&b'-');
+            negative_first |= items.is_empty() && negative;
+            items.push(match self.literal()? {
+                // The engine's parser reads an integer item's digits without its sign.
+                Literal::Int(n) if negative => Literal::Int(n.checked_neg().unwrap_or(i64::MAX)),
+                item => item,
+            });
             while self.eat(" ") {}
             if self.eat("]") {
                 break;
@@ -352,7 +359,11 @@ impl Parser<'_> {
         }
         // The engine's list is of the kind of its first and last items (its parser drops the
         // items of another kind in between); when those two differ, or are not strings or
-        // numbers, it crashes (the query does not match).
+        // numbers, it crashes (the query does not match). So it does on a negative integer
+        // first.
+        if negative_first && matches!(items.first(), Some(Literal::Int(_))) {
+            return Ok(Literal::Invalid);
+        }
         match (items.first(), items.last()) {
             (Some(Literal::Str(_)), Some(Literal::Str(_))) => Ok(Literal::Strs(
                 items
@@ -424,6 +435,28 @@ mod tests {
         assert_eq!(
             parse("c in [true]"),
             Query::Expr(cmp("c", Op::In, Literal::Invalid))
+        );
+    }
+
+    #[test]
+    fn integer_lists_read_as_the_engine_reads_them() {
+        // Signs dropped after the first item; a negative integer first crashes the engine.
+        assert_eq!(
+            parse("c in [1, -2, -0]"),
+            Query::Expr(cmp("c", Op::In, Literal::Ints(vec![1, 2, 0])))
+        );
+        assert_eq!(
+            parse("c in [-2, 1]"),
+            Query::Expr(cmp("c", Op::In, Literal::Invalid))
+        );
+        assert_eq!(
+            parse("c in [-0]"),
+            Query::Expr(cmp("c", Op::In, Literal::Invalid))
+        );
+        // Decimals keep their sign.
+        assert_eq!(
+            parse("c in [-1.5, 2.5]"),
+            Query::Expr(cmp("c", Op::In, Literal::Floats(vec![-1.5, 2.5])))
         );
     }
 

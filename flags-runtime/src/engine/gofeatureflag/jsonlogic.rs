@@ -16,6 +16,7 @@
 //! Queries using other operators are left to flagd's evaluator (see [`supported`]).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use serde_json::Value as Json;
 
@@ -26,30 +27,84 @@ const OPERATORS: &[&str] = &[
     "var", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "!", "!!", "and", "or",
 ];
 
+/// The operators of the engine's JSON Logic library (its WASI build traps on any other, and
+/// the relay then takes the rule for not matching): flagd's own (`sem_ver`, `starts_with`,
+/// `ends_with`, `fractional`) are not among them.
+const ENGINE_OPERATORS: &[&str] = &[
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    "!",
+    "!!",
+    "or",
+    "and",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "max",
+    "min",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "cat",
+    "substr",
+    "in",
+    "map",
+    "filter",
+    "reduce",
+    "all",
+    "none",
+    "some",
+    "merge",
+    "abs",
+    "set",
+];
+
 /// Whether every operator in `logic` is one this module evaluates.
 pub(super) fn supported(logic: &Json) -> bool {
+    only(logic, OPERATORS)
+}
+
+/// Whether every operator in `logic` is one the engine's library knows.
+pub(super) fn known(logic: &Json) -> bool {
+    only(logic, ENGINE_OPERATORS)
+}
+
+fn only(logic: &Json, operators: &[&str]) -> bool {
     match logic {
         Json::Object(map) => {
             map.len() == 1
                 && map.iter().all(|(op, args)| {
-                    OPERATORS.contains(&op.as_str())
+                    operators.contains(&op.as_str())
                         && match args {
-                            Json::Array(items) => items.iter().all(supported),
-                            other => supported(other),
+                            Json::Array(items) => items.iter().all(|i| only(i, operators)),
+                            other => only(other, operators),
                         }
                 })
         }
-        Json::Array(items) => items.iter().all(supported),
+        Json::Array(items) => items.iter().all(|i| only(i, operators)),
         _ => true,
     }
 }
 
-/// Whether `logic` holds for `ctx`.
+/// Whether `logic` holds for `ctx`: not when the evaluation crashes the engine's library (its
+/// relay takes the rule for not matching).
 pub(super) fn matches(logic: &Json, ctx: &Context) -> bool {
-    truthy(&eval(logic, ctx))
+    let crashed = Cell::new(false);
+    let holds = truthy(&eval(logic, ctx, &crashed));
+    holds && !crashed.get()
 }
 
-fn eval<'a>(logic: &'a Json, ctx: &Context) -> Cow<'a, Json> {
+fn eval<'a>(logic: &'a Json, ctx: &Context, crashed: &Cell<bool>) -> Cow<'a, Json> {
     let Json::Object(map) = logic else {
         return Cow::Borrowed(logic);
     };
@@ -60,15 +115,18 @@ fn eval<'a>(logic: &'a Json, ctx: &Context) -> Cow<'a, Json> {
         Json::Array(items) => items,
         other => std::slice::from_ref(other),
     };
-    let arg = |i: usize| args.get(i).map_or(Cow::Owned(Json::Null), |a| eval(a, ctx));
+    let arg = |i: usize| {
+        args.get(i)
+            .map_or(Cow::Owned(Json::Null), |a| eval(a, ctx, crashed))
+    };
     let boolean = |b: bool| Cow::Owned(Json::Bool(b));
     match op.as_str() {
-        "var" => var(args, ctx),
+        "var" => var(args, ctx, crashed),
         "and" | "or" => {
             let want = op == "or";
             let mut last = Cow::Owned(Json::Null);
             for a in args {
-                last = eval(a, ctx);
+                last = eval(a, ctx, crashed);
                 if truthy(&last) == want {
                     break;
                 }
@@ -97,15 +155,22 @@ fn eval<'a>(logic: &'a Json, ctx: &Context) -> Cow<'a, Json> {
             let (a, b) = (arg(0), arg(1));
             boolean(less(&b, &a) || loose(&a, &b))
         }
-        "in" => boolean(contains(&arg(1), &arg(0))),
+        "in" => {
+            let (needle, haystack) = (arg(0), arg(1));
+            // The engine's library crashes looking for anything but a string in a string.
+            if haystack.is_string() && !needle.is_string() {
+                crashed.set(true);
+            }
+            boolean(contains(&haystack, &needle, crashed))
+        }
         _ => Cow::Owned(Json::Null),
     }
 }
 
 /// `{"var": path}` or `{"var": [path, default]}`: `key` is the targeting key (`""` when there
 /// is none), `anonymous` is `true` only when that attribute is `true`; a dotted path goes into objects (and arrays by index), `""` is the whole context.
-fn var<'a>(args: &'a [Json], ctx: &Context) -> Cow<'a, Json> {
-    let path = args.first().map(|a| eval(a, ctx));
+fn var<'a>(args: &'a [Json], ctx: &Context, crashed: &Cell<bool>) -> Cow<'a, Json> {
+    let path = args.first().map(|a| eval(a, ctx, crashed));
     let path = match path.as_deref() {
         None | Some(Json::Null) => String::new(),
         Some(Json::String(s)) => s.clone(),
@@ -145,7 +210,9 @@ fn var<'a>(args: &'a [Json], ctx: &Context) -> Cow<'a, Json> {
     };
     match found {
         Some(value) if !value.is_null() => Cow::Owned(value),
-        _ => args.get(1).map_or(Cow::Owned(Json::Null), |d| eval(d, ctx)),
+        _ => args
+            .get(1)
+            .map_or(Cow::Owned(Json::Null), |d| eval(d, ctx, crashed)),
     }
 }
 
@@ -205,19 +272,33 @@ fn less(a: &Json, b: &Json) -> bool {
     }
 }
 
-fn contains(haystack: &Json, needle: &Json) -> bool {
+/// `in`: a string in a string, or an item of a list. The engine's library crashes (`crashed`
+/// is set) on a list item that is a list or an object, and comparing a number with a boolean
+/// or `null` item; it stops at the first item found.
+fn contains(haystack: &Json, needle: &Json, crashed: &Cell<bool>) -> bool {
     match (haystack, needle) {
         (Json::String(hay), Json::String(needle)) => hay.contains(needle.as_str()),
-        (Json::Array(items), Json::Number(_)) => {
-            let n = number(needle);
-            items.iter().any(|item| match item {
-                Json::Number(_) => number(item) == n,
-                Json::String(s) => s.parse::<f64>().unwrap_or(0.0) == n,
-                _ => false,
-            })
-        }
-        (Json::Array(items), Json::String(_) | Json::Bool(_) | Json::Null) => {
-            items.iter().any(|item| strict(item, needle))
+        (Json::Array(items), _) => {
+            for item in items {
+                let found = match (item, needle) {
+                    (Json::Array(_) | Json::Object(_), _)
+                    | (Json::Bool(_) | Json::Null, Json::Number(_)) => {
+                        crashed.set(true);
+                        return false;
+                    }
+                    (Json::Number(_), Json::Number(_)) => number(item) == number(needle),
+                    (Json::String(s), Json::Number(_)) => {
+                        s.parse::<f64>().unwrap_or(0.0) == number(needle)
+                    }
+                    (_, Json::Number(_)) => false,
+                    (_, Json::String(_) | Json::Bool(_) | Json::Null) => strict(item, needle),
+                    (_, Json::Array(_) | Json::Object(_)) => false,
+                };
+                if found {
+                    return true;
+                }
+            }
+            false
         }
         _ => false,
     }
