@@ -51,7 +51,8 @@ pub(crate) enum Choice<'r> {
 }
 
 /// What a rule that answers more than a variant name adds to its choice (GO Feature Flag's):
-/// the metadata of the rule that chose, and the value of a variation a scheduled step changed.
+/// the metadata of the rule that chose, and the variant's value (a scheduled step may change
+/// it), so that the variant need not be looked up by name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Own<'r> {
     pub(crate) metadata: &'r FlagMetadata,
@@ -89,6 +90,13 @@ impl FlagRule {
 pub(crate) enum Compiled {
     Rule(CompiledRule),
     Flag(FlagRule),
+    /// A rule that always serves this variant, with this metadata (a GO Feature Flag flag
+    /// with a default rule only): served as a static flag.
+    Fixed {
+        variant: Arc<str>,
+        value: CompiledValue,
+        metadata: FlagMetadata,
+    },
 }
 
 /// What the rules of one configuration share while they compile, per dialect (flagd's: the
@@ -138,8 +146,16 @@ impl<'e> RuleCompiler<'e> {
             Dialect::Flipt => flipt::Flag::compile(&targeting.rule, key, metadata, decoders)
                 .map(|flag| Some(Compiled::Flag(FlagRule::Flipt(flag)))),
             Dialect::GoFeatureFlag => {
-                gofeatureflag::compile(key, &targeting.rule, options, decoders)
-                    .map(|flag| Some(Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag)))))
+                gofeatureflag::compile(key, &targeting.rule, options, decoders).map(|flag| {
+                    Some(match flag.constant() {
+                        Some(((variant, value), metadata)) => Compiled::Fixed {
+                            variant: variant.clone(),
+                            value: value.clone(),
+                            metadata: metadata.clone(),
+                        },
+                        None => Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag))),
+                    })
+                })
             }
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
@@ -168,11 +184,13 @@ impl CompiledRule {
                 let own = |metadata, value| Some(Own { metadata, value });
                 Ok(Some(match flag.decide(flag_key, ctx, options.clock) {
                     gofeatureflag::Decision::Serve {
-                        variation,
                         value,
                         reason,
                         metadata,
-                    } => choose(Choice::Variant(variation, reason), own(metadata, value)),
+                    } => choose(
+                        Choice::Variant(&value.0, reason),
+                        own(metadata, Some(value)),
+                    ),
                     gofeatureflag::Decision::CodeDefault { reason, metadata } => {
                         choose(Choice::CodeDefault(reason), own(metadata, None))
                     }

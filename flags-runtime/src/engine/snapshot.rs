@@ -149,7 +149,7 @@ impl Snapshot {
             };
             let mut metadata = manifest.metadata.clone();
             metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let metadata = FlagMetadata::new(metadata);
+            let mut metadata = FlagMetadata::new(metadata);
             // A disabled flag's rule is not compiled: it is never evaluated (but in a dialect
             // whose rule decides what a disabled flag serves: Flipt's; GO Feature Flag's, where a
             // scheduled step may enable a flag and a missing key is reported before `disable`).
@@ -171,6 +171,20 @@ impl Snapshot {
             };
             let answer = match (rule, fallback) {
                 (Ok(Some(Compiled::Flag(rule))), _) => Answer::Whole(Box::new(rule)),
+                (
+                    Ok(Some(Compiled::Fixed {
+                        variant,
+                        value,
+                        metadata: own,
+                    })),
+                    _,
+                ) => {
+                    metadata = own;
+                    Answer::Value {
+                        value,
+                        variant: Some(variant),
+                    }
+                }
                 _ if flag.state == FlagState::Disabled && !decides_disabled => {
                     Answer::CodeDefault(ReasonCode::Disabled)
                 }

@@ -65,12 +65,8 @@ struct Phase {
     bucketing_key: Option<Box<str>>,
     rules: Box<[Rule]>,
     default: Option<Rule>,
-    /// The variations whose value is `null` (served as the caller's default).
-    nulls: Box<[Box<str>]>,
-    /// The variations of the phase, sorted.
-    names: Box<[Box<str>]>,
-    /// The variations a scheduled step gave a value the flag's own variations do not have
-    /// (the flag's variants serve the others), sorted by name.
+    /// The variations of the phase that have a value, sorted by name (one without, or a name
+    /// that is not a variation, serves the caller's default).
     values: Box<[(Arc<str>, CompiledValue)]>,
     metadata: FlagMetadata,
 }
@@ -98,18 +94,18 @@ enum Condition {
 
 #[derive(Debug)]
 enum Serve {
-    Variation(Box<str>),
+    Variation(Target),
     Percentage {
         /// (variation, start, end) in reverse-lexicographic order of name.
-        buckets: Box<[(Box<str>, f64, f64)]>,
+        buckets: Box<[(Target, f64, f64)]>,
         max: u32,
         /// Whether the answer is a split: not when some variation gets exactly 100 (then the
         /// engine reports the rule's plain reason).
         dynamic: bool,
     },
     Progressive {
-        initial: Box<str>,
-        end: Box<str>,
+        initial: Target,
+        end: Target,
         start_s: i64,
         end_s: i64,
         from: f64,
@@ -124,13 +120,52 @@ enum Serve {
     NoShare,
 }
 
+/// A variation a rule serves, by name, and where its value is in the phase's
+/// [`Phase::values`] (`None`: a variation without value or not a variation).
+#[derive(Debug)]
+struct Target {
+    name: Box<str>,
+    slot: Option<usize>,
+}
+
+impl Target {
+    fn new(name: &str) -> Target {
+        Target {
+            name: Box::from(name),
+            slot: None,
+        }
+    }
+
+    fn resolve(&mut self, values: &[(Arc<str>, CompiledValue)]) {
+        self.slot = values
+            .binary_search_by(|(name, _)| (**name).cmp(&*self.name))
+            .ok();
+    }
+}
+
+impl Serve {
+    /// Points each variation served at its value in `values`.
+    fn resolve(&mut self, values: &[(Arc<str>, CompiledValue)]) {
+        match self {
+            Serve::Variation(target) => target.resolve(values),
+            Serve::Percentage { buckets, .. } => {
+                buckets.iter_mut().for_each(|(t, ..)| t.resolve(values));
+            }
+            Serve::Progressive { initial, end, .. } => {
+                initial.resolve(values);
+                end.resolve(values);
+            }
+            Serve::Invalid | Serve::NoShare => {}
+        }
+    }
+}
+
 /// What a flag answers for a context.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Decision<'r> {
-    /// Serve this variation (with this value, when a scheduled step changed it).
+    /// Serve this variation, with its value at the evaluation's "now".
     Serve {
-        variation: &'r str,
-        value: Option<&'r (Arc<str>, CompiledValue)>,
+        value: &'r (Arc<str>, CompiledValue),
         reason: ReasonCode,
         metadata: &'r FlagMetadata,
     },
@@ -169,26 +204,10 @@ pub(crate) fn compile(
     };
     steps.sort_by_key(|(date, _)| *date);
     let mut current = flag.clone();
-    let mut phases = vec![phase(key, &current, options)?];
-    let own = flag.get("variations").and_then(Json::as_object);
+    let mut phases = vec![phase(key, &current, options, decoders)?];
     for (_, step) in &steps {
         overlay(&mut current, step);
-        let mut phase = phase(key, &current, options)?;
-        if let Some(Json::Object(variations)) = current.get("variations") {
-            let mut values: Vec<(Arc<str>, CompiledValue)> = variations
-                .iter()
-                .filter(|(name, value)| {
-                    !value.is_null() && own.and_then(|own| own.get(*name)) != Some(*value)
-                })
-                .map(|(name, value)| {
-                    let value = CompiledValue::variant(value, key, decoders);
-                    (Arc::from(name.as_str()), value)
-                })
-                .collect();
-            values.sort_by(|a, b| a.0.cmp(&b.0));
-            phase.values = values.into_boxed_slice();
-        }
-        phases.push(phase);
+        phases.push(phase(key, &current, options, decoders)?);
     }
     let needs_bucketing = phases.iter().any(|p| {
         p.rules.iter().chain(&p.default).any(|r| {
@@ -302,9 +321,10 @@ fn merge(old: &mut Map<String, Json>, new: &Map<String, Json>) {
 }
 
 fn phase(
-    key: &str,
+    key: &Arc<str>,
     flag: &Map<String, Json>,
     options: &super::EngineOptions,
+    decoders: &Arc<Decoders>,
 ) -> Result<Phase, String> {
     let mut metadata: BTreeMap<String, MetadataValue> = BTreeMap::new();
     if let Some(Json::Object(m)) = flag.get("metadata") {
@@ -342,16 +362,23 @@ fn phase(
         )),
         _ => None,
     };
-    let (mut names, mut nulls) = (Vec::new(), Vec::new());
-    if let Some(Json::Object(variations)) = flag.get("variations") {
-        for (name, value) in variations {
-            names.push(Box::from(name.as_str()));
-            if value.is_null() {
-                nulls.push(Box::from(name.as_str()));
-            }
-        }
+    let mut values: Vec<(Arc<str>, CompiledValue)> = match flag.get("variations") {
+        Some(Json::Object(variations)) => variations
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(name, value)| {
+                let value = CompiledValue::variant(value, key, decoders);
+                (Arc::from(name.as_str()), value)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rules = rules;
+    let mut default = default;
+    for rule in rules.iter_mut().chain(default.as_mut()) {
+        rule.serve.resolve(&values);
     }
-    names.sort();
     Ok(Phase {
         disabled: flag.get("disable") == Some(&Json::Bool(true)),
         window,
@@ -362,9 +389,7 @@ fn phase(
             .map(Box::from),
         rules: rules.into_boxed_slice(),
         default,
-        nulls: nulls.into_boxed_slice(),
-        names: names.into_boxed_slice(),
-        values: Box::default(),
+        values: values.into_boxed_slice(),
         metadata: FlagMetadata::new(metadata),
     })
 }
@@ -463,7 +488,7 @@ fn serve(rule: &Json) -> Serve {
         for (name, p) in &entries {
             sum += p;
             let end = start + p * 1000.0;
-            buckets.push((Box::from(name.as_str()), start, end));
+            buckets.push((Target::new(name), start, end));
             start = end;
         }
         let max = (sum * 1000.0) as u32;
@@ -477,16 +502,16 @@ fn serve(rule: &Json) -> Serve {
         };
     }
     match rule.get("variation") {
-        Some(Json::String(name)) => Serve::Variation(Box::from(name.as_str())),
+        Some(Json::String(name)) => Serve::Variation(Target::new(name)),
         _ => Serve::Invalid,
     }
 }
 
 fn progressive(p: &Map<String, Json>) -> Option<Serve> {
-    let step = |field: &str| -> Option<(Box<str>, i128, Option<f64>)> {
+    let step = |field: &str| -> Option<(Target, i128, Option<f64>)> {
         let s = p.get(field)?.as_object()?;
         Some((
-            Box::from(s.get("variation")?.as_str()?),
+            Target::new(s.get("variation")?.as_str()?),
             time::parse(s.get("date")?.as_str()?)?,
             s.get("percentage").and_then(Json::as_f64),
         ))
@@ -521,6 +546,30 @@ pub(crate) fn fnv1a32(parts: &[&[u8]]) -> u32 {
 }
 
 impl Flag {
+    /// The variant the flag always serves, with its metadata, when it has nothing that depends
+    /// on the context or the time: one phase, enabled, no window, no targeting rule, no
+    /// bucketing key (whose absence is an error), a default rule serving a variation with a
+    /// value (reason STATIC).
+    pub(crate) fn constant(&self) -> Option<(&(Arc<str>, CompiledValue), &FlagMetadata)> {
+        let [phase] = &*self.phases else {
+            return None;
+        };
+        if self.uses_time
+            || self.needs_bucketing
+            || phase.disabled
+            || phase.window.is_some()
+            || phase.bucketing_key.is_some()
+            || !phase.rules.is_empty()
+        {
+            return None;
+        }
+        let default = phase.default.as_ref()?;
+        let Serve::Variation(target) = &default.serve else {
+            return None;
+        };
+        Some((phase.values.get(target.slot?)?, &default.metadata))
+    }
+
     /// What the flag answers for `ctx`.
     pub(crate) fn decide(&self, flag_key: &str, ctx: &Context, clock: Clock) -> Decision<'_> {
         // "Now" is the context's instant, else the clock's (read at most once). The engine
@@ -610,7 +659,7 @@ impl Flag {
                     metadata: &phase.metadata,
                 };
             }
-            let Some(variation) = rule.serve.pick(flag_key, bucketing, rollout_now) else {
+            let Some(target) = rule.serve.pick(flag_key, bucketing, rollout_now) else {
                 continue;
             };
             let (reason, metadata) = if splits(&rule.serve) {
@@ -618,7 +667,7 @@ impl Flag {
             } else {
                 (ReasonCode::TargetingMatch, &rule.metadata)
             };
-            return phase.serve(variation, reason, metadata);
+            return phase.serve(target, reason, metadata);
         }
         let Some(default) = &phase.default else {
             return Decision::Error {
@@ -628,7 +677,7 @@ impl Flag {
             };
         };
         match default.serve.pick(flag_key, bucketing, rollout_now) {
-            Some(variation) => {
+            Some(target) => {
                 let reason = if splits(&default.serve) {
                     ReasonCode::Split
                 } else if phase.rules.is_empty() {
@@ -636,7 +685,7 @@ impl Flag {
                 } else {
                     ReasonCode::Default
                 };
-                phase.serve(variation, reason, &default.metadata)
+                phase.serve(target, reason, &default.metadata)
             }
             None => Decision::Error {
                 code: ErrorCode::General,
@@ -652,27 +701,17 @@ static EMPTY: FlagMetadata = FlagMetadata::empty();
 impl Phase {
     fn serve<'r>(
         &'r self,
-        variation: &'r str,
+        target: &Target,
         reason: ReasonCode,
         metadata: &'r FlagMetadata,
     ) -> Decision<'r> {
-        let known = self
-            .names
-            .binary_search_by(|n| (**n).cmp(variation))
-            .is_ok();
-        if !known || self.nulls.iter().any(|n| &**n == variation) {
-            return Decision::CodeDefault { reason, metadata };
-        }
-        let value = self
-            .values
-            .binary_search_by(|(name, _)| (**name).cmp(variation))
-            .ok()
-            .map(|i| &self.values[i]);
-        Decision::Serve {
-            variation,
-            value,
-            reason,
-            metadata,
+        match target.slot.and_then(|i| self.values.get(i)) {
+            Some(value) => Decision::Serve {
+                value,
+                reason,
+                metadata,
+            },
+            None => Decision::CodeDefault { reason, metadata },
         }
     }
 }
@@ -693,16 +732,16 @@ impl Rule {
 }
 
 impl Serve {
-    fn pick(&self, flag_key: &str, bucketing: &str, now: i128) -> Option<&str> {
+    fn pick(&self, flag_key: &str, bucketing: &str, now: i128) -> Option<&Target> {
         match self {
-            Serve::Variation(name) => Some(name),
+            Serve::Variation(target) => Some(target),
             Serve::Invalid | Serve::NoShare => None,
             Serve::Percentage { buckets, max, .. } => {
                 let hash = f64::from(fnv1a32(&[flag_key.as_bytes(), bucketing.as_bytes()]) % max);
                 buckets
                     .iter()
                     .find(|(_, start, end)| hash >= *start && hash < *end)
-                    .map(|(name, ..)| &**name)
+                    .map(|(target, ..)| target)
             }
             Serve::Progressive {
                 initial,

@@ -186,6 +186,9 @@ fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
             let Some(actual) = text(attr) else {
                 return false;
             };
+            if actual.is_ascii() && s.is_ascii() {
+                return ascii_caseless(actual.as_bytes(), op, s.as_bytes());
+            }
             let (actual, expected) = (lower(actual), lower(s));
             match op {
                 Op::Co => actual.contains(&*expected),
@@ -211,11 +214,79 @@ fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
     }
 }
 
+/// A comparison of two ASCII texts as lower case, without lowering them into new strings.
+fn ascii_caseless(actual: &[u8], op: Op, expected: &[u8]) -> bool {
+    let same = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
+    match op {
+        Op::Co => {
+            expected.is_empty()
+                || actual
+                    .windows(expected.len())
+                    .any(|window| same(window, expected))
+        }
+        Op::Sw => actual.len() >= expected.len() && same(&actual[..expected.len()], expected),
+        Op::Ew => {
+            actual.len() >= expected.len()
+                && same(&actual[actual.len() - expected.len()..], expected)
+        }
+        Op::In => false,
+        _ => {
+            let ordering = actual
+                .iter()
+                .map(u8::to_ascii_lowercase)
+                .cmp(expected.iter().map(u8::to_ascii_lowercase));
+            order(op, ordering, std::cmp::Ordering::Equal)
+        }
+    }
+}
+
 /// Go's `strings.ToLower`, borrowed when the text has no upper case.
 fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(char::is_uppercase) {
         std::borrow::Cow::Owned(s.to_lowercase())
     } else {
         std::borrow::Cow::Borrowed(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ASCII comparison answers as lowering both texts does.
+    #[test]
+    fn ascii_comparisons_answer_as_lowering() {
+        let texts = [
+            "", "a", "A", "ab", "aB", "Ab", "abc", "b", "@X.com", "x@x.COM", "pro", "PRO ",
+        ];
+        let ops = [
+            Op::Eq,
+            Op::Ne,
+            Op::Lt,
+            Op::Gt,
+            Op::Le,
+            Op::Ge,
+            Op::Co,
+            Op::Sw,
+            Op::Ew,
+        ];
+        for actual in texts {
+            for expected in texts {
+                for op in ops {
+                    let (a, e) = (actual.to_lowercase(), expected.to_lowercase());
+                    let lowered = match op {
+                        Op::Co => a.contains(&e),
+                        Op::Sw => a.starts_with(&e),
+                        Op::Ew => a.ends_with(&e),
+                        _ => order(op, a.as_str(), e.as_str()),
+                    };
+                    assert_eq!(
+                        ascii_caseless(actual.as_bytes(), op, expected.as_bytes()),
+                        lowered,
+                        "{actual:?} {op:?} {expected:?}"
+                    );
+                }
+            }
+        }
     }
 }
