@@ -97,8 +97,8 @@ pub fn json_schema() -> String {
 }
 
 /// The lint of every flag's targeting rule, each by its dialect's grammar
-/// ([`flagd::lint`], [`flagship::lint`], [`flipt::lint`]): what loads but does not do what it
-/// seems to.
+/// ([`flagd::lint`], [`flagship::lint`], [`flipt::lint`], [`gofeatureflag::lint`]): what loads
+/// but does not do what it seems to.
 ///
 /// ```
 /// let manifest = flags_schema::import_str(
@@ -113,5 +113,6 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
     let mut warnings = flagd::lint(manifest);
     warnings.extend(flagship::lint(manifest));
     warnings.extend(flipt::lint(manifest));
+    warnings.extend(gofeatureflag::lint(manifest));
     warnings
 }

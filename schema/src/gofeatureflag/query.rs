@@ -95,6 +95,81 @@ pub enum Literal {
     Floats(Vec<f64>),
 }
 
+/// The operators of the engine's JSON Logic library. Its WASI build traps on any other (its
+/// relay then takes the rule for not matching): flagd's own (`sem_ver`, `starts_with`,
+/// `ends_with`, `fractional`) are not among them.
+pub const JSON_LOGIC_OPERATORS: &[&str] = &[
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    "!",
+    "!!",
+    "or",
+    "and",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "max",
+    "min",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "cat",
+    "substr",
+    "in",
+    "map",
+    "filter",
+    "reduce",
+    "all",
+    "none",
+    "some",
+    "merge",
+    "abs",
+    "set",
+];
+
+/// The first operator of `logic` (JSON Logic) that is not one of `operators`; an object with
+/// other than one key counts as an unknown operation (its first key, or `{}`).
+///
+/// ```
+/// use serde_json::json;
+/// use flags_schema::gofeatureflag::query::{JSON_LOGIC_OPERATORS, unknown_operator};
+/// let logic = json!({ "and": [{ "==": [{ "var": "a" }, 1] }, { "sem_ver": [{ "var": "v" }, ">=", "1.0.0"] }] });
+/// assert_eq!(unknown_operator(&logic, JSON_LOGIC_OPERATORS), Some("sem_ver"));
+/// ```
+pub fn unknown_operator<'l>(logic: &'l serde_json::Value, operators: &[&str]) -> Option<&'l str> {
+    use serde_json::Value;
+    match logic {
+        Value::Object(map) => {
+            if map.len() != 1 {
+                return Some(map.keys().next().map_or("{}", String::as_str));
+            }
+            map.iter().find_map(|(op, args)| {
+                if !operators.contains(&op.as_str()) {
+                    return Some(op.as_str());
+                }
+                match args {
+                    Value::Array(items) => {
+                        items.iter().find_map(|i| unknown_operator(i, operators))
+                    }
+                    other => unknown_operator(other, operators),
+                }
+            })
+        }
+        Value::Array(items) => items.iter().find_map(|i| unknown_operator(i, operators)),
+        _ => None,
+    }
+}
+
 /// Whether a query is JSON Logic rather than the query language: it is a JSON object.
 pub fn json_logic(query: &str) -> Option<serde_json::Value> {
     if !query.trim_start().starts_with('{') {

@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
+use flags_schema::gofeatureflag::query::{JSON_LOGIC_OPERATORS, unknown_operator};
 use serde_json::Value as Json;
 
 use crate::context::Context;
@@ -27,73 +28,14 @@ const OPERATORS: &[&str] = &[
     "var", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "!", "!!", "and", "or",
 ];
 
-/// The operators of the engine's JSON Logic library (its WASI build traps on any other, and
-/// the relay then takes the rule for not matching): flagd's own (`sem_ver`, `starts_with`,
-/// `ends_with`, `fractional`) are not among them.
-const ENGINE_OPERATORS: &[&str] = &[
-    "var",
-    "missing",
-    "missing_some",
-    "if",
-    "?:",
-    "==",
-    "===",
-    "!=",
-    "!==",
-    "!",
-    "!!",
-    "or",
-    "and",
-    ">",
-    ">=",
-    "<",
-    "<=",
-    "max",
-    "min",
-    "+",
-    "-",
-    "*",
-    "/",
-    "%",
-    "cat",
-    "substr",
-    "in",
-    "map",
-    "filter",
-    "reduce",
-    "all",
-    "none",
-    "some",
-    "merge",
-    "abs",
-    "set",
-];
-
 /// Whether every operator in `logic` is one this module evaluates.
 pub(super) fn supported(logic: &Json) -> bool {
-    only(logic, OPERATORS)
+    unknown_operator(logic, OPERATORS).is_none()
 }
 
 /// Whether every operator in `logic` is one the engine's library knows.
 pub(super) fn known(logic: &Json) -> bool {
-    only(logic, ENGINE_OPERATORS)
-}
-
-fn only(logic: &Json, operators: &[&str]) -> bool {
-    match logic {
-        Json::Object(map) => {
-            map.len() == 1
-                && map.iter().all(|(op, args)| {
-                    operators.contains(&op.as_str())
-                        && match args {
-                            Json::Array(items) => items.iter().all(|i| only(i, operators)),
-                            other => only(other, operators),
-                        }
-                })
-        }
-        Json::Array(items) => items.iter().all(|i| only(i, operators)),
-        _ => true,
-    }
+    unknown_operator(logic, JSON_LOGIC_OPERATORS).is_none()
 }
 
 /// Whether `logic` holds for `ctx`: not when the evaluation crashes the engine's library (its
