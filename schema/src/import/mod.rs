@@ -113,7 +113,7 @@ fn convert(format: &Format, value: Value, origin: &str) -> Result<Manifest, Erro
 /// ```
 ///
 /// A GO Feature Flag flag file may also be YAML (feature `yaml`) or TOML (feature `toml`): text
-/// that is not JSON is read as those when it is such a file (see [`gofeatureflag`]).
+/// that is not JSON is read as those when it is such a file (see [`gofeatureflag`](crate::gofeatureflag)).
 ///
 /// # Errors
 ///
@@ -228,7 +228,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 /// the document's shape is checked, and a flag whose own definition is broken is listed in
 /// [`Loaded::broken`] (see [`crate::flagship`], [`crate::flipt`]). A GO Feature Flag
 /// configuration or flag file (JSON, YAML or TOML) is read with each flag whole as its
-/// targeting, as its engine reads it (see [`gofeatureflag`]).
+/// targeting, as its engine reads it (see [`gofeatureflag`](crate::gofeatureflag)).
 ///
 /// ```
 /// use flags_schema::Format;
