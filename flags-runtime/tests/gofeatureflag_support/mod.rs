@@ -104,11 +104,25 @@ fn eval<T: FlagValue>(
     to_json: impl Fn(&T) -> Value,
 ) -> Value {
     let details: EvaluationDetails<T> = client.details(FlagKey::new(key, default), ctx);
+    let metadata: Map<String, Value> = details
+        .flag_metadata
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                flags_runtime::MetadataValue::Bool(b) => json!(b),
+                flags_runtime::MetadataValue::Int(i) => json!(i),
+                flags_runtime::MetadataValue::Float(f) => json!(f),
+                flags_runtime::MetadataValue::String(s) => json!(s),
+            };
+            (k.to_owned(), v)
+        })
+        .collect();
     json!({
         "value": to_json(&details.value),
         "variant": details.variant.as_deref(),
         "reason": details.reason.as_str(),
         "errorCode": details.error_code().map(|c| c.as_str()),
+        "metadata": metadata,
     })
 }
 
@@ -151,9 +165,36 @@ pub fn expected_outcome(case: &Value) -> Value {
                     _ => answer["reason"].clone(),
                 },
                 "errorCode": null,
+                "metadata": expected_metadata(answer),
             })
         }
     }
+}
+
+/// The flag metadata of a successful answer: the engine's (its scalars), its `version` unless
+/// the metadata has one, and `gofeatureflagReason` for a targeting rule's split.
+fn expected_metadata(answer: &Value) -> Value {
+    let mut metadata: Map<String, Value> = answer["metadata"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.is_boolean() || v.is_number() || v.is_string())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(version) = answer["version"].as_str().filter(|v| !v.is_empty()) {
+        metadata
+            .entry("version".to_owned())
+            .or_insert_with(|| json!(version));
+    }
+    if answer["reason"] == json!("TARGETING_MATCH_SPLIT") {
+        metadata.insert(
+            "gofeatureflagReason".to_owned(),
+            json!("TARGETING_MATCH_SPLIT"),
+        );
+    }
+    Value::Object(metadata)
 }
 
 /// Whether the provider takes `value` for a value of `kind`: a bool is never a number, a
@@ -169,13 +210,26 @@ fn of_type(value: &Value, kind: &Value) -> bool {
 }
 
 /// Whether `ours` is the outcome `expected` describes: the same value (numbers as numbers),
-/// reason and error code, and the same variant when a variation was served.
+/// reason and error code, the same variant when a variation was served, and the same flag
+/// metadata for a successful answer.
 pub fn agrees(expected: &Value, ours: &Value) -> bool {
     let same_value = match (&expected["value"], &ours["value"]) {
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         (a, b) => a == b,
     };
+    let same_metadata = match (&expected["metadata"], &ours["metadata"]) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter().all(|(k, v)| match (v, &b[k]) {
+                    (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+                    (x, y) => x == y,
+                })
+        }
+        (Value::Null, _) => true,
+        _ => false,
+    };
     same_value
+        && same_metadata
         && expected["reason"] == ours["reason"]
         && expected["errorCode"] == ours["errorCode"]
         && (expected["variant"].is_null() || expected["variant"] == ours["variant"])

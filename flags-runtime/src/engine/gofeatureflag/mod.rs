@@ -204,10 +204,11 @@ pub(crate) fn compile(
     };
     steps.sort_by_key(|(date, _)| *date);
     let mut current = flag.clone();
-    let mut phases = vec![phase(key, &current, options, decoders)?];
+    let version = flag.get("version");
+    let mut phases = vec![phase(key, &current, version, options, decoders)?];
     for (_, step) in &steps {
         overlay(&mut current, step);
-        phases.push(phase(key, &current, options, decoders)?);
+        phases.push(phase(key, &current, version, options, decoders)?);
     }
     let needs_bucketing = phases.iter().any(|p| {
         p.rules.iter().chain(&p.default).any(|r| {
@@ -323,6 +324,7 @@ fn merge(old: &mut Map<String, Json>, new: &Map<String, Json>) {
 fn phase(
     key: &Arc<str>,
     flag: &Map<String, Json>,
+    version: Option<&Json>,
     options: &super::EngineOptions,
     decoders: &Arc<Decoders>,
 ) -> Result<Phase, String> {
@@ -334,7 +336,8 @@ fn phase(
             }
         }
     }
-    if let Some(Json::String(version)) = flag.get("version")
+    // The flag's own version: a scheduled step's does not change what the engine reports.
+    if let Some(Json::String(version)) = version
         && !version.is_empty()
     {
         metadata
