@@ -45,17 +45,23 @@ use crate::wire::ofrep::{
 };
 
 mod bulk;
+mod fallback;
 mod provider;
 mod resolve;
 mod running;
 mod view;
 
+pub use fallback::{
+    DEFAULT_FALLBACK_PERIOD, DEFAULT_FALLBACK_REQUESTS, EVALUATED_REMOTELY, FallbackStats,
+};
+pub(crate) use fallback::{FallbackPlan, RemoteFallback};
 pub(crate) use view::RemoteView;
 
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;
 
 /// An OFREP provider: [`ofrep`], [`ofrep_from_env`].
+#[derive(Clone)]
 #[must_use]
 pub struct Ofrep {
     options: OfrepOptions,
