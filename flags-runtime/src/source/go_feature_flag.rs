@@ -50,6 +50,11 @@ pub const DEFAULT_RELAY_TIMEOUT: Duration = Duration::from_secs(10);
 /// over the caller's attributes (the targeting key stays the caller's), as GO Feature Flag's
 /// engine merges it: it travels with each flag's rule (see `flags_schema::gofeatureflag`).
 ///
+/// GO Feature Flag's providers ask the relay over OFREP when their engine fails. Ours does not
+/// fail; the flags it cannot compile (`PARSE_ERROR`) can be asked for over OFREP with
+/// [`remote_fallback`](GoFeatureFlagSource::remote_fallback): in the background, rate-limited
+/// and counted, never on the path of the other flags' reads.
+///
 /// ```no_run
 /// use std::time::Duration;
 /// let client = flags_runtime::Client::builder()
