@@ -306,6 +306,13 @@ impl Snapshot {
         self
     }
 
+    /// Whether `key` names a flag whose definition or rule could not be read or compiled (it
+    /// answers `PARSE_ERROR`): the flags a remote fallback answers. Off the path of reads.
+    pub(crate) fn cannot_compile<T>(&self, key: &FlagKey<T>) -> bool {
+        self.get(key.key(), key.hash(), key.slot())
+            .is_some_and(|flag| matches!(flag.answer, Answer::Invalid(_)))
+    }
+
     /// The reason a successful read from this snapshot reports for `code`.
     pub(crate) fn reason(&self, code: ReasonCode) -> crate::details::Reason {
         if self.stale && code != ReasonCode::Disabled {

@@ -14,6 +14,7 @@ use flags_schema::Format;
 use super::http::{DEFAULT_MAX_BODY, HttpConfig, Secret};
 use super::plan::{Kind, Options, Plan, Source, sealed};
 use crate::error::Error;
+use crate::remote::{DEFAULT_FALLBACK_PERIOD, DEFAULT_FALLBACK_REQUESTS, FallbackPlan, Ofrep};
 
 /// How often the configuration is polled, unless set: GO Feature Flag's providers' default.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);
@@ -49,6 +50,11 @@ pub const DEFAULT_RELAY_TIMEOUT: Duration = Duration::from_secs(10);
 /// over the caller's attributes (the targeting key stays the caller's), as GO Feature Flag's
 /// engine merges it: it travels with each flag's rule (see `flags_schema::gofeatureflag`).
 ///
+/// GO Feature Flag's providers ask the relay over OFREP when their engine fails. Ours does not
+/// fail; the flags it cannot compile (`PARSE_ERROR`) can be asked for over OFREP with
+/// [`remote_fallback`](GoFeatureFlagSource::remote_fallback): in the background, rate-limited
+/// and counted, never on the path of the other flags' reads.
+///
 /// ```no_run
 /// use std::time::Duration;
 /// let client = flags_runtime::Client::builder()
@@ -70,6 +76,8 @@ pub fn go_feature_flag(endpoint: impl Into<String>) -> GoFeatureFlagSource {
         max_body: DEFAULT_MAX_BODY,
         transport: TransportConfig::new(),
         options: Options::default(),
+        fallback: None,
+        fallback_rate: (DEFAULT_FALLBACK_REQUESTS, DEFAULT_FALLBACK_PERIOD),
     }
 }
 
@@ -86,6 +94,10 @@ pub struct GoFeatureFlagSource {
     max_body: usize,
     transport: TransportConfig,
     options: Options,
+    /// Asked for the flags the engine cannot compile.
+    fallback: Option<Ofrep>,
+    /// The fallback's requests per period.
+    fallback_rate: (u32, Duration),
 }
 
 impl GoFeatureFlagSource {
@@ -169,6 +181,53 @@ impl GoFeatureFlagSource {
         self
     }
 
+    /// Asks `ofrep` for the flags this engine cannot compile, as GO Feature Flag's own
+    /// providers ask the relay when their engine fails (ours does not fail otherwise).
+    ///
+    /// Such a flag is one whose definition cannot be read or compiled: it answers
+    /// `PARSE_ERROR` while the others serve. With a fallback, a read of it answers the remote
+    /// answer held for the flag, the type read and the context, with the service's value,
+    /// variant and reason and the flag metadata [`EVALUATED_REMOTELY`](crate::remote::EVALUATED_REMOTELY)
+    /// `= true`; when there is none, the read answers `PARSE_ERROR` at once, without waiting,
+    /// and a request starts in the background (one at a time per flag and context) whose
+    /// answer serves the next reads for as long as `ofrep`'s cache keeps it (its
+    /// [`cache`](crate::remote::Ofrep::cache), 60 s and 1000 answers unless set). When the
+    /// service fails, reads keep answering `PARSE_ERROR`, with its failure in the message. The
+    /// async and blocking reads behave as the sync ones: they do not wait for the fallback.
+    /// Reads of the other flags never reach it: they cost and allocate what they did.
+    ///
+    /// The requests are rate-limited ([`remote_fallback_rate`](Self::remote_fallback_rate));
+    /// each goes through `ofrep`'s transport (timeout, deadline, retries, breaker). When
+    /// `ofrep` is at this source's endpoint, the relay's, it also sends this source's API key
+    /// and headers (but those it sets itself); at another URL, only its own. What the fallback
+    /// did is counted ([`Client::remote_fallback_stats`](crate::Client::remote_fallback_stats))
+    /// and logged at `WARNING`, at most once a minute. A fallback in bulk mode
+    /// ([`Ofrep::bulk`]) or whose cache keeps nothing fails `build()`.
+    ///
+    /// ```no_run
+    /// let relay = "http://relay-proxy:1031";
+    /// let client = flags_runtime::Client::builder()
+    ///     .in_process(flags_runtime::source::go_feature_flag(relay)
+    ///         .api_key(std::env::var("GOFF_API_KEY").unwrap_or_default())
+    ///         .remote_fallback(flags_runtime::remote::ofrep(relay)))
+    ///     .build()?;
+    /// # Ok::<(), flags_runtime::Error>(())
+    /// ```
+    pub fn remote_fallback(mut self, ofrep: Ofrep) -> GoFeatureFlagSource {
+        self.fallback = Some(ofrep);
+        self
+    }
+
+    /// At most `requests` requests of the [remote fallback](Self::remote_fallback) at once,
+    /// and `requests` per `per` after (a token bucket over all its requests; default
+    /// [`DEFAULT_FALLBACK_REQUESTS`] per [`DEFAULT_FALLBACK_PERIOD`]). A read that would send
+    /// one more answers `PARSE_ERROR` without sending it (counted as `limited`). Zero in
+    /// either fails `build()`.
+    pub fn remote_fallback_rate(mut self, requests: u32, per: Duration) -> GoFeatureFlagSource {
+        self.fallback_rate = (requests, per);
+        self
+    }
+
     /// The configuration API's URL.
     fn url(&self) -> String {
         format!(
@@ -185,6 +244,21 @@ impl GoFeatureFlagSource {
         // ± 10 %: 90 % of the interval plus at most a fifth of it.
         let mut config = HttpConfig::new(self.url(), self.interval / 10 * 9, self.timeout);
         config.jitter = Some(self.interval / 5);
+        let fallback = self.fallback.map(|ofrep| {
+            // The API key first: it wins over a custom header of its name, as here.
+            let headers = self
+                .api_key
+                .iter()
+                .map(|key| ("X-API-Key".to_owned(), key.0.to_string()))
+                .chain(
+                    self.headers
+                        .iter()
+                        .map(|(n, v)| (n.clone(), v.0.to_string())),
+                )
+                .collect();
+            let (requests, per) = self.fallback_rate;
+            FallbackPlan::new(ofrep.inherit(&self.endpoint, headers), requests, per)
+        });
         config.headers = self.headers;
         if let Some(key) = self.api_key {
             config.headers.push(("X-API-Key".to_owned(), key));
@@ -195,6 +269,7 @@ impl GoFeatureFlagSource {
         config.post_json = Some(bytes::Bytes::from(body.to_string()));
         let mut options = self.options;
         options.format = Some(Format::GoFeatureFlag);
+        options.remote_fallback = fallback;
         Ok((config, options))
     }
 }
@@ -213,6 +288,8 @@ impl fmt::Debug for GoFeatureFlagSource {
             .field("timeout", &self.timeout)
             .field("max_body", &self.max_body)
             .field("options", &self.options)
+            .field("remote_fallback", &self.fallback)
+            .field("remote_fallback_rate", &self.fallback_rate)
             .finish_non_exhaustive()
     }
 }
