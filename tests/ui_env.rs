@@ -25,7 +25,10 @@ fn ui_env() {
     trybuild::TestCases::new().compile_fail("tests/ui/invalid_schema/*.rs");
 
     // A lock with a Flipt variant flag whose variants carry attachments (`theme`).
-    let flipt = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/flipt.lock.json");
+    let flipt = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/flipt.lock.json"
+    );
     unsafe { std::env::set_var("FLAGS_SCHEMA", flipt) };
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/attachments/pass/*.rs");

@@ -237,9 +237,14 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
         let note = deprecation_note(&field.key, field.flag, &located.display);
         quote!(#[deprecated = #note])
     });
+    // A default written in code is wrapped in a closure, `|| make()` for a call: clippy would
+    // tell the user to write the function itself, which they did not write.
+    let allow = matches!(field.default, FieldDefault::Expr(_))
+        .then(|| quote!(#[allow(clippy::redundant_closure)]));
     quote! {
         #(#[doc = #docs])*
         #deprecated
+        #allow
         #vis const #name: #krate::__private::FlagKey<#ty> = #value;
     }
 }

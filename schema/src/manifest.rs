@@ -265,7 +265,9 @@ pub struct Flag {
     /// struct, a map, `serde_json::Value`) gets. Set by the Flipt importer for a variant flag
     /// with at least one attachment; `#[derive(Flags)]` then takes a field of a serde type for
     /// the flag besides its key field. Only on string flags; in the lock, `"attachments": true`,
-    /// absent when `false`.
+    /// absent when `false`. Named after Flipt's attachments; a marker beside the type rather
+    /// than a type of its own, so that the flag's value stays its key for every reader, and
+    /// optional, so that locks written before it read as they did.
     pub attachments: bool,
     /// What the flag is for; becomes the doc comment of generated code.
     pub description: Option<String>,
