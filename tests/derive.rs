@@ -430,6 +430,21 @@ struct StyledJson {
     palette: serde_json::Value,
 }
 
+/// `promo` has no default variant: the attachment falls back on `Default`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+struct Offer {
+    discount: u32,
+}
+
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct Promoted {
+    #[flags(key = "promo")]
+    offer: Offer,
+    #[flags(key = "promo")]
+    promo: Option<String>,
+}
+
 fn palette(background: &str, accent: &str) -> Palette {
     Palette {
         background: background.into(),
@@ -516,6 +531,10 @@ fn a_flipt_variant_reads_as_its_attachment_and_as_its_key() {
         serde_json::json!({ "background": "#111111", "accent": "#ffb000" })
     );
 
+    let promoted: Promoted = client.flags(&anyone);
+    assert_eq!(promoted.offer, Offer { discount: 10 });
+    assert_eq!(promoted.promo.as_deref(), Some("spring"));
+
     // The keys' own defaults: the default variant for the key, `Default` or the code's for the
     // attachment.
     assert_eq!(Styled::THEME_KEY.default_value(), "light");
@@ -523,6 +542,7 @@ fn a_flipt_variant_reads_as_its_attachment_and_as_its_key() {
     assert_eq!(StyledEnum::THEME.default_value(), CheckoutTheme::Light);
     assert_eq!(StyledEnum::PALETTE.default_value(), Palette::fallback());
     assert_eq!(StyledLoose::PALETTE.default_value(), None);
+    assert_eq!(Promoted::OFFER.default_value(), Offer::default());
 }
 
 /// Read without its namespace, as the lock records it, the flag has no rules and no
