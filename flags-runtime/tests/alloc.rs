@@ -321,6 +321,7 @@ fn scalar_evaluation_does_not_allocate() {
     assert_eq!(n, 0, "in-memory `value` allocated {n} times");
 
     flipt_reads_do_not_allocate();
+    gofeatureflag_reads_do_not_allocate();
 
     #[cfg(feature = "http")]
     remote_cache_hits_do_not_allocate(&ctx);
@@ -407,6 +408,71 @@ fn flipt_reads_do_not_allocate() {
         count
     });
     assert_eq!(n, 0, "1000 rounds of Flipt reads allocated {n} times");
+}
+
+/// GO Feature Flag's dialect, from a flag file as users write it: a static flag, a one-clause
+/// query rule (matching, not matching, against upper case), a 50/50 percentage and a flag
+/// whose answer depends on "now" read as an integer.
+fn gofeatureflag_reads_do_not_allocate() {
+    let file = serde_json::json!({
+        "static": { "variations": { "on": true, "off": false }, "defaultRule": { "variation": "on" } },
+        "staff": {
+            "variations": { "on": true, "off": false },
+            "targeting": [{ "name": "staff", "query": "email ew \"@example.com\"", "variation": "on" }],
+            "defaultRule": { "variation": "off" }
+        },
+        "half": {
+            "variations": { "on": true, "off": false },
+            "defaultRule": { "percentage": { "on": 50, "off": 50 } }
+        },
+        "limit": {
+            "variations": { "small": 10, "large": 100 },
+            "defaultRule": { "progressiveRollout": {
+                "initial": { "variation": "small", "date": "2025-01-01T00:00:00Z" },
+                "end": { "variation": "large", "date": "2025-02-01T00:00:00Z" } } }
+        }
+    });
+    let client = Client::builder()
+        .in_process(source::json(file.to_string()).format(flags_runtime::Format::GoFeatureFlag))
+        .build()
+        .unwrap();
+    let fixed = FlagKey::<bool>::new("static", false);
+    let staff = FlagKey::<bool>::new("staff", false);
+    let half = FlagKey::<bool>::new("half", false);
+    let limit = FlagKey::<i64>::new("limit", 0);
+    let ada = Context::new("user-1").with("email", "ada@example.com");
+    let upper = Context::new("user-2").with("email", "BOB@EXAMPLE.COM");
+    let other = Context::new("user-3").with("email", "eve@elsewhere.org");
+    assert_eq!(client.details(&fixed, &ada).reason, Reason::Static);
+    assert!(client.value(&staff, &ada) && client.value(&staff, &upper));
+    assert!(!client.value(&staff, &other));
+    assert_eq!(client.details(&half, &ada).reason, Reason::Split);
+    assert_eq!(client.value(&limit, &ada), 100);
+    for (name, n) in [
+        ("a static flag", allocations(|| client.value(&fixed, &ada))),
+        (
+            "a query rule, matching",
+            allocations(|| client.value(&staff, &ada)),
+        ),
+        (
+            "a query rule, upper case",
+            allocations(|| client.value(&staff, &upper)),
+        ),
+        (
+            "a query rule, not matching",
+            allocations(|| client.value(&staff, &other)),
+        ),
+        (
+            "a 50/50 percentage",
+            allocations(|| client.value(&half, &ada)),
+        ),
+        (
+            "a progressive rollout",
+            allocations(|| client.value(&limit, &ada)),
+        ),
+    ] {
+        assert_eq!(n, 0, "GO Feature Flag: {name} allocated {n} times");
+    }
 }
 
 /// An OFREP client in bulk mode: once the evaluation is held, scalar reads and a struct of
