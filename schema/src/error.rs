@@ -412,7 +412,7 @@ fn position(line: &usize, column: &usize) -> String {
 }
 
 /// "a boolean", "an integer", ...
-fn with_article(flag_type: FlagType) -> String {
+pub(crate) fn with_article(flag_type: FlagType) -> String {
     match flag_type {
         FlagType::Integer | FlagType::Object => format!("an {flag_type}"),
         _ => format!("a {flag_type}"),
