@@ -9,7 +9,8 @@
 //! Groups: `static` (typed reads of flags without rules), `targeting` (an `ends_with` rule and
 //! `fractional` rollouts), `flagship` (Cloudflare Flagship's rules: static, one `ends_with`
 //! condition, a 50 % rollout), `flipt` (Flipt's dialect: a variant flag with one segment rule,
-//! a boolean threshold rollout, a static boolean flag), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
+//! a boolean threshold rollout, a static boolean flag), `gofeatureflag` (GO Feature Flag's flags:
+//! static, a one-clause query, a 50/50 percentage), `struct` (`client.flags::<S>()` over ten fields), `threads` (the
 //! same read on one and on two threads; compare the throughputs), `load` (parse, validate and
 //! compile a 10,000-flag configuration). `benches/README.md` has the measured table.
 
@@ -268,6 +269,46 @@ fn flipt(c: &mut Criterion) {
     group.finish();
 }
 
+/// GO Feature Flag's flags, from a flag file as users write it.
+fn gofeatureflag(c: &mut Criterion) {
+    let file = serde_json::json!({
+        "static": { "variations": { "on": true, "off": false }, "defaultRule": { "variation": "on" } },
+        "staff": {
+            "variations": { "on": true, "off": false },
+            "targeting": [{ "name": "staff", "query": "email ew \"@example.com\"", "variation": "on" }],
+            "defaultRule": { "variation": "off" }
+        },
+        "half": {
+            "variations": { "on": true, "off": false },
+            "defaultRule": { "percentage": { "on": 50, "off": 50 } }
+        }
+    });
+    let client = Client::builder()
+        .in_process(flags::source::json(file.to_string()).format(flags::Format::GoFeatureFlag))
+        .build()
+        .expect("the GO Feature Flag flags load");
+    let staff_ctx = Context::new("user-123").with("email", "ada@example.com");
+    let other_ctx = Context::new("user-456").with("email", "bob@elsewhere.org");
+    let fixed = FlagKey::<bool>::new("static", false);
+    let staff = FlagKey::<bool>::new("staff", false);
+    let half = FlagKey::<bool>::new("half", false);
+
+    let mut group = c.benchmark_group("gofeatureflag");
+    group.bench_function("static bool", |b| {
+        b.iter(|| client.value(black_box(&fixed), &staff_ctx));
+    });
+    group.bench_function("one-clause query (ew), matching", |b| {
+        b.iter(|| client.value(black_box(&staff), &staff_ctx));
+    });
+    group.bench_function("one-clause query (ew), not matching", |b| {
+        b.iter(|| client.value(black_box(&staff), &other_ctx));
+    });
+    group.bench_function("50/50 percentage", |b| {
+        b.iter(|| client.value(black_box(&half), &staff_ctx));
+    });
+    group.finish();
+}
+
 fn whole_struct(c: &mut Criterion) {
     let client = client();
     let ctx = Context::new("user-123").with("plan", "premium");
@@ -397,6 +438,7 @@ criterion_group!(
     targeting,
     flagship,
     flipt,
+    gofeatureflag,
     whole_struct,
     threads,
     load

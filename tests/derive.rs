@@ -360,3 +360,208 @@ fn a_flipt_namespace_reads_typed() {
     let front: Storefront = test.client().flags(&Context::anonymous());
     assert_eq!(front.theme, StoreTheme::Dark);
 }
+
+// --- A Flipt variant flag whose variants carry attachments ------------------------------------
+
+const FLIPT_SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/flipt-checkout.json"
+);
+
+/// What a variant of `theme` carries as its attachment (`tests/fixtures/flipt-checkout.json`:
+/// `light` and `dark` have one, `plain` none).
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+struct Palette {
+    background: String,
+    accent: String,
+}
+
+impl Palette {
+    fn fallback() -> Palette {
+        Palette {
+            background: "#fafafa".into(),
+            accent: "#777777".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FlagVariant)]
+#[flags(schema = "tests/fixtures/flipt.lock.json", key = "theme")]
+enum CheckoutTheme {
+    Light,
+    Dark,
+    Plain,
+}
+
+/// The lock marks `theme` (`"attachments": true`): one field reads its attachment, another its
+/// variant key.
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct Styled {
+    #[flags(key = "theme")]
+    palette: Palette,
+    #[flags(key = "theme")]
+    theme_key: String,
+    banner: String,
+    new_checkout: bool,
+}
+
+/// The key as an enum of the variant keys; the attachment with a default written in code.
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct StyledEnum {
+    #[flags(key = "theme", default = Palette::fallback())]
+    palette: Palette,
+    theme: CheckoutTheme,
+}
+
+/// The attachment as an `Option` (`None`: the variant has none), or untyped.
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct StyledLoose {
+    #[flags(key = "theme")]
+    palette: Option<Palette>,
+}
+
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct StyledJson {
+    #[flags(key = "theme")]
+    palette: serde_json::Value,
+}
+
+/// `promo` has no default variant: the attachment falls back on `Default`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+struct Offer {
+    discount: u32,
+}
+
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct Promoted {
+    #[flags(key = "promo")]
+    offer: Offer,
+    #[flags(key = "promo")]
+    promo: Option<String>,
+}
+
+fn palette(background: &str, accent: &str) -> Palette {
+    Palette {
+        background: background.into(),
+        accent: accent.into(),
+    }
+}
+
+/// The committed lock is what `flags sync` writes for the snapshot.
+#[test]
+fn the_flipt_lock_marks_the_flag_with_attachments() {
+    let snapshot = std::fs::read_to_string(FLIPT_SNAPSHOT).unwrap();
+    let imported = flags_schema::import_str(&snapshot, "flipt-checkout.json").unwrap();
+    let lock_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/flipt.lock.json"
+    );
+    assert_eq!(
+        imported.to_lock_string(),
+        std::fs::read_to_string(lock_path).unwrap()
+    );
+    assert!(imported.flags["theme"].attachments);
+    assert!(!imported.flags["banner"].attachments);
+}
+
+#[test]
+fn a_flipt_variant_reads_as_its_attachment_and_as_its_key() {
+    let client = Client::builder()
+        .in_process(
+            flags::source::file(FLIPT_SNAPSHOT).format(flags::Format::Flipt {
+                namespace: "checkout".into(),
+            }),
+        )
+        .build()
+        .unwrap();
+    let pro = Context::new("u-1").with("plan", "pro");
+    let tester = Context::new("u-2").with("email", "ada@test.example");
+    let anyone = Context::new("u-3");
+
+    // The rule for the pro plans: `dark`, with its attachment.
+    let styled: Styled = client.flags(&pro);
+    assert_eq!(styled.palette, palette("#111111", "#ffb000"));
+    assert_eq!(styled.theme_key, "dark");
+    assert_eq!(styled.banner, "none");
+    assert!(styled.new_checkout);
+    let details = client.details(Styled::PALETTE, &pro);
+    assert_eq!(details.value, palette("#111111", "#ffb000"));
+    assert_eq!(details.variant.as_deref(), Some("dark"));
+    assert_eq!(details.reason, Reason::TargetingMatch);
+    assert_eq!(details.error_code(), None);
+
+    // No rule: the default variant `light`, with its attachment.
+    let styled: Styled = client.flags(&anyone);
+    assert_eq!(styled.palette, palette("#ffffff", "#0050b3"));
+    assert_eq!(styled.theme_key, "light");
+    assert_eq!(
+        client.details(Styled::PALETTE, &anyone).reason,
+        Reason::Default
+    );
+
+    // `plain` has no attachment: the caller's default for the attachment, the key for the key.
+    let styled: Styled = client.flags(&tester);
+    assert_eq!(styled.palette, Palette::default());
+    assert_eq!(styled.theme_key, "plain");
+    let details = client.details(Styled::PALETTE, &tester);
+    assert_eq!(details.value, Palette::default());
+    assert_eq!(details.variant.as_deref(), Some("plain"));
+    assert_eq!(details.reason, Reason::TargetingMatch);
+    assert_eq!(details.error_code(), None);
+
+    let with_enum: StyledEnum = client.flags(&tester);
+    assert_eq!(with_enum.theme, CheckoutTheme::Plain);
+    assert_eq!(with_enum.palette, Palette::fallback());
+    let with_enum: StyledEnum = client.flags(&pro);
+    assert_eq!(with_enum.theme, CheckoutTheme::Dark);
+    assert_eq!(with_enum.palette, palette("#111111", "#ffb000"));
+
+    let loose: StyledLoose = client.flags(&tester);
+    assert_eq!(loose.palette, None);
+    let loose: StyledLoose = client.flags(&pro);
+    assert_eq!(loose.palette, Some(palette("#111111", "#ffb000")));
+    let json: StyledJson = client.flags(&pro);
+    assert_eq!(
+        json.palette,
+        serde_json::json!({ "background": "#111111", "accent": "#ffb000" })
+    );
+
+    let promoted: Promoted = client.flags(&anyone);
+    assert_eq!(promoted.offer, Offer { discount: 10 });
+    assert_eq!(promoted.promo.as_deref(), Some("spring"));
+
+    // The keys' own defaults: the default variant for the key, `Default` or the code's for the
+    // attachment.
+    assert_eq!(Styled::THEME_KEY.default_value(), "light");
+    assert_eq!(Styled::PALETTE.default_value(), Palette::default());
+    assert_eq!(StyledEnum::THEME.default_value(), CheckoutTheme::Light);
+    assert_eq!(StyledEnum::PALETTE.default_value(), Palette::fallback());
+    assert_eq!(StyledLoose::PALETTE.default_value(), None);
+    assert_eq!(Promoted::OFFER.default_value(), Offer::default());
+}
+
+/// Read without its namespace, as the lock records it, the flag has no rules and no
+/// attachments: the key serves, the attachment field its default. The test double holds one
+/// value per flag: the attachment, or the key.
+#[test]
+fn a_flipt_attachment_without_its_rules_and_in_the_test_double() {
+    let client = Client::builder()
+        .in_process(flags::source::file(FLIPT_SNAPSHOT))
+        .build()
+        .unwrap();
+    let styled: Styled = client.flags(&Context::new("u-1").with("plan", "pro"));
+    assert_eq!(styled.theme_key, "light");
+    assert_eq!(styled.palette, Palette::default());
+
+    let test = Client::for_tests().set(Styled::PALETTE, palette("#000000", "#ff0000"));
+    let styled: StyledEnum = test.client().flags(&Context::anonymous());
+    assert_eq!(styled.palette, palette("#000000", "#ff0000"));
+    let test = Client::for_tests().set(StyledEnum::THEME, CheckoutTheme::Dark);
+    let styled: StyledEnum = test.client().flags(&Context::anonymous());
+    assert_eq!(styled.theme, CheckoutTheme::Dark);
+}

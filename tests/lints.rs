@@ -62,6 +62,36 @@ pub struct Checkout {
     pub note: String,
 }
 
+/// The variant keys of a Flipt flag whose variants carry attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, flags::FlagVariant)]
+#[flags(schema = "tests/fixtures/flipt.lock.json", key = "theme")]
+enum Theme {
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+    /// Plain.
+    Plain,
+}
+
+/// What a variant of `theme` carries.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+struct Palette {
+    /// The background colour.
+    background: String,
+}
+
+/// A Flipt variant flag read as its key and as its attachment, in a private struct.
+#[derive(Debug, flags::Flags)]
+#[flags(schema = "tests/fixtures/flipt.lock.json")]
+struct Styled {
+    /// The attachment.
+    #[flags(key = "theme")]
+    palette: Option<Palette>,
+    /// The key.
+    theme: Theme,
+}
+
 flags::flags! {
     /// Every flag of the `flags!` fixture: keywords, digits, enums, nested and optional
     /// structs, deprecated flags, flags without default.
@@ -92,4 +122,12 @@ fn flags_macro_under_strict_lints() {
     assert_eq!(all.r#type, app_flags::Type::B);
     let all: private_flags::All = client.flags(&flags::Context::anonymous());
     assert!(all.new_checkout);
+}
+
+#[test]
+fn attachments_under_strict_lints() {
+    let client = flags::Client::for_tests().set(Styled::THEME, Theme::Dark);
+    let styled: Styled = client.flags(&flags::Context::anonymous());
+    assert_eq!(styled.theme, Theme::Dark);
+    assert_eq!(styled.palette, None);
 }

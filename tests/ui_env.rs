@@ -1,6 +1,7 @@
 //! The derive's messages that depend on the environment it runs in, each group of cases in the
-//! environment it needs: no schema anywhere, and `FLAGS_SCHEMA` naming an invalid file. A test
-//! binary of its own, since it changes the environment; the groups run one after the other.
+//! environment it needs: no schema anywhere, `FLAGS_SCHEMA` naming an invalid file, and naming
+//! a lock with a flag whose variants carry attachments (Flipt's). A test binary of its own,
+//! since it changes the environment; the groups run one after the other.
 //!
 //! No message depends on where the target directory is (trybuild builds the cases in a crate
 //! under it): files inside the crate root are named relative to it. The message of a schema
@@ -22,4 +23,14 @@ fn ui_env() {
     let invalid = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ui/invalid-flags.json");
     unsafe { std::env::set_var("FLAGS_SCHEMA", invalid) };
     trybuild::TestCases::new().compile_fail("tests/ui/invalid_schema/*.rs");
+
+    // A lock with a Flipt variant flag whose variants carry attachments (`theme`).
+    let flipt = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/flipt.lock.json"
+    );
+    unsafe { std::env::set_var("FLAGS_SCHEMA", flipt) };
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui/attachments/pass/*.rs");
+    cases.compile_fail("tests/ui/attachments/fail/*.rs");
 }

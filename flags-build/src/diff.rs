@@ -82,7 +82,8 @@ pub enum Change {
         /// Variants whose value changed.
         changed: Vec<String>,
     },
-    /// A flag whose other fields changed (description, state, deprecation, targeting, ...).
+    /// A flag whose other fields changed (description, state, deprecation, attachments,
+    /// targeting, ...).
     Other {
         /// The flag.
         key: String,
@@ -189,6 +190,9 @@ fn flag_changes(key: &str, a: &Flag, b: &Flag, changes: &mut Vec<Change>) {
     if a.default_variant != b.default_variant && a.default == b.default {
         fields.push("defaultVariant");
     }
+    if a.attachments != b.attachments {
+        fields.push("attachments");
+    }
     if a.description != b.description {
         fields.push("description");
     }
@@ -283,5 +287,26 @@ impl fmt::Display for Diff {
             writeln!(f, "  {change}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_whose_variants_gain_attachments_changed() {
+        let mut old = Manifest::new();
+        let theme = Flag::new(FlagType::String, Some("light".into()));
+        old.flags.insert("theme".into(), theme.clone());
+        let mut new = old.clone();
+        new.flags.get_mut("theme").unwrap().attachments = true;
+        assert_eq!(
+            Diff::between(&old, &new).changes,
+            [Change::Other {
+                key: "theme".into(),
+                fields: vec!["attachments"],
+            }]
+        );
     }
 }

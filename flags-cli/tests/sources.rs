@@ -247,7 +247,8 @@ fn flipt_namespace_snapshot() {
             { "key": "new-checkout", "type": "BOOLEAN_FLAG_TYPE", "enabled": true },
             { "key": "theme", "type": "VARIANT_FLAG_TYPE", "enabled": true,
               "defaultVariant": { "id": "1", "key": "light" },
-              "rules": [ { "distributions": [ { "variantKey": "dark", "rollout": 50 } ] } ] }
+              "rules": [ { "distributions": [ { "variantKey": "dark", "rollout": 50,
+                                                 "variantAttachment": "{\"background\":\"black\"}" } ] } ] }
         ] }"#,
     ));
     let krate = FakeCrate::new(
@@ -266,6 +267,10 @@ fn flipt_namespace_snapshot() {
     let lock = lock_of(&krate);
     assert_eq!(keys(&lock), ["new-checkout", "theme"]);
     assert_eq!(lock.flags["theme"].default, Some(json!("light")));
+    // Its variants carry attachments: the lock says so, for the derive.
+    assert!(lock.flags["theme"].attachments);
+    assert!(krate.lock_text().contains("\"attachments\": true"));
+    assert!(!lock.flags["new-checkout"].attachments);
     assert_eq!(lock.sources[0].kind, SourceKind::Flipt);
     let request = &server.exchanges()[0].request;
     assert_eq!(

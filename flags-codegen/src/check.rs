@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
 use crate::errors::Errors;
-use crate::resolve::{FieldDefault, LiteralValue, Resolved, ResolvedField};
+use crate::resolve::{FieldDefault, LiteralValue, Resolved, ResolvedField, VariantPart};
 
 pub(crate) fn check(container: &Container<'_>, resolved: &Resolved<'_>, errors: &mut Errors) {
     for field in &container.fields {
@@ -18,6 +18,7 @@ pub(crate) fn check(container: &Container<'_>, resolved: &Resolved<'_>, errors: 
     }
     for field in &resolved.fields {
         object_field_is_not_a_scalar(field, errors);
+        variant_field_is_not_a_scalar(field, errors);
         option_takes_no_default(field, errors);
         default_literal_has_flag_type(field, errors);
         default_among_variants(field, errors);
@@ -80,6 +81,22 @@ fn object_field_is_not_a_scalar(field: &ResolvedField<'_>, errors: &mut Errors) 
             ),
         ));
     }
+}
+
+/// A flag whose variants carry attachments is read as its variant key (a string) or as an
+/// attachment (structured): a scalar field is neither, and the string flag's own message would
+/// not name the attachment.
+fn variant_field_is_not_a_scalar(field: &ResolvedField<'_>, errors: &mut Errors) {
+    let Some(VariantPart::Scalar(name)) = field.variant_part() else {
+        return;
+    };
+    errors.push(syn::Error::new_spanned(
+        field.value_type(),
+        format!(
+            "flag `{}` is a string flag whose variants carry attachments, which `{name}` cannot hold; declare the field as `String` or an enum deriving `FlagVariant` to read the variant key, or as a type deriving `serde::Deserialize` (or `serde_json::Value`) to read the attachment",
+            field.key
+        ),
+    ));
 }
 
 /// An `Option` field is `None` exactly when the flag defers to the code: a code default would
@@ -178,6 +195,11 @@ fn default_exists(field: &ResolvedField<'_>, errors: &mut Errors) {
     if !matches!(field.default, FieldDefault::Missing) {
         return;
     }
+    if field.variant_part() == Some(VariantPart::Either) {
+        // An attachment falls back on `Default`; an enum reading the key is told at compile
+        // time, by the key constructor (`__private::variant_key`).
+        return;
+    }
     errors.push(syn::Error::new(
         field.field.ident.span(),
         format!(
@@ -187,21 +209,48 @@ fn default_exists(field: &ResolvedField<'_>, errors: &mut Errors) {
     ));
 }
 
-/// Two fields reading one flag are a copy-paste mistake; point at the second.
+/// Two fields reading one flag are a copy-paste mistake; point at the second. A flag whose
+/// variants carry attachments is two values, its key and its attachment: one field each. Two
+/// fields whose types are both named as keys are a mistake now; for the others, the expansion
+/// asserts that the compiler finds them reading different parts (`expand::parts_differ`).
 fn keys_are_unique(resolved: &Resolved<'_>, errors: &mut Errors) {
-    let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    let mut seen: HashMap<&str, Vec<&ResolvedField<'_>>> = HashMap::new();
     for field in &resolved.fields {
-        if let Some(first) = seen.get(field.key.as_str()) {
-            errors.push(syn::Error::new(
-                field.field.key_span(),
-                format!(
-                    "flag `{}` is already read by field `{}`; each flag is one field",
-                    field.key,
-                    first.name()
-                ),
-            ));
-        } else {
-            seen.insert(&field.key, field.field);
+        let readers = seen.entry(&field.key).or_default();
+        match readers.as_slice() {
+            [] => readers.push(field),
+            [first] if field.flag.attachments => {
+                if first.variant_part() == Some(VariantPart::Key)
+                    && field.variant_part() == Some(VariantPart::Key)
+                {
+                    errors.push(syn::Error::new(
+                        field.field.key_span(),
+                        format!(
+                            "flag `{}` is already read by field `{}` as its variant key; a second field reads its attachment, declared as a type deriving `serde::Deserialize`",
+                            field.key,
+                            first.field.name()
+                        ),
+                    ));
+                }
+                readers.push(field);
+            }
+            [first, ..] => {
+                let message = if field.flag.attachments {
+                    format!(
+                        "flag `{}` is already read by fields `{}` and `{}`; a flag whose variants carry attachments is two fields at most, its variant key and its attachment",
+                        field.key,
+                        first.field.name(),
+                        readers[1].field.name()
+                    )
+                } else {
+                    format!(
+                        "flag `{}` is already read by field `{}`; each flag is one field",
+                        field.key,
+                        first.field.name()
+                    )
+                };
+                errors.push(syn::Error::new(field.field.key_span(), message));
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
 use crate::locate::Located;
-use crate::resolve::{FieldDefault, LiteralValue, Resolved, ResolvedField};
+use crate::resolve::{FieldDefault, LiteralValue, Resolved, ResolvedField, VariantPart};
 
 /// The path of the `flags` crate in generated code.
 pub(crate) fn krate(container: &Container<'_>) -> TokenStream {
@@ -72,6 +72,12 @@ pub(crate) fn expand(
             let name = const_ident(field.field);
             quote_spanned!(field.field.ty_span()=> const _: () = ::core::mem::forget(#ident::#name);)
         });
+    let pairs = resolved.fields.iter().enumerate().flat_map(|(i, first)| {
+        resolved.fields[i + 1..]
+            .iter()
+            .filter(move |second| first.flag.attachments && second.key == first.key)
+            .map(move |second| parts_differ(first, second, krate))
+    });
     let tracking = tracked.then(|| rebuild_tracking(located));
     quote! {
         impl #ident {
@@ -87,6 +93,7 @@ pub(crate) fn expand(
         }
 
         #(#evaluated)*
+        #(#pairs)*
         #(#shapes)*
         #(#deprecations)*
 
@@ -174,7 +181,10 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
     // spanned at the type: when the type cannot hold the flag, rustc's error (worded by the kind
     // trait's `on_unimplemented`) lands on the field.
     let checks = checks(field, krate);
+    let variant = (field.variant_part() == Some(VariantPart::Either))
+        .then(|| variant_ctor(field, krate, &checks));
     let value = match (&field.default, f.option_inner()) {
+        _ if variant.is_some() => variant.flatten(),
         (FieldDefault::None, Some(inner)) => {
             let ctor = format_ident!("{kind}_key_optional", span = span);
             Some(quote_spanned!(inner.span()=> #krate::__private::#ctor::<#inner>(#key #checks)))
@@ -227,10 +237,113 @@ fn key_const(field: &ResolvedField<'_>, krate: &TokenStream, located: &Located) 
         let note = deprecation_note(&field.key, field.flag, &located.display);
         quote!(#[deprecated = #note])
     });
+    // A default written in code is wrapped in a closure, `|| make()` for a call: clippy would
+    // tell the user to write the function itself, which they did not write.
+    let allow = matches!(field.default, FieldDefault::Expr(_))
+        .then(|| quote!(#[allow(clippy::redundant_closure)]));
     quote! {
         #(#[doc = #docs])*
         #deprecated
+        #allow
         #vis const #name: #krate::__private::FlagKey<#ty> = #value;
+    }
+}
+
+/// The key constructor of a field of a flag whose variants carry attachments, of a type that
+/// is not named as a key (`resolve::VariantPart::Either`): the compiler tells which part it
+/// reads, with `<T>::__FLAGS_READS` (see `__private::ReadsAttachmentUnlessKey`); `None` where
+/// `check` reported an error.
+fn variant_ctor(
+    field: &ResolvedField<'_>,
+    krate: &TokenStream,
+    checks: &TokenStream,
+) -> Option<TokenStream> {
+    let f = field.field;
+    let ty = field.value_type();
+    let key = &field.key;
+    let span = f.ident.span();
+    let ty_text = quote!(#ty).to_string().replace(' ', "");
+    let part = quote_spanned!(ty.span()=> <#ty>::__FLAGS_READS);
+    let ctor = match (&field.default, f.option_inner()) {
+        (FieldDefault::None, Some(_)) => {
+            let ctor = format_ident!("variant_key_optional", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty, _>(#key, #part #checks))
+        }
+        (FieldDefault::Expr(expr), _) => {
+            let ctor = format_ident!("variant_key_with", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty, _>(#key, #part, || #expr #checks))
+        }
+        (FieldDefault::Schema(json), _) => {
+            let default = json.as_str()?;
+            let ctor = format_ident!("variant_key", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty, _>(#key, #part, ::core::option::Option::Some(#default) #checks, ""))
+        }
+        (FieldDefault::Missing, _) => {
+            let missing = format!(
+                "flag `{key}` has no default in the schema (no default variant: it defers to the code), and `{ty_text}` reads its variant key; give one with `#[flags(default = ...)]`, or declare the field as an `Option`"
+            );
+            let ctor = format_ident!("variant_key", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty, _>(#key, #part, ::core::option::Option::None #checks, #missing))
+        }
+        (
+            FieldDefault::Literal {
+                value: LiteralValue::Str(default),
+                ..
+            },
+            _,
+        ) => {
+            let not_a_key = format!(
+                "the default {default:?} is a variant key of flag `{key}`, but `{ty_text}` reads the variant's attachment; give a value of `{ty_text}` (`#[flags(default = ...)]` takes any expression), or leave it out to fall back on `Default`"
+            );
+            let ctor = format_ident!("variant_key_literal", span = span);
+            quote_spanned!(ty.span()=> #krate::__private::#ctor::<#ty, _>(#key, #part, #default #checks, #not_a_key))
+        }
+        // `check` reported every other case.
+        _ => return None,
+    };
+    Some(in_scope_of_reads(ctor, krate, ty.span()))
+}
+
+/// `expr` in a block that brings the trait giving every type its `__FLAGS_READS` into scope.
+fn in_scope_of_reads(expr: TokenStream, krate: &TokenStream, span: Span) -> TokenStream {
+    quote_spanned! {span=>
+        {
+            #[allow(unused_imports)]
+            use #krate::__private::ReadsAttachmentUnlessKey as _;
+            #expr
+        }
+    }
+}
+
+/// For two fields reading one flag whose variants carry attachments: an assertion, evaluated
+/// at compile time, that one reads the key and the other the attachment.
+fn parts_differ(
+    first: &ResolvedField<'_>,
+    second: &ResolvedField<'_>,
+    krate: &TokenStream,
+) -> TokenStream {
+    let krate = &respan(krate, second.value_type().span());
+    let reads_key = |field: &ResolvedField<'_>| -> TokenStream {
+        let ty = field.value_type();
+        match field.variant_part() {
+            Some(VariantPart::Either) => in_scope_of_reads(
+                quote_spanned!(ty.span()=> #krate::__private::reads_key::<#ty, _>(<#ty>::__FLAGS_READS)),
+                krate,
+                ty.span(),
+            ),
+            _ => quote!(true),
+        }
+    };
+    let (a, b) = (reads_key(first), reads_key(second));
+    let message = format!(
+        "fields `{}` and `{}` read the same part of flag `{}`, whose variants carry attachments: one field reads the variant key (`String` or an enum deriving `FlagVariant`), the other the attachment (a type deriving `serde::Deserialize`)",
+        first.field.name(),
+        second.field.name(),
+        first.key
+    );
+    let ty = second.value_type();
+    quote_spanned! {ty.span()=>
+        const _: () = ::core::assert!(#a != #b, #message);
     }
 }
 
@@ -285,6 +398,10 @@ fn shape_check(field: &ResolvedField<'_>, krate: &TokenStream) -> TokenStream {
 /// Whether the key constructor of this field checks anything: only then is its constant
 /// forced at compile time (each forced constant costs `cargo check` time).
 fn has_checks(field: &ResolvedField<'_>) -> bool {
+    if field.variant_part() == Some(VariantPart::Either) {
+        // Its constructor checks which part it reads against its default.
+        return true;
+    }
     let ty: &Type = field.field.option_inner().unwrap_or(field.field.ty);
     let holds_all = holds_every_value(&quote!(#ty).to_string().replace(' ', ""));
     match field.flag.flag_type {
@@ -436,9 +553,21 @@ fn docs(field: &ResolvedField<'_>, located: &Located) -> Vec<String> {
         FieldDefault::None => "`None` when it defers to the code".to_owned(),
         FieldDefault::Missing => "no default".to_owned(),
     };
+    let kind = match field.variant_part() {
+        None => format!("{}, {default}", field.flag.flag_type),
+        Some(VariantPart::Either) => match &field.default {
+            FieldDefault::Schema(_) | FieldDefault::Missing => format!(
+                "string with attachments: a `FlagVariant` enum reads the variant key, {default}; any other type the attachment, `Default::default()` when the variant has none"
+            ),
+            _ => format!(
+                "string with attachments: a `FlagVariant` enum reads the variant key, any other type the attachment; {default}"
+            ),
+        },
+        Some(_) => format!("string with attachments, read as the variant key, {default}"),
+    };
     docs.push(format!(
-        " Flag `{}` ({}, {default}), checked against `{}`.",
-        field.key, field.flag.flag_type, located.display
+        " Flag `{}` ({kind}), checked against `{}`.",
+        field.key, located.display
     ));
     docs
 }

@@ -109,6 +109,62 @@ impl LiteralValue {
     }
 }
 
+/// What a field of a flag whose variants carry attachments reads, as far as its type's name
+/// tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum VariantPart {
+    /// `String`, `Arc<str>`, `Box<str>`: the variant key.
+    Key,
+    /// A scalar (`bool`, a number, `char`), named: neither the key nor an attachment.
+    Scalar(String),
+    /// Any other type: an enum deriving `FlagVariant` reads the key, anything else the
+    /// attachment; the compiler tells (see `__private::ReadsAttachmentUnlessKey`).
+    Either,
+}
+
+impl ResolvedField<'_> {
+    /// The field's type, or `T` for `Option<T>`.
+    pub(crate) fn value_type(&self) -> &syn::Type {
+        self.field.option_inner().unwrap_or(self.field.ty)
+    }
+
+    /// What the field reads when its flag's variants carry attachments; `None` for any other
+    /// flag.
+    pub(crate) fn variant_part(&self) -> Option<VariantPart> {
+        self.flag
+            .attachments
+            .then(|| variant_part(self.value_type()))
+    }
+}
+
+/// [`VariantPart`] of a type, by its last path segment.
+pub(crate) fn variant_part(ty: &syn::Type) -> VariantPart {
+    let syn::Type::Path(path) = ty else {
+        return VariantPart::Either;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return VariantPart::Either;
+    };
+    let name = last.ident.to_string();
+    let of_str = match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => matches!(
+            args.args.iter().collect::<Vec<_>>().as_slice(),
+            [syn::GenericArgument::Type(syn::Type::Path(inner))] if inner.path.is_ident("str")
+        ),
+        _ => false,
+    };
+    const SCALARS: &[&str] = &[
+        "bool", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128",
+        "usize", "f32", "f64", "char",
+    ];
+    match name.as_str() {
+        "String" if last.arguments.is_none() => VariantPart::Key,
+        "Arc" | "Box" if of_str => VariantPart::Key,
+        scalar if SCALARS.contains(&scalar) => VariantPart::Scalar(scalar.to_owned()),
+        _ => VariantPart::Either,
+    }
+}
+
 /// Resolves every field; fields whose key is unknown are reported and left out.
 pub(crate) fn resolve<'a>(
     container: &'a Container<'a>,

@@ -296,6 +296,14 @@ fn expand_impls(
         )),
     };
     quote! {
+        // Read by the derive for a field of a flag whose variants carry attachments: an enum
+        // of the variant keys reads the key (any other type, the attachment).
+        #[automatically_derived]
+        impl #ident {
+            #[doc(hidden)]
+            pub const __FLAGS_READS: #krate::__private::ReadsKey = #krate::__private::ReadsKey;
+        }
+
         #[automatically_derived]
         impl #krate::FlagVariant for #ident {
             const VALUES: &'static [&'static str] = &[#(#values),*];

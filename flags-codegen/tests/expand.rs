@@ -37,6 +37,23 @@ fn derive_flags_scalars_options_enums_objects() {
 }
 
 #[test]
+fn derive_flags_over_a_flag_with_attachments() {
+    // `theme` is marked `attachments` in the lock: a `String` reads its key as any string flag;
+    // any other type asks the compiler which part it reads (`<T>::__FLAGS_READS`), and the two
+    // fields are asserted to read different parts.
+    let input = quote! {
+        #[flags(schema = "../tests/fixtures/flipt.lock.json")]
+        struct Checkout {
+            #[flags(key = "theme")]
+            palette: Palette,
+            #[flags(key = "theme")]
+            theme_key: String,
+        }
+    };
+    insta::assert_snapshot!(pretty(flags_codegen::derive_flags(input)));
+}
+
+#[test]
 fn derive_flags_with_a_renamed_crate() {
     let input = quote! {
         #[flags(schema = "tests/fixtures/flags.json", crate = "my_flags")]

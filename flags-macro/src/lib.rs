@@ -36,7 +36,28 @@ use proc_macro::TokenStream;
 /// | float | `f64`, `f32` |
 /// | string | `String`, `Arc<str>`, `Box<str>`; an enum deriving `FlagVariant` (checked both ways) |
 /// | object | any type deriving `serde::Deserialize` and `Clone` (and `Default`, unless the field has a `default`); `serde_json::Value` |
+/// | string with attachments (`"attachments": true` in the lock: a Flipt variant flag whose variants carry attachments) | for the variant key, as a string flag; for the attachment, as an object flag (`Default`, or the field's `default`, when the variant served has none) |
 /// | any | `Option<T>` of the above: `None` when the flag defers to the code default |
+///
+/// A flag with attachments may be read by two fields, one for its key and one for its
+/// attachment (checked: a third field, or two fields reading the same part, do not compile):
+///
+/// ```
+/// #[derive(Clone, Default, serde::Deserialize)]
+/// struct Palette {
+///     background: String,
+/// }
+///
+/// #[derive(flags::Flags)]
+/// #[flags(schema = "../examples/flipt.json")] // a Flipt namespace snapshot
+/// struct Shop {
+///     #[flags(key = "theme")]
+///     palette: Palette,   // a type deriving `serde::Deserialize`: the attachment
+///     #[flags(key = "theme")]
+///     theme: String,      // or an enum deriving `FlagVariant`: the variant key
+/// }
+/// # fn main() {}
+/// ```
 ///
 /// # Attributes
 ///

@@ -241,7 +241,13 @@ const fn check_integer<T: IntegerFlag>(checks: IntegerChecks) {
 
 /// Panics, at compile time, when the enum `T` misses a value of the flag, or has one it lacks.
 const fn check_variants<T: StringFlag>(checks: VariantChecks) {
-    if checks.values.is_empty() || str_eq(T::FLAG, checks.flag) {
+    check_values(T::VALUES, T::CLOSED, T::FLAG, checks);
+}
+
+/// [`check_variants`] for a type whose values are `values` (all the values a string can be,
+/// unless `closed`), derived against `flag`.
+const fn check_values(values: &[&str], closed: bool, flag: &str, checks: VariantChecks) {
+    if checks.values.is_empty() || str_eq(flag, checks.flag) {
         // Plain strings read anything; an enum derived against this very flag was checked by
         // its own derive, at its variants.
         return;
@@ -249,17 +255,17 @@ const fn check_variants<T: StringFlag>(checks: VariantChecks) {
     let mut i = 0;
     while i < checks.values.len() {
         let (value, message) = checks.values[i];
-        if T::CLOSED && !contains(T::VALUES, value) {
+        if closed && !contains(values, value) {
             panic!("{}", message);
         }
         i += 1;
     }
     let mut i = 0;
-    while i < T::VALUES.len() {
+    while i < values.len() {
         let mut known = false;
         let mut j = 0;
         while j < checks.values.len() {
-            if str_eq(checks.values[j].0, T::VALUES[i]) {
+            if str_eq(checks.values[j].0, values[i]) {
                 known = true;
             }
             j += 1;
@@ -372,6 +378,162 @@ pub const fn string_key_optional<T: StringFlag>(
 
 /// The key of an `Option` object field.
 pub const fn object_key_optional<T: ObjectFlag>(key: &'static str) -> FlagKey<Option<T>> {
+    FlagKey::from_fn(key, none::<T>)
+}
+
+// A string flag whose variants carry attachments (`Flag::attachments`: Flipt's variant flags)
+// is read by a field of its key (`String`, a `FlagVariant` enum) or of its attachment (a serde
+// type). The derive sorts out `String`, `Arc<str>`, `Box<str>` and the scalars by their names;
+// for any other type it asks the type with `<T>::__FLAGS_READS`: the `FlagVariant` derive
+// gives its enums an inherent constant of type `ReadsKey`, which takes precedence over the
+// trait constant every type has, of type `ReadsAttachment`. The constructors below take that
+// value, and the trait `VariantField` (its two blanket impls do not overlap: one per part)
+// turns it into the bounds and the default of the part read.
+
+/// The part of a variant a `FlagVariant` enum reads: its key.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadsKey;
+
+/// The part of a variant any other type reads: its attachment.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadsAttachment;
+
+/// Gives every type the constant `__FLAGS_READS`: the attachment. Enums deriving `FlagVariant`
+/// have an inherent one, the key, which `<T>::__FLAGS_READS` finds first.
+pub trait ReadsAttachmentUnlessKey {
+    /// The attachment.
+    const __FLAGS_READS: ReadsAttachment = ReadsAttachment;
+}
+
+impl<T: ?Sized> ReadsAttachmentUnlessKey for T {}
+
+/// Types that can read a part `P` of the variants of a flag with attachments: the key for
+/// string types (`P` = [`ReadsKey`]), the attachment for any serde type ([`ReadsAttachment`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot read a variant of a flag with attachments",
+    label = "this field reads a variant's key or its attachment",
+    note = "declare the field as `String` or an enum deriving `FlagVariant` for the key, or as a type deriving `serde::Deserialize` for the attachment"
+)]
+pub trait VariantField<P>: FlagValue {
+    /// Whether the type reads the key.
+    const READS_KEY: bool;
+    /// For the key: [`StringFlag::VALUES`].
+    const VALUES: &'static [&'static str];
+    /// For the key: [`StringFlag::CLOSED`].
+    const CLOSED: bool;
+    /// For the key: [`StringFlag::FLAG`].
+    const FLAG: &'static str;
+    /// For the key: the value of a variant key written as the default; `None` for the
+    /// attachment.
+    const FROM_KEY: Option<fn(SchemaDefault) -> Self>;
+}
+
+impl<T: StringFlag> VariantField<ReadsKey> for T {
+    const READS_KEY: bool = true;
+    const VALUES: &'static [&'static str] = T::VALUES;
+    const CLOSED: bool = T::CLOSED;
+    const FLAG: &'static str = T::FLAG;
+    const FROM_KEY: Option<fn(SchemaDefault) -> T> = Some(convert_string::<T>);
+}
+
+impl<T: ObjectFlag> VariantField<ReadsAttachment> for T {
+    const READS_KEY: bool = false;
+    const VALUES: &'static [&'static str] = &[];
+    const CLOSED: bool = false;
+    const FLAG: &'static str = "";
+    const FROM_KEY: Option<fn(SchemaDefault) -> T> = None;
+}
+
+/// Types reading a part `P` of the variants of a flag with attachments that have a default
+/// without one written in code: the key, the schema's default variant; the attachment,
+/// `Default::default()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no default to fall back on",
+    label = "this field reads the attachment of a variant, which a variant may not have",
+    note = "derive or implement `Default` for it, give a default with `#[flags(default = ...)]`, or declare the field as an `Option`"
+)]
+pub trait VariantDefault<P>: VariantField<P> {
+    /// The default, from the schema's default variant key.
+    const DEFAULT: fn(SchemaDefault) -> Self;
+}
+
+impl<T: StringFlag> VariantDefault<ReadsKey> for T {
+    const DEFAULT: fn(SchemaDefault) -> T = convert_string::<T>;
+}
+
+impl<T: ObjectFlag + Default> VariantDefault<ReadsAttachment> for T {
+    const DEFAULT: fn(SchemaDefault) -> T = default_of::<T>;
+}
+
+fn default_of<T: Default>(_: SchemaDefault) -> T {
+    T::default()
+}
+
+/// Whether `T` reads the key of a variant (`part` is `<T>::__FLAGS_READS`): the derive asserts
+/// that two fields reading one flag read different parts.
+pub const fn reads_key<T: VariantField<P>, P: Copy>(part: P) -> bool {
+    let _ = part;
+    T::READS_KEY
+}
+
+/// The key of a field of a flag with attachments (`part` is `<T>::__FLAGS_READS`), without a
+/// default in code: the key's default is the schema's default variant (`missing` is the
+/// message when there is none), the attachment's `Default::default()`.
+pub const fn variant_key<T: VariantDefault<P>, P: Copy>(
+    key: &'static str,
+    part: P,
+    default: Option<&'static str>,
+    checks: VariantChecks,
+    missing: &'static str,
+) -> FlagKey<T> {
+    let _ = part;
+    check_values(T::VALUES, T::CLOSED, T::FLAG, checks);
+    let default = match default {
+        Some(default) => default,
+        None if T::READS_KEY => panic!("{}", missing),
+        None => "",
+    };
+    FlagKey::from_schema(key, SchemaDefault::Str(default), T::DEFAULT)
+}
+
+/// The key of a field of a flag with attachments whose default is a variant key written in
+/// code; `not_a_key` is the message when the field reads the attachment.
+pub const fn variant_key_literal<T: VariantField<P>, P: Copy>(
+    key: &'static str,
+    part: P,
+    default: &'static str,
+    checks: VariantChecks,
+    not_a_key: &'static str,
+) -> FlagKey<T> {
+    let _ = part;
+    check_values(T::VALUES, T::CLOSED, T::FLAG, checks);
+    match T::FROM_KEY {
+        Some(convert) => FlagKey::from_schema(key, SchemaDefault::Str(default), convert),
+        None => panic!("{}", not_a_key),
+    }
+}
+
+/// The key of a field of a flag with attachments with a default written in code.
+pub const fn variant_key_with<T: VariantField<P>, P: Copy>(
+    key: &'static str,
+    part: P,
+    default: fn() -> T,
+    checks: VariantChecks,
+) -> FlagKey<T> {
+    let _ = part;
+    check_values(T::VALUES, T::CLOSED, T::FLAG, checks);
+    FlagKey::from_fn(key, default)
+}
+
+/// The key of an `Option` field of a flag with attachments: `None` when the flag defers to the
+/// code default, or, for the attachment, when the variant served has none.
+pub const fn variant_key_optional<T: VariantField<P>, P: Copy>(
+    key: &'static str,
+    part: P,
+    checks: VariantChecks,
+) -> FlagKey<Option<T>> {
+    let _ = part;
+    check_values(T::VALUES, T::CLOSED, T::FLAG, checks);
     FlagKey::from_fn(key, none::<T>)
 }
 

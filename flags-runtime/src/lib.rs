@@ -42,7 +42,9 @@ pub use context::Context;
 pub use details::{
     ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
 };
-pub use engine::{Budget, CompileError, EngineOptions, FractionalVersion, MissingRolloutKey};
+pub use engine::{
+    Budget, Clock, CompileError, EngineOptions, FractionalVersion, MissingRolloutKey,
+};
 pub use error::{Error, LoadProblem};
 pub use events::{
     EventDetails, Events, Handler, HandlerId, LoadWarning, ProviderEvent, ProviderStatus,

@@ -2,8 +2,8 @@
 //! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
 //! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
 //! zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
-//! static boolean flag), and a scalar read answered by the cache of a per-evaluation remote
-//! provider (feature `http`).
+//! static boolean flag), GO Feature Flag's (also with a remote fallback configured), and a
+//! scalar read answered by the cache of a per-evaluation remote provider (feature `http`).
 //!
 //! A counting global allocator wraps the system allocator and counts only on the thread that
 //! turned counting on, so the test harness's other threads do not disturb the count. The file
@@ -321,7 +321,10 @@ fn scalar_evaluation_does_not_allocate() {
     assert_eq!(n, 0, "in-memory `value` allocated {n} times");
 
     flipt_reads_do_not_allocate();
+    gofeatureflag_reads_do_not_allocate();
 
+    #[cfg(feature = "http")]
+    gofeatureflag_reads_with_a_remote_fallback_do_not_allocate();
     #[cfg(feature = "http")]
     remote_cache_hits_do_not_allocate(&ctx);
     #[cfg(feature = "http")]
@@ -407,6 +410,145 @@ fn flipt_reads_do_not_allocate() {
         count
     });
     assert_eq!(n, 0, "1000 rounds of Flipt reads allocated {n} times");
+}
+
+/// GO Feature Flag's dialect, from a flag file as users write it: a static flag, a one-clause
+/// query rule (matching, not matching, against upper case), a 50/50 percentage and a flag
+/// whose answer depends on "now" read as an integer.
+fn gofeatureflag_reads_do_not_allocate() {
+    let file = serde_json::json!({
+        "static": { "variations": { "on": true, "off": false }, "defaultRule": { "variation": "on" } },
+        "staff": {
+            "variations": { "on": true, "off": false },
+            "targeting": [{ "name": "staff", "query": "email ew \"@example.com\"", "variation": "on" }],
+            "defaultRule": { "variation": "off" }
+        },
+        "half": {
+            "variations": { "on": true, "off": false },
+            "defaultRule": { "percentage": { "on": 50, "off": 50 } }
+        },
+        "limit": {
+            "variations": { "small": 10, "large": 100 },
+            "defaultRule": { "progressiveRollout": {
+                "initial": { "variation": "small", "date": "2025-01-01T00:00:00Z" },
+                "end": { "variation": "large", "date": "2025-02-01T00:00:00Z" } } }
+        }
+    });
+    let client = Client::builder()
+        .in_process(source::json(file.to_string()).format(flags_runtime::Format::GoFeatureFlag))
+        .build()
+        .unwrap();
+    let fixed = FlagKey::<bool>::new("static", false);
+    let staff = FlagKey::<bool>::new("staff", false);
+    let half = FlagKey::<bool>::new("half", false);
+    let limit = FlagKey::<i64>::new("limit", 0);
+    let ada = Context::new("user-1").with("email", "ada@example.com");
+    let upper = Context::new("user-2").with("email", "BOB@EXAMPLE.COM");
+    let other = Context::new("user-3").with("email", "eve@elsewhere.org");
+    assert_eq!(client.details(&fixed, &ada).reason, Reason::Static);
+    assert!(client.value(&staff, &ada) && client.value(&staff, &upper));
+    assert!(!client.value(&staff, &other));
+    assert_eq!(client.details(&half, &ada).reason, Reason::Split);
+    assert_eq!(client.value(&limit, &ada), 100);
+    for (name, n) in [
+        ("a static flag", allocations(|| client.value(&fixed, &ada))),
+        (
+            "a query rule, matching",
+            allocations(|| client.value(&staff, &ada)),
+        ),
+        (
+            "a query rule, upper case",
+            allocations(|| client.value(&staff, &upper)),
+        ),
+        (
+            "a query rule, not matching",
+            allocations(|| client.value(&staff, &other)),
+        ),
+        (
+            "a 50/50 percentage",
+            allocations(|| client.value(&half, &ada)),
+        ),
+        (
+            "a progressive rollout",
+            allocations(|| client.value(&limit, &ada)),
+        ),
+    ] {
+        assert_eq!(n, 0, "GO Feature Flag: {name} allocated {n} times");
+    }
+}
+
+/// GO Feature Flag's relay source with a remote fallback, whose configuration holds a flag the
+/// engine cannot read: reads of the healthy flags (a static flag, a query rule, a percentage)
+/// allocate nothing and never ask the fallback.
+#[cfg(feature = "http")]
+fn gofeatureflag_reads_with_a_remote_fallback_do_not_allocate() {
+    use std::time::Duration;
+
+    use flags_test_support::fault::{FaultServer, Reply};
+
+    let server = FaultServer::start();
+    let configuration = serde_json::json!({ "flags": {
+        "static": { "variations": { "on": true, "off": false }, "defaultRule": { "variation": "on" } },
+        "staff": {
+            "variations": { "on": true, "off": false },
+            "targeting": [{ "query": "email ew \"@example.com\"", "variation": "on" }],
+            "defaultRule": { "variation": "off" }
+        },
+        "half": {
+            "variations": { "on": true, "off": false },
+            "defaultRule": { "percentage": { "on": 50, "off": 50 } }
+        },
+        "broken": { "variations": { "on": true }, "disable": "maybe" }
+    } });
+    server.route(
+        "POST",
+        "/v1/flag/configuration",
+        Reply::json(&configuration.to_string()),
+    );
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags/broken",
+        Reply::json(r#"{"key":"broken","value":true,"reason":"STATIC","variant":"on"}"#),
+    );
+    let client = Client::builder()
+        .in_process(
+            source::go_feature_flag(server.url(""))
+                .interval(Duration::from_secs(3600))
+                .remote_fallback(flags_runtime::remote::ofrep(server.url(""))),
+        )
+        .build()
+        .unwrap();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let fixed = FlagKey::<bool>::new("static", false);
+    let staff = FlagKey::<bool>::new("staff", false);
+    let half = FlagKey::<bool>::new("half", false);
+    let ada = Context::new("user-1").with("email", "ada@example.com");
+    assert_eq!(client.details(&fixed, &ada).reason, Reason::Static);
+    assert!(client.value(&staff, &ada));
+    assert_eq!(client.details(&half, &ada).reason, Reason::Split);
+    let n = allocations(|| {
+        let mut count = 0;
+        for _ in 0..1000 {
+            count += usize::from(client.value(&fixed, &ada));
+            count +=
+                usize::from(client.value(&staff, &ada)) + usize::from(client.value(&half, &ada));
+        }
+        count
+    });
+    assert_eq!(
+        n, 0,
+        "1000 rounds of GO Feature Flag reads with a remote fallback allocated {n} times"
+    );
+    assert_eq!(
+        server.count_path("/ofrep"),
+        0,
+        "a healthy flag asked the fallback"
+    );
+    assert_eq!(
+        client.remote_fallback_stats().map(|s| s.reads),
+        Some(0),
+        "a healthy flag reached the fallback"
+    );
 }
 
 /// An OFREP client in bulk mode: once the evaluation is held, scalar reads and a struct of

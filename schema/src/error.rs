@@ -31,6 +31,20 @@ pub enum Error {
         /// 1-based column; 0 when unknown.
         column: usize,
     },
+    /// The input is not valid YAML or TOML (a GO Feature Flag flag file).
+    #[error("`{origin}` is not valid {language}: {message}{}", position(.line, .column))]
+    Syntax {
+        /// The file or input name.
+        origin: String,
+        /// `YAML`, `TOML` (or `JSON`, for JSON read as a flag file without those features).
+        language: &'static str,
+        /// The reader's message, without position.
+        message: String,
+        /// 1-based line; 0 when unknown.
+        line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
+    },
     /// One flag is invalid.
     #[error("`{origin}`: flag `{flag}`: {problem}")]
     Flag {
@@ -123,6 +137,17 @@ impl std::fmt::Display for WithoutOrigin<'_> {
                 column,
                 ..
             } => write!(f, "not valid JSON: {message}{}", position(line, column)),
+            Error::Syntax {
+                language,
+                message,
+                line,
+                column,
+                ..
+            } => write!(
+                f,
+                "not valid {language}: {message}{}",
+                position(line, column)
+            ),
             Error::Flag { flag, problem, .. } => write!(f, "flag `{flag}`: {problem}"),
             Error::Document { problem, .. } => write!(f, "{problem}"),
             // The path read is part of the message, not a name put in front of it.
@@ -387,7 +412,7 @@ fn position(line: &usize, column: &usize) -> String {
 }
 
 /// "a boolean", "an integer", ...
-fn with_article(flag_type: FlagType) -> String {
+pub(crate) fn with_article(flag_type: FlagType) -> String {
     match flag_type {
         FlagType::Integer | FlagType::Object => format!("an {flag_type}"),
         _ => format!("a {flag_type}"),

@@ -48,6 +48,7 @@ mod findings;
 pub mod flagd;
 pub mod flagship;
 pub mod flipt;
+pub mod gofeatureflag;
 mod import;
 mod limits;
 mod manifest;
@@ -55,8 +56,8 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, gofeatureflag, import, import_as, import_str, load_as, load_str, ofrep,
-    openfeature_api, openfeature_cli, parse_str, read,
+    Format, Loaded, import, import_as, import_str, load_as, load_str, ofrep, openfeature_api,
+    openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{
@@ -96,8 +97,8 @@ pub fn json_schema() -> String {
 }
 
 /// The lint of every flag's targeting rule, each by its dialect's grammar
-/// ([`flagd::lint`], [`flagship::lint`], [`flipt::lint`]): what loads but does not do what it
-/// seems to.
+/// ([`flagd::lint`], [`flagship::lint`], [`flipt::lint`], [`gofeatureflag::lint`]): what loads
+/// but does not do what it seems to.
 ///
 /// ```
 /// let manifest = flags_schema::import_str(
@@ -112,5 +113,6 @@ pub fn lint(manifest: &Manifest) -> Vec<Warning> {
     let mut warnings = flagd::lint(manifest);
     warnings.extend(flagship::lint(manifest));
     warnings.extend(flipt::lint(manifest));
+    warnings.extend(gofeatureflag::lint(manifest));
     warnings
 }

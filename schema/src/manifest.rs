@@ -260,6 +260,15 @@ pub struct Flag {
     pub default_variant: Option<String>,
     /// The values the flag can take, by variant name.
     pub variants: BTreeMap<String, Value>,
+    /// The flag's variants carry attachments: besides the flag's value (a string, the variant
+    /// key), a variant may serve a structured value, which a read as a structured type (a
+    /// struct, a map, `serde_json::Value`) gets. Set by the Flipt importer for a variant flag
+    /// with at least one attachment; `#[derive(Flags)]` then takes a field of a serde type for
+    /// the flag besides its key field. Only on string flags; in the lock, `"attachments": true`,
+    /// absent when `false`. Named after Flipt's attachments; a marker beside the type rather
+    /// than a type of its own, so that the flag's value stays its key for every reader, and
+    /// optional, so that locks written before it read as they did.
+    pub attachments: bool,
     /// What the flag is for; becomes the doc comment of generated code.
     pub description: Option<String>,
     /// The flag is on its way out: generated code marks it `#[deprecated]`.
@@ -296,6 +305,11 @@ struct FlagRepr {
         schemars(with = "BTreeMap<String, serde_json::Value>")
     )]
     variants: BTreeMap<String, Value>,
+    /// The variants carry attachments: besides the variant key, the flag's value, a variant
+    /// may serve a structured value, which a read as a structured type gets (Flipt's variant
+    /// flags). Only on string flags; absent when `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    attachments: bool,
     /// What the flag is for; becomes the doc comment of generated code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
@@ -338,6 +352,7 @@ impl TryFrom<FlagRepr> for Flag {
             default: repr.default,
             default_variant: repr.default_variant,
             variants: repr.variants,
+            attachments: repr.attachments,
             description: repr.description,
             deprecated: repr.deprecated,
             state: repr.state,
@@ -358,6 +373,7 @@ impl From<Flag> for FlagRepr {
             default: flag.default,
             default_variant: flag.default_variant,
             variants: flag.variants,
+            attachments: flag.attachments,
             description: flag.description,
             deprecated: flag.deprecated,
             state: flag.state,
@@ -721,6 +737,7 @@ impl Flag {
             default,
             default_variant: None,
             variants: BTreeMap::new(),
+            attachments: false,
             description: None,
             deprecated: false,
             state: FlagState::Enabled,
@@ -737,6 +754,17 @@ impl Flag {
     fn validate(&self, key: &str) -> Result<(), Problem> {
         if key.is_empty() {
             return Err(Problem::EmptyKey);
+        }
+        if self.attachments && self.flag_type != FlagType::String {
+            return Err(Problem::InvalidField {
+                field: "attachments".to_owned(),
+                expected: "absent on a flag that is not a string flag (attachments come with \
+                           variant keys)",
+                found: format!(
+                    "`true` on {} flag",
+                    crate::error::with_article(self.flag_type)
+                ),
+            });
         }
         for (name, value) in &self.variants {
             if !self.flag_type.accepts(value) {

@@ -296,3 +296,45 @@ fn the_dialect_of_targeting() {
     let alone = lock(json!({ "type": "boolean", "dialect": "flagd" }));
     assert!(Manifest::from_lock_str(&alone, "flags.lock.json").is_ok());
 }
+
+/// `attachments`: optional (older locks read as before), written only when set, kept through
+/// a round trip, part of the content hash, and only on string flags.
+#[test]
+fn the_attachments_marker() {
+    let lock = |flag: Value| {
+        json!({ "formatVersion": FORMAT_VERSION, "flags": { "theme": flag } }).to_string()
+    };
+    let without = lock(json!({ "type": "string", "default": "light",
+                               "defaultVariant": "light", "variants": { "light": "light" } }));
+    let plain = Manifest::from_lock_str(&without, "flags.lock.json").unwrap();
+    assert!(!plain.flags["theme"].attachments);
+    assert!(!plain.to_lock_string().contains("attachments"));
+
+    let with = lock(
+        json!({ "type": "string", "default": "light", "defaultVariant": "light",
+                            "variants": { "light": "light" }, "attachments": true }),
+    );
+    let marked = Manifest::from_lock_str(&with, "flags.lock.json").unwrap();
+    assert!(marked.flags["theme"].attachments);
+    let text = marked.to_lock_string();
+    assert!(text.contains("\"attachments\": true"), "{text}");
+    assert_eq!(
+        Manifest::from_lock_str(&text, "flags.lock.json").unwrap(),
+        marked
+    );
+    assert_ne!(marked.compute_hash(), plain.compute_hash());
+    // `false` written out reads as absent, and is left out again.
+    let explicit = without.replace("\"type\"", "\"attachments\":false,\"type\"");
+    let read = Manifest::from_lock_str(&explicit, "flags.lock.json").unwrap();
+    assert_eq!(read, plain);
+
+    let boolean = lock(json!({ "type": "boolean", "default": true, "attachments": true }));
+    let error = Manifest::from_lock_str(&boolean, "flags.lock.json").unwrap_err();
+    assert_eq!(error.flag_key(), Some("theme"));
+    assert!(
+        error
+            .to_string()
+            .contains("field `attachments` must be absent on a flag that is not a string flag"),
+        "{error}"
+    );
+}

@@ -236,6 +236,8 @@ fn flipt_snapshot() {
         json!({ "light": "light", "dark": "dark", "high-contrast": "high-contrast" }),
     );
     theme.description = Some("The colour scheme of the storefront".into());
+    // Its variants carry attachments.
+    theme.attachments = true;
     expected.insert("theme", theme);
     // No type: a variant flag; no default variant: the code default applies.
     expected.insert(

@@ -340,9 +340,7 @@ impl Client {
     #[inline]
     fn with_view<R>(&self, f: impl FnOnce(View<'_>) -> R) -> R {
         match &*self.inner {
-            Backend::InProcess(provider) => {
-                provider.with_snapshot(|s| f(View::Provider(crate::provider::View::snapshot(s))))
-            }
+            Backend::InProcess(provider) => provider.with_view(|view| f(View::Provider(view))),
             #[cfg(feature = "http")]
             Backend::Remote(provider) => provider.with_view(|view| f(View::Provider(view))),
             Backend::Provider(provider) => {
@@ -680,6 +678,18 @@ impl Client {
     /// Removes a handler added with [`Client::on`]; `false` when it was not registered.
     pub fn remove_handler(&self, id: HandlerId) -> bool {
         self.inner.events().remove_handler(id)
+    }
+
+    /// What the remote fallback of the client's in-process source did so far (see
+    /// [`GoFeatureFlagSource::remote_fallback`](crate::source::GoFeatureFlagSource::remote_fallback)):
+    /// reads of flags the engine cannot compile, those answered remotely, requests sent,
+    /// failed and over the rate limit. `None` without a remote fallback.
+    #[cfg(feature = "http")]
+    pub fn remote_fallback_stats(&self) -> Option<crate::remote::FallbackStats> {
+        match &*self.inner {
+            Backend::InProcess(provider) => provider.fallback_stats(),
+            _ => None,
+        }
     }
 
     /// The number of flags in the current configuration (set flags, for a test client).

@@ -15,6 +15,7 @@
 //! | `rule.rs` | the seam to the rule dialects: [`CompiledRule`](rule::CompiledRule), one variant per dialect |
 //! | `flagd/` | flagd's dialect (JSON Logic and flagd's operators): compiler and evaluator |
 //! | `flagship/` | Cloudflare Flagship's rules: compiler and evaluator |
+//! | `gofeatureflag/` | GO Feature Flag's flags (query language, splits, scheduled rollouts): compiler and evaluator |
 //! | `murmur3.rs`, `js_number.rs` | what dialects share: the seeded MurmurHash3, JavaScript's number text |
 //! | `flipt/` | Flipt's dialect (a namespace snapshot's rules and rollouts): compiler and evaluator |
 //!
@@ -55,6 +56,7 @@
 mod flagd;
 mod flagship;
 mod flipt;
+mod gofeatureflag;
 mod js_number;
 mod murmur3;
 mod options;
@@ -65,7 +67,7 @@ mod table;
 mod value;
 
 pub use flagship::MissingRolloutKey;
-pub use options::{Budget, EngineOptions, FractionalVersion};
+pub use options::{Budget, Clock, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
 pub(crate) use outcome::{
     Meta, Outcome, ReasonCode, Resolved, Served, WholeRule, next_generation, type_mismatch,

@@ -19,6 +19,30 @@ pub struct EngineOptions {
     pub budget: Budget,
     /// What a Flagship rollout does with a context that lacks the attribute it buckets by.
     pub missing_rollout_key: MissingRolloutKey,
+    /// Where "now" comes from for the rules that depend on time (GO Feature Flag's scheduled
+    /// and progressive rollouts, experimentation windows), read once per evaluation when the
+    /// context does not say (`gofeatureflag.currentDateTime`).
+    pub clock: Clock,
+}
+
+/// Where the engine reads "now".
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use flags_runtime::{Clock, EngineOptions};
+/// let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+/// let options = EngineOptions::default().with_clock(Clock::Fixed(at));
+/// assert_eq!(options.clock, Clock::Fixed(at));
+/// assert_eq!(EngineOptions::default().clock, Clock::System);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Clock {
+    /// The system's wall clock.
+    #[default]
+    System,
+    /// Always this instant (for tests and replays).
+    Fixed(std::time::SystemTime),
 }
 
 impl EngineOptions {
@@ -34,6 +58,13 @@ impl EngineOptions {
     #[must_use]
     pub fn with_missing_rollout_key(mut self, missing: MissingRolloutKey) -> EngineOptions {
         self.missing_rollout_key = missing;
+        self
+    }
+
+    /// The options with the clock set (see [`Clock`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> EngineOptions {
+        self.clock = clock;
         self
     }
 

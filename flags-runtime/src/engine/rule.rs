@@ -16,10 +16,12 @@ use flags_schema::{Dialect, Manifest, Targeting};
 use super::flagd;
 use super::flagship;
 use super::flipt;
+use super::gofeatureflag;
 use super::outcome::{Resolved, RuleFailure, Served, WholeRule};
+use super::value::CompiledValue;
 use super::{EngineOptions, ReasonCode};
 use crate::context::Context;
-use crate::details::FlagMetadata;
+use crate::details::{ErrorCode, FlagMetadata};
 use crate::flag_value::{Decoders, ObjectValue};
 
 /// A targeting rule, compiled by its dialect's compiler.
@@ -29,6 +31,8 @@ pub(crate) enum CompiledRule {
     Flagd(flagd::Rule),
     /// Cloudflare Flagship's rules.
     Flagship(flagship::Rules),
+    /// A GO Feature Flag flag: its rules, default rule and scheduled steps.
+    GoFeatureFlag(Box<gofeatureflag::Flag>),
 }
 
 /// What a rule chose.
@@ -39,6 +43,20 @@ pub(crate) enum Choice<'r> {
     /// The part of the rule the evaluation reached is malformed: the flag answers
     /// `PARSE_ERROR`, for this reason.
     Malformed(&'r str),
+    /// The caller's default, successfully, for this reason (GO Feature Flag: a disabled flag,
+    /// a variation without value).
+    CodeDefault(ReasonCode),
+    /// The caller's default with this error code and message.
+    Failed(ErrorCode, &'static str),
+}
+
+/// What a rule that answers more than a variant name adds to its choice (GO Feature Flag's):
+/// the metadata of the rule that chose, and the variant's value (a scheduled step may change
+/// it), so that the variant need not be looked up by name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Own<'r> {
+    pub(crate) metadata: &'r FlagMetadata,
+    pub(crate) value: Option<&'r (Arc<str>, CompiledValue)>,
 }
 
 /// A rule that decides the whole read of its flag, whatever the flag's state: Flipt's, whose
@@ -78,6 +96,13 @@ impl FlagRule {
 pub(crate) enum Compiled {
     Rule(CompiledRule),
     Flag(FlagRule),
+    /// A rule that always serves this variant, with this metadata (a GO Feature Flag flag
+    /// with a default rule only): served as a static flag.
+    Fixed {
+        variant: Arc<str>,
+        value: CompiledValue,
+        metadata: FlagMetadata,
+    },
 }
 
 /// What the rules of one configuration share while they compile, per dialect (flagd's: the
@@ -97,7 +122,7 @@ impl<'e> RuleCompiler<'e> {
     /// Whether rules of `dialect` are compiled for disabled flags too (they decide what a
     /// disabled flag serves).
     pub(crate) fn decides_disabled(dialect: Dialect) -> bool {
-        dialect == Dialect::Flipt
+        matches!(dialect, Dialect::Flipt | Dialect::GoFeatureFlag)
     }
 
     /// Compiles the targeting of flag `key` (with its `variants` and `metadata`). `Ok(None)`
@@ -126,6 +151,18 @@ impl<'e> RuleCompiler<'e> {
             }),
             Dialect::Flipt => flipt::Flag::compile(&targeting.rule, key, metadata, decoders)
                 .map(|flag| Some(Compiled::Flag(FlagRule::Flipt(flag)))),
+            Dialect::GoFeatureFlag => {
+                gofeatureflag::compile(key, &targeting.rule, options, decoders).map(|flag| {
+                    Some(match flag.constant() {
+                        Some(((variant, value), metadata)) => Compiled::Fixed {
+                            variant: variant.clone(),
+                            value: value.clone(),
+                            metadata: metadata.clone(),
+                        },
+                        None => Compiled::Rule(CompiledRule::GoFeatureFlag(Box::new(flag))),
+                    })
+                })
+            }
             other => Err(format!(
                 "it is written in `{other}`, which this version of the engine cannot evaluate"
             )),
@@ -135,33 +172,58 @@ impl<'e> RuleCompiler<'e> {
 
 impl CompiledRule {
     /// Runs the rule for `flag_key` and `ctx`: `Ok(None)` when it decides nothing (the flag
-    /// serves its default), else `choose` of what it picks.
+    /// serves its default), else `choose` of what it picks, with the metadata of the rule that
+    /// picked when it has its own (GO Feature Flag's `evaluatedRuleName`).
     #[inline]
-    pub(crate) fn evaluate<R>(
-        &self,
+    pub(crate) fn evaluate<'r, R>(
+        &'r self,
         flag_key: &str,
         ctx: &Context,
         options: &EngineOptions,
-        choose: impl FnOnce(Choice<'_>) -> R,
+        choose: impl FnOnce(Choice<'_>, Option<Own<'r>>) -> R,
     ) -> Result<Option<R>, RuleFailure> {
         match self {
             CompiledRule::Flagd(rule) => rule.choose(flag_key, ctx, options, |name| {
-                choose(Choice::Variant(name, ReasonCode::TargetingMatch))
+                choose(Choice::Variant(name, ReasonCode::TargetingMatch), None)
             }),
+            CompiledRule::GoFeatureFlag(flag) => {
+                let own = |metadata, value| Some(Own { metadata, value });
+                Ok(Some(match flag.decide(flag_key, ctx, options.clock) {
+                    gofeatureflag::Decision::Serve {
+                        value,
+                        reason,
+                        metadata,
+                    } => choose(
+                        Choice::Variant(&value.0, reason),
+                        own(metadata, Some(value)),
+                    ),
+                    gofeatureflag::Decision::CodeDefault { reason, metadata } => {
+                        choose(Choice::CodeDefault(reason), own(metadata, None))
+                    }
+                    gofeatureflag::Decision::Error {
+                        code,
+                        message,
+                        metadata,
+                    } => choose(Choice::Failed(code, message), own(metadata, None)),
+                }))
+            }
             CompiledRule::Flagship(rules) => Ok(rules
                 .decide(ctx, options.missing_rollout_key)
                 .map(|decision| {
-                    choose(match decision {
-                        flagship::Decision::Serve { variation, split } => Choice::Variant(
-                            variation,
-                            if split {
-                                ReasonCode::Split
-                            } else {
-                                ReasonCode::TargetingMatch
-                            },
-                        ),
-                        flagship::Decision::Malformed(why) => Choice::Malformed(why),
-                    })
+                    choose(
+                        match decision {
+                            flagship::Decision::Serve { variation, split } => Choice::Variant(
+                                variation,
+                                if split {
+                                    ReasonCode::Split
+                                } else {
+                                    ReasonCode::TargetingMatch
+                                },
+                            ),
+                            flagship::Decision::Malformed(why) => Choice::Malformed(why),
+                        },
+                        None,
+                    )
                 })),
         }
     }

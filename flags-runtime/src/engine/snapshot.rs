@@ -149,9 +149,10 @@ impl Snapshot {
             };
             let mut metadata = manifest.metadata.clone();
             metadata.extend(flag.metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let metadata = FlagMetadata::new(metadata);
+            let mut metadata = FlagMetadata::new(metadata);
             // A disabled flag's rule is not compiled: it is never evaluated (but in a dialect
-            // whose rule decides what a disabled flag serves).
+            // whose rule decides what a disabled flag serves: Flipt's; GO Feature Flag's, where a
+            // scheduled step may enable a flag and a missing key is reported before `disable`).
             let decides_disabled = flag
                 .targeting
                 .as_ref()
@@ -170,6 +171,20 @@ impl Snapshot {
             };
             let answer = match (rule, fallback) {
                 (Ok(Some(Compiled::Flag(rule))), _) => Answer::Whole(Box::new(rule)),
+                (
+                    Ok(Some(Compiled::Fixed {
+                        variant,
+                        value,
+                        metadata: own,
+                    })),
+                    _,
+                ) => {
+                    metadata = own;
+                    Answer::Value {
+                        value,
+                        variant: Some(variant),
+                    }
+                }
                 _ if flag.state == FlagState::Disabled && !decides_disabled => {
                     Answer::CodeDefault(ReasonCode::Disabled)
                 }
@@ -291,6 +306,13 @@ impl Snapshot {
         self
     }
 
+    /// Whether `key` names a flag whose definition or rule could not be read or compiled (it
+    /// answers `PARSE_ERROR`): the flags a remote fallback answers. Off the path of reads.
+    pub(crate) fn cannot_compile<T>(&self, key: &FlagKey<T>) -> bool {
+        self.get(key.key(), key.hash(), key.slot())
+            .is_some_and(|flag| matches!(flag.answer, Answer::Invalid(_)))
+    }
+
     /// The reason a successful read from this snapshot reports for `code`.
     pub(crate) fn reason(&self, code: ReasonCode) -> crate::details::Reason {
         if self.stale && code != ReasonCode::Disabled {
@@ -350,7 +372,7 @@ impl Snapshot {
                 metadata: Meta::Flag(&self.set_metadata),
             };
         };
-        let metadata = Meta::Flag(&flag.metadata);
+        let mut metadata = Meta::Flag(&flag.metadata);
         let resolution = match &flag.answer {
             Answer::Value { value, variant } => Outcome::Value {
                 value: value.as_ref(),
@@ -358,7 +380,13 @@ impl Snapshot {
                 reason: ReasonCode::Static,
             },
             Answer::CodeDefault(reason) => Outcome::CodeDefault { reason: *reason },
-            Answer::Targeted(targeted) => self.evaluate(flag, targeted, ctx),
+            Answer::Targeted(targeted) => {
+                let (resolution, own) = self.evaluate(flag, targeted, ctx);
+                if let Some(own) = own {
+                    metadata = Meta::Flag(own);
+                }
+                resolution
+            }
             Answer::Whole(rule) => Outcome::Deferred(&**rule),
             Answer::Invalid(message) => Outcome::Error(EvaluationError::new(
                 ErrorCode::ParseError,
@@ -382,13 +410,28 @@ impl Snapshot {
         flag: &'s CompiledFlag,
         targeted: &'s Targeted,
         ctx: &Context,
-    ) -> Outcome<'s> {
+    ) -> (Outcome<'s>, Option<&'s FlagMetadata>) {
+        let mut own = None;
         let chosen = targeted
             .rule
-            .evaluate(&flag.key, ctx, &self.options, |choice| {
+            .evaluate(&flag.key, ctx, &self.options, |choice, extra| {
+                own = extra.map(|extra| extra.metadata);
                 let (name, reason) = match choice {
+                    Choice::Variant(_, reason)
+                        if let Some((variant, value)) = extra.and_then(|extra| extra.value) =>
+                    {
+                        return Outcome::Value {
+                            value: value.as_ref(),
+                            variant: Some(variant),
+                            reason,
+                        };
+                    }
                     Choice::Variant(name, reason) => (name, reason),
                     Choice::Malformed(why) => return malformed(flag, why),
+                    Choice::CodeDefault(reason) => return Outcome::CodeDefault { reason },
+                    Choice::Failed(code, message) => {
+                        return Outcome::Error(EvaluationError::new(code, message));
+                    }
                 };
                 match flag
                     .variants
@@ -411,7 +454,7 @@ impl Snapshot {
                     )),
                 }
             });
-        match chosen {
+        let resolution = match chosen {
             Ok(Some(resolution)) => resolution,
             Ok(None) => match &targeted.fallback {
                 Some((value, variant)) => Outcome::Value {
@@ -428,7 +471,8 @@ impl Snapshot {
                 ErrorCode::General,
                 format!("the targeting rule of flag `{}` failed: {reason}", flag.key),
             )),
-        }
+        };
+        (resolution, own)
     }
 }
 

@@ -28,6 +28,8 @@ pub(crate) const SHUTDOWN_BOUND: Duration = Duration::from_secs(1);
 /// Holds the current snapshot; swapped whole when a new configuration compiles.
 pub(crate) struct InProcess {
     shared: Arc<Shared>,
+    /// What answers the flags the engine cannot compile, if the source has one.
+    fallback: Option<Box<super::view::Fallback>>,
     /// The background thread keeping the configuration current, if any.
     worker: Mutex<Option<Worker>>,
 }
@@ -45,11 +47,19 @@ impl InProcess {
         source: Box<dyn Source>,
         engine: crate::engine::EngineOptions,
     ) -> Result<InProcess, Error> {
+        #[cfg_attr(not(feature = "http"), allow(unused_mut))]
         let Plan {
             describe,
             kind,
-            options,
+            mut options,
         } = source.plan()?;
+        #[cfg(feature = "http")]
+        let fallback = match options.remote_fallback.take() {
+            Some(plan) => Some(Box::new(plan.start(&describe)?)),
+            None => None,
+        };
+        #[cfg(not(feature = "http"))]
+        let fallback = None;
         let reload = match &kind {
             Kind::Inline(text) => Reload::Inline(text.clone()),
             Kind::File { path, .. } => Reload::File(path.clone()),
@@ -99,6 +109,7 @@ impl InProcess {
         };
         Ok(InProcess {
             shared,
+            fallback,
             worker: Mutex::new(worker),
         })
     }
@@ -127,6 +138,20 @@ impl InProcess {
             Ok(out) => out,
             Err(f) => f(&shared.snapshot.load()),
         }
+    }
+
+    /// Runs `f` on the view of the current snapshot (see [`InProcess::with_snapshot`]), with
+    /// the remote fallback, if any.
+    #[inline]
+    pub(crate) fn with_view<R>(&self, f: impl FnOnce(super::View<'_>) -> R) -> R {
+        let fallback = self.fallback.as_deref();
+        self.with_snapshot(|snapshot| f(super::View::snapshot(snapshot, fallback)))
+    }
+
+    /// What the remote fallback did so far; `None` without one.
+    #[cfg(feature = "http")]
+    pub(crate) fn fallback_stats(&self) -> Option<crate::remote::FallbackStats> {
+        self.fallback.as_ref().map(|fallback| fallback.stats())
     }
 
     /// Reloads the source now; on failure the current snapshot stays. A remote source is
@@ -250,6 +275,10 @@ impl InProcess {
         if let Some(worker) = self.lock_worker().take() {
             worker.stop(SHUTDOWN_BOUND);
         }
+        #[cfg(feature = "http")]
+        if let Some(fallback) = &self.fallback {
+            fallback.shutdown();
+        }
         shared.swap(Snapshot::gated(
             ErrorCode::ProviderNotReady,
             "the provider is shut down",
@@ -272,7 +301,7 @@ impl super::Provider for InProcess {
     }
 
     fn read(&self, read: &mut dyn FnMut(super::View<'_>)) {
-        self.with_snapshot(|snapshot| read(super::View::snapshot(snapshot)));
+        self.with_view(read);
     }
 
     fn describe(&self) -> String {

@@ -3,7 +3,8 @@
 //! current-thread tokio runtime.
 //!
 //! Each poll sends `If-None-Match` with the ETag of the configuration in use; `304` means
-//! nothing to do; a response without an ETag makes the next polls unconditional. The ETag of
+//! nothing to do (and is a protocol error in answer to an unconditional request); a response
+//! without an ETag makes the next polls unconditional. The ETag of
 //! a response is kept only once its configuration has been compiled and swapped in, so an
 //! invalid body is fetched (and rejected) again rather than skipped for good; a source that
 //! asks for it (Flipt's) forgets it after any failed poll. A poll still in flight when the
@@ -236,7 +237,7 @@ fn next_delay(config: &HttpConfig, retry_after: Option<Duration>) -> Duration {
         .max(retry_after.unwrap_or_default())
 }
 
-/// One poll: `GET` with `If-None-Match`, through the transport (its breaker, rate-limit
+/// One poll: `GET` (or `POST` with the config's JSON body) with `If-None-Match`, through the transport (its breaker, rate-limit
 /// window and deadline), with the headers factory's headers when there is one (over the
 /// token; `If-None-Match` stays the poll's). `origin` names the URL in messages.
 async fn fetch(
@@ -249,7 +250,11 @@ async fn fetch(
         message,
         retry_after: None,
     };
-    let mut request = Request::get(config.url.as_str());
+    let mut request = match &config.post_json {
+        Some(body) => Request::post_json(config.url.as_str(), body.clone()),
+        None => Request::get(config.url.as_str()),
+    };
+    let mut conditional = etag.is_some();
     if let Some(factory) = &config.headers_factory {
         // User code: a panic fails this poll, not the polling thread.
         let Ok(headers) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| factory()))
@@ -259,7 +264,9 @@ async fn fetch(
             ));
         };
         for (name, value) in headers {
-            if etag.is_none() || !name.eq_ignore_ascii_case("if-none-match") {
+            let validator = name.eq_ignore_ascii_case("if-none-match");
+            if etag.is_none() || !validator {
+                conditional |= validator;
                 request = request.header(name, value);
             }
         }
@@ -268,6 +275,10 @@ async fn fetch(
         request = request.header("if-none-match", etag);
     }
     match transport.send(request).await {
+        Ok(response) if response.is_not_modified() && !conditional => failed(format!(
+            "`{origin}` answered 304 Not Modified to a request without `If-None-Match`: a \
+             protocol error"
+        )),
         Ok(response) if response.is_not_modified() => Fetched::NotModified,
         Ok(response) if (200..300).contains(&response.status) => Fetched::Body {
             etag: response.etag().map(str::to_owned),

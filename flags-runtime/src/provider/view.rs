@@ -3,7 +3,7 @@
 //! nothing for scalars (the engine's snapshot, a remote provider's bulk evaluation or cache,
 //! in-memory flags, a test client's values); any other provider through [`Configuration`].
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,8 +26,9 @@ pub struct View<'a>(pub(crate) Kind<'a>);
 
 #[derive(Clone, Copy)]
 pub(crate) enum Kind<'a> {
-    /// The in-process engine's snapshot.
-    Snapshot(&'a Snapshot),
+    /// The in-process engine's snapshot, and what answers the flags it cannot compile, if
+    /// anything.
+    Snapshot(&'a Snapshot, Option<&'a Fallback>),
     Test(TestView<'a>),
     Memory(MemoryView<'a>),
     #[cfg(feature = "http")]
@@ -42,15 +43,15 @@ impl<'a> View<'a> {
         View(Kind::Configuration(configuration))
     }
 
-    pub(crate) fn snapshot(snapshot: &'a Snapshot) -> View<'a> {
-        View(Kind::Snapshot(snapshot))
+    pub(crate) fn snapshot(snapshot: &'a Snapshot, fallback: Option<&'a Fallback>) -> View<'a> {
+        View(Kind::Snapshot(snapshot, fallback))
     }
 
     /// The flag's value for `ctx`, or the key's default.
     #[inline]
     pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
         match self.0 {
-            Kind::Snapshot(snapshot) => snapshot_value(snapshot, key, ctx),
+            Kind::Snapshot(snapshot, fallback) => snapshot_value(snapshot, fallback, key, ctx),
             Kind::Test(values) => values.value(key),
             Kind::Memory(memory) => memory.details(key, ctx, false).0.value,
             #[cfg(feature = "http")]
@@ -70,7 +71,9 @@ impl<'a> View<'a> {
         dynamic: bool,
     ) -> (EvaluationDetails<T>, Option<Value>) {
         match self.0 {
-            Kind::Snapshot(snapshot) => snapshot_details(snapshot, key, ctx, dynamic),
+            Kind::Snapshot(snapshot, fallback) => {
+                snapshot_details(snapshot, fallback, key, ctx, dynamic)
+            }
             Kind::Test(values) => (values.details(key), None),
             Kind::Memory(memory) => memory.details(key, ctx, dynamic),
             #[cfg(feature = "http")]
@@ -88,10 +91,28 @@ impl<'a> View<'a> {
     }
 }
 
+/// What answers the flags an in-process snapshot cannot compile: a source's remote fallback
+/// (feature `http`), read on the error path only.
+#[cfg(feature = "http")]
+pub(crate) use crate::remote::RemoteFallback as Fallback;
+
+/// What answers the flags an in-process snapshot cannot compile: nothing without the feature
+/// `http`.
+#[cfg(not(feature = "http"))]
+pub(crate) enum Fallback {}
+
+#[cfg(not(feature = "http"))]
+impl Fallback {
+    fn resolve(&self, _: &str, _: TypeId, _: &Context) -> Result<Arc<Resolution>, String> {
+        match *self {}
+    }
+}
+
 /// A value read from the engine's snapshot.
 #[inline]
 pub(crate) fn snapshot_value<T: FlagValue>(
     snapshot: &Snapshot,
+    fallback: Option<&Fallback>,
     key: &FlagKey<T>,
     ctx: &Context,
 ) -> T {
@@ -100,9 +121,73 @@ pub(crate) fn snapshot_value<T: FlagValue>(
             crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
         }
         EngineAnswer::Deferred(rule) => deferred_value(rule, key, ctx),
+        EngineAnswer::Error(error) if let Some(fallback) = fallback => {
+            fallback_value(snapshot, fallback, key, ctx, &error)
+        }
         EngineAnswer::Variant { .. }
         | EngineAnswer::CodeDefault { .. }
         | EngineAnswer::Error(_) => key.default_value(),
+    }
+}
+
+/// The remote fallback's answer to a read of a flag the snapshot cannot compile (`PARSE_ERROR`);
+/// `None` for any other error, or when the fallback has no answer (yet).
+fn fallback_answer<T: FlagValue>(
+    snapshot: &Snapshot,
+    fallback: &Fallback,
+    key: &FlagKey<T>,
+    ctx: &Context,
+    error: &EvaluationError,
+) -> Option<Result<Arc<Resolution>, String>> {
+    (error.code == ErrorCode::ParseError && snapshot.cannot_compile(key))
+        .then(|| fallback.resolve(key.key(), TypeId::of::<T>(), ctx))
+}
+
+/// A value read from a flag that failed, with a remote fallback: its answer, if it has one.
+#[cold]
+#[inline(never)]
+fn fallback_value<T: FlagValue>(
+    snapshot: &Snapshot,
+    fallback: &Fallback,
+    key: &FlagKey<T>,
+    ctx: &Context,
+    error: &EvaluationError,
+) -> T {
+    match fallback_answer(snapshot, fallback, key, ctx, error) {
+        Some(Ok(answer)) => answer.to_details(key).value,
+        _ => key.default_value(),
+    }
+}
+
+/// Details read from a flag that failed, with a remote fallback: its answer, or the error
+/// with what the fallback did about it.
+#[cold]
+#[inline(never)]
+fn fallback_details<T: FlagValue>(
+    snapshot: &Snapshot,
+    fallback: &Fallback,
+    key: &FlagKey<T>,
+    ctx: &Context,
+    resolved: Resolved<'_>,
+    dynamic: bool,
+) -> (EvaluationDetails<T>, Option<Value>) {
+    let EngineAnswer::Error(error) = &resolved.resolution else {
+        return details_of(snapshot, key, resolved, dynamic);
+    };
+    match fallback_answer(snapshot, fallback, key, ctx, error) {
+        Some(Ok(answer)) => {
+            let raw = if dynamic { answer.raw_value() } else { None };
+            (answer.to_details(key), raw)
+        }
+        Some(Err(note)) => {
+            let error = EvaluationError::new(error.code, format!("{}; {note}", error.message));
+            let resolved = Resolved {
+                resolution: EngineAnswer::Error(error),
+                metadata: resolved.metadata,
+            };
+            details_of(snapshot, key, resolved, dynamic)
+        }
+        None => details_of(snapshot, key, resolved, dynamic),
     }
 }
 
@@ -127,6 +212,7 @@ fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Co
 /// Details read from the engine's snapshot.
 pub(crate) fn snapshot_details<T: FlagValue>(
     snapshot: &Snapshot,
+    fallback: Option<&Fallback>,
     key: &FlagKey<T>,
     ctx: &Context,
     dynamic: bool,
@@ -136,6 +222,12 @@ pub(crate) fn snapshot_details<T: FlagValue>(
             resolution: EngineAnswer::Deferred(rule),
             ..
         } => deferred_details(snapshot, key, rule, ctx, dynamic),
+        resolved @ Resolved {
+            resolution: EngineAnswer::Error(_),
+            ..
+        } if let Some(fallback) = fallback => {
+            fallback_details(snapshot, fallback, key, ctx, resolved, dynamic)
+        }
         resolved => details_of(snapshot, key, resolved, dynamic),
     }
 }

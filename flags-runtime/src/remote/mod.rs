@@ -14,6 +14,11 @@
 //!   every read is answered locally, in nanoseconds, sync or async; the provider refreshes with
 //!   `If-None-Match` (a `304` costs nothing). `client.flags::<S>()` costs no request.
 //!
+//! An OFREP provider also serves as the remote fallback of GO Feature Flag's in-process source,
+//! for the flags the engine cannot compile
+//! ([`GoFeatureFlagSource::remote_fallback`](crate::source::GoFeatureFlagSource::remote_fallback),
+//! [`FallbackStats`]).
+//!
 //! Every evaluation (one flag, or all the fields of a struct, asked for concurrently) and every
 //! bulk fetch has one deadline covering all its attempts and the waits between them: by
 //! default the timeout, longer with [`Ofrep::deadline`] / [`Flagship::deadline`] to make room
@@ -45,17 +50,23 @@ use crate::wire::ofrep::{
 };
 
 mod bulk;
+mod fallback;
 mod provider;
 mod resolve;
 mod running;
 mod view;
 
+pub use fallback::{
+    DEFAULT_FALLBACK_PERIOD, DEFAULT_FALLBACK_REQUESTS, EVALUATED_REMOTELY, FallbackStats,
+};
+pub(crate) use fallback::{FallbackPlan, RemoteFallback};
 pub(crate) use view::RemoteView;
 
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;
 
 /// An OFREP provider: [`ofrep`], [`ofrep_from_env`].
+#[derive(Clone)]
 #[must_use]
 pub struct Ofrep {
     options: OfrepOptions,

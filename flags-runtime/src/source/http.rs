@@ -71,7 +71,8 @@ impl fmt::Debug for Secret {
 
 /// How a document is polled (or streamed) over HTTP: a flag file's ([`http()`]), Flagship's
 /// definitions ([`flagship()`](super::flagship())), a Flipt namespace
-/// ([`flipt()`](super::flipt())).
+/// ([`flipt()`](super::flipt())), a GO Feature Flag relay's configuration
+/// ([`go_feature_flag()`](super::go_feature_flag())).
 #[derive(Clone)]
 pub(crate) struct HttpConfig {
     pub(crate) url: String,
@@ -97,6 +98,9 @@ pub(crate) struct HttpConfig {
     /// Forget the ETag after a failed poll, so that the next one is unconditional (Flipt's
     /// clients: a validator kept across an outage could pin an old state).
     pub(crate) forget_etag_on_error: bool,
+    /// A JSON body: each poll is a `POST` with it (GO Feature Flag's configuration API);
+    /// `None`: a `GET`.
+    pub(crate) post_json: Option<bytes::Bytes>,
 }
 
 impl HttpConfig {
@@ -115,6 +119,7 @@ impl HttpConfig {
             retry_delay: Duration::ZERO,
             deadline: None,
             forget_etag_on_error: false,
+            post_json: None,
         }
     }
 
@@ -141,6 +146,7 @@ impl fmt::Debug for HttpConfig {
             .field("retry_delay", &self.retry_delay)
             .field("deadline", &self.deadline)
             .field("forget_etag_on_error", &self.forget_etag_on_error)
+            .field("post_json", &self.post_json.as_ref().map(|b| b.len()))
             .finish_non_exhaustive()
     }
 }

@@ -7,6 +7,7 @@
 //! | `http()` (feature `http`) | in the background; `build()` returns at once | polled with `If-None-Match` |
 //! | `flagship()` (feature `http`) | Cloudflare Flagship's definitions, in the background | polled with `If-None-Match` |
 //! | `flipt()` (feature `http`) | a Flipt namespace snapshot, in the background | polled with `If-None-Match`, or streamed |
+//! | `go_feature_flag()` (feature `http`) | a GO Feature Flag relay's configuration, in the background | polled (`POST`) with `If-None-Match` |
 //!
 //! Every source reads any format the runtime knows: the format is detected from the document
 //! when its shape says it (flagd, OpenFeature CLI manifest, lock file, ...), or set with
@@ -32,6 +33,9 @@
 //! exports, as JSON or base64) is evaluated with its rules given the namespace:
 //! `.format(Format::Flipt { namespace: "checkout".into() })`; detected without it, its flags
 //! serve their defaults.
+//! A GO Feature Flag configuration (the relay's answer, or a flag file in JSON, YAML with the
+//! `yaml` feature, or TOML with the `toml` feature) is detected, or read as such with
+//! `.format(Format::GoFeatureFlag)`; each flag is evaluated as GO Feature Flag's engine does.
 //!
 //! Every source can start from a [bootstrap](FileSource::bootstrap) configuration given in code
 //! and can [persist](FileSource::persist) the last configuration it applied, so that a restart
@@ -59,6 +63,8 @@ mod flagship;
 #[cfg(feature = "http")]
 mod flipt;
 #[cfg(feature = "http")]
+mod go_feature_flag;
+#[cfg(feature = "http")]
 pub(crate) mod http;
 mod plan;
 
@@ -66,6 +72,10 @@ mod plan;
 pub use flagship::{DEFAULT_REFRESH_INTERVAL, FlagshipSource, MAX_REFRESH_INTERVAL, flagship};
 #[cfg(feature = "http")]
 pub use flipt::{FliptSource, flipt};
+#[cfg(feature = "http")]
+pub use go_feature_flag::{
+    DEFAULT_POLL_INTERVAL, DEFAULT_RELAY_TIMEOUT, GoFeatureFlagSource, go_feature_flag,
+};
 #[cfg(feature = "http")]
 pub use http::{DEFAULT_INTERVAL, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, HttpSource, http};
 pub use plan::{DEFAULT_STALE_AFTER, ErrorStrategy, Source};

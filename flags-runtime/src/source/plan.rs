@@ -94,6 +94,9 @@ pub(crate) struct Options {
     pub(crate) format: Option<Format>,
     /// What reads answer while the source fails.
     pub(crate) error_strategy: ErrorStrategy,
+    /// What answers the flags the engine cannot compile, over OFREP (GO Feature Flag's).
+    #[cfg(feature = "http")]
+    pub(crate) remote_fallback: Option<crate::remote::FallbackPlan>,
 }
 
 impl Default for Options {
@@ -104,6 +107,8 @@ impl Default for Options {
             stale_after: DEFAULT_STALE_AFTER,
             format: None,
             error_strategy: ErrorStrategy::Fallback,
+            #[cfg(feature = "http")]
+            remote_fallback: None,
         }
     }
 }
@@ -113,12 +118,14 @@ pub const DEFAULT_STALE_AFTER: u32 = 3;
 
 impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Options")
-            .field("bootstrap", &self.bootstrap.as_ref().map(|b| b.len()))
+        let mut out = f.debug_struct("Options");
+        out.field("bootstrap", &self.bootstrap.as_ref().map(|b| b.len()))
             .field("persist", &self.persist)
             .field("stale_after", &self.stale_after)
             .field("format", &self.format)
-            .field("error_strategy", &self.error_strategy)
-            .finish()
+            .field("error_strategy", &self.error_strategy);
+        #[cfg(feature = "http")]
+        out.field("remote_fallback", &self.remote_fallback);
+        out.finish()
     }
 }

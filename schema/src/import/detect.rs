@@ -28,6 +28,9 @@ impl Format {
     ///
     /// 1. Anything but a JSON object is no known format.
     /// 2. A top-level `formatVersion` makes a [lock file](Format::Lock): no other format has it.
+    ///    A GO Feature Flag flag file (its flags at the top level, one with `variations`, and no
+    ///    `flags` unless that is a flag: [`is_flag_file`](crate::gofeatureflag::is_flag_file))
+    ///    makes a [GO Feature Flag configuration](Format::GoFeatureFlag).
     /// 3. A top-level `namespace` object with `flags` as an array (the server's document), or
     ///    a `namespace` object holding `flags` as an object or `eval_rules` (the snapshot
     ///    Flipt's client engine exports), makes a [Flipt snapshot](Format::Flipt) of an
@@ -62,6 +65,9 @@ impl Format {
         };
         if document.contains_key("formatVersion") {
             return Some(Format::Lock);
+        }
+        if super::gofeatureflag::is_flag_file(value) {
+            return Some(Format::GoFeatureFlag);
         }
         if let Some(Value::Object(namespace)) = document.get("namespace")
             && (document.get("flags").is_some_and(Value::is_array)

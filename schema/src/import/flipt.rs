@@ -25,6 +25,7 @@
 //! | `type: "BOOLEAN_FLAG_TYPE"` | a boolean flag whose [`Flag::default`] is `enabled` (absent is `false`, as in protobuf JSON): for a Flipt boolean flag, `enabled` *is* the value served when no rollout matches. It stays [enabled](FlagState::Enabled) |
 //! | `type: "VARIANT_FLAG_TYPE"` or absent | a string flag: a Flipt variant flag evaluates to the key of a variant. [`Flag::variants`] are the variant keys the snapshot names (`defaultVariant.key` and every `rules[].distributions[].variantKey`), each with its key as its value; the snapshot does not list variants no rule serves |
 //! | `defaultVariant.key` | [`Flag::default_variant`] and [`Flag::default`]; no default variant leaves both `None` (the code default applies) |
+//! | `defaultVariant.attachment`, `rules[].distributions[].variantAttachment` | [`Flag::attachments`], when one of them is there (a string other than `""`): a read of the flag as a structured type gets the variant's attachment, and `#[derive(Flags)]` takes a field of a serde type for it besides the key field |
 //! | `enabled` | for a variant flag, `false` makes [`Flag::state`] disabled. Absent is `false`, as in protobuf JSON |
 //! | `description` (empty is none) | [`Flag::description`] |
 //!
@@ -320,6 +321,9 @@ fn variant_flag(fields: &Map<String, Value>, enabled: bool) -> Result<Flag, Prob
         None | Some(Value::Null) => {}
         Some(Value::Object(variant)) => {
             let key = variant_key(variant.get("key"), "defaultVariant.key")?;
+            flag.attachments |= has_attachment(variant.get("attachment"), || {
+                "defaultVariant.attachment".to_owned()
+            })?;
             flag.default = Some(Value::from(key));
             flag.default_variant = Some(key.to_owned());
             flag.variants.insert(key.to_owned(), Value::from(key));
@@ -351,10 +355,27 @@ fn variant_flag(fields: &Map<String, Value>, enabled: bool) -> Result<Flag, Prob
                 distribution.get("variantKey"),
                 &format!("rules[{r}].distributions[{d}].variantKey"),
             )?;
+            flag.attachments |= has_attachment(distribution.get("variantAttachment"), || {
+                format!("rules[{r}].distributions[{d}].variantAttachment")
+            })?;
             flag.variants.insert(key.to_owned(), Value::from(key));
         }
     }
     Ok(flag)
+}
+
+/// Whether a variant's attachment (its JSON text) is there: absent, `null` and `""` are none,
+/// as Flipt's engine reads them.
+fn has_attachment(value: Option<&Value>, field: impl FnOnce() -> String) -> Result<bool, Problem> {
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::String(text)) => Ok(!text.is_empty()),
+        Some(other) => Err(Problem::InvalidField {
+            field: field(),
+            expected: "a string (the attachment's JSON text)",
+            found: describe(other),
+        }),
+    }
 }
 
 /// An optional array field (absent and `null` are empty).
@@ -439,6 +460,49 @@ mod tests {
         );
         assert_eq!(flag.description.as_deref(), Some("Colours"));
         assert_eq!(flag.state, FlagState::Enabled);
+        assert!(flag.attachments);
+    }
+
+    #[test]
+    fn attachments_mark_the_flag() {
+        let attachments = |flag: Value| one(flag).unwrap().flags["f"].attachments;
+        // Absent, `null` and `""` are none, as Flipt's engine reads them.
+        assert!(!attachments(json!({ "enabled": true,
+            "defaultVariant": { "key": "a", "attachment": "" },
+            "rules": [{ "distributions": [{ "variantKey": "b", "rollout": 100, "variantAttachment": null },
+                                          { "variantKey": "c", "rollout": 0 }] }] })));
+        // One distribution's is enough, whatever its rollout.
+        assert!(attachments(
+            json!({ "enabled": true, "defaultVariant": { "key": "a" },
+            "rules": [{ "distributions": [{ "variantKey": "b", "rollout": 0, "variantAttachment": "[1]" }] }] })
+        ));
+        assert!(!attachments(
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": true })
+        ));
+        // In the engine's snapshot too.
+        let engine = json!({ "version": 1, "namespace": { "key": "ns",
+            "flags": { "f": { "key": "f", "enabled": true, "type": "VARIANT_FLAG_TYPE" } },
+            "eval_rules": { "f": [{ "id": "f-1", "flag_key": "f", "rank": 1,
+                                    "segment_operator": "OR_SEGMENT_OPERATOR", "segments": {} }] },
+            "eval_distributions": { "f-1": [{ "rule_id": "f-1", "rollout": 100.0, "variant_key": "b",
+                                              "variant_attachment": "{\"a\":1}" }] } } });
+        assert!(import(&engine, "engine").unwrap().flags["f"].attachments);
+        // Written only when set.
+        let marked = one(json!({ "enabled": true,
+            "defaultVariant": { "key": "a", "attachment": "{\"x\":1}" } }))
+        .unwrap();
+        assert!(marked.to_lock_string().contains("\"attachments\": true"));
+        let plain = one(json!({ "enabled": true, "defaultVariant": { "key": "a" } })).unwrap();
+        assert!(!plain.to_lock_string().contains("attachments"));
+        assert!(matches!(
+            problem(json!({ "enabled": true, "defaultVariant": { "key": "a", "attachment": { "x": 1 } } })),
+            Problem::InvalidField { field, .. } if field == "defaultVariant.attachment"
+        ));
+        assert!(matches!(
+            problem(json!({ "enabled": true, "rules": [{ "distributions": [
+                { "variantKey": "a", "variantAttachment": 7 }] }] })),
+            Problem::InvalidField { field, .. } if field == "rules[0].distributions[0].variantAttachment"
+        ));
     }
 
     #[test]

@@ -16,12 +16,15 @@ pub(crate) mod flagd;
 pub(crate) mod flagship;
 pub(crate) mod flipt;
 mod flipt_engine;
-pub mod gofeatureflag;
+pub(crate) mod gofeatureflag;
 pub mod ofrep;
 pub mod openfeature_api;
 pub mod openfeature_cli;
 mod shared;
+mod text;
 mod walk;
+#[cfg(feature = "yaml")]
+mod yaml;
 
 pub use detect::Format;
 use detect::unknown_hint;
@@ -109,11 +112,14 @@ fn convert(format: &Format, value: Value, origin: &str) -> Result<Manifest, Erro
 /// assert_eq!(manifest.flags["limit"].flag_type, flags_schema::FlagType::Integer);
 /// ```
 ///
+/// A GO Feature Flag flag file may also be YAML (feature `yaml`) or TOML (feature `toml`): text
+/// that is not JSON is read as those when it is such a file (see [`gofeatureflag`](crate::gofeatureflag)).
+///
 /// # Errors
 ///
 /// [`Error::Json`] for a syntax error, with its line and column; otherwise as [`import`].
 pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let value = text::document(text, origin, None)?;
     match Format::detect(&value) {
         // Parsed again from the text so that errors in the structure carry a line and column.
         Some(Format::Lock) => Manifest::from_lock_str(text, origin),
@@ -138,7 +144,7 @@ pub fn import_str(text: &str, origin: &str) -> Result<Manifest, Error> {
 ///
 /// As [`import_str`].
 pub fn parse_str(text: &str, origin: &str) -> Result<Manifest, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let value = text::document(text, origin, None)?;
     parse_value(value, text, origin)
 }
 
@@ -179,8 +185,9 @@ pub struct Loaded {
 /// problems), what flagd tolerates becoming a [`Warning`] (see [`crate::flagd`]'s lenient
 /// reading: variants of mixed types, no variants, metadata that is not scalar, ...), together
 /// with the [lint](crate::flagd::lint) of every targeting rule. Flagship definitions need the
-/// id of their account, which this cannot know: read them with [`load_as`]. Other formats are
-/// read as [`parse_str`] reads them.
+/// id of their account, which this cannot know: read them with [`load_as`]. A GO Feature Flag
+/// configuration or flag file is read as [`load_as`] reads it. Other formats are read as
+/// [`parse_str`] reads them.
 ///
 /// The manifest of a flagd file is not [validated](Manifest::validate): it may not fit the
 /// typed API (a flag whose variants have several types). Build-time reading ([`import_str`])
@@ -207,7 +214,7 @@ pub struct Loaded {
 /// flag that is not an object or has no `variants`, an unknown `state`, a `defaultVariant` that
 /// names no variant; [`Problem::AccountIdRequired`] for Flagship definitions.
 pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+    let value = text::document(text, origin, None)?;
     match Format::detect(&value) {
         Some(format) => load_value(format, value, text, origin),
         None => Err(unknown(&value, origin)),
@@ -219,7 +226,9 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 /// [`Format::Flagship`], as Flagship loads them, and a Flipt snapshot for the namespace of
 /// [`Format::Flipt`] (the server's document or the engine's snapshot, as JSON or base64): only
 /// the document's shape is checked, and a flag whose own definition is broken is listed in
-/// [`Loaded::broken`] (see [`crate::flagship`], [`crate::flipt`]).
+/// [`Loaded::broken`] (see [`crate::flagship`], [`crate::flipt`]). A GO Feature Flag
+/// configuration or flag file (JSON, YAML or TOML) is read with each flag whole as its
+/// targeting, as its engine reads it (see [`gofeatureflag`](crate::gofeatureflag)).
 ///
 /// ```
 /// use flags_schema::Format;
@@ -246,7 +255,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 /// As [`load_str`] for a document of that format; [`Problem::AccountIdRequired`] for
 /// [`Format::Flagship`] with an empty account id.
 pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error> {
-    let value: Value = match serde_json::from_str(text) {
+    let value: Value = match text::document(text, origin, Some(&format)) {
         Ok(value) => value,
         Err(error) => {
             // Flipt's client SDKs hand their snapshot around base64-encoded.
@@ -260,7 +269,7 @@ pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error
                         .map_err(|e| Error::json(&format!("{origin} (base64)"), &e))?;
                     return load_value(format, value, &decoded, origin);
                 }
-                None => return Err(Error::json(origin, &error)),
+                None => return Err(error),
             }
         }
     };
@@ -278,6 +287,9 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
         }
         Format::Flipt { namespace } if !namespace.is_empty() => {
             flipt::convert_lenient(value, origin, namespace, &mut warnings, &mut broken)?
+        }
+        Format::GoFeatureFlag => {
+            gofeatureflag::convert_lenient(value, origin, &mut warnings, &mut broken)?
         }
         Format::Lock => Manifest::from_lock_value(&value, origin)
             .or_else(|_| Manifest::from_lock_str(text, origin))?,

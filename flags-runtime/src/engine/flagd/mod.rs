@@ -57,6 +57,7 @@ mod thrown;
 mod val;
 
 pub(crate) use budget::EXCEEDED;
+pub(crate) use js::truthy;
 pub(crate) use library::Library;
 pub(crate) use val::Val;
 
@@ -75,10 +76,9 @@ pub(crate) struct Rule {
 impl Rule {
     /// Compiles `targeting`, with `$ref`s resolved from `evaluators`. The error is a sentence
     /// saying why the rule cannot be evaluated (PARSE_ERROR when the flag is read).
-    #[cfg(test)]
     pub(crate) fn compile(
         targeting: &Json,
-        evaluators: &BTreeMap<String, Json>,
+        evaluators: &std::collections::BTreeMap<String, Json>,
         options: &EngineOptions,
     ) -> Result<Rule, String> {
         Rule::compile_in(targeting, &mut Library::new(evaluators), options)

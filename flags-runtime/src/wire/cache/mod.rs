@@ -220,10 +220,22 @@ impl RemoteCache {
         ctx: &Context,
         resolution: Arc<Resolution>,
     ) -> bool {
-        if self.disabled()
-            || resolution.error.is_some()
-            || matches!(resolution.reason, Reason::Disabled | Reason::Error)
-        {
+        if resolution.reason == Reason::Disabled {
+            return false;
+        }
+        self.store(flag, ty, ctx, resolution)
+    }
+
+    /// [`RemoteCache::insert`], `DISABLED` answers included: for a reader that reports the
+    /// server's reason rather than `CACHED` (through [`RemoteCache::get`]: the remote fallback).
+    pub(crate) fn store(
+        &self,
+        flag: &str,
+        ty: TypeId,
+        ctx: &Context,
+        resolution: Arc<Resolution>,
+    ) -> bool {
+        if self.disabled() || resolution.error.is_some() || resolution.reason == Reason::Error {
             return false;
         }
         let mut words = Words(Vec::with_capacity(16));

@@ -492,7 +492,18 @@ fn threads_hammering_the_cache_see_only_their_own_answers() {
                         }
                         None => {
                             let value = json!(format!("{flag}/{user}/{}", t % 2));
-                            cache.insert(flag, BOOL, &ctx, answer(value));
+                            cache.insert(flag, BOOL, &ctx, answer(value.clone()));
+                            // Read back at once: a hit unless 64 insertions of the other
+                            // threads came in between (which threads run one after the other
+                            // on a loaded machine make likely for a later lookup).
+                            if let Some(r) = cache.get(flag, BOOL, &ctx) {
+                                assert_eq!(
+                                    r.value.as_ref(),
+                                    Some(&value),
+                                    "thread {t}, round {i}: another context's answer"
+                                );
+                                hits += 1;
+                            }
                         }
                     }
                     if i % 500 == 0 && t == 0 {
