@@ -68,14 +68,25 @@ pub(crate) trait WholeRule: std::fmt::Debug + Send + Sync {
     fn serve<'s>(&'s self, ctx: &crate::context::Context) -> Served<'s>;
 }
 
-/// What a [`WholeRule`] serves a read of its value.
+/// What a [`WholeRule`] serves a read of its value: a tag and at most one pointer, which
+/// the compiler returns in two registers (a `Bool(bool)` variant beside the pointer would
+/// make it an aggregate, returned through memory).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Served<'s> {
-    Bool(bool),
+    False,
+    True,
     Variant(&'s KeyedVariant),
     /// The caller's default (no variant, or an error that a read of the value does not
     /// report).
     Default,
+}
+
+impl Served<'_> {
+    /// `True` or `False`.
+    #[inline]
+    pub(crate) fn bool(value: bool) -> Served<'static> {
+        if value { Served::True } else { Served::False }
+    }
 }
 
 /// A variant of a dialect whose variants are keys with an attachment (Flipt's).

@@ -194,11 +194,13 @@ fn fallback_details<T: FlagValue>(
 /// A value read from a flag whose rule decides the whole read (Flipt's), out of line.
 #[inline(never)]
 fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Context) -> T {
+    let boolean = |value| {
+        crate::flag_value::read(crate::flag_value::FlagValueRef::Bool(value))
+            .unwrap_or_else(|_| key.default_value())
+    };
     match rule.serve(ctx) {
-        Served::Bool(value) => {
-            crate::flag_value::read(crate::flag_value::FlagValueRef::Bool(value))
-                .unwrap_or_else(|_| key.default_value())
-        }
+        Served::True => boolean(true),
+        Served::False => boolean(false),
         Served::Variant(variant) => {
             crate::flag_value::read_variant(&variant.key, variant.attachment.as_deref())
                 .ok()

@@ -120,6 +120,12 @@ pub(crate) struct Flag {
 
 #[derive(Debug)]
 enum Kind {
+    /// A boolean flag whose rollouts are all thresholds (a percentage rollout): evaluated
+    /// without segments, in few registers.
+    Thresholds {
+        enabled: bool,
+        thresholds: Box<[Threshold]>,
+    },
     Boolean {
         enabled: bool,
         /// Disabled without rollouts (a rollout with neither threshold nor segment counts,
@@ -136,23 +142,24 @@ enum Kind {
 
 #[derive(Debug)]
 enum Rollout {
-    /// A threshold above 99 %: everybody, no hash needed.
-    Everyone {
-        value: bool,
-    },
-    /// A threshold of `p` %, 0 < `p` ≤ 99: the entities whose bucket (0..100) is below
-    /// `⌈p⌉`. Flipt compares the bucket and `p` as 32-bit floats, `bucket < p`: for an
-    /// integer bucket, the same. A threshold at or below 0 % (or NaN) matches nobody and is
-    /// left out when the flag compiles.
-    Threshold {
-        below: u32,
-        value: bool,
-    },
-    Segment {
-        segments: Segments,
-        value: bool,
-    },
+    Threshold(Threshold),
+    Segment { segments: Segments, value: bool },
 }
+
+/// A threshold rollout. One at or below 0 % (or NaN) matches nobody and is left out when the
+/// flag compiles.
+#[derive(Debug, Clone, Copy)]
+enum Threshold {
+    /// Above 99 %: everybody, no hash needed.
+    Everyone { value: bool },
+    /// `p` %, 0 < `p` ≤ 99: the entities whose bucket (0..100) is below `⌈p⌉`. Flipt
+    /// compares the bucket and `p` as 32-bit floats, `bucket < p`: for an integer bucket, the
+    /// same.
+    Below { below: u32, value: bool },
+}
+
+/// Bucketing needs an entity id, and the context has none.
+struct MissingKey;
 
 /// What a flag decides for a context, before it is read (a value) or resolved (details).
 enum Decision<'s> {
@@ -208,10 +215,8 @@ impl Flag {
                 }),
         };
         let kind = match flag.kind {
-            FlagKind::Boolean => Kind::Boolean {
-                enabled: flag.enabled,
-                off: !flag.enabled && flag.rollouts.is_empty(),
-                rollouts: flag
+            FlagKind::Boolean => {
+                let rollouts: Vec<Rollout> = flag
                     .rollouts
                     .iter()
                     .filter_map(|rollout| match rollout {
@@ -221,13 +226,13 @@ impl Flag {
                                 // Nobody: skipped, as Flipt's engine compares it to no bucket.
                                 None
                             } else if percentage > 99.0 {
-                                Some(Rollout::Everyone { value })
+                                Some(Rollout::Threshold(Threshold::Everyone { value }))
                             } else {
                                 // 1..=99: exact in 32 bits.
-                                Some(Rollout::Threshold {
+                                Some(Rollout::Threshold(Threshold::Below {
                                     below: percentage.ceil() as u32,
                                     value,
-                                })
+                                }))
                             }
                         }
                         grammar::Rollout::Segment {
@@ -241,8 +246,28 @@ impl Flag {
                         // Skipped, as Flipt's engine skips it.
                         _ => None,
                     })
-                    .collect(),
-            },
+                    .collect();
+                let thresholds: Option<Box<[Threshold]>> = rollouts
+                    .iter()
+                    .map(|rollout| match rollout {
+                        Rollout::Threshold(threshold) => Some(*threshold),
+                        Rollout::Segment { .. } => None,
+                    })
+                    .collect();
+                let off = !flag.enabled && flag.rollouts.is_empty();
+                match thresholds {
+                    // Disabled without rollouts is `off`, which only `Boolean` answers.
+                    Some(thresholds) if !off => Kind::Thresholds {
+                        enabled: flag.enabled,
+                        thresholds,
+                    },
+                    _ => Kind::Boolean {
+                        enabled: flag.enabled,
+                        off,
+                        rollouts: rollouts.into_boxed_slice(),
+                    },
+                }
+            }
             _ => Kind::Variant {
                 enabled: flag.enabled,
                 default: flag.default_variant.as_ref().map(variant),
@@ -322,13 +347,49 @@ impl Flag {
         }
     }
 
-    /// Evaluates the flag for `ctx`: its value only, for reads of values.
+    /// Evaluates the flag for `ctx`: its value only, for reads of values. A percentage
+    /// rollout is evaluated here, the other flags out of line.
     pub(crate) fn serve<'s>(&'s self, ctx: &Context) -> Served<'s> {
+        match &self.kind {
+            Kind::Thresholds {
+                enabled,
+                thresholds,
+            } => match self.split(thresholds, ctx) {
+                Ok(Some(value)) => Served::bool(value),
+                Ok(None) => Served::bool(*enabled),
+                Err(MissingKey) => Served::Default,
+            },
+            _ => self.serve_decided(ctx),
+        }
+    }
+
+    #[inline(never)]
+    fn serve_decided<'s>(&'s self, ctx: &Context) -> Served<'s> {
         match self.decide(ctx).0 {
-            Decision::Bool(value, _) => Served::Bool(value),
+            Decision::Bool(value, _) => Served::bool(value),
             Decision::Variant(Some(variant), _) => Served::Variant(variant),
             Decision::Variant(None, _) | Decision::MissingKey => Served::Default,
         }
+    }
+
+    /// The value of the first of `thresholds` that the context's entity falls in, if any.
+    #[inline(always)]
+    fn split(&self, thresholds: &[Threshold], ctx: &Context) -> Result<Option<bool>, MissingKey> {
+        for threshold in thresholds {
+            match *threshold {
+                Threshold::Everyone { value } => return Ok(Some(value)),
+                Threshold::Below { below, value } => {
+                    let entity = ctx.targeting_key().unwrap_or("");
+                    if entity.is_empty() {
+                        return Err(MissingKey);
+                    }
+                    if self.crc.key_last(entity) % 100 < below {
+                        return Ok(Some(value));
+                    }
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// What the flag decides for `ctx`, and the metadata of the answer: written once for
@@ -339,6 +400,14 @@ impl Flag {
         let entity = ctx.targeting_key().unwrap_or("");
         let flag = Meta::Flag(&self.metadata);
         match &self.kind {
+            Kind::Thresholds {
+                enabled,
+                thresholds,
+            } => match self.split(thresholds, ctx) {
+                Ok(Some(value)) => (Decision::Bool(value, ReasonCode::Split), flag),
+                Ok(None) => (Decision::Bool(*enabled, ReasonCode::Default), flag),
+                Err(MissingKey) => (Decision::MissingKey, flag),
+            },
             Kind::Boolean {
                 enabled,
                 off,
@@ -349,15 +418,13 @@ impl Flag {
                 }
                 for rollout in rollouts {
                     match rollout {
-                        Rollout::Everyone { value } => {
-                            return (Decision::Bool(*value, ReasonCode::Split), flag);
-                        }
-                        Rollout::Threshold { below, value } => {
-                            if entity.is_empty() {
-                                return (Decision::MissingKey, flag);
-                            }
-                            if self.crc.key_last(entity) % 100 < *below {
-                                return (Decision::Bool(*value, ReasonCode::Split), flag);
+                        Rollout::Threshold(threshold) => {
+                            match self.split(std::slice::from_ref(threshold), ctx) {
+                                Ok(Some(value)) => {
+                                    return (Decision::Bool(value, ReasonCode::Split), flag);
+                                }
+                                Ok(None) => {}
+                                Err(MissingKey) => return (Decision::MissingKey, flag),
                             }
                         }
                         Rollout::Segment { segments, value } => {

@@ -181,7 +181,7 @@ fn thresholds_compare_buckets_as_flipt_does_in_32_bit_floats() {
             let bucket = hash::KeyCrc::new("f").key_last(&entity) % 100;
             let expected = percentage > 99.0 || (percentage > 0.0 && (bucket as f32) < percentage);
             let ctx = Context::new(entity.as_str());
-            let served = matches!(flag.serve(&ctx), Served::Bool(true));
+            let served = matches!(flag.serve(&ctx), Served::True);
             assert_eq!(
                 served, expected,
                 "{percentage} % of {entity} (bucket {bucket})"
