@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flags_runtime::LoadProblem as Problem;
 use flags_runtime::remote::FlagshipConfigError;
@@ -16,7 +16,7 @@ use flags_runtime::{
 };
 use flags_test_support::fault::{FaultServer, Reply};
 use serde_json::{Value, json};
-use support::{PATIENCE, TempDir, record};
+use support::{PATIENCE, TempDir, eventually, record};
 
 const ACCOUNT: &str = "aaaabbbbccccdddd1111222233334444";
 const PATH: &str =
@@ -80,18 +80,6 @@ fn ready(source: source::FlagshipSource) -> Client {
     let client = Client::builder().in_process(source).build().unwrap();
     client.wait_ready(PATIENCE).unwrap();
     client
-}
-
-/// Waits until `done` holds, at most [`PATIENCE`].
-fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within the patience bound"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 // --- The format on any source ---------------------------------------------------------------

@@ -13,7 +13,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flags_runtime::source::{self, ErrorStrategy, FliptSource};
 use flags_runtime::transport::TransportConfig;
@@ -22,7 +22,7 @@ use flags_runtime::{
 };
 use flags_test_support::fault::{FaultServer, Recorded, Reply, TestPki};
 use serde_json::{Value, json};
-use support::{PATIENCE, TempDir, record};
+use support::{PATIENCE, TempDir, eventually, record};
 
 const POLL: &str = "/internal/v1/evaluation/snapshot/namespace/checkout";
 const STREAM: &str = "/client/v2/environments/production/namespaces/checkout/stream";
@@ -78,18 +78,6 @@ fn ready(source: FliptSource) -> Client {
     let client = build(source);
     client.wait_ready(PATIENCE).unwrap();
     client
-}
-
-/// Waits until `done` holds, at most [`PATIENCE`].
-fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within the patience bound"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn requests(server: &FaultServer, path: &str) -> Vec<Recorded> {

@@ -8,13 +8,13 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flags_runtime::remote::{self, EVALUATED_REMOTELY, FallbackStats};
 use flags_runtime::{Client, Context, Error, ErrorCode, FlagKey, MetadataValue, Reason, source};
 use flags_test_support::fault::{FaultServer, Reply};
 use serde_json::json;
-use support::PATIENCE;
+use support::{PATIENCE, eventually};
 
 const CONFIGURATION: &str = "/v1/flag/configuration";
 const OFREP: &str = "/ofrep/v1/evaluate/flags/";
@@ -68,18 +68,6 @@ fn ready(source: source::GoFeatureFlagSource) -> Client {
 
 fn stats(client: &Client) -> FallbackStats {
     client.remote_fallback_stats().expect("a remote fallback")
-}
-
-/// Waits until `done` holds, at most [`PATIENCE`].
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within the patience bound"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn message(details: &flags_runtime::EvaluationDetails<i64>) -> &str {

@@ -10,7 +10,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flags_runtime::{
     Client, Context, Error, ErrorCode, FlagKey, Format, ProviderEvent, ProviderStatus, Reason,
@@ -18,7 +18,7 @@ use flags_runtime::{
 };
 use flags_test_support::fault::{FaultServer, Reply};
 use serde_json::{Value, json};
-use support::{PATIENCE, TempDir, record};
+use support::{PATIENCE, TempDir, eventually, record};
 
 const PATH: &str = "/v1/flag/configuration";
 
@@ -78,18 +78,6 @@ fn ready(source: source::GoFeatureFlagSource) -> Client {
     let client = Client::builder().in_process(source).build().unwrap();
     client.wait_ready(PATIENCE).unwrap();
     client
-}
-
-/// Waits until `done` holds, at most [`PATIENCE`].
-fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within the patience bound"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 // --- The format on any source ---------------------------------------------------------------

@@ -11,6 +11,18 @@ use flags_runtime::{Client, EventDetails, ProviderEvent};
 /// How long a test waits for something that should happen (a bound, not an expectation).
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Waits until `done` holds; panics naming `what` when it does not within [`PATIENCE`].
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within the patience bound"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Every event of a client, in order.
 pub struct Recorder {
     rx: mpsc::Receiver<EventDetails>,
