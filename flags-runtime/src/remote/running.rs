@@ -32,7 +32,7 @@ impl Remote {
                 message: format!("cannot start the provider's thread: {e}"),
             })?;
         let thread_id = thread.thread().id();
-        let bulk = matches!(protocol, Protocol::OfrepBulk { .. });
+        let bulk = matches!(protocol, Protocol::OfrepBulk { .. } | Protocol::FlagKit(_));
         let context = match &protocol {
             Protocol::OfrepBulk { context, .. } => context.clone(),
             _ => Context::default(),
@@ -88,6 +88,12 @@ impl Remote {
                 streams_rx,
             ));
         }
+        if let Protocol::FlagKit(fk) = &inner.protocol {
+            inner.flagkit_bootstrap(fk);
+            inner
+                .runtime
+                .spawn(super::flagkit::values::poll(Arc::downgrade(&inner)));
+        }
         if let Some(every) = inner.cache.as_ref().map(RemoteCache::tick_every) {
             // The cache's coarse time: hits compare expiry with it instead of reading a clock.
             let weak = Arc::downgrade(&inner);
@@ -109,8 +115,12 @@ impl Remote {
         Ok(Remote { inner })
     }
 
+    /// Reads answer locally from a bulk evaluation (OFREP's bulk mode, FlagKit's values).
     pub(crate) fn is_bulk(&self) -> bool {
-        matches!(self.inner.protocol, Protocol::OfrepBulk { .. })
+        matches!(
+            self.inner.protocol,
+            Protocol::OfrepBulk { .. } | Protocol::FlagKit(_)
+        )
     }
 
     pub(crate) fn shutdown(&self) {
@@ -212,10 +222,14 @@ impl Remote {
         &self,
         context: Context,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), crate::Error>>, crate::Error> {
-        if !self.is_bulk() {
+        if !matches!(self.inner.protocol, Protocol::OfrepBulk { .. }) {
             return Err(crate::Error::Unsupported {
                 operation: "set_bulk_context",
-                provider: "remote evaluation per flag",
+                provider: if self.is_bulk() {
+                    "FlagKit's values, which do not depend on a context"
+                } else {
+                    "remote evaluation per flag"
+                },
             });
         }
         if self.inner.stop_requested() {

@@ -1,0 +1,125 @@
+//! A running FlagKit provider's settings and state: a leaf file, imported by the provider's
+//! tasks (`values.rs`, `send.rs`) and by the remote provider that holds it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU8};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::wire::flagkit::FlagState;
+
+/// The version FlagKit's service is told (`X-FlagKit-SDK-Version`) and compares with its
+/// `sdkVersionMin`.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A secret: printed as `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// What the service's usage headers said on one answer (`x-api-usage-percent`,
+/// `x-evaluation-usage-percent`, `x-rate-limit-warning`, `x-subscription-status`); handed to
+/// [`FlagKit::on_usage`](crate::remote::FlagKit::on_usage).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Usage {
+    /// The share of the plan's API calls used, in percent.
+    pub api_usage_percent: Option<f64>,
+    /// The share of the plan's evaluations used, in percent.
+    pub evaluation_usage_percent: Option<f64>,
+    /// The service warns that the rate limit is near.
+    pub rate_limit_warning: bool,
+    /// `active`, `trial`, `past_due`, `suspended`, `cancelled`.
+    pub subscription_status: Option<String>,
+}
+
+/// A usage callback.
+pub(crate) type UsageCallback = Arc<dyn Fn(&Usage) + Send + Sync>;
+
+/// How the provider asks the service.
+#[derive(Debug, Clone)]
+pub(crate) enum Mode {
+    /// `GET /sdk/init` then `/sdk/updates`: values per environment, read locally.
+    Values,
+}
+
+/// The settings, validated.
+#[allow(dead_code)] // Temporary: the context settings serve the evaluation modes.
+pub(crate) struct Settings {
+    pub base_url: String,
+    pub primary: Secret,
+    pub secondary: Option<Secret>,
+    /// The configured polling interval; the server's may be longer.
+    pub polling_interval: Duration,
+    pub mode: Mode,
+    pub private_attributes: Vec<String>,
+    pub strict_pii: bool,
+    pub on_usage: Option<UsageCallback>,
+    /// The bootstrap, verified (or why it was refused).
+    pub bootstrap: Option<Result<serde_json::Map<String, serde_json::Value>, String>>,
+}
+
+/// The flags held, in key order, and where the next `since` starts.
+#[derive(Default)]
+pub(crate) struct Held {
+    /// `None` until the init answer arrives.
+    pub flags: Option<BTreeMap<String, FlagState>>,
+    pub since: Option<String>,
+    /// The server's polling interval.
+    pub server_interval: Option<Duration>,
+}
+
+/// Usage seen so far, to report each change once.
+#[derive(Default)]
+pub(crate) struct UsageSeen {
+    pub last: Option<Usage>,
+    pub high_usage: bool,
+}
+
+/// A running FlagKit provider's own state, beside the remote provider's.
+pub(crate) struct State {
+    pub settings: Settings,
+    /// Switched to the secondary key (after a 401): for good.
+    pub rotated: AtomicBool,
+    pub held: Mutex<Held>,
+    pub usage: Mutex<UsageSeen>,
+    /// The SDK version advice and the bootstrap problem were reported.
+    pub advised: AtomicBool,
+    pub bootstrap_reported: AtomicBool,
+    /// Consecutive failed polls (for the backoff).
+    pub failures: AtomicU8,
+}
+
+impl State {
+    pub(crate) fn new(settings: Settings) -> State {
+        State {
+            settings,
+            rotated: AtomicBool::new(false),
+            held: Mutex::new(Held::default()),
+            usage: Mutex::new(UsageSeen::default()),
+            advised: AtomicBool::new(false),
+            bootstrap_reported: AtomicBool::new(false),
+            failures: AtomicU8::new(0),
+        }
+    }
+
+    /// The key requests go out with.
+    pub(crate) fn key(&self) -> &str {
+        match &self.settings.secondary {
+            Some(secondary) if self.rotated.load(std::sync::atomic::Ordering::Relaxed) => {
+                &secondary.0
+            }
+            _ => &self.settings.primary.0,
+        }
+    }
+
+    pub(crate) fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,448 @@
+//! The FlagKit provider against a scripted FlagKit service on 127.0.0.1
+//! (`flags_test_support::flagkit`): values mode (init, updates with changes and deletions),
+//! bootstraps, key rotation, usage headers, the service's failures.
+#![cfg(feature = "http")]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use flags_runtime::transport::TransportConfig;
+use flags_runtime::{
+    Client, Context, Error, ErrorCode, EventDetails, FlagKey, MetadataValue, ProviderEvent,
+    ProviderStatus, Reason, remote,
+};
+use flags_test_support::fault::Reply;
+use flags_test_support::flagkit::{
+    self, FlagKitService, INIT, UPDATES, disabled, flag, init_body, updates_body,
+};
+use serde_json::json;
+
+const KEY: &str = "sdk_primary_0123456789";
+const KEY_2: &str = "sdk_secondary_9876543210";
+
+const DARK: FlagKey<bool> = FlagKey::from_fn("dark-mode", || false);
+const LIMIT: FlagKey<i64> = FlagKey::from_fn("upload-limit", || 10);
+const RATE: FlagKey<f64> = FlagKey::from_fn("sample-rate", || 0.0);
+const THEME: FlagKey<String> = FlagKey::from_fn("theme", || "light".to_owned());
+
+#[derive(serde::Deserialize, Debug, Clone, PartialEq, Default)]
+struct Banner {
+    text: String,
+}
+const BANNER: FlagKey<Banner> = FlagKey::from_fn("banner", Banner::default);
+
+/// Polls `condition` every 10 ms for at most 10 s; whether it held.
+fn eventually(mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn flags() -> Vec<serde_json::Value> {
+    vec![
+        flag("dark-mode", true),
+        flag("upload-limit", 100),
+        flag("sample-rate", 0.25),
+        flag("theme", "dark"),
+        flag("banner", json!({"text": "hello"})),
+        disabled("old-checkout", true),
+    ]
+}
+
+const T0: &str = "2026-12-05T03:00:00.000+00:00";
+const T1: &str = "2026-12-05T03:00:05.000+00:00";
+
+/// A service whose init answers [`flags`] and whose updates answer nothing new.
+fn service() -> FlagKitService {
+    let service = FlagKitService::start();
+    service.route("GET", INIT, Reply::json(&init_body(&flags(), 0.01, T0)));
+    service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T0)));
+    service
+}
+
+/// Polling every 20 ms (the service asks for 10).
+fn provider(service: &FlagKitService) -> remote::FlagKit {
+    remote::flagkit(KEY)
+        .base_url(service.base_url())
+        .polling_interval(Duration::from_millis(20))
+}
+
+fn build(provider: remote::FlagKit) -> Client {
+    Client::builder().remote(provider).build().unwrap()
+}
+
+fn ready(provider: remote::FlagKit) -> Client {
+    let client = build(provider);
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    client
+}
+
+/// Records the events of `kind`.
+fn record(client: &Client, kind: ProviderEvent) -> Arc<Mutex<Vec<EventDetails>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    client.on(kind, move |details| {
+        sink.lock().unwrap().push(details.clone())
+    });
+    seen
+}
+
+fn messages(seen: &Arc<Mutex<Vec<EventDetails>>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d.message.clone())
+        .collect()
+}
+
+#[test]
+fn values_are_read_locally_with_their_types() {
+    let service = service();
+    let client = ready(provider(&service));
+    let ctx = Context::new("user-1");
+    assert!(client.value(DARK, &ctx));
+    assert_eq!(client.value(LIMIT, &ctx), 100);
+    assert_eq!(client.value(RATE, &ctx), 0.25);
+    assert_eq!(client.value(THEME, &ctx), "dark");
+    assert_eq!(
+        client.value(BANNER, &ctx),
+        Banner {
+            text: "hello".into()
+        }
+    );
+    let d = client.details(LIMIT, &ctx);
+    assert_eq!((d.reason, d.error), (Reason::Static, None));
+    assert_eq!(
+        d.flag_metadata.get("flagType"),
+        Some(&MetadataValue::String("number".into()))
+    );
+    assert_eq!(d.flag_metadata.get("version"), Some(&MetadataValue::Int(1)));
+    // Disabled: the caller's default, reason DISABLED, no error.
+    let d = client.details(FlagKey::new("old-checkout", false), &ctx);
+    assert_eq!(
+        (d.value, d.reason, d.error),
+        (false, Reason::Disabled, None)
+    );
+    // The wrong type, and a flag FlagKit does not serve.
+    let d = client.details(FlagKey::new("theme", 5_i64), &ctx);
+    assert_eq!(d.value, 5);
+    assert_eq!(d.error.unwrap().code, ErrorCode::TypeMismatch);
+    let d = client.details(FlagKey::new("nope", true), &ctx);
+    assert!(d.value);
+    assert_eq!(d.error.unwrap().code, ErrorCode::FlagNotFound);
+    // Reads never ask the service: only init and polls reached it.
+    assert!(
+        service
+            .requests()
+            .iter()
+            .all(|r| r.path.starts_with(INIT) || r.path.starts_with(UPDATES))
+    );
+    // The context is FlagKit's values' business only in evaluation mode.
+    assert!(matches!(
+        client.set_bulk_context(Context::new("x")),
+        Err(Error::Unsupported { .. })
+    ));
+}
+
+#[test]
+fn requests_identify_the_sdk_and_carry_the_key_in_a_header_only() {
+    let service = service();
+    let _client = ready(provider(&service));
+    assert!(eventually(|| service.requests_to(UPDATES).len() >= 2));
+    let init = &service.requests_to(INIT)[0];
+    assert_eq!(init.method, "GET");
+    assert_eq!(init.header("x-api-key"), Some(KEY));
+    assert_eq!(init.header("x-flagkit-sdk-language"), Some("rust"));
+    assert_eq!(
+        init.header("x-flagkit-sdk-version"),
+        Some(remote::FLAGKIT_SDK_VERSION)
+    );
+    assert!(init.header("user-agent").unwrap().contains("FlagKit"));
+    assert_eq!(init.header("accept"), Some("application/json"));
+    service.assert_no_key_in_urls(&[KEY]);
+}
+
+#[test]
+fn updates_apply_changes_and_deletions_from_the_last_server_time() {
+    let service = service();
+    let (gated, gate) = Reply::json(&updates_body(&[], &[], T0)).gated();
+    service.route("GET", UPDATES, gated);
+    let client = ready(provider(&service));
+    let changed = record(&client, ProviderEvent::ConfigurationChanged);
+    let ctx = Context::anonymous();
+    // The first poll (held at the gate) answers nothing new; the next a change, a deletion
+    // in each form and a new flag; then nothing.
+    service.then(
+        "GET",
+        UPDATES,
+        Reply::json(
+            &json!({
+                "flags": [
+                    flag("upload-limit", 250),
+                    flag("new-flag", "fresh"),
+                    {"key": "sample-rate", "deleted": true}
+                ],
+                "deleted": ["banner"],
+                "checkedAt": T1
+            })
+            .to_string(),
+        ),
+    );
+    service.then("GET", UPDATES, Reply::json(&updates_body(&[], &[], T1)));
+    gate.open();
+    assert!(eventually(|| client.value(LIMIT, &ctx) == 250));
+    assert_eq!(
+        client.value(FlagKey::from_fn("new-flag", String::new), &ctx),
+        "fresh"
+    );
+    let d = client.details(RATE, &ctx);
+    assert_eq!(d.error.unwrap().code, ErrorCode::FlagNotFound);
+    assert_eq!(
+        client.details(BANNER, &ctx).error.unwrap().code,
+        ErrorCode::FlagNotFound
+    );
+    assert!(client.value(DARK, &ctx), "untouched flags stay");
+    assert!(eventually(|| !changed.lock().unwrap().is_empty()));
+    assert_eq!(
+        changed.lock().unwrap()[0].flags_changed,
+        ["banner", "new-flag", "sample-rate", "upload-limit"]
+    );
+    // `since` is the init's server time, then the updates' checkedAt, percent-encoded.
+    assert!(eventually(|| service.requests_to(UPDATES).len() >= 3));
+    let sinces: Vec<String> = service
+        .requests_to(UPDATES)
+        .iter()
+        .map(|r| r.path.split_once("?since=").unwrap().1.to_owned())
+        .collect();
+    assert_eq!(sinces[0], "2026-12-05T03%3A00%3A00.000%2B00%3A00");
+    assert_eq!(sinces[1], sinces[0]);
+    assert_eq!(sinces[2], "2026-12-05T03%3A00%3A05.000%2B00%3A00");
+}
+
+#[test]
+fn a_service_down_at_start_leaves_defaults_then_serves_once_up() {
+    // A port nobody listens on, brought up later.
+    let addr = flags_test_support::fault::FaultServer::start().addr();
+    let client = build(
+        remote::flagkit(KEY)
+            .base_url(format!("http://{addr}/api/v1"))
+            .polling_interval(Duration::from_millis(20))
+            .transport(TransportConfig::new().retries(0)),
+    );
+    let ctx = Context::anonymous();
+    let d = client.details(DARK, &ctx);
+    assert!(!d.value);
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderNotReady);
+    assert!(eventually(|| client.status() == ProviderStatus::Error));
+    let service = FlagKitService::start_at(addr).unwrap();
+    service.route("GET", INIT, Reply::json(&init_body(&flags(), 0.01, T0)));
+    service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T0)));
+    assert!(eventually(|| client.status() == ProviderStatus::Ready));
+    assert!(client.value(DARK, &ctx));
+}
+
+#[test]
+fn a_bootstrap_serves_until_flagkit_answers() {
+    let service = FlagKitService::start();
+    let (init, gate) = Reply::json(&init_body(&flags(), 0.01, T0)).gated();
+    service.route("GET", INIT, init);
+    service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T0)));
+    let client = build(provider(&service).bootstrap(r#"{"dark-mode": false, "theme": "boot"}"#));
+    let ctx = Context::anonymous();
+    let d = client.details(THEME, &ctx);
+    assert_eq!(d.value, "boot");
+    assert_eq!(d.reason, Reason::Other("BOOTSTRAP".into()));
+    let d = client.details(LIMIT, &ctx);
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderNotReady);
+    gate.open();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let d = client.details(THEME, &ctx);
+    assert_eq!((d.value.as_str(), d.reason), ("dark", Reason::Static));
+    assert_eq!(client.value(LIMIT, &ctx), 100);
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[test]
+fn a_signed_bootstrap_is_verified_before_use() {
+    let flags_json = json!({"theme": "signed", "dark-mode": true});
+    let at = now_ms() - 1_000;
+    let document = json!({"flags": flags_json, "timestamp": at}).to_string();
+    let good = flagkit::bootstrap_signature(KEY, &flags_json, at);
+    let cases = [
+        (good.clone(), Duration::from_secs(60), None),
+        (
+            flagkit::bootstrap_signature(KEY_2, &flags_json, at),
+            Duration::from_secs(60),
+            Some("signature does not match"),
+        ),
+        (good, Duration::from_millis(10), Some("maximum age")),
+    ];
+    for (signature, max_age, problem) in cases {
+        let service = FlagKitService::start();
+        let (init, gate) = Reply::json(&init_body(&[], 0.01, T0)).gated();
+        service.route("GET", INIT, init);
+        let client = build(provider(&service).bootstrap_signed(
+            document.clone(),
+            signature.clone(),
+            max_age,
+        ));
+        let errors = record(&client, ProviderEvent::Error);
+        let d = client.details(THEME, &Context::anonymous());
+        match problem {
+            None => assert_eq!(d.value, "signed"),
+            Some(problem) => {
+                assert_eq!(d.value, "light", "a refused bootstrap is not used");
+                assert_eq!(d.error.unwrap().code, ErrorCode::ProviderNotReady);
+                gate.open();
+                assert!(eventually(|| !messages(&errors).is_empty()));
+                let message = &messages(&errors)[0];
+                assert!(message.contains(problem), "{message}");
+                assert!(!message.contains(KEY) && !message.contains(&signature));
+            }
+        }
+    }
+}
+
+#[test]
+fn keys_are_checked_at_build_and_never_printed() {
+    for (provider, expected) in [
+        (remote::flagkit(""), "primary API key is empty"),
+        (remote::flagkit("pk_live_123"), "does not start with `sdk_`"),
+        (
+            remote::flagkit(KEY).secondary_key("bad key"),
+            "secondary API key does not start",
+        ),
+        (
+            remote::flagkit(KEY).base_url("ftp://x"),
+            "`base_url` must use `http` or `https`",
+        ),
+        (
+            remote::flagkit(KEY).polling_interval(Duration::ZERO),
+            "`polling_interval` must be positive",
+        ),
+    ] {
+        let error = Client::builder().remote(provider).build().unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, Error::FlagKit { .. }), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(!text.contains("pk_live_123") && !text.contains("bad key"));
+    }
+    let debug = format!(
+        "{:?}",
+        remote::flagkit(KEY)
+            .secondary_key(KEY_2)
+            .base_url("https://user:pw@flagkit.example/api/v1?token=t")
+    );
+    for secret in [KEY, KEY_2, "user:pw", "token=t"] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+}
+
+#[test]
+fn a_refused_key_rotates_once_to_the_secondary_then_goes_fatal() {
+    let service = service();
+    service.route(
+        "GET",
+        INIT,
+        Reply::status(401).body(r#"{"message":"invalid key"}"#),
+    );
+    let client = build(provider(&service).secondary_key(KEY_2));
+    let errors = record(&client, ProviderEvent::Error);
+    // The secondary key is refused too, at first: then FlagKit accepts it.
+    service.then("GET", INIT, Reply::status(401));
+    service.then("GET", INIT, Reply::json(&init_body(&flags(), 0.01, T0)));
+    // 401 (primary) → rotate → 401 (secondary) → FATAL: the third reply is never asked for.
+    assert!(eventually(|| client.status() == ProviderStatus::Fatal));
+    let keys: Vec<String> = service
+        .requests_to(INIT)
+        .iter()
+        .map(|r| r.header("x-api-key").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, [KEY, KEY_2]);
+    let all = messages(&errors);
+    assert!(
+        all.iter()
+            .any(|m| m.contains("switched to the secondary key")),
+        "{all:?}"
+    );
+    for message in &all {
+        assert!(
+            !message.contains(KEY) && !message.contains(KEY_2),
+            "{message}"
+        );
+    }
+    let d = client.details(DARK, &Context::anonymous());
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderFatal);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        service.requests_to(INIT).len(),
+        2,
+        "FATAL: no more requests"
+    );
+}
+
+#[test]
+fn after_rotation_the_secondary_key_serves_every_request() {
+    let service = service();
+    service.route("GET", INIT, Reply::status(401));
+    service.then("GET", INIT, Reply::json(&init_body(&flags(), 0.01, T0)));
+    let client = ready(provider(&service).secondary_key(KEY_2));
+    assert!(client.value(DARK, &Context::anonymous()));
+    assert!(eventually(|| service.requests_to(UPDATES).len() >= 2));
+    for update in service.requests_to(UPDATES) {
+        assert_eq!(update.header("x-api-key"), Some(KEY_2));
+    }
+}
+
+#[test]
+fn forbidden_is_fatal_without_a_secondary_key_to_try() {
+    let service = service();
+    service.route("GET", INIT, Reply::status(403));
+    let client = build(provider(&service).secondary_key(KEY_2));
+    assert!(eventually(|| client.status() == ProviderStatus::Fatal));
+    assert_eq!(service.requests_to(INIT).len(), 1);
+}
+
+#[test]
+fn a_failing_poll_keeps_the_values_and_reports_stale() {
+    let service = service();
+    let client = ready(provider(&service).transport(TransportConfig::new().retries(0)));
+    let stale = record(&client, ProviderEvent::Stale);
+    service.route("GET", UPDATES, Reply::malformed());
+    assert!(eventually(|| client.status() == ProviderStatus::Stale));
+    assert!(
+        client.value(DARK, &Context::anonymous()),
+        "the last values serve"
+    );
+    assert!(eventually(|| !stale.lock().unwrap().is_empty()));
+    service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T1)));
+    assert!(eventually(|| client.status() == ProviderStatus::Ready));
+}
+
+#[test]
+fn malformed_init_answers_leave_the_provider_not_ready() {
+    let service = service();
+    service.route("GET", INIT, Reply::json(r#"{"flags": "no"}"#));
+    let client = build(provider(&service));
+    let errors = record(&client, ProviderEvent::Error);
+    assert!(eventually(|| client.status() == ProviderStatus::Error));
+    assert!(eventually(|| !errors.lock().unwrap().is_empty()));
+    let event = errors.lock().unwrap()[0].clone();
+    assert_eq!(event.error_code, Some(ErrorCode::ParseError));
+    assert!(event.message.unwrap().contains("no `flags` array"));
+    let d = client.details(DARK, &Context::anonymous());
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderNotReady);
+}
