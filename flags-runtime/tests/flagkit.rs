@@ -446,3 +446,208 @@ fn malformed_init_answers_leave_the_provider_not_ready() {
     let d = client.details(DARK, &Context::anonymous());
     assert_eq!(d.error.unwrap().code, ErrorCode::ProviderNotReady);
 }
+
+fn evaluation(key: &str, value: serde_json::Value, reason: &str) -> String {
+    json!({"flagKey": key, "value": value, "enabled": true, "reason": reason, "version": 3})
+        .to_string()
+}
+
+#[test]
+fn evaluation_mode_sends_a_signed_context_per_evaluation() {
+    let service = FlagKitService::start();
+    service.route(
+        "POST",
+        flagkit::EVALUATE,
+        Reply::json(&evaluation("upload-limit", json!(500), "RULE_MATCH")),
+    );
+    let client = build(
+        provider(&service)
+            .evaluate()
+            .private_attribute("secret")
+            .private_attribute("profile.email"),
+    )
+    .blocking();
+    let mut profile = std::collections::BTreeMap::new();
+    profile.insert(
+        "email".to_owned(),
+        flags_runtime::Value::from("bob@example.com"),
+    );
+    profile.insert("tier".to_owned(), flags_runtime::Value::from("gold"));
+    let ctx = Context::new("user-7")
+        .with("country", "FR")
+        .with("plan", "premium")
+        .with("secret", "do-not-send")
+        .with("profile", flags_runtime::Value::Map(profile))
+        .with("name", "Zoë");
+    let d = client.details(LIMIT, &ctx);
+    assert_eq!(
+        (d.value, d.reason, d.error),
+        (500, Reason::TargetingMatch, None)
+    );
+    assert_eq!(d.flag_metadata.get("version"), Some(&MetadataValue::Int(3)));
+    let sent = &service.requests_to(flagkit::EVALUATE)[0];
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&sent.body).unwrap(),
+        json!({"flagKey": "upload-limit", "context": {"userId": "user-7", "country": "FR",
+            "name": "Zoë", "custom": {"plan": "premium", "profile": {"tier": "gold"}}}})
+    );
+    assert!(!sent.text().contains("do-not-send") && !sent.text().contains("bob@"));
+    // The service re-canonicalises what it received and checks the HMAC.
+    flagkit::verify_signature(sent, KEY).unwrap();
+    assert!(
+        flagkit::verify_signature(sent, KEY_2).is_err(),
+        "the check can fail"
+    );
+    // The bytes sent are already canonical (so any server's canonical form matches them).
+    let reparsed: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(flagkit::canonical(&reparsed).as_bytes(), &sent.body[..]);
+    assert_eq!(sent.header("x-key-id"), Some(&KEY[..8]));
+    // The sync read never waits for the network.
+    let d = client.client().details(LIMIT, &ctx);
+    assert_eq!(d.error.unwrap().code, ErrorCode::General);
+}
+
+#[test]
+fn evaluation_errors_keep_flagkit_codes_in_the_metadata() {
+    let service = FlagKitService::start();
+    let client = build(
+        provider(&service).evaluate().transport(
+            TransportConfig::new()
+                .retries(1)
+                .retry_delay(Duration::from_millis(1)),
+        ),
+    )
+    .blocking();
+    let ctx = Context::new("u");
+    for (reply, code, number) in [
+        (
+            Reply::status(404).body(r#"{"message":"no flag","requestId":"r-1"}"#),
+            ErrorCode::FlagNotFound,
+            1200,
+        ),
+        (Reply::status(400), ErrorCode::InvalidContext, 1203),
+        (Reply::status(503), ErrorCode::General, 1306),
+        (Reply::json("{not json"), ErrorCode::ParseError, 1999),
+    ] {
+        service.route("POST", flagkit::EVALUATE, reply);
+        let d = client.details(DARK, &ctx);
+        assert!(!d.value);
+        let error = d.error.unwrap();
+        assert_eq!(error.code, code, "{}", error.message);
+        assert_eq!(
+            d.flag_metadata.get("flagkitErrorCode"),
+            Some(&MetadataValue::Int(number)),
+            "{}",
+            error.message
+        );
+    }
+    // 5xx is retried by the shared transport: two attempts for the 503 above.
+    let attempts = service.requests_to(flagkit::EVALUATE).len();
+    assert_eq!(
+        attempts, 5,
+        "404, 400 once each; 503 twice; the malformed answer once"
+    );
+    let d = {
+        service.route(
+            "POST",
+            flagkit::EVALUATE,
+            Reply::status(404).body(r#"{"message":"no flag","requestId":"r-1"}"#),
+        );
+        client.details(DARK, &ctx)
+    };
+    assert_eq!(
+        d.flag_metadata.get("requestId"),
+        Some(&MetadataValue::String("r-1".into()))
+    );
+}
+
+#[test]
+fn strict_pii_refuses_personal_data_before_sending() {
+    let service = FlagKitService::start();
+    service.route(
+        "POST",
+        flagkit::EVALUATE,
+        Reply::json(&evaluation("dark-mode", json!(true), "DEFAULT")),
+    );
+    let client = build(
+        provider(&service)
+            .evaluate()
+            .strict_pii()
+            .private_attribute("email"),
+    )
+    .blocking();
+    let d = client.details(DARK, &Context::new("u").with("contact", "bob@example.com"));
+    let error = d.error.unwrap();
+    assert_eq!(error.code, ErrorCode::InvalidContext);
+    assert!(
+        error
+            .message
+            .contains("`contact` looks like an e-mail address"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("bob@"));
+    assert_eq!(
+        service.requests_to(flagkit::EVALUATE).len(),
+        0,
+        "nothing sent"
+    );
+    // Marked private: not checked, and not sent.
+    let d = client.details(DARK, &Context::new("u").with("email", "bob@example.com"));
+    assert!(d.value);
+    assert!(
+        !service.requests_to(flagkit::EVALUATE)[0]
+            .text()
+            .contains("bob@")
+    );
+}
+
+#[test]
+fn evaluate_all_is_a_bulk_mode_for_one_context() {
+    let service = FlagKitService::start();
+    let answer = |theme: &str| {
+        json!({"flags": {
+            "theme": {"flagKey": "theme", "value": theme, "enabled": true, "reason": "SEGMENT_MATCH"},
+            "dark-mode": {"flagKey": "dark-mode", "value": true, "enabled": false, "reason": "FLAG_DISABLED"}
+        }, "evaluatedAt": T0})
+        .to_string()
+    };
+    service.route("POST", flagkit::EVALUATE_ALL, Reply::json(&answer("gold")));
+    let client =
+        ready(provider(&service).evaluate_all(Context::new("user-1").with("plan", "gold")));
+    let ctx = Context::anonymous();
+    let d = client.details(THEME, &ctx);
+    assert_eq!(
+        (d.value.as_str(), d.reason),
+        ("gold", Reason::TargetingMatch)
+    );
+    let d = client.details(DARK, &ctx);
+    assert_eq!((d.value, d.reason), (false, Reason::Disabled));
+    let sent = &service.requests_to(flagkit::EVALUATE_ALL)[0];
+    flagkit::verify_signature(sent, KEY).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&sent.body).unwrap(),
+        json!({"context": {"userId": "user-1", "custom": {"plan": "gold"}}})
+    );
+    // A new context: its evaluation, and a CONTEXT_CHANGED event naming what differs.
+    let changed = record(&client, ProviderEvent::ContextChanged);
+    service.route(
+        "POST",
+        flagkit::EVALUATE_ALL,
+        Reply::json(&answer("silver")),
+    );
+    client
+        .set_bulk_context(Context::new("user-2").with("plan", "silver"))
+        .unwrap();
+    assert_eq!(client.value(THEME, &ctx), "silver");
+    assert!(eventually(|| !changed.lock().unwrap().is_empty()));
+    assert_eq!(changed.lock().unwrap()[0].flags_changed, ["theme"]);
+    let last = service.requests_to(flagkit::EVALUATE_ALL).pop().unwrap();
+    assert!(last.text().contains("user-2"));
+    // Polls re-evaluate with the same context.
+    let before = service.requests_to(flagkit::EVALUATE_ALL).len();
+    assert!(eventually(|| service
+        .requests_to(flagkit::EVALUATE_ALL)
+        .len()
+        > before + 1));
+}

@@ -357,10 +357,11 @@ impl RemoteProvider for FlagKit {}
 
 impl sealed::Sealed for FlagKit {
     fn start(self: Box<Self>) -> Result<Remote, crate::Error> {
-        let (settings, transport) = self.validate().map_err(|error| crate::Error::FlagKit {
-            origin: "the FlagKit provider".to_owned(),
-            error,
-        })?;
+        let (settings, transport, cache) =
+            self.validate().map_err(|error| crate::Error::FlagKit {
+                origin: "the FlagKit provider".to_owned(),
+                error,
+            })?;
         let transport = transport.build()?;
         let name = format!(
             "FlagKit `{}`",
@@ -370,7 +371,7 @@ impl sealed::Sealed for FlagKit {
             tracing::error!(target: "flags", "{name}: {why}");
         }
         let state = flagkit::state::State::new(settings);
-        Remote::start(name, transport, Protocol::FlagKit(Box::new(state)), None)
+        Remote::start(name, transport, Protocol::FlagKit(Box::new(state)), cache)
     }
 }
 

@@ -113,6 +113,9 @@ impl Inner {
                     };
                 crate::wire::flagship::parse_evaluate(key, status, content_type.as_deref(), &body)
             }
+            Protocol::FlagKit(fk) if !fk.is_bulk() => {
+                self.flagkit_evaluate(fk, key, ctx, deadline).await
+            }
             Protocol::OfrepBulk { .. } | Protocol::FlagKit(_) => match self.bulk.load_full() {
                 Some(bulk) => match bulk.flags.get(key) {
                     Some(resolution) => resolution.clone(),

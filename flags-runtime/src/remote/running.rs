@@ -32,9 +32,14 @@ impl Remote {
                 message: format!("cannot start the provider's thread: {e}"),
             })?;
         let thread_id = thread.thread().id();
-        let bulk = matches!(protocol, Protocol::OfrepBulk { .. } | Protocol::FlagKit(_));
+        let bulk = match &protocol {
+            Protocol::OfrepBulk { .. } => true,
+            Protocol::FlagKit(fk) => fk.is_bulk(),
+            _ => false,
+        };
         let context = match &protocol {
             Protocol::OfrepBulk { context, .. } => context.clone(),
+            Protocol::FlagKit(fk) => fk.bulk_context().cloned().unwrap_or_default(),
             _ => Context::default(),
         };
         let (streams_tx, streams_rx) = tokio::sync::watch::channel(Vec::new());
@@ -88,7 +93,9 @@ impl Remote {
                 streams_rx,
             ));
         }
-        if let Protocol::FlagKit(fk) = &inner.protocol {
+        if let Protocol::FlagKit(fk) = &inner.protocol
+            && fk.is_bulk()
+        {
             inner.flagkit_bootstrap(fk);
             inner
                 .runtime
@@ -117,10 +124,11 @@ impl Remote {
 
     /// Reads answer locally from a bulk evaluation (OFREP's bulk mode, FlagKit's values).
     pub(crate) fn is_bulk(&self) -> bool {
-        matches!(
-            self.inner.protocol,
-            Protocol::OfrepBulk { .. } | Protocol::FlagKit(_)
-        )
+        match &self.inner.protocol {
+            Protocol::OfrepBulk { .. } => true,
+            Protocol::FlagKit(fk) => fk.is_bulk(),
+            _ => false,
+        }
     }
 
     pub(crate) fn shutdown(&self) {
@@ -222,7 +230,12 @@ impl Remote {
         &self,
         context: Context,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), crate::Error>>, crate::Error> {
-        if !matches!(self.inner.protocol, Protocol::OfrepBulk { .. }) {
+        let contextual = match &self.inner.protocol {
+            Protocol::OfrepBulk { .. } => true,
+            Protocol::FlagKit(fk) => fk.bulk_context().is_some(),
+            _ => false,
+        };
+        if !contextual {
             return Err(crate::Error::Unsupported {
                 operation: "set_bulk_context",
                 provider: if self.is_bulk() {

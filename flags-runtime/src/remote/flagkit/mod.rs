@@ -25,9 +25,12 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::transport::TransportConfig;
+use crate::wire::cache::CacheOptions;
 use crate::wire::flagkit::config_error::FlagKitConfigError;
+use crate::wire::flagkit::request::ContextRules;
 use crate::wire::flagkit::sign;
 
+mod evaluate;
 mod send;
 pub(crate) mod state;
 pub(super) mod values;
@@ -56,6 +59,8 @@ pub struct FlagKit {
     strict_pii: bool,
     private_attributes: Vec<String>,
     on_usage: Option<UsageCallback>,
+    mode: Mode,
+    cache: Option<CacheOptions>,
 }
 
 /// A provider for FlagKit's service with `api_key` (`sdk_...`, `srv_...` or `cli_...`; checked
@@ -81,6 +86,8 @@ pub fn flagkit(api_key: impl Into<String>) -> FlagKit {
         strict_pii: false,
         private_attributes: Vec::new(),
         on_usage: None,
+        mode: Mode::Values,
+        cache: None,
     }
 }
 
@@ -179,8 +186,36 @@ impl FlagKit {
         self
     }
 
+    /// Evaluation mode: each evaluation asks `POST /sdk/evaluate` with its context
+    /// (`{flagKey, context}`, signed), FlagKit's targeting deciding. Read with the async
+    /// methods or [`crate::blocking::Client`], as OFREP per evaluation; errors carry FlagKit's
+    /// code in the flag metadata (404 → `FLAG_NOT_FOUND`, 400 → `INVALID_CONTEXT`).
+    pub fn evaluate(mut self) -> FlagKit {
+        self.mode = Mode::Evaluate;
+        self
+    }
+
+    /// Bulk evaluation mode: FlagKit evaluates every flag for `context` (`POST
+    /// /sdk/evaluate/all`, signed) once and on every poll, and every read is answered locally,
+    /// as OFREP's bulk mode; [`Client::set_bulk_context`](crate::Client::set_bulk_context)
+    /// changes the context.
+    pub fn evaluate_all(mut self, context: crate::Context) -> FlagKit {
+        self.mode = Mode::EvaluateAll(context);
+        self
+    }
+
+    /// Evaluation mode: caches results for `ttl`, at most `max_entries` (see
+    /// [`Ofrep::cache`](super::Ofrep::cache)).
+    pub fn cache(mut self, ttl: Duration, max_entries: usize) -> FlagKit {
+        self.cache = Some(CacheOptions { ttl, max_entries });
+        self
+    }
+
     /// The settings, validated, and the transport's (the bootstrap read and checked).
-    pub(super) fn validate(self) -> Result<(Settings, TransportConfig), FlagKitConfigError> {
+    #[allow(clippy::type_complexity)] // three results, named where they are taken apart
+    pub(super) fn validate(
+        self,
+    ) -> Result<(Settings, TransportConfig, Option<CacheOptions>), FlagKitConfigError> {
         check_key(&self.primary.0, "primary")?;
         if let Some(secondary) = &self.secondary {
             check_key(&secondary.0, "secondary")?;
@@ -221,13 +256,16 @@ impl FlagKit {
                 primary: self.primary,
                 secondary: self.secondary,
                 polling_interval: self.polling_interval,
-                mode: Mode::Values,
-                private_attributes: self.private_attributes,
-                strict_pii: self.strict_pii,
+                mode: self.mode,
+                context_rules: ContextRules {
+                    private: self.private_attributes,
+                    strict_pii: self.strict_pii,
+                },
                 on_usage: self.on_usage,
                 bootstrap,
             },
             transport,
+            self.cache,
         ))
     }
 }

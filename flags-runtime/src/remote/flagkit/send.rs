@@ -10,7 +10,6 @@ use crate::transport::{Deadline, Request, Response};
 use crate::wire::flagkit::{self, Code, FlagKitError, sign};
 
 /// What to send.
-#[allow(dead_code)] // Temporary: POST comes with the evaluation modes.
 pub(super) enum Call {
     Get(String),
     /// The URL and the body, signed as sent.

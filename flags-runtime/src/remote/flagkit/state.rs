@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU8};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::context::Context;
 use crate::wire::flagkit::FlagState;
+use crate::wire::flagkit::request::ContextRules;
 
 /// The version FlagKit's service is told (`X-FlagKit-SDK-Version`) and compares with its
 /// `sdkVersionMin`.
@@ -47,10 +49,13 @@ pub(crate) type UsageCallback = Arc<dyn Fn(&Usage) + Send + Sync>;
 pub(crate) enum Mode {
     /// `GET /sdk/init` then `/sdk/updates`: values per environment, read locally.
     Values,
+    /// `POST /sdk/evaluate` per evaluation, with its context.
+    Evaluate,
+    /// `POST /sdk/evaluate/all` for one context, read locally (a bulk mode).
+    EvaluateAll(Context),
 }
 
 /// The settings, validated.
-#[allow(dead_code)] // Temporary: the context settings serve the evaluation modes.
 pub(crate) struct Settings {
     pub base_url: String,
     pub primary: Secret,
@@ -58,8 +63,7 @@ pub(crate) struct Settings {
     /// The configured polling interval; the server's may be longer.
     pub polling_interval: Duration,
     pub mode: Mode,
-    pub private_attributes: Vec<String>,
-    pub strict_pii: bool,
+    pub context_rules: ContextRules,
     pub on_usage: Option<UsageCallback>,
     /// The bootstrap, verified (or why it was refused).
     pub bootstrap: Option<Result<serde_json::Map<String, serde_json::Value>, String>>,
@@ -116,6 +120,19 @@ impl State {
                 &secondary.0
             }
             _ => &self.settings.primary.0,
+        }
+    }
+
+    /// Whether reads answer locally from a bulk evaluation (values, `evaluate_all`).
+    pub(crate) fn is_bulk(&self) -> bool {
+        !matches!(self.settings.mode, Mode::Evaluate)
+    }
+
+    /// The context of `evaluate_all`.
+    pub(crate) fn bulk_context(&self) -> Option<&Context> {
+        match &self.settings.mode {
+            Mode::EvaluateAll(ctx) => Some(ctx),
+            _ => None,
         }
     }
 

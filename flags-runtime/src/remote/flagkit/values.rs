@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::send::Call;
-use super::state::State;
+use super::state::{Mode, State};
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
 use crate::events::{EventDetails, ProviderEvent, ProviderStatus};
 use crate::remote::{Inner, Protocol};
@@ -73,11 +73,15 @@ fn publishable(flags: &BTreeMap<String, FlagState>, reason: &Reason) -> Bulk {
 }
 
 /// What a refresh brought.
-enum Outcome {
-    /// The init answer: the first, or after a restart.
+pub(super) enum Outcome {
+    /// The first answer (init, or the first bulk evaluation).
     Initialised,
     /// Updates: the keys that changed (added, modified or deleted).
     Updated(Vec<String>),
+    /// The bulk evaluation for a new context: the keys whose evaluation differs.
+    ContextChanged(Vec<String>),
+    /// The context changed while the request was out: nothing applied.
+    Superseded,
 }
 
 impl Inner {
@@ -120,14 +124,30 @@ impl Inner {
             ));
         }
         let deadline = Deadline::after(self.transport.deadline());
-        let initialised = fk.held().flags.is_some();
-        let outcome = if initialised {
-            self.flagkit_updates(fk, deadline).await
-        } else {
-            self.flagkit_init(fk, deadline).await
+        // Whether FlagKit's answer for this configuration (this context) is held: a failure
+        // is then STALE, else ERROR.
+        let (outcome, initialised) = match &fk.settings.mode {
+            Mode::Evaluate => return Ok(()),
+            Mode::Values => {
+                let initialised = fk.held().flags.is_some();
+                let outcome = if initialised {
+                    self.flagkit_updates(fk, deadline).await
+                } else {
+                    self.flagkit_init(fk, deadline).await
+                };
+                (outcome, initialised)
+            }
+            Mode::EvaluateAll(_) => {
+                let epoch = self.control.current().0;
+                let outcome = self.flagkit_evaluate_all(fk, deadline).await;
+                let held = self.control.held_epoch.load(Ordering::Acquire) == epoch
+                    && self.bulk.load().as_ref().is_some_and(|b| b.gate.is_none());
+                (outcome, held)
+            }
         };
         self.report_bootstrap(fk);
         match outcome {
+            Ok(Outcome::Superseded) => Ok(()),
             Ok(outcome) => {
                 fk.failures.store(0, Ordering::Relaxed);
                 let was = self.events.status();
@@ -136,13 +156,16 @@ impl Inner {
                     self.events
                         .emit(EventDetails::new(ProviderEvent::Ready, self.name.clone()));
                 }
-                if let Outcome::Updated(changed) = outcome
-                    && !changed.is_empty()
-                {
-                    self.events.emit(
+                match outcome {
+                    Outcome::Updated(changed) if !changed.is_empty() => self.events.emit(
                         EventDetails::new(ProviderEvent::ConfigurationChanged, self.name.clone())
                             .with_flags_changed(changed),
-                    );
+                    ),
+                    Outcome::ContextChanged(changed) => self.events.emit(
+                        EventDetails::new(ProviderEvent::ContextChanged, self.name.clone())
+                            .with_flags_changed(changed),
+                    ),
+                    _ => {}
                 }
                 Ok(())
             }

@@ -12,9 +12,6 @@
 //! array. On the event stream a deletion is its own message, `flag_deleted` `{key}`, and
 //! `flags_reset` replaces the whole set (absent keys are deleted).
 
-// Temporary: the evaluation modes and streaming that use the rest come in later commits.
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use serde_json::Value as J;
@@ -25,7 +22,9 @@ use crate::wire::Resolution;
 
 pub(crate) mod config_error;
 pub(crate) mod pii;
+pub(crate) mod request;
 pub(crate) mod sign;
+#[allow(dead_code)] // Temporary: streaming, the next commits, reads it.
 pub(crate) mod stream;
 
 #[cfg(test)]

@@ -214,6 +214,7 @@ pub(crate) fn parse_bootstrap(json: &str) -> Result<Bootstrap, BootstrapProblem>
     }
 }
 
+#[cfg(test)]
 /// The signature of a bootstrap: HMAC-SHA256(key, `"{timestamp}.{canonical flags}"`), or of
 /// the canonical flags alone without a timestamp.
 pub(crate) fn bootstrap_signature(
