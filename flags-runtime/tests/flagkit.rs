@@ -651,3 +651,129 @@ fn evaluate_all_is_a_bulk_mode_for_one_context() {
         .len()
         > before + 1));
 }
+
+#[test]
+fn usage_headers_reach_the_callback_and_events() {
+    let service = FlagKitService::start();
+    let (init, gate) = Reply::json(&init_body(&flags(), 0.01, T0))
+        .header("x-api-usage-percent", "85.5")
+        .header("x-evaluation-usage-percent", "12")
+        .header("x-rate-limit-warning", "true")
+        .header("x-subscription-status", "suspended")
+        .gated();
+    service.route("GET", INIT, init);
+    service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T0)));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let client =
+        build(provider(&service).on_usage(move |usage| sink.lock().unwrap().push(usage.clone())));
+    let errors = record(&client, ProviderEvent::Error);
+    gate.open();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let usage = seen.lock().unwrap()[0].clone();
+    assert_eq!(usage.api_usage_percent, Some(85.5));
+    assert_eq!(usage.evaluation_usage_percent, Some(12.0));
+    assert!(usage.rate_limit_warning);
+    assert_eq!(usage.subscription_status.as_deref(), Some("suspended"));
+    let all = messages(&errors);
+    for expected in [
+        "subscription is `suspended`",
+        "rate limit is near",
+        "usage reached 86 %",
+    ] {
+        assert!(
+            all.iter().any(|m| m.contains(expected)),
+            "{expected}: {all:?}"
+        );
+    }
+    assert!(
+        errors
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|e| e.error_code.is_none())
+    );
+    assert_eq!(
+        client.status(),
+        ProviderStatus::Ready,
+        "usage does not move the status"
+    );
+    // Polls without usage headers call nothing and report nothing more.
+    assert!(eventually(|| service.requests_to(UPDATES).len() >= 2));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(messages(&errors).len(), 3);
+}
+
+/// Refreshes only when told (the server asks for 10 ms; an hour wins).
+fn quiet(service: &FlagKitService, transport: TransportConfig) -> Client {
+    ready(
+        remote::flagkit(KEY)
+            .base_url(service.base_url())
+            .polling_interval(Duration::from_secs(3600))
+            .transport(transport),
+    )
+}
+
+#[test]
+fn a_rate_limit_is_honoured_and_client_errors_never_open_the_breaker() {
+    let service = service();
+    let client = quiet(
+        &service,
+        TransportConfig::new()
+            .retries(0)
+            .breaker(2, Duration::from_secs(60)),
+    );
+    let updates = || service.requests_to(UPDATES).len();
+    // 404s reach the service every time: they are answers, not failures of the service.
+    service.route("GET", UPDATES, Reply::status(404));
+    for n in 1..=4 {
+        assert!(client.refresh().is_err());
+        assert_eq!(updates(), n);
+    }
+    assert_eq!(client.status(), ProviderStatus::Stale);
+    assert!(
+        client.value(DARK, &Context::anonymous()),
+        "the values held serve"
+    );
+    // 429 with Retry-After: no request until it passes.
+    service.route("GET", UPDATES, Reply::status(429).retry_after_secs(60));
+    assert!(client.refresh().is_err());
+    assert_eq!(updates(), 5);
+    let error = client.refresh().unwrap_err().to_string();
+    assert!(error.contains("rate limited"), "{error}");
+    assert!(error.contains("1104"), "{error}");
+    assert_eq!(updates(), 5, "no request while the rate limit holds");
+}
+
+#[test]
+fn server_errors_are_retried_and_open_the_breaker() {
+    let service = service();
+    let client = quiet(
+        &service,
+        TransportConfig::new()
+            .retries(1)
+            .retry_delay(Duration::from_millis(1))
+            .breaker(4, Duration::from_secs(60)),
+    );
+    let updates = || service.requests_to(UPDATES).len();
+    // One 503, then an answer: the retry hides the failure.
+    service.route("GET", UPDATES, Reply::status(503));
+    service.then(
+        "GET",
+        UPDATES,
+        Reply::json(&updates_body(&[flag("dark-mode", false)], &[], T1)),
+    );
+    client.refresh().unwrap();
+    assert_eq!(updates(), 2);
+    assert!(!client.value(DARK, &Context::anonymous()));
+    // Only 5xx: two refreshes of two attempts each open the breaker.
+    service.route("GET", UPDATES, Reply::status(500));
+    for _ in 0..2 {
+        let error = client.refresh().unwrap_err().to_string();
+        assert!(error.contains("1306"), "{error}");
+    }
+    assert_eq!(updates(), 6);
+    let error = client.refresh().unwrap_err().to_string();
+    assert!(error.contains("circuit breaker"), "{error}");
+    assert_eq!(updates(), 6, "the open breaker sends nothing");
+}
