@@ -14,6 +14,11 @@
 //!   every read is answered locally, in nanoseconds, sync or async; the provider refreshes with
 //!   `If-None-Match` (a `304` costs nothing). `client.flags::<S>()` costs no request.
 //!
+//! FlagKit ([`flagkit`]) serves one value per flag per environment: its provider fetches them
+//! once and polls for changes and deletions, and every read is local, as in the bulk mode; its
+//! [`FlagKit::evaluate`] and [`FlagKit::evaluate_all`] ask FlagKit's targeting per evaluation
+//! or for one context. See [`FlagKit`] for its keys, signatures, bootstrap and PII settings.
+//!
 //! An OFREP provider also serves as the remote fallback of GO Feature Flag's in-process source,
 //! for the flags the engine cannot compile
 //! ([`GoFeatureFlagSource::remote_fallback`](crate::source::GoFeatureFlagSource::remote_fallback),
