@@ -105,7 +105,7 @@ impl Format {
                 let keyed = |flag: &serde_json::Map<String, Value>| flag.contains_key("key");
                 if entries().any(has_flagd_field) {
                     Some(Format::Flagd)
-                } else if super::flagkit::is_flagkit(document) {
+                } else if is_flagkit(document) {
                     Some(Format::FlagKit)
                 } else if entries().any(|flag| {
                     keyed(flag) && (flag.contains_key("value") || flag.contains_key("errorCode"))
@@ -132,6 +132,22 @@ impl Format {
                 empty.then_some(Format::Flagd)
             })
     }
+}
+
+/// Whether a document is FlagKit's init answer (or a FlagKit updates answer): `flags` an array
+/// whose entries carry `flagType`, or, with no such entry, the top-level fields only FlagKit
+/// sends (`serverTime`, `pollingIntervalSeconds`, `environmentId`).
+fn is_flagkit(document: &serde_json::Map<String, Value>) -> bool {
+    let Some(Value::Array(flags)) = document.get("flags") else {
+        return false;
+    };
+    flags
+        .iter()
+        .filter_map(Value::as_object)
+        .any(|flag| flag.contains_key("key") && flag.contains_key("flagType"))
+        || ["serverTime", "pollingIntervalSeconds", "environmentId"]
+            .iter()
+            .any(|field| document.contains_key(*field))
 }
 
 fn has_flagd_field(flag: &serde_json::Map<String, Value>) -> bool {

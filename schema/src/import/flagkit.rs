@@ -68,22 +68,6 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
     finish(convert(value.clone(), origin)?, Format::FlagKit, origin)
 }
 
-/// Whether a document is FlagKit's init answer (or a FlagKit updates answer): `flags` an array
-/// whose entries carry `flagType`, or, with no such entry, the top-level fields only FlagKit
-/// sends (`serverTime`, `pollingIntervalSeconds`, `environmentId`).
-pub(super) fn is_flagkit(document: &Map<String, Value>) -> bool {
-    let Some(Value::Array(flags)) = document.get("flags") else {
-        return false;
-    };
-    flags
-        .iter()
-        .filter_map(Value::as_object)
-        .any(|flag| flag.contains_key("key") && flag.contains_key("flagType"))
-        || ["serverTime", "pollingIntervalSeconds", "environmentId"]
-            .iter()
-            .any(|field| document.contains_key(*field))
-}
-
 /// The manifest of a document of this format, not yet validated nor stamped with provenance.
 pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
     let mut document = walk::document(value, origin, "a FlagKit init answer")?;
@@ -260,16 +244,20 @@ mod tests {
 
     #[test]
     fn detection() {
-        let doc = |v: Value| v.as_object().unwrap().clone();
-        assert!(is_flagkit(&doc(
-            json!({"flags": [{"key": "a", "value": 1, "flagType": "number"}]})
-        )));
-        assert!(is_flagkit(&doc(json!({"flags": [], "serverTime": "t"}))));
-        assert!(!is_flagkit(&doc(
-            json!({"flags": [{"key": "a", "value": 1, "reason": "STATIC"}]})
-        )));
-        assert!(!is_flagkit(&doc(
-            json!({"flags": {"a": {"flagType": "boolean"}}})
-        )));
+        let flagkit = Some(Format::FlagKit);
+        let detect = |v: Value| Format::detect(&v);
+        assert_eq!(
+            detect(json!({"flags": [{"key": "a", "value": 1, "flagType": "number"}]})),
+            flagkit
+        );
+        assert_eq!(detect(json!({"flags": [], "serverTime": "t"})), flagkit);
+        assert_eq!(
+            detect(json!({"flags": [{"key": "a", "value": 1, "reason": "STATIC"}]})),
+            Some(Format::Ofrep)
+        );
+        assert_eq!(
+            detect(json!({"flags": {"a": {"flagType": "boolean"}}})),
+            Some(Format::OpenfeatureCli)
+        );
     }
 }
