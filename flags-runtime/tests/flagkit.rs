@@ -777,3 +777,205 @@ fn server_errors_are_retried_and_open_the_breaker() {
     assert!(error.contains("circuit breaker"), "{error}");
     assert_eq!(updates(), 6, "the open breaker sends nothing");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streaming
+
+use flags_test_support::fault::SseHandle;
+use flags_test_support::flagkit::{STREAM, STREAM_TOKEN};
+
+fn token(token: &str, expires_in: u64) -> Reply {
+    Reply::json(&json!({"token": token, "expiresIn": expires_in}).to_string())
+}
+
+/// [`service`] with a stream token route (`tok-1`) and an event stream.
+fn streaming_service() -> (FlagKitService, SseHandle) {
+    let service = service();
+    service.route("POST", STREAM_TOKEN, token("tok-1", 600));
+    let (reply, handle) = Reply::sse(": connected\n\n");
+    service.route("GET", STREAM, reply);
+    (service, handle)
+}
+
+/// Polling every 20 ms while not streaming; reconnecting after 10 ms, a stream silent for
+/// `heartbeat` presumed dead, streaming tried again 200 ms after a fallback.
+fn streaming(service: &FlagKitService, heartbeat: Duration) -> remote::FlagKit {
+    provider(service).secondary_key(KEY_2).stream_timing(
+        Duration::from_millis(10),
+        heartbeat,
+        Duration::from_millis(200),
+    )
+}
+
+fn event(name: &str, data: serde_json::Value) -> String {
+    format!("event: {name}\ndata: {data}\n\n")
+}
+
+fn stream_tokens(service: &FlagKitService) -> Vec<String> {
+    service
+        .requests_to(STREAM)
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.split_once("?token=").unwrap().1.to_owned())
+        .collect()
+}
+
+#[test]
+fn the_stream_applies_updates_deletions_and_resets_instead_of_polling() {
+    let (service, stream) = streaming_service();
+    let client = ready(streaming(&service, Duration::from_secs(30)));
+    let changed = record(&client, ProviderEvent::ConfigurationChanged);
+    let ctx = Context::anonymous();
+    assert!(eventually(|| stream.open_now() == 1));
+    // The key buys a token (signed POST); only the token travels in the stream's URL.
+    let exchange = &service.requests_to(STREAM_TOKEN)[0];
+    assert_eq!(exchange.method, "POST");
+    assert_eq!(exchange.header("x-api-key"), Some(KEY));
+    flagkit::verify_signature(exchange, KEY).unwrap();
+    let opened = service
+        .requests_to(STREAM)
+        .into_iter()
+        .find(|r| r.method == "GET")
+        .unwrap();
+    assert_eq!(opened.path, "/api/v1/sdk/stream?token=tok-1");
+    assert_eq!(opened.header("accept"), Some("text/event-stream"));
+    assert_eq!(opened.header("x-api-key"), None);
+
+    stream.send_raw(&event("flag_updated", flag("upload-limit", 999)));
+    assert!(eventually(|| client.value(LIMIT, &ctx) == 999));
+    let polls = service.requests_to(UPDATES).len();
+    stream.send_raw(&event("heartbeat", json!({})));
+    stream.send_raw(&event("flag_deleted", json!({"key": "theme"})));
+    assert!(eventually(|| client.details(THEME, &ctx).error.is_some()));
+    assert_eq!(
+        client.details(THEME, &ctx).error.unwrap().code,
+        ErrorCode::FlagNotFound
+    );
+    stream.send_raw(&event(
+        "flags_reset",
+        json!([flag("dark-mode", false), flag("only-one", "left")]),
+    ));
+    assert!(eventually(|| client.flag_count() == 2));
+    assert!(!client.value(DARK, &ctx));
+    assert_eq!(
+        client.details(LIMIT, &ctx).error.unwrap().code,
+        ErrorCode::FlagNotFound
+    );
+    assert!(eventually(|| changed.lock().unwrap().len() == 3));
+    assert_eq!(changed.lock().unwrap()[0].flags_changed, ["upload-limit"]);
+    assert_eq!(changed.lock().unwrap()[1].flags_changed, ["theme"]);
+    // Garbage is ignored.
+    stream.send_raw("event: flag_updated\ndata: {oops\n\nevent: unknown\ndata: 1\n\n");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(client.flag_count(), 2);
+    // No poll while the stream is connected (one may have been in flight at the start).
+    assert_eq!(service.requests_to(UPDATES).len(), polls);
+    service.assert_no_key_in_urls(&[KEY, KEY_2]);
+}
+
+#[test]
+fn an_expired_token_is_replaced_and_missed_updates_fetched() {
+    let (service, stream) = streaming_service();
+    service.then("POST", STREAM_TOKEN, token("tok-2", 600));
+    let client = ready(streaming(&service, Duration::from_secs(30)));
+    assert!(eventually(|| stream.open_now() == 1));
+    let polls = service.requests_to(UPDATES).len();
+    stream.send_raw(&event(
+        "error",
+        json!({"code": "TOKEN_EXPIRED", "message": "token expired"}),
+    ));
+    assert!(eventually(|| stream.opened() == 2 && stream.open_now() == 1));
+    assert_eq!(stream_tokens(&service), ["tok-1", "tok-2"]);
+    // Reconnected: the updates it may have missed are asked for.
+    assert!(eventually(|| service.requests_to(UPDATES).len() > polls));
+    assert_eq!(client.status(), ProviderStatus::Ready);
+    service.assert_no_key_in_urls(&[KEY, KEY_2]);
+}
+
+#[test]
+fn the_token_is_renewed_at_80_percent_of_its_lifetime() {
+    let (service, stream) = streaming_service();
+    // One second: renewed after 800 ms, without any error.
+    service.route("POST", STREAM_TOKEN, token("short", 1));
+    let _client = ready(streaming(&service, Duration::from_secs(30)));
+    assert!(eventually(|| stream.opened() >= 2));
+    assert!(service.requests_to(STREAM_TOKEN).len() >= 2);
+}
+
+#[test]
+fn a_silent_stream_is_presumed_dead() {
+    let (service, stream) = streaming_service();
+    let _client = ready(streaming(&service, Duration::from_millis(150)));
+    assert!(eventually(|| stream.opened() >= 2));
+}
+
+#[test]
+fn the_service_can_send_the_provider_back_to_polling() {
+    for code in ["STREAMING_UNAVAILABLE", "SUBSCRIPTION_SUSPENDED"] {
+        let (service, stream) = streaming_service();
+        let client = ready(streaming(&service, Duration::from_secs(30)));
+        let errors = record(&client, ProviderEvent::Error);
+        assert!(eventually(|| stream.open_now() == 1));
+        let polls = service.requests_to(UPDATES).len();
+        stream.send_raw(&event("error", json!({"code": code, "message": "not now"})));
+        assert!(eventually(|| messages(&errors)
+            .iter()
+            .any(|m| m.contains("polling until streaming is tried again"))));
+        // Polling resumes, and streaming is tried again later.
+        assert!(
+            eventually(|| service.requests_to(UPDATES).len() > polls + 1),
+            "{code}"
+        );
+        assert!(eventually(|| stream.opened() >= 2), "{code}");
+        assert_eq!(client.status(), ProviderStatus::Ready, "{code}");
+    }
+}
+
+#[test]
+fn three_failures_fall_back_to_polling_and_streaming_is_retried() {
+    let service = service();
+    service.route("POST", STREAM_TOKEN, token("tok-1", 600));
+    service.route("GET", STREAM, Reply::status(503));
+    let client = ready(streaming(&service, Duration::from_secs(30)));
+    let errors = record(&client, ProviderEvent::Error);
+    assert!(eventually(|| messages(&errors)
+        .iter()
+        .any(|m| m.contains("3 consecutive failures"))));
+    assert!(stream_tokens(&service).len() >= 3);
+    let polls = service.requests_to(UPDATES).len();
+    assert!(eventually(|| service.requests_to(UPDATES).len() > polls));
+    // Tried again after the fallback's wait.
+    assert!(eventually(|| stream_tokens(&service).len() >= 4));
+    assert_eq!(client.status(), ProviderStatus::Ready);
+}
+
+#[test]
+fn a_connection_limit_is_a_failure_with_backoff() {
+    let (service, stream) = streaming_service();
+    let client = ready(streaming(&service, Duration::from_secs(30)));
+    let errors = record(&client, ProviderEvent::Error);
+    for n in 1..=3 {
+        assert!(
+            eventually(|| stream.opened() == n && stream.open_now() == 1),
+            "{n}"
+        );
+        stream.send_raw(&event("error", json!({"code": "CONNECTION_LIMIT"})));
+    }
+    assert!(eventually(|| messages(&errors)
+        .iter()
+        .any(|m| m.contains("3 consecutive failures"))));
+}
+
+#[test]
+fn streaming_needs_the_values_mode() {
+    let error = Client::builder()
+        .remote(remote::flagkit(KEY).evaluate().streaming())
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("`streaming` applies to FlagKit's values"),
+        "{error}"
+    );
+}

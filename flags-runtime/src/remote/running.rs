@@ -100,6 +100,11 @@ impl Remote {
             inner
                 .runtime
                 .spawn(super::flagkit::values::poll(Arc::downgrade(&inner)));
+            if fk.settings.streaming.is_some() {
+                inner
+                    .runtime
+                    .spawn(super::flagkit::stream::supervise(Arc::downgrade(&inner)));
+            }
         }
         if let Some(every) = inner.cache.as_ref().map(RemoteCache::tick_every) {
             // The cache's coarse time: hits compare expiry with it instead of reading a clock.

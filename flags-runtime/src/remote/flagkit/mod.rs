@@ -33,9 +33,10 @@ use crate::wire::flagkit::sign;
 mod evaluate;
 mod send;
 pub(crate) mod state;
+pub(super) mod stream;
 pub(super) mod values;
 
-use state::{Mode, Secret, Settings, UsageCallback};
+use state::{Mode, Secret, Settings, StreamTiming, UsageCallback};
 pub use state::{SDK_VERSION, Usage};
 
 /// FlagKit's API.
@@ -61,6 +62,7 @@ pub struct FlagKit {
     on_usage: Option<UsageCallback>,
     mode: Mode,
     cache: Option<CacheOptions>,
+    streaming: Option<StreamTiming>,
 }
 
 /// A provider for FlagKit's service with `api_key` (`sdk_...`, `srv_...` or `cli_...`; checked
@@ -88,6 +90,7 @@ pub fn flagkit(api_key: impl Into<String>) -> FlagKit {
         on_usage: None,
         mode: Mode::Values,
         cache: None,
+        streaming: None,
     }
 }
 
@@ -186,6 +189,40 @@ impl FlagKit {
         self
     }
 
+    /// Values mode: listen to FlagKit's event stream and apply its changes as they come,
+    /// polling only while it is down. The provider exchanges its key for a short-lived token
+    /// (`POST /sdk/stream/token`, signed), so that the key never appears in a URL, and opens
+    /// `GET /sdk/stream?token=`; it renews the token at 80 % of its lifetime, reconnects with
+    /// a new one on `TOKEN_INVALID` / `TOKEN_EXPIRED`, treats a stream silent for the
+    /// heartbeat timeout as dead, and after 3 consecutive failures (or `SUBSCRIPTION_SUSPENDED`,
+    /// `STREAMING_UNAVAILABLE`) falls back to polling and tries streaming again later (an
+    /// `ERROR` event, without error code, says so). `flag_updated`, `flag_deleted` and
+    /// `flags_reset` raise `CONFIGURATION_CHANGED`; after a reconnection the provider asks
+    /// for the updates it may have missed.
+    pub fn streaming(mut self) -> FlagKit {
+        self.streaming.get_or_insert_with(StreamTiming::default);
+        self
+    }
+
+    /// Streaming's pacing: the first reconnection delay (default 3 s, doubled per consecutive
+    /// failure up to 30 s), the silence after which a stream is presumed dead (default 60 s,
+    /// twice FlagKit's heartbeat period) and the wait before streaming is tried again after a
+    /// fallback to polling (default 300 s). Implies [`FlagKit::streaming`]. Each must be
+    /// positive and at most 24 h.
+    pub fn stream_timing(
+        mut self,
+        reconnect_delay: Duration,
+        heartbeat_timeout: Duration,
+        retry_after: Duration,
+    ) -> FlagKit {
+        self.streaming = Some(StreamTiming {
+            reconnect_delay,
+            heartbeat_timeout,
+            retry_after,
+        });
+        self
+    }
+
     /// Evaluation mode: each evaluation asks `POST /sdk/evaluate` with its context
     /// (`{flagKey, context}`, signed), FlagKit's targeting deciding. Read with the async
     /// methods or [`crate::blocking::Client`], as OFREP per evaluation; errors carry FlagKit's
@@ -230,6 +267,20 @@ impl FlagKit {
                 interval: self.polling_interval,
             });
         }
+        if self.streaming.is_some() && !matches!(self.mode, Mode::Values) {
+            return Err(FlagKitConfigError::StreamingNeedsValues);
+        }
+        if let Some(timing) = &self.streaming {
+            for (name, value) in [
+                ("reconnect_delay", timing.reconnect_delay),
+                ("heartbeat_timeout", timing.heartbeat_timeout),
+                ("retry_after", timing.retry_after),
+            ] {
+                if value.is_zero() || value > MAX_INTERVAL {
+                    return Err(FlagKitConfigError::InvalidStreamTiming { name, value });
+                }
+            }
+        }
         if self.private_attributes.iter().any(String::is_empty) {
             return Err(FlagKitConfigError::EmptyPrivateAttribute);
         }
@@ -257,6 +308,7 @@ impl FlagKit {
                 secondary: self.secondary,
                 polling_interval: self.polling_interval,
                 mode: self.mode,
+                streaming: self.streaming,
                 context_rules: ContextRules {
                     private: self.private_attributes,
                     strict_pii: self.strict_pii,

@@ -55,6 +55,29 @@ pub(crate) enum Mode {
     EvaluateAll(Context),
 }
 
+/// How the event stream is paced (values mode with `.streaming()`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamTiming {
+    /// The first reconnection delay, doubled per consecutive failure (at most 30 s).
+    pub reconnect_delay: Duration,
+    /// A stream silent this long is presumed dead.
+    pub heartbeat_timeout: Duration,
+    /// After 3 consecutive failures (or the service saying so), streaming is tried again
+    /// this long later, polling meanwhile.
+    pub retry_after: Duration,
+}
+
+impl Default for StreamTiming {
+    /// FlagKit's SDKs' pacing: 3 s, 60 s (twice the 30 s heartbeat), 300 s.
+    fn default() -> Self {
+        StreamTiming {
+            reconnect_delay: Duration::from_secs(3),
+            heartbeat_timeout: Duration::from_secs(60),
+            retry_after: Duration::from_secs(300),
+        }
+    }
+}
+
 /// The settings, validated.
 pub(crate) struct Settings {
     pub base_url: String,
@@ -63,6 +86,8 @@ pub(crate) struct Settings {
     /// The configured polling interval; the server's may be longer.
     pub polling_interval: Duration,
     pub mode: Mode,
+    /// Values mode: listen to FlagKit's event stream, polling only while it is down.
+    pub streaming: Option<StreamTiming>,
     pub context_rules: ContextRules,
     pub on_usage: Option<UsageCallback>,
     /// The bootstrap, verified (or why it was refused).
@@ -98,6 +123,12 @@ pub(crate) struct State {
     pub bootstrap_reported: AtomicBool,
     /// Consecutive failed polls (for the backoff).
     pub failures: AtomicU8,
+    /// The event stream is connected: polls are skipped.
+    pub streaming_live: AtomicBool,
+    /// The init answer arrived (the stream starts then).
+    pub initialised: tokio::sync::watch::Sender<bool>,
+    /// Streams opened, for tests and tracing.
+    pub stream_connections: std::sync::atomic::AtomicU64,
 }
 
 impl State {
@@ -110,6 +141,9 @@ impl State {
             advised: AtomicBool::new(false),
             bootstrap_reported: AtomicBool::new(false),
             failures: AtomicU8::new(0),
+            streaming_live: AtomicBool::new(false),
+            initialised: tokio::sync::watch::Sender::new(false),
+            stream_connections: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

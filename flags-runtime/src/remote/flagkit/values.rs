@@ -24,7 +24,14 @@ pub(in crate::remote) async fn poll(weak: Weak<Inner>) {
     loop {
         let wait = {
             let Some(inner) = weak.upgrade() else { return };
-            let _ = inner.refresh_flagkit().await;
+            let streaming = match &inner.protocol {
+                Protocol::FlagKit(fk) => fk.streaming_live.load(Ordering::Relaxed),
+                _ => false,
+            };
+            // The event stream brings the changes while it is connected.
+            if !streaming {
+                let _ = inner.refresh_flagkit().await;
+            }
             if inner.fatal.load(Ordering::Relaxed) || inner.stopped.load(Ordering::Relaxed) {
                 return;
             }
@@ -56,7 +63,7 @@ fn next_wait(fk: &State) -> Duration {
 }
 
 /// The bulk evaluation reads answer from: every flag held, with `reason`.
-fn publishable(flags: &BTreeMap<String, FlagState>, reason: &Reason) -> Bulk {
+pub(super) fn publishable(flags: &BTreeMap<String, FlagState>, reason: &Reason) -> Bulk {
     Bulk {
         flags: BulkFlags::new(
             flags
@@ -237,6 +244,8 @@ impl Inner {
         held.flags = Some(flags);
         held.since = Some(init.server_time.unwrap_or_else(an_hour_ago));
         held.server_interval = Some(init.polling_interval);
+        drop(held);
+        fk.initialised.send_replace(true);
         Ok(Outcome::Initialised)
     }
 

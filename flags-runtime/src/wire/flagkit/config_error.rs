@@ -44,6 +44,20 @@ pub enum FlagKitConfigError {
         /// The interval given.
         interval: Duration,
     },
+    /// A streaming delay or timeout that is zero or longer than a day.
+    #[error("`stream_timing`: `{name}` must be positive and at most 24 h (it is {} ms)", value.as_millis())]
+    InvalidStreamTiming {
+        /// Which one.
+        name: &'static str,
+        /// The value given.
+        value: Duration,
+    },
+    /// `.streaming()` with `.evaluate()` or `.evaluate_all(..)`.
+    #[error(
+        "`streaming` applies to FlagKit's values (the default mode); its stream carries no \
+         evaluations for a context: drop `.streaming()` or `.evaluate()` / `.evaluate_all(..)`"
+    )]
+    StreamingNeedsValues,
     /// A private attribute with an empty name.
     #[error("a private attribute's name is empty")]
     EmptyPrivateAttribute,

@@ -24,7 +24,6 @@ pub(crate) mod config_error;
 pub(crate) mod pii;
 pub(crate) mod request;
 pub(crate) mod sign;
-#[allow(dead_code)] // Temporary: streaming, the next commits, reads it.
 pub(crate) mod stream;
 
 #[cfg(test)]
