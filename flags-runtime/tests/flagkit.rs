@@ -979,3 +979,79 @@ fn streaming_needs_the_values_mode() {
         "{error}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Logs
+
+/// Warnings and errors logged by any thread (the provider logs from its own), captured by a
+/// subscriber installed once for this test binary.
+fn logged() -> &'static Mutex<Vec<String>> {
+    static LOGGED: std::sync::OnceLock<&'static Mutex<Vec<String>>> = std::sync::OnceLock::new();
+    LOGGED.get_or_init(|| {
+        let logged: &'static Mutex<Vec<String>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let _ = tracing::subscriber::set_global_default(Capture(logged));
+        logged
+    })
+}
+
+struct Capture(&'static Mutex<Vec<String>>);
+
+struct Message<'a>(&'a mut String);
+
+impl tracing::field::Visit for Message<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0.push_str(&format!("{value:?}"));
+        }
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() <= tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = String::new();
+        event.record(&mut Message(&mut message));
+        self.0.lock().unwrap().push(message);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn the_sdk_version_advice_is_logged_once_without_the_key() {
+    let logged = logged();
+    let service = FlagKitService::start();
+    let mut init: serde_json::Value = serde_json::from_str(&init_body(&flags(), 0.01, T0)).unwrap();
+    init["metadata"] = json!({
+        "sdkVersionMin": "99.0.0",
+        "deprecationWarning": "SDK 0.x is deprecated; upgrade"
+    });
+    service.route("GET", INIT, Reply::json(&init.to_string()));
+    // Polls that follow the init answer do not log the advice again.
+    service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T1)));
+    let client = ready(provider(&service));
+    assert!(eventually(|| service.requests_to(UPDATES).len() >= 3));
+    let ours: Vec<String> = logged
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.contains(&service.base_url()))
+        .cloned()
+        .collect();
+    let count = |needle: &str| ours.iter().filter(|m| m.contains(needle)).count();
+    assert_eq!(
+        count("older than the oldest FlagKit supports (99.0.0)"),
+        1,
+        "{ours:?}"
+    );
+    assert_eq!(count("SDK 0.x is deprecated"), 1, "{ours:?}");
+    assert!(ours.iter().all(|m| !m.contains(KEY)));
+    drop(client);
+}

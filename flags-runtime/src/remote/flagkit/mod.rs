@@ -1,25 +1,4 @@
-//! The FlagKit provider: [`flagkit`] and its settings.
-//!
-//! **Values mode** (the default, FlagKit's own model): FlagKit resolves one value per flag
-//! per environment. The provider asks `GET /sdk/init` once, then `GET /sdk/updates?since=`
-//! every polling interval (the longer of the server's `pollingIntervalSeconds` and
-//! [`FlagKit::polling_interval`], plus up to a tenth of it at random), applying changed and
-//! deleted flags. Every read is answered locally, in nanoseconds and without allocating for
-//! scalars, as in OFREP's bulk mode; the context of a read is not sent (the values do not
-//! depend on it).
-//!
-//! Reads: a flag FlagKit serves → its value, reason `STATIC`, and `flagType`, `version` and
-//! `lastModified` in the flag metadata; disabled → the caller's default, reason `DISABLED`;
-//! missing → `FLAG_NOT_FOUND`; read as another type → `TYPE_MISMATCH`; before FlagKit first
-//! answers → the bootstrap's value (reason `BOOTSTRAP`) or the caller's default with
-//! `PROVIDER_NOT_READY`, while the provider keeps retrying.
-//!
-//! Failures carry FlagKit's numeric error code in the error's flag metadata
-//! (`flagkitErrorCode`, `flagkitError`, and `requestId` when the server gave one). A `401`
-//! switches once, for good, to the [secondary key](FlagKit::secondary_key) and retries (an
-//! `ERROR` event says so, without the key); a `401` with no key left, or a `403`, makes the
-//! provider FATAL. Retries, `Retry-After` and the circuit breaker are the shared transport's:
-//! only transport failures and `5xx` count towards opening the breaker.
+//! The FlagKit provider: [`flagkit`] and its settings ([`FlagKit`] says what it does).
 
 use std::fmt;
 use std::time::Duration;
@@ -47,6 +26,35 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 /// A FlagKit provider: [`flagkit`].
+///
+/// **Values mode** (the default, FlagKit's own model): FlagKit resolves one value per flag
+/// per environment. The provider asks `GET /sdk/init` once, then `GET /sdk/updates?since=`
+/// every polling interval (the longer of the server's `pollingIntervalSeconds` and
+/// [`FlagKit::polling_interval`], plus up to a tenth of it at random), applying changed and
+/// deleted flags (or listens to FlagKit's event stream: [`FlagKit::streaming`]). Every read is
+/// answered locally, in nanoseconds and without allocating for scalars, as in OFREP's bulk
+/// mode; the context of a read is not sent (the values do not depend on it).
+///
+/// Reads: a flag FlagKit serves → its value, reason `STATIC`, and `flagType`, `version` and
+/// `lastModified` in the flag metadata; disabled → the caller's default, reason `DISABLED`;
+/// missing → `FLAG_NOT_FOUND`; read as another type → `TYPE_MISMATCH`; before FlagKit first
+/// answers → the bootstrap's value (reason `BOOTSTRAP`) or the caller's default with
+/// `PROVIDER_NOT_READY`, while the provider keeps retrying.
+///
+/// **Evaluation modes**: [`FlagKit::evaluate`] (per evaluation, with the context) and
+/// [`FlagKit::evaluate_all`] (every flag for one context, read locally).
+///
+/// Failures carry FlagKit's numeric error code in the error's flag metadata
+/// (`flagkitErrorCode`, `flagkitError`, and `requestId` when the server gave one): 400 →
+/// `INVALID_CONTEXT` (1203), 404 → `FLAG_NOT_FOUND` (1200), 429 → `GENERAL` (1104), 5xx →
+/// `GENERAL` (1306), timeouts 1301, refused connections 1303. A `401` switches once, for good,
+/// to the [secondary key](FlagKit::secondary_key) and retries (an `ERROR` event says so,
+/// without the key); a `401` with no key left, or a `403`, makes the provider FATAL. Retries,
+/// `Retry-After` and the circuit breaker are the shared transport's: only transport failures
+/// and `5xx` count towards opening the breaker. Every request carries the key in `X-API-Key`
+/// (never in a URL) and identifies the SDK (`User-Agent`, `X-FlagKit-SDK-Version`,
+/// `X-FlagKit-SDK-Language: rust`); FlagKit's SDK version advice (`sdkVersionMin`,
+/// `deprecationWarning`) is logged once.
 #[must_use]
 pub struct FlagKit {
     primary: Secret,
@@ -66,8 +74,8 @@ pub struct FlagKit {
 }
 
 /// A provider for FlagKit's service with `api_key` (`sdk_...`, `srv_...` or `cli_...`; checked
-/// when the client is built, never printed). Building does no I/O; see the
-/// [module](self) for what it asks and how reads answer.
+/// when the client is built, never printed). Building does no I/O; see [`FlagKit`] for what
+/// it asks and how reads answer.
 ///
 /// ```no_run
 /// let client = flags_runtime::Client::builder()
