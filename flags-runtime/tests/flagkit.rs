@@ -967,7 +967,7 @@ fn a_connection_limit_is_a_failure_with_backoff() {
 }
 
 #[test]
-fn streaming_needs_the_values_mode() {
+fn streaming_and_bootstraps_need_local_reads() {
     let error = Client::builder()
         .remote(remote::flagkit(KEY).evaluate().streaming())
         .build()
@@ -976,6 +976,16 @@ fn streaming_needs_the_values_mode() {
         error
             .to_string()
             .contains("`streaming` applies to FlagKit's values"),
+        "{error}"
+    );
+    let error = Client::builder()
+        .remote(remote::flagkit(KEY).evaluate().bootstrap("{}"))
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("a bootstrap serves reads answered locally"),
         "{error}"
     );
 }

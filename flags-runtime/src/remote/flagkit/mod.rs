@@ -145,8 +145,9 @@ impl FlagKit {
         self
     }
 
-    /// Values to serve until FlagKit first answers (reason `BOOTSTRAP`): a JSON object of
-    /// `key: value`, or `{"flags": {key: value}, "timestamp": ms}`. Unsigned: used as given.
+    /// Values to serve until FlagKit first answers (reason `BOOTSTRAP`; values and
+    /// `evaluate_all` modes): a JSON object of `key: value`, or
+    /// `{"flags": {key: value}, "timestamp": ms}`. Unsigned: used as given.
     /// A document that cannot be read is not used, and an `ERROR` event says why.
     pub fn bootstrap(mut self, json: impl Into<String>) -> FlagKit {
         self.bootstrap = Some((json.into(), None));
@@ -274,6 +275,9 @@ impl FlagKit {
             return Err(FlagKitConfigError::InvalidPollingInterval {
                 interval: self.polling_interval,
             });
+        }
+        if self.bootstrap.is_some() && matches!(self.mode, Mode::Evaluate) {
+            return Err(FlagKitConfigError::BootstrapNeedsLocalReads);
         }
         if self.streaming.is_some() && !matches!(self.mode, Mode::Values) {
             return Err(FlagKitConfigError::StreamingNeedsValues);

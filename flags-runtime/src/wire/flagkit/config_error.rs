@@ -58,6 +58,12 @@ pub enum FlagKitConfigError {
          evaluations for a context: drop `.streaming()` or `.evaluate()` / `.evaluate_all(..)`"
     )]
     StreamingNeedsValues,
+    /// A bootstrap with `.evaluate()`, whose reads each ask FlagKit.
+    #[error(
+        "a bootstrap serves reads answered locally (FlagKit's values, or `.evaluate_all(..)`); \
+         with `.evaluate()` every read asks FlagKit: drop the bootstrap or use another mode"
+    )]
+    BootstrapNeedsLocalReads,
     /// A private attribute with an empty name.
     #[error("a private attribute's name is empty")]
     EmptyPrivateAttribute,
