@@ -297,12 +297,20 @@ pub(crate) fn sanitize(message: &str) -> String {
     out
 }
 
+/// Where the text after the last character matching `stop` starts (0 when none does).
+fn after_last(text: &str, stop: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| stop(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
 fn sanitize_word(word: &str) -> String {
     // A URL keeps its punctuation around it.
     if let Some(at) = word.find("://") {
-        let start = word[..at]
-            .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '+' && c != '.' && c != '-')
-            .map_or(0, |i| i + 1);
+        let start = after_last(&word[..at], |c| {
+            !c.is_ascii_alphanumeric() && c != '+' && c != '.' && c != '-'
+        });
         let end = word[at..]
             .find(['`', '"', '\'', ')', '>', ','])
             .map_or(word.len(), |i| at + i);
@@ -354,9 +362,9 @@ fn sanitize_word(word: &str) -> String {
         && out[at + 1..].contains('.')
         && at > 0
     {
-        let start = out[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "._%+-".contains(c)))
-            .map_or(0, |i| i + 1);
+        let start = after_last(&out[..at], |c| {
+            !(c.is_ascii_alphanumeric() || "._%+-".contains(c))
+        });
         let end = out[at + 1..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || ".-".contains(c)))
             .map_or(out.len(), |j| at + 1 + j);

@@ -351,6 +351,42 @@ fn messages_are_sanitised() {
 }
 
 #[test]
+fn sanitising_never_panics_on_any_text() {
+    let pieces = [
+        "é",
+        "😀",
+        "://",
+        "@",
+        ".",
+        "sdk_",
+        "srv_x",
+        "token=",
+        "&",
+        "`",
+        "a",
+        " ",
+        "%",
+        "-",
+        "+",
+        "\u{300}",
+        "ß@ü.de",
+        "http://ü:p@h/é?token=ä",
+    ];
+    // Every sequence of up to three pieces, and each with multi-byte characters around.
+    for a in pieces {
+        for b in pieces {
+            for c in pieces {
+                let text = format!("{a}{b}{c}");
+                let clean = sign::sanitize(&text);
+                assert!(!clean.contains("token=ä"), "{text} -> {clean}");
+                let _ = sign::sanitize(&format!("é{text}😀"));
+            }
+        }
+    }
+    assert_eq!(sign::sanitize("é://x"), "é://x");
+}
+
+#[test]
 fn pii_is_found_by_value_and_by_name() {
     for (text, kind) in [
         ("bob@example.com", Pii::Email),
