@@ -320,10 +320,17 @@ fn a_signed_bootstrap_is_verified_before_use() {
 fn keys_are_checked_at_build_and_never_printed() {
     for (provider, expected) in [
         (remote::flagkit(""), "primary API key is empty"),
-        (remote::flagkit("pk_live_123"), "does not start with `sdk_`"),
+        (
+            remote::flagkit("pk_live_123"),
+            "primary API key is not a FlagKit key",
+        ),
+        (
+            remote::flagkit("sdk_clé"),
+            "starts with `sdk_`, `srv_` or `cli_`",
+        ),
         (
             remote::flagkit(KEY).secondary_key("bad key"),
-            "secondary API key does not start",
+            "secondary API key is not a FlagKit key",
         ),
         (
             remote::flagkit(KEY).base_url("ftp://x"),
@@ -338,7 +345,9 @@ fn keys_are_checked_at_build_and_never_printed() {
         let text = error.to_string();
         assert!(matches!(error, Error::FlagKit { .. }), "{text}");
         assert!(text.contains(expected), "{text}");
-        assert!(!text.contains("pk_live_123") && !text.contains("bad key"));
+        assert!(
+            !text.contains("pk_live_123") && !text.contains("bad key") && !text.contains("clé")
+        );
     }
     let debug = format!(
         "{:?}",

@@ -340,7 +340,7 @@ fn check_key(key: &str, which: &'static str) -> Result<(), FlagKitConfigError> {
     }
     if !["sdk_", "srv_", "cli_"].iter().any(|p| key.starts_with(p))
         || key.len() <= 4
-        || key.chars().any(|c| c.is_whitespace() || c.is_control())
+        || !key.chars().all(|c| c.is_ascii_graphic())
     {
         return Err(FlagKitConfigError::InvalidKey { which });
     }

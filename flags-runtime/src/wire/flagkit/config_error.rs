@@ -17,10 +17,12 @@ pub enum FlagKitConfigError {
         /// `primary` or `secondary`.
         which: &'static str,
     },
-    /// The API key does not start with `sdk_`, `srv_` or `cli_`.
+    /// The API key does not start with `sdk_`, `srv_` or `cli_`, or holds spaces or characters
+    /// outside printable ASCII.
     #[error(
-        "the {which} API key does not start with `sdk_`, `srv_` or `cli_`; pass the key \
-         FlagKit gave you, whole (is it another variable, or quoted?)"
+        "the {which} API key is not a FlagKit key: it starts with `sdk_`, `srv_` or `cli_` \
+         and holds printable ASCII only; pass the key FlagKit gave you, whole (is it another \
+         variable, or quoted?)"
     )]
     InvalidKey {
         /// `primary` or `secondary`.
