@@ -480,3 +480,69 @@ fn stream_tokens_and_messages_are_read() {
         StreamMessage::Ignored(_)
     ));
 }
+
+#[test]
+fn answers_cut_or_retyped_anywhere_are_errors_not_panics() {
+    let init = json!({
+        "flags": [{"key": "a", "value": {"x": [1, 2.5, "é"]}, "enabled": true, "version": 2,
+            "flagType": "json", "lastModified": "2026-12-01T00:00:00Z", "deleted": false}],
+        "environmentId": "e", "serverTime": "2026-12-05T03:00:00Z",
+        "pollingIntervalSeconds": 1e308, "metadata": {"sdkVersionMin": "1.0.0"},
+        "deleted": ["b"], "checkedAt": "t", "token": "t", "expiresIn": -1
+    })
+    .to_string();
+    let bodies = (0..=init.len())
+        .filter(|cut| init.is_char_boundary(*cut))
+        .map(|cut| init[..cut].to_owned());
+    for body in bodies {
+        let _ = parse_init(body.as_bytes());
+        let _ = parse_updates(body.as_bytes());
+        let _ = parse_evaluate("a", body.as_bytes());
+        let _ = parse_evaluate_all(body.as_bytes());
+        let _ = stream::parse_token(body.as_bytes());
+        for event in [
+            "flag_updated",
+            "flag_deleted",
+            "flags_reset",
+            "error",
+            "heartbeat",
+        ] {
+            let _ = stream::parse_message(event, &body);
+        }
+        let _ = status_error(500, Some("application/json"), body.as_bytes(), None);
+    }
+    // Every field of the whole answer replaced by values of every other type.
+    let others = [
+        J::Null,
+        json!(true),
+        json!(-1),
+        json!(1e300),
+        json!("x"),
+        json!([]),
+        json!({}),
+    ];
+    let J::Object(fields) = serde_json::from_str::<J>(&init).unwrap() else {
+        unreachable!()
+    };
+    for name in fields.keys() {
+        for other in &others {
+            let mut changed = fields.clone();
+            changed.insert(name.clone(), other.clone());
+            let body = J::Object(changed).to_string();
+            let _ = parse_init(body.as_bytes());
+            let _ = parse_updates(body.as_bytes());
+            let _ = stream::parse_token(body.as_bytes());
+        }
+    }
+    for other in &others {
+        let state = json!({"key": "a", "value": other, "enabled": other, "version": other,
+            "flagType": other, "lastModified": other, "deleted": other});
+        if let Ok(state) = FlagState::parse(&state) {
+            let _ = state
+                .resolution(&Reason::Static)
+                .to_details(&FlagKey::new("a", 0_i64));
+        }
+    }
+    // A huge polling interval is capped, not overflowed.
+    assert!(parse_init(init.as_bytes()).unwrap().polling_interval <= Duration::from_secs(86_400));
+}
