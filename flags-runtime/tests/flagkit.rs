@@ -669,6 +669,9 @@ fn usage_headers_reach_the_callback_and_events() {
         .header("x-evaluation-usage-percent", "12")
         .header("x-rate-limit-warning", "true")
         .header("x-subscription-status", "suspended")
+        .header("x-rate-limit-limit", "1000")
+        .header("x-rate-limit-remaining", "42")
+        .header("x-rate-limit-reset", "2026-12-05T04:00:00Z")
         .gated();
     service.route("GET", INIT, init);
     service.route("GET", UPDATES, Reply::json(&updates_body(&[], &[], T0)));
@@ -684,6 +687,14 @@ fn usage_headers_reach_the_callback_and_events() {
     assert_eq!(usage.evaluation_usage_percent, Some(12.0));
     assert!(usage.rate_limit_warning);
     assert_eq!(usage.subscription_status.as_deref(), Some("suspended"));
+    assert_eq!(
+        (usage.rate_limit_limit, usage.rate_limit_remaining),
+        (Some(1000), Some(42))
+    );
+    assert_eq!(
+        usage.rate_limit_reset.as_deref(),
+        Some("2026-12-05T04:00:00Z")
+    );
     let all = messages(&errors);
     for expected in [
         "subscription is `suspended`",

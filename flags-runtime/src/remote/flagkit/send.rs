@@ -85,12 +85,22 @@ impl Inner {
                 .and_then(|v| v.trim().trim_end_matches('%').parse::<f64>().ok())
                 .filter(|v| v.is_finite())
         };
+        let count = |name: &str| {
+            response
+                .header(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
         let usage = Usage {
             api_usage_percent: percent("x-api-usage-percent"),
             evaluation_usage_percent: percent("x-evaluation-usage-percent"),
             rate_limit_warning: response
                 .header("x-rate-limit-warning")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            rate_limit_limit: count("x-rate-limit-limit"),
+            rate_limit_remaining: count("x-rate-limit-remaining"),
+            rate_limit_reset: response
+                .header("x-rate-limit-reset")
+                .map(|v| crate::transport::excerpt(v.trim())),
             subscription_status: response
                 .header("x-subscription-status")
                 .map(|v| crate::transport::excerpt(&v.trim().to_ascii_lowercase())),

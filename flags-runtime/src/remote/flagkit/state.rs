@@ -26,7 +26,7 @@ impl fmt::Debug for Secret {
 }
 
 /// What the service's usage headers said on one answer (`x-api-usage-percent`,
-/// `x-evaluation-usage-percent`, `x-rate-limit-warning`, `x-subscription-status`); handed to
+/// `x-evaluation-usage-percent`, `x-rate-limit-*`, `x-subscription-status`); handed to
 /// [`FlagKit::on_usage`](crate::remote::FlagKit::on_usage).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
@@ -35,8 +35,14 @@ pub struct Usage {
     pub api_usage_percent: Option<f64>,
     /// The share of the plan's evaluations used, in percent.
     pub evaluation_usage_percent: Option<f64>,
-    /// The service warns that the rate limit is near.
+    /// The service warns that the rate limit is near (`x-rate-limit-warning: true`).
     pub rate_limit_warning: bool,
+    /// `x-rate-limit-limit`: requests allowed per window.
+    pub rate_limit_limit: Option<u64>,
+    /// `x-rate-limit-remaining`: requests left in this window.
+    pub rate_limit_remaining: Option<u64>,
+    /// `x-rate-limit-reset`: when the window resets, as the service writes it.
+    pub rate_limit_reset: Option<String>,
     /// `active`, `trial`, `past_due`, `suspended`, `cancelled`.
     pub subscription_status: Option<String>,
 }
