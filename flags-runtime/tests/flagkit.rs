@@ -1085,3 +1085,57 @@ fn the_sdk_version_advice_is_logged_once_without_the_key() {
     assert!(ours.iter().all(|m| !m.contains(KEY)));
     drop(client);
 }
+
+#[test]
+fn a_slow_service_holds_no_read_and_no_refresh_past_the_deadline() {
+    let service = FlagKitService::start();
+    service.route(
+        "GET",
+        INIT,
+        Reply::json(&init_body(&flags(), 0.01, T0)).delay(Duration::from_secs(5)),
+    );
+    let client = build(
+        remote::flagkit(KEY)
+            .base_url(service.base_url())
+            .polling_interval(Duration::from_secs(3600))
+            .timeout(Duration::from_millis(200))
+            .transport(TransportConfig::new().retries(0)),
+    );
+    let errors = record(&client, ProviderEvent::Error);
+    // Reads never wait for the network.
+    let d = client.details(DARK, &Context::anonymous());
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderNotReady);
+    // A refresh gives up at the deadline (the init still in flight holds it).
+    let error = client.refresh().unwrap_err().to_string();
+    assert!(error.contains("within the deadline of 200 ms"), "{error}");
+    // The init attempt times out: ERROR, with FlagKit's timeout code.
+    assert!(eventually(|| client.status() == ProviderStatus::Error));
+    assert!(eventually(|| !messages(&errors).is_empty()));
+    let message = messages(&errors).join(" ");
+    assert!(message.contains("NETWORK_TIMEOUT 1301"), "{message}");
+}
+
+#[test]
+fn evaluation_mode_caches_results_when_asked() {
+    let service = FlagKitService::start();
+    service.route(
+        "POST",
+        flagkit::EVALUATE,
+        Reply::json(&evaluation("dark-mode", json!(true), "RULE_MATCH")),
+    );
+    let client = build(
+        provider(&service)
+            .evaluate()
+            .cache(Duration::from_secs(3600), 100),
+    );
+    let ctx = Context::new("user-1");
+    assert!(client.blocking().value(DARK, &ctx));
+    // Answered by the cache, sync or blocking, without a request.
+    let d = client.details(DARK, &ctx);
+    assert_eq!((d.value, d.reason), (true, Reason::Cached));
+    assert!(client.blocking().value(DARK, &ctx));
+    assert_eq!(service.requests_to(flagkit::EVALUATE).len(), 1);
+    // Another context is another evaluation.
+    assert!(client.blocking().value(DARK, &Context::new("user-2")));
+    assert_eq!(service.requests_to(flagkit::EVALUATE).len(), 2);
+}
