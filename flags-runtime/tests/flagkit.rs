@@ -370,6 +370,7 @@ fn a_refused_key_rotates_once_to_the_secondary_then_goes_fatal() {
     );
     let client = build(provider(&service).secondary_key(KEY_2));
     let errors = record(&client, ProviderEvent::Error);
+    let notices = record(&client, ProviderEvent::ConfigurationChanged);
     // The secondary key is refused too, at first: then FlagKit accepts it.
     service.then("GET", INIT, Reply::status(401));
     service.then("GET", INIT, Reply::json(&init_body(&flags(), 0.01, T0)));
@@ -381,12 +382,26 @@ fn a_refused_key_rotates_once_to_the_secondary_then_goes_fatal() {
         .map(|r| r.header("x-api-key").unwrap().to_owned())
         .collect();
     assert_eq!(keys, [KEY, KEY_2]);
-    let all = messages(&errors);
+    // The switch is a notice, not an error; FATAL is an error.
+    let switched = messages(&notices);
     assert!(
-        all.iter()
+        switched
+            .iter()
             .any(|m| m.contains("switched to the secondary key")),
-        "{all:?}"
+        "{switched:?}"
     );
+    assert!(
+        notices
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|e| e.flags_changed.is_empty())
+    );
+    assert_eq!(
+        errors.lock().unwrap().last().unwrap().error_code,
+        Some(ErrorCode::ProviderFatal)
+    );
+    let all: Vec<String> = switched.into_iter().chain(messages(&errors)).collect();
     for message in &all {
         assert!(
             !message.contains(KEY) && !message.contains(KEY_2),
@@ -680,6 +695,7 @@ fn usage_headers_reach_the_callback_and_events() {
     let client =
         build(provider(&service).on_usage(move |usage| sink.lock().unwrap().push(usage.clone())));
     let errors = record(&client, ProviderEvent::Error);
+    let notices = record(&client, ProviderEvent::ConfigurationChanged);
     gate.open();
     client.wait_ready(Duration::from_secs(10)).unwrap();
     let usage = seen.lock().unwrap()[0].clone();
@@ -695,7 +711,7 @@ fn usage_headers_reach_the_callback_and_events() {
         usage.rate_limit_reset.as_deref(),
         Some("2026-12-05T04:00:00Z")
     );
-    let all = messages(&errors);
+    let all = messages(&notices);
     for expected in [
         "subscription is `suspended`",
         "rate limit is near",
@@ -707,12 +723,13 @@ fn usage_headers_reach_the_callback_and_events() {
         );
     }
     assert!(
-        errors
+        notices
             .lock()
             .unwrap()
             .iter()
-            .all(|e| e.error_code.is_none())
+            .all(|e| e.flags_changed.is_empty())
     );
+    assert!(errors.lock().unwrap().is_empty(), "usage is no error");
     assert_eq!(
         client.status(),
         ProviderStatus::Ready,
@@ -721,7 +738,7 @@ fn usage_headers_reach_the_callback_and_events() {
     // Polls without usage headers call nothing and report nothing more.
     assert!(eventually(|| service.requests_to(UPDATES).len() >= 2));
     assert_eq!(seen.lock().unwrap().len(), 1);
-    assert_eq!(messages(&errors).len(), 3);
+    assert_eq!(messages(&notices).len(), 3);
 }
 
 /// Refreshes only when told (the server asks for 10 ms; an hour wins).
@@ -935,10 +952,11 @@ fn the_service_can_send_the_provider_back_to_polling() {
         let (service, stream) = streaming_service();
         let client = ready(streaming(&service, Duration::from_secs(30)));
         let errors = record(&client, ProviderEvent::Error);
+        let notices = record(&client, ProviderEvent::ConfigurationChanged);
         assert!(eventually(|| stream.open_now() == 1));
         let polls = service.requests_to(UPDATES).len();
         stream.send_raw(&event("error", json!({"code": code, "message": "not now"})));
-        assert!(eventually(|| messages(&errors)
+        assert!(eventually(|| messages(&notices)
             .iter()
             .any(|m| m.contains("polling until streaming is tried again"))));
         // Polling resumes, and streaming is tried again later.
@@ -948,6 +966,10 @@ fn the_service_can_send_the_provider_back_to_polling() {
         );
         assert!(eventually(|| stream.opened() >= 2), "{code}");
         assert_eq!(client.status(), ProviderStatus::Ready, "{code}");
+        assert!(
+            errors.lock().unwrap().is_empty(),
+            "{code}: polling serves, no error"
+        );
     }
 }
 
@@ -958,7 +980,8 @@ fn three_failures_fall_back_to_polling_and_streaming_is_retried() {
     service.route("GET", STREAM, Reply::status(503));
     let client = ready(streaming(&service, Duration::from_secs(30)));
     let errors = record(&client, ProviderEvent::Error);
-    assert!(eventually(|| messages(&errors)
+    let notices = record(&client, ProviderEvent::ConfigurationChanged);
+    assert!(eventually(|| messages(&notices)
         .iter()
         .any(|m| m.contains("3 consecutive failures"))));
     assert!(stream_tokens(&service).len() >= 3);
@@ -967,13 +990,17 @@ fn three_failures_fall_back_to_polling_and_streaming_is_retried() {
     // Tried again after the fallback's wait.
     assert!(eventually(|| stream_tokens(&service).len() >= 4));
     assert_eq!(client.status(), ProviderStatus::Ready);
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "polling serves, no error"
+    );
 }
 
 #[test]
 fn a_connection_limit_is_a_failure_with_backoff() {
     let (service, stream) = streaming_service();
     let client = ready(streaming(&service, Duration::from_secs(30)));
-    let errors = record(&client, ProviderEvent::Error);
+    let notices = record(&client, ProviderEvent::ConfigurationChanged);
     for n in 1..=3 {
         assert!(
             eventually(|| stream.opened() == n && stream.open_now() == 1),
@@ -981,7 +1008,7 @@ fn a_connection_limit_is_a_failure_with_backoff() {
         );
         stream.send_raw(&event("error", json!({"code": "CONNECTION_LIMIT"})));
     }
-    assert!(eventually(|| messages(&errors)
+    assert!(eventually(|| messages(&notices)
         .iter()
         .any(|m| m.contains("3 consecutive failures"))));
 }
@@ -1138,4 +1165,43 @@ fn evaluation_mode_caches_results_when_asked() {
     // Another context is another evaluation.
     assert!(client.blocking().value(DARK, &Context::new("user-2")));
     assert_eq!(service.requests_to(flagkit::EVALUATE).len(), 2);
+}
+
+#[test]
+fn the_token_exchange_rotates_keys_like_every_request() {
+    let (service, stream) = streaming_service();
+    service.route("POST", STREAM_TOKEN, Reply::status(401));
+    service.then("POST", STREAM_TOKEN, token("tok-2", 600));
+    let client = ready(streaming(&service, Duration::from_secs(30)));
+    assert!(eventually(|| stream.open_now() == 1));
+    let keys: Vec<String> = service
+        .requests_to(STREAM_TOKEN)
+        .iter()
+        .map(|r| r.header("x-api-key").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, [KEY, KEY_2]);
+    // The retried POST is signed with the key it carries.
+    flagkit::verify_signature(&service.requests_to(STREAM_TOKEN)[1], KEY_2).unwrap();
+    assert_eq!(stream_tokens(&service), ["tok-2"]);
+    // The switch is a notice: the status stays READY.
+    assert_eq!(client.status(), ProviderStatus::Ready);
+    service.assert_no_key_in_urls(&[KEY, KEY_2]);
+}
+
+#[test]
+fn a_forbidden_evaluation_makes_the_provider_fatal() {
+    let service = FlagKitService::start();
+    service.route("POST", flagkit::EVALUATE, Reply::status(403));
+    let client = build(provider(&service).evaluate()).blocking();
+    let d = client.details(DARK, &Context::new("u"));
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderFatal);
+    assert_eq!(
+        d.flag_metadata.get("flagkitErrorCode"),
+        Some(&MetadataValue::Int(1103))
+    );
+    assert_eq!(client.client().status(), ProviderStatus::Fatal);
+    // FATAL: no more requests.
+    let d = client.details(LIMIT, &Context::new("u"));
+    assert_eq!(d.error.unwrap().code, ErrorCode::ProviderFatal);
+    assert_eq!(service.requests_to(flagkit::EVALUATE).len(), 1);
 }

@@ -48,8 +48,8 @@ const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 /// (`flagkitErrorCode`, `flagkitError`, and `requestId` when the server gave one): 400 →
 /// `INVALID_CONTEXT` (1203), 404 → `FLAG_NOT_FOUND` (1200), 429 → `GENERAL` (1104), 5xx →
 /// `GENERAL` (1306), timeouts 1301, refused connections 1303. A `401` switches once, for good,
-/// to the [secondary key](FlagKit::secondary_key) and retries (an `ERROR` event says so,
-/// without the key); a `401` with no key left, or a `403`, makes the provider FATAL. Retries,
+/// to the [secondary key](FlagKit::secondary_key) and retries (a `CONFIGURATION_CHANGED`
+/// event without changed flags says so in its message, without the key); a `401` with no key left, or a `403`, makes the provider FATAL. Retries,
 /// `Retry-After` and the circuit breaker are the shared transport's: only transport failures
 /// and `5xx` count towards opening the breaker. Every request carries the key in `X-API-Key`
 /// (never in a URL) and identifies the SDK (`User-Agent`, `X-FlagKit-SDK-Version`,
@@ -191,10 +191,10 @@ impl FlagKit {
     /// (`x-api-usage-percent`, `x-evaluation-usage-percent`, `x-rate-limit-warning`,
     /// `x-rate-limit-limit`, `x-rate-limit-remaining`, `x-rate-limit-reset`,
     /// `x-subscription-status`), on the provider's thread: keep it short. (An error answer's
-    /// headers do not reach the provider: a `429` is reported by its error instead.) Besides, an
-    /// `ERROR` event (no error code, the status unchanged) reports each change to a
-    /// subscription that is not `active` or `trial`, a rate limit warning appearing, and
-    /// usage reaching 80 %.
+    /// headers do not reach the provider: a `429` is reported by its error instead.) Besides, a
+    /// `CONFIGURATION_CHANGED` event without changed flags (the status unchanged) says in its
+    /// message each change to a subscription that is not `active` or `trial`, a rate limit
+    /// warning appearing, and usage reaching 80 %; they are logged too.
     pub fn on_usage(mut self, callback: impl Fn(&Usage) + Send + Sync + 'static) -> FlagKit {
         self.on_usage = Some(std::sync::Arc::new(callback));
         self
@@ -206,8 +206,9 @@ impl FlagKit {
     /// `GET /sdk/stream?token=`; it renews the token at 80 % of its lifetime, reconnects with
     /// a new one on `TOKEN_INVALID` / `TOKEN_EXPIRED`, treats a stream silent for the
     /// heartbeat timeout as dead, and after 3 consecutive failures (or `SUBSCRIPTION_SUSPENDED`,
-    /// `STREAMING_UNAVAILABLE`) falls back to polling and tries streaming again later (an
-    /// `ERROR` event, without error code, says so). `flag_updated`, `flag_deleted` and
+    /// `STREAMING_UNAVAILABLE`) falls back to polling and tries streaming again later (a
+    /// `CONFIGURATION_CHANGED` event without changed flags says so in its message; the status
+    /// stays, polling serves). `flag_updated`, `flag_deleted` and
     /// `flags_reset` raise `CONFIGURATION_CHANGED`; after a reconnection the provider asks
     /// for the updates it may have missed.
     pub fn streaming(mut self) -> FlagKit {

@@ -21,7 +21,7 @@ const HIGH_USAGE: f64 = 80.0;
 
 impl Inner {
     /// Sends `call` with the current key until `deadline`; a `401` to the primary key
-    /// switches to the secondary one (once, for good, with an `ERROR` event) and sends again.
+    /// switches to the secondary one (once, for good, with a notice) and sends again.
     pub(super) async fn flagkit_send(
         &self,
         fk: &State,
@@ -54,18 +54,9 @@ impl Inner {
                         && fk.settings.secondary.is_some()
                     {
                         if !fk.rotated.swap(true, Ordering::Relaxed) {
-                            self.events.emit(
-                                EventDetails::new(ProviderEvent::Error, self.name.clone())
-                                    .with_message(format!(
-                                        "{}: FlagKit refused the primary API key (401); the \
-                                         provider switched to the secondary key for good",
-                                        self.name
-                                    )),
-                            );
-                            tracing::warn!(
-                                target: "flags",
-                                "{}: the primary API key was refused; using the secondary key",
-                                self.name
+                            self.flagkit_notice(
+                                "FlagKit refused the primary API key (401); the provider \
+                                 switched to the secondary key for good",
                             );
                         }
                         continue;
@@ -141,12 +132,20 @@ impl Inner {
             seen.last = Some(usage);
         }
         for message in messages {
-            tracing::warn!(target: "flags", "{}: {message}", self.name);
-            self.events.emit(
-                EventDetails::new(ProviderEvent::Error, self.name.clone())
-                    .with_message(format!("{}: {message}", self.name)),
-            );
+            self.flagkit_notice(&message);
         }
+    }
+
+    /// Tells the handlers and the log what happened, without changing the status (FlagKit
+    /// still serves): a `CONFIGURATION_CHANGED` event with no changed flag and `message`.
+    /// (An `ERROR` event would set the status to ERROR, which OpenFeature ties to that event.)
+    pub(super) fn flagkit_notice(&self, message: &str) {
+        let message = format!("{}: {message}", self.name);
+        tracing::warn!(target: "flags", "{message}");
+        self.events.emit(
+            EventDetails::new(ProviderEvent::ConfigurationChanged, self.name.clone())
+                .with_message(message),
+        );
     }
 }
 

@@ -115,17 +115,10 @@ pub(in crate::remote) async fn supervise(weak: Weak<Inner>) {
     }
 }
 
-/// Reports a fallback to polling: an `ERROR` event without error code (the status stays).
+/// Reports a fallback to polling (the status stays: polling serves).
 fn fall_back(weak: &Weak<Inner>, why: &str) {
     if let Some(inner) = weak.upgrade() {
-        let message = format!(
-            "{}: {why}; polling until streaming is tried again",
-            inner.name
-        );
-        tracing::warn!(target: "flags", "{message}");
-        inner.events.emit(
-            EventDetails::new(ProviderEvent::Error, inner.name.clone()).with_message(message),
-        );
+        inner.flagkit_notice(&format!("{why}; polling until streaming is tried again"));
     }
 }
 
