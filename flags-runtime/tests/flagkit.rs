@@ -1205,3 +1205,26 @@ fn a_forbidden_evaluation_makes_the_provider_fatal() {
     assert_eq!(d.error.unwrap().code, ErrorCode::ProviderFatal);
     assert_eq!(service.requests_to(flagkit::EVALUATE).len(), 1);
 }
+
+#[test]
+fn a_refused_bootstrap_and_a_failed_init_are_both_reported() {
+    let service = FlagKitService::start();
+    let (init, gate) = Reply::status(503).gated();
+    service.route("GET", INIT, init);
+    let client = build(
+        provider(&service)
+            .transport(TransportConfig::new().retries(0))
+            .bootstrap_signed(
+                r#"{"flags": {"a": true}, "timestamp": 1}"#,
+                "00",
+                Duration::from_secs(60),
+            ),
+    );
+    let errors = record(&client, ProviderEvent::Error);
+    gate.open();
+    assert!(eventually(|| messages(&errors).len() >= 2));
+    let all = messages(&errors);
+    assert!(all[0].contains("signature does not match"), "{all:?}");
+    assert!(all[1].contains("NETWORK_SERVER_ERROR 1306"), "{all:?}");
+    assert_eq!(client.status(), ProviderStatus::Error);
+}

@@ -152,7 +152,7 @@ impl Inner {
                 (outcome, held)
             }
         };
-        self.report_bootstrap(fk);
+        let reported = self.report_bootstrap(fk);
         match outcome {
             Ok(Outcome::Superseded) => Ok(()),
             Ok(outcome) => {
@@ -192,7 +192,8 @@ impl Inner {
                 } else {
                     ProviderStatus::Error
                 };
-                if self.events.status() != status {
+                // (The bootstrap's ERROR event just sent does not stand for this failure.)
+                if self.events.status() != status || reported {
                     self.events.set_status(status);
                     let event = if status == ProviderStatus::Stale {
                         ProviderEvent::Stale
@@ -212,8 +213,8 @@ impl Inner {
     }
 
     /// A bootstrap that was not used: an `ERROR` event, once, when the first answer (or
-    /// failure) arrives.
-    fn report_bootstrap(&self, fk: &State) {
+    /// failure) arrives; whether it was sent now.
+    fn report_bootstrap(&self, fk: &State) -> bool {
         if let Some(Err(why)) = &fk.settings.bootstrap
             && !fk.bootstrap_reported.swap(true, Ordering::Relaxed)
         {
@@ -221,7 +222,9 @@ impl Inner {
                 EventDetails::new(ProviderEvent::Error, self.name.clone())
                     .with_message(format!("{}: {why}", self.name)),
             );
+            return true;
         }
+        false
     }
 
     async fn flagkit_init(&self, fk: &State, deadline: Deadline) -> Result<Outcome, FlagKitError> {
