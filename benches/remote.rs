@@ -8,7 +8,8 @@
 //!
 //! Groups: `cache` (a per-evaluation read answered by the cache, `value` and `details`:
 //! target ≤ 100 ns), `bulk`
-//! (reads in bulk mode, answered locally: the in-process targets), and `requests` (10,000
+//! (reads in bulk mode, answered locally: the in-process targets), `flagkit` (a read of
+//! FlagKit's values, answered locally the same way), and `requests` (10,000
 //! evaluations of one flag for one context from 100 concurrent tasks: how many HTTP requests
 //! reach the server, printed; coalescing makes it a handful, not 10,000).
 
@@ -98,6 +99,36 @@ fn bulk(c: &mut Criterion) {
     assert_eq!(server.count(), 1, "bulk reads sent requests");
 }
 
+/// FlagKit's values mode: 1,000 flags from one init answer, each read answered locally from
+/// the same table as the bulk mode's.
+fn flagkit(c: &mut Criterion) {
+    use flags_test_support::flagkit::{FlagKitService, INIT, flag, init_body};
+
+    let service = FlagKitService::start();
+    let flags: Vec<_> = (0..1000)
+        .map(|i| flag(&format!("flag-{i}"), i % 2 == 0))
+        .collect();
+    service.route(
+        "GET",
+        INIT,
+        Reply::json(&init_body(&flags, 3600.0, "2026-12-05T03:00:00Z")),
+    );
+    let client = Client::builder()
+        .remote(remote::flagkit("sdk_bench_key").base_url(service.base_url()))
+        .build()
+        .unwrap();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let key = FlagKey::<bool>::new("flag-500", false);
+    let ctx = Context::anonymous();
+    assert!(client.value(&key, &ctx));
+    let mut group = c.benchmark_group("flagkit");
+    group.bench_function("bool read of 1,000 FlagKit flags", |b| {
+        b.iter(|| client.value(black_box(&key), &ctx));
+    });
+    group.finish();
+    assert_eq!(service.count(), 1, "FlagKit reads sent requests");
+}
+
 fn requests(_: &mut Criterion) {
     let server = FaultServer::start();
     server.route(
@@ -138,5 +169,5 @@ fn requests(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, cache, bulk, requests);
+criterion_group!(benches, cache, bulk, flagkit, requests);
 criterion_main!(benches);

@@ -15,6 +15,7 @@
 //!     { kind = "go-feature-flag", url = "http://localhost:1031", flags = ["a", "b"], api-key-env = "GOFF_API_KEY" },
 //!     { kind = "flagship", account-id = "acc", app-id = "app", token-env = "CLOUDFLARE_API_TOKEN" },
 //!     { kind = "flagship", endpoint = "https://edge.example.com/evaluate" },
+//!     { kind = "flagkit", api-key-env = "FLAGKIT_API_KEY" },
 //! ]
 //! ```
 //!
@@ -122,10 +123,11 @@ impl RawSource {
             "flipt" => &["url", "url-env", "namespace", "environment", "reference"],
             "go-feature-flag" => &["url", "url-env", "flags"],
             "flagship" => &["account-id", "app-id", "base-url", "endpoint"],
+            "flagkit" => &["url", "url-env"],
             other => {
                 return Err(format!(
                     "unknown kind `{other}`; expected one of `file`, `url`, `openfeature-api`, \
-                     `ofrep`, `flipt`, `go-feature-flag`, `flagship`"
+                     `ofrep`, `flipt`, `go-feature-flag`, `flagship`, `flagkit`"
                 ));
             }
         };
@@ -209,6 +211,11 @@ impl RawSource {
                 base: location()?,
                 flags: self.flags.clone().unwrap_or_default(),
             },
+            // FlagKit's own API unless the section names another.
+            "flagkit" if self.url.is_none() && self.url_env.is_none() => Kind::FlagKit(
+                Location::Literal(crate::source::FLAGKIT_BASE_URL.to_owned()),
+            ),
+            "flagkit" => Kind::FlagKit(location()?),
             _ => match (&self.endpoint, &self.account_id, &self.app_id) {
                 (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                     return Err("give `endpoint` or `account-id` and `app-id`, not both".to_owned());
@@ -282,6 +289,8 @@ sources = [
     { kind = "go-feature-flag", url = "http://127.0.0.1:1", flags = ["a"], api-key-env = "K", timeout-ms = 500 },
     { kind = "flagship", account-id = "a", app-id = "b", base-url = "http://127.0.0.1:1" },
     { kind = "flagship", endpoint = "http://127.0.0.1:1/evaluate" },
+    { kind = "flagkit", api-key-env = "K" },
+    { kind = "flagkit", url = "http://127.0.0.1:1/api/v1" },
 ]
 "#;
         let config = parse(text, "Cargo.toml").unwrap().unwrap();
@@ -307,6 +316,8 @@ sources = [
                 .timeout(Duration::from_millis(500)),
             Source::flagship("a", "b").base_url("http://127.0.0.1:1"),
             Source::flagship_endpoint("http://127.0.0.1:1/evaluate"),
+            Source::flagkit().api_key_env("K"),
+            Source::flagkit().base_url("http://127.0.0.1:1/api/v1"),
         ];
         assert_eq!(config.sources, expected);
     }

@@ -83,7 +83,7 @@ pub use config::Config;
 pub use diff::Diff;
 pub use error::Error;
 pub(crate) use files::read_definitions;
-pub use source::{DEFAULT_TIMEOUT, FLAGSHIP_BASE_URL, Source};
+pub use source::{DEFAULT_TIMEOUT, FLAGKIT_BASE_URL, FLAGSHIP_BASE_URL, Source};
 
 /// The environment variable that turns on check mode: `1` or `true`.
 pub const CHECK_ENV: &str = "FLAGS_CHECK";

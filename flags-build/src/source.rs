@@ -30,6 +30,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///     Source::go_feature_flag("http://localhost:1031").api_key_env("GOFF_API_KEY"),
 ///     Source::flagship("my-account", "my-app").bearer_token_env("CLOUDFLARE_API_TOKEN"),
 ///     Source::openfeature_api("https://flags.example.com").bearer_token_env("MANIFEST_TOKEN"),
+///     Source::flagkit().api_key_env("FLAGKIT_API_KEY"),
 /// ];
 /// assert_eq!(sources[3].to_string(), "flipt `http://localhost:8080/internal/v1/evaluation/snapshot/namespace/default`");
 /// ```
@@ -61,6 +62,7 @@ pub(crate) enum Kind {
         flags: Vec<String>,
     },
     Flagship(FlagshipTarget),
+    FlagKit(Location),
 }
 
 /// A URL, written in the configuration or read from an environment variable (for signed URLs,
@@ -81,6 +83,9 @@ pub(crate) enum FlagshipTarget {
     /// A full evaluate endpoint, ending in `/evaluate`.
     Endpoint(String),
 }
+
+/// The default base URL of FlagKit's API.
+pub const FLAGKIT_BASE_URL: &str = "https://api.flagkit.dev/api/v1";
 
 /// The default base URL of Cloudflare's API.
 pub const FLAGSHIP_BASE_URL: &str = "https://api.cloudflare.com";
@@ -206,10 +211,23 @@ impl Source {
         Source::new(Kind::Flagship(FlagshipTarget::Endpoint(endpoint.into())))
     }
 
-    /// The base URL of a Flagship source built from ids; ignored by other sources.
+    /// FlagKit's flags, their types and their values in the environment of the API key:
+    /// `GET {base}/sdk/init` with `X-API-Key` (name the variable that holds the key with
+    /// [`Source::api_key_env`]). The base is [`FLAGKIT_BASE_URL`] unless [`Source::base_url`]
+    /// says otherwise.
+    pub fn flagkit() -> Source {
+        Source::new(Kind::FlagKit(Location::Literal(
+            FLAGKIT_BASE_URL.to_owned(),
+        )))
+    }
+
+    /// The base URL of a Flagship source built from ids, or of a FlagKit source; ignored by
+    /// other sources.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Source {
-        if let Kind::Flagship(FlagshipTarget::Ids { base_url: b, .. }) = &mut self.kind {
-            *b = base_url.into();
+        match &mut self.kind {
+            Kind::Flagship(FlagshipTarget::Ids { base_url: b, .. }) => *b = base_url.into(),
+            Kind::FlagKit(location) => *location = Location::Literal(base_url.into()),
+            _ => {}
         }
         self
     }
@@ -256,6 +274,7 @@ impl Source {
             Kind::Flipt { .. } => SourceKind::Flipt,
             Kind::GoFeatureFlag { .. } => SourceKind::GoFeatureFlag,
             Kind::Flagship(_) => SourceKind::Flagship,
+            Kind::FlagKit(_) => SourceKind::FlagKit,
         }
     }
 
@@ -275,6 +294,7 @@ impl Source {
             Kind::Flagship(_) => Some(Format::Flagship {
                 account_id: String::new(),
             }),
+            Kind::FlagKit(_) => Some(Format::FlagKit),
         }
     }
 
@@ -310,6 +330,7 @@ impl Source {
                 url
             }
             Kind::GoFeatureFlag { base, .. } => join(base, "/v1/flag/configuration")?,
+            Kind::FlagKit(base) => join(base, "/sdk/init")?,
             Kind::Flagship(FlagshipTarget::Ids {
                 base_url,
                 account_id,
@@ -431,7 +452,8 @@ impl fmt::Display for Source {
             | Kind::GoFeatureFlag {
                 base: Location::Env(var),
                 ..
-            } => write!(f, "{kind} at `${var}`"),
+            }
+            | Kind::FlagKit(Location::Env(var)) => write!(f, "{kind} at `${var}`"),
             _ => match self.request_url() {
                 Ok(Some(url)) => write!(
                     f,

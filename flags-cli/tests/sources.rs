@@ -286,6 +286,52 @@ fn flipt_namespace_snapshot() {
 }
 
 #[test]
+fn flagkit_init_answer_with_the_key_from_the_environment() {
+    let server = Server::start(Reply::json(
+        r#"{ "flags": [
+            { "key": "new-checkout", "value": true, "enabled": true, "flagType": "boolean", "version": 2 },
+            { "key": "upload-limit", "value": 100, "enabled": true, "flagType": "number" },
+            { "key": "legacy-cart", "value": false, "enabled": false, "flagType": "boolean" }
+        ], "environmentId": "env_1", "serverTime": "2026-12-05T03:00:00Z" }"#,
+    ));
+    let krate = FakeCrate::new(
+        "cli-sources",
+        "flagkit",
+        &[format!(
+            r#"{{ kind = "flagkit", url = "{}/api/v1", api-key-env = "TEST_FLAGKIT_KEY" }}"#,
+            server.url("")
+        )],
+    );
+    let key = "sdk_lock_never_holds_this";
+    assert_success(&flags(&krate, &["sync"], &[("TEST_FLAGKIT_KEY", key)]));
+    let lock = lock_of(&krate);
+    assert_eq!(keys(&lock), ["legacy-cart", "new-checkout", "upload-limit"]);
+    assert_eq!(
+        lock.flags["upload-limit"].flag_type,
+        flags_schema::FlagType::Integer
+    );
+    assert_eq!(lock.flags["upload-limit"].default, Some(json!(100)));
+    assert_eq!(
+        lock.flags["legacy-cart"].state,
+        flags_schema::FlagState::Disabled
+    );
+    assert_eq!(lock.sources[0].kind, SourceKind::FlagKit);
+    assert_eq!(lock.sources[0].format, Format::FlagKit);
+    let request = &server.exchanges()[0].request;
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("GET", "/api/v1/sdk/init")
+    );
+    assert_eq!(request.header("x-api-key"), Some(key));
+    assert!(
+        !krate.lock_text().contains(key),
+        "the key never reaches the lock"
+    );
+    // `flags check` agrees with the service it synced from.
+    assert_success(&flags(&krate, &["check"], &[("TEST_FLAGKIT_KEY", key)]));
+}
+
+#[test]
 fn go_feature_flag_relay_proxy() {
     let server = Server::start(Reply::json(
         r#"{ "flags": {

@@ -101,6 +101,17 @@ pub enum Error {
         #[source]
         error: crate::wire::flagship::config_error::FlagshipConfigError,
     },
+    /// A FlagKit provider is misconfigured (a key of the wrong form, a base URL that is not
+    /// usable, ...; feature `http`). Keys are never repeated.
+    #[cfg(feature = "http")]
+    #[error("cannot use {origin}: {error}")]
+    FlagKit {
+        /// The provider, described without credentials.
+        origin: String,
+        /// What is wrong.
+        #[source]
+        error: crate::wire::flagkit::config_error::FlagKitConfigError,
+    },
     /// The provider is not ready: it has no configuration from its source yet, or it failed.
     #[error("the provider is {status}: {message}")]
     NotReady {

@@ -3,7 +3,8 @@
 //! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
 //! zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
 //! static boolean flag), GO Feature Flag's (also with a remote fallback configured), and a
-//! scalar read answered by the cache of a per-evaluation remote provider (feature `http`).
+//! scalar read answered by the cache of a per-evaluation remote provider, and FlagKit's values
+//! (feature `http`).
 //!
 //! A counting global allocator wraps the system allocator and counts only on the thread that
 //! turned counting on, so the test harness's other threads do not disturb the count. The file
@@ -329,6 +330,8 @@ fn scalar_evaluation_does_not_allocate() {
     remote_cache_hits_do_not_allocate(&ctx);
     #[cfg(feature = "http")]
     bulk_reads_do_not_allocate(&ctx);
+    #[cfg(feature = "http")]
+    flagkit_reads_do_not_allocate(&ctx);
 }
 
 /// Flipt's dialect: a variant flag with one segment rule (read as an enum of its variant
@@ -592,6 +595,48 @@ fn bulk_reads_do_not_allocate(ctx: &Context) {
     });
     assert_eq!(n, 0, "1000 rounds of bulk reads allocated {n} times");
     assert_eq!(server.count(), 1, "bulk reads sent requests");
+}
+
+/// A FlagKit client (values mode): once the init answer is held, scalar reads allocate
+/// nothing, as bulk reads.
+#[cfg(feature = "http")]
+fn flagkit_reads_do_not_allocate(ctx: &Context) {
+    use std::time::Duration;
+
+    use flags_test_support::fault::Reply;
+    use flags_test_support::flagkit::{FlagKitService, INIT, flag, init_body};
+
+    let service = FlagKitService::start();
+    service.route(
+        "GET",
+        INIT,
+        Reply::json(&init_body(
+            &[flag("beta", true), flag("limit", 250), flag("ratio", 0.25)],
+            3600.0,
+            "2026-12-05T03:00:00Z",
+        )),
+    );
+    let client = Client::builder()
+        .remote(flags_runtime::remote::flagkit("sdk_alloc_test").base_url(service.base_url()))
+        .build()
+        .unwrap();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let beta = FlagKey::<bool>::new("beta", false);
+    let limit = FlagKey::<i64>::new("limit", 1);
+    let ratio = FlagKey::<f64>::new("ratio", 0.0);
+    assert!(client.value(&beta, ctx));
+    assert_eq!(client.value(&limit, ctx), 250);
+    assert_eq!(client.value(&ratio, ctx), 0.25);
+    let n = allocations(|| {
+        let mut sum = 0.0;
+        for _ in 0..1000 {
+            sum += f64::from(u8::from(client.value(&beta, ctx)));
+            sum += client.value(&limit, ctx) as f64 + client.value(&ratio, ctx);
+        }
+        sum
+    });
+    assert_eq!(n, 0, "1000 rounds of FlagKit reads allocated {n} times");
+    assert_eq!(service.count(), 1, "reads sent requests");
 }
 
 /// A per-evaluation OFREP client with a cache, filled by one blocking evaluation per flag

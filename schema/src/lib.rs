@@ -20,6 +20,7 @@
 //! | a Flipt namespace snapshot | [`flipt::import`] |
 //! | a GO Feature Flag relay proxy flag configuration | [`gofeatureflag::import`] |
 //! | Cloudflare Flagship flag definitions | [`flagship::import`] |
+//! | FlagKit's SDK init answer (each flag's `flagType` and value) | [`flagkit::import`] |
 //!
 //! Every importer validates what it reads: an empty key, variants of mixed types, a default
 //! variant that is not among the variants, an unknown type, each is an [`Error`] naming the flag
@@ -56,8 +57,8 @@ mod targeting;
 
 pub use error::{Error, Problem, Warning, WarningKind, closest};
 pub use import::{
-    Format, Loaded, import, import_as, import_str, load_as, load_str, ofrep, openfeature_api,
-    openfeature_cli, parse_str, read,
+    Format, Loaded, flagkit, import, import_as, import_str, load_as, load_str, ofrep,
+    openfeature_api, openfeature_cli, parse_str, read,
 };
 pub use limits::{MAX_NESTING, SUGGEST_MAX_NAME, closest_within};
 pub use manifest::{

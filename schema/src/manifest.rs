@@ -89,6 +89,10 @@ pub enum SourceKind {
     GoFeatureFlag,
     /// Cloudflare Flagship app definitions.
     Flagship,
+    /// FlagKit's SDK init answer (`GET /api/v1/sdk/init`): each flag's type and its value in
+    /// one environment.
+    #[serde(rename = "flagkit")]
+    FlagKit,
 }
 
 impl SourceKind {
@@ -102,6 +106,7 @@ impl SourceKind {
             SourceKind::Flipt => "flipt",
             SourceKind::GoFeatureFlag => "go-feature-flag",
             SourceKind::Flagship => "flagship",
+            SourceKind::FlagKit => "flagkit",
         }
     }
 }
@@ -116,7 +121,7 @@ impl fmt::Display for SourceKind {
 ///
 /// Recorded in the lock file's provenance by its name alone ([`Format::as_str`]): `"lock"`,
 /// `"flagd"`, `"openfeature-cli"`, `"openfeature-api"`, `"ofrep"`, `"flipt"`,
-/// `"go-feature-flag"` or `"flagship"`. The account id of [`Format::Flagship`] and the namespace
+/// `"go-feature-flag"`, `"flagship"` or `"flagkit"`. The account id of [`Format::Flagship`] and the namespace
 /// of [`Format::Flipt`] are not recorded: read back, they are empty.
 ///
 /// ```
@@ -173,6 +178,9 @@ pub enum Format {
     /// The OpenFeature manifest management API's manifest (`GET /openfeature/v0/manifest`):
     /// `flags[].{key, type, defaultValue, description}`.
     OpenfeatureApi,
+    /// FlagKit's SDK init answer (`GET /sdk/init`): `flags[].{key, value, enabled, flagType}`.
+    /// See [`crate::flagkit`].
+    FlagKit,
 }
 
 impl fmt::Display for Format {
@@ -210,6 +218,9 @@ enum FormatName {
     /// The OpenFeature manifest management API's manifest (`GET /openfeature/v0/manifest`):
     /// `flags[].{key, type, defaultValue, description}`.
     OpenfeatureApi,
+    /// FlagKit's SDK init answer (`GET /sdk/init`): `flags[].{key, value, enabled, flagType}`.
+    #[serde(rename = "flagkit")]
+    FlagKit,
 }
 
 impl From<Format> for FormatName {
@@ -223,6 +234,7 @@ impl From<Format> for FormatName {
             Format::GoFeatureFlag => FormatName::GoFeatureFlag,
             Format::Flagship { .. } => FormatName::Flagship,
             Format::OpenfeatureApi => FormatName::OpenfeatureApi,
+            Format::FlagKit => FormatName::FlagKit,
         }
     }
 }
@@ -242,6 +254,7 @@ impl From<FormatName> for Format {
                 account_id: String::new(),
             },
             FormatName::OpenfeatureApi => Format::OpenfeatureApi,
+            FormatName::FlagKit => Format::FlagKit,
         }
     }
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flags_schema::{
-    Dialect, Error, Flag, FlagState, FlagType, Format, Manifest, Metadata, MetadataValue, flagship,
-    flipt, gofeatureflag, ofrep, openfeature_api,
+    Dialect, Error, Flag, FlagState, FlagType, Format, Manifest, Metadata, MetadataValue, flagkit,
+    flagship, flipt, gofeatureflag, ofrep, openfeature_api,
 };
 use serde_json::{Value, json};
 
@@ -691,6 +691,103 @@ fn openfeature_manifest_api_errors() {
         one(json!({ "key": "bare", "type": "string", "defaultValue": "x", "description": false })),
         "bare",
         &["field `description` must be a string or null"],
+    );
+}
+
+#[test]
+fn flagkit_init_answer() {
+    let manifest = flagkit::import(&load("flagkit-init.json"), "flagkit-init.json").unwrap();
+    let with = |mut flag: Flag, version: i64, at: &str| {
+        flag.metadata = metadata(json!({ "version": version, "lastModified": at }));
+        flag
+    };
+    let mut expected = BTreeMap::new();
+    expected.insert(
+        "new-checkout",
+        with(
+            Flag::new(FlagType::Boolean, Some(json!(true))),
+            7,
+            "2026-11-30T09:12:00Z",
+        ),
+    );
+    expected.insert(
+        "theme-color",
+        with(
+            Flag::new(FlagType::String, Some(json!("#1e40af"))),
+            2,
+            "2026-11-02T14:00:00Z",
+        ),
+    );
+    // FlagKit has one number type: the value says which Rust type fits.
+    expected.insert(
+        "upload-limit",
+        with(
+            Flag::new(FlagType::Integer, Some(json!(100))),
+            5,
+            "2026-10-21T08:30:00Z",
+        ),
+    );
+    expected.insert(
+        "sample-rate",
+        with(
+            Flag::new(FlagType::Float, Some(json!(0.25))),
+            1,
+            "2026-10-21T08:30:00Z",
+        ),
+    );
+    expected.insert(
+        "checkout-copy",
+        with(
+            Flag::new(
+                FlagType::Object,
+                Some(json!({ "title": "Pay", "steps": 3 })),
+            ),
+            3,
+            "2026-11-15T17:45:00Z",
+        ),
+    );
+    let mut legacy = with(
+        Flag::new(FlagType::Boolean, Some(json!(false))),
+        9,
+        "2026-09-01T00:00:00Z",
+    );
+    legacy.state = FlagState::Disabled;
+    expected.insert("legacy-cart", legacy);
+    let expected: BTreeMap<String, Flag> = expected
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    assert_eq!(manifest.flags, expected);
+    assert_eq!(
+        manifest.metadata,
+        metadata(
+            json!({ "environment": "production", "environmentId": "env_7f3a",
+            "projectId": "proj_storefront" })
+        )
+    );
+    check_common("flagkit-init.json", Format::FlagKit, &manifest);
+}
+
+#[test]
+fn flagkit_errors() {
+    let one = |flag: Value| json!({ "flags": [{ "key": "ok", "value": true, "flagType": "boolean" }, flag], "serverTime": "t" });
+    rejects(
+        flagkit::import,
+        one(json!({ "key": "limit", "value": "100", "flagType": "number" })),
+        "limit",
+        &["`value`"],
+    );
+    rejects(
+        flagkit::import,
+        one(json!({ "key": "when", "value": 1, "flagType": "date" })),
+        "when",
+        &["`flagType`", "`boolean`, `string`, `number` or `json`"],
+    );
+    rejects(
+        flagkit::import,
+        one(json!({ "key": "ok", "value": false, "flagType": "boolean" })),
+        "ok",
+        &["defined more than once"],
     );
 }
 

@@ -4,7 +4,10 @@
 //! [`fake_crate`]: a crate in a temporary directory, and the `flags` command run in it.
 //! [`fault`]: a concurrent, fault-injecting HTTP/1.1 server (hyper), optionally over TLS with
 //! certificates generated on the fly, for the transport and the remote providers.
+//! [`flagkit`]: a scripted FlagKit service on that server, and the checks its service makes
+//! (request signatures, no key in a URL).
 
 pub mod fake_crate;
 pub mod fault;
+pub mod flagkit;
 pub mod server;

@@ -9,6 +9,9 @@ impl Inner {
     /// reconnection, which refetches unconditionally), and with the event's metadata as
     /// query parameters when a `refetchEvaluation` message asked for it.
     pub(super) async fn refresh_bulk(&self, trigger: Trigger) -> Result<(), crate::Error> {
+        if let Protocol::FlagKit(_) = &self.protocol {
+            return self.refresh_flagkit().await;
+        }
         let Protocol::OfrepBulk { config, .. } = &self.protocol else {
             return Ok(());
         };

@@ -14,6 +14,11 @@
 //!   every read is answered locally, in nanoseconds, sync or async; the provider refreshes with
 //!   `If-None-Match` (a `304` costs nothing). `client.flags::<S>()` costs no request.
 //!
+//! FlagKit ([`flagkit`]) serves one value per flag per environment: its provider fetches them
+//! once and polls for changes and deletions, and every read is local, as in the bulk mode; its
+//! [`FlagKit::evaluate`] and [`FlagKit::evaluate_all`] ask FlagKit's targeting per evaluation
+//! or for one context. See [`FlagKit`] for its keys, signatures, bootstrap and PII settings.
+//!
 //! An OFREP provider also serves as the remote fallback of GO Feature Flag's in-process source,
 //! for the flags the engine cannot compile
 //! ([`GoFeatureFlagSource::remote_fallback`](crate::source::GoFeatureFlagSource::remote_fallback),
@@ -51,6 +56,7 @@ use crate::wire::ofrep::{
 
 mod bulk;
 mod fallback;
+mod flagkit;
 mod provider;
 mod resolve;
 mod running;
@@ -62,8 +68,13 @@ pub use fallback::{
 pub(crate) use fallback::{FallbackPlan, RemoteFallback};
 pub(crate) use view::RemoteView;
 
+pub use crate::wire::flagkit::config_error::FlagKitConfigError;
 pub use crate::wire::flagship::FlagshipConfigError;
 pub use crate::wire::ofrep::OfrepConfigError;
+pub use flagkit::{
+    DEFAULT_BASE_URL as FLAGKIT_BASE_URL, DEFAULT_POLLING_INTERVAL as FLAGKIT_POLLING_INTERVAL,
+    FlagKit, SDK_VERSION as FLAGKIT_SDK_VERSION, Usage as FlagKitUsage, flagkit,
+};
 
 /// An OFREP provider: [`ofrep`], [`ofrep_from_env`].
 #[derive(Clone)]
@@ -347,6 +358,28 @@ impl sealed::Sealed for Ofrep {
     }
 }
 
+impl RemoteProvider for FlagKit {}
+
+impl sealed::Sealed for FlagKit {
+    fn start(self: Box<Self>) -> Result<Remote, crate::Error> {
+        let (settings, transport, cache) =
+            self.validate().map_err(|error| crate::Error::FlagKit {
+                origin: "the FlagKit provider".to_owned(),
+                error,
+            })?;
+        let transport = transport.build()?;
+        let name = format!(
+            "FlagKit `{}`",
+            crate::wire::context::redacted(&settings.base_url)
+        );
+        if let Some(Err(why)) = &settings.bootstrap {
+            tracing::error!(target: "flags", "{name}: {why}");
+        }
+        let state = flagkit::state::State::new(settings);
+        Remote::start(name, transport, Protocol::FlagKit(Box::new(state)), cache)
+    }
+}
+
 impl sealed::Sealed for Flagship {
     fn start(self: Box<Self>) -> Result<Remote, crate::Error> {
         let config = self
@@ -381,6 +414,7 @@ pub(crate) enum Protocol {
         poll: Option<Duration>,
     },
     Flagship(FlagshipConfig),
+    FlagKit(Box<flagkit::state::State>),
 }
 
 /// A running remote provider: its runtime thread, transport, cache and state. Not nameable

@@ -113,7 +113,10 @@ impl Inner {
                     };
                 crate::wire::flagship::parse_evaluate(key, status, content_type.as_deref(), &body)
             }
-            Protocol::OfrepBulk { .. } => match self.bulk.load_full() {
+            Protocol::FlagKit(fk) if !fk.is_bulk() => {
+                self.flagkit_evaluate(fk, key, ctx, deadline).await
+            }
+            Protocol::OfrepBulk { .. } | Protocol::FlagKit(_) => match self.bulk.load_full() {
                 Some(bulk) => match bulk.flags.get(key) {
                     Some(resolution) => resolution.clone(),
                     None => Resolution::error(
@@ -152,7 +155,10 @@ impl Inner {
             }
             // Bulk reads stop answering from the last evaluation (OpenFeature 1.7.8): every
             // read gets the caller's default with PROVIDER_FATAL.
-            if matches!(self.protocol, Protocol::OfrepBulk { .. }) {
+            if matches!(
+                self.protocol,
+                Protocol::OfrepBulk { .. } | Protocol::FlagKit(_)
+            ) {
                 self.bulk
                     .store(Some(Arc::new(crate::wire::ofrep::Bulk::gated(
                         EvaluationError::new(

@@ -32,9 +32,14 @@ impl Remote {
                 message: format!("cannot start the provider's thread: {e}"),
             })?;
         let thread_id = thread.thread().id();
-        let bulk = matches!(protocol, Protocol::OfrepBulk { .. });
+        let bulk = match &protocol {
+            Protocol::OfrepBulk { .. } => true,
+            Protocol::FlagKit(fk) => fk.is_bulk(),
+            _ => false,
+        };
         let context = match &protocol {
             Protocol::OfrepBulk { context, .. } => context.clone(),
+            Protocol::FlagKit(fk) => fk.bulk_context().cloned().unwrap_or_default(),
             _ => Context::default(),
         };
         let (streams_tx, streams_rx) = tokio::sync::watch::channel(Vec::new());
@@ -88,6 +93,19 @@ impl Remote {
                 streams_rx,
             ));
         }
+        if let Protocol::FlagKit(fk) = &inner.protocol
+            && fk.is_bulk()
+        {
+            inner.flagkit_bootstrap(fk);
+            inner
+                .runtime
+                .spawn(super::flagkit::values::poll(Arc::downgrade(&inner)));
+            if fk.settings.streaming.is_some() {
+                inner
+                    .runtime
+                    .spawn(super::flagkit::stream::supervise(Arc::downgrade(&inner)));
+            }
+        }
         if let Some(every) = inner.cache.as_ref().map(RemoteCache::tick_every) {
             // The cache's coarse time: hits compare expiry with it instead of reading a clock.
             let weak = Arc::downgrade(&inner);
@@ -109,8 +127,13 @@ impl Remote {
         Ok(Remote { inner })
     }
 
+    /// Reads answer locally from a bulk evaluation (OFREP's bulk mode, FlagKit's values).
     pub(crate) fn is_bulk(&self) -> bool {
-        matches!(self.inner.protocol, Protocol::OfrepBulk { .. })
+        match &self.inner.protocol {
+            Protocol::OfrepBulk { .. } => true,
+            Protocol::FlagKit(fk) => fk.is_bulk(),
+            _ => false,
+        }
     }
 
     pub(crate) fn shutdown(&self) {
@@ -212,10 +235,19 @@ impl Remote {
         &self,
         context: Context,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), crate::Error>>, crate::Error> {
-        if !self.is_bulk() {
+        let contextual = match &self.inner.protocol {
+            Protocol::OfrepBulk { .. } => true,
+            Protocol::FlagKit(fk) => fk.bulk_context().is_some(),
+            _ => false,
+        };
+        if !contextual {
             return Err(crate::Error::Unsupported {
                 operation: "set_bulk_context",
-                provider: "remote evaluation per flag",
+                provider: if self.is_bulk() {
+                    "FlagKit's values, which do not depend on a context"
+                } else {
+                    "remote evaluation per flag"
+                },
             });
         }
         if self.inner.stop_requested() {

@@ -5,6 +5,7 @@
 pub(crate) mod bulk;
 pub(crate) mod cache;
 pub(crate) mod context;
+pub(crate) mod flagkit;
 pub(crate) mod flagship;
 pub(crate) mod flipt;
 pub(crate) mod ofrep;

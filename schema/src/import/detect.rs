@@ -8,7 +8,7 @@ use crate::manifest::Manifest;
 
 impl Format {
     /// The name used in the lock file and in messages: `lock`, `flagd`, `openfeature-cli`,
-    /// `ofrep`, `flipt`, `go-feature-flag`, `flagship`, `openfeature-api`.
+    /// `ofrep`, `flipt`, `go-feature-flag`, `flagship`, `openfeature-api`, `flagkit`.
     pub const fn as_str(&self) -> &'static str {
         match self {
             Format::Lock => "lock",
@@ -19,6 +19,7 @@ impl Format {
             Format::GoFeatureFlag => "go-feature-flag",
             Format::Flagship { .. } => "flagship",
             Format::OpenfeatureApi => "openfeature-api",
+            Format::FlagKit => "flagkit",
         }
     }
 
@@ -48,6 +49,9 @@ impl Format {
     ///      [GO Feature Flag configuration](Format::GoFeatureFlag).
     /// 5. `flags` as an array (key in each flag), looking at the entries that are objects:
     ///    - one carrying `variants` or `state` makes a flagd file;
+    ///    - else one with a `key` and a `flagType`, or (whatever the entries) a top-level
+    ///      `serverTime`, `pollingIntervalSeconds` or `environmentId`, makes
+    ///      [FlagKit's init answer](Format::FlagKit);
     ///    - else one with a `key` and a `value` or an `errorCode` makes an
     ///      [OFREP bulk evaluation](Format::Ofrep);
     ///    - else one with a `key`, a `type` and a `defaultValue` makes an
@@ -101,6 +105,8 @@ impl Format {
                 let keyed = |flag: &serde_json::Map<String, Value>| flag.contains_key("key");
                 if entries().any(has_flagd_field) {
                     Some(Format::Flagd)
+                } else if is_flagkit(document) {
+                    Some(Format::FlagKit)
                 } else if entries().any(|flag| {
                     keyed(flag) && (flag.contains_key("value") || flag.contains_key("errorCode"))
                 }) {
@@ -126,6 +132,22 @@ impl Format {
                 empty.then_some(Format::Flagd)
             })
     }
+}
+
+/// Whether a document is FlagKit's init answer (or a FlagKit updates answer): `flags` an array
+/// whose entries carry `flagType`, or, with no such entry, the top-level fields only FlagKit
+/// sends (`serverTime`, `pollingIntervalSeconds`, `environmentId`).
+fn is_flagkit(document: &serde_json::Map<String, Value>) -> bool {
+    let Some(Value::Array(flags)) = document.get("flags") else {
+        return false;
+    };
+    flags
+        .iter()
+        .filter_map(Value::as_object)
+        .any(|flag| flag.contains_key("key") && flag.contains_key("flagType"))
+        || ["serverTime", "pollingIntervalSeconds", "environmentId"]
+            .iter()
+            .any(|field| document.contains_key(*field))
 }
 
 fn has_flagd_field(flag: &serde_json::Map<String, Value>) -> bool {

@@ -13,6 +13,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 
 mod detect;
 pub(crate) mod flagd;
+pub mod flagkit;
 pub(crate) mod flagship;
 pub(crate) mod flipt;
 mod flipt_engine;
@@ -99,6 +100,7 @@ fn convert(format: &Format, value: Value, origin: &str) -> Result<Manifest, Erro
         Format::GoFeatureFlag => gofeatureflag::convert(value, origin),
         Format::Flagship { account_id } => flagship::convert(value, origin, account_id),
         Format::OpenfeatureApi => openfeature_api::convert(value, origin),
+        Format::FlagKit => flagkit::convert(value, origin),
     }
 }
 
