@@ -239,11 +239,16 @@ impl RemoteFallback {
             }
             None => {
                 let failed = lock(&self.state.failures).get(flag).cloned();
-                let note = self.request(flag, ty, ctx);
-                Err(match failed {
-                    Some(why) => format!("the remote fallback failed: {why}"),
-                    None => note.into_owned(),
-                })
+                match self.request(flag, ty, ctx) {
+                    Ok(answer) => {
+                        counters.answered.fetch_add(1, Ordering::Relaxed);
+                        Ok(answer)
+                    }
+                    Err(note) => Err(match failed {
+                        Some(why) => format!("the remote fallback failed: {why}"),
+                        None => note.into_owned(),
+                    }),
+                }
             }
         };
         self.log_counts();
@@ -251,32 +256,42 @@ impl RemoteFallback {
     }
 
     /// Starts a request for `flag` in `ctx` unless one is in flight or the rate limit is
-    /// reached; says which.
-    fn request(&self, flag: &str, ty: TypeId, ctx: &Context) -> Cow<'static, str> {
+    /// reached; says which. The answer itself when it arrived since the caller missed it in
+    /// the cache: a request files its answer before it leaves the in-flight set, so a reader
+    /// that finds no request in flight finds its answer (one request per flag and context).
+    fn request(
+        &self,
+        flag: &str,
+        ty: TypeId,
+        ctx: &Context,
+    ) -> Result<Arc<Resolution>, Cow<'static, str>> {
         let inner = &self.remote.inner;
         if inner.stopped.load(Ordering::Relaxed) {
-            return "the remote fallback is shut down".into();
+            return Err("the remote fallback is shut down".into());
         }
         let body = match crate::wire::ofrep::request_body(ctx) {
             Ok(body) => body,
             Err(error) => {
-                return format!("the remote fallback cannot send the context: {error}").into();
+                return Err(format!("the remote fallback cannot send the context: {error}").into());
             }
         };
         let key = (Arc::<str>::from(flag), body);
         {
             let mut in_flight = lock(&self.state.in_flight);
             if in_flight.contains(&key) {
-                return "the remote fallback's answer is on its way".into();
+                return Err("the remote fallback's answer is on its way".into());
+            }
+            if let Some(answer) = inner.cache.as_ref().and_then(|c| c.get(flag, ty, ctx)) {
+                return Ok(answer);
             }
             if !lock(&self.limiter).take(Instant::now()) {
                 self.state.counters.limited.fetch_add(1, Ordering::Relaxed);
                 let (requests, per) = self.rate;
-                return format!(
+                return Err(format!(
                     "the remote fallback is over its rate limit ({requests} requests per {} ms)",
                     per.as_millis()
                 )
-                .into();
+                .into());
             }
             in_flight.insert(key.clone());
         }
@@ -294,7 +309,7 @@ impl RemoteFallback {
             let resolution = inner.fetch_one(&flag, &ctx, deadline).await;
             pending.state.record(&inner, &flag, ty, &ctx, resolution);
         });
-        "the remote fallback was asked over OFREP; its answer serves the next reads".into()
+        Err("the remote fallback was asked over OFREP; its answer serves the next reads".into())
     }
 
     /// The counts so far.
