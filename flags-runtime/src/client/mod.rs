@@ -646,7 +646,8 @@ impl Client {
     }
 
     /// Waits until the provider's first attempt at its source has settled, at most
-    /// `timeout`: `Ok` when the provider is then `READY`, else [`Error::NotReady`] with its
+    /// `timeout`: `Ok` when the provider then serves what its source gave (`READY`, or
+    /// `STALE`: its refreshes have failed since), else [`Error::NotReady`] with its
     /// status and the reason (reads meanwhile answer from the bootstrap or persisted
     /// configuration, if any, else the caller's defaults). Sources read in `build()` are
     /// settled already. Blocks the calling thread: not for use inside an async runtime.

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::shared::{Reload, Shared};
+use super::shared::{Origin, Reload, Shared};
 use super::worker::{Failed, Worker};
 use crate::details::ErrorCode;
 use crate::engine::Snapshot;
@@ -240,7 +240,9 @@ impl InProcess {
     }
 
     /// Waits until the first attempt at the source has settled, at most `timeout`; `Ok` when
-    /// the provider is then `READY`.
+    /// the provider then serves what its source gave: `READY`, or `STALE` after a live
+    /// configuration (the polls since have failed: a short interval may fail before this
+    /// looks), not a persisted copy the source has not confirmed.
     pub(crate) fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
@@ -255,9 +257,11 @@ impl InProcess {
             };
         }
         let message = state.last_error.clone();
+        let live = state.origin == Origin::Live;
         drop(state);
         match self.shared.events.status() {
             ProviderStatus::Ready => Ok(()),
+            ProviderStatus::Stale if live => Ok(()),
             status => Err(Error::NotReady {
                 status,
                 message: message.unwrap_or_else(|| {

@@ -184,8 +184,12 @@ impl Remote {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let status = self.inner.events.status();
-            // Reconciling: an evaluation (for the previous context) is held.
-            if matches!(status, ProviderStatus::Ready | ProviderStatus::Reconciling) {
+            // Reconciling: an evaluation (for the previous context) is held. Stale: one is
+            // held, and refreshes fail since (a quick poll may fail before this looks).
+            if matches!(
+                status,
+                ProviderStatus::Ready | ProviderStatus::Reconciling | ProviderStatus::Stale
+            ) {
                 return Ok(());
             }
             if status != ProviderStatus::NotReady || std::time::Instant::now() >= deadline {
