@@ -609,14 +609,18 @@ fn the_stream_is_opened_again_when_it_ends_breaks_or_stalls() {
     let (reply, stream) = Reply::sse(&line(&two(true, "light")));
     server.route("GET", STREAM, reply);
     let client = ready(streamed(&server).idle_timeout(Duration::from_millis(300)));
-    // Ended by the server: opened again, the state re-read.
+    // Ended by the server: opened again, the state re-read. (Each stream then falls silent
+    // and is opened again past the idle bound, so a slow machine may see counts go by: each
+    // step waits for one more than it saw.)
     stream.close();
-    eventually("a second stream", || stream.opened() == 2);
+    eventually("a second stream", || stream.opened() >= 2);
     // Broken in the middle.
+    let seen = stream.opened();
     stream.reset();
-    eventually("a third stream", || stream.opened() == 3);
+    eventually("a stream after the reset", || stream.opened() > seen);
     // Silent past the idle bound.
-    eventually("a fourth stream", || stream.opened() == 4);
+    let seen = stream.opened();
+    eventually("a stream after the silence", || stream.opened() > seen);
     assert_eq!(client.flag_count(), 2);
     // A refresh opens a new stream at once and waits for its first line.
     let before = stream.opened();
