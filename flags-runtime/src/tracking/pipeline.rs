@@ -337,7 +337,10 @@ impl Worker {
         let recovered_count = recovered.len() as u64;
         for (event, mask) in recovered {
             for (i, queue) in queues.iter_mut().enumerate() {
-                if mask & (1 << i) != 0 && queue.events.len() < options.max_pending {
+                // All of them, past the cap if need be (the log's size cap bounds them): new
+                // events then push the oldest out of memory, and the log keeps them for the
+                // next start.
+                if mask & (1 << i) != 0 {
                     queue.events.push_back(event.clone());
                 }
             }
@@ -415,16 +418,22 @@ impl Worker {
                 state.flush_asked,
             )
         };
-        // Bounded, so that a flush ends while events keep coming.
-        let rounds = self.shared.options.max_pending / self.shared.options.batch_size + 2;
         for i in 0..self.exporters.len() {
             // Set when the periodic flush is due: the queue is then sent until it is empty.
             let mut draining = flushing;
-            for _ in 0..rounds {
+            // The batches this round may send: what the queue holds when it starts, so that a
+            // flush ends while events keep coming.
+            let mut rounds = None;
+            loop {
                 let batch = {
                     let mut state = self.shared.lock();
                     let options = &self.shared.options;
                     let queue = &mut state.queues[i];
+                    let left = rounds.get_or_insert(queue.events.len() / options.batch_size + 1);
+                    if *left == 0 {
+                        break;
+                    }
+                    *left -= 1;
                     if queue.disabled || queue.events.is_empty() {
                         queue.flush_at = now + millis(options.flush_interval);
                         break;
