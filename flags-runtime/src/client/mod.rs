@@ -759,7 +759,13 @@ impl Client {
         if !tracking.wants_tracking() {
             return;
         }
-        let merged = self.merged_context(ctx).into_owned();
+        // Without API, transaction or client context, the caller's is the merged one (and the
+        // three context loads are skipped).
+        let merged = if self.plain() {
+            ctx.clone()
+        } else {
+            self.merged_context(ctx).into_owned()
+        };
         tracking.track(name, merged, details);
     }
 
