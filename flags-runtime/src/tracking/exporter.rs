@@ -64,9 +64,13 @@ impl Kinds {
 ///     }
 /// }
 ///
-/// let client = flags_runtime::Client::for_tests().with_exporter(Stdout);
+/// let client = flags_runtime::Client::builder()
+///     .in_process(flags_runtime::source::json(r#"{"flags": {}}"#))
+///     .events(Stdout)
+///     .build()?;
 /// client.track("signed-up", &flags_runtime::Context::new("user-1"), Default::default());
-/// client.shutdown(); // flushes, at most the shutdown timeout
+/// client.shutdown(); // flushes, waiting at most the shutdown timeout
+/// # Ok::<(), flags_runtime::Error>(())
 /// ```
 ///
 /// An exporter that speaks HTTP can use the runtime's shared transport (feature `http`,
