@@ -194,11 +194,7 @@ fn killed_processes_lose_no_acknowledged_event() {
          collector when their process was killed",
         acknowledged.len()
     );
-    assert!(
-        acknowledged.len() as u64 > RUNS * 10,
-        "{}",
-        acknowledged.len()
-    );
+    assert!(acknowledged.len() as u64 > RUNS, "{}", acknowledged.len());
     assert!(
         owed_at_kill > 0,
         "no kill left an acknowledged event unsent"

@@ -48,7 +48,7 @@ impl Recorder {
             .unwrap()
             .iter()
             .filter_map(|e| match &e.kind {
-                EventKind::Tracking(t) => Some(t.name.clone()),
+                EventKind::Tracked(t) => Some(t.name.clone()),
                 _ => None,
             })
             .collect()
@@ -105,7 +105,7 @@ fn a_tracked_event_carries_name_context_value_and_fields() {
     let [event] = &events[..] else {
         panic!("one event expected: {events:?}")
     };
-    let EventKind::Tracking(tracked) = &event.kind else {
+    let EventKind::Tracked(tracked) = &event.kind else {
         panic!("a tracking event expected")
     };
     assert_eq!(tracked.name, "checkout-completed");
@@ -427,7 +427,7 @@ fn evaluations(recorder: &Recorder) -> Vec<flags_runtime::tracking::EvaluationEv
         .unwrap()
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Evaluation(e) => Some(e.clone()),
+            EventKind::Evaluated(e) => Some(e.clone()),
             _ => None,
         })
         .collect()
@@ -511,4 +511,39 @@ fn anonymous_must_be_the_boolean_true() {
     assert!(client.flush_events(Duration::from_secs(10)));
     let anonymous: Vec<bool> = evaluations(&recorder).iter().map(|e| e.anonymous).collect();
     assert_eq!(anonymous, [false, false, true]);
+}
+
+#[test]
+fn the_last_clone_dropped_by_an_exporter_does_not_wait_for_itself() {
+    type Slot = Arc<Mutex<Option<Client>>>;
+    struct Holder(Slot, mpsc::Sender<()>);
+    impl Exporter for Holder {
+        fn name(&self) -> &str {
+            "holder"
+        }
+        fn export(&mut self, _: &[Event]) -> Result<(), ExportError> {
+            // The last clone of the client, dropped on the pipeline's thread.
+            drop(self.0.lock().unwrap().take());
+            let _ = self.1.send(());
+            Ok(())
+        }
+    }
+    let slot: Slot = Arc::default();
+    let (dropped_tx, dropped) = mpsc::channel();
+    let client = Client::builder()
+        .in_process(empty())
+        .events(Holder(slot.clone(), dropped_tx))
+        .event_options(
+            EventOptions::default()
+                .flush_interval(Duration::from_millis(10))
+                // Waiting for itself would take this long.
+                .shutdown_timeout(Duration::from_secs(3600)),
+        )
+        .build()
+        .unwrap();
+    client.track("x", &Context::new("u"), TrackingDetails::new());
+    *slot.lock().unwrap() = Some(client);
+    dropped
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the drop on the pipeline's thread returned");
 }

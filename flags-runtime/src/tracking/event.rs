@@ -133,9 +133,9 @@ pub struct Event {
 #[non_exhaustive]
 pub enum EventKind {
     /// A call of [`Client::track`](crate::Client::track).
-    Tracking(TrackingEvent),
+    Tracked(TrackingEvent),
     /// A flag evaluation (fed to the exporters that ask for them).
-    Evaluation(EvaluationEvent),
+    Evaluated(EvaluationEvent),
 }
 
 /// A call of [`Client::track`](crate::Client::track).
@@ -182,7 +182,7 @@ impl Event {
 
     /// Whether this is an evaluation event.
     pub fn is_evaluation(&self) -> bool {
-        matches!(self.kind, EventKind::Evaluation(_))
+        matches!(self.kind, EventKind::Evaluated(_))
     }
 
     /// The event's creation time in whole seconds since the Unix epoch.
@@ -196,7 +196,7 @@ impl Event {
         out.insert("id".into(), Json::String(self.id.to_string()));
         out.insert("t".into(), Json::from(self.created_ms));
         match &self.kind {
-            EventKind::Tracking(t) => {
+            EventKind::Tracked(t) => {
                 out.insert("k".into(), "tracking".into());
                 out.insert("name".into(), Json::String(t.name.clone()));
                 if let Some(key) = t.context.targeting_key() {
@@ -219,7 +219,7 @@ impl Event {
                     .collect();
                 out.insert("fields".into(), Json::Object(fields));
             }
-            EventKind::Evaluation(e) => {
+            EventKind::Evaluated(e) => {
                 out.insert("k".into(), "evaluation".into());
                 out.insert("flag".into(), Json::String(e.flag_key.clone()));
                 if let Some(key) = &e.targeting_key {
@@ -270,13 +270,13 @@ impl Event {
                         details.fields.insert(k, Value::from(v));
                     }
                 }
-                EventKind::Tracking(TrackingEvent {
+                EventKind::Tracked(TrackingEvent {
                     name: string(&mut o, "name")?,
                     context,
                     details,
                 })
             }
-            "evaluation" => EventKind::Evaluation(EvaluationEvent {
+            "evaluation" => EventKind::Evaluated(EvaluationEvent {
                 flag_key: string(&mut o, "flag")?,
                 targeting_key: string(&mut o, "targetingKey"),
                 anonymous: o.get("anonymous") == Some(&Json::Bool(true)),
@@ -317,13 +317,13 @@ mod tests {
 
     #[test]
     fn events_read_back_as_encoded() {
-        let tracking = Event::new(EventKind::Tracking(TrackingEvent {
+        let tracking = Event::new(EventKind::Tracked(TrackingEvent {
             name: "checkout".into(),
             context: Context::new("user-1").with("plan", "pro"),
             details: TrackingDetails::value(42.5).with("currency", "EUR"),
         }));
         assert_eq!(Event::decode(&tracking.encode()), Some(tracking));
-        let evaluation = Event::new(EventKind::Evaluation(EvaluationEvent {
+        let evaluation = Event::new(EventKind::Evaluated(EvaluationEvent {
             flag_key: "beta".into(),
             targeting_key: None,
             anonymous: true,

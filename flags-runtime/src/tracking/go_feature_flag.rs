@@ -185,7 +185,7 @@ impl GoFeatureFlagExporter {
         let user_key =
             |key: Option<&str>| Json::from(key.unwrap_or("undefined-targetingKey").to_owned());
         match &event.kind {
-            EventKind::Evaluation(e) => {
+            EventKind::Evaluated(e) => {
                 out.insert("kind".into(), "feature".into());
                 out.insert("contextKind".into(), context_kind(e.anonymous));
                 out.insert("userKey".into(), user_key(e.targeting_key.as_deref()));
@@ -202,7 +202,7 @@ impl GoFeatureFlagExporter {
                 }
                 out.insert("source".into(), "PROVIDER_CACHE".into());
             }
-            EventKind::Tracking(t) => {
+            EventKind::Tracked(t) => {
                 if !self.tracking {
                     return None;
                 }

@@ -58,6 +58,6 @@ impl Hook for EvaluationEvents {
                 _ => None,
             },
         };
-        self.pipeline.push(Event::new(EventKind::Evaluation(event)));
+        self.pipeline.push(Event::new(EventKind::Evaluated(event)));
     }
 }

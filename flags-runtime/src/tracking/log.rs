@@ -435,7 +435,7 @@ mod tests {
     use crate::tracking::event::{EventKind, TrackingDetails, TrackingEvent};
 
     fn event(name: &str) -> Event {
-        Event::new(EventKind::Tracking(TrackingEvent {
+        Event::new(EventKind::Tracked(TrackingEvent {
             name: name.into(),
             context: Context::new("u"),
             details: TrackingDetails::new(),
@@ -455,8 +455,8 @@ mod tests {
     fn names(owed: &[(Event, u64)]) -> Vec<String> {
         owed.iter()
             .map(|(e, _)| match &e.kind {
-                EventKind::Tracking(t) => t.name.clone(),
-                EventKind::Evaluation(e) => e.flag_key.clone(),
+                EventKind::Tracked(t) => t.name.clone(),
+                EventKind::Evaluated(e) => e.flag_key.clone(),
             })
             .collect()
     }

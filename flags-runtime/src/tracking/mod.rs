@@ -195,7 +195,7 @@ impl Tracking {
         if !shared.wants_tracking() {
             return;
         }
-        shared.push(Event::new(EventKind::Tracking(TrackingEvent {
+        shared.push(Event::new(EventKind::Tracked(TrackingEvent {
             name: name.to_owned(),
             context: ctx,
             details,

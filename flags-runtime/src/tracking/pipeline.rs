@@ -266,6 +266,11 @@ impl Pipeline {
         let mut state = self.shared.lock();
         state.stopping = true;
         self.shared.wake.notify_one();
+        if self.on_worker() {
+            // The last clone dropped by an exporter, on the pipeline's own thread: it stops
+            // after this round, and cannot be waited for from here.
+            return;
+        }
         while !state.exited {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -295,6 +300,17 @@ impl Pipeline {
         if let Some(log) = &self.shared.log {
             log.sync();
         }
+    }
+}
+
+impl Pipeline {
+    /// Whether the caller runs on the pipeline's thread.
+    fn on_worker(&self) -> bool {
+        self.worker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .is_some_and(|thread| thread.thread().id() == std::thread::current().id())
     }
 }
 
@@ -584,7 +600,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     fn event(n: usize) -> Event {
-        Event::new(EventKind::Tracking(TrackingEvent {
+        Event::new(EventKind::Tracked(TrackingEvent {
             name: format!("e{n}"),
             context: Context::new("user"),
             details: TrackingDetails::new(),
@@ -609,7 +625,7 @@ mod tests {
             }
             let mut seen = self.seen.lock().unwrap();
             for e in events {
-                if let EventKind::Tracking(t) = &e.kind {
+                if let EventKind::Tracked(t) = &e.kind {
                     seen.push(t.name.clone());
                 }
             }
