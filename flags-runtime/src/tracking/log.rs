@@ -11,8 +11,11 @@
 //! On open, frames are read up to the first that is short or fails its checksum (a torn last
 //! write): the file is cut there. Events some exporter has not acknowledged are handed back to
 //! be sent again (at least once: ids let receivers drop duplicates). The file is rewritten with
-//! only those (compaction) at open and whenever it has doubled since; past its size cap, events
-//! are kept in memory only, with one warning. A lock file keeps a second process out.
+//! only those (compaction) at open, and by the pipeline's thread once events were acknowledged
+//! and the file doubled since or is full: the rewrite happens beside the log, and `track()`
+//! waits only while what it appended meanwhile is copied over and the file renamed. Past its
+//! size cap, events are kept in memory only, with one warning. A lock file keeps a second
+//! process out.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -57,9 +60,11 @@ struct Inner {
     /// Events not acknowledged by every exporter that wants them: (wanted, owing) bits.
     pending: HashMap<EventId, (u64, u64)>,
     compact_at: u64,
-    /// The pending events when the file was last compacted: compacting a full log again
-    /// helps only once some were acknowledged since.
-    compacted_pending: usize,
+    /// Acknowledgements since the file was last compacted: compacting helps only once there
+    /// are some.
+    acked_since: usize,
+    /// An event was refused for the size cap since the last compaction.
+    full: bool,
     full_warned: bool,
     /// A write failed: the log is no longer written (events stay in memory).
     broken: bool,
@@ -145,6 +150,7 @@ impl EventLog {
             );
         }
         let file = append_to(&path)?;
+        let good = good as u64;
         let log = EventLog {
             dir: dir.to_owned(),
             names: names.into(),
@@ -152,21 +158,27 @@ impl EventLog {
             torn,
             inner: Mutex::new(Inner {
                 file,
-                size: bytes.len() as u64,
+                size: good,
                 dirty: false,
                 pending,
                 compact_at: 0,
-                compacted_pending: 0,
+                acked_since: 0,
+                full: false,
                 full_warned: false,
                 broken: false,
             }),
             _lock: lock,
         };
-        {
-            // Rewritten with what is owed only (and the torn end gone).
-            let mut inner = log.lock();
-            log.compact(&mut inner, Some(&bytes[..good]))?;
+        if torn > 0 {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| format!("cannot open `{FILE}`: {e}"))?;
+            file.set_len(good)
+                .map_err(|e| format!("cannot cut the torn end of `{FILE}`: {e}"))?;
         }
+        // Rewritten with what is owed only.
+        log.compact()?;
         Ok(Opened { log, owed })
     }
 
@@ -185,21 +197,18 @@ impl EventLog {
             return false;
         }
         if inner.size + frame.len() as u64 > self.max_bytes {
-            if inner.pending.len() < inner.compacted_pending {
-                let _ = self.compact(&mut inner, None);
+            // The pipeline's thread compacts (`maintain`): never the caller.
+            inner.full = true;
+            if !inner.full_warned {
+                inner.full_warned = true;
+                tracing::warn!(
+                    target: "flags",
+                    max_bytes = self.max_bytes,
+                    "the event log is full of events not yet exported; new events are kept in \
+                     memory only until it drains"
+                );
             }
-            if inner.size + frame.len() as u64 > self.max_bytes {
-                if !inner.full_warned {
-                    inner.full_warned = true;
-                    tracing::warn!(
-                        target: "flags",
-                        max_bytes = self.max_bytes,
-                        "the event log is full of events not yet exported; new events are kept \
-                         in memory only until it drains"
-                    );
-                }
-                return false;
-            }
+            return false;
         }
         if let Err(error) = inner.file.write_all(&frame) {
             inner.broken = true;
@@ -232,6 +241,7 @@ impl EventLog {
         if owned.is_empty() || inner.broken {
             return;
         }
+        inner.acked_since += owned.len();
         let frame = frame(ACK, &encode_ack(name, &owned));
         if inner.file.write_all(&frame).is_err() {
             inner.broken = true;
@@ -239,11 +249,6 @@ impl EventLog {
         }
         inner.size += frame.len() as u64;
         inner.dirty = true;
-        if inner.size > inner.compact_at
-            && let Err(error) = self.compact(&mut inner, None)
-        {
-            tracing::warn!(target: "flags", "cannot compact the event log: {error}");
-        }
     }
 
     /// Syncs what was written to disk.
@@ -273,37 +278,55 @@ impl EventLog {
         self.lock().size
     }
 
-    /// Rewrites the file with the pending events only (and their partial acknowledgements):
-    /// a temporary file, synced, renamed over the log, the directory synced. `current` is the
-    /// file's content when the caller has it.
-    fn compact(&self, inner: &mut Inner, current: Option<&[u8]>) -> Result<(), String> {
-        let path = self.dir.join(FILE);
-        let read;
-        let current = match current {
-            Some(bytes) => bytes,
-            None => {
-                read = std::fs::read(&path).map_err(|e| format!("cannot read `{FILE}`: {e}"))?;
-                &read[..]
-            }
+    /// Compacts the file when it is due: events were acknowledged since the last compaction,
+    /// and the file grew past twice its size after it, or is full. Called by the pipeline's thread only
+    /// (which alone acknowledges), after acknowledgements and at its sync points.
+    pub(crate) fn maintain(&self) {
+        let due = {
+            let inner = self.lock();
+            !inner.broken && inner.acked_since > 0 && (inner.size > inner.compact_at || inner.full)
         };
+        if due && let Err(error) = self.compact() {
+            tracing::warn!(target: "flags", "cannot compact the event log: {error}");
+        }
+    }
+
+    /// Rewrites the file with the pending events only (and their partial acknowledgements):
+    /// the part written so far is read and filtered without the lock (appends meanwhile go
+    /// after it, and acknowledgements come from this thread only), written to a temporary
+    /// file and synced; then, under the lock, what was appended meanwhile is copied after it
+    /// and the temporary file renamed over the log. `track()` waits for that last step only.
+    fn compact(&self) -> Result<(), String> {
+        let path = self.dir.join(FILE);
+        let io = |what: &str, e: std::io::Error| format!("cannot {what} `{FILE}`: {e}");
+        let start = self.lock().size;
+        let mut prefix = Vec::new();
+        File::open(&path)
+            .and_then(|file| file.take(start).read_to_end(&mut prefix))
+            .map_err(|e| io("read", e))?;
         let mut out = Vec::new();
         let mut partial: Vec<Vec<EventId>> = vec![Vec::new(); self.names.len()];
         let mut written = HashSet::new();
-        for (kind, body) in frames(current).0 {
-            if kind != EVENT {
-                continue;
-            }
-            let Some(id) = event_id(body) else { continue };
-            let Some(&(wanted, owing)) = inner.pending.get(&id) else {
-                continue;
-            };
-            if !written.insert(id) {
-                continue;
-            }
-            out.extend_from_slice(&frame(EVENT, body));
-            for (i, acked) in partial.iter_mut().enumerate() {
-                if wanted & !owing & (1 << i) != 0 {
-                    acked.push(id);
+        let records = frames(&prefix).0;
+        // The lock is taken per chunk of records, not for the whole file.
+        for chunk in records.chunks(512) {
+            let inner = self.lock();
+            for &(kind, body) in chunk {
+                if kind != EVENT {
+                    continue;
+                }
+                let Some(id) = event_id(body) else { continue };
+                let Some(&(wanted, owing)) = inner.pending.get(&id) else {
+                    continue;
+                };
+                if !written.insert(id) {
+                    continue;
+                }
+                out.extend_from_slice(&frame(EVENT, body));
+                for (i, acked) in partial.iter_mut().enumerate() {
+                    if wanted & !owing & (1 << i) != 0 {
+                        acked.push(id);
+                    }
                 }
             }
         }
@@ -312,28 +335,36 @@ impl EventLog {
                 out.extend_from_slice(&frame(ACK, &encode_ack(name, ids)));
             }
         }
-        // Pending events whose record is gone (a write cut short) cannot be rewritten.
-        inner.pending.retain(|id, _| written.contains(id));
         let temp = self.dir.join(TEMP);
-        let write = || -> std::io::Result<()> {
-            let mut file = File::create(&temp)?;
-            file.write_all(&out)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &path)?;
-            if let Ok(dir) = File::open(&self.dir) {
-                let _ = dir.sync_all();
+        let mut file = File::create(&temp).map_err(|e| io("rewrite", e))?;
+        file.write_all(&out)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| io("rewrite", e))?;
+        {
+            let mut inner = self.lock();
+            // What `track()` appended meanwhile.
+            let mut tail = Vec::new();
+            if inner.size > start {
+                let mut current = File::open(&path).map_err(|e| io("read", e))?;
+                std::io::Seek::seek(&mut current, std::io::SeekFrom::Start(start))
+                    .and_then(|_| current.take(inner.size - start).read_to_end(&mut tail))
+                    .map_err(|e| io("read", e))?;
             }
-            Ok(())
-        };
-        write().map_err(|e| format!("cannot rewrite `{FILE}`: {e}"))?;
-        inner.file = append_to(&path)?;
-        inner.size = out.len() as u64;
-        inner.dirty = false;
-        inner.compacted_pending = inner.pending.len();
-        let floor = (self.max_bytes / 8).max(64 << 10);
-        inner.compact_at = floor
-            .max(inner.size.saturating_mul(2))
-            .min(self.max_bytes - self.max_bytes / 4);
+            file.write_all(&tail).map_err(|e| io("rewrite", e))?;
+            std::fs::rename(&temp, &path).map_err(|e| io("replace", e))?;
+            inner.file = append_to(&path)?;
+            inner.size = (out.len() + tail.len()) as u64;
+            inner.dirty = !tail.is_empty();
+            inner.full = false;
+            inner.acked_since = 0;
+            let floor = (self.max_bytes / 8).max(64 << 10);
+            inner.compact_at = floor
+                .max(inner.size.saturating_mul(2))
+                .min(self.max_bytes - self.max_bytes / 4);
+        }
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
         Ok(())
     }
 }
@@ -541,6 +572,46 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Compaction runs while another thread appends: what is appended meanwhile is carried
+    /// over, nothing is lost or revived.
+    #[test]
+    fn events_appended_during_a_compaction_are_kept() {
+        let dir = dir("concurrent");
+        let exporters = ["a".to_owned()];
+        let opened = EventLog::open(&dir, &exporters, ONE, 8 << 20).unwrap();
+        let log = &opened.log;
+        let kept = std::thread::scope(|scope| {
+            let appender = scope.spawn(|| {
+                let mut n = 0;
+                for i in 0..20_000 {
+                    if log.append(&event(&format!("keep-{i}")), 1) {
+                        n += 1;
+                    }
+                }
+                n
+            });
+            let mut compactions = 0;
+            while !appender.is_finished() {
+                for _ in 0..200 {
+                    let e = event("acknowledged");
+                    log.append(&e, 1);
+                    log.ack(0, "a", &[e.id]);
+                }
+                let before = log.size();
+                log.maintain();
+                compactions += usize::from(log.size() < before);
+            }
+            assert!(compactions > 0, "no compaction ran while appending");
+            appender.join().unwrap()
+        });
+        drop(opened);
+        let opened = EventLog::open(&dir, &exporters, ONE, 8 << 20).unwrap();
+        let names = names(&opened.owed);
+        assert_eq!(names.len(), kept);
+        assert!(names.iter().all(|n| n.starts_with("keep-")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn compaction_keeps_the_file_small_and_the_cap_holds() {
         let dir = dir("compact");
@@ -550,6 +621,7 @@ mod tests {
             let e = event("n");
             assert!(opened.log.append(&e, 1));
             opened.log.ack(0, "a", &[e.id]);
+            opened.log.maintain();
         }
         assert!(opened.log.size() <= 256 << 10, "{}", opened.log.size());
         assert_eq!(opened.log.pending(), 0);
@@ -559,6 +631,7 @@ mod tests {
             if !opened.log.append(&event("kept"), 1) {
                 refused += 1;
             }
+            opened.log.maintain();
         }
         assert!(refused > 0);
         assert!(opened.log.size() <= 256 << 10);

@@ -473,6 +473,7 @@ impl Worker {
             && now >= self.sync_at
         {
             log.sync();
+            log.maintain();
             self.sync_at = now + millis(self.shared.options.sync_interval);
         }
         let mut state = self.shared.lock();
@@ -583,6 +584,7 @@ impl Worker {
         };
         if let (Some(log), Some(ids)) = (&self.shared.log, acked) {
             log.ack(i, name, &ids);
+            log.maintain();
         }
         outcome
     }
