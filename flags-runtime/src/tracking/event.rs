@@ -190,53 +190,19 @@ impl Event {
         self.created_ms.div_euclid(1000)
     }
 
-    /// The event as the log stores it (JSON; dates as RFC 3339 strings).
+    /// The event as the log stores it: JSON (dates as Unix seconds), written into `out`
+    /// without building a document first.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        // Writing into a `Vec` fails only for values serde_json refuses, which ours are not.
+        let _ = serde_json::to_writer(out, &Record(self));
+    }
+
+    /// [`Event::encode_into`] a new buffer.
+    #[cfg(test)]
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Map::new();
-        out.insert("id".into(), Json::String(self.id.to_string()));
-        out.insert("t".into(), Json::from(self.created_ms));
-        match &self.kind {
-            EventKind::Tracked(t) => {
-                out.insert("k".into(), "tracking".into());
-                out.insert("name".into(), Json::String(t.name.clone()));
-                if let Some(key) = t.context.targeting_key() {
-                    out.insert("targetingKey".into(), Json::String(key.to_owned()));
-                }
-                let attributes: Map<String, Json> = t
-                    .context
-                    .attributes()
-                    .map(|(k, v)| (k.to_owned(), v.to_json()))
-                    .collect();
-                out.insert("attributes".into(), Json::Object(attributes));
-                if let Some(value) = t.details.value {
-                    out.insert("value".into(), Json::from(value));
-                }
-                let fields: Map<String, Json> = t
-                    .details
-                    .fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect();
-                out.insert("fields".into(), Json::Object(fields));
-            }
-            EventKind::Evaluated(e) => {
-                out.insert("k".into(), "evaluation".into());
-                out.insert("flag".into(), Json::String(e.flag_key.clone()));
-                if let Some(key) = &e.targeting_key {
-                    out.insert("targetingKey".into(), Json::String(key.clone()));
-                }
-                out.insert("anonymous".into(), Json::Bool(e.anonymous));
-                if let Some(variant) = &e.variant {
-                    out.insert("variant".into(), Json::String(variant.clone()));
-                }
-                out.insert("value".into(), e.value.to_json());
-                out.insert("default".into(), Json::Bool(e.default));
-                if let Some(version) = &e.version {
-                    out.insert("version".into(), Json::String(version.clone()));
-                }
-            }
-        }
-        serde_json::to_vec(&Json::Object(out)).unwrap_or_default()
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
     }
 
     /// Reads back what [`Event::encode`] wrote; `None` for anything else.
@@ -300,6 +266,91 @@ pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// An event as the log writes it.
+struct Record<'a>(&'a Event);
+
+impl serde::Serialize for Record<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let event = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &Hex(event.id))?;
+        map.serialize_entry("t", &event.created_ms)?;
+        match &event.kind {
+            EventKind::Tracked(t) => {
+                map.serialize_entry("k", "tracking")?;
+                map.serialize_entry("name", &t.name)?;
+                if let Some(key) = t.context.targeting_key() {
+                    map.serialize_entry("targetingKey", key)?;
+                }
+                map.serialize_entry("attributes", &Entries(|| t.context.attributes()))?;
+                if let Some(value) = t.details.value {
+                    map.serialize_entry("value", &value)?;
+                }
+                map.serialize_entry("fields", &Entries(|| t.details.fields()))?;
+            }
+            EventKind::Evaluated(e) => {
+                map.serialize_entry("k", "evaluation")?;
+                map.serialize_entry("flag", &e.flag_key)?;
+                if let Some(key) = &e.targeting_key {
+                    map.serialize_entry("targetingKey", key)?;
+                }
+                map.serialize_entry("anonymous", &e.anonymous)?;
+                if let Some(variant) = &e.variant {
+                    map.serialize_entry("variant", variant)?;
+                }
+                map.serialize_entry("value", &AsJson(&e.value))?;
+                map.serialize_entry("default", &e.default)?;
+                if let Some(version) = &e.version {
+                    map.serialize_entry("version", version)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// An id in hexadecimal, written without a string in between.
+struct Hex(EventId);
+
+impl serde::Serialize for Hex {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// Attributes or fields as a JSON object (the function lists them).
+struct Entries<F>(F);
+
+impl<'a, F, I> serde::Serialize for Entries<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = (&'a str, &'a Value)>,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map((self.0)().map(|(k, v)| (k, AsJson(v))))
+    }
+}
+
+/// A value as JSON, as [`Value::to_json`] makes it, written without building it.
+struct AsJson<'a>(&'a Value);
+
+impl serde::Serialize for AsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => serializer.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Value::Float(_) => serializer.serialize_unit(),
+            Value::String(s) => serializer.serialize_str(s),
+            Value::List(items) => serializer.collect_seq(items.iter().map(AsJson)),
+            Value::Map(map) => serializer.collect_map(map.iter().map(|(k, v)| (k, AsJson(v)))),
+            other => serde::Serialize::serialize(&other.to_json(), serializer),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -191,7 +191,7 @@ impl EventLog {
     /// Appends `event`, owed to the exporters `owing`; `false` when it is not logged (the log is
     /// full or broken).
     pub(crate) fn append(&self, event: &Event, owing: u64) -> bool {
-        let frame = frame(EVENT, &event.encode());
+        let frame = event_frame(event);
         let mut inner = self.lock();
         if inner.broken {
             return false;
@@ -398,6 +398,19 @@ fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
     );
     out.extend_from_slice(&crate::crc32::checksum(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
+    out
+}
+
+/// An event's frame, encoded in place (one allocation).
+fn event_frame(event: &Event) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(&[0; HEADER]);
+    out.push(EVENT);
+    event.encode_into(&mut out);
+    let len = u32::try_from(out.len() - HEADER).unwrap_or(u32::MAX);
+    let crc = crate::crc32::checksum(&out[HEADER..]);
+    out[..4].copy_from_slice(&len.to_le_bytes());
+    out[4..HEADER].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
