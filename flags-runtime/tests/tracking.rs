@@ -547,3 +547,53 @@ fn the_last_clone_dropped_by_an_exporter_does_not_wait_for_itself() {
         .recv_timeout(Duration::from_secs(20))
         .expect("the drop on the pipeline's thread returned");
 }
+
+/// A log subscriber that tracks an event for every warning it sees.
+struct Tracks(Client);
+
+impl tracing::Subscriber for Tracks {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0
+                .track("warned", &Context::new("logger"), TrackingDetails::new());
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_log_subscriber_that_tracks_events_does_not_deadlock_the_pipeline() {
+    let recorder = Recorder::default();
+    recorder.down.store(true, Ordering::SeqCst);
+    let client = Client::builder()
+        .in_process(empty())
+        .events(recorder.clone())
+        .event_options(quiet().batch_size(2).max_pending(2))
+        .build()
+        .unwrap();
+    let (done_tx, done) = mpsc::channel();
+    let tracked = client.clone();
+    std::thread::spawn(move || {
+        tracing::subscriber::with_default(Tracks(tracked.clone()), || {
+            // Over the cap: the drop warning is logged, and its subscriber tracks.
+            for i in 0..4 {
+                tracked.track(&format!("e{i}"), &Context::new("u"), TrackingDetails::new());
+            }
+        });
+        let _ = done_tx.send(());
+    });
+    done.recv_timeout(Duration::from_secs(20))
+        .expect("tracking from a log subscriber returned");
+    let stats = client.event_stats().unwrap();
+    assert_eq!(stats.queued, 2);
+    assert!(stats.dropped >= 2, "{stats:?}");
+}

@@ -196,11 +196,13 @@ impl EventLog {
         if inner.broken {
             return false;
         }
+        // Warnings are given once the lock is released (a log subscriber may track events).
         if inner.size + frame.len() as u64 > self.max_bytes {
             // The pipeline's thread compacts (`maintain`): never the caller.
             inner.full = true;
-            if !inner.full_warned {
-                inner.full_warned = true;
+            let warn = !std::mem::replace(&mut inner.full_warned, true);
+            drop(inner);
+            if warn {
                 tracing::warn!(
                     target: "flags",
                     max_bytes = self.max_bytes,
@@ -212,6 +214,7 @@ impl EventLog {
         }
         if let Err(error) = inner.file.write_all(&frame) {
             inner.broken = true;
+            drop(inner);
             tracing::warn!(
                 target: "flags",
                 "cannot write the event log ({error}); events are kept in memory only"
@@ -255,10 +258,12 @@ impl EventLog {
     pub(crate) fn sync(&self) {
         let mut inner = self.lock();
         if inner.dirty {
-            if let Err(error) = inner.file.sync_data() {
+            let synced = inner.file.sync_data();
+            inner.dirty = false;
+            drop(inner);
+            if let Err(error) = synced {
                 tracing::warn!(target: "flags", "cannot sync the event log: {error}");
             }
-            inner.dirty = false;
         }
     }
 

@@ -113,6 +113,8 @@ impl Shared {
             return;
         }
         let mut wake = false;
+        // The queues whose drop warning is due (bits).
+        let mut warn = 0u64;
         let last = 63 - u64::leading_zeros(mask) as usize;
         let mut event = Some(event);
         for i in 0..self.kinds.len() {
@@ -132,7 +134,9 @@ impl Shared {
             }
             if queue.events.len() >= cap {
                 queue.events.pop_front();
-                note_drop(queue, stats, &self.names[i], 1);
+                if note_drop(queue, stats, 1) {
+                    warn |= 1 << i;
+                }
             }
             queue.events.push_back(item);
             wake |= queue.events.len() == batch;
@@ -140,6 +144,18 @@ impl Shared {
         drop(state);
         if wake {
             self.wake.notify_one();
+        }
+        if warn != 0 {
+            self.warn_dropping(warn);
+        }
+    }
+
+    #[cold]
+    fn warn_dropping(&self, queues: u64) {
+        for (i, name) in self.names.iter().enumerate() {
+            if queues & (1 << i) != 0 {
+                Notice::Dropping.emit(name);
+            }
         }
     }
 
@@ -188,18 +204,56 @@ impl Shared {
     }
 }
 
-/// Counts `n` dropped events of `queue`, warning once per outage.
-fn note_drop(queue: &mut Queue, stats: &mut EventStats, name: &str, n: u64) {
+/// Counts `n` dropped events of `queue`; `true` when this outage's warning is due (given by
+/// the caller once the lock is released, so that a log subscriber that tracks events cannot
+/// deadlock the pipeline).
+fn note_drop(queue: &mut Queue, stats: &mut EventStats, n: u64) -> bool {
     queue.outage_dropped += n;
     stats.dropped += n;
-    if !queue.outage_warned {
-        queue.outage_warned = true;
-        tracing::warn!(
-            target: "flags",
-            exporter = name,
-            "events are dropped, oldest first: the queue is full while the exporter fails; \
-             the count follows when it recovers"
-        );
+    !std::mem::replace(&mut queue.outage_warned, true)
+}
+
+/// What the pipeline logs, after releasing its lock.
+enum Notice {
+    Dropping,
+    Recovered { dropped: u64 },
+    Failing(String),
+    Rejected { events: u64, message: String },
+    Disabled(String),
+}
+
+impl Notice {
+    fn emit(self, exporter: &str) {
+        match self {
+            Notice::Dropping => tracing::warn!(
+                target: "flags",
+                exporter,
+                "events are dropped, oldest first: the queue is full while the exporter fails; \
+                 the count follows when it recovers"
+            ),
+            Notice::Recovered { dropped: 0 } => {
+                tracing::info!(target: "flags", exporter, "the exporter recovered");
+            }
+            Notice::Recovered { dropped } => tracing::warn!(
+                target: "flags",
+                exporter,
+                dropped,
+                "the exporter recovered; {dropped} events were dropped meanwhile"
+            ),
+            Notice::Failing(message) => tracing::warn!(
+                target: "flags",
+                exporter,
+                "cannot export events: {message}; they are kept and sent again later"
+            ),
+            Notice::Rejected { events, message } => tracing::warn!(
+                target: "flags",
+                exporter,
+                "the receiver rejected a batch of {events} events, which is dropped: {message}"
+            ),
+            Notice::Disabled(message) => {
+                tracing::warn!(target: "flags", exporter, "the exporter is disabled: {message}");
+            }
+        }
     }
 }
 
@@ -503,6 +557,7 @@ impl Worker {
         let name = &self.shared.names[i];
         let options = &self.shared.options;
         let mut acked: Option<Vec<EventId>> = None;
+        let mut notices = Vec::new();
         let outcome = {
             let mut state = self.shared.lock();
             let State { queues, stats, .. } = &mut *state;
@@ -512,16 +567,10 @@ impl Worker {
             match result {
                 Ok(()) => {
                     stats.exported += n;
-                    if queue.outage_dropped > 0 {
-                        tracing::warn!(
-                            target: "flags",
-                            exporter = name.as_str(),
-                            dropped = queue.outage_dropped,
-                            "the exporter recovered; {} events were dropped meanwhile",
-                            queue.outage_dropped
-                        );
-                    } else if queue.backoff > 0 {
-                        tracing::info!(target: "flags", exporter = name.as_str(), "the exporter recovered");
+                    if queue.outage_dropped > 0 || queue.backoff > 0 {
+                        notices.push(Notice::Recovered {
+                            dropped: queue.outage_dropped,
+                        });
                     }
                     queue.outage_dropped = 0;
                     queue.outage_warned = false;
@@ -536,11 +585,7 @@ impl Worker {
                 Err(ExportError::Failed { message }) => {
                     stats.failed_exports += 1;
                     if queue.backoff == 0 {
-                        tracing::warn!(
-                            target: "flags",
-                            exporter = name.as_str(),
-                            "cannot export events: {message}; they are kept and sent again later"
-                        );
+                        notices.push(Notice::Failing(message));
                     }
                     let first = millis(options.retry_delay).max(1);
                     let cap = millis(options.flush_interval).max(first);
@@ -551,27 +596,19 @@ impl Worker {
                     for event in batch.into_iter().skip(over).rev() {
                         queue.events.push_front(event);
                     }
-                    if over > 0 {
-                        note_drop(queue, stats, name, over as u64);
+                    if over > 0 && note_drop(queue, stats, over as u64) {
+                        notices.push(Notice::Dropping);
                     }
                     Sent::Failed
                 }
                 Err(ExportError::Rejected { message }) => {
                     stats.dropped += n;
-                    tracing::warn!(
-                        target: "flags",
-                        exporter = name.as_str(),
-                        "the receiver rejected a batch of {n} events, which is dropped: {message}"
-                    );
+                    notices.push(Notice::Rejected { events: n, message });
                     acked = Some(batch.iter().map(|e| e.id).collect());
                     Sent::Done
                 }
                 Err(ExportError::Unsupported { message }) => {
-                    tracing::warn!(
-                        target: "flags",
-                        exporter = name.as_str(),
-                        "the exporter is disabled: {message}"
-                    );
+                    notices.push(Notice::Disabled(message));
                     let mut all: Vec<EventId> = batch.iter().map(|e| e.id).collect();
                     all.extend(queue.events.iter().map(|e| e.id));
                     stats.dropped += all.len() as u64;
@@ -582,6 +619,9 @@ impl Worker {
                 }
             }
         };
+        for notice in notices {
+            notice.emit(name);
+        }
         if let (Some(log), Some(ids)) = (&self.shared.log, acked) {
             log.ack(i, name, &ids);
             log.maintain();
