@@ -8,6 +8,7 @@ use std::time::Duration;
 use flags_runtime::tracking::{self, EventOptions};
 use flags_runtime::transport::TransportConfig;
 use flags_runtime::{Client, Context, Error, FlagKey, TrackingDetails, source};
+use flags_runtime::{ErrorCode, remote};
 use flags_test_support::fault::{FaultServer, Reply};
 use serde_json::{Value, json};
 
@@ -306,5 +307,88 @@ fn the_configuration_is_checked_when_the_client_is_built() {
             .metadata("f", 1.5)
             .build()
             .is_ok()
+    );
+}
+
+/// Evaluation events of an in-process GO Feature Flag source: none for a flag with
+/// `trackEvents: false`, none for a value its remote fallback answered (the relay counted that
+/// one), one for every other read, errors included.
+#[test]
+fn untracked_flags_and_remote_answers_are_not_recorded() {
+    let server = FaultServer::start();
+    server.route(
+        "POST",
+        "/v1/flag/configuration",
+        Reply::json(
+            &json!({ "flags": {
+                "limit": { "variations": { "small": 10, "large": 100 },
+                           "defaultRule": { "variation": "large" } },
+                "quiet": { "variations": { "small": 10, "large": 100 }, "trackEvents": false,
+                           "defaultRule": { "variation": "small" } },
+                "broken": { "variations": { "a": 1 }, "disable": "maybe" }
+            } })
+            .to_string(),
+        ),
+    );
+    server.route(
+        "POST",
+        "/ofrep/v1/evaluate/flags/broken",
+        Reply::json(r#"{"key":"broken","value":42,"reason":"TARGETING_MATCH","variant":"big"}"#),
+    );
+    server.route("POST", COLLECTOR, Reply::status(200));
+    let client = Client::builder()
+        .in_process(
+            source::go_feature_flag(server.url(""))
+                .interval(Duration::from_secs(3600))
+                .remote_fallback(remote::ofrep(server.url(""))),
+        )
+        .events(tracking::go_feature_flag(server.url("")).transport(fast()))
+        .event_options(EventOptions::default().flush_interval(Duration::from_secs(3600)))
+        .build()
+        .unwrap();
+    client.wait_ready(Duration::from_secs(10)).unwrap();
+    let ctx = Context::new("user-1");
+    let (limit, quiet, broken) = (
+        FlagKey::<i64>::new("limit", 1),
+        FlagKey::<i64>::new("quiet", 1),
+        FlagKey::<i64>::new("broken", 7),
+    );
+    // The first read of `broken` is the engine's error, recorded; it asks the relay.
+    assert_eq!(
+        client.details(&broken, &ctx).error_code(),
+        Some(ErrorCode::ParseError)
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.value(&broken, &ctx) != 42 {
+        assert!(std::time::Instant::now() < deadline, "no remote answer");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(client.flush_events(Duration::from_secs(10)));
+    let before = delivered(&server).len();
+    for _ in 0..3 {
+        assert_eq!(client.value(&broken, &ctx), 42);
+        assert_eq!(client.value(&quiet, &ctx), 10);
+    }
+    assert_eq!(client.value(&limit, &ctx), 100);
+    assert!(client.flush_events(Duration::from_secs(10)));
+    let events = delivered(&server);
+    let keys: Vec<&str> = events[before..]
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["limit"],
+        "remote answers and `trackEvents: false` are not recorded"
+    );
+    let first = &events[0];
+    assert_eq!(
+        (
+            first["key"].as_str(),
+            first["default"].as_bool(),
+            first["variation"].as_str()
+        ),
+        (Some("broken"), Some(true), Some("SdkDefault")),
+        "the engine's error was recorded"
     );
 }

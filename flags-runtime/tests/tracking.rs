@@ -597,3 +597,54 @@ fn a_log_subscriber_that_tracks_events_does_not_deadlock_the_pipeline() {
     assert_eq!(stats.queued, 2);
     assert!(stats.dropped >= 2, "{stats:?}");
 }
+
+/// Two exporters, each with its own queue: one failing does not hold the other back, and each
+/// gets every event it asks for.
+#[test]
+fn each_exporter_has_its_own_queue() {
+    struct Named(&'static str, Recorder);
+    impl Exporter for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn kinds(&self) -> Kinds {
+            self.1.kinds()
+        }
+        fn export(&mut self, events: &[Event]) -> Result<(), ExportError> {
+            self.1.export(events)
+        }
+    }
+    let up = Recorder::default();
+    let down = Recorder {
+        kinds: Some(Kinds::ALL),
+        ..Recorder::default()
+    };
+    down.down.store(true, Ordering::SeqCst);
+    let client = Client::builder()
+        .in_process(empty())
+        .events(Named("up", up.clone()))
+        .events(Named("down", down.clone()))
+        .event_options(quiet())
+        .build()
+        .unwrap();
+    client.track("a", &Context::new("u"), TrackingDetails::new());
+    client.value(FlagKey::<bool>::new("f", false), &Context::new("u"));
+    client.track("b", &Context::new("u"), TrackingDetails::new());
+    assert!(client.flush_events(Duration::from_secs(10)));
+    assert_eq!(up.names(), ["a", "b"], "tracking events only");
+    assert_eq!(up.events.lock().unwrap().len(), 2);
+    let stats = client.event_stats().unwrap();
+    assert_eq!(
+        (stats.exported, stats.queued),
+        (2, 3),
+        "three kept for `down`"
+    );
+    down.down.store(false, Ordering::SeqCst);
+    assert!(client.flush_events(Duration::from_secs(10)));
+    assert_eq!(down.names(), ["a", "b"]);
+    assert_eq!(
+        down.events.lock().unwrap().len(),
+        3,
+        "and the evaluation between them"
+    );
+}
