@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::event::{Event, EventId};
-use super::exporter::{ExportError, Exporter, Kinds};
+use super::exporter::{ExportError, Exporter};
 use super::log::EventLog;
 use super::options::EventOptions;
 
@@ -74,7 +74,9 @@ pub(crate) struct Shared {
     wake: Condvar,
     settled: Condvar,
     options: EventOptions,
-    kinds: Box<[Kinds]>,
+    /// The exporters (bits) that take tracking events, and evaluation events.
+    tracking: u64,
+    evaluation: u64,
     names: Box<[String]>,
     log: Option<EventLog>,
 }
@@ -88,7 +90,7 @@ impl Shared {
 
     /// Whether some exporter wants events of `event`'s kind.
     pub(crate) fn wants_tracking(&self) -> bool {
-        self.kinds.iter().any(|k| k.tracking)
+        self.tracking != 0
     }
 
     /// Queues `event` for every exporter that wants it, after writing it to the log. Never
@@ -116,21 +118,11 @@ impl Shared {
         // The queues whose drop warning is due (bits).
         let mut warn = 0u64;
         let last = 63 - u64::leading_zeros(mask) as usize;
-        let mut event = Some(event);
-        for i in 0..self.kinds.len() {
-            if mask & (1 << i) == 0 {
-                continue;
-            }
-            let item = if i == last {
-                event.take()
-            } else {
-                event.clone()
-            };
-            let Some(item) = item else { break };
-            let State { queues, stats, .. } = &mut *state;
+        let mut enqueue = |state: &mut State, i: usize, item: Event| {
+            let State { queues, stats, .. } = state;
             let queue = &mut queues[i];
             if queue.disabled {
-                continue;
+                return;
             }
             if queue.events.len() >= cap {
                 queue.events.pop_front();
@@ -140,7 +132,15 @@ impl Shared {
             }
             queue.events.push_back(item);
             wake |= queue.events.len() == batch;
+        };
+        // Copies for all exporters but the last that wants it, which takes the event.
+        let mut others = mask & !(1 << last);
+        while others != 0 {
+            let i = others.trailing_zeros() as usize;
+            others &= others - 1;
+            enqueue(&mut state, i, event.clone());
         }
+        enqueue(&mut state, last, event);
         drop(state);
         if wake {
             self.wake.notify_one();
@@ -161,11 +161,11 @@ impl Shared {
 
     /// The exporters (bits) that want `event`.
     fn mask(&self, event: &Event) -> u64 {
-        self.kinds
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| k.wants(event))
-            .fold(0, |mask, (i, _)| mask | (1 << i))
+        if event.is_evaluation() {
+            self.evaluation
+        } else {
+            self.tracking
+        }
     }
 
     /// Syncs the event log to disk; `false` without one.
@@ -429,7 +429,8 @@ impl Worker {
             }),
             wake: Condvar::new(),
             settled: Condvar::new(),
-            kinds: exporters.iter().map(|e| e.kinds()).collect(),
+            tracking: bits(exporters.iter().map(|e| e.kinds().tracking)),
+            evaluation: bits(exporters.iter().map(|e| e.kinds().evaluation)),
             names: exporters.iter().map(|e| e.name().to_owned()).collect(),
             options,
             log,
@@ -628,6 +629,13 @@ impl Worker {
         }
         outcome
     }
+}
+
+/// The positions of the `true`s, as bits.
+fn bits(flags: impl Iterator<Item = bool>) -> u64 {
+    flags
+        .enumerate()
+        .fold(0, |bits, (i, set)| bits | (u64::from(set) << i))
 }
 
 fn millis(duration: Duration) -> u64 {
