@@ -40,6 +40,9 @@
 //!   and when [`Client::sync_event_log`](crate::Client::sync_event_log) returns;
 //! - delivery is at least once: an event exported but not yet marked acknowledged when the
 //!   process died is sent again; its [`EventId`] lets the receiver drop the duplicate;
+//! - exporters are told apart by [`Exporter::name`]: an event is owed to each exporter of the
+//!   new client that takes its kind and had not acknowledged it under that name (an event
+//!   owed only to exporters no longer configured is dropped when the log is opened);
 //! - past the log's size cap ([`EventOptions::log_max_bytes`], 64 MiB) new events are kept in
 //!   memory only (one warning), until exporters catch up;
 //! - a torn or corrupt last record (a write cut by the crash) is detected by its checksum and
