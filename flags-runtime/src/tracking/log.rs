@@ -49,6 +49,8 @@ pub(crate) struct EventLog {
     /// Bytes cut from the end of the file when it was opened (a torn write).
     torn: u64,
     inner: Mutex<Inner>,
+    /// Held while a sync runs.
+    syncing: Mutex<()>,
     /// Held (locked) while the log is open.
     _lock: File,
 }
@@ -158,6 +160,7 @@ impl EventLog {
             names: names.into(),
             max_bytes,
             torn,
+            syncing: Mutex::new(()),
             inner: Mutex::new(Inner {
                 file,
                 size: good,
@@ -258,15 +261,25 @@ impl EventLog {
     }
 
     /// Syncs what was written to disk.
+    /// The `fsync` runs on a second handle of the file, without the lock that `track()` takes:
+    /// appends go on meanwhile (and count for the next sync). Syncs follow one another, so that
+    /// a sync that finds nothing new to sync returns after the one in flight.
     pub(crate) fn sync(&self) {
-        let mut inner = self.lock();
-        if inner.dirty {
-            let synced = inner.file.sync_data();
-            inner.dirty = false;
-            drop(inner);
-            if let Err(error) = synced {
-                tracing::warn!(target: "flags", "cannot sync the event log: {error}");
+        let _syncing = self
+            .syncing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let file = {
+            let mut inner = self.lock();
+            if !inner.dirty {
+                return;
             }
+            inner.dirty = false;
+            inner.file.try_clone()
+        };
+        if let Err(error) = file.and_then(|file| file.sync_data()) {
+            self.lock().dirty = true;
+            tracing::warn!(target: "flags", "cannot sync the event log: {error}");
         }
     }
 
