@@ -98,6 +98,10 @@ pub use flags_runtime::{
     with_transaction_context_async,
 };
 
+// Events: `track()`, the pipeline's exporters and options, the crash-safe event log. Named
+// `tracking` because OpenFeature's provider events (`ProviderEvent`, above) are the "events".
+pub use flags_runtime::{TrackingDetails, tracking};
+
 #[doc(hidden)]
 pub mod __private {
     pub use flags_macro::flags_module;

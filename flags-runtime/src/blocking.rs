@@ -71,6 +71,17 @@ impl Client {
         }
         self.client.flags(ctx)
     }
+
+    /// Records an event for the client's exporters: [`crate::Client::track`] (which never
+    /// waits, in either client).
+    pub fn track(&self, name: &str, ctx: &Context, details: crate::tracking::TrackingDetails) {
+        self.client.track(name, ctx, details);
+    }
+
+    /// Shuts the client down, events flushed within their bound: [`crate::Client::shutdown`].
+    pub fn shutdown(&self) {
+        self.client.shutdown();
+    }
 }
 
 impl crate::Client {

@@ -20,6 +20,24 @@ pub use flags_schema::Problem as LoadProblem;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// An exporter given to [`ClientBuilder::events`](crate::ClientBuilder::events) is
+    /// misconfigured.
+    #[error("the event exporter `{exporter}` cannot be used: {message}")]
+    Exporter {
+        /// The exporter's name.
+        exporter: String,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// The directory given to [`ClientBuilder::event_log`](crate::ClientBuilder::event_log)
+    /// cannot hold the event log.
+    #[error("the event log in `{path}` cannot be used: {message}")]
+    EventLog {
+        /// The directory.
+        path: String,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
     /// The builder was given no provider.
     #[error(
         "no provider configured; call `.in_process(flags::source::file(\"flags.json\"))` on the \

@@ -11,6 +11,7 @@ mod api;
 pub mod blocking;
 mod client;
 mod context;
+mod crc32;
 mod de;
 mod details;
 mod engine;
@@ -26,6 +27,7 @@ pub mod remote;
 pub mod source;
 pub mod telemetry;
 mod testing;
+pub mod tracking;
 #[cfg(feature = "http")]
 pub mod transport;
 mod value;
@@ -58,6 +60,7 @@ pub use key::{FlagKey, FlagType};
 pub use provider::memory::{InMemory, InMemoryFlag};
 pub use source::Format;
 pub use testing::TestClient;
+pub use tracking::TrackingDetails;
 pub use value::Value;
 pub use variant::FlagVariant;
 

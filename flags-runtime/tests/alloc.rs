@@ -15,9 +15,12 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::time::Duration;
+
+use flags_runtime::tracking::{Event, EventOptions, ExportError, Exporter};
 use flags_runtime::{
-    Client, Context, Evaluation, FlagKey, Flags, Hook, InMemory, InMemoryFlag, Reason, Value, api,
-    source,
+    Client, Context, Evaluation, FlagKey, Flags, Hook, InMemory, InMemoryFlag, Reason,
+    TrackingDetails, Value, api, source,
 };
 
 struct Counting;
@@ -332,7 +335,84 @@ fn scalar_evaluation_does_not_allocate() {
     bulk_reads_do_not_allocate(&ctx);
     #[cfg(feature = "http")]
     flagkit_reads_do_not_allocate(&ctx);
+
+    tracking_allocates_only_the_event();
 }
+
+/// `track()`: nothing without an exporter; with one, the event's own strings (its name and
+/// the context's targeting key), the queue's room being kept; with the event log, one more
+/// for the record. A read without an exporter of evaluation events allocates nothing more.
+fn tracking_allocates_only_the_event() {
+    struct Discard;
+    impl Exporter for Discard {
+        fn name(&self) -> &str {
+            "discard"
+        }
+        fn export(&mut self, _: &[Event]) -> Result<(), ExportError> {
+            Ok(())
+        }
+    }
+    let ctx = Context::new("user-1");
+    let none = Client::builder()
+        .in_process(source::json(FLAGS))
+        .build()
+        .unwrap();
+    none.track("checkout", &ctx, TrackingDetails::new());
+    let n = allocations(|| none.track("checkout", &ctx, TrackingDetails::new()));
+    assert_eq!(n, 0, "`track` without exporter allocated {n} times");
+
+    let options = EventOptions::default()
+        .batch_size(1000)
+        .flush_interval(Duration::from_secs(3600));
+    let one = Client::builder()
+        .in_process(source::json(FLAGS))
+        .events(Discard)
+        .event_options(options)
+        .build()
+        .unwrap();
+    // Warm up: the queue grows once, and keeps its room when it is sent.
+    for _ in 0..10 {
+        one.track("checkout", &ctx, TrackingDetails::new());
+    }
+    assert!(one.flush_events(Duration::from_secs(10)));
+    let n = allocations(|| one.track("checkout", &ctx, TrackingDetails::new()));
+    assert_eq!(
+        n, 2,
+        "`track` with an exporter allocated {n} times (name, targeting key)"
+    );
+    let dark_mode = FlagKey::<bool>::new("dark-mode", false);
+    assert!(one.value(&dark_mode, &ctx));
+    let n = allocations(|| one.value(&dark_mode, &ctx));
+    assert_eq!(
+        n, 0,
+        "a read beside a tracking exporter allocated {n} times"
+    );
+
+    let dir = std::env::temp_dir().join(format!("flags-alloc-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let logged = Client::builder()
+        .in_process(source::json(FLAGS))
+        .events(Discard)
+        .event_options(options)
+        .event_log(&dir)
+        .build()
+        .unwrap();
+    for _ in 0..10 {
+        logged.track("checkout", &ctx, TrackingDetails::new());
+    }
+    assert!(logged.flush_events(Duration::from_secs(10)));
+    let n = allocations(|| logged.track("checkout", &ctx, TrackingDetails::new()));
+    assert_eq!(
+        n, LOGGED_TRACK,
+        "`track` with the event log allocated {n} times"
+    );
+    drop(logged);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The allocations of one `track()` with the event log: the event (2) and its frame, the JSON
+/// written in place.
+const LOGGED_TRACK: usize = 3;
 
 /// Flipt's dialect: a variant flag with one segment rule (read as an enum of its variant
 /// keys), a boolean threshold rollout, a static boolean flag; a `String` read allocates only

@@ -41,6 +41,9 @@ pub struct Client {
     inner: Arc<Backend>,
     /// Client-level hooks and context (OpenFeature 1.2.1, 3.2.1.1), shared by clones.
     state: Arc<ClientState>,
+    /// The event pipeline, when exporters were configured; shared by clones and by clients of
+    /// other domains made from this one.
+    tracking: Option<Arc<crate::tracking::Tracking>>,
 }
 
 /// The client's provider. The runtime's two providers whose reads cost nanoseconds, the
@@ -74,6 +77,15 @@ impl Backend {
     /// Hooks the provider brings (OpenFeature 2.3.1).
     fn hooks(&self) -> &[Arc<dyn Hook>] {
         self.provider().hooks()
+    }
+
+    /// Whether evaluations of `key` are recorded as evaluation events: not for a GO Feature
+    /// Flag flag with `trackEvents: false`; every flag of other providers.
+    fn tracks_events(&self, key: &str) -> bool {
+        match self {
+            Backend::InProcess(provider) => provider.tracks_events(key),
+            _ => true,
+        }
     }
 }
 
@@ -145,6 +157,7 @@ pub struct ClientBuilder {
     provider: Option<Arc<dyn Provider>>,
     domain: Option<Arc<str>>,
     engine: crate::engine::EngineOptions,
+    tracking: crate::tracking::Config,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -204,6 +217,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends the client's events to `exporter` (several exporters may be added, each with its
+    /// own queue): an [`Exporter`](crate::tracking::Exporter) of your own, or a built-in one
+    /// such as [`tracking::go_feature_flag`](crate::tracking::go_feature_flag()) (feature
+    /// `http`), whose configuration [`build`](ClientBuilder::build) checks. The client then
+    /// runs one thread, `flags-events`, that publishes batches (see [`crate::tracking`]).
+    pub fn events(mut self, exporter: impl crate::tracking::IntoExporter) -> ClientBuilder {
+        self.tracking.exporters.push(exporter.into_exporter());
+        self
+    }
+
+    /// Writes every event to a crash-safe log in `dir` before [`Client::track`] returns, and
+    /// sends what a previous process left unacknowledged there when the client starts (at
+    /// least once; event ids let receivers drop duplicates). The promise, exactly: see
+    /// [`crate::tracking`]. One client per directory (a second is refused).
+    pub fn event_log(mut self, dir: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.tracking.log = Some(dir.into());
+        self
+    }
+
+    /// How the event pipeline batches, retries and stops.
+    pub fn event_options(mut self, options: crate::tracking::EventOptions) -> ClientBuilder {
+        self.tracking.options = options;
+        self
+    }
+
     /// Loads the configuration and returns the client; fails when the source cannot be read
     /// or its definitions are invalid.
     ///
@@ -211,7 +249,9 @@ impl ClientBuilder {
     ///
     /// [`Error::NoProvider`] when no provider was set, [`Error::TwoProviders`] when more than
     /// one was (`in_process` with `remote`, say: a Flagship app read in process has nothing
-    /// for a remote cache to keep); the errors of starting the provider.
+    /// for a remote cache to keep); the errors of starting the provider;
+    /// [`Error::Exporter`] for an exporter misconfigured, [`Error::EventLog`] for a log
+    /// directory that cannot be used (or is used by another client).
     pub fn build(self) -> Result<Client, Error> {
         #[cfg(feature = "http")]
         let remote_set = self.remote.is_some();
@@ -231,22 +271,35 @@ impl ClientBuilder {
         #[cfg(feature = "http")]
         if let Some(remote) = self.remote {
             let remote = Backend::Remote(remote.start()?);
-            return Ok(ClientBuilder::finish_with(self.domain, remote));
+            return ClientBuilder::finish_with(self.domain, remote, self.tracking);
         }
         let backend = match (self.provider, self.source) {
             (Some(provider), _) => Backend::Provider(provider),
             (None, Some(source)) => Backend::InProcess(InProcess::start(source, self.engine)?),
             (None, None) => return Err(Error::NoProvider),
         };
-        Ok(ClientBuilder::finish_with(self.domain, backend))
+        ClientBuilder::finish_with(self.domain, backend, self.tracking)
     }
 
-    fn finish_with(domain: Option<Arc<str>>, backend: Backend) -> Client {
+    fn finish_with(
+        domain: Option<Arc<str>>,
+        backend: Backend,
+        tracking: crate::tracking::Config,
+    ) -> Result<Client, Error> {
         let mut client = Client::from_backend(backend);
+        let weak = Arc::downgrade(&client.inner);
+        let trackable = move |key: &str| weak.upgrade().is_none_or(|b| b.tracks_events(key));
+        if let Some(tracking) = crate::tracking::Tracking::start(tracking, trackable)? {
+            let hooked = tracking.hook().is_some();
+            client.tracking = Some(Arc::new(tracking));
+            if hooked {
+                client.state = Arc::new(ClientState::new(true, ClientMetadata::default()));
+            }
+        }
         if let Some(domain) = domain {
             client = client.with_domain(domain);
         }
-        client
+        Ok(client)
     }
 }
 
@@ -264,6 +317,7 @@ impl Client {
         Client {
             inner,
             state: Arc::new(ClientState::new(provider_hooks, ClientMetadata::default())),
+            tracking: None,
         }
     }
 
@@ -280,6 +334,7 @@ impl Client {
                     domain: Some(domain.into()),
                 },
             )),
+            tracking: self.tracking.clone(),
         }
     }
 
@@ -553,6 +608,7 @@ impl Client {
             .chain(client_hooks.iter())
             .chain(options.hooks.iter())
             .chain(self.inner.hooks().iter())
+            .chain(self.tracking.as_ref().and_then(|t| t.hook()))
             .cloned()
             .collect()
     }
@@ -661,9 +717,75 @@ impl Client {
     }
 
     /// Shuts the provider down (OpenFeature 2.5): its background work stops and it reports
-    /// `NOT_READY`. Every clone of the client shares the provider.
+    /// `NOT_READY`. Every clone of the client shares the provider. With exporters, the event
+    /// pipeline makes a last attempt at what is queued first, waiting at most its
+    /// [shutdown timeout](crate::tracking::EventOptions::shutdown_timeout); events tracked
+    /// afterwards are dropped.
     pub fn shutdown(&self) {
+        if let Some(tracking) = &self.tracking {
+            tracking.shutdown();
+        }
         self.inner.provider().shutdown();
+    }
+
+    /// Records that `name` happened for `ctx` (OpenFeature tracking), with an optional
+    /// numeric value and fields, for the client's exporters. Returns at once: the event is
+    /// queued (and, with an [event log](ClientBuilder::event_log), written to it) and sent by
+    /// the pipeline's thread. Never blocks on the network, never panics; without an exporter
+    /// that takes tracking events it does nothing. The context is merged with the API,
+    /// transaction and client contexts, as an evaluation's is.
+    ///
+    /// ```
+    /// use flags_runtime::{Client, Context, TrackingDetails, source};
+    /// # use flags_runtime::tracking::{Event, ExportError, Exporter};
+    /// # struct Recorder;
+    /// # impl Exporter for Recorder {
+    /// #     fn name(&self) -> &str { "recorder" }
+    /// #     fn export(&mut self, _: &[Event]) -> Result<(), ExportError> { Ok(()) }
+    /// # }
+    /// let client = Client::builder()
+    ///     .in_process(source::json(r#"{"flags": {}}"#))
+    ///     .events(Recorder)
+    ///     .build()?;
+    /// let ctx = Context::new("user-1");
+    /// client.track("checkout-completed", &ctx, TrackingDetails::value(42.0).with("currency", "EUR"));
+    /// client.shutdown(); // a bounded flush
+    /// assert_eq!(client.event_stats().map(|s| s.exported), Some(1));
+    /// # Ok::<(), flags_runtime::Error>(())
+    /// ```
+    pub fn track(&self, name: &str, ctx: &Context, details: crate::tracking::TrackingDetails) {
+        let Some(tracking) = &self.tracking else {
+            return;
+        };
+        if !tracking.wants_tracking() {
+            return;
+        }
+        // Without API, transaction or client context, the caller's is the merged one (and the
+        // three context loads are skipped).
+        let merged = if self.plain() {
+            ctx.clone()
+        } else {
+            self.merged_context(ctx).into_owned()
+        };
+        tracking.track(name, merged, details);
+    }
+
+    /// Sends every queued event now and waits, at most `timeout`, until each queue had one
+    /// attempt; `true` when that happened in time (a failed attempt counts: its events stay
+    /// queued), `false` too without exporters.
+    pub fn flush_events(&self, timeout: std::time::Duration) -> bool {
+        self.tracking.as_ref().is_some_and(|t| t.flush(timeout))
+    }
+
+    /// Syncs the [event log](ClientBuilder::event_log) to disk (`fsync`) before returning:
+    /// every event tracked before the call then survives a power cut. `false` without a log.
+    pub fn sync_event_log(&self) -> bool {
+        self.tracking.as_ref().is_some_and(|t| t.sync_log())
+    }
+
+    /// What the event pipeline did so far; `None` without exporters.
+    pub fn event_stats(&self) -> Option<crate::tracking::EventStats> {
+        self.tracking.as_ref().map(|t| t.stats())
     }
 
     /// Runs `handler` on every `event` of this client's provider; when the provider is already

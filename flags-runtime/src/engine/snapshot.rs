@@ -36,6 +36,9 @@ pub(crate) struct Snapshot {
     set_metadata: FlagMetadata,
     /// The flags whose rule cannot be compiled, as load warnings.
     rule_failures: Vec<LoadWarning>,
+    /// The keys of the flags whose evaluations are not recorded as events (GO Feature Flag's
+    /// `trackEvents: false`), sorted: off the path of reads.
+    untracked: Box<[Arc<str>]>,
 }
 
 #[derive(Debug)]
@@ -116,6 +119,7 @@ impl Snapshot {
         }
         let mut flags = Vec::with_capacity(manifest.flags.len());
         let mut rule_failures = Vec::new();
+        let mut untracked = Vec::new();
         // What the rules share while they compile (flagd's: evaluators, and the budgets that
         // keep compiling linear).
         let mut rules = RuleCompiler::new(manifest);
@@ -125,6 +129,13 @@ impl Snapshot {
                 message,
             };
             let shared_key: Arc<str> = Arc::from(key.as_str());
+            if let Some(targeting) = &flag.targeting
+                && targeting.dialect == flags_schema::Dialect::GoFeatureFlag
+                && targeting.rule.pointer("/flag/trackEvents")
+                    == Some(&serde_json::Value::Bool(false))
+            {
+                untracked.push(shared_key.clone());
+            }
             let mut variants = Vec::with_capacity(flag.variants.len());
             for (name, value) in &flag.variants {
                 let value = CompiledValue::variant(value, &shared_key, decoders);
@@ -230,6 +241,10 @@ impl Snapshot {
             options: *options,
             set_metadata: FlagMetadata::new(manifest.metadata.clone()),
             rule_failures,
+            untracked: {
+                untracked.sort();
+                untracked.into_boxed_slice()
+            },
         };
         snapshot.prewarm(decoders);
         Ok(snapshot)
@@ -275,6 +290,7 @@ impl Snapshot {
             options: EngineOptions::default(),
             set_metadata: FlagMetadata::empty(),
             rule_failures: Vec::new(),
+            untracked: Box::new([]),
         }
     }
 
@@ -311,6 +327,12 @@ impl Snapshot {
     pub(crate) fn cannot_compile<T>(&self, key: &FlagKey<T>) -> bool {
         self.get(key.key(), key.hash(), key.slot())
             .is_some_and(|flag| matches!(flag.answer, Answer::Invalid(_)))
+    }
+
+    /// Whether evaluations of `key` are recorded as evaluation events: every flag but GO
+    /// Feature Flag's with `trackEvents: false` (an unknown flag too).
+    pub(crate) fn tracks_events(&self, key: &str) -> bool {
+        self.untracked.binary_search_by(|k| (**k).cmp(key)).is_err()
     }
 
     /// The reason a successful read from this snapshot reports for `code`.

@@ -148,6 +148,12 @@ impl InProcess {
         self.with_snapshot(|snapshot| f(super::View::snapshot(snapshot, fallback)))
     }
 
+    /// Whether evaluations of `key` are recorded as evaluation events (see
+    /// [`Snapshot::tracks_events`]).
+    pub(crate) fn tracks_events(&self, key: &str) -> bool {
+        self.with_snapshot(|snapshot| snapshot.tracks_events(key))
+    }
+
     /// What the remote fallback did so far; `None` without one.
     #[cfg(feature = "http")]
     pub(crate) fn fallback_stats(&self) -> Option<crate::remote::FallbackStats> {
