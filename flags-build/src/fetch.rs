@@ -152,7 +152,7 @@ fn failure(
             format!("the answer is larger than {} MiB", MAX_BODY >> 20),
             false,
         ),
-        TransportError::RateLimited { until } => fail(
+        TransportError::RateLimited { until, .. } => fail(
             format!(
                 "the server answered {}; no request before its `Retry-After` passes (in {} ms)",
                 http_error_summary(429, None, b""),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::breaker::Outcome;
+use crate::headers::Headers;
 use crate::summary::http_error_summary;
 
 /// Why a [`TransportConfig`](crate::TransportConfig) cannot be built.
@@ -122,6 +123,9 @@ pub enum TransportError {
         /// The start of the body (at most 16 KiB), for error details such as OFREP's
         /// `errorCode`.
         body: Bytes,
+        /// The answer's headers (a service's usage or rate-limit headers ride on its errors
+        /// too).
+        headers: Headers,
     },
     /// The body is larger than the configured limit.
     #[error(
@@ -146,6 +150,9 @@ pub enum TransportError {
     RateLimited {
         /// When requests to this origin go out again.
         until: Instant,
+        /// The headers of the 429 that opened the window, when this error is that answer;
+        /// empty for a request refused without I/O while the window lasts.
+        headers: Headers,
     },
     /// Reading the body failed.
     #[error("cannot read the response body: {message}")]
@@ -191,6 +198,20 @@ impl TransportError {
         match self {
             TransportError::Status { status, .. } => Some(*status),
             TransportError::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The headers of the answer this error is, when it is one (a status of 400 or more, or
+    /// the 429 that opened a rate-limit window), and it had any.
+    pub fn headers(&self) -> Option<&Headers> {
+        match self {
+            TransportError::Status { headers, .. }
+            | TransportError::RateLimited { headers, .. }
+                if !headers.is_empty() =>
+            {
+                Some(headers)
+            }
             _ => None,
         }
     }

@@ -14,7 +14,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 /// assert!(headers.is_empty());
 /// ```
 #[derive(Clone, Default)]
-pub struct Headers(HeaderMap);
+pub struct Headers(Option<Box<HeaderMap>>);
 
 impl Headers {
     /// No header.
@@ -23,45 +23,53 @@ impl Headers {
     }
 
     pub(crate) fn from_map(map: HeaderMap) -> Headers {
-        Headers(map)
+        // Boxed, and none when empty: the headers ride on errors too, which stay small.
+        Headers((!map.is_empty()).then(|| Box::new(map)))
     }
 
     /// The first value of header `name` (any case), if present and visible ASCII.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(|v| v.to_str().ok())
+        self.0.as_deref()?.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Every value of header `name` (any case) that is visible ASCII, in order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .get_all(name)
-            .into_iter()
-            .filter_map(|v| v.to_str().ok())
+        let values = self.0.as_deref().map(|map| map.get_all(name));
+        values.into_iter().flatten().filter_map(|v| v.to_str().ok())
     }
 
     /// Whether header `name` (any case) is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.0.as_deref().is_some_and(|map| map.contains_key(name))
     }
 
     /// The names and raw values, in order (a name once per value), names in lower case.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+        self.0
+            .as_deref()
+            .into_iter()
+            .flat_map(HeaderMap::iter)
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
     }
 
     /// The number of values.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.as_deref().map_or(0, HeaderMap::len)
     }
 
     /// Whether there is no header.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.as_deref().is_none_or(HeaderMap::is_empty)
     }
 
     /// The names, each once, in lower case.
     pub(crate) fn names(&self) -> Vec<&str> {
-        self.0.keys().map(HeaderName::as_str).collect()
+        self.0
+            .as_deref()
+            .into_iter()
+            .flat_map(HeaderMap::keys)
+            .map(HeaderName::as_str)
+            .collect()
     }
 }
 

@@ -270,7 +270,10 @@ impl Transport {
         match limits.get(origin) {
             Some(&until) if now < until => {
                 self.inner.stats.failed_fast.fetch_add(1, Ordering::Relaxed);
-                Err(TransportError::RateLimited { until })
+                Err(TransportError::RateLimited {
+                    until,
+                    headers: Headers::new(),
+                })
             }
             Some(_) => {
                 limits.remove(origin);
@@ -349,7 +352,7 @@ impl Transport {
             }
             let asked = match &error {
                 TransportError::Status { retry_after, .. } => *retry_after,
-                TransportError::RateLimited { until } => {
+                TransportError::RateLimited { until, .. } => {
                     Some(until.saturating_duration_since(Instant::now()))
                 }
                 _ => None,
@@ -438,7 +441,10 @@ impl Transport {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(request.origin.clone(), until);
-            return TransportError::RateLimited { until };
+            return TransportError::RateLimited {
+                until,
+                headers: Headers::from_map(headers.clone()),
+            };
         }
         // The start of the body, for error details; a failure to read it loses only that.
         let body = read_body(&mut response, ERROR_BODY_LIMIT as u64, true)
@@ -452,6 +458,7 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
             body,
+            headers: Headers::from_map(headers.clone()),
         }
     }
 }

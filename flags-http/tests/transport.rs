@@ -87,7 +87,10 @@ async fn rate_limit_window(reply: Reply) {
     other.route("POST", PATH, Reply::json("{}"));
     let transport = config().build().unwrap();
     let error = transport.send(post(&server, "{}")).await.unwrap_err();
-    let TransportError::RateLimited { until: deadline } = error else {
+    let TransportError::RateLimited {
+        until: deadline, ..
+    } = error
+    else {
         panic!("{error:?}")
     };
     assert_eq!(error.status(), Some(429));

@@ -754,11 +754,18 @@ fn quiet(service: &FlagKitService, transport: TransportConfig) -> Client {
 #[test]
 fn a_rate_limit_is_honoured_and_client_errors_never_open_the_breaker() {
     let service = service();
-    let client = quiet(
-        &service,
-        TransportConfig::new()
-            .retries(0)
-            .breaker(2, Duration::from_secs(60)),
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let client = ready(
+        remote::flagkit(KEY)
+            .base_url(service.base_url())
+            .polling_interval(Duration::from_secs(3600))
+            .on_usage(move |usage| sink.lock().unwrap().push(usage.clone()))
+            .transport(
+                TransportConfig::new()
+                    .retries(0)
+                    .breaker(2, Duration::from_secs(60)),
+            ),
     );
     let updates = || service.requests_to(UPDATES).len();
     // 404s reach the service every time: they are answers, not failures of the service.
@@ -772,10 +779,29 @@ fn a_rate_limit_is_honoured_and_client_errors_never_open_the_breaker() {
         client.value(DARK, &Context::anonymous()),
         "the values held serve"
     );
-    // 429 with Retry-After: no request until it passes.
-    service.route("GET", UPDATES, Reply::status(429).retry_after_secs(60));
+    // 429 with Retry-After: no request until it passes; its usage headers are read.
+    service.route(
+        "GET",
+        UPDATES,
+        Reply::status(429)
+            .retry_after_secs(60)
+            .header("x-rate-limit-limit", "1000")
+            .header("x-rate-limit-remaining", "0")
+            .header("x-rate-limit-warning", "true"),
+    );
     assert!(client.refresh().is_err());
     assert_eq!(updates(), 5);
+    let usage = seen
+        .lock()
+        .unwrap()
+        .last()
+        .cloned()
+        .expect("the 429's usage");
+    assert_eq!(
+        (usage.rate_limit_limit, usage.rate_limit_remaining),
+        (Some(1000), Some(0))
+    );
+    assert!(usage.rate_limit_warning);
     let error = client.refresh().unwrap_err().to_string();
     assert!(error.contains("rate limited"), "{error}");
     assert!(error.contains("1104"), "{error}");

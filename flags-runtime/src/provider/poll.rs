@@ -301,6 +301,7 @@ async fn fetch(
             retry_after,
             content_type,
             body,
+            ..
         }) => Fetched::Failed {
             message: format!(
                 "`{origin}` answered {}",
@@ -308,7 +309,7 @@ async fn fetch(
             ),
             retry_after,
         },
-        Err(TransportError::RateLimited { until }) => {
+        Err(TransportError::RateLimited { until, .. }) => {
             let wait = until.saturating_duration_since(Instant::now());
             Fetched::Failed {
                 message: format!(

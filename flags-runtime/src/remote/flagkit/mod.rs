@@ -187,11 +187,11 @@ impl FlagKit {
         self
     }
 
-    /// Called with the usage headers of every successful answer that carries any
+    /// Called with the usage headers of every answer that carries any, errors included (a
+    /// `429`'s `x-rate-limit-remaining: 0` is how a rate limit shows itself)
     /// (`x-api-usage-percent`, `x-evaluation-usage-percent`, `x-rate-limit-warning`,
     /// `x-rate-limit-limit`, `x-rate-limit-remaining`, `x-rate-limit-reset`,
-    /// `x-subscription-status`), on the provider's thread: keep it short. (An error answer's
-    /// headers do not reach the provider: a `429` is reported by its error instead.) Besides, a
+    /// `x-subscription-status`), on the provider's thread: keep it short. Besides, a
     /// `CONFIGURATION_CHANGED` event without changed flags (the status unchanged) says in its
     /// message each change to a subscription that is not `active` or `trial`, a rate limit
     /// warning appearing, and usage reaching 80 %; they are logged too.

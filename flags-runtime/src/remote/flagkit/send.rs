@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use super::state::{State, Usage};
 use crate::events::{EventDetails, ProviderEvent};
 use crate::remote::Inner;
-use crate::transport::{Deadline, Request, Response};
+use crate::transport::{Deadline, Headers, Request, Response};
 use crate::wire::flagkit::{self, Code, FlagKitError, sign};
 
 /// What to send.
@@ -44,10 +44,14 @@ impl Inner {
             let request = request.header("X-API-Key", key.to_owned());
             match self.transport.send_until(request, deadline).await {
                 Ok(response) => {
-                    self.flagkit_usage(fk, &response);
+                    self.flagkit_usage(fk, &response.headers);
                     return Ok(response);
                 }
                 Err(error) => {
+                    // A 429 or any other refusal carries the usage headers too.
+                    if let Some(headers) = error.headers() {
+                        self.flagkit_usage(fk, headers);
+                    }
                     let error = flagkit::transport_error(&error);
                     if error.kind == Code::InvalidKey
                         && !on_secondary
@@ -67,33 +71,29 @@ impl Inner {
         }
     }
 
-    /// Reads the usage headers of `response`: the callback, and an event per change worth
-    /// one.
-    fn flagkit_usage(&self, fk: &State, response: &Response) {
+    /// Reads the usage headers of an answer (a success or an error status): the callback,
+    /// and an event per change worth one.
+    fn flagkit_usage(&self, fk: &State, headers: &Headers) {
         let percent = |name: &str| {
-            response
-                .header(name)
+            headers
+                .get(name)
                 .and_then(|v| v.trim().trim_end_matches('%').parse::<f64>().ok())
                 .filter(|v| v.is_finite())
         };
-        let count = |name: &str| {
-            response
-                .header(name)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
+        let count = |name: &str| headers.get(name).and_then(|v| v.trim().parse::<u64>().ok());
         let usage = Usage {
             api_usage_percent: percent("x-api-usage-percent"),
             evaluation_usage_percent: percent("x-evaluation-usage-percent"),
-            rate_limit_warning: response
-                .header("x-rate-limit-warning")
+            rate_limit_warning: headers
+                .get("x-rate-limit-warning")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
             rate_limit_limit: count("x-rate-limit-limit"),
             rate_limit_remaining: count("x-rate-limit-remaining"),
-            rate_limit_reset: response
-                .header("x-rate-limit-reset")
+            rate_limit_reset: headers
+                .get("x-rate-limit-reset")
                 .map(|v| crate::transport::excerpt(v.trim())),
-            subscription_status: response
-                .header("x-subscription-status")
+            subscription_status: headers
+                .get("x-subscription-status")
                 .map(|v| crate::transport::excerpt(&v.trim().to_ascii_lowercase())),
         };
         if usage == Usage::default() {

@@ -218,6 +218,7 @@ fn transport_failures_map_to_network_codes() {
         retry_after: None,
         content_type: None,
         body: bytes::Bytes::new(),
+        headers: flags_http::Headers::new(),
     });
     assert_eq!(
         (status.code, status.kind.number()),
