@@ -46,7 +46,9 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// [`Client::flags`](flags_runtime::Client::flags)) never wait and answer the caller's
 /// default with a `GENERAL` error saying to use the async or blocking API. A blocking read
 /// runs the provider on a thread of its own with a single-threaded tokio runtime, started per
-/// read. `benches/README.md` gives the figure of one async read.
+/// read. Measured (`benches/README.md`): an async read over a provider answering a static
+/// boolean costs about 1.1 µs, 0.75 µs above the same read in process; a blocking read
+/// 32–50 µs.
 ///
 /// **Types.** A read as `bool` asks `resolve_bool_value`; as an integer type,
 /// `resolve_int_value`; as `f32`/`f64`, `resolve_float_value`; as a string type,

@@ -364,3 +364,102 @@ pub(crate) fn bounded(text: &str) -> String {
     }
     format!("{}...", &text[..end])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_goes_both_ways() {
+        for code in [
+            ErrorCode::ProviderNotReady,
+            ErrorCode::FlagNotFound,
+            ErrorCode::ParseError,
+            ErrorCode::TypeMismatch,
+            ErrorCode::TargetingKeyMissing,
+            ErrorCode::InvalidContext,
+            ErrorCode::ProviderFatal,
+            ErrorCode::General,
+        ] {
+            let theirs = code_to_openfeature(code);
+            assert_eq!(theirs.to_string(), code.as_str());
+            assert_eq!(code_from_openfeature(&theirs), code);
+        }
+        // A provider's own text in `General` is a GENERAL error with that text.
+        let error = error_from_openfeature(&OfError {
+            code: OfCode::General("connection reset".into()),
+            message: None,
+        });
+        assert_eq!(
+            (error.code, &*error.message),
+            (ErrorCode::General, "connection reset")
+        );
+    }
+
+    #[test]
+    fn every_reason_goes_both_ways() {
+        for reason in [
+            Reason::Static,
+            Reason::Default,
+            Reason::TargetingMatch,
+            Reason::Split,
+            Reason::Cached,
+            Reason::Disabled,
+            Reason::Unknown,
+            Reason::Stale,
+            Reason::Error,
+            Reason::Other("PINNED".into()),
+        ] {
+            let theirs = reason_to_openfeature(&reason);
+            assert_eq!(theirs.to_string(), reason.as_str());
+            assert_eq!(reason_from_openfeature(Some(&theirs)), reason);
+        }
+        assert_eq!(reason_from_openfeature(None), Reason::Unknown);
+    }
+
+    #[test]
+    fn statuses_map() {
+        for (ours, theirs) in [
+            (ProviderStatus::NotReady, OfStatus::NotReady),
+            (ProviderStatus::Ready, OfStatus::Ready),
+            (ProviderStatus::Error, OfStatus::Error),
+            (ProviderStatus::Stale, OfStatus::STALE),
+        ] {
+            assert_eq!(status_to_openfeature(ours), theirs);
+            assert_eq!(status_from_openfeature(&theirs), ours);
+        }
+        assert_eq!(
+            status_to_openfeature(ProviderStatus::Fatal),
+            OfStatus::Error
+        );
+        assert_eq!(
+            status_to_openfeature(ProviderStatus::Reconciling),
+            OfStatus::STALE
+        );
+    }
+
+    #[test]
+    fn contexts_go_both_ways_nested_values_and_dates_included() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let ours = Context::new("user-1")
+            .with("plan", "premium")
+            .with("seats", 12)
+            .with("ratio", 0.5)
+            .with("beta", true)
+            .with("since", at)
+            .with(
+                "account",
+                Value::from(serde_json::json!({"tier": "gold", "ids": [1, 2.5, "x"]})),
+            );
+        let theirs = context_to_openfeature(&ours);
+        assert_eq!(theirs.targeting_key.as_deref(), Some("user-1"));
+        assert_eq!(context_from_openfeature(&theirs).unwrap(), ours);
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let long = "é".repeat(400);
+        let cut = bounded(&long);
+        assert!(cut.len() <= MESSAGE_LIMIT + 3 && cut.ends_with("..."));
+    }
+}

@@ -48,7 +48,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   flag metadata;
 /// - **errors**: each code by name; the crate has no `PROVIDER_FATAL` and carries `GENERAL`
 ///   with a text: both are `General` holding the code's name (`"PROVIDER_FATAL"`,
-///   `"GENERAL"`), the message saying what happened;
+///   `"GENERAL"`), the message saying what happened; the crate's error carries no flag
+///   metadata, so an error's metadata is lost;
 /// - **context**: the targeting key and every attribute; a nested structure or list travels
 ///   in the crate's `Struct(Arc<dyn Any>)` field, read when it holds an `open_feature::Value`,
 ///   `StructValue`, `Vec<open_feature::Value>`, `HashMap<String, open_feature::Value>`,
