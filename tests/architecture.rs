@@ -103,6 +103,7 @@ fn the_schema_depends_on_no_crate_of_ours() {
         "flags-build",
         "flags-http",
         "flags-cli",
+        "flags-openfeature",
     ];
     never(
         "flags-schema",
@@ -110,6 +111,34 @@ fn the_schema_depends_on_no_crate_of_ours() {
         &ours,
         "every crate reads definitions through it",
     );
+}
+
+#[test]
+fn only_the_openfeature_crate_depends_on_open_feature() {
+    for package in [
+        "flags",
+        "flags-runtime",
+        "flags-codegen",
+        "flags-macro",
+        "flags-build",
+        "flags-http",
+        "flags-cli",
+        "flags-schema",
+    ] {
+        never(
+            package,
+            true,
+            &["open-feature", "flags-openfeature"],
+            "the OpenFeature SDK is an integration in flags-openfeature, never a dependency of the core",
+        );
+    }
+    let direct = direct_dependencies("flags-openfeature");
+    for forbidden in ["flags-codegen", "flags-macro", "flags-build"] {
+        assert!(
+            !direct.contains(forbidden),
+            "flags-openfeature reads flags at run time only: it must not depend on {forbidden}"
+        );
+    }
 }
 
 #[test]
@@ -584,6 +613,7 @@ fn no_import_circle_of_more_than_three_files() {
         "flags-cli/src",
         "flags-codegen/src",
         "flags-macro/src",
+        "flags-openfeature/src",
         "schema/src",
     ] {
         let src = root.join(krate);

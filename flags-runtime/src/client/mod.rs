@@ -18,6 +18,7 @@ use crate::provider::memory::InMemory;
 use crate::provider::{InProcess, Provider};
 use crate::source::Source;
 
+mod as_provider;
 mod prefetch;
 mod view;
 

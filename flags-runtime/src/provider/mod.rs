@@ -11,6 +11,10 @@
 //! async reads ([`Client::details_async`](crate::Client::details_async)) and
 //! [`flags::blocking`](crate::blocking) await.
 //!
+//! Providers compose: [`multi`] asks several in order (OpenFeature's multi-provider), and a
+//! [`Client`](crate::Client) is itself a provider, so that one built from a source or a remote
+//! service can be a member.
+//!
 //! ```
 //! use flags_runtime::provider::{Configuration, Provider, Resolution, View};
 //! use flags_runtime::{Client, Context, Events, FlagKey, ProviderStatus, Reason};
@@ -48,6 +52,7 @@
 mod diff;
 mod in_process;
 pub(crate) mod memory;
+mod multi;
 mod persist;
 #[cfg(feature = "http")]
 mod poll;
@@ -64,6 +69,7 @@ mod watch;
 mod worker;
 
 pub(crate) use in_process::InProcess;
+pub use multi::{Multi, MultiBuilder, Strategy, multi};
 pub use query::{Fetched, Query};
 pub use resolution::Resolution;
 pub use seam::{BoxFuture, Provider};

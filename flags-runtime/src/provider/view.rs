@@ -33,6 +33,8 @@ pub(crate) enum Kind<'a> {
     Memory(MemoryView<'a>),
     #[cfg(feature = "http")]
     Remote(crate::remote::RemoteView<'a>),
+    /// A multi-provider: its members, in order.
+    Multi(&'a super::multi::Shared),
     /// Any other provider.
     Configuration(&'a dyn Configuration),
 }
@@ -41,6 +43,10 @@ impl<'a> View<'a> {
     /// The view of a provider that answers through [`Configuration`].
     pub fn of(configuration: &'a dyn Configuration) -> View<'a> {
         View(Kind::Configuration(configuration))
+    }
+
+    pub(crate) fn multi(members: &'a super::multi::Shared) -> View<'a> {
+        View(Kind::Multi(members))
     }
 
     pub(crate) fn snapshot(snapshot: &'a Snapshot, fallback: Option<&'a Fallback>) -> View<'a> {
@@ -56,6 +62,7 @@ impl<'a> View<'a> {
             Kind::Memory(memory) => memory.details(key, ctx, false).0.value,
             #[cfg(feature = "http")]
             Kind::Remote(remote) => remote.value(key, ctx),
+            Kind::Multi(members) => members.details_dyn(key, ctx, false).0.value,
             Kind::Configuration(configuration) => {
                 configuration.resolve(key.key(), ctx).to_details(key).value
             }
@@ -78,6 +85,7 @@ impl<'a> View<'a> {
             Kind::Memory(memory) => memory.details(key, ctx, dynamic),
             #[cfg(feature = "http")]
             Kind::Remote(remote) => remote.details(key, ctx, dynamic),
+            Kind::Multi(members) => members.details_dyn(key, ctx, dynamic),
             Kind::Configuration(configuration) => {
                 let resolution = configuration.resolve(key.key(), ctx);
                 let raw = if dynamic {
