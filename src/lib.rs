@@ -83,6 +83,8 @@ pub use flags_runtime::{
 
 // Where flags come from: sources for the in-process engine and its options, the provider
 // seam (bring your own), the in-memory and test providers, remote evaluation.
+#[cfg(feature = "otel")]
+pub use flags_runtime::otel;
 pub use flags_runtime::{
     Budget, CompileError, EngineOptions, Format, FractionalVersion, InMemory, InMemoryFlag,
     MissingRolloutKey, TestClient, provider, source,

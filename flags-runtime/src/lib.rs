@@ -21,6 +21,8 @@ mod flag_value;
 mod hooks;
 mod key;
 mod message;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod provider;
 #[cfg(feature = "http")]
 pub mod remote;

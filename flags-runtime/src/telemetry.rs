@@ -33,6 +33,32 @@ use crate::value::Value;
 /// The name of an evaluation event (OpenFeature Appendix D).
 pub const EVALUATION_EVENT: &str = "feature_flag.evaluation";
 
+/// The attribute names of an evaluation event: OpenFeature Appendix D, which are
+/// OpenTelemetry's semantic conventions for feature flags. [`EvaluationEvent::attributes`]
+/// and the `otel` feature's hook both use them.
+pub mod attribute {
+    /// The flag key.
+    pub const KEY: &str = "feature_flag.key";
+    /// The provider's name.
+    pub const PROVIDER_NAME: &str = "feature_flag.provider.name";
+    /// The variant, if the flag has one.
+    pub const RESULT_VARIANT: &str = "feature_flag.result.variant";
+    /// The value evaluated.
+    pub const RESULT_VALUE: &str = "feature_flag.result.value";
+    /// The reason, in lower snake case (`targeting_match`, `static`, `error`, ...).
+    pub const RESULT_REASON: &str = "feature_flag.result.reason";
+    /// The flag metadata's `contextId`, else the targeting key.
+    pub const CONTEXT_ID: &str = "feature_flag.context.id";
+    /// The flag metadata's `flagSetId`.
+    pub const SET_ID: &str = "feature_flag.set.id";
+    /// The flag metadata's `version`.
+    pub const VERSION: &str = "feature_flag.version";
+    /// The error code, in lower snake case (`flag_not_found`, `type_mismatch`, ...).
+    pub const ERROR_TYPE: &str = "error.type";
+    /// The error message.
+    pub const ERROR_MESSAGE: &str = "error.message";
+}
+
 /// Writes evaluations to `tracing` (target `flags`): `debug` before and after, `warn` on
 /// error. The evaluation context is left out unless asked for, as it may hold personal data.
 #[derive(Debug, Clone, Default)]
@@ -150,33 +176,33 @@ impl EvaluationEvent {
     /// `flagSetId`) and `feature_flag.version` (metadata `version`). Absent values are left out.
     pub fn attributes(&self) -> Vec<(&'static str, Value)> {
         let mut out = vec![
-            ("feature_flag.key", Value::String(self.flag_key.clone())),
+            (attribute::KEY, Value::String(self.flag_key.clone())),
             (
-                "feature_flag.provider.name",
+                attribute::PROVIDER_NAME,
                 Value::String(self.provider_name.to_string()),
             ),
             (
-                "feature_flag.result.reason",
+                attribute::RESULT_REASON,
                 Value::String(self.reason.as_str().to_ascii_lowercase()),
             ),
         ];
         if let Some(variant) = &self.variant {
             out.push((
-                "feature_flag.result.variant",
+                attribute::RESULT_VARIANT,
                 Value::String(variant.to_string()),
             ));
         }
         if self.value != Value::Null {
-            out.push(("feature_flag.result.value", self.value.clone()));
+            out.push((attribute::RESULT_VALUE, self.value.clone()));
         }
         if let Some(code) = self.error_code {
             out.push((
-                "error.type",
+                attribute::ERROR_TYPE,
                 Value::String(code.as_str().to_ascii_lowercase()),
             ));
         }
         if let Some(message) = &self.error_message {
-            out.push(("error.message", Value::String(message.clone())));
+            out.push((attribute::ERROR_MESSAGE, Value::String(message.clone())));
         }
         let metadata = |key: &str| self.flag_metadata.get(key).map(metadata_value);
         let context_id = metadata("contextId").or_else(|| {
@@ -185,13 +211,13 @@ impl EvaluationEvent {
                 .map(|k| Value::String(k.to_owned()))
         });
         if let Some(id) = context_id {
-            out.push(("feature_flag.context.id", id));
+            out.push((attribute::CONTEXT_ID, id));
         }
         if let Some(id) = metadata("flagSetId") {
-            out.push(("feature_flag.set.id", id));
+            out.push((attribute::SET_ID, id));
         }
         if let Some(version) = metadata("version") {
-            out.push(("feature_flag.version", version));
+            out.push((attribute::VERSION, version));
         }
         out
     }
