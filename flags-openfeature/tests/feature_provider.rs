@@ -450,3 +450,38 @@ async fn our_hooks_run_inside_theirs() {
         ]
     );
 }
+
+/// A client that asks a service per evaluation: `FlagsProvider` reads it asynchronously, with
+/// the OpenFeature context, here against a scripted OFREP server on loopback.
+#[tokio::test]
+async fn a_remote_per_evaluation_client_is_asked_with_the_context() {
+    use flags_test_support::server::{Reply, Server};
+    let service = Server::start(Reply::json(
+        r#"{"key": "search-v2", "value": true, "reason": "TARGETING_MATCH", "variant": "on",
+            "metadata": {"team": "search"}}"#,
+    ));
+    let remote = Client::builder()
+        .remote(flags_runtime::remote::ofrep(service.url("")))
+        .build()
+        .unwrap();
+    let of = openfeature(FlagsProvider::new(remote)).await;
+    let ctx = EvaluationContext::default()
+        .with_targeting_key("ada")
+        .with_custom_field("plan", "premium");
+    let details = of
+        .get_bool_details("search-v2", Some(&ctx), None)
+        .await
+        .unwrap();
+    assert!(details.value);
+    assert_eq!(details.variant.as_deref(), Some("on"));
+    assert_eq!(details.reason, Some(EvaluationReason::TargetingMatch));
+    assert_eq!(
+        details.flag_metadata.values.get("team"),
+        Some(&FlagMetadataValue::String("search".into()))
+    );
+    let exchanges = service.exchanges();
+    assert_eq!(exchanges.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&exchanges[0].request.body).unwrap();
+    assert_eq!(body["context"]["targetingKey"], "ada");
+    assert_eq!(body["context"]["plan"], "premium");
+}

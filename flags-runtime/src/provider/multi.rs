@@ -47,7 +47,8 @@ pub enum Strategy {
 /// ```
 ///
 /// Members are any providers: a [`Client`](crate::Client) is one (its provider answers; its
-/// own hooks and context are not run, the multi-provider's client's are), so a client built
+/// own hooks and context are not run, nor a member's provider hooks: the hooks and context of
+/// the multi-provider's client are), so a client built
 /// with [`in_process`](crate::ClientBuilder::in_process) or
 /// [`remote`](crate::ClientBuilder::remote) can come first and another as a fallback.
 ///
