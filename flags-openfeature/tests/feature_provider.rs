@@ -485,3 +485,65 @@ async fn a_remote_per_evaluation_client_is_asked_with_the_context() {
     assert_eq!(body["context"]["targetingKey"], "ada");
     assert_eq!(body["context"]["plan"], "premium");
 }
+
+/// A provider of our own that loads when waited for: not ready until `wait_ready` is called.
+struct LoadsOnWait {
+    events: Events,
+    waits: Arc<Mutex<Vec<std::time::Duration>>>,
+}
+
+impl Configuration for LoadsOnWait {
+    fn resolve(&self, _flag: &str, _ctx: &Context) -> Resolution {
+        Resolution::value(serde_json::json!(true), Reason::Static)
+    }
+}
+
+impl Provider for LoadsOnWait {
+    fn events(&self) -> &Events {
+        &self.events
+    }
+    fn read(&self, read: &mut dyn FnMut(View<'_>)) {
+        read(View::of(self))
+    }
+    fn wait_ready(&self, timeout: std::time::Duration) -> Result<(), flags_runtime::Error> {
+        self.waits.lock().unwrap().push(timeout);
+        self.events.emit(flags_runtime::EventDetails::new(
+            flags_runtime::ProviderEvent::Ready,
+            "loads-on-wait",
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn initialize_waits_for_a_client_that_is_not_ready() {
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let client = Client::builder()
+        .provider(LoadsOnWait {
+            events: Events::new("loads-on-wait", ProviderStatus::NotReady),
+            waits: waits.clone(),
+        })
+        .build()
+        .unwrap();
+    let provider = FlagsProvider::new(client).ready_timeout(std::time::Duration::from_secs(3));
+    assert_eq!(provider.status(), OfStatus::NotReady);
+    let mut api = OpenFeature::default();
+    api.set_provider(provider).await;
+    assert_eq!(*waits.lock().unwrap(), [std::time::Duration::from_secs(3)]);
+    let of = api.create_client();
+    assert_eq!(of.get_bool_value("anything", None, None).await, Ok(true));
+
+    // A ready client is not waited for.
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let ready = Client::builder()
+        .provider(LoadsOnWait {
+            events: Events::new("loads-on-wait", ProviderStatus::Ready),
+            waits: waits.clone(),
+        })
+        .build()
+        .unwrap();
+    OpenFeature::default()
+        .set_provider(FlagsProvider::new(ready))
+        .await;
+    assert!(waits.lock().unwrap().is_empty());
+}
