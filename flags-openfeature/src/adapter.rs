@@ -3,8 +3,8 @@
 use std::any::TypeId;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak, mpsc};
 use std::time::Duration;
 
 use flags_runtime::provider::{
@@ -44,11 +44,12 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// with the context converted to OpenFeature's (an allocation per attribute) and the answer
 /// converted back; the sync reads ([`Client::value`](flags_runtime::Client::value),
 /// [`Client::flags`](flags_runtime::Client::flags)) never wait and answer the caller's
-/// default with a `GENERAL` error saying to use the async or blocking API. A blocking read
-/// runs the provider on a thread of its own with a single-threaded tokio runtime, started per
-/// read. Measured (`benches/README.md`): an async read over a provider answering a static
-/// boolean costs about 1.1 µs, 0.75 µs above the same read in process; a blocking read
-/// 32–50 µs.
+/// default with a `GENERAL` error saying to use the async or blocking API. Blocking reads run
+/// the provider on one thread of the adapter's, with a single-threaded tokio runtime, started
+/// at the first blocking read (they queue there, each bounded by the deadline). Measured
+/// (`benches/README.md`): an async read over a provider answering a static boolean costs
+/// about 1.1 µs, 0.75 µs above the same read in process; a blocking read (the
+/// hand-over to the worker and back) about 5.4 µs.
 ///
 /// **Types.** A read as `bool` asks `resolve_bool_value`; as an integer type,
 /// `resolve_int_value`; as `f32`/`f64`, `resolve_float_value`; as a string type,
@@ -72,6 +73,8 @@ struct Inner {
     name: Arc<str>,
     deadline: Duration,
     shut: AtomicBool,
+    /// The thread of the blocking reads, once one was made.
+    worker: OnceLock<Option<Worker>>,
 }
 
 impl fmt::Debug for OpenFeatureProvider {
@@ -112,6 +115,7 @@ impl OpenFeatureProvider {
                 name,
                 deadline,
                 shut: AtomicBool::new(false),
+                worker: OnceLock::new(),
             }),
         }
     }
@@ -329,24 +333,58 @@ impl Provider for OpenFeatureProvider {
     }
 
     fn fetch_blocking(&self, queries: Vec<Query>) -> Option<Vec<Fetched>> {
-        let inner = self.inner.clone();
+        let inner = &self.inner;
         if inner.shut.load(Ordering::Acquire) {
             return None;
         }
-        // A thread of its own, so that a caller inside a runtime does not nest one.
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("flags-openfeature".into())
-                .spawn_scoped(scope, move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_time()
-                        .build()
-                        .ok()?;
-                    Some(runtime.block_on(inner.answer(queries)))
-                })
-                .ok()?
-                .join()
-                .ok()?
+        let worker = inner
+            .worker
+            .get_or_init(|| Worker::start(Arc::downgrade(inner)))
+            .as_ref()?;
+        // Waiting for the worker from the worker itself would never end.
+        if std::thread::current().id() == worker.thread {
+            return None;
+        }
+        let (reply, answer) = mpsc::channel();
+        worker.jobs.lock().ok()?.send((queries, reply)).ok()?;
+        // The worker bounds each fetch by the deadline; the margin covers its queue.
+        answer
+            .recv_timeout(inner.deadline.saturating_mul(2) + Duration::from_millis(100))
+            .ok()
+    }
+}
+
+/// What a blocking read hands the worker: the queries, and where to send the answers.
+type Job = (Vec<Query>, mpsc::Sender<Vec<Fetched>>);
+
+/// The thread that runs the provider for blocking reads, on a single-threaded tokio runtime:
+/// started at the first blocking read, ended when the adapter is dropped.
+struct Worker {
+    jobs: Mutex<mpsc::Sender<Job>>,
+    thread: std::thread::ThreadId,
+}
+
+impl Worker {
+    /// `None` when no thread or runtime could be started: blocking reads then answer the
+    /// caller's default with `GENERAL`.
+    fn start(inner: Weak<Inner>) -> Option<Worker> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .ok()?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("flags-openfeature".into())
+            .spawn(move || {
+                while let Ok((queries, reply)) = queue.recv() {
+                    let Some(inner) = inner.upgrade() else { return };
+                    let _ = reply.send(runtime.block_on(inner.answer(queries)));
+                }
+            })
+            .ok()?;
+        Some(Worker {
+            jobs: Mutex::new(jobs),
+            thread: handle.thread().id(),
         })
     }
 }

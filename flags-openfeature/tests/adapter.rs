@@ -501,3 +501,18 @@ async fn our_provider_round_trips() {
         serde_json::json!({"columns": 2, "title": "A"})
     );
 }
+
+#[test]
+fn a_blocking_read_of_a_provider_that_never_answers_ends_at_the_deadline() {
+    let client = Client::builder()
+        .provider(OpenFeatureProvider::new(Catalogue::new()).deadline(Duration::from_millis(50)))
+        .build()
+        .unwrap()
+        .blocking();
+    let ctx = Context::new("u");
+    let hang = client.details(FlagKey::new("hang", "fallback".to_owned()), &ctx);
+    assert_eq!(hang.value, "fallback");
+    assert_eq!(hang.error_code(), Some(ErrorCode::General));
+    // The worker goes on serving after a read it cut.
+    assert_eq!(client.value(FlagKey::new("limit", 0i64), &ctx), 100);
+}

@@ -450,3 +450,100 @@ async fn our_hooks_run_inside_theirs() {
         ]
     );
 }
+
+/// A client that asks a service per evaluation: `FlagsProvider` reads it asynchronously, with
+/// the OpenFeature context, here against a scripted OFREP server on loopback.
+#[tokio::test]
+async fn a_remote_per_evaluation_client_is_asked_with_the_context() {
+    use flags_test_support::server::{Reply, Server};
+    let service = Server::start(Reply::json(
+        r#"{"key": "search-v2", "value": true, "reason": "TARGETING_MATCH", "variant": "on",
+            "metadata": {"team": "search"}}"#,
+    ));
+    let remote = Client::builder()
+        .remote(flags_runtime::remote::ofrep(service.url("")))
+        .build()
+        .unwrap();
+    let of = openfeature(FlagsProvider::new(remote)).await;
+    let ctx = EvaluationContext::default()
+        .with_targeting_key("ada")
+        .with_custom_field("plan", "premium");
+    let details = of
+        .get_bool_details("search-v2", Some(&ctx), None)
+        .await
+        .unwrap();
+    assert!(details.value);
+    assert_eq!(details.variant.as_deref(), Some("on"));
+    assert_eq!(details.reason, Some(EvaluationReason::TargetingMatch));
+    assert_eq!(
+        details.flag_metadata.values.get("team"),
+        Some(&FlagMetadataValue::String("search".into()))
+    );
+    let exchanges = service.exchanges();
+    assert_eq!(exchanges.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&exchanges[0].request.body).unwrap();
+    assert_eq!(body["context"]["targetingKey"], "ada");
+    assert_eq!(body["context"]["plan"], "premium");
+}
+
+/// A provider of our own that loads when waited for: not ready until `wait_ready` is called.
+struct LoadsOnWait {
+    events: Events,
+    waits: Arc<Mutex<Vec<std::time::Duration>>>,
+}
+
+impl Configuration for LoadsOnWait {
+    fn resolve(&self, _flag: &str, _ctx: &Context) -> Resolution {
+        Resolution::value(serde_json::json!(true), Reason::Static)
+    }
+}
+
+impl Provider for LoadsOnWait {
+    fn events(&self) -> &Events {
+        &self.events
+    }
+    fn read(&self, read: &mut dyn FnMut(View<'_>)) {
+        read(View::of(self))
+    }
+    fn wait_ready(&self, timeout: std::time::Duration) -> Result<(), flags_runtime::Error> {
+        self.waits.lock().unwrap().push(timeout);
+        self.events.emit(flags_runtime::EventDetails::new(
+            flags_runtime::ProviderEvent::Ready,
+            "loads-on-wait",
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn initialize_waits_for_a_client_that_is_not_ready() {
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let client = Client::builder()
+        .provider(LoadsOnWait {
+            events: Events::new("loads-on-wait", ProviderStatus::NotReady),
+            waits: waits.clone(),
+        })
+        .build()
+        .unwrap();
+    let provider = FlagsProvider::new(client).ready_timeout(std::time::Duration::from_secs(3));
+    assert_eq!(provider.status(), OfStatus::NotReady);
+    let mut api = OpenFeature::default();
+    api.set_provider(provider).await;
+    assert_eq!(*waits.lock().unwrap(), [std::time::Duration::from_secs(3)]);
+    let of = api.create_client();
+    assert_eq!(of.get_bool_value("anything", None, None).await, Ok(true));
+
+    // A ready client is not waited for.
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let ready = Client::builder()
+        .provider(LoadsOnWait {
+            events: Events::new("loads-on-wait", ProviderStatus::Ready),
+            waits: waits.clone(),
+        })
+        .build()
+        .unwrap();
+    OpenFeature::default()
+        .set_provider(FlagsProvider::new(ready))
+        .await;
+    assert!(waits.lock().unwrap().is_empty());
+}

@@ -324,6 +324,37 @@ fn scalar_evaluation_does_not_allocate() {
     let n = allocations(|| memory.value(&upload_limit, &ctx));
     assert_eq!(n, 0, "in-memory `value` allocated {n} times");
 
+    // A multi-provider reads its members' views: the first member's answer allocates
+    // nothing, and a fall-through to the second nothing of its own.
+    let second = InMemory::new([(
+        "only-in-memory",
+        InMemoryFlag::new([("seven", 7)]).default_variant("seven"),
+    )]);
+    let multi = flags_runtime::provider::multi(flags_runtime::provider::Strategy::FirstMatch)
+        .provider(client.clone())
+        .provider(second)
+        .build();
+    let multi = flags_runtime::Client::builder()
+        .provider(multi)
+        .build()
+        .unwrap();
+    let only_in_memory = FlagKey::<i64>::new("only-in-memory", 1);
+    assert!(multi.value(&dark_mode, &ctx));
+    assert_eq!(multi.value(&only_in_memory, &ctx), 7);
+    let n = allocations(|| multi.value(&dark_mode, &ctx));
+    assert_eq!(
+        n, 0,
+        "multi-provider `value`, first member, allocated {n} times"
+    );
+    // Falling through costs what the first member's FLAG_NOT_FOUND costs: its message.
+    let n = allocations(|| client.value(&only_in_memory, &ctx));
+    assert_eq!(n, 1, "in-process FLAG_NOT_FOUND allocated {n} times");
+    let n = allocations(|| multi.value(&only_in_memory, &ctx));
+    assert_eq!(
+        n, 1,
+        "multi-provider `value`, second member, allocated {n} times"
+    );
+
     flipt_reads_do_not_allocate();
     gofeatureflag_reads_do_not_allocate();
 

@@ -47,7 +47,8 @@ pub enum Strategy {
 /// ```
 ///
 /// Members are any providers: a [`Client`](crate::Client) is one (its provider answers; its
-/// own hooks and context are not run, the multi-provider's client's are), so a client built
+/// own hooks and context are not run, nor a member's provider hooks: the hooks and context of
+/// the multi-provider's client are), so a client built
 /// with [`in_process`](crate::ClientBuilder::in_process) or
 /// [`remote`](crate::ClientBuilder::remote) can come first and another as a fallback.
 ///
@@ -250,16 +251,23 @@ impl Shared {
         ctx: &Context,
         dynamic: bool,
     ) -> (EvaluationDetails<T>, Option<Value>) {
-        let mut failed: Vec<(usize, EvaluationError)> = Vec::new();
-        for (i, member) in self.members.iter().enumerate() {
+        for member in &self.members {
             let answer = read_member(&*member.provider, key, ctx, dynamic);
             if self.accepts(answer.0.error.as_ref()) {
                 return answer;
             }
-            if let Some(error) = answer.0.error {
-                failed.push((i, error));
-            }
         }
+        // None accepted: the members are read again for their errors, so that a read that
+        // falls through to a later member keeps nothing of the earlier ones.
+        let failed: Vec<(usize, EvaluationError)> = self
+            .members
+            .iter()
+            .enumerate()
+            .filter_map(|(i, member)| {
+                let answer = read_member(&*member.provider, key, ctx, false);
+                answer.0.error.map(|error| (i, error))
+            })
+            .collect();
         (self.none_accepted(key.key(), &failed).to_details(key), None)
     }
 
