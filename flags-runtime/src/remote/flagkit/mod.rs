@@ -337,7 +337,7 @@ impl FlagKit {
     }
 }
 
-fn check_key(key: &str, which: &'static str) -> Result<(), FlagKitConfigError> {
+pub(crate) fn check_key(key: &str, which: &'static str) -> Result<(), FlagKitConfigError> {
     if key.trim().is_empty() {
         return Err(FlagKitConfigError::MissingKey { which });
     }
