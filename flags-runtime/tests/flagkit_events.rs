@@ -21,30 +21,14 @@ const SECONDARY: &str = "sdk_secondary_9876543210";
 const FLAGS: &str = r#"{"flags": {"beta": {"state": "ENABLED", "variants": {"on": true, "off": false},
     "defaultVariant": "on"}}}"#;
 
-fn fast() -> TransportConfig {
-    TransportConfig::new()
-        .timeout(Duration::from_secs(2))
-        .retries(2)
-        .retry_delay(Duration::from_millis(1))
-}
-
 fn client(exporter: tracking::FlagKit) -> Client {
-    Client::builder()
-        .in_process(source::json(FLAGS))
-        .events(exporter)
-        .event_options(
-            EventOptions::default()
-                .flush_interval(Duration::from_secs(3600))
-                .retry_delay(Duration::from_millis(1)),
-        )
-        .build()
-        .unwrap()
+    support::events_client(FLAGS, exporter)
 }
 
 fn exporter(service: &FlagKitService) -> tracking::FlagKit {
     tracking::flagkit(KEY)
         .base_url(service.base_url())
-        .transport(fast())
+        .transport(support::fast_transport())
 }
 
 /// The events of every batch the service received, in order.
@@ -258,7 +242,7 @@ fn a_slow_or_down_service_keeps_the_events_and_shutdown_stays_bounded() {
     let down = client(
         tracking::flagkit(KEY)
             .base_url(format!("http://{addr}/api/v1"))
-            .transport(fast()),
+            .transport(support::fast_transport()),
     );
     down.track("a", &Context::new("u"), TrackingDetails::new());
     assert!(down.flush_events(Duration::from_secs(10)));

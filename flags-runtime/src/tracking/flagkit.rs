@@ -11,7 +11,7 @@ use super::exporter::{ExportError, Exporter, Kinds};
 use crate::error::Error;
 use crate::remote::{
     FLAGKIT_BASE_URL as DEFAULT_BASE_URL, FLAGKIT_SDK_VERSION as SDK_VERSION,
-    check_flagkit_key as check_key,
+    check_flagkit_key as check_key, flagkit_sdk_headers,
 };
 use crate::transport::{Request, Transport, TransportConfig};
 use crate::value::Value;
@@ -146,16 +146,7 @@ impl FlagKit {
                     .to_owned(),
             ));
         }
-        let transport = self
-            .transport
-            .user_agent(concat!(
-                "flags/",
-                env!("CARGO_PKG_VERSION"),
-                " (FlagKit; rust)"
-            ))
-            .header("Accept", "application/json")
-            .header("X-FlagKit-SDK-Version", SDK_VERSION)
-            .header("X-FlagKit-SDK-Language", "rust")
+        let transport = flagkit_sdk_headers(self.transport)
             .build()
             .map_err(|e| invalid(format!("cannot build its transport: {e}")))?;
         Ok(FlagKitExporter {

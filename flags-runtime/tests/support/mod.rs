@@ -180,3 +180,27 @@ impl tracing::Subscriber for Logs {
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
 }
+
+/// A transport for tests of exporters: a 2 s timeout, two retries 1 ms apart.
+#[cfg(feature = "http")]
+pub fn fast_transport() -> flags_runtime::transport::TransportConfig {
+    flags_runtime::transport::TransportConfig::new()
+        .timeout(Duration::from_secs(2))
+        .retries(2)
+        .retry_delay(Duration::from_millis(1))
+}
+
+/// A client of `flags` (flagd JSON) exporting to `exporter`, whose batches go only when a
+/// test flushes (the periodic flush is an hour away) and are retried 1 ms after a failure.
+pub fn events_client(flags: &str, exporter: impl flags_runtime::tracking::IntoExporter) -> Client {
+    Client::builder()
+        .in_process(flags_runtime::source::json(flags))
+        .events(exporter)
+        .event_options(
+            flags_runtime::tracking::EventOptions::default()
+                .flush_interval(Duration::from_secs(3600))
+                .retry_delay(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap()
+}
