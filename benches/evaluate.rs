@@ -70,9 +70,14 @@ struct Targeted {
 }
 
 fn client() -> Client {
+    client_with(flags::EngineOptions::default())
+}
+
+fn client_with(engine: flags::EngineOptions) -> Client {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/flags.json");
     Client::builder()
         .in_process(flags::source::file(path))
+        .engine(engine)
         .build()
         .expect("benches/flags.json loads")
 }
@@ -125,6 +130,25 @@ fn targeting(c: &mut Criterion) {
     group.bench_function("fractional, bucketing by cat of attributes", |b| {
         b.iter(|| client.value(black_box(&by_email), &staff));
     });
+    // The other versions of flagd's `fractional` (the default is V2).
+    for (name, version) in [
+        ("V1", flags::FractionalVersion::V1),
+        ("V3", flags::FractionalVersion::V3),
+    ] {
+        let client = client_with(flags::EngineOptions::default().with_fractional(version));
+        group.bench_function(
+            format!("fractional {name}, flag key + targeting key"),
+            |b| {
+                b.iter(|| client.value(black_box(Targeted::COLOUR), &staff));
+            },
+        );
+        group.bench_function(
+            format!("fractional {name}, bucketing by cat of attributes"),
+            |b| {
+                b.iter(|| client.value(black_box(&by_email), &staff));
+            },
+        );
+    }
     group.finish();
 }
 

@@ -182,35 +182,172 @@ impl<T> fmt::Debug for FlagKey<T> {
     }
 }
 
-/// Where a generated key constant caches the index of its flag in a snapshot: the snapshot's
-/// generation in the high 32 bits, the index in the low 32. Generated code declares one
-/// `static` per key constant; every copy of the constant points at it, so after the first read
-/// of a configuration, a read finds its flag with one atomic load and one compare.
+/// Where a generated key constant caches what it found in a snapshot: the snapshot's
+/// generation, the flag's index, and, when the flag serves one fixed scalar (a static `bool`,
+/// integer or float flag), that value. Generated code declares one `static` per key constant;
+/// every copy of the constant points at it, so after the first read of a configuration, a read
+/// finds its flag with a few atomic loads, and a read of a static scalar flag needs nothing
+/// else from the snapshot (see [`KeySlot::fixed`]).
+///
+/// The three words are written together under a sequence lock: a writer marks the generation
+/// [`KeySlot::WRITING`], writes the entry and value, then publishes the generation; a reader
+/// trusts what it read only when the generation was the same before and after. Generations
+/// are unique for the life of the process (64 bits), and two writers of one generation write
+/// the same words (one snapshot, one key), so a slot never answers for another snapshot.
 #[doc(hidden)] // generated code names it through `__private`
 #[derive(Debug)]
-pub struct KeySlot(AtomicU64);
+pub struct KeySlot {
+    generation: AtomicU64,
+    /// The flag's index in the low 32 bits, the kind of `value` above them ([`Fixed`]).
+    entry: AtomicU64,
+    /// A fixed scalar's bits: a `bool` as 0 or 1, an `i64`, an `f64`'s bits.
+    value: AtomicU64,
+}
+
+/// What a [`KeySlot`] holds beside an index: nothing, or the flag's fixed scalar value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Fixed {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl Fixed {
+    const KIND_SHIFT: u32 = 32;
+
+    fn encode(self) -> (u64, u64) {
+        match self {
+            Fixed::None => (0, 0),
+            Fixed::Bool(b) => (1, u64::from(b)),
+            Fixed::Int(i) => (2, i as u64),
+            Fixed::Float(f) => (3, f.to_bits()),
+        }
+    }
+
+    #[inline(always)]
+    fn decode(entry: u64, value: u64) -> Fixed {
+        match entry >> Fixed::KIND_SHIFT {
+            1 => Fixed::Bool(value != 0),
+            2 => Fixed::Int(value as i64),
+            3 => Fixed::Float(f64::from_bits(value)),
+            _ => Fixed::None,
+        }
+    }
+
+    /// Whether a value of `T` can be a fixed value's own type (decided when `T` is compiled).
+    #[inline(always)]
+    pub(crate) fn may_be<T: 'static>() -> bool {
+        use std::any::TypeId;
+        let t = TypeId::of::<T>();
+        t == TypeId::of::<bool>() || t == TypeId::of::<i64>() || t == TypeId::of::<f64>()
+    }
+
+    /// The value, when `T` is its own Rust type (`bool`, `i64`, `f64`): a comparison of type
+    /// ids the compiler decides for each `T`. Any other type reads through serde.
+    #[inline(always)]
+    pub(crate) fn exact<T: 'static + Clone>(self) -> Option<T> {
+        use std::any::Any;
+        match self {
+            Fixed::None => None,
+            Fixed::Bool(b) => (&b as &dyn Any).downcast_ref::<T>().cloned(),
+            Fixed::Int(i) => (&i as &dyn Any).downcast_ref::<T>().cloned(),
+            Fixed::Float(f) => (&f as &dyn Any).downcast_ref::<T>().cloned(),
+        }
+    }
+
+    /// The value as a read sees it, `None` without one.
+    #[inline(always)]
+    pub(crate) fn as_ref(self) -> Option<FlagValueRef<'static>> {
+        match self {
+            Fixed::None => None,
+            Fixed::Bool(b) => Some(FlagValueRef::Bool(b)),
+            Fixed::Int(i) => Some(FlagValueRef::Int(i)),
+            Fixed::Float(f) => Some(FlagValueRef::Float(f)),
+        }
+    }
+}
 
 impl KeySlot {
+    /// The generation a writer marks the slot with while it writes (no snapshot's).
+    const WRITING: u64 = u64::MAX;
+
     /// An empty slot (generation 0 is never a snapshot's).
     #[allow(clippy::new_without_default)] // a `const fn` for statics; `Default` is not const
     pub const fn new() -> KeySlot {
-        KeySlot(AtomicU64::new(0))
+        KeySlot {
+            generation: AtomicU64::new(0),
+            entry: AtomicU64::new(0),
+            value: AtomicU64::new(0),
+        }
     }
 
-    /// The cached index, if it was cached for `generation`.
+    /// The cached index, if it was cached for `generation`. One load of the entry after the
+    /// generation's, without the second look a value needs: a torn read gives an index the
+    /// caller checks against the key's hash anyway.
     #[inline]
-    pub(crate) fn get(&self, generation: u32) -> Option<usize> {
-        let cached = self.0.load(Ordering::Relaxed);
-        ((cached >> 32) as u32 == generation).then_some(cached as u32 as usize)
+    pub(crate) fn get(&self, generation: u64) -> Option<usize> {
+        if self.generation.load(Ordering::Acquire) != generation {
+            return None;
+        }
+        Some(self.entry.load(Ordering::Relaxed) as u32 as usize)
+    }
+
+    /// The flag's fixed scalar value, if one was cached for `generation`.
+    #[inline(always)]
+    pub(crate) fn fixed(&self, generation: u64) -> Fixed {
+        if self.generation.load(Ordering::Acquire) != generation {
+            return Fixed::None;
+        }
+        let entry = self.entry.load(Ordering::Relaxed);
+        if entry >> Fixed::KIND_SHIFT == 0 {
+            return Fixed::None;
+        }
+        let value = self.value.load(Ordering::Relaxed);
+        // The two words were read before the generation is read again.
+        std::sync::atomic::fence(Ordering::Acquire);
+        if self.generation.load(Ordering::Relaxed) != generation {
+            return Fixed::None;
+        }
+        Fixed::decode(entry, value)
     }
 
     /// Caches `index` for `generation`.
     #[inline]
-    pub(crate) fn set(&self, generation: u32, index: usize) {
-        self.0.store(
-            (u64::from(generation) << 32) | (index as u64 & 0xffff_ffff),
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // bulk answers' only
+    pub(crate) fn set(&self, generation: u64, index: usize) {
+        self.set_fixed(generation, index, Fixed::None);
+    }
+
+    /// Caches `index` and the flag's fixed value for `generation`. Another writer busy with the
+    /// slot wins: the slot is a cache, and this read found its flag anyway.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn set_fixed(&self, generation: u64, index: usize, fixed: Fixed) {
+        let current = self.generation.load(Ordering::Relaxed);
+        if current == generation
+            || current == KeySlot::WRITING
+            || self
+                .generation
+                .compare_exchange(
+                    current,
+                    KeySlot::WRITING,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return;
+        }
+        // Readers that see the words below see the mark above.
+        std::sync::atomic::fence(Ordering::Release);
+        let (kind, value) = fixed.encode();
+        self.entry.store(
+            (kind << Fixed::KIND_SHIFT) | (index as u64 & 0xffff_ffff),
             Ordering::Relaxed,
         );
+        self.value.store(value, Ordering::Relaxed);
+        self.generation.store(generation, Ordering::Release);
     }
 }
 

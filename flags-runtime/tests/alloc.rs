@@ -1,7 +1,7 @@
 //! The evaluation fast path allocates nothing (`docs/design.md`): a typed read of a static scalar
 //! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
-//! `ends_with` on an attribute, a `fractional` rollout, a `sem_ver` and an `in` test) count
-//! zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
+//! `ends_with` on an attribute, `fractional` rollouts in each version, a `sem_ver` and an
+//! `in` test) count zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
 //! static boolean flag), GO Feature Flag's (also with a remote fallback configured), and a
 //! scalar read answered by the cache of a per-evaluation remote provider, and FlagKit's values
 //! (feature `http`).
@@ -247,6 +247,22 @@ fn scalar_evaluation_does_not_allocate() {
     });
     assert_eq!(n, 0, "1000 rounds of targeted reads allocated {n} times");
 
+    // Every version of `fractional` (v3 hashes the CBOR encoding of the bucketing value,
+    // written nowhere): the implicit key, a string attribute, a number attribute, a `cat`.
+    fractional_versions_do_not_allocate();
+
+    // A static flag read through a key caching its flag (as generated constants do): the
+    // value the key's slot caches.
+    static SLOT: flags_runtime::__private::KeySlot = flags_runtime::__private::KeySlot::new();
+    let slotted =
+        flags_runtime::__private::with_slot(FlagKey::from_fn("dark-mode", || false), &SLOT);
+    assert!(client.value(&slotted, &ctx));
+    let n = allocations(|| client.value(&slotted, &ctx));
+    assert_eq!(
+        n, 0,
+        "a static flag through a key with a slot allocated {n} times"
+    );
+
     // Flagship's rules: static, one `ends_with` condition, a 50 % rollout (by a string key, by
     // a number written on the stack, and without the key: a random bucket).
     let flagship = flagship_client();
@@ -346,9 +362,10 @@ fn scalar_evaluation_does_not_allocate() {
         n, 0,
         "multi-provider `value`, first member, allocated {n} times"
     );
-    // Falling through costs what the first member's FLAG_NOT_FOUND costs: its message.
+    // A value read of a missing flag builds no message; falling through a multi-provider
+    // costs what the first member's FLAG_NOT_FOUND details cost: the message.
     let n = allocations(|| client.value(&only_in_memory, &ctx));
-    assert_eq!(n, 1, "in-process FLAG_NOT_FOUND allocated {n} times");
+    assert_eq!(n, 0, "in-process FLAG_NOT_FOUND value allocated {n} times");
     let n = allocations(|| multi.value(&only_in_memory, &ctx));
     assert_eq!(
         n, 1,
@@ -368,6 +385,57 @@ fn scalar_evaluation_does_not_allocate() {
     flagkit_reads_do_not_allocate(&ctx);
 
     tracking_allocates_only_the_event();
+}
+
+/// `fractional` in each version, bucketing by the implicit key, a string, a number and a
+/// `cat`: nothing allocated but what `cat` builds.
+fn fractional_versions_do_not_allocate() {
+    let flags = r#"{"flags": {
+      "implicit": { "state": "ENABLED", "variants": { "a": 1, "b": 2 }, "defaultVariant": "a",
+        "targeting": { "fractional": [["a", 50], ["b", 50]] } },
+      "by-email": { "state": "ENABLED", "variants": { "a": 1, "b": 2 }, "defaultVariant": "a",
+        "targeting": { "fractional": [{ "var": "email" }, ["a", 50], ["b", 50]] } },
+      "by-seats": { "state": "ENABLED", "variants": { "a": 1, "b": 2 }, "defaultVariant": "a",
+        "targeting": { "fractional": [{ "var": "seats" }, ["a", 50], ["b", 50]] } },
+      "by-cat": { "state": "ENABLED", "variants": { "a": 1, "b": 2 }, "defaultVariant": "a",
+        "targeting": { "fractional": [{ "cat": [{ "var": "plan" }, { "var": "email" }] },
+          ["a", 50], ["b", 50]] } }
+    }}"#;
+    let ctx = Context::new("user-1")
+        .with("email", "ann@example.com")
+        .with("plan", "premium")
+        .with("seats", 12);
+    for version in [
+        flags_runtime::FractionalVersion::V1,
+        flags_runtime::FractionalVersion::V2,
+        flags_runtime::FractionalVersion::V3,
+    ] {
+        let client = Client::builder()
+            .in_process(source::json(flags))
+            .engine(flags_runtime::EngineOptions::default().with_fractional(version))
+            .build()
+            .unwrap();
+        for name in ["implicit", "by-email", "by-seats", "by-cat"] {
+            let key = FlagKey::<i64>::new(name, 0);
+            // A bucket was chosen (not the code default, not an error); a number is a bucketing
+            // value in v3 only (before, null: the default variant).
+            let details = client.details(&key, &ctx);
+            let reason = if name == "by-seats" && version != flags_runtime::FractionalVersion::V3 {
+                Reason::Default
+            } else {
+                Reason::TargetingMatch
+            };
+            assert_eq!(details.reason, reason, "{name} {version:?}");
+            assert!(matches!(details.value, 1 | 2), "{name} {version:?}");
+            let n = allocations(|| client.value(&key, &ctx));
+            // `cat` builds its string and its list of arguments, whatever the version.
+            let expected = if name == "by-cat" { 2 } else { 0 };
+            assert_eq!(
+                n, expected,
+                "`fractional` {version:?} by {name} allocated {n} times"
+            );
+        }
+    }
 }
 
 /// `track()`: nothing without an exporter; with one, the event's own strings (its name and

@@ -1234,3 +1234,98 @@ fn a_refresh_is_seen_by_threads_that_cached_the_old_configuration() {
     });
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A key that caches its flag in a slot, as the constants `#[derive(Flags)]` generates do.
+macro_rules! slotted {
+    ($ty:ty, $key:expr, $default:expr) => {{
+        static SLOT: flags_runtime::__private::KeySlot = flags_runtime::__private::KeySlot::new();
+        flags_runtime::__private::with_slot(FlagKey::<$ty>::from_fn($key, || $default), &SLOT)
+    }};
+}
+
+/// A static scalar flag read through a key with a slot is answered from the value the slot
+/// caches for the snapshot served: a reload, another client sharing the key, a read of another
+/// type, hooks and a client context each see what the snapshot says.
+#[test]
+fn values_cached_in_key_slots_follow_the_snapshot_served() {
+    let flag = |on: bool, limit: i64| {
+        format!(
+            r#"{{"flags": {{
+              "on": {{ "state": "ENABLED", "variants": {{ "y": true, "n": false }},
+                      "defaultVariant": "{}" }},
+              "limit": {{ "state": "ENABLED", "variants": {{ "v": {limit} }},
+                         "defaultVariant": "v" }},
+              "rate": {{ "state": "ENABLED", "variants": {{ "v": 0.5 }}, "defaultVariant": "v" }}
+            }}}}"#,
+            if on { "y" } else { "n" }
+        )
+    };
+    let on = slotted!(bool, "on", false);
+    let limit = slotted!(i64, "limit", -1);
+    let rate = slotted!(f64, "rate", -1.0);
+    let on_as_int = slotted!(i64, "on", 7);
+    let dir = TempDir::new("slots");
+    let path = dir.write("flags.json", &flag(true, 10));
+    let first = Client::builder()
+        .in_process(source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    let second = client(&flag(false, 20));
+    for _ in 0..3 {
+        // Alternating clients: each read finds its own configuration's value.
+        assert!(first.value(&on, &ctx()));
+        assert_eq!(first.value(&limit, &ctx()), 10);
+        assert!(!second.value(&on, &ctx()));
+        assert_eq!(second.value(&limit, &ctx()), 20);
+        assert_eq!(first.value(&rate, &ctx()), 0.5);
+        // A read of another type: the default, and details say why.
+        assert_eq!(first.value(&on_as_int, &ctx()), 7);
+        assert_eq!(
+            first.details(&on_as_int, &ctx()).error.map(|e| e.code),
+            Some(ErrorCode::TypeMismatch)
+        );
+    }
+    // Through `flags::<S>` too.
+    struct Both(bool, i64);
+    impl Flags for Both {
+        fn evaluate(evaluation: &Evaluation<'_>) -> Self {
+            static ON: flags_runtime::__private::KeySlot = flags_runtime::__private::KeySlot::new();
+            let on = flags_runtime::__private::with_slot(FlagKey::from_fn("on", || false), &ON);
+            static LIMIT: flags_runtime::__private::KeySlot =
+                flags_runtime::__private::KeySlot::new();
+            let limit =
+                flags_runtime::__private::with_slot(FlagKey::from_fn("limit", || -1), &LIMIT);
+            Both(evaluation.value(&on), evaluation.value(&limit))
+        }
+    }
+    let both: Both = first.flags(&ctx());
+    assert!(both.0 && both.1 == 10);
+    let both: Both = first.flags(&ctx());
+    assert!(both.0 && both.1 == 10);
+
+    // A reload: the next read sees the new values.
+    std::fs::write(&path, flag(false, 11)).unwrap();
+    first.refresh().unwrap();
+    assert!(!first.value(&on, &ctx()));
+    assert_eq!(first.value(&limit, &ctx()), 11);
+    let both: Both = first.flags(&ctx());
+    assert!(!both.0 && both.1 == 11);
+
+    // A hook sees the read (the cached value does not skip it).
+    struct Count(std::sync::Arc<AtomicUsize>);
+    impl flags_runtime::Hook for Count {
+        fn after(
+            &self,
+            _: &mut flags_runtime::HookContext<'_>,
+            _: &EvaluationDetails<Value>,
+            _: &flags_runtime::HookHints,
+        ) -> Result<(), flags_runtime::EvaluationError> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    second.add_hook(Count(seen.clone()));
+    assert!(!second.value(&on, &ctx()));
+    assert_eq!(seen.load(Ordering::Relaxed), 1);
+}

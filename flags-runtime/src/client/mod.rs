@@ -13,6 +13,7 @@ use crate::details::EvaluationDetails;
 use crate::error::Error;
 use crate::events::{EventDetails, Events, HandlerId, ProviderEvent, ProviderStatus};
 use crate::hooks::{ClientMetadata, EvaluationOptions, Hook, NO_OPTIONS};
+use crate::key::Fixed;
 use crate::key::{FlagKey, FlagValue};
 use crate::provider::memory::InMemory;
 use crate::provider::{InProcess, Provider};
@@ -420,10 +421,28 @@ impl Client {
     /// The flag's value for `ctx`, or the key's default when it cannot be evaluated.
     #[inline]
     pub fn value<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>, ctx: &Context) -> T {
+        let key = key.borrow();
+        // A static `bool`, `i64` or `f64` flag read as its own type through a generated key
+        // constant, without hooks or contexts but the invocation's: answered from the value
+        // its slot caches for the snapshot served (a few loads, inlined into the caller).
+        if Fixed::may_be::<T>()
+            && let Backend::InProcess(provider) = &*self.inner
+            && let Some(slot) = key.slot()
+            && let Some(value) = provider.fixed(slot).exact::<T>()
+            && self.plain()
+        {
+            return value;
+        }
+        self.read_value(key, ctx)
+    }
+
+    /// [`Client::value`] through the provider's view.
+    #[inline(never)]
+    fn read_value<T: FlagValue>(&self, key: &FlagKey<T>, ctx: &Context) -> T {
         if self.plain() {
-            self.with_view(|view| view.value(key.borrow(), ctx))
+            self.with_view(|view| view.value(key, ctx))
         } else {
-            self.hooked_value(key.borrow(), ctx)
+            self.hooked_value(key, ctx)
         }
     }
 

@@ -5,6 +5,27 @@
 /// of several pieces is hashed without building it).
 #[inline]
 pub(crate) fn murmur3(parts: &[&[u8]], seed: u32) -> u32 {
+    // Short keys (a flag key and a user id) are copied together on the stack and hashed as
+    // one slice: cheaper than carrying bytes across the parts' boundaries.
+    const SHORT: usize = 128;
+    if let [part] = parts {
+        return murmur3_slice(part, seed);
+    }
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    if len <= SHORT {
+        let mut buffer = [0u8; SHORT];
+        let mut at = 0;
+        for part in parts {
+            buffer[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        return murmur3_slice(&buffer[..len], seed);
+    }
+    murmur3_parts(parts, seed)
+}
+
+/// [`murmur3`] over parts of any length, carrying bytes across their boundaries.
+fn murmur3_parts(parts: &[&[u8]], seed: u32) -> u32 {
     let mut h: u32 = seed;
     let mut carry = [0u8; 4];
     let mut carried = 0;
@@ -66,8 +87,8 @@ fn murmur3_finish(mut h: u32, tail: &[u8], len: usize) -> u32 {
     h
 }
 
-/// MurmurHash3 x86 32-bit over one slice (the reference for the chunked form).
-#[cfg(test)]
+/// MurmurHash3 x86 32-bit over one slice.
+#[inline]
 fn murmur3_slice(bytes: &[u8], seed: u32) -> u32 {
     let mut h = seed;
     let mut blocks = bytes.chunks_exact(4);
@@ -170,6 +191,12 @@ mod tests {
                         murmur3_slice(text.as_bytes(), 0),
                         "{text} {i} {j}"
                     );
+                    // The carrying form, which long keys take.
+                    assert_eq!(
+                        murmur3_parts(&parts, 0),
+                        murmur3_slice(text.as_bytes(), 0),
+                        "{text} {i} {j}"
+                    );
                 }
             }
         }
@@ -178,6 +205,15 @@ mod tests {
             murmur3(&[b"k", long.as_bytes()], 0),
             murmur3_streaming(&[b"k", long.as_bytes()], 0)
         );
+        // Around the length copied on the stack.
+        for n in [126, 127, 128, 129, 130] {
+            let text = "y".repeat(n);
+            let (a, b) = text.as_bytes().split_at(n / 3);
+            assert_eq!(
+                murmur3(&[a, b], 7),
+                murmur3_streaming(&[text.as_bytes()], 7)
+            );
+        }
     }
 
     /// The vectors of Flagship's conformance file (seeded, over UTF-8).

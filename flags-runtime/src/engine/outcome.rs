@@ -2,20 +2,18 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata, MetadataValue};
 use crate::flag_value::{FlagValueRef, ObjectValue, ReadError};
 
-/// The next snapshot generation: 1, 2, ... skipping 0 when it wraps.
-pub(crate) fn next_generation() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    loop {
-        let generation = NEXT.fetch_add(1, Ordering::Relaxed);
-        if generation != 0 {
-            return generation;
-        }
-    }
+/// The next snapshot generation: 1, 2, ... (0 is no snapshot's, and `u64::MAX` is never reached).
+pub(crate) fn next_generation() -> u64 {
+    // 64 bits never wrap (a new snapshot every nanosecond for five centuries), so that a key
+    // slot's generation names one snapshot for the life of the process, and the value it
+    // caches can be trusted without looking at the snapshot.
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Why a resolution produced its value; mapped to [`crate::Reason`] when details are built.

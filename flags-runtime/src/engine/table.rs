@@ -29,7 +29,7 @@ impl KeyTable {
     }
 
     /// The index of the flag with this hash for which `is_key` holds (hashes may collide).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&self, hash: u64, is_key: impl Fn(usize) -> bool) -> Option<usize> {
         let mut slot = hash as usize & self.mask;
         loop {

@@ -140,6 +140,14 @@ impl InProcess {
         }
     }
 
+    /// The fixed scalar value the key's slot caches for the snapshot served now, if any: a
+    /// read of a static `bool`, integer or float flag through a generated key constant, after
+    /// its first read of this configuration, answers from it without the snapshot.
+    #[inline(always)]
+    pub(crate) fn fixed(&self, slot: &crate::key::KeySlot) -> crate::key::Fixed {
+        slot.fixed(self.shared.version.load(Ordering::Acquire))
+    }
+
     /// Runs `f` on the view of the current snapshot (see [`InProcess::with_snapshot`]), with
     /// the remote fallback, if any.
     #[inline]

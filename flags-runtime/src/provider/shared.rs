@@ -27,8 +27,9 @@ pub(crate) struct Shared {
     pub(super) snapshot: ArcSwap<Snapshot>,
     /// Unique among the providers of this process, for the per-thread cache.
     pub(super) id: usize,
-    /// Bumped after every swap: a thread whose cached snapshot carries an older version
-    /// loads the current one.
+    /// The generation of the snapshot served, set after every swap (under the state's lock):
+    /// a thread whose cached snapshot carries another loads the current one, and a key slot
+    /// caching a fixed value for this generation answers a read without the snapshot.
     pub(super) version: AtomicU64,
     /// Status and event handlers.
     pub(super) events: Arc<Events>,
@@ -120,16 +121,17 @@ impl Shared {
         options: Options,
         reload: Reload,
     ) -> Shared {
+        let not_ready = Snapshot::gated(
+            ErrorCode::ProviderNotReady,
+            format!("no configuration from {describe} yet"),
+        );
         Shared {
             describe: describe.clone(),
             decoders: Arc::new(Decoders::default()),
             engine,
-            snapshot: ArcSwap::from_pointee(Snapshot::gated(
-                ErrorCode::ProviderNotReady,
-                format!("no configuration from {describe} yet"),
-            )),
+            version: AtomicU64::new(not_ready.generation()),
+            snapshot: ArcSwap::from_pointee(not_ready),
             id: super::thread_cache::next_id(),
-            version: AtomicU64::new(0),
             events: Arc::new(Events::new("in-process", ProviderStatus::NotReady)),
             options,
             reload,
@@ -163,8 +165,16 @@ impl Shared {
     }
 
     pub(super) fn swap(&self, snapshot: Snapshot) {
-        self.snapshot.store(Arc::new(snapshot));
-        self.version.fetch_add(1, Ordering::Release);
+        self.publish(Arc::new(snapshot));
+    }
+
+    /// Serves `snapshot` (called with the state's lock held, so that the version set last is
+    /// the snapshot's stored last) and returns the one it replaced.
+    fn publish(&self, snapshot: Arc<Snapshot>) -> Arc<Snapshot> {
+        let generation = snapshot.generation();
+        let replaced = self.snapshot.swap(snapshot);
+        self.version.store(generation, Ordering::Release);
+        replaced
     }
 
     /// Reads an inline or file source in the calling thread and applies it.
@@ -261,8 +271,7 @@ impl Shared {
         if unchanged && from == Origin::Live {
             // The source answers again: the snapshot the gate replaced serves again.
             if let Some(held) = state.gated.take() {
-                self.snapshot.store(held);
-                self.version.fetch_add(1, Ordering::Release);
+                self.publish(held);
             }
         }
         if !unchanged {
@@ -408,8 +417,7 @@ impl Shared {
         state.failures = 0;
         state.last_error = None;
         if let Some(held) = state.gated.take() {
-            self.snapshot.store(held);
-            self.version.fetch_add(1, Ordering::Release);
+            self.publish(held);
         }
         let recover = state.origin == Origin::Live && self.events.status() != ProviderStatus::Ready;
         drop(state);
@@ -459,8 +467,7 @@ impl Shared {
                     crate::message::cut(&message, 300)
                 ),
             );
-            let replaced = self.snapshot.swap(Arc::new(gate));
-            self.version.fetch_add(1, Ordering::Release);
+            let replaced = self.publish(Arc::new(gate));
             if state.gated.is_none() {
                 state.gated = Some(replaced);
             }

@@ -124,7 +124,22 @@ pub(crate) fn snapshot_value<T: FlagValue>(
     key: &FlagKey<T>,
     ctx: &Context,
 ) -> T {
-    match snapshot.resolve(key, ctx).resolution {
+    // A static `bool`, `i64` or `f64` flag read as its own type through a generated key
+    // constant: the value its slot caches for this snapshot.
+    if crate::key::Fixed::may_be::<T>()
+        && let Some(slot) = key.slot()
+        && let Some(value) = slot.fixed(snapshot.generation()).exact::<T>()
+    {
+        return value;
+    }
+    let Some(flag) = snapshot.find(key) else {
+        // Not found, or the provider is not serving: the default, whatever the fallback.
+        return key.default_value();
+    };
+    if let Some(value) = flag.fixed().as_ref() {
+        return crate::flag_value::read(value).unwrap_or_else(|_| key.default_value());
+    }
+    match snapshot.resolve_flag(flag, ctx).resolution {
         EngineAnswer::Value { value, .. } => {
             crate::flag_value::read(value).unwrap_or_else(|_| key.default_value())
         }

@@ -95,7 +95,7 @@ pub(crate) struct BulkFlags {
     entries: Vec<BulkEntry>,
     table: KeyTable,
     /// Unique among snapshots and bulk answers: key slots cache indexes per generation.
-    generation: u32,
+    generation: u64,
 }
 
 /// One flag of a bulk answer.
@@ -186,7 +186,7 @@ impl BulkFlags {
     #[inline]
     fn find(&self, key: &str, hash: u64, slot: Option<&crate::key::KeySlot>) -> Option<usize> {
         if let Some(index) = slot.and_then(|s| s.get(self.generation))
-            // A slot belongs to one key: the hash guards against a generation that wrapped.
+            // A slot belongs to one key: the hash guards against an index torn by a writer.
             && self.entries.get(index).is_some_and(|e| e.hash == hash)
         {
             return Some(index);

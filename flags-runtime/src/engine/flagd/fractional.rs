@@ -18,7 +18,12 @@ const I32_MAX: f64 = i32::MAX as f64;
 
 pub(super) fn compile(args: Args, options: EngineOptions) -> Expr {
     let table = match &args {
-        Args::List(items) if options.fractional == FractionalVersion::V2 && !items.is_empty() => {
+        Args::List(items)
+            if matches!(
+                options.fractional,
+                FractionalVersion::V2 | FractionalVersion::V3
+            ) && !items.is_empty() =>
+        {
             let mut buckets = Some(Vec::new());
             let mut total = 0.0;
             let mut literal = true;
@@ -106,6 +111,47 @@ fn select_table<'a>(first: &Val<'a>, table: &'a Table, cx: &mut Cx<'a>) -> Optio
     None
 }
 
+/// v3 over literal buckets, after `first` (the first included in the shorthand form): what
+/// [`select`] answers in v3, without reading the buckets again.
+fn select_table_v3<'a>(first: &Val<'a>, table: &'a Table, cx: &mut Cx<'a>) -> Option<Val<'a>> {
+    let buckets = table.buckets.as_ref()?;
+    let (hash, lead) = match first {
+        Val::Null => return None,
+        first if js::is_array(first) => {
+            let key = cx.targeting_key()?;
+            let key = as_str(&key)?;
+            let hash = cbor::hash_pair(cx.flag_key, key);
+            // The first argument is a bucket too (already in the table in the shorthand form).
+            let lead = if table.shorthand {
+                None
+            } else {
+                Some(bucket(first)?)
+            };
+            (hash, lead)
+        }
+        first => (cbor::hash(first)?, None),
+    };
+    let total = table.total + lead.as_ref().map_or(0.0, |(_, w)| *w);
+    if total > MAX_WEIGHT {
+        return None;
+    }
+    let point = (u64::from(hash) * total as u64) >> 32;
+    let mut cumulative = 0u64;
+    if let Some((variant, weight)) = lead {
+        cumulative += weight as u64;
+        if cumulative > point {
+            return Some(variant);
+        }
+    }
+    for (variant, weight) in buckets {
+        cumulative += weight;
+        if cumulative > point {
+            return Some(Val::of(variant));
+        }
+    }
+    None
+}
+
 /// MurmurHash3 x86 32-bit, seed 0, over the concatenation of `parts` (the shared
 /// implementation, `engine/murmur3.rs`).
 #[inline]
@@ -146,6 +192,14 @@ pub(super) fn eval<'a>(
     cx: &mut Cx<'a>,
     scope: &Val<'a>,
 ) -> Result<Val<'a>, Thrown> {
+    if let (Some(table), Args::List(items), FractionalVersion::V3) =
+        (&f.table, &f.args, cx.fractional)
+        && let Some(first) = items.first()
+    {
+        let first = eval::eval(first, cx, scope)?;
+        cx.require_root(scope)?;
+        return Ok(select_table_v3(&first, table, cx).unwrap_or(Val::Null));
+    }
     if let (Some(table), Args::List(items)) = (&f.table, &f.args)
         && let (Some(first), FractionalVersion::V2) = (items.first(), cx.fractional)
     {
@@ -276,18 +330,17 @@ fn select<'a, R: Rest<'a> + ?Sized>(first: &Val<'a>, rest: &R, cx: &mut Cx<'a>) 
             }
         }
         FractionalVersion::V3 => {
-            let bytes = match first {
+            let hash = match first {
                 Val::Null => return None,
                 first if js::is_array(first) => {
                     let key = cx.targeting_key()?;
                     let key = as_str(&key)?;
-                    let implicit = Val::List(vec![Val::Str(cx.flag_key), Val::Str(key)]);
-                    let bytes = cbor::encode(&implicit)?;
-                    return pick(murmur3(&[&bytes]), &All { first, rest });
+                    let hash = cbor::hash_pair(cx.flag_key, key);
+                    return pick(hash, &All { first, rest });
                 }
-                first => cbor::encode(first)?,
+                first => cbor::hash(first)?,
             };
-            pick(murmur3(&[&bytes]), rest)
+            pick(hash, rest)
         }
     }
 }
@@ -346,7 +399,90 @@ pub(crate) mod cbor {
         Some(out)
     }
 
-    fn head(out: &mut Vec<u8>, major: u8, n: u64) {
+    /// MurmurHash3 (seed 0) of the encoding of `value`, or `None` as [`encode`]. Texts,
+    /// numbers, booleans and null (every bucketing value but an array or object) are hashed
+    /// without building the encoding: no allocation.
+    pub(crate) fn hash(value: &Val<'_>) -> Option<u32> {
+        let text = match value {
+            Val::Str(s) => *s,
+            Val::String(s) => s.as_str(),
+            Val::Null | Val::Undefined | Val::Bool(_) | Val::Num(_) => {
+                let mut small = Small::default();
+                scalar(&mut small, value);
+                return Some(super::murmur3(&[small.bytes()]));
+            }
+            other => return encode(other).map(|bytes| super::murmur3(&[&bytes])),
+        };
+        let mut head_ = Small::default();
+        head(&mut head_, 3, text.len() as u64);
+        Some(super::murmur3(&[head_.bytes(), text.as_bytes()]))
+    }
+
+    /// MurmurHash3 (seed 0) of the encoding of the array of texts `[a, b]` (the implicit
+    /// bucketing key, `[flagKey, targetingKey]`), without building it.
+    pub(crate) fn hash_pair(a: &str, b: &str) -> u32 {
+        let (mut head_a, mut head_b) = (Small::default(), Small::default());
+        head(&mut head_a, 3, a.len() as u64);
+        head(&mut head_b, 3, b.len() as u64);
+        super::murmur3(&[
+            &[0x82],
+            head_a.bytes(),
+            a.as_bytes(),
+            head_b.bytes(),
+            b.as_bytes(),
+        ])
+    }
+
+    /// Where an encoding is written: a growing buffer, or [`Small`].
+    trait Out {
+        fn push(&mut self, byte: u8);
+        fn extend_from_slice(&mut self, bytes: &[u8]);
+    }
+
+    impl Out for Vec<u8> {
+        fn push(&mut self, byte: u8) {
+            Vec::push(self, byte);
+        }
+        fn extend_from_slice(&mut self, bytes: &[u8]) {
+            Vec::extend_from_slice(self, bytes);
+        }
+    }
+
+    /// The encoding of a head or a scalar, on the stack: at most 9 bytes.
+    #[derive(Default)]
+    struct Small {
+        bytes: [u8; 9],
+        len: usize,
+    }
+
+    impl Small {
+        fn bytes(&self) -> &[u8] {
+            &self.bytes[..self.len]
+        }
+    }
+
+    impl Out for Small {
+        fn push(&mut self, byte: u8) {
+            self.extend_from_slice(&[byte]);
+        }
+        fn extend_from_slice(&mut self, bytes: &[u8]) {
+            self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    /// A null, boolean or number (at most 9 bytes); nothing for another value.
+    fn scalar(out: &mut impl Out, v: &Val<'_>) {
+        match v {
+            Val::Null | Val::Undefined => out.push(0xf6),
+            Val::Bool(false) => out.push(0xf4),
+            Val::Bool(true) => out.push(0xf5),
+            Val::Num(n) => number(out, *n),
+            _ => {}
+        }
+    }
+
+    fn head(out: &mut impl Out, major: u8, n: u64) {
         let m = major << 5;
         match n {
             0..=23 => out.push(m | n as u8),
@@ -366,7 +502,7 @@ pub(crate) mod cbor {
         }
     }
 
-    fn number(out: &mut Vec<u8>, n: f64) {
+    fn number(out: &mut impl Out, n: f64) {
         if n.fract() == 0.0 && n >= -(2f64.powi(63)) && n < 2f64.powi(64) {
             if n >= 0.0 {
                 head(out, 0, n as u64);
@@ -434,10 +570,7 @@ pub(crate) mod cbor {
 
     fn val(out: &mut Vec<u8>, v: &Val<'_>) -> Option<()> {
         match v {
-            Val::Null | Val::Undefined => out.push(0xf6),
-            Val::Bool(false) => out.push(0xf4),
-            Val::Bool(true) => out.push(0xf5),
-            Val::Num(n) => number(out, *n),
+            Val::Null | Val::Undefined | Val::Bool(_) | Val::Num(_) => scalar(out, v),
             Val::Str(s) => text(out, s),
             Val::String(s) => text(out, s),
             Val::Ref(Value::List(items)) => {
@@ -493,6 +626,41 @@ pub(crate) mod cbor {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn hashes_without_encoding_agree_with_the_encoding() {
+            let encoded = |v: &Val<'_>| super::super::murmur3(&[&encode(v).unwrap()]);
+            let long = "x".repeat(300);
+            let mid = "y".repeat(30);
+            for text in ["", "a", "user-123", mid.as_str(), long.as_str(), "ü"] {
+                assert_eq!(
+                    hash(&Val::Str(text)),
+                    Some(encoded(&Val::Str(text))),
+                    "{text}"
+                );
+                let owned = Val::String(text.to_owned());
+                assert_eq!(hash(&owned), Some(encoded(&owned)), "{text}");
+                for other in ["flag", "", long.as_str()] {
+                    let pair = Val::List(vec![Val::Str(other), Val::Str(text)]);
+                    assert_eq!(hash_pair(other, text), encoded(&pair), "{other} {text}");
+                }
+            }
+            for v in [
+                Val::Null,
+                Val::Bool(true),
+                Val::Bool(false),
+                Val::Num(7.0),
+                Val::Num(-1e10),
+                Val::Num(1.1),
+                Val::Num(1.5),
+                Val::Num(1e300),
+                Val::Num(f64::NAN),
+            ] {
+                assert_eq!(hash(&v), Some(encoded(&v)), "{v:?}");
+            }
+            let list = Val::List(vec![Val::Num(1.0), Val::Str("a")]);
+            assert_eq!(hash(&list), Some(encoded(&list)));
+        }
 
         #[test]
         fn deterministic_encoding() {

@@ -538,6 +538,68 @@ fn fractional_versions() {
 }
 
 #[test]
+fn fractional_v3_over_literal_buckets_answers_as_over_computed_ones() {
+    // Literal buckets are read from the table compiled with the rule; a computed weight makes
+    // the evaluator read every bucket as it goes: both answer the same for every context.
+    let options = EngineOptions::default().with_fractional(FractionalVersion::V3);
+    let pairs = [
+        (
+            json!({ "fractional": [["a", 30], ["b", 70]] }),
+            json!({ "fractional": [["a", { "+": [29, 1] }], ["b", 70]] }),
+        ),
+        (
+            json!({ "fractional": [{ "var": "email" }, ["a", 30], ["b", 50], ["c", 20]] }),
+            json!({ "fractional": [{ "var": "email" }, ["a", 30], ["b", { "+": [49, 1] }], ["c", 20]] }),
+        ),
+        (
+            json!({ "fractional": [{ "var": "seats" }, ["a", 1], ["b", 1]] }),
+            json!({ "fractional": [{ "var": "seats" }, ["a", 1], ["b", { "+": [0, 1] }]] }),
+        ),
+        (
+            json!({ "fractional": [{ "var": "pair" }, ["a", 1], ["b", 1]] }),
+            json!({ "fractional": [{ "var": "pair" }, ["a", 1], ["b", { "+": [0, 1] }]] }),
+        ),
+        (
+            json!({ "fractional": [{ "var": "missing" }, ["a", 1], ["b", 1]] }),
+            json!({ "fractional": [{ "var": "missing" }, ["a", 1], ["b", { "+": [0, 1] }]] }),
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (literal, computed) in pairs {
+        let literal = Rule::compile(&literal, &BTreeMap::new(), &options).unwrap();
+        let computed = Rule::compile(&computed, &BTreeMap::new(), &options).unwrap();
+        for i in 0..200 {
+            let ctx: Context = json!({
+                "targetingKey": format!("user-{i}"),
+                "email": format!("user-{i}@example.com"),
+                "seats": i,
+                "pair": ["x", i],
+            })
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+            .collect();
+            let a = literal
+                .evaluate("flag", &ctx, &options)
+                .unwrap()
+                .to_value()
+                .to_json();
+            let b = computed
+                .evaluate("flag", &ctx, &options)
+                .unwrap()
+                .to_value()
+                .to_json();
+            assert_eq!(a, b, "user-{i}");
+            seen.insert(a.to_string());
+        }
+    }
+    // Every bucket, the array read as a bucket (`["x", i]`) and null (the missing attribute)
+    // were answered.
+    assert_eq!(seen.len(), 5, "{seen:?}");
+}
+
+#[test]
 fn number_results_name_variants_as_javascript_prints_them() {
     let name = |v: Val<'_>| variant_name(&v, str::to_owned);
     assert_eq!(name(Val::Num(1.0)), "1");
