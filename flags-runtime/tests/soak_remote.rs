@@ -239,17 +239,19 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-fn run_for() -> Duration {
+/// How long the run lasts: `(at least this many passes through the faults, and at least this
+/// long)`.
+fn scale() -> (u32, Duration) {
     match std::env::var("FLAGS_SOAK").as_deref() {
-        Ok("full") => Duration::from_secs(600),
+        Ok("full") => (1, Duration::from_secs(600)),
         // Two passes: the first with short faults, the second with longer ones.
-        _ => Duration::from_secs(2),
+        _ => (2, Duration::ZERO),
     }
 }
 
 #[test]
 fn remote_providers_ride_out_a_flapping_server_and_recover_every_time() {
-    let run_for = run_for();
+    let (passes, run_for) = scale();
     let started = Instant::now();
     let mut server = Some(FaultServer::start());
     let up = server.as_ref().unwrap();
@@ -369,7 +371,7 @@ fn remote_providers_ride_out_a_flapping_server_and_recover_every_time() {
                 thread_counts.push(threads());
             }
             cycles += 1;
-            if started.elapsed() >= run_for {
+            if cycles >= passes && started.elapsed() >= run_for {
                 break;
             }
         }
