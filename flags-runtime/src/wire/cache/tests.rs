@@ -565,6 +565,19 @@ fn a_stream_of_distinct_keys_never_grows_the_table_past_its_bound() {
         assert!(table.slots.len() <= MAX, "{} slots", table.slots.len());
         assert!(table.index.len() <= MAX, "{} indexed", table.index.len());
         assert!(table.free.len() <= MAX, "{} free", table.free.len());
+        // And their buffers: nothing reserves past the bound either.
+        assert!(table.slots.capacity() <= MAX, "{}", table.slots.capacity());
+        // A hash map that deletes grows once past twice its entries, then rehashes in place.
+        assert!(
+            table.index.capacity() <= 4 * MAX,
+            "{}",
+            table.index.capacity()
+        );
+        assert!(
+            table.free.capacity() <= 2 * MAX,
+            "{}",
+            table.free.capacity()
+        );
     }
     assert_eq!(cache.len(), MAX);
     let held = answers.iter().filter(|a| a.strong_count() > 0).count();
