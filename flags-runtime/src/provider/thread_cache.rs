@@ -5,7 +5,7 @@
 //!
 //! Memory bound: each thread keeps at most [`PER_THREAD`] values (4), one per provider, each a
 //! reference to what the provider published (an `Arc` of a snapshot or of a bulk evaluation;
-//! a slot itself is 32 bytes). A thread holds on to its copy of an older version until it reads
+//! a slot itself is 24 bytes). A thread holds on to its copy of an older version until it reads
 //! that provider again, or until reads of four other providers push it out, or until the
 //! thread ends: in the worst case a process keeps, beside the current configuration, one older
 //! configuration per thread that read it and has not read it since (a client dropped included).
