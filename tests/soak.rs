@@ -282,9 +282,10 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
         );
         assert_eq!(seen.backwards, 0, "reader {r} saw an older configuration");
         assert!(!seen.stalled, "reader {r} waited 60 s for a swap");
-        // Each reader saw the configurations change under it, most of them one by one.
+        // Each reader saw the configurations change under it. The pacing guarantees a third
+        // (in block `b` a reader sees generation `b` to `b + 2`); it sees nearly all.
         assert!(
-            seen.generations >= swaps / 2,
+            seen.generations >= swaps / 3,
             "reader {r} saw {} generations of {swaps}",
             seen.generations
         );
