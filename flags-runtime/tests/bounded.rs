@@ -3,10 +3,12 @@
 //! delivered as an update through a refresh. Memory is measured with a counting allocator
 //! (bytes allocated, and the peak of bytes live, on the measuring thread), never with a clock.
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use flags_runtime::{Client, Context, ErrorCode, FlagKey, Reason, Value, source};
 use serde_json::{Value as Json, json};
@@ -237,7 +239,7 @@ fn a_reduce_doubling_over_a_context_list_stops_at_the_budget_and_is_logged_once(
     );
     let client = load("context list", &text);
     let many = Context::new("u").with("items", Value::List((0..64).map(Value::Int).collect()));
-    let capture = Capture::default();
+    let capture = support::Logs::default();
     tracing::subscriber::with_default(capture.clone(), || {
         for key in ["cat", "merge"] {
             for _ in 0..3 {
@@ -248,7 +250,7 @@ fn a_reduce_doubling_over_a_context_list_stops_at_the_budget_and_is_logged_once(
         }
         plain_serves(&client, "context list");
     });
-    let warnings = capture.0.lock().unwrap().clone();
+    let warnings = capture.messages();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(
         warnings
@@ -466,38 +468,6 @@ fn hostile_updates_through_a_refresh_stay_within_the_bound() {
         plain_serves(&client, shape);
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Captures the messages of `WARN` events.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Message<'a>(&'a mut String);
-
-impl tracing::field::Visit for Message<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0.push_str(&format!("{value:?}"));
-        }
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        *metadata.level() == tracing::Level::WARN
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut message = String::new();
-        event.record(&mut Message(&mut message));
-        self.0.lock().unwrap().push(message);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! bootstraps, key rotation, usage headers, the service's failures.
 #![cfg(feature = "http")]
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -1066,50 +1068,9 @@ fn streaming_and_bootstraps_need_local_reads() {
 // ---------------------------------------------------------------------------------------------
 // Logs
 
-/// Warnings and errors logged by any thread (the provider logs from its own), captured by a
-/// subscriber installed once for this test binary.
-fn logged() -> &'static Mutex<Vec<String>> {
-    static LOGGED: std::sync::OnceLock<&'static Mutex<Vec<String>>> = std::sync::OnceLock::new();
-    LOGGED.get_or_init(|| {
-        let logged: &'static Mutex<Vec<String>> = Box::leak(Box::new(Mutex::new(Vec::new())));
-        let _ = tracing::subscriber::set_global_default(Capture(logged));
-        logged
-    })
-}
-
-struct Capture(&'static Mutex<Vec<String>>);
-
-struct Message<'a>(&'a mut String);
-
-impl tracing::field::Visit for Message<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0.push_str(&format!("{value:?}"));
-        }
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        *metadata.level() <= tracing::Level::WARN
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut message = String::new();
-        event.record(&mut Message(&mut message));
-        self.0.lock().unwrap().push(message);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn the_sdk_version_advice_is_logged_once_without_the_key() {
-    let logged = logged();
+    let logged = support::Logs::global();
     let service = FlagKitService::start();
     let mut init: serde_json::Value = serde_json::from_str(&init_body(&flags(), 0.01, T0)).unwrap();
     init["metadata"] = json!({
@@ -1122,8 +1083,7 @@ fn the_sdk_version_advice_is_logged_once_without_the_key() {
     let client = ready(provider(&service));
     assert!(eventually(|| service.requests_to(UPDATES).len() >= 3));
     let ours: Vec<String> = logged
-        .lock()
-        .unwrap()
+        .messages()
         .iter()
         .filter(|m| m.contains(&service.base_url()))
         .cloned()

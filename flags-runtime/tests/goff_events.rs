@@ -3,6 +3,8 @@
 //! 400, 5xx, a slow and a down collector do to the events (kept, dropped, sent again).
 #![cfg(feature = "http")]
 
+mod support;
+
 use std::time::Duration;
 
 use flags_runtime::tracking::{self, EventOptions};
@@ -16,24 +18,8 @@ const COLLECTOR: &str = "/v1/data/collector";
 const FLAGS: &str = r#"{"flags": {"beta": {"state": "ENABLED", "variants": {"on": true, "off": false},
     "defaultVariant": "on"}}}"#;
 
-fn fast() -> TransportConfig {
-    TransportConfig::new()
-        .timeout(Duration::from_secs(2))
-        .retries(2)
-        .retry_delay(Duration::from_millis(1))
-}
-
 fn client(exporter: tracking::GoFeatureFlag) -> Client {
-    Client::builder()
-        .in_process(source::json(FLAGS))
-        .events(exporter)
-        .event_options(
-            EventOptions::default()
-                .flush_interval(Duration::from_secs(3600))
-                .retry_delay(Duration::from_millis(1)),
-        )
-        .build()
-        .unwrap()
+    support::events_client(FLAGS, exporter)
 }
 
 fn beta() -> FlagKey<bool> {
@@ -66,7 +52,7 @@ fn evaluation_events_are_posted_as_feature_events_with_meta_and_key() {
             .api_key("s3cret")
             .metadata("service", "checkout")
             .metadata("replicas", 3)
-            .transport(fast()),
+            .transport(support::fast_transport()),
     );
     assert!(client.value(beta(), &Context::new("user-1")));
     assert!(!client.value(
@@ -125,7 +111,7 @@ fn without_a_key_no_key_header_and_tracking_events_when_asked() {
     let client = client(
         tracking::go_feature_flag(server.url("/"))
             .tracking(true)
-            .transport(fast()),
+            .transport(support::fast_transport()),
     );
     client.track(
         "checkout-completed",
@@ -162,7 +148,7 @@ fn a_refused_key_keeps_the_events_until_it_is_accepted() {
     let client = client(
         tracking::go_feature_flag(server.url(""))
             .api_key("old")
-            .transport(fast()),
+            .transport(support::fast_transport()),
     );
     client.value(beta(), &Context::new("u"));
     assert!(client.flush_events(Duration::from_secs(10)));
@@ -189,7 +175,8 @@ fn server_errors_are_retried_then_the_batch_waits_for_recovery() {
         server.then("POST", COLLECTOR, Reply::status(500));
     }
     server.then("POST", COLLECTOR, Reply::status(200));
-    let client = client(tracking::go_feature_flag(server.url("")).transport(fast()));
+    let client =
+        client(tracking::go_feature_flag(server.url("")).transport(support::fast_transport()));
     for user in ["a", "b"] {
         client.value(beta(), &Context::new(user));
     }
@@ -219,7 +206,8 @@ fn a_batch_the_collector_rejects_is_dropped() {
         COLLECTOR,
         Reply::status(400).body(r#"{"errorCode":"INVALID_REQUEST"}"#),
     );
-    let client = client(tracking::go_feature_flag(server.url("")).transport(fast()));
+    let client =
+        client(tracking::go_feature_flag(server.url("")).transport(support::fast_transport()));
     client.value(beta(), &Context::new("u"));
     assert!(client.flush_events(Duration::from_secs(10)));
     assert!(client.flush_events(Duration::from_secs(10)));
@@ -259,7 +247,9 @@ fn a_collector_down_keeps_the_events_and_shutdown_stays_bounded() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let client = client(tracking::go_feature_flag(format!("http://{addr}")).transport(fast()));
+    let client = client(
+        tracking::go_feature_flag(format!("http://{addr}")).transport(support::fast_transport()),
+    );
     client.value(beta(), &Context::new("u"));
     assert!(client.flush_events(Duration::from_secs(10)));
     let stats = client.event_stats().unwrap();
@@ -342,7 +332,7 @@ fn untracked_flags_and_remote_answers_are_not_recorded() {
                 .interval(Duration::from_secs(3600))
                 .remote_fallback(remote::ofrep(server.url(""))),
         )
-        .events(tracking::go_feature_flag(server.url("")).transport(fast()))
+        .events(tracking::go_feature_flag(server.url("")).transport(support::fast_transport()))
         .event_options(EventOptions::default().flush_interval(Duration::from_secs(3600)))
         .build()
         .unwrap();

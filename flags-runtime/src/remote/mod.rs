@@ -66,6 +66,7 @@ pub use fallback::{
     DEFAULT_FALLBACK_PERIOD, DEFAULT_FALLBACK_REQUESTS, EVALUATED_REMOTELY, FallbackStats,
 };
 pub(crate) use fallback::{FallbackPlan, RemoteFallback};
+pub(crate) use flagkit::{check_key as check_flagkit_key, sdk_headers as flagkit_sdk_headers};
 pub(crate) use view::RemoteView;
 
 pub use crate::wire::flagkit::config_error::FlagKitConfigError;

@@ -10,6 +10,7 @@
 //! | `log.rs` | the write-ahead log (`ClientBuilder::event_log`) |
 //! | `hook.rs` | evaluation events, from a built-in hook |
 //! | `go_feature_flag.rs` | GO Feature Flag's data collector (feature `http`) |
+//! | `flagkit.rs` | FlagKit's signed event batches (feature `http`) |
 //!
 //! The module is named `tracking`, not `events`: the crate's events are OpenFeature's provider
 //! events ([`ProviderEvent`](crate::ProviderEvent), [`EventDetails`](crate::EventDetails)).
@@ -55,6 +56,8 @@
 mod event;
 mod exporter;
 #[cfg(feature = "http")]
+mod flagkit;
+#[cfg(feature = "http")]
 mod go_feature_flag;
 mod hook;
 mod log;
@@ -66,6 +69,8 @@ use std::sync::Arc;
 
 pub use event::{EvaluationEvent, Event, EventId, EventKind, TrackingDetails, TrackingEvent};
 pub use exporter::{ExportError, Exporter, Kinds};
+#[cfg(feature = "http")]
+pub use flagkit::{FlagKit, FlagKitExporter, flagkit};
 #[cfg(feature = "http")]
 pub use go_feature_flag::{GoFeatureFlag, GoFeatureFlagExporter, go_feature_flag};
 pub use options::EventOptions;

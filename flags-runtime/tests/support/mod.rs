@@ -124,3 +124,83 @@ pub fn limit(default: &str, extra: &str) -> String {
             "defaultVariant": "{default}"}}{extra}}}}}"#
     )
 }
+
+/// The messages of `WARN` and `ERROR` events, captured by a subscriber installed for one scope
+/// (`tracing::subscriber::with_default(logs.clone(), ..)`) or, with [`Logs::global`], for
+/// every thread of the test binary (providers and pipelines log from their own threads).
+#[derive(Clone, Default)]
+pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Logs {
+    /// The binary's global capture, installed at the first call.
+    pub fn global() -> Logs {
+        static GLOBAL: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let logs = Logs::default();
+                let _ = tracing::subscriber::set_global_default(logs.clone());
+                logs
+            })
+            .clone()
+    }
+
+    /// The messages so far, in order.
+    pub fn messages(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+struct Message<'a>(&'a mut String);
+
+impl tracing::field::Visit for Message<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0.push_str(&format!("{value:?}"));
+        }
+    }
+}
+
+impl tracing::Subscriber for Logs {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() <= tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = String::new();
+        event.record(&mut Message(&mut message));
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A transport for tests of exporters: a 2 s timeout, two retries 1 ms apart.
+#[cfg(feature = "http")]
+pub fn fast_transport() -> flags_runtime::transport::TransportConfig {
+    flags_runtime::transport::TransportConfig::new()
+        .timeout(Duration::from_secs(2))
+        .retries(2)
+        .retry_delay(Duration::from_millis(1))
+}
+
+/// A client of `flags` (flagd JSON) exporting to `exporter`, whose batches go only when a
+/// test flushes (the periodic flush is an hour away) and are retried 1 ms after a failure.
+pub fn events_client(flags: &str, exporter: impl flags_runtime::tracking::IntoExporter) -> Client {
+    Client::builder()
+        .in_process(flags_runtime::source::json(flags))
+        .events(exporter)
+        .event_options(
+            flags_runtime::tracking::EventOptions::default()
+                .flush_interval(Duration::from_secs(3600))
+                .retry_delay(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap()
+}

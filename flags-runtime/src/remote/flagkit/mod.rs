@@ -302,17 +302,7 @@ impl FlagKit {
         let bootstrap = self
             .bootstrap
             .map(|(json, signed)| read_bootstrap(&self.primary.0, &json, signed));
-        let mut transport = self
-            .transport
-            .timeout(self.timeout)
-            .user_agent(concat!(
-                "flags/",
-                env!("CARGO_PKG_VERSION"),
-                " (FlagKit; rust)"
-            ))
-            .header("Accept", "application/json")
-            .header("X-FlagKit-SDK-Version", SDK_VERSION)
-            .header("X-FlagKit-SDK-Language", "rust");
+        let mut transport = sdk_headers(self.transport.timeout(self.timeout));
         if let Some(deadline) = self.deadline {
             transport = transport.deadline(deadline);
         }
@@ -337,7 +327,20 @@ impl FlagKit {
     }
 }
 
-fn check_key(key: &str, which: &'static str) -> Result<(), FlagKitConfigError> {
+/// The user agent and headers every FlagKit request carries (the SDK's version and language).
+pub(crate) fn sdk_headers(transport: TransportConfig) -> TransportConfig {
+    transport
+        .user_agent(concat!(
+            "flags/",
+            env!("CARGO_PKG_VERSION"),
+            " (FlagKit; rust)"
+        ))
+        .header("Accept", "application/json")
+        .header("X-FlagKit-SDK-Version", SDK_VERSION)
+        .header("X-FlagKit-SDK-Language", "rust")
+}
+
+pub(crate) fn check_key(key: &str, which: &'static str) -> Result<(), FlagKitConfigError> {
     if key.trim().is_empty() {
         return Err(FlagKitConfigError::MissingKey { which });
     }
