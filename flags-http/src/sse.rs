@@ -31,6 +31,12 @@ pub struct SseEvent {
 /// split, and it returns the complete events. Lines end in LF, CRLF or CR; `:` starts a comment;
 /// a blank line dispatches. Lines longer than the limit are dropped (with the event they belong
 /// to), so a hostile stream cannot grow memory without bound.
+///
+/// Memory bound: between two calls the parser holds at most six times `max_line` bytes (the
+/// line being read, the event's data, whose lines together are held to the limit too, its name
+/// and the last event id each hold at most `max_line` bytes, in buffers that may have grown to
+/// twice that), however long the stream runs; what one [`feed`](SseParser::feed) returns is at most the events that chunk
+/// completes, each no longer than the limit.
 #[derive(Debug)]
 pub struct SseParser {
     line: Vec<u8>,
@@ -246,6 +252,62 @@ mod tests {
         assert!(
             p.feed(b"data: {\"type\":\"refetchEvaluation\"}\n")
                 .is_empty()
+        );
+    }
+
+    /// Bytes the parser holds between two calls.
+    fn held(p: &SseParser) -> usize {
+        p.line.capacity()
+            + p.data.capacity()
+            + p.event.capacity()
+            + p.last_id.as_ref().map_or(0, String::capacity)
+    }
+
+    /// The memory bound: a hostile stream of 16 MiB (an endless line, data lines that add up,
+    /// long names and ids, events dispatched all along) in chunks of every size never makes the
+    /// parser hold more than six times its line limit.
+    #[test]
+    fn sse_memory_stays_within_six_times_the_line_limit() {
+        const LIMIT: usize = 1000;
+        let mut p = SseParser::new(LIMIT);
+        let long = "x".repeat(3 * LIMIT);
+        let pieces = [
+            format!("data: {long}"),
+            format!("data: {}\n", "y".repeat(LIMIT - 10)),
+            format!("event: {}\n", "e".repeat(LIMIT - 10)),
+            format!("id: {}\n", "i".repeat(LIMIT - 10)),
+            format!(
+                "data: {}\ndata: {}\n\n",
+                "a".repeat(LIMIT / 2),
+                "b".repeat(LIMIT / 2)
+            ),
+            "\n".to_owned(),
+            "data: ok\n\n".to_owned(),
+        ];
+        let mut fed = 0;
+        let mut dispatched = 0;
+        let mut most = 0;
+        let mut n = 0usize;
+        while fed < 16 << 20 {
+            let piece = &pieces[n % pieces.len()];
+            let chunk = 1 + (n * 7919) % (piece.len() + 1);
+            for part in piece.as_bytes().chunks(chunk) {
+                let events = p.feed(part);
+                for event in &events {
+                    assert!(event.data.len() <= LIMIT);
+                    assert!(event.event.len() <= LIMIT);
+                }
+                dispatched += events.len();
+                most = most.max(held(&p));
+                assert!(held(&p) <= 6 * LIMIT, "{} bytes held", held(&p));
+            }
+            fed += piece.len();
+            n += 1;
+        }
+        assert!(dispatched > 0, "the stream's good events still came out");
+        assert!(
+            most > 2 * LIMIT,
+            "the test reached the limits: {most} bytes at most"
         );
     }
 

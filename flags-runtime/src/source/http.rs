@@ -195,6 +195,24 @@ impl HttpSource {
         self
     }
 
+    /// The transport's settings (circuit breaker, TLS roots, client certificate, deadline);
+    /// its timeout, retries, body limit and headers are replaced by this source's. The
+    /// default breaker opens after 5 consecutive failed polls for 30 s: a source polled more
+    /// often than every few seconds may want a shorter one, so that it is back within a poll
+    /// or two of the server.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use flags_runtime::{source, transport::TransportConfig};
+    /// let source = source::http("https://flags.example.com/flags.json")
+    ///     .interval(Duration::from_secs(1))
+    ///     .transport(TransportConfig::new().breaker(10, Duration::from_secs(2)));
+    /// ```
+    pub fn transport(mut self, transport: TransportConfig) -> HttpSource {
+        self.config.transport = transport;
+        self
+    }
+
     /// A configuration (any importable JSON format) served until the first successful fetch.
     pub fn bootstrap(mut self, json: impl Into<String>) -> HttpSource {
         self.options.bootstrap = Some(json.into());

@@ -243,6 +243,12 @@ impl FaultServer {
         self.shared.log.lock().unwrap().clone()
     }
 
+    /// Forgets the requests recorded so far and returns how many there were: a long test
+    /// (a soak) keeps the server's own memory flat this way.
+    pub fn clear_requests(&self) -> usize {
+        std::mem::take(&mut *self.shared.log.lock().unwrap()).len()
+    }
+
     /// How many requests were received.
     pub fn count(&self) -> usize {
         self.shared.log.lock().unwrap().len()

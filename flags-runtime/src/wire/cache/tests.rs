@@ -537,3 +537,49 @@ fn threads_hammering_the_cache_see_only_their_own_answers() {
         "live slots and index entries against the count"
     );
 }
+
+/// The memory bound: 100 times more distinct keys than entries, with expiries, replacements
+/// and lookups of expired entries mixed in, never take the table past `max_entries` (entries,
+/// slots, index, free list), and every answer evicted is released.
+#[test]
+fn a_stream_of_distinct_keys_never_grows_the_table_past_its_bound() {
+    const MAX: usize = 64;
+    let (cache, clock) = cache(60, MAX);
+    let mut answers = Vec::new();
+    for n in 0..(100 * MAX) as i64 {
+        let ctx = Context::new(format!("user-{n}")).with("n", n);
+        let resolution = answer(json!(n));
+        answers.push(Arc::downgrade(&resolution));
+        assert!(cache.insert("f", BOOL, &ctx, resolution));
+        if n % 7 == 0 {
+            // A replacement of a recent key, and a lookup of an old, expired one.
+            let again = Context::new(format!("user-{}", n / 2)).with("n", n / 2);
+            assert!(cache.insert("f", BOOL, &again, answer(json!(n))));
+            let _ = cache.get("f", BOOL, &Context::new(format!("user-{}", n / 3)));
+        }
+        if n % 1000 == 999 {
+            clock.advance(Duration::from_secs(61));
+        }
+        let table = cache.read();
+        assert!(table.len <= MAX, "{} entries", table.len);
+        assert!(table.slots.len() <= MAX, "{} slots", table.slots.len());
+        assert!(table.index.len() <= MAX, "{} indexed", table.index.len());
+        assert!(table.free.len() <= MAX, "{} free", table.free.len());
+        // And their buffers: nothing reserves past the bound either.
+        assert!(table.slots.capacity() <= MAX, "{}", table.slots.capacity());
+        // A hash map that deletes grows once past twice its entries, then rehashes in place.
+        assert!(
+            table.index.capacity() <= 4 * MAX,
+            "{}",
+            table.index.capacity()
+        );
+        assert!(
+            table.free.capacity() <= 2 * MAX,
+            "{}",
+            table.free.capacity()
+        );
+    }
+    assert_eq!(cache.len(), MAX);
+    let held = answers.iter().filter(|a| a.strong_count() > 0).count();
+    assert!(held <= MAX, "{held} answers still held");
+}
