@@ -1,0 +1,6 @@
+//! Cloudflare Flagship's evaluation answer. The first byte picks the HTTP status, the second the
+//! content type; the rest is the body.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| flags_runtime::fuzzing::flagship(data));
