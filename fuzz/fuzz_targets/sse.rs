@@ -5,6 +5,8 @@
 #![no_main]
 use flags_http::sse::SseParser;
 use libfuzzer_sys::fuzz_target;
+// The bounded allocator (src/lib.rs) is linked only into a binary that uses the library.
+use flags_fuzz as _;
 
 const MAX_LINE: usize = 64;
 
