@@ -47,10 +47,11 @@ for target in "${targets[@]}"; do
   mkdir -p "$work"
   log="$CARGO_TARGET_DIR/$target.log"
   echo "== $target"
-  # -timeout: seconds per input (a hang); -rss_limit_mb: the process's memory; single
+  # -timeout: seconds per input (a hang; wall-clock, so generous: on a loaded machine a
+  # stalled process must not read as a hang); -rss_limit_mb: the process's memory; single
   # allocations are bounded by the targets' own allocator (src/lib.rs, MAX_ALLOCATION).
   if "$bin/$target" "$work" "corpus/$target" \
-      -max_total_time="$time_s" -runs="$runs" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
+      -max_total_time="$time_s" -runs="$runs" -max_len=8192 -timeout=30 -rss_limit_mb=1024 \
       -print_final_stats=1 -artifact_prefix="$artifacts/$target-" >"$log" 2>&1; then
     status=ok
   else

@@ -1,7 +1,9 @@
 //! What the fuzz targets share: splitting an input into a document and a context, building an
 //! evaluation context from arbitrary JSON, and reading every flag of a client as every type.
 
-use flags_runtime::{Client, Context, FlagKey, Format, source};
+use std::time::{Duration, SystemTime};
+
+use flags_runtime::{Client, Context, FlagKey, Format, Value, source};
 
 /// The byte that separates the parts of an input (never in UTF-8 text, so a document and a
 /// context written by hand in a seed file stay readable around it).
@@ -16,8 +18,8 @@ pub fn split(data: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// A context from JSON text: `targetingKey` (when a string) as the targeting key, every other
-/// member as an attribute; anything that is not a JSON object, or not UTF-8, is the context
-/// with its text as the targeting key (or none).
+/// member as an attribute (see [`value`]); anything that is not a JSON object, or not UTF-8, is
+/// the context with its text as the targeting key (or none).
 pub fn context(data: &[u8]) -> Context {
     let Ok(text) = std::str::from_utf8(data) else {
         return Context::anonymous();
@@ -30,13 +32,46 @@ pub fn context(data: &[u8]) -> Context {
             };
             for (name, value) in members {
                 if name != "targetingKey" {
-                    ctx.set(name, value);
+                    ctx.set(name, self::value(value));
                 }
             }
             ctx
         }
         _ if text.is_empty() => Context::anonymous(),
         _ => Context::new(text),
+    }
+}
+
+/// An attribute from JSON, with the values JSON cannot spell: `{"$datetime": seconds,
+/// "nanos": n}` is a date and time (seconds from the Unix epoch, negative before it; the
+/// convention of `conformance/flipt/cases.json`), `{"$float": "nan" | "inf" | "-inf"}` that
+/// float; anything else as `Value::from` reads it.
+pub fn value(json: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Object(members) => {
+            if let Some(seconds) = members.get("$datetime").and_then(J::as_f64) {
+                let nanos = members.get("nanos").and_then(J::as_u64).unwrap_or(0);
+                let offset = Duration::try_from_secs_f64(seconds.abs())
+                    .unwrap_or(Duration::MAX)
+                    .saturating_add(Duration::from_nanos(nanos));
+                let time = if seconds < 0.0 {
+                    SystemTime::UNIX_EPOCH.checked_sub(offset)
+                } else {
+                    SystemTime::UNIX_EPOCH.checked_add(offset)
+                };
+                return time.map_or(Value::Null, Value::DateTime);
+            }
+            match members.get("$float").and_then(J::as_str) {
+                Some("nan") => return Value::Float(f64::NAN),
+                Some("inf") => return Value::Float(f64::INFINITY),
+                Some("-inf") => return Value::Float(f64::NEG_INFINITY),
+                _ => {}
+            }
+            Value::Map(members.into_iter().map(|(k, v)| (k, value(v))).collect())
+        }
+        J::Array(items) => Value::List(items.into_iter().map(value).collect()),
+        other => Value::from(other),
     }
 }
 
