@@ -18,6 +18,9 @@ mod engine;
 mod error;
 mod events;
 mod flag_value;
+#[cfg(all(fuzzing, feature = "http"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hooks;
 mod key;
 mod message;
