@@ -90,7 +90,19 @@ fn select_table<'a>(first: &Val<'a>, table: &'a Table, cx: &mut Cx<'a>) -> Optio
         // No bucketing value: the first argument is a bucket too.
         _ => (implicit_hash(cx)?, Some(bucket(first)?)),
     };
-    let total = table.total + lead.as_ref().map_or(0.0, |(_, w)| *w);
+    pick_in_table(hash, lead, buckets, table.total)
+}
+
+/// The bucket `hash` falls in: `lead` (a bucket read from the rule's arguments) first, then
+/// the table's, over their total weight; `None` past the weight limit.
+#[inline]
+fn pick_in_table<'a>(
+    hash: u32,
+    lead: Option<(Val<'a>, f64)>,
+    buckets: &'a [(Value, u64)],
+    table_total: f64,
+) -> Option<Val<'a>> {
+    let total = table_total + lead.as_ref().map_or(0.0, |(_, w)| *w);
     if total > MAX_WEIGHT {
         return None;
     }
@@ -131,25 +143,7 @@ fn select_table_v3<'a>(first: &Val<'a>, table: &'a Table, cx: &mut Cx<'a>) -> Op
         }
         first => (cbor::hash(first)?, None),
     };
-    let total = table.total + lead.as_ref().map_or(0.0, |(_, w)| *w);
-    if total > MAX_WEIGHT {
-        return None;
-    }
-    let point = (u64::from(hash) * total as u64) >> 32;
-    let mut cumulative = 0u64;
-    if let Some((variant, weight)) = lead {
-        cumulative += weight as u64;
-        if cumulative > point {
-            return Some(variant);
-        }
-    }
-    for (variant, weight) in buckets {
-        cumulative += weight;
-        if cumulative > point {
-            return Some(Val::of(variant));
-        }
-    }
-    None
+    pick_in_table(hash, lead, buckets, table.total)
 }
 
 /// MurmurHash3 x86 32-bit, seed 0, over the concatenation of `parts` (the shared
