@@ -13,48 +13,15 @@
 //!
 //! This file is its own test binary because the allocator counts every thread of the process.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use flags::{Client, Context, Flags, source};
-
-struct Counting;
-
-/// Bytes live in the whole process (allocated minus freed since start).
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds `GlobalAlloc`'s
-// contract; counting touches only a static atomic, which does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use flags_test_support::alloc::{LiveBytes, live_bytes};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: LiveBytes = LiveBytes;
 
 #[derive(Flags, Debug, Clone, PartialEq)]
 #[flags(schema = "tests/fixtures/soak.json")]
@@ -180,7 +147,7 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
     let threads_before = threads();
     // Allocated before the warm-up's count, since it lives past the end's.
     let mut samples = Vec::with_capacity(swaps as usize);
-    let live_warm = LIVE.load(Ordering::Relaxed);
+    let live_warm = live_bytes();
 
     let done = [AtomicU64::new(0), AtomicU64::new(0)];
     let swapped = AtomicU64::new(0);
@@ -260,7 +227,7 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
             swapping.store(false, Ordering::Relaxed);
             result.unwrap();
             swapped.store(i - 1, Ordering::Release);
-            samples.push(LIVE.load(Ordering::Relaxed));
+            samples.push(live_bytes());
         }
         let seen: Vec<Seen> = readers.into_iter().map(|r| r.join().unwrap()).collect();
         seen
@@ -273,7 +240,7 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
         client.flags::<Soak>(&gold).generation(true),
         Some(swaps as i64 + 1)
     );
-    let live_end = LIVE.load(Ordering::Relaxed);
+    let live_end = live_bytes();
     let threads_after = threads();
     let (low, high) = (
         *samples.iter().min().unwrap(),

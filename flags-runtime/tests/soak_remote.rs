@@ -20,51 +20,18 @@
 //! This file is its own test binary because the allocator counts every thread of the process.
 #![cfg(feature = "http")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use flags_runtime::transport::TransportConfig;
 use flags_runtime::{Client, Context, FlagKey, remote, source};
+use flags_test_support::alloc::{LiveBytes, live_bytes};
 use flags_test_support::fault::{FaultServer, Reply};
 use serde_json::json;
 
-struct Counting;
-
-/// Bytes live in the whole process (allocated minus freed since start).
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds `GlobalAlloc`'s
-// contract; counting touches only a static atomic, which does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: LiveBytes = LiveBytes;
 
 const COUNT: FlagKey<i64> = FlagKey::from_fn("soak-count", || -1);
 const DEFAULT: i64 = -1;
@@ -367,7 +334,7 @@ fn remote_providers_ride_out_a_flapping_server_and_recover_every_time() {
                 flaps.push(flap);
                 recoveries.push((fault, took));
                 requests += up.clear_requests();
-                live.push(LIVE.load(Ordering::Relaxed));
+                live.push(live_bytes());
                 thread_counts.push(threads());
             }
             cycles += 1;
