@@ -78,12 +78,12 @@ pub fn value(json: serde_json::Value) -> Value {
 /// Reads `key` of `client` as every type, in `ctx`, through `details` and `value`.
 pub fn read_all(client: &Client, key: &str, ctx: &Context) {
     let key = key.to_owned();
-    let _ = client.details(&FlagKey::<bool>::new(key.clone(), false), ctx);
-    let _ = client.details(&FlagKey::<i64>::new(key.clone(), 0), ctx);
-    let _ = client.details(&FlagKey::<f64>::new(key.clone(), 0.0), ctx);
-    let _ = client.details(&FlagKey::<String>::new(key.clone(), String::new()), ctx);
+    let _ = client.details(FlagKey::<bool>::new(key.clone(), false), ctx);
+    let _ = client.details(FlagKey::<i64>::new(key.clone(), 0), ctx);
+    let _ = client.details(FlagKey::<f64>::new(key.clone(), 0.0), ctx);
+    let _ = client.details(FlagKey::<String>::new(key.clone(), String::new()), ctx);
     let _ = client.value(
-        &FlagKey::<serde_json::Value>::new(key, serde_json::Value::Null),
+        FlagKey::<serde_json::Value>::new(key, serde_json::Value::Null),
         ctx,
     );
 }
