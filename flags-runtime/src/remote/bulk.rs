@@ -76,18 +76,7 @@ impl Inner {
             BulkAnswer::Updated(bulk) => {
                 let changed: Vec<String> = match &held {
                     None => bulk.flags.keys().map(str::to_owned).collect(),
-                    Some(old) => {
-                        let mut keys: Vec<String> = old
-                            .flags
-                            .keys()
-                            .chain(bulk.flags.keys())
-                            .filter(|k| old.flags.get(k) != bulk.flags.get(k))
-                            .map(str::to_owned)
-                            .collect();
-                        keys.sort();
-                        keys.dedup();
-                        keys
-                    }
+                    Some(old) => old.flags.changed_keys(&bulk.flags),
                 };
                 let streams = bulk.event_streams.clone();
                 self.bulk.store(Some(Arc::new(bulk)));

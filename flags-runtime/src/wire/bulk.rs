@@ -172,6 +172,20 @@ impl BulkFlags {
         self.entries.iter().map(|e| &*e.key)
     }
 
+    /// The keys whose evaluation differs between `self` (the answer held) and `new` (one
+    /// listed in only one of them included), sorted, each once: what a change event names.
+    pub(crate) fn changed_keys(&self, new: &BulkFlags) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .keys()
+            .chain(new.keys())
+            .filter(|k| self.get(k) != new.get(k))
+            .map(str::to_owned)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// The number of flags.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()

@@ -81,18 +81,7 @@ impl Inner {
         let held = self.bulk.load_full();
         let same_context = self.control.held_epoch.load(Ordering::Acquire) == epoch;
         let changed: Vec<String> = match &held {
-            Some(old) if old.gate.is_none() => {
-                let mut keys: Vec<String> = old
-                    .flags
-                    .keys()
-                    .chain(bulk.flags.keys())
-                    .filter(|k| old.flags.get(k) != bulk.flags.get(k))
-                    .map(str::to_owned)
-                    .collect();
-                keys.sort();
-                keys.dedup();
-                keys
-            }
+            Some(old) if old.gate.is_none() => old.flags.changed_keys(&bulk.flags),
             _ => Vec::new(),
         };
         let first = held.as_ref().is_none_or(|old| old.gate.is_some());
