@@ -1,7 +1,7 @@
 //! The evaluation fast path allocates nothing (`docs/design.md`): a typed read of a static scalar
-//! flag and its details, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
-//! `ends_with` on an attribute, `fractional` rollouts in each version, a `sem_ver` and an
-//! `in` test) count zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
+//! flag and its details, a `Flags` struct of scalar fields, and scalar flags decided by
+//! targeting rules (an `ends_with` on an attribute, `fractional` rollouts in each version, a
+//! `sem_ver` and an `in` test) count zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
 //! static boolean flag), GO Feature Flag's (also with a remote fallback configured), and a
 //! scalar read answered by the cache of a per-evaluation remote provider, and FlagKit's values
 //! (feature `http`).
