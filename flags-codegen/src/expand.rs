@@ -47,8 +47,16 @@ pub(crate) fn expand(
         if field.attrs.skip.is_some() {
             quote_spanned!(field.ty_span()=> #name: ::core::default::Default::default())
         } else {
+            // Read through a `static` copy of the key constant: `&Self::KEY` would copy the
+            // constant onto the stack and drop it, for every field of every read.
             let key = const_ident(field);
-            quote!(#name: __evaluation.value(&Self::#key))
+            let ty = field.ty;
+            quote! {
+                #name: {
+                    static KEY: #krate::__private::FlagKey<#ty> = #ident::#key;
+                    __evaluation.value(&KEY)
+                }
+            }
         }
     });
     // Evaluated here, at module level, so that the checks in the key constructors run during

@@ -43,9 +43,20 @@ pub struct FlagKey<T> {
     key: Cow<'static, str>,
     /// `key_hash(key)`, computed once (at compile time for constants).
     hash: u64,
-    /// For generated constants: where the flag's index in the current snapshot is cached.
-    slot: Option<&'static KeySlot>,
+    /// Where the flag's index (and a static scalar's value) in the current snapshot is
+    /// cached: a generated constant's `static`, or a slot of its own for a key made at run time.
+    slot: Slot,
     default: DefaultRepr<T>,
+}
+
+/// A key's [`KeySlot`]. A generated constant points at a `static` (a `const` cannot own one:
+/// every use of it would copy an empty slot); a key made at run time owns one, boxed so that
+/// the key stays free of interior mutability and its moves do not move the slot.
+enum Slot {
+    /// No slot: a key made in a `const` by hand ([`FlagKey::from_fn`]), or a stub.
+    None,
+    Static(&'static KeySlot),
+    Owned(Box<KeySlot>),
 }
 
 impl<T> FlagKey<T> {
@@ -55,7 +66,7 @@ impl<T> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
             hash: key_hash(key),
-            slot: None,
+            slot: Slot::None,
             default: DefaultRepr::Fn(never),
         }
     }
@@ -66,7 +77,7 @@ impl<T> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
             hash: key_hash(key),
-            slot: None,
+            slot: Slot::None,
             default: DefaultRepr::Fn(default),
         }
     }
@@ -81,7 +92,7 @@ impl<T> FlagKey<T> {
         FlagKey {
             key: Cow::Borrowed(key),
             hash: key_hash(key),
-            slot: None,
+            slot: Slot::None,
             default: DefaultRepr::Schema { value, convert },
         }
     }
@@ -93,14 +104,19 @@ impl<T> FlagKey<T> {
 
     /// This key, caching its flag's index in `slot` (see `__private::with_slot`).
     pub(crate) const fn with_slot(mut self, slot: &'static KeySlot) -> FlagKey<T> {
-        self.slot = Some(slot);
+        // A key made in a `const` has no slot: nothing to drop (and a `const fn` cannot).
+        std::mem::forget(std::mem::replace(&mut self.slot, Slot::Static(slot)));
         self
     }
 
-    /// The slot caching the flag's index, for generated constants.
-    #[inline]
-    pub(crate) fn slot(&self) -> Option<&'static KeySlot> {
-        self.slot
+    /// The slot caching the flag's index: a generated constant's, or a run-time key's own.
+    #[inline(always)]
+    pub(crate) fn slot(&self) -> Option<&KeySlot> {
+        match &self.slot {
+            Slot::Static(slot) => Some(slot),
+            Slot::Owned(slot) => Some(slot),
+            Slot::None => None,
+        }
     }
 
     /// The hash the snapshot indexes the key by.
@@ -112,6 +128,16 @@ impl<T> FlagKey<T> {
     /// The key as a `Cow`, cheap to clone when it is `'static`.
     pub fn key_cow(&self) -> &Cow<'static, str> {
         &self.key
+    }
+
+    /// A copy of the key for details: a `'static` name copied inline (`Cow::clone` is a call),
+    /// a name made at run time allocated.
+    #[inline(always)]
+    pub(crate) fn flag_key(&self) -> Cow<'static, str> {
+        match &self.key {
+            Cow::Borrowed(key) => Cow::Borrowed(key),
+            Cow::Owned(key) => Cow::Owned(key.clone()),
+        }
     }
 }
 
@@ -133,13 +159,15 @@ enum DefaultRepr<T> {
 }
 
 impl<T: FlagValue> FlagKey<T> {
-    /// A key known only at run time.
+    /// A key known only at run time. It owns a small cache (one allocation of 24 bytes, made
+    /// here) of where its flag is in the configuration served, and of a static scalar's value:
+    /// make a key once and read through it many times, rather than a key per read.
     pub fn new(key: impl Into<Cow<'static, str>>, default: T) -> FlagKey<T> {
         let key = key.into();
         FlagKey {
             hash: key_hash(&key),
             key,
-            slot: None,
+            slot: Slot::Owned(Box::new(KeySlot::new())),
             default: DefaultRepr::Owned(default),
         }
     }
@@ -164,10 +192,16 @@ impl<T: Clone> Clone for FlagKey<T> {
             DefaultRepr::Fn(default) => DefaultRepr::Fn(*default),
             DefaultRepr::Owned(value) => DefaultRepr::Owned(value.clone()),
         };
+        let slot = match &self.slot {
+            Slot::None => Slot::None,
+            Slot::Static(slot) => Slot::Static(slot),
+            // A clone caches for itself, from empty: the slot is a cache.
+            Slot::Owned(_) => Slot::Owned(Box::new(KeySlot::new())),
+        };
         FlagKey {
             key: self.key.clone(),
             hash: self.hash,
-            slot: self.slot,
+            slot,
             default,
         }
     }
@@ -182,10 +216,11 @@ impl<T> fmt::Debug for FlagKey<T> {
     }
 }
 
-/// Where a generated key constant caches what it found in a snapshot: the snapshot's
-/// generation, the flag's index, and, when the flag serves one fixed scalar (a static `bool`,
-/// integer or float flag), that value. Generated code declares one `static` per key constant;
-/// every copy of the constant points at it, so after the first read of a configuration, a read
+/// Where a key caches what it found in a snapshot: the snapshot's generation, the flag's index,
+/// and, when the flag serves one fixed scalar (a static `bool`, integer or float flag), that
+/// value. Generated code declares one `static` per key constant, and every copy of the
+/// constant points at it; a key made at run time ([`FlagKey::new`]) owns one (a clone gets an
+/// empty one of its own). After the first read of a configuration, a read
 /// finds its flag with a few atomic loads, and a read of a static scalar flag needs nothing
 /// else from the snapshot (see [`KeySlot::fixed`]).
 ///

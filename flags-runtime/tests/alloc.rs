@@ -1,7 +1,7 @@
 //! The evaluation fast path allocates nothing (`docs/design.md`): a typed read of a static scalar
-//! flag, a `Flags` struct of scalar fields, and scalar flags decided by targeting rules (an
-//! `ends_with` on an attribute, `fractional` rollouts in each version, a `sem_ver` and an
-//! `in` test) count zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
+//! flag and its details, a `Flags` struct of scalar fields, and scalar flags decided by
+//! targeting rules (an `ends_with` on an attribute, `fractional` rollouts in each version, a
+//! `sem_ver` and an `in` test) count zero heap allocations once warm; so do Flipt's rules (a segment rule, a threshold rollout, a
 //! static boolean flag), GO Feature Flag's (also with a remote fallback configured), and a
 //! scalar read answered by the cache of a per-evaluation remote provider, and FlagKit's values
 //! (feature `http`).
@@ -200,6 +200,16 @@ fn scalar_evaluation_does_not_allocate() {
     );
     let n = allocations(|| client.flags::<Checkout>(&ctx));
     assert_eq!(n, 0, "`flags` of a 3-field struct allocated {n} times");
+    // Details of a static flag, through a key with a `'static` name: its variant and metadata
+    // are shared, not copied.
+    let details = client.details(&dark_mode, &ctx);
+    assert_eq!(
+        (details.value, details.variant.as_deref()),
+        (true, Some("on"))
+    );
+    assert!(details.flag_metadata.get("owner").is_some());
+    let n = allocations(|| client.details(&dark_mode, &ctx));
+    assert_eq!(n, 0, "`details` of a static flag allocated {n} times");
 
     // Many reads, not only one.
     let n = allocations(|| {

@@ -1329,3 +1329,135 @@ fn values_cached_in_key_slots_follow_the_snapshot_served() {
     assert!(!second.value(&on, &ctx()));
     assert_eq!(seen.load(Ordering::Relaxed), 1);
 }
+
+/// A key made at run time caches in a slot of its own, as a generated constant does in its
+/// `static`: values and details follow reloads; two clients with different configurations
+/// sharing one key (from two threads too) each read their own; a clone caches for itself; a
+/// read of another type still answers the default with `TYPE_MISMATCH`.
+#[test]
+fn keys_made_at_run_time_cache_in_a_slot_of_their_own() {
+    let flag = |on: bool, limit: i64, owner: &str| {
+        format!(
+            r#"{{"flags": {{
+              "on": {{ "state": "ENABLED", "variants": {{ "y": true, "n": false }},
+                      "defaultVariant": "{}", "metadata": {{ "owner": "{owner}" }} }},
+              "limit": {{ "state": "ENABLED", "variants": {{ "v": {limit} }},
+                         "defaultVariant": "v" }}
+            }}}}"#,
+            if on { "y" } else { "n" }
+        )
+    };
+    let on = FlagKey::<bool>::new("on", false);
+    let limit = FlagKey::<i64>::new(String::from("limit"), -1);
+    let on_as_int = FlagKey::<i64>::new("on", 7);
+    let dir = TempDir::new("run-time-slots");
+    let path = dir.write("flags.json", &flag(true, 10, "web"));
+    let first = Client::builder()
+        .in_process(source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    let second = client(&flag(false, 20, "api"));
+    let owner = |details: &EvaluationDetails<bool>| match details.flag_metadata.get("owner") {
+        Some(MetadataValue::String(owner)) => owner.clone(),
+        other => panic!("owner: {other:?}"),
+    };
+    for _ in 0..3 {
+        assert!(first.value(&on, &ctx()));
+        assert!(!second.value(&on, &ctx()));
+        assert_eq!(first.value(&limit, &ctx()), 10);
+        assert_eq!(second.value(&limit, &ctx()), 20);
+        let (a, b) = (first.details(&on, &ctx()), second.details(&on, &ctx()));
+        assert_eq!(
+            (a.value, a.variant.as_deref(), &*owner(&a)),
+            (true, Some("y"), "web")
+        );
+        assert_eq!(
+            (b.value, b.variant.as_deref(), &*owner(&b)),
+            (false, Some("n"), "api")
+        );
+        assert_eq!((a.reason, a.error), (Reason::Static, None));
+        let limit_details = second.details(&limit, &ctx());
+        assert_eq!(
+            (&*limit_details.flag_key, limit_details.value),
+            ("limit", 20)
+        );
+        assert_eq!(first.value(&on_as_int, &ctx()), 7);
+        let mismatch = first.details(&on_as_int, &ctx());
+        assert_eq!(
+            (mismatch.value, mismatch.error_code()),
+            (7, Some(ErrorCode::TypeMismatch))
+        );
+    }
+    // A clone reads the same, from a slot of its own.
+    let copy = on.clone();
+    assert!(first.value(&copy, &ctx()) && !second.value(&copy, &ctx()));
+
+    // Two threads share the key, each reading its own client: never the other's value.
+    std::thread::scope(|scope| {
+        for (client, expected) in [(&first, true), (&second, false)] {
+            let on = &on;
+            scope.spawn(move || {
+                for _ in 0..20_000 {
+                    assert_eq!(client.value(on, &ctx()), expected);
+                }
+            });
+        }
+    });
+
+    // A reload: the next read sees the new value, variant and metadata.
+    std::fs::write(&path, flag(false, 11, "ops")).unwrap();
+    first.refresh().unwrap();
+    assert!(!first.value(&on, &ctx()));
+    assert_eq!(first.value(&limit, &ctx()), 11);
+    let after = first.details(&on, &ctx());
+    assert_eq!(
+        (after.value, after.variant.as_deref(), &*owner(&after)),
+        (false, Some("n"), "ops")
+    );
+    assert!(!first.value(&copy, &ctx()));
+}
+
+/// Through `flags::<S>`, a field of another type than the slot's value (`u32`, `f32`,
+/// `Option<bool>`) reads the cached scalar through serde: converted when it fits, the default
+/// when not, and it follows reloads.
+#[test]
+fn struct_fields_of_other_types_read_the_cached_scalar() {
+    let flag = |on: bool, limit: i64| {
+        format!(
+            r#"{{"flags": {{
+              "on": {{ "state": "ENABLED", "variants": {{ "y": true, "n": false }},
+                      "defaultVariant": "{}" }},
+              "limit": {{ "state": "ENABLED", "variants": {{ "v": {limit} }},
+                         "defaultVariant": "v" }}
+            }}}}"#,
+            if on { "y" } else { "n" }
+        )
+    };
+    struct Other(Option<bool>, u32, f32);
+    impl Flags for Other {
+        fn evaluate(evaluation: &Evaluation<'_>) -> Self {
+            Other(
+                evaluation.value(&slotted!(Option<bool>, "on", None)),
+                evaluation.value(&slotted!(u32, "limit", 99)),
+                evaluation.value(&slotted!(f32, "limit", -1.0)),
+            )
+        }
+    }
+    let dir = TempDir::new("struct-slots");
+    let path = dir.write("flags.json", &flag(true, 10));
+    let client = Client::builder()
+        .in_process(source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let Other(on, limit, rate) = client.flags(&ctx());
+        assert_eq!((on, limit, rate), (Some(true), 10, 10.0));
+    }
+    std::fs::write(&path, flag(false, -5)).unwrap();
+    client.refresh().unwrap();
+    for _ in 0..2 {
+        let Other(on, limit, rate) = client.flags(&ctx());
+        // -5 does not fit a `u32`: its default.
+        assert_eq!((on, limit, rate), (Some(false), 99, -5.0));
+    }
+}

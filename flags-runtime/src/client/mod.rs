@@ -422,18 +422,26 @@ impl Client {
     #[inline]
     pub fn value<T: FlagValue>(&self, key: impl Borrow<FlagKey<T>>, ctx: &Context) -> T {
         let key = key.borrow();
-        // A static `bool`, `i64` or `f64` flag read as its own type through a generated key
-        // constant, without hooks or contexts but the invocation's: answered from the value
-        // its slot caches for the snapshot served (a few loads, inlined into the caller).
-        if Fixed::may_be::<T>()
-            && let Backend::InProcess(provider) = &*self.inner
-            && let Some(slot) = key.slot()
-            && let Some(value) = provider.fixed(slot).exact::<T>()
-            && self.plain()
-        {
-            return value;
+        if Fixed::may_be::<T>() {
+            // A static `bool`, `i64` or `f64` flag read as its own type, without hooks or
+            // contexts but the invocation's: answered from the value the key's slot caches for
+            // the snapshot served (a few loads, inlined into the caller); anything else out of
+            // line, behind this check.
+            if let Backend::InProcess(provider) = &*self.inner
+                && let Some(slot) = key.slot()
+                && let Some(value) = provider.fixed(slot).exact::<T>()
+                && self.plain()
+            {
+                return value;
+            }
+            return self.read_value(key, ctx);
         }
-        self.read_value(key, ctx)
+        // Other types (decided when `T` is compiled): the read inlined, without that check.
+        if self.plain() {
+            self.with_view(|view| view.value(key, ctx))
+        } else {
+            self.hooked_value(key, ctx)
+        }
     }
 
     /// [`Client::value`] through the provider's view.
@@ -465,6 +473,7 @@ impl Client {
     }
 
     /// The flag's value for `ctx` with variant, reason, error and metadata.
+    #[inline]
     pub fn details<T: FlagValue>(
         &self,
         key: impl Borrow<FlagKey<T>>,
@@ -557,34 +566,18 @@ impl Client {
 
     /// Evaluates `S` against `view` in `ctx`, hooks left to the view.
     pub(crate) fn evaluate_in<S: Flags>(view: View<'_>, ctx: &Context) -> S {
-        S::evaluate(&Evaluation {
-            view,
-            ctx,
-            client: None,
-        })
+        S::evaluate(&Evaluation::new(view, ctx, None))
     }
 
     /// Every flag of a `#[derive(Flags)]` struct, all from one configuration version.
     pub fn flags<S: Flags>(&self, ctx: &Context) -> S {
         if self.plain() {
-            return self.with_view(|view| {
-                S::evaluate(&Evaluation {
-                    view,
-                    ctx,
-                    client: None,
-                })
-            });
+            return self.with_view(|view| S::evaluate(&Evaluation::new(view, ctx, None)));
         }
         // Contexts merged once for every field; hooks, if any, run per field.
         let merged = self.merged_context(ctx);
         let client = self.has_hooks().then_some(self);
-        self.with_view(|view| {
-            S::evaluate(&Evaluation {
-                view,
-                ctx: &merged,
-                client,
-            })
-        })
+        self.with_view(|view| S::evaluate(&Evaluation::new(view, &merged, client)))
     }
 
     /// One evaluation with hooks, against `view`; `merged` is the merged context (API,
@@ -854,12 +847,51 @@ pub struct Evaluation<'a> {
     ctx: &'a Context,
     /// Set when hooks or contexts apply: each field then runs them.
     client: Option<&'a Client>,
+    /// The generation of the in-process snapshot read, when fields read it plainly (no hooks):
+    /// a field whose key's slot caches a fixed scalar for it answers from the slot, without
+    /// going through the view. 0 (no snapshot's) otherwise.
+    fixed_generation: u64,
+}
+
+impl<'a> Evaluation<'a> {
+    fn new(view: View<'a>, ctx: &'a Context, client: Option<&'a Client>) -> Evaluation<'a> {
+        let fixed_generation = match (client, view) {
+            (None, View::Provider(view)) => view.snapshot_generation(),
+            _ => 0,
+        };
+        Evaluation {
+            view,
+            ctx,
+            client,
+            fixed_generation,
+        }
+    }
 }
 
 impl Evaluation<'_> {
     /// The flag's value, or the key's default.
     #[inline]
     pub fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
+        if self.fixed_generation != 0
+            && let Some(slot) = key.slot()
+        {
+            let fixed = slot.fixed(self.fixed_generation);
+            if let Some(value) = fixed.exact::<T>() {
+                return value;
+            }
+            // Another type a scalar reads as (`u32`, `f32`, `Option<bool>`): through serde.
+            if !Fixed::may_be::<T>()
+                && let Some(value) = fixed.as_ref()
+            {
+                return crate::flag_value::read(value).unwrap_or_else(|_| key.default_value());
+            }
+        }
+        self.read(key)
+    }
+
+    /// [`Evaluation::value`] through the view.
+    #[inline(never)]
+    fn read<T: FlagValue>(&self, key: &FlagKey<T>) -> T {
         match self.client {
             None => self.view.value(key, self.ctx),
             Some(client) => {

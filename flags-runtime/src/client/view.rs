@@ -34,16 +34,21 @@ impl View<'_> {
         }
     }
 
+    #[inline]
     pub(crate) fn details<T: FlagValue>(
         self,
         key: &FlagKey<T>,
         ctx: &Context,
     ) -> EvaluationDetails<T> {
-        self.details_dyn(key, ctx, false).0
+        match self {
+            View::Provider(view) => view.details(key, ctx),
+            _ => self.details_dyn(key, ctx, false).0,
+        }
     }
 
     /// The details, and with `dynamic`, the flag's value as the provider holds it (when the
     /// value came from the flag), for hooks.
+    #[inline]
     pub(crate) fn details_dyn<T: FlagValue>(
         self,
         key: &FlagKey<T>,

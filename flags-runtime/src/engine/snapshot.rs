@@ -101,10 +101,31 @@ impl CompiledFlag {
         }
     }
 
-    /// The scalar every read of this flag gets, if there is one.
+    /// The value every read of this flag gets (reason `STATIC`), its variant and the flag's
+    /// metadata, if there is one: what details of a static flag carry.
     #[inline(always)]
-    pub(crate) fn fixed(&self) -> Fixed {
-        self.fixed
+    pub(crate) fn static_answer(
+        &self,
+    ) -> Option<(
+        crate::flag_value::FlagValueRef<'_>,
+        Option<&Arc<str>>,
+        &FlagMetadata,
+    )> {
+        match &self.answer {
+            Answer::Value { value, variant } => {
+                Some((value.as_ref(), variant.as_ref(), &self.metadata))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value every read of this flag gets (reason `STATIC`), if there is one.
+    #[inline(always)]
+    pub(crate) fn static_value(&self) -> Option<crate::flag_value::FlagValueRef<'_>> {
+        match &self.answer {
+            Answer::Value { value, .. } => Some(value.as_ref()),
+            _ => None,
+        }
     }
 }
 
@@ -362,6 +383,7 @@ impl Snapshot {
     }
 
     /// The reason a successful read from this snapshot reports for `code`.
+    #[inline]
     pub(crate) fn reason(&self, code: ReasonCode) -> crate::details::Reason {
         if self.stale && code != ReasonCode::Disabled {
             crate::details::Reason::Stale

@@ -64,6 +64,7 @@ impl CompiledValue {
         })
     }
 
+    #[inline]
     pub(super) fn as_ref(&self) -> FlagValueRef<'_> {
         match self {
             CompiledValue::Bool(b) => FlagValueRef::Bool(*b),

@@ -53,6 +53,16 @@ impl<'a> View<'a> {
         View(Kind::Snapshot(snapshot, fallback))
     }
 
+    /// The generation of the in-process snapshot this view reads, 0 for any other view (no
+    /// snapshot's): what key slots cache fixed values under.
+    #[inline]
+    pub(crate) fn snapshot_generation(self) -> u64 {
+        match self.0 {
+            Kind::Snapshot(snapshot, _) => snapshot.generation(),
+            _ => 0,
+        }
+    }
+
     /// The flag's value for `ctx`, or the key's default.
     #[inline]
     pub(crate) fn value<T: FlagValue>(self, key: &FlagKey<T>, ctx: &Context) -> T {
@@ -69,8 +79,24 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The details (without the value as the provider holds it, which only hooks need).
+    #[inline]
+    pub(crate) fn details<T: FlagValue>(
+        self,
+        key: &FlagKey<T>,
+        ctx: &Context,
+    ) -> EvaluationDetails<T> {
+        match self.0 {
+            Kind::Snapshot(snapshot, fallback) => {
+                snapshot_details_only(snapshot, fallback, key, ctx)
+            }
+            _ => self.details_dyn(key, ctx, false).0,
+        }
+    }
+
     /// The details, and with `dynamic`, the flag's value as the provider holds it (when the
     /// value came from the flag), for hooks.
+    #[inline]
     pub(crate) fn details_dyn<T: FlagValue>(
         self,
         key: &FlagKey<T>,
@@ -136,7 +162,8 @@ pub(crate) fn snapshot_value<T: FlagValue>(
         // Not found, or the provider is not serving: the default, whatever the fallback.
         return key.default_value();
     };
-    if let Some(value) = flag.fixed().as_ref() {
+    // A static flag's value, of any type, without resolving the flag.
+    if let Some(value) = flag.static_value() {
         return crate::flag_value::read(value).unwrap_or_else(|_| key.default_value());
     }
     match snapshot.resolve_flag(flag, ctx).resolution {
@@ -234,7 +261,35 @@ fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Co
     }
 }
 
+/// Details read from the engine's snapshot, without the value hooks see: a static flag's
+/// built in place (its variant and metadata shared, nothing allocated for a key with a
+/// `'static` name), any other's through [`snapshot_details`].
+#[inline]
+pub(crate) fn snapshot_details_only<T: FlagValue>(
+    snapshot: &Snapshot,
+    fallback: Option<&Fallback>,
+    key: &FlagKey<T>,
+    ctx: &Context,
+) -> EvaluationDetails<T> {
+    if let Some(flag) = snapshot.find(key)
+        && let Some((value, variant, metadata)) = flag.static_answer()
+        // A value that does not fit `T` is reported by the general path.
+        && let Ok(value) = crate::flag_value::read::<T>(value)
+    {
+        return EvaluationDetails {
+            flag_key: key.flag_key(),
+            value,
+            variant: variant.cloned(),
+            reason: snapshot.reason(crate::engine::ReasonCode::Static),
+            error: None,
+            flag_metadata: metadata.clone(),
+        };
+    }
+    snapshot_details(snapshot, fallback, key, ctx, false).0
+}
+
 /// Details read from the engine's snapshot.
+#[inline]
 pub(crate) fn snapshot_details<T: FlagValue>(
     snapshot: &Snapshot,
     fallback: Option<&Fallback>,
