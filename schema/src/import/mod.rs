@@ -13,6 +13,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 
 mod detect;
 pub(crate) mod flagd;
+mod flagd_document;
 pub mod flagkit;
 pub(crate) mod flagship;
 pub(crate) mod flipt;
@@ -216,7 +217,13 @@ pub struct Loaded {
 /// flag that is not an object or has no `variants`, an unknown `state`, a `defaultVariant` that
 /// names no variant; [`Problem::AccountIdRequired`] for Flagship definitions.
 pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
-    let value = text::document(text, origin, None)?;
+    // A flagd file is read without a `Value` of the whole document; any other document is
+    // turned into that `Value` to be detected, and text that is no JSON read as before.
+    let value = match flagd_document::parse(text) {
+        Ok(document) if document.is_flagd() => return load_flagd(document, origin),
+        Ok(document) => document.into_value(),
+        Err(_) => text::document(text, origin, None)?,
+    };
     match Format::detect(&value) {
         Some(format) => load_value(format, value, text, origin),
         None => Err(unknown(&value, origin)),
@@ -257,6 +264,11 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 /// As [`load_str`] for a document of that format; [`Problem::AccountIdRequired`] for
 /// [`Format::Flagship`] with an empty account id.
 pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error> {
+    if format == Format::Flagd
+        && let Ok(document) = flagd_document::parse(text)
+    {
+        return load_flagd(document, origin);
+    }
     let value: Value = match text::document(text, origin, Some(&format)) {
         Ok(value) => value,
         Err(error) => {
@@ -276,6 +288,13 @@ pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error
         }
     };
     load_value(format, value, text, origin)
+}
+
+/// [`load_as`] of a flagd document read from its text.
+fn load_flagd(document: flagd_document::Document<'_>, origin: &str) -> Result<Loaded, Error> {
+    let mut warnings = Vec::new();
+    let manifest = flagd::convert_lenient_document(document, origin, &mut warnings)?;
+    Ok(linted(manifest, warnings, BTreeMap::new()))
 }
 
 /// [`load_as`] of the parsed `text`.
@@ -301,12 +320,21 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
             manifest
         }
     };
+    Ok(linted(manifest, warnings, broken))
+}
+
+/// The [`Loaded`] configuration, with the lint of its rules after `warnings`.
+fn linted(
+    manifest: Manifest,
+    mut warnings: Vec<Warning>,
+    broken: BTreeMap<String, String>,
+) -> Loaded {
     warnings.extend(crate::lint(&manifest));
-    Ok(Loaded {
+    Loaded {
         manifest,
         warnings,
         broken,
-    })
+    }
 }
 
 /// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.
