@@ -436,6 +436,72 @@ mod tests {
         assert_eq!(error.flag_key(), Some("a"));
     }
 
+    /// Every definition file of the fuzz corpora and fixtures, and its prefixes, load the same
+    /// when a flagd file is read from its text (`load_str`, `load_as`) as from its `Value`.
+    #[test]
+    fn flagd_text_loads_as_its_value() {
+        fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    files(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        fn outcome(loaded: Result<Loaded, Error>) -> String {
+            match loaded {
+                Ok(loaded) => format!("{:?}", (loaded.manifest, loaded.warnings, loaded.broken)),
+                Err(error) => error.to_string(),
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = Vec::new();
+        for dir in [
+            "../fuzz/corpus/flagd",
+            "../fuzz/corpus/detect",
+            "tests/fixtures",
+        ] {
+            files(&root.join(dir), &mut paths);
+        }
+        // Keys written twice: the last flag written under a key is the one read.
+        let written_twice = [
+            r#"{"flags": {"b": {"state": "ENABLED", "variants": {"x": 1}}, "a": 1, "b": {"state": "DISABLED", "variants": {"y": "s"}}}}"#,
+            r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1, "x": true}, "state": "DISABLED"}, "a": {}}}"#,
+        ];
+        let mut flagd = 0;
+        let texts = paths.iter().filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some((path.display().to_string(), text))
+        });
+        let texts = texts.chain(written_twice.map(|text| ("inline".to_owned(), text.to_owned())));
+        for (path, text) in texts {
+            let cuts = (0..text.len()).step_by(text.len() / 10 + 1);
+            let texts = std::iter::once(&text[..]).chain(cuts.filter_map(|at| text.get(..at)));
+            for text in texts {
+                let from_value = text::document(text, "x", None).and_then(|value| {
+                    match Format::detect(&value) {
+                        Some(format) => load_value(format, value, text, "x"),
+                        None => Err(unknown(&value, "x")),
+                    }
+                });
+                assert_eq!(
+                    outcome(load_str(text, "x")),
+                    outcome(from_value),
+                    "{path:?}: {text}"
+                );
+                let from_value = serde_json::from_str(text)
+                    .map_err(|e| Error::json("x", &e))
+                    .and_then(|value| load_value(Format::Flagd, value, text, "x"));
+                let loaded = outcome(load_as(Format::Flagd, text, "x"));
+                flagd += usize::from(!loaded.starts_with('`'));
+                assert_eq!(loaded, outcome(from_value), "{path:?}: {text}");
+            }
+        }
+        assert!(flagd >= 10, "only {flagd} flagd documents loaded");
+    }
+
     #[test]
     fn read_reports_the_path() {
         let error = read("/nonexistent/dir/flags.json").unwrap_err();
