@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::flagd_document::{Document, FlagList, Node, Text, Variants};
 use super::walk::{self, Listing};
 use super::{Format, finish, shared};
 use crate::error::{Error, Problem, describe, describe_short, shorten};
@@ -36,7 +37,7 @@ pub fn import(value: &Value, origin: &str) -> Result<Manifest, Error> {
 /// Takes the document by value: variants and rules move into the manifest instead of being
 /// copied (a large configuration loads in about two thirds of the time).
 pub(super) fn convert(value: Value, origin: &str) -> Result<Manifest, Error> {
-    Reader { lenient: None }.document(value, origin)
+    Reader { lenient: None }.document(Document::from_value(value), origin)
 }
 
 /// The manifest of a document as flagd reads it (`@openfeature/flagd-core`, whose schema
@@ -60,10 +61,20 @@ pub(super) fn convert_lenient(
     origin: &str,
     warnings: &mut Vec<Warning>,
 ) -> Result<Manifest, Error> {
+    convert_lenient_document(Document::from_value(value), origin, warnings)
+}
+
+/// [`convert_lenient`] of a document read from its text ([`super::flagd_document::parse`]), which
+/// skips building a [`Value`] of the whole document.
+pub(super) fn convert_lenient_document(
+    document: Document<'_>,
+    origin: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Manifest, Error> {
     Reader {
         lenient: Some(warnings),
     }
-    .document(value, origin)
+    .document(document, origin)
 }
 
 /// Reads flagd documents, strictly (`lenient` is `None`) or as flagd does (collecting warnings).
@@ -93,48 +104,88 @@ impl Reader<'_> {
         }
     }
 
-    fn document(&mut self, value: Value, origin: &str) -> Result<Manifest, Error> {
-        let mut document = walk::document(value, origin, "a flagd file")?;
+    fn document(&mut self, document: Document<'_>, origin: &str) -> Result<Manifest, Error> {
+        let (flags, rest) = match document {
+            Document::Object { flags, rest } => (flags, rest),
+            Document::Other(value) => {
+                return Err(walk::not_a_document(&value, origin, "a flagd file"));
+            }
+        };
         let mut manifest = Manifest::new();
-        if let Some(metadata) = document.get("metadata") {
+        if let Some(metadata) = rest.get("metadata") {
             manifest.metadata = self
                 .metadata(None, metadata)
                 .map_err(|p| Error::document(origin, p))?;
         }
-        if let Some(evaluators) = document.get("$evaluators") {
+        if let Some(evaluators) = rest.get("$evaluators") {
             manifest.evaluators = self
                 .evaluators(evaluators)
                 .map_err(|p| Error::document(origin, p))?;
         }
-        // Every key of an array is checked before any flag is read.
-        let flags = walk::flags(&mut document, origin, Listing::MapOrArray)?;
-        let mut entries = Vec::with_capacity(flags.size_hint().0);
-        for entry in flags {
-            entries.push(entry?);
-        }
-        for (key, flag) in entries {
-            if let Err(problem) = walk::non_empty(&key) {
-                self.tolerate(Some(&key), problem, "flagd serves it under `\"\"`")
-                    .map_err(|p| Error::flag(origin, &key, p))?;
+        match flags {
+            Some(FlagList::ByKey(entries)) => {
+                // Sorted and unique keys: the map is built at once.
+                let mut flags = Vec::with_capacity(entries.len());
+                for (key, node) in entries {
+                    let flag = self.keyed_flag(&key, node, origin, Ok(()))?;
+                    flags.push((key.into_owned(), flag));
+                }
+                manifest.flags = flags.into_iter().collect();
             }
-            let flag = walk::unseen(&manifest, &key)
-                .and_then(|()| self.flag(&key, flag))
-                .map_err(|problem| Error::flag(origin, &key, problem))?;
-            manifest.flags.insert(key, flag);
+            Some(FlagList::Keyed(entries)) => {
+                // Every key of an array is checked before any flag is read.
+                let entries = entries
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, node)| {
+                        array_entry(index, node).map_err(|p| Error::document(origin, p))
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?;
+                for (key, node) in entries {
+                    let unseen = walk::unseen(&manifest, &key);
+                    let flag = self.keyed_flag(&key, node, origin, unseen)?;
+                    manifest.flags.insert(key, flag);
+                }
+            }
+            Some(FlagList::Other(value)) => {
+                return Err(walk::not_listed(Some(value), origin, Listing::MapOrArray));
+            }
+            None => return Err(walk::not_listed(None, origin, Listing::MapOrArray)),
         }
         Ok(manifest)
     }
 
-    fn flag(&mut self, key: &str, value: Value) -> Result<Flag, Problem> {
-        let Value::Object(mut fields) = value else {
-            return Err(Problem::InvalidField {
-                field: format!("flags.{key}"),
-                expected: "a flag object with `state` and `variants`",
-                found: describe(&value),
-            });
+    /// The flag `key` of the document `origin`; `unseen` says whether an earlier flag had
+    /// that key ([`walk::unseen`]).
+    fn keyed_flag(
+        &mut self,
+        key: &str,
+        node: Node<'_>,
+        origin: &str,
+        unseen: Result<(), Problem>,
+    ) -> Result<Flag, Error> {
+        if let Err(problem) = walk::non_empty(key) {
+            self.tolerate(Some(key), problem, "flagd serves it under `\"\"`")
+                .map_err(|p| Error::flag(origin, key, p))?;
+        }
+        unseen
+            .and_then(|()| self.flag(key, node))
+            .map_err(|problem| Error::flag(origin, key, problem))
+    }
+
+    fn flag(&mut self, key: &str, node: Node<'_>) -> Result<Flag, Problem> {
+        let fields = match node {
+            Node::Object(fields) => fields,
+            Node::Other(value) => {
+                return Err(Problem::InvalidField {
+                    field: format!("flags.{key}"),
+                    expected: "a flag object with `state` and `variants`",
+                    found: describe(&value),
+                });
+            }
         };
-        let state = import_state(&fields)?;
-        let variants = self.variants(key, fields.remove("variants"))?;
+        let state = import_state(fields.state.as_ref())?;
+        let variants = self.variants(key, fields.variants)?;
         let flag_type = match &self.lenient {
             None => shared::variants_type(&variants)?,
             Some(_) => shared::lenient_type(&variants, |problem| {
@@ -147,44 +198,43 @@ impl Reader<'_> {
         };
         let mut flag = Flag::new(flag_type, None);
         flag.state = state;
-        let variants: BTreeMap<String, Value> = variants.into_iter().collect();
-        match (fields.get("defaultVariant"), self.lenient.is_some()) {
-            (None | Some(Value::Null), _) => {}
+        match (fields.default_variant, self.lenient.is_some()) {
+            (None | Some(Text::Other(Value::Null)), _) => {}
             // flagd reads an empty name as no default variant (strictly: unless a variant has
             // that name); flagd-core also reads `false` and `0` as none.
-            (Some(Value::String(name)), lenient)
-                if name.is_empty() && (lenient || !variants.contains_key(name)) => {}
-            (Some(Value::Bool(false)), true) => {}
-            (Some(Value::Number(n)), true) if n.as_f64() == Some(0.0) => {}
-            (Some(Value::String(name)), _) => {
-                let Some(value) = variants.get(name) else {
+            (Some(Text::Str(name)), lenient)
+                if name.is_empty() && (lenient || !variants.contains_key(&*name)) => {}
+            (Some(Text::Other(Value::Bool(false))), true) => {}
+            (Some(Text::Other(Value::Number(n))), true) if n.as_f64() == Some(0.0) => {}
+            (Some(Text::Str(name)), _) => {
+                let Some(value) = variants.get(&*name) else {
                     let mut available: Vec<String> = variants.keys().cloned().collect();
                     available.sort();
                     return Err(Problem::DefaultVariantNotFound {
-                        variant: name.clone(),
+                        variant: name.into_owned(),
                         available,
                     });
                 };
                 flag.default = Some(value.clone());
-                flag.default_variant = Some(name.clone());
+                flag.default_variant = Some(name.into_owned());
             }
-            (Some(other), _) => {
+            (Some(Text::Other(other)), _) => {
                 return Err(Problem::InvalidField {
                     field: "defaultVariant".to_owned(),
                     expected: "the name of a variant, or null",
-                    found: describe(other),
+                    found: describe(&other),
                 });
             }
         }
         flag.variants = variants;
         // Kept as written (flagd loads every rule; `lint` reports the suspicious ones), but for
         // null and `{}`, which flagd reads as no targeting.
-        flag.targeting = match fields.remove("targeting") {
+        flag.targeting = match fields.targeting {
             None | Some(Value::Null) => None,
             Some(Value::Object(rule)) if rule.is_empty() => None,
             Some(rule) => Some(Targeting::flagd(rule)),
         };
-        if let Some(metadata) = fields.get("metadata") {
+        if let Some(metadata) = &fields.metadata {
             flag.metadata = self.metadata(Some(key), metadata)?;
             shared::describe_from_metadata(&mut flag);
         }
@@ -197,13 +247,13 @@ impl Reader<'_> {
     fn variants(
         &mut self,
         key: &str,
-        variants: Option<Value>,
-    ) -> Result<Map<String, Value>, Problem> {
+        variants: Option<Variants>,
+    ) -> Result<BTreeMap<String, Value>, Problem> {
         let lenient = self.lenient.is_some();
         match variants {
             None if lenient => Err(Problem::MissingField { field: "variants" }),
             None => Err(Problem::NoVariants),
-            Some(Value::Object(variants)) if variants.is_empty() => {
+            Some(Variants::Object(variants)) if variants.is_empty() => {
                 self.tolerate(
                     Some(key),
                     Problem::NoVariants,
@@ -211,13 +261,13 @@ impl Reader<'_> {
                 )?;
                 Ok(variants)
             }
-            Some(Value::Object(variants)) => Ok(variants),
-            Some(Value::Null) if lenient => Err(Problem::InvalidField {
+            Some(Variants::Object(variants)) => Ok(variants),
+            Some(Variants::Other(Value::Null)) if lenient => Err(Problem::InvalidField {
                 field: "variants".to_owned(),
                 expected: "an object of values by variant name",
                 found: "null".to_owned(),
             }),
-            Some(other) => {
+            Some(Variants::Other(other)) => {
                 let problem = Problem::InvalidField {
                     field: "variants".to_owned(),
                     expected: "an object of values by variant name",
@@ -232,7 +282,7 @@ impl Reader<'_> {
                             .map(|(i, v)| (i.to_string(), v))
                             .collect(),
                     ),
-                    _ => ("the flag has no variants", Map::new()),
+                    _ => ("the flag has no variants", BTreeMap::new()),
                 };
                 self.tolerate(Some(key), problem, effect)?;
                 Ok(variants)
@@ -306,16 +356,38 @@ impl Reader<'_> {
     }
 }
 
-fn import_state(fields: &Map<String, Value>) -> Result<FlagState, Problem> {
-    match fields.get("state") {
+fn import_state(state: Option<&Text<'_>>) -> Result<FlagState, Problem> {
+    match state {
         None => Err(Problem::MissingField { field: "state" }),
-        Some(Value::String(state)) if state == "ENABLED" => Ok(FlagState::Enabled),
-        Some(Value::String(state)) if state == "DISABLED" => Ok(FlagState::Disabled),
-        Some(Value::String(state)) => Err(Problem::InvalidState {
-            found: state.clone(),
+        Some(Text::Str(state)) if state == "ENABLED" => Ok(FlagState::Enabled),
+        Some(Text::Str(state)) if state == "DISABLED" => Ok(FlagState::Disabled),
+        Some(Text::Str(state)) => Err(Problem::InvalidState {
+            found: state.clone().into_owned(),
         }),
-        Some(other) => Err(Problem::InvalidState {
+        Some(Text::Other(other)) => Err(Problem::InvalidState {
             found: other.to_string(),
+        }),
+    }
+}
+
+/// The `key` and the flag at `index` of a `flags` array.
+fn array_entry(index: usize, node: Node<'_>) -> Result<(String, Node<'_>), Problem> {
+    let fields = match node {
+        Node::Object(fields) => fields,
+        Node::Other(value) => {
+            return Err(Problem::InvalidField {
+                field: format!("flags[{index}]"),
+                expected: "a flag object with a `key`",
+                found: describe(&value),
+            });
+        }
+    };
+    match fields.rest.get("key") {
+        Some(Value::String(key)) => Ok((key.clone(), Node::Object(fields))),
+        found => Err(Problem::InvalidField {
+            field: format!("flags[{index}].key"),
+            expected: "a string",
+            found: found.map_or_else(|| "none".to_owned(), describe),
         }),
     }
 }

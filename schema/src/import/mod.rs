@@ -13,6 +13,7 @@ use crate::manifest::{Manifest, Provenance, SourceKind};
 
 mod detect;
 pub(crate) mod flagd;
+mod flagd_document;
 pub mod flagkit;
 pub(crate) mod flagship;
 pub(crate) mod flipt;
@@ -216,7 +217,13 @@ pub struct Loaded {
 /// flag that is not an object or has no `variants`, an unknown `state`, a `defaultVariant` that
 /// names no variant; [`Problem::AccountIdRequired`] for Flagship definitions.
 pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
-    let value = text::document(text, origin, None)?;
+    // A flagd file is read without a `Value` of the whole document; any other document is
+    // turned into that `Value` to be detected, and text that is no JSON read as before.
+    let value = match flagd_document::parse(text) {
+        Ok(document) if document.is_flagd() => return load_flagd(document, origin),
+        Ok(document) => document.into_value(),
+        Err(_) => text::document(text, origin, None)?,
+    };
     match Format::detect(&value) {
         Some(format) => load_value(format, value, text, origin),
         None => Err(unknown(&value, origin)),
@@ -257,6 +264,11 @@ pub fn load_str(text: &str, origin: &str) -> Result<Loaded, Error> {
 /// As [`load_str`] for a document of that format; [`Problem::AccountIdRequired`] for
 /// [`Format::Flagship`] with an empty account id.
 pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error> {
+    if format == Format::Flagd
+        && let Ok(document) = flagd_document::parse(text)
+    {
+        return load_flagd(document, origin);
+    }
     let value: Value = match text::document(text, origin, Some(&format)) {
         Ok(value) => value,
         Err(error) => {
@@ -276,6 +288,13 @@ pub fn load_as(format: Format, text: &str, origin: &str) -> Result<Loaded, Error
         }
     };
     load_value(format, value, text, origin)
+}
+
+/// [`load_as`] of a flagd document read from its text.
+fn load_flagd(document: flagd_document::Document<'_>, origin: &str) -> Result<Loaded, Error> {
+    let mut warnings = Vec::new();
+    let manifest = flagd::convert_lenient_document(document, origin, &mut warnings)?;
+    Ok(linted(manifest, warnings, BTreeMap::new()))
 }
 
 /// [`load_as`] of the parsed `text`.
@@ -301,12 +320,21 @@ fn load_value(format: Format, value: Value, text: &str, origin: &str) -> Result<
             manifest
         }
     };
+    Ok(linted(manifest, warnings, broken))
+}
+
+/// The [`Loaded`] configuration, with the lint of its rules after `warnings`.
+fn linted(
+    manifest: Manifest,
+    mut warnings: Vec<Warning>,
+    broken: BTreeMap<String, String>,
+) -> Loaded {
     warnings.extend(crate::lint(&manifest));
-    Ok(Loaded {
+    Loaded {
         manifest,
         warnings,
         broken,
-    })
+    }
 }
 
 /// Reads a file and [`import_str`]s it; the path, as displayed, is the origin.
@@ -406,6 +434,72 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.flag_key(), Some("a"));
+    }
+
+    /// Every definition file of the fuzz corpora and fixtures, and its prefixes, load the same
+    /// when a flagd file is read from its text (`load_str`, `load_as`) as from its `Value`.
+    #[test]
+    fn flagd_text_loads_as_its_value() {
+        fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    files(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        fn outcome(loaded: Result<Loaded, Error>) -> String {
+            match loaded {
+                Ok(loaded) => format!("{:?}", (loaded.manifest, loaded.warnings, loaded.broken)),
+                Err(error) => error.to_string(),
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = Vec::new();
+        for dir in [
+            "../fuzz/corpus/flagd",
+            "../fuzz/corpus/detect",
+            "tests/fixtures",
+        ] {
+            files(&root.join(dir), &mut paths);
+        }
+        // Keys written twice: the last flag written under a key is the one read.
+        let written_twice = [
+            r#"{"flags": {"b": {"state": "ENABLED", "variants": {"x": 1}}, "a": 1, "b": {"state": "DISABLED", "variants": {"y": "s"}}}}"#,
+            r#"{"flags": {"a": {"state": "ENABLED", "variants": {"x": 1, "x": true}, "state": "DISABLED"}, "a": {}}}"#,
+        ];
+        let mut flagd = 0;
+        let texts = paths.iter().filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some((path.display().to_string(), text))
+        });
+        let texts = texts.chain(written_twice.map(|text| ("inline".to_owned(), text.to_owned())));
+        for (path, text) in texts {
+            let cuts = (0..text.len()).step_by(text.len() / 10 + 1);
+            let texts = std::iter::once(&text[..]).chain(cuts.filter_map(|at| text.get(..at)));
+            for text in texts {
+                let from_value = text::document(text, "x", None).and_then(|value| {
+                    match Format::detect(&value) {
+                        Some(format) => load_value(format, value, text, "x"),
+                        None => Err(unknown(&value, "x")),
+                    }
+                });
+                assert_eq!(
+                    outcome(load_str(text, "x")),
+                    outcome(from_value),
+                    "{path:?}: {text}"
+                );
+                let from_value = serde_json::from_str(text)
+                    .map_err(|e| Error::json("x", &e))
+                    .and_then(|value| load_value(Format::Flagd, value, text, "x"));
+                let loaded = outcome(load_as(Format::Flagd, text, "x"));
+                flagd += usize::from(!loaded.starts_with('`'));
+                assert_eq!(loaded, outcome(from_value), "{path:?}: {text}");
+            }
+        }
+        assert!(flagd >= 10, "only {flagd} flagd documents loaded");
     }
 
     #[test]

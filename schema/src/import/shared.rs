@@ -43,7 +43,9 @@ pub(super) fn describe_from_metadata(flag: &mut Flag) {
 
 /// The one type of all variants: the first variant fixes it, integers and floats widen to float,
 /// anything else is [`Problem::MixedVariantTypes`].
-pub(super) fn variants_type(variants: &Map<String, Value>) -> Result<FlagType, Problem> {
+pub(super) fn variants_type<'v>(
+    variants: impl IntoIterator<Item = (&'v String, &'v Value)>,
+) -> Result<FlagType, Problem> {
     let mut first: Option<(&str, FlagType)> = None;
     let mut unified = FlagType::Boolean;
     for (name, value) in variants {

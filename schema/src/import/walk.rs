@@ -17,16 +17,21 @@ pub(super) fn document(
 ) -> Result<Map<String, Value>, Error> {
     match value {
         Value::Object(document) => Ok(document),
-        other => Err(Error::document(
-            origin,
-            Problem::UnknownFormat {
-                hint: format!(
-                    "{what} is an object with `flags`, found {}",
-                    describe(&other)
-                ),
-            },
-        )),
+        other => Err(not_a_document(&other, origin, what)),
     }
+}
+
+/// The error of a document that is not an object; `what` names the format.
+pub(super) fn not_a_document(value: &Value, origin: &str, what: &str) -> Error {
+    Error::document(
+        origin,
+        Problem::UnknownFormat {
+            hint: format!(
+                "{what} is an object with `flags`, found {}",
+                describe(value)
+            ),
+        },
+    )
 }
 
 /// How a format lists its flags under `flags`.
@@ -97,7 +102,7 @@ pub(super) fn keyed_flags<'o>(
 }
 
 /// The error of `flags` that is missing, or not listed as `listing` says.
-fn not_listed(flags: Option<Value>, origin: &str, listing: Listing) -> Error {
+pub(super) fn not_listed(flags: Option<Value>, origin: &str, listing: Listing) -> Error {
     match flags {
         None => Error::document(origin, Problem::MissingField { field: "flags" }),
         Some(other) => Error::document(
