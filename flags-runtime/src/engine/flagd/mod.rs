@@ -49,6 +49,7 @@ mod ast;
 mod budget;
 mod compile;
 mod eval;
+mod fast;
 mod fractional;
 mod js;
 mod library;
@@ -71,6 +72,8 @@ pub(crate) struct Rule {
     /// (an iteration, a shared evaluator); else a meter that nothing charges. Ready-made, so
     /// that an evaluation copies it.
     meter: budget::Meter,
+    /// The specialised form of a common shape, made by [`Rule::specialise`] (see `fast.rs`).
+    fast: Option<fast::Fast>,
 }
 
 impl Rule {
@@ -99,6 +102,7 @@ impl Rule {
         Ok(Rule {
             expr,
             meter: budget::Meter::new(metered.then_some(options.budget)),
+            fast: None,
         })
     }
 
@@ -114,6 +118,7 @@ impl Rule {
         Ok(Rule {
             expr,
             meter: budget::Meter::new(metered.then_some(options.budget)),
+            fast: None,
         })
     }
 
@@ -138,6 +143,37 @@ impl Rule {
 }
 
 impl Rule {
+    /// Makes the specialised form of the rule of a flag with `variants`, when the rule has one
+    /// of the common shapes that `fast.rs` answers without the interpreter.
+    pub(crate) fn specialise(
+        &mut self,
+        variants: &std::collections::BTreeMap<String, Json>,
+        options: &EngineOptions,
+    ) {
+        self.fast = fast::Fast::of(&self.expr, variants, options);
+    }
+
+    /// Whether the rule has a specialised form.
+    #[cfg(test)]
+    pub(crate) fn specialised(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// What the specialised form picks for `ctx`: a variant's index, the default, or
+    /// [`Pick::General`] (no specialised form, or an input it leaves to [`Rule::choose`]).
+    #[inline]
+    pub(crate) fn pick(
+        &self,
+        flag_key: &str,
+        ctx: &Context,
+        options: &EngineOptions,
+    ) -> crate::engine::rule::Pick<'static> {
+        match &self.fast {
+            Some(fast) => fast.pick(flag_key, ctx, options),
+            None => crate::engine::rule::Pick::General,
+        }
+    }
+
     /// [`Rule::evaluate`], read as the engine reads a rule's result: null (or `undefined`)
     /// decides nothing, anything else names a variant as JavaScript's `toString` writes it
     /// (see [`variant_name`]), which `choose` gets.
@@ -177,6 +213,8 @@ fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
 
 #[cfg(test)]
 mod bounds_tests;
+#[cfg(test)]
+mod fast_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
