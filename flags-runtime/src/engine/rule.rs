@@ -52,7 +52,7 @@ pub(crate) enum Choice<'r> {
 
 /// What a rule's fast path picks ([`CompiledRule::pick`]): small enough to come back in
 /// registers, with the variant resolved to its index when the rule loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Pick<'r> {
     /// The variant at this index of the flag's variants (sorted by name), for this reason.
     Variant(u32, ReasonCode),
@@ -61,6 +61,8 @@ pub(crate) enum Pick<'r> {
     /// The part of the rule the evaluation reached is malformed (`PARSE_ERROR`, for this
     /// reason).
     Malformed(&'r str),
+    /// What a GO Feature Flag flag decided: a value with the metadata of the rule that chose.
+    Decided(gofeatureflag::Decision<'r>),
     /// The general evaluation decides: [`CompiledRule::evaluate`].
     General,
 }
@@ -191,8 +193,8 @@ impl<'e> RuleCompiler<'e> {
 
 impl CompiledRule {
     /// The fast path of a read: what the rule picks for `ctx` when its dialect can answer
-    /// with a variant's index (a flagd rule of a specialised shape, Flagship's rules), else
-    /// [`Pick::General`]. Whatever it answers, [`CompiledRule::evaluate`] answers the same.
+    /// with a variant's index (a flagd rule of a specialised shape, Flagship's rules) or a
+    /// value (GO Feature Flag's), else [`Pick::General`]. Whatever it answers, [`CompiledRule::evaluate`] answers the same.
     #[inline]
     pub(crate) fn pick(&self, flag_key: &str, ctx: &Context, options: &EngineOptions) -> Pick<'_> {
         match self {
@@ -209,7 +211,9 @@ impl CompiledRule {
                 Some(flagship::Decision::Malformed(why)) => Pick::Malformed(why),
                 None => Pick::Default,
             },
-            CompiledRule::GoFeatureFlag(_) => Pick::General,
+            CompiledRule::GoFeatureFlag(flag) => {
+                Pick::Decided(flag.decide(flag_key, ctx, options.clock))
+            }
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use flags_schema::{FlagState, Manifest};
 
+use super::gofeatureflag::Decision;
 use super::outcome::RuleFailure;
 use super::rule::{Choice, Compiled, CompiledRule, FlagRule, Pick, RuleCompiler};
 use super::table::KeyTable;
@@ -549,6 +550,33 @@ impl Snapshot {
             }
             Pick::Default => return (targeted.default_outcome(), None),
             Pick::Malformed(why) => return (malformed(flag, why), None),
+            Pick::Decided(decision) => {
+                return match decision {
+                    Decision::Serve {
+                        value,
+                        reason,
+                        metadata,
+                    } => (
+                        Outcome::Value {
+                            value: value.1.as_ref(),
+                            variant: Some(&value.0),
+                            reason,
+                        },
+                        Some(metadata),
+                    ),
+                    Decision::CodeDefault { reason, metadata } => {
+                        (Outcome::CodeDefault { reason }, Some(metadata))
+                    }
+                    Decision::Error {
+                        code,
+                        message,
+                        metadata,
+                    } => (
+                        Outcome::Error(EvaluationError::new(code, message)),
+                        Some(metadata),
+                    ),
+                };
+            }
             Pick::Variant(..) | Pick::General => {}
         }
         self.evaluate_general(flag, targeted, ctx)

@@ -85,6 +85,7 @@ fn rule(n: usize, view: &RuleView<'_>, variants: &BTreeMap<String, Json>, seed: 
 fn path(name: &str) -> Path {
     Path {
         name: name.into(),
+        targeting_key: name == "targetingKey",
         segments: path_segments(name).map(|s| s.map(Box::from).collect()),
     }
 }
