@@ -11,48 +11,74 @@ pub(crate) fn murmur3(parts: &[&[u8]], seed: u32) -> u32 {
     murmur3_parts(parts, seed)
 }
 
-/// [`murmur3`] over parts of any length: whole blocks read in place, the bytes of a block
-/// that spans two parts gathered in a register (neither copied to a buffer nor passed to
-/// `memcpy`, which cost a flag key and a user id a hundred instructions).
+/// [`murmur3`] over parts of any length, through [`Murmur3`].
 fn murmur3_parts(parts: &[&[u8]], seed: u32) -> u32 {
-    let mut h: u32 = seed;
-    // The bytes of the block being gathered, little-endian, and how many there are (0 to 3).
-    let mut k: u32 = 0;
-    let mut pending = 0usize;
-    let mut len = 0usize;
+    let mut state = Murmur3::new(seed);
     for part in parts {
-        len += part.len();
-        let mut bytes: &[u8] = part;
-        while pending > 0 {
-            let Some((&byte, rest)) = bytes.split_first() else {
-                break;
-            };
-            k |= u32::from(byte) << (8 * pending);
-            pending += 1;
-            bytes = rest;
-            if pending == 4 {
-                h = murmur3_round(h, k);
-                k = 0;
-                pending = 0;
-            }
+        state.feed(part);
+    }
+    state.finish()
+}
+
+/// MurmurHash3 x86 32-bit fed in pieces: whole blocks read in place, the bytes of a block that
+/// spans two pieces gathered in a register (neither copied to a buffer nor passed to
+/// `memcpy`). A state fed a constant prefix (a flag key) can be kept and copied per hash.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Murmur3 {
+    h: u32,
+    /// The bytes of the block being gathered, little-endian, and how many (0 to 3).
+    k: u32,
+    pending: u32,
+    len: u32,
+}
+
+impl Murmur3 {
+    pub(crate) fn new(seed: u32) -> Murmur3 {
+        Murmur3 {
+            h: seed,
+            k: 0,
+            pending: 0,
+            len: 0,
         }
-        if pending > 0 {
-            // The part ended inside the block.
-            continue;
+    }
+
+    /// Hashes `bytes` after what was fed.
+    #[inline]
+    pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
+        // The length is taken modulo 2^32, as the reference implementation's `int` length.
+        self.len = self.len.wrapping_add(bytes.len() as u32);
+        if self.pending > 0 {
+            let take = (4 - self.pending as usize).min(bytes.len());
+            for (i, byte) in bytes[..take].iter().enumerate() {
+                self.k |= u32::from(*byte) << (8 * (self.pending as usize + i));
+            }
+            self.pending += take as u32;
+            bytes = &bytes[take..];
+            if self.pending < 4 {
+                return;
+            }
+            self.h = murmur3_round(self.h, self.k);
+            self.k = 0;
+            self.pending = 0;
         }
         let mut blocks = bytes.chunks_exact(4);
         for block in &mut blocks {
-            h = murmur3_round(
-                h,
+            self.h = murmur3_round(
+                self.h,
                 u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
             );
         }
         for (i, byte) in blocks.remainder().iter().enumerate() {
-            k |= u32::from(*byte) << (8 * i);
+            self.k |= u32::from(*byte) << (8 * i);
         }
-        pending = blocks.remainder().len();
+        self.pending = blocks.remainder().len() as u32;
     }
-    murmur3_finish(h, k, pending > 0, len)
+
+    /// The hash of what was fed.
+    #[inline]
+    pub(crate) fn finish(&self) -> u32 {
+        murmur3_finish(self.h, self.k, self.pending > 0, self.len as usize)
+    }
 }
 
 const C1: u32 = 0xcc9e_2d51;

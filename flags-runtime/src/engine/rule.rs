@@ -162,7 +162,7 @@ impl<'e> RuleCompiler<'e> {
                 }
                 flagd::Rule::compile_in(&targeting.rule, &mut self.flagd, options).map(
                     |mut rule| {
-                        rule.specialise(variants, options);
+                        rule.specialise(key, variants, options);
                         Some(Compiled::Rule(CompiledRule::Flagd(rule)))
                     },
                 )

@@ -18,6 +18,7 @@ use super::ast::{Args, Expr, Func, RootName};
 use super::fractional::{self, cbor};
 use super::val::Val;
 use crate::context::Context;
+use crate::engine::murmur3::Murmur3;
 use crate::engine::rule::Pick;
 use crate::engine::{EngineOptions, FractionalVersion, ReasonCode};
 use crate::value::Value;
@@ -66,8 +67,9 @@ pub(crate) struct Split {
 /// What a `fractional` hashes.
 #[derive(Debug)]
 enum Key {
-    /// The flag key and the targeting key (no bucketing value: the shorthand form).
-    Implicit,
+    /// The flag key and the targeting key (no bucketing value: the shorthand form): the hash's
+    /// state after the flag key (v3: after the array's head and the flag key's encoding).
+    Implicit(Murmur3),
     /// The concatenation of these strings.
     Parts(Box<[Part]>),
 }
@@ -84,10 +86,11 @@ enum Part {
 const MAX_PARTS: usize = 4;
 
 impl Fast {
-    /// The specialised form of the compiled rule `expr` of a flag with `variants`, if it has
-    /// one of the shapes.
+    /// The specialised form of the compiled rule `expr` of flag `flag_key` with `variants`,
+    /// if it has one of the shapes. It answers reads of that flag only.
     pub(crate) fn of(
         expr: &Expr,
+        flag_key: &str,
         variants: &BTreeMap<String, Json>,
         options: &EngineOptions,
     ) -> Option<Fast> {
@@ -118,7 +121,7 @@ impl Fast {
                 })
             }
             Expr::Fractional(f) => {
-                Split::of(f, variants, options).map(|s| Fast::Fractional(Box::new(s)))
+                Split::of(f, flag_key, variants, options).map(|s| Fast::Fractional(Box::new(s)))
             }
             _ => None,
         }
@@ -184,6 +187,7 @@ fn pick_of(branch: Branch) -> Pick<'static> {
 impl Split {
     fn of(
         f: &super::ast::Fractional,
+        flag_key: &str,
         variants: &BTreeMap<String, Json>,
         options: &EngineOptions,
     ) -> Option<Split> {
@@ -192,7 +196,14 @@ impl Split {
         };
         let first = items.first()?;
         let (key, buckets) = if matches!(first, Expr::Const(Value::List(_))) {
-            (Key::Implicit, &items[..])
+            let mut prefix = Murmur3::new(0);
+            if options.fractional == FractionalVersion::V3 {
+                // The encoding of `[flagKey, targetingKey]`: the array's head, then texts.
+                prefix.feed(&[0x82]);
+                prefix.feed(cbor::text_head(flag_key.len()).bytes());
+            }
+            prefix.feed(flag_key.as_bytes());
+            (Key::Implicit(prefix), &items[..])
         } else {
             (Key::Parts(parts(first)?), &items[1..])
         };
@@ -233,24 +244,25 @@ impl Split {
             return Pick::General;
         }
         let hash = match &self.key {
-            Key::Implicit => {
+            Key::Implicit(prefix) => {
                 // A targeting key given as an attribute goes to the interpreter.
                 let Some(key) = ctx.targeting_key() else {
                     return Pick::General;
                 };
+                let mut state = *prefix;
                 match self.version {
                     // No key: the default.
                     FractionalVersion::V1 | FractionalVersion::V2 if key.is_empty() => {
                         return Pick::Default;
                     }
-                    FractionalVersion::V1 | FractionalVersion::V2 => {
-                        fractional::murmur3(&[flag_key.as_bytes(), key.as_bytes()])
-                    }
-                    FractionalVersion::V3 => cbor::hash_pair(flag_key, key),
+                    FractionalVersion::V1 | FractionalVersion::V2 => {}
+                    FractionalVersion::V3 => state.feed(cbor::text_head(key.len()).bytes()),
                 }
+                state.feed(key.as_bytes());
+                state.finish()
             }
             Key::Parts(parts) => {
-                let mut texts: [&[u8]; MAX_PARTS + 1] = [&[]; MAX_PARTS + 1];
+                let mut texts: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
                 let mut len = 0;
                 for (i, part) in parts.iter().enumerate() {
                     let text = match part {
@@ -260,20 +272,18 @@ impl Split {
                             _ => return Pick::General,
                         },
                     };
-                    texts[i + 1] = text.as_bytes();
+                    texts[i] = text.as_bytes();
                     len += text.len();
                 }
-                let texts = &mut texts[..=parts.len()];
-                match self.version {
-                    FractionalVersion::V1 | FractionalVersion::V2 => {
-                        fractional::murmur3(&texts[1..])
-                    }
-                    FractionalVersion::V3 => {
-                        let head = cbor::text_head(len);
-                        texts[0] = head.bytes();
-                        fractional::murmur3(texts)
-                    }
+                let mut state = Murmur3::new(0);
+                if self.version == FractionalVersion::V3 {
+                    // The encoding of the text: its head, then its bytes.
+                    state.feed(cbor::text_head(len).bytes());
                 }
+                for text in &texts[..parts.len()] {
+                    state.feed(text);
+                }
+                state.finish()
             }
         };
         let at = match self.version {

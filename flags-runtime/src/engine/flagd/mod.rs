@@ -143,14 +143,16 @@ impl Rule {
 }
 
 impl Rule {
-    /// Makes the specialised form of the rule of a flag with `variants`, when the rule has one
-    /// of the common shapes that `fast.rs` answers without the interpreter.
+    /// Makes the specialised form of the rule of flag `flag_key` with `variants`, when the rule
+    /// has one of the common shapes that `fast.rs` answers without the interpreter. The form
+    /// answers [`Rule::pick`] for that flag key only.
     pub(crate) fn specialise(
         &mut self,
+        flag_key: &str,
         variants: &std::collections::BTreeMap<String, Json>,
         options: &EngineOptions,
     ) {
-        self.fast = fast::Fast::of(&self.expr, variants, options);
+        self.fast = fast::Fast::of(&self.expr, flag_key, variants, options);
     }
 
     /// Whether the rule has a specialised form.
