@@ -27,14 +27,17 @@
 //! | `val.rs`, `js.rs` | the values a rule computes, and JavaScript's coercions and comparisons of them |
 //! | `budget.rs` | the evaluation budget of rules that loop, and the compiler's budgets |
 //! | `fractional.rs`, `semver.rs` | flagd's `fractional` and `sem_ver` |
+//! | `fast.rs` | the specialised forms of common shapes ([`Rule::pick`]): a string operator on an attribute choosing between literal variants, `fractional` over literal buckets |
 //!
 //! The grammar (operator names, flagd's operators' arguments, versions, buckets) is
 //! `flags_schema::flagd::grammar`, which the import-time lint uses too.
 //!
 //! Why an enum tree rather than closures: a `match` over a compact enum keeps the whole rule in
 //! a few cache lines and lets the compiler inline the hot operators (`var`, comparisons, the
-//! string operators); the measured cost of an `ends_with` rule is a few tens of nanoseconds,
-//! well under the target, with nothing a closure tree would remove.
+//! string operators). What the tree still costs (building [`Val`]s, dropping them, finding the
+//! variant by name: about 600 instructions of an `ends_with` rule's 1,000) the common shapes
+//! avoid through their specialised form (`fast.rs`), which reads the context's strings in place
+//! and answers a variant's index; the tree decides every other rule and input.
 
 #[cfg(test)]
 use std::collections::BTreeMap;

@@ -142,7 +142,7 @@ pub(super) enum OrderOp {
 }
 
 impl TextOp {
-    #[inline]
+    #[inline(always)]
     fn holds(self, actual: &str, expected: &str) -> bool {
         match self {
             TextOp::Equals => actual == expected,
@@ -193,13 +193,19 @@ impl Op {
                     return false;
                 };
                 // A string is its own text: compared in place, without building a `Text`.
-                match attr {
-                    Attr::Key(actual) => return kind.holds(actual, expected),
-                    Attr::Value(Value::String(actual)) => return kind.holds(actual, expected),
-                    Attr::Value(_) => {}
-                }
-                attr.text()
-                    .is_some_and(|actual| kind.holds(actual.as_str(), expected))
+                let text;
+                let actual = match attr {
+                    Attr::Key(actual) => actual,
+                    Attr::Value(Value::String(actual)) => actual.as_str(),
+                    Attr::Value(_) => {
+                        text = attr.text();
+                        match &text {
+                            Some(text) => text.as_str(),
+                            None => return false,
+                        }
+                    }
+                };
+                kind.holds(actual, expected)
             }
             Op::Number { kind, target } => {
                 attr.is_scalar()
