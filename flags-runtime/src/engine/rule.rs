@@ -50,8 +50,8 @@ pub(crate) enum Choice<'r> {
     Failed(ErrorCode, &'static str),
 }
 
-/// What a rule's fast path picks ([`CompiledRule::pick`]): small enough to come back in
-/// registers, with the variant resolved to its index when the rule loaded.
+/// What a rule's fast path picks ([`CompiledRule::pick`]): a variant resolved to its index
+/// when the rule loaded (found without comparing names), or what else decided the read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Pick<'r> {
     /// The variant at this index of the flag's variants (sorted by name), for this reason.
