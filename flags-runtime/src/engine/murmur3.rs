@@ -5,56 +5,80 @@
 /// of several pieces is hashed without building it).
 #[inline]
 pub(crate) fn murmur3(parts: &[&[u8]], seed: u32) -> u32 {
-    // Short keys (a flag key and a user id) are copied together on the stack and hashed as
-    // one slice: cheaper than carrying bytes across the parts' boundaries.
-    const SHORT: usize = 128;
     if let [part] = parts {
         return murmur3_slice(part, seed);
-    }
-    let len: usize = parts.iter().map(|part| part.len()).sum();
-    if len <= SHORT {
-        let mut buffer = [0u8; SHORT];
-        let mut at = 0;
-        for part in parts {
-            buffer[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        }
-        return murmur3_slice(&buffer[..len], seed);
     }
     murmur3_parts(parts, seed)
 }
 
-/// [`murmur3`] over parts of any length, carrying bytes across their boundaries.
+/// [`murmur3`] over parts of any length, through [`Murmur3`].
 fn murmur3_parts(parts: &[&[u8]], seed: u32) -> u32 {
-    let mut h: u32 = seed;
-    let mut carry = [0u8; 4];
-    let mut carried = 0;
-    let mut len = 0usize;
+    let mut state = Murmur3::new(seed);
     for part in parts {
-        len += part.len();
-        let mut bytes: &[u8] = part;
-        if carried > 0 {
-            let take = (4 - carried).min(bytes.len());
-            carry[carried..carried + take].copy_from_slice(&bytes[..take]);
-            carried += take;
-            bytes = &bytes[take..];
-            if carried < 4 {
-                continue;
+        state.feed(part);
+    }
+    state.finish()
+}
+
+/// MurmurHash3 x86 32-bit fed in pieces: whole blocks read in place, the bytes of a block that
+/// spans two pieces gathered in a register (neither copied to a buffer nor passed to
+/// `memcpy`). A state fed a constant prefix (a flag key) can be kept and copied per hash.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Murmur3 {
+    h: u32,
+    /// The bytes of the block being gathered, little-endian, and how many (0 to 3).
+    k: u32,
+    pending: u32,
+    len: u32,
+}
+
+impl Murmur3 {
+    pub(crate) fn new(seed: u32) -> Murmur3 {
+        Murmur3 {
+            h: seed,
+            k: 0,
+            pending: 0,
+            len: 0,
+        }
+    }
+
+    /// Hashes `bytes` after what was fed.
+    #[inline]
+    pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
+        // The length is taken modulo 2^32, as the reference implementation's `int` length.
+        self.len = self.len.wrapping_add(bytes.len() as u32);
+        if self.pending > 0 {
+            let take = (4 - self.pending as usize).min(bytes.len());
+            for (i, byte) in bytes[..take].iter().enumerate() {
+                self.k |= u32::from(*byte) << (8 * (self.pending as usize + i));
             }
-            h = murmur3_round(h, u32::from_le_bytes(carry));
+            self.pending += take as u32;
+            bytes = &bytes[take..];
+            if self.pending < 4 {
+                return;
+            }
+            self.h = murmur3_round(self.h, self.k);
+            self.k = 0;
+            self.pending = 0;
         }
         let mut blocks = bytes.chunks_exact(4);
         for block in &mut blocks {
-            h = murmur3_round(
-                h,
+            self.h = murmur3_round(
+                self.h,
                 u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
             );
         }
-        let rest = blocks.remainder();
-        carry[..rest.len()].copy_from_slice(rest);
-        carried = rest.len();
+        for (i, byte) in blocks.remainder().iter().enumerate() {
+            self.k |= u32::from(*byte) << (8 * i);
+        }
+        self.pending = blocks.remainder().len() as u32;
     }
-    murmur3_finish(h, &carry[..carried], len)
+
+    /// The hash of what was fed.
+    #[inline]
+    pub(crate) fn finish(&self) -> u32 {
+        murmur3_finish(self.h, self.k, self.pending > 0, self.len as usize)
+    }
 }
 
 const C1: u32 = 0xcc9e_2d51;
@@ -69,13 +93,10 @@ fn murmur3_round(h: u32, k: u32) -> u32 {
         .wrapping_add(0xe654_6b64)
 }
 
+/// The last step: the tail's bytes `k` (when there is a tail), the length, the mix.
 #[inline]
-fn murmur3_finish(mut h: u32, tail: &[u8], len: usize) -> u32 {
-    if !tail.is_empty() {
-        let mut k: u32 = 0;
-        for (i, byte) in tail.iter().enumerate() {
-            k |= u32::from(*byte) << (8 * i);
-        }
+fn murmur3_finish(mut h: u32, k: u32, tail: bool, len: usize) -> u32 {
+    if tail {
         h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
     }
     h ^= len as u32;
@@ -98,7 +119,11 @@ fn murmur3_slice(bytes: &[u8], seed: u32) -> u32 {
             u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
         );
     }
-    murmur3_finish(h, blocks.remainder(), bytes.len())
+    let mut k: u32 = 0;
+    for (i, byte) in blocks.remainder().iter().enumerate() {
+        k |= u32::from(*byte) << (8 * i);
+    }
+    murmur3_finish(h, k, !blocks.remainder().is_empty(), bytes.len())
 }
 
 /// Byte-at-a-time MurmurHash3, to check the chunked form against.
@@ -191,7 +216,7 @@ mod tests {
                         murmur3_slice(text.as_bytes(), 0),
                         "{text} {i} {j}"
                     );
-                    // The carrying form, which long keys take.
+                    // The carrying form itself.
                     assert_eq!(
                         murmur3_parts(&parts, 0),
                         murmur3_slice(text.as_bytes(), 0),
@@ -205,7 +230,7 @@ mod tests {
             murmur3(&[b"k", long.as_bytes()], 0),
             murmur3_streaming(&[b"k", long.as_bytes()], 0)
         );
-        // Around the length copied on the stack.
+        // Around the length once copied on the stack.
         for n in [126, 127, 128, 129, 130] {
             let text = "y".repeat(n);
             let (a, b) = text.as_bytes().split_at(n / 3);

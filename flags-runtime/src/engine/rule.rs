@@ -50,6 +50,23 @@ pub(crate) enum Choice<'r> {
     Failed(ErrorCode, &'static str),
 }
 
+/// What a rule's fast path picks ([`CompiledRule::pick`]): a variant resolved to its index
+/// when the rule loaded (found without comparing names), or what else decided the read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pick<'r> {
+    /// The variant at this index of the flag's variants (sorted by name), for this reason.
+    Variant(u32, ReasonCode),
+    /// Nothing: the flag serves its default (reason DEFAULT).
+    Default,
+    /// The part of the rule the evaluation reached is malformed (`PARSE_ERROR`, for this
+    /// reason).
+    Malformed(&'r str),
+    /// What a GO Feature Flag flag decided: a value with the metadata of the rule that chose.
+    Decided(gofeatureflag::Decision<'r>),
+    /// The general evaluation decides: [`CompiledRule::evaluate`].
+    General,
+}
+
 /// What a rule that answers more than a variant name adds to its choice (GO Feature Flag's):
 /// the metadata of the rule that chose, and the variant's value (a scheduled step may change
 /// it), so that the variant need not be looked up by name.
@@ -143,8 +160,12 @@ impl<'e> RuleCompiler<'e> {
                 if !flags_schema::flagd::has_rule(&targeting.rule) {
                     return Ok(None);
                 }
-                flagd::Rule::compile_in(&targeting.rule, &mut self.flagd, options)
-                    .map(|rule| Some(Compiled::Rule(CompiledRule::Flagd(rule))))
+                flagd::Rule::compile_in(&targeting.rule, &mut self.flagd, options).map(
+                    |mut rule| {
+                        rule.specialise(key, variants, options);
+                        Some(Compiled::Rule(CompiledRule::Flagd(rule)))
+                    },
+                )
             }
             Dialect::Flagship => flagship::compile(key, &targeting.rule, variants).map(|rules| {
                 (!rules.is_empty()).then_some(Compiled::Rule(CompiledRule::Flagship(rules)))
@@ -171,6 +192,31 @@ impl<'e> RuleCompiler<'e> {
 }
 
 impl CompiledRule {
+    /// The fast path of a read: what the rule picks for `ctx` when its dialect can answer
+    /// with a variant's index (a flagd rule of a specialised shape, Flagship's rules) or a
+    /// value (GO Feature Flag's), else [`Pick::General`]. Whatever it answers, [`CompiledRule::evaluate`] answers the same.
+    #[inline]
+    pub(crate) fn pick(&self, flag_key: &str, ctx: &Context, options: &EngineOptions) -> Pick<'_> {
+        match self {
+            CompiledRule::Flagd(rule) => rule.pick(flag_key, ctx, options),
+            CompiledRule::Flagship(rules) => match rules.decide(ctx, options.missing_rollout_key) {
+                Some(flagship::Decision::Serve { index, split, .. }) => Pick::Variant(
+                    index,
+                    if split {
+                        ReasonCode::Split
+                    } else {
+                        ReasonCode::TargetingMatch
+                    },
+                ),
+                Some(flagship::Decision::Malformed(why)) => Pick::Malformed(why),
+                None => Pick::Default,
+            },
+            CompiledRule::GoFeatureFlag(flag) => {
+                Pick::Decided(flag.decide(flag_key, ctx, options.clock))
+            }
+        }
+    }
+
     /// Runs the rule for `flag_key` and `ctx`: `Ok(None)` when it decides nothing (the flag
     /// serves its default), else `choose` of what it picks, with the metadata of the rule that
     /// picked when it has its own (GO Feature Flag's `evaluatedRuleName`).
@@ -212,7 +258,9 @@ impl CompiledRule {
                 .map(|decision| {
                     choose(
                         match decision {
-                            flagship::Decision::Serve { variation, split } => Choice::Variant(
+                            flagship::Decision::Serve {
+                                variation, split, ..
+                            } => Choice::Variant(
                                 variation,
                                 if split {
                                     ReasonCode::Split

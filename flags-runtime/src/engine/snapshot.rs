@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use flags_schema::{FlagState, Manifest};
 
+use super::gofeatureflag::Decision;
 use super::outcome::RuleFailure;
-use super::rule::{Choice, Compiled, CompiledRule, FlagRule, RuleCompiler};
+use super::rule::{Choice, Compiled, CompiledRule, FlagRule, Pick, RuleCompiler};
 use super::table::KeyTable;
 use super::value::CompiledValue;
 use super::{CompileError, EngineOptions, Meta, Outcome, ReasonCode, Resolved, next_generation};
@@ -84,6 +85,24 @@ struct Targeted {
     /// Whether an evaluation exceeding the rule's budget has been logged (once per flag and
     /// configuration, not per evaluation).
     over_budget_logged: std::sync::atomic::AtomicBool,
+}
+
+impl Targeted {
+    /// What the flag serves when its rule chooses nothing: the default variant, else the
+    /// caller's default (reason DEFAULT).
+    #[inline]
+    fn default_outcome(&self) -> Outcome<'_> {
+        match &self.fallback {
+            Some((value, variant)) => Outcome::Value {
+                value: value.as_ref(),
+                variant: variant.as_ref(),
+                reason: ReasonCode::Default,
+            },
+            None => Outcome::CodeDefault {
+                reason: ReasonCode::Default,
+            },
+        }
+    }
 }
 
 impl CompiledFlag {
@@ -529,8 +548,65 @@ impl Snapshot {
     /// Runs a flag's targeting rule and maps what it chooses to a variant: nothing chosen gives
     /// the default variant (reason DEFAULT) or the code default; the name of a variant gives it
     /// (TARGETING_MATCH); another name, or a failed evaluation, is an error (GENERAL).
+    ///
+    /// First the rule's fast path ([`CompiledRule::pick`]): a variant by index, the default, or
+    /// a malformed rule, without the general path's closure; the general path when it cannot
+    /// answer.
     #[inline]
     fn evaluate<'s>(
+        &'s self,
+        flag: &'s CompiledFlag,
+        targeted: &'s Targeted,
+        ctx: &Context,
+    ) -> (Outcome<'s>, Option<&'s FlagMetadata>) {
+        match targeted.rule.pick(&flag.key, ctx, &self.options) {
+            Pick::Variant(i, reason) if let Some(variant) = flag.variants.get(i as usize) => {
+                return (
+                    Outcome::Value {
+                        value: variant.value.as_ref(),
+                        variant: Some(&variant.name),
+                        reason,
+                    },
+                    None,
+                );
+            }
+            Pick::Default => return (targeted.default_outcome(), None),
+            Pick::Malformed(why) => return (malformed(flag, why), None),
+            Pick::Decided(decision) => {
+                return match decision {
+                    Decision::Serve {
+                        value,
+                        reason,
+                        metadata,
+                    } => (
+                        Outcome::Value {
+                            value: value.1.as_ref(),
+                            variant: Some(&value.0),
+                            reason,
+                        },
+                        Some(metadata),
+                    ),
+                    Decision::CodeDefault { reason, metadata } => {
+                        (Outcome::CodeDefault { reason }, Some(metadata))
+                    }
+                    Decision::Error {
+                        code,
+                        message,
+                        metadata,
+                    } => (
+                        Outcome::Error(EvaluationError::new(code, message)),
+                        Some(metadata),
+                    ),
+                };
+            }
+            Pick::Variant(..) | Pick::General => {}
+        }
+        self.evaluate_general(flag, targeted, ctx)
+    }
+
+    /// [`Snapshot::evaluate`] through the rule's general evaluation, out of line.
+    #[inline(never)]
+    fn evaluate_general<'s>(
         &'s self,
         flag: &'s CompiledFlag,
         targeted: &'s Targeted,
@@ -581,16 +657,7 @@ impl Snapshot {
             });
         let resolution = match chosen {
             Ok(Some(resolution)) => resolution,
-            Ok(None) => match &targeted.fallback {
-                Some((value, variant)) => Outcome::Value {
-                    value: value.as_ref(),
-                    variant: variant.as_ref(),
-                    reason: ReasonCode::Default,
-                },
-                None => Outcome::CodeDefault {
-                    reason: ReasonCode::Default,
-                },
-            },
+            Ok(None) => targeted.default_outcome(),
             Err(RuleFailure::OverBudget) => over_budget(flag, targeted, &self.options),
             Err(RuleFailure::Failed(reason)) => Outcome::Error(EvaluationError::new(
                 ErrorCode::General,

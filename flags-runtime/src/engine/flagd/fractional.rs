@@ -11,7 +11,7 @@ use crate::engine::{EngineOptions, FractionalVersion};
 use crate::value::Value;
 
 /// The largest total weight (the grammar's, which the lint checks literal weights against).
-const MAX_WEIGHT: f64 = grammar::MAX_TOTAL_WEIGHT;
+pub(super) const MAX_WEIGHT: f64 = grammar::MAX_TOTAL_WEIGHT;
 
 /// v1 scales the hash, read as a signed 32-bit integer, by the largest one.
 const I32_MAX: f64 = i32::MAX as f64;
@@ -155,7 +155,7 @@ pub(crate) fn murmur3(parts: &[&[u8]]) -> u32 {
 
 /// A bucket: its variant (a string, number, boolean or null) and weight, as the grammar shapes
 /// buckets (`[variant]` or `[variant, weight]`) and counts weights.
-fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
+pub(super) fn bucket<'a>(value: &Val<'a>) -> Option<(Val<'a>, f64)> {
     let (variant, weight) = match value {
         Val::Ref(Value::List(items)) => {
             let (variant, weight) = grammar::bucket(items)?;
@@ -369,7 +369,7 @@ fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> 
     if total == 0.0 {
         return None;
     }
-    let point = f64::from((hash as i32).unsigned_abs()) / I32_MAX * 100.0;
+    let point = v1_point(hash);
     let mut cumulative = 0.0;
     for i in 0..buckets.count() {
         let (variant, weight) = bucket(&buckets.at(i))?;
@@ -379,6 +379,12 @@ fn pick_v1<'a, R: Rest<'a> + ?Sized>(hash: u32, buckets: &R) -> Option<Val<'a>> 
         }
     }
     None
+}
+
+/// v1's point: the hash read as a signed integer, scaled to a percentage.
+#[inline]
+pub(super) fn v1_point(hash: u32) -> f64 {
+    f64::from((hash as i32).unsigned_abs()) / I32_MAX * 100.0
 }
 
 /// Deterministic CBOR (RFC 8949 §4.2.1) of a bucketing value, for `fractional` v3.
@@ -410,6 +416,13 @@ pub(crate) mod cbor {
         let mut head_ = Small::default();
         head(&mut head_, 3, text.len() as u64);
         Some(super::murmur3(&[head_.bytes(), text.as_bytes()]))
+    }
+
+    /// The head of a text of `len` bytes (what precedes the bytes in its encoding).
+    pub(crate) fn text_head(len: usize) -> Small {
+        let mut out = Small::default();
+        head(&mut out, 3, len as u64);
+        out
     }
 
     /// MurmurHash3 (seed 0) of the encoding of the array of texts `[a, b]` (the implicit
@@ -444,13 +457,13 @@ pub(crate) mod cbor {
 
     /// The encoding of a head or a scalar, on the stack: at most 9 bytes.
     #[derive(Default)]
-    struct Small {
+    pub(crate) struct Small {
         bytes: [u8; 9],
         len: usize,
     }
 
     impl Small {
-        fn bytes(&self) -> &[u8] {
+        pub(crate) fn bytes(&self) -> &[u8] {
             &self.bytes[..self.len]
         }
     }

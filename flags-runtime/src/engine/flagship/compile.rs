@@ -48,7 +48,10 @@ pub(crate) fn compile(
 
 fn rule(n: usize, view: &RuleView<'_>, variants: &BTreeMap<String, Json>, seed: u32) -> Rule {
     let serve = match variation_name(view.serve_variation) {
-        Some(name) if variants.contains_key(name.as_ref()) => Serve::Variation(name.into()),
+        // Its index among the flag's variants (sorted by name, as the snapshot holds them).
+        Some(name) if let Some(index) = variants.keys().position(|k| *k == *name) => {
+            Serve::Variation(name.into(), index as u32)
+        }
         Some(name) => Serve::Invalid(
             format!(
                 "rule {n} serves variation {}, which is not defined",
@@ -82,6 +85,7 @@ fn rule(n: usize, view: &RuleView<'_>, variants: &BTreeMap<String, Json>, seed: 
 fn path(name: &str) -> Path {
     Path {
         name: name.into(),
+        targeting_key: name == "targetingKey",
         segments: path_segments(name).map(|s| s.map(Box::from).collect()),
     }
 }

@@ -12,6 +12,8 @@ use super::coerce::{self, Text};
 #[derive(Debug)]
 pub(super) struct Path {
     pub(super) name: Box<str>,
+    /// Whether the name is `targetingKey` (compared once, when the rule loads).
+    pub(super) targeting_key: bool,
     pub(super) segments: Option<Box<[Box<str>]>>,
 }
 
@@ -57,7 +59,7 @@ impl<'c> Attr<'c> {
 /// is the attribute `targetingKey`.
 #[inline]
 pub(super) fn lookup<'c>(ctx: &'c Context, path: &Path) -> Option<Attr<'c>> {
-    if &*path.name == "targetingKey"
+    if path.targeting_key
         && let Some(key) = ctx.targeting_key()
     {
         return Some(Attr::Key(key));
@@ -139,6 +141,19 @@ pub(super) enum OrderOp {
     LessOrEqual,
 }
 
+impl TextOp {
+    #[inline(always)]
+    fn holds(self, actual: &str, expected: &str) -> bool {
+        match self {
+            TextOp::Equals => actual == expected,
+            TextOp::NotEquals => actual != expected,
+            TextOp::Contains => actual.contains(expected),
+            TextOp::StartsWith => actual.as_bytes().starts_with(expected.as_bytes()),
+            TextOp::EndsWith => actual.as_bytes().ends_with(expected.as_bytes()),
+        }
+    }
+}
+
 impl OrderOp {
     fn holds(self, ordering: Ordering) -> bool {
         match self {
@@ -174,17 +189,23 @@ impl Op {
                 if attr.is_null() {
                     return *kind == TextOp::NotEquals;
                 }
-                let (Some(actual), Some(expected)) = (attr.text(), target.as_deref()) else {
+                let Some(expected) = target.as_deref() else {
                     return false;
                 };
-                let actual = actual.as_str();
-                match kind {
-                    TextOp::Equals => actual == expected,
-                    TextOp::NotEquals => actual != expected,
-                    TextOp::Contains => actual.contains(expected),
-                    TextOp::StartsWith => actual.starts_with(expected),
-                    TextOp::EndsWith => actual.ends_with(expected),
-                }
+                // A string is its own text: compared in place, without building a `Text`.
+                let text;
+                let actual = match attr {
+                    Attr::Key(actual) => actual,
+                    Attr::Value(Value::String(actual)) => actual.as_str(),
+                    Attr::Value(_) => {
+                        text = attr.text();
+                        match &text {
+                            Some(text) => text.as_str(),
+                            None => return false,
+                        }
+                    }
+                };
+                kind.holds(actual, expected)
             }
             Op::Number { kind, target } => {
                 attr.is_scalar()

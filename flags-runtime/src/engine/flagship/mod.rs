@@ -78,8 +78,9 @@ struct Rule {
 /// What a matching rule serves.
 #[derive(Debug)]
 enum Serve {
-    /// The variation of this name (one of the flag's).
-    Variation(Box<str>),
+    /// The variation of this name (one of the flag's), and its index among the flag's
+    /// variants (sorted by name), so that a read need not look it up by name.
+    Variation(Box<str>, u32),
     /// Nothing: the rule names no variation of the flag (why, for `PARSE_ERROR`).
     Invalid(Box<str>),
 }
@@ -104,8 +105,13 @@ enum Split {
 /// What the rules decide for a context, when a rule decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision<'r> {
-    /// Serve this variation; `split` when the rule's rollout is under 100 % (reason SPLIT).
-    Serve { variation: &'r str, split: bool },
+    /// Serve this variation (at `index` among the flag's variants, sorted by name); `split`
+    /// when the rule's rollout is under 100 % (reason SPLIT).
+    Serve {
+        variation: &'r str,
+        index: u32,
+        split: bool,
+    },
     /// The rule reached is malformed: the flag answers `PARSE_ERROR`, for this reason.
     Malformed(&'r str),
 }
@@ -136,8 +142,9 @@ impl Rules {
                 }
             }
             return Some(match &rule.serve {
-                Serve::Variation(name) => Decision::Serve {
+                Serve::Variation(name, index) => Decision::Serve {
                     variation: name,
+                    index: *index,
                     split,
                 },
                 Serve::Invalid(why) => Decision::Malformed(why),

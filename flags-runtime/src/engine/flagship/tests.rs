@@ -21,7 +21,9 @@ fn rules(rules: Json) -> Rules {
 
 fn served(rules: &Rules, ctx: &Context) -> Option<(String, bool)> {
     match rules.decide(ctx, MissingRolloutKey::RandomBucket) {
-        Some(Decision::Serve { variation, split }) => Some((variation.to_owned(), split)),
+        Some(Decision::Serve {
+            variation, split, ..
+        }) => Some((variation.to_owned(), split)),
         Some(Decision::Malformed(why)) => Some((format!("malformed: {why}"), false)),
         None => None,
     }

@@ -216,7 +216,14 @@ fn compare(attr: Attr<'_>, op: Op, value: &Literal) -> bool {
 
 /// A comparison of two ASCII texts as lower case, without lowering them into new strings.
 fn ascii_caseless(actual: &[u8], op: Op, expected: &[u8]) -> bool {
-    let same = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
+    // Byte by byte, equal bytes first (the usual case of a match: one comparison a byte),
+    // then ignoring case; the first difference ends it.
+    let same = |a: &[u8], b: &[u8]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || x.eq_ignore_ascii_case(y))
+    };
     match op {
         Op::Co => {
             expected.is_empty()
