@@ -1,9 +1,17 @@
 //! A global allocator that counts the bytes live in the whole process, for tests that check
 //! memory stays flat over a long run. A test binary installs it with
 //!
-//! ```ignore
+//! ```
+//! use flags_test_support::alloc::{LiveBytes, live_bytes};
+//!
 //! #[global_allocator]
-//! static GLOBAL: flags_test_support::alloc::LiveBytes = flags_test_support::alloc::LiveBytes;
+//! static GLOBAL: LiveBytes = LiveBytes;
+//!
+//! let before = live_bytes();
+//! let held = vec![0u8; 4096];
+//! assert!(live_bytes() - before >= 4096);
+//! drop(held);
+//! assert!(live_bytes() - before < 4096);
 //! ```
 //!
 //! and reads [`live_bytes`]. Every thread of the process counts, so such a test is best its
