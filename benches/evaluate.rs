@@ -69,6 +69,29 @@ struct Targeted {
     colour: String,
 }
 
+/// The rollouts' colours as an enum: a read that allocates nothing, so it measures the rule.
+#[derive(Debug, Clone, Copy, PartialEq, flags::FlagVariant)]
+#[flags(schema = "benches/flags.json", key = "rollout")]
+enum Colour {
+    #[flags(rename = "red")]
+    Red,
+    #[flags(rename = "green")]
+    Green,
+    #[flags(rename = "blue")]
+    Blue,
+}
+
+/// The same rollouts read as [`Colour`].
+#[allow(dead_code)]
+#[derive(Flags)]
+#[flags(schema = "benches/flags.json")]
+struct Rollouts {
+    #[flags(key = "rollout")]
+    colour: Colour,
+    #[flags(key = "rollout-by-email")]
+    by_email: Colour,
+}
+
 fn client() -> Client {
     client_with(flags::EngineOptions::default())
 }
@@ -130,6 +153,15 @@ fn targeting(c: &mut Criterion) {
     group.bench_function("fractional, bucketing by cat of attributes", |b| {
         b.iter(|| client.value(black_box(&by_email), &staff));
     });
+    group.bench_function("fractional, flag key + targeting key, as an enum", |b| {
+        b.iter(|| client.value(black_box(Rollouts::COLOUR), &staff));
+    });
+    group.bench_function(
+        "fractional, bucketing by cat of attributes, as an enum",
+        |b| {
+            b.iter(|| client.value(black_box(Rollouts::BY_EMAIL), &staff));
+        },
+    );
     // The other versions of flagd's `fractional` (the default is V2).
     for (name, version) in [
         ("V1", flags::FractionalVersion::V1),
@@ -146,6 +178,18 @@ fn targeting(c: &mut Criterion) {
             format!("fractional {name}, bucketing by cat of attributes"),
             |b| {
                 b.iter(|| client.value(black_box(&by_email), &staff));
+            },
+        );
+        group.bench_function(
+            format!("fractional {name}, flag key + targeting key, as an enum"),
+            |b| {
+                b.iter(|| client.value(black_box(Rollouts::COLOUR), &staff));
+            },
+        );
+        group.bench_function(
+            format!("fractional {name}, bucketing by cat of attributes, as an enum"),
+            |b| {
+                b.iter(|| client.value(black_box(Rollouts::BY_EMAIL), &staff));
             },
         );
     }

@@ -85,6 +85,15 @@ pub(crate) enum FlagRule {
     Flipt(flipt::Flag),
 }
 
+impl FlagRule {
+    /// The boolean every read of the flag's value gets, whatever the context, if there is one.
+    pub(crate) fn constant(&self) -> Option<bool> {
+        match self {
+            FlagRule::Flipt(flag) => flag.constant(),
+        }
+    }
+}
+
 impl WholeRule for FlagRule {
     fn resolve<'s>(&'s self, ctx: &Context) -> Resolved<'s> {
         match self {

@@ -106,8 +106,8 @@ impl Targeted {
 }
 
 impl CompiledFlag {
-    /// The scalar every read of this flag gets, when there is one (a static flag of a `bool`,
-    /// integer or float value).
+    /// The scalar every read of this flag's value gets, when there is one (a static flag of a
+    /// `bool`, integer or float value, or a Flipt boolean flag whose value no context changes).
     fn fixed_of(answer: &Answer) -> Fixed {
         match answer {
             Answer::Value { value, .. } => match value {
@@ -116,6 +116,9 @@ impl CompiledFlag {
                 CompiledValue::Float(f) => Fixed::Float(*f),
                 CompiledValue::Str(_) | CompiledValue::Object(_) => Fixed::None,
             },
+            // Flipt's boolean flag without rollouts: its reason is DEFAULT, not STATIC, but
+            // the slot serves only values.
+            Answer::Whole(rule) => rule.constant().map_or(Fixed::None, Fixed::Bool),
             _ => Fixed::None,
         }
     }

@@ -192,6 +192,24 @@ enum Pick {
 }
 
 impl Flag {
+    /// The value every read of this flag gets, whatever the context, when there is one: a
+    /// boolean flag with no rollout (its `enabled`) or whose first rollout is a threshold
+    /// that takes everyone. What a key's slot may cache for reads of the value (details still
+    /// ask the flag, for the reason).
+    pub(crate) fn constant(&self) -> Option<bool> {
+        match &self.kind {
+            Kind::Thresholds {
+                enabled,
+                thresholds,
+            } => match thresholds.first() {
+                None => Some(*enabled),
+                Some(Threshold::Everyone { value }) => Some(*value),
+                Some(Threshold::Below { .. }) => None,
+            },
+            Kind::Boolean { .. } | Kind::Variant { .. } => None,
+        }
+    }
+
     /// Compiles a Flipt rule (`{"namespace": ..., "flag": {...}}`) of the flag `key`, whose
     /// metadata is `metadata`. `Err` says why it cannot be evaluated (`PARSE_ERROR`).
     pub(crate) fn compile(

@@ -197,3 +197,63 @@ fn thresholds_compare_buckets_as_flipt_does_in_32_bit_floats() {
         }
     }
 }
+
+/// A flag whose value no context changes says so (what a key's slot caches), and every context
+/// is served that value; any other flag says nothing.
+#[test]
+fn a_boolean_flag_without_rollouts_or_taking_everyone_is_constant() {
+    let cases = [
+        (
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": true, "rollouts": [] }),
+            Some(true),
+        ),
+        (
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": false, "rollouts": [] }),
+            None,
+        ),
+        (
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": false, "rollouts": [
+                { "threshold": { "percentage": 100, "value": true } },
+                { "threshold": { "percentage": 10, "value": false } }
+            ] }),
+            Some(true),
+        ),
+        (
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": true, "rollouts": [
+                { "threshold": { "percentage": 50, "value": false } },
+                { "threshold": { "percentage": 100, "value": true } }
+            ] }),
+            None,
+        ),
+        (
+            json!({ "type": "BOOLEAN_FLAG_TYPE", "enabled": true, "rollouts": [
+                { "segment": { "value": false, "segments": [{ "key": "s", "constraints": [] }] } }
+            ] }),
+            None,
+        ),
+        (
+            json!({ "type": "VARIANT_FLAG_TYPE", "enabled": true, "variants": [{ "key": "a" }],
+                    "defaultVariant": { "key": "a" } }),
+            None,
+        ),
+    ];
+    let contexts = [
+        Context::anonymous(),
+        Context::new(""),
+        Context::new("user-1"),
+        Context::new("user-2").with("plan", "gold"),
+    ];
+    for (json, expected) in cases {
+        let flag = flag(json.clone());
+        assert_eq!(flag.constant(), expected, "{json}");
+        let Some(value) = expected else { continue };
+        for ctx in &contexts {
+            let served = match flag.serve(ctx) {
+                Served::True => Some(true),
+                Served::False => Some(false),
+                _ => None,
+            };
+            assert_eq!(served, Some(value), "{json} for {ctx:?}");
+        }
+    }
+}
