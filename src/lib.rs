@@ -78,7 +78,7 @@ pub use flags_runtime::{
 // Evaluating: the client, the context, what an evaluation answers.
 pub use flags_runtime::{
     Client, ClientBuilder, Context, Error, ErrorCode, Evaluation, EvaluationDetails,
-    EvaluationError, FlagMetadata, LoadProblem, MetadataValue, Reason, blocking,
+    EvaluationError, FlagMetadata, LoadProblem, MetadataValue, Reason, VariantName, blocking,
 };
 
 // Where flags come from: sources for the in-process engine and its options, the provider

@@ -54,6 +54,22 @@ struct Checkout {
     loaded_at: Option<std::time::Instant>,
 }
 
+/// Static flags only, of every kind a key's slot holds: read without the snapshot once read.
+#[derive(Flags)]
+#[flags(schema = "tests/fixtures/derive.json")]
+struct Statics {
+    #[flags(key = "new-checkout")]
+    enabled: bool,
+    upload_limit: i64,
+    page_size: u8,
+    sample_rate: f32,
+    greeting: Arc<str>,
+    hero: Hero,
+    theme: Theme,
+    #[flags(skip)]
+    note: String,
+}
+
 #[derive(Flags)]
 #[flags(schema = "tests/fixtures/derive.json", rename_all = "camelCase")]
 struct Camel {
@@ -100,6 +116,99 @@ fn every_field_type_reads_its_flag() {
     // Disabled: the code default.
     assert!(checkout.dark_mode);
     assert!(checkout.loaded_at.is_none());
+}
+
+/// A struct of static flags reads the same whether its fields come from the snapshot (the
+/// first read of a configuration) or from their keys' slots (every later one), and follows
+/// each reload: enums by their packed values, a value only the catch-all reads, a value no
+/// variant reads.
+#[test]
+fn a_struct_of_static_flags_follows_every_reload() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("derive-statics");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("flags.json");
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(SCHEMA).unwrap()).unwrap();
+    let write = |hero: &str, theme: &str, on: &str, greeting: &str| {
+        let mut flags = base.clone();
+        flags["flags"]["hero"]["defaultVariant"] = hero.into();
+        flags["flags"]["theme"]["defaultVariant"] = theme.into();
+        flags["flags"]["new-checkout"]["defaultVariant"] = on.into();
+        flags["flags"]["greeting"]["defaultVariant"] = greeting.into();
+        std::fs::write(&path, flags.to_string()).unwrap();
+    };
+    write("a", "dark", "on", "formal");
+    let client = Client::builder()
+        .in_process(flags::source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    let rounds = [
+        (
+            "a",
+            "dark",
+            "on",
+            "formal",
+            Hero::Control,
+            Theme::Dark,
+            true,
+            "Good afternoon",
+        ),
+        (
+            "b",
+            "contrast",
+            "off",
+            "casual",
+            Hero::BigPicture,
+            Theme::Contrast,
+            false,
+            "Hi there",
+        ),
+        (
+            "c",
+            "light",
+            "on",
+            "casual",
+            Hero::Carousel,
+            Theme::Other,
+            true,
+            "Hi there",
+        ),
+    ];
+    for (round, (hero, theme, on, greeting, want_hero, want_theme, want_on, want_greeting)) in
+        rounds.into_iter().enumerate()
+    {
+        if round > 0 {
+            write(hero, theme, on, greeting);
+            client.refresh().unwrap();
+        }
+        for _ in 0..3 {
+            let statics: Statics = client.flags(&Context::new("user-1"));
+            assert_eq!(statics.hero, want_hero, "round {round}");
+            assert_eq!(statics.theme, want_theme, "round {round}");
+            assert_eq!(statics.enabled, want_on);
+            assert_eq!(&*statics.greeting, want_greeting);
+            assert_eq!(statics.upload_limit, 250);
+            assert_eq!(statics.page_size, 100);
+            assert_eq!(statics.sample_rate, 0.25);
+            assert!(statics.note.is_empty());
+        }
+    }
+    // A value the closed enum `Hero` does not read: its default, from the slot path too.
+    let mut flags = base.clone();
+    flags["flags"]["hero"]["variants"]["a"] = "gallery".into();
+    flags["flags"]["hero"]["defaultVariant"] = "a".into();
+    std::fs::write(&path, flags.to_string()).unwrap();
+    client.refresh().unwrap();
+    for _ in 0..3 {
+        let statics: Statics = client.flags(&Context::new("user-1"));
+        assert_eq!(statics.hero, Statics::HERO.default_value());
+        assert_eq!(
+            client
+                .details(Statics::HERO, &Context::new("user-1"))
+                .error_code(),
+            Some(ErrorCode::TypeMismatch)
+        );
+    }
 }
 
 #[test]

@@ -42,23 +42,32 @@ pub(crate) fn expand(
         .fields
         .iter()
         .map(|field| key_const(field, krate, located));
-    let inits = container.fields.iter().map(|field| {
-        let name = field.ident;
-        if field.attrs.skip.is_some() {
-            quote_spanned!(field.ty_span()=> #name: ::core::default::Default::default())
-        } else {
-            // Read through a `static` copy of the key constant: `&Self::KEY` would copy the
-            // constant onto the stack and drop it, for every field of every read.
-            let key = const_ident(field);
-            let ty = field.ty;
-            quote! {
-                #name: {
-                    static KEY: #krate::__private::FlagKey<#ty> = #ident::#key;
-                    __evaluation.value(&KEY)
+    // Each field read by `read` (tokens naming `KEY`) through a `static` copy of its key
+    // constant: `&Self::KEY` would copy the constant onto the stack and drop it, for every
+    // field of every read.
+    let field_inits = |read: TokenStream| {
+        container
+            .fields
+            .iter()
+            .map(|field| {
+                let name = field.ident;
+                if field.attrs.skip.is_some() {
+                    quote_spanned!(field.ty_span()=> #name: ::core::default::Default::default())
+                } else {
+                    let key = const_ident(field);
+                    let ty = field.ty;
+                    quote! {
+                        #name: {
+                            static KEY: #krate::__private::FlagKey<#ty> = #ident::#key;
+                            #read
+                        }
+                    }
                 }
-            }
-        }
-    });
+            })
+            .collect::<Vec<_>>()
+    };
+    let inits = field_inits(quote!(__evaluation.value(&KEY)));
+    let slot_inits = field_inits(quote!(__slots.value(&KEY)?));
     // Evaluated here, at module level, so that the checks in the key constructors run during
     // `cargo check` too (an associated const is otherwise evaluated only when code using it is
     // generated). `forget`, because a const cannot run a destructor.
@@ -97,6 +106,12 @@ pub(crate) fn expand(
             #[allow(deprecated)]
             fn evaluate(__evaluation: &#krate::__private::Evaluation<'_>) -> Self {
                 Self { #(#inits,)* }
+            }
+
+            #[allow(deprecated)]
+            #[inline]
+            fn from_slots(__slots: &#krate::__private::SlotReads) -> ::core::option::Option<Self> {
+                ::core::option::Option::Some(Self { #(#slot_inits,)* })
             }
         }
 

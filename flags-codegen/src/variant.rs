@@ -271,6 +271,16 @@ fn expand_impls(
     let from_arms = named
         .iter()
         .map(|(v, value)| quote!(#value => ::core::option::Option::Some(Self::#v)));
+    let packed_checks = named.iter().map(|(v, value)| {
+        quote! {
+            {
+                const PACKED: [u64; 3] = #krate::__private::pack_value(#value);
+                if first == PACKED[0] && second == PACKED[1] && third == PACKED[2] {
+                    return ::core::option::Option::Some(Self::#v);
+                }
+            }
+        }
+    });
     let as_arms = named
         .iter()
         .map(|(v, value)| quote!(Self::#v => ::core::option::Option::Some(#value)));
@@ -344,6 +354,12 @@ fn expand_impls(
                     ::core::option::Option::Some(variant) => variant,
                     ::core::option::Option::None => #first_variant,
                 }
+            }
+
+            #[inline]
+            fn from_packed(first: u64, second: u64, third: u64) -> ::core::option::Option<Self> {
+                #(#packed_checks)*
+                ::core::option::Option::None
             }
         }
     }

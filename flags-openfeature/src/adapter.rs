@@ -268,7 +268,7 @@ fn answer<T>(
 ) -> Resolution {
     match result {
         Ok(details) => Resolution {
-            variant: details.variant.map(Arc::from),
+            variant: details.variant.map(flags_runtime::VariantName::from),
             reason: convert::reason_from_openfeature(details.reason.as_ref()),
             error: None,
             metadata: convert::metadata_from_openfeature(details.flag_metadata.as_ref()),

@@ -10,7 +10,7 @@ pub use serde_json;
 pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
 
-pub use crate::client::{Evaluation, Flags};
+pub use crate::client::{Evaluation, Flags, SlotReads};
 use crate::key::FlagValue;
 pub use crate::key::{FlagKey, KeySlot, SchemaDefault};
 use crate::variant::FlagVariant;
@@ -113,6 +113,15 @@ pub trait StringFlag: FlagValue {
     const FLAG: &'static str = "";
     /// The value of a schema default.
     fn from_static_str(value: &'static str) -> Self;
+
+    /// For enums deriving `FlagVariant`: the variant reading the value a key's slot holds
+    /// packed into three words (compared with each variant's value packed at compile time, by
+    /// [`pack_value`], word by word); `None` sends the read through serde.
+    #[inline(always)]
+    fn from_packed(first: u64, second: u64, third: u64) -> Option<Self> {
+        let _ = (first, second, third);
+        None
+    }
 }
 
 impl StringFlag for String {
@@ -297,6 +306,8 @@ pub const fn float_key<T: FloatFlag>(key: &'static str, default: f64) -> FlagKey
     FlagKey::from_schema(key, SchemaDefault::Float(default), convert_float::<T>)
 }
 
+pub use crate::details::pack_value;
+
 /// The key of a string flag whose default comes from the schema or a literal.
 pub const fn string_key<T: StringFlag>(
     key: &'static str,
@@ -305,6 +316,7 @@ pub const fn string_key<T: StringFlag>(
 ) -> FlagKey<T> {
     check_variants::<T>(checks);
     FlagKey::from_schema(key, SchemaDefault::Str(default), convert_string::<T>)
+        .reading_packed(T::from_packed)
 }
 
 /// The key of an object flag whose default is the schema's, decoded once by the caller's
@@ -340,7 +352,7 @@ pub const fn string_key_with<T: StringFlag>(
     checks: VariantChecks,
 ) -> FlagKey<T> {
     check_variants::<T>(checks);
-    FlagKey::from_fn(key, default)
+    FlagKey::from_fn(key, default).reading_packed(T::from_packed)
 }
 
 /// The key of an object flag with a default written in code.

@@ -91,9 +91,63 @@ pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError
     if let Some(value) = direct {
         return Ok(value.clone());
     }
+    if let Some(value) = converted::<T>(&value) {
+        return Ok(value);
+    }
     match value {
         FlagValueRef::Object(object) => object.decode::<T>(),
         scalar => T::deserialize(crate::de::Scalar(scalar)).map_err(|e| ReadError(Cow::Owned(e.0))),
+    }
+}
+
+/// A scalar read as another common Rust type without going through serde, when it fits: the
+/// narrower integers, `f32`, and `Option`s of the scalars. The same value serde's visitors give
+/// (`try_from` for integers, `as` for floats); a value that does not fit goes through serde,
+/// which says why. Every test of a type id is decided when `T` is compiled.
+#[inline(always)]
+fn converted<T: 'static>(value: &FlagValueRef<'_>) -> Option<T> {
+    use std::any::{Any, TypeId};
+    fn cast<T: 'static, U: 'static>(value: U) -> Option<T> {
+        let mut value = Some(value);
+        (&mut value as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+    }
+    let t = TypeId::of::<T>();
+    macro_rules! integers {
+        ($i:expr; $($ty:ty),*) => {
+            $(if t == TypeId::of::<$ty>() {
+                return <$ty>::try_from($i).ok().and_then(cast::<T, $ty>);
+            })*
+        };
+    }
+    match *value {
+        FlagValueRef::Int(i) => {
+            integers!(i; u8, u16, u32, u64, usize, i8, i16, i32, isize);
+            if t == TypeId::of::<f32>() {
+                return cast::<T, f32>(i as f32);
+            }
+            if t == TypeId::of::<f64>() {
+                return cast::<T, f64>(i as f64);
+            }
+            if t == TypeId::of::<Option<i64>>() {
+                return cast::<T, Option<i64>>(Some(i));
+            }
+            None
+        }
+        FlagValueRef::Float(f) => {
+            if t == TypeId::of::<f32>() {
+                return cast::<T, f32>(f as f32);
+            }
+            if t == TypeId::of::<Option<f64>>() {
+                return cast::<T, Option<f64>>(Some(f));
+            }
+            None
+        }
+        FlagValueRef::Bool(b) if t == TypeId::of::<Option<bool>>() => {
+            cast::<T, Option<bool>>(Some(b))
+        }
+        _ => None,
     }
 }
 
@@ -358,5 +412,99 @@ impl ObjectValue {
                 .clone()
                 .map_err(|m| ReadError(Cow::Owned(m.to_string()))),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::{FlagValueRef, converted};
+    use crate::de::Scalar;
+
+    /// What serde's visitors make of a scalar.
+    fn through_serde<T: serde::de::DeserializeOwned>(value: FlagValueRef<'_>) -> Option<T> {
+        T::deserialize(Scalar(value)).ok()
+    }
+
+    /// Checks that the shortcut answers exactly when serde does (integers), with the same value.
+    fn same<T>(value: FlagValueRef<'_>, all: bool)
+    where
+        T: serde::de::DeserializeOwned + std::fmt::Debug + PartialEq + 'static,
+    {
+        let fast = converted::<T>(&value);
+        let slow = through_serde::<T>(value);
+        match (&fast, &slow) {
+            (Some(f), Some(s)) => assert_eq!(f, s, "{value:?} as {}", std::any::type_name::<T>()),
+            (Some(_), None) => panic!(
+                "{value:?} as {}: read without serde, which refuses it",
+                std::any::type_name::<T>()
+            ),
+            (None, Some(_)) if all => panic!(
+                "{value:?} as {}: serde reads it, the shortcut does not",
+                std::any::type_name::<T>()
+            ),
+            _ => {}
+        }
+    }
+
+    /// The shortcut for the narrower integers, `f32` and the `Option`s reads what serde reads,
+    /// at every boundary.
+    #[test]
+    fn scalars_read_without_serde_as_serde_reads_them() {
+        let mut ints = vec![0, 1, -1, i64::MIN, i64::MAX, 1 << 53, (1 << 53) + 1];
+        for bound in [
+            i64::from(u8::MAX),
+            i64::from(u16::MAX),
+            i64::from(u32::MAX),
+            i64::from(i8::MIN),
+            i64::from(i8::MAX),
+            i64::from(i16::MIN),
+            i64::from(i16::MAX),
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+        ] {
+            ints.extend([bound - 1, bound, bound + 1]);
+        }
+        for i in ints {
+            let v = FlagValueRef::Int(i);
+            same::<u8>(v, true);
+            same::<u16>(v, true);
+            same::<u32>(v, true);
+            same::<u64>(v, true);
+            same::<usize>(v, true);
+            same::<i8>(v, true);
+            same::<i16>(v, true);
+            same::<i32>(v, true);
+            same::<isize>(v, true);
+            same::<f32>(v, true);
+            same::<f64>(v, true);
+            same::<Option<i64>>(v, true);
+        }
+        for f in [
+            0.0,
+            -0.0,
+            0.1,
+            1.5,
+            -2.5e-310,
+            f64::from(f32::MAX) * 2.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            let v = FlagValueRef::Float(f);
+            same::<f32>(v, true);
+            same::<Option<f64>>(v, true);
+            // Integers never read a float: neither way.
+            same::<u32>(v, true);
+        }
+        let nan = FlagValueRef::Float(f64::NAN);
+        assert!(converted::<f32>(&nan).is_some_and(f32::is_nan));
+        assert!(through_serde::<f32>(nan).is_some_and(f32::is_nan));
+        for b in [true, false] {
+            same::<Option<bool>>(FlagValueRef::Bool(b), true);
+            same::<u8>(FlagValueRef::Bool(b), true);
+        }
     }
 }

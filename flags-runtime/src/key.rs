@@ -47,7 +47,13 @@ pub struct FlagKey<T> {
     /// cached: a generated constant's `static`, or a slot of its own for a key made at run time.
     slot: Slot,
     default: DefaultRepr<T>,
+    /// For a string flag read as an enum deriving `FlagVariant`: the variant reading a value,
+    /// from its packed words (see [`SlotAnswer::read_for`]).
+    from_packed: Option<FromPacked<T>>,
 }
+
+/// Reads a string value packed in a key's slot (three words) as an enum deriving `FlagVariant`.
+type FromPacked<T> = fn(u64, u64, u64) -> Option<T>;
 
 /// A key's [`KeySlot`]. A generated constant points at a `static` (a `const` cannot own one:
 /// every use of it would copy an empty slot); a key made at run time owns one, boxed so that
@@ -68,6 +74,7 @@ impl<T> FlagKey<T> {
             hash: key_hash(key),
             slot: Slot::None,
             default: DefaultRepr::Fn(never),
+            from_packed: None,
         }
     }
 
@@ -79,6 +86,7 @@ impl<T> FlagKey<T> {
             hash: key_hash(key),
             slot: Slot::None,
             default: DefaultRepr::Fn(default),
+            from_packed: None,
         }
     }
 
@@ -94,6 +102,7 @@ impl<T> FlagKey<T> {
             hash: key_hash(key),
             slot: Slot::None,
             default: DefaultRepr::Schema { value, convert },
+            from_packed: None,
         }
     }
 
@@ -106,6 +115,13 @@ impl<T> FlagKey<T> {
     pub(crate) const fn with_slot(mut self, slot: &'static KeySlot) -> FlagKey<T> {
         // A key made in a `const` has no slot: nothing to drop (and a `const fn` cannot).
         std::mem::forget(std::mem::replace(&mut self.slot, Slot::Static(slot)));
+        self
+    }
+
+    /// This key, reading a string value its slot holds with `from_packed` when it can (an
+    /// enum deriving `FlagVariant`; see `__private::string_key`).
+    pub(crate) const fn reading_packed(mut self, from_packed: FromPacked<T>) -> FlagKey<T> {
+        self.from_packed = Some(from_packed);
         self
     }
 
@@ -169,6 +185,7 @@ impl<T: FlagValue> FlagKey<T> {
             key,
             slot: Slot::Owned(Box::new(KeySlot::new())),
             default: DefaultRepr::Owned(default),
+            from_packed: None,
         }
     }
 
@@ -203,6 +220,7 @@ impl<T: Clone> Clone for FlagKey<T> {
             hash: self.hash,
             slot,
             default,
+            from_packed: self.from_packed,
         }
     }
 }
@@ -217,26 +235,32 @@ impl<T> fmt::Debug for FlagKey<T> {
 }
 
 /// Where a key caches what it found in a snapshot: the snapshot's generation, the flag's index,
-/// and, when the flag serves one fixed scalar (a static `bool`, integer or float flag), that
-/// value. Generated code declares one `static` per key constant, and every copy of the
-/// constant points at it; a key made at run time ([`FlagKey::new`]) owns one (a clone gets an
-/// empty one of its own). After the first read of a configuration, a read
-/// finds its flag with a few atomic loads, and a read of a static scalar flag needs nothing
-/// else from the snapshot (see [`KeySlot::fixed`]).
+/// and, when every read of the flag gets one answer (a static flag), that answer: a `bool`,
+/// integer, float or short string value, and, for details, the variant's name. Generated code
+/// declares one `static` per key constant, and every copy of the constant points at it; a key
+/// made at run time ([`FlagKey::new`]) owns one (a clone gets an empty one of its own). After
+/// the first read of a configuration, a read finds its flag with a few atomic loads, and a read
+/// of a static flag needs nothing else from the snapshot (see [`KeySlot::fixed`] and
+/// [`KeySlot::answer`]).
 ///
-/// The three words are written together under a sequence lock: a writer marks the generation
-/// [`KeySlot::WRITING`], writes the entry and value, then publishes the generation; a reader
-/// trusts what it read only when the generation was the same before and after. Generations
-/// are unique for the life of the process (64 bits), and two writers of one generation write
-/// the same words (one snapshot, one key), so a slot never answers for another snapshot.
+/// The words are written together under a sequence lock: a writer marks the generation
+/// [`KeySlot::WRITING`], writes the entry and the answer, then publishes the generation; a
+/// reader trusts what it read only when the generation was the same before and after.
+/// Generations are unique for the life of the process (64 bits), and two writers of one
+/// generation write the same words (one snapshot, one key), so a slot never answers for another
+/// snapshot. 64 bytes: one cache line.
 #[doc(hidden)] // generated code names it through `__private`
 #[derive(Debug)]
 pub struct KeySlot {
     generation: AtomicU64,
-    /// The flag's index in the low 32 bits, the kind of `value` above them ([`Fixed`]).
+    /// The flag's index in the low 32 bits, what the other words hold above them
+    /// ([`FixedAnswer`]'s bits).
     entry: AtomicU64,
-    /// A fixed scalar's bits: a `bool` as 0 or 1, an `i64`, an `f64`'s bits.
-    value: AtomicU64,
+    /// A fixed scalar's bits (a `bool` as 0 or 1, an `i64`, an `f64`'s bits) in the first word,
+    /// or a short string packed as [`crate::details::pack_value`] does.
+    value: [AtomicU64; 3],
+    /// The variant's name, packed the same way.
+    variant: [AtomicU64; 3],
 }
 
 /// What a [`KeySlot`] holds beside an index: nothing, or the flag's fixed scalar value.
@@ -248,21 +272,172 @@ pub(crate) enum Fixed {
     Float(f64),
 }
 
-impl Fixed {
-    const KIND_SHIFT: u32 = 32;
+/// The longest string a [`KeySlot`] holds, value or variant name: what a
+/// [`VariantName`](crate::details::VariantName) holds inline.
+pub(crate) const SLOT_STR: usize = crate::details::VariantName::INLINE;
 
-    fn encode(self) -> (u64, u64) {
-        match self {
-            Fixed::None => (0, 0),
+/// A string of up to [`SLOT_STR`] bytes packed into three words (see
+/// [`crate::details::pack_value`]).
+pub(crate) fn pack(text: &str) -> Option<[u64; 3]> {
+    (text.len() <= SLOT_STR).then(|| crate::details::pack_value(text))
+}
+
+/// The string in bytes unpacked by [`crate::details::unpack`]. Always valid: the bytes were a
+/// `str`'s, and a reader uses only words it read for one generation (the fallback never runs).
+#[inline(always)]
+pub(crate) fn unpacked_str(bytes: &[u8; 24]) -> &str {
+    let len = usize::from(bytes[0]).min(SLOT_STR);
+    std::str::from_utf8(&bytes[1..1 + len]).unwrap_or_default()
+}
+
+/// What a snapshot's flag puts in the slot of a key that reads it, decided when the
+/// configuration loads: the bits of [`KeySlot`]'s entry above the index, and the words.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct FixedAnswer {
+    bits: u64,
+    value: [u64; 3],
+    variant: [u64; 3],
+}
+
+impl FixedAnswer {
+    /// Bits 32–35 of the entry: the value's kind (0 none, 1 `bool`, 2 integer, 3 float,
+    /// 4 string).
+    const KIND_SHIFT: u32 = 32;
+    const KIND_MASK: u64 = 0xf;
+    const STR: u64 = 4;
+    /// Bit 36: the slot answers details (a static flag without metadata whose variant, if
+    /// any, fits).
+    const DETAILS: u64 = 1 << 36;
+    /// Bit 37: the flag has a variant (in `variant`).
+    const VARIANT: u64 = 1 << 37;
+    /// Bit 38: the snapshot is served stale (its reads report `STALE`).
+    const STALE: u64 = 1 << 38;
+
+    /// Nothing fixed: the slot caches only the index.
+    pub(crate) const NONE: FixedAnswer = FixedAnswer {
+        bits: 0,
+        value: [0; 3],
+        variant: [0; 3],
+    };
+
+    /// A fixed scalar that serves values only (a Flipt boolean flag no context changes).
+    pub(crate) fn scalar(value: Fixed) -> FixedAnswer {
+        let (kind, word) = match value {
+            Fixed::None => return FixedAnswer::NONE,
             Fixed::Bool(b) => (1, u64::from(b)),
             Fixed::Int(i) => (2, i as u64),
             Fixed::Float(f) => (3, f.to_bits()),
+        };
+        FixedAnswer {
+            bits: kind << FixedAnswer::KIND_SHIFT,
+            value: [word, 0, 0],
+            variant: [0; 3],
         }
     }
 
+    /// A static flag's answer: its value (a scalar, or a string's packed words), and, when
+    /// `details` (no metadata), its variant, if the name fits.
+    pub(crate) fn of_static(
+        scalar: Fixed,
+        text: Option<&str>,
+        variant: Option<&str>,
+        details: bool,
+    ) -> FixedAnswer {
+        let mut answer = match (scalar, text.and_then(pack)) {
+            (Fixed::None, Some(words)) => FixedAnswer {
+                bits: FixedAnswer::STR << FixedAnswer::KIND_SHIFT,
+                value: words,
+                variant: [0; 3],
+            },
+            (scalar, _) => FixedAnswer::scalar(scalar),
+        };
+        let kind = answer.bits >> FixedAnswer::KIND_SHIFT & FixedAnswer::KIND_MASK;
+        let variant = match variant {
+            None => Some(None),
+            Some(name) => pack(name).map(Some),
+        };
+        if details
+            && kind != 0
+            && let Some(variant) = variant
+        {
+            answer.bits |= FixedAnswer::DETAILS;
+            if let Some(words) = variant {
+                answer.bits |= FixedAnswer::VARIANT;
+                answer.variant = words;
+            }
+        }
+        answer
+    }
+}
+
+/// A static flag's answer as a key's slot holds it for one generation ([`KeySlot::answer`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlotAnswer {
+    entry: u64,
+    value: [u64; 3],
+    variant: [u64; 3],
+}
+
+impl SlotAnswer {
+    /// The value, read as `T` (through serde for a type other than the value's own).
+    #[inline(always)]
+    pub(crate) fn read<T: FlagValue>(&self) -> Option<Result<T, crate::flag_value::ReadError>> {
+        let word = self.value[0];
+        let value = match self.entry >> FixedAnswer::KIND_SHIFT & FixedAnswer::KIND_MASK {
+            1 => FlagValueRef::Bool(word != 0),
+            2 => FlagValueRef::Int(word as i64),
+            3 => FlagValueRef::Float(f64::from_bits(word)),
+            FixedAnswer::STR => {
+                let bytes = crate::details::unpack(self.value);
+                return Some(crate::flag_value::read::<T>(FlagValueRef::Str(
+                    unpacked_str(&bytes),
+                )));
+            }
+            _ => return None,
+        };
+        Some(crate::flag_value::read::<T>(value))
+    }
+
+    /// The value, read as `key`'s type: a string value as the key's enum straight from its
+    /// packed words when it can, else as [`SlotAnswer::read`] does.
+    #[inline(always)]
+    pub(crate) fn read_for<T: FlagValue>(
+        &self,
+        key: &FlagKey<T>,
+    ) -> Option<Result<T, crate::flag_value::ReadError>> {
+        if let Some(from_packed) = key.from_packed
+            && self.entry >> FixedAnswer::KIND_SHIFT & FixedAnswer::KIND_MASK == FixedAnswer::STR
+            && let Some(value) = from_packed(self.value[0], self.value[1], self.value[2])
+        {
+            return Some(Ok(value));
+        }
+        self.read::<T>()
+    }
+
+    /// Whether the slot answers details: the flag is static and has no metadata.
+    #[inline(always)]
+    pub(crate) fn has_details(&self) -> bool {
+        self.entry & FixedAnswer::DETAILS != 0
+    }
+
+    /// The variant's name, when the flag has one.
+    #[inline(always)]
+    pub(crate) fn variant(&self) -> Option<crate::details::VariantName> {
+        (self.entry & FixedAnswer::VARIANT != 0)
+            .then(|| crate::details::VariantName::from_packed(self.variant))
+    }
+
+    /// Whether the snapshot is served stale.
+    #[inline(always)]
+    pub(crate) fn stale(&self) -> bool {
+        self.entry & FixedAnswer::STALE != 0
+    }
+}
+
+impl Fixed {
     #[inline(always)]
     fn decode(entry: u64, value: u64) -> Fixed {
-        match entry >> Fixed::KIND_SHIFT {
+        match entry >> FixedAnswer::KIND_SHIFT & FixedAnswer::KIND_MASK {
             1 => Fixed::Bool(value != 0),
             2 => Fixed::Int(value as i64),
             3 => Fixed::Float(f64::from_bits(value)),
@@ -290,17 +465,6 @@ impl Fixed {
             Fixed::Float(f) => (&f as &dyn Any).downcast_ref::<T>().cloned(),
         }
     }
-
-    /// The value as a read sees it, `None` without one.
-    #[inline(always)]
-    pub(crate) fn as_ref(self) -> Option<FlagValueRef<'static>> {
-        match self {
-            Fixed::None => None,
-            Fixed::Bool(b) => Some(FlagValueRef::Bool(b)),
-            Fixed::Int(i) => Some(FlagValueRef::Int(i)),
-            Fixed::Float(f) => Some(FlagValueRef::Float(f)),
-        }
-    }
 }
 
 impl KeySlot {
@@ -313,7 +477,8 @@ impl KeySlot {
         KeySlot {
             generation: AtomicU64::new(0),
             entry: AtomicU64::new(0),
-            value: AtomicU64::new(0),
+            value: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
+            variant: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
 
@@ -335,10 +500,11 @@ impl KeySlot {
             return Fixed::None;
         }
         let entry = self.entry.load(Ordering::Relaxed);
-        if entry >> Fixed::KIND_SHIFT == 0 {
+        let kind = entry >> FixedAnswer::KIND_SHIFT & FixedAnswer::KIND_MASK;
+        if kind == 0 || kind == FixedAnswer::STR {
             return Fixed::None;
         }
-        let value = self.value.load(Ordering::Relaxed);
+        let value = self.value[0].load(Ordering::Relaxed);
         // The two words were read before the generation is read again.
         std::sync::atomic::fence(Ordering::Acquire);
         if self.generation.load(Ordering::Relaxed) != generation {
@@ -347,18 +513,72 @@ impl KeySlot {
         Fixed::decode(entry, value)
     }
 
+    /// The flag's whole fixed answer (value, and what details need), if one was cached for
+    /// `generation`.
+    #[inline(always)]
+    pub(crate) fn answer(&self, generation: u64) -> Option<SlotAnswer> {
+        self.answer_with(generation, true)
+    }
+
+    /// The flag's fixed value only (no variant), if one was cached for `generation`.
+    #[inline(always)]
+    pub(crate) fn value_answer(&self, generation: u64) -> Option<SlotAnswer> {
+        self.answer_with(generation, false)
+    }
+
+    #[inline(always)]
+    fn answer_with(&self, generation: u64, with_variant: bool) -> Option<SlotAnswer> {
+        if self.generation.load(Ordering::Acquire) != generation {
+            return None;
+        }
+        let entry = self.entry.load(Ordering::Relaxed);
+        if entry >> FixedAnswer::KIND_SHIFT & FixedAnswer::KIND_MASK == 0 {
+            return None;
+        }
+        let load = |words: &[AtomicU64; 3]| {
+            [
+                words[0].load(Ordering::Relaxed),
+                words[1].load(Ordering::Relaxed),
+                words[2].load(Ordering::Relaxed),
+            ]
+        };
+        let value = load(&self.value);
+        let variant = if with_variant && entry & FixedAnswer::VARIANT != 0 {
+            load(&self.variant)
+        } else {
+            [0; 3]
+        };
+        // The words were read before the generation is read again.
+        std::sync::atomic::fence(Ordering::Acquire);
+        if self.generation.load(Ordering::Relaxed) != generation {
+            return None;
+        }
+        Some(SlotAnswer {
+            entry,
+            value,
+            variant,
+        })
+    }
+
     /// Caches `index` for `generation`.
     #[inline]
     #[cfg_attr(not(feature = "http"), allow(dead_code))] // bulk answers' only
     pub(crate) fn set(&self, generation: u64, index: usize) {
-        self.set_fixed(generation, index, Fixed::None);
+        self.set_fixed(generation, index, &FixedAnswer::NONE, false);
     }
 
-    /// Caches `index` and the flag's fixed value for `generation`. Another writer busy with the
-    /// slot wins: the slot is a cache, and this read found its flag anyway.
+    /// Caches `index` and the flag's fixed answer for `generation` (`stale`: the snapshot is
+    /// served stale). Another writer busy with the slot wins: the slot is a cache, and this
+    /// read found its flag anyway.
     #[cold]
     #[inline(never)]
-    pub(crate) fn set_fixed(&self, generation: u64, index: usize, fixed: Fixed) {
+    pub(crate) fn set_fixed(
+        &self,
+        generation: u64,
+        index: usize,
+        fixed: &FixedAnswer,
+        stale: bool,
+    ) {
         let current = self.generation.load(Ordering::Relaxed);
         if current == generation
             || current == KeySlot::WRITING
@@ -376,12 +596,17 @@ impl KeySlot {
         }
         // Readers that see the words below see the mark above.
         std::sync::atomic::fence(Ordering::Release);
-        let (kind, value) = fixed.encode();
+        let stale = if stale { FixedAnswer::STALE } else { 0 };
         self.entry.store(
-            (kind << Fixed::KIND_SHIFT) | (index as u64 & 0xffff_ffff),
+            fixed.bits | stale | (index as u64 & 0xffff_ffff),
             Ordering::Relaxed,
         );
-        self.value.store(value, Ordering::Relaxed);
+        for (word, value) in self.value.iter().zip(fixed.value) {
+            word.store(value, Ordering::Relaxed);
+        }
+        for (word, value) in self.variant.iter().zip(fixed.variant) {
+            word.store(value, Ordering::Relaxed);
+        }
         self.generation.store(generation, Ordering::Release);
     }
 }

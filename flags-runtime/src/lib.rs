@@ -47,7 +47,7 @@ pub use api::{
 pub use client::{Client, ClientBuilder, Evaluation, Flags};
 pub use context::Context;
 pub use details::{
-    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason,
+    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, MetadataValue, Reason, VariantName,
 };
 pub use engine::{
     Budget, Clock, CompileError, EngineOptions, FractionalVersion, MissingRolloutKey,

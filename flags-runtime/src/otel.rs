@@ -205,7 +205,7 @@ impl OtelHook {
         if let Some(variant) = &details.variant {
             out.push(KeyValue::new(
                 attribute::RESULT_VARIANT,
-                StringValue::from(variant.clone()),
+                StringValue::from(variant.to_string()),
             ));
         }
         if let Some(code) = details.error_code() {

@@ -26,7 +26,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::context::Context;
-use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
+use crate::details::{
+    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason, VariantName,
+};
 use crate::hooks::{Hook, HookContext, HookHints};
 use crate::value::Value;
 
@@ -152,7 +154,7 @@ pub struct EvaluationEvent {
     /// The reason.
     pub reason: Reason,
     /// The variant, if any.
-    pub variant: Option<Arc<str>>,
+    pub variant: Option<VariantName>,
     /// The error code, if the evaluation failed.
     pub error_code: Option<ErrorCode>,
     /// The error message, if the evaluation failed.

@@ -1330,6 +1330,150 @@ fn values_cached_in_key_slots_follow_the_snapshot_served() {
     assert_eq!(seen.load(Ordering::Relaxed), 1);
 }
 
+/// Details of a static flag read again from one configuration come from the key's slot: the
+/// same as the first read (value, variant, reason `STATIC`), whatever the variant name's length
+/// or the value's type; a flag with metadata keeps it (its slot answers values only); a reload
+/// is seen at once.
+#[test]
+fn details_of_static_flags_are_the_same_from_the_slot() {
+    let long = "a-variant-name-longer-than-any-slot-holds";
+    let flags = |on: &str, colour: &str| {
+        format!(
+            r#"{{"flags": {{
+              "on": {{ "state": "ENABLED", "variants": {{ "y": true, "n": false }},
+                      "defaultVariant": "{on}" }},
+              "long": {{ "state": "ENABLED", "variants": {{ "{long}": 3 }},
+                        "defaultVariant": "{long}" }},
+              "colour": {{ "state": "ENABLED", "variants": {{ "c": "{colour}" }},
+                          "defaultVariant": "c" }},
+              "owned": {{ "state": "ENABLED", "variants": {{ "v": 1.5 }}, "defaultVariant": "v",
+                         "metadata": {{ "owner": "web" }} }},
+              "no-variant": {{ "state": "ENABLED", "variants": {{ "v": 1 }} }}
+            }}}}"#
+        )
+    };
+    let dir = TempDir::new("details-slots");
+    let path = dir.write("flags.json", &flags("y", "blue"));
+    let client = Client::builder()
+        .in_process(source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    let on = slotted!(bool, "on", false);
+    let long_key = FlagKey::<i64>::new("long", 0);
+    let colour = FlagKey::<String>::new("colour", String::new());
+    let owned = FlagKey::<f64>::new("owned", 0.0);
+    let missing = slotted!(i64, "no-variant", -1);
+    for (expected_on, expected_colour) in
+        [(true, "blue"), (false, "a colour name too long for a slot")]
+    {
+        if !expected_on {
+            std::fs::write(&path, flags("n", expected_colour)).unwrap();
+            client.refresh().unwrap();
+        }
+        for _ in 0..3 {
+            let details = client.details(&on, &ctx());
+            assert_eq!(details.value, expected_on);
+            assert_eq!(
+                details.variant.as_deref(),
+                Some(if expected_on { "y" } else { "n" })
+            );
+            assert_eq!((details.reason, details.error), (Reason::Static, None));
+            assert_eq!(details.flag_key, "on");
+            assert!(details.flag_metadata.is_empty());
+
+            let details = client.details(&long_key, &ctx());
+            assert_eq!(details.value, 3);
+            assert_eq!(details.variant.as_deref(), Some(long));
+            assert_eq!(details.reason, Reason::Static);
+
+            let details = client.details(&colour, &ctx());
+            assert_eq!(details.value, expected_colour);
+            assert_eq!(details.variant.as_deref(), Some("c"));
+            assert_eq!(details.reason, Reason::Static);
+
+            let details = client.details(&owned, &ctx());
+            assert_eq!(details.value, 1.5);
+            assert_eq!(
+                details.flag_metadata.get("owner"),
+                Some(&flags_runtime::MetadataValue::String("web".into()))
+            );
+
+            // No default variant: the code default, and never a slot's answer.
+            let details = client.details(&missing, &ctx());
+            assert_eq!((details.value, details.variant), (-1, None));
+            assert_eq!(details.reason, Reason::Default);
+        }
+    }
+}
+
+/// A `Flags` struct whose fields are all static flags is read from its keys' slots once each
+/// field has been read from the configuration served: `evaluate` runs on the first read of
+/// each configuration only, and the values follow every reload.
+#[test]
+fn a_struct_of_static_flags_is_read_from_its_keys_slots() {
+    static EVALUATED: AtomicUsize = AtomicUsize::new(0);
+    struct Pair(bool, String);
+    fn on() -> &'static FlagKey<bool> {
+        static KEY: std::sync::OnceLock<FlagKey<bool>> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| slotted!(bool, "on", false))
+    }
+    fn name() -> &'static FlagKey<String> {
+        static KEY: std::sync::OnceLock<FlagKey<String>> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| FlagKey::new("name", String::new()))
+    }
+    impl Flags for Pair {
+        fn evaluate(evaluation: &Evaluation<'_>) -> Self {
+            EVALUATED.fetch_add(1, Ordering::Relaxed);
+            Pair(evaluation.value(on()), evaluation.value(name()))
+        }
+        fn from_slots(slots: &flags_runtime::__private::SlotReads) -> Option<Self> {
+            Some(Pair(slots.value(on())?, slots.value(name())?))
+        }
+    }
+    let flags = |on: bool, name: &str| {
+        format!(
+            r#"{{"flags": {{
+              "on": {{ "state": "ENABLED", "variants": {{ "y": true, "n": false }},
+                      "defaultVariant": "{}" }},
+              "name": {{ "state": "ENABLED", "variants": {{ "v": "{name}" }}, "defaultVariant": "v" }}
+            }}}}"#,
+            if on { "y" } else { "n" }
+        )
+    };
+    let dir = TempDir::new("struct-slots");
+    let path = dir.write("flags.json", &flags(true, "ada"));
+    let client = Client::builder()
+        .in_process(source::file(&path).watch(false))
+        .build()
+        .unwrap();
+    for (round, (value, name)) in [(true, "ada"), (false, "grace"), (true, "ada")]
+        .into_iter()
+        .enumerate()
+    {
+        if round > 0 {
+            std::fs::write(&path, flags(value, name)).unwrap();
+            client.refresh().unwrap();
+        }
+        for _ in 0..5 {
+            let pair: Pair = client.flags(&ctx());
+            assert_eq!((pair.0, pair.1.as_str()), (value, name));
+        }
+        assert_eq!(
+            EVALUATED.load(Ordering::Relaxed),
+            round + 1,
+            "round {round}"
+        );
+    }
+    // A string too long for a slot: every read evaluates.
+    std::fs::write(&path, flags(true, "a name too long to be held in a slot")).unwrap();
+    client.refresh().unwrap();
+    for _ in 0..3 {
+        let pair: Pair = client.flags(&ctx());
+        assert_eq!(pair.1, "a name too long to be held in a slot");
+    }
+    assert_eq!(EVALUATED.load(Ordering::Relaxed), 3 + 3);
+}
+
 /// A key made at run time caches in a slot of its own, as a generated constant does in its
 /// `static`: values and details follow reloads; two clients with different configurations
 /// sharing one key (from two threads too) each read their own; a clone caches for itself; a

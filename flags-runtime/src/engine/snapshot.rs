@@ -14,7 +14,7 @@ use super::{CompileError, EngineOptions, Meta, Outcome, ReasonCode, Resolved, ne
 use crate::context::Context;
 use crate::details::{ErrorCode, EvaluationError, FlagMetadata};
 use crate::flag_value::Decoders;
-use crate::key::{Fixed, FlagKey, KeySlot, key_hash};
+use crate::key::{Fixed, FixedAnswer, FlagKey, KeySlot, key_hash};
 use flags_schema::{Warning as LoadWarning, WarningKind};
 
 /// A compiled configuration.
@@ -47,7 +47,7 @@ pub(crate) struct CompiledFlag {
     key: Arc<str>,
     hash: u64,
     /// The scalar every read of the flag gets, if there is one: what its key's slot caches.
-    fixed: Fixed,
+    fixed: FixedAnswer,
     /// What a read gets, decided when the configuration loads: the read copies it out without
     /// following another pointer.
     answer: Answer,
@@ -106,20 +106,26 @@ impl Targeted {
 }
 
 impl CompiledFlag {
-    /// The scalar every read of this flag's value gets, when there is one (a static flag of a
-    /// `bool`, integer or float value, or a Flipt boolean flag whose value no context changes).
-    fn fixed_of(answer: &Answer) -> Fixed {
+    /// What a key's slot caches of this flag's answer, when every read gets the same one: a
+    /// static flag's value (a scalar, or a short string) and, without metadata, what its
+    /// details carry; a Flipt boolean flag's value when no context changes it (its reason is
+    /// DEFAULT, not STATIC: values only).
+    fn fixed_of(answer: &Answer, metadata: &FlagMetadata) -> FixedAnswer {
         match answer {
-            Answer::Value { value, .. } => match value {
-                CompiledValue::Bool(b) => Fixed::Bool(*b),
-                CompiledValue::Int(i) => Fixed::Int(*i),
-                CompiledValue::Float(f) => Fixed::Float(*f),
-                CompiledValue::Str(_) | CompiledValue::Object(_) => Fixed::None,
-            },
-            // Flipt's boolean flag without rollouts: its reason is DEFAULT, not STATIC, but
-            // the slot serves only values.
-            Answer::Whole(rule) => rule.constant().map_or(Fixed::None, Fixed::Bool),
-            _ => Fixed::None,
+            Answer::Value { value, variant } => {
+                let (scalar, text) = match value {
+                    CompiledValue::Bool(b) => (Fixed::Bool(*b), None),
+                    CompiledValue::Int(i) => (Fixed::Int(*i), None),
+                    CompiledValue::Float(f) => (Fixed::Float(*f), None),
+                    CompiledValue::Str(text) => (Fixed::None, Some(&**text)),
+                    CompiledValue::Object(_) => (Fixed::None, None),
+                };
+                FixedAnswer::of_static(scalar, text, variant.as_deref(), metadata.is_empty())
+            }
+            Answer::Whole(rule) => {
+                FixedAnswer::scalar(rule.constant().map_or(Fixed::None, Fixed::Bool))
+            }
+            _ => FixedAnswer::NONE,
         }
     }
 
@@ -291,7 +297,7 @@ impl Snapshot {
                 (Ok(None), None) => Answer::CodeDefault(ReasonCode::Default),
             };
             flags.push(CompiledFlag {
-                fixed: CompiledFlag::fixed_of(&answer),
+                fixed: CompiledFlag::fixed_of(&answer, &metadata),
                 hash: key_hash(&shared_key),
                 key: shared_key,
                 answer,
@@ -385,7 +391,7 @@ impl Snapshot {
                     "flag `{}` cannot be evaluated: {why}",
                     flag.key
                 )));
-                flag.fixed = Fixed::None;
+                flag.fixed = FixedAnswer::NONE;
             }
         }
         self
@@ -434,7 +440,7 @@ impl Snapshot {
         })?;
         let flag = self.flags.get(index)?;
         if let Some(slot) = slot {
-            slot.set_fixed(self.generation, index, flag.fixed);
+            slot.set_fixed(self.generation, index, &flag.fixed, self.stale);
         }
         Some(flag)
     }

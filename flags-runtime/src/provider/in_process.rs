@@ -128,16 +128,14 @@ impl InProcess {
     pub(crate) fn with_snapshot<R>(&self, f: impl FnOnce(&Snapshot) -> R) -> R {
         let shared = &*self.shared;
         let version = shared.version.load(Ordering::Acquire);
-        match super::thread_cache::with_cached(
+        super::thread_cache::with_cached(
             &SNAPSHOTS,
             shared.id,
             version,
             || shared.snapshot.load_full(),
             |snapshot: &Arc<Snapshot>| f(snapshot),
-        ) {
-            Ok(out) => out,
-            Err(f) => f(&shared.snapshot.load()),
-        }
+            |f| f(&shared.snapshot.load()),
+        )
     }
 
     /// The fixed scalar value the key's slot caches for the snapshot served now, if any: a
@@ -148,12 +146,39 @@ impl InProcess {
         slot.fixed(self.shared.version.load(Ordering::Acquire))
     }
 
+    /// The static answer the key's slot caches for the snapshot served now, if any (see
+    /// [`crate::key::KeySlot::answer`]).
+    #[inline(always)]
+    pub(crate) fn answer(&self, slot: &crate::key::KeySlot) -> Option<crate::key::SlotAnswer> {
+        slot.answer(self.version())
+    }
+
+    /// The generation of the snapshot served now.
+    #[inline(always)]
+    pub(crate) fn version(&self) -> u64 {
+        self.shared.version.load(Ordering::Acquire)
+    }
+
     /// Runs `f` on the view of the current snapshot (see [`InProcess::with_snapshot`]), with
     /// the remote fallback, if any.
     #[inline]
     pub(crate) fn with_view<R>(&self, f: impl FnOnce(super::View<'_>) -> R) -> R {
         let fallback = self.fallback.as_deref();
         self.with_snapshot(|snapshot| f(super::View::snapshot(snapshot, fallback)))
+    }
+
+    /// The details of `key` for `ctx` (without the value hooks see): a static flag's built in
+    /// the caller's frame (see [`super::view::snapshot_details_only`]).
+    #[inline(always)]
+    pub(crate) fn details<T: crate::key::FlagValue>(
+        &self,
+        key: &crate::key::FlagKey<T>,
+        ctx: &crate::context::Context,
+    ) -> crate::details::EvaluationDetails<T> {
+        let fallback = self.fallback.as_deref();
+        self.with_snapshot(|snapshot| {
+            super::view::snapshot_details_only(snapshot, fallback, key, ctx)
+        })
     }
 
     /// Whether evaluations of `key` are recorded as evaluation events (see

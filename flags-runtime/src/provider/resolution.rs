@@ -2,9 +2,10 @@
 //! caller's type, and the number rules every reader of JSON values shares.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
+use crate::details::{
+    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason, VariantName,
+};
 use crate::key::{FlagKey, FlagValue, FlagValueRef};
 
 /// What a provider answered for one flag, before it is read as the caller's type: what a
@@ -16,7 +17,7 @@ pub struct Resolution {
     /// `codeDefaultFlag`).
     pub value: Option<serde_json::Value>,
     /// The variant the server named.
-    pub variant: Option<Arc<str>>,
+    pub variant: Option<VariantName>,
     /// The server's reason, unknown names kept as [`Reason::Other`].
     pub reason: Reason,
     /// What went wrong, when the evaluation failed.
@@ -89,7 +90,7 @@ impl Resolution {
         decode: impl FnOnce(&serde_json::Value) -> Result<T, String>,
     ) -> EvaluationDetails<T> {
         let details =
-            |value: T, variant: Option<Arc<str>>, reason: Reason, error| EvaluationDetails {
+            |value: T, variant: Option<VariantName>, reason: Reason, error| EvaluationDetails {
                 flag_key: key.key_cow().clone(),
                 value,
                 variant,

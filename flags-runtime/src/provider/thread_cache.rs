@@ -32,8 +32,11 @@ pub(crate) fn next_id() -> usize {
 
 /// Runs `f` on this thread's copy of provider `id`'s value, first replacing it with `load()`
 /// when the copy is older than `version`. `f` runs while the thread's slots are borrowed; a
-/// read from within `f`, or one while the thread ends, gets `f` back (`Err`) to run on a value
-/// the caller loads itself.
+/// read from within `f`, or one while the thread ends, hands `f` to `otherwise`, which runs it
+/// on a value the caller loads itself.
+///
+/// `f`'s result is returned as it is, not through an `Option` or a `Result`: a large one (the
+/// details of an evaluation) is then built where the caller wants it, not copied out.
 #[inline]
 pub(crate) fn with_cached<C, R, F: FnOnce(&C) -> R>(
     slots: &'static LocalKey<Slots<C>>,
@@ -41,12 +44,17 @@ pub(crate) fn with_cached<C, R, F: FnOnce(&C) -> R>(
     version: u64,
     load: impl FnOnce() -> C,
     f: F,
-) -> Result<R, F> {
-    let mut pending = Some(f);
-    let mut out = None;
-    let _ = slots.try_with(|cell| {
+    otherwise: impl FnOnce(F) -> R,
+) -> R {
+    let mut pending = Some((f, otherwise));
+    // The closure returns `R` itself (a `Result` around it adds no tag when `R` has a niche):
+    // wrapped in an `Option`, it would be copied out.
+    let read = slots.try_with(|cell| {
+        let Some((f, otherwise)) = pending.take() else {
+            unreachable!("`try_with` runs its closure at most once")
+        };
         let Ok(mut cache) = cell.try_borrow_mut() else {
-            return;
+            return otherwise(f);
         };
         let index = match cache.iter().position(|(i, ..)| *i == id) {
             Some(i) if cache[i].1 == version => i,
@@ -60,15 +68,21 @@ pub(crate) fn with_cached<C, R, F: FnOnce(&C) -> R>(
                 cache.len() - 1
             }
         };
-        if let (Some(f), Some((_, _, value))) = (pending.take(), cache.get(index)) {
-            out = Some(f(value));
+        match cache.get(index) {
+            Some((_, _, value)) => f(value),
+            None => {
+                drop(cache);
+                otherwise(f)
+            }
         }
     });
-    match (out, pending) {
-        (Some(out), _) => Ok(out),
-        (None, Some(f)) => Err(f),
-        // `f` is taken only together with setting `out`.
-        (None, None) => unreachable!("the cached reader ran without a result"),
+    match read {
+        Ok(out) => out,
+        // The thread is ending: its slots are gone, and the closure did not run.
+        Err(_) => match pending.take() {
+            Some((f, otherwise)) => otherwise(f),
+            None => unreachable!("`try_with` failed without running its closure"),
+        },
     }
 }
 
@@ -84,8 +98,14 @@ mod tests {
     }
 
     fn read(id: usize, version: u64, value: &Arc<u64>) -> u64 {
-        with_cached(&VALUES, id, version, || value.clone(), |v: &Arc<u64>| **v)
-            .unwrap_or_else(|_| panic!("the cache was busy"))
+        with_cached(
+            &VALUES,
+            id,
+            version,
+            || value.clone(),
+            |v: &Arc<u64>| **v,
+            |_| panic!("the cache was busy"),
+        )
     }
 
     fn slots() -> usize {
@@ -144,9 +164,23 @@ mod tests {
             outer,
             0,
             || value.clone(),
-            |_| with_cached(&VALUES, inner, 0, || value.clone(), |v: &Arc<u64>| **v).is_err(),
+            |_| {
+                with_cached(
+                    &VALUES,
+                    inner,
+                    0,
+                    || value.clone(),
+                    |_: &Arc<u64>| "cached",
+                    |f| {
+                        // Handed back: run it on a value loaded here.
+                        assert_eq!(f(&Arc::new(2)), "cached");
+                        "handed back"
+                    },
+                )
+            },
+            |_| panic!("the outer read finds the cache free"),
         );
-        assert_eq!(nested.ok(), Some(true));
+        assert_eq!(nested, "handed back");
         assert_eq!(slots(), 1);
     }
 }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::context::Context;
-use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
+use crate::details::{
+    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason, VariantName,
+};
 use crate::engine::{Outcome as EngineAnswer, Resolved, Served, Snapshot, WholeRule};
 use crate::key::{FlagKey, FlagValue};
 use crate::value::Value;
@@ -264,7 +266,7 @@ fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Co
 /// Details read from the engine's snapshot, without the value hooks see: a static flag's
 /// built in place (its variant and metadata shared, nothing allocated for a key with a
 /// `'static` name), any other's through [`snapshot_details`].
-#[inline]
+#[inline(always)]
 pub(crate) fn snapshot_details_only<T: FlagValue>(
     snapshot: &Snapshot,
     fallback: Option<&Fallback>,
@@ -279,12 +281,25 @@ pub(crate) fn snapshot_details_only<T: FlagValue>(
         return EvaluationDetails {
             flag_key: key.flag_key(),
             value,
-            variant: variant.cloned(),
+            variant: variant.map(VariantName::from),
             reason: snapshot.reason(crate::engine::ReasonCode::Static),
             error: None,
             flag_metadata: metadata.clone(),
         };
     }
+    general_details(snapshot, fallback, key, ctx)
+}
+
+/// [`snapshot_details`] of a flag that is not static, out of line: the static path stays small
+/// enough to be inlined into the caller, which then builds the details where it wants them
+/// (a call returning them through memory costs copies that stall on the stores just made).
+#[inline(never)]
+fn general_details<T: FlagValue>(
+    snapshot: &Snapshot,
+    fallback: Option<&Fallback>,
+    key: &FlagKey<T>,
+    ctx: &Context,
+) -> EvaluationDetails<T> {
     snapshot_details(snapshot, fallback, key, ctx, false).0
 }
 
@@ -349,7 +364,12 @@ fn details_of<T: FlagValue>(
                 if dynamic {
                     raw = Some(Value::from(value.to_json()));
                 }
-                (v, variant.cloned(), snapshot.reason(reason), None)
+                (
+                    v,
+                    variant.map(VariantName::from),
+                    snapshot.reason(reason),
+                    None,
+                )
             }
             Err(error) => (
                 key.default_value(),
@@ -376,7 +396,12 @@ fn details_of<T: FlagValue>(
                     }));
                 }
                 let value = read.unwrap_or_else(|| key.default_value());
-                (value, Some(name.clone()), snapshot.reason(reason), None)
+                (
+                    value,
+                    Some(VariantName::from(name)),
+                    snapshot.reason(reason),
+                    None,
+                )
             }
             Err(error) => (
                 key.default_value(),

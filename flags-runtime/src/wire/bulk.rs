@@ -68,16 +68,14 @@ impl BulkCell {
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&Bulk>) -> R) -> R {
         let version = self.version.load(Ordering::Acquire);
-        match crate::provider::thread_cache::with_cached(
+        crate::provider::thread_cache::with_cached(
             &BULKS,
             self.id,
             version,
             || self.bulk.load_full(),
             |bulk: &Option<Arc<Bulk>>| f(bulk.as_deref()),
-        ) {
-            Ok(out) => out,
-            Err(f) => f(&self.bulk.load()),
-        }
+            |f| f(&self.bulk.load()),
+        )
     }
 }
 

@@ -49,7 +49,6 @@ pub(crate) fn metadata_map(value: Option<&serde_json::Value>) -> BTreeMap<String
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::json;
 
@@ -60,7 +59,7 @@ mod tests {
     fn res(value: serde_json::Value) -> Resolution {
         Resolution {
             value: Some(value),
-            variant: Some(Arc::from("on")),
+            variant: Some("on".into()),
             reason: Reason::TargetingMatch,
             error: None,
             metadata: FlagMetadata::empty(),

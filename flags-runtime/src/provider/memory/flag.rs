@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::context::Context;
-use crate::details::{ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason};
+use crate::details::{
+    ErrorCode, EvaluationDetails, EvaluationError, FlagMetadata, Reason, VariantName,
+};
 use crate::events::ProviderStatus;
 use crate::key::{FlagKey, FlagValue, FlagValueRef};
 use crate::value::Value;
@@ -314,7 +316,7 @@ impl MemoryView<'_> {
                 EvaluationDetails {
                     flag_key: key.key_cow().clone(),
                     value: v,
-                    variant: Some(variant.clone()),
+                    variant: Some(VariantName::from(variant)),
                     reason,
                     error: None,
                     flag_metadata: metadata,

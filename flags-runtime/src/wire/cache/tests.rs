@@ -34,7 +34,7 @@ fn a_hit_reports_cached() {
     let ctx = Context::new("u").with("plan", "pro");
     assert!(cache.details(&key, &ctx).is_none());
     let mut stored = Resolution::value(json!(true), Reason::TargetingMatch);
-    stored.variant = Some(Arc::from("on"));
+    stored.variant = Some("on".into());
     assert!(cache.insert_for(&key, &ctx, Arc::new(stored)));
     let d = cache.details(&key, &ctx).unwrap();
     assert_eq!((d.value, d.reason, d.error), (true, Reason::Cached, None));
@@ -322,7 +322,7 @@ fn same_as_the_resolution<T: FlagValue + PartialEq + fmt::Debug>(
     let key = FlagKey::new("f", default);
     let mut stored = Resolution {
         value: value.clone(),
-        variant: Some(Arc::from("v")),
+        variant: Some("v".into()),
         reason: Reason::TargetingMatch,
         error: None,
         metadata: FlagMetadata::empty(),

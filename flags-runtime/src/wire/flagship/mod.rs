@@ -14,7 +14,7 @@ pub use config_error::FlagshipConfigError;
 use super::Resolution;
 use super::context::{self, Dates};
 use crate::context::Context;
-use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason};
+use crate::details::{ErrorCode, EvaluationError, FlagMetadata, Reason, VariantName};
 use crate::transport::{excerpt, http_error_summary};
 
 /// The default base URL.
@@ -424,7 +424,7 @@ pub(crate) fn parse_evaluate(
             _ => Reason::Default,
         };
         let variant = match fields.get("variant") {
-            Some(J::String(v)) if !v.is_empty() => Some(Arc::from(v.as_str())),
+            Some(J::String(v)) if !v.is_empty() => Some(VariantName::from(v.as_str())),
             _ => None,
         };
         return Resolution {

@@ -1,11 +1,9 @@
 //! Answers of the single-flag endpoint, and what both endpoints share: the failure of a
 //! status, error codes by name, and the reading of one flag's result.
 
-use std::sync::Arc;
-
 use serde_json::Value as J;
 
-use crate::details::{ErrorCode, Reason};
+use crate::details::{ErrorCode, Reason, VariantName};
 use crate::transport::{excerpt, http_error_summary};
 use crate::wire::{Resolution, metadata_from_json};
 
@@ -160,7 +158,7 @@ pub(super) fn parse_item(
         _ => Reason::Unknown,
     };
     let variant = match fields.get("variant") {
-        Some(J::String(v)) if !v.is_empty() => Some(Arc::from(v.as_str())),
+        Some(J::String(v)) if !v.is_empty() => Some(VariantName::from(v.as_str())),
         _ => None,
     };
     let resolution = Resolution {
