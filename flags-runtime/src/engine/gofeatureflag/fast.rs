@@ -88,13 +88,9 @@ impl Clause {
                 // Missing, null or of another kind: no string comparison matches.
                 _ => return Some(false),
             },
-            Attribute::Key => ctx.targeting_key().unwrap_or(""),
-            Attribute::TargetingKey => match ctx.targeting_key() {
+            attribute => match attribute.key(ctx) {
                 Some(key) => key,
-                None => match ctx.get("targetingKey") {
-                    Some(Value::String(s)) => s.as_str(),
-                    _ => return Some(false),
-                },
+                None => return Some(false),
             },
         };
         let actual = actual.as_bytes();
@@ -108,28 +104,55 @@ impl Clause {
                 Some(head) => affix(head, expected, &self.mask),
                 None => actual.is_ascii().then_some(false),
             },
-            _ if !actual.is_ascii() => None,
-            Op::Co => Some(
+            _ => self.whole(actual),
+        }
+    }
+
+    /// [`Clause::test`] of an operator reading the whole attribute (`co`, `eq`, the orders),
+    /// out of line.
+    #[inline(never)]
+    fn whole(&self, actual: &[u8]) -> Option<bool> {
+        if !actual.is_ascii() {
+            return None;
+        }
+        let expected = &*self.lower;
+        if self.op == Op::Co {
+            return Some(
                 expected.is_empty()
                     || actual
                         .windows(expected.len())
                         .any(|window| affix(window, expected, &self.mask) == Some(true)),
-            ),
-            op => {
-                let ordering = actual
-                    .iter()
-                    .map(u8::to_ascii_lowercase)
-                    .cmp(expected.iter().copied());
-                Some(match op {
-                    Op::Eq => ordering.is_eq(),
-                    Op::Ne => ordering.is_ne(),
-                    Op::Lt => ordering.is_lt(),
-                    Op::Gt => ordering.is_gt(),
-                    Op::Le => ordering.is_le(),
-                    Op::Ge => ordering.is_ge(),
-                    _ => false,
-                })
-            }
+            );
+        }
+        let ordering = actual
+            .iter()
+            .map(u8::to_ascii_lowercase)
+            .cmp(expected.iter().copied());
+        Some(match self.op {
+            Op::Eq => ordering.is_eq(),
+            Op::Ne => ordering.is_ne(),
+            Op::Lt => ordering.is_lt(),
+            Op::Gt => ordering.is_gt(),
+            Op::Le => ordering.is_le(),
+            Op::Ge => ordering.is_ge(),
+            _ => false,
+        })
+    }
+}
+
+impl Attribute {
+    /// The attribute's text in `ctx` (`None`: not a string), out of line: [`Clause::test`]
+    /// reads a named attribute itself.
+    #[inline(never)]
+    fn key<'c>(&self, ctx: &'c Context) -> Option<&'c str> {
+        let text = |name: &str| match ctx.get(name) {
+            Some(Value::String(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        match self {
+            Attribute::Key => Some(ctx.targeting_key().unwrap_or("")),
+            Attribute::TargetingKey => ctx.targeting_key().or_else(|| text("targetingKey")),
+            Attribute::Named(name) => text(name),
         }
     }
 }
