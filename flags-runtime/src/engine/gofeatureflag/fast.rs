@@ -3,9 +3,9 @@
 //! resolved (a context attribute, the targeting key as `key` or `targetingKey`), the literal
 //! checked for ASCII and lowered once.
 //!
-//! It answers from the attribute's bytes in place, lowering them one by one, for the inputs
-//! whose answer lowering both texts gives is certain: an ASCII attribute (for `sw` and `ew`,
-//! only the bytes compared need be ASCII). For any other input it answers `None` and the query
+//! It answers from the attribute's bytes in place (`byte | mask == lower`, a word at a time),
+//! for the inputs whose answer lowering both texts gives is certain: an ASCII attribute (for
+//! `sw` and `ew`, only the bytes compared need be ASCII). For any other input it answers `None` and the query
 //! is evaluated as written (`query.rs`), so that every answer is the general evaluation's; the
 //! differential test (`fast_tests.rs`) runs both over generated queries and contexts.
 
