@@ -59,6 +59,7 @@ impl Context {
     }
 
     /// An attribute.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.attributes.get(key)
     }

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `mod.rs` | the compiled flag: scheduled phases, rules in order, the default rule, reasons |
 //! | `query.rs` | the query language (`flags_schema::gofeatureflag::query`) |
+//! | `fast.rs` | the specialised form of a one-comparison string query |
 //! | `jsonlogic.rs` | JSON Logic queries, as its Go JSON Logic library answers them |
 //! | `time.rs` | RFC 3339 instants, and "now" for one evaluation |
 //!
@@ -37,6 +38,9 @@ use crate::details::{ErrorCode, FlagMetadata};
 use crate::flag_value::Decoders;
 use crate::value::Value;
 
+mod fast;
+#[cfg(test)]
+mod fast_tests;
 mod jsonlogic;
 mod query;
 mod time;
@@ -55,6 +59,10 @@ pub(crate) struct Flag {
     /// The relay's `evaluationContextEnrichment`: attributes laid over the caller's for
     /// targeting and bucketing (not for "now", and never as the targeting key).
     enrichment: Option<Context>,
+    /// Whether the flag is one enabled phase whose answer depends on its rules' conditions
+    /// alone: no time, window, enrichment or bucketing, every rule and the default rule
+    /// serving a variation ([`Flag::decide_simple`]).
+    simple: bool,
 }
 
 #[derive(Debug)]
@@ -86,6 +94,8 @@ enum Condition {
     Always,
     Never,
     Query(grammar::Expr),
+    /// A query of one comparison with a string literal, specialised (`fast.rs`).
+    Text(Box<fast::Clause>),
     /// JSON Logic with the operators of `jsonlogic.rs`, evaluated as the engine does.
     Logic(Json),
     /// JSON Logic with other operators, left to flagd's evaluator.
@@ -226,12 +236,28 @@ pub(crate) fn compile(
                     .chain(&p.default)
                     .any(|r| matches!(r.serve, Serve::Progressive { .. }))
         });
+    let enrichment = enrichment(targeting);
+    let simple = match phases.as_slice() {
+        [phase] => {
+            let variation = |rule: &Rule| matches!(rule.serve, Serve::Variation(_));
+            !uses_time
+                && !needs_bucketing
+                && enrichment.is_none()
+                && !phase.disabled
+                && phase.window.is_none()
+                && phase.bucketing_key.is_none()
+                && phase.rules.iter().all(variation)
+                && phase.default.as_ref().is_some_and(variation)
+        }
+        _ => false,
+    };
     Ok(Flag {
         phases: phases.into_boxed_slice(),
         dates: steps.iter().map(|(d, _)| *d).collect(),
         needs_bucketing,
         uses_time,
-        enrichment: enrichment(targeting),
+        enrichment,
+        simple,
     })
 }
 
@@ -435,7 +461,10 @@ fn rule(
             None => match grammar::parse(q) {
                 Query::Always => Condition::Always,
                 Query::Never => Condition::Never,
-                Query::Expr(expr) => Condition::Query(expr),
+                Query::Expr(expr) => match fast::Clause::new(&expr) {
+                    Some(clause) => Condition::Text(Box::new(clause)),
+                    None => Condition::Query(expr),
+                },
             },
         },
         Some(_) => Condition::Never,
@@ -574,7 +603,63 @@ impl Flag {
     }
 
     /// What the flag answers for `ctx`.
+    #[inline]
     pub(crate) fn decide(&self, flag_key: &str, ctx: &Context, clock: Clock) -> Decision<'_> {
+        if self.simple
+            && let Some(decision) = self.decide_simple(flag_key, ctx)
+        {
+            return decision;
+        }
+        self.decide_general(flag_key, ctx, clock)
+    }
+
+    /// [`Flag::decide`] of a [`Flag::simple`] flag: the phase is the only one, the bucketing
+    /// value is never missing (no rule splits, no bucketing key), nothing is disabled but
+    /// rules, and every rule serves a variation. `None` for a flag of another shape.
+    #[inline]
+    fn decide_simple(&self, flag_key: &str, ctx: &Context) -> Option<Decision<'_>> {
+        let [phase] = &*self.phases else {
+            return None;
+        };
+        let scope = query::Scope {
+            ctx,
+            enrichment: None,
+        };
+        for rule in &phase.rules {
+            if rule.disabled {
+                continue;
+            }
+            // The specialised query inline; anything else through `applies`.
+            let holds = match &rule.condition {
+                Condition::Text(clause) => match clause.test(ctx) {
+                    Some(holds) => holds,
+                    None => query::matches(&clause.expr, scope),
+                },
+                _ => rule.applies(flag_key, scope),
+            };
+            if !holds {
+                continue;
+            }
+            let Serve::Variation(target) = &rule.serve else {
+                return None;
+            };
+            return Some(phase.serve(target, ReasonCode::TargetingMatch, &rule.metadata));
+        }
+        let default = phase.default.as_ref()?;
+        let Serve::Variation(target) = &default.serve else {
+            return None;
+        };
+        let reason = if phase.rules.is_empty() {
+            ReasonCode::Static
+        } else {
+            ReasonCode::Default
+        };
+        Some(phase.serve(target, reason, &default.metadata))
+    }
+
+    /// [`Flag::decide`] of a flag of any shape, out of line.
+    #[inline(never)]
+    fn decide_general(&self, flag_key: &str, ctx: &Context, clock: Clock) -> Decision<'_> {
         // "Now" is the context's instant, else the clock's (read at most once). The engine
         // picks the scheduled phase and checks the experimentation window with the caller's
         // context, then lays the enrichment over it: a progressive rollout reads "now" from
@@ -726,6 +811,9 @@ impl Rule {
             Condition::Always => true,
             Condition::Never => false,
             Condition::Query(expr) => query::matches(expr, scope),
+            Condition::Text(clause) => clause
+                .test(ctx)
+                .unwrap_or_else(|| query::matches(&clause.expr, scope)),
             Condition::Logic(logic) => jsonlogic::matches(logic, ctx),
             Condition::JsonLogic(rule) => rule
                 .evaluate(flag_key, ctx, &super::EngineOptions::default())

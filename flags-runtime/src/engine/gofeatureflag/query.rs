@@ -50,7 +50,8 @@ pub(super) struct Scope<'c> {
     pub(super) enrichment: Option<&'c Context>,
 }
 
-/// Evaluates `expr` in `scope`.
+/// Evaluates `expr` in `scope` (out of line: the specialised form inlines its call).
+#[inline(never)]
 pub(super) fn matches(expr: &Expr, scope: Scope<'_>) -> bool {
     let mut last = Attr::Missing;
     eval(expr, scope, &mut last).unwrap_or(false)
