@@ -80,24 +80,31 @@ pub(crate) struct ReadError(pub(crate) Cow<'static, str>);
 /// Reads a flag value as `T`.
 #[inline]
 pub(crate) fn read<T: FlagValue>(value: FlagValueRef<'_>) -> Result<T, ReadError> {
-    // The common scalar types, without going through serde: the downcast is a comparison of
-    // type ids that the compiler decides for each `T`.
-    let direct = match &value {
-        FlagValueRef::Bool(b) => (b as &dyn std::any::Any).downcast_ref::<T>(),
-        FlagValueRef::Int(i) => (i as &dyn std::any::Any).downcast_ref::<T>(),
-        FlagValueRef::Float(f) => (f as &dyn std::any::Any).downcast_ref::<T>(),
-        _ => None,
-    };
-    if let Some(value) = direct {
-        return Ok(value.clone());
-    }
-    if let Some(value) = converted::<T>(&value) {
+    if let Some(value) = read_direct::<T>(&value) {
         return Ok(value);
     }
     match value {
         FlagValueRef::Object(object) => object.decode::<T>(),
         scalar => T::deserialize(crate::de::Scalar(scalar)).map_err(|e| ReadError(Cow::Owned(e.0))),
     }
+}
+
+/// A scalar read as `T` without serde, when `T` is the scalar's own type or one of the common
+/// types [`converted`] knows; `None` otherwise (then [`read`] goes through serde). Inlined:
+/// the value comes back in registers, where [`read`]'s `Result` is returned through memory.
+#[inline(always)]
+pub(crate) fn read_direct<T: FlagValue>(value: &FlagValueRef<'_>) -> Option<T> {
+    // The downcast is a comparison of type ids that the compiler decides for each `T`.
+    let direct = match value {
+        FlagValueRef::Bool(b) => (b as &dyn std::any::Any).downcast_ref::<T>(),
+        FlagValueRef::Int(i) => (i as &dyn std::any::Any).downcast_ref::<T>(),
+        FlagValueRef::Float(f) => (f as &dyn std::any::Any).downcast_ref::<T>(),
+        _ => None,
+    };
+    if let Some(value) = direct {
+        return Some(value.clone());
+    }
+    converted::<T>(value)
 }
 
 /// A scalar read as another common Rust type without going through serde, when it fits: the

@@ -395,6 +395,9 @@ impl SlotAnswer {
             }
             _ => return None,
         };
+        if let Some(value) = crate::flag_value::read_direct::<T>(&value) {
+            return Some(Ok(value));
+        }
         Some(crate::flag_value::read::<T>(value))
     }
 
