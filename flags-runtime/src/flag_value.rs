@@ -424,7 +424,6 @@ impl ObjectValue {
 
 #[cfg(test)]
 mod tests {
-
     use super::{FlagValueRef, converted};
     use crate::de::Scalar;
 

@@ -49,7 +49,6 @@ pub(crate) fn metadata_map(value: Option<&serde_json::Value>) -> BTreeMap<String
 
 #[cfg(test)]
 mod tests {
-
     use serde_json::json;
 
     use super::*;
