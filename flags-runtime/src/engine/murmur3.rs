@@ -74,6 +74,27 @@ impl Murmur3 {
         self.pending = blocks.remainder().len() as u32;
     }
 
+    /// Hashes the `n` bytes (1 to 4) of `word`, little-endian (its first byte in the low
+    /// bits, nothing above the `n` bytes), after what was fed: a few bytes computed in a
+    /// register (a CBOR head) hashed without being stored to memory and read back.
+    #[inline]
+    pub(crate) fn feed_word(&mut self, word: u32, n: u32) {
+        debug_assert!((1..=4).contains(&n) && (n == 4 || word >> (8 * n) == 0));
+        self.len = self.len.wrapping_add(n);
+        // `k` holds `pending` bytes (0 to 3) and nothing above them: with `n` more, at most
+        // seven, of which the first four make a block when there are four.
+        let gathered = u64::from(self.k) | (u64::from(word) << (8 * self.pending));
+        let filled = self.pending + n;
+        if filled >= 4 {
+            self.h = murmur3_round(self.h, gathered as u32);
+            self.k = (gathered >> 32) as u32;
+            self.pending = filled - 4;
+        } else {
+            self.k = gathered as u32;
+            self.pending = filled;
+        }
+    }
+
     /// The hash of what was fed.
     #[inline]
     pub(crate) fn finish(&self) -> u32 {

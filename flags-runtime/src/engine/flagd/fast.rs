@@ -199,8 +199,8 @@ impl Split {
             let mut prefix = Murmur3::new(0);
             if options.fractional == FractionalVersion::V3 {
                 // The encoding of `[flagKey, targetingKey]`: the array's head, then texts.
-                prefix.feed(&[0x82]);
-                prefix.feed(cbor::text_head(flag_key.len()).bytes());
+                prefix.feed_word(0x82, 1);
+                cbor::feed_text_head(&mut prefix, flag_key.len());
             }
             prefix.feed(flag_key.as_bytes());
             (Key::Implicit(prefix), &items[..])
@@ -256,7 +256,7 @@ impl Split {
                         return Pick::Default;
                     }
                     FractionalVersion::V1 | FractionalVersion::V2 => {}
-                    FractionalVersion::V3 => state.feed(cbor::text_head(key.len()).bytes()),
+                    FractionalVersion::V3 => cbor::feed_text_head(&mut state, key.len()),
                 }
                 state.feed(key.as_bytes());
                 state.finish()
@@ -278,7 +278,7 @@ impl Split {
                 let mut state = Murmur3::new(0);
                 if self.version == FractionalVersion::V3 {
                     // The encoding of the text: its head, then its bytes.
-                    state.feed(cbor::text_head(len).bytes());
+                    cbor::feed_text_head(&mut state, len);
                 }
                 for text in &texts[..parts.len()] {
                     state.feed(text);

@@ -226,3 +226,73 @@ fn the_benchmarks_rules_are_specialised() {
         }
     }
 }
+
+/// v3's specialised forms hash the CBOR encoding of the bucketing value (built here in full,
+/// by the encoder, and hashed in one piece) for flag keys and targeting keys on both sides of
+/// every head-length boundary (24, 256 and 65,536 bytes), empty, and ending in multi-byte
+/// UTF-8: with a hundred buckets of weight 1, the bucket pins the hash to 1/100 of its range.
+#[test]
+fn v3_specialised_forms_hash_the_encoded_key() {
+    use super::fractional::{self, cbor};
+
+    let names: Vec<String> = (0..100).map(|i| format!("b{i:03}")).collect();
+    let variants: BTreeMap<String, Json> = names.iter().map(|n| (n.clone(), json!(n))).collect();
+    let buckets: Vec<Json> = names.iter().map(|n| json!([n, 1])).collect();
+    let implicit = json!({ "fractional": buckets });
+    let mut by_cat = vec![json!({"cat": [{"var": "$flagd.flagKey"}, {"var": "email"}]})];
+    by_cat.extend(buckets.iter().cloned());
+    let by_cat = json!({ "fractional": by_cat });
+
+    let texts = |lengths: &[usize]| -> Vec<String> {
+        let mut texts = Vec::new();
+        for &n in lengths {
+            texts.push("k".repeat(n));
+            if n >= 4 {
+                texts.push("k".repeat(n - 4) + "😀");
+                texts.push("k".repeat(n - 3) + "é");
+            }
+        }
+        texts
+    };
+    let flag_keys = texts(&[1, 2, 3, 4, 7, 23, 24, 255, 256]);
+    let keys = texts(&[
+        0, 1, 3, 5, 8, 22, 23, 24, 25, 254, 255, 256, 257, 65_535, 65_536,
+    ]);
+    let options = EngineOptions::default().with_fractional(FractionalVersion::V3);
+    let expected = |value: &super::Val<'_>| {
+        let hash = fractional::murmur3(&[&cbor::encode(value).unwrap()]);
+        ((u64::from(hash) * 100) >> 32) as u32
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for flag_key in &flag_keys {
+        let mut implicit_rule = Rule::compile(&implicit, &BTreeMap::new(), &options).unwrap();
+        implicit_rule.specialise(flag_key, &variants, &options);
+        let mut cat_rule = Rule::compile(&by_cat, &BTreeMap::new(), &options).unwrap();
+        cat_rule.specialise(flag_key, &variants, &options);
+        assert!(implicit_rule.specialised() && cat_rule.specialised());
+        for key in &keys {
+            let ctx = Context::new(key.as_str()).with("email", key.as_str());
+            let pair = super::Val::List(vec![super::Val::Str(flag_key), super::Val::Str(key)]);
+            let want = expected(&pair);
+            let got = implicit_rule.pick(flag_key, &ctx, &options);
+            assert!(
+                matches!(got, Pick::Variant(i, _) if i == want),
+                "implicit {} {}: {got:?}, expected {want}",
+                flag_key.len(),
+                key.len()
+            );
+            let joined = format!("{flag_key}{key}");
+            let want = expected(&super::Val::Str(&joined));
+            let got = cat_rule.pick(flag_key, &ctx, &options);
+            assert!(
+                matches!(got, Pick::Variant(i, _) if i == want),
+                "cat {} {}: {got:?}, expected {want}",
+                flag_key.len(),
+                key.len()
+            );
+            seen.insert(want);
+        }
+    }
+    // The hashes spread over the buckets (a constant hash would not).
+    assert!(seen.len() > 50, "{}", seen.len());
+}
