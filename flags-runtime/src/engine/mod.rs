@@ -53,6 +53,7 @@
 //!   and 1 MiB built); past it the flag answers the caller's default with reason `ERROR`, code
 //!   `GENERAL`, logged once per flag and configuration.
 
+mod bytes;
 mod flagd;
 mod flagship;
 mod flipt;

@@ -172,16 +172,8 @@ pub(super) fn affix(part: &[u8], lower: &[u8], mask: &[u8]) -> Option<bool> {
     if n != lower.len() || n != mask.len() {
         return None;
     }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_ne_bytes(w)
-    };
-    let half = |s: &[u8], at: usize| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(&s[at..at + 4]);
-        u64::from(u32::from_ne_bytes(w))
-    };
+    use crate::engine::bytes::word;
+    let half = |s: &[u8], at: usize| u64::from(crate::engine::bytes::half(s, at));
     // (bits differing from the literal, bits of the part), over the whole part.
     let (diff, bits) = match n {
         0..4 => part
