@@ -56,6 +56,20 @@ for p in json.load(sys.stdin)["packages"]:
 done
 [ "$failed" = 0 ]
 
+# Cargo unpacks the packages it verifies against into
+# `$CARGO_HOME/registry/src/-<hash of the local registry's path>/NAME-VERSION` and reuses a copy
+# it finds there: one left by an earlier run from the same target directory, of the same
+# version, would stand in for today's package (a build against yesterday's code). Remove ours.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+while read -r unpacked; do
+  rm -rf "$cargo_home/registry/src/"-*/"$unpacked"
+done < <(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p["publish"] != []:
+        print(p["name"] + "-" + p["version"])
+')
+
 packages=()
 for crate in "${crates[@]}"; do packages+=(-p "$crate"); done
 cargo package "${packages[@]}" "$@"
