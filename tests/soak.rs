@@ -1,6 +1,7 @@
-//! Soak of the in-process read path (issue 20, point 3): two threads read a derived struct
-//! (`Client::flags::<Soak>`, six fields, one of them behind a targeting rule) while a third
-//! swaps the configuration under them. Every configuration sets every field to its generation
+//! Soak of the in-process read path (issue 20, point 3): two threads read derived structs
+//! (`Client::flags::<Soak>`, six fields, one of them behind a targeting rule, and, every other
+//! read, `Client::flags::<Statics>`, its five static fields, read from the keys' slots) while a
+//! third swaps the configuration under them. Every configuration sets every field to its generation
 //! number, so a read whose fields disagree mixes two configurations (a torn read); a thread
 //! that sees a generation older than one it saw before went back in time. Neither may happen.
 //! A counting global allocator checks that memory stays flat: the bytes live after the run are
@@ -50,6 +51,35 @@ impl Soak {
             && self.even == (n % 2 == 0)
             && self.ratio == n as f64 / 4.0
             && self.tiered == if gold { n } else { -n };
+        agree.then_some(n)
+    }
+}
+
+/// The static fields of [`Soak`] only: read from their keys' slots (`Flags::from_slots`),
+/// whose sequence locks must not mix two configurations either.
+#[derive(Flags, Debug, Clone, PartialEq)]
+#[flags(schema = "tests/fixtures/soak.json")]
+struct Statics {
+    #[flags(key = "soak-count")]
+    count: i64,
+    #[flags(key = "soak-mirror")]
+    mirror: i64,
+    #[flags(key = "soak-label")]
+    label: String,
+    #[flags(key = "soak-even")]
+    even: bool,
+    #[flags(key = "soak-ratio")]
+    ratio: f64,
+}
+
+impl Statics {
+    /// The generation every field says, if they all agree.
+    fn generation(&self) -> Option<i64> {
+        let n = self.count;
+        let agree = self.mirror == n
+            && self.label == format!("g{n}")
+            && self.even == (n % 2 == 0)
+            && self.ratio == n as f64 / 4.0;
         agree.then_some(n)
     }
 }
@@ -143,6 +173,7 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
     let gold = Context::new("reader-0").with("tier", "gold");
     for _ in 0..1000 {
         assert_eq!(client.flags::<Soak>(&gold).generation(true), Some(1));
+        assert_eq!(client.flags::<Statics>(&gold).generation(), Some(1));
     }
     let threads_before = threads();
     // Allocated before the warm-up's count, since it lives past the end's.
@@ -183,9 +214,15 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
                             waiting_since = None;
                         }
                         let in_swap = swapping.load(Ordering::Relaxed);
-                        let soak = client.flags::<Soak>(&ctx);
-                        match soak.generation(gold) {
-                            Some(n) => {
+                        let read = if k % 2 == 0 {
+                            let soak = client.flags::<Soak>(&ctx);
+                            soak.generation(gold).ok_or_else(|| format!("{soak:?}"))
+                        } else {
+                            let statics = client.flags::<Statics>(&ctx);
+                            statics.generation().ok_or_else(|| format!("{statics:?}"))
+                        };
+                        match read {
+                            Ok(n) => {
                                 if n < last {
                                     seen.backwards += 1;
                                 } else if n > last {
@@ -193,9 +230,9 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
                                     last = n;
                                 }
                             }
-                            None => {
+                            Err(shown) => {
                                 seen.torn += 1;
-                                seen.first_torn.get_or_insert_with(|| format!("{soak:?}"));
+                                seen.first_torn.get_or_insert(shown);
                             }
                         }
                         seen.during_swap += u64::from(in_swap);
@@ -247,10 +284,10 @@ fn two_threads_read_whole_configurations_across_swaps_and_memory_stays_flat() {
         *samples.iter().max().unwrap(),
     );
     println!(
-        "soak: 2 x {reads} struct reads ({} fields each) across {swaps} swaps in {elapsed:?}; \
+        "soak: 2 x {reads} struct reads ({} fields, or the {} static ones) across {swaps} swaps in {elapsed:?}; \
          live bytes after warm-up {live_warm}, after the run {live_end}, at swaps {low}..={high}; \
          threads {threads_before:?} -> {threads_after:?}; per reader: {seen:?}",
-        6
+        6, 5
     );
 
     for (r, seen) in seen.iter().enumerate() {
