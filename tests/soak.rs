@@ -46,10 +46,7 @@ impl Soak {
     /// The generation every field says, if they all agree (`gold`: the context's tier).
     fn generation(&self, gold: bool) -> Option<i64> {
         let n = self.count;
-        let agree = self.mirror == n
-            && self.label == format!("g{n}")
-            && self.even == (n % 2 == 0)
-            && self.ratio == n as f64 / 4.0
+        let agree = static_fields_agree(n, self.mirror, &self.label, self.even, self.ratio)
             && self.tiered == if gold { n } else { -n };
         agree.then_some(n)
     }
@@ -76,12 +73,13 @@ impl Statics {
     /// The generation every field says, if they all agree.
     fn generation(&self) -> Option<i64> {
         let n = self.count;
-        let agree = self.mirror == n
-            && self.label == format!("g{n}")
-            && self.even == (n % 2 == 0)
-            && self.ratio == n as f64 / 4.0;
-        agree.then_some(n)
+        static_fields_agree(n, self.mirror, &self.label, self.even, self.ratio).then_some(n)
     }
+}
+
+/// Whether the static fields say generation `n` (`count` is `n`): what configuration `n` sets.
+fn static_fields_agree(n: i64, mirror: i64, label: &str, even: bool, ratio: f64) -> bool {
+    mirror == n && label == format!("g{n}") && even == (n % 2 == 0) && ratio == n as f64 / 4.0
 }
 
 /// Configuration number `n`: every flag serves `n` (or what follows from it).

@@ -143,7 +143,7 @@ impl InProcess {
     /// its first read of this configuration, answers from it without the snapshot.
     #[inline(always)]
     pub(crate) fn fixed(&self, slot: &crate::key::KeySlot) -> crate::key::Fixed {
-        slot.fixed(self.shared.version.load(Ordering::Acquire))
+        slot.fixed(self.version())
     }
 
     /// The static answer the key's slot caches for the snapshot served now, if any (see

@@ -264,9 +264,9 @@ fn deferred_value<T: FlagValue>(rule: &dyn WholeRule, key: &FlagKey<T>, ctx: &Co
 }
 
 /// Details read from the engine's snapshot, without the value hooks see: a static flag's
-/// built in place (its variant and metadata shared, nothing allocated for a key with a
-/// `'static` name), any other's through [`snapshot_details`].
-#[inline(always)]
+/// built in place (its metadata shared, a short variant name copied, nothing allocated for a
+/// key with a `'static` name), any other's through [`snapshot_details`].
+#[inline]
 pub(crate) fn snapshot_details_only<T: FlagValue>(
     snapshot: &Snapshot,
     fallback: Option<&Fallback>,
@@ -287,19 +287,6 @@ pub(crate) fn snapshot_details_only<T: FlagValue>(
             flag_metadata: metadata.clone(),
         };
     }
-    general_details(snapshot, fallback, key, ctx)
-}
-
-/// [`snapshot_details`] of a flag that is not static, out of line: the static path stays small
-/// enough to be inlined into the caller, which then builds the details where it wants them
-/// (a call returning them through memory costs copies that stall on the stores just made).
-#[inline(never)]
-fn general_details<T: FlagValue>(
-    snapshot: &Snapshot,
-    fallback: Option<&Fallback>,
-    key: &FlagKey<T>,
-    ctx: &Context,
-) -> EvaluationDetails<T> {
     snapshot_details(snapshot, fallback, key, ctx, false).0
 }
 
