@@ -68,6 +68,16 @@ pub(crate) fn expand(
     };
     let inits = field_inits(quote!(__evaluation.value(&KEY)));
     let slot_inits = field_inits(quote!(__slots.value(&KEY)?));
+    // A copy of the struct a thread read last, field by field (the struct need not be `Clone`;
+    // every flag type is, and a skipped field is its default again).
+    let copies = container.fields.iter().map(|field| {
+        let name = field.ident;
+        if field.attrs.skip.is_some() {
+            quote_spanned!(field.ty_span()=> #name: ::core::default::Default::default())
+        } else {
+            quote!(#name: ::core::clone::Clone::clone(&__last.#name))
+        }
+    });
     // Evaluated here, at module level, so that the checks in the key constructors run during
     // `cargo check` too (an associated const is otherwise evaluated only when code using it is
     // generated). `forget`, because a const cannot run a destructor.
@@ -111,7 +121,15 @@ pub(crate) fn expand(
             #[allow(deprecated)]
             #[inline]
             fn from_slots(__slots: &#krate::__private::SlotReads) -> ::core::option::Option<Self> {
-                ::core::option::Option::Some(Self { #(#slot_inits,)* })
+                ::std::thread_local! {
+                    static MEMO: #krate::__private::SlotMemo<#ident> =
+                        const { #krate::__private::SlotMemo::new() };
+                }
+                __slots.memoized(
+                    &MEMO,
+                    |__slots| ::core::option::Option::Some(Self { #(#slot_inits,)* }),
+                    |__last| Self { #(#copies,)* },
+                )
             }
         }
 

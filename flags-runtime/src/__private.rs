@@ -10,7 +10,7 @@ pub use serde_json;
 pub use std::borrow::Cow;
 pub use std::sync::OnceLock;
 
-pub use crate::client::{Evaluation, Flags, SlotReads};
+pub use crate::client::{Evaluation, Flags, SlotMemo, SlotReads};
 use crate::key::FlagValue;
 pub use crate::key::{FlagKey, KeySlot, SchemaDefault};
 use crate::variant::FlagVariant;

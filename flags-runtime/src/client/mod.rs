@@ -891,6 +891,24 @@ pub trait Flags: Sized {
     }
 }
 
+/// The struct of static flags a thread read last, with its configuration's generation: what
+/// [`SlotReads::memoized`] copies. `#[derive(Flags)]` declares one per struct as a
+/// `thread_local!`.
+#[doc(hidden)] // generated code names it through `__private`
+pub struct SlotMemo<S> {
+    last: std::cell::RefCell<Option<(u64, S)>>,
+}
+
+impl<S> SlotMemo<S> {
+    /// Empty: the first read on a thread builds its struct.
+    #[allow(clippy::new_without_default)] // a `const fn` for `thread_local!`
+    pub const fn new() -> SlotMemo<S> {
+        SlotMemo {
+            last: std::cell::RefCell::new(None),
+        }
+    }
+}
+
 /// The key slots of one configuration, read by [`Flags::from_slots`].
 #[doc(hidden)] // generated code names it through `__private`
 #[derive(Debug)]
@@ -899,6 +917,51 @@ pub struct SlotReads {
 }
 
 impl SlotReads {
+    /// `build`'s struct, or a copy of the one this thread built last for the same
+    /// configuration. A struct read from slots depends on nothing but the configuration
+    /// (generations are unique in the process, so the generation alone names it): the second
+    /// read of a configuration on a thread is a comparison and a copy. `memo` holds one struct
+    /// per type and thread, replaced when the configuration changes and dropped with the
+    /// thread.
+    #[inline(always)]
+    pub fn memoized<S: 'static>(
+        &self,
+        memo: &'static std::thread::LocalKey<SlotMemo<S>>,
+        build: impl FnOnce(&SlotReads) -> Option<S>,
+        copy: fn(&S) -> S,
+    ) -> Option<S> {
+        let generation = self.generation;
+        let hit = memo.try_with(|memo| {
+            let last = memo.last.try_borrow().ok()?;
+            match &*last {
+                Some((seen, flags)) if *seen == generation => Some(copy(flags)),
+                _ => None,
+            }
+        });
+        if let Ok(Some(flags)) = hit {
+            return Some(flags);
+        }
+        self.memoize(memo, build, copy)
+    }
+
+    #[inline(never)]
+    fn memoize<S: 'static>(
+        &self,
+        memo: &'static std::thread::LocalKey<SlotMemo<S>>,
+        build: impl FnOnce(&SlotReads) -> Option<S>,
+        copy: fn(&S) -> S,
+    ) -> Option<S> {
+        let flags = build(self)?;
+        // A thread that is exiting, or a `Clone` of a field that reads this struct again,
+        // gets its struct without keeping it.
+        let _ = memo.try_with(|memo| {
+            if let Ok(mut last) = memo.last.try_borrow_mut() {
+                *last = Some((self.generation, copy(&flags)));
+            }
+        });
+        Some(flags)
+    }
+
     /// The value `key`'s slot caches for this configuration: a static flag's, read before.
     #[inline(always)]
     pub fn value<T: FlagValue>(&self, key: &FlagKey<T>) -> Option<T> {
