@@ -211,6 +211,113 @@ fn a_struct_of_static_flags_follows_every_reload() {
     }
 }
 
+/// A struct of static flags read again on a thread, for the same configuration, is a copy of
+/// the one it read before (its `Arc<str>` is the same allocation). The thread keeps one such
+/// struct per type, and lets it go when the configuration changes; another thread keeps its
+/// own, and clients of two configurations read on one thread each get theirs.
+#[test]
+fn a_struct_read_again_is_a_copy_until_the_configuration_changes() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("derive-memo");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(SCHEMA).unwrap()).unwrap();
+    let write = |name: &str, greeting: &str| {
+        let mut flags = base.clone();
+        flags["flags"]["greeting"]["defaultVariant"] = greeting.into();
+        let path = dir.join(name);
+        std::fs::write(&path, flags.to_string()).unwrap();
+        path
+    };
+    let client = Client::builder()
+        .in_process(flags::source::file(write("first.json", "formal")).watch(false))
+        .build()
+        .unwrap();
+    let ctx = Context::new("user-1");
+    let read = || client.flags::<Statics>(&ctx);
+    // The first read of a configuration fills the keys' slots, the second builds the struct
+    // from them and keeps a copy, the third copies that.
+    let _ = read();
+    let kept = read();
+    let again = read();
+    assert_eq!(&*again.greeting, "Good afternoon");
+    assert!(Arc::ptr_eq(&kept.greeting, &again.greeting));
+    assert_eq!(Arc::strong_count(&kept.greeting), 3, "kept, again, the thread's copy");
+
+    let elsewhere = std::thread::scope(|scope| {
+        scope
+            .spawn(|| (read().greeting, read().greeting, read().greeting))
+            .join()
+            .unwrap()
+    });
+    assert!(Arc::ptr_eq(&elsewhere.1, &elsewhere.2));
+    assert!(!Arc::ptr_eq(&elsewhere.2, &kept.greeting));
+    assert_eq!(&*elsewhere.2, "Good afternoon");
+
+    write("first.json", "casual");
+    client.refresh().unwrap();
+    drop(again);
+    for _ in 0..3 {
+        assert_eq!(&*read().greeting, "Hi there");
+    }
+    assert_eq!(
+        Arc::strong_count(&kept.greeting),
+        1,
+        "the thread let go of the struct of the configuration before"
+    );
+
+    let other = Client::builder()
+        .in_process(flags::source::file(write("second.json", "formal")).watch(false))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(&*read().greeting, "Hi there");
+        assert_eq!(&*other.flags::<Statics>(&ctx).greeting, "Good afternoon");
+    }
+}
+
+/// Read from a thread-local's destructor while the thread exits, before or after the thread's
+/// copy of the struct is gone: read all the same, without a panic.
+#[test]
+fn a_struct_is_read_while_its_thread_exits() {
+    struct ReadOnExit(Client, std::sync::mpsc::Sender<String>);
+    impl Drop for ReadOnExit {
+        fn drop(&mut self) {
+            for _ in 0..3 {
+                let statics: Statics = self.0.flags(&Context::anonymous());
+                let _ = self.1.send(statics.greeting.to_string());
+            }
+        }
+    }
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<Option<ReadOnExit>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    for guard_first in [true, false] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let client = client();
+        std::thread::spawn(move || {
+            let reads = |client: &Client| {
+                for _ in 0..3 {
+                    let _: Statics = client.flags(&Context::anonymous());
+                }
+            };
+            // Destructors run in the reverse order of the first uses.
+            if guard_first {
+                let copy = client.clone();
+                ON_EXIT.with(|guard| *guard.borrow_mut() = Some(ReadOnExit(client, tx)));
+                reads(&copy);
+            } else {
+                reads(&client);
+                ON_EXIT.with(|guard| *guard.borrow_mut() = Some(ReadOnExit(client, tx)));
+            }
+        })
+        .join()
+        .unwrap();
+        let read: Vec<String> = rx.iter().collect();
+        assert_eq!(read, ["Hi there"; 3], "guard first: {guard_first}");
+    }
+}
+
 #[test]
 fn typed_keys_carry_the_schema_default_or_the_code_default() {
     assert_eq!(Checkout::ENABLED.key(), "new-checkout");

@@ -121,14 +121,24 @@ pub(crate) fn expand(
             #[allow(deprecated)]
             #[inline]
             fn from_slots(__slots: &#krate::__private::SlotReads) -> ::core::option::Option<Self> {
+                ::core::option::Option::Some(Self { #(#slot_inits,)* })
+            }
+
+            #[allow(deprecated)]
+            #[inline]
+            fn read_slots(
+                __slots: &#krate::__private::SlotReads,
+                __otherwise: impl ::core::ops::FnOnce() -> Self,
+            ) -> Self {
                 ::std::thread_local! {
                     static MEMO: #krate::__private::SlotMemo<#ident> =
                         const { #krate::__private::SlotMemo::new() };
                 }
                 __slots.memoized(
                     &MEMO,
-                    |__slots| ::core::option::Option::Some(Self { #(#slot_inits,)* }),
+                    <Self as #krate::__private::Flags>::from_slots,
                     |__last| Self { #(#copies,)* },
+                    __otherwise,
                 )
             }
         }

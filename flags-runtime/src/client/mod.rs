@@ -600,11 +600,11 @@ impl Client {
         // else is read, and the struct is built in the caller's frame.
         if let Backend::InProcess(provider) = &*self.inner
             && self.plain()
-            && let Some(flags) = S::from_slots(&SlotReads {
-                generation: provider.version(),
-            })
         {
-            return flags;
+            let slots = SlotReads {
+                generation: provider.version(),
+            };
+            return S::read_slots(&slots, || self.read_flags(ctx));
         }
         self.read_flags(ctx)
     }
@@ -889,6 +889,13 @@ pub trait Flags: Sized {
         let _ = slots;
         None
     }
+
+    /// [`Flags::from_slots`], else `otherwise`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn read_slots(slots: &SlotReads, otherwise: impl FnOnce() -> Self) -> Self {
+        Self::from_slots(slots).unwrap_or_else(otherwise)
+    }
 }
 
 /// The struct of static flags a thread read last, with its configuration's generation: what
@@ -896,7 +903,8 @@ pub trait Flags: Sized {
 /// `thread_local!`.
 #[doc(hidden)] // generated code names it through `__private`
 pub struct SlotMemo<S> {
-    last: std::cell::RefCell<Option<(u64, S)>>,
+    generation: std::cell::Cell<u64>,
+    last: std::cell::RefCell<Option<S>>,
 }
 
 impl<S> SlotMemo<S> {
@@ -904,6 +912,7 @@ impl<S> SlotMemo<S> {
     #[allow(clippy::new_without_default)] // a `const fn` for `thread_local!`
     pub const fn new() -> SlotMemo<S> {
         SlotMemo {
+            generation: std::cell::Cell::new(0),
             last: std::cell::RefCell::new(None),
         }
     }
@@ -918,30 +927,36 @@ pub struct SlotReads {
 
 impl SlotReads {
     /// `build`'s struct, or a copy of the one this thread built last for the same
-    /// configuration. A struct read from slots depends on nothing but the configuration
-    /// (generations are unique in the process, so the generation alone names it): the second
-    /// read of a configuration on a thread is a comparison and a copy. `memo` holds one struct
-    /// per type and thread, replaced when the configuration changes and dropped with the
-    /// thread.
+    /// configuration, else `otherwise`'s. A struct read from slots depends on nothing but the
+    /// configuration (generations are unique in the process, so the generation alone names
+    /// it): the second read of a configuration on a thread is a comparison and a copy. `memo`
+    /// holds one struct per type and thread, replaced when the configuration changes and
+    /// dropped with the thread.
     #[inline(always)]
     pub fn memoized<S: 'static>(
         &self,
         memo: &'static std::thread::LocalKey<SlotMemo<S>>,
         build: impl FnOnce(&SlotReads) -> Option<S>,
         copy: fn(&S) -> S,
-    ) -> Option<S> {
+        otherwise: impl FnOnce() -> S,
+    ) -> S {
         let generation = self.generation;
         let hit = memo.try_with(|memo| {
-            let last = memo.last.try_borrow().ok()?;
-            match &*last {
-                Some((seen, flags)) if *seen == generation => Some(copy(flags)),
-                _ => None,
+            if memo.generation.get() == generation
+                && let Ok(last) = memo.last.try_borrow()
+                && let Some(flags) = &*last
+            {
+                return Some(copy(flags));
             }
+            None
         });
         if let Ok(Some(flags)) = hit {
-            return Some(flags);
+            return flags;
         }
-        self.memoize(memo, build, copy)
+        match self.memoize(memo, build, copy) {
+            Some(flags) => flags,
+            None => otherwise(),
+        }
     }
 
     #[inline(never)]
@@ -956,7 +971,8 @@ impl SlotReads {
         // gets its struct without keeping it.
         let _ = memo.try_with(|memo| {
             if let Ok(mut last) = memo.last.try_borrow_mut() {
-                *last = Some((self.generation, copy(&flags)));
+                *last = Some(copy(&flags));
+                memo.generation.set(self.generation);
             }
         });
         Some(flags)
