@@ -75,7 +75,7 @@ pub(crate) fn expand(
         if field.attrs.skip.is_some() {
             quote_spanned!(field.ty_span()=> #name: ::core::default::Default::default())
         } else {
-            quote!(#name: ::core::clone::Clone::clone(&__last.#name))
+            quote_spanned!(field.ty_span()=> #name: ::core::clone::Clone::clone(&__last.#name))
         }
     });
     // Evaluated here, at module level, so that the checks in the key constructors run during
@@ -106,18 +106,13 @@ pub(crate) fn expand(
             .map(move |second| parts_differ(first, second, krate))
     });
     let tracking = tracked.then(|| rebuild_tracking(located));
-    quote! {
-        impl #ident {
-            #(#consts)*
-        }
-
-        #[automatically_derived]
-        impl #krate::__private::Flags for #ident {
-            #[allow(deprecated)]
-            fn evaluate(__evaluation: &#krate::__private::Evaluation<'_>) -> Self {
-                Self { #(#inits,)* }
-            }
-
+    // A key's slot never holds an object: a struct with an object field reads the snapshot.
+    let slotted = resolved
+        .fields
+        .iter()
+        .all(|field| field.flag.flag_type != FlagType::Object);
+    let slot_methods = slotted.then(|| {
+        quote! {
             #[allow(deprecated)]
             #[inline]
             fn from_slots(__slots: &#krate::__private::SlotReads) -> ::core::option::Option<Self> {
@@ -141,6 +136,21 @@ pub(crate) fn expand(
                     __otherwise,
                 )
             }
+        }
+    });
+    quote! {
+        impl #ident {
+            #(#consts)*
+        }
+
+        #[automatically_derived]
+        impl #krate::__private::Flags for #ident {
+            #[allow(deprecated)]
+            fn evaluate(__evaluation: &#krate::__private::Evaluation<'_>) -> Self {
+                Self { #(#inits,)* }
+            }
+
+            #slot_methods
         }
 
         #(#evaluated)*
