@@ -241,7 +241,11 @@ fn a_struct_read_again_is_a_copy_until_the_configuration_changes() {
     let again = read();
     assert_eq!(&*again.greeting, "Good afternoon");
     assert!(Arc::ptr_eq(&kept.greeting, &again.greeting));
-    assert_eq!(Arc::strong_count(&kept.greeting), 3, "kept, again, the thread's copy");
+    assert_eq!(
+        Arc::strong_count(&kept.greeting),
+        3,
+        "kept, again, the thread's copy"
+    );
 
     let elsewhere = std::thread::scope(|scope| {
         scope
