@@ -49,9 +49,7 @@ impl Murmur3 {
         self.len = self.len.wrapping_add(bytes.len() as u32);
         if self.pending > 0 {
             let take = (4 - self.pending as usize).min(bytes.len());
-            for (i, byte) in bytes[..take].iter().enumerate() {
-                self.k |= u32::from(*byte) << (8 * (self.pending as usize + i));
-            }
+            self.k |= short_le(&bytes[..take]) << (8 * self.pending);
             self.pending += take as u32;
             bytes = &bytes[take..];
             if self.pending < 4 {
@@ -68,9 +66,8 @@ impl Murmur3 {
                 u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
             );
         }
-        for (i, byte) in blocks.remainder().iter().enumerate() {
-            self.k |= u32::from(*byte) << (8 * i);
-        }
+        // `k` is empty here: nothing was pending, or the pending block was just hashed.
+        self.k = short_le(blocks.remainder());
         self.pending = blocks.remainder().len() as u32;
     }
 
@@ -99,6 +96,17 @@ impl Murmur3 {
     #[inline]
     pub(crate) fn finish(&self) -> u32 {
         murmur3_finish(self.h, self.k, self.pending > 0, self.len as usize)
+    }
+}
+
+/// Up to three bytes as a little-endian word (the first byte lowest), without a loop.
+#[inline(always)]
+fn short_le(bytes: &[u8]) -> u32 {
+    match *bytes {
+        [a] => u32::from(a),
+        [a, b] => u32::from(a) | u32::from(b) << 8,
+        [a, b, c] => u32::from(a) | u32::from(b) << 8 | u32::from(c) << 16,
+        _ => 0,
     }
 }
 

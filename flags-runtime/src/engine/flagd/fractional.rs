@@ -424,7 +424,7 @@ pub(crate) mod cbor {
     /// encoding), computed in registers: the bytes of [`head`] for major type 3, never stored
     /// to memory (a head written byte by byte and read back as a word stalls the read until
     /// the stores retire: some 40 % of the time of a v3 read, before).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn feed_text_head(state: &mut Murmur3, len: usize) {
         const TEXT: u32 = 3 << 5;
         match len {
