@@ -930,8 +930,8 @@ impl SlotReads {
     /// configuration, else `otherwise`'s. A struct read from slots depends on nothing but the
     /// configuration (generations are unique in the process, so the generation alone names
     /// it): the second read of a configuration on a thread is a comparison and a copy. `memo`
-    /// holds one struct per type and thread, replaced when the configuration changes and
-    /// dropped with the thread.
+    /// holds one struct per type and thread, replaced when the thread builds one for another
+    /// configuration, dropped with the thread.
     #[inline(always)]
     pub fn memoized<S: 'static>(
         &self,
