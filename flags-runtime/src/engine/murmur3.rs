@@ -148,10 +148,7 @@ fn murmur3_slice(bytes: &[u8], seed: u32) -> u32 {
             u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
         );
     }
-    let mut k: u32 = 0;
-    for (i, byte) in blocks.remainder().iter().enumerate() {
-        k |= u32::from(*byte) << (8 * i);
-    }
+    let k = short_le(blocks.remainder());
     murmur3_finish(h, k, !blocks.remainder().is_empty(), bytes.len())
 }
 
