@@ -135,6 +135,11 @@ queries += ['email ew "@example.com" and (age gt 18 or plan in ["pro", "team"])'
             'version ge "1.2.0"', 'beta pr', 'not (plan eq "free")']
 write("gofeatureflag_rule", [q.encode() + SEP + dumps(CTX[i % 3]) for i, q in enumerate(spread(queries, 36))])
 
+# The specialised forms: the input is read as choices (fast_paths.rs), so any bytes build a
+# rule, a query, a flag and a context; seeds of every length up to a few hundred bytes.
+write("fast_paths", [b"".join(hashlib.sha256(bytes([i, j])).digest() for j in range(1 + i % 12))
+                     for i in range(40)])
+
 # The lock: the repository's own, and one per format written by the schema (in the tests).
 lock = [read("flags.lock.json") + SEP + dumps(CTX[1])]
 for root, _, files in os.walk(ROOT):

@@ -143,3 +143,25 @@ pub fn flipt_stream_line(line: &str) {
         );
     }
 }
+
+/// flagd: the specialised form of `targeting` (a string operator on an attribute, a
+/// `fractional` over literal buckets) picks what the interpreter chooses for `ctx`, under each
+/// `fractional` version; panics when they disagree. Whether the form answered at all.
+pub fn flagd_specialised(
+    targeting: &serde_json::Value,
+    flag_key: &str,
+    ctx: &crate::Context,
+) -> bool {
+    crate::engine::check_flagd_specialised(targeting, flag_key, ctx)
+}
+
+/// GO Feature Flag: a one-comparison `query` answers from its clause as the query does, and
+/// `flag`, when of the simple shape, decides as the general path does, for `ctx`; panics when
+/// they disagree. Whether either specialised form answered.
+pub fn gofeatureflag_specialised(
+    query: &str,
+    flag: &serde_json::Value,
+    ctx: &crate::Context,
+) -> bool {
+    crate::engine::check_gofeatureflag_specialised(query, flag, ctx)
+}

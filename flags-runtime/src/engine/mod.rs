@@ -67,7 +67,11 @@ mod snapshot;
 mod table;
 mod value;
 
+#[cfg(fuzzing)]
+pub(crate) use flagd::check_specialised as check_flagd_specialised;
 pub use flagship::MissingRolloutKey;
+#[cfg(fuzzing)]
+pub(crate) use gofeatureflag::check_specialised as check_gofeatureflag_specialised;
 pub use options::{Budget, Clock, EngineOptions, FractionalVersion};
 pub use outcome::CompileError;
 pub(crate) use outcome::{

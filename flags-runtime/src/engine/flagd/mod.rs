@@ -63,6 +63,8 @@ mod val;
 pub(crate) use budget::EXCEEDED;
 pub(crate) use js::truthy;
 pub(crate) use library::Library;
+#[cfg(fuzzing)]
+pub(crate) use specialised_check::check_specialised;
 pub(crate) use val::Val;
 
 use ast::Expr;
@@ -220,6 +222,8 @@ fn variant_name<R>(result: &Val<'_>, f: impl FnOnce(&str) -> R) -> R {
 mod bounds_tests;
 #[cfg(test)]
 mod fast_tests;
+#[cfg(fuzzing)]
+mod specialised_check;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

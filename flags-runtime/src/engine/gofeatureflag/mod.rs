@@ -43,7 +43,12 @@ mod fast;
 mod fast_tests;
 mod jsonlogic;
 mod query;
+#[cfg(fuzzing)]
+mod specialised_check;
 mod time;
+
+#[cfg(fuzzing)]
+pub(crate) use specialised_check::check_specialised;
 
 /// A compiled GO Feature Flag flag.
 #[derive(Debug)]
