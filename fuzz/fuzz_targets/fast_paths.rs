@@ -12,18 +12,51 @@ use flags_runtime::Value;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value as Json, json};
 
-/// The input, read a choice at a time (zeros once it is spent).
-struct Choices<'a>(&'a [u8]);
+/// The input, read a choice at a time (zeros once it is spent), and the texts made so far: an
+/// attribute is often one of them changed a little (its case, a character that lowers to an
+/// ASCII letter, more around it), so that comparisons meet near misses and not only strangers.
+struct Choices<'a> {
+    input: &'a [u8],
+    texts: Vec<String>,
+}
 
 impl Choices<'_> {
     fn byte(&mut self) -> u8 {
-        match self.0 {
+        match self.input {
             [first, rest @ ..] => {
-                self.0 = rest;
+                self.input = rest;
                 *first
             }
             [] => 0,
         }
+    }
+
+    /// One of the texts made so far, changed by a choice or two.
+    fn related(&mut self) -> String {
+        if self.texts.is_empty() {
+            return self.text();
+        }
+        let mut text = self.pick(&self.texts.clone());
+        for _ in 0..1 + self.byte() % 2 {
+            text = match self.byte() % 9 {
+                0 => text.to_uppercase(),
+                1 => text.to_ascii_uppercase(),
+                2 => text.replace(['k', 'K'], "\u{212A}"),
+                3 => text.replace('i', "\u{130}").replace('I', "ı"),
+                4 => self.text() + &text,
+                5 => text + &self.text(),
+                6 => {
+                    let cut = usize::from(self.byte()) % (text.chars().count() + 1);
+                    text.chars().take(cut).collect()
+                }
+                7 => {
+                    let cut = usize::from(self.byte()) % (text.chars().count() + 1);
+                    text.chars().skip(cut).collect()
+                }
+                _ => text,
+            };
+        }
+        text
     }
 
     fn pick<T: Clone>(&mut self, from: &[T]) -> T {
@@ -38,7 +71,9 @@ impl Choices<'_> {
             'é', 'ß', 'ü', '\u{212A}', '\u{130}', '\u{307}', 'ı', '😀', '\0',
         ];
         let len = usize::from(self.byte() % 48);
-        (0..len).map(|_| self.pick(ALPHABET)).collect()
+        let text: String = (0..len).map(|_| self.pick(ALPHABET)).collect();
+        self.texts.push(text.clone());
+        text
     }
 
     /// An attribute's value: mostly a text, sometimes another kind.
@@ -49,7 +84,8 @@ impl Choices<'_> {
             2 => Value::Bool(self.byte() % 2 == 0),
             3 => Value::Null,
             4 => Value::List(vec![Value::from(self.text())]),
-            _ => Value::from(self.text()),
+            5 | 6 => Value::from(self.text()),
+            _ => Value::from(self.related()),
         }
     }
 
@@ -58,7 +94,8 @@ impl Choices<'_> {
     fn context(&mut self) -> Context {
         let mut ctx = match self.byte() % 4 {
             0 => Context::anonymous(),
-            _ => Context::new(self.text()),
+            1 => Context::new(self.text()),
+            _ => Context::new(self.related()),
         };
         for name in ["email", "n", "name", "key", "targetingKey", "a"] {
             if self.byte() % 3 != 0 {
@@ -202,7 +239,10 @@ impl Choices<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut choices = Choices(data);
+    let mut choices = Choices {
+        input: data,
+        texts: Vec::new(),
+    };
     let rule = choices.flagd_rule();
     let flag_key = match choices.byte() % 4 {
         0 => "f".to_owned(),
