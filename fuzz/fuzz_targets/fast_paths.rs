@@ -81,7 +81,7 @@ impl Choices<'_> {
         match self.byte() % 10 {
             0 => Value::Int(i64::from(self.byte()) - 100),
             1 => Value::Float(f64::from(self.byte()) / 4.0),
-            2 => Value::Bool(self.byte() % 2 == 0),
+            2 => Value::Bool(self.byte().is_multiple_of(2)),
             3 => Value::Null,
             4 => Value::List(vec![Value::from(self.text())]),
             5 | 6 => Value::from(self.text()),
@@ -98,7 +98,7 @@ impl Choices<'_> {
             _ => Context::new(self.related()),
         };
         for name in ["email", "n", "name", "key", "targetingKey", "a"] {
-            if self.byte() % 3 != 0 {
+            if !self.byte().is_multiple_of(3) {
                 let value = self.value();
                 ctx.set(name, value);
             }
@@ -198,7 +198,9 @@ impl Choices<'_> {
         ]);
         let op = self.pick(&["eq", "ne", "lt", "gt", "le", "ge", "co", "sw", "ew", "in"]);
         let literal = match self.byte() % 8 {
-            0 => self.pick(&["3", "3.5", "true", "null", "[\"a\", \"ada\"]"]).to_owned(),
+            0 => self
+                .pick(&["3", "3.5", "true", "null", "[\"a\", \"ada\"]"])
+                .to_owned(),
             _ => serde_json::to_string(&self.text()).unwrap_or_default(),
         };
         match self.byte() % 10 {
@@ -220,7 +222,7 @@ impl Choices<'_> {
         let mut rule = serve(self);
         rule["name"] = json!("rule");
         rule["query"] = json!(query);
-        if self.byte() % 8 == 0 {
+        if self.byte().is_multiple_of(8) {
             rule["disable"] = json!(true);
         }
         let mut flag = json!({
