@@ -301,23 +301,39 @@ fn strip_literals(text: &str) -> String {
 }
 
 /// The code of a file without its comments, its literals' contents, its `#[cfg(test)]`
-/// modules (test modules may import what they test from anywhere) and the paths of
-/// `pub(in path)` visibilities.
+/// modules (test modules may import what they test from anywhere), its `#[cfg(fuzzing)]`
+/// modules and imports (the engines' checks for the fuzz targets: test code too, compiled only
+/// by `fuzz/run.sh`) and the paths of `pub(in path)` visibilities.
 fn code(text: &str) -> String {
     let mut text = strip_literals(text);
     while let Some(at) = text.find("pub(in ") {
         let end = text[at..].find(')').map_or(text.len(), |e| at + e + 1);
         text.replace_range(at..end, "pub");
     }
-    // `#[cfg(test)] mod name { ... }`, braces matched.
-    while let Some(at) = text.find("#[cfg(test)]") {
-        let rest = text[at + "#[cfg(test)]".len()..].trim_start();
+    for marker in ["#[cfg(test)]", "#[cfg(fuzzing)]"] {
+        strip_cfg(&mut text, marker);
+    }
+    text
+}
+
+/// `text` without the items under `marker`: `mod name { ... }` (braces matched) and
+/// `mod name;`, and for `#[cfg(fuzzing)]` a `use` too; any other item keeps its code.
+fn strip_cfg(text: &mut String, marker: &str) {
+    while let Some(at) = text.find(marker) {
+        let rest = text[at + marker.len()..].trim_start();
         let rest = ["pub(crate) ", "pub(super) ", "pub "]
             .iter()
             .find_map(|p| rest.strip_prefix(p))
             .unwrap_or(rest);
+        if marker == "#[cfg(fuzzing)]"
+            && let Some(path) = rest.strip_prefix("use ")
+        {
+            let end = text.len() - path.len() + path.find(';').map_or(path.len(), |e| e + 1);
+            text.replace_range(at..end, "");
+            continue;
+        }
         let Some(name) = rest.strip_prefix("mod ") else {
-            text.replace_range(at..at + "#[cfg(test)]".len(), "");
+            text.replace_range(at..at + marker.len(), "");
             continue;
         };
         let Some(open) = name.find(['{', ';']) else {
@@ -341,7 +357,6 @@ fn code(text: &str) -> String {
         }
         text.replace_range(at..end, "");
     }
-    text
 }
 
 /// The identifiers of the path at the start of `rest`, up to the first segment that does not
@@ -695,6 +710,15 @@ fn circles_are_found() {
     );
     assert!(!text.contains("crate::"), "{text}");
     assert!(text.contains("fn h<'a>"), "{text}");
+    // The fuzz targets' checks: their modules and imports; other items under the attribute stay.
+    let text = code(
+        "#[cfg(fuzzing)]\nmod check;\n#[cfg(fuzzing)]\npub(crate) use check::{a as b};\n#[cfg(fuzzing)]\nfn f() { crate::c(); }\nfn h() {}",
+    );
+    assert!(!text.contains("check"), "{text}");
+    assert!(
+        text.contains("crate::c") && text.contains("fn h()"),
+        "{text}"
+    );
 }
 
 /// A crate laid out in a temporary directory: `(relative path, text)` per file.
